@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The cairn program: how a subcommand describes itself and is run. */
+#ifndef CAIRN_CLI_H
+#define CAIRN_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/*
+ * Each subcommand is described once, by a struct cli_command in its own
+ * cmd_NAME.c. main.c lists them; `cairn --help`, `cairn help NAME`,
+ * `cairn NAME --help` and the man page (`cairn help --man`) are all
+ * generated from these descriptions, so they cannot drift apart.
+ */
+
+/* Exit codes shared by every subcommand. */
+enum {
+    CLI_EXIT_OK = 0,      /* success; for checks: everything passed */
+    CLI_EXIT_FINDINGS = 1, /* ran fine, found something (invalid, a hit) */
+    CLI_EXIT_ERROR = 2,   /* usage, I/O or internal error */
+};
+
+struct cli_option {
+    char short_name;     /* 0 when none */
+    const char *long_name;
+    const char *arg;     /* metavariable such as "FILE", NULL for a flag */
+    const char *help;    /* one sentence */
+};
+
+struct cli_command {
+    const char *name;     /* "validate", or "pattern" for a group */
+    const char *synopsis; /* arguments after the name: "[OPTIONS] FILE..." */
+    const char *summary;  /* one line for the command list */
+    const char *description; /* paragraphs, '\n\n' between them */
+    const struct cli_option *options; /* ends with {0, NULL, ...} */
+    const char *exit_status; /* text of the EXIT STATUS section, or NULL */
+    const char *examples;    /* lines "$ cairn ...", or NULL */
+    /* argv[0] is the command name; returns an exit code (enum above). */
+    int (*run)(int argc, char **argv);
+};
+
+/* Print the command's usage and options (as `cairn help NAME` does). */
+void cli_print_help(FILE *out, const struct cli_command *cmd);
+
+/* "cairn NAME: " prefix, then the message and a newline, to stderr. */
+void cli_error(const struct cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Whether standard output is a terminal (for colour and progress). */
+bool cli_stdout_is_tty(void);
+
+/*
+ * Parse a size such as "16M", "512k", "2G" or "1000" (bytes). Returns 0 and
+ * sets *out, or -1 when the text is not a size.
+ */
+int cli_parse_size(const char *text, size_t *out);
+
+/*
+ * Read a whole file (or standard input for "-") into memory, at most
+ * `max_len` bytes. Regular files are mapped, not copied. Returns 0, or -1
+ * with a message naming the file already printed. Release with
+ * cli_file_release.
+ */
+struct cli_file {
+    const char *name;
+    char *data;
+    size_t len;
+    bool mapped;
+};
+int cli_file_load(const struct cli_command *cmd, const char *path,
+                  size_t max_len, struct cli_file *out);
+void cli_file_release(struct cli_file *f);
+
+/* The subcommands (one cmd_NAME.c each). */
+extern const struct cli_command cli_cmd_validate;
+extern const struct cli_command cli_cmd_pattern;
+
+#endif

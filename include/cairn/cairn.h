@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The whole public API of libcairn, and its version. */
+#ifndef CAIRN_CAIRN_H
+#define CAIRN_CAIRN_H
+
+#include "cairn/error.h"
+#include "cairn/base.h"
+#include "cairn/stix.h"
+
+#define CAIRN_VERSION "0.1.0" /* keep in step with CMakeLists.txt */
+
+/* The library's version string, e.g. "0.1.0". */
+const char *cairn_version(void);
+
+#endif

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the STIX module: the table-driven validator's types and helpers. */
+#ifndef CAIRN_STIX_INT_H
+#define CAIRN_STIX_INT_H
+
+#include <stdarg.h>
+
+#include "cairn/stix.h"
+
+/*
+ * How validation works: every object type is described by a struct
+ * type_spec, a table of property specs plus an optional function for the
+ * rules that tie several properties together. validate.c checks the
+ * common properties, looks the type up (types.c: stix_type_lookup), walks
+ * its property table, reports unknown properties that break the naming
+ * rules, then calls the type's `rules` function. Adding a type is adding a
+ * table; nothing in validate.c changes.
+ */
+
+/* What a property's value must be. */
+enum prop_kind {
+    P_STRING,       /* any JSON string */
+    P_BOOL,
+    P_INT,          /* JSON integer within [min, max] */
+    P_FLOAT,        /* any JSON number within [min, max] */
+    P_TIMESTAMP,    /* STIX timestamp string */
+    P_ID,           /* identifier; `values` = allowed types (NULL: any) */
+    P_VOCAB,        /* string from an open vocabulary: other values warn */
+    P_ENUM,         /* string from a closed enumeration: others are errors */
+    P_HEX,          /* string of hex digits, even length */
+    P_BINARY,       /* base64 string */
+    P_URL,          /* absolute URL string */
+    P_HASHES,       /* hashes dictionary (algorithm -> value) */
+    P_DICT,         /* any JSON object with valid key names */
+    P_OBJECT,       /* JSON object checked by `check` */
+    P_ANY,          /* anything; checked by `check` when set */
+    P_LIST_STRING,  /* non-empty list of strings */
+    P_LIST_ID,      /* non-empty list of identifiers (`values` as P_ID) */
+    P_LIST_VOCAB,   /* non-empty list of P_VOCAB */
+    P_LIST_ENUM,    /* non-empty list of P_ENUM */
+    P_LIST_OBJECT,  /* non-empty list of objects, each given to `check` */
+    P_KILL_CHAIN,   /* non-empty list of kill-chain-phase */
+};
+
+/* Flags of a property spec. */
+#define PF_REQUIRED 0x1u   /* the property must be present */
+#define PF_NONEMPTY 0x2u   /* strings must not be "" */
+#define PF_DEPRECATED 0x4u /* present: warning that it is deprecated */
+
+struct vctx;
+
+/*
+ * A property: its name, kind and flags; `values` is a NULL-terminated
+ * list (vocabulary, enumeration, or the allowed types of an identifier);
+ * `min`/`max` bound integers and floats when min < max; `check` is called
+ * after the kind's own checks passed (for P_LIST_OBJECT once per element)
+ * with the context's path pointing at the value.
+ */
+struct prop_spec {
+    const char *name;
+    enum prop_kind kind;
+    unsigned flags;
+    const char *const *values;
+    double min, max;
+    void (*check)(struct vctx *v, const json_t *value);
+};
+
+struct type_spec {
+    const char *type;
+    enum cairn_stix_kind kind;
+    const struct prop_spec *props; /* ends with an entry whose name is NULL */
+    /* SCOs: the id-contributing properties (NULL-terminated), or NULL. */
+    const char *const *id_props;
+    /* Rules across properties; called after the property checks. */
+    void (*rules)(struct vctx *v, const json_t *obj);
+};
+
+/* The validation context: where we are and where findings go. */
+struct vctx {
+    const struct cairn_validate_opts *opts;
+    struct cairn_validate_stats *stats;
+    const char *object_id; /* id of the object being checked, may be "" */
+    char path[256];        /* current JSON path */
+    size_t path_len;
+    bool truncated;        /* path did not fit */
+};
+
+/*
+ * Report a finding at the current path (plus `.prop` when prop is not
+ * NULL). `rule` is the stable rule name; warnings become errors with
+ * opts->strict.
+ */
+void v_error(struct vctx *v, const char *prop, const char *rule,
+             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void v_warn(struct vctx *v, const char *prop, const char *rule,
+            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Path stack: push returns a mark that pop restores. */
+size_t v_push_key(struct vctx *v, const char *key);
+size_t v_push_index(struct vctx *v, size_t index);
+void v_pop(struct vctx *v, size_t mark);
+
+/*
+ * Check `value` against `spec` at the current path (the caller has pushed
+ * the property name). Used by validate.c for tables, and by `check`
+ * functions for nested structures (an extension's properties, a MIME part).
+ */
+void v_check_prop(struct vctx *v, const struct prop_spec *spec,
+                  const json_t *value);
+
+/*
+ * Check every member of `obj` against the NULL-terminated table `props`:
+ * required ones present, present ones well-typed; members not in the table
+ * are passed to v_check_custom_name unless `closed` is true, in which case
+ * they are errors.
+ */
+void v_check_props(struct vctx *v, const json_t *obj,
+                   const struct prop_spec *props, bool closed);
+
+/* Custom property names: a-z, 0-9, '_', 3 to 250 characters. */
+void v_check_custom_name(struct vctx *v, const char *name);
+
+/* Helpers for rules functions. */
+bool v_get_time(const json_t *obj, const char *key, struct cairn_time *out);
+/* Error when a is after b (both present and valid): "`ka` must not be later than `kb`". */
+void v_time_order(struct vctx *v, const json_t *obj, const char *ka,
+                  const char *kb, bool strictly_before);
+/* Error unless at least one of the NULL-terminated keys is present. */
+void v_require_one_of(struct vctx *v, const json_t *obj,
+                      const char *const *keys);
+
+/* Type tables: sdo.c, sco.c and meta.c each define theirs. */
+extern const struct type_spec *const stix_sdo_types[];  /* NULL-terminated */
+extern const struct type_spec *const stix_sco_types[];  /* NULL-terminated */
+extern const struct type_spec *const stix_meta_types[]; /* NULL-terminated */
+const struct type_spec *stix_type_lookup(const char *type);
+
+/* Shared vocabularies (vocab.c), NULL-terminated. */
+extern const char *const stix_hash_algorithms[];
+
+#endif
