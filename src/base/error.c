@@ -73,6 +73,6 @@ int cairn_diag_format(const struct cairn_diag *d, char *buf, size_t len)
         snprintf(path, sizeof path, " %s:", d->path);
     if (d->rule[0])
         snprintf(rule, sizeof rule, " [%s]", d->rule);
-    return snprintf(buf, len, "%s%s:%s%s %s: %s%s", file, where, id, path,
-                    sev, d->message, rule);
+    return snprintf(buf, len, "%s%s:%s%s %s: %s%s", file, where, id, path, sev,
+                    d->message, rule);
 }
