@@ -71,6 +71,35 @@ int cli_file_load(const struct cli_command *cmd, const char *path,
                   size_t max_len, struct cli_file *out);
 void cli_file_release(struct cli_file *f);
 
+/*
+ * Additions for the frame (main.c, util.c); the declarations above are the
+ * contract and stay as they are.
+ *
+ * Conventions of the text fields: `description` paragraphs are wrapped,
+ * except a paragraph whose lines start with two blanks, which is printed as
+ * written (lists, tables). `exit_status` is either prose or lines
+ * "CODE text", which become a table. Every command takes -h/--help; main.c
+ * answers it from the table, so `run` never sees it and options need not
+ * list it.
+ */
+
+/*
+ * getopt_long over the command's option table: returns the index in
+ * cmd->options of the next option given (with *arg_out its argument, or
+ * NULL), -1 when the options are over (operands start at `optind`), or -2
+ * on a usage error, message already printed (exit with CLI_EXIT_ERROR).
+ */
+int cli_getopt(const struct cli_command *cmd, int argc, char **argv,
+               const char **arg_out);
+
+/* "16M", "512K", "1G" or plain bytes: the shortest exact form of `len`. */
+int cli_format_size(size_t len, char *buf, size_t buflen);
+
+/* Pieces of cli_print_help, for `cairn --help`. */
+void cli_print_options(FILE *out, const struct cli_option *opts);
+void cli_print_exit_status(FILE *out, const char *text);
+bool cli_paragraph_is_verbatim(const char *para, size_t len);
+
 /* The subcommands (one cmd_NAME.c each). */
 extern const struct cli_command cli_cmd_validate;
 extern const struct cli_command cli_cmd_pattern;

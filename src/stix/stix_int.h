@@ -138,4 +138,91 @@ const struct type_spec *stix_type_lookup(const char *type);
 /* Shared vocabularies (vocab.c), NULL-terminated. */
 extern const char *const stix_hash_algorithms[];
 
+/* ---- additions (validate.c / vocab.c); nothing above changes ---------- */
+
+/*
+ * Every STIX 2.1 vocabulary (stix_vocab_*: open) and enumeration (stix_enum_*:
+ * closed),
+ * NULL-terminated, named after the specification's section 10 and 6.
+ */
+extern const char *const stix_vocab_account_type[];
+extern const char *const stix_vocab_attack_motivation[];
+extern const char *const stix_vocab_attack_resource_level[];
+extern const char *const stix_enum_encryption_algorithm[];
+extern const char *const stix_enum_extension_type[];
+extern const char *const stix_vocab_grouping_context[];
+extern const char *const stix_vocab_identity_class[];
+extern const char *const stix_vocab_implementation_language[];
+extern const char *const stix_vocab_indicator_type[];
+extern const char *const stix_vocab_industry_sector[];
+extern const char *const stix_vocab_infrastructure_type[];
+extern const char *const stix_vocab_malware_result[];
+extern const char *const stix_vocab_malware_capabilities[];
+extern const char *const stix_vocab_malware_type[];
+extern const char *const stix_enum_network_socket_address_family[];
+extern const char *const stix_enum_network_socket_type[];
+extern const char *const stix_enum_opinion[];
+extern const char *const stix_vocab_pattern_type[];
+extern const char *const stix_vocab_processor_architecture[];
+extern const char *const stix_vocab_region[];
+extern const char *const stix_vocab_report_type[];
+extern const char *const stix_vocab_threat_actor_type[];
+extern const char *const stix_vocab_threat_actor_role[];
+extern const char *const stix_vocab_threat_actor_sophistication[];
+extern const char *const stix_vocab_tool_type[];
+extern const char *const stix_enum_windows_integrity_level[];
+extern const char *const stix_vocab_windows_pebinary_type[];
+extern const char *const stix_enum_windows_registry_datatype[];
+extern const char *const stix_enum_windows_service_start_type[];
+extern const char *const stix_enum_windows_service_type[];
+extern const char *const stix_enum_windows_service_status[];
+
+/*
+ * The specification's name of a vocabulary list above ("malware-type-ov"),
+ * for messages; NULL for a list that is not one of them.
+ */
+const char *stix_vocab_name(const char *const *values);
+
+/* Whether `s` is in the NULL-terminated list. */
+bool stix_in_list(const char *const *list, const char *s);
+
+/*
+ * Predefined extension names ("archive-ext", ...) of an SCO type, as a
+ * NULL-terminated list, or NULL when the type has none.
+ */
+const char *const *stix_predefined_extensions(const char *type);
+
+/*
+ * Type names: a-z, 0-9 and '-', 3 to 250 bytes, starting with a letter,
+ * without "--".
+ */
+bool stix_type_name_ok(const char *s, size_t len);
+
+/*
+ * Line and column (1-based, columns in bytes) of byte `offset` of `buf`.
+ */
+void stix_line_col(const char *buf, size_t len, size_t offset,
+                   unsigned *line, unsigned *column);
+
+/*
+ * Turn jansson's error into `diag` (rule "json-syntax"); `base` is the
+ * offset in `buf` (the whole document) where jansson started reading.
+ * Returns CAIRN_EPARSE, or CAIRN_ENOMEM when jansson ran out of memory.
+ */
+int stix_json_error_diag(const json_error_t *err, const char *buf,
+                         size_t len, size_t base, struct cairn_diag *diag);
+
+/* The TLP 2.0 extension's id (extension-definition--60a3c5c5-...). */
+#define STIX_TLP2_EXTENSION                                                  \
+    "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+
+/*
+ * Whether `marking_id` is a fixed TLP marking: returns 1 (TLP 1.0) or 2
+ * (TLP 2.0) and sets *level ("white", "amber+strict", ...), else 0.
+ */
+int stix_tlp_lookup(const char *marking_id, const char **level);
+
+/* Parse a JSON string holding a STIX timestamp; false if it is not one. */
+bool stix_time_of(const json_t *value, struct cairn_time *out);
+
 #endif
