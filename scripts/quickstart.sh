@@ -7,8 +7,14 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 examples=${CAIRN_REF:-$here/../shared/ref}/stix2-json-schemas/examples
 
 "$here/scripts/install-deps.sh"
-cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$here/build" -j2 --target cairn >/dev/null
+log=$here/build/quickstart-build.log
+mkdir -p "$here/build"
+if ! { cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=Release &&
+    cmake --build "$here/build" -j2 --target cairn; } >"$log" 2>&1; then
+    tail -30 "$log"
+    echo "build failed; the whole log is in $log" >&2
+    exit 1
+fi
 echo "built $("$here/build/cairn" --version)"
 
 if [ ! -d "$examples" ]; then
@@ -17,7 +23,9 @@ if [ ! -d "$examples" ]; then
 fi
 status=0
 # Findings go to stdout, one summary line per file to stderr.
-find "$examples" -name '*.json' -exec "$here/build/cairn" validate {} + 2>&1 ||
+echo "validating every example under $examples:"
+cd "$examples"
+find . -name '*.json' -exec "$here/build/cairn" validate {} + 2>&1 ||
     status=$?
 if [ "$status" -eq 0 ]; then
     echo "all examples are valid STIX 2.1"

@@ -222,6 +222,14 @@ int stix_json_error_diag(const json_error_t *err, const char *buf,
  */
 int stix_tlp_lookup(const char *marking_id, const char **level);
 
+/*
+ * Parse one JSON value (any type) at the start of `buf` quickly, with the
+ * rules of JSON_REJECT_DUPLICATES and no NUL; sets *used to the bytes read.
+ * NULL when the input is anything but plain and valid: then parse it
+ * with jansson, which reports the error.
+ */
+json_t *stix_json_fast(const char *buf, size_t len, size_t *used);
+
 /* Parse a JSON string holding a STIX timestamp; false if it is not one. */
 bool stix_time_of(const json_t *value, struct cairn_time *out);
 
