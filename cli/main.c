@@ -9,6 +9,7 @@
 /* Every subcommand; adding one is adding its line here. */
 static const struct cli_command *const commands[] = {
     &cli_cmd_validate,
+    &cli_cmd_pattern,
     NULL,
 };
 

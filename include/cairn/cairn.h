@@ -6,6 +6,7 @@
 #include "cairn/error.h"
 #include "cairn/base.h"
 #include "cairn/stix.h"
+#include "cairn/pattern.h"
 
 #define CAIRN_VERSION "0.1.0" /* keep in step with CMakeLists.txt */
 

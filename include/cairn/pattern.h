@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* STIX 2.1 patterns: parse, check, print, and match against observations. */
+#ifndef CAIRN_PATTERN_H
+#define CAIRN_PATTERN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cairn/base.h"
+#include "cairn/error.h"
+
+/*
+ * Ownership: a struct cairn_pattern owns its syntax tree (one arena) and its
+ * compiled regular expressions; once parsed it is immutable, and any number
+ * of threads may match it at the same time, each with its own scratch. An
+ * observation set holds one reference to every JSON document added to it
+ * and borrows nothing else; it is read-only while being matched, so threads
+ * may share it too. Strings handed in are borrowed for the call only.
+ * Everything handed out through an out-parameter belongs to the caller and
+ * is released with the matching _free or _release; each accepts NULL.
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- parsing ------------------------------------------------------------- */
+
+/* Defaults of the limits below. */
+#define CAIRN_PATTERN_MAX_LEN         ((size_t)64 << 10)
+#define CAIRN_PATTERN_MAX_DEPTH       256u
+#define CAIRN_PATTERN_MAX_COMPARISONS 4096u
+
+struct cairn_pattern_opts {
+    size_t max_len;           /* bytes of pattern text; 0: the default */
+    unsigned max_depth;       /* nesting of ( [ and operators; 0: default */
+    unsigned max_comparisons; /* comparison expressions; 0: the default */
+};
+
+struct cairn_pattern;
+
+/*
+ * Parse and check `len` bytes of pattern text (`opts` may be NULL). On
+ * success *out is the compiled pattern. A syntax error returns
+ * CAIRN_EPARSE, a pattern that is well-formed but breaks a rule (a bad
+ * type name, START after STOP, a regex that does not compile, ...)
+ * CAIRN_EINVALID, a pattern over a limit CAIRN_ETOOBIG; `diag` (may be
+ * NULL) then has line, column, offset, a rule name and a message such as
+ * "expected ']' to close the observation, found 'AND'".
+ */
+int cairn_pattern_parse(const char *text, size_t len,
+                        const struct cairn_pattern_opts *opts,
+                        struct cairn_pattern **out, struct cairn_diag *diag);
+void cairn_pattern_free(struct cairn_pattern *p);
+
+/*
+ * The canonical text of a pattern: single spaces, no redundant
+ * parentheses, escapes and literals in one spelling. Parsing the result
+ * gives the same tree. Free *out with cairn_free.
+ */
+int cairn_pattern_print(const struct cairn_pattern *p, char **out,
+                        size_t *len_out);
+
+/* Number of comparison and observation expressions in the pattern. */
+size_t cairn_pattern_comparison_count(const struct cairn_pattern *p);
+size_t cairn_pattern_observation_count(const struct cairn_pattern *p);
+
+/* ---- observations -------------------------------------------------------- */
+
+/*
+ * A set of observations: each is one observed-data object (with its
+ * first_observed, last_observed and number_observed) and the SCOs it refers
+ * to through object_refs, or through the deprecated embedded "objects"
+ * dictionary; or one SCO with a time given by the caller.
+ */
+struct cairn_observation_set;
+
+int cairn_observations_new(struct cairn_observation_set **out);
+void cairn_observations_free(struct cairn_observation_set *set);
+
+/*
+ * Add the observations of one JSON document: a bundle, a single object, or
+ * an array of those. Every observed-data object becomes an observation. A
+ * document with no observed-data at all makes each of its SCOs an
+ * observation of its own, without a time. References resolve to any object
+ * of any document of the set. CAIRN_EINVALID (with `diag`) when an
+ * observed-data object lacks valid times or number_observed, or a reference
+ * of object_refs is not in the set once `cairn_observations_seal` runs.
+ */
+int cairn_observations_add_json(struct cairn_observation_set *set, json_t *doc,
+                                struct cairn_diag *diag);
+
+/*
+ * Add one SCO as an observation seen `count` times between `first` and
+ * `last` (both NULL: no time; then WITHIN, START/STOP and FOLLOWEDBY never
+ * hold for it). References in `sco` resolve like those of documents.
+ */
+int cairn_observations_add_sco(struct cairn_observation_set *set, json_t *sco,
+                               const struct cairn_time *first,
+                               const struct cairn_time *last, uint64_t count);
+
+/*
+ * Index the set for matching; call after the last add and before matching
+ * (further adds need another seal). CAIRN_EINVALID with `diag` when an
+ * object_refs entry names an object that is not in the set.
+ */
+int cairn_observations_seal(struct cairn_observation_set *set,
+                            struct cairn_diag *diag);
+
+size_t cairn_observations_count(const struct cairn_observation_set *set);
+/* The observed-data (or SCO) id of observation `i`, or NULL. */
+const char *cairn_observations_id(const struct cairn_observation_set *set,
+                                  size_t i);
+
+/* ---- matching ------------------------------------------------------------ */
+
+/*
+ * Per-thread working memory for matching: regex match data and room for
+ * partial matches. Create one per thread and reuse it across calls.
+ */
+struct cairn_pattern_scratch;
+
+int cairn_pattern_scratch_new(struct cairn_pattern_scratch **out);
+void cairn_pattern_scratch_free(struct cairn_pattern_scratch *s);
+
+struct cairn_match_result {
+    bool matched;
+    /*
+     * The search for combinations of observations (AND, FOLLOWEDBY,
+     * REPEATS between observations) is bounded; `truncated` is set when a
+     * bound was reached, in which case a "no match" may be a miss and the
+     * list of observations may be incomplete. See docs/patterns.md.
+     */
+    bool truncated;
+    size_t *indexes; /* observations used by the matches found, ascending */
+    size_t n_indexes;
+};
+
+/*
+ * Match a pattern against a sealed set. `scratch` may be NULL (one is made
+ * for the call). Fills `result`, whose memory the caller releases with
+ * cairn_match_result_release. CAIRN_EINVAL if the set is not sealed,
+ * CAIRN_ENOMEM.
+ */
+int cairn_pattern_match(const struct cairn_pattern *p,
+                        const struct cairn_observation_set *set,
+                        struct cairn_pattern_scratch *scratch,
+                        struct cairn_match_result *result);
+void cairn_match_result_release(struct cairn_match_result *result);
+
+/*
+ * Whether the comparison expression of a pattern that is one observation
+ * expression with no qualifier ("[...]") holds for observation `i`: the
+ * cheap test a hunter runs per event. CAIRN_EUNSUPPORTED for any other
+ * pattern; otherwise 1 or 0.
+ */
+int cairn_pattern_test_one(const struct cairn_pattern *p,
+                           const struct cairn_observation_set *set, size_t i,
+                           struct cairn_pattern_scratch *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

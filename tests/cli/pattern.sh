@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# `cairn pattern check` and `cairn pattern match`: exit codes, output, JSON.
+set -u
+fail=0
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+
+expect() { # expect CODE DESCRIPTION -- command...
+    want=$1; what=$2; shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: $what: exit $got, expected $want"; cat "$tmp/out" "$tmp/err"
+        fail=1
+    fi
+}
+contains() { # contains FILE TEXT DESCRIPTION
+    if ! grep -qF -- "$2" "$1"; then
+        echo "FAIL: $3: no '$2' in output:"; cat "$1"; fail=1
+    fi
+}
+
+expect 0 "valid pattern" -- "$CAIRN" pattern check "[file:name = 'a.exe']"
+contains "$tmp/out" "valid: [file:name = 'a.exe']" "canonical text"
+
+expect 1 "invalid pattern" -- "$CAIRN" pattern check "[file:name = 'a' AND file:size = 5 AND]"
+contains "$tmp/out" "invalid: 1:39: expected a comparison" "error position"
+
+expect 1 "one of two invalid" -- "$CAIRN" pattern check "[x:a = 1]" "[x:a ="
+expect 2 "no subcommand" -- "$CAIRN" pattern
+expect 2 "unknown subcommand" -- "$CAIRN" pattern frobnicate
+expect 2 "unknown option" -- "$CAIRN" pattern check --nope "[x:a = 1]"
+expect 2 "missing file" -- "$CAIRN" pattern check -f "$tmp/does-not-exist"
+
+printf "[x:a = 1]\n# a comment\n\n[y:b=2] WITHIN 5 SECONDS\n" >"$tmp/list.txt"
+expect 0 "patterns from a file" -- "$CAIRN" pattern check -f "$tmp/list.txt"
+contains "$tmp/out" "valid: [y:b = 2] WITHIN 5 SECONDS" "file line"
+
+"$CAIRN" pattern check <"$tmp/list.txt" >"$tmp/out" 2>&1
+[ $? -eq 0 ] || { echo "FAIL: patterns from stdin"; fail=1; }
+contains "$tmp/out" "valid: [x:a = 1]" "stdin line"
+
+expect 1 "json output" -- "$CAIRN" pattern check --json "[x:a = 1]" "[x:A = 1]"
+contains "$tmp/out" '"valid":false' "json invalid"
+contains "$tmp/out" '"canonical":"[x:a = 1]"' "json canonical"
+contains "$tmp/out" '"column":4' "json column"
+
+cat >"$tmp/obs.json" <<'JSON'
+{"type":"bundle","id":"bundle--6f5b6b2c-2a3b-4d5e-8f90-0123456789ab","objects":[
+ {"type":"domain-name","spec_version":"2.1","id":"domain-name--1b2d5b1c-1111-5111-8111-111111111111","value":"x.appsync-api.us-east-2.avsvmcloud.com"},
+ {"type":"observed-data","spec_version":"2.1","id":"observed-data--2b2d5b1c-2222-4222-8222-222222222222","created":"2020-12-13T00:00:00Z","modified":"2020-12-13T00:00:00Z","first_observed":"2020-12-13T00:00:00Z","last_observed":"2020-12-13T00:00:00Z","number_observed":1,"object_refs":["domain-name--1b2d5b1c-1111-5111-8111-111111111111"]}
+]}
+JSON
+expect 0 "match" -- "$CAIRN" pattern match "[domain-name:value LIKE '%.avsvmcloud.com']" "$tmp/obs.json"
+contains "$tmp/out" "matched" "match line"
+contains "$tmp/out" "observed-data--2b2d5b1c-2222-4222-8222-222222222222" "match id"
+
+expect 1 "no match" -- "$CAIRN" pattern match "[domain-name:value = 'example.com']" "$tmp/obs.json"
+contains "$tmp/out" "no match" "no match line"
+
+expect 0 "match json" -- "$CAIRN" pattern match --json "[domain-name:value LIKE '%.avsvmcloud.com']" "$tmp/obs.json"
+contains "$tmp/out" '"matched":true' "json matched"
+contains "$tmp/out" '"observations":["observed-data--2b2d5b1c-2222-4222-8222-222222222222"]' "json ids"
+
+printf '[%s]\n' "$(cat "$tmp/obs.json")" >"$tmp/array.json"
+expect 0 "array of bundles" -- "$CAIRN" pattern match "[domain-name:value LIKE '%avsvmcloud%']" "$tmp/array.json"
+
+expect 2 "invalid pattern in match" -- "$CAIRN" pattern match "[x:a" "$tmp/obs.json"
+expect 2 "missing input" -- "$CAIRN" pattern match "[x:a = 1]" "$tmp/nope.json"
+printf '{"type": "bundle", ' >"$tmp/bad.json"
+expect 2 "malformed input" -- "$CAIRN" pattern match "[x:a = 1]" "$tmp/bad.json"
+expect 2 "match without file" -- "$CAIRN" pattern match "[x:a = 1]"
+
+exit $fail
