@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The store: API roots, collections, object versions, statuses and users. */
+#ifndef CAIRN_STORE_H
+#define CAIRN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cairn/base.h"
+#include "cairn/error.h"
+
+/*
+ * Ownership: arguments are borrowed for the duration of a call. Records,
+ * lists and pages handed out through out-parameters belong to the caller
+ * and are released with the matching _free; every _free accepts NULL.
+ *
+ * Threads: a struct cairn_store is used by one thread at a time. Threads
+ * and processes that share a database each open their own handle; writes
+ * are serialised by the database, reads never wait for writers.
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cairn_store;
+
+struct cairn_store_opts {
+    /* How long a writer waits for another's write lock; 0: 10000 ms. */
+    int busy_timeout_ms;
+    /*
+     * SQLite only. false (default): every acknowledged write is on disk
+     * before the call returns (synchronous=FULL), so it survives a power
+     * loss too. true: synchronous=NORMAL, which survives a crash or kill of
+     * the process but may lose the last writes on power loss.
+     */
+    bool relaxed_sync;
+    /* SQLite page cache in KiB; 0: 65536. */
+    int cache_kib;
+};
+
+/*
+ * Open (creating and migrating when needed) the store named by `url`:
+ * "sqlite:PATH" or a plain PATH for SQLite, "memory:" for a new, empty
+ * in-memory store (for tests). `opts` may be NULL. Errors: CAIRN_EINVAL
+ * (bad url), CAIRN_EIO (cannot open, not a store, locked past the busy
+ * timeout), CAIRN_EUNSUPPORTED (written by a newer cairn), CAIRN_ENOMEM.
+ */
+int cairn_store_open(const char *url, const struct cairn_store_opts *opts,
+                     struct cairn_store **out);
+void cairn_store_close(struct cairn_store *s);
+
+/* The schema version of the open store (the newest cairn knows, once open). */
+int cairn_store_schema_version(struct cairn_store *s, int *out);
+/* The newest schema version this build knows. */
+int cairn_store_schema_latest(void);
+
+/* ---- API roots ----------------------------------------------------------- */
+
+struct cairn_store_api_root {
+    char *name; /* path segment, e.g. "api1" */
+    char *title;
+    char *description; /* may be NULL */
+    int64_t max_content_length;
+};
+
+/* Create or replace the API root `root->name`. CAIRN_EINVAL if no name. */
+int cairn_store_api_root_put(struct cairn_store *s,
+                             const struct cairn_store_api_root *root);
+/* CAIRN_ENOTFOUND when there is no such root. */
+int cairn_store_api_root_get(struct cairn_store *s, const char *name,
+                             struct cairn_store_api_root **out);
+/* All roots, ordered by name; free with cairn_store_api_root_list_free. */
+int cairn_store_api_root_list(struct cairn_store *s,
+                              struct cairn_store_api_root **out, size_t *n);
+void cairn_store_api_root_free(struct cairn_store_api_root *root);
+void cairn_store_api_root_list_free(struct cairn_store_api_root *roots,
+                                    size_t n);
+
+/* ---- collections -----------------------------------------------------------
+ */
+
+/* Longest media type list a collection holds. */
+#define CAIRN_STORE_MEDIA_TYPES_MAX 8
+
+struct cairn_store_collection {
+    char id[CAIRN_UUID_STRLEN];
+    char *api_root;
+    char *title;
+    char *description;                              /* may be NULL */
+    char *alias;                                    /* may be NULL */
+    char *media_types[CAIRN_STORE_MEDIA_TYPES_MAX]; /* NULL-terminated */
+};
+
+/*
+ * Create a collection in its API root; an empty `c->id` gets a random
+ * UUID, which is written to `id_out` (may be NULL). No media types means
+ * "application/stix+json;version=2.1". Errors: CAIRN_ENOTFOUND (no such
+ * API root), CAIRN_EEXIST (id taken), CAIRN_EINVAL (id not a UUID).
+ */
+int cairn_store_collection_create(struct cairn_store *s,
+                                  const struct cairn_store_collection *c,
+                                  char id_out[CAIRN_UUID_STRLEN]);
+/* The collection `id` of `api_root` (NULL: of any root); CAIRN_ENOTFOUND. */
+int cairn_store_collection_get(struct cairn_store *s, const char *api_root,
+                               const char *id,
+                               struct cairn_store_collection **out);
+/* The collections of `api_root`, in creation order. */
+int cairn_store_collection_list(struct cairn_store *s, const char *api_root,
+                                struct cairn_store_collection **out, size_t *n);
+/* Remove a collection with all its objects and rights; CAIRN_ENOTFOUND. */
+int cairn_store_collection_delete(struct cairn_store *s, const char *id);
+void cairn_store_collection_free(struct cairn_store_collection *c);
+void cairn_store_collection_list_free(struct cairn_store_collection *list,
+                                      size_t n);
+
+/* ---- objects ----------------------------------------------------------------
+ */
+
+/*
+ * One object to store: the parsed object, and optionally its JSON text as
+ * received (stored byte for byte); without it the object is serialised
+ * compactly with members in their order.
+ */
+struct cairn_store_object_in {
+    const json_t *obj;
+    const char *json; /* may be NULL */
+    size_t json_len;
+};
+
+enum cairn_store_outcome {
+    CAIRN_STORE_STORED = 0,  /* a new version was stored */
+    CAIRN_STORE_EXISTED = 1, /* this version was stored before: success */
+    CAIRN_STORE_FAILED = 2,  /* not stored; see message */
+};
+
+/* Outcome of one object; also the entries of a status resource. */
+struct cairn_store_result {
+    enum cairn_store_outcome outcome;
+    char id[256 + 40];
+    char version[40]; /* the object's version timestamp as written */
+    char message[200];
+};
+
+/*
+ * Store `n` objects in collection `collection` in one transaction: either
+ * the whole batch is stored (and then durable) or nothing is. Each object
+ * gets a date_added later than every earlier one of the collection. An
+ * object without a string "id", "type", or with an unparsable "created" or
+ * "modified", is FAILED without failing the batch; so is a version already
+ * stored with other content (the first one is kept). `results` (n entries,
+ * may be NULL) receives each outcome in order. With `status_id` not NULL,
+ * the outcomes are recorded in that status resource in the same
+ * transaction. Errors: CAIRN_ENOTFOUND (collection or status), CAIRN_EIO,
+ * CAIRN_ETOOBIG (n > CAIRN_STORE_BATCH_MAX).
+ */
+#define CAIRN_STORE_BATCH_MAX 100000
+int cairn_store_put_objects(struct cairn_store *s, const char *collection,
+                            const struct cairn_store_object_in *objs, size_t n,
+                            const char *status_id,
+                            struct cairn_store_result *results);
+
+/* match[version] choices; they combine as a union with version_times. */
+enum {
+    CAIRN_STORE_VERSION_LAST = 1,
+    CAIRN_STORE_VERSION_FIRST = 2,
+    CAIRN_STORE_VERSION_ALL = 4,
+};
+
+/* Longest list in one filter, and the largest page. */
+#define CAIRN_STORE_FILTER_MAX 64
+#define CAIRN_STORE_LIMIT_MAX  10000
+
+/*
+ * A selection of object versions of one collection, as TAXII filters them.
+ * Lists are ORed within and ANDed across. `versions` 0 with no
+ * version_times means LAST, the specification's default. "first" and
+ * "last" are among the versions that pass the spec_versions filter.
+ * Results are ordered by date_added; at most `limit` (0 or more than
+ * CAIRN_STORE_LIMIT_MAX: CAIRN_STORE_LIMIT_MAX) per page; `next` continues
+ * after the page that handed it out, with the same filters.
+ */
+struct cairn_store_query {
+    const char *collection;
+    const struct cairn_time *added_after; /* NULL: from the start */
+    const char *const *ids;
+    size_t n_ids;
+    const char *const *types;
+    size_t n_types;
+    unsigned versions;
+    const struct cairn_time *version_times;
+    size_t n_version_times;
+    const char *const *spec_versions;
+    size_t n_spec_versions;
+    size_t limit;
+    const char *next; /* cursor from a previous page, or NULL */
+    bool with_json;   /* false for manifests: json is NULL in the rows */
+};
+
+/* One object version. Strings live as long as the page. */
+struct cairn_store_row {
+    const char *id;
+    const char *type;
+    const char *spec_version;
+    const char *created;          /* as in the object; may be NULL */
+    const char *modified;         /* as in the object; may be NULL */
+    const char *version;          /* modified, else created, else date_added */
+    struct cairn_time date_added; /* microsecond precision */
+    const char *json;
+    size_t json_len;
+};
+
+#define CAIRN_STORE_CURSOR_LEN 40
+
+struct cairn_store_page {
+    struct cairn_store_row *rows; /* NULL when n == 0 */
+    size_t n;
+    bool more;                         /* more rows match after this page */
+    char next[CAIRN_STORE_CURSOR_LEN]; /* "" when !more */
+    /* date_added of the first and last row; zero when n == 0 */
+    struct cairn_time added_first;
+    struct cairn_time added_last;
+    struct cairn_arena *arena;
+};
+
+/*
+ * One page of the versions `q` selects (objects, manifest, versions and
+ * get-object endpoints all use this). Errors: CAIRN_ENOTFOUND (no such
+ * collection), CAIRN_EINVAL (malformed cursor or filter), CAIRN_ETOOBIG (a
+ * list over CAIRN_STORE_FILTER_MAX), CAIRN_EIO.
+ */
+int cairn_store_query(struct cairn_store *s, const struct cairn_store_query *q,
+                      struct cairn_store_page **out);
+void cairn_store_page_free(struct cairn_store_page *page);
+
+/*
+ * Delete every version `q` selects (limit and next are ignored), in one
+ * transaction; `deleted` (may be NULL) gets the count. A later object never
+ * reuses a deleted date_added.
+ */
+int cairn_store_delete(struct cairn_store *s, const struct cairn_store_query *q,
+                       size_t *deleted);
+
+/* ---- status resources -------------------------------------------------------
+ */
+
+struct cairn_store_status {
+    char id[CAIRN_UUID_STRLEN];
+    char *collection;
+    char *user; /* may be NULL */
+    struct cairn_time request_timestamp;
+    bool complete; /* success + failure == total */
+    int64_t total, success, failure, pending;
+    struct cairn_store_result *successes; /* EXISTED counts as success */
+    size_t n_successes;
+    struct cairn_store_result *failures;
+    size_t n_failures;
+    struct cairn_store_result *pendings; /* registered, no outcome yet */
+    size_t n_pendings;
+};
+
+/*
+ * A new status for a request of `total` objects to `collection` by `user`
+ * (may be NULL), with all of them pending; its id goes to `id_out`.
+ */
+int cairn_store_status_new(struct cairn_store *s, const char *collection,
+                           const char *user, int64_t total,
+                           char id_out[CAIRN_UUID_STRLEN]);
+/*
+ * Name the pending objects (id and version of each `items` entry; outcome
+ * and message ignored), so that they are listed as pendings until an
+ * outcome is recorded for the same id and version.
+ */
+int cairn_store_status_add_pending(struct cairn_store *s, const char *id,
+                                   const struct cairn_store_result *items,
+                                   size_t n);
+/*
+ * Record outcomes that did not come from cairn_store_put_objects (objects
+ * the caller rejected before storing them). CAIRN_ENOTFOUND, CAIRN_EINVAL
+ * when more outcomes than the total would be recorded.
+ */
+int cairn_store_status_record(struct cairn_store *s, const char *id,
+                              const struct cairn_store_result *results,
+                              size_t n);
+/* The status `id` with its lists; CAIRN_ENOTFOUND. */
+int cairn_store_status_get(struct cairn_store *s, const char *id,
+                           struct cairn_store_status **out);
+void cairn_store_status_free(struct cairn_store_status *st);
+
+/* ---- users, tokens, rights --------------------------------------------------
+ */
+
+#define CAIRN_STORE_NAME_MAX     128
+#define CAIRN_STORE_PASSWORD_MAX 1024
+
+/*
+ * Add user `name` (1..CAIRN_STORE_NAME_MAX bytes, no control characters)
+ * with `password` (at most CAIRN_STORE_PASSWORD_MAX bytes), which is kept
+ * only as a salted scrypt hash. CAIRN_EEXIST, CAIRN_EINVAL.
+ */
+int cairn_store_user_add(struct cairn_store *s, const char *name,
+                         const char *password);
+/* Replace the password of an existing user; CAIRN_ENOTFOUND. */
+int cairn_store_user_set_password(struct cairn_store *s, const char *name,
+                                  const char *password);
+/*
+ * 0 when `password` is the user's, CAIRN_EPERM when it is not or there is
+ * no such user (the two take the same time), another code on failure.
+ */
+int cairn_store_user_verify(struct cairn_store *s, const char *name,
+                            const char *password);
+/* Remove a user with its tokens and rights; CAIRN_ENOTFOUND. */
+int cairn_store_user_remove(struct cairn_store *s, const char *name);
+/* User names in order; free with cairn_store_name_list_free. */
+int cairn_store_user_list(struct cairn_store *s, char ***out, size_t *n);
+void cairn_store_name_list_free(char **names, size_t n);
+/* The stored hash of a user's password (for tests and audits). */
+int cairn_store_user_hash(struct cairn_store *s, const char *name, char **out);
+
+/* A token is 64 hex characters (256 random bits) plus NUL. */
+#define CAIRN_STORE_TOKEN_LEN 65
+
+/*
+ * A new API token for `user`, written to `token_out`; only its SHA-256 is
+ * kept, so this is the one time it can be shown. CAIRN_ENOTFOUND.
+ */
+int cairn_store_token_new(struct cairn_store *s, const char *user,
+                          char token_out[CAIRN_STORE_TOKEN_LEN]);
+/* The user a token belongs to (caller frees); CAIRN_EPERM when unknown. */
+int cairn_store_token_lookup(struct cairn_store *s, const char *token,
+                             char **user_out);
+/* Revoke a token; CAIRN_ENOTFOUND. */
+int cairn_store_token_remove(struct cairn_store *s, const char *token);
+
+enum {
+    CAIRN_STORE_READ = 1,
+    CAIRN_STORE_WRITE = 2,
+};
+
+/* Add the `rights` bits for `user` on `collection`; CAIRN_ENOTFOUND. */
+int cairn_store_grant(struct cairn_store *s, const char *user,
+                      const char *collection, unsigned rights);
+/* Take the `rights` bits away (a no-op where they were not granted). */
+int cairn_store_revoke(struct cairn_store *s, const char *user,
+                       const char *collection, unsigned rights);
+/* The bits `user` holds on `collection`: 0 when none or unknown. */
+int cairn_store_rights(struct cairn_store *s, const char *user,
+                       const char *collection, unsigned *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

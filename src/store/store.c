@@ -1,0 +1,996 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The store interface: argument checks, object reading, secrets, dispatch. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "store/store_int.h"
+
+/* ---- small helpers ------------------------------------------------------- */
+
+int64_t cairn__store_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t cairn__store_next_added(int64_t last)
+{
+    int64_t now = cairn__store_now_us();
+    /* A clock that stalls or steps back must not reorder date_added. */
+    return now > last ? now : last + 1;
+}
+
+struct cairn_time cairn__store_us_time(int64_t us)
+{
+    struct cairn_time t;
+    int64_t sec = us / 1000000, rem = us % 1000000;
+    if (rem < 0) {
+        rem += 1000000;
+        sec--;
+    }
+    t.sec = sec;
+    t.nsec = (int32_t)(rem * 1000);
+    t.digits = 6;
+    return t;
+}
+
+void cairn__store_us_vkey(int64_t us, char out[32])
+{
+    struct cairn_time t = cairn__store_us_time(us);
+    if (cairn_time_format(&t, 9, out, 32) < 0)
+        out[0] = '\0';
+}
+
+int64_t cairn__store_id_hash(const char *id)
+{
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211u;
+    return (int64_t)h;
+}
+
+bool cairn__store_in_list(const char *const *list, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
+
+bool cairn__store_same_content(const char *json, size_t len,
+                               const struct store_obj *o)
+{
+    if (len == o->json_len && memcmp(json, o->json, len) == 0)
+        return true;
+    /* Same members in another order or layout is the same object. */
+    json_t *old = json_loadb(json, len, 0, NULL);
+    bool same = old != NULL && json_equal(old, o->obj);
+    json_decref(old);
+    return same;
+}
+
+void cairn__store_result_msg(struct cairn_store_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof r->message, fmt, ap);
+    va_end(ap);
+}
+
+int cairn__store_result_push(struct cairn_store_result **arr, size_t *n,
+                             size_t *alloc, const struct cairn_store_result *r)
+{
+    if (*n == *alloc) {
+        size_t na = *alloc ? *alloc * 2 : 16;
+        struct cairn_store_result *p = cairn_realloc(*arr, na * sizeof *p);
+        if (p == NULL)
+            return CAIRN_ENOMEM;
+        *arr = p;
+        *alloc = na;
+    }
+    (*arr)[(*n)++] = *r;
+    return 0;
+}
+
+void cairn__store_api_root_clear(struct cairn_store_api_root *r)
+{
+    cairn_free(r->name);
+    cairn_free(r->title);
+    cairn_free(r->description);
+    memset(r, 0, sizeof *r);
+}
+
+void cairn__store_collection_clear(struct cairn_store_collection *c)
+{
+    cairn_free(c->api_root);
+    cairn_free(c->title);
+    cairn_free(c->description);
+    cairn_free(c->alias);
+    for (size_t i = 0; i < CAIRN_STORE_MEDIA_TYPES_MAX; i++)
+        cairn_free(c->media_types[i]);
+    memset(c, 0, sizeof *c);
+}
+
+static void tohex(const unsigned char *b, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int fromhex(const char *s, size_t len, unsigned char *out, size_t n)
+{
+    if (len != 2 * n)
+        return CAIRN_EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                       : -1;
+        if (v < 0)
+            return CAIRN_EINVAL;
+        if (i % 2 == 0)
+            out[i / 2] = (unsigned char)(v << 4);
+        else
+            out[i / 2] |= (unsigned char)v;
+    }
+    return 0;
+}
+
+static bool name_ok(const char *s, size_t max)
+{
+    if (s == NULL || s[0] == '\0')
+        return false;
+    size_t len = strnlen(s, max + 1);
+    if (len > max)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+/* ---- open and close ------------------------------------------------------ */
+
+int cairn_store_open(const char *url, const struct cairn_store_opts *opts,
+                     struct cairn_store **out)
+{
+    static const struct cairn_store_opts defaults = {0};
+    if (out == NULL)
+        return CAIRN_EINVAL;
+    *out = NULL;
+    if (url == NULL || url[0] == '\0')
+        return CAIRN_EINVAL;
+    if (opts == NULL)
+        opts = &defaults;
+    if (strcmp(url, "memory:") == 0)
+        return cairn__store_memory_open(opts, out);
+    if (strncmp(url, "sqlite:", 7) == 0)
+        url += 7;
+    else if (strchr(url, ':') != NULL && strchr(url, '/') == NULL)
+        return CAIRN_EINVAL; /* "postgres:..." and typos are not paths */
+    if (url[0] == '\0')
+        return CAIRN_EINVAL;
+    return cairn__store_sqlite_open(url, opts, out);
+}
+
+void cairn_store_close(struct cairn_store *s)
+{
+    if (s != NULL)
+        s->ops->close(s);
+}
+
+int cairn_store_schema_version(struct cairn_store *s, int *out)
+{
+    if (s == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->schema_version(s, out);
+}
+
+/* ---- API roots and collections ------------------------------------------ */
+
+int cairn_store_api_root_put(struct cairn_store *s,
+                             const struct cairn_store_api_root *root)
+{
+    if (s == NULL || root == NULL || !name_ok(root->name, 200) ||
+        root->title == NULL || root->max_content_length < 0 ||
+        strchr(root->name, '/') != NULL)
+        return CAIRN_EINVAL;
+    return s->ops->api_root_put(s, root);
+}
+
+int cairn_store_api_root_get(struct cairn_store *s, const char *name,
+                             struct cairn_store_api_root **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || name == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->api_root_get(s, name, out);
+}
+
+int cairn_store_api_root_list(struct cairn_store *s,
+                              struct cairn_store_api_root **out, size_t *n)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (n != NULL)
+        *n = 0;
+    if (s == NULL || out == NULL || n == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->api_root_list(s, out, n);
+}
+
+void cairn_store_api_root_free(struct cairn_store_api_root *root)
+{
+    if (root == NULL)
+        return;
+    cairn__store_api_root_clear(root);
+    cairn_free(root);
+}
+
+void cairn_store_api_root_list_free(struct cairn_store_api_root *roots,
+                                    size_t n)
+{
+    if (roots == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        cairn__store_api_root_clear(&roots[i]);
+    cairn_free(roots);
+}
+
+int cairn_store_collection_create(struct cairn_store *s,
+                                  const struct cairn_store_collection *c,
+                                  char id_out[CAIRN_UUID_STRLEN])
+{
+    if (s == NULL || c == NULL || c->api_root == NULL || c->title == NULL)
+        return CAIRN_EINVAL;
+    struct cairn_store_collection copy = *c;
+    if (c->id[0] == '\0') {
+        int rc = cairn_uuid4(copy.id);
+        if (rc < 0)
+            return rc;
+    } else if (strnlen(c->id, CAIRN_UUID_STRLEN) != CAIRN_UUID_STRLEN - 1 ||
+               !cairn_uuid_check(c->id, CAIRN_UUID_STRLEN - 1, false, NULL)) {
+        return CAIRN_EINVAL;
+    }
+    static const char *default_type = "application/stix+json;version=2.1";
+    if (c->media_types[0] == NULL)
+        copy.media_types[0] = (char *)default_type;
+    int rc = s->ops->collection_create(s, &copy);
+    if (rc == 0 && id_out != NULL)
+        memcpy(id_out, copy.id, CAIRN_UUID_STRLEN);
+    return rc;
+}
+
+int cairn_store_collection_get(struct cairn_store *s, const char *api_root,
+                               const char *id,
+                               struct cairn_store_collection **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || id == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->collection_get(s, api_root, id, out);
+}
+
+int cairn_store_collection_list(struct cairn_store *s, const char *api_root,
+                                struct cairn_store_collection **out, size_t *n)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (n != NULL)
+        *n = 0;
+    if (s == NULL || api_root == NULL || out == NULL || n == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->collection_list(s, api_root, out, n);
+}
+
+int cairn_store_collection_delete(struct cairn_store *s, const char *id)
+{
+    if (s == NULL || id == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->collection_delete(s, id);
+}
+
+void cairn_store_collection_free(struct cairn_store_collection *c)
+{
+    if (c == NULL)
+        return;
+    cairn__store_collection_clear(c);
+    cairn_free(c);
+}
+
+void cairn_store_collection_list_free(struct cairn_store_collection *list,
+                                      size_t n)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        cairn__store_collection_clear(&list[i]);
+    cairn_free(list);
+}
+
+/* ---- objects ---------------------------------------------------------------
+ */
+
+static const char *str_member(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+/* Read what the backends index from one object; false when it is unfit. */
+static bool prepare_obj(const struct cairn_store_object_in *in,
+                        struct store_obj *o, struct cairn_store_result *r,
+                        char **dumped)
+{
+    const json_t *obj = in->obj;
+    memset(o, 0, sizeof *o);
+    o->obj = obj;
+    if (!json_is_object(obj)) {
+        cairn__store_result_msg(r, "not a JSON object");
+        return false;
+    }
+    o->id = str_member(obj, "id");
+    o->type = str_member(obj, "type");
+    if (o->id == NULL || o->id[0] == '\0') {
+        cairn__store_result_msg(r, "the object has no \"id\" string");
+        return false;
+    }
+    size_t idlen = strlen(o->id);
+    if (idlen >= sizeof r->id) {
+        cairn__store_result_msg(r, "the \"id\" is too long");
+        return false;
+    }
+    memcpy(r->id, o->id, idlen + 1);
+    if (o->type == NULL || o->type[0] == '\0') {
+        cairn__store_result_msg(r, "the object has no \"type\" string");
+        return false;
+    }
+    o->spec_version = str_member(obj, "spec_version");
+    if (o->spec_version == NULL)
+        o->spec_version = "2.1"; /* STIX 2.1 SCOs may leave it out */
+    static const char *const stamps[] = {"created", "modified"};
+    const char *vals[2];
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(obj, stamps[i]);
+        vals[i] = json_string_value(v);
+        struct cairn_time t;
+        if (v != NULL &&
+            (vals[i] == NULL ||
+             cairn_time_parse(vals[i], strlen(vals[i]), true, &t) < 0)) {
+            cairn__store_result_msg(r, "\"%s\" is not a STIX timestamp",
+                                    stamps[i]);
+            return false;
+        }
+        if (v == NULL)
+            continue;
+        if (cairn_time_format(&t, 9, o->vkey, sizeof o->vkey) < 0) {
+            cairn__store_result_msg(r, "\"%s\" is out of range", stamps[i]);
+            return false;
+        }
+        o->vtime = t;
+    }
+    o->created = vals[0];
+    o->modified = vals[1];
+    o->version = o->modified ? o->modified : o->created;
+    if (o->version != NULL)
+        snprintf(r->version, sizeof r->version, "%s", o->version);
+    if (in->json != NULL) {
+        o->json = in->json;
+        o->json_len = in->json_len;
+    } else {
+        *dumped = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (*dumped == NULL) {
+            cairn__store_result_msg(r, "cannot serialise the object");
+            return false;
+        }
+        o->json = *dumped;
+        o->json_len = strlen(*dumped);
+    }
+    return true;
+}
+
+int cairn_store_put_objects(struct cairn_store *s, const char *collection,
+                            const struct cairn_store_object_in *objs, size_t n,
+                            const char *status_id,
+                            struct cairn_store_result *results)
+{
+    if (s == NULL || collection == NULL || (objs == NULL && n > 0))
+        return CAIRN_EINVAL;
+    if (n > CAIRN_STORE_BATCH_MAX)
+        return CAIRN_ETOOBIG;
+    if (n == 0)
+        return 0;
+
+    int rc = CAIRN_ENOMEM;
+    struct store_obj *o = cairn_calloc(n, sizeof *o);
+    char **dumped = cairn_calloc(n, sizeof *dumped);
+    struct cairn_store_result *res = results;
+    if (res == NULL)
+        res = cairn_calloc(n, sizeof *res);
+    if (o == NULL || dumped == NULL || res == NULL)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        memset(&res[i], 0, sizeof res[i]);
+        if (!prepare_obj(&objs[i], &o[i], &res[i], &dumped[i])) {
+            o[i].failed = true;
+            res[i].outcome = CAIRN_STORE_FAILED;
+        }
+    }
+    rc = s->ops->put_objects(s, collection, o, n, status_id, res);
+out:
+    if (dumped != NULL) {
+        void (*jfree)(void *) = free;
+        json_malloc_t jmalloc;
+        json_get_alloc_funcs(&jmalloc, &jfree);
+        for (size_t i = 0; i < n; i++)
+            if (dumped[i] != NULL)
+                jfree(dumped[i]);
+    }
+    cairn_free(dumped);
+    cairn_free(o);
+    if (res != results)
+        cairn_free(res);
+    return rc;
+}
+
+/* Cursors: "c1." and the date_added (µs) of the last row handed out. */
+static void cursor_encode(int64_t us, char out[CAIRN_STORE_CURSOR_LEN])
+{
+    snprintf(out, CAIRN_STORE_CURSOR_LEN, "c1.%016" PRIx64, (uint64_t)us);
+}
+
+static int cursor_decode(const char *s, int64_t *us)
+{
+    size_t len = strnlen(s, CAIRN_STORE_CURSOR_LEN);
+    if (len != 19 || strncmp(s, "c1.", 3) != 0)
+        return CAIRN_EINVAL;
+    unsigned char b[8];
+    if (fromhex(s + 3, 16, b, 8) < 0)
+        return CAIRN_EINVAL;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    *us = (int64_t)v;
+    return 0;
+}
+
+static int check_list(const char *const *list, size_t n)
+{
+    if (n > CAIRN_STORE_FILTER_MAX)
+        return CAIRN_ETOOBIG;
+    if (n > 0 && list == NULL)
+        return CAIRN_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == NULL)
+            return CAIRN_EINVAL;
+    return 0;
+}
+
+/* Check `q` and decode it into `sq`; the caller frees sq->vkeys. */
+static int prepare_query(const struct cairn_store_query *q, struct store_q *sq)
+{
+    memset(sq, 0, sizeof *sq);
+    sq->q = q;
+    if (q->collection == NULL)
+        return CAIRN_EINVAL;
+    int rc;
+    if ((rc = check_list(q->ids, q->n_ids)) < 0 ||
+        (rc = check_list(q->types, q->n_types)) < 0 ||
+        (rc = check_list(q->spec_versions, q->n_spec_versions)) < 0)
+        return rc;
+    if (q->n_version_times > CAIRN_STORE_FILTER_MAX)
+        return CAIRN_ETOOBIG;
+    if (q->n_version_times > 0 && q->version_times == NULL)
+        return CAIRN_EINVAL;
+    if (q->versions &
+        ~(unsigned)(CAIRN_STORE_VERSION_LAST | CAIRN_STORE_VERSION_FIRST |
+                    CAIRN_STORE_VERSION_ALL))
+        return CAIRN_EINVAL;
+    sq->after_us = INT64_MIN;
+    if (q->added_after != NULL) {
+        const struct cairn_time *t = q->added_after;
+        if (t->sec > INT64_MAX / 1000000 - 1 || t->sec < INT64_MIN / 1000000)
+            return CAIRN_EINVAL;
+        /* date_added (µs) > t exactly when it is > floor(t in µs). */
+        sq->after_us = t->sec * 1000000 + t->nsec / 1000;
+    }
+    if (q->next != NULL && q->next[0] != '\0') {
+        int64_t c;
+        if ((rc = cursor_decode(q->next, &c)) < 0)
+            return rc;
+        if (c > sq->after_us)
+            sq->after_us = c;
+    }
+    if (q->n_version_times > 0) {
+        sq->vkeys = cairn_calloc(q->n_version_times, sizeof *sq->vkeys);
+        if (sq->vkeys == NULL)
+            return CAIRN_ENOMEM;
+        for (size_t i = 0; i < q->n_version_times; i++)
+            if (cairn_time_format(&q->version_times[i], 9, sq->vkeys[i],
+                                  sizeof sq->vkeys[i]) < 0)
+                return CAIRN_EINVAL;
+        sq->n_vkeys = q->n_version_times;
+    }
+    sq->versions = q->versions;
+    if (sq->versions == 0 && sq->n_vkeys == 0)
+        sq->versions = CAIRN_STORE_VERSION_LAST;
+    if (sq->versions & CAIRN_STORE_VERSION_ALL)
+        sq->versions = CAIRN_STORE_VERSION_ALL;
+    sq->limit = q->limit;
+    if (sq->limit == 0 || sq->limit > CAIRN_STORE_LIMIT_MAX)
+        sq->limit = CAIRN_STORE_LIMIT_MAX;
+    return 0;
+}
+
+struct page_fill {
+    struct cairn_store_page *page;
+    size_t want;
+    size_t alloc; /* rows allocated, grown as they come, up to want */
+    int64_t last_us;
+};
+
+static const char *arena_str(struct cairn_arena *a, const char *s, int *rc)
+{
+    if (s == NULL)
+        return NULL;
+    char *p = cairn_arena_strndup(a, s, strlen(s));
+    if (p == NULL)
+        *rc = CAIRN_ENOMEM;
+    return p;
+}
+
+static int page_row(void *ud, const struct cairn_store_row *row,
+                    int64_t added_us)
+{
+    struct page_fill *f = ud;
+    struct cairn_store_page *p = f->page;
+    if (p->n == f->want) {
+        p->more = true;
+        return 1; /* enough: stop */
+    }
+    if (p->n == f->alloc) {
+        size_t na = f->alloc ? 2 * f->alloc : 64;
+        if (na > f->want)
+            na = f->want;
+        void *rows = cairn_realloc(p->rows, na * sizeof *p->rows);
+        if (rows == NULL)
+            return CAIRN_ENOMEM;
+        p->rows = rows;
+        f->alloc = na;
+    }
+    struct cairn_store_row *r = &p->rows[p->n];
+    memset(r, 0, sizeof *r);
+    int rc = 0;
+    r->id = arena_str(p->arena, row->id, &rc);
+    r->type = arena_str(p->arena, row->type, &rc);
+    r->spec_version = arena_str(p->arena, row->spec_version, &rc);
+    r->created = arena_str(p->arena, row->created, &rc);
+    r->modified = arena_str(p->arena, row->modified, &rc);
+    r->date_added = cairn__store_us_time(added_us);
+    if (row->version != NULL) {
+        r->version = arena_str(p->arena, row->version, &rc);
+    } else {
+        /* No modified, no created: the version is the date_added. */
+        char buf[40];
+        int len = cairn_time_format(&r->date_added, 6, buf, sizeof buf);
+        r->version = cairn_arena_strndup(p->arena, buf, len > 0 ? len : 0);
+        if (r->version == NULL)
+            rc = CAIRN_ENOMEM;
+    }
+    if (row->json != NULL) {
+        char *j = cairn_arena_strndup(p->arena, row->json, row->json_len);
+        if (j == NULL)
+            rc = CAIRN_ENOMEM;
+        r->json = j;
+        r->json_len = row->json_len;
+    }
+    if (rc < 0)
+        return rc;
+    if (p->n == 0)
+        p->added_first = r->date_added;
+    p->added_last = r->date_added;
+    f->last_us = added_us;
+    p->n++;
+    return 0;
+}
+
+int cairn_store_query(struct cairn_store *s, const struct cairn_store_query *q,
+                      struct cairn_store_page **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || q == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    struct store_q sq;
+    struct cairn_store_page *p = NULL;
+    int rc = prepare_query(q, &sq);
+    if (rc < 0)
+        goto out;
+    rc = CAIRN_ENOMEM;
+    p = cairn_calloc(1, sizeof *p);
+    if (p == NULL || cairn_arena_new(0, &p->arena) < 0)
+        goto out;
+    struct page_fill f = {p, sq.limit, 0, 0};
+    struct store_row_sink sink = {page_row, &f};
+    rc = s->ops->query(s, &sq, &sink);
+    if (rc < 0)
+        goto out;
+    if (p->more)
+        cursor_encode(f.last_us, p->next);
+    *out = p;
+    p = NULL;
+    rc = 0;
+out:
+    cairn_free(sq.vkeys);
+    cairn_store_page_free(p);
+    return rc;
+}
+
+void cairn_store_page_free(struct cairn_store_page *page)
+{
+    if (page == NULL)
+        return;
+    cairn_arena_free(page->arena);
+    cairn_free(page->rows);
+    cairn_free(page);
+}
+
+int cairn_store_delete(struct cairn_store *s, const struct cairn_store_query *q,
+                       size_t *deleted)
+{
+    if (deleted != NULL)
+        *deleted = 0;
+    if (s == NULL || q == NULL)
+        return CAIRN_EINVAL;
+    struct store_q sq;
+    int rc = prepare_query(q, &sq);
+    if (rc == 0) {
+        size_t n = 0;
+        rc = s->ops->delete_objects(s, &sq, &n);
+        if (rc == 0 && deleted != NULL)
+            *deleted = n;
+    }
+    cairn_free(sq.vkeys);
+    return rc;
+}
+
+/* ---- status resources ------------------------------------------------------
+ */
+
+int cairn_store_status_new(struct cairn_store *s, const char *collection,
+                           const char *user, int64_t total,
+                           char id_out[CAIRN_UUID_STRLEN])
+{
+    if (s == NULL || collection == NULL || total < 0 || id_out == NULL)
+        return CAIRN_EINVAL;
+    char id[CAIRN_UUID_STRLEN];
+    int rc = cairn_uuid4(id);
+    if (rc < 0)
+        return rc;
+    rc = s->ops->status_new(s, id, collection, user, cairn__store_now_us(),
+                            total);
+    if (rc == 0)
+        memcpy(id_out, id, sizeof id);
+    return rc;
+}
+
+int cairn_store_status_add_pending(struct cairn_store *s, const char *id,
+                                   const struct cairn_store_result *items,
+                                   size_t n)
+{
+    if (s == NULL || id == NULL || (items == NULL && n > 0))
+        return CAIRN_EINVAL;
+    return s->ops->status_add_pending(s, id, items, n);
+}
+
+int cairn_store_status_record(struct cairn_store *s, const char *id,
+                              const struct cairn_store_result *results,
+                              size_t n)
+{
+    if (s == NULL || id == NULL || (results == NULL && n > 0))
+        return CAIRN_EINVAL;
+    return s->ops->status_record(s, id, results, n);
+}
+
+int cairn_store_status_get(struct cairn_store *s, const char *id,
+                           struct cairn_store_status **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || id == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    int rc = s->ops->status_get(s, id, out);
+    if (rc == 0) {
+        struct cairn_store_status *st = *out;
+        st->pending = st->total - st->success - st->failure;
+        st->complete = st->pending <= 0;
+    }
+    return rc;
+}
+
+void cairn_store_status_free(struct cairn_store_status *st)
+{
+    if (st == NULL)
+        return;
+    cairn_free(st->collection);
+    cairn_free(st->user);
+    cairn_free(st->successes);
+    cairn_free(st->failures);
+    cairn_free(st->pendings);
+    cairn_free(st);
+}
+
+/* ---- users and tokens ------------------------------------------------------
+ */
+
+/*
+ * scrypt with N = 2^15, r = 8, p = 3: one of OWASP's recommended settings,
+ * 32 MiB of memory per hash, about 0.2 s on the development VM. Memory-hard,
+ * so guessing on GPUs costs far more than with PBKDF2. The parameters are
+ * written into each hash, so they can be raised later without breaking
+ * stored ones; those read back are bounded so a tampered database cannot
+ * make a login take minutes.
+ */
+#define SCRYPT_LOG2N  15
+#define SCRYPT_R      8
+#define SCRYPT_P      3
+#define SALT_LEN      16
+#define KEY_LEN       32
+#define HASH_TEXT_MAX 160
+
+static int scrypt_key(const char *password, const unsigned char *salt,
+                      unsigned ln, unsigned r, unsigned p,
+                      unsigned char key[KEY_LEN])
+{
+    uint64_t maxmem = (uint64_t)128 * r * ((uint64_t)1 << ln) + (1u << 20);
+    maxmem += (uint64_t)128 * r * p;
+    if (EVP_PBE_scrypt(password, strlen(password), salt, SALT_LEN,
+                       (uint64_t)1 << ln, r, p, maxmem, key, KEY_LEN) != 1)
+        return CAIRN_ENOMEM;
+    return 0;
+}
+
+static int password_hash(const char *password, char out[HASH_TEXT_MAX])
+{
+    unsigned char salt[SALT_LEN], key[KEY_LEN];
+    char salt_hex[2 * SALT_LEN + 1], key_hex[2 * KEY_LEN + 1];
+    if (RAND_bytes(salt, sizeof salt) != 1)
+        return CAIRN_EINTERNAL;
+    int rc = scrypt_key(password, salt, SCRYPT_LOG2N, SCRYPT_R, SCRYPT_P, key);
+    if (rc < 0)
+        return rc;
+    tohex(salt, SALT_LEN, salt_hex);
+    tohex(key, KEY_LEN, key_hex);
+    OPENSSL_cleanse(key, sizeof key);
+    snprintf(out, HASH_TEXT_MAX, "$scrypt$ln=%d,r=%d,p=%d$%s$%s", SCRYPT_LOG2N,
+             SCRYPT_R, SCRYPT_P, salt_hex, key_hex);
+    return 0;
+}
+
+/* 0 when `password` matches `stored`, CAIRN_EPERM when not. */
+static int password_check(const char *password, const char *stored)
+{
+    unsigned ln, r, p;
+    int used = 0;
+    if (sscanf(stored, "$scrypt$ln=%u,r=%u,p=%u$%n", &ln, &r, &p, &used) != 3 ||
+        used == 0 || ln < 10 || ln > 20 || r < 1 || r > 16 || p < 1 || p > 16)
+        return CAIRN_EPERM;
+    const char *salt_hex = stored + used;
+    const char *dollar = strchr(salt_hex, '$');
+    unsigned char salt[SALT_LEN], want[KEY_LEN], got[KEY_LEN];
+    if (dollar == NULL ||
+        fromhex(salt_hex, (size_t)(dollar - salt_hex), salt, SALT_LEN) < 0 ||
+        fromhex(dollar + 1, strlen(dollar + 1), want, KEY_LEN) < 0)
+        return CAIRN_EPERM;
+    int rc = scrypt_key(password, salt, ln, r, p, got);
+    if (rc < 0)
+        return rc;
+    rc = CRYPTO_memcmp(got, want, KEY_LEN) == 0 ? 0 : CAIRN_EPERM;
+    OPENSSL_cleanse(got, sizeof got);
+    return rc;
+}
+
+static bool password_ok(const char *password)
+{
+    return password != NULL &&
+           strnlen(password, CAIRN_STORE_PASSWORD_MAX + 1) <=
+               CAIRN_STORE_PASSWORD_MAX;
+}
+
+int cairn_store_user_add(struct cairn_store *s, const char *name,
+                         const char *password)
+{
+    if (s == NULL || !name_ok(name, CAIRN_STORE_NAME_MAX) ||
+        !password_ok(password))
+        return CAIRN_EINVAL;
+    char hash[HASH_TEXT_MAX];
+    int rc = password_hash(password, hash);
+    if (rc == 0)
+        rc = s->ops->user_add(s, name, hash);
+    return rc;
+}
+
+int cairn_store_user_set_password(struct cairn_store *s, const char *name,
+                                  const char *password)
+{
+    if (s == NULL || name == NULL || !password_ok(password))
+        return CAIRN_EINVAL;
+    char hash[HASH_TEXT_MAX];
+    int rc = password_hash(password, hash);
+    if (rc == 0)
+        rc = s->ops->user_set_hash(s, name, hash);
+    return rc;
+}
+
+int cairn_store_user_verify(struct cairn_store *s, const char *name,
+                            const char *password)
+{
+    if (s == NULL || name == NULL || password == NULL)
+        return CAIRN_EINVAL;
+    if (!password_ok(password))
+        return CAIRN_EPERM;
+    char *stored = NULL;
+    int rc = s->ops->user_hash(s, name, &stored);
+    if (rc == CAIRN_ENOTFOUND) {
+        /* Spend the same time, so timing does not tell who exists. */
+        static const char dummy[] =
+            "$scrypt$ln=15,r=8,p=3$00000000000000000000000000000000$"
+            "0000000000000000000000000000000000000000000000000000000000000000";
+        (void)password_check(password, dummy);
+        return CAIRN_EPERM;
+    }
+    if (rc == 0)
+        rc = password_check(password, stored);
+    cairn_free(stored);
+    return rc;
+}
+
+int cairn_store_user_remove(struct cairn_store *s, const char *name)
+{
+    if (s == NULL || name == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->user_remove(s, name);
+}
+
+int cairn_store_user_list(struct cairn_store *s, char ***out, size_t *n)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (n != NULL)
+        *n = 0;
+    if (s == NULL || out == NULL || n == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->user_list(s, out, n);
+}
+
+void cairn_store_name_list_free(char **names, size_t n)
+{
+    if (names == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        cairn_free(names[i]);
+    cairn_free(names);
+}
+
+int cairn_store_user_hash(struct cairn_store *s, const char *name, char **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || name == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->user_hash(s, name, out);
+}
+
+/* Tokens are kept as the hex SHA-256 of their text. */
+static int token_digest(const char *token, char out[65])
+{
+    unsigned char md[32];
+    unsigned mdlen = 0;
+    if (EVP_Digest(token, strlen(token), md, &mdlen, EVP_sha256(), NULL) != 1 ||
+        mdlen != 32)
+        return CAIRN_EINTERNAL;
+    tohex(md, 32, out);
+    return 0;
+}
+
+int cairn_store_token_new(struct cairn_store *s, const char *user,
+                          char token_out[CAIRN_STORE_TOKEN_LEN])
+{
+    if (s == NULL || user == NULL || token_out == NULL)
+        return CAIRN_EINVAL;
+    unsigned char raw[32];
+    char token[CAIRN_STORE_TOKEN_LEN], digest[65];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return CAIRN_EINTERNAL;
+    tohex(raw, sizeof raw, token);
+    OPENSSL_cleanse(raw, sizeof raw);
+    int rc = token_digest(token, digest);
+    if (rc == 0)
+        rc = s->ops->token_add(s, digest, user);
+    if (rc == 0)
+        memcpy(token_out, token, sizeof token);
+    OPENSSL_cleanse(token, sizeof token);
+    return rc;
+}
+
+int cairn_store_token_lookup(struct cairn_store *s, const char *token,
+                             char **user_out)
+{
+    if (user_out != NULL)
+        *user_out = NULL;
+    if (s == NULL || token == NULL || user_out == NULL)
+        return CAIRN_EINVAL;
+    if (strnlen(token, CAIRN_STORE_TOKEN_LEN) != CAIRN_STORE_TOKEN_LEN - 1)
+        return CAIRN_EPERM;
+    char digest[65];
+    int rc = token_digest(token, digest);
+    if (rc < 0)
+        return rc;
+    rc = s->ops->token_user(s, digest, user_out);
+    return rc == CAIRN_ENOTFOUND ? CAIRN_EPERM : rc;
+}
+
+int cairn_store_token_remove(struct cairn_store *s, const char *token)
+{
+    if (s == NULL || token == NULL)
+        return CAIRN_EINVAL;
+    char digest[65];
+    int rc = token_digest(token, digest);
+    if (rc < 0)
+        return rc;
+    return s->ops->token_remove(s, digest);
+}
+
+/* ---- rights -----------------------------------------------------------------
+ */
+
+#define RIGHTS_MASK (CAIRN_STORE_READ | CAIRN_STORE_WRITE)
+
+int cairn_store_grant(struct cairn_store *s, const char *user,
+                      const char *collection, unsigned rights)
+{
+    if (s == NULL || user == NULL || collection == NULL ||
+        (rights & ~(unsigned)RIGHTS_MASK))
+        return CAIRN_EINVAL;
+    unsigned cur = 0;
+    int rc = s->ops->rights_get(s, user, collection, &cur);
+    if (rc == 0)
+        rc = s->ops->rights_set(s, user, collection, cur | rights);
+    return rc;
+}
+
+int cairn_store_revoke(struct cairn_store *s, const char *user,
+                       const char *collection, unsigned rights)
+{
+    if (s == NULL || user == NULL || collection == NULL ||
+        (rights & ~(unsigned)RIGHTS_MASK))
+        return CAIRN_EINVAL;
+    unsigned cur = 0;
+    int rc = s->ops->rights_get(s, user, collection, &cur);
+    if (rc == 0 && (cur & rights))
+        rc = s->ops->rights_set(s, user, collection, cur & ~rights);
+    return rc;
+}
+
+int cairn_store_rights(struct cairn_store *s, const char *user,
+                       const char *collection, unsigned *out)
+{
+    if (out != NULL)
+        *out = 0;
+    if (s == NULL || user == NULL || collection == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->rights_get(s, user, collection, out);
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the store: the backend ops table and the helpers backends share. */
+#ifndef CAIRN_STORE_INT_H
+#define CAIRN_STORE_INT_H
+
+#include "cairn/store.h"
+
+/*
+ * store.c does everything that does not depend on where data lives: it
+ * reads the objects (id, type, versions, text), hashes passwords and
+ * tokens, encodes cursors and checks arguments. A backend only keeps and
+ * finds rows, through the ops below, with the same semantics everywhere;
+ * tests/unit/test_store.c runs one suite over each backend to hold them to
+ * it. Timestamps cross this boundary as canonical text with nine fraction
+ * digits ("2016-01-01T00:00:00.000000000Z"), which sorts like time, and
+ * date_added as integer microseconds since the epoch.
+ */
+
+/* One object ready to be stored. */
+struct store_obj {
+    const json_t *obj;
+    const char *id;
+    const char *type;
+    const char *spec_version;
+    const char *created;     /* NULL when absent */
+    const char *modified;    /* NULL when absent */
+    const char *version;     /* modified, else created, as written; or NULL */
+    char vkey[32];           /* canonical version; "" = use date_added */
+    struct cairn_time vtime; /* the same as a time; valid when vkey[0] */
+    const char *json;
+    size_t json_len;
+    bool failed; /* set by store.c: skip, the result is already filled */
+};
+
+/* A query with its cursor decoded and lists checked. */
+struct store_q {
+    const struct cairn_store_query *q;
+    int64_t after_us;  /* rows with date_added > after_us; INT64_MIN: all */
+    char (*vkeys)[32]; /* canonical version_times */
+    size_t n_vkeys;
+    unsigned versions; /* LAST/FIRST/ALL bits, never 0 unless vkeys */
+    size_t limit;      /* rows wanted; the backend returns up to limit+1 */
+};
+
+/* Receives rows in date_added order; returns 0 or a negative code. */
+struct store_row_sink {
+    int (*row)(void *ud, const struct cairn_store_row *row, int64_t added_us);
+    void *ud;
+};
+
+/* A stored user's hash and a stored token's owner travel as strings. */
+struct store_ops {
+    const char *name;
+    void (*close)(struct cairn_store *s);
+    int (*schema_version)(struct cairn_store *s, int *out);
+
+    int (*api_root_put)(struct cairn_store *s,
+                        const struct cairn_store_api_root *root);
+    int (*api_root_get)(struct cairn_store *s, const char *name,
+                        struct cairn_store_api_root **out);
+    int (*api_root_list)(struct cairn_store *s,
+                         struct cairn_store_api_root **out, size_t *n);
+
+    /* c->id is a UUID already. */
+    int (*collection_create)(struct cairn_store *s,
+                             const struct cairn_store_collection *c);
+    int (*collection_get)(struct cairn_store *s, const char *api_root,
+                          const char *id, struct cairn_store_collection **out);
+    int (*collection_list)(struct cairn_store *s, const char *api_root,
+                           struct cairn_store_collection **out, size_t *n);
+    int (*collection_delete)(struct cairn_store *s, const char *id);
+
+    /*
+     * Store the objects not marked failed, filling results[i] (outcome and
+     * message; id and version are filled already), and the status when
+     * status_id is set, in one transaction. now_us gives the clock.
+     */
+    int (*put_objects)(struct cairn_store *s, const char *collection,
+                       struct store_obj *objs, size_t n, const char *status_id,
+                       struct cairn_store_result *results);
+    int (*query)(struct cairn_store *s, const struct store_q *q,
+                 const struct store_row_sink *sink);
+    int (*delete_objects)(struct cairn_store *s, const struct store_q *q,
+                          size_t *deleted);
+
+    int (*status_new)(struct cairn_store *s, const char *id,
+                      const char *collection, const char *user,
+                      int64_t request_us, int64_t total);
+    int (*status_add_pending)(struct cairn_store *s, const char *id,
+                              const struct cairn_store_result *items, size_t n);
+    int (*status_record)(struct cairn_store *s, const char *id,
+                         const struct cairn_store_result *results, size_t n);
+    int (*status_get)(struct cairn_store *s, const char *id,
+                      struct cairn_store_status **out);
+
+    int (*user_add)(struct cairn_store *s, const char *name, const char *hash);
+    int (*user_set_hash)(struct cairn_store *s, const char *name,
+                         const char *hash);
+    int (*user_hash)(struct cairn_store *s, const char *name, char **out);
+    int (*user_remove)(struct cairn_store *s, const char *name);
+    int (*user_list)(struct cairn_store *s, char ***out, size_t *n);
+    int (*token_add)(struct cairn_store *s, const char *hash, const char *user);
+    int (*token_user)(struct cairn_store *s, const char *hash, char **out);
+    int (*token_remove)(struct cairn_store *s, const char *hash);
+    /* Set the bits to exactly `rights` (0 removes the grant). */
+    int (*rights_set)(struct cairn_store *s, const char *user,
+                      const char *collection, unsigned rights);
+    int (*rights_get)(struct cairn_store *s, const char *user,
+                      const char *collection, unsigned *out);
+};
+
+/* Every backend's handle starts with this. */
+struct cairn_store {
+    const struct store_ops *ops;
+};
+
+int cairn__store_sqlite_open(const char *path,
+                             const struct cairn_store_opts *opts,
+                             struct cairn_store **out);
+int cairn__store_memory_open(const struct cairn_store_opts *opts,
+                             struct cairn_store **out);
+
+/* ---- helpers store.c gives the backends ---- */
+
+/* The wall clock in microseconds since the epoch. */
+int64_t cairn__store_now_us(void);
+/* The next date_added after `last`: the clock, or last + 1 if not later. */
+int64_t cairn__store_next_added(int64_t last);
+/* date_added microseconds as a cairn_time with 6 digits. */
+struct cairn_time cairn__store_us_time(int64_t us);
+/* Canonical version key (nine digits) of a date_added. */
+void cairn__store_us_vkey(int64_t us, char out[32]);
+/* A 64-bit hash of an object id, for compact indexes. */
+int64_t cairn__store_id_hash(const char *id);
+/* Whether the list holds s (exact). */
+bool cairn__store_in_list(const char *const *list, size_t n, const char *s);
+/* Whether a stored row with `json` matches a new object's content. */
+bool cairn__store_same_content(const char *json, size_t len,
+                               const struct store_obj *o);
+/* Set a result's message (printf-style, truncated). */
+void cairn__store_result_msg(struct cairn_store_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Free the strings of the records, not the arrays. */
+void cairn__store_api_root_clear(struct cairn_store_api_root *r);
+void cairn__store_collection_clear(struct cairn_store_collection *c);
+/* Append one result to a growable array; CAIRN_ENOMEM. */
+int cairn__store_result_push(struct cairn_store_result **arr, size_t *n,
+                             size_t *alloc, const struct cairn_store_result *r);
+
+#endif

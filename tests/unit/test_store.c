@@ -1,0 +1,1068 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The store's behaviour, run once over each backend, plus SQLite's own. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "cairn/store.h"
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static const char *backend; /* "memory" or "sqlite" */
+static char tmpdir[64];
+static char dbpath[128];
+
+struct fx {
+    long live0; /* allocations before the test, to find leaks */
+    struct cairn_store *s;
+    char coll[CAIRN_UUID_STRLEN];
+};
+
+static void remove_db(void)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    char p[160];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", dbpath, sfx[i]);
+        unlink(p);
+    }
+}
+
+static struct cairn_store *open_store(void)
+{
+    struct cairn_store *s = NULL;
+    char url[160];
+    if (strcmp(backend, "memory") == 0)
+        snprintf(url, sizeof url, "memory:");
+    else
+        snprintf(url, sizeof url, "sqlite:%s", dbpath);
+    assert_int_equal(cairn_store_open(url, NULL, &s), 0);
+    return s;
+}
+
+/* A store with API root "api1" and one collection in it. */
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    remove_db();
+    f->live0 = cairn_alloc_live();
+    f->s = open_store();
+    struct cairn_store_api_root root = {"api1", "API one", NULL, 1 << 20};
+    assert_int_equal(cairn_store_api_root_put(f->s, &root), 0);
+    struct cairn_store_collection c = {.api_root = "api1", .title = "main"};
+    assert_int_equal(cairn_store_collection_create(f->s, &c, f->coll), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    cairn_store_close(f->s);
+    long leaked = cairn_alloc_live() - f->live0;
+    free(f);
+    remove_db();
+    if (leaked != 0) {
+        print_error("%ld allocations leaked\n", leaked);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_sqlite(void **state)
+{
+    (void)state;
+    backend = "sqlite";
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/cairn-store-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    snprintf(dbpath, sizeof dbpath, "%s/cairn.db", tmpdir);
+    return 0;
+}
+
+static int group_memory(void **state)
+{
+    (void)state;
+    backend = "memory";
+    return 0;
+}
+
+static int group_done(void **state)
+{
+    (void)state;
+    if (strcmp(backend, "sqlite") == 0) {
+        remove_db();
+        rmdir(tmpdir);
+    }
+    return 0;
+}
+
+/* ---- object helpers --------------------------------------------------- */
+
+static void make_id(char *out, size_t len, unsigned long n)
+{
+    snprintf(out, len, "indicator--00000000-0000-4000-8000-%012lx", n);
+}
+
+/* Indicator number `n`, version `v` (modified = 2024-01-01 + v seconds). */
+static json_t *indicator(unsigned long n, int v)
+{
+    char id[80], mod[40];
+    make_id(id, sizeof id, n);
+    snprintf(mod, sizeof mod, "2024-01-01T00:00:%02d.000Z", v);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type",
+                     "indicator", "spec_version", "2.1", "id", id, "created",
+                     "2024-01-01T00:00:00.000Z", "modified", mod, "pattern",
+                     "[ipv4-addr:value = '198.51.100.1']", "pattern_type",
+                     "stix", "valid_from", "2024-01-01T00:00:00Z");
+}
+
+/* Store objects first..first+n-1 at version v; every one must be stored. */
+static void put_range(struct cairn_store *s, const char *coll,
+                      unsigned long first, size_t n, int v)
+{
+    struct cairn_store_object_in *in = calloc(n, sizeof *in);
+    struct cairn_store_result *res = calloc(n, sizeof *res);
+    assert_non_null(in);
+    assert_non_null(res);
+    for (size_t i = 0; i < n; i++)
+        in[i].obj = indicator(first + i, v);
+    assert_int_equal(cairn_store_put_objects(s, coll, in, n, NULL, res), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(res[i].outcome, CAIRN_STORE_STORED);
+        json_decref((json_t *)in[i].obj);
+    }
+    free(in);
+    free(res);
+}
+
+static struct cairn_store_page *query(struct cairn_store *s,
+                                      const struct cairn_store_query *q)
+{
+    struct cairn_store_page *p = NULL;
+    assert_int_equal(cairn_store_query(s, q, &p), 0);
+    assert_non_null(p);
+    return p;
+}
+
+/* ---- API roots and collections ----------------------------------------- */
+
+static void test_collections(void **state)
+{
+    struct fx *f = *state;
+    struct cairn_store_api_root r2 = {"api2", "Two", "second", 100};
+    assert_int_equal(cairn_store_api_root_put(f->s, &r2), 0);
+    struct cairn_store_api_root *roots = NULL;
+    size_t n = 0;
+    assert_int_equal(cairn_store_api_root_list(f->s, &roots, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(roots[0].name, "api1");
+    assert_string_equal(roots[1].description, "second");
+    assert_int_equal(roots[1].max_content_length, 100);
+    cairn_store_api_root_list_free(roots, n);
+
+    struct cairn_store_collection c = {
+        .id = "91a7b528-80eb-42ed-a74d-c6fbd5a26116",
+        .api_root = "api2",
+        .title = "High value",
+        .alias = "hv",
+        .media_types = {"application/stix+json;version=2.1", "x/y"}};
+    char id[CAIRN_UUID_STRLEN];
+    assert_int_equal(cairn_store_collection_create(f->s, &c, id), 0);
+    assert_string_equal(id, c.id);
+    assert_int_equal(cairn_store_collection_create(f->s, &c, id), CAIRN_EEXIST);
+    c.api_root = "nope";
+    c.id[0] = '\0';
+    assert_int_equal(cairn_store_collection_create(f->s, &c, id),
+                     CAIRN_ENOTFOUND);
+
+    struct cairn_store_collection *got = NULL;
+    assert_int_equal(
+        cairn_store_collection_get(
+            f->s, "api2", "91a7b528-80eb-42ed-a74d-c6fbd5a26116", &got),
+        0);
+    assert_string_equal(got->title, "High value");
+    assert_string_equal(got->alias, "hv");
+    assert_null(got->description);
+    assert_string_equal(got->media_types[1], "x/y");
+    assert_null(got->media_types[2]);
+    cairn_store_collection_free(got);
+    /* A collection is found only under its own API root. */
+    assert_int_equal(cairn_store_collection_get(f->s, "api1", id, &got),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_collection_get(f->s, "api1", f->coll, &got),
+                     0);
+    assert_string_equal(got->media_types[0],
+                        "application/stix+json;version=2.1");
+    cairn_store_collection_free(got);
+
+    struct cairn_store_collection *list = NULL;
+    assert_int_equal(cairn_store_collection_list(f->s, "api1", &list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, f->coll);
+    cairn_store_collection_list_free(list, n);
+
+    assert_int_equal(cairn_store_collection_delete(f->s, id), 0);
+    assert_int_equal(cairn_store_collection_delete(f->s, id), CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_collection_list(f->s, "api2", &list, &n), 0);
+    assert_int_equal(n, 0);
+    cairn_store_collection_list_free(list, n);
+}
+
+/* ---- objects ------------------------------------------------------------- */
+
+static void test_put_get(void **state)
+{
+    struct fx *f = *state;
+    const char *text = "{\"type\": \"malware\", \"id\": "
+                       "\"malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b\","
+                       " \"spec_version\": \"2.1\", \"created\": "
+                       "\"2024-02-01T00:00:00Z\", \"modified\": "
+                       "\"2024-02-01T00:00:00Z\", \"name\": \"x\","
+                       " \"is_family\": false}";
+    json_t *mal = json_loads(text, 0, NULL);
+    json_t *noid = json_pack("{s:s}", "type", "indicator");
+    json_t *badtime = indicator(7, 1);
+    json_object_set_new(badtime, "modified", json_string("yesterday"));
+    json_t *sco = json_pack("{s:s, s:s, s:s}", "type", "ipv4-addr", "id",
+                            "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd",
+                            "value", "198.51.100.3");
+    struct cairn_store_object_in in[4] = {{mal, text, strlen(text)},
+                                          {noid, NULL, 0},
+                                          {badtime, NULL, 0},
+                                          {sco, NULL, 0}};
+    struct cairn_store_result res[4];
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, in, 4, NULL, res),
+                     0);
+    assert_int_equal(res[0].outcome, CAIRN_STORE_STORED);
+    assert_string_equal(res[0].version, "2024-02-01T00:00:00Z");
+    assert_int_equal(res[1].outcome, CAIRN_STORE_FAILED);
+    assert_non_null(strstr(res[1].message, "id"));
+    assert_int_equal(res[2].outcome, CAIRN_STORE_FAILED);
+    assert_non_null(strstr(res[2].message, "modified"));
+    assert_int_equal(res[3].outcome, CAIRN_STORE_STORED);
+
+    struct cairn_store_query q = {.collection = f->coll, .with_json = true};
+    struct cairn_store_page *p = query(f->s, &q);
+    assert_int_equal(p->n, 2);
+    assert_false(p->more);
+    assert_string_equal(p->next, "");
+    /* The text is kept as received, byte for byte. */
+    assert_string_equal(p->rows[0].json, text);
+    assert_string_equal(p->rows[0].type, "malware");
+    assert_string_equal(p->rows[0].created, "2024-02-01T00:00:00Z");
+    assert_string_equal(p->rows[1].spec_version, "2.1");
+    assert_null(p->rows[1].modified);
+    /* An SCO's one version is its date_added. */
+    char when[40];
+    assert_true(
+        cairn_time_format(&p->rows[1].date_added, 6, when, sizeof when) > 0);
+    assert_string_equal(p->rows[1].version, when);
+    assert_true(cairn_time_cmp(&p->added_first, &p->added_last) < 0);
+    cairn_store_page_free(p);
+
+    /* Re-posting the same versions is a success, not a duplicate; the
+     * same version with other content is refused. */
+    json_t *mal2 = json_deep_copy(mal);
+    json_object_set_new(mal2, "name", json_string("changed"));
+    struct cairn_store_object_in again[3] = {
+        {mal, NULL, 0}, {sco, NULL, 0}, {mal2, NULL, 0}};
+    assert_int_equal(
+        cairn_store_put_objects(f->s, f->coll, again, 3, NULL, res), 0);
+    assert_int_equal(res[0].outcome, CAIRN_STORE_EXISTED);
+    assert_int_equal(res[1].outcome, CAIRN_STORE_EXISTED);
+    assert_int_equal(res[2].outcome, CAIRN_STORE_FAILED);
+    q.with_json = false;
+    p = query(f->s, &q);
+    assert_int_equal(p->n, 2);
+    assert_null(p->rows[0].json);
+    cairn_store_page_free(p);
+
+    q.collection = "6e4e6c5b-0000-4000-8000-000000000000";
+    assert_int_equal(cairn_store_query(f->s, &q, &p), CAIRN_ENOTFOUND);
+    assert_int_equal(
+        cairn_store_put_objects(f->s, q.collection, in, 1, NULL, res),
+        CAIRN_ENOTFOUND);
+    json_decref(mal);
+    json_decref(mal2);
+    json_decref(noid);
+    json_decref(badtime);
+    json_decref(sco);
+}
+
+/* Versions 1..3 of object 1, version 5 of object 2 */
+static void put_versions(struct fx *f)
+{
+    put_range(f->s, f->coll, 1, 1, 2);
+    put_range(f->s, f->coll, 1, 1, 1);
+    put_range(f->s, f->coll, 2, 1, 5);
+    put_range(f->s, f->coll, 1, 1, 3);
+}
+
+struct version_case {
+    unsigned versions;
+    const char *times; /* comma-separated seconds, or NULL */
+    const char *want;  /* "object:second" of each row in date_added order */
+};
+
+static void test_versions(void **state)
+{
+    struct fx *f = *state;
+    put_versions(f);
+    static const struct version_case cases[] = {
+        {0, NULL, "2:5 1:3"},
+        {CAIRN_STORE_VERSION_LAST, NULL, "2:5 1:3"},
+        {CAIRN_STORE_VERSION_FIRST, NULL, "1:1 2:5"},
+        {CAIRN_STORE_VERSION_ALL, NULL, "1:2 1:1 2:5 1:3"},
+        {CAIRN_STORE_VERSION_FIRST | CAIRN_STORE_VERSION_LAST, NULL,
+         "1:1 2:5 1:3"},
+        {0, "2", "1:2"},
+        {0, "2,5,9", "1:2 2:5"},
+        {CAIRN_STORE_VERSION_FIRST, "2", "1:2 1:1 2:5"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct cairn_time times[4];
+        size_t nt = 0;
+        for (const char *t = cases[c].times; t != NULL && *t;) {
+            char buf[40];
+            long sec = strtol(t, (char **)&t, 10);
+            snprintf(buf, sizeof buf, "2024-01-01T00:00:%02ld.000Z", sec);
+            assert_int_equal(
+                cairn_time_parse(buf, strlen(buf), true, &times[nt++]), 0);
+            if (*t == ',')
+                t++;
+        }
+        struct cairn_store_query q = {.collection = f->coll,
+                                      .versions = cases[c].versions,
+                                      .version_times = times,
+                                      .n_version_times = nt};
+        struct cairn_store_page *p = query(f->s, &q);
+        char got[128] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < p->n; i++)
+            len += (size_t)snprintf(got + len, sizeof got - len, "%s%c:%c",
+                                    i ? " " : "",
+                                    p->rows[i].id[strlen(p->rows[i].id) - 1],
+                                    p->rows[i].version[18]);
+        if (strcmp(got, cases[c].want) != 0)
+            fail_msg("case %zu: got \"%s\", want \"%s\"", c, got,
+                     cases[c].want);
+        cairn_store_page_free(p);
+    }
+}
+
+static void test_filters(void **state)
+{
+    struct fx *f = *state;
+    put_range(f->s, f->coll, 1, 5, 1);
+    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "malware",
+                          "spec_version", "2.0", "id",
+                          "malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b",
+                          "created", "2024-01-01T00:00:00Z", "modified",
+                          "2024-01-01T00:00:00Z", "name", "m");
+    struct cairn_store_object_in in = {m, NULL, 0};
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, &in, 1, NULL, NULL),
+                     0);
+    json_decref(m);
+    char id2[80], id4[80];
+    make_id(id2, sizeof id2, 2);
+    make_id(id4, sizeof id4, 4);
+    const char *ids[] = {id4, id2, "indicator--nope"};
+    const char *types[] = {"malware"};
+    const char *types2[] = {"indicator", "malware"};
+    const char *specs[] = {"2.0"};
+    struct {
+        struct cairn_store_query q;
+        size_t want;
+    } cases[] = {
+        {{.ids = ids, .n_ids = 3}, 2},
+        {{.types = types, .n_types = 1}, 1},
+        {{.types = types2, .n_types = 2}, 6},
+        {{.spec_versions = specs, .n_spec_versions = 1}, 1},
+        {{.ids = ids, .n_ids = 3, .types = types, .n_types = 1}, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        cases[c].q.collection = f->coll;
+        struct cairn_store_page *p = query(f->s, &cases[c].q);
+        if (p->n != cases[c].want)
+            fail_msg("case %zu: %zu rows, want %zu", c, p->n, cases[c].want);
+        cairn_store_page_free(p);
+    }
+    struct cairn_store_query bad = {.collection = f->coll, .next = "c1.zz"};
+    struct cairn_store_page *p = NULL;
+    assert_int_equal(cairn_store_query(f->s, &bad, &p), CAIRN_EINVAL);
+    assert_null(p);
+}
+
+/* Page through everything; each object must come exactly once, in order. */
+static void test_paging(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 10000 };
+    for (unsigned long b = 0; b < N; b += 1000)
+        put_range(f->s, f->coll, b, 1000, 1);
+    unsigned char *seen = calloc(N, 1);
+    assert_non_null(seen);
+    struct cairn_store_query q = {.collection = f->coll, .limit = 333};
+    char next[CAIRN_STORE_CURSOR_LEN] = "";
+    struct cairn_time last = {INT64_MIN, 0, 0};
+    size_t total = 0, pages = 0;
+    for (;;) {
+        q.next = next[0] ? next : NULL;
+        struct cairn_store_page *p = query(f->s, &q);
+        pages++;
+        for (size_t i = 0; i < p->n; i++) {
+            unsigned long k = strtoul(p->rows[i].id + 35, NULL, 16);
+            assert_true(k < N);
+            assert_int_equal(seen[k], 0);
+            seen[k] = 1;
+            assert_true(cairn_time_cmp(&last, &p->rows[i].date_added) < 0);
+            last = p->rows[i].date_added;
+        }
+        total += p->n;
+        if (p->n > 0) {
+            assert_int_equal(
+                cairn_time_cmp(&p->added_first, &p->rows[0].date_added), 0);
+            assert_int_equal(cairn_time_cmp(&p->added_last, &last), 0);
+        }
+        bool more = p->more;
+        assert_true(more ? p->n == 333 : p->next[0] == '\0');
+        memcpy(next, p->next, sizeof next);
+        cairn_store_page_free(p);
+        if (!more)
+            break;
+    }
+    assert_int_equal(total, N);
+    assert_int_equal(pages, (N + 332) / 333);
+    free(seen);
+
+    /* added_after the 5000th object's date_added gives exactly the rest. */
+    q.next = NULL;
+    q.limit = 5000;
+    struct cairn_store_page *p = query(f->s, &q);
+    struct cairn_time cut = p->rows[4999].date_added;
+    cairn_store_page_free(p);
+    q.added_after = &cut;
+    q.limit = 0;
+    p = query(f->s, &q);
+    assert_int_equal(p->n, N - 5000);
+    assert_true(cairn_time_cmp(&p->rows[0].date_added, &cut) > 0);
+    cairn_store_page_free(p);
+}
+
+static size_t count_rows(struct cairn_store *s, const char *coll,
+                         unsigned versions)
+{
+    struct cairn_store_query q = {
+        .collection = coll, .versions = versions, .limit = 0};
+    struct cairn_store_page *p = query(s, &q);
+    size_t n = p->n;
+    assert_false(p->more);
+    cairn_store_page_free(p);
+    return n;
+}
+
+static void test_delete(void **state)
+{
+    struct fx *f = *state;
+    put_versions(f);
+    char id1[80];
+    make_id(id1, sizeof id1, 1);
+    const char *ids[] = {id1};
+    struct cairn_store_query q = {.collection = f->coll,
+                                  .ids = ids,
+                                  .n_ids = 1,
+                                  .versions = CAIRN_STORE_VERSION_FIRST};
+    size_t n = 0;
+    assert_int_equal(cairn_store_delete(f->s, &q, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(count_rows(f->s, f->coll, CAIRN_STORE_VERSION_ALL), 3);
+    /* The new first version of object 1 is the one of second 2. */
+    q.with_json = true;
+    struct cairn_store_page *p = query(f->s, &q);
+    assert_int_equal(p->n, 1);
+    assert_string_equal(p->rows[0].modified, "2024-01-01T00:00:02.000Z");
+    struct cairn_time before = p->rows[0].date_added;
+    cairn_store_page_free(p);
+    q.versions = CAIRN_STORE_VERSION_ALL;
+    assert_int_equal(cairn_store_delete(f->s, &q, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(count_rows(f->s, f->coll, CAIRN_STORE_VERSION_ALL), 1);
+
+    /* A deleted date_added is never handed out again. */
+    struct cairn_store_query all = {.collection = f->coll};
+    p = query(f->s, &all);
+    struct cairn_time high = p->rows[0].date_added;
+    cairn_store_page_free(p);
+    q.ids = NULL;
+    q.n_ids = 0;
+    assert_int_equal(cairn_store_delete(f->s, &q, &n), 0);
+    assert_int_equal(n, 1);
+    put_range(f->s, f->coll, 9, 1, 1);
+    p = query(f->s, &all);
+    assert_int_equal(p->n, 1);
+    assert_true(cairn_time_cmp(&p->rows[0].date_added, &high) > 0);
+    assert_true(cairn_time_cmp(&p->rows[0].date_added, &before) > 0);
+    cairn_store_page_free(p);
+}
+
+/* ---- status resources --------------------------------------------------- */
+
+static void test_status(void **state)
+{
+    struct fx *f = *state;
+    char sid[CAIRN_UUID_STRLEN];
+    assert_int_equal(cairn_store_status_new(f->s, f->coll, "alice", 6, sid), 0);
+    struct cairn_store_result pend[6];
+    memset(pend, 0, sizeof pend);
+    json_t *objs[6];
+    struct cairn_store_object_in in[6];
+    for (int i = 0; i < 6; i++) {
+        objs[i] = indicator((unsigned long)i, 1);
+        in[i] = (struct cairn_store_object_in){objs[i], NULL, 0};
+        make_id(pend[i].id, sizeof pend[i].id, (unsigned long)i);
+        snprintf(pend[i].version, sizeof pend[i].version,
+                 "2024-01-01T00:00:01.000Z");
+    }
+    assert_int_equal(cairn_store_status_add_pending(f->s, sid, pend, 6), 0);
+    struct cairn_store_status *st = NULL;
+    assert_int_equal(cairn_store_status_get(f->s, sid, &st), 0);
+    assert_false(st->complete);
+    assert_int_equal(st->pending, 6);
+    assert_int_equal(st->n_pendings, 6);
+    assert_string_equal(st->user, "alice");
+    cairn_store_status_free(st);
+
+    /* The first batch commits: readers see its progress at once. */
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, in, 3, sid, NULL),
+                     0);
+    assert_int_equal(cairn_store_status_get(f->s, sid, &st), 0);
+    assert_int_equal(st->success, 3);
+    assert_int_equal(st->pending, 3);
+    assert_int_equal(st->n_successes, 3);
+    assert_int_equal(st->n_pendings, 3);
+    assert_string_equal(st->successes[0].id, pend[0].id);
+    assert_string_equal(st->successes[0].version, pend[0].version);
+    assert_string_equal(st->pendings[0].id, pend[3].id);
+    cairn_store_status_free(st);
+
+    /* One the caller rejected, then the rest (one re-posted: success). */
+    struct cairn_store_result rej = pend[3];
+    rej.outcome = CAIRN_STORE_FAILED;
+    snprintf(rej.message, sizeof rej.message, "bad pattern");
+    assert_int_equal(cairn_store_status_record(f->s, sid, &rej, 1), 0);
+    struct cairn_store_object_in rest[2] = {in[4], in[0]};
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, rest, 2, sid, NULL),
+                     0);
+    assert_int_equal(cairn_store_status_get(f->s, sid, &st), 0);
+    assert_true(st->complete);
+    assert_int_equal(st->success, 5);
+    assert_int_equal(st->failure, 1);
+    assert_int_equal(st->pending, 0);
+    assert_int_equal(st->n_failures, 1);
+    assert_string_equal(st->failures[0].message, "bad pattern");
+    assert_int_equal(st->n_pendings, 1); /* object 5: never sent */
+    cairn_store_status_free(st);
+    /* No more outcomes than the request had objects. */
+    assert_int_equal(
+        cairn_store_put_objects(f->s, f->coll, &in[5], 1, sid, NULL),
+        CAIRN_EINVAL);
+    assert_int_equal(count_rows(f->s, f->coll, 0), 4); /* 0, 1, 2, 4 */
+    assert_int_equal(cairn_store_status_get(f->s, "nope", &st),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_status_new(f->s, "nope", NULL, 1, sid),
+                     CAIRN_ENOTFOUND);
+    for (int i = 0; i < 6; i++)
+        json_decref(objs[i]);
+}
+
+/* ---- users, tokens, rights ---------------------------------------------- */
+
+static void test_users(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(cairn_store_user_add(f->s, "alice", "correct horse"), 0);
+    assert_int_equal(cairn_store_user_add(f->s, "bob", "correct horse"), 0);
+    assert_int_equal(cairn_store_user_add(f->s, "bob", "x"), CAIRN_EEXIST);
+    assert_int_equal(cairn_store_user_add(f->s, "", "x"), CAIRN_EINVAL);
+    assert_int_equal(cairn_store_user_verify(f->s, "alice", "correct horse"),
+                     0);
+    assert_int_equal(cairn_store_user_verify(f->s, "alice", "correct horsE"),
+                     CAIRN_EPERM);
+    assert_int_equal(cairn_store_user_verify(f->s, "carol", "correct horse"),
+                     CAIRN_EPERM);
+    char *ha = NULL, *hb = NULL;
+    assert_int_equal(cairn_store_user_hash(f->s, "alice", &ha), 0);
+    assert_int_equal(cairn_store_user_hash(f->s, "bob", &hb), 0);
+    assert_null(strstr(ha, "correct"));
+    assert_string_not_equal(ha, hb); /* salted */
+    assert_int_equal(strncmp(ha, "$scrypt$ln=15,r=8,p=3$", 22), 0);
+    cairn_free(ha);
+    cairn_free(hb);
+
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(cairn_store_user_list(f->s, &names, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "alice");
+    assert_string_equal(names[1], "bob");
+    cairn_store_name_list_free(names, n);
+
+    assert_int_equal(cairn_store_user_set_password(f->s, "bob", "new"), 0);
+    assert_int_equal(cairn_store_user_verify(f->s, "bob", "correct horse"),
+                     CAIRN_EPERM);
+    assert_int_equal(cairn_store_user_verify(f->s, "bob", "new"), 0);
+
+    /* Tokens: the owner comes back; unknown and revoked ones do not. */
+    char tok[CAIRN_STORE_TOKEN_LEN], tok2[CAIRN_STORE_TOKEN_LEN];
+    assert_int_equal(cairn_store_token_new(f->s, "alice", tok), 0);
+    assert_int_equal(cairn_store_token_new(f->s, "alice", tok2), 0);
+    assert_int_equal(strlen(tok), 64);
+    assert_string_not_equal(tok, tok2);
+    assert_int_equal(cairn_store_token_new(f->s, "carol", tok2),
+                     CAIRN_ENOTFOUND);
+    char *who = NULL;
+    assert_int_equal(cairn_store_token_lookup(f->s, tok, &who), 0);
+    assert_string_equal(who, "alice");
+    cairn_free(who);
+    char wrong[CAIRN_STORE_TOKEN_LEN];
+    memcpy(wrong, tok, sizeof wrong);
+    wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+    assert_int_equal(cairn_store_token_lookup(f->s, wrong, &who), CAIRN_EPERM);
+    assert_int_equal(cairn_store_token_remove(f->s, tok), 0);
+    assert_int_equal(cairn_store_token_lookup(f->s, tok, &who), CAIRN_EPERM);
+
+    /* Rights per collection. */
+    unsigned r = 9;
+    assert_int_equal(cairn_store_rights(f->s, "alice", f->coll, &r), 0);
+    assert_int_equal(r, 0);
+    assert_int_equal(
+        cairn_store_grant(f->s, "alice", f->coll, CAIRN_STORE_READ), 0);
+    assert_int_equal(
+        cairn_store_grant(f->s, "alice", f->coll, CAIRN_STORE_WRITE), 0);
+    assert_int_equal(cairn_store_rights(f->s, "alice", f->coll, &r), 0);
+    assert_int_equal(r, CAIRN_STORE_READ | CAIRN_STORE_WRITE);
+    assert_int_equal(cairn_store_rights(f->s, "bob", f->coll, &r), 0);
+    assert_int_equal(r, 0);
+    assert_int_equal(
+        cairn_store_revoke(f->s, "alice", f->coll, CAIRN_STORE_READ), 0);
+    assert_int_equal(cairn_store_rights(f->s, "alice", f->coll, &r), 0);
+    assert_int_equal(r, CAIRN_STORE_WRITE);
+    assert_int_equal(
+        cairn_store_grant(f->s, "carol", f->coll, CAIRN_STORE_READ),
+        CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_grant(f->s, "alice", "nope", CAIRN_STORE_READ),
+                     CAIRN_ENOTFOUND);
+
+    /* Removing a user takes their tokens and rights along. */
+    assert_int_equal(cairn_store_user_remove(f->s, "alice"), 0);
+    assert_int_equal(cairn_store_user_remove(f->s, "alice"), CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_token_lookup(f->s, tok2, &who), CAIRN_EPERM);
+    assert_int_equal(cairn_store_user_verify(f->s, "alice", "correct horse"),
+                     CAIRN_EPERM);
+    assert_int_equal(cairn_store_user_add(f->s, "alice", "again"), 0);
+    assert_int_equal(cairn_store_rights(f->s, "alice", f->coll, &r), 0);
+    assert_int_equal(r, 0);
+}
+
+/* ---- allocation failures ------------------------------------------------ */
+
+/* Fail each allocation in turn: errors come back, nothing leaks or breaks. */
+static void test_alloc_failures(void **state)
+{
+    struct fx *f = *state;
+    json_t *objs[3] = {indicator(1, 1), indicator(2, 1), indicator(1, 2)};
+    struct cairn_store_object_in in[3];
+    for (int i = 0; i < 3; i++)
+        in[i] = (struct cairn_store_object_in){objs[i], NULL, 0};
+    bool done = false;
+    for (long n = 0; n < 10000 && !done; n++) {
+        cairn_alloc_fail_after(n);
+        struct cairn_store_result res[3];
+        int rc = cairn_store_put_objects(f->s, f->coll, in, 3, NULL, res);
+        struct cairn_store_query q = {.collection = f->coll,
+                                      .versions = CAIRN_STORE_VERSION_ALL,
+                                      .with_json = true};
+        struct cairn_store_page *p = NULL;
+        int qrc = cairn_store_query(f->s, &q, &p);
+        cairn_alloc_fail_after(-1);
+        assert_true(rc == 0 || rc == CAIRN_ENOMEM);
+        assert_true(qrc == 0 || qrc == CAIRN_ENOMEM);
+        assert_true(qrc == 0 ? p != NULL : p == NULL);
+        /* A batch is stored whole or not at all. */
+        if (p != NULL)
+            assert_true(p->n == 0 || p->n == 3);
+        done = rc == 0 && qrc == 0 && p->n == 3;
+        cairn_store_page_free(p);
+    }
+    assert_true(done);
+    for (int i = 0; i < 3; i++)
+        json_decref(objs[i]);
+}
+
+/* ---- SQLite only -----------------------------------------------------------
+ */
+
+/* Whether the bytes of `needle` occur in the file at `path`. */
+static bool file_has(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return false;
+    size_t nl = strlen(needle), len = 0;
+    char *buf = NULL;
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+        buf = realloc(buf, len + got);
+        assert_non_null(buf);
+        memcpy(buf + len, chunk, got);
+        len += got;
+    }
+    fclose(fp);
+    bool found = buf != NULL && memmem(buf, len, needle, nl) != NULL;
+    free(buf);
+    return found;
+}
+
+static void test_secrets_on_disk(void **state)
+{
+    struct fx *f = *state;
+    char tok[CAIRN_STORE_TOKEN_LEN];
+    assert_int_equal(cairn_store_user_add(f->s, "alice", "Tr0ub4dor&3xyz"), 0);
+    assert_int_equal(cairn_store_token_new(f->s, "alice", tok), 0);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", dbpath);
+    /* Only the SHA-256 of the token and a hash of the password are kept. */
+    assert_true(file_has(wal, "alice") || file_has(dbpath, "alice"));
+    assert_false(file_has(wal, tok) || file_has(dbpath, tok));
+    assert_false(file_has(wal, "Tr0ub4dor") || file_has(dbpath, "Tr0ub4dor"));
+}
+
+static void test_reopen_and_migrate(void **state)
+{
+    struct fx *f = *state;
+    int v = 0;
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, cairn_store_schema_latest());
+    assert_true(v >= 1);
+    put_range(f->s, f->coll, 0, 10, 1);
+    cairn_store_close(f->s);
+    /* Reopening keeps everything and migrates nothing. */
+    f->s = open_store();
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, cairn_store_schema_latest());
+    assert_int_equal(count_rows(f->s, f->coll, 0), 10);
+    put_range(f->s, f->coll, 10, 1, 1);
+    assert_int_equal(count_rows(f->s, f->coll, 0), 11);
+    cairn_store_close(f->s);
+    f->s = NULL;
+
+    /* A store written by a newer cairn is refused, not damaged. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version=999",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    struct cairn_store *s = NULL;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:%s", dbpath);
+    assert_int_equal(cairn_store_open(url, NULL, &s), CAIRN_EUNSUPPORTED);
+    assert_null(s);
+
+    /* Not a database at all; a plain path means SQLite too. */
+    remove_db();
+    FILE *fp = fopen(dbpath, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 64; i++)
+        fputs("this is not a database\n", fp);
+    fclose(fp);
+    assert_int_equal(cairn_store_open(dbpath, NULL, &s), CAIRN_EIO);
+    assert_null(s);
+    assert_int_equal(cairn_store_open("postgres:x", NULL, &s), CAIRN_EINVAL);
+
+    /* An empty file (as `touch` leaves it) is migrated to a new store. */
+    remove_db();
+    fp = fopen(dbpath, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(cairn_store_open(dbpath, NULL, &s), 0);
+    assert_int_equal(cairn_store_schema_version(s, &v), 0);
+    assert_int_equal(v, cairn_store_schema_latest());
+    struct cairn_store_api_root root = {"r", "R", NULL, 0};
+    assert_int_equal(cairn_store_api_root_put(s, &root), 0);
+    cairn_store_close(s);
+}
+
+/* Every object id below `n` found once among all stored versions. */
+static void check_all_present(struct cairn_store *s, const char *coll,
+                              unsigned long n)
+{
+    unsigned char *seen = calloc(n + 1, 1);
+    assert_non_null(seen);
+    struct cairn_store_query q = {.collection = coll,
+                                  .versions = CAIRN_STORE_VERSION_ALL};
+    char next[CAIRN_STORE_CURSOR_LEN] = "";
+    unsigned long found = 0;
+    for (;;) {
+        q.next = next[0] ? next : NULL;
+        struct cairn_store_page *p = query(s, &q);
+        for (size_t i = 0; i < p->n; i++) {
+            unsigned long k = strtoul(p->rows[i].id + 35, NULL, 16);
+            if (k < n && !seen[k]) {
+                seen[k] = 1;
+                found++;
+            }
+        }
+        bool more = p->more;
+        memcpy(next, p->next, sizeof next);
+        cairn_store_page_free(p);
+        if (!more)
+            break;
+    }
+    free(seen);
+    assert_int_equal(found, n);
+}
+
+/* ---- concurrency ----------------------------------------------------------
+ */
+
+enum { WRITERS = 4, READERS = 4, BATCHES = 40, PER_BATCH = 25 };
+#define CONC_TOTAL (WRITERS * BATCHES * PER_BATCH)
+
+struct conc {
+    const char *coll;
+    int writers_left; /* under lock */
+    pthread_mutex_t lock;
+    int errors; /* under lock */
+    size_t seen_by[READERS];
+};
+
+struct conc_arg {
+    struct conc *c;
+    int index;
+};
+
+static void conc_error(struct conc *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->errors++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void *writer(void *p)
+{
+    struct conc_arg *a = p;
+    struct cairn_store *s = NULL;
+    if (cairn_store_open(dbpath, NULL, &s) < 0) {
+        conc_error(a->c);
+        s = NULL;
+    }
+    for (int b = 0; s != NULL && b < BATCHES; b++) {
+        struct cairn_store_object_in in[PER_BATCH];
+        struct cairn_store_result res[PER_BATCH];
+        for (int i = 0; i < PER_BATCH; i++) {
+            unsigned long k = (unsigned long)(a->index * BATCHES * PER_BATCH +
+                                              b * PER_BATCH + i);
+            in[i] = (struct cairn_store_object_in){indicator(k, 1), NULL, 0};
+        }
+        if (cairn_store_put_objects(s, a->c->coll, in, PER_BATCH, NULL, res) <
+            0)
+            conc_error(a->c);
+        for (int i = 0; i < PER_BATCH; i++) {
+            if (res[i].outcome != CAIRN_STORE_STORED)
+                conc_error(a->c);
+            json_decref((json_t *)in[i].obj);
+        }
+    }
+    cairn_store_close(s);
+    pthread_mutex_lock(&a->c->lock);
+    a->c->writers_left--;
+    pthread_mutex_unlock(&a->c->lock);
+    return NULL;
+}
+
+/* Page with added_after while writers write: never a gap, never twice. */
+static void *reader(void *p)
+{
+    struct conc_arg *a = p;
+    struct conc *c = a->c;
+    struct cairn_store *s = NULL;
+    unsigned char *seen = calloc(CONC_TOTAL, 1);
+    if (seen == NULL || cairn_store_open(dbpath, NULL, &s) < 0) {
+        conc_error(c);
+        free(seen);
+        return NULL;
+    }
+    struct cairn_time after = {0, 0, 6};
+    bool have_after = false;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        bool done = c->writers_left == 0;
+        pthread_mutex_unlock(&c->lock);
+        struct cairn_store_query q = {.collection = c->coll,
+                                      .added_after = have_after ? &after : NULL,
+                                      .limit = 97};
+        struct cairn_store_page *pg = NULL;
+        if (cairn_store_query(s, &q, &pg) < 0) {
+            conc_error(c);
+            break;
+        }
+        for (size_t i = 0; i < pg->n; i++) {
+            unsigned long k = strtoul(pg->rows[i].id + 35, NULL, 16);
+            if (k >= CONC_TOTAL || seen[k]++)
+                conc_error(c);
+            else
+                c->seen_by[a->index]++;
+        }
+        if (pg->n > 0) {
+            after = pg->added_last;
+            have_after = true;
+        }
+        bool more = pg->more;
+        cairn_store_page_free(pg);
+        /* Stop only after a full pass that began once writers were done. */
+        if (done && !more)
+            break;
+    }
+    cairn_store_close(s);
+    free(seen);
+    return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+    struct fx *f = *state;
+    struct conc c = {.coll = f->coll, .writers_left = WRITERS};
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_t w[WRITERS], r[READERS];
+    struct conc_arg wa[WRITERS], ra[READERS];
+    for (int i = 0; i < READERS; i++) {
+        ra[i] = (struct conc_arg){&c, i};
+        assert_int_equal(pthread_create(&r[i], NULL, reader, &ra[i]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        wa[i] = (struct conc_arg){&c, i};
+        assert_int_equal(pthread_create(&w[i], NULL, writer, &wa[i]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++)
+        pthread_join(w[i], NULL);
+    for (int i = 0; i < READERS; i++)
+        pthread_join(r[i], NULL);
+    pthread_mutex_destroy(&c.lock);
+    assert_int_equal(c.errors, 0);
+    for (int i = 0; i < READERS; i++)
+        assert_int_equal(c.seen_by[i], CONC_TOTAL);
+}
+
+/* ---- crash safety -----------------------------------------------------------
+ */
+
+/* The child: write batches, report each acknowledged count, forever. */
+static void crash_child(const char *coll, unsigned long start, int fd)
+{
+    struct cairn_store *s = NULL;
+    if (cairn_store_open(dbpath, NULL, &s) < 0)
+        _exit(3);
+    for (unsigned long i = start;; i += 50) {
+        struct cairn_store_object_in in[50];
+        for (int k = 0; k < 50; k++)
+            in[k] =
+                (struct cairn_store_object_in){indicator(i + k, 1), NULL, 0};
+        if (cairn_store_put_objects(s, coll, in, 50, NULL, NULL) < 0)
+            _exit(3);
+        uint64_t acked = i + 50;
+        if (write(fd, &acked, sizeof acked) != sizeof acked)
+            _exit(3);
+        for (int k = 0; k < 50; k++)
+            json_decref((json_t *)in[k].obj);
+    }
+}
+
+static void test_kill9(void **state)
+{
+    struct fx *f = *state;
+    cairn_store_close(f->s);
+    f->s = NULL;
+    srand(20201213);
+    unsigned long acked_total = 0;
+    for (int round = 0; round < 20; round++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            crash_child(f->coll, acked_total, fds[1]);
+        }
+        close(fds[1]);
+        usleep((useconds_t)(5000 + rand() % 90000));
+        kill(pid, SIGKILL);
+        uint64_t v, acked = acked_total;
+        while (read(fds[0], &v, sizeof v) == (ssize_t)sizeof v)
+            acked = v;
+        close(fds[0]);
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status)); /* not an error exit */
+        f->s = open_store();
+        check_all_present(f->s, f->coll, (unsigned long)acked);
+        cairn_store_close(f->s);
+        f->s = NULL;
+        acked_total = (unsigned long)acked;
+    }
+    /* The kills must have come while writing, not only before. */
+    assert_true(acked_total > 0);
+    f->s = open_store();
+}
+
+/* ---- main -------------------------------------------------------------------
+ */
+
+#define COMMON_TESTS                                                           \
+    cmocka_unit_test_setup_teardown(test_collections, setup, teardown),        \
+        cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),        \
+        cmocka_unit_test_setup_teardown(test_versions, setup, teardown),       \
+        cmocka_unit_test_setup_teardown(test_filters, setup, teardown),        \
+        cmocka_unit_test_setup_teardown(test_paging, setup, teardown),         \
+        cmocka_unit_test_setup_teardown(test_delete, setup, teardown),         \
+        cmocka_unit_test_setup_teardown(test_status, setup, teardown),         \
+        cmocka_unit_test_setup_teardown(test_users, setup, teardown),          \
+        cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)
+
+int main(void)
+{
+    cairn_alloc_init();
+    const struct CMUnitTest memory_tests[] = {COMMON_TESTS};
+    const struct CMUnitTest sqlite_tests[] = {
+        COMMON_TESTS,
+        cmocka_unit_test_setup_teardown(test_secrets_on_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_and_migrate, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
+    };
+    int failed = cmocka_run_group_tests_name("store/memory", memory_tests,
+                                             group_memory, group_done);
+    failed += cmocka_run_group_tests_name("store/sqlite", sqlite_tests,
+                                          group_sqlite, group_done);
+    return failed ? 1 : 0;
+}
