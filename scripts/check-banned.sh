@@ -5,7 +5,7 @@
 # lengths, strtol with checks, and hand-written splitting instead).
 set -u
 cd "$(dirname "$0")/.." || exit 2
-found=$(grep -rnE '(^|[^_a-zA-Z0-9.>])(sprintf|strcpy|strcat|atoi|gets|strtok)[[:space:]]*\(' \
+found=$(grep -rnE '(^|[^_a-zA-Z0-9.>])(sprintf|strcpy|strcat|atoi|gets|strtok)\(' \
     --include='*.c' --include='*.h' src cli include tests fuzz bench 2>/dev/null)
 if [ -n "$found" ]; then
     echo "banned functions in use:"
