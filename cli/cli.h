@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cairn/store.h"
+
 /*
  * Each subcommand is described once, by a struct cli_command in its own
  * cmd_NAME.c. main.c lists them; `cairn --help`, `cairn help NAME`,
@@ -100,8 +102,28 @@ void cli_print_options(FILE *out, const struct cli_option *opts);
 void cli_print_exit_status(FILE *out, const char *text);
 bool cli_paragraph_is_verbatim(const char *para, size_t len);
 
+/*
+ * The data directory and its store (cli/data.c). `dir` NULL means the
+ * default: $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn, else
+ * $HOME/.local/share/cairn. The store is DIR/cairn.db. With `bootstrap`
+ * true, a missing directory is created (mode 0700) and a new store gets
+ * its first API root and collection; without it, a missing store is an
+ * error that says how to create one. Messages are printed; returns 0 or -1.
+ */
+const char *cli_data_dir_default(char *buf, size_t len);
+int cli_store_open(const struct cli_command *cmd, const char *dir,
+                   bool bootstrap, struct cairn_store **out);
+
 /* The subcommands (one cmd_NAME.c each). */
 extern const struct cli_command cli_cmd_validate;
 extern const struct cli_command cli_cmd_pattern;
+extern const struct cli_command cli_cmd_serve;
+extern const struct cli_command cli_cmd_user;
+extern const struct cli_command cli_cmd_token;
+extern const struct cli_command cli_cmd_collection;
+extern const struct cli_command cli_cmd_grant;
+extern const struct cli_command cli_cmd_revoke;
+extern const struct cli_command cli_cmd_import;
+extern const struct cli_command cli_cmd_hunt;
 
 #endif

@@ -10,6 +10,12 @@
 static const struct cli_command *const commands[] = {
     &cli_cmd_validate,
     &cli_cmd_pattern,
+    &cli_cmd_import,
+    &cli_cmd_collection,
+    &cli_cmd_user,
+    &cli_cmd_token,
+    &cli_cmd_grant,
+    &cli_cmd_revoke,
     NULL,
 };
 
