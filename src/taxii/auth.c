@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Who sent a request: HTTP Basic (with a cache) and bearer API tokens. */
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "taxii/taxii_int.h"
+
+/* Longest Authorization value looked at: a name, a password, base64. */
+#define AUTH_MAX                                                               \
+    (((CAIRN_STORE_NAME_MAX + 1 + CAIRN_STORE_PASSWORD_MAX) / 3 + 1) * 4 + 16)
+
+static int64_t now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Strict base64 with padding; `out` holds at least len / 4 * 3 + 1. */
+static int b64_decode(const char *s, size_t len, char *out, size_t *out_len)
+{
+    if (len == 0 || len % 4 != 0)
+        return CAIRN_EINVAL;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        int v[4];
+        int pad = 0;
+        for (int k = 0; k < 4; k++) {
+            unsigned char c = (unsigned char)s[i + k];
+            if (c == '=' && i + 4 == len && k >= 2) {
+                v[k] = 0;
+                pad++;
+                continue;
+            }
+            if (pad > 0)
+                return CAIRN_EINVAL; /* data after '=' */
+            v[k] = b64val(c);
+            if (v[k] < 0)
+                return CAIRN_EINVAL;
+        }
+        unsigned bits = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 |
+                        (unsigned)v[2] << 6 | (unsigned)v[3];
+        out[o++] = (char)(bits >> 16);
+        if (pad < 2)
+            out[o++] = (char)(bits >> 8 & 0xff);
+        if (pad < 1)
+            out[o++] = (char)(bits & 0xff);
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return 0;
+}
+
+/* Case-insensitive scheme followed by one or more spaces. */
+static const char *after_scheme(const char *h, const char *scheme)
+{
+    size_t n = strlen(scheme);
+    if (strncasecmp(h, scheme, n) != 0 || h[n] != ' ')
+        return NULL;
+    h += n;
+    while (*h == ' ')
+        h++;
+    return h;
+}
+
+static bool cache_lookup(struct cairn_taxii *t, const unsigned char key[32],
+                         char user[CAIRN_STORE_NAME_MAX + 1])
+{
+    bool found = false;
+    int64_t now = now_seconds();
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < TAXII_CRED_CACHE; i++) {
+        struct cred_entry *e = &t->creds[i];
+        if (e->expires == 0 || memcmp(e->key, key, 32) != 0)
+            continue;
+        if (e->expires > now) {
+            memcpy(user, e->user, sizeof e->user);
+            found = true;
+        } else {
+            e->expires = 0;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return found;
+}
+
+/* Remember a verified credential, in a free slot or the oldest one. */
+static void cache_insert(struct cairn_taxii *t, const unsigned char key[32],
+                         const char *user)
+{
+    pthread_mutex_lock(&t->lock);
+    struct cred_entry *victim = &t->creds[0];
+    for (size_t i = 0; i < TAXII_CRED_CACHE; i++) {
+        struct cred_entry *e = &t->creds[i];
+        if (e->expires == 0 || memcmp(e->key, key, 32) == 0) {
+            victim = e;
+            break;
+        }
+        if (e->expires < victim->expires)
+            victim = e;
+    }
+    memcpy(victim->key, key, 32);
+    snprintf(victim->user, sizeof victim->user, "%s", user);
+    victim->expires = now_seconds() + (int64_t)t->cred_seconds;
+    pthread_mutex_unlock(&t->lock);
+}
+
+static int basic(struct cairn_taxii *t, struct cairn_store *s,
+                 const char *header, const char *cred,
+                 char user[CAIRN_STORE_NAME_MAX + 1])
+{
+    size_t len = strlen(cred);
+    while (len > 0 && cred[len - 1] == ' ')
+        len--;
+    if (len > AUTH_MAX)
+        return CAIRN_EPERM;
+
+    unsigned char key[32];
+    if (EVP_Digest(header, strlen(header), key, NULL, EVP_sha256(), NULL) != 1)
+        return CAIRN_ENOMEM;
+    if (cache_lookup(t, key, user))
+        return 0;
+
+    char *plain = cairn_malloc(len / 4 * 3 + 1);
+    if (plain == NULL)
+        return CAIRN_ENOMEM;
+    size_t plain_len = 0;
+    int rc = CAIRN_EPERM;
+    if (b64_decode(cred, len, plain, &plain_len) < 0)
+        goto out;
+    char *colon = memchr(plain, ':', plain_len);
+    if (colon == NULL || memchr(plain, '\0', plain_len) != NULL)
+        goto out;
+    size_t name_len = (size_t)(colon - plain);
+    if (name_len == 0 || name_len > CAIRN_STORE_NAME_MAX ||
+        plain_len - name_len - 1 > CAIRN_STORE_PASSWORD_MAX)
+        goto out;
+    *colon = '\0';
+    rc = t->verify(s, plain, colon + 1);
+    if (rc == 0) {
+        memcpy(user, plain, name_len + 1);
+        cache_insert(t, key, user);
+    } else if (rc != CAIRN_EPERM && rc != CAIRN_ENOTFOUND &&
+               rc != CAIRN_EINVAL) {
+        goto out; /* the store failed: not the client's fault */
+    } else {
+        rc = CAIRN_EPERM;
+    }
+out:
+    OPENSSL_cleanse(plain, plain_len);
+    cairn_free(plain);
+    return rc;
+}
+
+static int bearer(struct cairn_store *s, const char *token,
+                  char user[CAIRN_STORE_NAME_MAX + 1])
+{
+    char tok[CAIRN_STORE_TOKEN_LEN];
+    size_t len = strlen(token);
+    while (len > 0 && token[len - 1] == ' ')
+        len--;
+    if (len == 0 || len >= sizeof tok)
+        return CAIRN_EPERM;
+    memcpy(tok, token, len);
+    tok[len] = '\0';
+    char *name = NULL;
+    int rc = cairn_store_token_lookup(s, tok, &name);
+    if (rc == 0) {
+        if (name == NULL || strlen(name) > CAIRN_STORE_NAME_MAX)
+            rc = CAIRN_EPERM;
+        else
+            snprintf(user, CAIRN_STORE_NAME_MAX + 1, "%s", name);
+    } else if (rc == CAIRN_ENOTFOUND || rc == CAIRN_EINVAL) {
+        rc = CAIRN_EPERM;
+    }
+    cairn_free(name);
+    return rc;
+}
+
+int cairn__taxii_authenticate(struct cairn_taxii *t, struct cairn_store *s,
+                              const char *authorization,
+                              char user[CAIRN_STORE_NAME_MAX + 1])
+{
+    user[0] = '\0';
+    if (authorization == NULL)
+        return CAIRN_EPERM;
+    while (*authorization == ' ')
+        authorization++;
+    const char *rest;
+    if ((rest = after_scheme(authorization, "Basic")) != NULL)
+        return basic(t, s, authorization, rest, user);
+    if ((rest = after_scheme(authorization, "Bearer")) != NULL)
+        return bearer(s, rest, user);
+    return CAIRN_EPERM;
+}
+
+void cairn__taxii_set_verify(struct cairn_taxii *t, cairn__taxii_verify_fn fn)
+{
+    t->verify = fn != NULL ? fn : cairn_store_user_verify;
+}

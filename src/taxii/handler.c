@@ -1,0 +1,1078 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The TAXII 2.1 request handler: routing, media types, rights, endpoints. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "taxii/taxii_int.h"
+
+/* Deepest path the routes use: root/collections/id/objects/oid/versions. */
+#define MAX_SEGMENTS 6
+
+enum route {
+    R_DISCOVERY,
+    R_API_ROOT,
+    R_STATUS,
+    R_COLLECTIONS,
+    R_COLLECTION,
+    R_MANIFEST,
+    R_OBJECTS,
+    R_OBJECT,
+    R_VERSIONS,
+};
+
+enum method {
+    M_GET = 1,
+    M_POST = 2,
+    M_DELETE = 4,
+    M_OTHER = 8,
+};
+
+/* What one request is about, decoded from its path. */
+struct target {
+    enum route route;
+    char *seg[MAX_SEGMENTS]; /* decoded segments, in one allocation */
+    size_t n;
+    char *mem;
+};
+
+/* ---- the server object ------------------------------------------------- */
+
+static int dup_or_null(const char *s, char **out)
+{
+    *out = NULL;
+    if (s == NULL)
+        return 0;
+    *out = cairn_strdup(s);
+    return *out != NULL ? 0 : CAIRN_ENOMEM;
+}
+
+int cairn_taxii_new(const struct cairn_taxii_config *cfg,
+                    struct cairn_taxii **out)
+{
+    static const struct cairn_taxii_config none = {0};
+    int rc = CAIRN_ENOMEM;
+    *out = NULL;
+    if (cfg == NULL)
+        cfg = &none;
+    struct cairn_taxii *t = cairn_calloc(1, sizeof *t);
+    if (t == NULL)
+        return CAIRN_ENOMEM;
+    if (pthread_mutex_init(&t->lock, NULL) != 0) {
+        cairn_free(t);
+        return CAIRN_ENOMEM;
+    }
+    if (dup_or_null(cfg->title ? cfg->title : "cairn", &t->title) < 0 ||
+        dup_or_null(cfg->description, &t->description) < 0 ||
+        dup_or_null(cfg->contact, &t->contact) < 0 ||
+        dup_or_null(cfg->default_api_root, &t->default_api_root) < 0 ||
+        dup_or_null(cfg->base_url ? cfg->base_url : "", &t->base_url) < 0)
+        goto out;
+    /* "https://host/" + "/" + name would double the slash. */
+    size_t bl = strlen(t->base_url);
+    while (bl > 0 && t->base_url[bl - 1] == '/')
+        t->base_url[--bl] = '\0';
+    t->max_content_length =
+        cfg->max_content_length ? cfg->max_content_length : (size_t)100 << 20;
+    t->sync_object_limit =
+        cfg->sync_object_limit ? cfg->sync_object_limit : 1000;
+    t->cred_seconds =
+        cfg->credential_cache_seconds ? cfg->credential_cache_seconds : 300;
+    t->verify = cairn_store_user_verify;
+    *out = t;
+    t = NULL;
+    rc = 0;
+out:
+    cairn_taxii_free(t);
+    return rc;
+}
+
+void cairn_taxii_free(struct cairn_taxii *t)
+{
+    if (t == NULL)
+        return;
+    cairn_free(t->title);
+    cairn_free(t->description);
+    cairn_free(t->contact);
+    cairn_free(t->default_api_root);
+    cairn_free(t->base_url);
+    pthread_mutex_destroy(&t->lock);
+    cairn_free(t);
+}
+
+int cairn_taxii_body_allowed(const struct cairn_taxii *t,
+                             int64_t content_length)
+{
+    if (content_length > 0 && (uint64_t)content_length > t->max_content_length)
+        return CAIRN_ETOOBIG;
+    return 0;
+}
+
+void cairn_taxii_response_release(struct cairn_taxii_response *resp)
+{
+    if (resp == NULL)
+        return;
+    cairn_free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+    cairn_taxii_job_free(resp->job);
+    resp->job = NULL;
+}
+
+/* ---- request parsing ---------------------------------------------------- */
+
+static enum method method_of(const char *m)
+{
+    if (m == NULL)
+        return M_OTHER;
+    if (strcmp(m, "GET") == 0)
+        return M_GET;
+    if (strcmp(m, "POST") == 0)
+        return M_POST;
+    if (strcmp(m, "DELETE") == 0)
+        return M_DELETE;
+    return M_OTHER;
+}
+
+/*
+ * Split the path into decoded segments. Returns 0 (route found), 404 or
+ * 400 as an HTTP status. Every TAXII URL ends in '/'; a path without it is
+ * not a TAXII URL and gets 404, as the specification's URL templates say.
+ */
+static int parse_path(const char *path, struct target *tg)
+{
+    memset(tg, 0, sizeof *tg);
+    size_t len = strlen(path);
+    if (len < 2 || path[0] != '/' || path[len - 1] != '/')
+        return 404;
+    tg->mem = cairn_malloc(len + 1);
+    if (tg->mem == NULL)
+        return 500;
+    char *o = tg->mem;
+    size_t pos = 1;
+    while (pos < len) {
+        size_t end = pos;
+        while (path[end] != '/')
+            end++;
+        if (end == pos || tg->n == MAX_SEGMENTS)
+            return 404;
+        size_t dl = 0;
+        if (cairn__taxii_pct_decode(path + pos, end - pos, false, o, &dl) < 0 ||
+            dl == 0)
+            return 400;
+        tg->seg[tg->n++] = o;
+        o += dl + 1;
+        pos = end + 1;
+    }
+    const char *a = tg->n > 1 ? tg->seg[1] : "";
+    const char *c = tg->n > 3 ? tg->seg[3] : "";
+    switch (tg->n) {
+    case 1:
+        tg->route =
+            strcmp(tg->seg[0], "taxii2") == 0 ? R_DISCOVERY : R_API_ROOT;
+        return 0;
+    case 2:
+        if (strcmp(a, "collections") != 0)
+            return 404;
+        tg->route = R_COLLECTIONS;
+        return 0;
+    case 3:
+        if (strcmp(a, "status") == 0)
+            tg->route = R_STATUS;
+        else if (strcmp(a, "collections") == 0)
+            tg->route = R_COLLECTION;
+        else
+            return 404;
+        return 0;
+    case 4:
+        if (strcmp(a, "collections") != 0)
+            return 404;
+        if (strcmp(c, "manifest") == 0)
+            tg->route = R_MANIFEST;
+        else if (strcmp(c, "objects") == 0)
+            tg->route = R_OBJECTS;
+        else
+            return 404;
+        return 0;
+    case 5:
+        if (strcmp(a, "collections") != 0 || strcmp(c, "objects") != 0)
+            return 404;
+        tg->route = R_OBJECT;
+        return 0;
+    case 6:
+        if (strcmp(a, "collections") != 0 || strcmp(c, "objects") != 0 ||
+            strcmp(tg->seg[5], "versions") != 0)
+            return 404;
+        tg->route = R_VERSIONS;
+        return 0;
+    default:
+        return 404;
+    }
+}
+
+static unsigned allowed_methods(enum route r)
+{
+    switch (r) {
+    case R_OBJECTS:
+        return M_GET | M_POST;
+    case R_OBJECT:
+        return M_GET | M_DELETE;
+    default:
+        return M_GET;
+    }
+}
+
+static const char *allow_text(unsigned m)
+{
+    if (m == (M_GET | M_POST))
+        return "GET, POST";
+    if (m == (M_GET | M_DELETE))
+        return "GET, DELETE";
+    return "GET";
+}
+
+/* Trim spaces and tabs from both ends of [*s, *e). */
+static void trim(const char **s, const char **e)
+{
+    while (*s < *e && (**s == ' ' || **s == '\t'))
+        (*s)++;
+    while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+        (*e)--;
+}
+
+static bool token_is(const char *s, const char *e, const char *word)
+{
+    size_t n = strlen(word);
+    return (size_t)(e - s) == n && strncasecmp(s, word, n) == 0;
+}
+
+/*
+ * One media type or range with its parameters, [s, e). `kind` gets 1 for
+ * a TAXII or STIX type whose version (if any) is 2.1, 2 for a wildcard, 0
+ * otherwise; `q_zero` whether the client said q=0 (not acceptable).
+ */
+static int media_kind(const char *s, const char *e, bool *q_zero)
+{
+    const char *semi = s;
+    while (semi < e && *semi != ';')
+        semi++;
+    const char *ts = s, *te = semi;
+    trim(&ts, &te);
+    int kind = 0;
+    bool taxii_or_stix = false;
+    if (token_is(ts, te, "application/taxii+json") ||
+        token_is(ts, te, "application/stix+json")) {
+        kind = 1;
+        taxii_or_stix = true;
+    } else if (token_is(ts, te, "*/*") || token_is(ts, te, "application/*")) {
+        kind = 2;
+    }
+    *q_zero = false;
+    const char *p = semi;
+    while (p < e) {
+        p++; /* past ';' */
+        const char *pe = p;
+        while (pe < e && *pe != ';')
+            pe++;
+        const char *eq = p;
+        while (eq < pe && *eq != '=')
+            eq++;
+        const char *ks = p, *ke = eq;
+        trim(&ks, &ke);
+        const char *vs = eq < pe ? eq + 1 : pe, *ve = pe;
+        trim(&vs, &ve);
+        if (ve - vs >= 2 && *vs == '"' && ve[-1] == '"')
+            vs++, ve--;
+        if (token_is(ks, ke, "version") && taxii_or_stix &&
+            !token_is(vs, ve, "2.1"))
+            kind = 0;
+        if (token_is(ks, ke, "q")) {
+            bool zero = vs < ve && *vs == '0';
+            for (const char *z = vs + 1; zero && z < ve; z++)
+                if (*z != '.' && *z != '0')
+                    zero = false;
+            *q_zero = zero;
+        }
+        p = pe;
+    }
+    return kind;
+}
+
+/*
+ * Whether the client takes TAXII 2.1 JSON. No Accept header means any
+ * type (RFC 9110), and so do wildcards.
+ */
+static bool accept_ok(const char *accept)
+{
+    if (accept == NULL)
+        return true;
+    const char *s = accept;
+    bool empty = true;
+    while (*s != '\0') {
+        const char *e = s;
+        while (*e != '\0' && *e != ',')
+            e++;
+        const char *ts = s, *te = e;
+        trim(&ts, &te);
+        if (te > ts) {
+            empty = false;
+            bool q_zero;
+            if (media_kind(ts, te, &q_zero) != 0 && !q_zero)
+                return true;
+        }
+        s = *e == ',' ? e + 1 : e;
+    }
+    return empty;
+}
+
+static bool content_type_ok(const char *ct)
+{
+    if (ct == NULL)
+        return false;
+    const char *e = ct + strlen(ct);
+    bool q_zero;
+    return media_kind(ct, e, &q_zero) == 1;
+}
+
+/* ---- output helpers -------------------------------------------------------
+ */
+
+static int put_str(struct cairn_buf *b, const char *s)
+{
+    return cairn__taxii_json_str(b, s, strlen(s));
+}
+
+/* `,"key":"value"` (or without the comma when `first`). */
+static int put_member(struct cairn_buf *b, bool first, const char *key,
+                      const char *value)
+{
+    int rc;
+    if (!first && (rc = cairn_buf_putc(b, ',')) < 0)
+        return rc;
+    if ((rc = put_str(b, key)) < 0 || (rc = cairn_buf_putc(b, ':')) < 0)
+        return rc;
+    return put_str(b, value);
+}
+
+static int put_time(struct cairn_buf *b, const struct cairn_time *t)
+{
+    char ts[40];
+    int n = cairn_time_format(t, 6, ts, sizeof ts);
+    if (n < 0)
+        return n;
+    return put_str(b, ts);
+}
+
+/* "<base>/<name>/" with the name percent-encoded where needed. */
+static int put_root_url(struct cairn_buf *b, const struct cairn_taxii *t,
+                        const char *name)
+{
+    struct cairn_buf u;
+    cairn_buf_init(&u, 8192);
+    int rc = cairn_buf_puts(&u, t->base_url);
+    if (rc == 0)
+        rc = cairn_buf_putc(&u, '/');
+    for (const unsigned char *p = (const unsigned char *)name;
+         rc == 0 && *p != '\0'; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+                     *p == '.' || *p == '~';
+        rc = plain ? cairn_buf_putc(&u, (char)*p)
+                   : cairn_buf_printf(&u, "%%%02X", *p);
+    }
+    if (rc == 0)
+        rc = cairn_buf_putc(&u, '/');
+    if (rc == 0)
+        rc = cairn__taxii_json_str(b, u.data, u.len);
+    cairn_buf_release(&u);
+    return rc;
+}
+
+static void added_headers(struct cairn_taxii_response *resp,
+                          const struct cairn_store_page *page)
+{
+    if (page->n == 0)
+        return;
+    char ts[40];
+    if (cairn_time_format(&page->added_first, 6, ts, sizeof ts) > 0)
+        cairn__taxii_header(resp, "X-TAXII-Date-Added-First", ts);
+    if (cairn_time_format(&page->added_last, 6, ts, sizeof ts) > 0)
+        cairn__taxii_header(resp, "X-TAXII-Date-Added-Last", ts);
+}
+
+/* ---- per-request context --------------------------------------------------
+ */
+
+struct ctx {
+    struct cairn_taxii *t;
+    struct cairn_store *s;
+    const struct cairn_taxii_request *req;
+    struct cairn_taxii_response *resp;
+    struct target tg;
+    const char *user;
+    struct cairn_store_api_root *root;
+    struct cairn_store_collection *coll;
+    unsigned rights;
+};
+
+/* A store failure the client cannot fix. */
+static int store_error(struct ctx *c, int rc)
+{
+    if (rc == CAIRN_ENOMEM)
+        return rc;
+    cairn_log(CAIRN_LOG_ERROR, "taxii: store: %s", cairn_strerror(rc));
+    return cairn__taxii_error(c->resp, 500, "the store failed: %s",
+                              cairn_strerror(rc));
+}
+
+static int not_found(struct ctx *c, const char *what)
+{
+    return cairn__taxii_error(c->resp, 404, "%s", what);
+}
+
+/* Load the API root named by the first segment; 0 or an answered error. */
+static int load_root(struct ctx *c, bool *answered)
+{
+    *answered = false;
+    int rc = cairn_store_api_root_get(c->s, c->tg.seg[0], &c->root);
+    if (rc == CAIRN_ENOTFOUND) {
+        *answered = true;
+        return not_found(c, "there is no such API root");
+    }
+    if (rc < 0) {
+        *answered = true;
+        return store_error(c, rc);
+    }
+    return 0;
+}
+
+/* The limit on bodies for this root: the server's or the root's, lower. */
+static size_t root_max(const struct ctx *c)
+{
+    size_t m = c->t->max_content_length;
+    if (c->root != NULL && c->root->max_content_length > 0 &&
+        (uint64_t)c->root->max_content_length < m)
+        m = (size_t)c->root->max_content_length;
+    return m;
+}
+
+/*
+ * Load the collection of segment 2 in the root and the user's rights on
+ * it. A collection the user can neither read nor write does not exist for
+ * them: 404, so that its existence does not leak.
+ */
+static int load_collection(struct ctx *c, bool *answered)
+{
+    int rc = load_root(c, answered);
+    if (rc < 0 || *answered)
+        return rc;
+    *answered = true;
+    rc =
+        cairn_store_collection_get(c->s, c->root->name, c->tg.seg[2], &c->coll);
+    if (rc == CAIRN_ENOTFOUND)
+        return not_found(c, "there is no such collection");
+    if (rc < 0)
+        return store_error(c, rc);
+    rc = cairn_store_rights(c->s, c->user, c->coll->id, &c->rights);
+    if (rc < 0)
+        return store_error(c, rc);
+    if ((c->rights & (CAIRN_STORE_READ | CAIRN_STORE_WRITE)) == 0)
+        return not_found(c, "there is no such collection");
+    *answered = false;
+    return 0;
+}
+
+static int need_read(struct ctx *c, bool *answered)
+{
+    *answered = (c->rights & CAIRN_STORE_READ) == 0;
+    if (*answered)
+        return cairn__taxii_error(c->resp, 403,
+                                  "you may not read this collection");
+    return 0;
+}
+
+/* ---- endpoints ------------------------------------------------------------
+ */
+
+static int discovery(struct ctx *c)
+{
+    struct cairn_store_api_root *roots = NULL;
+    size_t n = 0;
+    int rc = cairn_store_api_root_list(c->s, &roots, &n);
+    if (rc < 0)
+        return store_error(c, rc);
+    struct cairn_buf b;
+    cairn_buf_init(&b, TAXII_BODY_MAX);
+    rc = cairn_buf_putc(&b, '{');
+    if (rc == 0)
+        rc = put_member(&b, true, "title", c->t->title);
+    if (rc == 0 && c->t->description != NULL)
+        rc = put_member(&b, false, "description", c->t->description);
+    if (rc == 0 && c->t->contact != NULL)
+        rc = put_member(&b, false, "contact", c->t->contact);
+    if (rc == 0 && c->t->default_api_root != NULL) {
+        rc = cairn_buf_puts(&b, ",\"default\":");
+        if (rc == 0)
+            rc = put_root_url(&b, c->t, c->t->default_api_root);
+    }
+    if (rc == 0 && n > 0) {
+        rc = cairn_buf_puts(&b, ",\"api_roots\":[");
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            if (i > 0)
+                rc = cairn_buf_putc(&b, ',');
+            if (rc == 0)
+                rc = put_root_url(&b, c->t, roots[i].name);
+        }
+        if (rc == 0)
+            rc = cairn_buf_putc(&b, ']');
+    }
+    if (rc == 0)
+        rc = cairn_buf_putc(&b, '}');
+    cairn_store_api_root_list_free(roots, n);
+    if (rc < 0) {
+        cairn_buf_release(&b);
+        return rc;
+    }
+    cairn__taxii_body(c->resp, 200, &b);
+    return 0;
+}
+
+static int api_root(struct ctx *c)
+{
+    bool answered;
+    int rc = load_root(c, &answered);
+    if (rc < 0 || answered)
+        return rc;
+    struct cairn_buf b;
+    cairn_buf_init(&b, TAXII_BODY_MAX);
+    rc = cairn_buf_putc(&b, '{');
+    if (rc == 0)
+        rc = put_member(&b, true, "title",
+                        c->root->title ? c->root->title : c->root->name);
+    if (rc == 0 && c->root->description != NULL)
+        rc = put_member(&b, false, "description", c->root->description);
+    if (rc == 0)
+        rc = cairn_buf_printf(&b,
+                              ",\"versions\":[\"%s\"],"
+                              "\"max_content_length\":%zu}",
+                              CAIRN_TAXII_MEDIA, root_max(c));
+    if (rc < 0) {
+        cairn_buf_release(&b);
+        return rc;
+    }
+    cairn__taxii_body(c->resp, 200, &b);
+    return 0;
+}
+
+static int collection_json(struct cairn_buf *b,
+                           const struct cairn_store_collection *coll,
+                           unsigned rights)
+{
+    int rc = cairn_buf_putc(b, '{');
+    if (rc == 0)
+        rc = put_member(b, true, "id", coll->id);
+    if (rc == 0)
+        rc = put_member(b, false, "title", coll->title ? coll->title : "");
+    if (rc == 0 && coll->description != NULL)
+        rc = put_member(b, false, "description", coll->description);
+    if (rc == 0 && coll->alias != NULL)
+        rc = put_member(b, false, "alias", coll->alias);
+    if (rc == 0)
+        rc = cairn_buf_printf(
+            b, ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[",
+            rights & CAIRN_STORE_READ ? "true" : "false",
+            rights & CAIRN_STORE_WRITE ? "true" : "false");
+    bool any = false;
+    for (size_t i = 0; rc == 0 && i < CAIRN_STORE_MEDIA_TYPES_MAX &&
+                       coll->media_types[i] != NULL;
+         i++) {
+        if (i > 0)
+            rc = cairn_buf_putc(b, ',');
+        if (rc == 0)
+            rc = put_str(b, coll->media_types[i]);
+        any = true;
+    }
+    if (rc == 0 && !any)
+        rc = put_str(b, CAIRN_STIX_MEDIA);
+    if (rc == 0)
+        rc = cairn_buf_puts(b, "]}");
+    return rc;
+}
+
+static int collections(struct ctx *c)
+{
+    bool answered;
+    int rc = load_root(c, &answered);
+    if (rc < 0 || answered)
+        return rc;
+    struct cairn_store_collection *list = NULL;
+    size_t n = 0;
+    rc = cairn_store_collection_list(c->s, c->root->name, &list, &n);
+    if (rc < 0)
+        return store_error(c, rc);
+    struct cairn_buf b;
+    cairn_buf_init(&b, TAXII_BODY_MAX);
+    rc = cairn_buf_putc(&b, '{');
+    size_t shown = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        unsigned rights = 0;
+        int r2 = cairn_store_rights(c->s, c->user, list[i].id, &rights);
+        if (r2 < 0) {
+            cairn_buf_release(&b);
+            cairn_store_collection_list_free(list, n);
+            return store_error(c, r2);
+        }
+        /* Only what the user may read is listed (docs/taxii.md). */
+        if ((rights & CAIRN_STORE_READ) == 0)
+            continue;
+        rc = cairn_buf_puts(&b, shown == 0 ? "\"collections\":[" : ",");
+        if (rc == 0)
+            rc = collection_json(&b, &list[i], rights);
+        shown++;
+    }
+    if (rc == 0 && shown > 0)
+        rc = cairn_buf_putc(&b, ']');
+    if (rc == 0)
+        rc = cairn_buf_putc(&b, '}');
+    cairn_store_collection_list_free(list, n);
+    if (rc < 0) {
+        cairn_buf_release(&b);
+        return rc;
+    }
+    cairn__taxii_body(c->resp, 200, &b);
+    return 0;
+}
+
+static int collection(struct ctx *c)
+{
+    bool answered;
+    int rc = load_collection(c, &answered);
+    if (rc < 0 || answered)
+        return rc;
+    struct cairn_buf b;
+    cairn_buf_init(&b, TAXII_BODY_MAX);
+    rc = collection_json(&b, c->coll, c->rights);
+    if (rc < 0) {
+        cairn_buf_release(&b);
+        return rc;
+    }
+    cairn__taxii_body(c->resp, 200, &b);
+    return 0;
+}
+
+static int status(struct ctx *c)
+{
+    bool answered;
+    int rc = load_root(c, &answered);
+    if (rc < 0 || answered)
+        return rc;
+    struct cairn_store_status *st = NULL;
+    struct cairn_store_collection *coll = NULL;
+    rc = cairn_store_status_get(c->s, c->tg.seg[2], &st);
+    if (rc == CAIRN_ENOTFOUND || rc == CAIRN_EINVAL) {
+        rc = not_found(c, "there is no such status resource");
+        goto out;
+    }
+    if (rc < 0) {
+        rc = store_error(c, rc);
+        goto out;
+    }
+    /* Visible to whoever made the request, and to the collection's readers,
+     * and only under the API root of its collection. */
+    rc = cairn_store_collection_get(c->s, c->root->name, st->collection, &coll);
+    unsigned rights = 0;
+    if (rc == 0)
+        rc = cairn_store_rights(c->s, c->user, st->collection, &rights);
+    if (rc == CAIRN_ENOTFOUND ||
+        (rc == 0 && (st->user == NULL || strcmp(st->user, c->user) != 0) &&
+         (rights & CAIRN_STORE_READ) == 0)) {
+        rc = not_found(c, "there is no such status resource");
+        goto out;
+    }
+    if (rc < 0) {
+        rc = store_error(c, rc);
+        goto out;
+    }
+    struct cairn_buf b;
+    cairn_buf_init(&b, TAXII_BODY_MAX);
+    rc = cairn__taxii_status_json(&b, st);
+    if (rc < 0) {
+        cairn_buf_release(&b);
+        goto out;
+    }
+    cairn__taxii_body(c->resp, 200, &b);
+out:
+    cairn_store_collection_free(coll);
+    cairn_store_status_free(st);
+    return rc;
+}
+
+/* Parse the query string; 0, or an answered 400. */
+static int load_filter(struct ctx *c, struct cairn__taxii_filter *f,
+                       bool *answered)
+{
+    char err[256];
+    const char *q = c->req->query;
+    *answered = false;
+    int rc = cairn__taxii_query_parse(q, q ? strlen(q) : 0, f, err, sizeof err);
+    if (rc == CAIRN_ENOMEM)
+        return rc;
+    if (rc < 0) {
+        *answered = true;
+        return cairn__taxii_error(c->resp, 400, "%s", err);
+    }
+    return 0;
+}
+
+/* The store query for the object endpoints, from the filters that apply. */
+static void make_query(const struct ctx *c, const struct cairn__taxii_filter *f,
+                       const char *const *object_id,
+                       struct cairn_store_query *q)
+{
+    memset(q, 0, sizeof *q);
+    q->collection = c->coll->id;
+    q->added_after = f->has_added_after ? &f->added_after : NULL;
+    q->spec_versions = f->spec_versions;
+    q->n_spec_versions = f->n_spec_versions;
+    q->limit = f->limit ? f->limit : TAXII_LIMIT_DEFAULT;
+    q->next = f->next;
+    q->versions = f->versions;
+    q->version_times = f->version_times;
+    q->n_version_times = f->n_version_times;
+    if (object_id != NULL) {
+        q->ids = object_id;
+        q->n_ids = 1;
+    } else {
+        q->ids = f->ids;
+        q->n_ids = f->n_ids;
+        q->types = f->types;
+        q->n_types = f->n_types;
+    }
+}
+
+/* Answer a store query error: filters and cursors are the client's. */
+static int query_error(struct ctx *c, int rc)
+{
+    if (rc == CAIRN_EINVAL)
+        return cairn__taxii_error(c->resp, 400,
+                                  "next is not a value this server handed "
+                                  "out for these filters");
+    if (rc == CAIRN_ETOOBIG)
+        return cairn__taxii_error(c->resp, 400,
+                                  "a filter has more than %d values",
+                                  CAIRN_STORE_FILTER_MAX);
+    if (rc == CAIRN_ENOTFOUND)
+        return not_found(c, "there is no such collection");
+    return store_error(c, rc);
+}
+
+static int more_next(struct cairn_buf *b, const struct cairn_store_page *p)
+{
+    int rc = cairn_buf_printf(b, "{\"more\":%s", p->more ? "true" : "false");
+    if (rc == 0 && p->more && p->next[0] != '\0') {
+        rc = cairn_buf_puts(b, ",\"next\":");
+        if (rc == 0)
+            rc = put_str(b, p->next);
+    }
+    return rc;
+}
+
+/* The envelope of a page: the stored JSON of each row, spliced as is. */
+static int envelope_json(struct cairn_buf *b, const struct cairn_store_page *p)
+{
+    size_t total = 64;
+    for (size_t i = 0; i < p->n; i++)
+        total += p->rows[i].json_len + 1;
+    int rc = cairn_buf_reserve(b, total);
+    if (rc == 0)
+        rc = more_next(b, p);
+    bool first = true;
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
+        const struct cairn_store_row *r = &p->rows[i];
+        if (r->json == NULL || r->json_len == 0)
+            continue;
+        rc = cairn_buf_puts(b, first ? ",\"objects\":[" : ",");
+        if (rc == 0)
+            rc = cairn_buf_append(b, r->json, r->json_len);
+        first = false;
+    }
+    if (rc == 0 && !first)
+        rc = cairn_buf_putc(b, ']');
+    if (rc == 0)
+        rc = cairn_buf_putc(b, '}');
+    return rc;
+}
+
+static int manifest_json(struct cairn_buf *b, const struct cairn_store_page *p)
+{
+    int rc = more_next(b, p);
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
+        const struct cairn_store_row *r = &p->rows[i];
+        rc = cairn_buf_puts(b, i == 0 ? ",\"objects\":[" : ",");
+        if (rc == 0)
+            rc = cairn_buf_puts(b, "{\"id\":");
+        if (rc == 0)
+            rc = put_str(b, r->id);
+        if (rc == 0)
+            rc = cairn_buf_puts(b, ",\"date_added\":");
+        if (rc == 0)
+            rc = put_time(b, &r->date_added);
+        if (rc == 0)
+            rc = cairn_buf_puts(b, ",\"version\":");
+        if (rc == 0)
+            rc = put_str(b, r->version ? r->version : "");
+        if (rc == 0)
+            rc = cairn_buf_printf(
+                b, ",\"media_type\":\"application/stix+json;version=%s\"}",
+                r->spec_version && strcmp(r->spec_version, "2.0") == 0 ? "2.0"
+                                                                       : "2.1");
+    }
+    if (rc == 0 && p->n > 0)
+        rc = cairn_buf_putc(b, ']');
+    if (rc == 0)
+        rc = cairn_buf_putc(b, '}');
+    return rc;
+}
+
+static int versions_json(struct cairn_buf *b, const struct cairn_store_page *p)
+{
+    int rc = more_next(b, p);
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
+        rc = cairn_buf_puts(b, i == 0 ? ",\"versions\":[" : ",");
+        if (rc == 0)
+            rc = put_str(b, p->rows[i].version ? p->rows[i].version : "");
+    }
+    if (rc == 0 && p->n > 0)
+        rc = cairn_buf_putc(b, ']');
+    if (rc == 0)
+        rc = cairn_buf_putc(b, '}');
+    return rc;
+}
+
+/* GET objects, manifest, object and versions: one page of the store. */
+static int get_page(struct ctx *c)
+{
+    bool answered;
+    struct cairn__taxii_filter f = {0};
+    struct cairn_store_page *page = NULL;
+    int rc = load_collection(c, &answered);
+    if (rc < 0 || answered)
+        goto out;
+    if ((rc = need_read(c, &answered)) < 0 || answered)
+        goto out;
+    if ((rc = load_filter(c, &f, &answered)) < 0 || answered)
+        goto out;
+    enum route r = c->tg.route;
+    const char *oid[1] = {r == R_OBJECT || r == R_VERSIONS ? c->tg.seg[4]
+                                                           : NULL};
+    struct cairn_store_query q;
+    make_query(c, &f, oid[0] ? oid : NULL, &q);
+    if (r == R_VERSIONS) {
+        /* The versions endpoint lists every version. */
+        q.versions = CAIRN_STORE_VERSION_ALL;
+        q.version_times = NULL;
+        q.n_version_times = 0;
+    }
+    q.with_json = r == R_OBJECTS || r == R_OBJECT;
+    rc = cairn_store_query(c->s, &q, &page);
+    if (rc < 0) {
+        rc = query_error(c, rc);
+        goto out;
+    }
+    if ((r == R_OBJECT || r == R_VERSIONS) && page->n == 0 && f.next == NULL) {
+        rc = not_found(c, "there is no such object, or no version of it "
+                          "matches the filters");
+        goto out;
+    }
+    struct cairn_buf b;
+    cairn_buf_init(&b, TAXII_BODY_MAX);
+    if (r == R_MANIFEST)
+        rc = manifest_json(&b, page);
+    else if (r == R_VERSIONS)
+        rc = versions_json(&b, page);
+    else
+        rc = envelope_json(&b, page);
+    if (rc == CAIRN_ETOOBIG) {
+        cairn_buf_release(&b);
+        rc = cairn__taxii_error(c->resp, 500,
+                                "the page is larger than %zu bytes; ask "
+                                "for a smaller limit",
+                                (size_t)TAXII_BODY_MAX);
+        goto out;
+    }
+    if (rc < 0) {
+        cairn_buf_release(&b);
+        goto out;
+    }
+    cairn__taxii_body(c->resp, 200, &b);
+    added_headers(c->resp, page);
+out:
+    cairn_store_page_free(page);
+    cairn__taxii_filter_free(&f);
+    return rc;
+}
+
+/*
+ * DELETE an object: needs both rights, since deleting is a change made
+ * with knowledge of what is there; a writer who cannot read gets 403.
+ */
+static int delete_object(struct ctx *c)
+{
+    bool answered;
+    struct cairn__taxii_filter f = {0};
+    int rc = load_collection(c, &answered);
+    if (rc < 0 || answered)
+        goto out;
+    if ((c->rights & (CAIRN_STORE_READ | CAIRN_STORE_WRITE)) !=
+        (CAIRN_STORE_READ | CAIRN_STORE_WRITE)) {
+        rc = cairn__taxii_error(c->resp, 403,
+                                "deleting needs both read and write "
+                                "rights on the collection");
+        goto out;
+    }
+    if ((rc = load_filter(c, &f, &answered)) < 0 || answered)
+        goto out;
+    const char *oid[1] = {c->tg.seg[4]};
+    struct cairn_store_query q;
+    make_query(c, &f, oid, &q);
+    q.added_after = NULL;
+    q.next = NULL;
+    /* Without match[version], DELETE removes every version (spec 5.7). */
+    if (f.versions == 0 && f.n_version_times == 0)
+        q.versions = CAIRN_STORE_VERSION_ALL;
+    size_t deleted = 0;
+    rc = cairn_store_delete(c->s, &q, &deleted);
+    if (rc < 0) {
+        rc = query_error(c, rc);
+        goto out;
+    }
+    if (deleted == 0) {
+        rc = not_found(c, "there is no such object, or no version of it "
+                          "matches the filters");
+        goto out;
+    }
+    c->resp->status = 200;
+    c->resp->content_type = NULL;
+    rc = 0;
+out:
+    cairn__taxii_filter_free(&f);
+    return rc;
+}
+
+static int post_objects(struct ctx *c)
+{
+    bool answered;
+    int rc = load_collection(c, &answered);
+    if (rc < 0 || answered)
+        return rc;
+    if ((c->rights & CAIRN_STORE_WRITE) == 0)
+        return cairn__taxii_error(c->resp, 403,
+                                  "you may not write to this collection");
+    if (!content_type_ok(c->req->content_type))
+        return cairn__taxii_error(c->resp, 415,
+                                  "POST bodies must be %s (or %s)",
+                                  CAIRN_TAXII_MEDIA, CAIRN_STIX_MEDIA);
+    size_t max = root_max(c);
+    if (c->req->body_len > max ||
+        (c->req->content_length > 0 && (uint64_t)c->req->content_length > max))
+        return cairn__taxii_error(c->resp, 413,
+                                  "the body is larger than the API root's "
+                                  "max_content_length of %zu bytes",
+                                  max);
+    return cairn__taxii_post(c->t, c->s, c->coll->id, c->user, c->req, c->resp);
+}
+
+static int dispatch(struct ctx *c, enum method m)
+{
+    switch (c->tg.route) {
+    case R_DISCOVERY:
+        return discovery(c);
+    case R_API_ROOT:
+        return api_root(c);
+    case R_STATUS:
+        return status(c);
+    case R_COLLECTIONS:
+        return collections(c);
+    case R_COLLECTION:
+        return collection(c);
+    case R_OBJECTS:
+        return m == M_POST ? post_objects(c) : get_page(c);
+    case R_OBJECT:
+        return m == M_DELETE ? delete_object(c) : get_page(c);
+    case R_MANIFEST:
+    case R_VERSIONS:
+        return get_page(c);
+    }
+    return CAIRN_EINTERNAL;
+}
+
+int cairn_taxii_handle(struct cairn_taxii *t, struct cairn_store *store,
+                       const struct cairn_taxii_request *req,
+                       struct cairn_taxii_response *resp)
+{
+    memset(resp, 0, sizeof *resp);
+    struct ctx c = {.t = t, .s = store, .req = req, .resp = resp};
+    int rc;
+    const char *path = req->path ? req->path : "";
+    if (strnlen(path, TAXII_PATH_MAX + 1) > TAXII_PATH_MAX ||
+        (req->query != NULL &&
+         strnlen(req->query, TAXII_QUERY_MAX + 1) > TAXII_QUERY_MAX)) {
+        rc = cairn__taxii_error(resp, 414,
+                                "the path or query string is too long");
+        goto out;
+    }
+
+    char user[CAIRN_STORE_NAME_MAX + 1];
+    rc = cairn__taxii_authenticate(t, store, req->authorization, user);
+    if (rc == CAIRN_EPERM) {
+        cairn__taxii_header(resp, "WWW-Authenticate", "Basic realm=\"cairn\"");
+        rc = cairn__taxii_error(resp, 401,
+                                "send a user name and password (HTTP Basic) "
+                                "or an API token (Bearer)");
+        goto out;
+    }
+    if (rc < 0) {
+        rc = rc == CAIRN_ENOMEM ? rc : store_error(&c, rc);
+        goto out;
+    }
+    snprintf(resp->user, sizeof resp->user, "%s", user);
+    c.user = resp->user;
+
+    int st = parse_path(path, &c.tg);
+    if (st == 500) {
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    if (st != 0) {
+        rc = cairn__taxii_error(resp, st,
+                                st == 400 ? "the path is not properly "
+                                            "percent-encoded"
+                                          : "there is no TAXII endpoint at "
+                                            "this path");
+        goto out;
+    }
+    enum method m = method_of(req->method);
+    unsigned allowed = allowed_methods(c.tg.route);
+    if ((m & allowed) == 0) {
+        cairn__taxii_header(resp, "Allow", allow_text(allowed));
+        rc = cairn__taxii_error(resp, 405, "%s is not allowed here; use %s",
+                                m == M_OTHER ? "this method" : req->method,
+                                allow_text(allowed));
+        goto out;
+    }
+    if (!accept_ok(req->accept)) {
+        rc = cairn__taxii_error(resp, 406, "this server answers with %s",
+                                CAIRN_TAXII_MEDIA);
+        goto out;
+    }
+    rc = dispatch(&c, m);
+out:
+    cairn_free(c.tg.mem);
+    cairn_store_api_root_free(c.root);
+    cairn_store_collection_free(c.coll);
+    if (rc < 0) {
+        cairn_taxii_response_release(resp);
+        resp->status = 500;
+    }
+    return rc < 0 ? rc : 0;
+}

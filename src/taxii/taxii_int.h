@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the TAXII module: query filters, credentials, envelopes, output. */
+#ifndef CAIRN_TAXII_INT_H
+#define CAIRN_TAXII_INT_H
+
+#include <pthread.h>
+
+#include "cairn/stix.h"
+#include "cairn/taxii.h"
+
+/* Longest raw path and query string a request may carry (else 414). */
+#define TAXII_PATH_MAX  2048
+#define TAXII_QUERY_MAX 8192
+/* Page size when the client names no limit; larger limits are capped. */
+#define TAXII_LIMIT_DEFAULT 1000
+#define TAXII_LIMIT_MAX     CAIRN_STORE_LIMIT_MAX
+/* Objects written per store transaction by POST and by jobs. */
+#define TAXII_BATCH 1000
+/* Verified Basic credentials remembered at once. */
+#define TAXII_CRED_CACHE 256
+/* Longest "next" cursor accepted from a client. */
+#define TAXII_NEXT_MAX 128
+
+/* ---- query filters (query.c) ------------------------------------------- */
+
+/*
+ * The TAXII filters of one query string. Strings point into `arena`, which
+ * the filter owns; release everything with cairn__taxii_filter_free. The
+ * `has_*` flags say which single-valued parameters were given.
+ */
+struct cairn__taxii_filter {
+    struct cairn_arena *arena;
+    bool has_added_after;
+    struct cairn_time added_after;
+    size_t limit; /* 0: not given */
+    const char *next;
+    const char *ids[CAIRN_STORE_FILTER_MAX];
+    size_t n_ids;
+    const char *types[CAIRN_STORE_FILTER_MAX];
+    size_t n_types;
+    unsigned versions; /* CAIRN_STORE_VERSION_* bits */
+    struct cairn_time version_times[CAIRN_STORE_FILTER_MAX];
+    size_t n_version_times;
+    const char *spec_versions[CAIRN_STORE_FILTER_MAX];
+    size_t n_spec_versions;
+};
+
+/*
+ * Parse a raw query string (without '?'; NULL or "" is no filter) into
+ * `f`, which the caller zeroes first. Unknown parameters are ignored. On a
+ * malformed or over-long value returns CAIRN_EINVAL (CAIRN_ETOOBIG for
+ * more than CAIRN_STORE_FILTER_MAX values) with a sentence naming the
+ * parameter in `err`; CAIRN_ENOMEM. `f` must be freed in every case.
+ */
+int cairn__taxii_query_parse(const char *query, size_t len,
+                             struct cairn__taxii_filter *f, char *err,
+                             size_t err_len);
+void cairn__taxii_filter_free(struct cairn__taxii_filter *f);
+
+/*
+ * Percent-decode `len` bytes of `s` into `out` (at least len + 1 bytes),
+ * NUL-terminated; with `plus` true '+' is a space (query strings).
+ * CAIRN_EINVAL for a bad escape or a decoded NUL or control character.
+ */
+int cairn__taxii_pct_decode(const char *s, size_t len, bool plus, char *out,
+                            size_t *out_len);
+
+/* ---- the server -----------------------------------------------------------
+ */
+
+struct cred_entry {
+    unsigned char key[32]; /* SHA-256 of the Authorization value */
+    char user[CAIRN_STORE_NAME_MAX + 1];
+    int64_t expires; /* monotonic seconds; 0: free slot */
+};
+
+/* Checks a name and password; cairn_store_user_verify unless replaced. */
+typedef int (*cairn__taxii_verify_fn)(struct cairn_store *s, const char *name,
+                                      const char *password);
+
+struct cairn_taxii {
+    char *title;
+    char *description;
+    char *contact;
+    char *default_api_root;
+    char *base_url;
+    size_t max_content_length;
+    size_t sync_object_limit;
+    unsigned cred_seconds;
+    cairn__taxii_verify_fn verify;
+    pthread_mutex_t lock; /* guards creds */
+    struct cred_entry creds[TAXII_CRED_CACHE];
+};
+
+/* Replace the password check (fuzzers avoid the slow scrypt this way). */
+void cairn__taxii_set_verify(struct cairn_taxii *t, cairn__taxii_verify_fn fn);
+
+/* ---- authentication (auth.c) -------------------------------------------- */
+
+/*
+ * Who sent the request: 0 with `user` filled, CAIRN_EPERM when there are
+ * no credentials or they are wrong, another code when the store failed.
+ */
+int cairn__taxii_authenticate(struct cairn_taxii *t, struct cairn_store *s,
+                              const char *authorization,
+                              char user[CAIRN_STORE_NAME_MAX + 1]);
+
+/* ---- responses (response.c) ------------------------------------------- */
+
+/* Cap of one response body (a page of objects at most CAIRN_STORE_LIMIT_MAX
+ * rows of at most CAIRN_STIX_MAX_OBJECT_LEN would be larger; the page is cut
+ * with more=true instead, see handler.c). */
+#define TAXII_BODY_MAX ((size_t)256 << 20)
+
+/* Append `s` (`len` bytes) as a JSON string literal, quotes included. */
+int cairn__taxii_json_str(struct cairn_buf *b, const char *s, size_t len);
+
+/* Add a header; silently dropped past CAIRN_TAXII_HEADERS_MAX. */
+void cairn__taxii_header(struct cairn_taxii_response *resp, const char *name,
+                         const char *value);
+
+/*
+ * Fill `resp` with a TAXII error resource for `status`; `fmt` describes
+ * it. Returns 0, or CAIRN_ENOMEM.
+ */
+int cairn__taxii_error(struct cairn_taxii_response *resp, int status,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Move `b`'s content into `resp` as a TAXII JSON body with `status`. */
+void cairn__taxii_body(struct cairn_taxii_response *resp, int status,
+                       struct cairn_buf *b);
+
+/* ---- POST and jobs (post.c) -------------------------------------------- */
+
+/*
+ * Handle a POST of an envelope to `collection` for `user` (rights already
+ * checked), with `max_len` the applicable max_content_length.
+ */
+int cairn__taxii_post(struct cairn_taxii *t, struct cairn_store *s,
+                      const char *collection, const char *user,
+                      const struct cairn_taxii_request *req,
+                      struct cairn_taxii_response *resp);
+
+/* Write the status resource `st` as TAXII JSON. */
+int cairn__taxii_status_json(struct cairn_buf *b,
+                             const struct cairn_store_status *st);
+
+#endif
