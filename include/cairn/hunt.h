@@ -81,6 +81,230 @@ struct cairn_hunt_hit {
 
 typedef void (*cairn_hunt_hit_cb)(const struct cairn_hunt_hit *hit, void *ud);
 
+/* ---- building an indicator set ------------------------------------------ */
+
+struct cairn_hunt_builder;
+struct cairn_hunt_set;
+struct cairn_hunt_matcher;
+
+/* Returned by the _add functions when an input was reported and skipped. */
+#define CAIRN_HUNT_SKIPPED 1
+
+/* Room for "indicator--" and a UUID, with the NUL. */
+#define CAIRN_HUNT_ID_MAX 64
+
+enum cairn_hunt_skip_reason {
+    CAIRN_HUNT_SKIP_REVOKED,     /* "revoked": true */
+    CAIRN_HUNT_SKIP_EXPIRED,     /* valid_until at or before the reference */
+    CAIRN_HUNT_SKIP_UNSUPPORTED, /* valid, but cannot be hunted (see text) */
+    CAIRN_HUNT_SKIP_INVALID,     /* not an indicator, bad pattern, bad line */
+};
+
+/*
+ * An indicator or list line that will not be hunted, and why. `message` is
+ * a sentence a person can act on ("pattern_type 'sigma' is not
+ * supported"). `indicator_id` is NULL for list lines; `source` and `line`
+ * are the list's name and 1-based line number (NULL and 0 for STIX).
+ */
+struct cairn_hunt_skip {
+    enum cairn_hunt_skip_reason reason;
+    const char *indicator_id;
+    const char *source;
+    uint64_t line;
+    const char *message;
+};
+
+typedef void (*cairn_hunt_skip_cb)(const struct cairn_hunt_skip *skip,
+                                   void *ud);
+
+struct cairn_hunt_builder_opts {
+    /* valid_until is compared with this; NULL: the time of _builder_new */
+    const struct cairn_time *now;
+    /* called for every skipped indicator or list line; may be NULL */
+    cairn_hunt_skip_cb skip_cb;
+    void *ud;
+};
+
+/* `opts` may be NULL. CAIRN_ENOMEM. */
+int cairn_hunt_builder_new(const struct cairn_hunt_builder_opts *opts,
+                           struct cairn_hunt_builder **out);
+void cairn_hunt_builder_free(struct cairn_hunt_builder *b);
+
+/*
+ * Add one STIX indicator (borrowed). pattern_type "stix": its pattern is
+ * indexed (see docs/hunting.md, "Indicators"); "yara": kept aside for file
+ * hunting (cairn_hunt_set_yara). Returns 0 when added, CAIRN_HUNT_SKIPPED
+ * when revoked, expired, not huntable or malformed (reported through the
+ * skip callback and `diag`, which may be NULL), CAIRN_ENOMEM, or
+ * CAIRN_ETOOBIG past 2^31 values or 4 GiB of text.
+ */
+int cairn_hunt_builder_add_indicator(struct cairn_hunt_builder *b,
+                                     const json_t *indicator,
+                                     struct cairn_diag *diag);
+
+/*
+ * Add one line of a plain list: one value, its type detected (IPv4/IPv6
+ * address or CIDR, domain, URL, email, MD5/SHA-1/SHA-256/SHA-512), also in
+ * defanged form ("evil[.]com", "hxxp://", "1.2.3[.]4", "[@]"). A trailing
+ * "\r\n" is ignored. Blank lines and lines starting with '#' return 0
+ * and add nothing. The entry's indicator id is "indicator--" and the
+ * UUIDv5 of "TYPE:VALUE" (cairn_ioc_type_name, normalised value), its
+ * name the value. CAIRN_HUNT_SKIPPED when the value is not recognised.
+ */
+int cairn_hunt_builder_add_list_line(struct cairn_hunt_builder *b,
+                                     const char *line, size_t len,
+                                     const char *source, uint64_t lineno,
+                                     struct cairn_diag *diag);
+
+/* Every line of a list held in memory; returns 0 or a negative error. */
+int cairn_hunt_builder_add_list(struct cairn_hunt_builder *b, const char *buf,
+                                size_t len, const char *source,
+                                struct cairn_diag *diag);
+
+/*
+ * Compile what was added into an immutable set. The builder may be freed
+ * right after. CAIRN_ENOMEM, CAIRN_EINTERNAL when Vectorscan refuses the
+ * combined regular expressions (each was checked when added).
+ */
+int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
+                             struct cairn_hunt_set **out);
+
+/* ---- the compiled set --------------------------------------------------- */
+
+void cairn_hunt_set_free(struct cairn_hunt_set *set);
+
+struct cairn_hunt_set_stats {
+    size_t indicators; /* hunted indicators (STIX and list) */
+    size_t values;     /* indexed values (exact, CIDR, regex) */
+    size_t by_type[CAIRN_IOC_TYPE_COUNT]; /* values per type */
+    size_t regexes;            /* LIKE and MATCHES through Vectorscan */
+    size_t needs_confirmation; /* indicators whose hits are candidates */
+    size_t yara;               /* yara-pattern indicators kept aside */
+    size_t skipped;            /* reported and not hunted */
+    size_t memory;             /* bytes held by the set */
+};
+
+void cairn_hunt_set_get_stats(const struct cairn_hunt_set *set,
+                              struct cairn_hunt_set_stats *out);
+
+/* One hunted indicator, by index (0 .. stats.indicators - 1). */
+struct cairn_hunt_indicator_info {
+    char id[CAIRN_HUNT_ID_MAX];
+    const char *name;    /* may be NULL; valid while the set lives */
+    const char *pattern; /* STIX pattern text when needs_confirmation */
+    bool from_list;
+    /*
+     * Hits are candidates only: the pattern has several observations,
+     * qualifiers, or comparisons that no event field can answer; confirm
+     * them with the pattern evaluator over the events collected.
+     */
+    bool needs_confirmation;
+};
+
+/* CAIRN_ENOTFOUND when `index` is out of range. */
+int cairn_hunt_set_indicator(const struct cairn_hunt_set *set, size_t index,
+                             struct cairn_hunt_indicator_info *out);
+
+/* Indicators with pattern_type "yara", for file hunting through libyara. */
+struct cairn_hunt_yara_rule {
+    char id[CAIRN_HUNT_ID_MAX];
+    const char *name;  /* may be NULL */
+    const char *rules; /* the pattern: YARA source text */
+    size_t rules_len;
+};
+
+size_t cairn_hunt_set_yara_count(const struct cairn_hunt_set *set);
+int cairn_hunt_set_yara(const struct cairn_hunt_set *set, size_t index,
+                        struct cairn_hunt_yara_rule *out);
+
+/* ---- matching ------------------------------------------------------------ */
+
+/*
+ * Per-thread matching state over a set, which must outlive it: Vectorscan
+ * scratch and buffers. CAIRN_ENOMEM.
+ */
+int cairn_hunt_matcher_new(const struct cairn_hunt_set *set,
+                           struct cairn_hunt_matcher **out);
+void cairn_hunt_matcher_free(struct cairn_hunt_matcher *m);
+
+/*
+ * Look every field of `ev` up and call `cb` once per (indicator, value)
+ * hit. A field is looked up as its own type; a URL also as its host
+ * (domain or address), an email address also as its domain; a
+ * CAIRN_IOC_STRING field as each type its shape allows. Returns the number
+ * of hits, or CAIRN_EINTERNAL if Vectorscan fails. No allocation.
+ */
+int cairn_hunt_match_event(struct cairn_hunt_matcher *m,
+                           const struct cairn_hunt_event *ev,
+                           cairn_hunt_hit_cb cb, void *ud);
+
+/* What a hit carries besides struct cairn_hunt_hit. */
+struct cairn_hunt_hit_detail {
+    size_t indicator;        /* index for cairn_hunt_set_indicator */
+    bool needs_confirmation; /* see struct cairn_hunt_indicator_info */
+    const char *field_name;  /* the field that matched, or NULL */
+};
+
+/*
+ * Only for a hit handed to a callback by cairn_hunt_match_event, during
+ * that call.
+ */
+void cairn_hunt_hit_get_detail(const struct cairn_hunt_hit *hit,
+                               struct cairn_hunt_hit_detail *out);
+
+/* ---- values -------------------------------------------------------------- */
+
+/*
+ * The type a value has by its shape alone (the rules of list files), after
+ * refanging; CAIRN_IOC_UNKNOWN if none. `out`/`out_len` (may be NULL)
+ * receive the normalised value (lower case, URL normalised, CIDR kept),
+ * which needs at most `len` + 2 bytes; `cap` bounds it.
+ */
+enum cairn_ioc_type cairn_hunt_detect(const char *s, size_t len, char *out,
+                                      size_t cap, size_t *out_len);
+
+/*
+ * Normalise a URL for comparison: scheme and host in lower case, the
+ * default port dropped, %XX of unreserved characters decoded and other
+ * %xx in upper case, an empty path written "/". Returns the length, or
+ * CAIRN_ETOOBIG when `cap` is too small (len + 2 always suffices).
+ */
+int cairn_hunt_url_normalize(const char *url, size_t len, char *out,
+                             size_t cap);
+
+/* ---- sightings ------------------------------------------------------------
+ */
+
+struct cairn_hunt_sightings;
+
+/*
+ * Aggregate hits per indicator for STIX sightings, seen by the identity
+ * (an organisation) named `name`; `identity_id` may be NULL for a stable
+ * id derived from the name. Not thread-safe: one thread adds.
+ */
+int cairn_hunt_sightings_new(const char *name, const char *identity_id,
+                             struct cairn_hunt_sightings **out);
+void cairn_hunt_sightings_free(struct cairn_hunt_sightings *s);
+
+/*
+ * Count one hit. Its event's timestamp moves first_seen/last_seen; hits
+ * without one count, and when none of an indicator's hits had one, the
+ * times are those of the hunt's own clock when the hits were added.
+ */
+int cairn_hunt_sightings_add(struct cairn_hunt_sightings *s,
+                             const struct cairn_hunt_hit *hit);
+
+/* Number of indicators sighted so far. */
+size_t cairn_hunt_sightings_count(const struct cairn_hunt_sightings *s);
+
+/*
+ * A new bundle holding the identity and one sighting per indicator
+ * (sighting_of_ref, count, first_seen, last_seen, where_sighted_refs), in
+ * the order the indicators were first hit. The caller owns *out.
+ */
+int cairn_hunt_sightings_to_bundle(const struct cairn_hunt_sightings *s,
+                                   json_t **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -161,6 +161,101 @@ int cairn_pattern_test_one(const struct cairn_pattern *p,
                            const struct cairn_observation_set *set, size_t i,
                            struct cairn_pattern_scratch *scratch);
 
+/* ---- walking the tree ------------------------------------------------------
+ */
+
+/* Comparison operators, as written (NOT is the `negated` flag). */
+enum cairn_pattern_op {
+    CAIRN_PATTERN_OP_EQ,
+    CAIRN_PATTERN_OP_NE,
+    CAIRN_PATTERN_OP_LT,
+    CAIRN_PATTERN_OP_LE,
+    CAIRN_PATTERN_OP_GT,
+    CAIRN_PATTERN_OP_GE,
+    CAIRN_PATTERN_OP_IN,
+    CAIRN_PATTERN_OP_LIKE,
+    CAIRN_PATTERN_OP_MATCHES,
+    CAIRN_PATTERN_OP_ISSUBSET,
+    CAIRN_PATTERN_OP_ISSUPERSET,
+    CAIRN_PATTERN_OP_EXISTS,
+};
+
+enum cairn_pattern_lit_kind {
+    CAIRN_PATTERN_LIT_INT,
+    CAIRN_PATTERN_LIT_FLOAT,
+    CAIRN_PATTERN_LIT_STRING,
+    CAIRN_PATTERN_LIT_BOOL,
+    CAIRN_PATTERN_LIT_BINARY,
+    CAIRN_PATTERN_LIT_HEX,
+    CAIRN_PATTERN_LIT_TIME,
+};
+
+/* A literal; `s` (string: UTF-8; binary, hex: the bytes) is not NUL-ended. */
+struct cairn_pattern_literal {
+    enum cairn_pattern_lit_kind kind;
+    const char *s;
+    size_t len;
+    int64_t i;
+    double f;
+    bool b;
+    struct cairn_time t;
+};
+
+/*
+ * The nodes of a pattern in postfix order. A comparison pushes its truth;
+ * AND/OR pop two and push one; OBSERVATION closes one "[...]" (pops the
+ * comparison value, pushes an observation); OBS_AND, OBS_OR and FOLLOWEDBY
+ * pop two observations and push one; the qualifiers WITHIN, REPEATS and
+ * START/STOP pop one and push one.
+ */
+enum cairn_pattern_node {
+    CAIRN_PATTERN_NODE_CMP,
+    CAIRN_PATTERN_NODE_AND,
+    CAIRN_PATTERN_NODE_OR,
+    CAIRN_PATTERN_NODE_OBSERVATION,
+    CAIRN_PATTERN_NODE_OBS_AND,
+    CAIRN_PATTERN_NODE_OBS_OR,
+    CAIRN_PATTERN_NODE_FOLLOWEDBY,
+    CAIRN_PATTERN_NODE_WITHIN,
+    CAIRN_PATTERN_NODE_REPEATS,
+    CAIRN_PATTERN_NODE_STARTSTOP,
+};
+
+/*
+ * One node as seen by a walk. For CAIRN_PATTERN_NODE_CMP: `object_type`
+ * ("domain-name"), `path` (the property path after the colon, NUL-ended:
+ * keys joined by '.', a key holding '.', '[' or '\'' written in single
+ * quotes, list steps as "[2]" or "[*]", e.g. "hashes.SHA-256",
+ * "dst_ref.value"), the operator, NOT, and `n_literals` literals (several
+ * for IN, none for EXISTS) read with cairn_pattern_walk_literal. Strings
+ * are valid during the callback only.
+ */
+struct cairn_pattern_walk_item {
+    enum cairn_pattern_node node;
+    const char *object_type;
+    const char *path;
+    enum cairn_pattern_op op;
+    bool negated;
+    size_t n_literals;
+    const void *internal_; /* for cairn_pattern_walk_literal */
+};
+
+/* Return 0 to go on; any other value stops the walk and is returned. */
+typedef int (*cairn_pattern_walk_cb)(const struct cairn_pattern_walk_item *it,
+                                     void *ud);
+
+/*
+ * Call `cb` for every node of `p` in postfix order (see above). Returns 0,
+ * the callback's non-zero value, or CAIRN_ETOOBIG when a property path
+ * does not fit in 1024 bytes. Allocates nothing.
+ */
+int cairn_pattern_walk(const struct cairn_pattern *p, cairn_pattern_walk_cb cb,
+                       void *ud);
+
+/* Literal `i` (< it->n_literals) of a comparison item; false if none. */
+bool cairn_pattern_walk_literal(const struct cairn_pattern_walk_item *it,
+                                size_t i, struct cairn_pattern_literal *out);
+
 #ifdef __cplusplus
 }
 #endif

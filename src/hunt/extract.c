@@ -1,0 +1,849 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Free-text extractor and value typing: addresses, domains, URLs, hashes. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hunt/telemetry_int.h"
+
+/* Character classes, one table lookup per byte in the hot loops. */
+enum {
+    C_DIGIT = 1,
+    C_HEX = 2,
+    C_ALPHA = 4,
+    C_HOST = 8,    /* letters, digits, '.', '-' */
+    C_LOCAL = 16,  /* email local part: host characters and _ % + */
+    C_URLEND = 32, /* ends a URL: space, controls, quotes, <>`{}|\^ */
+    C_V6 = 64,     /* hex digits, ':', '.' */
+    C_CTRL = 128,  /* control bytes that plain text does not carry */
+};
+
+static const unsigned char cls[256] = {
+    160, 160, 160, 160, 160, 160, 160, 160, 160, 32,  32,  32,  32, 32,  160,
+    160, 160, 160, 160, 160, 160, 160, 160, 160, 160, 160, 160, 32, 160, 160,
+    160, 160, 32,  0,   32,  0,   0,   16,  0,   32,  0,   0,   0,  16,  0,
+    24,  88,  0,   91,  91,  91,  91,  91,  91,  91,  91,  91,  91, 64,  0,
+    32,  0,   32,  0,   0,   94,  94,  94,  94,  94,  94,  28,  28, 28,  28,
+    28,  28,  28,  28,  28,  28,  28,  28,  28,  28,  28,  28,  28, 28,  28,
+    28,  0,   32,  0,   32,  16,  32,  94,  94,  94,  94,  94,  94, 28,  28,
+    28,  28,  28,  28,  28,  28,  28,  28,  28,  28,  28,  28,  28, 28,  28,
+    28,  28,  28,  32,  32,  32,  0,   160, 0,   0,   0,   0,   0,  0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  0,   0,
+    0,
+};
+
+#define IS(c, k) ((cls[(unsigned char)(c)] & (k)) != 0)
+
+/* ---- shapes -------------------------------------------------------------- */
+
+bool tele_is_ipv4(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (i >= len || s[i] != '.')
+                return false;
+            i++;
+        }
+        size_t start = i;
+        unsigned v = 0;
+        while (i < len && i - start < 4 && IS(s[i], C_DIGIT))
+            v = v * 10 + (unsigned)(s[i++] - '0');
+        size_t n = i - start;
+        /* No leading zeros: "010" is octal to some parsers. */
+        if (n == 0 || n > 3 || v > 255 || (n > 1 && s[start] == '0'))
+            return false;
+    }
+    return i == len;
+}
+
+bool tele_is_ipv6(const char *s, size_t len)
+{
+    char tmp[64];
+    if (len < 2 || len >= sizeof tmp || memchr(s, ':', len) == NULL)
+        return false;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    unsigned char addr[16];
+    return inet_pton(AF_INET6, tmp, addr) == 1;
+}
+
+bool tele_is_domain(const char *s, size_t len)
+{
+    if (len < 4 || len > 253 || s[0] == '.' || s[0] == '-')
+        return false;
+    /* One pass: label lengths, hyphen placement, a letters-only TLD. */
+    size_t lab = 0, labels = 1, last = 0;
+    bool alpha = true;
+    char prev = '.';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char k = cls[(unsigned char)s[i]];
+        char c = s[i];
+        if (c == '.') {
+            if (lab == 0 || prev == '-')
+                return false;
+            labels++;
+            lab = 0;
+            alpha = true;
+            last = i + 1;
+        } else {
+            if (!(k & C_HOST) || (lab == 0 && c == '-') || ++lab > 63)
+                return false;
+            if (!(k & C_ALPHA))
+                alpha = false;
+        }
+        prev = c;
+    }
+    if (labels < 2 || lab < 2 || prev == '-')
+        return false;
+    /* The last label is a TLD: letters, or an IDN "xn--" label. */
+    return alpha || (lab > 4 && strncasecmp(s + last, "xn--", 4) == 0);
+}
+
+bool tele_is_email(const char *s, size_t len)
+{
+    const char *at = memchr(s, '@', len);
+    if (at == NULL || at == s || at - s > 64)
+        return false;
+    for (const char *p = s; p < at; p++)
+        if (!IS(*p, C_LOCAL))
+            return false;
+    if (s[0] == '.' || at[-1] == '.')
+        return false;
+    return tele_is_domain(at + 1, len - (size_t)(at + 1 - s));
+}
+
+/* Length of a URL scheme ending at s[len] ("http"), 0 when not one. */
+static bool is_scheme(const char *s, size_t len)
+{
+    if (len == 0 || len > 32 || !IS(s[0], C_ALPHA))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!IS(s[i], C_ALPHA | C_DIGIT) && s[i] != '+' && s[i] != '-' &&
+            s[i] != '.')
+            return false;
+    return true;
+}
+
+bool tele_url_host(const char *url, size_t len, const char **host,
+                   size_t *host_len)
+{
+    const char *sep = len >= 3 ? memmem(url, len, "://", 3) : NULL;
+    if (sep == NULL || !is_scheme(url, (size_t)(sep - url)))
+        return false;
+    const char *p = sep + 3, *end = url + len;
+    /* The authority ends at the first '/', '?' or '#'. */
+    const char *auth_end = p;
+    while (auth_end < end && *auth_end != '/' && *auth_end != '?' &&
+           *auth_end != '#')
+        auth_end++;
+    const char *at = NULL;
+    for (const char *q = p; q < auth_end; q++)
+        if (*q == '@')
+            at = q;
+    if (at != NULL)
+        p = at + 1;
+    const char *h = p, *he;
+    if (p < auth_end && *p == '[') {
+        h = p + 1;
+        he = h;
+        while (he < auth_end && *he != ']')
+            he++;
+        if (he == auth_end)
+            return false;
+    } else {
+        he = p;
+        while (he < auth_end && *he != ':')
+            he++;
+    }
+    if (he == h)
+        return false;
+    *host = h;
+    *host_len = (size_t)(he - h);
+    return true;
+}
+
+bool tele_is_url(const char *s, size_t len)
+{
+    const char *h;
+    size_t hl;
+    if (!tele_url_host(s, len, &h, &hl))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (IS(s[i], C_URLEND))
+            return false;
+    return true;
+}
+
+enum cairn_ioc_type tele_hash_type(const char *s, size_t len)
+{
+    if (len != 32 && len != 40 && len != 64 && len != 128)
+        return CAIRN_IOC_UNKNOWN;
+    for (size_t i = 0; i < len; i++)
+        if (!IS(s[i], C_HEX))
+            return CAIRN_IOC_UNKNOWN;
+    switch (len) {
+    case 32:
+        return CAIRN_IOC_MD5;
+    case 40:
+        return CAIRN_IOC_SHA1;
+    case 64:
+        return CAIRN_IOC_SHA256;
+    default:
+        return CAIRN_IOC_SHA512;
+    }
+}
+
+/* An IP address or a domain: the type of a host name by its shape. */
+static enum cairn_ioc_type host_type(const char *s, size_t len)
+{
+    if (len > 0 && IS(s[0], C_DIGIT) && tele_is_ipv4(s, len))
+        return CAIRN_IOC_IPV4;
+    if (memchr(s, ':', len) != NULL)
+        return tele_is_ipv6(s, len) ? CAIRN_IOC_IPV6 : CAIRN_IOC_UNKNOWN;
+    return tele_is_domain(s, len) ? CAIRN_IOC_DOMAIN : CAIRN_IOC_UNKNOWN;
+}
+
+enum cairn_ioc_type cairn_telemetry_classify(const char *value, size_t len)
+{
+    if (value == NULL || len == 0)
+        return CAIRN_IOC_UNKNOWN;
+    enum cairn_ioc_type t = host_type(value, len);
+    if (t != CAIRN_IOC_UNKNOWN)
+        return t;
+    if (tele_is_url(value, len))
+        return CAIRN_IOC_URL;
+    if (memchr(value, '@', len) != NULL)
+        return tele_is_email(value, len) ? CAIRN_IOC_EMAIL : CAIRN_IOC_UNKNOWN;
+    return tele_hash_type(value, len);
+}
+
+/* ---- the extractor --------------------------------------------------------
+ */
+
+typedef int (*emit_fn)(void *ud, enum cairn_ioc_type type, const char *v,
+                       size_t len);
+
+/* An IPv6 address starting at s[i]; its end in *end, or false. */
+static bool scan_ipv6(const char *s, size_t len, size_t i, size_t *end)
+{
+    /* A group has at most 4 hex digits, so a ':' must come early. */
+    size_t j = i, colons = 0, hex = 0;
+    bool dbl = false;
+    while (j < len && IS(s[j], C_V6) && j - i <= 45) {
+        if (s[j] == ':') {
+            colons++;
+            if (j + 1 < len && s[j + 1] == ':')
+                dbl = true;
+        } else if (IS(s[j], C_HEX)) {
+            hex++;
+        }
+        j++;
+    }
+    if (colons < 2 || hex == 0 || (colons < 7 && !dbl))
+        return false;
+    /* A trailing ':' or '.' is punctuation, not part of the address. */
+    while (j > i && (s[j - 1] == '.' || (s[j - 1] == ':' && s[j - 2] != ':')))
+        j--;
+    if (!tele_is_ipv6(s + i, j - i))
+        return false;
+    *end = j;
+    return true;
+}
+
+static int emit_host(emit_fn emit, void *ud, const char *h, size_t n)
+{
+    enum cairn_ioc_type t = host_type(h, n);
+    return t != CAIRN_IOC_UNKNOWN ? emit(ud, t, h, n) : 0;
+}
+
+/* The end of a URL whose "://" is at s[j]; 0 if none. */
+static size_t scan_url(const char *s, size_t len, size_t j)
+{
+    size_t k = j + 3, parens = 0;
+    while (k < len && !IS(s[k], C_URLEND)) {
+        if (s[k] == '(')
+            parens++;
+        k++;
+    }
+    /* Sentence punctuation after a URL is not part of it. */
+    while (k > j + 3) {
+        char c = s[k - 1];
+        if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' ||
+            c == '?' || c == ']' || (c == ')' && parens == 0))
+            k--;
+        else
+            break;
+    }
+    return k > j + 3 ? k : 0;
+}
+
+static int extract(const char *s, size_t len, emit_fn emit, void *ud)
+{
+    size_t i = 0;
+    int rc;
+    while (i < len) {
+        unsigned char k = cls[(unsigned char)s[i]];
+        if (!(k & (C_HOST | C_V6))) {
+            i++;
+            continue;
+        }
+        size_t end;
+        bool boundary = i == 0 || !IS(s[i - 1], C_HOST | C_V6);
+        if ((k & C_V6) && boundary) {
+            /* Only when a ':' follows within a group's reach. */
+            size_t q = i;
+            while (q < len && q - i < 5 && IS(s[q], C_HEX))
+                q++;
+            if (q < len && s[q] == ':' && scan_ipv6(s, len, i, &end)) {
+                if ((rc = emit(ud, CAIRN_IOC_IPV6, s + i, end - i)) < 0)
+                    return rc;
+                i = end;
+                continue;
+            }
+        }
+        if (!(k & C_HOST)) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        bool dot = false;
+        while (j < len && IS(s[j], C_HOST)) {
+            dot |= s[j] == '.';
+            j++;
+        }
+        if (len - j >= 3 && s[j] == ':' && s[j + 1] == '/' && s[j + 2] == '/' &&
+            is_scheme(s + i, j - i)) {
+            size_t e = scan_url(s, len, j);
+            const char *h;
+            size_t hl;
+            if (e > 0 && tele_url_host(s + i, e - i, &h, &hl)) {
+                if ((rc = emit(ud, CAIRN_IOC_URL, s + i, e - i)) < 0 ||
+                    (rc = emit_host(emit, ud, h, hl)) < 0)
+                    return rc;
+                i = e;
+                continue;
+            }
+        }
+        /* An email's local part may go on past the host characters
+         * ("first.last+tag@"). */
+        size_t at = j;
+        while (at < len && IS(s[at], C_LOCAL))
+            at++;
+        if (at < len && s[at] == '@' && at - j <= 64) {
+            size_t ls = i;
+            while (ls > 0 && IS(s[ls - 1], C_LOCAL))
+                ls--;
+            while (ls < at && s[ls] == '.')
+                ls++;
+            size_t d = at + 1, e = d;
+            while (e < len && IS(s[e], C_HOST))
+                e++;
+            while (e > d && (s[e - 1] == '.' || s[e - 1] == '-'))
+                e--;
+            if (ls < at && tele_is_email(s + ls, e - ls)) {
+                if ((rc = emit(ud, CAIRN_IOC_EMAIL, s + ls, e - ls)) < 0)
+                    return rc;
+                i = e;
+                continue;
+            }
+        }
+        size_t a = i, b = j;
+        while (a < b && (s[a] == '.' || s[a] == '-'))
+            a++;
+        while (b > a && (s[b - 1] == '.' || s[b - 1] == '-'))
+            b--;
+        enum cairn_ioc_type t = CAIRN_IOC_UNKNOWN;
+        if (dot && b - a >= 4) {
+            if (IS(s[a], C_DIGIT) && tele_is_ipv4(s + a, b - a))
+                t = CAIRN_IOC_IPV4;
+            else if (tele_is_domain(s + a, b - a))
+                t = CAIRN_IOC_DOMAIN;
+        }
+        if (t != CAIRN_IOC_UNKNOWN && (rc = emit(ud, t, s + a, b - a)) < 0)
+            return rc;
+        if (t != CAIRN_IOC_IPV4 && b - a >= 32) {
+            /* Digests: whole hex pieces between '.' or '-', also in what
+             * looked like a domain ("<md5>.bin", "sha256-<hex>"). */
+            size_t p = a;
+            while (p < b) {
+                size_t q = p;
+                while (q < b && s[q] != '.' && s[q] != '-')
+                    q++;
+                enum cairn_ioc_type h = tele_hash_type(s + p, q - p);
+                if (h != CAIRN_IOC_UNKNOWN &&
+                    (rc = emit(ud, h, s + p, q - p)) < 0)
+                    return rc;
+                p = q + 1;
+            }
+        }
+        i = j;
+    }
+    return 0;
+}
+
+struct array_sink {
+    struct cairn_hunt_field *out;
+    size_t max, n;
+};
+
+static int array_emit(void *ud, enum cairn_ioc_type type, const char *v,
+                      size_t len)
+{
+    struct array_sink *a = ud;
+    if (a->n < a->max) {
+        a->out[a->n].type = type;
+        a->out[a->n].value = v;
+        a->out[a->n].len = len;
+        a->out[a->n].name = NULL;
+    }
+    a->n++;
+    return 0;
+}
+
+size_t cairn_telemetry_extract(const char *text, size_t len,
+                               struct cairn_hunt_field *out, size_t max)
+{
+    struct array_sink a = {out, out != NULL ? max : 0, 0};
+    if (text != NULL)
+        (void)extract(text, len, array_emit, &a);
+    return a.n;
+}
+
+/* ---- typing values by the name of their field ------------------------------
+ */
+
+struct reader_sink {
+    struct cairn_telemetry_reader *r;
+    const char *name;
+};
+
+static int reader_emit(void *ud, enum cairn_ioc_type type, const char *v,
+                       size_t len)
+{
+    struct reader_sink *rs = ud;
+    return tele_add(rs->r, type, v, len, rs->name);
+}
+
+int tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
+                       size_t len, const char *name)
+{
+    struct reader_sink rs = {r, name};
+    return extract(v, len, reader_emit, &rs);
+}
+
+/* A host value: "[v6]", "host:port", "evil.com." are common spellings. */
+static int add_host(struct cairn_telemetry_reader *r, const char *v, size_t len,
+                    const char *name)
+{
+    if (len > 2 && v[0] == '[') {
+        const char *e = memchr(v, ']', len);
+        if (e != NULL) {
+            v++;
+            len = (size_t)(e - v);
+        }
+    } else {
+        const char *c = memchr(v, ':', len);
+        if (c != NULL && memchr(c + 1, ':', len - (size_t)(c + 1 - v)) == NULL)
+            len = (size_t)(c - v);
+    }
+    if (len > 1 && v[len - 1] == '.')
+        len--;
+    enum cairn_ioc_type t = host_type(v, len);
+    if (t == CAIRN_IOC_UNKNOWN)
+        return 1;
+    return tele_add(r, t, v, len, name);
+}
+
+static int add_url(struct cairn_telemetry_reader *r, const char *v, size_t len,
+                   const char *name)
+{
+    const char *h;
+    size_t hl;
+    if (!tele_url_host(v, len, &h, &hl))
+        return 1;
+    int rc = tele_add(r, CAIRN_IOC_URL, v, len, name);
+    if (rc == 0) {
+        enum cairn_ioc_type t = host_type(h, hl);
+        if (t != CAIRN_IOC_UNKNOWN)
+            rc = tele_add(r, t, h, hl, name);
+    }
+    return rc;
+}
+
+static bool all_digits(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!IS(v[i], C_DIGIT))
+            return false;
+    return true;
+}
+
+/* Whether a value may hold several values ("a b", "a;b", "a,b"). */
+static bool has_space(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (v[i] == ' ' || v[i] == '\t' || v[i] == ';' || v[i] == ',' ||
+            v[i] == '|')
+            return true;
+    return false;
+}
+
+/*
+ * A host in a Zeek column: Zeek has parsed the DNS message or the header
+ * already, so a cheap shape check stands in for full validation (speed
+ * matters most here). Names keep their underscores (_ldap._tcp...).
+ */
+int tele_add_zeek_host(struct cairn_telemetry_reader *r, const char *v,
+                       size_t len, const char *name)
+{
+    if (len > 1 && v[len - 1] == '.')
+        len--;
+    if (len < 2 || len > 253)
+        return 0;
+    unsigned char all = 0xff, any = 0;
+    bool dot = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char k = cls[(unsigned char)v[i]];
+        all &= k;
+        any |= k;
+        dot |= v[i] == '.';
+    }
+    if (all & C_V6) /* hex digits, ':' and '.' only */
+        if (memchr(v, ':', len) != NULL)
+            return tele_add(r, CAIRN_IOC_IPV6, v, len, name);
+    if (!(all & C_LOCAL) || !dot || v[0] == '.' || !(any & C_ALPHA))
+        return (IS(v[0], C_DIGIT) && tele_is_ipv4(v, len))
+                   ? tele_add(r, CAIRN_IOC_IPV4, v, len, name)
+                   : 0;
+    return tele_add(r, CAIRN_IOC_DOMAIN, v, len, name);
+}
+
+int tele_add_kind(struct cairn_telemetry_reader *r, enum tele_kind kind,
+                  const char *v, size_t len, const char *name, bool strings)
+{
+    int rc = 1;
+    while (len > 0 && (v[0] == ' ' || v[0] == '\t')) {
+        v++;
+        len--;
+    }
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    /* "-" is how many logs write "no value". */
+    if (len == 0 || (len == 1 && v[0] == '-'))
+        return 0;
+    switch (kind) {
+    case TK_SKIP:
+    case TK_TS:
+        return 0;
+    case TK_HOST:
+        rc = add_host(r, v, len, name);
+        break;
+    case TK_ADDR:
+        return tele_add(r,
+                        memchr(v, ':', len) ? CAIRN_IOC_IPV6 : CAIRN_IOC_IPV4,
+                        v, len, name);
+    case TK_URI:
+    case TK_URL:
+        /* A relative path names nothing by itself (readers join it with
+         * the event's host); keep it whole for string patterns. */
+        rc = add_url(r, v, len, name);
+        if (rc > 0)
+            return strings ? tele_add(r, CAIRN_IOC_STRING, v, len, name) : 0;
+        return rc;
+    case TK_HASH: {
+        enum cairn_ioc_type t = tele_hash_type(v, len);
+        if (t != CAIRN_IOC_UNKNOWN)
+            return tele_add(r, t, v, len, name);
+        return tele_add_extracted(r, v, len, name);
+    }
+    case TK_FILENAME: {
+        size_t b = len;
+        while (b > 0 && v[b - 1] != '/' && v[b - 1] != '\\')
+            b--;
+        rc = tele_add(r, CAIRN_IOC_FILENAME, v + b, len - b, name);
+        if (rc == 0 && b > 0 && strings)
+            rc = tele_add(r, CAIRN_IOC_STRING, v, len, name);
+        return rc;
+    }
+    case TK_EMAIL:
+        if (tele_is_email(v, len))
+            return tele_add(r, CAIRN_IOC_EMAIL, v, len, name);
+        return tele_add_extracted(r, v, len, name);
+    case TK_REGKEY:
+        return tele_add(r, CAIRN_IOC_REGKEY, v, len, name);
+    case TK_TEXT:
+        rc = tele_add_extracted(r, v, len, name);
+        if (rc == 0 && strings)
+            rc = tele_add(r, CAIRN_IOC_STRING, v, len, name);
+        return rc;
+    case TK_NONE:
+        break;
+    }
+    if (rc <= 0)
+        return rc;
+    /* Unknown name, or a value that did not fit its name: its shape. */
+    enum cairn_ioc_type t = cairn_telemetry_classify(v, len);
+    if (t == CAIRN_IOC_URL)
+        return add_url(r, v, len, name);
+    if (t != CAIRN_IOC_UNKNOWN)
+        return tele_add(r, t, v, len, name);
+    if (!strings || all_digits(v, len))
+        return 0;
+    if (has_space(v, len) && (rc = tele_add_extracted(r, v, len, name)) < 0)
+        return rc;
+    return tele_add(r, CAIRN_IOC_STRING, v, len, name);
+}
+
+/* ---- the name table -------------------------------------------------------
+ */
+
+struct key_entry {
+    const char *name;
+    enum tele_kind kind;
+};
+
+/* Sorted by name (bytewise) for bsearch; a unit test checks the order. */
+static const struct key_entry key_table[] = {
+    {"@timestamp", TK_TS},
+    {"_time", TK_TS},
+    {"addr", TK_HOST},
+    {"address", TK_HOST},
+    {"analyzers", TK_SKIP},
+    {"answers", TK_HOST},
+    {"app_proto", TK_SKIP},
+    {"assigned_addr", TK_HOST},
+    {"bcc", TK_EMAIL},
+    {"c-ip", TK_HOST},
+    {"cc", TK_EMAIL},
+    {"cert_chain_fps", TK_HASH},
+    {"certificate.curve", TK_SKIP},
+    {"certificate.exponent", TK_SKIP},
+    {"certificate.issuer", TK_SKIP},
+    {"certificate.key_alg", TK_SKIP},
+    {"certificate.key_type", TK_SKIP},
+    {"certificate.serial", TK_SKIP},
+    {"certificate.sig_alg", TK_SKIP},
+    {"certificate.subject", TK_SKIP},
+    {"cipher", TK_SKIP},
+    {"client_addr", TK_HOST},
+    {"client_cert_chain_fps", TK_HASH},
+    {"client_ip", TK_HOST},
+    {"client_issuer", TK_SKIP},
+    {"client_subject", TK_SKIP},
+    {"clientip", TK_HOST},
+    {"cmdline", TK_TEXT},
+    {"command_line", TK_TEXT},
+    {"commandline", TK_TEXT},
+    {"conn_state", TK_SKIP},
+    {"conn_uids", TK_SKIP},
+    {"cs(referer)", TK_URL},
+    {"cs-host", TK_HOST},
+    {"cs-referer", TK_URL},
+    {"cs-uri", TK_URI},
+    {"cs-uri-stem", TK_URI},
+    {"curve", TK_SKIP},
+    {"datetime", TK_TS},
+    {"dest", TK_HOST},
+    {"dest_addr", TK_HOST},
+    {"dest_host", TK_HOST},
+    {"dest_ip", TK_HOST},
+    {"destination_ip", TK_HOST},
+    {"destinationhostname", TK_HOST},
+    {"destinationip", TK_HOST},
+    {"details", TK_TEXT},
+    {"dhost", TK_HOST},
+    {"direction", TK_SKIP},
+    {"dns_query", TK_HOST},
+    {"domain", TK_HOST},
+    {"dst", TK_HOST},
+    {"dst_addr", TK_HOST},
+    {"dst_host", TK_HOST},
+    {"dst_ip", TK_HOST},
+    {"dstip", TK_HOST},
+    {"email", TK_EMAIL},
+    {"event_time", TK_TS},
+    {"event_type", TK_SKIP},
+    {"eventtime", TK_TS},
+    {"exe", TK_FILENAME},
+    {"executable", TK_FILENAME},
+    {"file", TK_FILENAME},
+    {"file_hash", TK_HASH},
+    {"file_name", TK_FILENAME},
+    {"file_path", TK_FILENAME},
+    {"filehash", TK_HASH},
+    {"filename", TK_FILENAME},
+    {"filepath", TK_FILENAME},
+    {"fingerprint", TK_HASH},
+    {"fname", TK_FILENAME},
+    {"fqdn", TK_HOST},
+    {"from", TK_EMAIL},
+    {"fuid", TK_SKIP},
+    {"hash", TK_HASH},
+    {"hashes", TK_HASH},
+    {"history", TK_SKIP},
+    {"host", TK_HOST},
+    {"hostname", TK_HOST},
+    {"http_host", TK_HOST},
+    {"http_refer", TK_URL},
+    {"http_referer", TK_URL},
+    {"id.orig_h", TK_HOST},
+    {"id.resp_h", TK_HOST},
+    {"image", TK_FILENAME},
+    {"imageloaded", TK_FILENAME},
+    {"imphash", TK_SKIP},
+    {"in_iface", TK_SKIP},
+    {"ip", TK_HOST},
+    {"ip_address", TK_HOST},
+    {"ipaddr", TK_HOST},
+    {"ipaddress", TK_HOST},
+    {"issuer", TK_SKIP},
+    {"ja3", TK_SKIP},
+    {"ja3s", TK_SKIP},
+    {"key_path", TK_REGKEY},
+    {"last_alert", TK_SKIP},
+    {"local_ip", TK_HOST},
+    {"logonguid", TK_SKIP},
+    {"mail_from", TK_EMAIL},
+    {"mailfrom", TK_EMAIL},
+    {"md5", TK_HASH},
+    {"md5sum", TK_HASH},
+    {"message", TK_TEXT},
+    {"method", TK_SKIP},
+    {"mime_type", TK_SKIP},
+    {"msg", TK_TEXT},
+    {"next_protocol", TK_SKIP},
+    {"orig_filenames", TK_FILENAME},
+    {"orig_h", TK_HOST},
+    {"orig_mime_types", TK_SKIP},
+    {"originalfilename", TK_FILENAME},
+    {"parentcommandline", TK_TEXT},
+    {"parentimage", TK_FILENAME},
+    {"parentprocessguid", TK_SKIP},
+    {"process_name", TK_FILENAME},
+    {"processguid", TK_SKIP},
+    {"processname", TK_FILENAME},
+    {"proto", TK_SKIP},
+    {"qclass_name", TK_SKIP},
+    {"qname", TK_HOST},
+    {"qtype_name", TK_SKIP},
+    {"query", TK_HOST},
+    {"queryname", TK_HOST},
+    {"rcode_name", TK_SKIP},
+    {"rcpt_to", TK_EMAIL},
+    {"rcptto", TK_EMAIL},
+    {"rdata", TK_HOST},
+    {"recipient", TK_EMAIL},
+    {"referer", TK_URL},
+    {"referrer", TK_URL},
+    {"registry_key", TK_REGKEY},
+    {"registrykey", TK_REGKEY},
+    {"regkey", TK_REGKEY},
+    {"remote_addr", TK_HOST},
+    {"remote_ip", TK_HOST},
+    {"remoteip", TK_HOST},
+    {"reply_to", TK_EMAIL},
+    {"request", TK_TEXT},
+    {"request_host", TK_HOST},
+    {"request_uri", TK_URI},
+    {"request_url", TK_URL},
+    {"requested_addr", TK_HOST},
+    {"resp_filenames", TK_FILENAME},
+    {"resp_h", TK_HOST},
+    {"resp_mime_types", TK_SKIP},
+    {"return_path", TK_EMAIL},
+    {"rrname", TK_HOST},
+    {"rx_hosts", TK_HOST},
+    {"s-ip", TK_HOST},
+    {"san.dns", TK_HOST},
+    {"san.email", TK_EMAIL},
+    {"san.ip", TK_HOST},
+    {"san.uri", TK_URL},
+    {"sender", TK_EMAIL},
+    {"server_ip", TK_HOST},
+    {"server_name", TK_HOST},
+    {"serverip", TK_HOST},
+    {"servername", TK_HOST},
+    {"service", TK_SKIP},
+    {"sha1", TK_HASH},
+    {"sha1sum", TK_HASH},
+    {"sha256", TK_HASH},
+    {"sha256sum", TK_HASH},
+    {"sha512", TK_HASH},
+    {"shost", TK_HOST},
+    {"sni", TK_HOST},
+    {"source_ip", TK_HOST},
+    {"sourcehostname", TK_HOST},
+    {"sourceimage", TK_FILENAME},
+    {"sourceip", TK_HOST},
+    {"src", TK_HOST},
+    {"src_addr", TK_HOST},
+    {"src_host", TK_HOST},
+    {"src_ip", TK_HOST},
+    {"srcip", TK_HOST},
+    {"ssl_history", TK_SKIP},
+    {"status_msg", TK_SKIP},
+    {"subject", TK_SKIP},
+    {"tags", TK_SKIP},
+    {"targetfilename", TK_FILENAME},
+    {"targetimage", TK_FILENAME},
+    {"targetobject", TK_REGKEY},
+    {"time", TK_TS},
+    {"timestamp", TK_TS},
+    {"tls_sni", TK_HOST},
+    {"to", TK_EMAIL},
+    {"ts", TK_TS},
+    {"tx_hosts", TK_HOST},
+    {"uid", TK_SKIP},
+    {"uri", TK_URI},
+    {"uri_path", TK_URI},
+    {"url", TK_URI},
+    {"url_full", TK_URL},
+    {"user_agent", TK_SKIP},
+    {"user_email", TK_EMAIL},
+    {"utctime", TK_TS},
+    {"validation_status", TK_SKIP},
+    {"version", TK_SKIP},
+    {"x-forwarded-for", TK_HOST},
+    {"xff", TK_HOST},
+};
+
+#define N_KEYS (sizeof key_table / sizeof key_table[0])
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct key_entry *)a)->name,
+                  ((const struct key_entry *)b)->name);
+}
+
+enum tele_kind tele_key_kind(const char *name, size_t len)
+{
+    char low[48];
+    if (len == 0 || len >= sizeof low)
+        return TK_NONE;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        low[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    }
+    low[len] = '\0';
+    struct key_entry want = {low, TK_NONE};
+    const struct key_entry *e =
+        bsearch(&want, key_table, N_KEYS, sizeof key_table[0], key_cmp);
+    return e != NULL ? e->kind : TK_NONE;
+}
+
+bool tele_key_table_sorted(void)
+{
+    for (size_t i = 1; i < N_KEYS; i++)
+        if (strcmp(key_table[i - 1].name, key_table[i].name) >= 0)
+            return false;
+    return true;
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the indicator set: the compiled tables, hashing, normalisation. */
+#ifndef CAIRN_HUNT_INT_H
+#define CAIRN_HUNT_INT_H
+
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "cairn/hunt.h"
+
+/*
+ * How it fits together: normalize.c refangs, detects and normalises values;
+ * set.c (the builder) turns list lines and STIX patterns into "keys" (one
+ * indexed value each, pointing at an indicator and one of its comparisons,
+ * an "atom"), index_hash.c compiles the keys into one open-addressing table
+ * with a Bloom filter in front and the regexes into one Vectorscan
+ * database; matcher.c looks event fields up; sightings.c aggregates hits.
+ */
+
+#define HUNT_NONE UINT32_MAX
+
+/* Longest URL that is normalised and looked up (bytes). */
+#define HUNT_URL_MAX 8190
+
+/* Most comparisons one AND/qualified indicator may index (a bit mask). */
+#define HUNT_MAX_ATOMS 64
+/* Longest formula program of one indicator. */
+#define HUNT_MAX_PROG 255
+
+/* Formula program ops; 0..63 push whether that atom was hit. */
+enum {
+    PROG_TRUE = 64, /* a comparison no event field answers */
+    PROG_AND = 65,
+    PROG_OR = 66,
+    PROG_LEAF = 67, /* end of one observation: a true value is a hit */
+};
+
+/* One indexed value. Key bytes live in the set's text arena. */
+struct hkey {
+    uint32_t off;
+    uint32_t len;
+    uint32_t ind;  /* indicator index */
+    uint32_t next; /* next key with the same bytes and type, or HUNT_NONE */
+    uint8_t type;  /* enum cairn_ioc_type */
+    uint8_t atom;
+};
+
+/* A LIKE or MATCHES comparison, compiled into the Vectorscan database. */
+struct hregex {
+    uint32_t ind;
+    uint8_t type;
+    uint8_t atom;
+};
+
+enum {
+    IND_LIST = 1,    /* from a plain list: id derived from type and name */
+    IND_CONFIRM = 2, /* hits are candidates */
+    IND_FORMULA = 4, /* hit when its program says so, not on any key */
+};
+
+struct hind {
+    uint32_t name_off; /* HUNT_NONE: no name */
+    uint32_t name_len;
+    uint32_t id;    /* STIX: index into uuids; list: unused */
+    uint32_t extra; /* index into extras, or HUNT_NONE */
+    uint8_t type;   /* list: the value's type */
+    uint8_t flags;
+};
+
+struct hextra {
+    uint32_t prog_off; /* in progs */
+    uint32_t prog_len;
+    uint32_t pat_off; /* pattern text in the arena, for confirmation */
+    uint32_t pat_len;
+};
+
+struct hyara {
+    uint8_t uuid[16];
+    uint32_t name_off, name_len;
+    uint32_t rules_off, rules_len;
+};
+
+struct cairn_hunt_set {
+    char *text; /* arena of every string */
+    size_t text_len;
+    struct hkey *keys;
+    size_t n_keys;
+    struct hind *inds;
+    size_t n_inds;
+    uint8_t (*uuids)[16];
+    size_t n_uuids;
+    struct hextra *extras;
+    size_t n_extras;
+    uint8_t *progs;
+    size_t progs_len;
+    struct hregex *regexes;
+    size_t n_regexes;
+    struct hyara *yara;
+    size_t n_yara;
+
+    /* the hash table: (fingerprint << 32) | (key index + 1); 0 is empty */
+    uint64_t *slots;
+    uint64_t slot_mask;
+    uint64_t *bloom;
+    uint64_t bloom_mask;
+    unsigned bloom_shift;
+
+    /* cheap rejects before hashing */
+    uint64_t domain_labels; /* bit n: some domain key has n labels (63: more) */
+    uint64_t v4_prefixes;   /* bit n: some IPv4 key has prefix n (0..32) */
+    uint64_t v6_prefixes[3];
+    size_t count[CAIRN_IOC_TYPE_COUNT];       /* keys per type */
+    size_t regex_count[CAIRN_IOC_TYPE_COUNT]; /* regexes per type */
+    size_t max_len[CAIRN_IOC_TYPE_COUNT];     /* longest key per type */
+
+    hs_database_t *db; /* NULL without regexes */
+
+    size_t skipped;
+    size_t needs_confirmation;
+};
+
+/* ---- hashing (index_hash.c) ---------------------------------------------- */
+
+static inline uint64_t hunt_load64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t hunt_mix(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+#define HUNT_K1 0xa0761d6478bd642fULL
+#define HUNT_K2 0xe7037ed1a0b428dbULL
+#define HUNT_K3 0x8ebc6af09c88c6e3ULL
+
+/* ASCII upper case to lower case in eight bytes at once. */
+static inline uint64_t hunt_lower64(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    uint64_t low7 = w & (ones * 0x7f);
+    uint64_t ge_a = low7 + ones * (0x80 - 'A');
+    uint64_t gt_z = low7 + ones * (0x80 - 'Z' - 1);
+    uint64_t upper = ge_a & ~gt_z & ~w & (ones * 0x80);
+    return w | (upper >> 2);
+}
+
+/* Hash `len` bytes, folding ASCII case when `fold`. */
+static inline uint64_t hunt_hash(const void *data, size_t len, uint64_t seed,
+                                 bool fold)
+{
+    const uint8_t *p = data;
+    uint64_t h = seed ^ ((uint64_t)len * HUNT_K1);
+    while (len >= 8) {
+        uint64_t w = hunt_load64(p);
+        if (fold)
+            w = hunt_lower64(w);
+        h = hunt_mix(h ^ w, HUNT_K2);
+        p += 8;
+        len -= 8;
+    }
+    if (len > 0) {
+        uint64_t w = 0;
+        memcpy(&w, p, len);
+        if (fold)
+            w = hunt_lower64(w);
+        h = hunt_mix(h ^ w ^ ((uint64_t)len << 59), HUNT_K2);
+    }
+    return hunt_mix(h, HUNT_K3);
+}
+
+static inline uint64_t hunt_seed(enum cairn_ioc_type t)
+{
+    return HUNT_K3 * ((uint64_t)t + 1);
+}
+
+/* Chain step of the domain hash: one more label, from the right. */
+static inline uint64_t hunt_domain_step(uint64_t h, const char *label,
+                                        size_t len)
+{
+    return hunt_mix(h ^ hunt_hash(label, len, HUNT_K1, true), HUNT_K2);
+}
+
+/* Types compared without ASCII case (IP keys are binary: never folded). */
+static inline bool hunt_caseless(enum cairn_ioc_type t)
+{
+    return t == CAIRN_IOC_DOMAIN || t == CAIRN_IOC_EMAIL ||
+           t == CAIRN_IOC_MD5 || t == CAIRN_IOC_SHA1 || t == CAIRN_IOC_SHA256 ||
+           t == CAIRN_IOC_SHA512 || t == CAIRN_IOC_REGKEY;
+}
+
+/* Hash of a whole stored key (domains: the label chain). */
+uint64_t hunt_key_hash(enum cairn_ioc_type t, const char *key, size_t len,
+                       unsigned *labels_out);
+
+/* Build the table and Bloom filter over set->keys; 0 or CAIRN_ENOMEM. */
+int hunt_index_build(struct cairn_hunt_set *set);
+
+/* Whether the Bloom filter may hold `h`. */
+static inline bool hunt_bloom_maybe(const struct cairn_hunt_set *set,
+                                    uint64_t h)
+{
+    uint64_t b = h * HUNT_K1;
+    uint64_t w = set->bloom[(b >> set->bloom_shift) & set->bloom_mask];
+    uint64_t bits = (1ULL << (b & 63)) | (1ULL << ((b >> 6) & 63)) |
+                    (1ULL << ((b >> 12) & 63));
+    return (w & bits) == bits;
+}
+
+/* First key index with hash `h`, type `t` and these bytes, or HUNT_NONE. */
+uint32_t hunt_index_find(const struct cairn_hunt_set *set, uint64_t h,
+                         enum cairn_ioc_type t, const char *key, size_t len);
+
+/* Compile the Vectorscan database of regex patterns (NUL-ended, flags). */
+int hunt_regex_compile(struct cairn_hunt_set *set, const char *const *exprs,
+                       const unsigned *flags, struct cairn_diag *diag);
+
+/* ---- indicators (set.c) ------------------------------------------------- */
+
+/* Run a formula program with the atoms of `mask` true: does a leaf hold? */
+bool hunt_prog_eval(const uint8_t *prog, size_t len, uint64_t mask);
+
+/* "indicator--" and the UUID text of 16 bytes. */
+void hunt_format_id(const uint8_t u[16], char out[CAIRN_HUNT_ID_MAX]);
+
+/* The id of a list entry: UUIDv5 of "TYPE:VALUE". */
+int hunt_list_id(const struct cairn_hunt_set *set, const struct hind *h,
+                 char out[CAIRN_HUNT_ID_MAX]);
+
+/* ---- values (normalize.c) ---------------------------------------------------
+ */
+
+/*
+ * Undo defanging ("[.]", "(.)", "[dot]", "hxxp", "[:]", "[@]", "[at]")
+ * and trim blanks; writes at most `cap` bytes, returns the length, or -1
+ * when it does not fit.
+ */
+long hunt_refang(const char *s, size_t len, char *out, size_t cap);
+
+/* Parse "a.b.c.d"; false if not exactly an IPv4 address. */
+bool hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4]);
+/* Parse an IPv6 address (no prefix, an optional %zone ignored). */
+bool hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16]);
+/*
+ * Address or CIDR; *family 4 or 6, *prefix the prefix length (32/128 when
+ * none). The address is returned masked to the prefix.
+ */
+bool hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
+                     unsigned *prefix);
+
+/* A host name of dot-separated labels (letters, digits, '-', '_', UTF-8). */
+bool hunt_is_domain(const char *s, size_t len);
+bool hunt_is_hex(const char *s, size_t len);
+/* The hash type of a hex digest by its length, or CAIRN_IOC_UNKNOWN. */
+enum cairn_ioc_type hunt_hash_type(size_t len);
+
+/* The host of a URL ("[...]" stripped for IPv6), false if none. */
+bool hunt_url_host(const char *url, size_t len, const char **host,
+                   size_t *host_len);
+
+/* Lower-case ASCII copy; `out` has room for `len` bytes. */
+void hunt_lower(const char *s, size_t len, char *out);
+
+#endif

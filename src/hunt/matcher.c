@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The matcher: per-thread lookups of event fields in a compiled set. */
+#include <stddef.h>
+#include <string.h>
+
+#include "hunt/hunt_int.h"
+
+/* Formula indicators touched by one event, and hits already reported. */
+#define MAX_PENDING 1024
+#define MAX_DONE    256
+#define ID_CACHE    64
+
+struct pending {
+    uint32_t ind;
+    uint8_t type;
+    uint64_t mask;
+    size_t field;
+    const char *value;
+    size_t len;
+};
+
+struct done {
+    uint32_t ind;
+    const char *value;
+    size_t len;
+};
+
+/* What a callback receives; cairn_hunt_hit_get_detail finds the rest. */
+struct hit_ext {
+    struct cairn_hunt_hit hit;
+    struct cairn_hunt_hit_detail detail;
+};
+
+struct cairn_hunt_matcher {
+    const struct cairn_hunt_set *set;
+    hs_scratch_t *scratch;
+    char url[HUNT_URL_MAX + 2];
+    /* the event being matched */
+    const struct cairn_hunt_event *ev;
+    cairn_hunt_hit_cb cb;
+    void *ud;
+    int hits;
+    size_t field;
+    /* the value being scanned by Vectorscan */
+    const char *re_value;
+    size_t re_len;
+    uint32_t re_accept; /* bit per enum cairn_ioc_type */
+    enum cairn_ioc_type re_type;
+    struct pending pend[MAX_PENDING];
+    size_t n_pend;
+    struct done done[MAX_DONE];
+    size_t n_done;
+    struct {
+        uint32_t ind;
+        char id[CAIRN_HUNT_ID_MAX];
+    } ids[ID_CACHE];
+};
+
+int cairn_hunt_matcher_new(const struct cairn_hunt_set *set,
+                           struct cairn_hunt_matcher **out)
+{
+    *out = NULL;
+    if (set == NULL)
+        return CAIRN_EINVAL;
+    struct cairn_hunt_matcher *m = cairn_calloc(1, sizeof *m);
+    if (m == NULL)
+        return CAIRN_ENOMEM;
+    m->set = set;
+    for (size_t i = 0; i < ID_CACHE; i++)
+        m->ids[i].ind = HUNT_NONE;
+    if (set->db != NULL &&
+        hs_alloc_scratch(set->db, &m->scratch) != HS_SUCCESS) {
+        cairn_free(m);
+        return CAIRN_ENOMEM;
+    }
+    *out = m;
+    return 0;
+}
+
+void cairn_hunt_matcher_free(struct cairn_hunt_matcher *m)
+{
+    if (m == NULL)
+        return;
+    hs_free_scratch(m->scratch);
+    cairn_free(m);
+}
+
+void cairn_hunt_hit_get_detail(const struct cairn_hunt_hit *hit,
+                               struct cairn_hunt_hit_detail *out)
+{
+    const struct hit_ext *x =
+        (const struct hit_ext *)((const char *)hit -
+                                 offsetof(struct hit_ext, hit));
+    *out = x->detail;
+}
+
+static const char *indicator_id(struct cairn_hunt_matcher *m, uint32_t ind)
+{
+    const struct hind *h = &m->set->inds[ind];
+    size_t slot = ind % ID_CACHE;
+    if (m->ids[slot].ind == ind)
+        return m->ids[slot].id;
+    if (h->flags & IND_LIST) {
+        /* derived, not stored: a SHA-1 per distinct hit, not per entry */
+        if (hunt_list_id(m->set, h, m->ids[slot].id) != 0)
+            return NULL;
+    } else {
+        hunt_format_id(m->set->uuids[h->id], m->ids[slot].id);
+    }
+    m->ids[slot].ind = ind;
+    return m->ids[slot].id;
+}
+
+static void emit(struct cairn_hunt_matcher *m, uint32_t ind,
+                 enum cairn_ioc_type type, const char *value, size_t len,
+                 size_t field, bool confirm)
+{
+    for (size_t i = 0; i < m->n_done; i++)
+        if (m->done[i].ind == ind && m->done[i].value == value &&
+            m->done[i].len == len)
+            return;
+    if (m->n_done < MAX_DONE)
+        m->done[m->n_done++] = (struct done){ind, value, len};
+    const struct hind *h = &m->set->inds[ind];
+    struct hit_ext x = {
+        .hit =
+            {
+                .indicator_id = indicator_id(m, ind),
+                .indicator_name = h->name_off != HUNT_NONE
+                                      ? m->set->text + h->name_off
+                                      : NULL,
+                .type = type,
+                .value = value,
+                .value_len = len,
+                .event = m->ev,
+            },
+        .detail =
+            {
+                .indicator = ind,
+                .needs_confirmation = confirm || (h->flags & IND_CONFIRM),
+                .field_name = m->ev->fields[field].name,
+            },
+    };
+    if (x.hit.indicator_id == NULL)
+        return;
+    m->hits++;
+    m->cb(&x.hit, m->ud);
+}
+
+/* Comparison `atom` of indicator `ind` holds for this value. */
+static void on_atom(struct cairn_hunt_matcher *m, uint32_t ind, unsigned atom,
+                    enum cairn_ioc_type type, const char *value, size_t len)
+{
+    const struct hind *h = &m->set->inds[ind];
+    if (!(h->flags & IND_FORMULA)) {
+        emit(m, ind, type, value, len, m->field, false);
+        return;
+    }
+    for (size_t i = 0; i < m->n_pend; i++) {
+        if (m->pend[i].ind == ind) {
+            m->pend[i].mask |= 1ULL << atom;
+            return;
+        }
+    }
+    if (m->n_pend == MAX_PENDING) {
+        /* too many to track: report it as a candidate rather than lose it */
+        emit(m, ind, type, value, len, m->field, true);
+        return;
+    }
+    m->pend[m->n_pend++] = (struct pending){
+        ind, (uint8_t)type, 1ULL << atom, m->field, value, len,
+    };
+}
+
+static void probe(struct cairn_hunt_matcher *m, uint64_t h,
+                  enum cairn_ioc_type t, const char *key, size_t len,
+                  const char *value, size_t value_len)
+{
+    uint32_t k = hunt_index_find(m->set, h, t, key, len);
+    while (k != HUNT_NONE) {
+        const struct hkey *hk = &m->set->keys[k];
+        on_atom(m, hk->ind, hk->atom, t, value, value_len);
+        k = hk->next;
+    }
+}
+
+static void lookup_domain(struct cairn_hunt_matcher *m, const char *v,
+                          size_t len)
+{
+    const struct cairn_hunt_set *set = m->set;
+    size_t full = len;
+    if (set->count[CAIRN_IOC_DOMAIN] == 0)
+        return;
+    if (len > 0 && v[len - 1] == '.')
+        len--;
+    if (len == 0)
+        return;
+    uint64_t h = hunt_seed(CAIRN_IOC_DOMAIN);
+    size_t end = len;
+    unsigned labels = 0;
+    size_t max = set->max_len[CAIRN_IOC_DOMAIN];
+    while (end > 0) {
+        const char *dot = memrchr(v, '.', end);
+        size_t start = dot != NULL ? (size_t)(dot - v) + 1 : 0;
+        h = hunt_domain_step(h, v + start, end - start);
+        labels++;
+        if (len - start > max)
+            return;
+        if (set->domain_labels & (1ULL << (labels > 63 ? 63 : labels)))
+            probe(m, h, CAIRN_IOC_DOMAIN, v + start, len - start, v, full);
+        if (dot == NULL)
+            break;
+        end = start - 1;
+    }
+}
+
+static void lookup_v4(struct cairn_hunt_matcher *m, const uint8_t a[4],
+                      const char *value, size_t len)
+{
+    uint64_t bits = m->set->v4_prefixes;
+    uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                    (uint32_t)a[2] << 8 | a[3];
+    while (bits != 0) {
+        unsigned p = 63 - (unsigned)__builtin_clzll(bits);
+        bits &= ~(1ULL << p);
+        uint32_t masked = p == 0 ? 0 : addr & (0xFFFFFFFFu << (32 - p));
+        uint8_t key[5] = {(uint8_t)p, (uint8_t)(masked >> 24),
+                          (uint8_t)(masked >> 16), (uint8_t)(masked >> 8),
+                          (uint8_t)masked};
+        uint64_t h = hunt_hash(key, 5, hunt_seed(CAIRN_IOC_IPV4), false);
+        probe(m, h, CAIRN_IOC_IPV4, (const char *)key, 5, value, len);
+    }
+}
+
+static void lookup_v6(struct cairn_hunt_matcher *m, const uint8_t a[16],
+                      const char *value, size_t len)
+{
+    for (int w = 2; w >= 0; w--) {
+        uint64_t bits = m->set->v6_prefixes[w];
+        while (bits != 0) {
+            unsigned b = 63 - (unsigned)__builtin_clzll(bits);
+            bits &= ~(1ULL << b);
+            unsigned p = (unsigned)w * 64 + b;
+            uint8_t key[17] = {(uint8_t)p};
+            for (unsigned i = 0; i < 16; i++) {
+                unsigned keep = p >= 8 * (i + 1) ? 8
+                                : p > 8 * i      ? p - 8 * i
+                                                 : 0;
+                key[1 + i] = (uint8_t)(a[i] & (0xFF00u >> keep));
+            }
+            uint64_t h = hunt_hash(key, 17, hunt_seed(CAIRN_IOC_IPV6), false);
+            probe(m, h, CAIRN_IOC_IPV6, (const char *)key, 17, value, len);
+        }
+    }
+}
+
+/* An address in text; false when it is not one. */
+static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len)
+{
+    uint8_t a[16];
+    if (hunt_parse_ipv4(v, len, a)) {
+        if (m->set->count[CAIRN_IOC_IPV4] > 0)
+            lookup_v4(m, a, v, len);
+        return true;
+    }
+    if (len >= 2 && memchr(v, ':', len) != NULL &&
+        m->set->count[CAIRN_IOC_IPV6] + m->set->count[CAIRN_IOC_IPV4] > 0 &&
+        hunt_parse_ipv6(v, len, a)) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+                                           0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a, mapped, 12) == 0 && m->set->count[CAIRN_IOC_IPV4] > 0)
+            lookup_v4(m, a + 12, v, len);
+        if (m->set->count[CAIRN_IOC_IPV6] > 0)
+            lookup_v6(m, a, v, len);
+        return true;
+    }
+    return false;
+}
+
+static void lookup_exact(struct cairn_hunt_matcher *m, enum cairn_ioc_type t,
+                         const char *v, size_t len)
+{
+    if (m->set->count[t] == 0 || len > m->set->max_len[t])
+        return;
+    uint64_t h = hunt_hash(v, len, hunt_seed(t), hunt_caseless(t));
+    probe(m, h, t, v, len, v, len);
+}
+
+static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
+{
+    const char *host;
+    size_t hl;
+    if (m->set->count[CAIRN_IOC_URL] > 0 && len <= HUNT_URL_MAX) {
+        int n = cairn_hunt_url_normalize(v, len, m->url, sizeof m->url);
+        if (n > 0 && (size_t)n <= m->set->max_len[CAIRN_IOC_URL]) {
+            uint64_t h =
+                hunt_hash(m->url, (size_t)n, hunt_seed(CAIRN_IOC_URL), false);
+            probe(m, h, CAIRN_IOC_URL, m->url, (size_t)n, v, len);
+        }
+    }
+    if (hunt_url_host(v, len, &host, &hl) && !lookup_ip(m, host, hl))
+        lookup_domain(m, host, hl);
+}
+
+static void lookup_email(struct cairn_hunt_matcher *m, const char *v,
+                         size_t len)
+{
+    const char *at = memrchr(v, '@', len);
+    lookup_exact(m, CAIRN_IOC_EMAIL, v, len);
+    if (at != NULL)
+        lookup_domain(m, at + 1, len - (size_t)(at + 1 - v));
+}
+
+static int on_regex(unsigned id, unsigned long long from, unsigned long long to,
+                    unsigned flags, void *ctx)
+{
+    struct cairn_hunt_matcher *m = ctx;
+    (void)from;
+    (void)to;
+    (void)flags;
+    const struct hregex *r = &m->set->regexes[id];
+    if (m->re_accept & (1u << r->type))
+        on_atom(m, r->ind, r->atom, m->re_type, m->re_value, m->re_len);
+    return 0;
+}
+
+/* Run the regexes over a value taken as one of the types in `accept`. */
+static int scan(struct cairn_hunt_matcher *m, const char *v, size_t len,
+                enum cairn_ioc_type type, uint32_t accept)
+{
+    const struct cairn_hunt_set *set = m->set;
+    bool any = false;
+    if (set->db == NULL || len > UINT32_MAX)
+        return 0;
+    for (int t = 0; t < CAIRN_IOC_TYPE_COUNT; t++)
+        if ((accept & (1u << t)) && set->regex_count[t] > 0)
+            any = true;
+    if (!any)
+        return 0;
+    m->re_value = v;
+    m->re_len = len;
+    m->re_type = type;
+    m->re_accept = accept;
+    if (hs_scan(set->db, v, (unsigned)len, 0, m->scratch, on_regex, m) !=
+        HS_SUCCESS)
+        return CAIRN_EINTERNAL;
+    return 0;
+}
+
+#define BIT(t) (1u << (t))
+/* network-traffic references match addresses and domains */
+#define ADDR_BITS (BIT(CAIRN_IOC_STRING))
+
+static bool has(const char *v, size_t len, const char *needle)
+{
+    return memmem(v, len, needle, strlen(needle)) != NULL;
+}
+
+static int match_field(struct cairn_hunt_matcher *m,
+                       const struct cairn_hunt_field *f)
+{
+    const char *v = f->value;
+    size_t len = f->len;
+    enum cairn_ioc_type t = f->type;
+    const char *host;
+    size_t hl;
+
+    if (v == NULL || len == 0)
+        return 0;
+    switch (t) {
+    case CAIRN_IOC_DOMAIN:
+        lookup_domain(m, v, len);
+        return scan(m, v, len, t, BIT(t) | ADDR_BITS);
+    case CAIRN_IOC_IPV4:
+    case CAIRN_IOC_IPV6:
+        lookup_ip(m, v, len);
+        return scan(m, v, len, t,
+                    BIT(CAIRN_IOC_IPV4) | BIT(CAIRN_IOC_IPV6) | ADDR_BITS);
+    case CAIRN_IOC_URL:
+        lookup_url(m, v, len);
+        if (hunt_url_host(v, len, &host, &hl)) {
+            int rc = scan(m, host, hl, CAIRN_IOC_DOMAIN,
+                          BIT(CAIRN_IOC_DOMAIN) | ADDR_BITS);
+            if (rc != 0)
+                return rc;
+        }
+        return scan(m, v, len, t, BIT(t));
+    case CAIRN_IOC_EMAIL:
+        lookup_email(m, v, len);
+        return scan(m, v, len, t, BIT(t));
+    case CAIRN_IOC_MD5:
+    case CAIRN_IOC_SHA1:
+    case CAIRN_IOC_SHA256:
+    case CAIRN_IOC_SHA512:
+        /* trust the length over the reader's guess of the algorithm */
+        t = hunt_hash_type(len);
+        if (t == CAIRN_IOC_UNKNOWN)
+            return 0;
+        lookup_exact(m, t, v, len);
+        return scan(m, v, len, t, BIT(t));
+    case CAIRN_IOC_FILENAME:
+    case CAIRN_IOC_REGKEY:
+        lookup_exact(m, t, v, len);
+        return scan(m, v, len, t, BIT(t));
+    case CAIRN_IOC_STRING:
+        break;
+    default:
+        return 0;
+    }
+
+    /* an untyped string: every type its shape allows */
+    uint32_t accept = BIT(CAIRN_IOC_FILENAME) | BIT(CAIRN_IOC_REGKEY);
+    enum cairn_ioc_type as = CAIRN_IOC_STRING;
+    lookup_exact(m, CAIRN_IOC_FILENAME, v, len);
+    lookup_exact(m, CAIRN_IOC_REGKEY, v, len);
+    if (len >= 4 && has(v, len, "://")) {
+        lookup_url(m, v, len);
+        accept |= BIT(CAIRN_IOC_URL);
+        as = CAIRN_IOC_URL;
+    } else if (memchr(v, '@', len) != NULL) {
+        lookup_email(m, v, len);
+        accept |= BIT(CAIRN_IOC_EMAIL);
+        as = CAIRN_IOC_EMAIL;
+    } else if (hunt_hash_type(len) != CAIRN_IOC_UNKNOWN &&
+               hunt_is_hex(v, len)) {
+        as = hunt_hash_type(len);
+        lookup_exact(m, as, v, len);
+        accept |= BIT(as);
+    } else if (lookup_ip(m, v, len)) {
+        accept |= BIT(CAIRN_IOC_IPV4) | BIT(CAIRN_IOC_IPV6) | ADDR_BITS;
+        as = memchr(v, ':', len) != NULL ? CAIRN_IOC_IPV6 : CAIRN_IOC_IPV4;
+    } else if (memchr(v, '.', len) != NULL) {
+        lookup_domain(m, v, len);
+        accept |= BIT(CAIRN_IOC_DOMAIN) | ADDR_BITS;
+        as = CAIRN_IOC_DOMAIN;
+    }
+    return scan(m, v, len, as, accept);
+}
+
+int cairn_hunt_match_event(struct cairn_hunt_matcher *m,
+                           const struct cairn_hunt_event *ev,
+                           cairn_hunt_hit_cb cb, void *ud)
+{
+    if (m == NULL || ev == NULL || cb == NULL ||
+        (ev->fields == NULL && ev->n_fields > 0))
+        return CAIRN_EINVAL;
+    m->ev = ev;
+    m->cb = cb;
+    m->ud = ud;
+    m->hits = 0;
+    m->n_pend = 0;
+    m->n_done = 0;
+    for (size_t i = 0; i < ev->n_fields; i++) {
+        m->field = i;
+        int rc = match_field(m, &ev->fields[i]);
+        if (rc != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < m->n_pend; i++) {
+        const struct pending *p = &m->pend[i];
+        const struct hind *h = &m->set->inds[p->ind];
+        const struct hextra *x = &m->set->extras[h->extra];
+        if (hunt_prog_eval(m->set->progs + x->prog_off, x->prog_len, p->mask))
+            emit(m, p->ind, (enum cairn_ioc_type)p->type, p->value, p->len,
+                 p->field, false);
+    }
+    return m->hits;
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* CSV with a header line (RFC 4180 quoting), typed by column name. */
+#include <string.h>
+
+#include "hunt/telemetry_int.h"
+
+/*
+ * Split one line into fields. Quoted fields lose their quotes and have
+ * "" decoded into scratch; values point into the line otherwise. Returns
+ * the number of fields (at most max, or max + 1 when there are more), or
+ * 0 with *err set when the line is not CSV.
+ */
+static size_t split(struct cairn_telemetry_reader *r, const char *s, size_t len,
+                    const char **v, size_t *vl, size_t max, const char **err)
+{
+    size_t n = 0, i = 0;
+    for (;;) {
+        if (n == max)
+            return max + 1;
+        if (i < len && s[i] == '"') {
+            size_t start = ++i;
+            bool doubled = false;
+            for (;;) {
+                const char *q = memchr(s + i, '"', len - i);
+                if (q == NULL) {
+                    *err = "a quoted field runs past the end of the line";
+                    return 0;
+                }
+                i = (size_t)(q - s) + 1;
+                if (i < len && s[i] == '"') {
+                    doubled = true;
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            size_t end = i - 1;
+            if (i < len && s[i] != ',') {
+                *err = "text after a closing quote";
+                return 0;
+            }
+            if (!doubled) {
+                v[n] = s + start;
+                vl[n] = end - start;
+            } else {
+                char *w = tele_scratch(r, end - start);
+                if (w == NULL) {
+                    *err = "field too long";
+                    return 0;
+                }
+                size_t o = 0;
+                for (size_t k = start; k < end; k++) {
+                    w[o++] = s[k];
+                    if (s[k] == '"')
+                        k++; /* the second quote of a pair */
+                }
+                v[n] = w;
+                vl[n] = o;
+            }
+        } else {
+            const char *c = i < len ? memchr(s + i, ',', len - i) : NULL;
+            size_t end = c ? (size_t)(c - s) : len;
+            v[n] = s + i;
+            vl[n] = end - i;
+            i = end;
+        }
+        n++;
+        if (i >= len)
+            return n;
+        i++; /* the comma */
+        if (i == len) {
+            if (n == max)
+                return max + 1;
+            v[n] = s + i;
+            vl[n++] = 0;
+            return n;
+        }
+    }
+}
+
+bool tele_csv_sniff(const char *line, size_t len)
+{
+    if (len == 0 || memchr(line, ',', len) == NULL)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = line[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == ' ' || c == '.' ||
+              c == ',' || c == '"' || c == '-' || c == '@' || c == '(' ||
+              c == ')' || c == '\r'))
+            return false;
+    }
+    /* At least one column name we know. */
+    size_t i = 0;
+    while (i < len) {
+        size_t e = i;
+        while (e < len && line[e] != ',')
+            e++;
+        size_t a = i, b = e;
+        while (a < b && (line[a] == ' ' || line[a] == '"'))
+            a++;
+        while (b > a && (line[b - 1] == ' ' || line[b - 1] == '"' ||
+                         line[b - 1] == '\r'))
+            b--;
+        enum tele_kind k = tele_key_kind(line + a, b - a);
+        if (k != TK_NONE && k != TK_SKIP)
+            return true;
+        i = e + 1;
+    }
+    return false;
+}
+
+static int header(struct cairn_telemetry_reader *r, const char *line,
+                  size_t len)
+{
+    const char *v[TELE_MAX_COLUMNS];
+    size_t vl[TELE_MAX_COLUMNS];
+    const char *err = NULL;
+    size_t n = split(r, line, len, v, vl, TELE_MAX_COLUMNS, &err);
+    if (n == 0 || n > TELE_MAX_COLUMNS) {
+        tele_malformed(r, r->lineno, "malformed-line", "not a CSV header: %s",
+                       err ? err : "too many columns");
+        return CAIRN_EPARSE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        while (vl[i] > 0 && v[i][0] == ' ') {
+            v[i]++;
+            vl[i]--;
+        }
+        while (vl[i] > 0 && v[i][vl[i] - 1] == ' ')
+            vl[i]--;
+    }
+    return tele_header_set(r, v, vl, n);
+}
+
+int tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len)
+{
+    if (!r->have_header)
+        return header(r, line, len);
+    const char *v[TELE_MAX_COLUMNS];
+    size_t vl[TELE_MAX_COLUMNS];
+    const char *err = NULL;
+    size_t n = split(r, line, len, v, vl, r->n_cols, &err);
+    if (n != r->n_cols) {
+        if (n == 0)
+            tele_malformed(r, r->lineno, "malformed-line", "bad CSV: %s", err);
+        else if (n > r->n_cols)
+            tele_malformed(r, r->lineno, "malformed-line",
+                           "more fields than the %zu of the header", r->n_cols);
+        else
+            tele_malformed(r, r->lineno, "malformed-line",
+                           "%zu fields, the header has %zu", n, r->n_cols);
+        return CAIRN_EPARSE;
+    }
+    const char *host = NULL, *uri = NULL;
+    size_t hl = 0, ul = 0;
+    for (size_t c = 0; c < n; c++) {
+        enum tele_kind kind = (enum tele_kind)r->col_kind[c];
+        if (vl[c] == 0 || kind == TK_SKIP)
+            continue;
+        if (kind == TK_TS) {
+            if (!r->has_ts)
+                r->has_ts = tele_parse_iso(v[c], vl[c], &r->ts) ||
+                            tele_parse_epoch(v[c], vl[c], &r->ts);
+            continue;
+        }
+        if ((long)c == r->uri_col && v[c][0] == '/') {
+            uri = v[c];
+            ul = vl[c];
+        }
+        if ((long)c == r->host_col) {
+            host = v[c];
+            hl = vl[c];
+        }
+        int rc = tele_add_kind(r, kind, v[c], vl[c], r->cols[c], true);
+        if (rc < 0)
+            return rc;
+    }
+    if (uri != NULL && host != NULL) {
+        char *p = tele_scratch(r, 7 + hl + ul);
+        if (p != NULL) {
+            memcpy(p, "http://", 7);
+            memcpy(p + 7, host, hl);
+            memcpy(p + 7 + hl, uri, ul);
+            return tele_add(r, CAIRN_IOC_URL, p, 7 + hl + ul,
+                            r->cols[r->uri_col]);
+        }
+    }
+    return 0;
+}

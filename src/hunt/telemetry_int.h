@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internals shared by the telemetry readers: the reader, typing, helpers. */
+#ifndef CAIRN_TELEMETRY_INT_H
+#define CAIRN_TELEMETRY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include "cairn/base.h"
+#include "cairn/telemetry.h"
+
+/* Decoded bytes are read in blocks of this size. */
+#define TELE_BLOCK (1024 * 1024)
+/* Compressed input is read in blocks of this size. */
+#define TELE_IN_BLOCK (256 * 1024)
+/* Nesting kept by the JSON scanner; deeper input is malformed. */
+#define TELE_JSON_DEPTH 64
+/* Columns of a Zeek or CSV header. */
+#define TELE_MAX_COLUMNS 1024
+
+/*
+ * How a named value is typed. Element kinds apply to each element of a
+ * Zeek set/vector or JSON array under that name.
+ */
+enum tele_kind {
+    TK_NONE = 0, /* unknown name: typed by shape (JSON/CSV: else STRING) */
+    TK_SKIP,     /* known to carry nothing worth hunting */
+    TK_TS,       /* the event's time */
+    TK_HOST,     /* a host: IP address or domain, maybe with :port */
+    TK_ADDR,     /* a Zeek addr column: an address by construction */
+    TK_URI,      /* a URL, or a path joined with the event's host */
+    TK_URL,      /* an absolute URL */
+    TK_HASH,     /* a digest, typed by length, or text holding digests */
+    TK_FILENAME, /* a file name or path: its base name is the FILENAME */
+    TK_EMAIL,    /* addresses, possibly "Name <a@b>" lists */
+    TK_REGKEY,   /* a Windows registry key */
+    TK_TEXT,     /* free text: run the extractor */
+};
+
+/* The kind of a field name (case-insensitive); TK_NONE when unknown. */
+enum tele_kind tele_key_kind(const char *name, size_t len);
+/* For tests: whether the name table is sorted (bsearch needs it). */
+bool tele_key_table_sorted(void);
+
+/* Field typing helpers (extract.c). */
+bool tele_is_ipv4(const char *s, size_t len);
+bool tele_is_ipv6(const char *s, size_t len);
+bool tele_is_domain(const char *s, size_t len);
+bool tele_is_email(const char *s, size_t len);
+bool tele_is_url(const char *s, size_t len);
+enum cairn_ioc_type tele_hash_type(const char *s, size_t len);
+/* The host of an absolute URL (without userinfo, port or brackets). */
+bool tele_url_host(const char *url, size_t len, const char **host,
+                   size_t *host_len);
+
+/* Timestamps (read_text.c). */
+bool tele_parse_epoch(const char *s, size_t len, struct cairn_time *out);
+bool tele_parse_iso(const char *s, size_t len, struct cairn_time *out);
+bool tele_parse_line_ts(const char *s, size_t len, int year,
+                        struct cairn_time *out);
+
+enum tele_codec { CODEC_RAW, CODEC_GZIP, CODEC_ZSTD };
+
+struct cairn_telemetry_reader {
+    struct cairn_telemetry_opts opts;
+    char *name;
+    enum cairn_telemetry_format format;
+
+    /* The source: a descriptor or memory, maybe compressed. */
+    int fd;
+    bool close_fd;
+    const unsigned char *mem;
+    size_t mem_len, mem_pos;
+    enum tele_codec codec;
+    unsigned char *in; /* compressed bytes */
+    size_t in_pos, in_len;
+    bool in_eof;
+    z_stream z;
+    bool z_ready;
+    bool z_member_done; /* between gzip members */
+    ZSTD_DStream *zs;
+    size_t zs_hint; /* 0 when a zstd frame is complete */
+    bool src_eof;
+    int src_err;
+    char src_msg[200];
+
+    /* Decoded lines: buf[start, end) is not consumed yet. */
+    char *buf;
+    size_t cap, start, end;
+    uint64_t buf_offset; /* decoded offset of buf[0] */
+    uint64_t lineno;
+    bool skipping; /* inside a line longer than max_line */
+    int done;      /* 0 while going; then 0 (end) or the error, sticky */
+    bool finished;
+
+    /* The event being built. */
+    struct cairn_hunt_field *fields;
+    size_t n_fields, fields_cap;
+    /* Decoded copies for this line (unescaped strings, built URLs); room
+     * for the whole line is reserved before it is parsed, so pointers into
+     * it stay valid while the line is being parsed. */
+    char *scratch;
+    size_t scratch_len, scratch_cap;
+    bool has_ts;
+    struct cairn_time ts;
+    int year;
+
+    /* Zeek TSV and CSV headers. */
+    char sep, set_sep;
+    char empty_field[32], unset_field[32];
+    size_t empty_len, unset_len;
+    char zeek_path[64];
+    char *col_names; /* NUL-separated */
+    const char **cols;
+    unsigned char *col_kind;   /* enum tele_kind */
+    unsigned char *col_vector; /* Zeek set/vector column */
+    unsigned char *col_addr;   /* Zeek addr/subnet column */
+    size_t n_cols;
+    bool have_header;
+    long host_col, uri_col, port_col;
+    size_t *tabs; /* column starts of the current line */
+
+    struct cairn_telemetry_stats stats;
+    unsigned reported;
+};
+
+/* Event building (read_source.c). */
+int tele_add(struct cairn_telemetry_reader *r, enum cairn_ioc_type type,
+             const char *value, size_t len, const char *name);
+/* Take `len` bytes of scratch; NULL when the line's room is used up. */
+char *tele_scratch(struct cairn_telemetry_reader *r, size_t len);
+/* Report a malformed line (counted; the first few go to on_diag). */
+void tele_malformed(struct cairn_telemetry_reader *r, uint64_t line,
+                    const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Type one value by its name's kind and add what it holds. */
+int tele_add_kind(struct cairn_telemetry_reader *r, enum tele_kind kind,
+                  const char *v, size_t len, const char *name, bool strings);
+/* A host value in a Zeek column (cheaper checks; see extract.c). */
+int tele_add_zeek_host(struct cairn_telemetry_reader *r, const char *v,
+                       size_t len, const char *name);
+/* Run the extractor over text and add every value found. */
+int tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
+                       size_t len, const char *name);
+
+/*
+ * Per-format line parsers: add fields for one line; 0, or a negative code
+ * for a malformed line (already reported) or CAIRN_ENOMEM.
+ */
+int tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len);
+int tele_json_line(struct cairn_telemetry_reader *r, char *line, size_t len);
+int tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len);
+int tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t len);
+/* Whether a first line looks like a CSV header of known column names. */
+bool tele_csv_sniff(const char *line, size_t len);
+
+/* Forget the header (column tables). */
+void tele_header_clear(struct cairn_telemetry_reader *r);
+/* Set the columns from `n` names; kinds from the name table. */
+int tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
+                    const size_t *lens, size_t n);
+
+#endif

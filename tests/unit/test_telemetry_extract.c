@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The free-text extractor and shape typing, as a table of cases. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cairn/base.h"
+#include "cairn/telemetry.h"
+#include "hunt/telemetry_int.h"
+
+/* Text in, and every value it must yield, "type:value" joined by spaces. */
+struct extract_case {
+    const char *text;
+    const char *want;
+};
+
+static const struct extract_case extract_cases[] = {
+    /* IPv4: four octets in range, no leading zeros, whole tokens. */
+    {"connect to 192.0.2.1 now", "ipv4:192.0.2.1"},
+    {"src=10.0.0.1:443 dst=255.255.255.255",
+     "ipv4:10.0.0.1 ipv4:255.255.255.255"},
+    {"999.1.1.1", ""},
+    {"1.2.3", ""},
+    {"1.2.3.4.5", ""},
+    {"256.0.0.1 and 01.2.3.4", ""},
+    {"version 1.2.3.4a", ""},
+    {"(0.0.0.0)", "ipv4:0.0.0.0"},
+    /* IPv6. */
+    {"from 2001:db8::1 port 22", "ipv6:2001:db8::1"},
+    {"[fe80::1ff:fe23:4567:890a]:80", "ipv6:fe80::1ff:fe23:4567:890a"},
+    {"::ffff:192.0.2.128", "ipv6:::ffff:192.0.2.128"},
+    {"2001:db8:0:0:1:0:0:1", "ipv6:2001:db8:0:0:1:0:0:1"},
+    {"at 10:00:00 mac 00:1a:2b:3c:4d:5e", ""},
+    {"std::string Foo::bar", ""},
+    /* URLs: schemes, ports, paths, queries; trailing punctuation off. */
+    {"see http://evil.example.com/a/b?c=d&e=f.",
+     "url:http://evil.example.com/a/b?c=d&e=f domain:evil.example.com"},
+    {"https://user:pw@host.example.org:8443/x",
+     "url:https://user:pw@host.example.org:8443/x domain:host.example.org"},
+    {"(ftp://192.0.2.5/pub)", "url:ftp://192.0.2.5/pub ipv4:192.0.2.5"},
+    {"\"http://[2001:db8::2]:8080/\"",
+     "url:http://[2001:db8::2]:8080/ ipv6:2001:db8::2"},
+    {"url=http://a.example.net/p(1)",
+     "url:http://a.example.net/p(1) domain:a.example.net"},
+    {"http:// nothing", ""},
+    /* Email addresses. */
+    {"from=<alice.smith+tag@mail.example.com>",
+     "email:alice.smith+tag@mail.example.com"},
+    {"bob_jones@example.org, carol@example.co.uk",
+     "email:bob_jones@example.org email:carol@example.co.uk"},
+    {"user@localhost", ""},
+    {"@example.com", "domain:example.com"},
+    /* Domains: labels, a letters-only TLD, at least one dot. */
+    {"lookup 7sbvaemscs0mc925tb99.appsync-api.us-west-2.avsvmcloud.com.",
+     "domain:7sbvaemscs0mc925tb99.appsync-api.us-west-2.avsvmcloud.com"},
+    {"localhost example a.b", ""},
+    {"xn--bcher-kva.example", "domain:xn--bcher-kva.example"},
+    {"host-.example.com -x.example.com", "domain:x.example.com"},
+    {"setup.exe", "domain:setup.exe"},
+    {"nginx/1.18.0", ""},
+    /* Digests: exact hex runs bounded by non-hex. */
+    {"md5 d41d8cd98f00b204e9800998ecf8427e",
+     "md5:d41d8cd98f00b204e9800998ecf8427e"},
+    {"sha1=DA39A3EE5E6B4B0D3255BFEF95601890AFD80709;",
+     "sha1:DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"},
+    {"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+     "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+    {"cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d1"
+     "3c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+     "sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+     "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"},
+    /* 33 and 31 hex digits, and a 32-digit run inside a longer one. */
+    {"d41d8cd98f00b204e9800998ecf8427e0 1d41d8cd98f00b204e9800998ecf842", ""},
+    {"0d41d8cd98f00b204e9800998ecf8427ea", ""},
+    {"d41d8cd98f00b204e9800998ecf8427e.bin",
+     "domain:d41d8cd98f00b204e9800998ecf8427e.bin "
+     "md5:d41d8cd98f00b204e9800998ecf8427e"},
+    {"g41d8cd98f00b204e9800998ecf8427e", ""},
+    /* Mixed syslog line. */
+    {"Dec 14 10:00:00 fw kernel: DROP SRC=203.0.113.50 DST=10.0.0.15",
+     "ipv4:203.0.113.50 ipv4:10.0.0.15"},
+    {"", ""},
+};
+
+static void render(const char *text, char *out, size_t cap)
+{
+    struct cairn_hunt_field f[32];
+    size_t n = cairn_telemetry_extract(text, strlen(text), f, 32);
+    assert_true(n <= 32);
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w =
+            snprintf(out + used, cap - used, "%s%s:%.*s", i ? " " : "",
+                     cairn_ioc_type_name(f[i].type), (int)f[i].len, f[i].value);
+        assert_true(w > 0 && (size_t)w < cap - used);
+        used += (size_t)w;
+        /* Values point into the text. */
+        assert_true(f[i].value >= text &&
+                    f[i].value + f[i].len <= text + strlen(text));
+    }
+}
+
+static void test_extract_table(void **state)
+{
+    (void)state;
+    int failed = 0;
+    for (size_t i = 0; i < sizeof extract_cases / sizeof extract_cases[0];
+         i++) {
+        char got[1024];
+        render(extract_cases[i].text, got, sizeof got);
+        if (strcmp(got, extract_cases[i].want) != 0) {
+            print_error("extract(\"%s\"):\n  got  \"%s\"\n  want \"%s\"\n",
+                        extract_cases[i].text, got, extract_cases[i].want);
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+
+static void test_extract_max(void **state)
+{
+    (void)state;
+    const char *text = "1.1.1.1 2.2.2.2 3.3.3.3 4.4.4.4";
+    struct cairn_hunt_field f[2];
+    /* The count is all there are; only `max` are stored. */
+    assert_int_equal(cairn_telemetry_extract(text, strlen(text), f, 2), 4);
+    assert_memory_equal(f[1].value, "2.2.2.2", 7);
+    assert_int_equal(cairn_telemetry_extract(text, strlen(text), NULL, 0), 4);
+    /* No NUL needed: the length bounds the scan. */
+    assert_int_equal(cairn_telemetry_extract("10.0.0.1x", 8, f, 2), 1);
+}
+
+struct classify_case {
+    const char *value;
+    enum cairn_ioc_type type;
+};
+
+static const struct classify_case classify_cases[] = {
+    {"192.0.2.1", CAIRN_IOC_IPV4},
+    {"2001:db8::1", CAIRN_IOC_IPV6},
+    {"example.com", CAIRN_IOC_DOMAIN},
+    {"http://example.com/x", CAIRN_IOC_URL},
+    {"a@example.com", CAIRN_IOC_EMAIL},
+    {"d41d8cd98f00b204e9800998ecf8427e", CAIRN_IOC_MD5},
+    {"da39a3ee5e6b4b0d3255bfef95601890afd80709", CAIRN_IOC_SHA1},
+    {"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+     CAIRN_IOC_SHA256},
+    {"999.1.1.1", CAIRN_IOC_UNKNOWN},
+    {"hello world", CAIRN_IOC_UNKNOWN},
+    {"http://exa mple.com/", CAIRN_IOC_UNKNOWN},
+    {"", CAIRN_IOC_UNKNOWN},
+};
+
+static void test_classify(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof classify_cases / sizeof classify_cases[0];
+         i++) {
+        const char *v = classify_cases[i].value;
+        if (cairn_telemetry_classify(v, strlen(v)) != classify_cases[i].type) {
+            print_error("classify(\"%s\")\n", v);
+            fail();
+        }
+    }
+}
+
+static void test_key_table(void **state)
+{
+    (void)state;
+    assert_true(tele_key_table_sorted());
+    assert_int_equal(tele_key_kind("QueryName", 9), TK_HOST);
+    assert_int_equal(tele_key_kind("id.resp_h", 9), TK_HOST);
+    assert_int_equal(tele_key_kind("SHA256", 6), TK_HASH);
+    assert_int_equal(tele_key_kind("@timestamp", 10), TK_TS);
+    assert_int_equal(tele_key_kind("whatever", 8), TK_NONE);
+}
+
+static void test_timestamps(void **state)
+{
+    (void)state;
+    struct cairn_time t;
+    assert_true(tele_parse_line_ts("Nov 27 10:00:00 h x", 19, 2020, &t));
+    assert_int_equal(t.sec, 1606471200);
+    assert_true(tele_parse_line_ts("Nov  7 10:00:00 h x", 19, 2021, &t));
+    assert_int_equal(t.sec, 1636279200);
+    assert_true(tele_parse_line_ts("2020-12-14T10:00:00.5+01:00 x", 29, 0, &t));
+    assert_int_equal(t.sec, 1607936400);
+    assert_int_equal(t.nsec, 500000000);
+    assert_true(tele_parse_line_ts("1606780800.123 1 x", 18, 0, &t));
+    assert_int_equal(t.sec, 1606780800);
+    assert_int_equal(t.nsec, 123000000);
+    assert_true(
+        tele_parse_line_ts("<13>1 2020-12-14T10:00:00Z host", 31, 0, &t));
+    assert_int_equal(t.sec, 1607940000);
+    const char *clf = "1.2.3.4 - - [14/Dec/2020:10:00:00 +0000] \"GET /\"";
+    assert_true(tele_parse_line_ts(clf, strlen(clf), 0, &t));
+    assert_int_equal(t.sec, 1607940000);
+    assert_false(tele_parse_line_ts("Feb 30 10:00:00 x", 17, 2021, &t));
+    assert_false(tele_parse_line_ts("hello world", 11, 2021, &t));
+    assert_false(tele_parse_line_ts("192.168.100.200 x", 17, 2021, &t));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_extract_table),
+        cmocka_unit_test(test_extract_max),
+        cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_key_table),
+        cmocka_unit_test(test_timestamps),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Telemetry readers: every sample log against its .expect file, and limits. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cairn/base.h"
+#include "cairn/telemetry.h"
+
+#define DATA CAIRN_TEST_DATA "/telemetry"
+
+/*
+ * A sample FILE is checked against FILE.expect: "format NAME", then one
+ * line per event ("LINE TS TYPE:NAME=VALUE ..."), per reported malformed
+ * line ("malformed LINE RULE") in the order they happen, and the end
+ * ("end" or "error CODE MESSAGE"). Adding a sample needs no C.
+ */
+
+struct render {
+    struct cairn_buf out;
+};
+
+static void on_diag(const struct cairn_diag *d, void *ud)
+{
+    struct render *r = ud;
+    cairn_buf_printf(&r->out, "malformed %u %s\n", d->line, d->rule);
+}
+
+static void render_event(struct cairn_buf *b, const struct cairn_hunt_event *ev)
+{
+    cairn_buf_printf(b, "%llu ", (unsigned long long)ev->line);
+    if (ev->has_ts)
+        cairn_buf_printf(b, "%lld.%09d", (long long)ev->ts.sec, ev->ts.nsec);
+    else
+        cairn_buf_puts(b, "-");
+    for (size_t i = 0; i < ev->n_fields; i++) {
+        const struct cairn_hunt_field *f = &ev->fields[i];
+        cairn_buf_printf(b, " %s:%s=%.*s", cairn_ioc_type_name(f->type),
+                         f->name ? f->name : "", (int)f->len, f->value);
+    }
+    cairn_buf_puts(b, "\n");
+}
+
+/* Read `path` to the end and describe everything that happened. */
+static char *render_file(const char *path, enum cairn_telemetry_format format)
+{
+    struct render r;
+    cairn_buf_init(&r.out, 1 << 20);
+    struct cairn_telemetry_opts opts;
+    cairn_telemetry_opts_init(&opts);
+    opts.format = format;
+    opts.year = 2020;
+    opts.on_diag = on_diag;
+    opts.diag_ud = &r;
+    struct cairn_telemetry_reader *rd = NULL;
+    struct cairn_diag diag;
+    int rc = cairn_telemetry_open(path, &opts, &rd, &diag);
+    if (rc != 0) {
+        cairn_buf_printf(&r.out, "open error %d %s\n", rc, diag.message);
+        return cairn_buf_steal(&r.out, NULL);
+    }
+    cairn_buf_printf(
+        &r.out, "format %s\n",
+        cairn_telemetry_format_name(cairn_telemetry_format_of(rd)));
+    struct cairn_hunt_event ev;
+    while ((rc = cairn_telemetry_next(rd, &ev, &diag)) == 1) {
+        assert_string_equal(ev.file, path);
+        render_event(&r.out, &ev);
+    }
+    if (rc == 0)
+        cairn_buf_puts(&r.out, "end\n");
+    else
+        cairn_buf_printf(&r.out, "error %d %s\n", rc, diag.message);
+    /* The end is sticky. */
+    assert_int_equal(cairn_telemetry_next(rd, &ev, &diag), rc);
+    cairn_telemetry_free(rd);
+    return cairn_buf_steal(&r.out, NULL);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    struct cairn_buf b;
+    cairn_buf_init(&b, 1 << 20);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        assert_int_equal(cairn_buf_append(&b, chunk, n), 0);
+    fclose(f);
+    return cairn_buf_steal(&b, NULL);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void test_samples(void **state)
+{
+    (void)state;
+    DIR *dir = opendir(DATA);
+    assert_non_null(dir);
+    struct dirent *de;
+    int checked = 0;
+    while ((de = readdir(dir)) != NULL) {
+        if (!ends_with(de->d_name, ".expect"))
+            continue;
+        char expect_path[1024], path[1024];
+        snprintf(expect_path, sizeof expect_path, "%s/%s", DATA, de->d_name);
+        snprintf(path, sizeof path, "%s/%.*s", DATA,
+                 (int)(strlen(de->d_name) - 7), de->d_name);
+        char *want = slurp(expect_path);
+        assert_non_null(want);
+        /* "format NAME" forces the format when it says "forced". */
+        enum cairn_telemetry_format fmt = CAIRN_TELEMETRY_AUTO;
+        if (strncmp(want, "forced ", 7) == 0) {
+            char name[16] = "";
+            sscanf(want + 7, "%15s", name);
+            assert_int_equal(cairn_telemetry_format_parse(name, &fmt), 0);
+            memmove(want, strchr(want, '\n') + 1,
+                    strlen(strchr(want, '\n') + 1) + 1);
+        }
+        char *got = render_file(path, fmt);
+        if (strcmp(got, want) != 0) {
+            print_error("%s: got\n%s\nwant\n%s\n", path, got, want);
+            fail();
+        }
+        cairn_free(got);
+        cairn_free(want);
+        checked++;
+    }
+    closedir(dir);
+    assert_true(checked >= 15);
+}
+
+/* ---- limits and errors --------------------------------------------------- */
+
+struct count {
+    int reported;
+    unsigned lines[16];
+    char rules[16][48];
+    char file[256];
+};
+
+static void count_diag(const struct cairn_diag *d, void *ud)
+{
+    struct count *c = ud;
+    if (c->reported < 16) {
+        c->lines[c->reported] = d->line;
+        snprintf(c->rules[c->reported], sizeof c->rules[0], "%s", d->rule);
+    }
+    snprintf(c->file, sizeof c->file, "%s", d->file);
+    c->reported++;
+}
+
+static void test_long_line(void **state)
+{
+    (void)state;
+    /* 3 MiB without a newline between two good lines, 64 KiB limit. */
+    size_t big = 3u << 20;
+    size_t len = big + 200;
+    char *data = malloc(len);
+    assert_non_null(data);
+    int n = snprintf(data, len, "first 192.0.2.1\n");
+    memset(data + n, 'a', big);
+    size_t at = (size_t)n + big;
+    int m = snprintf(data + at, len - at, "\nthird evil.example.com\n");
+    at += (size_t)m;
+    struct count c = {0};
+    struct cairn_telemetry_opts opts;
+    cairn_telemetry_opts_init(&opts);
+    opts.max_line = 65536;
+    opts.on_diag = count_diag;
+    opts.diag_ud = &c;
+    struct cairn_telemetry_reader *r;
+    struct cairn_diag diag;
+    assert_int_equal(
+        cairn_telemetry_open_mem(data, at, "big.log", &opts, &r, &diag), 0);
+    struct cairn_hunt_event ev;
+    assert_int_equal(cairn_telemetry_next(r, &ev, &diag), 1);
+    assert_int_equal(ev.line, 1);
+    assert_int_equal(cairn_telemetry_next(r, &ev, &diag), 1);
+    assert_int_equal(ev.line, 3);
+    assert_int_equal(ev.offset, (uint64_t)n + big + 1);
+    assert_int_equal(ev.n_fields, 1);
+    assert_memory_equal(ev.fields[0].value, "evil.example.com", 16);
+    assert_int_equal(cairn_telemetry_next(r, &ev, &diag), 0);
+    assert_int_equal(c.reported, 1);
+    assert_int_equal(c.lines[0], 2);
+    assert_string_equal(c.rules[0], "long-line");
+    assert_string_equal(c.file, "big.log");
+    struct cairn_telemetry_stats st;
+    cairn_telemetry_get_stats(r, &st);
+    assert_int_equal(st.lines, 3);
+    assert_int_equal(st.malformed, 1);
+    assert_int_equal(st.events, 2);
+    assert_int_equal(st.bytes, at);
+    cairn_telemetry_free(r);
+
+    /* A long last line without a newline. */
+    c.reported = 0;
+    assert_int_equal(cairn_telemetry_open_mem(data, (size_t)n + big, "big.log",
+                                              &opts, &r, &diag),
+                     0);
+    assert_int_equal(cairn_telemetry_next(r, &ev, &diag), 1);
+    assert_int_equal(cairn_telemetry_next(r, &ev, &diag), 0);
+    assert_int_equal(c.reported, 1);
+    assert_int_equal(c.lines[0], 2);
+    cairn_telemetry_free(r);
+    free(data);
+}
+
+/* Lines straddle the 1 MiB read blocks; numbers and offsets stay right. */
+static void test_many_blocks(void **state)
+{
+    (void)state;
+    size_t cap = 5u << 20, len = 0;
+    char *data = malloc(cap);
+    assert_non_null(data);
+    unsigned lines = 0;
+    while (len + 64 < cap) {
+        len += (size_t)snprintf(data + len, cap - len,
+                                "Dec 14 10:00:00 h%u.example.org x\n", lines);
+        lines++;
+    }
+    struct cairn_telemetry_reader *r;
+    struct cairn_diag diag;
+    assert_int_equal(
+        cairn_telemetry_open_mem(data, len, "m.log", NULL, &r, &diag), 0);
+    struct cairn_hunt_event ev;
+    unsigned seen = 0;
+    int rc;
+    while ((rc = cairn_telemetry_next(r, &ev, &diag)) == 1) {
+        char want[64];
+        int wl = snprintf(want, sizeof want, "h%u.example.org", seen);
+        assert_int_equal(ev.line, seen + 1);
+        assert_int_equal(ev.n_fields, 1);
+        assert_int_equal(ev.fields[0].len, (size_t)wl);
+        assert_memory_equal(ev.fields[0].value, want, (size_t)wl);
+        assert_memory_equal(data + ev.offset, "Dec 14", 6);
+        assert_true(ev.has_ts);
+        seen++;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(seen, lines);
+    cairn_telemetry_free(r);
+    free(data);
+}
+
+static void test_max_reported(void **state)
+{
+    (void)state;
+    struct cairn_buf b;
+    cairn_buf_init(&b, 1 << 20);
+    for (int i = 0; i < 12; i++)
+        cairn_buf_printf(&b, "{\"src_ip\": \"10.0.0.%d\", bad}\n", i);
+    cairn_buf_puts(&b, "{\"src_ip\": \"10.0.0.99\"}\n");
+    struct count c = {0};
+    struct cairn_telemetry_opts opts;
+    cairn_telemetry_opts_init(&opts);
+    opts.on_diag = count_diag;
+    opts.diag_ud = &c;
+    struct cairn_telemetry_reader *r;
+    struct cairn_diag diag;
+    assert_int_equal(
+        cairn_telemetry_open_mem(b.data, b.len, "x.jsonl", &opts, &r, &diag),
+        0);
+    assert_int_equal(cairn_telemetry_format_of(r), CAIRN_TELEMETRY_JSON);
+    struct cairn_hunt_event ev;
+    assert_int_equal(cairn_telemetry_next(r, &ev, &diag), 1);
+    assert_int_equal(ev.line, 13);
+    assert_int_equal(cairn_telemetry_next(r, &ev, &diag), 0);
+    assert_int_equal(c.reported, CAIRN_TELEMETRY_MAX_REPORTED);
+    for (int i = 0; i < CAIRN_TELEMETRY_MAX_REPORTED; i++)
+        assert_int_equal(c.lines[i], (unsigned)i + 1);
+    struct cairn_telemetry_stats st;
+    cairn_telemetry_get_stats(r, &st);
+    assert_int_equal(st.malformed, 12);
+    cairn_telemetry_free(r);
+    cairn_buf_release(&b);
+}
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    struct cairn_telemetry_reader *r = (void *)1;
+    struct cairn_diag diag;
+    assert_int_equal(cairn_telemetry_open(DATA "/no-such.log", NULL, &r, &diag),
+                     CAIRN_EIO);
+    assert_null(r);
+    assert_string_equal(diag.file, DATA "/no-such.log");
+    assert_non_null(strstr(diag.message, "No such file"));
+    assert_int_equal(cairn_telemetry_open(DATA, NULL, &r, &diag), CAIRN_EIO);
+    assert_non_null(strstr(diag.message, "directory"));
+    /* Binary files are refused unless a format is forced. */
+    assert_int_equal(cairn_telemetry_open(DATA "/binary.bin", NULL, &r, &diag),
+                     CAIRN_EUNSUPPORTED);
+    assert_string_equal(diag.file, DATA "/binary.bin");
+    struct cairn_telemetry_opts opts;
+    cairn_telemetry_opts_init(&opts);
+    opts.format = CAIRN_TELEMETRY_TEXT;
+    assert_int_equal(cairn_telemetry_open(DATA "/binary.bin", &opts, &r, &diag),
+                     0);
+    struct cairn_hunt_event ev;
+    while (cairn_telemetry_next(r, &ev, &diag) == 1)
+        ;
+    struct cairn_telemetry_stats st;
+    cairn_telemetry_get_stats(r, &st);
+    assert_true(st.malformed > 0);
+    cairn_telemetry_free(r);
+    cairn_telemetry_free(NULL);
+}
+
+static void test_stdin(void **state)
+{
+    (void)state;
+    int saved = dup(STDIN_FILENO);
+    int fd = open(DATA "/squid_access.log.gz", O_RDONLY);
+    assert_true(saved >= 0 && fd >= 0);
+    assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+    close(fd);
+    struct cairn_telemetry_reader *r;
+    struct cairn_diag diag;
+    assert_int_equal(cairn_telemetry_open("-", NULL, &r, &diag), 0);
+    struct cairn_hunt_event ev;
+    int events = 0, rc;
+    while ((rc = cairn_telemetry_next(r, &ev, &diag)) == 1) {
+        assert_string_equal(ev.file, "-");
+        events++;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(events, 4);
+    struct cairn_telemetry_stats st;
+    cairn_telemetry_get_stats(r, &st);
+    assert_true(st.bytes_in < st.bytes); /* it was decompressed */
+    cairn_telemetry_free(r);
+    assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+    close(saved);
+}
+
+static void test_format_names(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"auto", "zeek", "json", "csv", "text"};
+    for (int i = 0; i < 5; i++) {
+        enum cairn_telemetry_format f;
+        assert_int_equal(cairn_telemetry_format_parse(names[i], &f), 0);
+        assert_int_equal(f, i);
+        assert_string_equal(cairn_telemetry_format_name(f), names[i]);
+    }
+    enum cairn_telemetry_format f;
+    assert_int_equal(cairn_telemetry_format_parse("xml", &f), CAIRN_EINVAL);
+    assert_null(cairn_telemetry_format_name((enum cairn_telemetry_format)9));
+}
+
+/* A CSV header is recognised without the .csv name when it names fields. */
+static void test_csv_sniff(void **state)
+{
+    (void)state;
+    static const char csv[] = "time,src_ip,query\n"
+                              "1607940000,10.0.0.1,evil.example.com\n";
+    struct cairn_telemetry_reader *r;
+    struct cairn_diag diag;
+    assert_int_equal(
+        cairn_telemetry_open_mem(csv, sizeof csv - 1, "-", NULL, &r, &diag), 0);
+    assert_int_equal(cairn_telemetry_format_of(r), CAIRN_TELEMETRY_CSV);
+    struct cairn_hunt_event ev;
+    assert_int_equal(cairn_telemetry_next(r, &ev, &diag), 1);
+    assert_int_equal(ev.n_fields, 2);
+    assert_int_equal(ev.fields[1].type, CAIRN_IOC_DOMAIN);
+    assert_true(ev.has_ts);
+    assert_int_equal(ev.ts.sec, 1607940000);
+    cairn_telemetry_free(r);
+    /* Prose with commas is text. */
+    static const char prose[] = "hello, world, from 192.0.2.7\n";
+    assert_int_equal(
+        cairn_telemetry_open_mem(prose, sizeof prose - 1, "-", NULL, &r, &diag),
+        0);
+    assert_int_equal(cairn_telemetry_format_of(r), CAIRN_TELEMETRY_TEXT);
+    cairn_telemetry_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_long_line),
+        cmocka_unit_test(test_many_blocks),
+        cmocka_unit_test(test_max_reported),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_format_names),
+        cmocka_unit_test(test_csv_sniff),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
