@@ -7,6 +7,11 @@
 #include "cairn/base.h"
 #include "cairn/stix.h"
 #include "cairn/pattern.h"
+#include "cairn/store.h"
+#include "cairn/hunt.h"
+#include "cairn/telemetry.h"
+#include "cairn/taxii.h"
+#include "cairn/server.h"
 
 #define CAIRN_VERSION "0.1.0" /* keep in step with CMakeLists.txt */
 

@@ -1,0 +1,167 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The TAXII server with N indicators (default 1,000,000) in one collection:
+# objects/s through `cairn import` and through POST (envelopes of 5,000,
+# several clients at once, until every status is complete); the time to
+# page every object out with GET objects?limit=1000 and next; p50 and p99
+# latency of GET under 64 connections (wrk). Baseline in the same run: the
+# same objects read straight from the database by the sqlite3 program, in
+# one query -- the floor for paging them out.
+#
+#   bench/server.sh [BUILD_DIR [N [CLIENTS]]]   (BUILD_DIR defaults to build)
+#   CAIRN=/path/to/cairn bench/server.sh ...    (another binary)
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+n=${2:-1000000}
+clients=${3:-4}
+case $build in /*) ;; *) build=$here/$build ;; esac
+cairn=${CAIRN:-$build/cairn}
+pager=$build/bench/bench_pager
+per=5000
+goal_import=200000
+goal_post=50000
+goal_page_s=10
+
+for tool in "$cairn" "$pager"; do
+    [ -x "$tool" ] || {
+        echo "missing $tool: build first (cmake --build $build)" >&2
+        exit 2
+    }
+done
+for tool in curl jq wrk sqlite3 awk; do
+    command -v $tool >/dev/null || {
+        echo "$tool is needed (apt-get install $tool)" >&2
+        exit 2
+    }
+done
+
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 2' INT TERM
+
+TAXII='application/taxii+json;version=2.1'
+data=$tmp/data
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.001; printf "%.0f", n / s }'; }
+verdict() { awk -v v="$1" -v g="$2" -v up="$3" 'BEGIN {
+    ok = up ? v >= g : v < g; printf "%s", ok ? "goal met" : "GOAL MISSED" }'; }
+
+# N indicators: OFFSET N -> one per line (ids from OFFSET on)
+gen() {
+    awk -v off="$1" -v n="$2" 'BEGIN {
+        for (i = off; i < off + n; i++)
+            printf "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08x-0000-4000-8000-%012x\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\",\"name\":\"bench %d\",\"pattern\":\"[ipv4-addr:value = '"'"'10.%d.%d.%d'"'"']\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"}\n",
+                i, i, i, int(i / 65536) % 256, int(i / 256) % 256, i % 256
+    }'
+}
+
+echo "cairn server benchmark: $n indicators, $(nproc) cores, $clients POST clients"
+gen 0 "$n" | awk 'BEGIN { printf "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000001\",\"objects\":[" }
+    { if (NR > 1) printf ","; printf "%s", $0 }
+    END { print "]}" }' >"$tmp/bundle.json"
+# The POST envelopes use other ids, so both collections hold N objects.
+mkdir "$tmp/env"
+gen "$n" "$n" | awk -v per=$per -v dir="$tmp/env" '
+    { f = sprintf("%s/%06d.json", dir, int((NR - 1) / per))
+      if (f != cur) { if (cur != "") { print "]}" > cur; close(cur) }
+                      cur = f; printf "{\"objects\":[" > cur; first = 1 }
+      if (!first) printf "," > cur
+      printf "%s", $0 > cur; first = 0 }
+    END { if (cur != "") { print "]}" > cur; close(cur) } }'
+echo "data: bundle $(du -m "$tmp/bundle.json" | cut -f1) MB, $(ls "$tmp/env" | wc -l) envelopes of $per"
+
+"$cairn" serve --data "$data" --listen 127.0.0.1:0 --port-file "$tmp/port" \
+    --log "$tmp/access.log" 2>"$tmp/serve.err" &
+pid=$!
+i=0
+while [ ! -s "$tmp/port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+port=$(cat "$tmp/port")
+base=http://127.0.0.1:$port
+col=$(sed -n 's/^ *collection: *\([0-9a-f-]*\) .*/\1/p' "$tmp/serve.err" | head -1)
+pcol=$("$cairn" collection add --title post-bench --data "$data" 2>/dev/null)
+printf 'bench\n' | "$cairn" user add bench --data "$data" >/dev/null 2>&1
+"$cairn" grant bench "$col" --read --write --data "$data" >/dev/null 2>&1
+"$cairn" grant bench "$pcol" --read --write --data "$data" >/dev/null 2>&1
+auth=$(printf 'bench:bench' | base64)
+
+# ---- import -------------------------------------------------------------------
+cat "$tmp/bundle.json" >/dev/null
+t0=$(now)
+"$cairn" import --collection "$col" --data "$data" "$tmp/bundle.json" \
+    >/dev/null 2>"$tmp/import.err" || {
+    echo "cairn import failed:" >&2
+    head "$tmp/import.err" >&2
+    exit 1
+}
+s_import=$(since "$t0")
+r_import=$(rate "$n" "$s_import")
+
+# ---- POST -----------------------------------------------------------------------
+t0=$(now)
+ls "$tmp/env"/*.json | xargs -P "$clients" -n 1 sh -c '
+    curl -sS --max-time 600 -H "Authorization: Basic $2" -H "Accept: $3" \
+        -H "Content-Type: $3" --data-binary "@$4" \
+        -o "$4.status" "$1/objects/"' \
+    post "$base/api1/collections/$pcol" "$auth" "$TAXII"
+# Acknowledged means complete: wait for every status.
+for f in "$tmp/env"/*.status; do
+    sid=$(jq -r .id "$f")
+    st=""
+    t=0
+    while [ "$st" != complete ] && [ $t -lt 6000 ]; do
+        st=$(curl -sS --max-time 60 -H "Authorization: Basic $auth" \
+            -H "Accept: $TAXII" "$base/api1/status/$sid/" | jq -r .status)
+        [ "$st" = complete ] || sleep 0.05
+        t=$((t + 1))
+    done
+done
+s_post=$(since "$t0")
+r_post=$(rate "$n" "$s_post")
+
+# ---- paging everything out, limit=1000 --------------------------------------
+# bench_pager keeps one connection and follows "next"; a curl per page
+# would time process start-up rather than the server.
+"$pager" "$port" "/api1/collections/$col/objects/" "$auth" 1000 >"$tmp/pager"
+read -r pages got s_page <"$tmp/pager"
+
+# Baseline: the same rows straight out of SQLite, one query.
+t0=$(now)
+sqlite3 "$data/cairn.db" "SELECT json FROM objects WHERE coll =
+    (SELECT pk FROM collections WHERE id = '$col') ORDER BY date_added" \
+    >/dev/null
+s_sqlite=$(since "$t0")
+
+# ---- latency under 64 connections -------------------------------------------
+wrk -t2 -c64 -d10s --latency -H "Authorization: Basic $auth" \
+    -H "Accept: $TAXII" \
+    "$base/api1/collections/$col/objects/?limit=100" >"$tmp/wrk" 2>&1
+p50=$(awk '$1 == "50%" { print $2 }' "$tmp/wrk")
+p99=$(awk '$1 == "99%" { print $2 }' "$tmp/wrk")
+rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk")
+
+kill -TERM "$pid"
+wait "$pid" || true
+pid=""
+
+echo
+printf '%-34s %10s  %s\n' "import ($n objects)" "$r_import/s" \
+    "${s_import}s, $(verdict "$r_import" $goal_import 1) (>= $goal_import/s)"
+printf '%-34s %10s  %s\n' "POST ($per per envelope, $clients clients)" \
+    "$r_post/s" "${s_post}s to complete, $(verdict "$r_post" $goal_post 1) (>= $goal_post/s)"
+printf '%-34s %10s  %s\n' "GET objects limit=1000, all" \
+    "$(rate "$pages" "$s_page") pages/s" \
+    "$got objects in ${s_page}s, $(verdict "$s_page" $goal_page_s 0) (< ${goal_page_s}s)"
+printf '%-34s %10s  %s\n' "  baseline: sqlite3 one query" "" \
+    "${s_sqlite}s for the same rows"
+printf '%-34s %10s  %s\n' "GET limit=100, 64 connections" "$rps req/s" \
+    "p50 $p50, p99 $p99 (wrk -t2 -c64 -d10s)"

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `cairn serve`: run the TAXII 2.1 server on the store of a data directory. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "cairn/cairn.h"
+#include "cairn/server.h"
+#include "cli.h"
+
+enum {
+    OPT_DATA,
+    OPT_LISTEN,
+    OPT_CONFIG,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_INSECURE,
+    OPT_LOG,
+    OPT_THREADS,
+    OPT_PORT_FILE,
+};
+
+/* Indexed by the enum above. */
+static const struct cli_option options[] = {
+    [OPT_DATA] = CLI_DATA_OPTION,
+    [OPT_LISTEN] = {'l', "listen", "ADDR:PORT",
+                    "Address and port to listen on, such as 127.0.0.1:6543 "
+                    "(the default) or [::1]:6543; port 0 picks a free "
+                    "one."},
+    [OPT_CONFIG] = {'c', "config", "FILE",
+                    "Read settings from this INI file; options given on "
+                    "the command line win over it."},
+    [OPT_TLS_CERT] = {0, "tls-cert", "FILE",
+                      "Serve HTTPS with this PEM certificate (chain); needs "
+                      "--tls-key."},
+    [OPT_TLS_KEY] = {0, "tls-key", "FILE",
+                     "The PEM private key of --tls-cert."},
+    [OPT_INSECURE] = {0, "insecure", NULL,
+                      "Allow plain HTTP on an address other than loopback "
+                      "(for a server behind a TLS proxy)."},
+    [OPT_LOG] = {0, "log", "FILE",
+                 "Append the access log to FILE instead of standard error; "
+                 "SIGHUP reopens it."},
+    [OPT_THREADS] = {0, "threads", "N",
+                     "Threads answering requests (default: twice the "
+                     "processors, 4 to 64)."},
+    [OPT_PORT_FILE] = {0, "port-file", "FILE",
+                       "Once listening, write the port to FILE (for scripts "
+                       "and tests that listen on port 0)."},
+    {0, NULL, NULL, NULL},
+};
+
+static int run(int argc, char **argv);
+
+const struct cli_command cli_cmd_serve = {
+    .name = "serve",
+    .synopsis = "[--data DIR] [--listen ADDR:PORT] [--config FILE] "
+                "[--tls-cert FILE --tls-key FILE] [--insecure] [--log FILE] "
+                "[--threads N] [--port-file FILE]",
+    .summary = "Serve the store over TAXII 2.1.",
+    .description =
+        "Runs a TAXII 2.1 server over the store of the data directory; "
+        "discovery is at /taxii2/. The first start creates the directory, "
+        "the store, an API root and a default collection, and prints the "
+        "URLs and how to let a user in. Clients authenticate with HTTP "
+        "Basic (users made with 'cairn user add') or a bearer token "
+        "('cairn token new'), and see only the collections they were "
+        "granted ('cairn grant').\n\n"
+        "By default the server listens on 127.0.0.1:6543 only. With "
+        "--tls-cert and --tls-key it speaks HTTPS. It refuses an address "
+        "other than loopback without TLS unless --insecure is given.\n\n"
+        "Each request is one line of the access log: time, client address, "
+        "user, method and path, status, body bytes and milliseconds. "
+        "SIGTERM or SIGINT stop the server: it stops accepting, finishes "
+        "the requests in flight and the writes it acknowledged, and exits "
+        "0. SIGHUP reopens the log file. The configuration file is "
+        "described in docs/server.md.",
+    .options = options,
+    .exit_status = "0 Stopped by SIGTERM or SIGINT after a clean shutdown.\n"
+                   "2 Usage error, a configuration file with a mistake, an "
+                   "address that cannot be listened on, a store that cannot "
+                   "be opened, or an internal error.",
+    .examples = "$ cairn serve\n"
+                "$ cairn serve --data /var/lib/cairn --listen [::1]:6543\n"
+                "$ cairn serve --listen 0.0.0.0:443 --tls-cert cert.pem "
+                "--tls-key key.pem\n"
+                "$ cairn serve --config /etc/cairn/cairn.ini",
+    .run = run,
+};
+
+struct settings {
+    const char *data;
+    const char *listen;
+    const char *tls_cert;
+    const char *tls_key;
+    bool insecure;
+    const char *log;
+    unsigned threads;
+    const char *port_file;
+};
+
+/* The API root to advertise and its first collection, for the banner. */
+struct bootstrap_info {
+    char root[CAIRN_STORE_NAME_MAX + 1];
+    char collection[CAIRN_UUID_STRLEN];
+    char title[128];
+};
+
+static int read_bootstrap(const struct cli_command *cmd,
+                          struct cairn_store *store, const char *wanted_root,
+                          struct bootstrap_info *info)
+{
+    struct cairn_store_api_root *roots = NULL;
+    struct cairn_store_collection *cols = NULL;
+    size_t n_roots = 0;
+    size_t n_cols = 0;
+    int rc = -1;
+
+    memset(info, 0, sizeof *info);
+    int err = cairn_store_api_root_list(store, &roots, &n_roots);
+    if (err < 0) {
+        cli_error(cmd, "reading the API roots: %s", cairn_strerror(err));
+        goto out;
+    }
+    if (wanted_root != NULL) {
+        size_t i = 0;
+        while (i < n_roots && strcmp(roots[i].name, wanted_root) != 0)
+            i++;
+        if (i == n_roots) {
+            cli_error(cmd,
+                      "default_api_root '%s' is not an API root of "
+                      "the store",
+                      wanted_root);
+            goto out;
+        }
+    }
+    if (n_roots == 0) {
+        rc = 0; /* nothing to advertise; discovery lists no root */
+        goto out;
+    }
+    const char *root = wanted_root != NULL ? wanted_root : roots[0].name;
+    snprintf(info->root, sizeof info->root, "%s", root);
+    err = cairn_store_collection_list(store, root, &cols, &n_cols);
+    if (err < 0) {
+        cli_error(cmd, "reading the collections: %s", cairn_strerror(err));
+        goto out;
+    }
+    if (n_cols > 0) {
+        snprintf(info->collection, sizeof info->collection, "%s", cols[0].id);
+        snprintf(info->title, sizeof info->title, "%s",
+                 cols[0].title != NULL ? cols[0].title : "");
+    }
+    rc = 0;
+out:
+    cairn_store_collection_list_free(cols, n_cols);
+    cairn_store_api_root_list_free(roots, n_roots);
+    return rc;
+}
+
+/* Write the port to `path` whole or not at all: tests poll for it. */
+static int write_port_file(const struct cli_command *cmd, const char *path,
+                           unsigned port)
+{
+    char tmp[PATH_MAX];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        cli_error(cmd, "--port-file %s: path too long", path);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "we");
+    if (f == NULL) {
+        cli_error(cmd, "--port-file %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "%u\n", port);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        cli_error(cmd, "--port-file %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_banner(const struct cairn_server *srv, const char *data_flag,
+                         const char *db_dir, const struct bootstrap_info *info)
+{
+    const char *url = cairn_server_url(srv);
+    char data_arg[PATH_MAX + 16] = "";
+
+    if (data_flag != NULL)
+        snprintf(data_arg, sizeof data_arg, " --data %s", data_flag);
+    fprintf(stderr, "cairn serve: serving %s/cairn.db on %s\n", db_dir, url);
+    fprintf(stderr, "  discovery:   %s/taxii2/\n", url);
+    if (info->root[0] != '\0')
+        fprintf(stderr, "  API root:    %s/%s/\n", url, info->root);
+    if (info->collection[0] != '\0') {
+        fprintf(stderr, "  collection:  %s (%s)\n", info->collection,
+                info->title);
+        fprintf(stderr,
+                "To let someone in, create a user (the password is read "
+                "from standard input)\nand grant it the collection:\n"
+                "  cairn user add NAME%s\n"
+                "  cairn grant NAME %s --read --write%s\n",
+                data_arg, info->collection, data_arg);
+    }
+    fflush(stderr);
+}
+
+static int parse_threads(const char *text, unsigned *out)
+{
+    char *end = NULL;
+
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || n < 1 || n > 1024)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int run(int argc, char **argv)
+{
+    const struct cli_command *cmd = &cli_cmd_serve;
+    struct settings set = {0};
+    struct cairn_server_ini ini;
+    struct cairn_diag diag;
+    struct cairn_store *store = NULL;
+    struct cairn_server *srv = NULL;
+    struct bootstrap_info info;
+    const char *config = NULL;
+    const char *arg;
+    int status = CLI_EXIT_ERROR;
+    int opt;
+
+    memset(&ini, 0, sizeof ini);
+    cairn_diag_clear(&diag);
+    while ((opt = cli_getopt(cmd, argc, argv, &arg)) >= 0) {
+        switch (opt) {
+        case OPT_DATA:
+            set.data = arg;
+            break;
+        case OPT_LISTEN:
+            set.listen = arg;
+            break;
+        case OPT_CONFIG:
+            config = arg;
+            break;
+        case OPT_TLS_CERT:
+            set.tls_cert = arg;
+            break;
+        case OPT_TLS_KEY:
+            set.tls_key = arg;
+            break;
+        case OPT_INSECURE:
+            set.insecure = true;
+            break;
+        case OPT_LOG:
+            set.log = arg;
+            break;
+        case OPT_THREADS:
+            if (parse_threads(arg, &set.threads) < 0) {
+                cli_error(cmd,
+                          "--threads: '%s' is not a number from 1 to "
+                          "1024",
+                          arg);
+                return CLI_EXIT_ERROR;
+            }
+            break;
+        case OPT_PORT_FILE:
+            set.port_file = arg;
+            break;
+        }
+    }
+    if (opt == -2)
+        return CLI_EXIT_ERROR;
+    if (optind < argc) {
+        cli_error(cmd, "unexpected argument '%s'; see 'cairn serve --help'",
+                  argv[optind]);
+        return CLI_EXIT_ERROR;
+    }
+    if ((set.tls_cert == NULL) != (set.tls_key == NULL)) {
+        cli_error(cmd, "--tls-cert and --tls-key go together");
+        return CLI_EXIT_ERROR;
+    }
+
+    /* The file fills in what the command line left out. */
+    if (config != NULL) {
+        int rc = cairn_server_ini_load(config, &ini, &diag);
+        if (rc != 0) {
+            if (diag.line > 0)
+                cli_error(cmd, "%s:%u: %s", diag.file, diag.line, diag.message);
+            else
+                cli_error(cmd, "%s: %s", config, diag.message);
+            goto out;
+        }
+        if (set.data == NULL)
+            set.data = ini.data;
+        if (set.listen == NULL)
+            set.listen = ini.listen;
+        if (set.tls_cert == NULL) {
+            set.tls_cert = ini.tls_cert;
+            set.tls_key = ini.tls_key;
+        }
+        if (!set.insecure)
+            set.insecure = ini.insecure == 1;
+        if (set.log == NULL)
+            set.log = ini.log;
+        if (set.threads == 0)
+            set.threads = ini.threads;
+    }
+
+    char dirbuf[PATH_MAX];
+    const char *dir = set.data;
+    if (dir == NULL)
+        dir = cli_data_dir_default(dirbuf, sizeof dirbuf);
+    if (cli_store_open(cmd, set.data, true, &store) < 0)
+        goto out;
+    if (read_bootstrap(cmd, store, ini.default_api_root, &info) < 0)
+        goto out;
+    cairn_store_close(store);
+    store = NULL;
+
+    char url[PATH_MAX + 16];
+    int n = snprintf(url, sizeof url, "sqlite:%s/cairn.db", dir);
+    if (n < 0 || (size_t)n >= sizeof url) {
+        cli_error(cmd, "%s: path too long", dir);
+        goto out;
+    }
+
+    /*
+     * Signals are taken synchronously by this thread with sigwait; every
+     * thread the server starts inherits the blocked mask.
+     */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct cairn_server_config sc = {
+        .listen = set.listen,
+        .store_url = url,
+        .tls_cert = set.tls_cert,
+        .tls_key = set.tls_key,
+        .insecure = set.insecure,
+        .log_path = set.log,
+        .threads = set.threads,
+        .public_url = ini.public_url,
+        .taxii =
+            {
+                .title = ini.title,
+                .description = ini.description,
+                .contact = ini.contact,
+                .default_api_root = info.root[0] ? info.root : NULL,
+                .max_content_length = ini.max_content_length,
+            },
+    };
+    int rc = cairn_server_new(&sc, &srv, &diag);
+    if (rc != 0) {
+        cli_error(cmd, "%s",
+                  diag.message[0] ? diag.message : cairn_strerror(rc));
+        goto out;
+    }
+    if (set.port_file != NULL &&
+        write_port_file(cmd, set.port_file, cairn_server_port(srv)) < 0)
+        goto out;
+    print_banner(srv, set.data, dir, &info);
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            if (cairn_server_reopen_log(srv) == 0 && set.log != NULL)
+                cairn_log(CAIRN_LOG_INFO, "reopened the log %s", set.log);
+            continue;
+        }
+        cairn_log(CAIRN_LOG_INFO, "%s: finishing the requests in flight",
+                  sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    cairn_server_free(srv);
+    srv = NULL;
+    cairn_log(CAIRN_LOG_INFO, "stopped");
+    status = CLI_EXIT_OK;
+out:
+    cairn_server_free(srv);
+    cairn_store_close(store);
+    cairn_server_ini_release(&ini);
+    return status;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP adapter: TAXII 2.1 over libmicrohttpd, with TLS and access log. */
+#ifndef CAIRN_SERVER_H
+#define CAIRN_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cairn/error.h"
+#include "cairn/store.h"
+#include "cairn/taxii.h"
+
+/*
+ * Ownership: the configuration and every string it points to are borrowed
+ * by cairn_server_new and copied where they are needed later. A struct
+ * cairn_server owns its listening socket, its threads, the store handles
+ * it opens (one per request thread and job worker, never shared) and its
+ * log file; cairn_server_free stops it gracefully and releases them all.
+ * A struct cairn_server_ini owns its strings until _release. Signals are
+ * the program's business: the server neither installs handlers nor
+ * changes the signal mask; block SIGTERM, SIGINT and SIGHUP before
+ * cairn_server_new so that its threads inherit the mask.
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CAIRN_SERVER_DEFAULT_PORT   6543
+#define CAIRN_SERVER_DEFAULT_LISTEN "127.0.0.1:6543"
+
+struct cairn_server_config {
+    /* "127.0.0.1:6543", "[::1]:6543", "localhost:6543"; port 0 picks a
+     * free port (see cairn_server_port). NULL: the default above. */
+    const char *listen;
+    /* Store to open, as for cairn_store_open; one handle per thread. */
+    const char *store_url;
+    const struct cairn_store_opts *store_opts; /* may be NULL */
+    /* PEM certificate (chain) and private key: both or neither. */
+    const char *tls_cert;
+    const char *tls_key;
+    /* Allow a non-loopback address without TLS. */
+    bool insecure;
+    /* Access log file, appended to; NULL: standard error. */
+    const char *log_path;
+    /* Request threads; 0: twice the processors, at least 4, at most 64. */
+    unsigned threads;
+    /* Threads that finish large POSTs after their 202; 0: 2. */
+    unsigned job_threads;
+    /* How long cairn_server_free waits for requests in flight; 0: 30000. */
+    unsigned grace_ms;
+    /* Base URL clients reach the server at (behind a proxy, say); NULL:
+     * derived from the listen address, the bound port and TLS. It is
+     * taxii.base_url unless that is set. */
+    const char *public_url;
+    struct cairn_taxii_config taxii;
+};
+
+struct cairn_server;
+
+/*
+ * Bind the listen address and start serving in background threads; on
+ * return the server accepts connections. Refuses (CAIRN_EPERM) a
+ * non-loopback address without TLS unless cfg->insecure. Errors:
+ * CAIRN_EINVAL (malformed listen address, only one of cert and key),
+ * CAIRN_EIO (cannot bind, read the TLS files or open the log or the
+ * store), CAIRN_ENOMEM. `diag` (may be NULL) gets a message naming the
+ * option or file at fault.
+ */
+int cairn_server_new(const struct cairn_server_config *cfg,
+                     struct cairn_server **out, struct cairn_diag *diag);
+
+/* The port the server listens on (the one picked when asked for 0). */
+uint16_t cairn_server_port(const struct cairn_server *srv);
+
+/* The base URL, e.g. "http://127.0.0.1:6543" (no trailing slash). */
+const char *cairn_server_url(const struct cairn_server *srv);
+
+/*
+ * Reopen the access log file under its name (after logrotate moved it),
+ * safe to call while requests are served. A no-op when logging to
+ * standard error. CAIRN_EIO when it cannot be opened (the old file stays
+ * in use).
+ */
+int cairn_server_reopen_log(struct cairn_server *srv);
+
+/*
+ * Stop gracefully: stop accepting, let the requests in flight finish (up
+ * to grace_ms), run every queued job to the end, close the store handles
+ * and the log. Accepts NULL.
+ */
+void cairn_server_free(struct cairn_server *srv);
+
+/* ---- configuration file ---------------------------------------------- */
+
+/*
+ * The INI file `cairn serve --config` reads. Keys left out stay NULL, 0 or
+ * -1 (for insecure), so that command-line flags and defaults can fill them.
+ *
+ *   [server] listen, data, tls_cert, tls_key, insecure, log, threads,
+ *            public_url
+ *   [taxii]  title, description, contact, default_api_root,
+ *            max_content_length
+ */
+struct cairn_server_ini {
+    char *listen;
+    char *data;
+    char *tls_cert;
+    char *tls_key;
+    int insecure; /* -1 unset, 0 false, 1 true */
+    char *log;
+    unsigned threads;
+    char *public_url;
+    char *title;
+    char *description;
+    char *contact;
+    char *default_api_root;
+    size_t max_content_length;
+};
+
+/*
+ * Read `path` into `out` (cleared first). An unknown section or key, or a
+ * malformed value, is CAIRN_EINVAL with `diag` naming file:line; an
+ * unreadable file CAIRN_EIO. Relative file names in the file (data,
+ * tls_cert, tls_key, log) are taken relative to the file's directory.
+ */
+int cairn_server_ini_load(const char *path, struct cairn_server_ini *out,
+                          struct cairn_diag *diag);
+void cairn_server_ini_release(struct cairn_server_ini *ini);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

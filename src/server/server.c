@@ -1,0 +1,1013 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP adapter: libmicrohttpd in, cairn_taxii_handle, responses out. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "cairn/base.h"
+#include "cairn/server.h"
+
+/* Longest request line URI we keep for the handler and the log. */
+#define URI_MAX 8192
+/* PEM files are small; a bigger one is the wrong file. */
+#define PEM_MAX (1024 * 1024)
+/* Queued jobs past this run on the request thread: back-pressure. */
+#define JOBQ_MAX 64
+/* Bytes of an oversized chunked body read (and dropped) before the 413;
+ * past this the connection is closed instead. */
+#define DISCARD_MAX ((size_t)64 << 20)
+/* Most a body's announced length makes us allocate before it arrives. */
+#define RESERVE_MAX          ((int64_t)16 << 20)
+#define LISTEN_BACKLOG       512
+#define CONNECTION_TIMEOUT_S 60
+#define CONNECTION_MEMORY    (256 * 1024)
+
+/* ---- store handles -------------------------------------------------- */
+
+/*
+ * A struct cairn_store is single-threaded, so each request borrows a
+ * handle for its duration and gives it back; handles are opened on demand
+ * and kept, so there are never more than threads + job threads of them.
+ */
+struct pool {
+    pthread_mutex_t mu;
+    struct cairn_store **free;
+    size_t n_free;
+    size_t cap;
+    char *url;
+    struct cairn_store_opts opts;
+    bool has_opts;
+};
+
+static struct cairn_store *pool_get(struct pool *p)
+{
+    struct cairn_store *s = NULL;
+
+    pthread_mutex_lock(&p->mu);
+    if (p->n_free > 0)
+        s = p->free[--p->n_free];
+    pthread_mutex_unlock(&p->mu);
+    if (s != NULL)
+        return s;
+    int rc = cairn_store_open(p->url, p->has_opts ? &p->opts : NULL, &s);
+    if (rc != 0) {
+        cairn_log(CAIRN_LOG_ERROR, "cannot open the store %s: %s", p->url,
+                  cairn_strerror(rc));
+        return NULL;
+    }
+    return s;
+}
+
+static void pool_put(struct pool *p, struct cairn_store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    if (p->n_free < p->cap) {
+        p->free[p->n_free++] = s;
+        s = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    cairn_store_close(s); /* more handles than threads: not needed */
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+struct job_node {
+    struct cairn_taxii_job *job;
+    struct job_node *next;
+};
+
+struct jobq {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job_node *head;
+    struct job_node *tail;
+    size_t n;
+    bool stopping;
+    pthread_t *threads;
+    unsigned n_threads;
+};
+
+/* ---- the server --------------------------------------------------------- */
+
+struct cairn_server {
+    struct MHD_Daemon *daemon;
+    int listen_fd;
+    uint16_t port;
+    char url[320];
+    struct cairn_taxii *taxii;
+    struct pool pool;
+    bool pool_ready;
+    struct jobq jobs;
+    bool jobs_ready;
+    char *log_path;
+    int log_fd; /* 2 for standard error; dup2 swaps the file under it */
+    char *tls_cert;
+    char *tls_key;
+    size_t tls_key_len;
+    unsigned grace_ms;
+    atomic_long in_flight;
+};
+
+/* Run one job to its end on a handle of its own. */
+static void job_finish(struct cairn_server *srv, struct cairn_taxii_job *job)
+{
+    struct cairn_store *store = pool_get(&srv->pool);
+
+    if (store == NULL) {
+        cairn_log(CAIRN_LOG_ERROR, "a POST's objects were not written: no "
+                                   "store handle");
+    } else {
+        int rc = cairn_taxii_job_run(job, store);
+        if (rc != 0)
+            cairn_log(CAIRN_LOG_ERROR, "writing a POST's objects: %s",
+                      cairn_strerror(rc));
+    }
+    pool_put(&srv->pool, store);
+    cairn_taxii_job_free(job);
+}
+
+static void *job_worker(void *arg)
+{
+    struct cairn_server *srv = arg;
+    struct jobq *q = &srv->jobs;
+
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->head == NULL && !q->stopping)
+            pthread_cond_wait(&q->cv, &q->mu);
+        struct job_node *node = q->head;
+        if (node != NULL) {
+            q->head = node->next;
+            if (q->head == NULL)
+                q->tail = NULL;
+            q->n--;
+        }
+        pthread_mutex_unlock(&q->mu);
+        /* Stopping drains the queue first: a 202 promised the write. */
+        if (node == NULL)
+            break;
+        job_finish(srv, node->job);
+        cairn_free(node);
+    }
+    return NULL;
+}
+
+static void job_submit(struct cairn_server *srv, struct cairn_taxii_job *job)
+{
+    struct jobq *q = &srv->jobs;
+    struct job_node *node = cairn_malloc(sizeof *node);
+    bool queued = false;
+
+    if (node != NULL) {
+        node->job = job;
+        node->next = NULL;
+        pthread_mutex_lock(&q->mu);
+        if (q->n < JOBQ_MAX && !q->stopping) {
+            if (q->tail != NULL)
+                q->tail->next = node;
+            else
+                q->head = node;
+            q->tail = node;
+            q->n++;
+            queued = true;
+            pthread_cond_signal(&q->cv);
+        }
+        pthread_mutex_unlock(&q->mu);
+    }
+    if (!queued) {
+        /* A full queue slows the writers down instead of growing. */
+        cairn_free(node);
+        job_finish(srv, job);
+    }
+}
+
+/* ---- access log ------------------------------------------------------------
+ */
+
+static int open_log(const char *path)
+{
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+                0640);
+}
+
+int cairn_server_reopen_log(struct cairn_server *srv)
+{
+    if (srv == NULL || srv->log_path == NULL)
+        return 0;
+    int fd = open_log(srv->log_path);
+    if (fd < 0) {
+        cairn_log(CAIRN_LOG_ERROR, "cannot reopen the log %s: %s",
+                  srv->log_path, strerror(errno));
+        return CAIRN_EIO;
+    }
+    /* dup2 swaps the file atomically: a concurrent line goes to one. */
+    int rc = dup2(fd, srv->log_fd) < 0 ? CAIRN_EIO : 0;
+    close(fd);
+    return rc;
+}
+
+/* Copy `s` for a log line: no blanks, quotes or control bytes. */
+static size_t log_clean(char *dst, size_t cap, const char *s)
+{
+    size_t n = 0;
+
+    for (; s != NULL && *s != '\0' && n + 1 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        dst[n++] = (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+                       ? '?'
+                       : (char)ch;
+    }
+    dst[n] = '\0';
+    return n;
+}
+
+/* ---- connections and requests ------------------------------------------- */
+
+/*
+ * One per TCP connection, reused by its requests (HTTP/1.1 handles one at
+ * a time); freed when libmicrohttpd closes the connection, so a request
+ * that never reached the handler leaks nothing.
+ */
+struct conn {
+    struct cairn_server *srv;
+    char addr[INET6_ADDRSTRLEN];
+    bool active; /* between the URI callback and completion */
+    bool started;
+    bool too_big;
+    bool have_resp;
+    char *uri;
+    char method[16];
+    struct timespec start;
+    int64_t content_length;
+    size_t discarded;
+    struct cairn_buf body;
+    struct cairn_taxii_response resp;
+    int status;
+    size_t bytes;
+    char errbody[384]; /* responses the adapter makes itself */
+};
+
+static void conn_addr(struct conn *c, struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    snprintf(c->addr, sizeof c->addr, "-");
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->addr,
+                  sizeof c->addr);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+                  c->addr, sizeof c->addr);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe);
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void log_request(struct conn *c)
+{
+    struct cairn_server *srv = c->srv;
+    char line[1536];
+    char when[40];
+    char user[CAIRN_STORE_NAME_MAX + 1];
+    char method[sizeof c->method];
+    char uri[1024];
+    struct cairn_time now = cairn_time_now(3);
+
+    if (cairn_time_format(&now, 3, when, sizeof when) < 0)
+        snprintf(when, sizeof when, "-");
+    log_clean(user, sizeof user, c->have_resp ? c->resp.user : "");
+    log_clean(method, sizeof method, c->method);
+    log_clean(uri, sizeof uri, c->uri);
+    int n =
+        snprintf(line, sizeof line, "%s %s %s \"%s %s\" %d %zu %.3f\n", when,
+                 c->addr, user[0] ? user : "-", method[0] ? method : "-",
+                 uri[0] ? uri : "-", c->status, c->bytes, ms_since(&c->start));
+    if (n <= 0)
+        return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    line[len - 1] = '\n';
+    /* One write per line: O_APPEND keeps concurrent lines whole. */
+    ssize_t w;
+    do {
+        w = write(srv->log_fd, line, len);
+    } while (w < 0 && errno == EINTR);
+}
+
+/* The request is over (answered, or the client went away). */
+static void request_end(struct conn *c)
+{
+    if (!c->active)
+        return;
+    log_request(c);
+    if (c->have_resp)
+        cairn_taxii_response_release(&c->resp);
+    memset(&c->resp, 0, sizeof c->resp);
+    c->have_resp = false;
+    cairn_buf_release(&c->body);
+    cairn_free(c->uri);
+    c->uri = NULL;
+    c->active = false;
+    atomic_fetch_sub(&c->srv->in_flight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct cairn_server *srv = cls;
+    struct conn *c = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        c = cairn_calloc(1, sizeof *c);
+        if (c != NULL) {
+            c->srv = srv;
+            conn_addr(c, mc);
+        }
+        *socket_context = c;
+        return;
+    }
+    if (c != NULL) {
+        request_end(c);
+        cairn_free(c);
+        *socket_context = NULL;
+    }
+}
+
+/*
+ * libmicrohttpd's first look at a request, with the URI as sent: the raw
+ * query string is kept for the TAXII layer, which decodes it itself.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+    struct cairn_server *srv = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn *c = ci != NULL ? ci->socket_context : NULL;
+
+    if (c == NULL)
+        return NULL;
+    request_end(c); /* a request the completion callback never saw */
+    c->started = false;
+    c->too_big = false;
+    c->discarded = 0;
+    c->status = 0;
+    c->bytes = 0;
+    c->method[0] = '\0';
+    c->content_length = -1;
+    clock_gettime(CLOCK_MONOTONIC, &c->start);
+    c->uri = cairn_strndup(uri, strnlen(uri, URI_MAX));
+    c->active = true;
+    atomic_fetch_add(&srv->in_flight, 1);
+    return c;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct conn *c = *req_cls;
+
+    (void)cls;
+    (void)mc;
+    (void)toe;
+    if (c != NULL)
+        request_end(c);
+    *req_cls = NULL;
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    cairn_log(CAIRN_LOG_WARN, "http: %s", msg);
+}
+
+/* -1 when absent or not a plain decimal number. */
+static int64_t parse_content_length(const char *v)
+{
+    int64_t n = 0;
+
+    if (v == NULL || *v == '\0')
+        return -1;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        if (n > (INT64_MAX - 9) / 10)
+            return INT64_MAX; /* absurd, but certainly too big */
+        n = n * 10 + (*v - '0');
+    }
+    return *v == '\0' ? n : -1;
+}
+
+/* An error resource the adapter writes itself (500, 413). */
+static void own_error(struct conn *c, int status, const char *title)
+{
+    cairn_taxii_response_release(&c->resp);
+    memset(&c->resp, 0, sizeof c->resp);
+    int n =
+        snprintf(c->errbody, sizeof c->errbody,
+                 "{\"title\":\"%s\",\"http_status\":\"%d\"}", title, status);
+    c->resp.status = status;
+    c->resp.content_type = CAIRN_TAXII_MEDIA;
+    c->resp.body = NULL;
+    c->resp.body_len = n > 0 ? (size_t)n : 0;
+    c->have_resp = true;
+}
+
+/* Answer the request now: hand it to the TAXII layer and queue the reply. */
+static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc,
+                               const char *method)
+{
+    struct cairn_server *srv = c->srv;
+    const char *uri = c->uri != NULL ? c->uri : "/";
+    const char *q = strchr(uri, '?');
+    char *path =
+        cairn_strndup(uri, q != NULL ? (size_t)(q - uri) : strlen(uri));
+    struct cairn_taxii_request req = {
+        .method = method,
+        .path = path,
+        .query = q != NULL ? q + 1 : NULL,
+        .accept = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_ACCEPT),
+        .content_type = MHD_lookup_connection_value(
+            mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .authorization = MHD_lookup_connection_value(
+            mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .body = c->too_big ? NULL : c->body.data,
+        .body_len = c->too_big ? 0 : c->body.len,
+        .content_length = c->content_length,
+    };
+    struct cairn_store *store = NULL;
+    enum MHD_Result ret = MHD_NO;
+
+    memset(&c->resp, 0, sizeof c->resp);
+    if (path == NULL) {
+        own_error(c, 500, "Out of memory");
+        goto send;
+    }
+    if (c->too_big && req.content_length < 0)
+        req.content_length = (int64_t)(c->body.len + c->discarded);
+    store = pool_get(&srv->pool);
+    if (store == NULL) {
+        own_error(c, 503, "The store is unavailable");
+        goto send;
+    }
+    int rc = cairn_taxii_handle(srv->taxii, store, &req, &c->resp);
+    pool_put(&srv->pool, store);
+    c->have_resp = true;
+    if (rc != 0) {
+        own_error(c, 500, "Internal server error");
+        goto send;
+    }
+    /* Refusals that reveal nothing stand; anything else is the 413. */
+    if (c->too_big && c->resp.status != 401 && c->resp.status != 403 &&
+        c->resp.status != 404 && c->resp.status != 413)
+        own_error(c, 413, "Request body too large");
+    if (c->resp.job != NULL) {
+        struct cairn_taxii_job *job = c->resp.job;
+        c->resp.job = NULL;
+        job_submit(srv, job);
+    }
+send:;
+    const char *body = c->resp.body != NULL ? c->resp.body : c->errbody;
+    size_t len =
+        c->resp.body != NULL || c->resp.body_len > 0 ? c->resp.body_len : 0;
+    /* The body stays in c->resp until the completion callback. */
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        goto out;
+    if (c->resp.content_type != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                c->resp.content_type);
+    for (size_t i = 0; i < c->resp.n_headers && i < CAIRN_TAXII_HEADERS_MAX;
+         i++) {
+        if (c->resp.headers[i].name != NULL)
+            MHD_add_response_header(r, c->resp.headers[i].name,
+                                    c->resp.headers[i].value);
+    }
+    c->status = c->resp.status;
+    c->bytes = len;
+    ret = MHD_queue_response(mc, (unsigned)c->resp.status, r);
+    MHD_destroy_response(r);
+out:
+    cairn_free(path);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_len, void **req_cls)
+{
+    struct cairn_server *srv = cls;
+    struct conn *c = *req_cls;
+
+    (void)url;
+    (void)version;
+    if (c == NULL || c->uri == NULL)
+        return MHD_NO; /* out of memory at the start: drop the connection */
+    if (!c->started) {
+        c->started = true;
+        snprintf(c->method, sizeof c->method, "%s", method);
+        c->content_length = parse_content_length(MHD_lookup_connection_value(
+            mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
+        cairn_buf_init(&c->body, SIZE_MAX / 2);
+        /* Refused before a byte of the body is read (or 100-continued). */
+        if (c->content_length > 0 &&
+            cairn_taxii_body_allowed(srv->taxii, c->content_length) != 0) {
+            c->too_big = true;
+            return respond(c, mc, method);
+        }
+        /* Announced sizes are a hint, not a promise: reserve some. */
+        if (c->content_length > 0 &&
+            cairn_buf_reserve(&c->body, (size_t)(c->content_length < RESERVE_MAX
+                                                     ? c->content_length
+                                                     : RESERVE_MAX)) != 0)
+            return MHD_NO;
+        return MHD_YES;
+    }
+    if (*upload_len > 0) {
+        size_t n = *upload_len;
+        *upload_len = 0;
+        if (!c->too_big && cairn_taxii_body_allowed(
+                               srv->taxii, (int64_t)(c->body.len + n)) != 0) {
+            c->too_big = true;
+            c->discarded = c->body.len;
+            cairn_buf_release(&c->body);
+        }
+        if (c->too_big) {
+            c->discarded += n;
+            return c->discarded <= DISCARD_MAX ? MHD_YES : MHD_NO;
+        }
+        if (cairn_buf_append(&c->body, upload, n) != 0)
+            return MHD_NO;
+        return MHD_YES;
+    }
+    return respond(c, mc, method);
+}
+
+/* ---- listening ----------------------------------------------------------- */
+
+static int diag_fail(struct cairn_diag *diag, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int diag_fail(struct cairn_diag *diag, int rc, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+
+    if (diag != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        cairn_diag_clear(diag);
+        cairn_diag_set(diag, CAIRN_SEV_ERROR, "server", "%s", msg);
+    }
+    return rc;
+}
+
+struct listen_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int family;
+    bool loopback;
+    bool wildcard;
+    char host[INET6_ADDRSTRLEN + 2];
+};
+
+/* "127.0.0.1:6543", "[::1]:6543", "localhost:6543", "0.0.0.0:443". */
+static int parse_listen(const char *text, struct listen_addr *la,
+                        uint16_t *port, struct cairn_diag *diag)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *colon;
+    const char *h = text;
+    size_t hlen;
+
+    memset(la, 0, sizeof *la);
+    if (text[0] == '[') {
+        const char *close_br = strchr(text, ']');
+        if (close_br == NULL || close_br[1] != ':')
+            goto bad;
+        h = text + 1;
+        hlen = (size_t)(close_br - h);
+        colon = close_br + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (colon == NULL || memchr(text, ':', (size_t)(colon - text)))
+            goto bad; /* no port, or an IPv6 address without brackets */
+        hlen = (size_t)(colon - text);
+    }
+    if (hlen == 0 || hlen >= sizeof host)
+        goto bad;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    const char *p = colon + 1;
+    if (*p == '\0' || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p))
+        goto bad;
+    long n = strtol(p, NULL, 10);
+    if (n > 65535)
+        goto bad;
+    *port = (uint16_t)n;
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof host, "127.0.0.1");
+
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&la->ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&la->ss;
+    if (text[0] != '[' && inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(*port);
+        la->len = sizeof *v4;
+        la->family = AF_INET;
+        la->loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+        la->wildcard = v4->sin_addr.s_addr == htonl(INADDR_ANY);
+    } else if (text[0] == '[' &&
+               inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(*port);
+        la->len = sizeof *v6;
+        la->family = AF_INET6;
+        la->loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
+                       (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) &&
+                        v6->sin6_addr.s6_addr[12] == 127);
+        la->wildcard = IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr);
+    } else {
+        goto bad;
+    }
+    snprintf(la->host, sizeof la->host, "%s", host);
+    return 0;
+bad:
+    return diag_fail(diag, CAIRN_EINVAL,
+                     "listen address '%s' is not ADDRESS:PORT, such as "
+                     "127.0.0.1:6543 or [::1]:6543 (an IP address or "
+                     "localhost; a port from 0 to 65535)",
+                     text);
+}
+
+static int bind_listen(struct listen_addr *la, const char *text, int *fd_out,
+                       uint16_t *port, struct cairn_diag *diag)
+{
+    int one = 1;
+    int fd = socket(la->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return diag_fail(diag, CAIRN_EIO, "cannot listen on %s: %s", text,
+                         strerror(errno));
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (la->family == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&la->ss, la->len) < 0 ||
+        listen(fd, LISTEN_BACKLOG) < 0) {
+        int e = errno;
+        close(fd);
+        return diag_fail(
+            diag, CAIRN_EIO, "cannot listen on %s: %s%s", text, strerror(e),
+            e == EADDRINUSE ? " (is another server running?)" : "");
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0) {
+        if (bound.ss_family == AF_INET)
+            *port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+        else if (bound.ss_family == AF_INET6)
+            *port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+/* A whole PEM file as a NUL-terminated string (what MHD wants). */
+static int read_pem(const char *path, const char *what, char **out,
+                    size_t *len_out, struct cairn_diag *diag)
+{
+    struct cairn_buf b;
+    char chunk[4096];
+    int rc = CAIRN_EIO;
+    FILE *f = fopen(path, "re");
+
+    cairn_buf_init(&b, PEM_MAX);
+    if (f == NULL) {
+        rc = diag_fail(diag, CAIRN_EIO, "%s %s: %s", what, path,
+                       strerror(errno));
+        goto out;
+    }
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (cairn_buf_append(&b, chunk, n) != 0) {
+            rc = diag_fail(diag, CAIRN_EIO,
+                           "%s %s: larger than 1M; not a "
+                           "PEM file?",
+                           what, path);
+            goto out;
+        }
+    }
+    if (ferror(f) || b.len == 0 || strstr(b.data, "-----BEGIN ") == NULL) {
+        rc = diag_fail(diag, CAIRN_EIO, "%s %s: not a PEM file", what, path);
+        goto out;
+    }
+    *out = cairn_buf_steal(&b, len_out);
+    rc = *out != NULL ? 0 : CAIRN_ENOMEM;
+out:
+    explicit_bzero(chunk, sizeof chunk);
+    if (b.data != NULL)
+        explicit_bzero(b.data, b.len);
+    cairn_buf_release(&b);
+    if (f != NULL)
+        fclose(f);
+    return rc;
+}
+
+static unsigned default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (n < 2)
+        n = 2;
+    n *= 2;
+    return n > 64 ? 64 : (unsigned)n;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+int cairn_server_new(const struct cairn_server_config *cfg,
+                     struct cairn_server **out, struct cairn_diag *diag)
+{
+    const char *listen_text =
+        cfg->listen != NULL ? cfg->listen : CAIRN_SERVER_DEFAULT_LISTEN;
+    struct cairn_server *srv = NULL;
+    struct listen_addr la;
+    uint16_t port = 0;
+    int rc = CAIRN_EINTERNAL;
+
+    *out = NULL;
+    if (diag != NULL)
+        cairn_diag_clear(diag);
+    if (cfg->store_url == NULL) {
+        rc = diag_fail(diag, CAIRN_EINVAL, "no store to serve");
+        goto out;
+    }
+    rc = parse_listen(listen_text, &la, &port, diag);
+    if (rc != 0)
+        goto out;
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        rc = diag_fail(diag, CAIRN_EINVAL,
+                       "a TLS certificate needs its key and the key its "
+                       "certificate: give both tls_cert and tls_key");
+        goto out;
+    }
+    bool tls = cfg->tls_cert != NULL;
+    if (!tls && !la.loopback && !cfg->insecure) {
+        rc = diag_fail(diag, CAIRN_EPERM,
+                       "refusing to listen on %s without TLS: passwords and "
+                       "tokens would cross the network in clear; configure "
+                       "a certificate and key (--tls-cert, --tls-key) or, "
+                       "behind a TLS proxy, pass --insecure",
+                       listen_text);
+        goto out;
+    }
+
+    srv = cairn_calloc(1, sizeof *srv);
+    if (srv == NULL) {
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    srv->listen_fd = -1;
+    srv->log_fd = STDERR_FILENO;
+    srv->grace_ms = cfg->grace_ms ? cfg->grace_ms : 30000;
+    atomic_init(&srv->in_flight, 0);
+    unsigned threads = cfg->threads ? cfg->threads : default_threads();
+    if (threads < 1)
+        threads = 1;
+    unsigned job_threads = cfg->job_threads ? cfg->job_threads : 2;
+
+    if (tls) {
+        size_t len = 0;
+        rc = read_pem(cfg->tls_cert, "TLS certificate", &srv->tls_cert, &len,
+                      diag);
+        if (rc != 0)
+            goto out;
+        rc = read_pem(cfg->tls_key, "TLS key", &srv->tls_key, &srv->tls_key_len,
+                      diag);
+        if (rc != 0)
+            goto out;
+    }
+
+    if (cfg->log_path != NULL) {
+        srv->log_path = cairn_strdup(cfg->log_path);
+        if (srv->log_path == NULL) {
+            rc = CAIRN_ENOMEM;
+            goto out;
+        }
+        int fd = open_log(cfg->log_path);
+        if (fd < 0) {
+            rc = diag_fail(diag, CAIRN_EIO, "log %s: %s", cfg->log_path,
+                           strerror(errno));
+            goto out;
+        }
+        srv->log_fd = fd;
+    }
+
+    /* The store handles, one of them opened now to fail early. */
+    pthread_mutex_init(&srv->pool.mu, NULL);
+    srv->pool_ready = true;
+    srv->pool.cap = threads + job_threads + 4;
+    srv->pool.free = cairn_calloc(srv->pool.cap, sizeof *srv->pool.free);
+    srv->pool.url = cairn_strdup(cfg->store_url);
+    if (srv->pool.free == NULL || srv->pool.url == NULL) {
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    if (cfg->store_opts != NULL) {
+        srv->pool.opts = *cfg->store_opts;
+        srv->pool.has_opts = true;
+    }
+    struct cairn_store *first = NULL;
+    rc = cairn_store_open(srv->pool.url,
+                          srv->pool.has_opts ? &srv->pool.opts : NULL, &first);
+    if (rc != 0) {
+        rc = diag_fail(diag, rc, "cannot open the store %s: %s", cfg->store_url,
+                       cairn_strerror(rc));
+        goto out;
+    }
+    pool_put(&srv->pool, first);
+
+    rc = bind_listen(&la, listen_text, &srv->listen_fd, &port, diag);
+    if (rc != 0)
+        goto out;
+    srv->port = port;
+    if (cfg->public_url != NULL) {
+        snprintf(srv->url, sizeof srv->url, "%s", cfg->public_url);
+        size_t ul = strlen(srv->url);
+        while (ul > 0 && srv->url[ul - 1] == '/')
+            srv->url[--ul] = '\0';
+    } else {
+        char host[256];
+        if (la.wildcard) {
+            if (gethostname(host, sizeof host) != 0)
+                snprintf(host, sizeof host, "localhost");
+            host[sizeof host - 1] = '\0';
+        } else if (la.family == AF_INET6) {
+            snprintf(host, sizeof host, "[%s]", la.host);
+        } else {
+            snprintf(host, sizeof host, "%s", la.host);
+        }
+        snprintf(srv->url, sizeof srv->url, "%s://%s:%u",
+                 tls ? "https" : "http", host, (unsigned)port);
+    }
+
+    struct cairn_taxii_config tc = cfg->taxii;
+    if (tc.base_url == NULL)
+        tc.base_url = srv->url;
+    rc = cairn_taxii_new(&tc, &srv->taxii);
+    if (rc != 0) {
+        rc = diag_fail(diag, rc, "cannot set up the TAXII service: %s",
+                       cairn_strerror(rc));
+        goto out;
+    }
+
+    pthread_mutex_init(&srv->jobs.mu, NULL);
+    pthread_cond_init(&srv->jobs.cv, NULL);
+    srv->jobs_ready = true;
+    srv->jobs.threads = cairn_calloc(job_threads, sizeof *srv->jobs.threads);
+    if (srv->jobs.threads == NULL) {
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    for (unsigned i = 0; i < job_threads; i++) {
+        if (pthread_create(&srv->jobs.threads[i], NULL, job_worker, srv) != 0) {
+            rc = diag_fail(diag, CAIRN_ENOMEM, "cannot start a job thread");
+            goto out;
+        }
+        srv->jobs.n_threads++;
+    }
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (la.family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (tls)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    /* The logger goes first, so that no option's complaint misses it. */
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_logger, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+        MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        rc = diag_fail(diag, CAIRN_EIO,
+                       tls ? "cannot start the HTTPS server: are tls_cert "
+                             "and tls_key a matching PEM certificate and key?"
+                           : "cannot start the HTTP server");
+        goto out;
+    }
+    *out = srv;
+    srv = NULL;
+    rc = 0;
+out:
+    cairn_server_free(srv);
+    return rc;
+}
+
+uint16_t cairn_server_port(const struct cairn_server *srv)
+{
+    return srv->port;
+}
+
+const char *cairn_server_url(const struct cairn_server *srv)
+{
+    return srv->url;
+}
+
+void cairn_server_free(struct cairn_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->daemon != NULL) {
+        /* Stop accepting, then let the requests being served finish. */
+        MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+        if (fd != MHD_INVALID_SOCKET) {
+            close(fd);
+            srv->listen_fd = -1;
+        }
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while (atomic_load(&srv->in_flight) > 0 &&
+               ms_since(&t0) < (double)srv->grace_ms) {
+            struct timespec nap = {0, 10 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+        }
+        MHD_stop_daemon(srv->daemon);
+        srv->listen_fd = -1; /* closed by MHD if it was not quiesced */
+    }
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    if (srv->jobs_ready) {
+        pthread_mutex_lock(&srv->jobs.mu);
+        srv->jobs.stopping = true;
+        pthread_cond_broadcast(&srv->jobs.cv);
+        pthread_mutex_unlock(&srv->jobs.mu);
+        for (unsigned i = 0; i < srv->jobs.n_threads; i++)
+            pthread_join(srv->jobs.threads[i], NULL);
+        cairn_free(srv->jobs.threads);
+        pthread_cond_destroy(&srv->jobs.cv);
+        pthread_mutex_destroy(&srv->jobs.mu);
+    }
+    cairn_taxii_free(srv->taxii);
+    if (srv->pool_ready) {
+        for (size_t i = 0; i < srv->pool.n_free; i++)
+            cairn_store_close(srv->pool.free[i]);
+        cairn_free(srv->pool.free);
+        cairn_free(srv->pool.url);
+        pthread_mutex_destroy(&srv->pool.mu);
+    }
+    if (srv->log_fd != STDERR_FILENO)
+        close(srv->log_fd);
+    cairn_free(srv->log_path);
+    if (srv->tls_key != NULL)
+        explicit_bzero(srv->tls_key, srv->tls_key_len);
+    cairn_free(srv->tls_key);
+    cairn_free(srv->tls_cert);
+    cairn_free(srv);
+}

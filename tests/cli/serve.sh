@@ -1,0 +1,462 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# `cairn serve` as clients meet it: the real server on a loopback port,
+# users made with the admin commands, every TAXII endpoint, filter, status
+# code and permission exercised with curl; configuration file, TLS, the
+# access log, SIGHUP, SIGTERM and data that outlives a restart.
+set -u
+: "${CAIRN:?CAIRN must name the cairn binary}"
+
+passed=0
+failed=0
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill -9 "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 2' INT TERM HUP
+
+ok() { passed=$((passed + 1)); }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL: $*"
+}
+check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
+    what=$1
+    shift
+    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
+}
+for tool in curl jq openssl; do
+    command -v "$tool" >/dev/null || {
+        echo "serve.sh needs $tool"
+        exit 2
+    }
+done
+
+TAXII='application/taxii+json;version=2.1'
+data=$tmp/data
+log=$tmp/access.log
+errf=$tmp/serve.err
+
+# start_server ARGS...: run `cairn serve` on 127.0.0.1, port picked by the
+# kernel; waits (bounded) for the port file. Sets $pid, $port, $base.
+start_server() {
+    rm -f "$tmp/port"
+    "$CAIRN" serve --port-file "$tmp/port" "$@" 2>>"$errf" &
+    pid=$!
+    i=0
+    while [ ! -s "$tmp/port" ] && [ $i -lt 300 ]; do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    port=$(cat "$tmp/port" 2>/dev/null)
+    base=http://127.0.0.1:$port
+    [ -n "$port" ]
+}
+# stop_server [SIGNAL]: sets $rc to the server's exit status.
+stop_server() {
+    kill -"${1:-TERM}" "$pid"
+    wait "$pid"
+    rc=$?
+    pid=""
+}
+
+# req WHO METHOD PATH [CURL ARGS...]: sets $code; body in $tmp/body,
+# headers in $tmp/hdr. WHO: anon, wrongpw, or a user name.
+req() {
+    who=$1
+    method=$2
+    path=$3
+    shift 3
+    case $who in
+    anon) set -- "$@" ;;
+    wrongpw) set -- -u "alice:not-her-password" "$@" ;;
+    token) set -- -H "Authorization: Bearer $token" "$@" ;;
+    badtoken) set -- -H "Authorization: Bearer $(printf '%064d' 7)" "$@" ;;
+    *) set -- -u "$who:pw-$who" "$@" ;;
+    esac
+    code=$(curl -sS --max-time 30 -o "$tmp/body" -D "$tmp/hdr" \
+        -w '%{http_code}' -X "$method" -H "Accept: $TAXII" "$@" \
+        "$base$path" 2>"$tmp/curl.err")
+}
+post() { # post WHO PATH FILE
+    req "$1" POST "$2" -H "Content-Type: $TAXII" --data-binary "@$3"
+}
+jqb() { jq -r "$@" "$tmp/body"; }
+header() { # the value of response header $1
+    tr -d '\r' <"$tmp/hdr" | sed -n "s/^$1: //Ip" | head -1
+}
+
+# indicator N [MODIFIED]: one valid indicator with a fixed id
+indicator() {
+    m=${2:-2024-01-01T00:00:00.000Z}
+    printf '{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d","created":"2024-01-01T00:00:00.000Z","modified":"%s","name":"ioc %d","pattern":"[ipv4-addr:value = '"'"'10.0.%d.%d'"'"']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}' \
+        "$1" "$m" "$1" $(($1 / 256)) $(($1 % 256))
+}
+# envelope FIRST COUNT > FILE: COUNT indicators from FIRST on
+envelope() {
+    printf '{"objects":['
+    i=$1
+    while [ "$i" -lt $(($1 + $2)) ]; do
+        [ "$i" -gt "$1" ] && printf ','
+        indicator "$i"
+        i=$((i + 1))
+    done
+    printf ']}'
+}
+iid() { printf 'indicator--00000000-0000-4000-8000-%012d' "$1"; }
+
+# ---- first start: the store, the banner, a configuration file ------------
+cat >"$tmp/cairn.ini" <<EOF
+; the server's settings; flags win over them
+[server]
+data = data
+log = access.log
+threads = 4
+[taxii]
+title = cairn test node
+max_content_length = 64K
+EOF
+check "first start with --config listens" start_server --config \
+    "$tmp/cairn.ini" --listen 127.0.0.1:0
+check "the data directory comes from the config file, relative to it" \
+    test -f "$data/cairn.db"
+check "the banner prints the discovery URL" \
+    grep -q "discovery: *$base/taxii2/" "$errf"
+check "the banner says how to create a user" \
+    grep -q "cairn user add NAME" "$errf"
+col=$(sed -n 's/^ *collection: *\([0-9a-f-]*\) .*/\1/p' "$errf" | head -1)
+check "the banner names the default collection" test -n "$col"
+check "...which 'cairn grant' is shown for" \
+    grep -q "cairn grant NAME $col --read --write" "$errf"
+
+# Users: reader, writer (read+write), writer-only, and one with no rights.
+for u in alice bob carol dave; do
+    printf 'pw-%s\n' "$u" | "$CAIRN" user add "$u" --data "$data" \
+        >/dev/null 2>&1 || fail "cairn user add $u"
+done
+"$CAIRN" grant alice "$col" --read --data "$data" >/dev/null 2>&1 ||
+    fail "grant alice"
+"$CAIRN" grant bob "$col" --read --write --data "$data" >/dev/null 2>&1 ||
+    fail "grant bob"
+"$CAIRN" grant dave "$col" --write --data "$data" >/dev/null 2>&1 ||
+    fail "grant dave"
+token=$("$CAIRN" token new bob --data "$data" 2>/dev/null)
+check "cairn token new prints a 64-hex token" \
+    sh -c "printf '%s' '$token' | grep -Eq '^[0-9a-f]{64}$'"
+
+C=/api1/collections/$col
+
+# ---- discovery, API root, collections -------------------------------------
+req alice GET /taxii2/
+check "discovery answers 200 ($code)" [ "$code" = 200 ]
+check "discovery has the configured title" [ "$(jqb .title)" = "cairn test node" ]
+check "discovery lists the API root by URL" \
+    [ "$(jqb '.api_roots[0]')" = "$base/api1/" ]
+check "discovery has the TAXII media type" \
+    [ "$(header Content-Type)" = "$TAXII" ]
+req alice GET /api1/
+check "API root answers 200 ($code)" [ "$code" = 200 ]
+check "API root advertises max_content_length = 64K from the config" \
+    [ "$(jqb .max_content_length)" = 65536 ]
+check "API root advertises TAXII 2.1" \
+    [ "$(jqb '.versions[0]')" = "$TAXII" ]
+req bob GET /api1/collections/
+check "collections answers 200 ($code)" [ "$code" = 200 ]
+check "a writer sees the collection, readable and writable" \
+    [ "$(jqb "[.collections[] | select(.id == \"$col\" and .can_read and .can_write)] | length")" = 1 ]
+req carol GET /api1/collections/
+check "a user without rights sees no collection" \
+    [ "$(jqb '.collections // [] | length')" = 0 ]
+req alice GET "$C/"
+check "collection answers 200 to a reader ($code)" [ "$code" = 200 ]
+check "...can_write false" [ "$(jqb .can_write)" = false ]
+
+# ---- POST: valid and invalid objects, the status resource ----------------
+{
+    printf '{"objects":['
+    indicator 1
+    printf ','
+    indicator 2
+    printf ','
+    indicator 3
+    printf ',{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000999","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z"}]}'
+} >"$tmp/mixed.json"
+post bob "$C/objects/" "$tmp/mixed.json"
+check "POST of 3 valid + 1 invalid answers 202 ($code)" [ "$code" = 202 ]
+check "...status total 4" [ "$(jqb .total_count)" = 4 ]
+check "...3 successes" [ "$(jqb .success_count)" = 3 ]
+check "...1 failure naming the invalid object" \
+    [ "$(jqb '.failures[0].id')" = "$(iid 999)" ]
+check "...with a reason" [ -n "$(jqb '.failures[0].message // empty')" ]
+status_id=$(jqb .id)
+req bob GET "/api1/status/$status_id/"
+check "GET status answers 200 ($code)" [ "$code" = 200 ]
+check "...status complete" [ "$(jqb .status)" = complete ]
+post bob "$C/objects/" "$tmp/mixed.json"
+check "re-posting identical versions succeeds, not duplicates" \
+    [ "$(jqb .success_count)" = 3 ]
+
+envelope 4 27 >"$tmp/more.json" # objects 4..30
+post bob "$C/objects/" "$tmp/more.json"
+check "POST of 27 more answers 202 ($code)" [ "$code" = 202 ]
+printf '{"objects":[%s]}' "$(indicator 5 2024-06-01T00:00:00.000Z)" \
+    >"$tmp/v2.json"
+post token "$C/objects/" "$tmp/v2.json"
+check "POST with a bearer token answers 202 ($code)" [ "$code" = 202 ]
+
+# ---- GET objects: paging, added_after, filters -----------------------------
+: >"$tmp/seen"
+path="$C/objects/?limit=7"
+pages=0
+while [ $pages -lt 20 ]; do
+    req alice GET "$path"
+    [ "$code" = 200 ] || break
+    pages=$((pages + 1))
+    jqb '.objects[]?.id' >>"$tmp/seen"
+    [ "$(jqb '.more // false')" = true ] || break
+    path="$C/objects/?limit=7&next=$(jqb .next)"
+done
+check "paging with limit=7 takes 5 pages ($pages)" [ "$pages" -eq 5 ]
+check "every object is seen once (30 = $(sort -u "$tmp/seen" | wc -l))" \
+    [ "$(sort -u "$tmp/seen" | wc -l)" -eq 30 ]
+check "no object is seen twice" [ "$(wc -l <"$tmp/seen")" -eq 30 ]
+
+req alice GET "$C/objects/?limit=10"
+first_last=$(header X-TAXII-Date-Added-Last)
+check "a page carries X-TAXII-Date-Added-First" \
+    [ -n "$(header X-TAXII-Date-Added-First)" ]
+check "...and X-TAXII-Date-Added-Last" [ -n "$first_last" ]
+req alice GET "$C/objects/?added_after=$first_last"
+check "added_after the first page's last gives the other 20" \
+    [ "$(jqb '.objects | length')" -eq 20 ]
+req alice GET "$C/objects/?match%5Bid%5D=$(iid 7)"
+check "match[id] selects one object" \
+    [ "$(jqb '[.objects[].id] | join(",")')" = "$(iid 7)" ]
+req alice GET "$C/objects/?match%5Btype%5D=malware"
+check "match[type]=malware selects nothing" \
+    [ "$(jqb '.objects // [] | length')" -eq 0 ]
+req alice GET "$C/objects/?match%5Btype%5D=indicator,malware&limit=100"
+check "match[type]=indicator,malware selects all 30" \
+    [ "$(jqb '.objects | length')" -eq 30 ]
+req alice GET "$C/objects/?match%5Bid%5D=$(iid 5)&match%5Bversion%5D=all"
+check "match[version]=all gives both versions of one object" \
+    [ "$(jqb '.objects | length')" -eq 2 ]
+req alice GET "$C/objects/?match%5Bid%5D=$(iid 5)"
+check "the default is the latest version" \
+    [ "$(jqb '.objects[0].modified')" = 2024-06-01T00:00:00.000Z ]
+req alice GET "$C/objects/?match%5Bid%5D=$(iid 5)&match%5Bversion%5D=first"
+check "match[version]=first gives the first" \
+    [ "$(jqb '.objects[0].modified')" = 2024-01-01T00:00:00.000Z ]
+req alice GET "$C/objects/?match%5Bspec_version%5D=2.0"
+check "match[spec_version]=2.0 selects nothing" \
+    [ "$(jqb '.objects // [] | length')" -eq 0 ]
+
+req alice GET "$C/objects/$(iid 5)/"
+check "GET object answers 200 ($code)" [ "$code" = 200 ]
+check "...with that object" [ "$(jqb '.objects[0].id')" = "$(iid 5)" ]
+req alice GET "$C/objects/$(iid 5)/versions/"
+check "versions lists both versions" [ "$(jqb '.versions | length')" -eq 2 ]
+req alice GET "$C/manifest/?limit=100"
+check "manifest answers 200 with 30 entries" \
+    [ "$code" = 200 ] && [ "$(jqb '.objects | length')" -eq 30 ]
+req bob DELETE "$C/objects/$(iid 30)/"
+check "DELETE object by a writer answers 200 ($code)" [ "$code" = 200 ]
+req alice GET "$C/objects/$(iid 30)/"
+check "...and it is gone (404, got $code)" [ "$code" = 404 ]
+
+# ---- media types and sizes -------------------------------------------------
+code=$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' -u alice:pw-alice \
+    -H 'Accept: application/json' "$base/taxii2/")
+check "Accept: application/json answers 406 ($code)" [ "$code" = 406 ]
+req bob POST "$C/objects/" -H 'Content-Type: application/json' \
+    --data-binary "@$tmp/v2.json"
+check "Content-Type: application/json answers 415 ($code)" [ "$code" = 415 ]
+envelope 100 400 >"$tmp/big.json" # > 64K
+post bob "$C/objects/" "$tmp/big.json"
+check "a body over max_content_length answers 413 ($code)" [ "$code" = 413 ]
+check "...with an error resource of the same status" \
+    [ "$(jqb .http_status)" = 413 ]
+req bob POST "$C/objects/" -H "Content-Type: $TAXII" \
+    -H 'Transfer-Encoding: chunked' --data-binary "@$tmp/big.json"
+check "a chunked body over the limit answers 413 ($code)" [ "$code" = 413 ]
+req alice GET "$C/objects/$(iid 101)/"
+check "...and none of its objects was stored ($code)" [ "$code" = 404 ]
+
+# ---- the permission table ---------------------------------------------------
+# who method path expected-status
+cat >"$tmp/table" <<EOF
+anon GET /taxii2/ 401
+anon GET /api1/ 401
+anon GET $C/objects/ 401
+anon POST $C/objects/ 401
+wrongpw GET /taxii2/ 401
+wrongpw GET $C/objects/ 401
+badtoken GET /taxii2/ 401
+token GET $C/objects/ 200
+alice GET /taxii2/ 200
+alice GET $C/ 200
+alice GET $C/objects/ 200
+alice GET $C/manifest/ 200
+alice GET $C/objects/$(iid 1)/ 200
+alice GET $C/objects/$(iid 1)/versions/ 200
+alice POST $C/objects/ 403
+alice DELETE $C/objects/$(iid 1)/ 403
+bob GET $C/objects/ 200
+bob POST $C/objects/ 202
+bob GET $C/manifest/ 200
+carol GET /taxii2/ 200
+carol GET /api1/collections/ 200
+carol GET $C/ 404
+carol GET $C/objects/ 404
+carol GET $C/manifest/ 404
+carol GET $C/objects/$(iid 1)/ 404
+carol POST $C/objects/ 404
+carol DELETE $C/objects/$(iid 1)/ 404
+carol GET /api1/status/$status_id/ 404
+dave GET $C/objects/ 403
+dave GET $C/manifest/ 403
+dave POST $C/objects/ 202
+anon GET /no-such-root/ 401
+bob GET /no-such-root/ 404
+bob GET /api1/collections/00000000-0000-4000-8000-000000000000/ 404
+EOF
+while read -r who method path want; do
+    if [ "$method" = POST ]; then
+        post "$who" "$path" "$tmp/v2.json"
+    else
+        req "$who" "$method" "$path"
+    fi
+    check "$who $method $path: $want (got $code)" [ "$code" = "$want" ]
+    case $code in
+    4*) check "$who $method $path: error resource says $code" \
+        [ "$(jqb .http_status)" = "$code" ] ;;
+    esac
+    if [ "$code" = 401 ]; then
+        check "$who $method $path: 401 has WWW-Authenticate" \
+            [ -n "$(header WWW-Authenticate)" ]
+    fi
+done <"$tmp/table"
+
+# ---- the access log and SIGHUP ---------------------------------------------
+check "the access log has one line per request" \
+    [ "$(grep -c '"GET /taxii2/"' "$log")" -ge 5 ]
+check "a line has time, client, user, request, status, bytes, ms" \
+    grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z 127\.0\.0\.1 alice "GET /taxii2/" 200 [0-9]+ [0-9]+\.[0-9]{3}$' "$log"
+check "anonymous requests are logged with user -" \
+    grep -q ' 127\.0\.0\.1 - "GET /taxii2/" 401 ' "$log"
+mv "$log" "$log.1"
+kill -HUP "$pid"
+sleep 0.3
+req alice GET /api1/
+check "SIGHUP reopens the log under its name" \
+    grep -q '"GET /api1/" 200' "$log"
+check "...and the moved file keeps the older lines" \
+    grep -q '"GET /taxii2/"' "$log.1"
+check "...and the server still answers after SIGHUP ($code)" [ "$code" = 200 ]
+
+# ---- SIGTERM, restart: the data persists -----------------------------------
+req alice GET "$C/manifest/?limit=1000"
+before=$(jqb '.objects | length')
+stop_server TERM
+check "SIGTERM exits 0 ($rc)" [ "$rc" -eq 0 ]
+check "...after saying it finishes the requests in flight" \
+    grep -q 'SIGTERM' "$errf"
+check "restart on the same data listens" start_server --data "$data" \
+    --listen 127.0.0.1:0
+req alice GET "$C/manifest/?limit=1000"
+check "every object is still there after a restart ($before)" \
+    [ "$(jqb '.objects | length')" = "$before" ]
+# A large POST is answered 202 while its job still writes; SIGTERM right
+# after the answer must finish the job before the server exits.
+envelope 5000 3000 >"$tmp/job.json"
+post bob "$C/objects/" "$tmp/job.json"
+check "a 3000-object POST answers 202 ($code)" [ "$code" = 202 ]
+job_status=$(jqb .id)
+stop_server INT
+check "SIGINT exits 0 too ($rc)" [ "$rc" -eq 0 ]
+check "restart after SIGINT" start_server --data "$data" --listen 127.0.0.1:0
+req bob GET "/api1/status/$job_status/"
+check "the job answered 202 before SIGINT completed ($(jqb .status))" \
+    [ "$(jqb .status)" = complete ]
+check "...with all 3000 objects stored" [ "$(jqb .success_count)" = 3000 ]
+req alice GET "$C/objects/$(iid 7999)/"
+check "...the last of them can be read ($code)" [ "$code" = 200 ]
+stop_server
+
+# ---- refusals at start -------------------------------------------------------
+expect_refusal() { # DESCRIPTION PATTERN ARGS...
+    what=$1
+    pat=$2
+    shift 2
+    timeout 10 "$CAIRN" serve --data "$data" "$@" >/dev/null 2>"$tmp/refuse"
+    r=$?
+    check "$what exits 2 ($r)" [ "$r" -eq 2 ]
+    check "$what: message matches '$pat'" grep -q -- "$pat" "$tmp/refuse"
+}
+expect_refusal "non-loopback without TLS" "--insecure" --listen 0.0.0.0:0
+expect_refusal "a malformed listen address" "ADDRESS:PORT" --listen 6543
+expect_refusal "IPv6 without brackets" "ADDRESS:PORT" --listen ::1:6543
+expect_refusal "a certificate without its key" "tls-key" \
+    --listen 127.0.0.1:0 --tls-cert "$tmp/none.pem"
+printf '[server]\nlisten = 127.0.0.1:0\nport = 1\n' >"$tmp/bad.ini"
+expect_refusal "an unknown config key" "bad.ini:3: unknown key 'port'" \
+    --config "$tmp/bad.ini"
+printf '[server]\nlisten = 127.0.0.1:0\n[tls]\ncert = c.pem\n' >"$tmp/bad2.ini"
+expect_refusal "an unknown config section" "bad2.ini:4: unknown section" \
+    --config "$tmp/bad2.ini"
+printf '[server]\nlisten = 127.0.0.1:0\ninsecure = maybe\n' >"$tmp/bad3.ini"
+expect_refusal "a malformed boolean" "bad3.ini:3: insecure" \
+    --config "$tmp/bad3.ini"
+: >"$tmp/busy.port"
+start_server --data "$data" --listen 127.0.0.1:0
+expect_refusal "a port in use" "in use" --listen "127.0.0.1:$port"
+stop_server
+
+# ---- IPv6 loopback ------------------------------------------------------------
+if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+    check "listening on [::1]:0" start_server --data "$data" --listen '[::1]:0'
+    code=$(curl -sS --max-time 30 -o "$tmp/body" -w '%{http_code}' \
+        -u alice:pw-alice -H "Accept: $TAXII" "http://[::1]:$port/taxii2/")
+    check "discovery over IPv6 answers 200 ($code)" [ "$code" = 200 ]
+    check "...with IPv6 URLs" [ "$(jqb '.api_roots[0]')" = "http://[::1]:$port/api1/" ]
+    stop_server
+else
+    echo "note: no IPv6 loopback here; the [::1] checks did not run"
+fi
+
+# ---- TLS ---------------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" \
+    -out "$tmp/cert.pem" -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 ||
+    fail "openssl could not make a self-signed certificate"
+check "HTTPS start with --tls-cert and --tls-key" start_server --data \
+    "$data" --listen 127.0.0.1:0 --tls-cert "$tmp/cert.pem" \
+    --tls-key "$tmp/key.pem"
+code=$(curl -sS --max-time 30 --cacert "$tmp/cert.pem" -o "$tmp/body" \
+    -w '%{http_code}' -u alice:pw-alice -H "Accept: $TAXII" \
+    "https://127.0.0.1:$port/taxii2/")
+check "discovery over HTTPS answers 200 ($code)" [ "$code" = 200 ]
+check "...with https URLs" \
+    [ "$(jqb '.api_roots[0]')" = "https://127.0.0.1:$port/api1/" ]
+code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$port/taxii2/" 2>/dev/null)
+check "plain HTTP to the HTTPS port gets no TAXII answer ($code)" \
+    [ "$code" != 200 ] && [ "$code" != 401 ]
+stop_server
+check "the HTTPS server stops with 0 ($rc)" [ "$rc" -eq 0 ]
+expect_refusal "a key that is not PEM" "PEM" --listen 127.0.0.1:0 \
+    --tls-cert "$tmp/cert.pem" --tls-key "$tmp/cairn.ini"
+
+# ---- the server never crashed or tripped a sanitizer ---------------------
+check "no sanitizer report from the server" \
+    sh -c "! grep -q 'Sanitizer\|runtime error:' '$errf'"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,169 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Crash safety of `cairn serve`: a writer posts bundles in a loop while the
+# server is killed with SIGKILL at random moments and started again. Every
+# object whose POST was acknowledged (202 and its status complete) must be
+# there afterwards; the store must open after every kill.
+set -u
+: "${CAIRN:?CAIRN must name the cairn binary}"
+
+KILLS=10
+PER=40   # objects per small envelope (answered synchronously)
+BIG=1200 # every 4th envelope: over the synchronous limit, written by a job
+
+passed=0
+failed=0
+tmp=$(mktemp -d)
+pid=""
+wpid=""
+cleanup() {
+    for p in $pid $wpid; do
+        kill -9 "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 2' INT TERM HUP
+
+ok() { passed=$((passed + 1)); }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL: $*"
+}
+check() {
+    what=$1
+    shift
+    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
+}
+for tool in curl jq; do
+    command -v "$tool" >/dev/null || {
+        echo "serve_crash.sh needs $tool"
+        exit 2
+    }
+done
+
+TAXII='application/taxii+json;version=2.1'
+data=$tmp/data
+
+start_server() {
+    rm -f "$tmp/port"
+    "$CAIRN" serve --data "$data" --listen 127.0.0.1:0 \
+        --port-file "$tmp/port" 2>>"$tmp/serve.err" &
+    pid=$!
+    i=0
+    while [ ! -s "$tmp/port" ] && [ $i -lt 300 ] &&
+        kill -0 "$pid" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    port=$(cat "$tmp/port" 2>/dev/null)
+    [ -n "$port" ]
+}
+
+check "first start" start_server
+col=$(sed -n 's/^ *collection: *\([0-9a-f-]*\) .*/\1/p' "$tmp/serve.err" |
+    head -1)
+printf 'pw\n' | "$CAIRN" user add w --data "$data" >/dev/null 2>&1
+"$CAIRN" grant w "$col" --read --write --data "$data" >/dev/null 2>&1
+: >"$tmp/acked"
+
+# writer ROUND: posts until the server goes away; appends the ids of every
+# acknowledged envelope to $tmp/acked.
+writer() {
+    r=$1
+    b=0
+    base=http://127.0.0.1:$port
+    while [ $b -lt 400 ]; do
+        n=$PER
+        [ $((b % 4)) -eq 3 ] && n=$BIG
+        k=0
+        : >"$tmp/ids"
+        {
+            printf '{"objects":['
+            while [ $k -lt $n ]; do
+                [ $k -gt 0 ] && printf ','
+                id=$(printf 'indicator--00000000-0000-4000-8%03d-%06d%06d' \
+                    "$r" "$b" "$k")
+                echo "$id" >>"$tmp/ids"
+                printf '{"type":"indicator","spec_version":"2.1","id":"%s","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[url:value = '"'"'http://x.example/%d'"'"']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}' \
+                    "$id" "$k"
+                k=$((k + 1))
+            done
+            printf ']}'
+        } >"$tmp/env.json"
+        code=$(curl -sS --max-time 20 -u w:pw -o "$tmp/w.out" \
+            -w '%{http_code}' -H "Accept: $TAXII" \
+            -H "Content-Type: $TAXII" --data-binary "@$tmp/env.json" \
+            "$base/api1/collections/$col/objects/" 2>/dev/null)
+        [ "$code" = 202 ] || return 0
+        sid=$(jq -r .id "$tmp/w.out")
+        st=$(jq -r .status "$tmp/w.out")
+        t=0
+        while [ "$st" != complete ] && [ $t -lt 200 ]; do
+            sleep 0.05
+            curl -sS --max-time 20 -u w:pw -H "Accept: $TAXII" \
+                -o "$tmp/w.out" "$base/api1/status/$sid/" 2>/dev/null ||
+                return 0
+            st=$(jq -r .status "$tmp/w.out")
+            t=$((t + 1))
+        done
+        [ "$st" = complete ] || return 0
+        [ "$(jq -r .failure_count "$tmp/w.out")" = 0 ] ||
+            echo "round $r batch $b: failures" >>"$tmp/errors"
+        cat "$tmp/ids" >>"$tmp/acked"
+        b=$((b + 1))
+    done
+}
+
+round=1
+restarts_ok=0
+while [ $round -le $KILLS ]; do
+    if [ $round -gt 1 ]; then
+        start_server && restarts_ok=$((restarts_ok + 1))
+    fi
+    writer $round &
+    wpid=$!
+    # 0.2 to 1.5 s: kills land in parsing, writing, committing, answering.
+    ms=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1300 + 200 ))
+    sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    pid=""
+    wait "$wpid"
+    wpid=""
+    round=$((round + 1))
+done
+check "the server came back after every kill ($restarts_ok of $((KILLS - 1)))" \
+    [ "$restarts_ok" -eq $((KILLS - 1)) ]
+
+check "start after the last kill" start_server
+: >"$tmp/present"
+url="http://127.0.0.1:$port/api1/collections/$col/manifest/?limit=5000"
+pages=0
+while [ $pages -lt 200 ]; do
+    curl -sS --max-time 30 -u w:pw -H "Accept: $TAXII" -o "$tmp/m.out" "$url"
+    jq -r '.objects[]?.id' "$tmp/m.out" >>"$tmp/present"
+    pages=$((pages + 1))
+    [ "$(jq -r '.more // false' "$tmp/m.out")" = true ] || break
+    url="http://127.0.0.1:$port/api1/collections/$col/manifest/?limit=5000&next=$(jq -r .next "$tmp/m.out")"
+done
+acked=$(sort -u "$tmp/acked" | wc -l)
+check "some envelopes were acknowledged between kills ($acked objects)" \
+    [ "$acked" -gt 0 ]
+sort -u "$tmp/present" >"$tmp/present.s"
+sort -u "$tmp/acked" >"$tmp/acked.s"
+lost=$(comm -23 "$tmp/acked.s" "$tmp/present.s" | wc -l)
+check "every acknowledged object survived ($lost of $acked lost)" \
+    [ "$lost" -eq 0 ]
+check "no acknowledged envelope had failures" [ ! -s "$tmp/errors" ]
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=""
+check "a clean SIGTERM at the end exits 0 ($rc)" [ "$rc" -eq 0 ]
+check "no sanitizer report from the server" \
+    sh -c "! grep -q 'Sanitizer\|runtime error:' '$tmp/serve.err'"
+
+echo "$passed passed, $failed failed ($acked objects acknowledged)"
+[ "$failed" -eq 0 ]
