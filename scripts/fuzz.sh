@@ -30,7 +30,7 @@ for t in $targets; do
     mkdir -p "$work"
     cp -r "$top/fuzz/corpus/$t/." "$work/" 2>/dev/null || true
     echo "fuzz_$t: ${seconds}s"
-    if ! "$build/fuzz_$t" -max_total_time="$seconds" -max_len=65536 \
+    if ! "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=65536 \
         -rss_limit_mb=2048 -print_final_stats=0 \
         -artifact_prefix="$build/crashes/$t-" "$work" \
         >"$build/fuzz_$t.log" 2>&1; then

@@ -50,6 +50,9 @@ struct block {
 static int failures;
 static int cases;
 
+static void failf(const struct block *b, const char *file, const char *fmt,
+                  ...) __attribute__((format(printf, 3, 4)));
+
 static void failf(const struct block *b, const char *file, const char *fmt, ...)
 {
     va_list ap;
