@@ -11,6 +11,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_validate,
     &cli_cmd_pattern,
     &cli_cmd_serve,
+    &cli_cmd_hunt,
     &cli_cmd_import,
     &cli_cmd_collection,
     &cli_cmd_user,
