@@ -23,7 +23,7 @@ const struct cli_command cli_cmd_pattern = {
     .name = "pattern",
     .synopsis = "check [--json] [-f FILE] [PATTERN...] | match [--json] "
                 "PATTERN FILE...",
-    .summary = "check STIX patterns, or match one against observations",
+    .summary = "Check STIX patterns, or match one against observations.",
     .description =
         "STIX 2.1 patterns (the pattern of an indicator with pattern_type "
         "stix), as section 9 of the specification defines them.\n\n"
