@@ -1,10 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # From a fresh checkout: install what is missing, build a release cairn in
-# build/, and validate every STIX 2.1 example of the reference data with it.
+# build/, check the STIX 2.1 examples of the reference data, load them and
+# SUNBURST's published indicators into the embedded store, and serve them
+# over TAXII 2.1 on 127.0.0.1 until Ctrl-C.
+#
+#   scripts/quickstart.sh              # data in cairn's default directory
+#   CAIRN_DATA_DIR=/tmp/c scripts/quickstart.sh
+#   CAIRN_QUICKSTART_SERVE=no scripts/quickstart.sh   # set up, do not serve
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-examples=${CAIRN_REF:-$here/../shared/ref}/stix2-json-schemas/examples
+ref=${CAIRN_REF:-$here/../shared/ref}
+examples=$ref/stix2-json-schemas/examples
+cairn=$here/build/cairn
 
 "$here/scripts/install-deps.sh"
 log=$here/build/quickstart-build.log
@@ -15,21 +23,52 @@ if ! { cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=Release &&
     echo "build failed; the whole log is in $log" >&2
     exit 1
 fi
-echo "built $("$here/build/cairn" --version)"
+echo "built $("$cairn" --version)"
 
 if [ ! -d "$examples" ]; then
-    echo "no examples at $examples (set CAIRN_REF to the reference data)" >&2
+    echo "no reference data at $ref (set CAIRN_REF to it)" >&2
     exit 2
 fi
-status=0
-# Findings go to stdout, one summary line per file to stderr.
-echo "validating every example under $examples:"
-cd "$examples"
-find . -name '*.json' -exec "$here/build/cairn" validate {} + 2>&1 ||
-    status=$?
-if [ "$status" -eq 0 ]; then
-    echo "all examples are valid STIX 2.1"
+
+echo
+echo "== 1. validate every STIX 2.1 example under $examples"
+(cd "$examples" && find . -name '*.json' | sort | xargs "$cairn" validate)
+
+echo
+echo "== 2. a user, and the default collection of the embedded store"
+user=quickstart
+if ! "$cairn" user list 2>/dev/null | grep -qx "$user"; then
+    password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+    printf '%s\n' "$password" | "$cairn" user add "$user"
+    echo "created user '$user' with password $password (shown once)"
 else
-    echo "some examples did not validate (exit $status)"
+    password="(the one shown when it was created)"
+    echo "user '$user' exists already"
 fi
-exit "$status"
+collection=$("$cairn" collection list | awk '$3 == "default" { print $1; exit }')
+"$cairn" grant "$user" "$collection" --read --write
+
+echo
+echo "== 3. load the examples, then SUNBURST's indicators, into it"
+find "$examples" -name '*.json' | sort |
+    xargs "$cairn" import --collection "$collection"
+sunburst=$ref/sunburst-fireeye
+if "$cairn" help feed >/dev/null 2>&1; then
+    for csv in "$sunburst"/Indicator_Release_NBIs.csv \
+        "$sunburst"/Indicator_Release_Hashes.csv; do
+        "$cairn" feed import --format fireeye --into "$collection" "$csv"
+    done
+fi
+
+echo
+echo "== 4. serve them over TAXII 2.1 (Ctrl-C stops the server)"
+cat <<EOF
+Try, from another terminal:
+  curl -u $user:PASSWORD -H 'Accept: application/taxii+json;version=2.1' \\
+      'http://127.0.0.1:6543/api1/collections/$collection/objects/?limit=5'
+where PASSWORD is $password
+EOF
+if [ "${CAIRN_QUICKSTART_SERVE:-yes}" = no ]; then
+    exit 0
+fi
+exec "$cairn" serve
