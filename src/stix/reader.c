@@ -33,6 +33,8 @@ struct cairn_bundle_reader {
     long index;
     json_t *header;
     json_t *lone;
+    size_t span_off; /* the bytes of the object last returned */
+    size_t span_len;
     int err;
     struct cairn_diag err_diag;
 };
@@ -40,14 +42,15 @@ struct cairn_bundle_reader {
 static const int LOAD_FLAGS =
     JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
 
+static bool is_json_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static void skip_ws(struct cairn_bundle_reader *r)
 {
-    while (r->pos < r->len) {
-        char c = r->buf[r->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
+    while (r->pos < r->len && is_json_ws(r->buf[r->pos]))
         r->pos++;
-    }
 }
 
 static int fail_at(struct cairn_bundle_reader *r, int code, size_t offset,
@@ -93,7 +96,9 @@ static int load_value(struct cairn_bundle_reader *r, json_t **out)
     size_t n = rem < r->max ? rem : r->max;
     size_t used = 0;
     json_t *v = stix_json_fast(r->buf + r->pos, n, &used);
+    r->span_off = r->pos;
     if (v != NULL) {
+        r->span_len = used;
         r->pos += used;
         *out = v;
         return 0;
@@ -106,6 +111,7 @@ static int load_value(struct cairn_bundle_reader *r, json_t **out)
                            "object is larger than %zu bytes", r->max);
         return fail_json(r, &err, r->pos);
     }
+    r->span_len = (size_t)err.position;
     r->pos += (size_t)err.position;
     *out = v;
     return 0;
@@ -141,6 +147,14 @@ static int become_lone(struct cairn_bundle_reader *r)
         r->state = ST_ERROR;
         return rc;
     }
+    /* The object's bytes are the document without its outer blanks. */
+    size_t a = 0, b = r->len;
+    while (a < b && is_json_ws(r->buf[a]))
+        a++;
+    while (b > a && is_json_ws(r->buf[b - 1]))
+        b--;
+    r->span_off = a;
+    r->span_len = b - a;
     r->state = ST_LONE;
     return 0;
 }
@@ -491,6 +505,13 @@ int cairn_bundle_reader_next(struct cairn_bundle_reader *r, json_t **out,
         return r->err;
     }
     return rc;
+}
+
+void cairn_bundle_reader_span(const struct cairn_bundle_reader *r,
+                              size_t *offset, size_t *len)
+{
+    *offset = r->span_off;
+    *len = r->span_len;
 }
 
 bool cairn_bundle_reader_is_bundle(const struct cairn_bundle_reader *r)

@@ -405,6 +405,44 @@ static void test_fast_parser_matches_jansson(void **state)
     }
 }
 
+/* Each object's span is exactly its text in the document, as received. */
+static void test_spans(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{ \"type\": \"bundle\", \"objects\": [\n"
+        "  {\"type\": \"x-a\", \"id\": \"x-a--1\", \"n\": [1, {\"b\": \"]\"}]},\n"
+        "  { \"type\" : \"x-b\" , \"v\": -1.5e3 }\n"
+        "], \"id\": \"bundle--x\" }";
+    static const char *const want[] = {
+        "{\"type\": \"x-a\", \"id\": \"x-a--1\", \"n\": [1, {\"b\": \"]\"}]}",
+        "{ \"type\" : \"x-b\" , \"v\": -1.5e3 }",
+    };
+    struct cairn_bundle_reader *r = NULL;
+    assert_int_equal(cairn_bundle_reader_new(doc, sizeof doc - 1, 0, &r), 0);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *obj = NULL;
+        size_t off = 0, len = 0;
+        assert_int_equal(cairn_bundle_reader_next(r, &obj, NULL, NULL), 1);
+        cairn_bundle_reader_span(r, &off, &len);
+        assert_int_equal(len, strlen(want[i]));
+        assert_memory_equal(doc + off, want[i], len);
+        json_decref(obj);
+    }
+    cairn_bundle_reader_free(r);
+
+    static const char lone[] = "\n  {\"type\": \"indicator\"}  \n";
+    assert_int_equal(cairn_bundle_reader_new(lone, sizeof lone - 1, 0, &r), 0);
+    json_t *obj = NULL;
+    size_t off = 0, len = 0;
+    assert_int_equal(cairn_bundle_reader_next(r, &obj, NULL, NULL), 1);
+    cairn_bundle_reader_span(r, &off, &len);
+    assert_int_equal(off, 3);
+    assert_int_equal(len, strlen("{\"type\": \"indicator\"}"));
+    json_decref(obj);
+    cairn_bundle_reader_free(r);
+}
+
 int main(void)
 {
     cairn_alloc_init();
@@ -418,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_json_parse),
         cmocka_unit_test(test_fast_parser_matches_jansson),
+        cmocka_unit_test(test_spans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -595,6 +595,47 @@ static void test_status(void **state)
 
 /* ---- users, tokens, rights ---------------------------------------------- */
 
+/* A status without named pending items, as every TAXII POST makes. */
+static void test_status_unnamed(void **state)
+{
+    struct fx *f = *state;
+    char sid[CAIRN_UUID_STRLEN];
+    assert_int_equal(cairn_store_status_new(f->s, f->coll, NULL, 5, sid), 0);
+    json_t *objs[4];
+    struct cairn_store_object_in in[5];
+    for (int i = 0; i < 4; i++) {
+        objs[i] = indicator((unsigned long)i, 1);
+        in[i] = (struct cairn_store_object_in){objs[i], NULL, 0};
+    }
+    in[4] = in[1]; /* the same version again in the batch: a success */
+    struct cairn_store_result res[5];
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, in, 2, sid, res),
+                     0);
+    struct cairn_store_status *st = NULL;
+    assert_int_equal(cairn_store_status_get(f->s, sid, &st), 0);
+    assert_int_equal(st->success, 2);
+    assert_int_equal(st->pending, 3);
+    assert_int_equal(st->n_pendings, 0); /* none were named */
+    cairn_store_status_free(st);
+    assert_int_equal(
+        cairn_store_put_objects(f->s, f->coll, &in[2], 3, sid, &res[2]), 0);
+    assert_int_equal(res[4].outcome, CAIRN_STORE_EXISTED);
+    assert_int_equal(cairn_store_status_get(f->s, sid, &st), 0);
+    assert_true(st->complete);
+    assert_int_equal(st->success, 5);
+    assert_int_equal(st->n_successes, 5);
+    /* Items are listed in the order their outcomes were recorded. */
+    const int order[5] = {0, 1, 2, 3, 1};
+    for (int i = 0; i < 5; i++) {
+        char id[64];
+        make_id(id, sizeof id, (unsigned long)order[i]);
+        assert_string_equal(st->successes[i].id, id);
+    }
+    cairn_store_status_free(st);
+    for (int i = 0; i < 4; i++)
+        json_decref(objs[i]);
+}
+
 static void test_users(void **state)
 {
     struct fx *f = *state;
@@ -810,6 +851,79 @@ static void test_reopen_and_migrate(void **state)
     struct cairn_store_api_root root = {"r", "R", NULL, 0};
     assert_int_equal(cairn_store_api_root_put(s, &root), 0);
     cairn_store_close(s);
+}
+
+/* Whether the SQLite file at dbpath has an index of that name. */
+static bool has_index(const char *name)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT 1 FROM sqlite_master WHERE"
+                                        " type = 'index' AND name = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return found;
+}
+
+/* A store of schema 1 with a status in progress is migrated to 2. */
+static void test_migrate_status_items(void **state)
+{
+    struct fx *f = *state;
+    char sid[CAIRN_UUID_STRLEN];
+    struct cairn_store_result pend[2];
+    memset(pend, 0, sizeof pend);
+    json_t *objs[2];
+    struct cairn_store_object_in in[2];
+    for (int i = 0; i < 2; i++) {
+        objs[i] = indicator((unsigned long)i, 1);
+        in[i] = (struct cairn_store_object_in){objs[i], NULL, 0};
+        make_id(pend[i].id, sizeof pend[i].id, (unsigned long)i);
+        snprintf(pend[i].version, sizeof pend[i].version,
+                 "2024-01-01T00:00:01.000Z");
+    }
+    assert_int_equal(cairn_store_status_new(f->s, f->coll, NULL, 2, sid), 0);
+    assert_int_equal(cairn_store_status_add_pending(f->s, sid, pend, 2), 0);
+    cairn_store_close(f->s);
+    f->s = NULL;
+    /* Turn the file back into what migration 1 alone leaves. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX status_items_status;"
+                                  "DROP INDEX status_items_pending;"
+                                  "CREATE INDEX status_items_key"
+                                  " ON status_items(status, obj_id, version);"
+                                  "UPDATE schema_version SET version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_true(has_index("status_items_key"));
+
+    f->s = open_store();
+    int v = 0;
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, 2);
+    assert_false(has_index("status_items_key"));
+    assert_true(has_index("status_items_pending"));
+    /* The pending items named before the migration still turn into
+     * successes. */
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, in, 2, sid, NULL),
+                     0);
+    struct cairn_store_status *st = NULL;
+    assert_int_equal(cairn_store_status_get(f->s, sid, &st), 0);
+    assert_true(st->complete);
+    assert_int_equal(st->n_successes, 2);
+    assert_int_equal(st->n_pendings, 0);
+    assert_string_equal(st->successes[1].id, pend[1].id);
+    cairn_store_status_free(st);
+    for (int i = 0; i < 2; i++)
+        json_decref(objs[i]);
 }
 
 /* Every object id below `n` found once among all stored versions. */
@@ -1045,6 +1159,7 @@ static void test_kill9(void **state)
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),         \
+        cmocka_unit_test_setup_teardown(test_status_unnamed, setup, teardown), \
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)
 
@@ -1056,6 +1171,8 @@ int main(void)
         COMMON_TESTS,
         cmocka_unit_test_setup_teardown(test_secrets_on_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_and_migrate, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_status_items, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
