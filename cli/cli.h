@@ -125,5 +125,6 @@ extern const struct cli_command cli_cmd_grant;
 extern const struct cli_command cli_cmd_revoke;
 extern const struct cli_command cli_cmd_import;
 extern const struct cli_command cli_cmd_hunt;
+extern const struct cli_command cli_cmd_feed;
 
 #endif
