@@ -126,5 +126,8 @@ extern const struct cli_command cli_cmd_revoke;
 extern const struct cli_command cli_cmd_import;
 extern const struct cli_command cli_cmd_hunt;
 extern const struct cli_command cli_cmd_feed;
+extern const struct cli_command cli_cmd_pull;
+extern const struct cli_command cli_cmd_push;
+extern const struct cli_command cli_cmd_sync;
 
 #endif

@@ -114,6 +114,270 @@ void cairn_taxii_job_free(struct cairn_taxii_job *job);
 /* Free the body (and a job not taken); the struct itself is the caller's. */
 void cairn_taxii_response_release(struct cairn_taxii_response *resp);
 
+/* ---- client ------------------------------------------------------------ */
+
+/*
+ * A TAXII 2.1 client over libcurl (src/taxii/client.c). Ownership: the
+ * options and their strings are copied by _new. JSON and pages handed out
+ * belong to the caller. A client is used by one thread at a time; it keeps
+ * its connections open between requests.
+ *
+ * Every request is retried on network errors, timeouts, 408, 429 and 5xx,
+ * with exponential backoff and jitter (429 and 503 wait at least what
+ * Retry-After asks, up to retry_after_max_ms), then fails with CAIRN_EIO.
+ * Other outcomes are not retried: 401 and 403 are CAIRN_EPERM, 404
+ * CAIRN_ENOTFOUND, 413 or a response over max_response_len CAIRN_ETOOBIG,
+ * any other 4xx CAIRN_EIO; a response that is not
+ * application/taxii+json;version=2.1 or not a JSON object is CAIRN_EPARSE
+ * (a body that fails to parse is retried first, as it may be truncated).
+ * After a failure cairn_taxii_client_error() says what happened, naming
+ * the URL and the server's own error title and description.
+ */
+struct cairn_taxii_client;
+
+struct cairn_taxii_client_opts {
+    const char *user;            /* HTTP Basic user; NULL: no Basic auth */
+    const char *password;        /* its password */
+    const char *token;           /* Bearer token; exclusive with user */
+    const char *cacert;          /* PEM CA file; NULL: the system's CAs */
+    const char *cert;            /* PEM client certificate (mutual TLS) */
+    const char *key;             /* its private key; NULL: in the cert file */
+    unsigned connect_timeout_ms; /* 0: 10000 */
+    unsigned timeout_ms;         /* one whole exchange; 0: 300000 */
+    size_t max_response_len;     /* 0: 256 MiB */
+    unsigned max_attempts;       /* tries per request; 0: 5 */
+    unsigned backoff_ms;         /* first retry delay; 0: 500 */
+    unsigned backoff_max_ms;     /* 0: 30000 */
+    unsigned retry_after_max_ms; /* 0: 300000 */
+    unsigned poll_ms;            /* status polling interval; 0: 1000 */
+    unsigned poll_timeout_ms;    /* give up on a pending status; 0: 600000 */
+    /* Asked during waits and transfers; true ends the request with
+     * CAIRN_EIO ("cancelled"). May be NULL. */
+    bool (*cancelled)(void *ud);
+    void *cancel_ud;
+};
+
+/* CAIRN_EINVAL for both user and token, CAIRN_ENOMEM, CAIRN_EIO (curl). */
+int cairn_taxii_client_new(const struct cairn_taxii_client_opts *opts,
+                           struct cairn_taxii_client **out);
+void cairn_taxii_client_free(struct cairn_taxii_client *c);
+
+/* The message of the last failure ("" after a success); never NULL. */
+const char *cairn_taxii_client_error(const struct cairn_taxii_client *c);
+
+/* Requests made and retries among them, for statistics and tests. */
+void cairn_taxii_client_counters(const struct cairn_taxii_client *c,
+                                 unsigned long *requests,
+                                 unsigned long *retries);
+
+/*
+ * Read a password or token from the first line of file `path` (at most
+ * 4096 bytes; the line end is dropped) into *out, freed by the caller with
+ * cairn_free. CAIRN_EIO (unreadable), CAIRN_EINVAL (empty), CAIRN_ETOOBIG.
+ */
+int cairn_taxii_secret_read(const char *path, char **out);
+
+/* GET any TAXII resource at `url`: a JSON object into *out. */
+int cairn_taxii_client_get(struct cairn_taxii_client *c, const char *url,
+                           json_t **out);
+
+/*
+ * Resolve `url`, a discovery URL or an API root URL (told apart by
+ * fetching it: discovery has "api_roots"), to the API root URL (ending in
+ * '/', caller frees with cairn_free) and its resource (may be NULL).
+ * Discovery's "default" is used, else its only API root. CAIRN_ENOTFOUND
+ * when there is no usable root, CAIRN_EPARSE when the URL serves neither.
+ */
+int cairn_taxii_client_api_root(struct cairn_taxii_client *c, const char *url,
+                                char **root_url_out, json_t **root_out);
+
+/* The "collections" array of an API root (empty when none); caller's. */
+int cairn_taxii_client_collections(struct cairn_taxii_client *c,
+                                   const char *root_url, json_t **out);
+
+/* Filters of the object endpoints; NULL or 0 fields are left out. */
+struct cairn_taxii_get {
+    const char *added_after; /* RFC 3339 */
+    size_t limit;
+    const char *next;
+    const char *match_id; /* comma-separated lists */
+    const char *match_type;
+    const char *match_version; /* "all", "first", "last" or timestamps */
+    const char *match_spec_version;
+};
+
+#define CAIRN_TAXII_NEXT_MAX 1024
+
+/* One page of objects, manifest entries or versions. */
+struct cairn_taxii_page {
+    json_t *body;  /* the whole response */
+    json_t *items; /* borrowed from body: "objects" or "versions"; an array */
+    bool more;
+    char next[CAIRN_TAXII_NEXT_MAX]; /* "" when none */
+    /* X-TAXII-Date-Added-First/-Last, when the server sent them. */
+    bool has_added;
+    struct cairn_time added_first;
+    struct cairn_time added_last;
+};
+void cairn_taxii_page_release(struct cairn_taxii_page *page);
+
+/*
+ * GET {root}collections/{coll}/objects/ (and manifest/, objects/{id}/,
+ * objects/{id}/versions/) with the filters of `q` (may be NULL). The page
+ * is checked: an object body whose item list, when present, is an array,
+ * "more" a boolean and "next" a string; CAIRN_EPARSE otherwise.
+ */
+int cairn_taxii_client_objects(struct cairn_taxii_client *c,
+                               const char *root_url, const char *collection,
+                               const struct cairn_taxii_get *q,
+                               struct cairn_taxii_page *out);
+int cairn_taxii_client_manifest(struct cairn_taxii_client *c,
+                                const char *root_url, const char *collection,
+                                const struct cairn_taxii_get *q,
+                                struct cairn_taxii_page *out);
+int cairn_taxii_client_object(struct cairn_taxii_client *c,
+                              const char *root_url, const char *collection,
+                              const char *object_id,
+                              const struct cairn_taxii_get *q,
+                              struct cairn_taxii_page *out);
+int cairn_taxii_client_versions(struct cairn_taxii_client *c,
+                                const char *root_url, const char *collection,
+                                const char *object_id,
+                                const struct cairn_taxii_get *q,
+                                struct cairn_taxii_page *out);
+
+/*
+ * POST an envelope (`len` bytes of JSON) to a collection and poll its
+ * status resource until it is complete (every poll_ms, for at most
+ * poll_timeout_ms: then CAIRN_EIO). *status_out (may be NULL) receives
+ * the final status resource. Re-sending after a lost answer is safe, as
+ * TAXII servers take an identical version again as a success.
+ */
+int cairn_taxii_client_add(struct cairn_taxii_client *c, const char *root_url,
+                           const char *collection, const char *envelope,
+                           size_t len, json_t **status_out);
+
+/* ---- federation: pull, push, peers (src/taxii/sync.c, peers.c) ---------- */
+
+/*
+ * How far a pull or push got is kept per flow in a small JSON file,
+ * STATE_DIR/<sha256 of direction, URL and both collections>.json, written
+ * atomically (temporary file, fsync, rename) only after the page it
+ * covers was committed to the local store (pull) or acknowledged complete
+ * by the server (push). An interrupted run therefore resumes where it
+ * stopped: what was stored before the state was written is fetched again
+ * and found identical, so nothing is lost and nothing duplicated.
+ */
+
+/* Outcome of one pull or push. */
+struct cairn_sync_result {
+    size_t pages;    /* pages fetched (pull) or envelopes sent (push) */
+    size_t received; /* objects seen on pages (pull) / read locally (push) */
+    size_t stored;   /* new here (pull) / accepted by the peer (push) */
+    size_t existed;  /* already here (pull only) */
+    size_t rejected; /* invalid, conflicting, or refused by the peer */
+    char error[512]; /* why the run stopped, when it returned an error */
+};
+
+struct cairn_sync_flow {
+    const char *url;          /* discovery or API root URL of the peer */
+    const char *remote;       /* collection id, alias or title at the peer */
+    const char *local;        /* local collection id */
+    const char *state_dir;    /* e.g. DATA/peers; created (0700) if missing */
+    const char *const *types; /* push: only these types; NULL: all */
+    size_t n_types;
+    size_t limit;     /* objects per page or envelope; 0: 1000 */
+    size_t max_bytes; /* push: envelope bytes; 0: 8 MiB, less if the
+                         API root's max_content_length is smaller */
+    cairn_diag_cb cb; /* each rejected object; may be NULL */
+    void *ud;
+};
+
+/*
+ * Copy the objects (every version) added to `remote` since the last pull
+ * into `local`, page by page; each object is validated as `cairn validate`
+ * does and invalid ones are reported and skipped. Returns 0 when the run
+ * finished (result->rejected may be > 0), or the error that stopped it,
+ * explained in result->error: CAIRN_ENOTFOUND (no such collection here or
+ * there), the client's errors, CAIRN_EIO for a store or state file error.
+ */
+int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
+                    const struct cairn_sync_flow *f,
+                    struct cairn_sync_result *result);
+
+/*
+ * Send the objects added to `local` since the last push to `remote`, in
+ * envelopes of at most `limit` objects and `max_bytes`, each acknowledged
+ * complete before the state moves past it. Objects the peer refuses count
+ * as rejected and are not sent again. Errors as for cairn_sync_pull.
+ */
+int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
+                    const struct cairn_sync_flow *f,
+                    struct cairn_sync_result *result);
+
+/* One `pull = REMOTE -> LOCAL` or `push = LOCAL -> REMOTE [TYPE...]`. */
+#define CAIRN_PEER_TYPES_MAX 16
+struct cairn_peer_flow {
+    bool push;
+    char *remote;
+    char *local;
+    char *types[CAIRN_PEER_TYPES_MAX];
+    size_t n_types;
+};
+
+/* A [peer NAME] section of the configuration file. */
+struct cairn_peer {
+    char *name;
+    char *url;
+    char *user;
+    char *password_file;
+    char *token_file;
+    char *cacert;
+    char *cert;
+    char *key;
+    unsigned interval; /* seconds between runs under `cairn serve` */
+    struct cairn_peer_flow *flows;
+    size_t n_flows;
+};
+
+struct cairn_peers {
+    struct cairn_peer *peers;
+    size_t n;
+    char *data; /* [server] data, relative to the file; NULL when unset */
+};
+
+/*
+ * Read the [peer NAME] sections of the INI file `path` (other sections
+ * are left to their readers, but for [server] data, the data directory
+ * the flows' state belongs to). Keys: url (required), user, password_file,
+ * token_file, cacert, cert, key (file names relative to the file's
+ * directory), interval (seconds, default 300), and any number of pull and
+ * push lines. CAIRN_EINVAL with `diag` naming file:line for a mistake,
+ * CAIRN_EIO when the file cannot be read.
+ */
+int cairn_peers_load(const char *path, struct cairn_peers *out,
+                     struct cairn_diag *diag);
+void cairn_peers_release(struct cairn_peers *peers);
+
+/*
+ * Run every flow of `peer` once against `s`, state under DATA_DIR/peers.
+ * `base` (may be NULL) gives timeouts and retry settings; the peer's own
+ * credentials and TLS files are read here. Each flow's outcome is logged
+ * with cairn_log; the counts are added to `total` (may be NULL). Returns
+ * 0 when every flow finished, else the first error (the other flows
+ * still run).
+ */
+int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
+                        const char *data_dir,
+                        const struct cairn_taxii_client_opts *base,
+                        struct cairn_sync_result *total);
+
+/* cairn_sync_run_peer for every peer; for `cairn sync` and serve's timer. */
+int cairn_sync_run_all(const struct cairn_peers *peers, struct cairn_store *s,
+                       const char *data_dir,
+                       const struct cairn_taxii_client_opts *base,
+                       struct cairn_sync_result *total);
+
 #ifdef __cplusplus
 }
 #endif

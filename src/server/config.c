@@ -205,11 +205,13 @@ static int on_entry(void *user, const char *section, const char *name,
             ini->max_content_length = (size_t)n;
             return 1;
         }
+    } else if (strncmp(section, "peer ", 5) == 0) {
+        return 1; /* [peer NAME]: read by cairn_peers_load (src/taxii) */
     } else {
         if (section[0] == '\0')
             return fail(ld,
                         "'%s' is outside a section; put it under "
-                        "[server] or [taxii]",
+                        "[server], [taxii] or [peer NAME]",
                         name);
         return fail(ld, "unknown section [%s]", section);
     }

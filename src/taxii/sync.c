@@ -1,0 +1,845 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Federation: incremental pull and push between nodes, with resumable state. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cairn/stix.h"
+#include "cairn/taxii.h"
+
+#define LIMIT_DEF     1000
+#define MAX_BYTES_DEF ((size_t)8 << 20)
+#define STATE_MAX     65536
+/* Envelope overhead: {"objects":[ ... ]} and the commas. */
+#define ENVELOPE_HEAD "{\"objects\":["
+#define ENVELOPE_TAIL "]}"
+
+static void say(struct cairn_sync_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say(struct cairn_sync_result *res, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(res->error, sizeof res->error, fmt, ap);
+    va_end(ap);
+}
+
+/* Report one object that was not taken, through the flow's callback. */
+static void reject(const struct cairn_sync_flow *f, const char *id,
+                   const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void reject(const struct cairn_sync_flow *f, const char *id,
+                   const char *rule, const char *fmt, ...)
+{
+    struct cairn_diag d;
+    char msg[320];
+    va_list ap;
+
+    if (f->cb == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cairn_diag_clear(&d);
+    snprintf(d.file, sizeof d.file, "%s", f->url);
+    snprintf(d.object_id, sizeof d.object_id, "%s", id ? id : "");
+    cairn_diag_set(&d, CAIRN_SEV_ERROR, rule, "%s", msg);
+    f->cb(&d, f->ud);
+}
+
+/* ---- state files
+ * -------------------------------------------------------------
+ */
+
+struct state {
+    char path[PATH_MAX];
+    char tmp[PATH_MAX];
+    char lock[PATH_MAX];
+    int lock_fd; /* held for the run; -1 when not taken */
+    bool has;
+    char added_after[40];
+};
+
+/* STATE_DIR/<hex sha256 of the flow's identity>.json */
+static int state_path(const struct cairn_sync_flow *f, bool push,
+                      struct state *st, struct cairn_sync_result *res)
+{
+    unsigned char md[32];
+    unsigned mdlen = 0;
+    char hex[65];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    const char *parts[] = {push ? "push" : "pull", f->url, f->remote, f->local};
+
+    for (size_t i = 0; ok && i < 4; i++)
+        ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]) + 1) == 1;
+    /* A push of other types is another flow with its own progress. */
+    for (size_t i = 0; ok && i < f->n_types; i++)
+        ok = EVP_DigestUpdate(ctx, f->types[i], strlen(f->types[i]) + 1) == 1;
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) {
+        say(res, "cannot hash the state file name");
+        return CAIRN_EINTERNAL;
+    }
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    int n =
+        snprintf(st->path, sizeof st->path, "%s/%s.json", f->state_dir, hex);
+    int m =
+        snprintf(st->tmp, sizeof st->tmp, "%s/.%s.json.tmp", f->state_dir, hex);
+    int k =
+        snprintf(st->lock, sizeof st->lock, "%s/.%s.lock", f->state_dir, hex);
+    if (n < 0 || (size_t)n >= sizeof st->path || m < 0 ||
+        (size_t)m >= sizeof st->tmp || k < 0 || (size_t)k >= sizeof st->lock) {
+        say(res, "%s: path too long", f->state_dir);
+        return CAIRN_EINVAL;
+    }
+    return 0;
+}
+
+/*
+ * One run per flow at a time: two (a cron job and serve's timer, say)
+ * would race on the state file. The lock dies with the process.
+ */
+static int state_lock(struct state *st, const struct cairn_sync_flow *f,
+                      struct cairn_sync_result *res)
+{
+    if (mkdir(f->state_dir, 0700) < 0 && errno != EEXIST) {
+        say(res, "%s: %s", f->state_dir, strerror(errno));
+        return CAIRN_EIO;
+    }
+    st->lock_fd = open(st->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (st->lock_fd < 0) {
+        say(res, "%s: %s", st->lock, strerror(errno));
+        return CAIRN_EIO;
+    }
+    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        say(res,
+            errno == EWOULDBLOCK ? "%s: another run of this flow is in progress"
+                                 : "%s: cannot lock: %s",
+            st->lock, strerror(errno));
+        close(st->lock_fd);
+        st->lock_fd = -1;
+        return CAIRN_EIO;
+    }
+    return 0;
+}
+
+static void state_unlock(struct state *st)
+{
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);
+    st->lock_fd = -1;
+}
+
+static int state_load(struct state *st, struct cairn_sync_result *res)
+{
+    char buf[STATE_MAX];
+    json_t *j = NULL;
+    struct cairn_diag diag;
+    int rc = CAIRN_EIO;
+    int fd = open(st->path, O_RDONLY | O_CLOEXEC);
+
+    st->has = false;
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0; /* never run: from the start */
+        say(res, "%s: %s", st->path, strerror(errno));
+        return CAIRN_EIO;
+    }
+    ssize_t n = read(fd, buf, sizeof buf);
+    close(fd);
+    if (n < 0) {
+        say(res, "%s: %s", st->path, strerror(errno));
+        goto out;
+    }
+    rc = CAIRN_EPARSE;
+    if ((size_t)n == sizeof buf ||
+        cairn_json_parse(buf, (size_t)n, &j, &diag) < 0) {
+        say(res,
+            "%s: the progress file is damaged; remove it to start this "
+            "flow over",
+            st->path);
+        goto out;
+    }
+    const char *after = json_string_value(json_object_get(j, "added_after"));
+    struct cairn_time t;
+    if (after == NULL || strlen(after) >= sizeof st->added_after ||
+        cairn_time_parse(after, strlen(after), false, &t) < 0) {
+        say(res,
+            "%s: the progress file has no valid added_after; remove it to "
+            "start this flow over",
+            st->path);
+        goto out;
+    }
+    memcpy(st->added_after, after, strlen(after) + 1);
+    st->has = true;
+    rc = 0;
+out:
+    json_decref(j);
+    return rc;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/*
+ * Record progress: temporary file, fsync, rename over the old one, fsync
+ * of the directory, so a crash leaves either the old or the new state.
+ */
+static int state_save(struct state *st, const struct cairn_sync_flow *f,
+                      bool push, const struct cairn_time *added,
+                      struct cairn_sync_result *res)
+{
+    char ts[40], now[40];
+    struct cairn_time t = cairn_time_now(6);
+    json_t *j = NULL;
+    char *text = NULL;
+    int fd = -1, dfd = -1;
+    int rc = CAIRN_EIO;
+
+    if (cairn_time_format(added, 6, ts, sizeof ts) < 0 ||
+        cairn_time_format(&t, 6, now, sizeof now) < 0) {
+        say(res, "cannot format a timestamp");
+        return CAIRN_EINTERNAL;
+    }
+    j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "direction",
+                  push ? "push" : "pull", "url", f->url, "remote", f->remote,
+                  "local", f->local, "added_after", ts, "updated", now);
+    if (j == NULL ||
+        (text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
+        rc = CAIRN_ENOMEM;
+        say(res, "out of memory");
+        goto out;
+    }
+    if (mkdir(f->state_dir, 0700) < 0 && errno != EEXIST) {
+        say(res, "%s: %s", f->state_dir, strerror(errno));
+        goto out;
+    }
+    fd = open(st->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write_all(fd, text, strlen(text)) < 0 ||
+        write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+        say(res, "%s: %s", st->tmp, strerror(errno));
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(st->tmp, st->path) < 0) {
+        say(res, "%s: %s", st->path, strerror(errno));
+        goto out;
+    }
+    dfd = open(f->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0) {
+        say(res, "%s: %s", f->state_dir, strerror(errno));
+        goto out;
+    }
+    memcpy(st->added_after, ts, strlen(ts) + 1);
+    st->has = true;
+    rc = 0;
+out:
+    if (fd >= 0) {
+        close(fd);
+        unlink(st->tmp);
+    }
+    if (dfd >= 0)
+        close(dfd);
+    json_decref(j);
+    /* json_dumps allocates through jansson's functions. */
+    if (text != NULL) {
+        json_malloc_t m;
+        json_free_t fr;
+        json_get_alloc_funcs(&m, &fr);
+        fr(text);
+    }
+    return rc;
+}
+
+/* ---- shared steps
+ * -------------------------------------------------------------
+ */
+
+/* The peer's API root, and the id of the remote collection. */
+static int find_remote(struct cairn_taxii_client *c,
+                       const struct cairn_sync_flow *f, char **root_url,
+                       json_t **root, char id[CAIRN_UUID_STRLEN],
+                       struct cairn_sync_result *res)
+{
+    json_t *list = NULL;
+    int rc = cairn_taxii_client_api_root(c, f->url, root_url, root);
+
+    if (rc < 0) {
+        say(res, "%s", cairn_taxii_client_error(c));
+        return rc;
+    }
+    if (cairn_uuid_check(f->remote, strlen(f->remote), false, NULL)) {
+        memcpy(id, f->remote, CAIRN_UUID_STRLEN);
+        return 0;
+    }
+    /* Not an id: an alias or title, which must name exactly one. */
+    rc = cairn_taxii_client_collections(c, *root_url, &list);
+    if (rc < 0) {
+        say(res, "%s", cairn_taxii_client_error(c));
+        return rc;
+    }
+    size_t found = 0;
+    size_t i;
+    json_t *col;
+    json_array_foreach(list, i, col)
+    {
+        const char *cid = json_string_value(json_object_get(col, "id"));
+        const char *alias = json_string_value(json_object_get(col, "alias"));
+        const char *title = json_string_value(json_object_get(col, "title"));
+        if (cid == NULL || strlen(cid) >= CAIRN_UUID_STRLEN ||
+            !cairn_uuid_check(cid, strlen(cid), false, NULL))
+            continue;
+        if ((alias && strcmp(alias, f->remote) == 0) ||
+            (title && strcmp(title, f->remote) == 0)) {
+            if (found++ == 0)
+                memcpy(id, cid, CAIRN_UUID_STRLEN);
+        }
+    }
+    json_decref(list);
+    if (found != 1) {
+        say(res,
+            found == 0 ? "%s: no collection with the id, alias or title "
+                         "'%s' that this user can see"
+                       : "%s: several collections are called '%s'; give its id",
+            *root_url, f->remote);
+        return found == 0 ? CAIRN_ENOTFOUND : CAIRN_EINVAL;
+    }
+    return 0;
+}
+
+static int check_local(struct cairn_store *s, const struct cairn_sync_flow *f,
+                       struct cairn_sync_result *res)
+{
+    struct cairn_store_collection *col = NULL;
+    int rc = cairn_store_collection_get(s, NULL, f->local, &col);
+
+    cairn_store_collection_free(col);
+    if (rc == CAIRN_ENOTFOUND)
+        say(res, "no local collection %s ('cairn collection list' shows them)",
+            f->local);
+    else if (rc < 0)
+        say(res, "looking up the local collection %s: %s", f->local,
+            cairn_strerror(rc));
+    return rc;
+}
+
+static void jfree(void *p)
+{
+    json_malloc_t m;
+    json_free_t fr;
+
+    json_get_alloc_funcs(&m, &fr);
+    fr(p);
+}
+
+/* ---- pull
+ * ----------------------------------------------------------------------
+ */
+
+struct held {
+    struct cairn_store_object_in *in;
+    struct cairn_store_result *results;
+    size_t n;
+};
+
+static void held_clear(struct held *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        json_decref((json_t *)h->in[i].obj);
+        jfree((char *)h->in[i].json);
+    }
+    h->n = 0;
+}
+
+/* Validate a page's objects and commit the valid ones in one transaction. */
+static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
+                      json_t *items, struct held *h,
+                      struct cairn_sync_result *res)
+{
+    struct cairn_validate_opts vopts = {
+        .file = f->url,
+        .cb = f->cb,
+        .ud = f->ud,
+    };
+    size_t n = json_array_size(items);
+    size_t i;
+    json_t *obj;
+    int rc = 0;
+
+    if (n > CAIRN_STORE_BATCH_MAX) {
+        say(res, "%s: a page of %zu objects is more than %d", f->url, n,
+            CAIRN_STORE_BATCH_MAX);
+        return CAIRN_ETOOBIG;
+    }
+    h->in = cairn_calloc(n ? n : 1, sizeof *h->in);
+    h->results = cairn_calloc(n ? n : 1, sizeof *h->results);
+    if (h->in == NULL || h->results == NULL) {
+        say(res, "out of memory");
+        return CAIRN_ENOMEM;
+    }
+    json_array_foreach(items, i, obj)
+    {
+        struct cairn_validate_stats stats = {0};
+        char where[40];
+
+        res->received++;
+        snprintf(where, sizeof where, "objects[%zu]", i);
+        if (!json_is_object(obj)) {
+            res->rejected++;
+            reject(f, NULL, "not-an-object", "%s is not a JSON object", where);
+            continue;
+        }
+        int v = cairn_stix_validate_object(obj, where, &vopts, &stats);
+        if (v < 0 || stats.errors > 0) {
+            res->rejected++;
+            if (v < 0 && v != CAIRN_EINVALID) {
+                say(res, "validating %s: %s", where, cairn_strerror(v));
+                return v;
+            }
+            continue;
+        }
+        char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (text == NULL) {
+            say(res, "out of memory");
+            return CAIRN_ENOMEM;
+        }
+        h->in[h->n++] = (struct cairn_store_object_in){
+            .obj = json_incref(obj), .json = text, .json_len = strlen(text)};
+    }
+    if (h->n == 0)
+        return 0;
+    rc = cairn_store_put_objects(s, f->local, h->in, h->n, NULL, h->results);
+    if (rc < 0) {
+        say(res, "storing %zu objects into %s: %s", h->n, f->local,
+            cairn_strerror(rc));
+        return rc;
+    }
+    for (i = 0; i < h->n; i++) {
+        const struct cairn_store_result *r = &h->results[i];
+        if (r->outcome == CAIRN_STORE_STORED) {
+            res->stored++;
+        } else if (r->outcome == CAIRN_STORE_EXISTED) {
+            res->existed++;
+        } else {
+            res->rejected++;
+            reject(f, r->id, "not-stored", "not stored: %s", r->message);
+        }
+    }
+    return 0;
+}
+
+int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
+                    const struct cairn_sync_flow *f,
+                    struct cairn_sync_result *res)
+{
+    struct cairn_taxii_page page = {0};
+    struct held h = {0};
+    struct state st = {.lock_fd = -1};
+    char remote[CAIRN_UUID_STRLEN];
+    char after[40] = "";
+    char next[CAIRN_TAXII_NEXT_MAX] = "";
+    char *root_url = NULL;
+    json_t *root = NULL;
+    bool warned = false;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    if ((rc = check_local(s, f, res)) < 0 ||
+        (rc = state_path(f, false, &st, res)) < 0 ||
+        (rc = state_lock(&st, f, res)) < 0 || (rc = state_load(&st, res)) < 0 ||
+        (rc = find_remote(c, f, &root_url, &root, remote, res)) < 0)
+        goto out;
+    if (st.has)
+        memcpy(after, st.added_after, sizeof after);
+    for (;;) {
+        struct cairn_taxii_get q = {
+            .added_after = after[0] ? after : NULL,
+            .limit = f->limit ? f->limit : LIMIT_DEF,
+            .next = next[0] ? next : NULL,
+            /* Every version, so that history is copied, not just the
+             * latest state of each object. */
+            .match_version = "all",
+        };
+        rc = cairn_taxii_client_objects(c, root_url, remote, &q, &page);
+        if (rc < 0) {
+            say(res, "%s", cairn_taxii_client_error(c));
+            goto out;
+        }
+        res->pages++;
+        rc = store_page(s, f, page.items, &h, res);
+        held_clear(&h);
+        cairn_free(h.in);
+        cairn_free(h.results);
+        h = (struct held){0};
+        if (rc < 0)
+            goto out;
+        size_t n = json_array_size(page.items);
+        if (page.has_added && n > 0) {
+            struct cairn_time prev;
+            if (after[0] != '\0' &&
+                cairn_time_parse(after, strlen(after), false, &prev) == 0 &&
+                cairn_time_cmp(&page.added_last, &prev) <= 0) {
+                say(res,
+                    "%s: the page's X-TAXII-Date-Added-Last does not move "
+                    "forward; refusing to loop",
+                    root_url);
+                rc = CAIRN_EPARSE;
+                goto out;
+            }
+            /* The page is committed: only now may the state pass it. */
+            rc = state_save(&st, f, false, &page.added_last, res);
+            if (rc < 0)
+                goto out;
+            memcpy(after, st.added_after, sizeof after);
+        } else if (n > 0 && !warned) {
+            cairn_log(CAIRN_LOG_WARN,
+                      "%s: no X-TAXII-Date-Added-Last on the page; the next "
+                      "pull will fetch everything again",
+                      root_url);
+            warned = true;
+        }
+        if (!page.more)
+            break;
+        if (n == 0) {
+            say(res, "%s: an empty page says there is more; refusing to loop",
+                root_url);
+            rc = CAIRN_EPARSE;
+            goto out;
+        }
+        if (page.has_added) {
+            next[0] = '\0';
+        } else if (page.next[0] != '\0') {
+            memcpy(next, page.next, sizeof next);
+        } else {
+            say(res,
+                "%s: the page says there is more but gives neither next "
+                "nor X-TAXII-Date-Added-Last",
+                root_url);
+            rc = CAIRN_EPARSE;
+            goto out;
+        }
+        cairn_taxii_page_release(&page);
+    }
+    rc = 0;
+out:
+    held_clear(&h);
+    cairn_free(h.in);
+    cairn_free(h.results);
+    cairn_taxii_page_release(&page);
+    json_decref(root);
+    cairn_free(root_url);
+    state_unlock(&st);
+    return rc;
+}
+
+/* ---- push
+ * ----------------------------------------------------------------------
+ */
+
+/* Count the status resource's outcomes and report its failures. */
+static void tally_status(const struct cairn_sync_flow *f, const json_t *st,
+                         struct cairn_sync_result *res)
+{
+    json_int_t ok = json_integer_value(json_object_get(st, "success_count"));
+    json_int_t bad = json_integer_value(json_object_get(st, "failure_count"));
+    json_t *failures = json_object_get(st, "failures");
+    size_t i;
+    json_t *e;
+
+    res->stored += ok > 0 ? (size_t)ok : 0;
+    res->rejected += bad > 0 ? (size_t)bad : 0;
+    json_array_foreach(failures, i, e)
+    {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        reject(f, id, "peer-refused", "refused by the peer: %.250s",
+               msg ? msg : "(no reason given)");
+    }
+}
+
+int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
+                    const struct cairn_sync_flow *f,
+                    struct cairn_sync_result *res)
+{
+    struct cairn_store_page *page = NULL;
+    struct cairn_buf env;
+    struct state st = {.lock_fd = -1};
+    struct cairn_time after;
+    char remote[CAIRN_UUID_STRLEN];
+    char *root_url = NULL;
+    json_t *root = NULL, *status = NULL;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    cairn_buf_init(&env, 0);
+    if ((rc = check_local(s, f, res)) < 0 ||
+        (rc = state_path(f, true, &st, res)) < 0 ||
+        (rc = state_lock(&st, f, res)) < 0 || (rc = state_load(&st, res)) < 0 ||
+        (rc = find_remote(c, f, &root_url, &root, remote, res)) < 0)
+        goto out;
+    size_t max_bytes = f->max_bytes ? f->max_bytes : MAX_BYTES_DEF;
+    json_int_t mcl =
+        json_integer_value(json_object_get(root, "max_content_length"));
+    if (mcl > 0 && (uint64_t)mcl < max_bytes)
+        max_bytes = (size_t)mcl;
+    size_t limit = f->limit ? f->limit : LIMIT_DEF;
+    if (limit > CAIRN_STORE_LIMIT_MAX)
+        limit = CAIRN_STORE_LIMIT_MAX;
+    cairn_buf_init(&env, max_bytes);
+    if (st.has)
+        cairn_time_parse(st.added_after, strlen(st.added_after), false, &after);
+
+    for (;;) {
+        struct cairn_store_query q = {
+            .collection = f->local,
+            .added_after = st.has ? &after : NULL,
+            .types = (const char *const *)f->types,
+            .n_types = f->n_types,
+            .versions = CAIRN_STORE_VERSION_ALL,
+            .limit = limit,
+            .with_json = true,
+        };
+        rc = cairn_store_query(s, &q, &page);
+        if (rc < 0) {
+            say(res, "reading the local collection %s: %s", f->local,
+                cairn_strerror(rc));
+            goto out;
+        }
+        if (page->n == 0)
+            break;
+        res->received += page->n;
+        for (size_t i = 0; i < page->n;) {
+            size_t j = i, in_env = 0;
+            cairn_buf_reset(&env);
+            rc = cairn_buf_puts(&env, ENVELOPE_HEAD);
+            for (; rc == 0 && j < page->n; j++) {
+                const struct cairn_store_row *row = &page->rows[j];
+                size_t need = row->json_len + 1 + strlen(ENVELOPE_TAIL);
+                if (env.len + need > max_bytes) {
+                    if (in_env > 0)
+                        break;
+                    /* Alone it is too big: it can never be sent. */
+                    res->rejected++;
+                    reject(f, row->id, "too-big",
+                           "%zu bytes, more than the %zu an envelope to "
+                           "this peer may have",
+                           row->json_len, max_bytes);
+                    continue;
+                }
+                if ((in_env > 0 && cairn_buf_putc(&env, ',') < 0) ||
+                    cairn_buf_append(&env, row->json, row->json_len) < 0)
+                    rc = CAIRN_ETOOBIG;
+                in_env++;
+            }
+            if (rc == 0)
+                rc = cairn_buf_puts(&env, ENVELOPE_TAIL);
+            if (rc < 0) {
+                say(res, "building an envelope: %s", cairn_strerror(rc));
+                goto out;
+            }
+            if (in_env > 0) {
+                rc = cairn_taxii_client_add(c, root_url, remote, env.data,
+                                            env.len, &status);
+                if (rc < 0) {
+                    say(res, "%s", cairn_taxii_client_error(c));
+                    goto out;
+                }
+                res->pages++;
+                tally_status(f, status, res);
+                json_decref(status);
+                status = NULL;
+            }
+            /* Acknowledged complete: the state may move past it. */
+            rc = state_save(&st, f, true, &page->rows[j - 1].date_added, res);
+            if (rc < 0)
+                goto out;
+            after = page->rows[j - 1].date_added;
+            i = j;
+        }
+        bool more = page->more;
+        cairn_store_page_free(page);
+        page = NULL;
+        if (!more)
+            break;
+    }
+    rc = 0;
+out:
+    json_decref(status);
+    cairn_store_page_free(page);
+    cairn_buf_release(&env);
+    json_decref(root);
+    cairn_free(root_url);
+    state_unlock(&st);
+    return rc;
+}
+
+/* ---- configured peers
+ * --------------------------------------------------------
+ */
+
+static void add_result(struct cairn_sync_result *total,
+                       const struct cairn_sync_result *r)
+{
+    if (total == NULL)
+        return;
+    total->pages += r->pages;
+    total->received += r->received;
+    total->stored += r->stored;
+    total->existed += r->existed;
+    total->rejected += r->rejected;
+    if (total->error[0] == '\0' && r->error[0] != '\0')
+        memcpy(total->error, r->error, sizeof total->error);
+}
+
+static void log_rejected(const struct cairn_diag *d, void *ud)
+{
+    char line[1200];
+
+    (void)ud;
+    if (d->severity == CAIRN_SEV_ERROR &&
+        cairn_diag_format(d, line, sizeof line) >= 0)
+        cairn_log(CAIRN_LOG_WARN, "%s", line);
+}
+
+int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
+                        const char *data_dir,
+                        const struct cairn_taxii_client_opts *base,
+                        struct cairn_sync_result *total)
+{
+    struct cairn_taxii_client_opts o = {0};
+    struct cairn_taxii_client *c = NULL;
+    struct cairn_sync_result r = {0};
+    char state_dir[PATH_MAX];
+    char *password = NULL, *token = NULL;
+    int first = 0;
+    int rc;
+
+    if (base != NULL)
+        o = *base;
+    o.user = peer->user;
+    o.cacert = peer->cacert;
+    o.cert = peer->cert;
+    o.key = peer->key;
+    o.password = NULL;
+    o.token = NULL;
+    if (peer->password_file != NULL &&
+        (rc = cairn_taxii_secret_read(peer->password_file, &password)) < 0) {
+        say(&r, "peer %s: password_file %s: %s", peer->name,
+            peer->password_file, cairn_strerror(rc));
+        goto out;
+    }
+    if (peer->token_file != NULL &&
+        (rc = cairn_taxii_secret_read(peer->token_file, &token)) < 0) {
+        say(&r, "peer %s: token_file %s: %s", peer->name, peer->token_file,
+            cairn_strerror(rc));
+        goto out;
+    }
+    o.password = password;
+    if (peer->user != NULL && password == NULL)
+        o.password = getenv("CAIRN_PASSWORD");
+    o.token = token;
+    int n = snprintf(state_dir, sizeof state_dir, "%s/peers", data_dir);
+    if (n < 0 || (size_t)n >= sizeof state_dir) {
+        say(&r, "%s: path too long", data_dir);
+        rc = CAIRN_EINVAL;
+        goto out;
+    }
+    rc = cairn_taxii_client_new(&o, &c);
+    if (rc < 0) {
+        say(&r, "peer %s: %s", peer->name, cairn_strerror(rc));
+        goto out;
+    }
+    for (size_t i = 0; i < peer->n_flows; i++) {
+        const struct cairn_peer_flow *pf = &peer->flows[i];
+        struct cairn_sync_flow f = {
+            .url = peer->url,
+            .remote = pf->remote,
+            .local = pf->local,
+            .state_dir = state_dir,
+            .types = (const char *const *)pf->types,
+            .n_types = pf->n_types,
+            .cb = log_rejected,
+        };
+        struct cairn_sync_result fr;
+        int frc = pf->push ? cairn_sync_push(c, s, &f, &fr)
+                           : cairn_sync_pull(c, s, &f, &fr);
+        if (frc < 0) {
+            char msg[sizeof fr.error];
+            snprintf(msg, sizeof msg, "%s", fr.error);
+            say(&fr, "peer %s: %s %s -> %s: %s", peer->name,
+                pf->push ? "push" : "pull", pf->push ? pf->local : pf->remote,
+                pf->push ? pf->remote : pf->local, msg);
+            cairn_log(CAIRN_LOG_ERROR, "%s", fr.error);
+            if (first == 0)
+                first = frc;
+        } else {
+            cairn_log(CAIRN_LOG_INFO,
+                      "peer %s: %s %s -> %s: %zu %s, %zu already present, "
+                      "%zu rejected",
+                      peer->name, pf->push ? "push" : "pull",
+                      pf->push ? pf->local : pf->remote,
+                      pf->push ? pf->remote : pf->local, fr.stored,
+                      pf->push ? "accepted" : "new", fr.existed, fr.rejected);
+        }
+        add_result(&r, &fr);
+    }
+    rc = first;
+out:
+    /* Flow errors were logged as they came; this is a setup error. */
+    if (rc < 0 && first == 0)
+        cairn_log(CAIRN_LOG_ERROR, "%s", r.error);
+    add_result(total, &r);
+    cairn_taxii_client_free(c);
+    if (password != NULL) {
+        explicit_bzero(password, strlen(password));
+        cairn_free(password);
+    }
+    if (token != NULL) {
+        explicit_bzero(token, strlen(token));
+        cairn_free(token);
+    }
+    return rc;
+}
+
+int cairn_sync_run_all(const struct cairn_peers *peers, struct cairn_store *s,
+                       const char *data_dir,
+                       const struct cairn_taxii_client_opts *base,
+                       struct cairn_sync_result *total)
+{
+    int first = 0;
+
+    for (size_t i = 0; i < peers->n; i++) {
+        int rc =
+            cairn_sync_run_peer(&peers->peers[i], s, data_dir, base, total);
+        if (rc < 0 && first == 0)
+            first = rc;
+    }
+    return first;
+}
