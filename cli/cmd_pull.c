@@ -118,10 +118,10 @@ const struct cli_command cli_cmd_pull = {
         "Retry-After). TLS certificates are always verified.",
     .options = pull_options,
     .exit_status = net_exit_status,
-    .examples = "$ CAIRN_PASSWORD=secret cairn pull "
-                "https://hub.example.org/taxii2/ --user member-a \\\n"
-                "    --collection indicators --into "
-                "9cfa669c-ee94-4ece-afd2-f8edac37d8fd",
+    .examples = "$ CAIRN_PASSWORD=secret cairn pull \\\n"
+                "    https://hub.example.org/taxii2/ --user member-a \\\n"
+                "    --collection indicators \\\n"
+                "    --into 9cfa669c-ee94-4ece-afd2-f8edac37d8fd",
     .run = run_pull,
 };
 
@@ -146,8 +146,8 @@ const struct cli_command cli_cmd_push = {
     .exit_status = net_exit_status,
     .examples = "$ cairn push https://hub.example.org/taxii2/ --token-file "
                 "hub.token \\\n"
-                "    --collection sightings --from "
-                "9cfa669c-ee94-4ece-afd2-f8edac37d8fd --type sighting",
+                "    --collection sightings --type sighting \\\n"
+                "    --from 9cfa669c-ee94-4ece-afd2-f8edac37d8fd",
     .run = run_push,
 };
 
