@@ -49,7 +49,9 @@ values() {
             }
         }
     }
-    function r(m) { s = (s * 1103515245 + 12345) % 2147483648; return int(s / 65536) % m }
+    # s * 69069 stays below 2^53: exact in awk'"'"'s doubles (a larger
+    # multiplier rounds, and the sequence then cycles after a few thousand)
+    function r(m) { s = (s * 69069 + 1) % 4294967296; return int(s / 65536) % m }
     function rl(len,   out, j) { out = ""; for (j = 0; j < len; j++) out = out substr("abcdefghijklmnopqrstuvwxyz0123456789", r(j ? 36 : 26) + 1, 1); return out }
     function hex(len,   out, j) { out = ""; for (j = 0; j < len; j++) out = out substr("0123456789abcdef", r(16) + 1, 1); return out }'
 }

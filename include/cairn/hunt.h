@@ -28,9 +28,9 @@ extern "C" {
 /* The kinds of value an indicator names and telemetry carries. */
 enum cairn_ioc_type {
     CAIRN_IOC_UNKNOWN = 0,
-    CAIRN_IOC_DOMAIN,   /* domain-name:value; matches subdomains too */
-    CAIRN_IOC_IPV4,     /* address or CIDR */
-    CAIRN_IOC_IPV6,     /* address or CIDR */
+    CAIRN_IOC_DOMAIN, /* domain-name:value; matches subdomains too */
+    CAIRN_IOC_IPV4,   /* address or CIDR */
+    CAIRN_IOC_IPV6,   /* address or CIDR */
     CAIRN_IOC_URL,
     CAIRN_IOC_EMAIL,
     CAIRN_IOC_MD5,
@@ -55,24 +55,26 @@ struct cairn_hunt_field {
     enum cairn_ioc_type type;
     const char *value;
     size_t len;
-    const char *name; /* the field it came from ("query", "id.resp_h"), or NULL */
+    const char
+        *name; /* the field it came from ("query", "id.resp_h"), or NULL */
 };
 
 /* One event of telemetry: its values, where it is, and when it happened. */
 struct cairn_hunt_event {
     const struct cairn_hunt_field *fields;
     size_t n_fields;
-    const char *file;    /* source name ("-" for standard input) */
-    uint64_t line;       /* 1-based line number; 0 for files hunted whole */
-    uint64_t offset;     /* byte offset of the event in the (decoded) input */
+    const char *file; /* source name ("-" for standard input) */
+    uint64_t line;    /* 1-based line number; 0 for files hunted whole */
+    uint64_t offset;  /* byte offset of the event in the (decoded) input */
     bool has_ts;
     struct cairn_time ts;
 };
 
 /* One indicator matched one value of one event. */
 struct cairn_hunt_hit {
-    const char *indicator_id;   /* STIX id of the indicator */
-    const char *indicator_name; /* its name, or the list file's entry; may be NULL */
+    const char *indicator_id; /* STIX id of the indicator */
+    const char
+        *indicator_name; /* its name, or the list file's entry; may be NULL */
     enum cairn_ioc_type type;
     const char *value; /* the matched value as it appears in the event */
     size_t value_len;
@@ -182,6 +184,8 @@ struct cairn_hunt_set_stats {
     size_t yara;               /* yara-pattern indicators kept aside */
     size_t skipped;            /* reported and not hunted */
     size_t memory;             /* bytes held by the set */
+    size_t duplicates;         /* plain-list entries dropped: the same type and
+                                  value as an earlier entry (the same id) */
 };
 
 void cairn_hunt_set_get_stats(const struct cairn_hunt_set *set,

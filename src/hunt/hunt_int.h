@@ -108,7 +108,8 @@ struct cairn_hunt_set {
 
     /* cheap rejects before hashing */
     uint64_t domain_labels; /* bit n: some domain key has n labels (63: more) */
-    uint64_t v4_prefixes;   /* bit n: some IPv4 key has prefix n (0..32) */
+    unsigned domain_max_labels; /* most labels of a domain key; 63: more */
+    uint64_t v4_prefixes;       /* bit n: some IPv4 key has prefix n (0..32) */
     uint64_t v6_prefixes[3];
     size_t count[CAIRN_IOC_TYPE_COUNT];       /* keys per type */
     size_t regex_count[CAIRN_IOC_TYPE_COUNT]; /* regexes per type */
@@ -118,6 +119,7 @@ struct cairn_hunt_set {
 
     size_t skipped;
     size_t needs_confirmation;
+    size_t duplicates; /* list entries dropped as repeats */
 };
 
 /* ---- hashing (index_hash.c) ---------------------------------------------- */
@@ -179,11 +181,80 @@ static inline uint64_t hunt_seed(enum cairn_ioc_type t)
     return HUNT_K3 * ((uint64_t)t + 1);
 }
 
-/* Chain step of the domain hash: one more label, from the right. */
-static inline uint64_t hunt_domain_step(uint64_t h, const char *label,
-                                        size_t len)
+/*
+ * Bytes [a, b) of `s` (at most 8; `s` has `n` readable bytes) as one
+ * lower-cased little-endian word, zero-padded. A label near either end of
+ * the name is loaded as a whole word that ends (or starts) inside the
+ * name and shifted, so no byte outside [0, n) is read and most labels
+ * cost one load.
+ */
+static inline uint64_t hunt_label_word(const char *s, size_t n, size_t a,
+                                       size_t b)
 {
-    return hunt_mix(h ^ hunt_hash(label, len, HUNT_K1, true), HUNT_K2);
+    size_t k = b - a;
+    uint64_t w = 0;
+    if (k == 0)
+        return 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (b >= 8)
+        w = hunt_load64(s + b - 8) >> (8 * (8 - k));
+    else if (n - a >= 8)
+        w = hunt_load64(s + a) & (~0ULL >> (8 * (8 - k)));
+    else
+        memcpy(&w, s + a, k);
+#else
+    for (size_t i = 0; i < k; i++)
+        w |= (uint64_t)(uint8_t)s[a + i] << (8 * i);
+    (void)n;
+#endif
+    return hunt_lower64(w);
+}
+
+/*
+ * Chain step of the domain hash: one more label, [a, b) of `s` (`n`
+ * readable bytes), folded into the hash of the labels to its right. The
+ * label's length picks the multiplier, so "ab" and "ab\0" differ.
+ */
+static inline uint64_t hunt_domain_step(uint64_t h, const char *s, size_t n,
+                                        size_t a, size_t b)
+{
+    uint64_t k = HUNT_K1 ^ ((uint64_t)(b - a) << 1);
+    while (b - a > 8) {
+        uint64_t w;
+        memcpy(&w, s + a, 8);
+        h = hunt_mix(h ^ hunt_lower64(w), HUNT_K2);
+        a += 8;
+    }
+    return hunt_mix(h ^ hunt_label_word(s, n, a, b), k);
+}
+
+/*
+ * Hash of a single IPv4 address key, kept as its dotted-decimal text (7 to
+ * 15 bytes): a log's address is then looked up without parsing it, since a
+ * valid address has only this one spelling (no leading zeros).
+ */
+static inline uint64_t hunt_v4_text_hash(const char *s, size_t len)
+{
+    uint64_t a, b;
+    if (len >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + len - 8, 8);
+    } else {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        a = x;
+        b = y;
+    }
+    return hunt_mix(hunt_mix(a ^ HUNT_K3 ^ (uint64_t)len, HUNT_K2) ^ b,
+                    HUNT_K1);
+}
+
+/* Hash of an IPv4 key: the prefix length and the masked address. */
+static inline uint64_t hunt_v4_hash(unsigned prefix, uint32_t masked)
+{
+    uint64_t x = ((uint64_t)prefix << 32 | masked) ^ HUNT_K3;
+    return hunt_mix(hunt_mix(x, HUNT_K2), HUNT_K1);
 }
 
 /* Types compared without ASCII case (IP keys are binary: never folded). */
@@ -212,9 +283,20 @@ static inline bool hunt_bloom_maybe(const struct cairn_hunt_set *set,
     return (w & bits) == bits;
 }
 
+/* The Bloom filter word that `h` tests (to prefetch it). */
+static inline const uint64_t *hunt_bloom_word(const struct cairn_hunt_set *set,
+                                              uint64_t h)
+{
+    return &set->bloom[((h * HUNT_K1) >> set->bloom_shift) & set->bloom_mask];
+}
+
 /* First key index with hash `h`, type `t` and these bytes, or HUNT_NONE. */
 uint32_t hunt_index_find(const struct cairn_hunt_set *set, uint64_t h,
                          enum cairn_ioc_type t, const char *key, size_t len);
+/* The same once the Bloom filter has said `h` may be there. */
+uint32_t hunt_index_find_slot(const struct cairn_hunt_set *set, uint64_t h,
+                              enum cairn_ioc_type t, const char *key,
+                              size_t len);
 
 /* Compile the Vectorscan database of regex patterns (NUL-ended, flags). */
 int hunt_regex_compile(struct cairn_hunt_set *set, const char *const *exprs,
@@ -244,6 +326,8 @@ long hunt_refang(const char *s, size_t len, char *out, size_t cap);
 
 /* Parse "a.b.c.d"; false if not exactly an IPv4 address. */
 bool hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4]);
+/* An IPv4 address as dotted decimal (7 to 15 bytes, no NUL); the length. */
+size_t hunt_v4_text(uint32_t a, char out[16]);
 /* Parse an IPv6 address (no prefix, an optional %zone ignored). */
 bool hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16]);
 /*

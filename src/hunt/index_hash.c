@@ -7,11 +7,18 @@ uint64_t hunt_key_hash(enum cairn_ioc_type t, const char *key, size_t len,
 {
     unsigned labels = 0;
     uint64_t h;
-    if (t != CAIRN_IOC_DOMAIN) {
-        if (labels_out != NULL)
-            *labels_out = 0;
-        return hunt_hash(key, len, hunt_seed(t), hunt_caseless(t));
+    if (labels_out != NULL)
+        *labels_out = 0;
+    if (t == CAIRN_IOC_IPV4 && len == 5) {
+        /* a prefix: one multiply chain, not a byte-string hash */
+        const uint8_t *b = (const uint8_t *)key;
+        return hunt_v4_hash(b[0], (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 |
+                                      (uint32_t)b[3] << 8 | b[4]);
     }
+    if (t == CAIRN_IOC_IPV4)
+        return hunt_v4_text_hash(key, len); /* one address, as text */
+    if (t != CAIRN_IOC_DOMAIN)
+        return hunt_hash(key, len, hunt_seed(t), hunt_caseless(t));
     /*
      * Domains hash label by label from the right, so that a lookup gets
      * the hash of every parent domain on its way to the full name.
@@ -20,12 +27,12 @@ uint64_t hunt_key_hash(enum cairn_ioc_type t, const char *key, size_t len,
     size_t end = len;
     for (size_t i = len; i > 0; i--) {
         if (key[i - 1] == '.') {
-            h = hunt_domain_step(h, key + i, end - i);
+            h = hunt_domain_step(h, key, len, i, end);
             labels++;
             end = i - 1;
         }
     }
-    h = hunt_domain_step(h, key, end);
+    h = hunt_domain_step(h, key, len, 0, end);
     labels++;
     if (labels_out != NULL)
         *labels_out = labels;
@@ -51,11 +58,10 @@ static bool key_equal(const struct cairn_hunt_set *set, const struct hkey *k,
     return true;
 }
 
-uint32_t hunt_index_find(const struct cairn_hunt_set *set, uint64_t h,
-                         enum cairn_ioc_type t, const char *key, size_t len)
+uint32_t hunt_index_find_slot(const struct cairn_hunt_set *set, uint64_t h,
+                              enum cairn_ioc_type t, const char *key,
+                              size_t len)
 {
-    if (!hunt_bloom_maybe(set, h))
-        return HUNT_NONE;
     uint64_t fp = h >> 32;
     for (uint64_t i = h & set->slot_mask;; i = (i + 1) & set->slot_mask) {
         uint64_t s = set->slots[i];
@@ -67,6 +73,14 @@ uint32_t hunt_index_find(const struct cairn_hunt_set *set, uint64_t h,
         if (key_equal(set, &set->keys[k], t, key, len))
             return k;
     }
+}
+
+uint32_t hunt_index_find(const struct cairn_hunt_set *set, uint64_t h,
+                         enum cairn_ioc_type t, const char *key, size_t len)
+{
+    if (!hunt_bloom_maybe(set, h))
+        return HUNT_NONE;
+    return hunt_index_find_slot(set, h, t, key, len);
 }
 
 int hunt_index_build(struct cairn_hunt_set *set)
@@ -91,8 +105,12 @@ int hunt_index_build(struct cairn_hunt_set *set)
         unsigned labels = 0;
         const char *s = set->text + k->off;
         uint64_t h = hunt_key_hash(k->type, s, k->len, &labels);
-        if (k->type == CAIRN_IOC_DOMAIN)
-            set->domain_labels |= 1ULL << (labels > 63 ? 63 : labels);
+        if (k->type == CAIRN_IOC_DOMAIN) {
+            unsigned l = labels > 63 ? 63 : labels;
+            set->domain_labels |= 1ULL << l;
+            if (l > set->domain_max_labels)
+                set->domain_max_labels = l;
+        }
         uint64_t b = h * HUNT_K1;
         set->bloom[(b >> set->bloom_shift) & set->bloom_mask] |=
             (1ULL << (b & 63)) | (1ULL << ((b >> 6) & 63)) |

@@ -3,12 +3,35 @@
 #include <stddef.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "hunt/hunt_int.h"
 
 /* Formula indicators touched by one event, and hits already reported. */
 #define MAX_PENDING 1024
 #define MAX_DONE    256
 #define ID_CACHE    64
+/* Look-ups queued before their Bloom filter words are read. */
+#define MAX_PROBES 32
+
+/*
+ * One queued look-up. The hashes of an event's values are computed first
+ * and their Bloom filter words prefetched, so that the cache misses of a
+ * large set overlap instead of following one another.
+ */
+struct probe {
+    uint64_t h;
+    const char *key; /* NULL: the key is kb */
+    const char *value;
+    uint32_t klen;
+    uint32_t vlen;
+    uint32_t field;
+    uint8_t type;
+    bool maybe;
+    uint8_t kb[17];
+};
 
 struct pending {
     uint32_t ind;
@@ -50,6 +73,8 @@ struct cairn_hunt_matcher {
     size_t n_pend;
     struct done done[MAX_DONE];
     size_t n_done;
+    struct probe probes[MAX_PROBES];
+    size_t n_probes;
     struct {
         uint32_t ind;
         char id[CAIRN_HUNT_ID_MAX];
@@ -172,15 +197,85 @@ static void on_atom(struct cairn_hunt_matcher *m, uint32_t ind, unsigned atom,
     };
 }
 
+/* Run the queued look-ups in the order they were queued. */
+static void flush(struct cairn_hunt_matcher *m)
+{
+    const struct cairn_hunt_set *set = m->set;
+    size_t n = m->n_probes;
+    if (n == 0)
+        return;
+    m->n_probes = 0;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        struct probe *p = &m->probes[i];
+        p->maybe = hunt_bloom_maybe(set, p->h);
+        if (p->maybe) {
+            __builtin_prefetch(&set->slots[p->h & set->slot_mask]);
+            any = true;
+        }
+    }
+    if (!any)
+        return;
+    size_t field = m->field;
+    for (size_t i = 0; i < n; i++) {
+        const struct probe *p = &m->probes[i];
+        if (!p->maybe)
+            continue;
+        enum cairn_ioc_type t = (enum cairn_ioc_type)p->type;
+        uint32_t k = hunt_index_find_slot(
+            set, p->h, t, p->key ? p->key : (const char *)p->kb, p->klen);
+        m->field = p->field;
+        while (k != HUNT_NONE) {
+            const struct hkey *hk = &set->keys[k];
+            on_atom(m, hk->ind, hk->atom, t, p->value, p->vlen);
+            k = hk->next;
+        }
+    }
+    m->field = field;
+}
+
+/* Queue a look-up; `key` NULL: the key's bytes are copied from `kb`. */
 static void probe(struct cairn_hunt_matcher *m, uint64_t h,
                   enum cairn_ioc_type t, const char *key, size_t len,
-                  const char *value, size_t value_len)
+                  const uint8_t *kb, const char *value, size_t value_len)
 {
-    uint32_t k = hunt_index_find(m->set, h, t, key, len);
-    while (k != HUNT_NONE) {
-        const struct hkey *hk = &m->set->keys[k];
-        on_atom(m, hk->ind, hk->atom, t, value, value_len);
-        k = hk->next;
+    if (m->n_probes == MAX_PROBES)
+        flush(m);
+    __builtin_prefetch(hunt_bloom_word(m->set, h));
+    struct probe *p = &m->probes[m->n_probes++];
+    p->h = h;
+    p->key = key;
+    p->klen = (uint32_t)len;
+    p->value = value;
+    p->vlen = (uint32_t)value_len;
+    p->field = (uint32_t)m->field;
+    p->type = (uint8_t)t;
+    if (kb != NULL)
+        memcpy(p->kb, kb, len);
+}
+
+/* The label hashes of a domain longer than the fast path takes. */
+static void lookup_domain_slow(struct cairn_hunt_matcher *m, const char *v,
+                               size_t len, size_t full)
+{
+    const struct cairn_hunt_set *set = m->set;
+    uint64_t h = hunt_seed(CAIRN_IOC_DOMAIN);
+    size_t end = len;
+    unsigned labels = 0;
+    size_t max = set->max_len[CAIRN_IOC_DOMAIN];
+    while (end > 0) {
+        const char *dot = memrchr(v, '.', end);
+        size_t start = dot != NULL ? (size_t)(dot - v) + 1 : 0;
+        h = hunt_domain_step(h, v, len, start, end);
+        labels++;
+        if (len - start > max)
+            return;
+        if (set->domain_labels & (1ULL << (labels > 63 ? 63 : labels)))
+            probe(m, h, CAIRN_IOC_DOMAIN, v + start, len - start, NULL, v,
+                  full);
+        if (dot == NULL || labels >= set->domain_max_labels)
+            break;
+        end = start - 1;
     }
 }
 
@@ -195,31 +290,54 @@ static void lookup_domain(struct cairn_hunt_matcher *m, const char *v,
         len--;
     if (len == 0)
         return;
+    if (len > 64 || set->domain_max_labels >= 63) {
+        lookup_domain_slow(m, v, len, full);
+        return;
+    }
+    /* A bit per dot: the labels are then found without a byte loop. */
+    uint64_t dots = 0;
+#if defined(__SSE2__)
+    if (len >= 16) {
+        const __m128i vdot = _mm_set1_epi8('.');
+        for (size_t i = 0; i < len; i += 16) {
+            size_t at = i + 16 <= len ? i : len - 16;
+            __m128i x =
+                _mm_loadu_si128((const __m128i *)(const void *)(v + at));
+            dots |=
+                (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vdot))
+                << at;
+        }
+    } else
+#endif
+    {
+        for (size_t i = 0; i < len; i++)
+            dots |= (uint64_t)(v[i] == '.') << i;
+    }
     uint64_t h = hunt_seed(CAIRN_IOC_DOMAIN);
     size_t end = len;
     unsigned labels = 0;
     size_t max = set->max_len[CAIRN_IOC_DOMAIN];
-    while (end > 0) {
-        const char *dot = memrchr(v, '.', end);
-        size_t start = dot != NULL ? (size_t)(dot - v) + 1 : 0;
-        h = hunt_domain_step(h, v + start, end - start);
+    for (;;) {
+        uint64_t left = end >= 64 ? dots : dots & ((1ULL << end) - 1);
+        size_t start = left != 0 ? 64 - (size_t)__builtin_clzll(left) : 0;
+        h = hunt_domain_step(h, v, len, start, end);
         labels++;
         if (len - start > max)
             return;
-        if (set->domain_labels & (1ULL << (labels > 63 ? 63 : labels)))
-            probe(m, h, CAIRN_IOC_DOMAIN, v + start, len - start, v, full);
-        if (dot == NULL)
-            break;
+        if (set->domain_labels & (1ULL << labels))
+            probe(m, h, CAIRN_IOC_DOMAIN, v + start, len - start, NULL, v,
+                  full);
+        if (left == 0 || labels >= set->domain_max_labels || start == 1)
+            return;
         end = start - 1;
     }
 }
 
-static void lookup_v4(struct cairn_hunt_matcher *m, const uint8_t a[4],
-                      const char *value, size_t len)
+/* The prefixes (but /32) of an address, longest first. */
+static void lookup_v4_cidr(struct cairn_hunt_matcher *m, uint32_t addr,
+                           const char *value, size_t len)
 {
-    uint64_t bits = m->set->v4_prefixes;
-    uint32_t addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
-                    (uint32_t)a[2] << 8 | a[3];
+    uint64_t bits = m->set->v4_prefixes & ~(1ULL << 32);
     while (bits != 0) {
         unsigned p = 63 - (unsigned)__builtin_clzll(bits);
         bits &= ~(1ULL << p);
@@ -227,9 +345,21 @@ static void lookup_v4(struct cairn_hunt_matcher *m, const uint8_t a[4],
         uint8_t key[5] = {(uint8_t)p, (uint8_t)(masked >> 24),
                           (uint8_t)(masked >> 16), (uint8_t)(masked >> 8),
                           (uint8_t)masked};
-        uint64_t h = hunt_hash(key, 5, hunt_seed(CAIRN_IOC_IPV4), false);
-        probe(m, h, CAIRN_IOC_IPV4, (const char *)key, 5, value, len);
+        probe(m, hunt_v4_hash(p, masked), CAIRN_IOC_IPV4, NULL, 5, key, value,
+              len);
     }
+}
+
+static void lookup_v4(struct cairn_hunt_matcher *m, uint32_t addr,
+                      const char *value, size_t len)
+{
+    if (m->set->v4_prefixes & (1ULL << 32)) {
+        char t[16];
+        size_t tl = hunt_v4_text(addr, t);
+        probe(m, hunt_v4_text_hash(t, tl), CAIRN_IOC_IPV4, NULL, tl,
+              (const uint8_t *)t, value, len);
+    }
+    lookup_v4_cidr(m, addr, value, len);
 }
 
 static void lookup_v6(struct cairn_hunt_matcher *m, const uint8_t a[16],
@@ -249,18 +379,74 @@ static void lookup_v6(struct cairn_hunt_matcher *m, const uint8_t a[16],
                 key[1 + i] = (uint8_t)(a[i] & (0xFF00u >> keep));
             }
             uint64_t h = hunt_hash(key, 17, hunt_seed(CAIRN_IOC_IPV6), false);
-            probe(m, h, CAIRN_IOC_IPV6, (const char *)key, 17, value, len);
+            probe(m, h, CAIRN_IOC_IPV6, NULL, 17, key, value, len);
         }
     }
+}
+
+/* "a.b.c.d" as a number; the same rules as hunt_parse_ipv4. */
+static inline bool parse_v4(const char *s, size_t len, uint32_t *out)
+{
+    size_t i = 0;
+    uint32_t a = 0;
+    if (len < 7 || len > 15)
+        return false;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (i >= len || s[i] != '.')
+                return false;
+            i++;
+        }
+        size_t start = i;
+        unsigned v = 0;
+        while (i < len && (unsigned)(s[i] - '0') <= 9 && i - start < 3) {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+        }
+        if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
+            return false;
+        a = a << 8 | v;
+    }
+    *out = a;
+    return i == len;
+}
+
+static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len);
+
+/*
+ * A value typed as an address: as lookup_ip, without checking an IPv4
+ * address before its /32 look-up (a string that is not an address has no
+ * key to match: every /32 key is a valid address's text).
+ */
+static void lookup_addr(struct cairn_hunt_matcher *m, const char *v, size_t len)
+{
+    bool colon = len > 15;
+    for (size_t i = 0; i < len && !colon; i++)
+        colon = v[i] == ':';
+    if (colon) {
+        lookup_ip(m, v, len); /* IPv6, or nothing */
+        return;
+    }
+    uint64_t bits = m->set->v4_prefixes;
+    if ((bits & (1ULL << 32)) && len >= 7)
+        probe(m, hunt_v4_text_hash(v, len), CAIRN_IOC_IPV4, v, len, NULL, v,
+              len);
+    uint32_t a4;
+    if ((bits & ~(1ULL << 32)) && parse_v4(v, len, &a4))
+        lookup_v4_cidr(m, a4, v, len);
 }
 
 /* An address in text; false when it is not one. */
 static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len)
 {
     uint8_t a[16];
-    if (hunt_parse_ipv4(v, len, a)) {
-        if (m->set->count[CAIRN_IOC_IPV4] > 0)
-            lookup_v4(m, a, v, len);
+    uint32_t a4;
+    if (parse_v4(v, len, &a4)) {
+        /* a valid address is spelt one way: its text is the /32 key */
+        if (m->set->v4_prefixes & (1ULL << 32))
+            probe(m, hunt_v4_text_hash(v, len), CAIRN_IOC_IPV4, v, len, NULL, v,
+                  len);
+        lookup_v4_cidr(m, a4, v, len);
         return true;
     }
     if (len >= 2 && memchr(v, ':', len) != NULL &&
@@ -269,7 +455,10 @@ static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len)
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
                                            0, 0, 0, 0, 0xff, 0xff};
         if (memcmp(a, mapped, 12) == 0 && m->set->count[CAIRN_IOC_IPV4] > 0)
-            lookup_v4(m, a + 12, v, len);
+            lookup_v4(m,
+                      (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 |
+                          (uint32_t)a[14] << 8 | a[15],
+                      v, len);
         if (m->set->count[CAIRN_IOC_IPV6] > 0)
             lookup_v6(m, a, v, len);
         return true;
@@ -283,7 +472,7 @@ static void lookup_exact(struct cairn_hunt_matcher *m, enum cairn_ioc_type t,
     if (m->set->count[t] == 0 || len > m->set->max_len[t])
         return;
     uint64_t h = hunt_hash(v, len, hunt_seed(t), hunt_caseless(t));
-    probe(m, h, t, v, len, v, len);
+    probe(m, h, t, v, len, NULL, v, len);
 }
 
 static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
@@ -295,7 +484,9 @@ static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
         if (n > 0 && (size_t)n <= m->set->max_len[CAIRN_IOC_URL]) {
             uint64_t h =
                 hunt_hash(m->url, (size_t)n, hunt_seed(CAIRN_IOC_URL), false);
-            probe(m, h, CAIRN_IOC_URL, m->url, (size_t)n, v, len);
+            probe(m, h, CAIRN_IOC_URL, m->url, (size_t)n, NULL, v, len);
+            /* m->url is the key: look it up before it is overwritten */
+            flush(m);
         }
     }
     if (hunt_url_host(v, len, &host, &hl) && !lookup_ip(m, host, hl))
@@ -337,6 +528,8 @@ static int scan(struct cairn_hunt_matcher *m, const char *v, size_t len,
             any = true;
     if (!any)
         return 0;
+    /* regex hits come after the look-ups of the same value, as before */
+    flush(m);
     m->re_value = v;
     m->re_len = len;
     m->re_type = type;
@@ -373,7 +566,7 @@ static int match_field(struct cairn_hunt_matcher *m,
         return scan(m, v, len, t, BIT(t) | ADDR_BITS);
     case CAIRN_IOC_IPV4:
     case CAIRN_IOC_IPV6:
-        lookup_ip(m, v, len);
+        lookup_addr(m, v, len);
         return scan(m, v, len, t,
                     BIT(CAIRN_IOC_IPV4) | BIT(CAIRN_IOC_IPV6) | ADDR_BITS);
     case CAIRN_IOC_URL:
@@ -450,12 +643,15 @@ int cairn_hunt_match_event(struct cairn_hunt_matcher *m,
     m->hits = 0;
     m->n_pend = 0;
     m->n_done = 0;
+    m->n_probes = 0;
     for (size_t i = 0; i < ev->n_fields; i++) {
         m->field = i;
         int rc = match_field(m, &ev->fields[i]);
         if (rc != 0)
             return rc;
     }
+    m->field = ev->n_fields;
+    flush(m);
     for (size_t i = 0; i < m->n_pend; i++) {
         const struct pending *p = &m->pend[i];
         const struct hind *h = &m->set->inds[p->ind];

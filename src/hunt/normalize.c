@@ -145,6 +145,74 @@ bool hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4])
     return i == len;
 }
 
+/*
+ * The plain form of an IPv6 address: hex groups of one to four digits and
+ * at most one "::". 1 when parsed, 0 when it is something else (embedded
+ * IPv4, stray characters, a bad group): then inet_pton decides.
+ */
+static int ipv6_plain(const char *s, size_t len, uint8_t out[16])
+{
+    uint16_t g[8];
+    int n = 0, gap = -1;
+    size_t i = 0;
+    if (len >= 2 && s[0] == ':') {
+        if (s[1] != ':')
+            return 0;
+        gap = 0;
+        i = 2;
+        if (i == len)
+            goto done;
+    }
+    for (;;) {
+        unsigned v = 0;
+        size_t start = i;
+        while (i < len && i - start < 5) {
+            char c = s[i];
+            int h = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            if (h < 0)
+                break;
+            v = v * 16 + (unsigned)h;
+            i++;
+        }
+        if (i == start || i - start > 4 || n == 8)
+            return 0;
+        g[n++] = (uint16_t)v;
+        if (i == len)
+            break;
+        if (s[i] != ':')
+            return 0;
+        i++;
+        if (i < len && s[i] == ':') {
+            if (gap >= 0)
+                return 0;
+            gap = n;
+            i++;
+            if (i == len)
+                break;
+        } else if (i == len) {
+            return 0; /* a single ':' at the end */
+        }
+    }
+done:
+    if (gap < 0 ? n != 8 : n > 7)
+        return 0;
+    memset(out, 0, 16);
+    int tail = gap < 0 ? 0 : n - gap;
+    for (int k = 0; k < n - tail; k++) {
+        out[2 * k] = (uint8_t)(g[k] >> 8);
+        out[2 * k + 1] = (uint8_t)g[k];
+    }
+    for (int k = 0; k < tail; k++) {
+        int at = 8 - tail + k;
+        out[2 * at] = (uint8_t)(g[n - tail + k] >> 8);
+        out[2 * at + 1] = (uint8_t)g[n - tail + k];
+    }
+    return 1;
+}
+
 bool hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16])
 {
     char buf[64];
@@ -153,9 +221,27 @@ bool hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16])
         len = (size_t)(pct - s);
     if (len < 2 || len >= sizeof buf || memchr(s, ':', len) == NULL)
         return false;
+    if (ipv6_plain(s, len, out))
+        return true;
     memcpy(buf, s, len);
     buf[len] = '\0';
     return inet_pton(AF_INET6, buf, out) == 1;
+}
+
+size_t hunt_v4_text(uint32_t a, char out[16])
+{
+    size_t o = 0;
+    for (int part = 3; part >= 0; part--) {
+        unsigned v = (a >> (8 * part)) & 0xFF;
+        if (v >= 100)
+            out[o++] = (char)('0' + v / 100);
+        if (v >= 10)
+            out[o++] = (char)('0' + v / 10 % 10);
+        out[o++] = (char)('0' + v % 10);
+        if (part > 0)
+            out[o++] = '.';
+    }
+    return o;
 }
 
 static void mask_addr(uint8_t *addr, size_t n, unsigned prefix)

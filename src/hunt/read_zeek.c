@@ -17,6 +17,11 @@ void tele_header_clear(struct cairn_telemetry_reader *r)
     cairn_free(r->col_vector);
     cairn_free(r->col_addr);
     cairn_free(r->tabs);
+    cairn_free(r->col_act);
+    cairn_free(r->act_cols);
+    r->col_act = NULL;
+    r->act_cols = NULL;
+    r->n_act = 0;
     r->col_names = NULL;
     r->cols = NULL;
     r->col_kind = r->col_vector = r->col_addr = NULL;
@@ -31,6 +36,79 @@ static bool name_is(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+/* Extra entries of r->tabs: the fast scan writes separators four at a time. */
+#define TABS_SLACK 8
+
+/* What a Zeek data column is for (r->col_act). */
+enum {
+    ACT_SKIP = 0,
+    ACT_PORT,    /* the server port, for joining URLs */
+    ACT_TS,      /* the event's time */
+    ACT_URI,     /* http.log's uri, joined with the host */
+    ACT_ADDR,    /* an addr column: an address by construction */
+    ACT_HOST,    /* one host name or address */
+    ACT_VHOST,   /* a set or vector of host names or addresses */
+    ACT_GENERIC, /* anything else: add_column */
+};
+
+/* Host characters (the classes tele_add_zeek_host uses). */
+enum {
+    H_DIGIT = 1,
+    H_ALPHA = 2,
+    H_LOCAL = 4, /* letters, digits, '.', '-', '_', '%', '+' */
+    H_V6 = 8,    /* hex digits, ':', '.' */
+    H_DOT = 16,
+    H_COLON = 32,
+};
+
+static void plan_columns(struct cairn_telemetry_reader *r)
+{
+    for (unsigned c = 0; c < 256; c++) {
+        unsigned char k = 0;
+        bool digit = c >= '0' && c <= '9';
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        bool hex = digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if (digit)
+            k |= H_DIGIT;
+        if (alpha)
+            k |= H_ALPHA;
+        if (digit || alpha || c == '.' || c == '-' || c == '_' || c == '%' ||
+            c == '+')
+            k |= H_LOCAL;
+        if (hex || c == ':' || c == '.')
+            k |= H_V6;
+        if (c == '.')
+            k |= H_DOT;
+        if (c == ':')
+            k |= H_COLON;
+        r->hcls[c] = k;
+    }
+    r->n_act = 0;
+    for (size_t c = 0; c < r->n_cols; c++) {
+        enum tele_kind kind = (enum tele_kind)r->col_kind[c];
+        unsigned char a;
+        if ((long)c == r->port_col)
+            a = r->uri_col >= 0 ? ACT_PORT : ACT_SKIP;
+        else if (kind == TK_SKIP)
+            a = ACT_SKIP;
+        else if (kind == TK_TS)
+            a = ACT_TS;
+        else if ((long)c == r->uri_col)
+            a = ACT_URI;
+        else if ((long)c == r->host_col)
+            a = ACT_GENERIC;
+        else if (r->col_vector[c])
+            a = kind == TK_HOST ? ACT_VHOST : ACT_GENERIC;
+        else
+            a = kind == TK_HOST   ? ACT_HOST
+                : kind == TK_ADDR ? ACT_ADDR
+                                  : ACT_GENERIC;
+        r->col_act[c] = a;
+        if (a != ACT_SKIP)
+            r->act_cols[r->n_act++] = (uint32_t)c;
+    }
+}
+
 int tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
                     const size_t *lens, size_t n)
 {
@@ -43,9 +121,13 @@ int tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
     r->col_kind = cairn_calloc(n + 1, 1);
     r->col_vector = cairn_calloc(n + 1, 1);
     r->col_addr = cairn_calloc(n + 1, 1);
-    r->tabs = cairn_calloc(n + 2, sizeof *r->tabs);
+    /* room for the separators the fast scan stores past the last one */
+    r->tabs = cairn_calloc(n + 2 + TABS_SLACK, sizeof *r->tabs);
+    r->col_act = cairn_calloc(n + 1, 1);
+    r->act_cols = cairn_calloc(n + 1, sizeof *r->act_cols);
     if (r->col_names == NULL || r->cols == NULL || r->col_kind == NULL ||
-        r->col_vector == NULL || r->col_addr == NULL || r->tabs == NULL) {
+        r->col_vector == NULL || r->col_addr == NULL || r->tabs == NULL ||
+        r->col_act == NULL || r->act_cols == NULL) {
         tele_header_clear(r);
         return CAIRN_ENOMEM;
     }
@@ -72,6 +154,7 @@ int tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
     }
     r->n_cols = n;
     r->have_header = true;
+    plan_columns(r);
     return 0;
 }
 
@@ -166,6 +249,7 @@ static void apply_types(struct cairn_telemetry_reader *r, const char *line,
         else if (!type_has(t, tl, "string"))
             r->col_kind[c] = TK_SKIP; /* count, port, interval, bool... */
     }
+    plan_columns(r);
 }
 
 static int header_line(struct cairn_telemetry_reader *r, char *line, size_t len)
@@ -276,17 +360,242 @@ static int join_url(struct cairn_telemetry_reader *r, const char *host,
     return tele_add(r, CAIRN_IOC_URL, p, n, "uri");
 }
 
-int tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len)
+/* Add one field; the common case without a call. */
+static inline int add_field(struct cairn_telemetry_reader *r,
+                            enum cairn_ioc_type type, const char *v, size_t len,
+                            const char *name)
 {
-    if (line[0] == '#')
-        return header_line(r, line, len);
-    if (!r->have_header) {
-        tele_malformed(r, r->lineno, "malformed-line",
-                       "Zeek data line before a #fields header");
-        return CAIRN_EPARSE;
+    if (r->n_fields == r->fields_cap)
+        return tele_add(r, type, v, len, name);
+    struct cairn_hunt_field *f = &r->fields[r->n_fields++];
+    f->type = type;
+    f->value = v;
+    f->len = len;
+    f->name = name;
+    return 0;
+}
+
+/*
+ * A host value in a Zeek column: the rules of tele_add_zeek_host, with
+ * the reader's own class table so that the loop stays in this function.
+ */
+static int add_host(struct cairn_telemetry_reader *r, const char *v, size_t len,
+                    const char *name)
+{
+    if (len > 1 && v[len - 1] == '.')
+        len--;
+    if (len < 2 || len > 253)
+        return 0;
+    unsigned all = 0xff, any = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned k = r->hcls[(unsigned char)v[i]];
+        all &= k;
+        any |= k;
     }
-    size_t *pos = r->tabs;
-    size_t n = split_columns(line, len, r->sep, pos, r->n_cols);
+    if ((all & H_V6) && (any & H_COLON)) /* hex digits, ':' and '.' only */
+        return add_field(r, CAIRN_IOC_IPV6, v, len, name);
+    if (!(all & H_LOCAL) || !(any & H_DOT) || v[0] == '.' || !(any & H_ALPHA))
+        return ((r->hcls[(unsigned char)v[0]] & H_DIGIT) &&
+                tele_is_ipv4(v, len))
+                   ? add_field(r, CAIRN_IOC_IPV4, v, len, name)
+                   : 0;
+    return add_field(r, CAIRN_IOC_DOMAIN, v, len, name);
+}
+
+/* What the characters of one host value were (see add_host). */
+static int host_typed(struct cairn_telemetry_reader *r, const char *e,
+                      size_t len, bool all_local, bool all_v6, bool any_alpha,
+                      bool any_dot, bool any_colon, const char *name)
+{
+    if (len > 1 && e[len - 1] == '.')
+        return add_host(r, e, len, name); /* the classes change: again */
+    if (len < 2 || len > 253)
+        return 0;
+    if (all_v6 && any_colon)
+        return add_field(r, CAIRN_IOC_IPV6, e, len, name);
+    if (!all_local || !any_dot || e[0] == '.' || !any_alpha)
+        return ((r->hcls[(unsigned char)e[0]] & H_DIGIT) &&
+                tele_is_ipv4(e, len))
+                   ? add_field(r, CAIRN_IOC_IPV4, e, len, name)
+                   : 0;
+    return add_field(r, CAIRN_IOC_DOMAIN, e, len, name);
+}
+
+#if defined(__SSE2__)
+/* Bytes of x in [lo, hi], as a mask. */
+static inline __m128i in_range(__m128i x, char lo, char hi)
+{
+    __m128i t =
+        _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - (unsigned char)lo)));
+    return _mm_cmplt_epi8(t, _mm_set1_epi8((char)(-128 + (hi - lo) + 1)));
+}
+
+/*
+ * add_hosts 16 bytes at a time. The values lie in the reader's buffer,
+ * which is readable TELE_PAD bytes past its data: bytes past the value
+ * are loaded and masked off.
+ */
+static int add_hosts_sse(struct cairn_telemetry_reader *r, const char *v,
+                         size_t vl, char sep, const char *name)
+{
+    const __m128i vsep = _mm_set1_epi8(sep);
+    size_t start = 0, i = 0;
+    bool all_local = true, all_v6 = true, alpha = false, dot = false,
+         colon = false;
+    for (;;) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+        __m128i lc = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        __m128i al = in_range(lc, 'a', 'z');
+        __m128i dg = in_range(x, '0', '9');
+        __m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+        __m128i cl = _mm_cmpeq_epi8(x, _mm_set1_epi8(':'));
+        __m128i loc = _mm_or_si128(
+            _mm_or_si128(_mm_or_si128(al, dg), dt),
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))),
+                         _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('%')),
+                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('+')))));
+        __m128i v6 = _mm_or_si128(_mm_or_si128(in_range(lc, 'a', 'f'), dg),
+                                  _mm_or_si128(dt, cl));
+        unsigned lim = vl - i >= 16 ? 0xFFFFu : (1u << (vl - i)) - 1;
+        unsigned sm =
+            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vsep)) & lim;
+        unsigned valid = sm != 0 ? (sm & (0 - sm)) - 1 : lim;
+        unsigned ml = (unsigned)_mm_movemask_epi8(loc);
+        unsigned m6 = (unsigned)_mm_movemask_epi8(v6);
+        all_local = all_local && (ml & valid) == valid;
+        all_v6 = all_v6 && (m6 & valid) == valid;
+        alpha = alpha || ((unsigned)_mm_movemask_epi8(al) & valid) != 0;
+        dot = dot || ((unsigned)_mm_movemask_epi8(dt) & valid) != 0;
+        colon = colon || ((unsigned)_mm_movemask_epi8(cl) & valid) != 0;
+        if (sm == 0 && vl - i > 16) {
+            i += 16;
+            continue;
+        }
+        size_t end = sm != 0 ? i + (size_t)__builtin_ctz(sm) : vl;
+        int rc = host_typed(r, v + start, end - start, all_local, all_v6, alpha,
+                            dot, colon, name);
+        if (rc < 0 || end >= vl)
+            return rc;
+        start = i = end + 1;
+        all_local = all_v6 = true;
+        alpha = dot = colon = false;
+    }
+}
+#endif
+
+/*
+ * Host values separated by `sep` (a set or vector column; '\n', which a
+ * line cannot hold, for a single value), classified as they are split.
+ */
+static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
+                            size_t vl, char sep, const char *name)
+{
+#if defined(__SSE2__)
+    return add_hosts_sse(r, v, vl, sep, name);
+#else
+    const unsigned char *cls = r->hcls;
+    size_t i = 0;
+    for (;;) {
+        size_t s = i;
+        unsigned all = 0xff, any = 0;
+        while (i < vl && v[i] != sep) {
+            unsigned k = cls[(unsigned char)v[i]];
+            all &= k;
+            any |= k;
+            i++;
+        }
+        const char *e = v + s;
+        size_t len = i - s;
+        int rc = 0;
+        if (len > 1 && e[len - 1] == '.') {
+            rc = add_host(r, e, len, name); /* the classes change: again */
+        } else if (len < 2 || len > 253) {
+            rc = 0;
+        } else if ((all & H_V6) && (any & H_COLON)) {
+            rc = add_field(r, CAIRN_IOC_IPV6, e, len, name);
+        } else if (!(all & H_LOCAL) || !(any & H_DOT) || e[0] == '.' ||
+                   !(any & H_ALPHA)) {
+            if ((cls[(unsigned char)e[0]] & H_DIGIT) && tele_is_ipv4(e, len))
+                rc = add_field(r, CAIRN_IOC_IPV4, e, len, name);
+        } else {
+            rc = add_field(r, CAIRN_IOC_DOMAIN, e, len, name);
+        }
+        if (rc < 0 || i >= vl)
+            return rc;
+        i++;
+    }
+#endif
+}
+
+/* An addr column: tele_add_kind(TK_ADDR) without the call. */
+static inline int add_addr(struct cairn_telemetry_reader *r, const char *v,
+                           size_t len, const char *name)
+{
+    if (v[0] == ' ' || v[0] == '\t' || v[len - 1] == ' ' ||
+        v[len - 1] == '\t' || (len == 1 && v[0] == '-'))
+        return tele_add_kind(r, TK_ADDR, v, len, name, false);
+    unsigned any = 0;
+    for (size_t i = 0; i < len; i++)
+        any |= r->hcls[(unsigned char)v[i]];
+    return add_field(r, (any & H_COLON) ? CAIRN_IOC_IPV6 : CAIRN_IOC_IPV4, v,
+                     len, name);
+}
+
+/* Eight ASCII digits (little-endian word) as a number; false if not. */
+static inline bool digits8(const char *s, uint32_t *out)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t z = 0x3030303030303030ULL;
+    if ((((w + 0x4646464646464646ULL) | (w - z)) & 0x8080808080808080ULL) != 0)
+        return false;
+    w -= z;
+    w = (w * 10) + (w >> 8);
+    w = (((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+        32;
+    *out = (uint32_t)w;
+    return true;
+#else
+    uint32_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+#endif
+}
+
+/*
+ * Zeek's time column: "1607904000.017000", ten digits of seconds and six
+ * of microseconds, parsed without a loop; anything else goes through
+ * tele_parse_epoch, which gives the same result for this form.
+ */
+static bool parse_ts(const char *v, size_t len, struct cairn_time *out)
+{
+    if (len == 17 && v[10] == '.') {
+        uint32_t a, b;
+        char frac[8] = {'0', '0', v[11], v[12], v[13], v[14], v[15], v[16]};
+        if (v[0] >= '0' && v[0] <= '9' && v[1] >= '0' && v[1] <= '9' &&
+            digits8(v + 2, &a) && digits8(frac, &b)) {
+            out->sec =
+                (int64_t)((v[0] - '0') * 10 + (v[1] - '0')) * 100000000 + a;
+            out->nsec = (int32_t)b * 1000;
+            out->digits = 6;
+            return true;
+        }
+    }
+    return tele_parse_epoch(v, len, out);
+}
+
+/* The columns of a data line whose separators are in r->tabs. */
+static int data_line(struct cairn_telemetry_reader *r, char *line, size_t len,
+                     size_t n)
+{
     if (n != r->n_cols) {
         if (n > r->n_cols)
             tele_malformed(r, r->lineno, "malformed-line",
@@ -298,41 +607,154 @@ int tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len)
                            r->n_cols);
         return CAIRN_EPARSE;
     }
+    size_t *pos = r->tabs;
     pos[n] = len + 1;
     const char *host = NULL, *uri = NULL, *port = NULL;
     size_t hl = 0, ul = 0, pl = 0;
-    for (size_t c = 0; c < n; c++) {
-        enum tele_kind kind = (enum tele_kind)r->col_kind[c];
-        if (kind == TK_SKIP && (long)c != r->port_col)
-            continue;
+    int rc = 0;
+    for (size_t i = 0; i < r->n_act && rc >= 0; i++) {
+        size_t c = r->act_cols[i];
         const char *v = line + pos[c];
         size_t vl = pos[c + 1] - 1 - pos[c];
         if (vl == 0 || is_unset(r, v, vl))
             continue;
-        if ((long)c == r->port_col) {
+        switch (r->col_act[c]) {
+        case ACT_ADDR:
+            rc = add_addr(r, v, vl, r->cols[c]);
+            break;
+        case ACT_HOST:
+            rc = add_hosts(r, v, vl, '\n', r->cols[c]);
+            break;
+        case ACT_TS:
+            if (!r->has_ts)
+                r->has_ts = parse_ts(v, vl, &r->ts);
+            break;
+        case ACT_VHOST:
+            rc = add_hosts(r, v, vl, r->set_sep, r->cols[c]);
+            break;
+        case ACT_PORT:
             port = v;
             pl = vl;
-            continue;
-        }
-        if (kind == TK_TS) {
-            if (!r->has_ts)
-                r->has_ts = tele_parse_epoch(v, vl, &r->ts);
-            continue;
-        }
-        if ((long)c == r->uri_col) {
+            break;
+        case ACT_URI:
             uri = v;
             ul = vl;
-            continue;
+            break;
+        default:
+            if ((long)c == r->host_col) {
+                host = v;
+                hl = vl;
+            }
+            rc = add_column(r, c, v, vl);
+            break;
         }
-        if ((long)c == r->host_col) {
-            host = v;
-            hl = vl;
-        }
-        int rc = add_column(r, c, v, vl);
-        if (rc < 0)
-            return rc;
     }
+    if (rc < 0)
+        return rc;
     if (uri != NULL)
         return join_url(r, host, hl, port, pl, uri, ul);
     return 0;
+}
+
+int tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len)
+{
+    if (line[0] == '#')
+        return header_line(r, line, len);
+    if (!r->have_header) {
+        tele_malformed(r, r->lineno, "malformed-line",
+                       "Zeek data line before a #fields header");
+        return CAIRN_EPARSE;
+    }
+    size_t n = split_columns(line, len, r->sep, r->tabs, r->n_cols);
+    return data_line(r, line, len, n);
+}
+
+int tele_zeek_split_line(struct cairn_telemetry_reader *r, char *line,
+                         size_t len, size_t n_cols)
+{
+    if (line[0] == '#')
+        return header_line(r, line, len);
+    return data_line(r, line, len, n_cols);
+}
+
+/* Without -mpopcnt the builtin is a library call. */
+static inline size_t popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (size_t)((x * 0x0101010101010101ULL) >> 56);
+}
+
+#if defined(__SSE2__)
+/* A bit per byte of p[0, 64) equal to c. */
+static inline uint64_t eq64(const char *p, __m128i c)
+{
+    const __m128i *q = (const __m128i *)(const void *)p;
+    uint64_t a =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q), c));
+    uint64_t b =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 1), c));
+    uint64_t d =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 2), c));
+    uint64_t e =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), c));
+    return a | b << 16 | d << 32 | e << 48;
+}
+#endif
+
+long tele_zeek_scan(struct cairn_telemetry_reader *r, const char *p,
+                    size_t avail, size_t *n_cols)
+{
+    size_t *pos = r->tabs;
+    size_t max = r->n_cols;
+    size_t n = 1;
+    pos[0] = 0;
+#if defined(__SSE2__)
+    const __m128i vsep = _mm_set1_epi8(r->sep);
+    const __m128i vnl = _mm_set1_epi8('\n');
+    for (size_t off = 0; off < avail; off += 64) {
+        /* p + avail + TELE_PAD is still inside the buffer */
+        uint64_t t = eq64(p + off, vsep);
+        uint64_t nl = eq64(p + off, vnl);
+        if (avail - off < 64) {
+            uint64_t keep = (1ULL << (avail - off)) - 1;
+            t &= keep;
+            nl &= keep;
+        }
+        if (nl != 0)
+            t &= (nl & (0 - nl)) - 1;
+        size_t cnt = popcount64(t);
+        if (n + cnt <= max + 1) {
+            /* four at a time: TABS_SLACK covers the writes past the end */
+            size_t *w = pos + n;
+            size_t base = off + 1;
+            n += cnt;
+            while (t != 0) {
+                w[0] = base + (size_t)__builtin_ctzll(t);
+                t &= t - 1;
+                w[1] = base + (size_t)__builtin_ctzll(t | 1ULL << 63);
+                t &= t - 1;
+                w[2] = base + (size_t)__builtin_ctzll(t | 1ULL << 63);
+                t &= t - 1;
+                w[3] = base + (size_t)__builtin_ctzll(t | 1ULL << 63);
+                t &= t - 1;
+                w += 4;
+            }
+        } else {
+            n = max + 1 + 1; /* too many: only the count matters */
+        }
+        if (nl != 0) {
+            *n_cols = n > max + 1 ? max + 1 : n;
+            return (long)(off + (size_t)__builtin_ctzll(nl));
+        }
+    }
+    return -1;
+#else
+    const char *e = memchr(p, '\n', avail);
+    if (e == NULL)
+        return -1;
+    *n_cols = split_columns(p, (size_t)(e - p), r->sep, pos, max);
+    return (long)(e - p);
+#endif
 }

@@ -25,6 +25,10 @@ struct cairn_hunt_builder {
     uint32_t *re_off;
     unsigned *re_flags;
     size_t re_off_alloc, re_flags_alloc;
+    /* list entries by (type, value), to drop repeated ones: per slot the
+     * hash's low half and the indicator index + 1, 0 empty; half full */
+    uint64_t *seen;
+    size_t seen_cap, seen_n;
     bool failed; /* an allocation failed: only _free is left to do */
 };
 
@@ -100,6 +104,7 @@ void cairn_hunt_builder_free(struct cairn_hunt_builder *b)
     cairn_free(b->re_text);
     cairn_free(b->re_off);
     cairn_free(b->re_flags);
+    cairn_free(b->seen);
     cairn_free(b);
 }
 
@@ -182,6 +187,16 @@ static int add_ip_key(struct cairn_hunt_builder *b, int family,
     uint8_t k[17];
     uint32_t off;
     size_t n = family == 4 ? 4 : 16;
+    if (family == 4 && prefix == 32) {
+        /* an address by itself is kept as its text (see hunt_v4_text_hash) */
+        char t[16];
+        size_t tl =
+            hunt_v4_text((uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
+                             (uint32_t)addr[2] << 8 | addr[3],
+                         t);
+        int rc = text_add(b, t, tl, &off);
+        return rc == 0 ? add_key(b, CAIRN_IOC_IPV4, off, tl, ind, atom) : rc;
+    }
     k[0] = (uint8_t)prefix;
     memcpy(k + 1, addr, n);
     int rc = text_add(b, k, n + 1, &off);
@@ -192,6 +207,58 @@ static int add_ip_key(struct cairn_hunt_builder *b, int family,
 }
 
 /* ---- plain lists --------------------------------------------------------- */
+
+/*
+ * Whether a list entry of type `t` and normalised value `v` was seen
+ * before: 1 if so, 0 if not (it is then remembered as the indicator the
+ * caller adds next), or CAIRN_ENOMEM. An entry whose indicator was not
+ * added after all (an error) is ignored.
+ */
+static int list_seen(struct cairn_hunt_builder *b, enum cairn_ioc_type t,
+                     const char *v, size_t len)
+{
+    struct cairn_hunt_set *set = b->set;
+    if (b->seen_n * 2 >= b->seen_cap) {
+        size_t cap = b->seen_cap ? b->seen_cap * 2 : 1024;
+        uint64_t *n = cairn_calloc(cap, sizeof *n);
+        if (n == NULL)
+            return CAIRN_ENOMEM;
+        /* the slot comes from the stored half of the hash: no indicator
+         * or string is read to grow the table */
+        for (size_t i = 0; i < b->seen_cap; i++) {
+            uint64_t e = b->seen[i];
+            if (e == 0)
+                continue;
+            size_t j = (e >> 32) & (cap - 1);
+            while (n[j] != 0)
+                j = (j + 1) & (cap - 1);
+            n[j] = e;
+        }
+        cairn_free(b->seen);
+        b->seen = n;
+        b->seen_cap = cap;
+    }
+    uint64_t hh = hunt_hash(v, len, hunt_seed(t), false);
+    size_t j = hh & (b->seen_cap - 1);
+    for (;; j = (j + 1) & (b->seen_cap - 1)) {
+        uint64_t e = b->seen[j];
+        uint32_t ind = (uint32_t)e;
+        if (e == 0)
+            break;
+        if ((e >> 32) != (uint32_t)hh || ind > set->n_inds)
+            continue; /* the indicator is only read when this may be it */
+        const struct hind *h = &set->inds[ind - 1];
+        if (h->type == t && h->name_len == len &&
+            memcmp(set->text + h->name_off, v, len) == 0)
+            return 1;
+    }
+    if (set->n_inds >= UINT32_MAX - 1)
+        return CAIRN_ETOOBIG;
+    /* the caller adds this indicator next, at index n_inds */
+    b->seen[j] = (uint64_t)(uint32_t)hh << 32 | (uint64_t)(set->n_inds + 1);
+    b->seen_n++;
+    return 0;
+}
 
 int cairn_hunt_builder_add_list_line(struct cairn_hunt_builder *b,
                                      const char *line, size_t len,
@@ -235,6 +302,14 @@ int cairn_hunt_builder_add_list_line(struct cairn_hunt_builder *b,
                     "'%.*s' is not an address, CIDR, domain, URL, email "
                     "address or MD5/SHA-1/SHA-256/SHA-512 hash",
                     (int)(end - i > 80 ? 80 : end - i), line + i);
+    rc = list_seen(b, t, norm, nl);
+    if (rc < 0)
+        goto out;
+    if (rc == 1) {
+        /* the same value again: the same id, so one indicator is enough */
+        b->set->duplicates++;
+        return 0;
+    }
     rc = text_add(b, norm, nl, &off);
     if (rc != 0)
         goto out;
@@ -889,7 +964,8 @@ int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
         if (k->len > set->max_len[k->type])
             set->max_len[k->type] = k->len;
         if (k->type == CAIRN_IOC_IPV4)
-            set->v4_prefixes |= 1ULL << (uint8_t)set->text[k->off];
+            set->v4_prefixes |=
+                1ULL << (k->len == 5 ? (uint8_t)set->text[k->off] : 32);
         else if (k->type == CAIRN_IOC_IPV6) {
             unsigned p = (uint8_t)set->text[k->off];
             set->v6_prefixes[p / 64] |= 1ULL << (p % 64);
@@ -913,6 +989,10 @@ int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
     }
     *out = set;
     b->set = NULL;
+    /* the duplicate check is for building only */
+    cairn_free(b->seen);
+    b->seen = NULL;
+    b->seen_cap = b->seen_n = 0;
     rc = 0;
 out:
     cairn_free(exprs);
@@ -955,6 +1035,7 @@ void cairn_hunt_set_get_stats(const struct cairn_hunt_set *set,
     out->needs_confirmation = set->needs_confirmation;
     out->yara = set->n_yara;
     out->skipped = set->skipped;
+    out->duplicates = set->duplicates;
     size_t db = 0;
     if (set->db != NULL)
         hs_database_size(set->db, &db);

@@ -15,6 +15,9 @@
 
 /* Decoded bytes are read in blocks of this size. */
 #define TELE_BLOCK (1024 * 1024)
+/* Bytes after the decoded data that may be read (and ignored) by SIMD
+ * loops; the line buffer is allocated this much larger. */
+#define TELE_PAD 64
 /* Compressed input is read in blocks of this size. */
 #define TELE_IN_BLOCK (256 * 1024)
 /* Nesting kept by the JSON scanner; deeper input is malformed. */
@@ -123,6 +126,12 @@ struct cairn_telemetry_reader {
     bool have_header;
     long host_col, uri_col, port_col;
     size_t *tabs; /* column starts of the current line */
+    /* Zeek: what each column is for, and the columns that have something
+     * to do, in order (read_zeek.c); rebuilt when the header changes. */
+    unsigned char *col_act;
+    uint32_t *act_cols;
+    size_t n_act;
+    unsigned char hcls[256]; /* character classes of Zeek host names */
 
     struct cairn_telemetry_stats stats;
     unsigned reported;
@@ -153,6 +162,18 @@ int tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
  * for a malformed line (already reported) or CAIRN_ENOMEM.
  */
 int tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len);
+/*
+ * Zeek fast path: find the end of the line at `p` (`avail` bytes, readable
+ * for TELE_PAD more) and its column separators in one pass. Returns the
+ * line's length without the newline, or -1 when no newline is in `avail`;
+ * r->tabs then holds the column starts and *n_cols their number (more than
+ * r->n_cols when there are too many).
+ */
+long tele_zeek_scan(struct cairn_telemetry_reader *r, const char *p,
+                    size_t avail, size_t *n_cols);
+/* A Zeek line already split by tele_zeek_scan (a data or header line). */
+int tele_zeek_split_line(struct cairn_telemetry_reader *r, char *line,
+                         size_t len, size_t n_cols);
 int tele_json_line(struct cairn_telemetry_reader *r, char *line, size_t len);
 int tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len);
 int tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t len);

@@ -450,10 +450,13 @@ static void test_list_ids_and_reports(void **state)
     assert_string_equal(info.name, "10.0.0.0/8");
     assert_string_equal(info.id,
                         "indicator--52f40a77-a320-5bf4-b305-058cb115aed1");
-    assert_int_equal(cairn_hunt_set_indicator(set, 2, &info), 0);
-    assert_string_equal(info.id,
-                        "indicator--00db339b-4842-520a-90dd-78942fa02d7b");
-    assert_int_equal(cairn_hunt_set_indicator(set, 3, &info), CAIRN_ENOTFOUND);
+    /* EVIL.COM is evil[.]com again: the same id, dropped as a duplicate,
+     * so that a query for it is one hit and one sighting, not two */
+    assert_int_equal(cairn_hunt_set_indicator(set, 2, &info), CAIRN_ENOTFOUND);
+    struct cairn_hunt_set_stats st;
+    cairn_hunt_set_get_stats(set, &st);
+    assert_int_equal(st.indicators, 2);
+    assert_int_equal(st.duplicates, 1);
 
     struct cairn_hunt_matcher *m;
     assert_int_equal(cairn_hunt_matcher_new(set, &m), 0);
@@ -463,6 +466,12 @@ static void test_list_ids_and_reports(void **state)
     assert_int_equal(cairn_hunt_match_event(m, &ev, count_hit, &h), 1);
     assert_string_equal(h.last_id,
                         "indicator--52f40a77-a320-5bf4-b305-058cb115aed1");
+    struct cairn_hunt_field q = {CAIRN_IOC_DOMAIN, "www.evil.com", 12, "query"};
+    struct cairn_hunt_event qev = {.fields = &q, .n_fields = 1};
+    struct hits qh = {0};
+    assert_int_equal(cairn_hunt_match_event(m, &qev, count_hit, &qh), 1);
+    assert_string_equal(qh.last_id,
+                        "indicator--00db339b-4842-520a-90dd-78942fa02d7b");
     cairn_hunt_matcher_free(m);
     cairn_hunt_set_free(set);
 }
