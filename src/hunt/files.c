@@ -35,7 +35,12 @@ static void report(const struct walk *w, const char *path, const char *rule,
         return;
     struct cairn_diag d;
     cairn_diag_clear(&d);
-    snprintf(d.file, sizeof d.file, "%s", path);
+    /* A path longer than the field is cut; the message still names it. */
+    size_t n = strlen(path);
+    if (n >= sizeof d.file)
+        n = sizeof d.file - 1;
+    memcpy(d.file, path, n);
+    d.file[n] = '\0';
     cairn_diag_set(&d, CAIRN_SEV_WARNING, rule, "%s", msg);
     w->opts->on_diag(&d, w->opts->diag_ud);
 }

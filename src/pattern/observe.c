@@ -179,7 +179,10 @@ static int scan(struct cairn_observation_set *set, json_t *doc,
         json_t *v;
         json_array_foreach(doc, i, v)
         {
-            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            /* Paths are at most "[n].objects[n]" deep: they always fit. */
+            if (snprintf(sub, sizeof sub, "%s[%zu]", path, i) >=
+                (int)sizeof sub)
+                return CAIRN_EINTERNAL;
             int rc = scan(set, v, sub, standalone, depth + 1, diag);
             if (rc != 0)
                 return rc;
@@ -197,8 +200,9 @@ static int scan(struct cairn_observation_set *set, json_t *doc,
         json_t *v;
         json_array_foreach(objs, i, v)
         {
-            snprintf(sub, sizeof sub, "%s%sobjects[%zu]", path,
-                     path[0] ? "." : "", i);
+            if (snprintf(sub, sizeof sub, "%s%sobjects[%zu]", path,
+                         path[0] ? "." : "", i) >= (int)sizeof sub)
+                return CAIRN_EINTERNAL;
             int rc = scan_object(set, v, sub, standalone, diag);
             if (rc != 0)
                 return rc;
