@@ -21,7 +21,7 @@
 #include "cairn/server.h"
 
 /* Longest request line URI we keep for the handler and the log. */
-#define URI_MAX 8192
+#define URI_MAX 16384 /* over the TAXII layer's path + query limits */
 /* PEM files are small; a bigger one is the wrong file. */
 #define PEM_MAX (1024 * 1024)
 /* Queued jobs past this run on the request thread: back-pressure. */
@@ -249,6 +249,7 @@ struct conn {
     bool active; /* between the URI callback and completion */
     bool started;
     bool too_big;
+    bool uri_too_long; /* the URI was over URI_MAX: answer 414 */
     bool have_resp;
     char *uri;
     char method[16];
@@ -384,7 +385,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
     c->method[0] = '\0';
     c->content_length = -1;
     clock_gettime(CLOCK_MONOTONIC, &c->start);
-    c->uri = cairn_strndup(uri, strnlen(uri, URI_MAX));
+    /*
+     * Never cut a URI that routes a request: a cut query could drop a
+     * filter and widen a DELETE. An over-long one is answered 414.
+     */
+    size_t uri_len = strnlen(uri, URI_MAX + 1);
+    c->uri_too_long = uri_len > URI_MAX;
+    c->uri = cairn_strndup(uri, c->uri_too_long ? URI_MAX : uri_len);
     c->active = true;
     atomic_fetch_add(&srv->in_flight, 1);
     return c;
@@ -475,6 +482,10 @@ static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc,
     memset(&c->resp, 0, sizeof c->resp);
     if (path == NULL) {
         own_error(c, 500, "Out of memory");
+        goto send;
+    }
+    if (c->uri_too_long) {
+        own_error(c, 414, "URI Too Long");
         goto send;
     }
     if (c->too_big && req.content_length < 0)
