@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "admin.h"
 #include "cairn/cairn.h"
@@ -20,6 +21,7 @@ enum {
     OPT_DESCRIPTION,
     OPT_ALIAS,
     OPT_API_ROOT,
+    OPT_TLP,
 };
 
 static const struct cli_option options[] = {
@@ -40,6 +42,10 @@ static const struct cli_option options[] = {
                       "of a new store, or else the only one); a new name "
                       "creates that root. list: show only this root's "
                       "collections."},
+    [OPT_TLP] = {0, "tlp", "LEVEL",
+                 "add, set: how objects without a TLP marking are shared: "
+                 "clear, green, amber, amber+strict, red, or none (the "
+                 "default: like clear)."},
     {0, NULL, NULL, NULL},
 };
 
@@ -48,8 +54,9 @@ static int run(int argc, char **argv);
 const struct cli_command cli_cmd_collection = {
     .name = "collection",
     .synopsis = "add --title TITLE [--id ID] [--description TEXT] "
-                "[--alias ALIAS] [--api-root NAME] | list [--api-root NAME] "
-                "| remove ID [--data DIR]",
+                "[--alias ALIAS] [--api-root NAME] [--tlp LEVEL] | set ID "
+                "--tlp LEVEL | list [--api-root NAME] | remove ID "
+                "[--data DIR]",
     .summary = "Add, list and remove the TAXII collections of the server.",
     .description =
         "A collection is a set of STIX objects that clients read and write "
@@ -65,7 +72,12 @@ const struct cli_command cli_cmd_collection = {
         "API root and its title, separated by two blanks, in the order of "
         "the roots' names and then of creation.\n\n"
         "cairn collection remove ID removes a collection with every object "
-        "in it and every right on it. It cannot be undone.",
+        "in it and every right on it. It cannot be undone.\n\n"
+        "Objects leave a collection (to TAXII readers and by 'cairn push') "
+        "under the TLP 2.0 rules of docs/federation.md. Objects without a "
+        "TLP marking are treated as the collection's --tlp level, given "
+        "to 'collection add' or changed with 'cairn collection set ID "
+        "--tlp LEVEL'; with none (the default) they go to every reader.",
     .options = options,
     .exit_status = CLI_ADMIN_EXIT_STATUS,
     .examples =
@@ -73,6 +85,8 @@ const struct cli_command cli_cmd_collection = {
         "phishing\n"
         "$ cairn collection add --title Partners --api-root partners \\\n"
         "    --id 1b6f0b68-5a3f-4b8d-9b0c-1f0e2d3c4b5a\n"
+        "$ cairn collection set 1b6f0b68-5a3f-4b8d-9b0c-1f0e2d3c4b5a "
+        "--tlp amber\n"
         "$ cairn collection list\n"
         "$ cairn collection remove 1b6f0b68-5a3f-4b8d-9b0c-"
         "1f0e2d3c4b5a",
@@ -86,7 +100,29 @@ struct args {
     const char *description;
     const char *alias;
     const char *api_root;
+    int tlp; /* -1: not given */
 };
+
+/* TLP level names, in the order of enum cairn_tlp. */
+static const char *const tlp_names[] = {"none",  "clear",        "green",
+                                        "amber", "amber+strict", "red"};
+
+static int parse_tlp(const struct cli_command *cmd, const char *text, int *out)
+{
+    if (strncasecmp(text, "TLP:", 4) == 0)
+        text += 4;
+    for (size_t i = 0; i < sizeof tlp_names / sizeof tlp_names[0]; i++) {
+        if (strcasecmp(text, tlp_names[i]) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    }
+    cli_error(cmd,
+              "--tlp: '%s' is not clear, green, amber, amber+strict, red "
+              "or none",
+              text);
+    return -1;
+}
 
 static bool has_control(const char *s)
 {
@@ -236,6 +272,13 @@ static int add_collection(const struct cli_command *cmd, const struct args *a)
         status = cli_store_failed(cmd, rc, "adding the collection");
         goto out;
     }
+    if (a->tlp > 0) {
+        rc = cairn_store_collection_tlp_set(s, id, a->tlp);
+        if (rc < 0) {
+            status = cli_store_failed(cmd, rc, "setting the default TLP");
+            goto out;
+        }
+    }
     printf("%s\n", id);
     status = CLI_EXIT_OK;
 out:
@@ -320,10 +363,36 @@ out:
     return status;
 }
 
+static int set_collection(const struct cli_command *cmd, const char *dir,
+                          const char *id, int tlp)
+{
+    struct cairn_store *s = NULL;
+    int status = CLI_EXIT_ERROR;
+
+    if (cli_check_collection_id(cmd, id) < 0)
+        return CLI_EXIT_ERROR;
+    if (cli_store_open(cmd, dir, false, &s) < 0)
+        goto out;
+    int rc = cairn_store_collection_tlp_set(s, id, tlp);
+    if (rc == CAIRN_ENOTFOUND) {
+        cli_error(cmd, "no collection %s", id);
+        status = CLI_EXIT_FINDINGS;
+        goto out;
+    }
+    if (rc < 0) {
+        status = cli_store_failed(cmd, rc, "setting the default TLP");
+        goto out;
+    }
+    status = CLI_EXIT_OK;
+out:
+    cairn_store_close(s);
+    return status;
+}
+
 static int run(int argc, char **argv)
 {
     const struct cli_command *cmd = &cli_cmd_collection;
-    struct args a = {0};
+    struct args a = {.tlp = -1};
     const char *only_add = NULL; /* an add-only option given */
     const char *arg;
     int opt;
@@ -348,6 +417,10 @@ static int run(int argc, char **argv)
         case OPT_API_ROOT:
             a.api_root = arg;
             break;
+        case OPT_TLP:
+            if (parse_tlp(cmd, arg, &a.tlp) < 0)
+                return CLI_EXIT_ERROR;
+            break;
         }
         if (opt == OPT_TITLE || opt == OPT_ID || opt == OPT_DESCRIPTION ||
             opt == OPT_ALIAS)
@@ -359,15 +432,32 @@ static int run(int argc, char **argv)
     const char *sub = nargs > 0 ? argv[optind] : NULL;
 
     if (sub == NULL) {
-        cli_error(cmd, "needs a subcommand: add, list or remove; see 'cairn "
-                       "collection --help'");
+        cli_error(cmd, "needs a subcommand: add, set, list or remove; see "
+                       "'cairn collection --help'");
         return CLI_EXIT_ERROR;
     }
     bool is_add = strcmp(sub, "add") == 0;
     bool is_list = strcmp(sub, "list") == 0;
     bool is_remove = strcmp(sub, "remove") == 0;
-    if (!is_add && !is_list && !is_remove) {
-        cli_error(cmd, "unknown subcommand '%s'; use add, list or remove", sub);
+    bool is_set = strcmp(sub, "set") == 0;
+    if (!is_add && !is_list && !is_remove && !is_set) {
+        cli_error(cmd, "unknown subcommand '%s'; use add, set, list or remove",
+                  sub);
+        return CLI_EXIT_ERROR;
+    }
+    if (is_set) {
+        if (only_add != NULL || a.api_root != NULL) {
+            cli_error(cmd, "set takes a collection ID and --tlp LEVEL only");
+            return CLI_EXIT_ERROR;
+        }
+        if (a.tlp < 0 || nargs != 2) {
+            cli_error(cmd, "set takes one collection ID and --tlp LEVEL");
+            return CLI_EXIT_ERROR;
+        }
+        return set_collection(cmd, a.dir, argv[optind + 1], a.tlp);
+    }
+    if (!is_add && a.tlp >= 0) {
+        cli_error(cmd, "--tlp is an option of 'collection add' and 'set'");
         return CLI_EXIT_ERROR;
     }
     if (!is_add && only_add != NULL) {

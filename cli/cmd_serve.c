@@ -4,9 +4,11 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -80,7 +82,13 @@ const struct cli_command cli_cmd_serve = {
         "SIGTERM or SIGINT stop the server: it stops accepting, finishes "
         "the requests in flight and the writes it acknowledged, and exits "
         "0. SIGHUP reopens the log file. The configuration file is "
-        "described in docs/server.md.",
+        "described in docs/server.md.\n\n"
+        "The [peer NAME] sections of the configuration file (see 'cairn "
+        "sync' and docs/federation.md) are run on their schedule: each "
+        "peer's pulls and pushes once at start, then every 'interval' "
+        "seconds, on a thread of their own; each run is logged. A stop "
+        "interrupts a run in progress, which resumes where it stopped at "
+        "the next start.",
     .options = options,
     .exit_status = "0 Stopped by SIGTERM or SIGINT after a clean shutdown.\n"
                    "2 Usage error, a configuration file with a mistake, an "
@@ -212,6 +220,124 @@ static void print_banner(const struct cairn_server *srv, const char *data_flag,
     fflush(stderr);
 }
 
+/* ---- the peers' schedule ------------------------------------------------ */
+
+struct schedule {
+    const struct cairn_peers *peers;
+    const char *store_url;
+    const char *data_dir;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* on the monotonic clock */
+    bool stop;           /* guarded by lock */
+    atomic_bool cancel;  /* read by the client during transfers and waits */
+};
+
+static bool schedule_cancelled(void *ud)
+{
+    struct schedule *sc = ud;
+    return atomic_load(&sc->cancel);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Run every peer once, then each again `interval` seconds after its last
+ * run ended, until told to stop. The thread has its own store handle, as
+ * handles are not shared between threads.
+ */
+static void *schedule_main(void *arg)
+{
+    struct schedule *sc = arg;
+    const struct cairn_peers *peers = sc->peers;
+    struct cairn_store *store = NULL;
+    int64_t *due = cairn_calloc(peers->n, sizeof *due);
+    struct cairn_taxii_client_opts base = {
+        .cancelled = schedule_cancelled,
+        .cancel_ud = sc,
+    };
+
+    int rc = due != NULL ? cairn_store_open(sc->store_url, NULL, &store)
+                         : CAIRN_ENOMEM;
+    if (rc < 0) {
+        cairn_log(CAIRN_LOG_ERROR, "peers: no scheduled runs: %s",
+                  cairn_strerror(rc));
+        goto out;
+    }
+    pthread_mutex_lock(&sc->lock);
+    while (!sc->stop) {
+        int64_t now = mono_ms();
+        size_t next = 0;
+        for (size_t i = 1; i < peers->n; i++)
+            if (due[i] < due[next])
+                next = i;
+        if (due[next] > now) {
+            int64_t at = due[next];
+            struct timespec ts = {.tv_sec = (time_t)(at / 1000),
+                                  .tv_nsec = (long)(at % 1000) * 1000000};
+            pthread_cond_timedwait(&sc->wake, &sc->lock, &ts);
+            continue;
+        }
+        pthread_mutex_unlock(&sc->lock);
+        (void)cairn_sync_run_peer(&peers->peers[next], store, sc->data_dir,
+                                  &base, NULL);
+        due[next] = mono_ms() + (int64_t)peers->peers[next].interval * 1000;
+        pthread_mutex_lock(&sc->lock);
+    }
+    pthread_mutex_unlock(&sc->lock);
+out:
+    cairn_store_close(store);
+    cairn_free(due);
+    return NULL;
+}
+
+static int schedule_start(struct schedule *sc)
+{
+    pthread_condattr_t attr;
+
+    if (sc->peers->n == 0)
+        return 0;
+    if (pthread_mutex_init(&sc->lock, NULL) != 0)
+        return -1;
+    if (pthread_condattr_init(&attr) != 0 ||
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&sc->wake, &attr) != 0) {
+        pthread_mutex_destroy(&sc->lock);
+        return -1;
+    }
+    pthread_condattr_destroy(&attr);
+    atomic_init(&sc->cancel, false);
+    if (pthread_create(&sc->thread, NULL, schedule_main, sc) != 0) {
+        pthread_cond_destroy(&sc->wake);
+        pthread_mutex_destroy(&sc->lock);
+        return -1;
+    }
+    sc->started = true;
+    return 0;
+}
+
+/* Interrupt a run in progress and wait for the thread. */
+static void schedule_stop(struct schedule *sc)
+{
+    if (!sc->started)
+        return;
+    atomic_store(&sc->cancel, true);
+    pthread_mutex_lock(&sc->lock);
+    sc->stop = true;
+    pthread_cond_signal(&sc->wake);
+    pthread_mutex_unlock(&sc->lock);
+    pthread_join(sc->thread, NULL);
+    pthread_cond_destroy(&sc->wake);
+    pthread_mutex_destroy(&sc->lock);
+    sc->started = false;
+}
+
 static int parse_threads(const char *text, unsigned *out)
 {
     char *end = NULL;
@@ -235,6 +361,8 @@ static int run(int argc, char **argv)
     struct cairn_store *store = NULL;
     struct cairn_server *srv = NULL;
     struct bootstrap_info info;
+    struct cairn_peers peers = {0};
+    struct schedule sched = {0};
     const char *config = NULL;
     const char *arg;
     int status = CLI_EXIT_ERROR;
@@ -315,6 +443,14 @@ static int run(int argc, char **argv)
             set.log = ini.log;
         if (set.threads == 0)
             set.threads = ini.threads;
+        rc = cairn_peers_load(config, &peers, &diag);
+        if (rc != 0) {
+            if (diag.line > 0)
+                cli_error(cmd, "%s:%u: %s", diag.file, diag.line, diag.message);
+            else
+                cli_error(cmd, "%s: %s", config, diag.message);
+            goto out;
+        }
     }
 
     char dirbuf[PATH_MAX];
@@ -375,6 +511,16 @@ static int run(int argc, char **argv)
         write_port_file(cmd, set.port_file, cairn_server_port(srv)) < 0)
         goto out;
     print_banner(srv, set.data, dir, &info);
+    sched.peers = &peers;
+    sched.store_url = url;
+    sched.data_dir = dir;
+    if (schedule_start(&sched) < 0) {
+        cli_error(cmd, "cannot start the peers' schedule");
+        goto out;
+    }
+    if (peers.n > 0)
+        cairn_log(CAIRN_LOG_INFO, "running %zu peer%s on their schedule",
+                  peers.n, peers.n == 1 ? "" : "s");
 
     for (;;) {
         int sig = 0;
@@ -389,13 +535,16 @@ static int run(int argc, char **argv)
                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
         break;
     }
+    schedule_stop(&sched);
     cairn_server_free(srv);
     srv = NULL;
     cairn_log(CAIRN_LOG_INFO, "stopped");
     status = CLI_EXIT_OK;
 out:
+    schedule_stop(&sched);
     cairn_server_free(srv);
     cairn_store_close(store);
+    cairn_peers_release(&peers);
     cairn_server_ini_release(&ini);
     return status;
 }

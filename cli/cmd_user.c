@@ -14,6 +14,10 @@
 enum {
     OPT_DATA,
     OPT_RIGHTS,
+    OPT_IDENTITY,
+    OPT_MEMBER,
+    OPT_NO_MEMBER,
+    OPT_SHARING,
 };
 
 static const struct cli_option options[] = {
@@ -21,6 +25,18 @@ static const struct cli_option options[] = {
     [OPT_RIGHTS] = {0, "rights", NULL,
                     "list: after each name, the collections the user may "
                     "read or write."},
+    [OPT_IDENTITY] = {0, "identity", "ID",
+                      "add, set: the STIX identity (identity--UUID) the "
+                      "user acts for; TLP:RED objects naming it may be "
+                      "read. 'none' removes it."},
+    [OPT_MEMBER] = {0, "member", NULL,
+                    "add, set: the user is a member of the sharing "
+                    "community and may read TLP:AMBER and AMBER+STRICT."},
+    [OPT_NO_MEMBER] = {0, "no-member", NULL,
+                       "set: the user is no longer a community member."},
+    [OPT_SHARING] = {0, "sharing", NULL,
+                     "list: after each name, its identity and whether it is "
+                     "a community member."},
     {0, NULL, NULL, NULL},
 };
 
@@ -28,8 +44,9 @@ static int run(int argc, char **argv);
 
 const struct cli_command cli_cmd_user = {
     .name = "user",
-    .synopsis =
-        "add NAME | list [--rights] | remove NAME | passwd NAME [--data DIR]",
+    .synopsis = "add NAME [--identity ID] [--member] | set NAME [--identity "
+                "ID] [--member | --no-member] | list [--rights | --sharing] "
+                "| remove NAME | passwd NAME [--data DIR]",
     .summary = "Add, list and remove the users of the TAXII server.",
     .description =
         "Users log in to the TAXII server with HTTP Basic authentication "
@@ -45,17 +62,28 @@ const struct cli_command cli_cmd_user = {
         "data directory and its store when they do not exist yet; the "
         "other administration commands need them to exist.\n\n"
         "cairn user passwd NAME sets a new password, read the same way.\n\n"
+        "What a user may read also depends on the TLP 2.0 markings of the "
+        "objects (docs/federation.md): TLP:CLEAR and GREEN anyone with the "
+        "read right; TLP:AMBER and AMBER+STRICT only community members "
+        "(--member); TLP:RED only the identity the object names "
+        "(--identity, matched against its created_by_ref and "
+        "x_cairn_recipients). cairn user set NAME changes these two "
+        "attributes; what it does not name stays as it was.\n\n"
         "cairn user list prints the user names, one per line, in order. "
         "With --rights, each line is NAME  COLLECTION  RIGHTS, one per "
         "collection the user holds rights on (RIGHTS is read, write or "
         "read,write), or NAME  -  none for a user without rights.\n\n"
         "cairn user remove NAME removes a user with its API tokens and "
-        "rights.",
+        "rights.\n\n"
+        "cairn user list --sharing prints NAME  IDENTITY  MEMBER per user, "
+        "with - for no identity and member or - for the flag.",
     .options = options,
     .exit_status = CLI_ADMIN_EXIT_STATUS,
     .examples = "$ cairn user add alice\n"
                 "$ printf '%s\\n' \"$PASSWORD\" | cairn user add bob --data "
                 "/var/lib/cairn\n"
+                "$ cairn user set hub-a --member --identity \\\n"
+                "    identity--0b7c1c8e-0b7a-4c4e-9a54-2d8e1c3a4f10\n"
                 "$ cairn user list\n"
                 "$ cairn user remove bob",
     .run = run,
@@ -197,8 +225,67 @@ static int user_exists(const struct cli_command *cmd, struct cairn_store *s,
     return -1;
 }
 
+/* The sharing attributes asked for on the command line. */
+struct share_args {
+    const char *identity; /* NULL: unchanged; "none": removed */
+    int member;           /* -1 unchanged, 0 or 1 */
+};
+
+static int check_identity(const struct cli_command *cmd, const char *id)
+{
+    if (strcmp(id, "none") == 0)
+        return 0;
+    if (strncmp(id, "identity--", 10) != 0 ||
+        !cairn_uuid_check(id + 10, strlen(id + 10), false, NULL)) {
+        cli_error(cmd, "--identity: '%s' is not identity--UUID (or none)", id);
+        return -1;
+    }
+    return 0;
+}
+
+/* Apply `sa` to user `name`, keeping what it leaves unchanged. */
+static int apply_share(const struct cli_command *cmd, struct cairn_store *s,
+                       const char *name, const struct share_args *sa)
+{
+    struct cairn_store_user_share sh;
+    char what[CAIRN_STORE_NAME_MAX + 64];
+    int rc = cairn_store_user_share_get(s, name, &sh);
+
+    if (rc == 0 && sa->identity != NULL)
+        snprintf(sh.identity, sizeof sh.identity, "%s",
+                 strcmp(sa->identity, "none") == 0 ? "" : sa->identity);
+    if (rc == 0 && sa->member >= 0)
+        sh.member = sa->member != 0;
+    if (rc == 0)
+        rc = cairn_store_user_share_set(s, name, &sh);
+    if (rc == CAIRN_ENOTFOUND) {
+        cli_error(cmd, "no user '%s'", name);
+        return CLI_EXIT_FINDINGS;
+    }
+    if (rc < 0) {
+        snprintf(what, sizeof what, "setting the sharing attributes of '%s'",
+                 name);
+        return cli_store_failed(cmd, rc, what);
+    }
+    return CLI_EXIT_OK;
+}
+
+static int set_share(const struct cli_command *cmd, const char *dir,
+                     const char *name, const struct share_args *sa)
+{
+    struct cairn_store *s = NULL;
+    int status = CLI_EXIT_ERROR;
+
+    if (cli_check_user_name(cmd, name) < 0)
+        return CLI_EXIT_ERROR;
+    if (cli_store_open(cmd, dir, false, &s) == 0)
+        status = apply_share(cmd, s, name, sa);
+    cairn_store_close(s);
+    return status;
+}
+
 static int set_password(const struct cli_command *cmd, const char *dir,
-                        const char *name, bool add)
+                        const char *name, bool add, const struct share_args *sa)
 {
     char password[CAIRN_STORE_PASSWORD_MAX + 1];
     struct cairn_store *s = NULL;
@@ -237,6 +324,8 @@ static int set_password(const struct cli_command *cmd, const char *dir,
         goto out;
     }
     status = CLI_EXIT_OK;
+    if (add && (sa->identity != NULL || sa->member >= 0))
+        status = apply_share(cmd, s, name, sa);
 out:
     explicit_bzero(password, sizeof password);
     cairn_store_close(s);
@@ -304,8 +393,18 @@ static int all_collections(struct cairn_store *s,
     return rc;
 }
 
+static int print_sharing(struct cairn_store *s, const char *name)
+{
+    struct cairn_store_user_share sh;
+    int rc = cairn_store_user_share_get(s, name, &sh);
+    if (rc == 0)
+        printf("%s  %s  %s\n", name, sh.identity[0] ? sh.identity : "-",
+               sh.member ? "member" : "-");
+    return rc;
+}
+
 static int list_users(const struct cli_command *cmd, const char *dir,
-                      bool rights)
+                      bool rights, bool sharing)
 {
     char(*colls)[CAIRN_UUID_STRLEN] = NULL;
     size_t n_colls = 0;
@@ -322,6 +421,8 @@ static int list_users(const struct cli_command *cmd, const char *dir,
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (rights)
             rc = print_rights(s, names[i], colls, n_colls);
+        else if (sharing)
+            rc = print_sharing(s, names[i]);
         else
             printf("%s\n", names[i]);
     }
@@ -369,7 +470,8 @@ static int run(int argc, char **argv)
 {
     const struct cli_command *cmd = &cli_cmd_user;
     const char *dir = NULL;
-    bool rights = false;
+    bool rights = false, sharing = false;
+    struct share_args sa = {.member = -1};
     const char *arg;
     int opt;
 
@@ -379,6 +481,14 @@ static int run(int argc, char **argv)
             dir = arg;
         else if (opt == OPT_RIGHTS)
             rights = true;
+        else if (opt == OPT_SHARING)
+            sharing = true;
+        else if (opt == OPT_IDENTITY)
+            sa.identity = arg;
+        else if (opt == OPT_MEMBER)
+            sa.member = 1;
+        else if (opt == OPT_NO_MEMBER)
+            sa.member = 0;
     }
     if (opt == -2)
         return CLI_EXIT_ERROR;
@@ -386,17 +496,39 @@ static int run(int argc, char **argv)
     const char *sub = nargs > 0 ? argv[optind] : NULL;
     bool takes_name =
         sub != NULL && (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0 ||
-                        strcmp(sub, "passwd") == 0);
+                        strcmp(sub, "passwd") == 0 || strcmp(sub, "set") == 0);
 
     if (sub == NULL) {
-        cli_error(cmd, "needs a subcommand: add, list, remove or passwd; "
-                       "see 'cairn user --help'");
+        cli_error(cmd, "needs a subcommand: add, set, list, remove or "
+                       "passwd; see 'cairn user --help'");
         return CLI_EXIT_ERROR;
     }
-    if (rights && strcmp(sub, "list") != 0) {
-        cli_error(cmd, "--rights is an option of 'user list'");
+    if ((rights || sharing) && strcmp(sub, "list") != 0) {
+        cli_error(cmd, "--%s is an option of 'user list'",
+                  rights ? "rights" : "sharing");
         return CLI_EXIT_ERROR;
     }
+    if (rights && sharing) {
+        cli_error(cmd, "--rights and --sharing exclude each other");
+        return CLI_EXIT_ERROR;
+    }
+    bool is_set = strcmp(sub, "set") == 0;
+    if ((sa.identity != NULL || sa.member >= 0) && !is_set &&
+        strcmp(sub, "add") != 0) {
+        cli_error(cmd, "--identity, --member and --no-member are options of "
+                       "'user add' and 'user set'");
+        return CLI_EXIT_ERROR;
+    }
+    if (sa.member == 0 && !is_set) {
+        cli_error(cmd, "--no-member is an option of 'user set'");
+        return CLI_EXIT_ERROR;
+    }
+    if (is_set && sa.identity == NULL && sa.member < 0) {
+        cli_error(cmd, "set needs --identity ID, --member or --no-member");
+        return CLI_EXIT_ERROR;
+    }
+    if (sa.identity != NULL && check_identity(cmd, sa.identity) < 0)
+        return CLI_EXIT_ERROR;
     if (takes_name && nargs != 2) {
         cli_error(cmd, "%s takes one user NAME", sub);
         return CLI_EXIT_ERROR;
@@ -406,15 +538,19 @@ static int run(int argc, char **argv)
             cli_error(cmd, "list takes no arguments");
             return CLI_EXIT_ERROR;
         }
-        return list_users(cmd, dir, rights);
+        return list_users(cmd, dir, rights, sharing);
     }
     if (strcmp(sub, "add") == 0)
-        return set_password(cmd, dir, argv[optind + 1], true);
+        return set_password(cmd, dir, argv[optind + 1], true, &sa);
     if (strcmp(sub, "passwd") == 0)
-        return set_password(cmd, dir, argv[optind + 1], false);
+        return set_password(cmd, dir, argv[optind + 1], false, &sa);
+    if (is_set)
+        return set_share(cmd, dir, argv[optind + 1], &sa);
     if (strcmp(sub, "remove") == 0)
         return remove_user(cmd, dir, argv[optind + 1]);
-    cli_error(cmd, "unknown subcommand '%s'; use add, list, remove or passwd",
+    cli_error(cmd,
+              "unknown subcommand '%s'; use add, set, list, remove or "
+              "passwd",
               sub);
     return CLI_EXIT_ERROR;
 }

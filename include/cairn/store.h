@@ -350,6 +350,47 @@ int cairn_store_revoke(struct cairn_store *s, const char *user,
 int cairn_store_rights(struct cairn_store *s, const char *user,
                        const char *collection, unsigned *out);
 
+/* ---- sharing attributes (TLP 2.0 on the way out, docs/federation.md) ----
+ */
+
+/* Longest STIX identity id a user's sharing attributes hold. */
+#define CAIRN_STORE_IDENTITY_MAX 300
+
+/*
+ * What the sharing rules need to know about a reader: the STIX identity
+ * it acts for (TLP:RED objects naming it may be read) and whether it is a
+ * member of the community (TLP:AMBER and AMBER+STRICT may be read).
+ */
+struct cairn_store_user_share {
+    char identity[CAIRN_STORE_IDENTITY_MAX + 1]; /* "" when none */
+    bool member;
+};
+
+/*
+ * The sharing attributes of user `name` (a new user has none: "" and
+ * false). CAIRN_ENOTFOUND when there is no such user.
+ */
+int cairn_store_user_share_get(struct cairn_store *s, const char *name,
+                               struct cairn_store_user_share *out);
+/*
+ * Replace them. CAIRN_ENOTFOUND (no such user), CAIRN_EINVAL (an identity
+ * that is not NUL-terminated within CAIRN_STORE_IDENTITY_MAX bytes or has
+ * control characters).
+ */
+int cairn_store_user_share_set(struct cairn_store *s, const char *name,
+                               const struct cairn_store_user_share *in);
+
+/*
+ * The TLP level objects of collection `id` without a TLP marking are
+ * treated as: a value of enum cairn_tlp (cairn/stix.h), 0 (none, the
+ * default of a new collection) meaning they flow to every reader.
+ * CAIRN_ENOTFOUND; _set also CAIRN_EINVAL for a value out of range.
+ */
+int cairn_store_collection_tlp_get(struct cairn_store *s, const char *id,
+                                   int *out);
+int cairn_store_collection_tlp_set(struct cairn_store *s, const char *id,
+                                   int tlp);
+
 #ifdef __cplusplus
 }
 #endif

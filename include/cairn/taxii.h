@@ -9,6 +9,7 @@
 
 #include "cairn/base.h"
 #include "cairn/error.h"
+#include "cairn/stix.h"
 #include "cairn/store.h"
 
 /*
@@ -24,13 +25,13 @@ extern "C" {
 #endif
 
 #define CAIRN_TAXII_MEDIA "application/taxii+json;version=2.1"
-#define CAIRN_STIX_MEDIA "application/stix+json;version=2.1"
+#define CAIRN_STIX_MEDIA  "application/stix+json;version=2.1"
 
 /* What the server says about itself; strings are copied by _new. */
 struct cairn_taxii_config {
-    const char *title;       /* discovery title; NULL: "cairn" */
-    const char *description; /* may be NULL */
-    const char *contact;     /* may be NULL */
+    const char *title;            /* discovery title; NULL: "cairn" */
+    const char *description;      /* may be NULL */
+    const char *contact;          /* may be NULL */
     const char *default_api_root; /* name of the default API root or NULL */
     /* Public base URL used in discovery ("https://host:port"); NULL: "" */
     const char *base_url;
@@ -277,6 +278,7 @@ struct cairn_sync_result {
     size_t existed;  /* already here (pull only) */
     size_t rejected; /* invalid, conflicting, or refused by the peer */
     char error[512]; /* why the run stopped, when it returned an error */
+    size_t withheld; /* push: kept back by the sharing rules */
 };
 
 struct cairn_sync_flow {
@@ -291,6 +293,15 @@ struct cairn_sync_flow {
                          API root's max_content_length is smaller */
     cairn_diag_cb cb; /* each rejected object; may be NULL */
     void *ud;
+    /*
+     * Push: who the peer is to the sharing rules (cairn_share_allowed);
+     * NULL is a reader with no identity that is not a member, so only
+     * CLEAR and GREEN objects (and unmarked ones the collection's default
+     * lets everyone read) are sent.
+     */
+    const struct cairn_share_reader *share;
+    int anonymize;    /* push: an enum cairn_share_anon for sightings */
+    const char *peer; /* push: the peer's name, seed of its pseudonyms */
 };
 
 /*
@@ -338,6 +349,11 @@ struct cairn_peer {
     unsigned interval; /* seconds between runs under `cairn serve` */
     struct cairn_peer_flow *flows;
     size_t n_flows;
+    /* What the sharing rules know of the peer (keys identity, member,
+     * anonymize); pushes to it obey them. */
+    char *identity; /* STIX identity id, or NULL */
+    bool member;    /* member of the sharing community */
+    int anonymize;  /* enum cairn_share_anon, for its sightings */
 };
 
 struct cairn_peers {
@@ -351,8 +367,9 @@ struct cairn_peers {
  * are left to their readers, but for [server] data, the data directory
  * the flows' state belongs to). Keys: url (required), user, password_file,
  * token_file, cacert, cert, key (file names relative to the file's
- * directory), interval (seconds, default 300), and any number of pull and
- * push lines. CAIRN_EINVAL with `diag` naming file:line for a mistake,
+ * directory), interval (seconds, default 300), identity (identity--UUID),
+ * member (yes/no), anonymize (pseudonym, remove or no), and any number of
+ * pull and push lines. CAIRN_EINVAL with `diag` naming file:line for a mistake,
  * CAIRN_EIO when the file cannot be read.
  */
 int cairn_peers_load(const char *path, struct cairn_peers *out,
@@ -377,6 +394,71 @@ int cairn_sync_run_all(const struct cairn_peers *peers, struct cairn_store *s,
                        const char *data_dir,
                        const struct cairn_taxii_client_opts *base,
                        struct cairn_sync_result *total);
+
+/* ---- sharing rules on the way out (src/taxii/share.c) ------------------ */
+
+/*
+ * TLP 2.0 decides who may receive an object (docs/federation.md): CLEAR
+ * and GREEN go to every reader; AMBER and AMBER+STRICT to community
+ * members; RED only to the identities named on the object (its
+ * created_by_ref, or an entry of its x_cairn_recipients). A named reader
+ * may receive the object at any level. The object's level is the most
+ * restrictive of the markings in object_marking_refs and the marking_ref
+ * of granular_markings; a marking that is not a TLP 1.0 or 2.0
+ * marking-definition id, or markings that are not strings, count as RED
+ * (fail closed). Objects without any such marking take `coll_default`
+ * (a value of enum cairn_tlp; CAIRN_TLP_NONE is CLEAR).
+ */
+struct cairn_share_reader {
+    const char *identity; /* the STIX identity it acts for; NULL or "" */
+    bool member;          /* member of the sharing community */
+};
+
+/* The level that governs `obj` under those rules (never CAIRN_TLP_NONE). */
+enum cairn_tlp cairn_share_level(const json_t *obj, int coll_default);
+
+/* Whether reader `r` may receive `obj`. */
+bool cairn_share_allowed(const json_t *obj, int coll_default,
+                         const struct cairn_share_reader *r);
+
+/*
+ * The same for an object as the store keeps it, JSON text of `len`
+ * bytes: not parsed when it cannot hold a marking (no "marking_ref", no
+ * escape) and the default lets everyone read; otherwise parsed, and text
+ * that does not parse as one JSON object (without duplicate members) is
+ * refused.
+ */
+bool cairn_share_allowed_text(const char *json, size_t len, int coll_default,
+                              const struct cairn_share_reader *r);
+
+/* How sightings are anonymised when pushed to a peer. */
+enum cairn_share_anon {
+    CAIRN_SHARE_ANON_NO = 0,
+    CAIRN_SHARE_ANON_PSEUDONYM, /* identities replaced by per-peer ones */
+    CAIRN_SHARE_ANON_REMOVE,    /* created_by_ref, where_sighted_refs gone */
+};
+
+/* "identity--" and a UUID, with its NUL. */
+#define CAIRN_SHARE_PSEUDONYM_LEN (10 + CAIRN_UUID_STRLEN)
+
+/*
+ * The pseudonym of identity `id` for peer `peer`: identity--UUIDv5 of the
+ * peer's name and the id, the same on every run. CAIRN_EINVAL, ENOMEM.
+ */
+int cairn_share_pseudonym(const char *peer, const char *id,
+                          char out[CAIRN_SHARE_PSEUDONYM_LEN]);
+
+/*
+ * Anonymise `obj` in place when it is a sighting (other objects are left
+ * alone): with CAIRN_SHARE_ANON_REMOVE its created_by_ref and
+ * where_sighted_refs are removed; with CAIRN_SHARE_ANON_PSEUDONYM every
+ * identity in them is replaced by its pseudonym for `peer`, and the
+ * pseudonym identity objects (name "anonymous member") that are not yet
+ * in `identities` (a JSON array, may be NULL) are appended to it.
+ * CAIRN_EINVAL, CAIRN_ENOMEM.
+ */
+int cairn_share_anonymize(json_t *obj, const char *peer,
+                          enum cairn_share_anon mode, json_t *identities);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,7 @@ struct m_versions {
 struct m_coll {
     struct cairn_store_collection c;
     int64_t last_added;
+    int default_tlp;
     struct m_obj **rows;
     size_t n, alloc;
     struct m_versions *map;
@@ -51,8 +52,9 @@ struct m_status {
 };
 
 struct m_pair {
-    char *a, *b; /* user and hash, token hash and user, user and collection */
-    unsigned bits;
+    char *a, *b;   /* user and hash, token hash and user, user and collection */
+    unsigned bits; /* rights; for users, 1 when a community member */
+    char *identity; /* users: the STIX identity they act for, or NULL */
 };
 
 struct m_store {
@@ -148,6 +150,7 @@ static void pairs_free(struct m_pair *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         cairn_free(p[i].a);
         cairn_free(p[i].b);
+        cairn_free(p[i].identity);
     }
     cairn_free(p);
 }
@@ -886,6 +889,7 @@ static int add_pair(struct m_pair **arr, size_t *n, const char *a,
     p->a = dup(a, &rc);
     p->b = dup(b, &rc);
     p->bits = bits;
+    p->identity = NULL;
     if (rc < 0) {
         cairn_free(p->a);
         cairn_free(p->b);
@@ -904,6 +908,7 @@ static size_t drop_pairs(struct m_pair *arr, size_t *n, int which,
         if (strcmp(which ? arr[i].b : arr[i].a, key) == 0) {
             cairn_free(arr[i].a);
             cairn_free(arr[i].b);
+            cairn_free(arr[i].identity);
             arr[i] = arr[--*n];
             dropped++;
         } else {
@@ -1064,6 +1069,65 @@ static int m_rights_get(struct cairn_store *base, const char *user,
     return 0;
 }
 
+static int m_user_share_get(struct cairn_store *base, const char *name,
+                            struct cairn_store_user_share *out)
+{
+    struct m_store *s = ms(base);
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
+    if (p != NULL) {
+        if (p->identity != NULL)
+            snprintf(out->identity, sizeof out->identity, "%s", p->identity);
+        out->member = p->bits != 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return p ? 0 : CAIRN_ENOTFOUND;
+}
+
+static int m_user_share_set(struct cairn_store *base, const char *name,
+                            const struct cairn_store_user_share *in)
+{
+    struct m_store *s = ms(base);
+    char *copy = NULL;
+    if (in->identity[0] != '\0' && (copy = cairn_strdup(in->identity)) == NULL)
+        return CAIRN_ENOMEM;
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
+    if (p != NULL) {
+        cairn_free(p->identity);
+        p->identity = copy;
+        p->bits = in->member ? 1 : 0;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    cairn_free(copy);
+    return p ? 0 : CAIRN_ENOTFOUND;
+}
+
+static int m_collection_tlp_get(struct cairn_store *base, const char *id,
+                                int *out)
+{
+    struct m_store *s = ms(base);
+    pthread_mutex_lock(&s->lock);
+    struct m_coll *c = find_coll(s, id);
+    if (c != NULL)
+        *out = c->default_tlp;
+    pthread_mutex_unlock(&s->lock);
+    return c ? 0 : CAIRN_ENOTFOUND;
+}
+
+static int m_collection_tlp_set(struct cairn_store *base, const char *id,
+                                int tlp)
+{
+    struct m_store *s = ms(base);
+    pthread_mutex_lock(&s->lock);
+    struct m_coll *c = find_coll(s, id);
+    if (c != NULL)
+        c->default_tlp = tlp;
+    pthread_mutex_unlock(&s->lock);
+    return c ? 0 : CAIRN_ENOTFOUND;
+}
+
 static const struct store_ops memory_ops = {
     .name = "memory",
     .close = m_close,
@@ -1092,4 +1156,8 @@ static const struct store_ops memory_ops = {
     .token_remove = m_token_remove,
     .rights_set = m_rights_set,
     .rights_get = m_rights_get,
+    .user_share_get = m_user_share_get,
+    .user_share_set = m_user_share_set,
+    .collection_tlp_get = m_collection_tlp_get,
+    .collection_tlp_set = m_collection_tlp_set,
 };

@@ -68,6 +68,15 @@ static const char *const migrations[] = {
     "CREATE INDEX status_items_status ON status_items(status);"
     "CREATE INDEX status_items_pending"
     " ON status_items(status, obj_id, version) WHERE kind = 2;",
+    /*
+     * 3: sharing rules (docs/federation.md): the STIX identity a user acts
+     * for and its community membership, and the TLP level a collection's
+     * unmarked objects are treated as (0: none, they flow to everyone).
+     */
+    "ALTER TABLE users ADD COLUMN identity TEXT;"
+    "ALTER TABLE users ADD COLUMN member INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE collections ADD COLUMN default_tlp INTEGER NOT NULL"
+    " DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1381,6 +1390,66 @@ static int sq_rights_get(struct cairn_store *base, const char *user,
     return rc == CAIRN_ENOTFOUND ? 0 : rc;
 }
 
+static int sq_user_share_get(struct cairn_store *base, const char *name,
+                             struct cairn_store_user_share *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = get_dyn(sq(base),
+                     "SELECT identity, member FROM users WHERE name = ?1", &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, name);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const unsigned char *id = sqlite3_column_text(st, 0);
+        if (id != NULL)
+            snprintf(out->identity, sizeof out->identity, "%s",
+                     (const char *)id);
+        out->member = sqlite3_column_int(st, 1) != 0;
+    } else {
+        rc = step == SQLITE_DONE ? CAIRN_ENOTFOUND : map_rc(step);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_user_share_set(struct cairn_store *base, const char *name,
+                             const struct cairn_store_user_share *in)
+{
+    int changes = 0;
+    int rc = write3(sq(base),
+                    "UPDATE users SET identity = NULLIF(?2, ''),"
+                    " member = CAST(?3 AS INTEGER) WHERE name = ?1",
+                    name, in->identity, in->member ? "1" : "0", &changes);
+    return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
+}
+
+static int sq_collection_tlp_get(struct cairn_store *base, const char *id,
+                                 int *out)
+{
+    char *v = NULL;
+    int rc =
+        read1(sq(base), "SELECT default_tlp FROM collections WHERE id = ?1", id,
+              NULL, &v);
+    if (rc == 0)
+        *out = (int)strtol(v, NULL, 10);
+    cairn_free(v);
+    return rc;
+}
+
+static int sq_collection_tlp_set(struct cairn_store *base, const char *id,
+                                 int tlp)
+{
+    char v[8];
+    int changes = 0;
+    snprintf(v, sizeof v, "%d", tlp);
+    int rc = write3(sq(base),
+                    "UPDATE collections SET default_tlp = CAST(?2 AS INTEGER)"
+                    " WHERE id = ?1",
+                    id, v, NULL, &changes);
+    return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1409,4 +1478,8 @@ static const struct store_ops sqlite_ops = {
     .token_remove = sq_token_remove,
     .rights_set = sq_rights_set,
     .rights_get = sq_rights_get,
+    .user_share_get = sq_user_share_get,
+    .user_share_set = sq_user_share_set,
+    .collection_tlp_get = sq_collection_tlp_get,
+    .collection_tlp_set = sq_collection_tlp_set,
 };

@@ -994,3 +994,53 @@ int cairn_store_rights(struct cairn_store *s, const char *user,
         return CAIRN_EINVAL;
     return s->ops->rights_get(s, user, collection, out);
 }
+
+/* ---- sharing attributes -----------------------------------------------------
+ */
+
+/* enum cairn_tlp's largest value (CAIRN_TLP_RED), without including stix. */
+#define TLP_MAX 5
+
+int cairn_store_user_share_get(struct cairn_store *s, const char *name,
+                               struct cairn_store_user_share *out)
+{
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (s == NULL || name == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->user_share_get(s, name, out);
+}
+
+int cairn_store_user_share_set(struct cairn_store *s, const char *name,
+                               const struct cairn_store_user_share *in)
+{
+    if (s == NULL || name == NULL || in == NULL)
+        return CAIRN_EINVAL;
+    size_t len = strnlen(in->identity, sizeof in->identity);
+    if (len == sizeof in->identity)
+        return CAIRN_EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)in->identity[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return CAIRN_EINVAL;
+    }
+    return s->ops->user_share_set(s, name, in);
+}
+
+int cairn_store_collection_tlp_get(struct cairn_store *s, const char *id,
+                                   int *out)
+{
+    if (out != NULL)
+        *out = 0;
+    if (s == NULL || id == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->collection_tlp_get(s, id, out);
+}
+
+int cairn_store_collection_tlp_set(struct cairn_store *s, const char *id,
+                                   int tlp)
+{
+    if (s == NULL || id == NULL || tlp < 0 || tlp > TLP_MAX)
+        return CAIRN_EINVAL;
+    return s->ops->collection_tlp_set(s, id, tlp);
+}

@@ -107,6 +107,13 @@ struct store_ops {
                       const char *collection, unsigned rights);
     int (*rights_get)(struct cairn_store *s, const char *user,
                       const char *collection, unsigned *out);
+    /* Sharing attributes; arguments are checked by store.c. */
+    int (*user_share_get)(struct cairn_store *s, const char *name,
+                          struct cairn_store_user_share *out);
+    int (*user_share_set)(struct cairn_store *s, const char *name,
+                          const struct cairn_store_user_share *in);
+    int (*collection_tlp_get)(struct cairn_store *s, const char *id, int *out);
+    int (*collection_tlp_set)(struct cairn_store *s, const char *id, int tlp);
 };
 
 /* Every backend's handle starts with this. */

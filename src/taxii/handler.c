@@ -388,18 +388,6 @@ static int put_root_url(struct cairn_buf *b, const struct cairn_taxii *t,
     return rc;
 }
 
-static void added_headers(struct cairn_taxii_response *resp,
-                          const struct cairn_store_page *page)
-{
-    if (page->n == 0)
-        return;
-    char ts[40];
-    if (cairn_time_format(&page->added_first, 6, ts, sizeof ts) > 0)
-        cairn__taxii_header(resp, "X-TAXII-Date-Added-First", ts);
-    if (cairn_time_format(&page->added_last, 6, ts, sizeof ts) > 0)
-        cairn__taxii_header(resp, "X-TAXII-Date-Added-Last", ts);
-}
-
 /* ---- per-request context --------------------------------------------------
  */
 
@@ -766,95 +754,153 @@ static int query_error(struct ctx *c, int rc)
     return store_error(c, rc);
 }
 
-static int more_next(struct cairn_buf *b, const struct cairn_store_page *p)
+/*
+ * One answer of an object endpoint, gathered from one or more store pages:
+ * the rows the reader may see, written as they come, and where the last
+ * page examined ended (its more, next and date_added range), so that a
+ * page thinned by the sharing rules still pages correctly.
+ */
+struct gathered {
+    struct cairn_buf items; /* the list's elements, comma-separated */
+    size_t n;               /* rows in it */
+    size_t examined;        /* rows read from the store */
+    bool more;
+    char next[CAIRN_STORE_CURSOR_LEN];
+    bool has_first;
+    struct cairn_time first; /* date_added of the first row shown */
+    struct cairn_time last;  /* date_added of the last row examined */
+};
+
+/* Most rows one request reads from the store while hiding rows. */
+#define SCAN_MAX ((size_t)100000)
+
+static int item_json(struct cairn_buf *b, enum route r,
+                     const struct cairn_store_row *row)
 {
-    int rc = cairn_buf_printf(b, "{\"more\":%s", p->more ? "true" : "false");
-    if (rc == 0 && p->more && p->next[0] != '\0') {
+    int rc;
+    if (r == R_VERSIONS)
+        return put_str(b, row->version ? row->version : "");
+    if (r != R_MANIFEST)
+        return cairn_buf_append(b, row->json, row->json_len);
+    rc = cairn_buf_puts(b, "{\"id\":");
+    if (rc == 0)
+        rc = put_str(b, row->id);
+    if (rc == 0)
+        rc = cairn_buf_puts(b, ",\"date_added\":");
+    if (rc == 0)
+        rc = put_time(b, &row->date_added);
+    if (rc == 0)
+        rc = cairn_buf_puts(b, ",\"version\":");
+    if (rc == 0)
+        rc = put_str(b, row->version ? row->version : "");
+    if (rc == 0)
+        rc = cairn_buf_printf(
+            b, ",\"media_type\":\"application/stix+json;version=%s\"}",
+            row->spec_version && strcmp(row->spec_version, "2.0") == 0 ? "2.0"
+                                                                       : "2.1");
+    return rc;
+}
+
+/* Add the rows of `p` that `reader` may see to `g`. */
+static int gather(struct gathered *g, enum route r,
+                  const struct cairn_store_page *p, int tlp_default,
+                  const struct cairn_share_reader *reader)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
+        const struct cairn_store_row *row = &p->rows[i];
+        g->examined++;
+        g->last = row->date_added;
+        if (row->json == NULL || row->json_len == 0 ||
+            !cairn_share_allowed_text(row->json, row->json_len, tlp_default,
+                                      reader))
+            continue;
+        if (g->n > 0)
+            rc = cairn_buf_putc(&g->items, ',');
+        if (rc == 0)
+            rc = item_json(&g->items, r, row);
+        if (!g->has_first) {
+            g->first = row->date_added;
+            g->has_first = true;
+        }
+        g->n++;
+    }
+    g->more = p->more;
+    memcpy(g->next, p->next, sizeof g->next);
+    return rc;
+}
+
+static int gathered_json(struct cairn_buf *b, enum route r,
+                         const struct gathered *g)
+{
+    int rc = cairn_buf_reserve(b, g->items.len + 64 + sizeof g->next);
+    if (rc == 0)
+        rc = cairn_buf_printf(b, "{\"more\":%s", g->more ? "true" : "false");
+    if (rc == 0 && g->more && g->next[0] != '\0') {
         rc = cairn_buf_puts(b, ",\"next\":");
         if (rc == 0)
-            rc = put_str(b, p->next);
+            rc = put_str(b, g->next);
     }
-    return rc;
-}
-
-/* The envelope of a page: the stored JSON of each row, spliced as is. */
-static int envelope_json(struct cairn_buf *b, const struct cairn_store_page *p)
-{
-    size_t total = 64;
-    for (size_t i = 0; i < p->n; i++)
-        total += p->rows[i].json_len + 1;
-    int rc = cairn_buf_reserve(b, total);
-    if (rc == 0)
-        rc = more_next(b, p);
-    bool first = true;
-    for (size_t i = 0; rc == 0 && i < p->n; i++) {
-        const struct cairn_store_row *r = &p->rows[i];
-        if (r->json == NULL || r->json_len == 0)
-            continue;
-        rc = cairn_buf_puts(b, first ? ",\"objects\":[" : ",");
+    if (rc == 0 && g->n > 0) {
+        rc = cairn_buf_puts(b, r == R_VERSIONS ? ",\"versions\":["
+                                               : ",\"objects\":[");
         if (rc == 0)
-            rc = cairn_buf_append(b, r->json, r->json_len);
-        first = false;
+            rc = cairn_buf_append(b, g->items.data, g->items.len);
+        if (rc == 0)
+            rc = cairn_buf_putc(b, ']');
     }
-    if (rc == 0 && !first)
-        rc = cairn_buf_putc(b, ']');
     if (rc == 0)
         rc = cairn_buf_putc(b, '}');
     return rc;
 }
 
-static int manifest_json(struct cairn_buf *b, const struct cairn_store_page *p)
+/*
+ * X-TAXII-Date-Added-First is the first row shown; -Last the last row
+ * examined, hidden or not, so that a client paging with added_after moves
+ * past rows it may not see (and past a page they emptied).
+ */
+static void gathered_headers(struct cairn_taxii_response *resp,
+                             const struct gathered *g)
 {
-    int rc = more_next(b, p);
-    for (size_t i = 0; rc == 0 && i < p->n; i++) {
-        const struct cairn_store_row *r = &p->rows[i];
-        rc = cairn_buf_puts(b, i == 0 ? ",\"objects\":[" : ",");
-        if (rc == 0)
-            rc = cairn_buf_puts(b, "{\"id\":");
-        if (rc == 0)
-            rc = put_str(b, r->id);
-        if (rc == 0)
-            rc = cairn_buf_puts(b, ",\"date_added\":");
-        if (rc == 0)
-            rc = put_time(b, &r->date_added);
-        if (rc == 0)
-            rc = cairn_buf_puts(b, ",\"version\":");
-        if (rc == 0)
-            rc = put_str(b, r->version ? r->version : "");
-        if (rc == 0)
-            rc = cairn_buf_printf(
-                b, ",\"media_type\":\"application/stix+json;version=%s\"}",
-                r->spec_version && strcmp(r->spec_version, "2.0") == 0 ? "2.0"
-                                                                       : "2.1");
+    char ts[40];
+    if (g->examined == 0)
+        return;
+    if (cairn_time_format(g->has_first ? &g->first : &g->last, 6, ts,
+                          sizeof ts) > 0)
+        cairn__taxii_header(resp, "X-TAXII-Date-Added-First", ts);
+    if (cairn_time_format(&g->last, 6, ts, sizeof ts) > 0)
+        cairn__taxii_header(resp, "X-TAXII-Date-Added-Last", ts);
+}
+
+/* The reader's sharing attributes and the collection's default level. */
+static int load_sharing(struct ctx *c, struct cairn_store_user_share *sh,
+                        int *tlp_default)
+{
+    int rc = cairn_store_user_share_get(c->s, c->user, sh);
+    /* A token's user removed since: it shares nothing. */
+    if (rc == CAIRN_ENOTFOUND) {
+        memset(sh, 0, sizeof *sh);
+        rc = 0;
     }
-    if (rc == 0 && p->n > 0)
-        rc = cairn_buf_putc(b, ']');
     if (rc == 0)
-        rc = cairn_buf_putc(b, '}');
+        rc = cairn_store_collection_tlp_get(c->s, c->coll->id, tlp_default);
     return rc;
 }
 
-static int versions_json(struct cairn_buf *b, const struct cairn_store_page *p)
-{
-    int rc = more_next(b, p);
-    for (size_t i = 0; rc == 0 && i < p->n; i++) {
-        rc = cairn_buf_puts(b, i == 0 ? ",\"versions\":[" : ",");
-        if (rc == 0)
-            rc = put_str(b, p->rows[i].version ? p->rows[i].version : "");
-    }
-    if (rc == 0 && p->n > 0)
-        rc = cairn_buf_putc(b, ']');
-    if (rc == 0)
-        rc = cairn_buf_putc(b, '}');
-    return rc;
-}
-
-/* GET objects, manifest, object and versions: one page of the store. */
+/*
+ * GET objects, manifest, object and versions. Rows the sharing rules hide
+ * from the reader are left out; the store is asked for more until the
+ * page has `limit` rows, the collection ends, or SCAN_MAX rows were read.
+ */
 static int get_page(struct ctx *c)
 {
     bool answered;
     struct cairn__taxii_filter f = {0};
     struct cairn_store_page *page = NULL;
+    struct gathered g = {0};
+    struct cairn_store_user_share sh;
+    int tlp_default = 0;
+    cairn_buf_init(&g.items, TAXII_BODY_MAX);
     int rc = load_collection(c, &answered);
     if (rc < 0 || answered)
         goto out;
@@ -862,6 +908,12 @@ static int get_page(struct ctx *c)
         goto out;
     if ((rc = load_filter(c, &f, &answered)) < 0 || answered)
         goto out;
+    if ((rc = load_sharing(c, &sh, &tlp_default)) < 0) {
+        rc = store_error(c, rc);
+        goto out;
+    }
+    struct cairn_share_reader reader = {.identity = sh.identity,
+                                        .member = sh.member};
     enum route r = c->tg.route;
     const char *oid[1] = {r == R_OBJECT || r == R_VERSIONS ? c->tg.seg[4]
                                                            : NULL};
@@ -873,25 +925,37 @@ static int get_page(struct ctx *c)
         q.version_times = NULL;
         q.n_version_times = 0;
     }
-    q.with_json = r == R_OBJECTS || r == R_OBJECT;
-    rc = cairn_store_query(c->s, &q, &page);
-    if (rc < 0) {
-        rc = query_error(c, rc);
-        goto out;
+    /* The sharing rules read every row's markings. */
+    q.with_json = true;
+    size_t limit = q.limit > TAXII_LIMIT_MAX ? TAXII_LIMIT_MAX : q.limit;
+    char cursor[CAIRN_STORE_CURSOR_LEN];
+    for (;;) {
+        q.limit = limit - g.n;
+        rc = cairn_store_query(c->s, &q, &page);
+        if (rc < 0) {
+            rc = query_error(c, rc);
+            goto out;
+        }
+        rc = gather(&g, r, page, tlp_default, &reader);
+        if (rc < 0)
+            break;
+        cairn_store_page_free(page);
+        page = NULL;
+        if (!g.more || g.n >= limit || g.examined >= SCAN_MAX)
+            break;
+        memcpy(cursor, g.next, sizeof cursor);
+        q.next = cursor;
     }
-    if ((r == R_OBJECT || r == R_VERSIONS) && page->n == 0 && f.next == NULL) {
+    if (rc == 0 && (r == R_OBJECT || r == R_VERSIONS) && g.n == 0 &&
+        f.next == NULL) {
         rc = not_found(c, "there is no such object, or no version of it "
                           "matches the filters");
         goto out;
     }
     struct cairn_buf b;
     cairn_buf_init(&b, TAXII_BODY_MAX);
-    if (r == R_MANIFEST)
-        rc = manifest_json(&b, page);
-    else if (r == R_VERSIONS)
-        rc = versions_json(&b, page);
-    else
-        rc = envelope_json(&b, page);
+    if (rc == 0)
+        rc = gathered_json(&b, r, &g);
     if (rc == CAIRN_ETOOBIG) {
         cairn_buf_release(&b);
         rc = cairn__taxii_error(c->resp, 500,
@@ -905,8 +969,9 @@ static int get_page(struct ctx *c)
         goto out;
     }
     cairn__taxii_body(c->resp, 200, &b);
-    added_headers(c->resp, page);
+    gathered_headers(c->resp, &g);
 out:
+    cairn_buf_release(&g.items);
     cairn_store_page_free(page);
     cairn__taxii_filter_free(&f);
     return rc;

@@ -30,6 +30,8 @@ struct loader {
     struct cairn_diag *diag;
     int rc;
     unsigned long_line;
+    bool member_seen;    /* in the current section */
+    bool anonymize_seen; /* in the current section */
 };
 
 static char *read_line(char *str, int num, void *stream)
@@ -220,6 +222,8 @@ static int start_peer(struct loader *ld, const char *section)
     peers->peers = list;
     ld->cur = &list[peers->n++];
     memset(ld->cur, 0, sizeof *ld->cur);
+    ld->member_seen = false;
+    ld->anonymize_seen = false;
     ld->cur->name = cairn_strdup(name);
     return ld->cur->name != NULL ? 1 : nomem(ld);
 }
@@ -266,6 +270,39 @@ static int on_entry(void *user, const char *section, const char *name,
         return set_string(ld, &p->cert, name, value, true);
     if (strcmp(name, "key") == 0)
         return set_string(ld, &p->key, name, value, true);
+    if (strcmp(name, "identity") == 0) {
+        if (strncmp(value, "identity--", 10) != 0 ||
+            !cairn_uuid_check(value + 10, strlen(value + 10), false, NULL))
+            return fail(ld, "[peer %s] identity: '%.80s' is not identity--UUID",
+                        p->name, value);
+        return set_string(ld, &p->identity, name, value, false);
+    }
+    if (strcmp(name, "member") == 0) {
+        if (ld->member_seen)
+            return fail(ld, "[peer %s] member is given twice", p->name);
+        ld->member_seen = true;
+        if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+            p->member = true;
+        else if (strcmp(value, "no") != 0 && strcmp(value, "false") != 0)
+            return fail(ld, "[peer %s] member: '%.80s' is not yes or no",
+                        p->name, value);
+        return 1;
+    }
+    if (strcmp(name, "anonymize") == 0) {
+        if (ld->anonymize_seen)
+            return fail(ld, "[peer %s] anonymize is given twice", p->name);
+        ld->anonymize_seen = true;
+        if (strcmp(value, "pseudonym") == 0)
+            p->anonymize = CAIRN_SHARE_ANON_PSEUDONYM;
+        else if (strcmp(value, "remove") == 0)
+            p->anonymize = CAIRN_SHARE_ANON_REMOVE;
+        else if (strcmp(value, "no") != 0)
+            return fail(ld,
+                        "[peer %s] anonymize: '%.80s' is not pseudonym, "
+                        "remove or no",
+                        p->name, value);
+        return 1;
+    }
     if (strcmp(name, "pull") == 0)
         return add_flow(ld, false, value);
     if (strcmp(name, "push") == 0)
@@ -365,6 +402,7 @@ void cairn_peers_release(struct cairn_peers *peers)
         cairn_free(p->cacert);
         cairn_free(p->cert);
         cairn_free(p->key);
+        cairn_free(p->identity);
         for (size_t j = 0; j < p->n_flows; j++) {
             struct cairn_peer_flow *f = &p->flows[j];
             cairn_free(f->remote);

@@ -501,7 +501,9 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
         if (rc < 0)
             goto out;
         size_t n = json_array_size(page.items);
-        if (page.has_added && n > 0) {
+        /* A cairn server that hid a whole page from us still says how
+         * far it read: move past it. */
+        if (page.has_added && (n > 0 || page.more)) {
             struct cairn_time prev;
             if (after[0] != '\0' &&
                 cairn_time_parse(after, strlen(after), false, &prev) == 0 &&
@@ -527,7 +529,7 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
         }
         if (!page.more)
             break;
-        if (n == 0) {
+        if (n == 0 && !page.has_added) {
             say(res, "%s: an empty page says there is more; refusing to loop",
                 root_url);
             rc = CAIRN_EPARSE;
@@ -584,13 +586,96 @@ static void tally_status(const struct cairn_sync_flow *f, const json_t *st,
     }
 }
 
+/* An identity object's id is in `list` (an array of such objects). */
+static bool sent_before(const json_t *list, const json_t *identity)
+{
+    const char *id = json_string_value(json_object_get(identity, "id"));
+    size_t i;
+    const json_t *e;
+
+    json_array_foreach(list, i, e)
+    {
+        const char *s = json_string_value(json_object_get(e, "id"));
+        if (s != NULL && id != NULL && strcmp(s, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The text to send for `row`: its stored JSON, or for a sighting to a
+ * peer that wants it anonymised, the anonymised object preceded by the
+ * pseudonym identities this envelope has not carried yet (`sent`); they
+ * are appended to `fresh` for the caller to add to `sent` once the row is
+ * in the envelope. `out` is reset first; an empty `out` means the row
+ * goes as stored.
+ */
+static int outgoing(const struct cairn_sync_flow *f,
+                    const struct cairn_store_row *row, const json_t *sent,
+                    json_t *fresh, struct cairn_buf *out,
+                    struct cairn_sync_result *res)
+{
+    json_t *obj = NULL, *ids = NULL;
+    char *text = NULL;
+    json_error_t err;
+    int rc = 0;
+
+    cairn_buf_reset(out);
+    json_array_clear(fresh);
+    if (f->anonymize == CAIRN_SHARE_ANON_NO || row->type == NULL ||
+        strcmp(row->type, "sighting") != 0)
+        return 0;
+    obj = json_loadb(row->json, row->json_len, JSON_REJECT_DUPLICATES, &err);
+    ids = json_array();
+    if (obj == NULL || ids == NULL) {
+        say(res, "reading sighting %s to anonymise it: %s", row->id,
+            obj == NULL ? err.text : "out of memory");
+        rc = obj == NULL ? CAIRN_EPARSE : CAIRN_ENOMEM;
+        goto out;
+    }
+    rc = cairn_share_anonymize(obj, f->peer ? f->peer : f->url,
+                               (enum cairn_share_anon)f->anonymize, ids);
+    if (rc < 0) {
+        say(res, "anonymising sighting %s: %s", row->id, cairn_strerror(rc));
+        goto out;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(ids, i, e)
+    {
+        if (sent_before(sent, e) || sent_before(fresh, e))
+            continue;
+        char *t = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (t == NULL || json_array_append(fresh, e) < 0 ||
+            cairn_buf_puts(out, t) < 0 || cairn_buf_putc(out, ',') < 0)
+            rc = CAIRN_ENOMEM;
+        jfree(t);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0) {
+        text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (text == NULL || cairn_buf_puts(out, text) < 0)
+            rc = CAIRN_ENOMEM;
+    }
+    if (rc < 0)
+        say(res, "anonymising sighting %s: %s", row->id, cairn_strerror(rc));
+out:
+    jfree(text);
+    json_decref(ids);
+    json_decref(obj);
+    return rc;
+}
+
 int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
                     const struct cairn_sync_flow *f,
                     struct cairn_sync_result *res)
 {
     struct cairn_store_page *page = NULL;
-    struct cairn_buf env;
+    struct cairn_buf env, anon;
     struct state st = {.lock_fd = -1};
+    json_t *sent = json_array(), *fresh = json_array();
+    int tlp_default = 0;
     struct cairn_time after;
     char remote[CAIRN_UUID_STRLEN];
     char *root_url = NULL;
@@ -599,7 +684,14 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
 
     memset(res, 0, sizeof *res);
     cairn_buf_init(&env, 0);
+    cairn_buf_init(&anon, CAIRN_STIX_MAX_OBJECT_LEN * 2);
+    if (sent == NULL || fresh == NULL) {
+        say(res, "out of memory");
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
     if ((rc = check_local(s, f, res)) < 0 ||
+        (rc = cairn_store_collection_tlp_get(s, f->local, &tlp_default)) < 0 ||
         (rc = state_path(f, true, &st, res)) < 0 ||
         (rc = state_lock(&st, f, res)) < 0 || (rc = state_load(&st, res)) < 0 ||
         (rc = find_remote(c, f, &root_url, &root, remote, res)) < 0)
@@ -638,10 +730,22 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
         for (size_t i = 0; i < page->n;) {
             size_t j = i, in_env = 0;
             cairn_buf_reset(&env);
+            json_array_clear(sent);
             rc = cairn_buf_puts(&env, ENVELOPE_HEAD);
             for (; rc == 0 && j < page->n; j++) {
                 const struct cairn_store_row *row = &page->rows[j];
-                size_t need = row->json_len + 1 + strlen(ENVELOPE_TAIL);
+                /* TLP 2.0: what this peer may not receive stays here. */
+                if (!cairn_share_allowed_text(row->json, row->json_len,
+                                              tlp_default, f->share)) {
+                    res->withheld++;
+                    continue;
+                }
+                rc = outgoing(f, row, sent, fresh, &anon, res);
+                if (rc < 0)
+                    goto out;
+                const char *text = anon.len ? anon.data : row->json;
+                size_t tlen = anon.len ? anon.len : row->json_len;
+                size_t need = tlen + 1 + strlen(ENVELOPE_TAIL);
                 if (env.len + need > max_bytes) {
                     if (in_env > 0)
                         break;
@@ -654,7 +758,8 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
                     continue;
                 }
                 if ((in_env > 0 && cairn_buf_putc(&env, ',') < 0) ||
-                    cairn_buf_append(&env, row->json, row->json_len) < 0)
+                    cairn_buf_append(&env, text, tlen) < 0 ||
+                    json_array_extend(sent, fresh) < 0)
                     rc = CAIRN_ETOOBIG;
                 in_env++;
             }
@@ -691,6 +796,9 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
     }
     rc = 0;
 out:
+    json_decref(sent);
+    json_decref(fresh);
+    cairn_buf_release(&anon);
     json_decref(status);
     cairn_store_page_free(page);
     cairn_buf_release(&env);
@@ -714,6 +822,7 @@ static void add_result(struct cairn_sync_result *total,
     total->stored += r->stored;
     total->existed += r->existed;
     total->rejected += r->rejected;
+    total->withheld += r->withheld;
     if (total->error[0] == '\0' && r->error[0] != '\0')
         memcpy(total->error, r->error, sizeof total->error);
 }
@@ -776,6 +885,8 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
         say(&r, "peer %s: %s", peer->name, cairn_strerror(rc));
         goto out;
     }
+    struct cairn_share_reader reader = {.identity = peer->identity,
+                                        .member = peer->member};
     for (size_t i = 0; i < peer->n_flows; i++) {
         const struct cairn_peer_flow *pf = &peer->flows[i];
         struct cairn_sync_flow f = {
@@ -786,6 +897,9 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
             .types = (const char *const *)pf->types,
             .n_types = pf->n_types,
             .cb = log_rejected,
+            .share = &reader,
+            .anonymize = peer->anonymize,
+            .peer = peer->name,
         };
         struct cairn_sync_result fr;
         int frc = pf->push ? cairn_sync_push(c, s, &f, &fr)
@@ -802,11 +916,12 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
         } else {
             cairn_log(CAIRN_LOG_INFO,
                       "peer %s: %s %s -> %s: %zu %s, %zu already present, "
-                      "%zu rejected",
+                      "%zu rejected, %zu withheld (TLP)",
                       peer->name, pf->push ? "push" : "pull",
                       pf->push ? pf->local : pf->remote,
                       pf->push ? pf->remote : pf->local, fr.stored,
-                      pf->push ? "accepted" : "new", fr.existed, fr.rejected);
+                      pf->push ? "accepted" : "new", fr.existed, fr.rejected,
+                      fr.withheld);
         }
         add_result(&r, &fr);
     }

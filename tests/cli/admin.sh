@@ -275,6 +275,53 @@ expect 2 "import without a file"
 run import -c "$default" --data "$tmp/none" "$f"
 expect 2 "import into a missing data directory"
 
+# ---- sharing attributes (TLP 2.0) -------------------------------------------------
+ida=identity--0b7c1c8e-0b7a-4c4e-9a54-2d8e1c3a4f10
+run user list --sharing --data "$data"
+expect 0 "user list --sharing"
+check "a user starts with no identity and is no member" \
+    grep -qx "alice  -  -" "$out"
+run user set alice --identity "$ida" --member --data "$data"
+expect 0 "user set --identity --member"
+run user list --sharing --data "$data"
+check "user list --sharing shows both" grep -qx "alice  $ida  member" "$out"
+run user set alice --no-member --data "$data"
+expect 0 "user set --no-member"
+run user list --sharing --data "$data"
+check "--no-member keeps the identity" grep -qx "alice  $ida  -" "$out"
+run user set alice --identity none --data "$data"
+run user list --sharing --data "$data"
+check "--identity none removes it" grep -qx "alice  -  -" "$out"
+stdin=pw.txt run user add carol --identity "$ida" --member --data "$data"
+expect 0 "user add with --identity and --member"
+run user list --sharing --data "$data"
+check "...which are kept" grep -qx "carol  $ida  member" "$out"
+run user set nobody --member --data "$data"
+expect 1 "user set of an unknown user"
+check "...names it" said "no user 'nobody'"
+run user set alice --identity alice --data "$data"
+expect 2 "an identity that is not identity--UUID"
+check "...says what is expected" said "identity--UUID"
+run user set alice --data "$data"
+expect 2 "user set without an attribute"
+run user passwd alice --member --data "$data"
+expect 2 "--member is not an option of passwd"
+run collection add --title Amber --tlp amber --data "$data"
+expect 0 "collection add --tlp amber"
+amber=$(cat "$out")
+run collection set "$amber" --tlp TLP:RED --data "$data"
+expect 0 "collection set --tlp TLP:RED"
+run collection set "$amber" --tlp purple --data "$data"
+expect 2 "an unknown TLP level"
+check "...lists the levels" said "amber+strict"
+run collection set 00000000-0000-4000-8000-000000000000 --tlp red \
+    --data "$data"
+expect 1 "collection set of an unknown collection"
+run collection set "$amber" --data "$data"
+expect 2 "collection set without --tlp"
+run collection list --tlp red --data "$data"
+expect 2 "--tlp is not an option of list"
+
 # ---- usage ------------------------------------------------------------------------
 for args in "user" "user frob" "user add" "user add a b" "user list extra" \
     "token" "token new" "collection" "collection remove" \

@@ -899,6 +899,10 @@ static void test_migrate_status_items(void **state)
                                   "DROP INDEX status_items_pending;"
                                   "CREATE INDEX status_items_key"
                                   " ON status_items(status, obj_id, version);"
+                                  "ALTER TABLE users DROP COLUMN identity;"
+                                  "ALTER TABLE users DROP COLUMN member;"
+                                  "ALTER TABLE collections"
+                                  " DROP COLUMN default_tlp;"
                                   "UPDATE schema_version SET version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -908,7 +912,9 @@ static void test_migrate_status_items(void **state)
     f->s = open_store();
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
-    assert_int_equal(v, 2);
+    /* Migrated through 2 (and every later migration). */
+    assert_true(v >= 2);
+    assert_int_equal(v, cairn_store_schema_latest());
     assert_false(has_index("status_items_key"));
     assert_true(has_index("status_items_pending"));
     /* The pending items named before the migration still turn into
@@ -1148,6 +1154,100 @@ static void test_kill9(void **state)
     f->s = open_store();
 }
 
+/*
+ * Sharing attributes: none for a new user or collection; set, read back,
+ * gone with the user; bad values refused.
+ */
+static void test_sharing(void **state)
+{
+    struct fx *f = *state;
+    struct cairn_store_user_share sh;
+    int tlp = -1;
+    assert_int_equal(cairn_store_user_add(f->s, "hub", "pw"), 0);
+    assert_int_equal(cairn_store_user_share_get(f->s, "hub", &sh), 0);
+    assert_string_equal(sh.identity, "");
+    assert_false(sh.member);
+    assert_int_equal(cairn_store_user_share_get(f->s, "nobody", &sh),
+                     CAIRN_ENOTFOUND);
+
+    struct cairn_store_user_share in = {.member = true};
+    snprintf(in.identity, sizeof in.identity,
+             "identity--0b7c1c8e-0b7a-4c4e-9a54-2d8e1c3a4f10");
+    assert_int_equal(cairn_store_user_share_set(f->s, "hub", &in), 0);
+    assert_int_equal(cairn_store_user_share_get(f->s, "hub", &sh), 0);
+    assert_string_equal(sh.identity, in.identity);
+    assert_true(sh.member);
+    assert_int_equal(cairn_store_user_share_set(f->s, "nobody", &in),
+                     CAIRN_ENOTFOUND);
+    /* Clearing the identity and the flag. */
+    struct cairn_store_user_share none = {0};
+    assert_int_equal(cairn_store_user_share_set(f->s, "hub", &none), 0);
+    assert_int_equal(cairn_store_user_share_get(f->s, "hub", &sh), 0);
+    assert_string_equal(sh.identity, "");
+    assert_false(sh.member);
+    struct cairn_store_user_share bad = {0};
+    snprintf(bad.identity, sizeof bad.identity, "identity--a\nb");
+    assert_int_equal(cairn_store_user_share_set(f->s, "hub", &bad),
+                     CAIRN_EINVAL);
+    memset(bad.identity, 'x', sizeof bad.identity); /* not terminated */
+    assert_int_equal(cairn_store_user_share_set(f->s, "hub", &bad),
+                     CAIRN_EINVAL);
+    assert_int_equal(cairn_store_user_share_set(f->s, "hub", &in), 0);
+    assert_int_equal(cairn_store_user_remove(f->s, "hub"), 0);
+    assert_int_equal(cairn_store_user_add(f->s, "hub", "pw"), 0);
+    assert_int_equal(cairn_store_user_share_get(f->s, "hub", &sh), 0);
+    assert_string_equal(sh.identity, "");
+
+    assert_int_equal(cairn_store_collection_tlp_get(f->s, f->coll, &tlp), 0);
+    assert_int_equal(tlp, 0);
+    assert_int_equal(cairn_store_collection_tlp_set(f->s, f->coll, 3), 0);
+    assert_int_equal(cairn_store_collection_tlp_get(f->s, f->coll, &tlp), 0);
+    assert_int_equal(tlp, 3);
+    assert_int_equal(cairn_store_collection_tlp_set(f->s, f->coll, 6),
+                     CAIRN_EINVAL);
+    assert_int_equal(cairn_store_collection_tlp_set(f->s, f->coll, -1),
+                     CAIRN_EINVAL);
+    assert_int_equal(cairn_store_collection_tlp_set(
+                         f->s, "5a0ee4a5-8c6b-4e8f-9d2e-3c1f0a9b8d7e", 1),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_collection_tlp_get(
+                         f->s, "5a0ee4a5-8c6b-4e8f-9d2e-3c1f0a9b8d7e", &tlp),
+                     CAIRN_ENOTFOUND);
+}
+
+/* A schema 2 store gets the sharing columns, with nothing shared yet. */
+static void test_migrate_sharing(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(cairn_store_user_add(f->s, "old", "pw"), 0);
+    cairn_store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE users DROP COLUMN identity;"
+                                  "ALTER TABLE users DROP COLUMN member;"
+                                  "ALTER TABLE collections"
+                                  " DROP COLUMN default_tlp;"
+                                  "UPDATE schema_version SET version = 2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    f->s = open_store();
+    int v = 0, tlp = -1;
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, 3);
+    struct cairn_store_user_share sh;
+    assert_int_equal(cairn_store_user_share_get(f->s, "old", &sh), 0);
+    assert_string_equal(sh.identity, "");
+    assert_false(sh.member);
+    assert_int_equal(cairn_store_collection_tlp_get(f->s, f->coll, &tlp), 0);
+    assert_int_equal(tlp, 0);
+    sh.member = true;
+    assert_int_equal(cairn_store_user_share_set(f->s, "old", &sh), 0);
+    assert_int_equal(cairn_store_user_verify(f->s, "old", "pw"), 0);
+}
+
 /* ---- main -------------------------------------------------------------------
  */
 
@@ -1161,6 +1261,7 @@ static void test_kill9(void **state)
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_status_unnamed, setup, teardown), \
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),          \
+        cmocka_unit_test_setup_teardown(test_sharing, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)
 
 int main(void)
@@ -1174,6 +1275,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_migrate_status_items, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_sharing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
     };

@@ -1225,6 +1225,8 @@ static void test_peers_load(void **state)
                "pull = indicators -> " L1 "\n"
                "push = " L2 " -> sightings sighting, note\n"
                "interval = 60\n"
+               "identity = identity--0b7c1c8e-0b7a-4c4e-9a54-2d8e1c3a4f10\n"
+               "member = yes\nanonymize = pseudonym\n"
                "[taxii]\ntitle = x\n"
                "[peer other]\nurl = http://127.0.0.1:1/api1/\n"
                "token_file = t\npull = " C1 " -> " L1 "\n");
@@ -1249,6 +1251,14 @@ static void test_peers_load(void **state)
     assert_string_equal(p->flows[1].remote, "sightings");
     assert_int_equal(p->flows[1].n_types, 2);
     assert_string_equal(p->flows[1].types[1], "note");
+    assert_string_equal(p->identity,
+                        "identity--0b7c1c8e-0b7a-4c4e-9a54-2d8e1c3a4f10");
+    assert_true(p->member);
+    assert_int_equal(p->anonymize, CAIRN_SHARE_ANON_PSEUDONYM);
+    /* Not said: no identity, not a member, sightings as they are. */
+    assert_null(peers.peers[1].identity);
+    assert_false(peers.peers[1].member);
+    assert_int_equal(peers.peers[1].anonymize, CAIRN_SHARE_ANON_NO);
     assert_int_equal(peers.peers[1].interval, 300);
     snprintf(want, sizeof want, "%s/node", dir);
     assert_string_equal(peers.data, want);
@@ -1287,6 +1297,15 @@ static const struct {
     {"[peer a]\nurl = h\nkey = k\npull = x -> y\n", 0, "key needs a cert"},
     {"[peer a]\nurl = h\nthis line has no equals sign\n", 3,
      "expected [section]"},
+    {"[peer a]\nurl = h\npull = x -> y\nidentity = hub\n", 4,
+     "not identity--UUID"},
+    {"[peer a]\nurl = h\npull = x -> y\nmember = maybe\n", 4, "not yes or no"},
+    {"[peer a]\nurl = h\nmember = yes\nmember = no\npull = x -> y\n", 4,
+     "member is given twice"},
+    {"[peer a]\nurl = h\npull = x -> y\nanonymize = hash\n", 4,
+     "not pseudonym, remove or no"},
+    {"[peer a]\nurl = h\nanonymize = no\nanonymize = remove\n", 4,
+     "anonymize is given twice"},
 };
 
 static void test_peers_mistakes(void **state)

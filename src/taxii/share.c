@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Sharing rules on the way out: TLP 2.0 decisions and sighting pseudonyms. */
+#include <string.h>
+
+#include "taxii/taxii_int.h"
+
+/*
+ * Namespace of the pseudonym UUIDs (version 5): fixed, so a peer sees the
+ * same pseudonym for the same identity on every push and every restart.
+ */
+#define PSEUDONYM_NS "18959242-460a-43b1-981b-a21486fc65c4"
+/* A fixed timestamp keeps the pseudonym objects identical on re-sends. */
+#define PSEUDONYM_TIME "2020-01-01T00:00:00.000Z"
+#define PSEUDONYM_NAME "anonymous member"
+
+/* The level one marking reference stands for; unknown ones are RED. */
+static enum cairn_tlp ref_level(const json_t *ref)
+{
+    enum cairn_tlp t = cairn_tlp_of_marking(json_string_value(ref));
+    return t == CAIRN_TLP_NONE ? CAIRN_TLP_RED : t;
+}
+
+/* CAIRN_TLP_NONE when the object carries no marking at all. */
+static enum cairn_tlp marked_level(const json_t *obj)
+{
+    enum cairn_tlp level = CAIRN_TLP_NONE;
+    const json_t *refs = json_object_get(obj, "object_marking_refs");
+    const json_t *gran = json_object_get(obj, "granular_markings");
+    size_t i;
+    const json_t *e;
+
+    if (refs != NULL) {
+        if (!json_is_array(refs))
+            return CAIRN_TLP_RED;
+        json_array_foreach(refs, i, e)
+        {
+            enum cairn_tlp t = ref_level(e);
+            if (t > level)
+                level = t;
+        }
+    }
+    if (gran != NULL) {
+        if (!json_is_array(gran))
+            return CAIRN_TLP_RED;
+        json_array_foreach(gran, i, e)
+        {
+            const json_t *ref = json_object_get(e, "marking_ref");
+            /* A granular marking with only "lang" restricts nothing. */
+            if (!json_is_object(e))
+                return CAIRN_TLP_RED;
+            if (ref == NULL)
+                continue;
+            enum cairn_tlp t = ref_level(ref);
+            if (t > level)
+                level = t;
+        }
+    }
+    return level;
+}
+
+enum cairn_tlp cairn_share_level(const json_t *obj, int coll_default)
+{
+    if (!json_is_object(obj))
+        return CAIRN_TLP_RED;
+    /* The TLP definitions themselves are public: readers need them to
+     * understand the markings on what they receive. */
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    if (type != NULL && strcmp(type, "marking-definition") == 0 &&
+        cairn_tlp_of_marking(id) != CAIRN_TLP_NONE)
+        return CAIRN_TLP_CLEAR;
+    enum cairn_tlp level = marked_level(obj);
+    if (level != CAIRN_TLP_NONE)
+        return level;
+    if (coll_default <= (int)CAIRN_TLP_NONE || coll_default > CAIRN_TLP_RED)
+        return CAIRN_TLP_CLEAR;
+    return (enum cairn_tlp)coll_default;
+}
+
+/* Whether the object names the reader's identity. */
+static bool names_reader(const json_t *obj, const char *identity)
+{
+    if (identity == NULL || identity[0] == '\0')
+        return false;
+    const char *by = json_string_value(json_object_get(obj, "created_by_ref"));
+    if (by != NULL && strcmp(by, identity) == 0)
+        return true;
+    const json_t *to = json_object_get(obj, "x_cairn_recipients");
+    size_t i;
+    const json_t *e;
+    json_array_foreach(to, i, e)
+    {
+        const char *s = json_string_value(e);
+        if (s != NULL && strcmp(s, identity) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool cairn_share_allowed(const json_t *obj, int coll_default,
+                         const struct cairn_share_reader *r)
+{
+    static const struct cairn_share_reader nobody = {0};
+    if (r == NULL)
+        r = &nobody;
+    enum cairn_tlp level = cairn_share_level(obj, coll_default);
+    if (level <= CAIRN_TLP_GREEN)
+        return true;
+    if ((level == CAIRN_TLP_AMBER || level == CAIRN_TLP_AMBER_STRICT) &&
+        r->member)
+        return true;
+    return names_reader(obj, r->identity);
+}
+
+bool cairn_share_allowed_text(const char *json, size_t len, int coll_default,
+                              const struct cairn_share_reader *r)
+{
+    if (json == NULL || len == 0)
+        return false;
+    /*
+     * A marking needs a member whose name contains "marking_ref"; written
+     * with escapes it contains a backslash. Text with neither has no
+     * marking, and under a default everyone may read, nothing to decide.
+     */
+    if (coll_default <= CAIRN_TLP_GREEN &&
+        memmem(json, len, "marking_ref", 11) == NULL &&
+        memchr(json, '\\', len) == NULL)
+        return true;
+    json_error_t err;
+    json_t *obj = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    bool ok = json_is_object(obj) && cairn_share_allowed(obj, coll_default, r);
+    json_decref(obj);
+    return ok;
+}
+
+/* ---- anonymising sightings ------------------------------------------------
+ */
+
+int cairn_share_pseudonym(const char *peer, const char *id,
+                          char out[CAIRN_SHARE_PSEUDONYM_LEN])
+{
+    char uuid[CAIRN_UUID_STRLEN];
+    struct cairn_buf name;
+    int rc;
+
+    out[0] = '\0';
+    if (peer == NULL || id == NULL)
+        return CAIRN_EINVAL;
+    cairn_buf_init(&name, 4096);
+    /* The newline cannot be in a peer name read from an INI file. */
+    rc = cairn_buf_printf(&name, "%s\n%s", peer, id);
+    if (rc == 0)
+        rc = cairn_uuid5(PSEUDONYM_NS, name.data, name.len, uuid);
+    if (rc == 0)
+        snprintf(out, CAIRN_SHARE_PSEUDONYM_LEN, "identity--%s", uuid);
+    cairn_buf_release(&name);
+    return rc == CAIRN_ETOOBIG ? CAIRN_EINVAL : rc;
+}
+
+static bool listed(const json_t *identities, const char *id)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(identities, i, e)
+    {
+        const char *s = json_string_value(json_object_get(e, "id"));
+        if (s != NULL && strcmp(s, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The pseudonym of `ref` as a new JSON string; its identity listed. */
+static int pseudonymise(const char *peer, const json_t *ref, json_t *identities,
+                        json_t **out)
+{
+    char id[CAIRN_SHARE_PSEUDONYM_LEN];
+    *out = NULL;
+    if (!json_is_string(ref))
+        return CAIRN_EINVAL;
+    int rc = cairn_share_pseudonym(peer, json_string_value(ref), id);
+    if (rc < 0)
+        return rc;
+    if (identities != NULL && !listed(identities, id)) {
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity",
+                      "spec_version", "2.1", "id", id, "created",
+                      PSEUDONYM_TIME, "modified", PSEUDONYM_TIME, "name",
+                      PSEUDONYM_NAME, "identity_class", "organization");
+        if (o == NULL || json_array_append_new(identities, o) < 0)
+            return CAIRN_ENOMEM;
+    }
+    *out = json_string(id);
+    return *out != NULL ? 0 : CAIRN_ENOMEM;
+}
+
+int cairn_share_anonymize(json_t *obj, const char *peer,
+                          enum cairn_share_anon mode, json_t *identities)
+{
+    if (!json_is_object(obj) || (identities && !json_is_array(identities)))
+        return CAIRN_EINVAL;
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (mode == CAIRN_SHARE_ANON_NO || type == NULL ||
+        strcmp(type, "sighting") != 0)
+        return 0;
+    if (mode == CAIRN_SHARE_ANON_REMOVE) {
+        json_object_del(obj, "created_by_ref");
+        json_object_del(obj, "where_sighted_refs");
+        return 0;
+    }
+    if (mode != CAIRN_SHARE_ANON_PSEUDONYM || peer == NULL)
+        return CAIRN_EINVAL;
+    json_t *by = json_object_get(obj, "created_by_ref");
+    json_t *where = json_object_get(obj, "where_sighted_refs");
+    json_t *v = NULL;
+    int rc = 0;
+    if (by != NULL) {
+        rc = pseudonymise(peer, by, identities, &v);
+        if (rc == 0 && json_object_set_new(obj, "created_by_ref", v) < 0)
+            rc = CAIRN_ENOMEM;
+        if (rc < 0)
+            return rc;
+    }
+    if (where == NULL)
+        return 0;
+    if (!json_is_array(where))
+        return CAIRN_EINVAL;
+    json_t *list = json_array();
+    if (list == NULL)
+        return CAIRN_ENOMEM;
+    size_t i;
+    json_t *e;
+    json_array_foreach(where, i, e)
+    {
+        rc = pseudonymise(peer, e, identities, &v);
+        if (rc < 0)
+            break;
+        if (json_array_append_new(list, v) < 0) {
+            rc = CAIRN_ENOMEM;
+            break;
+        }
+    }
+    if (rc == 0 && json_object_set_new(obj, "where_sighted_refs", list) < 0)
+        rc = CAIRN_ENOMEM;
+    else if (rc < 0)
+        json_decref(list);
+    return rc;
+}
