@@ -735,6 +735,14 @@ static void hunt_log(struct worker *w)
     }
     w->event_seq = 0;
     w->seq = 0;
+    /*
+     * Event numbers restart with each job: forget the last job's event, or
+     * its hits (pointing into a buffer since freed, or a new file mapped at
+     * the same address) would pass for this event's.
+     */
+    w->seen_event = UINT64_MAX;
+    w->n_seen = 0;
+    w->cand_event = UINT64_MAX;
     /* Cleared once: a kilobyte per event would show in the profile. */
     cairn_diag_clear(&diag);
     for (;;) {

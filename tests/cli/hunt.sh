@@ -259,6 +259,17 @@ same_hits out want.two "two files"
 check "files in the order given" [ "$(jq -r .file out | uniq | tr '\n' ' ')" \
     = "logs/flows.csv logs/dns.json " ]
 
+# Two identical files, one thread: the second file's hit on the same line
+# is its own, not a repeat of the first's (hits were once compared across
+# files by pointer).
+printf '#separator \\x09\n#fields\tts\tquery\n#types\ttime\tstring\n1.0\tevil.example\n' >twin-a.log
+cp twin-a.log twin-b.log
+echo evil.example >twin.list
+hunt -i twin.list --jsonl --threads 1 twin-a.log twin-b.log
+exit_is 1 "twin files"
+check "each twin file has its hit" [ "$(jq -r .file out | tr '\n' ' ')" \
+    = "twin-a.log twin-b.log " ]
+
 # Standard input, with no PATH and with '-'.
 "$CAIRN" hunt -i "$data/indicators.json" -i "$data/list.txt" --jsonl \
     <logs/dns.log >out 2>err
