@@ -57,6 +57,7 @@ enum {
     IND_LIST = 1,    /* from a plain list: id derived from type and name */
     IND_CONFIRM = 2, /* hits are candidates */
     IND_FORMULA = 4, /* hit when its program says so, not on any key */
+    IND_DUP = 8,     /* while building: a repeated list entry, to drop */
 };
 
 struct hind {
@@ -105,12 +106,16 @@ struct cairn_hunt_set {
     uint64_t *bloom;
     uint64_t bloom_mask;
     unsigned bloom_shift;
+    void *slots_mem, *bloom_mem; /* what to free (the tables are aligned) */
 
     /* cheap rejects before hashing */
     uint64_t domain_labels; /* bit n: some domain key has n labels (63: more) */
     unsigned domain_max_labels; /* most labels of a domain key; 63: more */
     uint64_t v4_prefixes;       /* bit n: some IPv4 key has prefix n (0..32) */
     uint64_t v6_prefixes[3];
+    /* bit n: some IPv6 key starts with the 16 bits n; all of them set when
+     * a key has a prefix shorter than 16 */
+    uint64_t v6_first[1024];
     size_t count[CAIRN_IOC_TYPE_COUNT];       /* keys per type */
     size_t regex_count[CAIRN_IOC_TYPE_COUNT]; /* regexes per type */
     size_t max_len[CAIRN_IOC_TYPE_COUNT];     /* longest key per type */
@@ -269,7 +274,13 @@ static inline bool hunt_caseless(enum cairn_ioc_type t)
 uint64_t hunt_key_hash(enum cairn_ioc_type t, const char *key, size_t len,
                        unsigned *labels_out);
 
-/* Build the table and Bloom filter over set->keys; 0 or CAIRN_ENOMEM. */
+/*
+ * Build the table and Bloom filter over set->keys; 0 or CAIRN_ENOMEM. A
+ * list entry whose type and normalised value repeat an earlier one's
+ * would have the same id: it is dropped here (keys and indicators are
+ * renumbered) and counted in set->duplicates, so that an event gives one
+ * hit for it, not two.
+ */
 int hunt_index_build(struct cairn_hunt_set *set);
 
 /* Whether the Bloom filter may hold `h`. */

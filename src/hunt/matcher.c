@@ -413,6 +413,42 @@ static inline bool parse_v4(const char *s, size_t len, uint32_t *out)
 
 static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len);
 
+/* Whether up to 15 bytes hold a ':' (two overlapping words, no loop). */
+static inline bool has_colon(const char *v, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    if (len < 8)
+        return memchr(v, ':', len) != NULL;
+    uint64_t a = hunt_load64(v) ^ (ones * ':');
+    uint64_t b = hunt_load64(v + len - 8) ^ (ones * ':');
+    return (((a - ones) & ~a) | ((b - ones) & ~b)) & (ones * 0x80);
+}
+
+/*
+ * Whether an IPv6 address in text may match a key, from its first group
+ * alone: no key starts with those 16 bits, and it is not an IPv4-mapped
+ * address (first group 0), then it need not be parsed. Anything that does
+ * not start with 1 to 4 hex digits and a ':' is left to the parser.
+ */
+static inline bool v6_may_match(const struct cairn_hunt_set *set, const char *v,
+                                size_t len)
+{
+    unsigned x = 0;
+    size_t i = 0;
+    for (; i < len && i < 4; i++) {
+        unsigned c = (unsigned char)v[i];
+        unsigned d = c - '0' <= 9           ? c - '0'
+                     : (c | 0x20) - 'a' < 6 ? (c | 0x20) - 'a' + 10
+                                            : 16;
+        if (d == 16)
+            break;
+        x = x << 4 | d;
+    }
+    if (i == 0 || i == len || v[i] != ':' || x == 0)
+        return true;
+    return (set->v6_first[x >> 6] >> (x & 63)) & 1;
+}
+
 /*
  * A value typed as an address: as lookup_ip, without checking an IPv4
  * address before its /32 look-up (a string that is not an address has no
@@ -420,11 +456,9 @@ static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len);
  */
 static void lookup_addr(struct cairn_hunt_matcher *m, const char *v, size_t len)
 {
-    bool colon = len > 15;
-    for (size_t i = 0; i < len && !colon; i++)
-        colon = v[i] == ':';
-    if (colon) {
-        lookup_ip(m, v, len); /* IPv6, or nothing */
+    if (len > 15 || has_colon(v, len)) {
+        if (v6_may_match(m->set, v, len))
+            lookup_ip(m, v, len); /* IPv6, or nothing */
         return;
     }
     uint64_t bits = m->set->v4_prefixes;

@@ -92,6 +92,18 @@ long hunt_refang(const char *s, size_t len, char *out, size_t cap)
     }
     while (i < len) {
         char c = s[i];
+        if (c != '[' && c != '(' && c != '{') {
+            /* a run without brackets, which is most values, in one copy */
+            size_t j = i + 1;
+            while (j < len && s[j] != '[' && s[j] != '(' && s[j] != '{')
+                j++;
+            if (j - i > cap - o)
+                return -1;
+            memcpy(out + o, s + i, j - i);
+            o += j - i;
+            i = j;
+            continue;
+        }
         if (prefix_ci(s + i, len - i, "[://]")) {
             if (o + 3 > cap)
                 return -1;
@@ -100,7 +112,7 @@ long hunt_refang(const char *s, size_t len, char *out, size_t cap)
             i += 5;
             continue;
         }
-        if (c == '[' || c == '(' || c == '{') {
+        {
             bool done = false;
             for (size_t k = 0; k < sizeof defangs / sizeof defangs[0]; k++) {
                 if (prefix_ci(s + i, len - i, defangs[k].from)) {
@@ -112,8 +124,6 @@ long hunt_refang(const char *s, size_t len, char *out, size_t cap)
             }
             if (!done)
                 i++;
-        } else {
-            i++;
         }
         if (o >= cap)
             return -1;
@@ -292,6 +302,21 @@ bool hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
     return false;
 }
 
+/* Characters of a host name label: 1 a digit, 2 anything else allowed
+ * (bytes from 0x80 on, UTF-8, are allowed too). */
+static const unsigned char label_class[128] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 2, ['_'] = 2, ['a'] = 2, ['b'] = 2,
+    ['c'] = 2, ['d'] = 2, ['e'] = 2, ['f'] = 2, ['g'] = 2, ['h'] = 2, ['i'] = 2,
+    ['j'] = 2, ['k'] = 2, ['l'] = 2, ['m'] = 2, ['n'] = 2, ['o'] = 2, ['p'] = 2,
+    ['q'] = 2, ['r'] = 2, ['s'] = 2, ['t'] = 2, ['u'] = 2, ['v'] = 2, ['w'] = 2,
+    ['x'] = 2, ['y'] = 2, ['z'] = 2, ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2,
+    ['E'] = 2, ['F'] = 2, ['G'] = 2, ['H'] = 2, ['I'] = 2, ['J'] = 2, ['K'] = 2,
+    ['L'] = 2, ['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2,
+    ['S'] = 2, ['T'] = 2, ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2, ['Y'] = 2,
+    ['Z'] = 2,
+};
+
 bool hunt_is_domain(const char *s, size_t len)
 {
     if (len > 0 && s[len - 1] == '.')
@@ -310,11 +335,10 @@ bool hunt_is_domain(const char *s, size_t len)
             alpha_tld = false;
             continue;
         }
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  (c >= '0' && c <= '9') || c == '-' || c == '_' || c >= 0x80;
-        if (!ok || ++label > 63)
+        unsigned k = c >= 0x80 ? 2 : label_class[c];
+        if (k == 0 || ++label > 63)
             return false;
-        if (!(c >= '0' && c <= '9'))
+        if (k == 2)
             alpha_tld = true;
     }
     /* "1.2.3" is not a domain; the last label needs a non-digit */
@@ -352,6 +376,9 @@ enum cairn_ioc_type hunt_hash_type(size_t len)
 static size_t scheme_len(const char *s, size_t len)
 {
     size_t i = 0;
+    /* most values have no ':' among their first 35 bytes: no scheme */
+    if (memchr(s, ':', len < 35 ? len : 35) == NULL)
+        return 0;
     while (i < len && i < 32 &&
            ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
             (i > 0 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '+' ||
@@ -558,17 +585,29 @@ enum cairn_ioc_type cairn_hunt_detect(const char *s, size_t len, char *out,
         hunt_lower(tmp, n, norm);
         nl = n;
     } else if (hunt_parse_cidr(tmp, n, &family, addr, &prefix)) {
-        char a[INET6_ADDRSTRLEN];
         t = family == 4 ? CAIRN_IOC_IPV4 : CAIRN_IOC_IPV6;
-        if (inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof a) ==
-            NULL)
-            return CAIRN_IOC_UNKNOWN;
-        int r = (family == 4 && prefix == 32) || (family == 6 && prefix == 128)
-                    ? snprintf(norm, sizeof norm, "%s", a)
-                    : snprintf(norm, sizeof norm, "%s/%u", a, prefix);
-        if (r < 0 || (size_t)r >= sizeof norm)
-            return CAIRN_IOC_UNKNOWN;
-        nl = (size_t)r;
+        /* inet_ntop's text (for IPv4 the same as hunt_v4_text's) */
+        if (family == 4) {
+            nl =
+                hunt_v4_text((uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
+                                 (uint32_t)addr[2] << 8 | addr[3],
+                             norm);
+        } else {
+            if (inet_ntop(AF_INET6, addr, norm, INET6_ADDRSTRLEN) == NULL)
+                return CAIRN_IOC_UNKNOWN;
+            nl = strlen(norm);
+        }
+        if (prefix != (family == 4 ? 32u : 128u)) {
+            char d[4];
+            size_t k = 0;
+            do {
+                d[k++] = (char)('0' + prefix % 10);
+                prefix /= 10;
+            } while (prefix > 0 && k < sizeof d);
+            norm[nl++] = '/';
+            while (k > 0)
+                norm[nl++] = d[--k];
+        }
     } else if (is_email(tmp, n)) {
         t = CAIRN_IOC_EMAIL;
         hunt_lower(tmp, n, norm);

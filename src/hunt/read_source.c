@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,11 +219,51 @@ static long src_read(struct cairn_telemetry_reader *r, char *dst, size_t cap)
     return raw_read(r, dst, cap);
 }
 
+/*
+ * A mapped file read in place: the next TELE_BLOCK bytes join buf[start,
+ * end) with no copy (the same steps as a read, so that long lines and the
+ * statistics behave as they do for a stream). The pages behind the lines
+ * already delivered are unmapped as the reading moves on, so that the
+ * resident memory stays that of a few blocks, not of the file.
+ */
+static void fill_mapped(struct cairn_telemetry_reader *r)
+{
+    size_t n = r->map_size - r->end;
+    if (n > TELE_BLOCK)
+        n = TELE_BLOCK;
+    if (n == 0) {
+        r->src_eof = true;
+        r->src_err = 0;
+        return;
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t upto = r->start / page * page;
+    if (upto >= r->map_released + 4 * TELE_BLOCK) {
+        /* the caller is done with the lines before start */
+        (void)madvise(r->map + r->map_released, upto - r->map_released,
+                      MADV_DONTNEED);
+        r->map_released = upto;
+    }
+#ifdef MADV_POPULATE_READ
+    {
+        size_t a = r->end / page * page;
+        (void)madvise(r->map + a, r->end + n - a, MADV_POPULATE_READ);
+    }
+#endif
+    r->end += n;
+    r->stats.bytes_in += n;
+    r->stats.bytes += n;
+}
+
 /* Read once more into buf[end, cap); sets src_eof at the end or error. */
 static void fill(struct cairn_telemetry_reader *r)
 {
     if (r->src_eof)
         return;
+    if (r->zero_copy) {
+        fill_mapped(r);
+        return;
+    }
     if (r->start > 0) {
         memmove(r->buf, r->buf + r->start, r->end - r->start);
         r->buf_offset += r->start;
@@ -508,16 +549,35 @@ static int reader_start(struct cairn_telemetry_reader *r,
                         struct cairn_diag *diag)
 {
     int rc;
+    if (r->map != NULL) {
+        const unsigned char *u = (const unsigned char *)r->map;
+        size_t n = r->map_size;
+        if ((n >= 2 && u[0] == 0x1f && u[1] == 0x8b) ||
+            (n >= 4 && u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f &&
+             u[3] == 0xfd)) {
+            /* compressed: the decoder reads the mapping as memory */
+            r->mem = u;
+            r->mem_len = n;
+        } else {
+            r->zero_copy = true;
+        }
+    }
     r->in = cairn_malloc(TELE_IN_BLOCK);
-    r->cap = r->opts.max_line + TELE_BLOCK + 1;
-    r->buf = cairn_malloc(r->cap + TELE_PAD);
+    if (r->zero_copy) {
+        /* the mapping is followed by a page of zeros: TELE_PAD is there */
+        r->buf = r->map;
+        r->cap = r->map_size;
+    } else {
+        r->cap = r->opts.max_line + TELE_BLOCK + 1;
+        r->buf = cairn_malloc(r->cap + TELE_PAD);
+    }
     if (r->in == NULL || r->buf == NULL) {
         diag_file(diag, r->name);
         cairn_diag_set(diag, CAIRN_SEV_ERROR, "read", "out of memory");
         return CAIRN_ENOMEM;
     }
     /* Read ahead enough to see a magic number. */
-    while (r->in_len < 4) {
+    while (r->in_len < 4 && !r->zero_copy) {
         long n = raw_read(r, r->in + r->in_len, TELE_IN_BLOCK - r->in_len);
         if (n < 0) {
             diag_file(diag, r->name);
@@ -607,10 +667,36 @@ static int reader_new(const char *name, const struct cairn_telemetry_opts *opts,
     return 0;
 }
 
-int cairn_telemetry_open_fd(int fd, bool close_fd, const char *name,
-                            const struct cairn_telemetry_opts *opts,
-                            struct cairn_telemetry_reader **out,
-                            struct cairn_diag *diag)
+/*
+ * Map `size` bytes of a regular file, followed by at least a page of
+ * zeros (which the SIMD loops may read past the end), or NULL when it
+ * cannot be mapped and is to be read(). *len_out is what to unmap.
+ */
+static char *map_file(int fd, size_t size, size_t *len_out)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg < TELE_PAD || size == 0 || size > SIZE_MAX / 2)
+        return NULL;
+    size_t page = (size_t)pg;
+    size_t len = (size + page - 1) / page * page + page;
+    /* reserve the whole range, then put the file over its start */
+    char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+        return NULL;
+    if (mmap(base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+             0) == MAP_FAILED) {
+        munmap(base, len);
+        return NULL;
+    }
+    (void)madvise(base, size, MADV_SEQUENTIAL);
+    *len_out = len;
+    return base;
+}
+
+static int open_fd(int fd, bool close_fd, const char *name,
+                   const struct cairn_telemetry_opts *opts, off_t size,
+                   struct cairn_telemetry_reader **out, struct cairn_diag *diag)
 {
     struct cairn_telemetry_reader *r = NULL;
     *out = NULL;
@@ -624,6 +710,10 @@ int cairn_telemetry_open_fd(int fd, bool close_fd, const char *name,
     }
     r->fd = fd;
     r->close_fd = close_fd;
+    if (size > 0 && (uintmax_t)size <= SIZE_MAX) {
+        r->map = map_file(fd, (size_t)size, &r->map_len);
+        r->map_size = r->map != NULL ? (size_t)size : 0;
+    }
     rc = reader_start(r, diag);
     if (rc < 0) {
         cairn_telemetry_free(r);
@@ -631,6 +721,15 @@ int cairn_telemetry_open_fd(int fd, bool close_fd, const char *name,
     }
     *out = r;
     return 0;
+}
+
+int cairn_telemetry_open_fd(int fd, bool close_fd, const char *name,
+                            const struct cairn_telemetry_opts *opts,
+                            struct cairn_telemetry_reader **out,
+                            struct cairn_diag *diag)
+{
+    /* the descriptor may be anywhere in its file: read it as it comes */
+    return open_fd(fd, close_fd, name, opts, 0, out, diag);
 }
 
 int cairn_telemetry_open_mem(const void *data, size_t len, const char *name,
@@ -675,17 +774,26 @@ int cairn_telemetry_open(const char *path,
         return CAIRN_EIO;
     }
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    bool stat_ok = fstat(fd, &st) == 0;
+    if (stat_ok && S_ISDIR(st.st_mode)) {
         close(fd);
         diag_file(diag, path);
         cairn_diag_set(diag, CAIRN_SEV_ERROR, "open",
                        "is a directory, not a log file");
         return CAIRN_EIO;
     }
+    /*
+     * A regular file is mapped and its lines parsed where they lie, which
+     * saves copying every byte out of the page cache. Like any reader of
+     * a mapping, this one must not have the file truncated under it.
+     */
+    off_t size = 0;
+    if (stat_ok && S_ISREG(st.st_mode))
+        size = st.st_size;
 #ifdef POSIX_FADV_SEQUENTIAL
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-    return cairn_telemetry_open_fd(fd, true, path, opts, out, diag);
+    return open_fd(fd, true, path, opts, size, out, diag);
 }
 
 void cairn_telemetry_free(struct cairn_telemetry_reader *r)
@@ -699,7 +807,10 @@ void cairn_telemetry_free(struct cairn_telemetry_reader *r)
     ZSTD_freeDStream(r->zs);
     tele_header_clear(r);
     cairn_free(r->in);
-    cairn_free(r->buf);
+    if (!r->zero_copy)
+        cairn_free(r->buf);
+    if (r->map != NULL)
+        munmap(r->map, r->map_len);
     cairn_free(r->fields);
     cairn_free(r->scratch);
     cairn_free(r->name);

@@ -714,6 +714,9 @@ long tele_zeek_scan(struct cairn_telemetry_reader *r, const char *p,
     const __m128i vsep = _mm_set1_epi8(r->sep);
     const __m128i vnl = _mm_set1_epi8('\n');
     for (size_t off = 0; off < avail; off += 64) {
+        /* A mapped file comes cold from memory, and the hardware's
+         * prefetcher stops at each page: ask for the bytes ahead. */
+        __builtin_prefetch(p + off + 1024);
         /* p + avail + TELE_PAD is still inside the buffer */
         uint64_t t = eq64(p + off, vsep);
         uint64_t nl = eq64(p + off, vnl);

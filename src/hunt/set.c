@@ -25,10 +25,6 @@ struct cairn_hunt_builder {
     uint32_t *re_off;
     unsigned *re_flags;
     size_t re_off_alloc, re_flags_alloc;
-    /* list entries by (type, value), to drop repeated ones: per slot the
-     * hash's low half and the indicator index + 1, 0 empty; half full */
-    uint64_t *seen;
-    size_t seen_cap, seen_n;
     bool failed; /* an allocation failed: only _free is left to do */
 };
 
@@ -104,7 +100,6 @@ void cairn_hunt_builder_free(struct cairn_hunt_builder *b)
     cairn_free(b->re_text);
     cairn_free(b->re_off);
     cairn_free(b->re_flags);
-    cairn_free(b->seen);
     cairn_free(b);
 }
 
@@ -208,58 +203,6 @@ static int add_ip_key(struct cairn_hunt_builder *b, int family,
 
 /* ---- plain lists --------------------------------------------------------- */
 
-/*
- * Whether a list entry of type `t` and normalised value `v` was seen
- * before: 1 if so, 0 if not (it is then remembered as the indicator the
- * caller adds next), or CAIRN_ENOMEM. An entry whose indicator was not
- * added after all (an error) is ignored.
- */
-static int list_seen(struct cairn_hunt_builder *b, enum cairn_ioc_type t,
-                     const char *v, size_t len)
-{
-    struct cairn_hunt_set *set = b->set;
-    if (b->seen_n * 2 >= b->seen_cap) {
-        size_t cap = b->seen_cap ? b->seen_cap * 2 : 1024;
-        uint64_t *n = cairn_calloc(cap, sizeof *n);
-        if (n == NULL)
-            return CAIRN_ENOMEM;
-        /* the slot comes from the stored half of the hash: no indicator
-         * or string is read to grow the table */
-        for (size_t i = 0; i < b->seen_cap; i++) {
-            uint64_t e = b->seen[i];
-            if (e == 0)
-                continue;
-            size_t j = (e >> 32) & (cap - 1);
-            while (n[j] != 0)
-                j = (j + 1) & (cap - 1);
-            n[j] = e;
-        }
-        cairn_free(b->seen);
-        b->seen = n;
-        b->seen_cap = cap;
-    }
-    uint64_t hh = hunt_hash(v, len, hunt_seed(t), false);
-    size_t j = hh & (b->seen_cap - 1);
-    for (;; j = (j + 1) & (b->seen_cap - 1)) {
-        uint64_t e = b->seen[j];
-        uint32_t ind = (uint32_t)e;
-        if (e == 0)
-            break;
-        if ((e >> 32) != (uint32_t)hh || ind > set->n_inds)
-            continue; /* the indicator is only read when this may be it */
-        const struct hind *h = &set->inds[ind - 1];
-        if (h->type == t && h->name_len == len &&
-            memcmp(set->text + h->name_off, v, len) == 0)
-            return 1;
-    }
-    if (set->n_inds >= UINT32_MAX - 1)
-        return CAIRN_ETOOBIG;
-    /* the caller adds this indicator next, at index n_inds */
-    b->seen[j] = (uint64_t)(uint32_t)hh << 32 | (uint64_t)(set->n_inds + 1);
-    b->seen_n++;
-    return 0;
-}
-
 int cairn_hunt_builder_add_list_line(struct cairn_hunt_builder *b,
                                      const char *line, size_t len,
                                      const char *source, uint64_t lineno,
@@ -302,14 +245,7 @@ int cairn_hunt_builder_add_list_line(struct cairn_hunt_builder *b,
                     "'%.*s' is not an address, CIDR, domain, URL, email "
                     "address or MD5/SHA-1/SHA-256/SHA-512 hash",
                     (int)(end - i > 80 ? 80 : end - i), line + i);
-    rc = list_seen(b, t, norm, nl);
-    if (rc < 0)
-        goto out;
-    if (rc == 1) {
-        /* the same value again: the same id, so one indicator is enough */
-        b->set->duplicates++;
-        return 0;
-    }
+    /* a repeated entry is dropped when the index is built (see there) */
     rc = text_add(b, norm, nl, &off);
     if (rc != 0)
         goto out;
@@ -967,8 +903,15 @@ int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
             set->v4_prefixes |=
                 1ULL << (k->len == 5 ? (uint8_t)set->text[k->off] : 32);
         else if (k->type == CAIRN_IOC_IPV6) {
-            unsigned p = (uint8_t)set->text[k->off];
+            const uint8_t *kb = (const uint8_t *)set->text + k->off;
+            unsigned p = kb[0];
             set->v6_prefixes[p / 64] |= 1ULL << (p % 64);
+            if (p < 16)
+                memset(set->v6_first, 0xff, sizeof set->v6_first);
+            else {
+                unsigned f = (unsigned)kb[1] << 8 | kb[2];
+                set->v6_first[f >> 6] |= 1ULL << (f & 63);
+            }
         }
     }
     rc = hunt_index_build(set);
@@ -989,10 +932,6 @@ int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
     }
     *out = set;
     b->set = NULL;
-    /* the duplicate check is for building only */
-    cairn_free(b->seen);
-    b->seen = NULL;
-    b->seen_cap = b->seen_n = 0;
     rc = 0;
 out:
     cairn_free(exprs);
@@ -1015,8 +954,8 @@ void cairn_hunt_set_free(struct cairn_hunt_set *set)
     cairn_free(set->progs);
     cairn_free(set->regexes);
     cairn_free(set->yara);
-    cairn_free(set->slots);
-    cairn_free(set->bloom);
+    cairn_free(set->slots_mem);
+    cairn_free(set->bloom_mem);
     hs_free_database(set->db);
     cairn_free(set);
 }

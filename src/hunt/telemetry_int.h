@@ -78,6 +78,12 @@ struct cairn_telemetry_reader {
     bool close_fd;
     const unsigned char *mem;
     size_t mem_len, mem_pos;
+    /* A regular file mapped whole (read_source.c): map_len bytes from
+     * map, the file's map_size bytes and then zeros. With zero_copy the
+     * lines are parsed in the mapping itself (buf == map). */
+    char *map;
+    size_t map_len, map_size, map_released;
+    bool zero_copy;
     enum tele_codec codec;
     unsigned char *in; /* compressed bytes */
     size_t in_pos, in_len;

@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cairn/hunt.h"
 #include "cairn/pattern.h"
 #include "cairn/stix.h"
+#include "cairn/telemetry.h"
 
 #define DATA CAIRN_TEST_DATA "/hunt/"
 
@@ -502,6 +504,135 @@ static void test_hits_per_value(void **state)
     cairn_hunt_set_free(set);
 }
 
+/*
+ * Repeated list entries are dropped when the index is built: next to a
+ * STIX indicator with the same value (which is kept: its id differs),
+ * and with the indicators after them numbered as if they never were.
+ */
+static void test_list_repeats_among_stix(void **state)
+{
+    (void)state;
+    static const char list[] = "evil.com\n"
+                               "EVIL[.]com\n"
+                               "10.0.0.1\n"
+                               "evil.com\n"
+                               "10.0.0.1/32\n"
+                               "good.example\n";
+    struct cairn_hunt_builder *b;
+    struct cairn_hunt_set *set;
+    assert_int_equal(cairn_hunt_builder_new(NULL, &b), 0);
+    json_t *ind = indicator_json("[domain-name:value = 'evil.com']", 1);
+    assert_int_equal(cairn_hunt_builder_add_indicator(b, ind, NULL), 0);
+    json_decref(ind);
+    assert_int_equal(
+        cairn_hunt_builder_add_list(b, list, sizeof list - 1, "l.txt", NULL),
+        0);
+    assert_int_equal(cairn_hunt_builder_build(b, &set), 0);
+    cairn_hunt_builder_free(b);
+
+    struct cairn_hunt_set_stats st;
+    cairn_hunt_set_get_stats(set, &st);
+    assert_int_equal(st.indicators, 4);
+    assert_int_equal(st.values, 4);
+    assert_int_equal(st.duplicates, 3);
+    assert_int_equal(st.by_type[CAIRN_IOC_DOMAIN], 3);
+    assert_int_equal(st.by_type[CAIRN_IOC_IPV4], 1);
+    static const char *const names[] = {NULL, "evil.com", "10.0.0.1",
+                                        "good.example"};
+    for (size_t i = 0; i < 4; i++) {
+        struct cairn_hunt_indicator_info info;
+        assert_int_equal(cairn_hunt_set_indicator(set, i, &info), 0);
+        assert_int_equal(info.from_list, i > 0);
+        if (names[i] != NULL)
+            assert_string_equal(info.name, names[i]);
+    }
+
+    struct cairn_hunt_matcher *m;
+    assert_int_equal(cairn_hunt_matcher_new(set, &m), 0);
+    struct cairn_hunt_field f[3] = {
+        {CAIRN_IOC_DOMAIN, "www.evil.com", 12, "query"},
+        {CAIRN_IOC_IPV4, "10.0.0.1", 8, "id.resp_h"},
+        {CAIRN_IOC_DOMAIN, "good.example", 12, "query"},
+    };
+    struct cairn_hunt_event ev = {.fields = f, .n_fields = 3};
+    struct hits h = {0};
+    /* evil.com twice (STIX and list), 10.0.0.1 and good.example once */
+    assert_int_equal(cairn_hunt_match_event(m, &ev, count_hit, &h), 4);
+    cairn_hunt_matcher_free(m);
+    cairn_hunt_set_free(set);
+}
+
+static void on_log_hit(const struct cairn_hunt_hit *hit, void *ud)
+{
+    uint64_t *line = ud;
+    *line = hit->event->line;
+}
+
+/*
+ * A log file is read in place from a mapping; its last line, without a
+ * newline, ending just before, at or after a page boundary (where the
+ * readers' 16-byte loads run past the file's end) is still read whole.
+ */
+static void test_log_file_ends(void **state)
+{
+    (void)state;
+    static const char head[] = "#separator \\x09\n"
+                               "#fields\tts\tquery\n"
+                               "#types\ttime\tstring\n";
+    struct cairn_hunt_builder *b;
+    struct cairn_hunt_set *set;
+    struct cairn_hunt_matcher *m;
+    assert_int_equal(cairn_hunt_builder_new(NULL, &b), 0);
+    assert_int_equal(
+        cairn_hunt_builder_add_list_line(b, "evil.example", 12, "l", 1, NULL),
+        0);
+    assert_int_equal(cairn_hunt_builder_build(b, &set), 0);
+    cairn_hunt_builder_free(b);
+    assert_int_equal(cairn_hunt_matcher_new(set, &m), 0);
+    long page = sysconf(_SC_PAGESIZE);
+    assert_true(page >= 4096);
+    for (long size = page - 17; size <= 2 * page + 17; size++) {
+        if (size > page + 17 && size < 2 * page - 17)
+            continue;
+        char path[] = "/tmp/cairn-hunt-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "wb");
+        assert_non_null(f);
+        /* the header, filler lines of 24 to 80 bytes, and a last line of
+         * 32 bytes, "TS\tx.evil.example" */
+        long fill = size - ((long)sizeof head - 1) - 32;
+        fputs(head, f);
+        uint64_t lines = 3;
+        while (fill > 0) {
+            long n = fill <= 80 ? fill : fill - 60 < 24 ? fill - 24 : 60;
+            fprintf(
+                f, "1607904000.000000\t%.*s.com\n", (int)(n - 23),
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+            fill -= n;
+            lines++;
+        }
+        fputs("1607904000.000000\tx.evil.example", f);
+        assert_int_equal(ftell(f), size);
+        assert_int_equal(fclose(f), 0);
+
+        struct cairn_telemetry_reader *r;
+        assert_int_equal(cairn_telemetry_open(path, NULL, &r, NULL), 0);
+        struct cairn_hunt_event ev;
+        uint64_t hit_line = 0;
+        int rc;
+        while ((rc = cairn_telemetry_next(r, &ev, NULL)) == 1)
+            assert_true(cairn_hunt_match_event(m, &ev, on_log_hit, &hit_line) >=
+                        0);
+        assert_int_equal(rc, 0);
+        assert_int_equal(hit_line, lines + 1);
+        cairn_telemetry_free(r);
+        unlink(path);
+    }
+    cairn_hunt_matcher_free(m);
+    cairn_hunt_set_free(set);
+}
+
 /* ---- the pattern walk ------------------------------------------------------
  */
 
@@ -555,6 +686,8 @@ int main(void)
         cmocka_unit_test(test_indicator_bundle),
         cmocka_unit_test(test_list_ids_and_reports),
         cmocka_unit_test(test_hits_per_value),
+        cmocka_unit_test(test_list_repeats_among_stix),
+        cmocka_unit_test(test_log_file_ends),
         cmocka_unit_test(test_pattern_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
