@@ -204,7 +204,9 @@ static int alias_taken(const struct cli_command *cmd, struct cairn_store *s,
     }
     rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (list[i].alias != NULL && strcmp(list[i].alias, alias) == 0) {
+        /* An id wins over an alias in URLs: one equal to it is useless. */
+        if ((list[i].alias != NULL && strcmp(list[i].alias, alias) == 0) ||
+            strcmp(list[i].id, alias) == 0) {
             cli_error(cmd, "alias '%s' is taken in API root '%s' by %s", alias,
                       root, list[i].id);
             rc = 1;

@@ -499,6 +499,7 @@ static int run(int argc, char **argv)
                 .contact = ini.contact,
                 .default_api_root = info.root[0] ? info.root : NULL,
                 .max_content_length = ini.max_content_length,
+                .credential_cache_seconds = ini.credential_cache_seconds,
             },
     };
     int rc = cairn_server_new(&sc, &srv, &diag);

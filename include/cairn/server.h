@@ -101,8 +101,10 @@ void cairn_server_free(struct cairn_server *srv);
  *   [server] listen, data, tls_cert, tls_key, insecure, log, threads,
  *            public_url
  *   [taxii]  title, description, contact, default_api_root,
- *            max_content_length
+ *            max_content_length, credential_cache_seconds
  */
+/* Longest credential_cache_seconds accepted: one day. */
+#define CAIRN_SERVER_CRED_CACHE_MAX 86400
 struct cairn_server_ini {
     char *listen;
     char *data;
@@ -117,6 +119,7 @@ struct cairn_server_ini {
     char *contact;
     char *default_api_root;
     size_t max_content_length;
+    unsigned credential_cache_seconds; /* 0: unset (300 s) */
 };
 
 /*

@@ -108,6 +108,14 @@ int cairn_store_collection_create(struct cairn_store *s,
 int cairn_store_collection_get(struct cairn_store *s, const char *api_root,
                                const char *id,
                                struct cairn_store_collection **out);
+/*
+ * The collection of `api_root` named `id_or_alias` in a URL: its id, or
+ * else its alias (unique per API root; `cairn collection add` sees to it).
+ * CAIRN_ENOTFOUND; CAIRN_EINVAL when api_root is NULL.
+ */
+int cairn_store_collection_resolve(struct cairn_store *s, const char *api_root,
+                                   const char *id_or_alias,
+                                   struct cairn_store_collection **out);
 /* The collections of `api_root`, in creation order. */
 int cairn_store_collection_list(struct cairn_store *s, const char *api_root,
                                 struct cairn_store_collection **out, size_t *n);
@@ -285,6 +293,18 @@ int cairn_store_status_add_pending(struct cairn_store *s, const char *id,
 int cairn_store_status_record(struct cairn_store *s, const char *id,
                               const struct cairn_store_result *results,
                               size_t n);
+/*
+ * After a crash: finish every status that still has pending objects (a
+ * POST answered 202 whose job never ended). Its pending objects become
+ * failures, so that success + failure == total; the ones named with
+ * cairn_store_status_add_pending are listed as failures with
+ * CAIRN_STORE_ABANDONED_MSG, the others are only counted. `count` (may be
+ * NULL) receives how many statuses were finished. Only for a store no
+ * job writes to (the server calls it at start). CAIRN_EIO.
+ */
+#define CAIRN_STORE_ABANDONED_MSG                                              \
+    "the server stopped before writing this object; post it again"
+int cairn_store_status_abandon_pending(struct cairn_store *s, size_t *count);
 /* The status `id` with its lists; CAIRN_ENOTFOUND. */
 int cairn_store_status_get(struct cairn_store *s, const char *id,
                            struct cairn_store_status **out);

@@ -108,6 +108,18 @@ int cairn_taxii_handle(struct cairn_taxii *t, struct cairn_store *store,
 int cairn_taxii_body_allowed(const struct cairn_taxii *t,
                              int64_t content_length);
 
+/*
+ * Who sends a request, as cairn_taxii_handle would decide it, so that the
+ * adapter can refuse a body before reading it: 0 with `user` filled;
+ * CAIRN_EPERM for no, malformed or wrong credentials (answer 401);
+ * CAIRN_ETOOBIG when too many password checks run already (answer 503
+ * with Retry-After); another code when the store failed. A verified
+ * password is cached, so the handler's own check that follows is cheap.
+ */
+int cairn_taxii_authenticate(struct cairn_taxii *t, struct cairn_store *store,
+                             const char *authorization,
+                             char user[CAIRN_STORE_NAME_MAX + 1]);
+
 /* Finish a job on `store`; then free it with cairn_taxii_job_free. */
 int cairn_taxii_job_run(struct cairn_taxii_job *job, struct cairn_store *store);
 void cairn_taxii_job_free(struct cairn_taxii_job *job);

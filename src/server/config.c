@@ -205,6 +205,20 @@ static int on_entry(void *user, const char *section, const char *name,
             ini->max_content_length = (size_t)n;
             return 1;
         }
+        if (strcmp(name, "credential_cache_seconds") == 0) {
+            if (ini->credential_cache_seconds != 0)
+                return fail(ld, "[%s] %s is given twice", section, name);
+            /* 0 would read as "the default" further on: the cache cannot
+             * be turned off, only shortened to a second. */
+            if (parse_size(value, CAIRN_SERVER_CRED_CACHE_MAX, &n) < 0 ||
+                strspn(value, "0123456789") != strlen(value))
+                return fail(ld,
+                            "credential_cache_seconds: '%s' is not a number "
+                            "of seconds from 1 to %u",
+                            value, (unsigned)CAIRN_SERVER_CRED_CACHE_MAX);
+            ini->credential_cache_seconds = (unsigned)n;
+            return 1;
+        }
     } else if (strncmp(section, "peer ", 5) == 0) {
         return 1; /* [peer NAME]: read by cairn_peers_load (src/taxii) */
     } else {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,6 +35,9 @@
 #define LISTEN_BACKLOG       512
 #define CONNECTION_TIMEOUT_S 60
 #define CONNECTION_MEMORY    (256 * 1024)
+/* Open connections at once; past it new ones are closed at accept. Not
+ * per client address: behind a proxy every client has the same one. */
+#define CONNECTION_LIMIT 1024
 
 /* ---- store handles -------------------------------------------------- */
 
@@ -249,12 +253,14 @@ struct conn {
     bool active; /* between the URI callback and completion */
     bool started;
     bool too_big;
+    bool refused;      /* answered before its body: the body is dropped */
     bool uri_too_long; /* the URI was over URI_MAX: answer 414 */
     bool have_resp;
     char *uri;
     char method[16];
     struct timespec start;
     int64_t content_length;
+    int auth_rc; /* why a refused request was refused */
     size_t discarded;
     struct cairn_buf body;
     struct cairn_taxii_response resp;
@@ -379,6 +385,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
     request_end(c); /* a request the completion callback never saw */
     c->started = false;
     c->too_big = false;
+    c->refused = false;
     c->discarded = 0;
     c->status = 0;
     c->bytes = 0;
@@ -453,6 +460,16 @@ static void own_error(struct conn *c, int status, const char *title)
     c->have_resp = true;
 }
 
+/* Add a header to a response the adapter made itself. */
+static void add_header(struct conn *c, const char *name, const char *value)
+{
+    if (c->resp.n_headers >= CAIRN_TAXII_HEADERS_MAX)
+        return;
+    struct cairn_taxii_header *h = &c->resp.headers[c->resp.n_headers++];
+    h->name = name;
+    snprintf(h->value, sizeof h->value, "%s", value);
+}
+
 /* Answer the request now: hand it to the TAXII layer and queue the reply. */
 static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc,
                                const char *method)
@@ -472,8 +489,8 @@ static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc,
             mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
         .authorization = MHD_lookup_connection_value(
             mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-        .body = c->too_big ? NULL : c->body.data,
-        .body_len = c->too_big ? 0 : c->body.len,
+        .body = c->too_big || c->refused ? NULL : c->body.data,
+        .body_len = c->too_big || c->refused ? 0 : c->body.len,
         .content_length = c->content_length,
     };
     struct cairn_store *store = NULL;
@@ -490,6 +507,18 @@ static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc,
     }
     if (c->too_big && req.content_length < 0)
         req.content_length = (int64_t)(c->body.len + c->discarded);
+    if (c->refused && c->auth_rc == CAIRN_ETOOBIG) {
+        own_error(c, 503, "Service Unavailable");
+        add_header(c, "Retry-After", "1");
+        goto send;
+    }
+    if (c->refused && c->auth_rc != CAIRN_EPERM) {
+        own_error(c, 500, "Internal server error");
+        goto send;
+    }
+    /* Known wrong: the handler's 401 without a second password check. */
+    if (c->refused)
+        req.authorization = NULL;
     store = pool_get(&srv->pool);
     if (store == NULL) {
         own_error(c, 503, "The store is unavailable");
@@ -538,6 +567,46 @@ out:
     return ret;
 }
 
+/*
+ * Before a byte of a body is read: whether its sender may send one. A
+ * refused body is never kept, so an anonymous client (or one with a wrong
+ * password) cannot make the server buffer max_content_length bytes per
+ * connection. Returns true when the request is refused (`*ret` is what
+ * on_request returns).
+ */
+static bool refuse_early(struct conn *c, struct MHD_Connection *mc,
+                         const char *method, enum MHD_Result *ret)
+{
+    struct cairn_server *srv = c->srv;
+    const char *auth = MHD_lookup_connection_value(
+        mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    char user[CAIRN_STORE_NAME_MAX + 1];
+    struct cairn_store *store = pool_get(&srv->pool);
+    int rc = store != NULL
+                 ? cairn_taxii_authenticate(srv->taxii, store, auth, user)
+                 : CAIRN_EIO;
+    pool_put(&srv->pool, store);
+    if (rc == 0)
+        return false;
+    c->refused = true;
+    c->auth_rc = rc;
+    /*
+     * A client waiting for "100 Continue" sends no body when answered now.
+     * Others send it anyway: answering before it is read would close the
+     * connection on unread data, and the reset can destroy the answer
+     * before the client reads it; their body is read and dropped instead
+     * (never kept), then answered.
+     */
+    const char *expect = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_EXPECT);
+    if (expect == NULL || strcasecmp(expect, "100-continue") != 0) {
+        *ret = MHD_YES;
+        return true;
+    }
+    *ret = respond(c, mc, method);
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -562,7 +631,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
             c->too_big = true;
             return respond(c, mc, method);
         }
-        /* Announced sizes are a hint, not a promise: reserve some. */
+        /* A body is only read from someone who may send one. */
+        enum MHD_Result ret = MHD_NO;
+        if ((c->content_length > 0 ||
+             MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+                                         MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
+                 NULL) &&
+            refuse_early(c, mc, method, &ret))
+            return ret;
+        /* Announced sizes are a hint, not a promise: reserve some (the
+         * sender is authenticated by now). */
         if (c->content_length > 0 &&
             cairn_buf_reserve(&c->body, (size_t)(c->content_length < RESERVE_MAX
                                                      ? c->content_length
@@ -573,6 +651,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
     if (*upload_len > 0) {
         size_t n = *upload_len;
         *upload_len = 0;
+        if (c->refused) {
+            /* Bounded like a body that is kept, so the 413 rules hold. */
+            c->discarded += n;
+            return cairn_taxii_body_allowed(srv->taxii,
+                                            (int64_t)c->discarded) == 0
+                       ? MHD_YES
+                       : MHD_NO;
+        }
         if (!c->too_big && cairn_taxii_body_allowed(
                                srv->taxii, (int64_t)(c->body.len + n)) != 0) {
             c->too_big = true;
@@ -873,6 +959,24 @@ int cairn_server_new(const struct cairn_server_config *cfg,
                        cairn_strerror(rc));
         goto out;
     }
+    /*
+     * No job runs yet: a status still pending is one whose job died with
+     * an earlier server (kill -9, a crash). Its objects were never
+     * acknowledged as written; say so instead of "pending" forever.
+     */
+    size_t abandoned = 0;
+    rc = cairn_store_status_abandon_pending(first, &abandoned);
+    if (rc != 0) {
+        cairn_store_close(first);
+        rc = diag_fail(diag, rc, "cannot finish the pending statuses in %s: %s",
+                       cfg->store_url, cairn_strerror(rc));
+        goto out;
+    }
+    if (abandoned > 0)
+        cairn_log(CAIRN_LOG_WARN,
+                  "%zu status%s left pending by an earlier server finished: "
+                  "its unwritten objects are failures",
+                  abandoned, abandoned == 1 ? "" : "es");
     pool_put(&srv->pool, first);
 
     rc = bind_listen(&la, listen_text, &srv->listen_fd, &port, diag);
@@ -945,6 +1049,7 @@ int cairn_server_new(const struct cairn_server_config *cfg,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
         MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         rc = diag_fail(diag, CAIRN_EIO,

@@ -354,7 +354,8 @@ static int m_collection_create(struct cairn_store *base,
 }
 
 static int m_collection_get(struct cairn_store *base, const char *api_root,
-                            const char *id, struct cairn_store_collection **out)
+                            const char *id, bool alias,
+                            struct cairn_store_collection **out)
 {
     struct m_store *s = ms(base);
     struct cairn_store_collection *c = cairn_calloc(1, sizeof *c);
@@ -362,6 +363,14 @@ static int m_collection_get(struct cairn_store *base, const char *api_root,
         return CAIRN_ENOMEM;
     pthread_mutex_lock(&s->lock);
     struct m_coll *mc = find_coll(s, id);
+    if (alias && (mc == NULL || strcmp(mc->c.api_root, api_root) != 0)) {
+        mc = NULL;
+        for (size_t i = 0; i < s->n_colls && mc == NULL; i++)
+            if (s->colls[i]->c.alias != NULL &&
+                strcmp(s->colls[i]->c.alias, id) == 0 &&
+                strcmp(s->colls[i]->c.api_root, api_root) == 0)
+                mc = s->colls[i];
+    }
     int rc = CAIRN_ENOTFOUND;
     if (mc != NULL &&
         (api_root == NULL || strcmp(mc->c.api_root, api_root) == 0))
@@ -821,6 +830,32 @@ static int m_status_record(struct cairn_store *base, const char *id,
     return rc;
 }
 
+static int m_status_abandon_pending(struct cairn_store *base,
+                                    const char *message, size_t *count)
+{
+    struct m_store *s = ms(base);
+    size_t n = 0;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_statuses; i++) {
+        struct m_status *st = s->statuses[i];
+        if (st->success + st->failure >= st->total)
+            continue;
+        for (size_t k = 0; k < st->n; k++) {
+            if (st->items[k].kind != 2)
+                continue;
+            st->items[k].kind = 1;
+            st->items[k].r.outcome = CAIRN_STORE_FAILED;
+            snprintf(st->items[k].r.message, sizeof st->items[k].r.message,
+                     "%s", message);
+        }
+        st->failure = st->total - st->success;
+        n++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    *count = n;
+    return 0;
+}
+
 static int m_status_get(struct cairn_store *base, const char *id,
                         struct cairn_store_status **out)
 {
@@ -1146,6 +1181,7 @@ static const struct store_ops memory_ops = {
     .status_add_pending = m_status_add_pending,
     .status_record = m_status_record,
     .status_get = m_status_get,
+    .status_abandon_pending = m_status_abandon_pending,
     .user_add = m_user_add,
     .user_set_hash = m_user_set_hash,
     .user_hash = m_user_hash,

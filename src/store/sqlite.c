@@ -558,14 +558,20 @@ out:
 }
 
 static int read_colls(struct sq_store *s, const char *api_root, const char *id,
-                      struct cairn_store_collection **out, size_t *n)
+                      bool alias, struct cairn_store_collection **out,
+                      size_t *n)
 {
     sqlite3_stmt *st = NULL;
+    /* By alias: the id's own collection first, should an alias equal it. */
     int rc = get_dyn(s,
-                     "SELECT id, api_root, title, description, alias,"
-                     " media_types FROM collections"
-                     " WHERE (?1 IS NULL OR api_root = ?1)"
-                     " AND (?2 IS NULL OR id = ?2) ORDER BY pk",
+                     alias ? "SELECT id, api_root, title, description, alias,"
+                             " media_types FROM collections"
+                             " WHERE api_root = ?1 AND (id = ?2 OR alias = ?2)"
+                             " ORDER BY id = ?2 DESC, pk"
+                           : "SELECT id, api_root, title, description, alias,"
+                             " media_types FROM collections"
+                             " WHERE (?1 IS NULL OR api_root = ?1)"
+                             " AND (?2 IS NULL OR id = ?2) ORDER BY pk",
                      &st);
     if (rc < 0)
         return rc;
@@ -620,14 +626,19 @@ static int read_colls(struct sq_store *s, const char *api_root, const char *id,
 }
 
 static int sq_collection_get(struct cairn_store *base, const char *api_root,
-                             const char *id,
+                             const char *id, bool alias,
                              struct cairn_store_collection **out)
 {
     size_t n = 0;
     struct cairn_store_collection *arr = NULL;
-    int rc = read_colls(sq(base), api_root, id, &arr, &n);
+    int rc = read_colls(sq(base), api_root, id, alias, &arr, &n);
     if (rc == 0 && n == 0)
         rc = CAIRN_ENOTFOUND;
+    if (rc == 0 && n > 1) {
+        /* Keep the first: the caller frees element 0 and the array. */
+        for (size_t i = 1; i < n; i++)
+            cairn__store_collection_clear(&arr[i]);
+    }
     if (rc == 0)
         *out = arr;
     else
@@ -638,7 +649,7 @@ static int sq_collection_get(struct cairn_store *base, const char *api_root,
 static int sq_collection_list(struct cairn_store *base, const char *api_root,
                               struct cairn_store_collection **out, size_t *n)
 {
-    return read_colls(sq(base), api_root, NULL, out, n);
+    return read_colls(sq(base), api_root, NULL, false, out, n);
 }
 
 static int sq_collection_delete(struct cairn_store *base, const char *id)
@@ -1139,6 +1150,35 @@ static int sq_status_record(struct cairn_store *base, const char *id,
     return finish(s, rc);
 }
 
+static int sq_status_abandon_pending(struct cairn_store *base,
+                                     const char *message, size_t *count)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *items = NULL, *counts = NULL;
+    int rc = begin_write(s);
+    if (rc < 0)
+        return rc;
+    rc = get_dyn(s,
+                 "UPDATE status_items SET kind = 1, message = ?1"
+                 " WHERE kind = 2 AND status IN (SELECT id FROM statuses"
+                 " WHERE success + failure < total)",
+                 &items);
+    if (rc == 0) {
+        bind_text(items, 1, message);
+        rc = step_done(items);
+    }
+    if (rc == 0)
+        rc = get_dyn(s,
+                     "UPDATE statuses SET failure = total - success"
+                     " WHERE success + failure < total",
+                     &counts);
+    if (rc == 0)
+        rc = step_done(counts);
+    if (rc == 0)
+        *count = (size_t)sqlite3_changes(s->db);
+    return finish(s, rc);
+}
+
 static int sq_status_get(struct cairn_store *base, const char *id,
                          struct cairn_store_status **out)
 {
@@ -1468,6 +1508,7 @@ static const struct store_ops sqlite_ops = {
     .status_add_pending = sq_status_add_pending,
     .status_record = sq_status_record,
     .status_get = sq_status_get,
+    .status_abandon_pending = sq_status_abandon_pending,
     .user_add = sq_user_add,
     .user_set_hash = sq_user_set_hash,
     .user_hash = sq_user_hash,

@@ -282,7 +282,18 @@ int cairn_store_collection_get(struct cairn_store *s, const char *api_root,
         *out = NULL;
     if (s == NULL || id == NULL || out == NULL)
         return CAIRN_EINVAL;
-    return s->ops->collection_get(s, api_root, id, out);
+    return s->ops->collection_get(s, api_root, id, false, out);
+}
+
+int cairn_store_collection_resolve(struct cairn_store *s, const char *api_root,
+                                   const char *id_or_alias,
+                                   struct cairn_store_collection **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || api_root == NULL || id_or_alias == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->collection_get(s, api_root, id_or_alias, true, out);
 }
 
 int cairn_store_collection_list(struct cairn_store *s, const char *api_root,
@@ -703,6 +714,19 @@ int cairn_store_status_record(struct cairn_store *s, const char *id,
     if (s == NULL || id == NULL || (results == NULL && n > 0))
         return CAIRN_EINVAL;
     return s->ops->status_record(s, id, results, n);
+}
+
+int cairn_store_status_abandon_pending(struct cairn_store *s, size_t *count)
+{
+    size_t n = 0;
+    if (count != NULL)
+        *count = 0;
+    if (s == NULL)
+        return CAIRN_EINVAL;
+    int rc = s->ops->status_abandon_pending(s, CAIRN_STORE_ABANDONED_MSG, &n);
+    if (rc == 0 && count != NULL)
+        *count = n;
+    return rc;
 }
 
 int cairn_store_status_get(struct cairn_store *s, const char *id,

@@ -64,8 +64,11 @@ struct store_ops {
     /* c->id is a UUID already. */
     int (*collection_create)(struct cairn_store *s,
                              const struct cairn_store_collection *c);
+    /* With `alias` true, `id` may also be the alias (api_root is set);
+     * a collection whose id matches wins. */
     int (*collection_get)(struct cairn_store *s, const char *api_root,
-                          const char *id, struct cairn_store_collection **out);
+                          const char *id, bool alias,
+                          struct cairn_store_collection **out);
     int (*collection_list)(struct cairn_store *s, const char *api_root,
                            struct cairn_store_collection **out, size_t *n);
     int (*collection_delete)(struct cairn_store *s, const char *id);
@@ -92,6 +95,10 @@ struct store_ops {
                          const struct cairn_store_result *results, size_t n);
     int (*status_get)(struct cairn_store *s, const char *id,
                       struct cairn_store_status **out);
+    /* Pending outcomes become failures with `message`; `count` gets the
+     * number of statuses finished. */
+    int (*status_abandon_pending)(struct cairn_store *s, const char *message,
+                                  size_t *count);
 
     int (*user_add)(struct cairn_store *s, const char *name, const char *hash);
     int (*user_set_hash)(struct cairn_store *s, const char *name,

@@ -125,6 +125,70 @@ static void cache_insert(struct cairn_taxii *t, const unsigned char key[32],
     pthread_mutex_unlock(&t->lock);
 }
 
+/*
+ * A password check is slow on purpose (scrypt, ~0.2 s and 32 MiB), and
+ * failures are not cached: a flood of wrong passwords would hold every
+ * request thread. So at most verify_max checks run at once, and past that
+ * the client is told to come back (CAIRN_ETOOBIG: 503) rather than queued
+ * on a request thread. A client opening many connections with the same
+ * credentials is not refused: identical requests wait for the check that
+ * is running and share its outcome.
+ */
+static int verify_once(struct cairn_taxii *t, struct cairn_store *s,
+                       const unsigned char key[32], const char *name,
+                       const char *password)
+{
+    struct verify_slot *slot = NULL;
+    int rc;
+
+    pthread_mutex_lock(&t->lock);
+    for (;;) {
+        struct verify_slot *same = NULL;
+        slot = NULL;
+        for (size_t i = 0; i < TAXII_VERIFY_MAX; i++) {
+            struct verify_slot *v = &t->slots[i];
+            if (v->busy && memcmp(v->key, key, 32) == 0)
+                same = v;
+            else if (!v->busy && slot == NULL)
+                slot = v;
+        }
+        if (same == NULL)
+            break;
+        uint64_t seq = same->seq;
+        t->verify_waiting++;
+        while (same->busy && same->seq == seq)
+            pthread_cond_wait(&t->verify_cv, &t->lock);
+        t->verify_waiting--;
+        if (same->done_seq == seq) {
+            rc = same->rc;
+            pthread_mutex_unlock(&t->lock);
+            return rc;
+        }
+        /* The slot serves another check already: look again. */
+    }
+    if (t->verifying >= t->verify_max || slot == NULL) {
+        pthread_mutex_unlock(&t->lock);
+        return CAIRN_ETOOBIG;
+    }
+    memcpy(slot->key, key, 32);
+    slot->busy = true;
+    uint64_t seq = ++t->verify_seq;
+    slot->seq = seq;
+    t->verifying++;
+    pthread_mutex_unlock(&t->lock);
+
+    rc = t->verify(s, name, password);
+
+    pthread_mutex_lock(&t->lock);
+    slot->rc = rc;
+    slot->done_seq = seq;
+    slot->busy = false;
+    t->verifying--;
+    pthread_cond_broadcast(&t->verify_cv);
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
 static int basic(struct cairn_taxii *t, struct cairn_store *s,
                  const char *header, const char *cred,
                  char user[CAIRN_STORE_NAME_MAX + 1])
@@ -156,7 +220,9 @@ static int basic(struct cairn_taxii *t, struct cairn_store *s,
         plain_len - name_len - 1 > CAIRN_STORE_PASSWORD_MAX)
         goto out;
     *colon = '\0';
-    rc = t->verify(s, plain, colon + 1);
+    rc = verify_once(t, s, key, plain, colon + 1);
+    if (rc == CAIRN_ETOOBIG)
+        goto out;
     if (rc == 0) {
         memcpy(user, plain, name_len + 1);
         cache_insert(t, key, user);
@@ -214,7 +280,21 @@ int cairn__taxii_authenticate(struct cairn_taxii *t, struct cairn_store *s,
     return CAIRN_EPERM;
 }
 
+int cairn_taxii_authenticate(struct cairn_taxii *t, struct cairn_store *store,
+                             const char *authorization,
+                             char user[CAIRN_STORE_NAME_MAX + 1])
+{
+    return cairn__taxii_authenticate(t, store, authorization, user);
+}
+
 void cairn__taxii_set_verify(struct cairn_taxii *t, cairn__taxii_verify_fn fn)
 {
     t->verify = fn != NULL ? fn : cairn_store_user_verify;
+}
+
+void cairn__taxii_set_verify_max(struct cairn_taxii *t, unsigned n)
+{
+    pthread_mutex_lock(&t->lock);
+    t->verify_max = n < 1 ? 1 : n > TAXII_VERIFY_MAX ? TAXII_VERIFY_MAX : n;
+    pthread_mutex_unlock(&t->lock);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "taxii/taxii_int.h"
 
@@ -62,6 +63,11 @@ int cairn_taxii_new(const struct cairn_taxii_config *cfg,
         cairn_free(t);
         return CAIRN_ENOMEM;
     }
+    if (pthread_cond_init(&t->verify_cv, NULL) != 0) {
+        pthread_mutex_destroy(&t->lock);
+        cairn_free(t);
+        return CAIRN_ENOMEM;
+    }
     if (dup_or_null(cfg->title ? cfg->title : "cairn", &t->title) < 0 ||
         dup_or_null(cfg->description, &t->description) < 0 ||
         dup_or_null(cfg->contact, &t->contact) < 0 ||
@@ -79,6 +85,10 @@ int cairn_taxii_new(const struct cairn_taxii_config *cfg,
     t->cred_seconds =
         cfg->credential_cache_seconds ? cfg->credential_cache_seconds : 300;
     t->verify = cairn_store_user_verify;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    t->verify_max = cores < 1                  ? 1
+                    : cores > TAXII_VERIFY_MAX ? TAXII_VERIFY_MAX
+                                               : (unsigned)cores;
     *out = t;
     t = NULL;
     rc = 0;
@@ -96,6 +106,7 @@ void cairn_taxii_free(struct cairn_taxii *t)
     cairn_free(t->contact);
     cairn_free(t->default_api_root);
     cairn_free(t->base_url);
+    pthread_cond_destroy(&t->verify_cv);
     pthread_mutex_destroy(&t->lock);
     cairn_free(t);
 }
@@ -455,8 +466,8 @@ static int load_collection(struct ctx *c, bool *answered)
     if (rc < 0 || *answered)
         return rc;
     *answered = true;
-    rc =
-        cairn_store_collection_get(c->s, c->root->name, c->tg.seg[2], &c->coll);
+    rc = cairn_store_collection_resolve(c->s, c->root->name, c->tg.seg[2],
+                                        &c->coll);
     if (rc == CAIRN_ENOTFOUND)
         return not_found(c, "there is no such collection");
     if (rc < 0)
@@ -1094,6 +1105,14 @@ int cairn_taxii_handle(struct cairn_taxii *t, struct cairn_store *store,
         rc = cairn__taxii_error(resp, 401,
                                 "send a user name and password (HTTP Basic) "
                                 "or an API token (Bearer)");
+        goto out;
+    }
+    if (rc == CAIRN_ETOOBIG) {
+        /* Too many password checks at once: come back rather than queue. */
+        cairn__taxii_header(resp, "Retry-After", "1");
+        rc = cairn__taxii_error(resp, 503,
+                                "too many password checks are running; "
+                                "retry in a second, or use an API token");
         goto out;
     }
     if (rc < 0) {

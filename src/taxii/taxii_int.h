@@ -74,6 +74,18 @@ struct cred_entry {
     int64_t expires; /* monotonic seconds; 0: free slot */
 };
 
+/* Most password checks that ever run at once (verify_max is at most it). */
+#define TAXII_VERIFY_MAX 4
+
+/* A password check running now, which identical requests wait for. */
+struct verify_slot {
+    unsigned char key[32]; /* SHA-256 of the Authorization value */
+    bool busy;
+    uint64_t seq;      /* which check holds the slot */
+    uint64_t done_seq; /* the last check finished here, with rc */
+    int rc;
+};
+
 /* Checks a name and password; cairn_store_user_verify unless replaced. */
 typedef int (*cairn__taxii_verify_fn)(struct cairn_store *s, const char *name,
                                       const char *password);
@@ -88,18 +100,27 @@ struct cairn_taxii {
     size_t sync_object_limit;
     unsigned cred_seconds;
     cairn__taxii_verify_fn verify;
-    pthread_mutex_t lock; /* guards creds */
+    unsigned verifying;      /* password checks running now */
+    unsigned verify_max;     /* most at once: the cores, at most 4 */
+    unsigned verify_waiting; /* requests waiting for an identical check */
+    uint64_t verify_seq;
+    struct verify_slot slots[TAXII_VERIFY_MAX];
+    pthread_cond_t verify_cv; /* a check finished */
+    pthread_mutex_t lock;     /* guards creds and the fields above */
     struct cred_entry creds[TAXII_CRED_CACHE];
 };
 
 /* Replace the password check (fuzzers avoid the slow scrypt this way). */
 void cairn__taxii_set_verify(struct cairn_taxii *t, cairn__taxii_verify_fn fn);
+/* Allow `n` password checks at once (tests); 1 to TAXII_VERIFY_MAX. */
+void cairn__taxii_set_verify_max(struct cairn_taxii *t, unsigned n);
 
 /* ---- authentication (auth.c) -------------------------------------------- */
 
 /*
  * Who sent the request: 0 with `user` filled, CAIRN_EPERM when there are
- * no credentials or they are wrong, another code when the store failed.
+ * no credentials or they are wrong, CAIRN_ETOOBIG when verify_max password
+ * checks run already, another code when the store failed.
  */
 int cairn__taxii_authenticate(struct cairn_taxii *t, struct cairn_store *s,
                               const char *authorization,

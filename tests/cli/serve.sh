@@ -122,6 +122,7 @@ threads = 4
 [taxii]
 title = cairn test node
 max_content_length = 64K
+credential_cache_seconds = 2
 EOF
 check "first start with --config listens" start_server --config \
     "$tmp/cairn.ini" --listen 127.0.0.1:0
@@ -153,6 +154,19 @@ check "cairn token new prints a 64-hex token" \
 
 C=/api1/collections/$col
 
+# credential_cache_seconds = 2: a removed user's cached password stops
+# working within 2 s (the default keeps it for 300).
+printf 'pw-erin\n' | "$CAIRN" user add erin --data "$data" >/dev/null 2>&1 ||
+    fail "cairn user add erin"
+req erin GET /taxii2/
+check "a new user is let in ($code)" [ "$code" = 200 ]
+"$CAIRN" user remove erin --data "$data" >/dev/null 2>&1 ||
+    fail "cairn user remove erin"
+sleep 2.5
+req erin GET /taxii2/
+check "...and shut out 2 s after removal with credential_cache_seconds = 2 ($code)" \
+    [ "$code" = 401 ]
+
 # ---- discovery, API root, collections -------------------------------------
 req alice GET /taxii2/
 check "discovery answers 200 ($code)" [ "$code" = 200 ]
@@ -177,6 +191,26 @@ check "a user without rights sees no collection" \
 req alice GET "$C/"
 check "collection answers 200 to a reader ($code)" [ "$code" = 200 ]
 check "...can_write false" [ "$(jqb .can_write)" = false ]
+
+# A collection's alias names it in URLs, like its id; aliases are unique
+# in their API root.
+feed=$("$CAIRN" collection add --title Feed --alias feed --data "$data" \
+    2>/dev/null)
+"$CAIRN" grant bob "$feed" --read --write --data "$data" >/dev/null 2>&1 ||
+    fail "grant bob feed"
+req bob GET /api1/collections/feed/
+check "GET /api1/collections/ALIAS/ answers 200 ($code)" [ "$code" = 200 ]
+check "...with the collection's id" [ "$(jqb .id)" = "$feed" ]
+req bob GET /api1/collections/feed/objects/
+check "...and its objects endpoint too ($code)" [ "$code" = 200 ]
+req alice GET /api1/collections/feed/
+check "...but not for a user without rights ($code)" [ "$code" = 404 ]
+check "a second collection with the same alias is refused" \
+    sh -c "! '$CAIRN' collection add --title Other --alias feed \
+        --data '$data' 2>'$tmp/alias.err' && grep -q taken '$tmp/alias.err'"
+check "...and so is an alias equal to a collection's id" \
+    sh -c "! '$CAIRN' collection add --title Other --alias '$col' \
+        --data '$data' 2>/dev/null"
 
 # ---- POST: valid and invalid objects, the status resource ----------------
 {
@@ -296,6 +330,25 @@ check "a chunked body over the limit answers 413 ($code)" [ "$code" = 413 ]
 req alice GET "$C/objects/$(iid 101)/"
 check "...and none of its objects was stored ($code)" [ "$code" = 404 ]
 
+# A body is read only from someone who may send one: a client waiting for
+# "100 Continue" is answered 401 without being asked for its body.
+envelope 200 10 >"$tmp/small.json"
+for who in anon wrongpw badtoken; do
+    req "$who" POST "$C/objects/" -H "Content-Type: $TAXII" \
+        -H 'Expect: 100-continue' --data-binary "@$tmp/small.json"
+    check "a POST by $who is refused before its body ($code)" \
+        sh -c "[ '$code' = 401 ] && ! grep -q '100 Continue' '$tmp/hdr'"
+    check "...with WWW-Authenticate" [ -n "$(header WWW-Authenticate)" ]
+done
+req anon POST "$C/objects/" -H "Content-Type: $TAXII" -H 'Expect:' \
+    --limit-rate 64k --data-binary "@$tmp/small.json"
+check "a refused POST that sends its body anyway gets its 401 ($code)" \
+    [ "$code" = 401 ]
+req bob POST "$C/objects/" -H "Content-Type: $TAXII" \
+    -H 'Expect: 100-continue' --data-binary "@$tmp/small.json"
+check "a writer is asked for the body and gets 202 ($code)" \
+    sh -c "[ '$code' = 202 ] && grep -q '100 Continue' '$tmp/hdr'"
+
 # ---- the permission table ---------------------------------------------------
 # who method path expected-status
 cat >"$tmp/table" <<EOF
@@ -395,6 +448,30 @@ check "the job answered 202 before SIGINT completed ($(jqb .status))" \
 check "...with all 3000 objects stored" [ "$(jqb .success_count)" = 3000 ]
 req alice GET "$C/objects/$(iid 7999)/"
 check "...the last of them can be read ($code)" [ "$code" = 200 ]
+# Unauthenticated bodies under the (default, 100M) limit are dropped as
+# they arrive, never kept: three 30 MB uploads at once barely move the
+# server's peak memory.
+head -c 30000000 /dev/zero >"$tmp/zeros"
+hwm() { sed -n "s/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$pid/status"; }
+hwm0=$(hwm)
+uploads=""
+for i in 1 2 3; do
+    curl -sS --max-time 30 -o /dev/null -w '%{http_code}\n' -X POST \
+        -H "Content-Type: $TAXII" -H 'Expect:' -H "Authorization: Bogus $i" \
+        --data-binary "@$tmp/zeros" "$base$C/objects/" >"$tmp/big$i" &
+    uploads="$uploads $!"
+done
+for p in $uploads; do wait "$p"; done
+wait_ok=0
+for i in 1 2 3; do
+    [ "$(cat "$tmp/big$i")" = 401 ] && wait_ok=$((wait_ok + 1))
+done
+check "three unauthenticated 30 MB POSTs get 401 ($wait_ok of 3)" \
+    [ "$wait_ok" = 3 ]
+hwm1=$(hwm)
+check "...and the server's peak memory grew by under 20 MB ($hwm0 -> $hwm1 kB)" \
+    [ $((${hwm1:-999999} - ${hwm0:-0})) -lt 20000 ]
+rm -f "$tmp/zeros"
 stop_server
 
 # ---- refusals at start -------------------------------------------------------
@@ -421,6 +498,18 @@ expect_refusal "an unknown config section" "bad2.ini:4: unknown section" \
 printf '[server]\nlisten = 127.0.0.1:0\ninsecure = maybe\n' >"$tmp/bad3.ini"
 expect_refusal "a malformed boolean" "bad3.ini:3: insecure" \
     --config "$tmp/bad3.ini"
+for v in 0 -5 abc 86401 10s 1K; do
+    printf '[taxii]\ntitle = t\ncredential_cache_seconds = %s\n' "$v" \
+        >"$tmp/bad4.ini"
+    expect_refusal "credential_cache_seconds = $v" \
+        "bad4.ini:3: credential_cache_seconds: '$v' is not a number" \
+        --listen 127.0.0.1:0 --config "$tmp/bad4.ini"
+done
+printf '[taxii]\ncredential_cache_seconds = 5\ncredential_cache_seconds = 6\n' \
+    >"$tmp/bad5.ini"
+expect_refusal "credential_cache_seconds given twice" \
+    "bad5.ini:3: \[taxii\] credential_cache_seconds is given twice" \
+    --listen 127.0.0.1:0 --config "$tmp/bad5.ini"
 : >"$tmp/busy.port"
 start_server --data "$data" --listen 127.0.0.1:0
 expect_refusal "a port in use" "in use" --listen "127.0.0.1:$port"

@@ -157,6 +157,60 @@ lost=$(comm -23 "$tmp/acked.s" "$tmp/present.s" | wc -l)
 check "every acknowledged object survived ($lost of $acked lost)" \
     [ "$lost" -eq 0 ]
 check "no acknowledged envelope had failures" [ ! -s "$tmp/errors" ]
+# A large POST is answered 202 with its status pending while its job still
+# writes; SIGKILL right after the answer loses the unwritten objects (never
+# acknowledged as written), but the status must not stay pending forever:
+# the next start finishes it with those objects failed.
+jq -nc '{objects: [range(30000) | {type: "indicator", spec_version: "2.1",
+    id: ("indicator--00000000-0000-4000-9000-" +
+         ("000000000000" + tostring)[-12:]),
+    created: "2024-01-01T00:00:00.000Z", modified: "2024-01-01T00:00:00.000Z",
+    pattern: "[url:value = '"'"'http://y.example/\(.)'"'"']",
+    pattern_type: "stix", valid_from: "2024-01-01T00:00:00Z"}]}' \
+    >"$tmp/big.json"
+base=http://127.0.0.1:$port
+code=$(curl -sS --max-time 60 -u w:pw -o "$tmp/big.out" -w '%{http_code}' \
+    -H "Accept: $TAXII" -H "Content-Type: $TAXII" \
+    --data-binary "@$tmp/big.json" "$base/api1/collections/$col/objects/")
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+pid=""
+check "a 30000-object POST answers 202 ($code)" [ "$code" = 202 ]
+check "...with its status pending" [ "$(jq -r .status "$tmp/big.out")" = pending ]
+sid=$(jq -r .id "$tmp/big.out")
+lines=$(wc -l <"$tmp/serve.err")
+check "start after killing its job" start_server
+check "...says it finished one status left pending" \
+    sh -c "tail -n +$((lines + 1)) '$tmp/serve.err' |
+        grep -q '1 status left pending'"
+curl -sS --max-time 30 -u w:pw -H "Accept: $TAXII" -o "$tmp/st.out" \
+    "http://127.0.0.1:$port/api1/status/$sid/"
+check "the killed POST's status is complete now ($(jq -r .status "$tmp/st.out"))" \
+    [ "$(jq -r .status "$tmp/st.out")" = complete ]
+check "...with nothing pending" \
+    [ "$(jq -r .pending_count "$tmp/st.out")" = 0 ]
+check "...success + failure == total" \
+    [ "$(jq -r '.success_count + .failure_count' "$tmp/st.out")" = \
+        "$(jq -r .total_count "$tmp/st.out")" ]
+check "...and the objects its job never wrote are failures" \
+    [ "$(jq -r .failure_count "$tmp/st.out")" -gt 0 ]
+jq -r '.successes[]?.id' "$tmp/st.out" | sort -u >"$tmp/succ.s"
+: >"$tmp/present"
+url="http://127.0.0.1:$port/api1/collections/$col/manifest/?limit=10000"
+pages=0
+while [ $pages -lt 200 ]; do
+    curl -sS --max-time 30 -u w:pw -H "Accept: $TAXII" -o "$tmp/m.out" "$url"
+    jq -r '.objects[]?.id' "$tmp/m.out" >>"$tmp/present"
+    pages=$((pages + 1))
+    [ "$(jq -r '.more // false' "$tmp/m.out")" = true ] || break
+    url="http://127.0.0.1:$port/api1/collections/$col/manifest/?limit=10000&next=$(jq -r .next "$tmp/m.out")"
+done
+sort -u "$tmp/present" >"$tmp/present.s"
+check "...it lists its successes ($(wc -l <"$tmp/succ.s"))" \
+    [ -s "$tmp/succ.s" ]
+check "...and every one of them is stored" \
+    [ "$(comm -23 "$tmp/succ.s" "$tmp/present.s" | wc -l)" -eq 0 ]
+
 kill -TERM "$pid"
 wait "$pid"
 rc=$?

@@ -212,6 +212,34 @@ static void test_collections(void **state)
     assert_string_equal(got->media_types[0],
                         "application/stix+json;version=2.1");
     cairn_store_collection_free(got);
+    /* URLs name a collection by id or alias, within its API root. */
+    assert_int_equal(cairn_store_collection_resolve(f->s, "api2", "hv", &got),
+                     0);
+    assert_string_equal(got->id, id);
+    assert_null(got->description);
+    cairn_store_collection_free(got);
+    assert_int_equal(cairn_store_collection_resolve(f->s, "api2", id, &got), 0);
+    assert_string_equal(got->alias, "hv");
+    cairn_store_collection_free(got);
+    assert_int_equal(cairn_store_collection_resolve(f->s, "api1", "hv", &got),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_collection_resolve(f->s, "api1", id, &got),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_collection_resolve(f->s, "api2", "HV", &got),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_collection_get(f->s, "api2", "hv", &got),
+                     CAIRN_ENOTFOUND); /* by id only */
+    assert_int_equal(cairn_store_collection_resolve(f->s, NULL, "hv", &got),
+                     CAIRN_EINVAL);
+    /* Should an alias equal another collection's id, the id wins. */
+    struct cairn_store_collection shadow = {
+        .api_root = "api2", .title = "Shadow", .alias = id};
+    char sid[CAIRN_UUID_STRLEN];
+    assert_int_equal(cairn_store_collection_create(f->s, &shadow, sid), 0);
+    assert_int_equal(cairn_store_collection_resolve(f->s, "api2", id, &got), 0);
+    assert_string_equal(got->title, "High value");
+    cairn_store_collection_free(got);
+    assert_int_equal(cairn_store_collection_delete(f->s, sid), 0);
 
     struct cairn_store_collection *list = NULL;
     assert_int_equal(cairn_store_collection_list(f->s, "api1", &list, &n), 0);
@@ -633,6 +661,72 @@ static void test_status_unnamed(void **state)
     }
     cairn_store_status_free(st);
     for (int i = 0; i < 4; i++)
+        json_decref(objs[i]);
+}
+
+/* After a crash: statuses still pending are finished, their rest failed. */
+static void test_status_abandon(void **state)
+{
+    struct fx *f = *state;
+    char named[CAIRN_UUID_STRLEN], unnamed[CAIRN_UUID_STRLEN];
+    char done[CAIRN_UUID_STRLEN];
+    json_t *objs[3];
+    struct cairn_store_object_in in[3];
+    struct cairn_store_result pend[2];
+    memset(pend, 0, sizeof pend);
+    for (int i = 0; i < 3; i++) {
+        objs[i] = indicator((unsigned long)i, 1);
+        in[i] = (struct cairn_store_object_in){objs[i], NULL, 0};
+    }
+    for (int i = 0; i < 2; i++) {
+        make_id(pend[i].id, sizeof pend[i].id, (unsigned long)i + 1);
+        snprintf(pend[i].version, sizeof pend[i].version,
+                 "2024-01-01T00:00:01.000Z");
+    }
+    /* One with named pending items, one as TAXII POSTs make, one done. */
+    assert_int_equal(cairn_store_status_new(f->s, f->coll, NULL, 3, named), 0);
+    assert_int_equal(cairn_store_status_add_pending(f->s, named, pend, 2), 0);
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, in, 1, named, NULL),
+                     0);
+    assert_int_equal(cairn_store_status_new(f->s, f->coll, NULL, 4, unnamed),
+                     0);
+    assert_int_equal(
+        cairn_store_put_objects(f->s, f->coll, in, 2, unnamed, NULL), 0);
+    assert_int_equal(cairn_store_status_new(f->s, f->coll, NULL, 1, done), 0);
+    assert_int_equal(
+        cairn_store_put_objects(f->s, f->coll, &in[2], 1, done, NULL), 0);
+
+    size_t n = 99;
+    assert_int_equal(cairn_store_status_abandon_pending(f->s, &n), 0);
+    assert_int_equal(n, 2);
+    struct cairn_store_status *st = NULL;
+    assert_int_equal(cairn_store_status_get(f->s, named, &st), 0);
+    assert_true(st->complete);
+    assert_int_equal(st->success, 1);
+    assert_int_equal(st->failure, 2);
+    assert_int_equal(st->pending, 0);
+    assert_int_equal(st->n_pendings, 0);
+    assert_int_equal(st->n_failures, 2);
+    assert_string_equal(st->failures[0].id, pend[0].id);
+    assert_string_equal(st->failures[1].message, CAIRN_STORE_ABANDONED_MSG);
+    cairn_store_status_free(st);
+    assert_int_equal(cairn_store_status_get(f->s, unnamed, &st), 0);
+    assert_true(st->complete);
+    assert_int_equal(st->success, 2);
+    assert_int_equal(st->failure, 2); /* counted, not named */
+    assert_int_equal(st->n_successes, 2);
+    cairn_store_status_free(st);
+    assert_int_equal(cairn_store_status_get(f->s, done, &st), 0);
+    assert_int_equal(st->success, 1);
+    assert_int_equal(st->failure, 0);
+    cairn_store_status_free(st);
+    /* Nothing is left to finish, and the objects written stay. */
+    assert_int_equal(cairn_store_status_abandon_pending(f->s, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(count_rows(f->s, f->coll, 0), 3);
+    assert_int_equal(cairn_store_status_abandon_pending(NULL, &n),
+                     CAIRN_EINVAL);
+    for (int i = 0; i < 3; i++)
         json_decref(objs[i]);
 }
 
@@ -1260,6 +1354,7 @@ static void test_migrate_sharing(void **state)
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_status_unnamed, setup, teardown), \
+        cmocka_unit_test_setup_teardown(test_status_abandon, setup, teardown), \
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_sharing, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)

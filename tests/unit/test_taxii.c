@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The TAXII handler, driven by the exchange files in tests/data/taxii/. */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -965,6 +966,145 @@ static void test_credential_cache(void **state)
     cairn_taxii_free(t);
 }
 
+/*
+ * A password check that blocks until the test releases it, so that the
+ * limit on checks at once can be reached on purpose.
+ */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static bool gate_entered, gate_open;
+
+static int gated_verify(struct cairn_store *s, const char *name,
+                        const char *password)
+{
+    (void)s;
+    (void)name;
+    pthread_mutex_lock(&gate_mu);
+    verify_calls++;
+    gate_entered = true;
+    pthread_cond_broadcast(&gate_cv);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    return strcmp(password, "right") == 0 ? 0 : CAIRN_EPERM;
+}
+
+struct slow_login {
+    struct cairn_taxii *t;
+    struct cairn_store *s;
+    const char *authorization;
+    int status;
+};
+
+static void *slow_login_run(void *arg)
+{
+    struct slow_login *l = arg;
+    struct cairn_taxii_request req = {.method = "GET",
+                                      .path = "/taxii2/",
+                                      .authorization = l->authorization,
+                                      .content_length = -1};
+    struct cairn_taxii_response resp;
+    if (cairn_taxii_handle(l->t, l->s, &req, &resp) == 0)
+        l->status = resp.status;
+    cairn_taxii_response_release(&resp);
+    return NULL;
+}
+
+static int get_status(struct cairn_taxii *t, struct cairn_store *s,
+                      const char *authorization,
+                      struct cairn_taxii_response *resp)
+{
+    struct cairn_taxii_request req = {.method = "GET",
+                                      .path = "/taxii2/",
+                                      .authorization = authorization,
+                                      .content_length = -1};
+    assert_int_equal(cairn_taxii_handle(t, s, &req, resp), 0);
+    return resp->status;
+}
+
+/*
+ * Password checks are slow on purpose; past the limit of checks at once a
+ * Basic request is answered 503 with Retry-After instead of waiting on a
+ * request thread, while bearer tokens and cached credentials still work.
+ */
+static void test_verify_limit(void **state)
+{
+    (void)state;
+    struct cairn_taxii *t = NULL;
+    assert_int_equal(cairn_taxii_new(NULL, &t), 0);
+    cairn__taxii_set_verify(t, gated_verify);
+    cairn__taxii_set_verify_max(t, 1);
+    struct cairn_store *s = fixture_store();
+    char slow[400], other[400], bearer[128], user[CAIRN_STORE_NAME_MAX + 1];
+    char tok[CAIRN_STORE_TOKEN_LEN];
+    basic_header("reader", "right", slow, sizeof slow);
+    basic_header("writer", "right", other, sizeof other);
+    assert_int_equal(cairn_store_token_new(s, "alice", tok), 0);
+    snprintf(bearer, sizeof bearer, "Bearer %s", tok);
+    verify_calls = 0;
+    gate_entered = gate_open = false;
+
+    struct slow_login l = {.t = t, .s = s, .authorization = slow};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, slow_login_run, &l), 0);
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+
+    /* The one check allowed is running: another password waits outside. */
+    struct cairn_taxii_response resp;
+    assert_int_equal(get_status(t, s, other, &resp), 503);
+    assert_non_null(header_of(&resp, "Retry-After"));
+    assert_string_equal(header_of(&resp, "Retry-After"), "1");
+    assert_null(header_of(&resp, "WWW-Authenticate"));
+    assert_string_equal(resp.user, "");
+    assert_non_null(strstr(resp.body, "\"http_status\":\"503\""));
+    cairn_taxii_response_release(&resp);
+    assert_int_equal(cairn_taxii_authenticate(t, s, other, user),
+                     CAIRN_ETOOBIG);
+    /* Tokens need no password check, and refusals stay refusals. */
+    assert_int_equal(get_status(t, s, bearer, &resp), 200);
+    assert_string_equal(resp.user, "alice");
+    cairn_taxii_response_release(&resp);
+    assert_int_equal(get_status(t, s, NULL, &resp), 401);
+    cairn_taxii_response_release(&resp);
+    assert_int_equal(verify_calls, 1);
+
+    /* The same credentials on another connection wait for that check. */
+    struct slow_login l2 = {.t = t, .s = s, .authorization = slow};
+    pthread_t th2;
+    assert_int_equal(pthread_create(&th2, NULL, slow_login_run, &l2), 0);
+    for (bool waiting = false; !waiting;) {
+        pthread_mutex_lock(&t->lock);
+        waiting = t->verify_waiting == 1;
+        pthread_mutex_unlock(&t->lock);
+    }
+
+    pthread_mutex_lock(&gate_mu);
+    gate_open = true;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(pthread_join(th2, NULL), 0);
+    assert_int_equal(l.status, 200);
+    assert_int_equal(l2.status, 200);
+    assert_int_equal(verify_calls, 1); /* one check served both */
+
+    /* The slot is free again; a verified password is then cached. */
+    assert_int_equal(cairn_taxii_authenticate(t, s, other, user), 0);
+    assert_string_equal(user, "writer");
+    assert_int_equal(get_status(t, s, other, &resp), 200);
+    cairn_taxii_response_release(&resp);
+    assert_int_equal(verify_calls, 2);
+    basic_header("writer", "wrong", other, sizeof other);
+    assert_int_equal(cairn_taxii_authenticate(t, s, other, user), CAIRN_EPERM);
+    assert_string_equal(user, "");
+    assert_int_equal(cairn_taxii_authenticate(t, s, NULL, user), CAIRN_EPERM);
+    assert_int_equal(verify_calls, 3);
+    cairn_taxii_free(t);
+}
+
 /* Bodies over max_content_length are refused before they are read. */
 static void test_body_allowed(void **state)
 {
@@ -1109,6 +1249,7 @@ int main(void)
         cmocka_unit_test(test_exchange_files),
         cmocka_unit_test(test_permission_table),
         cmocka_unit_test(test_credential_cache),
+        cmocka_unit_test(test_verify_limit),
         cmocka_unit_test(test_paging),
         cmocka_unit_test(test_async_job),
         cmocka_unit_test(test_alloc_failures),
