@@ -27,7 +27,10 @@ enum {
     OPT_TIMEOUT,
     OPT_RETRIES,
     OPT_QUIET,
-    OPT_TYPE, /* push only: last, so that pull's table ends before it */
+    OPT_TYPE, /* push only from here on, so that pull's table ends here */
+    OPT_IDENTITY,
+    OPT_MEMBER,
+    OPT_ANONYMIZE,
 };
 
 #define REMOTE_OPTION                                                          \
@@ -82,6 +85,15 @@ static const struct cli_option push_options[] = {
     NET_OPTIONS,
     [OPT_TYPE] = {'t', "type", "TYPE",
                   "Send only objects of this STIX type; may be repeated."},
+    [OPT_IDENTITY] = {0, "identity", "ID",
+                      "The peer's STIX identity (identity--UUID): TLP:RED "
+                      "objects naming it may be sent."},
+    [OPT_MEMBER] = {0, "member", NULL,
+                    "The peer is a member of the sharing community: "
+                    "TLP:AMBER and AMBER+STRICT objects may be sent."},
+    [OPT_ANONYMIZE] = {0, "anonymize", "MODE",
+                       "Anonymise the sightings sent: pseudonym, remove or "
+                       "no (default)."},
     {0, NULL, NULL, NULL},
 };
 
@@ -141,7 +153,15 @@ const struct cli_command cli_cmd_push = {
         "How far the push got is kept in the data directory (peers/) and "
         "moved only after the server acknowledged an envelope, so an "
         "interrupted push sends the unacknowledged envelope again, which "
-        "the server takes as identical.",
+        "the server takes as identical.\n\n"
+        "TLP 2.0 decides what leaves (docs/federation.md): CLEAR and GREEN "
+        "objects go to every peer; AMBER and AMBER+STRICT only with "
+        "--member; RED only to the identity given with --identity when the "
+        "object names it. Unmarked objects follow their collection's "
+        "default level. Objects kept back are counted as withheld in the "
+        "summary and not sent later. With --anonymize, sightings go with "
+        "their identities replaced by pseudonyms (seeded by URL) or "
+        "removed, as the anonymize key of a [peer] section does.",
     .options = push_options,
     .exit_status = net_exit_status,
     .examples = "$ cairn push https://hub.example.org/taxii2/ --token-file "
@@ -203,6 +223,9 @@ struct net_args {
     struct cairn_taxii_client_opts o;
     size_t limit;
     bool quiet;
+    const char *identity; /* push: the peer's identity, or NULL */
+    bool member;          /* push: the peer is a community member */
+    int anonymize;        /* push: enum cairn_share_anon */
 };
 
 static int parse_uint(const struct cli_command *cmd, const char *opt,
@@ -263,6 +286,31 @@ static int parse_net(const struct cli_command *cmd, bool push, int argc,
                 return -1;
             }
             a->types[a->n_types++] = arg;
+            break;
+        case OPT_IDENTITY:
+            if (strncmp(arg, "identity--", 10) != 0 ||
+                !cairn_uuid_check(arg + 10, strlen(arg + 10), false, NULL)) {
+                cli_error(cmd, "--identity: '%s' is not identity--UUID", arg);
+                return -1;
+            }
+            a->identity = arg;
+            break;
+        case OPT_MEMBER:
+            a->member = true;
+            break;
+        case OPT_ANONYMIZE:
+            if (strcmp(arg, "pseudonym") == 0)
+                a->anonymize = CAIRN_SHARE_ANON_PSEUDONYM;
+            else if (strcmp(arg, "remove") == 0)
+                a->anonymize = CAIRN_SHARE_ANON_REMOVE;
+            else if (strcmp(arg, "no") == 0)
+                a->anonymize = CAIRN_SHARE_ANON_NO;
+            else {
+                cli_error(cmd,
+                          "--anonymize: '%s' is not pseudonym, remove or no",
+                          arg);
+                return -1;
+            }
             break;
         case OPT_USER:
             a->user = arg;
@@ -423,6 +471,9 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
         cli_error(cmd, "%s", cairn_strerror(rc));
         goto out;
     }
+    /* The same reader a [peer] section with these keys would describe. */
+    struct cairn_share_reader reader = {.identity = a.identity,
+                                        .member = a.member};
     struct cairn_sync_flow f = {
         .url = a.url,
         .remote = a.remote,
@@ -433,6 +484,8 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
         .limit = a.limit,
         .cb = on_reject,
         .ud = &a,
+        .share = &reader,
+        .anonymize = a.anonymize,
     };
     rc = push ? cairn_sync_push(client, store, &f, &res)
               : cairn_sync_pull(client, store, &f, &res);
@@ -440,8 +493,9 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
         if (push)
             fprintf(stderr,
                     "%s: %zu sent in %zu envelopes, %zu accepted, %zu "
-                    "rejected\n",
-                    a.url, res.received, res.pages, res.stored, res.rejected);
+                    "rejected, %zu withheld (TLP)\n",
+                    a.url, res.received - res.withheld, res.pages, res.stored,
+                    res.rejected, res.withheld);
         else
             fprintf(stderr,
                     "%s: %zu received in %zu pages, %zu new, %zu already "

@@ -78,6 +78,18 @@ void cairn_bundle_reader_span(const struct cairn_bundle_reader *r,
 bool cairn_bundle_reader_is_bundle(const struct cairn_bundle_reader *r);
 const json_t *cairn_bundle_reader_header(const struct cairn_bundle_reader *r);
 
+/*
+ * A reader of the "objects" list of any JSON object, such as a TAXII
+ * envelope ({"more": ..., "next": ..., "objects": [...]}), whatever its
+ * "type" member says: never a lone object. A document without "objects"
+ * has no objects. cairn_bundle_reader_is_bundle is true, and the header
+ * holds the other members once the end is reached. The other functions
+ * above work on it unchanged.
+ */
+int cairn_envelope_reader_new(const char *buf, size_t len,
+                              size_t max_object_len,
+                              struct cairn_bundle_reader **out);
+
 /* ---- validation --------------------------------------------------------- */
 
 struct cairn_validate_opts {

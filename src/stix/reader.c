@@ -28,6 +28,7 @@ struct cairn_bundle_reader {
     size_t pos;
     enum state state;
     bool is_bundle;
+    bool envelope; /* any object's "objects" list, whatever its type */
     bool first_element;
     bool seen_objects;
     long index;
@@ -370,7 +371,7 @@ static int scan_members(struct cairn_bundle_reader *r, bool after_value)
         if (rc != 0)
             return fail_at(r, CAIRN_ENOMEM, r->pos, "json-syntax",
                            "out of memory");
-        if (deciding && is_type) {
+        if (deciding && is_type && !r->envelope) {
             if (!bundle_type)
                 return become_lone(r);
             r->is_bundle = true;
@@ -404,13 +405,19 @@ static int start(struct cairn_bundle_reader *r)
     }
     r->pos++;
     skip_ws(r);
-    if (r->pos < r->len && r->buf[r->pos] == '}')
-        return become_lone(r); /* {} is an object without a type */
+    if (r->pos < r->len && r->buf[r->pos] == '}') {
+        if (!r->envelope)
+            return become_lone(r); /* {} is an object without a type */
+        int rc = end_of_document(r);
+        if (rc == 0)
+            r->state = ST_DONE; /* an envelope without objects */
+        return rc;
+    }
     return scan_members(r, false);
 }
 
-int cairn_bundle_reader_new(const char *buf, size_t len, size_t max_object_len,
-                            struct cairn_bundle_reader **out)
+static int reader_new(const char *buf, size_t len, size_t max_object_len,
+                      bool envelope, struct cairn_bundle_reader **out)
 {
     *out = NULL;
     if (buf == NULL && len > 0)
@@ -422,6 +429,10 @@ int cairn_bundle_reader_new(const char *buf, size_t len, size_t max_object_len,
     r->len = len;
     r->max = max_object_len ? max_object_len : CAIRN_STIX_MAX_OBJECT_LEN;
     r->index = -1;
+    /* An envelope is read as a bundle is from the start: its "type" (if
+     * any) never makes it a lone object. */
+    r->envelope = envelope;
+    r->is_bundle = envelope;
     r->header = json_object();
     if (r->header == NULL) {
         cairn_free(r);
@@ -431,6 +442,19 @@ int cairn_bundle_reader_new(const char *buf, size_t len, size_t max_object_len,
     start(r);
     *out = r;
     return 0;
+}
+
+int cairn_bundle_reader_new(const char *buf, size_t len, size_t max_object_len,
+                            struct cairn_bundle_reader **out)
+{
+    return reader_new(buf, len, max_object_len, false, out);
+}
+
+int cairn_envelope_reader_new(const char *buf, size_t len,
+                              size_t max_object_len,
+                              struct cairn_bundle_reader **out)
+{
+    return reader_new(buf, len, max_object_len, true, out);
 }
 
 void cairn_bundle_reader_free(struct cairn_bundle_reader *r)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "cairn/stix.h"
 #include "cairn/taxii.h"
+#include "taxii/client_int.h"
 
 #define LIMIT_DEF     1000
 #define MAX_BYTES_DEF ((size_t)8 << 20)
@@ -363,24 +365,28 @@ static void jfree(void *p)
  * ----------------------------------------------------------------------
  */
 
+/* The valid objects of a page, borrowed from it, and their outcomes. */
 struct held {
     struct cairn_store_object_in *in;
     struct cairn_store_result *results;
-    size_t n;
+    size_t n, cap;
 };
 
-static void held_clear(struct held *h)
+static void held_release(struct held *h)
 {
-    for (size_t i = 0; i < h->n; i++) {
-        json_decref((json_t *)h->in[i].obj);
-        jfree((char *)h->in[i].json);
-    }
-    h->n = 0;
+    cairn_free(h->in);
+    cairn_free(h->results);
+    *h = (struct held){0};
 }
 
-/* Validate a page's objects and commit the valid ones in one transaction. */
+/*
+ * Validate a page's objects and commit the valid ones in one transaction,
+ * each stored as the bytes it came in (as `cairn import` and TAXII POST
+ * store them), not serialised again.
+ */
 static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
-                      json_t *items, struct held *h,
+                      const struct taxii_raw_page *page,
+                      const unsigned char *checked, struct held *h,
                       struct cairn_sync_result *res)
 {
     struct cairn_validate_opts vopts = {
@@ -388,28 +394,36 @@ static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
         .cb = f->cb,
         .ud = f->ud,
     };
-    size_t n = json_array_size(items);
+    size_t n = page->n;
     size_t i;
-    json_t *obj;
     int rc = 0;
 
-    if (n > CAIRN_STORE_BATCH_MAX) {
-        say(res, "%s: a page of %zu objects is more than %d", f->url, n,
-            CAIRN_STORE_BATCH_MAX);
-        return CAIRN_ETOOBIG;
+    h->n = 0;
+    if (n > h->cap) {
+        held_release(h);
+        h->in = cairn_calloc(n, sizeof *h->in);
+        h->results = cairn_calloc(n, sizeof *h->results);
+        if (h->in == NULL || h->results == NULL) {
+            say(res, "out of memory");
+            return CAIRN_ENOMEM;
+        }
+        h->cap = n;
     }
-    h->in = cairn_calloc(n ? n : 1, sizeof *h->in);
-    h->results = cairn_calloc(n ? n : 1, sizeof *h->results);
-    if (h->in == NULL || h->results == NULL) {
-        say(res, "out of memory");
-        return CAIRN_ENOMEM;
-    }
-    json_array_foreach(items, i, obj)
-    {
+    for (i = 0; i < n; i++) {
+        const json_t *obj = page->objs[i];
         struct cairn_validate_stats stats = {0};
         char where[40];
 
         res->received++;
+        /* Found valid by the fetcher: the rest were not, or not checked,
+         * and are checked here, where their findings are reported. */
+        if (checked != NULL && checked[i]) {
+            h->in[h->n++] = (struct cairn_store_object_in){
+                .obj = obj,
+                .json = page->body.data + page->off[i],
+                .json_len = page->len[i]};
+            continue;
+        }
         snprintf(where, sizeof where, "objects[%zu]", i);
         if (!json_is_object(obj)) {
             res->rejected++;
@@ -425,13 +439,10 @@ static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
             }
             continue;
         }
-        char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (text == NULL) {
-            say(res, "out of memory");
-            return CAIRN_ENOMEM;
-        }
         h->in[h->n++] = (struct cairn_store_object_in){
-            .obj = json_incref(obj), .json = text, .json_len = strlen(text)};
+            .obj = obj,
+            .json = page->body.data + page->off[i],
+            .json_len = page->len[i]};
     }
     if (h->n == 0)
         return 0;
@@ -455,59 +466,197 @@ static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
     return 0;
 }
 
+/*
+ * The next page is fetched (and parsed) by a second thread while this one
+ * validates and stores the current page: the network, the peer and the
+ * parse overlap the store. Two pages at most are in memory; the fetcher
+ * works out the next request exactly as the loop below does, and the
+ * loop still decides alone what is committed and when the state moves.
+ */
+struct prefetch {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct cairn_taxii_client *c;
+    const char *root_url, *remote;
+    size_t limit;
+    char after[40];
+    char next[CAIRN_TAXII_NEXT_MAX];
+    struct taxii_raw_page pages[2];
+    unsigned char *checked[2]; /* per object: valid (1) or to check (0) */
+    size_t checked_cap[2];
+    int rc[2];
+    char err[2][512];
+    bool full[2];
+    bool done; /* the fetcher has ended */
+    bool stop; /* the loop asks it to end */
+};
+
+/* Whether another page follows `p`, and the request for it. */
+static bool prefetch_more(struct prefetch *pf, const struct taxii_raw_page *p)
+{
+    if (!p->more || (p->n == 0 && !p->has_added))
+        return false;
+    if (p->has_added) {
+        struct cairn_time prev;
+        if (pf->after[0] != '\0' &&
+            (cairn_time_parse(pf->after, strlen(pf->after), false, &prev) < 0 ||
+             cairn_time_cmp(&p->added_last, &prev) <= 0))
+            return false;
+        if (cairn_time_format(&p->added_last, 6, pf->after, sizeof pf->after) <
+            0)
+            return false;
+        pf->next[0] = '\0';
+        return true;
+    }
+    if (p->next[0] == '\0')
+        return false;
+    memcpy(pf->next, p->next, sizeof pf->next);
+    return true;
+}
+
+/*
+ * Validate the slot's objects here, in parallel with the store, without
+ * reporting: those found invalid (or when memory runs out) are checked
+ * again by the loop, which reports their findings in order.
+ */
+static void precheck(struct prefetch *pf, unsigned slot)
+{
+    const struct taxii_raw_page *p = &pf->pages[slot];
+    struct cairn_validate_opts vopts = {0};
+
+    if (p->n > pf->checked_cap[slot]) {
+        cairn_free(pf->checked[slot]);
+        pf->checked_cap[slot] = 0;
+        pf->checked[slot] = cairn_malloc(p->n);
+        if (pf->checked[slot] == NULL)
+            return;
+        pf->checked_cap[slot] = p->n;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        struct cairn_validate_stats stats = {0};
+        pf->checked[slot][i] =
+            json_is_object(p->objs[i]) &&
+            cairn_stix_validate_object(p->objs[i], "", &vopts, &stats) == 0 &&
+            stats.errors == 0;
+    }
+}
+
+static void *prefetch_run(void *arg)
+{
+    struct prefetch *pf = arg;
+
+    for (unsigned k = 0;; k++) {
+        unsigned slot = k % 2;
+        pthread_mutex_lock(&pf->mu);
+        while (pf->full[slot] && !pf->stop)
+            pthread_cond_wait(&pf->cv, &pf->mu);
+        bool stop = pf->stop;
+        pthread_mutex_unlock(&pf->mu);
+        if (stop)
+            break;
+        struct cairn_taxii_get q = {
+            .added_after = pf->after[0] ? pf->after : NULL,
+            .limit = pf->limit,
+            .next = pf->next[0] ? pf->next : NULL,
+            /* Every version, so that history is copied, not just the
+             * latest state of each object. */
+            .match_version = "all",
+        };
+        int rc =
+            taxii_client_objects_raw(pf->c, pf->root_url, pf->remote, &q,
+                                     CAIRN_STORE_BATCH_MAX, &pf->pages[slot]);
+        if (rc == 0)
+            precheck(pf, slot);
+        bool more = rc == 0 && prefetch_more(pf, &pf->pages[slot]);
+        pthread_mutex_lock(&pf->mu);
+        pf->rc[slot] = rc;
+        snprintf(pf->err[slot], sizeof pf->err[slot], "%s",
+                 rc < 0 ? cairn_taxii_client_error(pf->c) : "");
+        pf->full[slot] = true;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+        if (!more)
+            break;
+    }
+    pthread_mutex_lock(&pf->mu);
+    pf->done = true;
+    pthread_cond_broadcast(&pf->cv);
+    pthread_mutex_unlock(&pf->mu);
+    return NULL;
+}
+
 int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
                     const struct cairn_sync_flow *f,
                     struct cairn_sync_result *res)
 {
-    struct cairn_taxii_page page = {0};
+    struct prefetch pf = {.c = c};
     struct held h = {0};
     struct state st = {.lock_fd = -1};
     char remote[CAIRN_UUID_STRLEN];
     char after[40] = "";
-    char next[CAIRN_TAXII_NEXT_MAX] = "";
     char *root_url = NULL;
     json_t *root = NULL;
-    bool warned = false;
+    bool warned = false, started = false;
+    pthread_t fetcher;
     int rc;
 
     memset(res, 0, sizeof *res);
+    pthread_mutex_init(&pf.mu, NULL);
+    pthread_cond_init(&pf.cv, NULL);
     if ((rc = check_local(s, f, res)) < 0 ||
         (rc = state_path(f, false, &st, res)) < 0 ||
         (rc = state_lock(&st, f, res)) < 0 || (rc = state_load(&st, res)) < 0 ||
         (rc = find_remote(c, f, &root_url, &root, remote, res)) < 0)
         goto out;
-    if (st.has)
+    if (st.has) {
         memcpy(after, st.added_after, sizeof after);
-    for (;;) {
-        struct cairn_taxii_get q = {
-            .added_after = after[0] ? after : NULL,
-            .limit = f->limit ? f->limit : LIMIT_DEF,
-            .next = next[0] ? next : NULL,
-            /* Every version, so that history is copied, not just the
-             * latest state of each object. */
-            .match_version = "all",
-        };
-        rc = cairn_taxii_client_objects(c, root_url, remote, &q, &page);
-        if (rc < 0) {
-            say(res, "%s", cairn_taxii_client_error(c));
+        memcpy(pf.after, st.added_after, sizeof pf.after);
+    }
+    pf.root_url = root_url;
+    pf.remote = remote;
+    pf.limit = f->limit ? f->limit : LIMIT_DEF;
+    if (pthread_create(&fetcher, NULL, prefetch_run, &pf) != 0) {
+        say(res, "cannot start a thread");
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    started = true;
+    for (unsigned k = 0;; k++) {
+        unsigned slot = k % 2;
+        const struct taxii_raw_page *page = &pf.pages[slot];
+
+        pthread_mutex_lock(&pf.mu);
+        while (!pf.full[slot] && !pf.done)
+            pthread_cond_wait(&pf.cv, &pf.mu);
+        bool have = pf.full[slot];
+        pthread_mutex_unlock(&pf.mu);
+        if (!have) {
+            /* The fetcher stopped where this loop goes on: cannot be. */
+            say(res, "%s: the page fetcher ended early", root_url);
+            rc = CAIRN_EINTERNAL;
+            goto out;
+        }
+        if (pf.rc[slot] < 0) {
+            rc = pf.rc[slot];
+            say(res, "%s", pf.err[slot]);
             goto out;
         }
         res->pages++;
-        rc = store_page(s, f, page.items, &h, res);
-        held_clear(&h);
-        cairn_free(h.in);
-        cairn_free(h.results);
-        h = (struct held){0};
+        rc = store_page(
+            s, f, page,
+            pf.checked_cap[slot] >= page->n ? pf.checked[slot] : NULL, &h, res);
         if (rc < 0)
             goto out;
-        size_t n = json_array_size(page.items);
+        size_t n = page->n;
+        bool more = page->more, has_added = page->has_added;
+        bool has_next = page->next[0] != '\0';
         /* A cairn server that hid a whole page from us still says how
          * far it read: move past it. */
-        if (page.has_added && (n > 0 || page.more)) {
+        if (has_added && (n > 0 || more)) {
             struct cairn_time prev;
             if (after[0] != '\0' &&
                 cairn_time_parse(after, strlen(after), false, &prev) == 0 &&
-                cairn_time_cmp(&page.added_last, &prev) <= 0) {
+                cairn_time_cmp(&page->added_last, &prev) <= 0) {
                 say(res,
                     "%s: the page's X-TAXII-Date-Added-Last does not move "
                     "forward; refusing to loop",
@@ -516,7 +665,7 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
                 goto out;
             }
             /* The page is committed: only now may the state pass it. */
-            rc = state_save(&st, f, false, &page.added_last, res);
+            rc = state_save(&st, f, false, &page->added_last, res);
             if (rc < 0)
                 goto out;
             memcpy(after, st.added_after, sizeof after);
@@ -527,19 +676,20 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
                       root_url);
             warned = true;
         }
-        if (!page.more)
+        /* Done with the page: the fetcher may fill its slot again. */
+        pthread_mutex_lock(&pf.mu);
+        pf.full[slot] = false;
+        pthread_cond_broadcast(&pf.cv);
+        pthread_mutex_unlock(&pf.mu);
+        if (!more)
             break;
-        if (n == 0 && !page.has_added) {
+        if (n == 0 && !has_added) {
             say(res, "%s: an empty page says there is more; refusing to loop",
                 root_url);
             rc = CAIRN_EPARSE;
             goto out;
         }
-        if (page.has_added) {
-            next[0] = '\0';
-        } else if (page.next[0] != '\0') {
-            memcpy(next, page.next, sizeof next);
-        } else {
+        if (!has_added && !has_next) {
             say(res,
                 "%s: the page says there is more but gives neither next "
                 "nor X-TAXII-Date-Added-Last",
@@ -547,14 +697,26 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
             rc = CAIRN_EPARSE;
             goto out;
         }
-        cairn_taxii_page_release(&page);
     }
     rc = 0;
 out:
-    held_clear(&h);
-    cairn_free(h.in);
-    cairn_free(h.results);
-    cairn_taxii_page_release(&page);
+    if (started) {
+        pthread_mutex_lock(&pf.mu);
+        pf.stop = true;
+        pthread_cond_broadcast(&pf.cv);
+        pthread_mutex_unlock(&pf.mu);
+        /* A fetch in flight (perhaps waiting to retry) is not needed. */
+        taxii_client_abort(c, true);
+        pthread_join(fetcher, NULL);
+        taxii_client_abort(c, false);
+    }
+    pthread_cond_destroy(&pf.cv);
+    pthread_mutex_destroy(&pf.mu);
+    held_release(&h);
+    for (unsigned i = 0; i < 2; i++) {
+        taxii_raw_page_release(&pf.pages[i]);
+        cairn_free(pf.checked[i]);
+    }
     json_decref(root);
     cairn_free(root_url);
     state_unlock(&st);

@@ -88,10 +88,12 @@ bundle() {
     printf ']}'
 }
 
-# objects NODE COLLECTION: every version, as "id version" lines, sorted
+# objects NODE COLLECTION: every version, as "id version" lines, sorted, as
+# the user $AS (default reader, who is not a member of the community)
 objects() {
     eval "p=\$port_$1"
-    curl -sS --max-time 30 -u "reader:pw-reader" -H "Accept: $TAXII" \
+    curl -sS --max-time 30 -u "${AS:-reader}:pw-${AS:-reader}" \
+        -H "Accept: $TAXII" \
         "http://127.0.0.1:$p/api1/collections/$2/objects/?match%5Bversion%5D=all&limit=10000" |
         jq -r '.objects // [] | .[] | "\(.id) \(.modified // "")"' | sort
 }
@@ -121,6 +123,11 @@ for g in "a member $col_a --read" "a member $sight_a --read --write" \
     shift
     "$CAIRN" grant "$@" --data "$tmp/$n" >/dev/null 2>&1 || fail "grant $g"
 done
+# insider on A is a community member: it may read TLP:AMBER objects.
+printf 'pw-insider\n' | "$CAIRN" user add insider --member --data "$A" \
+    >/dev/null 2>&1 || fail "user add insider --member on a"
+"$CAIRN" grant insider "$sight_a" --read --data "$A" >/dev/null 2>&1 ||
+    fail "grant insider"
 check "hub A starts" start a
 check "member B starts" start b
 URL_A=http://127.0.0.1:$port_a/taxii2/
@@ -247,6 +254,54 @@ check "A holds the 4 sightings, and no indicator from B" \
 push 2>"$tmp/push.err"
 check "a second push sends nothing" grep -q "^.*: 0 sent" "$tmp/push.err"
 
+# ---- TLP 2.0 on the way out: --member, --identity, --anonymize --------------
+# amber N [EXTRA]: a TLP:AMBER sighting; EXTRA is more JSON members
+amber() {
+    printf '{"type":"sighting","spec_version":"2.1","id":"sighting--00000000-0000-4000-8000-%012d","created":"2024-02-01T00:00:00.000Z","modified":"2024-02-01T00:00:00.000Z","sighting_of_ref":"indicator--00000000-0000-4000-8000-%012d","count":1,"object_marking_refs":["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"]%s}' \
+        "$1" "$1" "${2:-}"
+}
+import_b() { # import_b JSON: one object into B's sightings
+    printf '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000002","objects":[%s]}' \
+        "$1" >"$tmp/one.json"
+    "$CAIRN" import --collection "$mine_b" --data "$B" "$tmp/one.json" \
+        >/dev/null 2>&1 || fail "import on B: $1"
+}
+has_a() { (AS=insider && objects a "$sight_a") | grep -q "^$1 "; }
+import_b "$(amber 100)"
+push 2>"$tmp/push.err"
+rc=$?
+check "a push without --member exits 0 ($rc)" [ $rc = 0 ]
+check "...withholds the TLP:AMBER sighting and says so" \
+    grep -q ": 0 sent in 0 envelopes, 0 accepted, 0 rejected, 1 withheld (TLP)" \
+    "$tmp/push.err"
+if has_a sighting--00000000-0000-4000-8000-000000000100; then
+    fail "a withheld TLP:AMBER sighting reached A"
+else ok; fi
+check "...while A's member user does see the 4 sent before" \
+    [ "$(AS=insider && count a "$sight_a")" = 4 ]
+import_b "$(amber 101 ',"created_by_ref":"identity--00000000-0000-4000-8000-0000000000b0","where_sighted_refs":["identity--00000000-0000-4000-8000-0000000000b0"]')"
+push --member --anonymize remove 2>"$tmp/push.err"
+rc=$?
+check "a push with --member exits 0 ($rc)" [ $rc = 0 ]
+check "...sends the TLP:AMBER sighting, withholds nothing" \
+    grep -q ": 1 sent in 1 envelopes, 1 accepted, 0 rejected, 0 withheld (TLP)" \
+    "$tmp/push.err"
+check "...A has it" has_a sighting--00000000-0000-4000-8000-000000000101
+check "...without its identities (--anonymize remove)" \
+    [ "$(curl -sS -u insider:pw-insider -H "Accept: $TAXII" \
+    "http://127.0.0.1:$port_a/api1/collections/$sight_a/objects/sighting--00000000-0000-4000-8000-000000000101/" |
+    jq -c '.objects[0] | [.created_by_ref, .where_sighted_refs, .count]')" = \
+    '[null,null,1]' ]
+check "...and not the one withheld before (the state moved past it)" \
+    [ "$(AS=insider && count a "$sight_a")" = 5 ]
+for bad in "--anonymize maybe" "--identity identity--nope" "--identity x"; do
+    push $bad 2>"$tmp/push.err"
+    rc=$?
+    check "push $bad is a usage error ($rc)" [ $rc = 2 ]
+done
+pull --member 2>/dev/null
+check "--member is for push only" [ $? = 2 ]
+
 # ---- errors and their exit codes ---------------------------------------------
 CAIRN_PASSWORD=wrong pull 2>"$tmp/pull.err"
 rc=$?
@@ -298,7 +353,8 @@ rc=$?
 check "cairn sync exits 0 ($rc)" [ $rc = 0 ]
 check "...pulled the 4 new indicators" \
     grep -q "pull indicators -> $col_b: 4 new" "$tmp/sync.err"
-check "...pushed the 2 new sightings" [ "$(count a "$sight_a")" = 6 ]
+check "...pushed the 2 new sightings" \
+    [ "$(AS=insider && count a "$sight_a")" = 7 ]
 check "...B holds 6062, none twice" \
     [ "$(count b "$col_b")" = 6062 -a "$(dups b "$col_b")" = 0 ]
 printf '[peer hub]\nurl = %s\n' "$URL_A" >"$tmp/bad.ini"

@@ -409,11 +409,11 @@ static void test_fast_parser_matches_jansson(void **state)
 static void test_spans(void **state)
 {
     (void)state;
-    static const char doc[] =
-        "{ \"type\": \"bundle\", \"objects\": [\n"
-        "  {\"type\": \"x-a\", \"id\": \"x-a--1\", \"n\": [1, {\"b\": \"]\"}]},\n"
-        "  { \"type\" : \"x-b\" , \"v\": -1.5e3 }\n"
-        "], \"id\": \"bundle--x\" }";
+    static const char doc[] = "{ \"type\": \"bundle\", \"objects\": [\n"
+                              "  {\"type\": \"x-a\", \"id\": \"x-a--1\", "
+                              "\"n\": [1, {\"b\": \"]\"}]},\n"
+                              "  { \"type\" : \"x-b\" , \"v\": -1.5e3 }\n"
+                              "], \"id\": \"bundle--x\" }";
     static const char *const want[] = {
         "{\"type\": \"x-a\", \"id\": \"x-a--1\", \"n\": [1, {\"b\": \"]\"}]}",
         "{ \"type\" : \"x-b\" , \"v\": -1.5e3 }",
@@ -443,6 +443,73 @@ static void test_spans(void **state)
     cairn_bundle_reader_free(r);
 }
 
+/* TAXII envelopes: the "objects" of any object, with their exact bytes. */
+static void test_envelope(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *doc;
+        int rc;
+        size_t count;
+        const char *spans; /* the objects' texts, joined by '|' */
+        const char *more;  /* the header's "more" as JSON, "" when absent */
+    } cases[] = {
+        {"{\"more\":true,\"next\":\"7\",\"objects\":[{\"type\":\"a\"}, "
+         "{ \"type\" : \"b\" }]}",
+         0, 2, "{\"type\":\"a\"}|{ \"type\" : \"b\" }", "true"},
+        /* "objects" first, a "type" that is not bundle: still an envelope */
+        {" {\"objects\":[{\"type\":\"a\"}],\"type\":\"x\",\"more\":false} ", 0,
+         1, "{\"type\":\"a\"}", "false"},
+        {"{\"type\":\"indicator\",\"objects\":[{\"type\":\"a\"}]}", 0, 1,
+         "{\"type\":\"a\"}", ""},
+        {"{}", 0, 0, "", ""},
+        {"{\"more\":false}", 0, 0, "", "false"},
+        {"{\"objects\":[]}", 0, 0, "", ""},
+        /* cut short, or the list is not a list: errors, never a lone
+         * object */
+        {"{\"more\":true,\"objects\":[{\"type\":\"a\"},{\"ty", CAIRN_EPARSE, 1,
+         "{\"type\":\"a\"}", ""},
+        {"{\"objects\":{}}", CAIRN_EINVALID, 0, "", ""},
+        {"{\"objects\":[{\"type\":\"a\"}]} x", CAIRN_EPARSE, 1,
+         "{\"type\":\"a\"}", ""},
+        {"{\"objects\":[1],\"objects\":[2]}", CAIRN_EPARSE, 1, "1", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *doc = cases[i].doc;
+        struct cairn_bundle_reader *r = NULL;
+        char spans[256] = "";
+        size_t count = 0, used = 0;
+        int rc;
+        json_t *obj = NULL;
+
+        assert_int_equal(cairn_envelope_reader_new(doc, strlen(doc), 0, &r), 0);
+        while ((rc = cairn_bundle_reader_next(r, &obj, NULL, NULL)) > 0) {
+            size_t off = 0, len = 0;
+            cairn_bundle_reader_span(r, &off, &len);
+            assert_true(off + len <= strlen(doc));
+            used +=
+                (size_t)snprintf(spans + used, sizeof spans - used, "%s%.*s",
+                                 count ? "|" : "", (int)len, doc + off);
+            count++;
+            json_decref(obj);
+        }
+        assert_int_equal(rc, cases[i].rc);
+        assert_int_equal(count, cases[i].count);
+        assert_string_equal(spans, cases[i].spans);
+        assert_true(cairn_bundle_reader_is_bundle(r));
+        if (rc == 0) {
+            json_t *more =
+                json_object_get(cairn_bundle_reader_header(r), "more");
+            const char *got = more == NULL          ? ""
+                              : json_is_true(more)  ? "true"
+                              : json_is_false(more) ? "false"
+                                                    : "other";
+            assert_string_equal(got, cases[i].more);
+        }
+        cairn_bundle_reader_free(r);
+    }
+}
+
 int main(void)
 {
     cairn_alloc_init();
@@ -457,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_json_parse),
         cmocka_unit_test(test_fast_parser_matches_jansson),
         cmocka_unit_test(test_spans),
+        cmocka_unit_test(test_envelope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

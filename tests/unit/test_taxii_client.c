@@ -989,6 +989,41 @@ static void test_pull_incremental(void **state)
     cairn_taxii_client_free(c);
 }
 
+/* Objects are stored as the bytes they came in, blanks and order kept. */
+static void test_pull_keeps_bytes(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "{ \"id\" : \"indicator--00000000-0000-4000-8000-0000000b0001\", "
+        "\"type\": \"indicator\",\n \"spec_version\": \"2.1\", \"created\": "
+        "\"2024-01-01T00:00:00.000Z\", \"modified\": "
+        "\"2024-01-01T00:00:00.000Z\", \"name\": \"caf\\u00e9 \\/ x\", "
+        "\"pattern\": \"[ipv4-addr:value = '10.9.9.9']\", \"pattern_type\": "
+        "\"stix\", \"valid_from\": \"2024-01-01T00:00:00Z\" }";
+    struct cairn_taxii_client *c = client();
+    struct cairn_sync_result res;
+    struct rejects rj = {0};
+    struct cairn_store_page *page = NULL;
+    const char *ids[1] = {"indicator--00000000-0000-4000-8000-0000000b0001"};
+
+    put(srv.store, C1, text);
+    struct cairn_sync_flow f = pull_flow("indicators", &rj);
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(res.stored, 1);
+    struct cairn_store_query q = {.collection = L1,
+                                  .ids = ids,
+                                  .n_ids = 1,
+                                  .versions = CAIRN_STORE_VERSION_ALL,
+                                  .limit = 10,
+                                  .with_json = true};
+    assert_int_equal(cairn_store_query(local, &q, &page), 0);
+    assert_int_equal(page->n, 1);
+    assert_int_equal(page->rows[0].json_len, strlen(text));
+    assert_memory_equal(page->rows[0].json, text, strlen(text));
+    cairn_store_page_free(page);
+    cairn_taxii_client_free(c);
+}
+
 /* The state file of the flow, read whole. */
 static void read_state(char *buf, size_t len)
 {
@@ -1387,6 +1422,7 @@ int main(void)
         cmocka_unit_test_setup(test_response_cap_and_bad_pages, reset),
         cmocka_unit_test_setup(test_cancel_stops_waiting, reset),
         cmocka_unit_test_setup(test_pull_incremental, reset),
+        cmocka_unit_test_setup(test_pull_keeps_bytes, reset),
         cmocka_unit_test_setup(test_pull_interrupted_resumes, reset),
         cmocka_unit_test_setup(test_pull_errors, reset),
         cmocka_unit_test_setup(test_push_sightings, reset),
