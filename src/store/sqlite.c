@@ -266,6 +266,13 @@ static int finish(struct sq_store *s, int rc)
     return rc;
 }
 
+/* Turn foreign keys back on after a write that needed them off. */
+static int fk_on(struct sq_store *s, int rc)
+{
+    int rc2 = exec(s, "PRAGMA foreign_keys=ON");
+    return rc < 0 ? rc : rc2;
+}
+
 /* ---- open, migrate, close ----------------------------------------------- */
 
 static int read_version(struct sq_store *s, int *out)
@@ -858,9 +865,17 @@ static int sq_put_objects(struct cairn_store *base, const char *collection,
     struct sq_store *s = sq(base);
     int64_t pk, last = 0;
     sqlite3_stmt *st = NULL;
-    int rc = begin_write(s);
+    /*
+     * Foreign keys would look the collection (and the status) up again for
+     * every row. Both are read under the write lock below, so no one can
+     * delete them before the commit; the pragma cannot change inside a
+     * transaction, hence off here and on again after it.
+     */
+    int rc = exec(s, "PRAGMA foreign_keys=OFF");
+    if (rc == 0)
+        rc = begin_write(s);
     if (rc < 0)
-        return rc;
+        return fk_on(s, rc);
     rc = coll_pk(s, collection, &pk);
     if (rc == 0 && status_id != NULL)
         rc = status_check(s, status_id, n);
@@ -889,7 +904,7 @@ static int sq_put_objects(struct cairn_store *base, const char *collection,
     }
     if (rc == 0 && status_id != NULL)
         rc = status_items(s, status_id, res, n);
-    return finish(s, rc);
+    return fk_on(s, finish(s, rc));
 }
 
 /*

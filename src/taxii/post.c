@@ -264,6 +264,16 @@ static void failure(struct cairn_store_result *r, const json_t *obj,
 }
 
 /*
+ * Objects per store transaction. Each commit rewrites every page of the
+ * random-id version index that the batch touched, and 1,000 random ids
+ * already touch most of a large collection's index: a batch of 1,000 costs
+ * nearly what one of 10,000 does. So a job writes up to 10,000 at a time
+ * (a 5,000-object envelope past its first sync_object_limit in one
+ * commit); the parsed objects of a batch, a few MB, are all that is held.
+ */
+#define POST_BATCH 10000
+
+/*
  * Parse, validate and store elements [from, to) of `spans`, a batch at a
  * time, recording every outcome in the status. Elements that are not JSON
  * objects, or break a STIX rule, are failures; the rest go to the store,
@@ -274,7 +284,7 @@ static int write_range(struct cairn_store *s, const char *coll,
                        const struct span *spans, size_t from, size_t to,
                        size_t index_base)
 {
-    size_t cap = to - from < TAXII_BATCH ? to - from : TAXII_BATCH;
+    size_t cap = to - from < POST_BATCH ? to - from : POST_BATCH;
     struct cairn_store_object_in *objs =
         cairn_calloc(cap ? cap : 1, sizeof *objs);
     struct cairn_store_result *fails =
@@ -284,8 +294,8 @@ static int write_range(struct cairn_store *s, const char *coll,
     if (objs == NULL || fails == NULL)
         goto out;
     struct cairn_validate_opts vo = {.cb = on_finding};
-    for (size_t start = from; start < to; start += TAXII_BATCH) {
-        size_t end = to - start > TAXII_BATCH ? start + TAXII_BATCH : to;
+    for (size_t start = from; start < to; start += POST_BATCH) {
+        size_t end = to - start > POST_BATCH ? start + POST_BATCH : to;
         size_t n_fails = 0;
         for (size_t i = start; i < end; i++) {
             const char *text = buf + spans[i].off;

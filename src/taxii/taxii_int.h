@@ -14,8 +14,6 @@
 /* Page size when the client names no limit; larger limits are capped. */
 #define TAXII_LIMIT_DEFAULT 1000
 #define TAXII_LIMIT_MAX     CAIRN_STORE_LIMIT_MAX
-/* Objects written per store transaction by POST and by jobs. */
-#define TAXII_BATCH 1000
 /* Verified Basic credentials remembered at once. */
 #define TAXII_CRED_CACHE 256
 /* Longest "next" cursor accepted from a client. */
