@@ -10,7 +10,7 @@
 #include "cairn/cairn.h"
 #include "cli.h"
 
-/* The root a new store gets (cli/data.c). */
+/* The root that cli/data.c creates in a new store. */
 #define DEFAULT_ROOT         "api1"
 #define NEW_ROOT_MAX_CONTENT ((int64_t)100 << 20)
 
