@@ -601,9 +601,13 @@ static void add_candidate(struct worker *w, const struct cairn_hunt_hit *hit,
     }
 }
 
-static void on_hit(const struct cairn_hunt_hit *hit, void *ud)
+/*
+ * One hit, from a log (`whole_file` false: its line, offset and time) or
+ * from a hashed file (true: the file itself, at offset 0).
+ */
+static void take_hit(struct worker *w, const struct cairn_hunt_hit *hit,
+                     const char *file, bool whole_file)
 {
-    struct worker *w = ud;
     struct cairn_hunt_hit_detail d;
 
     if (w->err < 0)
@@ -621,16 +625,24 @@ static void on_hit(const struct cairn_hunt_hit *hit, void *ud)
         .type = hit->type,
         .value = hit->value,
         .value_len = hit->value_len,
-        .file = w->h->jobs[w->index].path,
-        .line = hit->event->line,
-        .offset = hit->event->offset,
+        .file = file,
         .field = d.field_name,
-        .has_ts = hit->event->has_ts,
-        .ts = hit->event->ts,
     };
+    if (!whole_file) {
+        oh.line = hit->event->line;
+        oh.offset = hit->event->offset;
+        oh.has_ts = hit->event->has_ts;
+        oh.ts = hit->event->ts;
+    }
     int rc = emit(w->h, w->index, &oh, d.indicator);
     if (rc < 0)
         w->err = rc;
+}
+
+static void on_hit(const struct cairn_hunt_hit *hit, void *ud)
+{
+    struct worker *w = ud;
+    take_hit(w, hit, w->h->jobs[w->index].path, false);
 }
 
 /* Malformed-line reports from the readers, and unreadable files. */
@@ -855,32 +867,7 @@ static void on_yara(const struct hunt_yara_match *m, void *ud)
 static void on_file_hit(const struct cairn_hunt_hit *hit, void *ud)
 {
     struct files_ctx *fc = ud;
-    struct worker *w = fc->w;
-    struct cairn_hunt_hit_detail d;
-
-    if (w->err < 0)
-        return;
-    cairn_hunt_hit_get_detail(hit, &d);
-    if (seen_before(w, hit, d.indicator))
-        return;
-    if (d.needs_confirmation) {
-        add_candidate(w, hit, &d);
-        return;
-    }
-    struct hunt_out_hit oh = {
-        .indicator_id = hit->indicator_id,
-        .name = hit->indicator_name,
-        .type = hit->type,
-        .value = hit->value,
-        .value_len = hit->value_len,
-        .file = hit->event->file,
-        .line = 0,
-        .offset = 0,
-        .field = d.field_name,
-    };
-    int rc = emit(w->h, w->index, &oh, d.indicator);
-    if (rc < 0)
-        w->err = rc;
+    take_hit(fc->w, hit, hit->event->file, true);
 }
 
 static int on_file(const struct cairn_hunt_event *ev, void *ud)

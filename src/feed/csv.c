@@ -212,13 +212,7 @@ static int value_indicator(struct cairn_feed *f, const struct value_in *in)
         rc = feed_set_strn(o, "description", in->description.s,
                            in->description.len);
     if (rc == 0)
-        rc = feed_set_strn(o, "pattern", pat.data, pat.len);
-    if (rc == 0)
-        rc = feed_set_str(o, "pattern_type", "stix");
-    if (rc == 0)
-        rc = feed_set_str(o, "pattern_version", "2.1");
-    if (rc == 0)
-        rc = feed_set_str(o, "valid_from", t);
+        rc = feed_set_pattern(o, pat.data, pat.len, t);
     if (rc == 0 && in->valid_until != NULL) {
         feed_time_str(in->valid_until, t, sizeof t);
         rc = feed_set_str(o, "valid_until", t);
@@ -702,13 +696,7 @@ static int fe_indicator(struct cairn_feed *f, const struct fe_ind *in,
         rc = feed_set_strn(o, "description", in->description->data,
                            in->description->len);
     if (rc == 0)
-        rc = feed_set_strn(o, "pattern", in->pattern->data, in->pattern->len);
-    if (rc == 0)
-        rc = feed_set_str(o, "pattern_type", "stix");
-    if (rc == 0)
-        rc = feed_set_str(o, "pattern_version", "2.1");
-    if (rc == 0)
-        rc = feed_set_str(o, "valid_from", c);
+        rc = feed_set_pattern(o, in->pattern->data, in->pattern->len, c);
     if (rc == 0)
         rc = feed_mark(f, o, CAIRN_TLP_NONE);
     if (rc != 0)

@@ -369,6 +369,19 @@ int feed_set_str(json_t *obj, const char *key, const char *s)
     return feed_set_strn(obj, key, s, strlen(s));
 }
 
+int feed_set_pattern(json_t *obj, const char *pattern, size_t len,
+                     const char *valid_from)
+{
+    int rc = feed_set_strn(obj, "pattern", pattern, len);
+    if (rc == 0)
+        rc = feed_set_str(obj, "pattern_type", "stix");
+    if (rc == 0)
+        rc = feed_set_str(obj, "pattern_version", "2.1");
+    if (rc == 0)
+        rc = feed_set_str(obj, "valid_from", valid_from);
+    return rc;
+}
+
 int feed_sco_set_id(json_t *sco)
 {
     char id[CAIRN_STIX_ID_MAX];

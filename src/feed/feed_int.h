@@ -130,4 +130,11 @@ bool feed_utf8_ok(const char *s, size_t len);
 int feed_set_strn(json_t *obj, const char *key, const char *s, size_t len);
 int feed_set_str(json_t *obj, const char *key, const char *s);
 
+/*
+ * The detection members every indicator cairn makes carries: `pattern`
+ * (`len` bytes, STIX patterning 2.1) and `valid_from`.
+ */
+int feed_set_pattern(json_t *obj, const char *pattern, size_t len,
+                     const char *valid_from);
+
 #endif

@@ -373,13 +373,7 @@ static int make_indicator(struct event *ev, struct attr *at)
     if (rc == 0 && comment != NULL && comment[0] != '\0')
         rc = feed_set_str(o, "description", comment);
     if (rc == 0)
-        rc = feed_set_strn(o, "pattern", pat.data, pat.len);
-    if (rc == 0)
-        rc = feed_set_str(o, "pattern_type", "stix");
-    if (rc == 0)
-        rc = feed_set_str(o, "pattern_version", "2.1");
-    if (rc == 0)
-        rc = feed_set_str(o, "valid_from", vf);
+        rc = feed_set_pattern(o, pat.data, pat.len, vf);
     if (rc == 0)
         rc = add_common(ev, at, o);
     if (rc != 0)

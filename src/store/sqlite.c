@@ -227,6 +227,22 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
+/*
+ * A growing result array with room for element `cnt`: `arr` itself while
+ * it fits, else reallocated to twice `*alloc`. NULL when out of memory,
+ * with `arr` and `*alloc` left as they were.
+ */
+static void *grow_array(void *arr, size_t *alloc, size_t cnt, size_t elem)
+{
+    if (cnt < *alloc)
+        return arr;
+    size_t na = *alloc ? 2 * *alloc : 8;
+    void *p = cairn_realloc(arr, na * elem);
+    if (p != NULL)
+        *alloc = na;
+    return p;
+}
+
 static char *col_dup(sqlite3_stmt *st, int i, int *rc)
 {
     const unsigned char *v = sqlite3_column_text(st, i);
@@ -438,16 +454,12 @@ static int read_roots(struct sq_store *s, const char *name,
     size_t cnt = 0, alloc = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == alloc) {
-            size_t na = alloc ? 2 * alloc : 4;
-            void *p = cairn_realloc(arr, na * sizeof *arr);
-            if (p == NULL) {
-                rc = CAIRN_ENOMEM;
-                break;
-            }
-            arr = p;
-            alloc = na;
+        void *grown = grow_array(arr, &alloc, cnt, sizeof *arr);
+        if (grown == NULL) {
+            rc = CAIRN_ENOMEM;
+            break;
         }
+        arr = grown;
         struct cairn_store_api_root *r = &arr[cnt++];
         memset(r, 0, sizeof *r);
         r->name = col_dup(st, 0, &rc);
@@ -588,16 +600,12 @@ static int read_colls(struct sq_store *s, const char *api_root, const char *id,
     size_t cnt = 0, alloc = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == alloc) {
-            size_t na = alloc ? 2 * alloc : 4;
-            void *p = cairn_realloc(arr, na * sizeof *arr);
-            if (p == NULL) {
-                rc = CAIRN_ENOMEM;
-                break;
-            }
-            arr = p;
-            alloc = na;
+        void *grown = grow_array(arr, &alloc, cnt, sizeof *arr);
+        if (grown == NULL) {
+            rc = CAIRN_ENOMEM;
+            break;
         }
+        arr = grown;
         struct cairn_store_collection *c = &arr[cnt++];
         memset(c, 0, sizeof *c);
         snprintf(c->id, sizeof c->id, "%s",
@@ -1350,16 +1358,12 @@ static int sq_user_list(struct cairn_store *base, char ***out, size_t *n)
     size_t cnt = 0, alloc = 0;
     int step;
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cnt == alloc) {
-            size_t na = alloc ? 2 * alloc : 8;
-            void *p = cairn_realloc(arr, na * sizeof *arr);
-            if (p == NULL) {
-                rc = CAIRN_ENOMEM;
-                break;
-            }
-            arr = p;
-            alloc = na;
+        void *grown = grow_array(arr, &alloc, cnt, sizeof *arr);
+        if (grown == NULL) {
+            rc = CAIRN_ENOMEM;
+            break;
         }
+        arr = grown;
         arr[cnt] = col_dup(st, 0, &rc);
         if (arr[cnt] != NULL)
             cnt++;
