@@ -2,14 +2,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # The TAXII server with N indicators (default 1,000,000) in one collection:
 # objects/s through `cairn import` and through POST (envelopes of 5,000,
-# several clients at once, until every status is complete); the time to
+# several clients at once, until every status is complete: a C client with
+# keep-alive connections posts and waits for the statuses, so no process
+# starts per request and the figure is the server's); the time to
 # page every object out with GET objects?limit=1000 and next; p50 and p99
-# latency of GET under 64 connections (wrk). Baseline in the same run: the
+# latency of GET under 64 connections (wrk). Baselines in the same run: the
 # same objects read straight from the database by the sqlite3 program, in
-# one query -- the floor for paging them out.
+# one query -- the floor for paging them out; and, with BASELINE set,
+# another cairn binary (say, the previous version) importing and posting
+# the same data first, with the ratios printed.
 #
 #   bench/server.sh [BUILD_DIR [N [CLIENTS]]]   (BUILD_DIR defaults to build)
 #   CAIRN=/path/to/cairn bench/server.sh ...    (another binary)
+#   BASELINE=/path/to/old/cairn bench/server.sh ...
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -17,19 +22,21 @@ n=${2:-1000000}
 clients=${3:-4}
 case $build in /*) ;; *) build=$here/$build ;; esac
 cairn=${CAIRN:-$build/cairn}
+baseline=${BASELINE:-}
 pager=$build/bench/bench_pager
+poster=$build/bench/bench_post
 per=5000
 goal_import=200000
 goal_post=50000
 goal_page_s=10
 
-for tool in "$cairn" "$pager"; do
+for tool in "$cairn" "$pager" "$poster" $baseline; do
     [ -x "$tool" ] || {
         echo "missing $tool: build first (cmake --build $build)" >&2
         exit 2
     }
 done
-for tool in curl jq wrk sqlite3 awk; do
+for tool in wrk sqlite3 awk; do
     command -v $tool >/dev/null || {
         echo "$tool is needed (apt-get install $tool)" >&2
         exit 2
@@ -80,52 +87,73 @@ gen "$n" "$n" | awk -v per=$per -v dir="$tmp/env" '
     END { if (cur != "") { print "]}" > cur; close(cur) } }'
 echo "data: bundle $(du -m "$tmp/bundle.json" | cut -f1) MB, $(ls "$tmp/env" | wc -l) envelopes of $per"
 
-"$cairn" serve --data "$data" --listen 127.0.0.1:0 --port-file "$tmp/port" \
-    --log "$tmp/access.log" 2>"$tmp/serve.err" &
-pid=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-port=$(cat "$tmp/port")
-base=http://127.0.0.1:$port
-col=$(sed -n 's/^ *collection: *\([0-9a-f-]*\) .*/\1/p' "$tmp/serve.err" | head -1)
-pcol=$("$cairn" collection add --title post-bench --data "$data" 2>/dev/null)
-printf 'bench\n' | "$cairn" user add bench --data "$data" >/dev/null 2>&1
-"$cairn" grant bench "$col" --read --write --data "$data" >/dev/null 2>&1
-"$cairn" grant bench "$pcol" --read --write --data "$data" >/dev/null 2>&1
-auth=$(printf 'bench:bench' | base64)
-
-# ---- import -------------------------------------------------------------------
-cat "$tmp/bundle.json" >/dev/null
-t0=$(now)
-"$cairn" import --collection "$col" --data "$data" "$tmp/bundle.json" \
-    >/dev/null 2>"$tmp/import.err" || {
-    echo "cairn import failed:" >&2
-    head "$tmp/import.err" >&2
-    exit 1
+# start BIN DATA: a server of BIN on DATA with a user "bench" who may read
+# and write its default collection (col) and a second one (pcol).
+start() {
+    rm -f "$tmp/port"
+    "$1" serve --data "$2" --listen 127.0.0.1:0 --port-file "$tmp/port" \
+        --log "$tmp/access.log" 2>"$tmp/serve.err" &
+    pid=$!
+    i=0
+    while [ ! -s "$tmp/port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    port=$(cat "$tmp/port")
+    base=http://127.0.0.1:$port
+    col=$(sed -n 's/^ *collection: *\([0-9a-f-]*\) .*/\1/p' "$tmp/serve.err" | head -1)
+    pcol=$("$1" collection add --title post-bench --data "$2" 2>/dev/null)
+    printf 'bench\n' | "$1" user add bench --data "$2" >/dev/null 2>&1
+    "$1" grant bench "$col" --read --write --data "$2" >/dev/null 2>&1
+    "$1" grant bench "$pcol" --read --write --data "$2" >/dev/null 2>&1
+    auth=$(printf 'bench:bench' | base64)
 }
-s_import=$(since "$t0")
-r_import=$(rate "$n" "$s_import")
 
-# ---- POST -----------------------------------------------------------------------
-t0=$(now)
-ls "$tmp/env"/*.json | xargs -P "$clients" -n 1 sh -c '
-    curl -sS --max-time 600 -H "Authorization: Basic $2" -H "Accept: $3" \
-        -H "Content-Type: $3" --data-binary "@$4" \
-        -o "$4.status" "$1/objects/"' \
-    post "$base/api1/collections/$pcol" "$auth" "$TAXII"
-# Acknowledged means complete: wait for every status.
-for f in "$tmp/env"/*.status; do
-    sid=$(jq -r .id "$f")
-    st=""
-    t=0
-    while [ "$st" != complete ] && [ $t -lt 6000 ]; do
-        st=$(curl -sS --max-time 60 -H "Authorization: Basic $auth" \
-            -H "Accept: $TAXII" "$base/api1/status/$sid/" | jq -r .status)
-        [ "$st" = complete ] || sleep 0.05
-        t=$((t + 1))
-    done
-done
-s_post=$(since "$t0")
+stop() {
+    kill -TERM "$pid"
+    wait "$pid" || true
+    pid=""
+}
+
+# writes BIN DATA: import the bundle into col, then POST the envelopes into
+# pcol; sets s_import and s_post (seconds).
+writes() {
+    cat "$tmp/bundle.json" >/dev/null
+    t0=$(now)
+    "$1" import --collection "$col" --data "$2" "$tmp/bundle.json" \
+        >/dev/null 2>"$tmp/import.err" || {
+        echo "$1 import failed:" >&2
+        head "$tmp/import.err" >&2
+        exit 1
+    }
+    s_import=$(since "$t0")
+
+    # bench_post posts from $clients threads, each with one keep-alive
+    # connection, then polls every status until it is complete
+    # (acknowledged means complete); a curl and a jq per request would
+    # time process start-up.
+    "$poster" "$base/api1/collections/$pcol/objects/" "$auth" "$clients" \
+        "$tmp/env"/*.json >"$tmp/post" || {
+        echo "bench_post failed against $1" >&2
+        exit 1
+    }
+    read -r s_acked s_post posted ok failed <"$tmp/post"
+    if [ "$failed" -ne 0 ] || [ "$ok" -ne "$n" ] || [ "$posted" -ne "$n" ]; then
+        echo "POST to $1: $posted objects posted, $ok succeeded," \
+            "$failed failed (want $n)" >&2
+        exit 1
+    fi
+}
+
+if [ -n "$baseline" ]; then
+    start "$baseline" "$tmp/base-data"
+    writes "$baseline" "$tmp/base-data"
+    b_import=$s_import
+    b_post=$s_post
+    stop
+    rm -rf "$tmp/base-data"
+fi
+
+start "$cairn" "$data"
+writes "$cairn" "$data"
+r_import=$(rate "$n" "$s_import")
 r_post=$(rate "$n" "$s_post")
 
 # ---- paging everything out, limit=1000 --------------------------------------
@@ -149,9 +177,7 @@ p50=$(awk '$1 == "50%" { print $2 }' "$tmp/wrk")
 p99=$(awk '$1 == "99%" { print $2 }' "$tmp/wrk")
 rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk")
 
-kill -TERM "$pid"
-wait "$pid" || true
-pid=""
+stop
 
 echo
 printf '%-34s %10s  %s\n' "import ($n objects)" "$r_import/s" \
@@ -165,3 +191,11 @@ printf '%-34s %10s  %s\n' "  baseline: sqlite3 one query" "" \
     "${s_sqlite}s for the same rows"
 printf '%-34s %10s  %s\n' "GET limit=100, 64 connections" "$rps req/s" \
     "p50 $p50, p99 $p99 (wrk -t2 -c64 -d10s)"
+if [ -n "$baseline" ]; then
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+    echo "baseline: $baseline, same data, run first"
+    printf '%-34s %10s  %s\n' "  baseline import" "$(rate "$n" "$b_import")/s" \
+        "${b_import}s; this build: $(ratio "$b_import" "$s_import")x as fast"
+    printf '%-34s %10s  %s\n' "  baseline POST" "$(rate "$n" "$b_post")/s" \
+        "${b_post}s; this build: $(ratio "$b_post" "$s_post")x as fast"
+fi
