@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `cairn import`: load STIX bundles into a collection, validated, in bulk. */
 #include <getopt.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,8 @@
  * objects touch, and with random ids that is most of the id index once
  * batches are large, so the cost per object falls as batches grow: at
  * 1,000,000 objects, batches of 5,000 take about twice as long as batches
- * of 50,000. 50,000 keeps two batches (results included) near 60 MB.
+ * of 50,000. Two batches of 50,000 (ids, timestamps and outcomes; the
+ * parsed objects are freed as they are added) take about 75 MB.
  */
 #define BATCH             50000
 #define DEFAULT_MAX_INPUT ((size_t)1 << 30)
@@ -93,18 +93,18 @@ struct counts {
     size_t rejected;
 };
 
-/* Objects ready for one transaction, with their JSON text. */
+/* Objects ready for one transaction, read out of their parsed form. */
 struct batch {
     const char *name; /* the file, for messages */
-    size_t n;
-    struct cairn_store_object_in in[BATCH];
-    struct cairn_store_result results[BATCH];
+    struct cairn_store_batch *objs;
 };
 
 /*
- * Two threads share the work: this one reads and validates objects into
- * one batch while the storer commits the other, so parsing
- * and SQLite overlap. Only the storer uses the store once it has started.
+ * Two threads share the work: this one parses and validates each object,
+ * adds what the store needs of it to one batch and frees it at once, while
+ * the storer commits the other batch; so parsing and SQLite overlap, and
+ * memory holds two batches of ids and timestamps, not of parsed objects.
+ * Only the storer uses the store once it has started.
  */
 struct importer {
     const struct cli_command *cmd;
@@ -151,28 +151,28 @@ static void on_diag(const struct cairn_diag *d, void *ud)
         print_line(line);
 }
 
-static void batch_clear(struct batch *b)
+static int batch_clear(struct batch *b)
 {
-    for (size_t i = 0; i < b->n; i++)
-        json_decref((json_t *)b->in[i].obj);
-    b->n = 0;
+    return cairn_store_batch_clear(b->objs);
 }
 
 /* Commit one batch (storer thread); tallies go to `c`. */
 static int store_batch(struct importer *im, struct batch *b, struct counts *c)
 {
     int rc = 0;
-    int err = cairn_store_put_objects(im->store, im->collection, b->in, b->n,
-                                      NULL, b->results);
+    size_t n = cairn_store_batch_len(b->objs);
+    int err = cairn_store_put_batch(im->store, im->collection, b->objs, NULL);
 
     if (err < 0) {
-        cli_error(im->cmd, "%s: storing %zu objects: %s", b->name, b->n,
+        cli_error(im->cmd, "%s: storing %zu objects: %s", b->name, n,
                   cairn_strerror(err));
         rc = -1;
         goto out;
     }
-    for (size_t i = 0; i < b->n; i++) {
-        const struct cairn_store_result *r = &b->results[i];
+    const struct cairn_store_result *results =
+        cairn_store_batch_results(b->objs);
+    for (size_t i = 0; i < n; i++) {
+        const struct cairn_store_result *r = &results[i];
         char line[1400];
         switch (r->outcome) {
         case CAIRN_STORE_STORED:
@@ -238,7 +238,10 @@ static bool drain(struct importer *im)
         pthread_cond_wait(&im->cond, &im->lock);
     bool ok = !im->store_failed;
     pthread_mutex_unlock(&im->lock);
-    batch_clear(&im->batches[im->filling ^ 1]);
+    if (batch_clear(&im->batches[im->filling ^ 1]) < 0) {
+        cli_error(im->cmd, "%s", cairn_strerror(CAIRN_ENOMEM));
+        ok = false;
+    }
     return ok;
 }
 
@@ -254,7 +257,7 @@ static bool submit(struct importer *im)
         batch_clear(b);
         return false;
     }
-    if (b->n == 0)
+    if (cairn_store_batch_len(b->objs) == 0)
         return true;
     pthread_mutex_lock(&im->lock);
     im->pending = b;
@@ -339,9 +342,14 @@ static int import_one(struct importer *im, const char *path, size_t max_input)
         const char *text = file.data + off;
         struct batch *b = &im->batches[im->filling];
         b->name = name;
-        b->in[b->n++] = (struct cairn_store_object_in){
-            .obj = obj, .json = text, .json_len = text_len};
-        if (b->n == BATCH && !submit(im)) {
+        rc = cairn_store_batch_add(b->objs, obj, text, text_len);
+        json_decref(obj);
+        if (rc < 0) {
+            cli_error(im->cmd, "%s: %s", name, cairn_strerror(rc));
+            status = CLI_EXIT_ERROR;
+            break;
+        }
+        if (cairn_store_batch_len(b->objs) == BATCH && !submit(im)) {
             status = CLI_EXIT_ERROR;
             break;
         }
@@ -425,16 +433,6 @@ static int run(int argc, char **argv)
         (api_root != NULL && cli_check_api_root_name(cmd, api_root) < 0))
         return CLI_EXIT_ERROR;
 
-#ifdef M_MXFAST
-    /*
-     * A batch is ~50,000 parsed objects freed at once, then as many built
-     * again: with glibc's default fast-bin limit of 128 bytes, malloc
-     * spends a quarter of the reading thread sorting and splitting the
-     * freed chunks. Fast bins for every chunk up to 160 bytes (the most
-     * glibc allows) take about a tenth off the import's CPU time.
-     */
-    mallopt(M_MXFAST, 160);
-#endif
     im = cairn_calloc(1, sizeof *im);
     if (im == NULL) {
         cli_error(cmd, "%s", cairn_strerror(CAIRN_ENOMEM));
@@ -444,6 +442,12 @@ static int run(int argc, char **argv)
     im->quiet = quiet;
     pthread_mutex_init(&im->lock, NULL);
     pthread_cond_init(&im->cond, NULL);
+    for (int i = 0; i < 2; i++) {
+        if (cairn_store_batch_new(BATCH, &im->batches[i].objs) < 0) {
+            cli_error(cmd, "%s", cairn_strerror(CAIRN_ENOMEM));
+            goto out;
+        }
+    }
     if (cli_store_open(cmd, dir, false, &im->store) < 0)
         goto out;
     int rc = cairn_store_collection_get(im->store, api_root, collection, &coll);
@@ -483,6 +487,8 @@ static int run(int argc, char **argv)
 out:
     if (im != NULL) {
         cairn_store_close(im->store);
+        for (int i = 0; i < 2; i++)
+            cairn_store_batch_free(im->batches[i].objs);
         pthread_mutex_destroy(&im->lock);
         pthread_cond_destroy(&im->cond);
     }

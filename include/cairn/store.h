@@ -171,6 +171,33 @@ int cairn_store_put_objects(struct cairn_store *s, const char *collection,
                             const char *status_id,
                             struct cairn_store_result *results);
 
+/*
+ * The same write, for a pipeline: a batch holds up to `cap` objects
+ * (at most CAIRN_STORE_BATCH_MAX) prepared for storing. Adding an object
+ * reads and copies what the store indexes (id, type, versions), so the
+ * parsed object may be freed right after; its JSON text, when given, is
+ * kept by reference and must stay valid until the batch is stored or
+ * cleared (without it, the object is serialised into the batch). A reading
+ * thread can thus fill one batch while another thread stores the last.
+ * cairn_store_batch_add returns CAIRN_ETOOBIG when the batch is full and
+ * CAIRN_ENOMEM; an object unfit for storing is added as FAILED with its
+ * message. cairn_store_put_batch stores the batch as
+ * cairn_store_put_objects does; cairn_store_batch_results then gives
+ * the outcome of each object, in the order they were added.
+ */
+struct cairn_store_batch;
+int cairn_store_batch_new(size_t cap, struct cairn_store_batch **out);
+void cairn_store_batch_free(struct cairn_store_batch *b);
+int cairn_store_batch_add(struct cairn_store_batch *b, const json_t *obj,
+                          const char *json, size_t json_len);
+size_t cairn_store_batch_len(const struct cairn_store_batch *b);
+int cairn_store_put_batch(struct cairn_store *s, const char *collection,
+                          struct cairn_store_batch *b, const char *status_id);
+const struct cairn_store_result *
+cairn_store_batch_results(const struct cairn_store_batch *b);
+/* Empty the batch for reuse; CAIRN_ENOMEM. */
+int cairn_store_batch_clear(struct cairn_store_batch *b);
+
 /* match[version] choices; they combine as a union with version_times. */
 enum {
     CAIRN_STORE_VERSION_LAST = 1,

@@ -72,8 +72,10 @@ bool cairn__store_same_content(const char *json, size_t len,
         return true;
     /* Same members in another order or layout is the same object. */
     json_t *old = json_loadb(json, len, 0, NULL);
-    bool same = old != NULL && json_equal(old, o->obj);
+    json_t *new = old ? json_loadb(o->json, o->json_len, 0, NULL) : NULL;
+    bool same = new != NULL &&json_equal(old, new);
     json_decref(old);
+    json_decref(new);
     return same;
 }
 
@@ -336,42 +338,71 @@ void cairn_store_collection_list_free(struct cairn_store_collection *list,
 /* ---- objects ---------------------------------------------------------------
  */
 
+/*
+ * A batch of objects read for storing. What the backends index is copied
+ * out of each parsed object into `strings` when it is added (the id into
+ * its result), so the parsed object can be freed at once; the JSON text is
+ * the caller's, or a serialisation kept in `strings`.
+ */
+struct cairn_store_batch {
+    size_t n;
+    size_t cap;
+    struct store_obj *objs;
+    struct cairn_store_result *res;
+    struct cairn_arena *strings;
+};
+
 static const char *str_member(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));
 }
 
-/* Read what the backends index from one object; false when it is unfit. */
-static bool prepare_obj(const struct cairn_store_object_in *in,
-                        struct store_obj *o, struct cairn_store_result *r,
-                        char **dumped)
+/* A copy of `v` in the batch's strings, or NULL for NULL. */
+static const char *keep(struct cairn_store_batch *b, const char *v, int *rc)
 {
-    const json_t *obj = in->obj;
+    if (v == NULL)
+        return NULL;
+    const char *p = cairn_arena_strndup(b->strings, v, strlen(v));
+    if (p == NULL)
+        *rc = CAIRN_ENOMEM;
+    return p;
+}
+
+/*
+ * Read what the backends index from one object into o and r. 1 when it
+ * can be stored, 0 when it is unfit (r says why), CAIRN_ENOMEM.
+ */
+static int prepare_obj(struct cairn_store_batch *b, const json_t *obj,
+                       const char *json, size_t json_len, struct store_obj *o,
+                       struct cairn_store_result *r)
+{
     memset(o, 0, sizeof *o);
-    o->obj = obj;
+    memset(r, 0, sizeof *r);
     if (!json_is_object(obj)) {
         cairn__store_result_msg(r, "not a JSON object");
-        return false;
+        return 0;
     }
-    o->id = str_member(obj, "id");
-    o->type = str_member(obj, "type");
-    if (o->id == NULL || o->id[0] == '\0') {
+    const char *id = str_member(obj, "id");
+    const char *type = str_member(obj, "type");
+    if (id == NULL || id[0] == '\0') {
         cairn__store_result_msg(r, "the object has no \"id\" string");
-        return false;
+        return 0;
     }
-    size_t idlen = strlen(o->id);
+    size_t idlen = strlen(id);
     if (idlen >= sizeof r->id) {
         cairn__store_result_msg(r, "the \"id\" is too long");
-        return false;
+        return 0;
     }
-    memcpy(r->id, o->id, idlen + 1);
-    if (o->type == NULL || o->type[0] == '\0') {
+    memcpy(r->id, id, idlen + 1);
+    o->id = r->id;
+    o->idh = cairn__store_id_hash(id);
+    if (type == NULL || type[0] == '\0') {
         cairn__store_result_msg(r, "the object has no \"type\" string");
-        return false;
+        return 0;
     }
-    o->spec_version = str_member(obj, "spec_version");
-    if (o->spec_version == NULL)
-        o->spec_version = "2.1"; /* STIX 2.1 SCOs may leave it out */
+    const char *spec_version = str_member(obj, "spec_version");
+    if (spec_version == NULL)
+        spec_version = "2.1"; /* STIX 2.1 SCOs may leave it out */
     static const char *const stamps[] = {"created", "modified"};
     const char *vals[2];
     for (int i = 0; i < 2; i++) {
@@ -383,34 +414,131 @@ static bool prepare_obj(const struct cairn_store_object_in *in,
              cairn_time_parse(vals[i], strlen(vals[i]), true, &t) < 0)) {
             cairn__store_result_msg(r, "\"%s\" is not a STIX timestamp",
                                     stamps[i]);
-            return false;
+            return 0;
         }
         if (v == NULL)
             continue;
         if (cairn_time_format(&t, 9, o->vkey, sizeof o->vkey) < 0) {
             cairn__store_result_msg(r, "\"%s\" is out of range", stamps[i]);
-            return false;
+            return 0;
         }
         o->vtime = t;
     }
-    o->created = vals[0];
-    o->modified = vals[1];
+    const char *version = vals[1] ? vals[1] : vals[0];
+    if (version != NULL)
+        snprintf(r->version, sizeof r->version, "%s", version);
+    int rc = 0;
+    o->type = keep(b, type, &rc);
+    o->spec_version = keep(b, spec_version, &rc);
+    o->created = keep(b, vals[0], &rc);
+    o->modified = keep(b, vals[1], &rc);
     o->version = o->modified ? o->modified : o->created;
-    if (o->version != NULL)
-        snprintf(r->version, sizeof r->version, "%s", o->version);
-    if (in->json != NULL) {
-        o->json = in->json;
-        o->json_len = in->json_len;
+    if (json != NULL) {
+        o->json = json;
+        o->json_len = json_len;
     } else {
-        *dumped = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (*dumped == NULL) {
+        char *dumped = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (dumped == NULL) {
             cairn__store_result_msg(r, "cannot serialise the object");
-            return false;
+            return 0;
         }
-        o->json = *dumped;
-        o->json_len = strlen(*dumped);
+        o->json_len = strlen(dumped);
+        o->json = cairn_arena_strndup(b->strings, dumped, o->json_len);
+        void (*jfree)(void *) = free;
+        json_malloc_t jmalloc;
+        json_get_alloc_funcs(&jmalloc, &jfree);
+        jfree(dumped);
+        if (o->json == NULL)
+            rc = CAIRN_ENOMEM;
     }
-    return true;
+    return rc < 0 ? rc : 1;
+}
+
+int cairn_store_batch_new(size_t cap, struct cairn_store_batch **out)
+{
+    if (out == NULL)
+        return CAIRN_EINVAL;
+    *out = NULL;
+    if (cap == 0 || cap > CAIRN_STORE_BATCH_MAX)
+        return CAIRN_EINVAL;
+    struct cairn_store_batch *b = cairn_calloc(1, sizeof *b);
+    if (b == NULL)
+        return CAIRN_ENOMEM;
+    b->cap = cap;
+    b->objs = cairn_calloc(cap, sizeof *b->objs);
+    b->res = cairn_calloc(cap, sizeof *b->res);
+    if (b->objs == NULL || b->res == NULL ||
+        cairn_arena_new(0, &b->strings) < 0) {
+        cairn_store_batch_free(b);
+        return CAIRN_ENOMEM;
+    }
+    *out = b;
+    return 0;
+}
+
+void cairn_store_batch_free(struct cairn_store_batch *b)
+{
+    if (b == NULL)
+        return;
+    cairn_arena_free(b->strings);
+    cairn_free(b->objs);
+    cairn_free(b->res);
+    cairn_free(b);
+}
+
+int cairn_store_batch_clear(struct cairn_store_batch *b)
+{
+    if (b == NULL)
+        return CAIRN_EINVAL;
+    b->n = 0;
+    if (cairn_arena_used(b->strings) == 0)
+        return 0;
+    /* A new arena rather than a reset one: the old chunks go back to
+     * malloc, so one big batch does not pin its memory for good. */
+    cairn_arena_free(b->strings);
+    b->strings = NULL;
+    return cairn_arena_new(0, &b->strings);
+}
+
+size_t cairn_store_batch_len(const struct cairn_store_batch *b)
+{
+    return b != NULL ? b->n : 0;
+}
+
+const struct cairn_store_result *
+cairn_store_batch_results(const struct cairn_store_batch *b)
+{
+    return b != NULL ? b->res : NULL;
+}
+
+int cairn_store_batch_add(struct cairn_store_batch *b, const json_t *obj,
+                          const char *json, size_t json_len)
+{
+    if (b == NULL || b->strings == NULL)
+        return CAIRN_EINVAL;
+    if (b->n == b->cap)
+        return CAIRN_ETOOBIG;
+    struct store_obj *o = &b->objs[b->n];
+    struct cairn_store_result *r = &b->res[b->n];
+    int rc = prepare_obj(b, obj, json, json_len, o, r);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        o->failed = true;
+        r->outcome = CAIRN_STORE_FAILED;
+    }
+    b->n++;
+    return 0;
+}
+
+int cairn_store_put_batch(struct cairn_store *s, const char *collection,
+                          struct cairn_store_batch *b, const char *status_id)
+{
+    if (s == NULL || collection == NULL || b == NULL)
+        return CAIRN_EINVAL;
+    if (b->n == 0)
+        return 0;
+    return s->ops->put_objects(s, collection, b->objs, b->n, status_id, b->res);
 }
 
 int cairn_store_put_objects(struct cairn_store *s, const char *collection,
@@ -425,35 +553,16 @@ int cairn_store_put_objects(struct cairn_store *s, const char *collection,
     if (n == 0)
         return 0;
 
-    int rc = CAIRN_ENOMEM;
-    struct store_obj *o = cairn_calloc(n, sizeof *o);
-    char **dumped = cairn_calloc(n, sizeof *dumped);
-    struct cairn_store_result *res = results;
-    if (res == NULL)
-        res = cairn_calloc(n, sizeof *res);
-    if (o == NULL || dumped == NULL || res == NULL)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        memset(&res[i], 0, sizeof res[i]);
-        if (!prepare_obj(&objs[i], &o[i], &res[i], &dumped[i])) {
-            o[i].failed = true;
-            res[i].outcome = CAIRN_STORE_FAILED;
-        }
-    }
-    rc = s->ops->put_objects(s, collection, o, n, status_id, res);
-out:
-    if (dumped != NULL) {
-        void (*jfree)(void *) = free;
-        json_malloc_t jmalloc;
-        json_get_alloc_funcs(&jmalloc, &jfree);
-        for (size_t i = 0; i < n; i++)
-            if (dumped[i] != NULL)
-                jfree(dumped[i]);
-    }
-    cairn_free(dumped);
-    cairn_free(o);
-    if (res != results)
-        cairn_free(res);
+    struct cairn_store_batch *b = NULL;
+    int rc = cairn_store_batch_new(n, &b);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = cairn_store_batch_add(b, objs[i].obj, objs[i].json,
+                                   objs[i].json_len);
+    if (rc == 0)
+        rc = cairn_store_put_batch(s, collection, b, status_id);
+    if (results != NULL && b != NULL)
+        memcpy(results, b->res, n * sizeof *results);
+    cairn_store_batch_free(b);
     return rc;
 }
 

@@ -18,8 +18,8 @@
 
 /* One object ready to be stored. */
 struct store_obj {
-    const json_t *obj;
     const char *id;
+    int64_t idh; /* cairn__store_id_hash(id), read with the rest */
     const char *type;
     const char *spec_version;
     const char *created;     /* NULL when absent */

@@ -335,6 +335,76 @@ static void test_put_get(void **state)
     json_decref(sco);
 }
 
+/* A batch holds copies of what it stores: parsed objects go right away. */
+static void test_batch(void **state)
+{
+    struct fx *f = *state;
+    struct cairn_store_batch *b = NULL;
+    assert_int_equal(cairn_store_batch_new(0, &b), CAIRN_EINVAL);
+    assert_int_equal(cairn_store_batch_new(CAIRN_STORE_BATCH_MAX + 1, &b),
+                     CAIRN_EINVAL);
+    assert_int_equal(cairn_store_batch_new(3, &b), 0);
+
+    const char *text =
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+        "\"id\":\"indicator--00000000-0000-4000-8000-"
+        "000000000001\",\"created\":\"2024-01-01T00:00:00.000Z\","
+        "\"modified\":\"2024-01-01T00:00:01.000Z\","
+        "\"pattern\":\"[ipv4-addr:value = '198.51.100.1']\","
+        "\"pattern_type\":\"stix\","
+        "\"valid_from\":\"2024-01-01T00:00:00Z\"}";
+    json_t *objs[4] = {json_loads(text, 0, NULL), indicator(2, 1),
+                       json_pack("{s:s}", "type", "indicator"),
+                       indicator(3, 1)};
+    assert_int_equal(cairn_store_batch_add(b, objs[0], text, strlen(text)), 0);
+    assert_int_equal(cairn_store_batch_add(b, objs[1], NULL, 0), 0);
+    assert_int_equal(cairn_store_batch_add(b, objs[2], NULL, 0), 0);
+    assert_int_equal(cairn_store_batch_add(b, objs[3], NULL, 0), CAIRN_ETOOBIG);
+    assert_int_equal(cairn_store_batch_len(b), 3);
+    for (int i = 0; i < 4; i++)
+        json_decref(objs[i]);
+
+    assert_int_equal(cairn_store_put_batch(f->s, f->coll, b, NULL), 0);
+    const struct cairn_store_result *r = cairn_store_batch_results(b);
+    assert_int_equal(r[0].outcome, CAIRN_STORE_STORED);
+    assert_string_equal(r[0].id,
+                        "indicator--00000000-0000-4000-8000-000000000001");
+    assert_string_equal(r[0].version, "2024-01-01T00:00:01.000Z");
+    assert_int_equal(r[1].outcome, CAIRN_STORE_STORED);
+    assert_int_equal(r[2].outcome, CAIRN_STORE_FAILED);
+    assert_non_null(strstr(r[2].message, "id"));
+
+    struct cairn_store_query q = {.collection = f->coll, .with_json = true};
+    struct cairn_store_page *p = query(f->s, &q);
+    assert_int_equal(p->n, 2);
+    assert_string_equal(p->rows[0].json, text);
+    assert_string_equal(p->rows[0].modified, "2024-01-01T00:00:01.000Z");
+    assert_string_equal(p->rows[1].type, "indicator");
+    assert_string_equal(p->rows[1].spec_version, "2.1");
+    cairn_store_page_free(p);
+
+    /* Cleared, the batch takes new objects: the same version laid out
+     * otherwise is the same object; other content under it is refused. */
+    assert_int_equal(cairn_store_batch_clear(b), 0);
+    assert_int_equal(cairn_store_batch_len(b), 0);
+    json_t *same = json_loads(text, 0, NULL);
+    json_t *other = json_deep_copy(same);
+    json_object_set_new(other, "name", json_string("changed"));
+    assert_int_equal(cairn_store_batch_add(b, same, NULL, 0), 0);
+    assert_int_equal(cairn_store_batch_add(b, other, NULL, 0), 0);
+    json_decref(same);
+    json_decref(other);
+    assert_int_equal(cairn_store_put_batch(f->s, f->coll, b, NULL), 0);
+    r = cairn_store_batch_results(b);
+    assert_int_equal(r[0].outcome, CAIRN_STORE_EXISTED);
+    assert_int_equal(r[1].outcome, CAIRN_STORE_FAILED);
+    assert_int_equal(cairn_store_put_batch(
+                         f->s, "6e4e6c5b-0000-4000-8000-000000000000", b, NULL),
+                     CAIRN_ENOTFOUND);
+    cairn_store_batch_free(b);
+    cairn_store_batch_free(NULL);
+}
+
 /* Versions 1..3 of object 1, version 5 of object 2 */
 static void put_versions(struct fx *f)
 {
@@ -1187,6 +1257,131 @@ static void test_concurrent(void **state)
         assert_int_equal(c.seen_by[i], CONC_TOTAL);
 }
 
+/*
+ * Group commit: puts from many handles at once are written together, yet
+ * each still stands alone. A put into a missing collection, or recording
+ * into a status without room for it, fails by itself; the others in the
+ * same group are stored, in full.
+ */
+enum { GROUP_THREADS = 8, GROUP_ROUNDS = 20, GROUP_PER = 10 };
+
+struct group {
+    const char *coll;
+    char status[CAIRN_UUID_STRLEN]; /* room for one put only */
+    pthread_barrier_t start;
+    int rc[GROUP_THREADS][GROUP_ROUNDS];
+    int stored[GROUP_THREADS][GROUP_ROUNDS];
+};
+
+struct group_arg {
+    struct group *g;
+    int index;
+};
+
+static void *group_writer(void *p)
+{
+    struct group_arg *a = p;
+    struct group *g = a->g;
+    struct cairn_store *s = NULL;
+    int open_rc = cairn_store_open(dbpath, NULL, &s);
+    for (int round = 0; round < GROUP_ROUNDS; round++) {
+        struct cairn_store_object_in in[GROUP_PER];
+        struct cairn_store_result res[GROUP_PER];
+        for (int i = 0; i < GROUP_PER; i++) {
+            unsigned long k =
+                (unsigned long)((round * GROUP_THREADS + a->index) * GROUP_PER +
+                                i);
+            in[i] = (struct cairn_store_object_in){indicator(k, 1), NULL, 0};
+        }
+        /* Thread 0 writes to no collection; thread 1 into the status,
+         * which has room for its first round only. */
+        const char *coll =
+            a->index == 0 ? "6e4e6c5b-0000-4000-8000-000000000000" : g->coll;
+        const char *status = a->index == 1 ? g->status : NULL;
+        pthread_barrier_wait(&g->start);
+        g->rc[a->index][round] =
+            open_rc < 0
+                ? open_rc
+                : cairn_store_put_objects(s, coll, in, GROUP_PER, status, res);
+        for (int i = 0; i < GROUP_PER; i++) {
+            if (g->rc[a->index][round] == 0 &&
+                res[i].outcome == CAIRN_STORE_STORED)
+                g->stored[a->index][round]++;
+            json_decref((json_t *)in[i].obj);
+        }
+    }
+    cairn_store_close(s);
+    return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+    struct fx *f = *state;
+    struct group *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    g->coll = f->coll;
+    assert_int_equal(
+        cairn_store_status_new(f->s, f->coll, NULL, GROUP_PER, g->status), 0);
+    pthread_barrier_init(&g->start, NULL, GROUP_THREADS);
+    pthread_t t[GROUP_THREADS];
+    struct group_arg args[GROUP_THREADS];
+    for (int i = 0; i < GROUP_THREADS; i++) {
+        args[i] = (struct group_arg){g, i};
+        assert_int_equal(pthread_create(&t[i], NULL, group_writer, &args[i]),
+                         0);
+    }
+    for (int i = 0; i < GROUP_THREADS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&g->start);
+
+    size_t want = 0;
+    for (int round = 0; round < GROUP_ROUNDS; round++) {
+        assert_int_equal(g->rc[0][round], CAIRN_ENOTFOUND);
+        assert_int_equal(g->rc[1][round], round == 0 ? 0 : CAIRN_EINVAL);
+        for (int i = 2; i < GROUP_THREADS; i++) {
+            assert_int_equal(g->rc[i][round], 0);
+            assert_int_equal(g->stored[i][round], GROUP_PER);
+        }
+        want += (size_t)g->stored[1][round];
+        for (int i = 2; i < GROUP_THREADS; i++)
+            want += GROUP_PER;
+    }
+    assert_int_equal(g->stored[1][0], GROUP_PER);
+
+    /* Exactly the puts that succeeded are there, each object once, in
+     * strictly increasing date_added. */
+    size_t seen = 0;
+    char next[CAIRN_STORE_CURSOR_LEN] = "";
+    struct cairn_time last = {0, 0, 6};
+    for (;;) {
+        struct cairn_store_query q = {.collection = f->coll,
+                                      .limit = 1000,
+                                      .next = next[0] ? next : NULL};
+        struct cairn_store_page *p = query(f->s, &q);
+        for (size_t i = 0; i < p->n; i++) {
+            unsigned long k = strtoul(p->rows[i].id + 35, NULL, 16);
+            int thread = (int)(k / GROUP_PER % GROUP_THREADS);
+            int round = (int)(k / GROUP_PER / GROUP_THREADS);
+            assert_true(thread >= 2 || (thread == 1 && round == 0));
+            assert_true(cairn_time_cmp(&last, &p->rows[i].date_added) < 0);
+            last = p->rows[i].date_added;
+        }
+        seen += p->n;
+        bool more = p->more;
+        memcpy(next, p->next, sizeof next);
+        cairn_store_page_free(p);
+        if (!more)
+            break;
+    }
+    assert_int_equal(seen, want);
+    struct cairn_store_status *st = NULL;
+    assert_int_equal(cairn_store_status_get(f->s, g->status, &st), 0);
+    assert_int_equal(st->success, GROUP_PER);
+    assert_true(st->complete);
+    cairn_store_status_free(st);
+    free(g);
+}
+
 /* ---- crash safety -----------------------------------------------------------
  */
 
@@ -1348,6 +1543,7 @@ static void test_migrate_sharing(void **state)
 #define COMMON_TESTS                                                           \
     cmocka_unit_test_setup_teardown(test_collections, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),        \
+        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_versions, setup, teardown),       \
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),         \
@@ -1372,6 +1568,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_migrate_sharing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("store/memory", memory_tests,
