@@ -11,8 +11,7 @@
 #include "cli.h"
 
 /* The root that cli/data.c creates in a new store. */
-#define DEFAULT_ROOT         "api1"
-#define NEW_ROOT_MAX_CONTENT ((int64_t)100 << 20)
+#define DEFAULT_ROOT "api1"
 
 enum {
     OPT_DATA,
@@ -169,7 +168,6 @@ static int choose_root(const struct cli_command *cmd, struct cairn_store *s,
             struct cairn_store_api_root root = {
                 .name = (char *)wanted,
                 .title = (char *)wanted,
-                .max_content_length = NEW_ROOT_MAX_CONTENT,
             };
             rc = cairn_store_api_root_put(s, &root);
             if (rc < 0) {

@@ -16,7 +16,6 @@
 #define STORE_FILE             "cairn.db"
 #define FIRST_ROOT             "api1"
 #define FIRST_ROOT_TITLE       "cairn"
-#define FIRST_ROOT_MAX_CONTENT ((int64_t)100 << 20)
 #define FIRST_COLLECTION_TITLE "default"
 
 const char *cli_data_dir_default(char *buf, size_t len)
@@ -88,7 +87,6 @@ static int bootstrap_store(const struct cli_command *cmd, const char *dir,
     struct cairn_store_api_root root = {
         .name = FIRST_ROOT,
         .title = FIRST_ROOT_TITLE,
-        .max_content_length = FIRST_ROOT_MAX_CONTENT,
     };
     err = cairn_store_api_root_put(s, &root);
     if (err < 0) {

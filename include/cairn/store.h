@@ -64,6 +64,7 @@ struct cairn_store_api_root {
     char *name; /* path segment, e.g. "api1" */
     char *title;
     char *description; /* may be NULL */
+    /* A smaller body limit for this root than the server's; 0: none. */
     int64_t max_content_length;
 };
 

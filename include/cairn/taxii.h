@@ -109,6 +109,16 @@ int cairn_taxii_body_allowed(const struct cairn_taxii *t,
                              int64_t content_length);
 
 /*
+ * The largest body a request for `path` (without the query) may send, to
+ * be asked before a byte of it is read: max_content_length, or the API
+ * root's own limit when the path is under a root that sets a smaller one.
+ * A path that names no root, or a root that cannot be read from `store`,
+ * gets max_content_length; the handler answers such requests itself.
+ */
+size_t cairn_taxii_body_limit(const struct cairn_taxii *t,
+                              struct cairn_store *store, const char *path);
+
+/*
  * Who sends a request, as cairn_taxii_handle would decide it, so that the
  * adapter can refuse a body before reading it: 0 with `user` filled;
  * CAIRN_EPERM for no, malformed or wrong credentials (answer 401);

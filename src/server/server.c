@@ -260,7 +260,8 @@ struct conn {
     char method[16];
     struct timespec start;
     int64_t content_length;
-    int auth_rc; /* why a refused request was refused */
+    size_t body_limit; /* max_content_length for this request's path */
+    int auth_rc;       /* why a refused request was refused */
     size_t discarded;
     struct cairn_buf body;
     struct cairn_taxii_response resp;
@@ -607,6 +608,22 @@ static bool refuse_early(struct conn *c, struct MHD_Connection *mc,
     return true;
 }
 
+/*
+ * The body limit of the request for `uri`: the server's max_content_length
+ * or its API root's smaller one, known before the body is read.
+ */
+static size_t body_limit(struct cairn_server *srv, const char *uri)
+{
+    const char *q = strchr(uri, '?');
+    char *path =
+        cairn_strndup(uri, q != NULL ? (size_t)(q - uri) : strlen(uri));
+    struct cairn_store *store = path != NULL ? pool_get(&srv->pool) : NULL;
+    size_t limit = cairn_taxii_body_limit(srv->taxii, store, path);
+    pool_put(&srv->pool, store);
+    cairn_free(path);
+    return limit;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -625,19 +642,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
         c->content_length = parse_content_length(MHD_lookup_connection_value(
             mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
         cairn_buf_init(&c->body, SIZE_MAX / 2);
+        bool has_body =
+            c->content_length > 0 ||
+            MHD_lookup_connection_value(
+                mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        c->body_limit = has_body ? body_limit(srv, c->uri) : 0;
         /* Refused before a byte of the body is read (or 100-continued). */
         if (c->content_length > 0 &&
-            cairn_taxii_body_allowed(srv->taxii, c->content_length) != 0) {
+            (uint64_t)c->content_length > c->body_limit) {
             c->too_big = true;
             return respond(c, mc, method);
         }
         /* A body is only read from someone who may send one. */
         enum MHD_Result ret = MHD_NO;
-        if ((c->content_length > 0 ||
-             MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                         MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
-                 NULL) &&
-            refuse_early(c, mc, method, &ret))
+        if (has_body && refuse_early(c, mc, method, &ret))
             return ret;
         /* Announced sizes are a hint, not a promise: reserve some (the
          * sender is authenticated by now). */
@@ -654,13 +672,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
         if (c->refused) {
             /* Bounded like a body that is kept, so the 413 rules hold. */
             c->discarded += n;
-            return cairn_taxii_body_allowed(srv->taxii,
-                                            (int64_t)c->discarded) == 0
-                       ? MHD_YES
-                       : MHD_NO;
+            return c->discarded <= c->body_limit ? MHD_YES : MHD_NO;
         }
-        if (!c->too_big && cairn_taxii_body_allowed(
-                               srv->taxii, (int64_t)(c->body.len + n)) != 0) {
+        if (!c->too_big && c->body.len + n > c->body_limit) {
             c->too_big = true;
             c->discarded = c->body.len;
             cairn_buf_release(&c->body);

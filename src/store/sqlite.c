@@ -79,6 +79,14 @@ static const char *const migrations[] = {
     "ALTER TABLE users ADD COLUMN member INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE collections ADD COLUMN default_tlp INTEGER NOT NULL"
     " DEFAULT 0;",
+    /*
+     * 4: an API root's max_content_length 0 means "the server's limit".
+     * Earlier versions gave every root they created 100 MiB, the server's
+     * default, which then capped a server configured for more; such roots
+     * now follow the server.
+     */
+    "UPDATE api_roots SET max_content_length = 0"
+    " WHERE max_content_length = 104857600;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

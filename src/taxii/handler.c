@@ -221,6 +221,23 @@ static int parse_path(const char *path, struct target *tg)
     }
 }
 
+size_t cairn_taxii_body_limit(const struct cairn_taxii *t,
+                              struct cairn_store *store, const char *path)
+{
+    size_t limit = t->max_content_length;
+    struct target tg = {0};
+    struct cairn_store_api_root *root = NULL;
+    if (path != NULL && store != NULL && parse_path(path, &tg) == 0 &&
+        tg.route != R_DISCOVERY &&
+        cairn_store_api_root_get(store, tg.seg[0], &root) == 0 &&
+        root->max_content_length > 0 &&
+        (uint64_t)root->max_content_length < limit)
+        limit = (size_t)root->max_content_length;
+    cairn_store_api_root_free(root);
+    cairn_free(tg.mem);
+    return limit;
+}
+
 static unsigned allowed_methods(enum route r)
 {
     switch (r) {

@@ -515,6 +515,15 @@ start_server --data "$data" --listen 127.0.0.1:0
 expect_refusal "a port in use" "in use" --listen "127.0.0.1:$port"
 stop_server
 
+# A limit above the old default of 100 MiB holds for the API roots too.
+printf '[taxii]\nmax_content_length = 200M\n' >"$tmp/big.ini"
+check "start with max_content_length = 200M" start_server --data "$data" \
+    --listen 127.0.0.1:0 --config "$tmp/big.ini"
+req alice GET /api1/
+check "...which the API root advertises ($(jqb .max_content_length))" \
+    [ "$(jqb .max_content_length)" = 209715200 ]
+stop_server
+
 # ---- IPv6 loopback ------------------------------------------------------------
 if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
     check "listening on [::1]:0" start_server --data "$data" --listen '[::1]:0'

@@ -1525,7 +1525,7 @@ static void test_migrate_sharing(void **state)
     f->s = open_store();
     int v = 0, tlp = -1;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, cairn_store_schema_latest());
     struct cairn_store_user_share sh;
     assert_int_equal(cairn_store_user_share_get(f->s, "old", &sh), 0);
     assert_string_equal(sh.identity, "");
@@ -1535,6 +1535,41 @@ static void test_migrate_sharing(void **state)
     sh.member = true;
     assert_int_equal(cairn_store_user_share_set(f->s, "old", &sh), 0);
     assert_int_equal(cairn_store_user_verify(f->s, "old", "pw"), 0);
+}
+
+/*
+ * Migration 4: roots that earlier versions created with 100 MiB, the
+ * server's default, follow the server's limit; a limit set on purpose
+ * stays.
+ */
+static void test_migrate_root_limit(void **state)
+{
+    struct fx *f = *state;
+    struct cairn_store_api_root small = {"small", "Small", NULL, 65536};
+    assert_int_equal(cairn_store_api_root_put(f->s, &small), 0);
+    cairn_store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "UPDATE api_roots SET max_content_length = 104857600"
+                     " WHERE name = 'api1';"
+                     "UPDATE schema_version SET version = 3",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    f->s = open_store();
+    int v = 0;
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, 4);
+    struct cairn_store_api_root *r = NULL;
+    assert_int_equal(cairn_store_api_root_get(f->s, "api1", &r), 0);
+    assert_int_equal(r->max_content_length, 0);
+    cairn_store_api_root_free(r);
+    assert_int_equal(cairn_store_api_root_get(f->s, "small", &r), 0);
+    assert_int_equal(r->max_content_length, 65536);
+    cairn_store_api_root_free(r);
 }
 
 /* ---- main -------------------------------------------------------------------
@@ -1567,6 +1602,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_status_items, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_migrate_sharing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_root_limit, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),

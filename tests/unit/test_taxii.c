@@ -1121,6 +1121,36 @@ static void test_body_allowed(void **state)
     cairn_taxii_free(t);
 }
 
+/* Before a body is read, its limit is the API root's when that is lower. */
+static void test_body_limit(void **state)
+{
+    (void)state;
+    struct cairn_store *s = fixture_store(); /* api2 allows 2000 bytes */
+    struct cairn_taxii_config cfg = {.max_content_length = 5000};
+    struct cairn_taxii *t = NULL;
+    assert_int_equal(cairn_taxii_new(&cfg, &t), 0);
+    assert_int_equal(
+        cairn_taxii_body_limit(t, s, "/api2/collections/x/objects/"), 2000);
+    assert_int_equal(cairn_taxii_body_limit(t, s, "/api2/"), 2000);
+    /* api1 sets none: the server's; so do paths under no root. */
+    assert_int_equal(
+        cairn_taxii_body_limit(t, s, "/api1/collections/x/objects/"), 5000);
+    assert_int_equal(cairn_taxii_body_limit(t, s, "/taxii2/"), 5000);
+    assert_int_equal(
+        cairn_taxii_body_limit(t, s, "/nosuch/collections/x/objects/"), 5000);
+    assert_int_equal(cairn_taxii_body_limit(t, s, "no/path"), 5000);
+    assert_int_equal(cairn_taxii_body_limit(t, s, "/api2/%zz/"), 5000);
+    assert_int_equal(cairn_taxii_body_limit(t, NULL, "/api2/"), 5000);
+    assert_int_equal(cairn_taxii_body_limit(t, s, NULL), 5000);
+    cairn_taxii_free(t);
+    /* A server limit under the root's wins. */
+    cfg.max_content_length = 1000;
+    assert_int_equal(cairn_taxii_new(&cfg, &t), 0);
+    assert_int_equal(
+        cairn_taxii_body_limit(t, s, "/api2/collections/x/objects/"), 1000);
+    cairn_taxii_free(t);
+}
+
 /* Query strings as data: "QUERY<TAB>ok" or "QUERY<TAB>error TEXT". */
 static void test_query_cases(void **state)
 {
@@ -1249,6 +1279,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_cases),
         cmocka_unit_test(test_body_allowed),
+        cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_exchange_files),
         cmocka_unit_test(test_permission_table),
         cmocka_unit_test(test_credential_cache),
