@@ -1258,6 +1258,38 @@ static void test_concurrent(void **state)
 }
 
 /*
+ * Page through the whole collection: date_added strictly increasing, no
+ * id twice. Sets seen[k] for object number k (< n); returns the rows.
+ */
+static size_t page_once(struct cairn_store *s, const char *coll,
+                        unsigned char *seen, unsigned long n)
+{
+    size_t rows = 0;
+    char next[CAIRN_STORE_CURSOR_LEN] = "";
+    struct cairn_time last = {0, 0, 6};
+    for (;;) {
+        struct cairn_store_query q = {
+            .collection = coll, .limit = 1000, .next = next[0] ? next : NULL};
+        struct cairn_store_page *p = query(s, &q);
+        for (size_t i = 0; i < p->n; i++) {
+            unsigned long k = strtoul(p->rows[i].id + 35, NULL, 16);
+            assert_true(k < n);
+            assert_false(seen[k]);
+            seen[k] = 1;
+            assert_true(cairn_time_cmp(&last, &p->rows[i].date_added) < 0);
+            last = p->rows[i].date_added;
+        }
+        rows += p->n;
+        bool more = p->more;
+        memcpy(next, p->next, sizeof next);
+        cairn_store_page_free(p);
+        if (!more)
+            break;
+    }
+    return rows;
+}
+
+/*
  * Group commit: puts from many handles at once are written together, yet
  * each still stands alone. A put into a missing collection, or recording
  * into a status without room for it, fails by itself; the others in the
@@ -1350,29 +1382,16 @@ static void test_group_commit(void **state)
 
     /* Exactly the puts that succeeded are there, each object once, in
      * strictly increasing date_added. */
-    size_t seen = 0;
-    char next[CAIRN_STORE_CURSOR_LEN] = "";
-    struct cairn_time last = {0, 0, 6};
-    for (;;) {
-        struct cairn_store_query q = {.collection = f->coll,
-                                      .limit = 1000,
-                                      .next = next[0] ? next : NULL};
-        struct cairn_store_page *p = query(f->s, &q);
-        for (size_t i = 0; i < p->n; i++) {
-            unsigned long k = strtoul(p->rows[i].id + 35, NULL, 16);
-            int thread = (int)(k / GROUP_PER % GROUP_THREADS);
-            int round = (int)(k / GROUP_PER / GROUP_THREADS);
-            assert_true(thread >= 2 || (thread == 1 && round == 0));
-            assert_true(cairn_time_cmp(&last, &p->rows[i].date_added) < 0);
-            last = p->rows[i].date_added;
-        }
-        seen += p->n;
-        bool more = p->more;
-        memcpy(next, p->next, sizeof next);
-        cairn_store_page_free(p);
-        if (!more)
-            break;
+    unsigned long n = GROUP_ROUNDS * GROUP_THREADS * GROUP_PER;
+    unsigned char *ids = calloc(n, 1);
+    assert_non_null(ids);
+    size_t seen = page_once(f->s, f->coll, ids, n);
+    for (unsigned long k = 0; k < n; k++) {
+        int thread = (int)(k / GROUP_PER % GROUP_THREADS);
+        int round = (int)(k / GROUP_PER / GROUP_THREADS);
+        assert_int_equal(ids[k], thread >= 2 || (thread == 1 && round == 0));
     }
+    free(ids);
     assert_int_equal(seen, want);
     struct cairn_store_status *st = NULL;
     assert_int_equal(cairn_store_status_get(f->s, g->status, &st), 0);
@@ -1380,6 +1399,76 @@ static void test_group_commit(void **state)
     assert_true(st->complete);
     cairn_store_status_free(st);
     free(g);
+}
+
+/*
+ * Another process writes (cairn import beside cairn serve) while this one
+ * commits in groups: the in-process writer lock leaves the other process
+ * to SQLite's busy handler, and nothing is lost, doubled or out of order.
+ */
+enum { TWO_CHILD_BATCHES = 40, TWO_PER = 50, TWO_THREADS = 4 };
+#define TWO_TOTAL                                                              \
+    ((TWO_CHILD_BATCHES + TWO_THREADS * TWO_CHILD_BATCHES) * TWO_PER)
+
+struct two_arg {
+    const char *coll;
+    unsigned long first; /* object numbers first.. */
+    int rc;
+};
+
+/* TWO_CHILD_BATCHES puts of TWO_PER objects from `first` on; 0 or error. */
+static int put_batches(const char *coll, unsigned long first)
+{
+    struct cairn_store *s = NULL;
+    int rc = cairn_store_open(dbpath, NULL, &s);
+    for (int b = 0; rc == 0 && b < TWO_CHILD_BATCHES; b++) {
+        struct cairn_store_object_in in[TWO_PER];
+        for (int i = 0; i < TWO_PER; i++)
+            in[i] = (struct cairn_store_object_in){
+                indicator(first + (unsigned long)(b * TWO_PER + i), 1), NULL,
+                0};
+        rc = cairn_store_put_objects(s, coll, in, TWO_PER, NULL, NULL);
+        for (int i = 0; i < TWO_PER; i++)
+            json_decref((json_t *)in[i].obj);
+    }
+    cairn_store_close(s);
+    return rc;
+}
+
+static void *two_writer(void *p)
+{
+    struct two_arg *a = p;
+    a->rc = put_batches(a->coll, a->first);
+    return NULL;
+}
+
+static void test_two_processes(void **state)
+{
+    struct fx *f = *state;
+    unsigned long per_writer = TWO_CHILD_BATCHES * TWO_PER;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(put_batches(f->coll, 0) == 0 ? 0 : 3);
+    pthread_t t[TWO_THREADS];
+    struct two_arg args[TWO_THREADS];
+    for (int i = 0; i < TWO_THREADS; i++) {
+        args[i] =
+            (struct two_arg){f->coll, (unsigned long)(i + 1) * per_writer, -1};
+        assert_int_equal(pthread_create(&t[i], NULL, two_writer, &args[i]), 0);
+    }
+    for (int i = 0; i < TWO_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(args[i].rc, 0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    unsigned char *seen = calloc(TWO_TOTAL, 1);
+    assert_non_null(seen);
+    assert_int_equal(page_once(f->s, f->coll, seen, TWO_TOTAL), TWO_TOTAL);
+    free(seen);
 }
 
 /* ---- crash safety -----------------------------------------------------------
@@ -1606,6 +1695,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("store/memory", memory_tests,
