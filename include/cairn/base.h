@@ -80,7 +80,8 @@ struct cairn_arena;
 
 int cairn_arena_new(size_t cap, struct cairn_arena **out);
 void cairn_arena_free(struct cairn_arena *a);
-void *cairn_arena_alloc(struct cairn_arena *a, size_t len); /* NULL on failure */
+void *cairn_arena_alloc(struct cairn_arena *a,
+                        size_t len); /* NULL on failure */
 char *cairn_arena_strndup(struct cairn_arena *a, const char *s, size_t len);
 size_t cairn_arena_used(const struct cairn_arena *a);
 
@@ -168,6 +169,73 @@ void cairn_log_set_level(enum cairn_log_level level);
 /* One line to standard error, prefixed with the time and level. */
 void cairn_log(enum cairn_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ---- INI files (inih) --------------------------------------------------- */
+
+/*
+ * One INI file being read by cairn_ini_parse: where the reader is and the
+ * first error, which alone reaches the diag (as FILE:LINE, rule "config").
+ * The callback gets it with each entry and may set `line` (0: the file as
+ * a whole) before cairn_ini_fail; after the parse it still names the file,
+ * for checks of the whole. A reader keeps its own state in the `ud`.
+ */
+struct cairn_ini {
+    const char *path;        /* the file, as given */
+    size_t dir_len;          /* of its directory with the '/'; 0: none */
+    struct cairn_diag *diag; /* may be NULL */
+    unsigned line;           /* the line inih is looking at */
+    unsigned section_line;   /* the last line that opens with '[' */
+    unsigned long_line;      /* the first line longer than max_line, or 0 */
+    int max_line;            /* bytes inih takes in a line, less newline */
+    int rc;                  /* the first error, or 0 */
+};
+
+/* Longest value cairn_ini_string takes, in bytes. */
+#define CAIRN_INI_VALUE_MAX 1024
+
+/*
+ * Called for each "key = value" of the file, `section` "" before the
+ * first header. Returns 0, or a negative CAIRN_E* code that becomes the
+ * parse's error unless one came first (cairn_ini_fail records the diag
+ * and returns CAIRN_EINVAL). Once there is an error it is not called.
+ */
+typedef int (*cairn_ini_cb)(struct cairn_ini *ini, const char *section,
+                            const char *name, const char *value, void *ud);
+
+/*
+ * Read the INI file `path` with inih, calling `cb` for each entry. `*ini`
+ * is set up here (path and diag are borrowed, and must outlive it). A line
+ * inih cannot read as "[section]" or "key = value", or one longer than
+ * inih's buffer ("line longer than N bytes", wherever it stands), is
+ * CAIRN_EINVAL with the diag naming it; a
+ * file that cannot be opened is CAIRN_EIO with the system's message; else
+ * the first error, or 0. Also left in ini->rc.
+ */
+int cairn_ini_parse(struct cairn_ini *ini, const char *path, cairn_ini_cb cb,
+                    void *ud, struct cairn_diag *diag);
+
+/*
+ * Record a mistake at ini->line, unless one is recorded already (the first
+ * one wins): ini->rc becomes CAIRN_EINVAL and the diag gets the message.
+ * Returns CAIRN_EINVAL, for `return cairn_ini_fail(...)` in a callback.
+ */
+int cairn_ini_fail(struct cairn_ini *ini, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * `value` as a file name: relative to the INI file's directory unless it
+ * is absolute, in a new string for the caller. CAIRN_ENOMEM (*out NULL).
+ */
+int cairn_ini_path(const struct cairn_ini *ini, const char *value, char **out);
+
+/*
+ * Store `value` in the empty `*slot`, through cairn_ini_path when
+ * `is_path`. "[SECTION] NAME is given twice" when *slot is set already,
+ * "... is empty" or "... is too long" (over CAIRN_INI_VALUE_MAX) are
+ * cairn_ini_fail's; CAIRN_ENOMEM.
+ */
+int cairn_ini_string(struct cairn_ini *ini, char **slot, const char *section,
+                     const char *name, const char *value, bool is_path);
 
 #ifdef __cplusplus
 }

@@ -1,99 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The server's INI configuration file, read with inih. */
 #include <errno.h>
-#include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
-
 #include "cairn/base.h"
 #include "cairn/server.h"
-
-#define VALUE_MAX_LEN 1024
-
-struct loader {
-    FILE *f;
-    unsigned line; /* of the line inih is looking at */
-    const char *path;
-    size_t dir_len; /* of the file's directory, with its '/'; 0: none */
-    struct cairn_server_ini *ini;
-    struct cairn_diag *diag;
-    int rc;             /* first error */
-    int max_line;       /* inih's line buffer, less newline and NUL */
-    unsigned long_line; /* first line longer than that, or 0 */
-};
-
-/* inih reads through this so that the handler knows the line number. */
-static char *read_line(char *str, int num, void *stream)
-{
-    struct loader *ld = stream;
-
-    if (fgets(str, num, ld->f) == NULL)
-        return NULL;
-    ld->line++;
-    size_t n = strlen(str);
-    /* inih's buffer is small (200 bytes): say so rather than split. */
-    if (n > 0 && str[n - 1] != '\n' && !feof(ld->f) && ld->long_line == 0) {
-        ld->long_line = ld->line;
-        ld->max_line = num - 2;
-    }
-    return str;
-}
-
-static int fail(struct loader *ld, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Record the first error; returns 0, which tells inih the line failed. */
-static int fail(struct loader *ld, const char *fmt, ...)
-{
-    char msg[320];
-    va_list ap;
-
-    if (ld->rc != 0)
-        return 0;
-    ld->rc = CAIRN_EINVAL;
-    if (ld->diag == NULL)
-        return 0;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    cairn_diag_clear(ld->diag);
-    snprintf(ld->diag->file, sizeof ld->diag->file, "%s", ld->path);
-    ld->diag->line = ld->line;
-    cairn_diag_set(ld->diag, CAIRN_SEV_ERROR, "config", "%s", msg);
-    return 0;
-}
-
-static int set_string(struct loader *ld, char **slot, const char *section,
-                      const char *name, const char *value, bool is_path)
-{
-    if (*slot != NULL)
-        return fail(ld, "[%s] %s is given twice", section, name);
-    if (value[0] == '\0')
-        return fail(ld, "[%s] %s is empty", section, name);
-    if (strlen(value) > VALUE_MAX_LEN)
-        return fail(ld, "[%s] %s is too long", section, name);
-    if (is_path && value[0] != '/' && ld->dir_len > 0) {
-        size_t len = ld->dir_len + strlen(value) + 1;
-        char *p = cairn_malloc(len);
-        if (p == NULL)
-            goto nomem;
-        snprintf(p, len, "%.*s%s", (int)ld->dir_len, ld->path, value);
-        *slot = p;
-        return 1;
-    }
-    *slot = cairn_strdup(value);
-    if (*slot == NULL)
-        goto nomem;
-    return 1;
-nomem:
-    if (ld->rc == 0)
-        ld->rc = CAIRN_ENOMEM;
-    return 0;
-}
 
 static int parse_bool(const char *v, int *out)
 {
@@ -140,151 +52,121 @@ static int parse_size(const char *v, unsigned long long max,
     return 0;
 }
 
-static int on_entry(void *user, const char *section, const char *name,
-                    const char *value)
+static int on_entry(struct cairn_ini *ini, const char *section,
+                    const char *name, const char *value, void *ud)
 {
-    struct loader *ld = user;
-    struct cairn_server_ini *ini = ld->ini;
+    struct cairn_server_ini *cfg = ud;
     unsigned long long n;
 
-    if (ld->long_line != 0) {
-        ld->line = ld->long_line;
-        return fail(ld, "line longer than %d bytes", ld->max_line);
-    }
     if (strcmp(section, "server") == 0) {
         if (strcmp(name, "listen") == 0)
-            return set_string(ld, &ini->listen, section, name, value, false);
+            return cairn_ini_string(ini, &cfg->listen, section, name, value,
+                                    false);
         if (strcmp(name, "data") == 0)
-            return set_string(ld, &ini->data, section, name, value, true);
+            return cairn_ini_string(ini, &cfg->data, section, name, value,
+                                    true);
         if (strcmp(name, "tls_cert") == 0)
-            return set_string(ld, &ini->tls_cert, section, name, value, true);
+            return cairn_ini_string(ini, &cfg->tls_cert, section, name, value,
+                                    true);
         if (strcmp(name, "tls_key") == 0)
-            return set_string(ld, &ini->tls_key, section, name, value, true);
+            return cairn_ini_string(ini, &cfg->tls_key, section, name, value,
+                                    true);
         if (strcmp(name, "log") == 0)
-            return set_string(ld, &ini->log, section, name, value, true);
+            return cairn_ini_string(ini, &cfg->log, section, name, value, true);
         if (strcmp(name, "public_url") == 0)
-            return set_string(ld, &ini->public_url, section, name, value,
-                              false);
+            return cairn_ini_string(ini, &cfg->public_url, section, name, value,
+                                    false);
         if (strcmp(name, "insecure") == 0) {
-            if (ini->insecure >= 0)
-                return fail(ld, "[%s] %s is given twice", section, name);
-            if (parse_bool(value, &ini->insecure) < 0)
-                return fail(ld, "insecure: '%s' is not true or false", value);
-            return 1;
+            if (cfg->insecure >= 0)
+                return cairn_ini_fail(ini, "[%s] %s is given twice", section,
+                                      name);
+            if (parse_bool(value, &cfg->insecure) < 0)
+                return cairn_ini_fail(
+                    ini, "insecure: '%s' is not true or false", value);
+            return 0;
         }
         if (strcmp(name, "threads") == 0) {
-            if (ini->threads != 0)
-                return fail(ld, "[%s] %s is given twice", section, name);
+            if (cfg->threads != 0)
+                return cairn_ini_fail(ini, "[%s] %s is given twice", section,
+                                      name);
             if (value[0] < '0' || value[0] > '9' ||
                 parse_size(value, 1024, &n) < 0 ||
                 strspn(value, "0123456789") != strlen(value))
-                return fail(ld, "threads: '%s' is not a number from 1 to 1024",
-                            value);
-            ini->threads = (unsigned)n;
-            return 1;
+                return cairn_ini_fail(
+                    ini, "threads: '%s' is not a number from 1 to 1024", value);
+            cfg->threads = (unsigned)n;
+            return 0;
         }
     } else if (strcmp(section, "taxii") == 0) {
         if (strcmp(name, "title") == 0)
-            return set_string(ld, &ini->title, section, name, value, false);
+            return cairn_ini_string(ini, &cfg->title, section, name, value,
+                                    false);
         if (strcmp(name, "description") == 0)
-            return set_string(ld, &ini->description, section, name, value,
-                              false);
+            return cairn_ini_string(ini, &cfg->description, section, name,
+                                    value, false);
         if (strcmp(name, "contact") == 0)
-            return set_string(ld, &ini->contact, section, name, value, false);
+            return cairn_ini_string(ini, &cfg->contact, section, name, value,
+                                    false);
         if (strcmp(name, "default_api_root") == 0)
-            return set_string(ld, &ini->default_api_root, section, name, value,
-                              false);
+            return cairn_ini_string(ini, &cfg->default_api_root, section, name,
+                                    value, false);
         if (strcmp(name, "max_content_length") == 0) {
-            if (ini->max_content_length != 0)
-                return fail(ld, "[%s] %s is given twice", section, name);
+            if (cfg->max_content_length != 0)
+                return cairn_ini_fail(ini, "[%s] %s is given twice", section,
+                                      name);
             if (parse_size(value, (unsigned long long)SIZE_MAX >> 1, &n) < 0)
-                return fail(ld,
-                            "max_content_length: '%s' is not a size such "
-                            "as 1000, 512K or 100M",
-                            value);
-            ini->max_content_length = (size_t)n;
-            return 1;
+                return cairn_ini_fail(
+                    ini,
+                    "max_content_length: '%s' is not a size such "
+                    "as 1000, 512K or 100M",
+                    value);
+            cfg->max_content_length = (size_t)n;
+            return 0;
         }
         if (strcmp(name, "credential_cache_seconds") == 0) {
-            if (ini->credential_cache_seconds != 0)
-                return fail(ld, "[%s] %s is given twice", section, name);
+            if (cfg->credential_cache_seconds != 0)
+                return cairn_ini_fail(ini, "[%s] %s is given twice", section,
+                                      name);
             /* 0 would read as "the default" further on: the cache cannot
              * be turned off, only shortened to a second. */
             if (parse_size(value, CAIRN_SERVER_CRED_CACHE_MAX, &n) < 0 ||
                 strspn(value, "0123456789") != strlen(value))
-                return fail(ld,
-                            "credential_cache_seconds: '%s' is not a number "
-                            "of seconds from 1 to %u",
-                            value, (unsigned)CAIRN_SERVER_CRED_CACHE_MAX);
-            ini->credential_cache_seconds = (unsigned)n;
-            return 1;
+                return cairn_ini_fail(
+                    ini,
+                    "credential_cache_seconds: '%s' is not a number "
+                    "of seconds from 1 to %u",
+                    value, (unsigned)CAIRN_SERVER_CRED_CACHE_MAX);
+            cfg->credential_cache_seconds = (unsigned)n;
+            return 0;
         }
     } else if (strncmp(section, "peer ", 5) == 0) {
-        return 1; /* [peer NAME]: read by cairn_peers_load (src/taxii) */
+        return 0; /* [peer NAME]: read by cairn_peers_load (src/taxii) */
     } else {
         if (section[0] == '\0')
-            return fail(ld,
-                        "'%s' is outside a section; put it under "
-                        "[server], [taxii] or [peer NAME]",
-                        name);
-        return fail(ld, "unknown section [%s]", section);
+            return cairn_ini_fail(ini,
+                                  "'%s' is outside a section; put it under "
+                                  "[server], [taxii] or [peer NAME]",
+                                  name);
+        return cairn_ini_fail(ini, "unknown section [%s]", section);
     }
-    return fail(ld, "unknown key '%s' in section [%s]", name, section);
+    return cairn_ini_fail(ini, "unknown key '%s' in section [%s]", name,
+                          section);
 }
 
 int cairn_server_ini_load(const char *path, struct cairn_server_ini *out,
                           struct cairn_diag *diag)
 {
-    struct loader ld = {
-        .path = path,
-        .ini = out,
-        .diag = diag,
-    };
-    int rc = CAIRN_EINTERNAL;
+    struct cairn_ini ini;
 
     memset(out, 0, sizeof *out);
     out->insecure = -1;
-    const char *slash = strrchr(path, '/');
-    ld.dir_len = slash != NULL ? (size_t)(slash - path) + 1 : 0;
-
-    ld.f = fopen(path, "re");
-    if (ld.f == NULL) {
-        if (diag != NULL) {
-            cairn_diag_clear(diag);
-            snprintf(diag->file, sizeof diag->file, "%s", path);
-            cairn_diag_set(diag, CAIRN_SEV_ERROR, "config", "%s",
-                           strerror(errno));
-        }
-        rc = CAIRN_EIO;
-        goto out;
+    int rc = cairn_ini_parse(&ini, path, on_entry, out, diag);
+    if (rc == 0 && (out->tls_cert == NULL) != (out->tls_key == NULL)) {
+        ini.line = 0; /* the file as a whole */
+        rc = cairn_ini_fail(&ini,
+                            "tls_cert and tls_key go together; %s is missing",
+                            out->tls_cert == NULL ? "tls_cert" : "tls_key");
     }
-    int line = ini_parse_stream(read_line, &ld, on_entry, &ld);
-    if (ld.rc == 0 && ld.long_line != 0) {
-        ld.line = ld.long_line;
-        fail(&ld, "line longer than %d bytes", ld.max_line);
-    }
-    if (ld.rc != 0) {
-        rc = ld.rc;
-        goto out;
-    }
-    if (line != 0) {
-        /* A line inih could not read as "[section]" or "key = value". */
-        ld.line = line > 0 ? (unsigned)line : 0;
-        fail(&ld, "expected [section] or key = value");
-        rc = line == -2 ? CAIRN_ENOMEM : CAIRN_EINVAL;
-        goto out;
-    }
-    if ((out->tls_cert == NULL) != (out->tls_key == NULL)) {
-        ld.line = 0;
-        fail(&ld, "tls_cert and tls_key go together; %s is missing",
-             out->tls_cert == NULL ? "tls_cert" : "tls_key");
-        rc = CAIRN_EINVAL;
-        goto out;
-    }
-    rc = 0;
-out:
-    if (ld.f != NULL)
-        fclose(ld.f);
     if (rc != 0)
         cairn_server_ini_release(out);
     return rc;
