@@ -4,49 +4,11 @@
 # collections, rights and bulk import into a fresh data directory, with
 # exit codes 0/1/2 and clear messages for what is missing or malformed.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
 : "${CAIRN_REF:?CAIRN_REF must name the reference data}"
 : "${CAIRN_DATA:?CAIRN_DATA must name tests/data}"
 
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
-}
-
-# run ARGS... (standard input from $stdin, default /dev/null): sets $rc,
-# $out and $err. A signal or a sanitizer report is a failure of its own.
-stdin=/dev/null
-out=$tmp/out
-err=$tmp/err
-run() {
-    timeout 120 "$CAIRN" "$@" <"$stdin" >"$out" 2>"$err"
-    rc=$?
-    stdin=/dev/null
-    if [ "$rc" -ge 124 ] || grep -q 'Sanitizer\|runtime error:' "$err"; then
-        fail "cairn $* crashed or hung (exit $rc)"
-        head -20 "$err"
-    fi
-}
-expect() { # expect CODE DESCRIPTION: the last run exited with CODE
-    if [ "$rc" -eq "$1" ]; then
-        ok
-    else
-        fail "$2: exit $rc, wanted $1 ($(head -c 300 "$err"))"
-    fi
-}
-said() { grep -q -e "$1" "$err"; }    # the last run's stderr has TEXT
-printed() { grep -q -e "$1" "$out"; } # the last run's stdout has TEXT
 lines() { wc -l <"$out" | tr -d ' '; } # lines on the last run's stdout
 is_uuid() {
     grep -qx '[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}' "$out"

@@ -5,67 +5,16 @@
 # a killed hub without losing or duplicating anything, and pushes its
 # sightings back; `cairn sync` runs the same flows from a config file.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
-
-passed=0
-failed=0
-tmp=$(mktemp -d)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
+need curl jq
 pid_a=""
 pid_b=""
 pid_pull=""
-cleanup() {
-    for p in $pid_a $pid_b $pid_pull; do
-        kill -9 "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' INT TERM HUP
+at_exit='reap $pid_a $pid_b $pid_pull'
 
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
-}
-for tool in curl jq; do
-    command -v "$tool" >/dev/null || {
-        echo "federation.sh needs $tool"
-        exit 2
-    }
-done
-
-TAXII='application/taxii+json;version=2.1'
 A=$tmp/a
 B=$tmp/b
-
-# start NODE [LISTEN]: `cairn serve` for node a or b; sets pid_NODE, port_NODE.
-start() {
-    node=$1
-    listen=${2:-127.0.0.1:0}
-    rm -f "$tmp/$node.port"
-    "$CAIRN" serve --data "$tmp/$node" --listen "$listen" \
-        --port-file "$tmp/$node.port" 2>>"$tmp/$node.err" &
-    eval "pid_$node=$!"
-    i=0
-    while [ ! -s "$tmp/$node.port" ] && [ $i -lt 300 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    eval "port_$node=\$(cat \"$tmp/$node.port\" 2>/dev/null)"
-    [ -s "$tmp/$node.port" ]
-}
-stop() { # stop NODE [SIGNAL]
-    eval "p=\$pid_$1"
-    kill -"${2:-TERM}" "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    eval "pid_$1=''"
-}
 
 # indicator N: a valid indicator with a fixed id
 indicator() {
@@ -79,12 +28,7 @@ sighting() {
 # bundle KIND FIRST COUNT > FILE
 bundle() {
     printf '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000001","objects":['
-    i=$2
-    while [ "$i" -lt $(($2 + $3)) ]; do
-        [ "$i" -gt "$2" ] && printf ','
-        "$1" "$i"
-        i=$((i + 1))
-    done
+    series "$@"
     printf ']}'
 }
 
@@ -128,8 +72,8 @@ printf 'pw-insider\n' | "$CAIRN" user add insider --member --data "$A" \
     >/dev/null 2>&1 || fail "user add insider --member on a"
 "$CAIRN" grant insider "$sight_a" --read --data "$A" >/dev/null 2>&1 ||
     fail "grant insider"
-check "hub A starts" start a
-check "member B starts" start b
+check "hub A starts" start_node a
+check "member B starts" start_node b
 URL_A=http://127.0.0.1:$port_a/taxii2/
 
 export CAIRN_PASSWORD=pw-member
@@ -173,17 +117,10 @@ check "...gets the 5 new ones only" grep -q "5 received in 1 pages, 5 new" \
 check "...B holds 55" [ "$(count b "$col_b")" = 55 ]
 
 # ---- an interrupted pull resumes: nothing lost, nothing duplicated --------
-# wait_state: until the flow's progress file ($state) differs from $before.
-wait_state() {
-    i=0
-    while [ "$(cat "$state" 2>/dev/null)" = "$before" ] && [ $i -lt 500 ]; do
-        sleep 0.01
-        i=$((i + 1))
-    done
-}
 bundle indicator 1000 3000 >"$tmp/big.json"
 "$CAIRN" import --collection "$col_a" --data "$A" "$tmp/big.json" \
     >/dev/null 2>&1 || fail "import 3000 on A"
+# The flow's progress file, which the puller rewrites page by page.
 state=$(grep -l "\"url\": \"$URL_A\"" "$B/peers/"*.json)
 before=$(cat "$state")
 # The puller itself, not a shell around it, is what gets killed.
@@ -192,7 +129,7 @@ before=$(cat "$state")
 pid_pull=$!
 # Kill -9 the puller a moment after it has committed its first pages
 # (one object a page; the first ones are the 5 the alias flow has).
-wait_state
+wait_change "$state" "$before"
 sleep 0.3
 kill -9 "$pid_pull" 2>/dev/null
 wait "$pid_pull" 2>/dev/null
@@ -218,12 +155,12 @@ before=$(cat "$state")
 "$CAIRN" pull "$URL_A" --user member --collection "$col_a" --into "$col_b" \
     --data "$B" --limit 5 2>"$tmp/pull.err" &
 pid_pull=$!
-wait_state
-stop a 9
+wait_change "$state" "$before"
+stop_node a 9
 mid=$(count b "$col_b")
 check "the hub died in the middle of the pull ($mid of 6055)" \
     [ "$mid" -gt 3055 -a "$mid" -lt 6055 ]
-check "the hub restarts on its port" start a "127.0.0.1:$port_a"
+check "the hub restarts on its port" start_node a "127.0.0.1:$port_a"
 wait "$pid_pull"
 rc=$?
 pid_pull=""
@@ -363,7 +300,7 @@ rc=$?
 check "a peer without flows is a config error, exit 2 ($rc)" [ $rc = 2 ]
 check "...naming the file" grep -q "bad.ini" "$tmp/sync.err"
 
-stop a
-stop b
+stop_node a
+stop_node b
 echo "federation: $passed passed, $failed failed"
 [ "$failed" = 0 ]

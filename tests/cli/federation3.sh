@@ -6,78 +6,23 @@
 # member A); A's sightings reach the hub anonymised; `cairn sync` does the
 # same flows once; the hub killed mid-pull loses and duplicates nothing.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
-
-passed=0
-failed=0
-tmp=$(mktemp -d)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
+need curl jq
 pid_hub=""
 pid_a=""
 pid_b=""
 pid_pull=""
-cleanup() {
-    for p in $pid_hub $pid_a $pid_b $pid_pull; do
-        kill -9 "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    [ "$failed" = 0 ] || cat "$tmp"/*.err
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' INT TERM HUP
+# On failure, what the nodes said is shown too.
+at_exit='reap $pid_hub $pid_a $pid_b $pid_pull
+[ "$failed" = 0 ] || cat "$tmp"/*.err'
 
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
-}
-for tool in curl jq; do
-    command -v "$tool" >/dev/null || {
-        echo "federation3.sh needs $tool"
-        exit 2
-    }
-done
-
-TAXII='application/taxii+json;version=2.1'
 RED=marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1
 AMBER=marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421
 GREEN=marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb
 ID_HUB=identity--11111111-1111-4111-8111-111111111111
 ID_A=identity--aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa
 ID_B=identity--bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb
-
-# start NODE [LISTEN [CONFIG]]: `cairn serve`; sets pid_NODE and port_NODE.
-start() {
-    node=$1
-    listen=${2:-127.0.0.1:0}
-    rm -f "$tmp/$node.port"
-    if [ -n "${3:-}" ]; then
-        set -- --config "$3"
-    else
-        set --
-    fi
-    "$CAIRN" serve --data "$tmp/$node" --listen "$listen" \
-        --port-file "$tmp/$node.port" "$@" 2>>"$tmp/$node.err" &
-    eval "pid_$node=$!"
-    i=0
-    while [ ! -s "$tmp/$node.port" ] && [ $i -lt 300 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    eval "port_$node=\$(cat \"$tmp/$node.port\" 2>/dev/null)"
-    [ -s "$tmp/$node.port" ]
-}
-stop() { # stop NODE [SIGNAL]
-    eval "p=\$pid_$1"
-    kill -"${2:-TERM}" "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-    eval "pid_$1=''"
-}
 
 # indicator N [MARKING [CREATED_BY]]
 indicator() {
@@ -103,12 +48,7 @@ wrap() { # wrap OBJECT... > FILE: a bundle of the objects
 }
 many() { # many FIRST COUNT > FILE: green indicators
     printf '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000002","objects":['
-    i=$1
-    while [ "$i" -lt $(($1 + $2)) ]; do
-        [ "$i" -gt "$1" ] && printf ','
-        indicator "$i"
-        i=$((i + 1))
-    done
+    series indicator "$1" "$2"
     printf ']}'
 }
 
@@ -180,7 +120,7 @@ for g in "hub reader $hub_ind --read" "hub reader $hub_sight --read" \
     shift
     "$CAIRN" grant "$@" --data "$tmp/$n" >/dev/null 2>&1 || fail "grant $g"
 done
-check "the hub starts" start hub
+check "the hub starts" start_node hub
 URL=http://127.0.0.1:$port_hub/taxii2/
 printf 'pw\n' >"$tmp/pw"
 
@@ -210,8 +150,8 @@ password_file = pw
 interval = 1
 pull = indicators -> $b_ind
 EOF
-check "member A starts, with its peers" start a 127.0.0.1:0 "$tmp/a.ini"
-check "member B starts, with its peers" start b 127.0.0.1:0 "$tmp/b.ini"
+check "member A starts, with its peers" start_node a 127.0.0.1:0 "$tmp/a.ini"
+check "member B starts, with its peers" start_node b 127.0.0.1:0 "$tmp/b.ini"
 
 # ---- published on the hub: what reaches whom, by serve's schedule -----------
 wrap "$(indicator 1 "$GREEN")" "$(indicator 2 "$AMBER" "$ID_HUB")" \
@@ -284,7 +224,7 @@ check "...once" [ "$(jq "[.objects[] | select(.type == \"identity\")] |
 
 # ---- a stop interrupts the schedule promptly; cairn sync runs it once -------
 t0=$(date +%s)
-stop a
+stop_node a
 t1=$(date +%s)
 check "member A stops within 5 s of SIGTERM ($((t1 - t0)) s)" \
     [ $((t1 - t0)) -le 5 ]
@@ -308,13 +248,13 @@ check "...and never the RED sighting" \
     sh -c "! curl -sS -u reader:pw \
     'http://127.0.0.1:$port_hub/api1/collections/$hub_sight/objects/' |
     grep -Eq '$(sid 2)|$(sid 9)'"
-check "A restarts with its peers" start a 127.0.0.1:0 "$tmp/a.ini"
+check "A restarts with its peers" start_node a 127.0.0.1:0 "$tmp/a.ini"
 
 # ---- the hub killed in the middle of a pull ------------------------------------
 # B serves without its schedule now, so that the pull below is the only
 # run of its flow.
-stop b
-check "B restarts without peers" start b
+stop_node b
+check "B restarts without peers" start_node b
 many 1000 3000 >"$tmp/big.json"
 wrap "$(indicator 9000 "$AMBER")" "$(indicator 9001 "$RED")" >"$tmp/mixed.json"
 import hub "$hub_ind" "$tmp/big.json"
@@ -329,16 +269,12 @@ before=$(cat "$state" 2>/dev/null)
     --collection indicators --into "$b_ind" --data "$tmp/b" --limit 5 \
     2>"$tmp/pull.err" &
 pid_pull=$!
-i=0
-while [ "$(cat "$state" 2>/dev/null)" = "$before" ] && [ $i -lt 500 ]; do
-    sleep 0.01
-    i=$((i + 1))
-done
-stop hub 9
+wait_change "$state" "$before"
+stop_node hub 9
 mid=$(count b "$b_ind" 2>/dev/null)
 check "the hub died in the middle of the pull ($mid of 3504)" \
     [ "$mid" -gt 4 -a "$mid" -lt 3504 ]
-check "the hub restarts on its port" start hub "127.0.0.1:$port_hub"
+check "the hub restarts on its port" start_node hub "127.0.0.1:$port_hub"
 wait "$pid_pull"
 rc=$?
 pid_pull=""
@@ -363,10 +299,9 @@ check "an unknown TLP level is a usage error" [ $? = 2 ]
 "$CAIRN" user set member-b --identity hub --data "$tmp/hub" >/dev/null 2>&1
 check "an identity that is not identity--UUID is refused" [ $? = 2 ]
 
-stop a
-stop b
-stop hub
-check "no sanitizer report from any node or run" \
-    sh -c "! grep -l 'Sanitizer\|runtime error:' '$tmp'/*.err"
+stop_node a
+stop_node b
+stop_node hub
+check "no sanitizer report from any node or run" no_crash_report "$tmp"/*.err
 echo "federation3: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -5,46 +5,11 @@
 # bundles that validate, stored into a collection, and every kind of bad
 # input reported with its place and the right exit code.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
 : "${CAIRN_REF:?CAIRN_REF must name the reference data}"
 : "${CAIRN_DATA:?CAIRN_DATA must name tests/data}"
 
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
-}
-
-stdin=/dev/null
-out=$tmp/out
-err=$tmp/err
-run() {
-    timeout 120 "$CAIRN" "$@" <"$stdin" >"$out" 2>"$err"
-    rc=$?
-    stdin=/dev/null
-    if [ "$rc" -ge 124 ] || grep -q 'Sanitizer\|runtime error:' "$err"; then
-        fail "cairn $* crashed or hung (exit $rc)"
-        head -20 "$err"
-    fi
-}
-expect() { # expect CODE DESCRIPTION: the last run exited with CODE
-    if [ "$rc" -eq "$1" ]; then
-        ok
-    else
-        fail "$2: exit $rc, wanted $1 ($(head -c 300 "$err"))"
-    fi
-}
-said() { grep -q -e "$1" "$err"; }  # the last run's stderr has TEXT
 # q FILTER: jq over the last run's stdout, raw output
 q() { jq -r "$1" "$out"; }
 # valid FILE: cairn validate finds no error (the deterministic UUIDv5 ids

@@ -3,34 +3,9 @@
 # `cairn --help`, `cairn help`, `cairn COMMAND --help`, --version and the
 # man page: all generated from the command table, so they must agree.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
-: "${CAIRN_SRC:?CAIRN_SRC must name the source tree}"
-
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null; then ok; else fail "$what"; fi
-}
-
-# run ARGS...: $rc, $tmp/out, $tmp/err; a crash or sanitizer report fails.
-run() {
-    "$CAIRN" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    if [ "$rc" -ge 128 ] || grep -q 'Sanitizer\|runtime error:' "$tmp/err"; then
-        fail "cairn $* crashed (exit $rc)"
-        cat "$tmp/err"
-    fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
+check_stderr=show # a failed check shows its command's complaint
 
 # The commands that exist: one cli/cmd_NAME.c each.
 commands=$(cd "$CAIRN_SRC/cli" && ls cmd_*.c | sed 's/^cmd_//; s/\.c$//')

@@ -5,41 +5,16 @@
 # line, value and indicator, and nothing else. Also exit codes, --stix,
 # --files with hashes and YARA, bad input, threads and output forms.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
 : "${CAIRN_DATA:?CAIRN_DATA must name tests/data}"
 
 data=$CAIRN_DATA/hunt-e2e
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 2
 
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() { # check DESCRIPTION COMMAND...
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
-}
-contains() { # contains FILE TEXT DESCRIPTION
-    if grep -qF -- "$2" "$1"; then ok; else
-        fail "$3: no '$2' in $1:"
-        sed 's/^/    /' "$1" | head -20
-    fi
-}
-# hunt ARGS...: $rc, out, err; a crash or sanitizer report fails.
-hunt() {
-    "$CAIRN" hunt "$@" >out 2>err
-    rc=$?
-    if [ "$rc" -ge 128 ] || grep -q 'Sanitizer\|runtime error:' err; then
-        fail "cairn hunt $* crashed (exit $rc)"
-        sed 's/^/    /' err | head -30
-    fi
-}
+# hunt ARGS...: `cairn hunt ARGS` by lib.sh's run: $rc, and (as $tmp is the
+# working directory) the files out and err.
+hunt() { run hunt "$@"; }
 exit_is() { # exit_is CODE DESCRIPTION
     if [ "$rc" -eq "$1" ]; then ok; else
         fail "$2: exit $rc, expected $1"
@@ -107,7 +82,9 @@ AWK
 plant() { # plant FILE LINE KEY VALUE
     printf '%s\t%s\t%s\n' "$2" "$3" "$4" >>"plants.$(echo "$1" | tr / _)"
 }
-expect() { # expect FILE LINE VALUE INDICATOR: one hit that must be reported
+# expect FILE LINE VALUE INDICATOR: one hit that must be reported (this
+# script's own expect, not lib.sh's)
+expect() {
     printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>expected
 }
 gen() { # gen FORMAT FILE LINES

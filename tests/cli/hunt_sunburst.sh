@@ -7,26 +7,12 @@
 # planted occurrence must be found, with the indicators it matches, and
 # nothing else (look-alike names are planted too).
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
 : "${CAIRN_REF:?CAIRN_REF must name the reference data}"
 
 ref=$CAIRN_REF/sunburst-fireeye
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 2
-
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() { # check DESCRIPTION COMMAND...
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
-}
 
 for f in Indicator_Release_NBIs.csv Indicator_Release_Hashes.csv \
     signature_table_of_contents.csv; do

@@ -5,17 +5,9 @@
 # NAME.expected, and exit 1 -- or 0 when every expected finding is a
 # warning. Adding a case is adding two files.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
 : "${CAIRN_DATA:?CAIRN_DATA must name tests/data}"
-
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
 
 dir=$CAIRN_DATA/invalid
 cd "$dir" || exit 2
@@ -38,7 +30,7 @@ for input in *.json; do
     want=1
     grep -q ': error: ' "$expected" || want=0
     case_ok=1
-    if [ "$rc" -ge 128 ] || grep -q 'Sanitizer\|runtime error:' "$tmp/err"; then
+    if [ "$rc" -ge 128 ] || crash_report "$tmp/err"; then
         fail "$input: cairn crashed (exit $rc)"
         head -20 "$tmp/err"
         case_ok=0
@@ -52,7 +44,7 @@ for input in *.json; do
         cat "$tmp/diff"
         case_ok=0
     fi
-    [ "$case_ok" -eq 1 ] && passed=$((passed + 1))
+    [ "$case_ok" -eq 1 ] && ok
 done
 for expected in *.expected; do
     [ -e "$expected" ] || continue

@@ -2,22 +2,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # `cairn pattern check` and `cairn pattern match`: exit codes, output, JSON.
 set -u
-fail=0
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
 
-expect() { # expect CODE DESCRIPTION -- command...
+# expect CODE DESCRIPTION -- COMMAND...: one check that COMMAND exits with
+# CODE (this script's own expect; lib.sh's checks the last run)
+expect() {
     want=$1; what=$2; shift 3
     "$@" >"$tmp/out" 2>"$tmp/err"
     got=$?
     if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat "$tmp/out" "$tmp/err"
-        fail=1
-    fi
-}
-contains() { # contains FILE TEXT DESCRIPTION
-    if ! grep -qF -- "$2" "$1"; then
-        echo "FAIL: $3: no '$2' in output:"; cat "$1"; fail=1
+        fail "$what: exit $got, expected $want"; cat "$tmp/out" "$tmp/err"
+    else
+        ok
     fi
 }
 
@@ -38,7 +35,7 @@ expect 0 "patterns from a file" -- "$CAIRN" pattern check -f "$tmp/list.txt"
 contains "$tmp/out" "valid: [y:b = 2] WITHIN 5 SECONDS" "file line"
 
 "$CAIRN" pattern check <"$tmp/list.txt" >"$tmp/out" 2>&1
-[ $? -eq 0 ] || { echo "FAIL: patterns from stdin"; fail=1; }
+if [ $? -eq 0 ]; then ok; else fail "patterns from stdin"; fi
 contains "$tmp/out" "valid: [x:a = 1]" "stdin line"
 
 expect 1 "json output" -- "$CAIRN" pattern check --json "[x:a = 1]" "[x:A = 1]"
@@ -72,4 +69,4 @@ printf '{"type": "bundle", ' >"$tmp/bad.json"
 expect 2 "malformed input" -- "$CAIRN" pattern match "[x:a = 1]" "$tmp/bad.json"
 expect 2 "match without file" -- "$CAIRN" pattern match "[x:a = 1]"
 
-exit $fail
+[ "$failed" -eq 0 ]

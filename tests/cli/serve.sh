@@ -5,67 +5,14 @@
 # code and permission exercised with curl; configuration file, TLS, the
 # access log, SIGHUP, SIGTERM and data that outlives a restart.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
-
-passed=0
-failed=0
-tmp=$(mktemp -d)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
+need curl jq openssl
 pid=""
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill -9 "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' INT TERM HUP
+at_exit='reap $pid'
 
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() { # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
-}
-for tool in curl jq openssl; do
-    command -v "$tool" >/dev/null || {
-        echo "serve.sh needs $tool"
-        exit 2
-    }
-done
-
-TAXII='application/taxii+json;version=2.1'
 data=$tmp/data
 log=$tmp/access.log
-errf=$tmp/serve.err
-
-# start_server ARGS...: run `cairn serve` on 127.0.0.1, port picked by the
-# kernel; waits (bounded) for the port file. Sets $pid, $port, $base.
-start_server() {
-    rm -f "$tmp/port"
-    "$CAIRN" serve --port-file "$tmp/port" "$@" 2>>"$errf" &
-    pid=$!
-    i=0
-    while [ ! -s "$tmp/port" ] && [ $i -lt 300 ]; do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-        i=$((i + 1))
-    done
-    port=$(cat "$tmp/port" 2>/dev/null)
-    base=http://127.0.0.1:$port
-    [ -n "$port" ]
-}
-# stop_server [SIGNAL]: sets $rc to the server's exit status.
-stop_server() {
-    kill -"${1:-TERM}" "$pid"
-    wait "$pid"
-    rc=$?
-    pid=""
-}
 
 # req WHO METHOD PATH [CURL ARGS...]: sets $code; body in $tmp/body,
 # headers in $tmp/hdr. WHO: anon, wrongpw, or a user name.
@@ -102,12 +49,7 @@ indicator() {
 # envelope FIRST COUNT > FILE: COUNT indicators from FIRST on
 envelope() {
     printf '{"objects":['
-    i=$1
-    while [ "$i" -lt $(($1 + $2)) ]; do
-        [ "$i" -gt "$1" ] && printf ','
-        indicator "$i"
-        i=$((i + 1))
-    done
+    series indicator "$1" "$2"
     printf ']}'
 }
 iid() { printf 'indicator--00000000-0000-4000-8000-%012d' "$1"; }
@@ -132,7 +74,7 @@ check "the banner prints the discovery URL" \
     grep -q "discovery: *$base/taxii2/" "$errf"
 check "the banner says how to create a user" \
     grep -q "cairn user add NAME" "$errf"
-col=$(sed -n 's/^ *collection: *\([0-9a-f-]*\) .*/\1/p' "$errf" | head -1)
+col=$(banner_collection "$errf")
 check "the banner names the default collection" test -n "$col"
 check "...which 'cairn grant' is shown for" \
     grep -q "cairn grant NAME $col --read --write" "$errf"
@@ -413,7 +355,9 @@ check "anonymous requests are logged with user -" \
     grep -q ' 127\.0\.0\.1 - "GET /taxii2/" 401 ' "$log"
 mv "$log" "$log.1"
 kill -HUP "$pid"
-sleep 0.3
+# The reopen is asynchronous: wait for the new file (10 s at most).
+i=0
+while [ ! -e "$log" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 req alice GET /api1/
 check "SIGHUP reopens the log under its name" \
     grep -q '"GET /api1/" 200' "$log"
@@ -560,8 +504,7 @@ expect_refusal "a key that is not PEM" "PEM" --listen 127.0.0.1:0 \
     --tls-cert "$tmp/cert.pem" --tls-key "$tmp/cairn.ini"
 
 # ---- the server never crashed or tripped a sanitizer ---------------------
-check "no sanitizer report from the server" \
-    sh -c "! grep -q 'Sanitizer\|runtime error:' '$errf'"
+check "no sanitizer report from the server" no_crash_report "$errf"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

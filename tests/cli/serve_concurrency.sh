@@ -5,7 +5,9 @@
 # a final reader) sees every object exactly once -- nothing skipped,
 # nothing repeated, nothing lost.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
+need curl jq
 
 WRITERS=8
 READERS=8
@@ -13,56 +15,16 @@ BATCHES=6 # envelopes per writer
 PER=25    # objects per envelope
 BIG=1500  # one envelope over the synchronous limit: written by a job
 
-passed=0
-failed=0
-tmp=$(mktemp -d)
 pid=""
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill -9 "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' INT TERM HUP
+at_exit='reap $pid'
 
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() {
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
-}
-for tool in curl jq; do
-    command -v "$tool" >/dev/null || {
-        echo "serve_concurrency.sh needs $tool"
-        exit 2
-    }
-done
-
-TAXII='application/taxii+json;version=2.1'
 data=$tmp/data
-"$CAIRN" serve --data "$data" --listen 127.0.0.1:0 --port-file "$tmp/port" \
-    --log "$tmp/access.log" 2>"$tmp/serve.err" &
-pid=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
-    sleep 0.1
-    i=$((i + 1))
-done
-port=$(cat "$tmp/port" 2>/dev/null)
-[ -n "$port" ] || {
+start_server --data "$data" --listen 127.0.0.1:0 --log "$tmp/access.log" || {
     echo "FAIL: the server did not start"
-    cat "$tmp/serve.err"
+    cat "$errf"
     exit 1
 }
-base=http://127.0.0.1:$port
-col=$(sed -n 's/^ *collection: *\([0-9a-f-]*\) .*/\1/p' "$tmp/serve.err" |
-    head -1)
+col=$(banner_collection "$errf")
 printf 'pw\n' | "$CAIRN" user add w --data "$data" >/dev/null 2>&1
 "$CAIRN" grant w "$col" --read --write --data "$data" >/dev/null 2>&1
 C=$base/api1/collections/$col
@@ -166,29 +128,16 @@ while [ $i -le $READERS ]; do
 done
 
 # A final reader with next-cursors, from the start.
-: >"$tmp/final"
-url="$C/objects/?limit=1000"
-pages=0
-while [ $pages -lt 100 ]; do
-    curl -sS --max-time 30 -u w:pw -H "Accept: $TAXII" -o "$tmp/f.out" "$url"
-    jq -r '.objects[]?.id' "$tmp/f.out" >>"$tmp/final"
-    pages=$((pages + 1))
-    [ "$(jq -r '.more // false' "$tmp/f.out")" = true ] || break
-    url="$C/objects/?limit=1000&next=$(jq -r .next "$tmp/f.out")"
-done
+taxii_ids "$C/objects/?limit=1000" w:pw >"$tmp/final"
 check "the final reader sees every object once ($(wc -l <"$tmp/final"))" \
     [ "$(wc -l <"$tmp/final")" -eq "$total" ] &&
     [ "$(sort -u "$tmp/final" | wc -l)" -eq "$total" ]
 check "one access-log line per request" \
     [ "$(grep -c '"POST ' "$tmp/access.log")" -eq $((WRITERS * BATCHES)) ]
 
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-pid=""
+stop_server TERM
 check "SIGTERM after the load exits 0 ($rc)" [ "$rc" -eq 0 ]
-check "no sanitizer report from the server" \
-    sh -c "! grep -q 'Sanitizer\|runtime error:' '$tmp/serve.err'"
+check "no sanitizer report from the server" no_crash_report "$errf"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,65 +5,24 @@
 # object whose POST was acknowledged (202 and its status complete) must be
 # there afterwards; the store must open after every kill.
 set -u
-: "${CAIRN:?CAIRN must name the cairn binary}"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
+need curl jq
 
 KILLS=10
 PER=40   # objects per small envelope (answered synchronously)
 BIG=1200 # every 4th envelope: over the synchronous limit, written by a job
 
-passed=0
-failed=0
-tmp=$(mktemp -d)
 pid=""
 wpid=""
-cleanup() {
-    for p in $pid $wpid; do
-        kill -9 "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 2' INT TERM HUP
+at_exit='reap $pid $wpid'
 
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*"
-}
-check() {
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok; else fail "$what"; fi
-}
-for tool in curl jq; do
-    command -v "$tool" >/dev/null || {
-        echo "serve_crash.sh needs $tool"
-        exit 2
-    }
-done
-
-TAXII='application/taxii+json;version=2.1'
 data=$tmp/data
+# start: the server on $data (start_server sets $pid, $port and $base)
+start() { start_server --data "$data" --listen 127.0.0.1:0; }
 
-start_server() {
-    rm -f "$tmp/port"
-    "$CAIRN" serve --data "$data" --listen 127.0.0.1:0 \
-        --port-file "$tmp/port" 2>>"$tmp/serve.err" &
-    pid=$!
-    i=0
-    while [ ! -s "$tmp/port" ] && [ $i -lt 300 ] &&
-        kill -0 "$pid" 2>/dev/null; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    port=$(cat "$tmp/port" 2>/dev/null)
-    [ -n "$port" ]
-}
-
-check "first start" start_server
-col=$(sed -n 's/^ *collection: *\([0-9a-f-]*\) .*/\1/p' "$tmp/serve.err" |
-    head -1)
+check "first start" start
+col=$(banner_collection "$errf")
 printf 'pw\n' | "$CAIRN" user add w --data "$data" >/dev/null 2>&1
 "$CAIRN" grant w "$col" --read --write --data "$data" >/dev/null 2>&1
 : >"$tmp/acked"
@@ -120,16 +79,14 @@ round=1
 restarts_ok=0
 while [ $round -le $KILLS ]; do
     if [ $round -gt 1 ]; then
-        start_server && restarts_ok=$((restarts_ok + 1))
+        start && restarts_ok=$((restarts_ok + 1))
     fi
     writer $round &
     wpid=$!
     # 0.2 to 1.5 s: kills land in parsing, writing, committing, answering.
     ms=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1300 + 200 ))
     sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    pid=""
+    stop_server KILL 2>/dev/null
     wait "$wpid"
     wpid=""
     round=$((round + 1))
@@ -137,17 +94,9 @@ done
 check "the server came back after every kill ($restarts_ok of $((KILLS - 1)))" \
     [ "$restarts_ok" -eq $((KILLS - 1)) ]
 
-check "start after the last kill" start_server
-: >"$tmp/present"
-url="http://127.0.0.1:$port/api1/collections/$col/manifest/?limit=5000"
-pages=0
-while [ $pages -lt 200 ]; do
-    curl -sS --max-time 30 -u w:pw -H "Accept: $TAXII" -o "$tmp/m.out" "$url"
-    jq -r '.objects[]?.id' "$tmp/m.out" >>"$tmp/present"
-    pages=$((pages + 1))
-    [ "$(jq -r '.more // false' "$tmp/m.out")" = true ] || break
-    url="http://127.0.0.1:$port/api1/collections/$col/manifest/?limit=5000&next=$(jq -r .next "$tmp/m.out")"
-done
+check "start after the last kill" start
+taxii_ids "$base/api1/collections/$col/manifest/?limit=5000" w:pw \
+    >"$tmp/present"
 acked=$(sort -u "$tmp/acked" | wc -l)
 check "some envelopes were acknowledged between kills ($acked objects)" \
     [ "$acked" -gt 0 ]
@@ -172,16 +121,14 @@ base=http://127.0.0.1:$port
 code=$(curl -sS --max-time 60 -u w:pw -o "$tmp/big.out" -w '%{http_code}' \
     -H "Accept: $TAXII" -H "Content-Type: $TAXII" \
     --data-binary "@$tmp/big.json" "$base/api1/collections/$col/objects/")
-kill -9 "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
-pid=""
+stop_server KILL 2>/dev/null
 check "a 30000-object POST answers 202 ($code)" [ "$code" = 202 ]
 check "...with its status pending" [ "$(jq -r .status "$tmp/big.out")" = pending ]
 sid=$(jq -r .id "$tmp/big.out")
-lines=$(wc -l <"$tmp/serve.err")
-check "start after killing its job" start_server
+lines=$(wc -l <"$errf")
+check "start after killing its job" start
 check "...says it finished one status left pending" \
-    sh -c "tail -n +$((lines + 1)) '$tmp/serve.err' |
+    sh -c "tail -n +$((lines + 1)) '$errf' |
         grep -q '1 status left pending'"
 curl -sS --max-time 30 -u w:pw -H "Accept: $TAXII" -o "$tmp/st.out" \
     "http://127.0.0.1:$port/api1/status/$sid/"
@@ -195,29 +142,17 @@ check "...success + failure == total" \
 check "...and the objects its job never wrote are failures" \
     [ "$(jq -r .failure_count "$tmp/st.out")" -gt 0 ]
 jq -r '.successes[]?.id' "$tmp/st.out" | sort -u >"$tmp/succ.s"
-: >"$tmp/present"
-url="http://127.0.0.1:$port/api1/collections/$col/manifest/?limit=10000"
-pages=0
-while [ $pages -lt 200 ]; do
-    curl -sS --max-time 30 -u w:pw -H "Accept: $TAXII" -o "$tmp/m.out" "$url"
-    jq -r '.objects[]?.id' "$tmp/m.out" >>"$tmp/present"
-    pages=$((pages + 1))
-    [ "$(jq -r '.more // false' "$tmp/m.out")" = true ] || break
-    url="http://127.0.0.1:$port/api1/collections/$col/manifest/?limit=10000&next=$(jq -r .next "$tmp/m.out")"
-done
+taxii_ids "$base/api1/collections/$col/manifest/?limit=10000" w:pw \
+    >"$tmp/present"
 sort -u "$tmp/present" >"$tmp/present.s"
 check "...it lists its successes ($(wc -l <"$tmp/succ.s"))" \
     [ -s "$tmp/succ.s" ]
 check "...and every one of them is stored" \
     [ "$(comm -23 "$tmp/succ.s" "$tmp/present.s" | wc -l)" -eq 0 ]
 
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-pid=""
+stop_server TERM
 check "a clean SIGTERM at the end exits 0 ($rc)" [ "$rc" -eq 0 ]
-check "no sanitizer report from the server" \
-    sh -c "! grep -q 'Sanitizer\|runtime error:' '$tmp/serve.err'"
+check "no sanitizer report from the server" no_crash_report "$errf"
 
 echo "$passed passed, $failed failed ($acked objects acknowledged)"
 [ "$failed" -eq 0 ]
