@@ -58,9 +58,12 @@ static void init(void)
                                      .max_content_length = 1 << 20,
                                      .sync_object_limit = 4};
     struct cairn_store_api_root root = {.name = "api1", .title = "Fuzz"};
+    struct cairn_store_api_root small = {
+        .name = "api2", .title = "Small", .max_content_length = 4096};
     if (cairn_store_open("memory:", NULL, &store) != 0 ||
         cairn_taxii_new(&cfg, &taxii) != 0 ||
         cairn_store_api_root_put(store, &root) != 0 ||
+        cairn_store_api_root_put(store, &small) != 0 ||
         cairn_store_user_add(store, "alice", "x") != 0 ||
         cairn_store_user_add(store, "reader", "x") != 0 ||
         cairn_store_user_add(store, "writer", "x") != 0 ||
@@ -123,6 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .body_len = (size_t)(end - p),
         .content_length = (int64_t)(end - p),
     };
+    /* The limit before a body is read never exceeds the server's. */
+    size_t limit = cairn_taxii_body_limit(taxii, store, req.path);
+    if (limit == 0 || limit > (size_t)1 << 20)
+        __builtin_trap();
     struct cairn_taxii_response resp;
     if (cairn_taxii_handle(taxii, store, &req, &resp) == 0) {
         /* Every answer with a body is JSON; errors carry their status. */
