@@ -12,9 +12,12 @@
 #include "admin.h"
 #include "cairn/cairn.h"
 #include "cairn/feed.h"
+#include "cairn/taxii.h"
 #include "cli.h"
 
 #define DEFAULT_MAX_INPUT ((size_t)1 << 30)
+/* Largest file fetched from a URL, as MISP_FILE_MAX bounds a feed's files. */
+#define URL_MAX_INPUT ((size_t)256 << 20)
 /* Objects per store transaction (see cmd_import.c for the trade-off). */
 #define BATCH 2000
 
@@ -26,6 +29,7 @@ enum {
     OPT_DATA,
     OPT_TLP,
     OPT_IDENTITY,
+    OPT_CACERT,
     OPT_QUIET,
 };
 
@@ -48,6 +52,9 @@ static const struct cli_option options[] = {
                       "The organisation that produced the feed: an identity "
                       "named NAME becomes created_by_ref of list, CSV and "
                       "FireEye objects."},
+    [OPT_CACERT] = {0, "cacert", "FILE",
+                    "PEM file of the certificate authorities to trust for "
+                    "https:// sources (default: the system's)."},
     [OPT_QUIET] = {'q', "quiet", NULL,
                    "Print neither skipped records nor the summary."},
     {0, NULL, NULL, NULL},
@@ -67,8 +74,8 @@ const struct cli_command cli_cmd_feed = {
         "written; ids are derived from the input, so converting the same "
         "feed again gives the same objects.\n\n"
         "A SOURCE is read as (--format, else detected):\n\n"
-        "  misp     a MISP feed directory (manifest.json and one UUID.json\n"
-        "           per event), or one event file\n"
+        "  misp     a MISP feed directory or URL (manifest.json and one\n"
+        "           UUID.json per event), or one event file\n"
         "  fireeye  FireEye's Indicator_Release_NBIs.csv or _Hashes.csv\n"
         "  csv      CSV whose header row names the columns; needs --map\n"
         "  list     one value a line: domains, addresses, networks, URLs,\n"
@@ -81,10 +88,16 @@ const struct cli_command cli_cmd_feed = {
         "url, email, md5, sha1, sha256, sha512, filename, regkey), name, "
         "description, valid_from, valid_until and labels (split at ';' "
         "or '|'). docs/feeds.md has the whole mapping.\n\n"
+        "A SOURCE may be an http:// or https:// URL. One that ends in '/' "
+        "or in manifest.json, or any with --format misp, is a MISP feed: "
+        "its manifest.json is fetched, then each event it lists; any other "
+        "URL is one file, read as above. Certificates are checked (against "
+        "--cacert FILE if given), redirects are not followed, each file may "
+        "be up to 256 MiB, and a failed request is tried again up to five "
+        "times.\n\n"
         "Every record that is not converted is reported on standard error "
         "with its file and line, or its MISP event and attribute uuid, and "
-        "a summary follows. Reading a feed from a URL needs libcurl, which "
-        "this build does not use: download the feed first.",
+        "a summary follows.",
     .options = options,
     .exit_status = "0 Everything was converted (and stored).\n"
                    "1 Some records were skipped or rejected; the rest was "
@@ -98,7 +111,9 @@ const struct cli_command cli_cmd_feed = {
                 "iocs.csv\n"
                 "$ cairn feed import --identity 'Example CERT' --tlp green "
                 "blocklist.txt\n"
-                "$ cairn feed import --format list -o list.json blocklist.txt",
+                "$ cairn feed import --format list -o list.json blocklist.txt\n"
+                "$ cairn feed import --into \"$COLL\" "
+                "https://www.circl.lu/doc/misp/feed-osint/",
     .run = run,
 };
 
@@ -246,16 +261,115 @@ static enum format sniff(const char *buf, size_t len, bool have_map)
     return F_LIST;
 }
 
+/* Sources on the web: one client for the run, made when first needed. */
+struct web {
+    const char *cacert;
+    struct cairn_taxii_client *client;
+    const char *base; /* the MISP feed being read, ending in '/' */
+};
+
+static int web_client(struct web *w)
+{
+    if (w->client != NULL)
+        return 0;
+    struct cairn_taxii_client_opts o = {.cacert = w->cacert,
+                                        .max_response_len = URL_MAX_INPUT};
+    int rc = cairn_taxii_client_new(&o, &w->client);
+    if (rc < 0)
+        cli_error(&cli_cmd_feed, "cannot start an HTTP client: %s",
+                  cairn_strerror(rc));
+    return rc;
+}
+
+/* The client's last error without its "GET URL: " (the finding names the
+ * URL already). */
+static const char *web_error(const struct web *w, const char *url)
+{
+    const char *e = cairn_taxii_client_error(w->client);
+    size_t n = strlen(url);
+    if (strncmp(e, "GET ", 4) == 0 && strncmp(e + 4, url, n) == 0 &&
+        e[4 + n] == ':' && e[5 + n] == ' ')
+        return e + 6 + n;
+    return e;
+}
+
+/* cairn_feed_fetch_cb for a MISP feed on the web: BASE/NAME. */
+static int web_fetch(void *ud, const char *name, char *where, size_t where_len,
+                     char **buf, size_t *len, char *why, size_t why_len)
+{
+    struct web *w = ud;
+    int n = snprintf(where, where_len, "%s%s", w->base, name);
+    if (n < 0 || (size_t)n >= where_len) {
+        snprintf(why, why_len, "the URL is too long");
+        return CAIRN_EINVAL;
+    }
+    int rc = cairn_taxii_client_fetch(w->client, where, buf, len);
+    if (rc < 0)
+        snprintf(why, why_len, "%s", web_error(w, where));
+    return rc;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* A MISP feed at `url` (its directory, or its manifest.json). */
+static int convert_web_feed(struct cairn_feed *feed, struct web *w,
+                            const char *url)
+{
+    size_t n = strlen(url);
+    if (ends_with(url, "/manifest.json"))
+        n -= strlen("manifest.json");
+    char *base = cairn_malloc(n + 2);
+    if (base == NULL)
+        return CAIRN_ENOMEM;
+    memcpy(base, url, n);
+    base[n] = '\0';
+    if (n == 0 || base[n - 1] != '/')
+        memcpy(base + n, "/", 2);
+    w->base = base;
+    int rc = cairn_feed_misp_feed(feed, web_fetch, w);
+    w->base = NULL;
+    cairn_free(base);
+    return rc;
+}
+
 /* Convert one source; returns the exit status it earns. */
-static int convert(struct cairn_feed *feed, const char *path, enum format fmt,
-                   const struct cairn_feed_csv_map *map)
+static int convert(struct cairn_feed *feed, struct web *w, const char *path,
+                   enum format fmt, const struct cairn_feed_csv_map *map)
 {
     const struct cli_command *cmd = &cli_cmd_feed;
     struct cli_file file = {0};
+    char *fetched = NULL;
     struct stat st;
     const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     int rc;
 
+    if (is_url(path)) {
+        if (web_client(w) < 0)
+            return CLI_EXIT_ERROR;
+        if (fmt == F_MISP || ends_with(path, "/") ||
+            ends_with(path, "/manifest.json")) {
+            if (fmt != F_AUTO && fmt != F_MISP) {
+                cli_error(cmd,
+                          "%s: a URL ending in '/' is read as a MISP "
+                          "feed only",
+                          path);
+                return CLI_EXIT_ERROR;
+            }
+            rc = convert_web_feed(feed, w, path);
+            goto out;
+        }
+        rc = cairn_taxii_client_fetch(w->client, path, &fetched, &file.len);
+        if (rc < 0) {
+            cli_error(cmd, "%s", cairn_taxii_client_error(w->client));
+            return CLI_EXIT_ERROR;
+        }
+        file.data = fetched;
+        goto read;
+    }
     if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         if (fmt != F_AUTO && fmt != F_MISP) {
             cli_error(cmd, "%s: a directory is read as a MISP feed only", path);
@@ -266,6 +380,7 @@ static int convert(struct cairn_feed *feed, const char *path, enum format fmt,
     }
     if (cli_file_load(cmd, path, DEFAULT_MAX_INPUT, &file) < 0)
         return CLI_EXIT_ERROR;
+read:
     if (fmt == F_AUTO)
         fmt = sniff(file.data, file.len, map != NULL);
     switch (fmt) {
@@ -283,7 +398,10 @@ static int convert(struct cairn_feed *feed, const char *path, enum format fmt,
         break;
     }
 out:
-    cli_file_release(&file);
+    if (fetched != NULL)
+        cairn_free(fetched);
+    else
+        cli_file_release(&file);
     if (rc == 0 || rc == CAIRN_EPARSE)
         return CLI_EXIT_OK; /* skipped records are counted */
     if (rc != CAIRN_EIO)
@@ -318,7 +436,7 @@ static int parse_tlp(const char *s, enum cairn_tlp *out)
 
 struct args {
     enum format fmt;
-    const char *map, *output, *into, *dir, *identity;
+    const char *map, *output, *into, *dir, *identity, *cacert;
     enum cairn_tlp tlp;
     bool quiet;
 };
@@ -375,6 +493,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             }
             a->identity = arg;
             break;
+        case OPT_CACERT:
+            a->cacert = arg;
+            break;
         case OPT_QUIET:
             a->quiet = true;
             break;
@@ -412,17 +533,19 @@ static int parse_args(int argc, char **argv, struct args *a)
     int stdin_uses = 0;
     for (int i = optind; i < argc; i++) {
         stdin_uses += strcmp(argv[i], "-") == 0;
-        if (is_url(argv[i])) {
-            cli_error(cmd,
-                      "%s: reading feeds from URLs needs libcurl, which "
-                      "this build of cairn does not use; download the feed "
-                      "and give its directory or file",
+        if (strncmp(argv[i], "ftp://", 6) == 0 ||
+            strncmp(argv[i], "file://", 7) == 0) {
+            cli_error(cmd, "%s: only http:// and https:// URLs are read",
                       argv[i]);
             return -1;
         }
     }
     if (stdin_uses > 1) {
         cli_error(cmd, "'-' (standard input) given more than once");
+        return -1;
+    }
+    if (a->cacert != NULL && access(a->cacert, R_OK) != 0) {
+        cli_error(cmd, "--cacert: %s: %s", a->cacert, strerror(errno));
         return -1;
     }
     return 0;
@@ -449,12 +572,14 @@ static int run(int argc, char **argv)
     struct cairn_store_collection *coll = NULL;
     struct cairn_feed *feed = NULL;
     struct sink *s = NULL;
+    struct web web = {0};
     char tmp[4096] = "";
     int status = CLI_EXIT_ERROR;
     int rc;
 
     if (parse_args(argc, argv, &a) < 0)
         return CLI_EXIT_ERROR;
+    web.cacert = a.cacert;
     if (a.map != NULL) {
         struct cairn_diag d;
         cairn_diag_clear(&d);
@@ -525,7 +650,7 @@ static int run(int argc, char **argv)
     }
     status = CLI_EXIT_OK;
     for (int i = optind; i < argc; i++) {
-        int st = convert(feed, argv[i], a.fmt, map);
+        int st = convert(feed, &web, argv[i], a.fmt, map);
         if (st > status)
             status = st;
         if (s->store_failed || s->write_failed)
@@ -575,6 +700,7 @@ out:
         cairn_store_close(s->store);
     }
     cairn_feed_free(feed);
+    cairn_taxii_client_free(web.client);
     cairn_free(s);
     cairn_store_collection_free(coll);
     cairn_feed_csv_map_free(map);

@@ -91,6 +91,26 @@ int cairn_feed_misp_event(struct cairn_feed *f, const char *buf, size_t len,
  */
 int cairn_feed_misp_dir(struct cairn_feed *f, const char *path);
 
+/*
+ * Reads file `name` of a MISP feed ("manifest.json" or "UUID.json"): 0
+ * with its bytes in *buf (NUL-terminated; the caller frees with
+ * cairn_free) and *len, else a negative code with a sentence in `why`
+ * (CAIRN_ENOMEM needs none). Puts the file's full name (a path or URL) in
+ * `where`, for findings, whatever the outcome.
+ */
+typedef int (*cairn_feed_fetch_cb)(void *ud, const char *name, char *where,
+                                   size_t where_len, char **buf, size_t *len,
+                                   char *why, size_t why_len);
+
+/*
+ * A MISP feed whose files come through `fetch` (a web server's, say), as
+ * cairn_feed_misp_dir reads a directory's: the same conversion, findings
+ * and errors (a manifest that cannot be fetched is CAIRN_EIO, reported),
+ * each failure to read named by its `where`.
+ */
+int cairn_feed_misp_feed(struct cairn_feed *f, cairn_feed_fetch_cb fetch,
+                         void *ud);
+
 /* A plain list: one value a line, '#' comments, defanged forms, detected. */
 int cairn_feed_list(struct cairn_feed *f, const char *buf, size_t len,
                     const char *name);

@@ -205,6 +205,16 @@ int cairn_taxii_client_get(struct cairn_taxii_client *c, const char *url,
                            json_t **out);
 
 /*
+ * GET any file at `url` (a MISP feed's manifest or event, a CSV list):
+ * its bytes, whatever their media type, into *body (NUL-terminated, the
+ * caller frees with cairn_free) and *len. Retries, TLS, credentials and
+ * the max_response_len bound are those of every request; redirects are not
+ * followed (an HTTP 3xx is CAIRN_EIO, naming the status).
+ */
+int cairn_taxii_client_fetch(struct cairn_taxii_client *c, const char *url,
+                             char **body, size_t *len);
+
+/*
  * Resolve `url`, a discovery URL or an API root URL (told apart by
  * fetching it: discovery has "api_roots"), to the API root URL (ending in
  * '/', caller frees with cairn_free) and its resource (may be NULL).

@@ -829,43 +829,42 @@ out:
 /* ---- feed directories ------------------------------------------------------
  */
 
-/* Read a whole file of at most MISP_FILE_MAX bytes; reported on failure. */
-static int read_file(struct cairn_feed *f, const char *path, char **out,
-                     size_t *len_out, bool count)
+/* A feed's files read from a directory. */
+struct dir_fetch {
+    const char *path;
+};
+
+/* cairn_feed_fetch_cb over a directory: PATH/NAME, at most MISP_FILE_MAX. */
+static int read_file(void *ud, const char *name, char *where, size_t where_len,
+                     char **out, size_t *len_out, char *why, size_t why_len)
 {
+    const struct dir_fetch *d = ud;
     struct cairn_buf b;
     char chunk[65536];
     FILE *fp;
     int rc = CAIRN_EIO;
 
     *out = NULL;
+    snprintf(where, where_len, "%s/%s", d->path, name);
     cairn_buf_init(&b, MISP_FILE_MAX);
-    f->input = path;
-    fp = fopen(path, "rb");
+    fp = fopen(where, "rb");
     if (fp == NULL) {
-        if (count)
-            f->st.skipped++;
-        feed_note(f, CAIRN_SEV_ERROR, 0, NULL, "io", "cannot read: %s",
-                  strerror(errno));
+        snprintf(why, why_len, "%s", strerror(errno));
         goto out;
     }
     for (;;) {
         size_t n = fread(chunk, 1, sizeof chunk, fp);
         if (n > 0 && (rc = cairn_buf_append(&b, chunk, n)) != 0) {
-            if (count)
-                f->st.skipped++;
-            feed_note(f, CAIRN_SEV_ERROR, 0, NULL, "io", "%s",
-                      rc == CAIRN_ETOOBIG ? "larger than 256 MiB"
-                                          : cairn_strerror(rc));
+            snprintf(why, why_len, "%s",
+                     rc == CAIRN_ETOOBIG ? "larger than 256 MiB"
+                                         : cairn_strerror(rc));
             goto out;
         }
         if (n < sizeof chunk)
             break;
     }
     if (ferror(fp)) {
-        if (count)
-            f->st.skipped++;
-        feed_note(f, CAIRN_SEV_ERROR, 0, NULL, "io", "read error");
+        snprintf(why, why_len, "read error");
         rc = CAIRN_EIO;
         goto out;
     }
@@ -878,7 +877,27 @@ out:
     return rc;
 }
 
-int cairn_feed_misp_dir(struct cairn_feed *f, const char *path)
+/* One file of the feed through `fetch`: 0, CAIRN_ENOMEM, or CAIRN_EIO
+ * once reported (and counted, when `count`). `where` names it either way. */
+static int fetch_file(struct cairn_feed *f, cairn_feed_fetch_cb fetch, void *ud,
+                      const char *name, char *where, size_t where_len,
+                      char **out, size_t *len, bool count)
+{
+    char why[512] = "";
+    snprintf(where, where_len, "%s", name);
+    int rc = fetch(ud, name, where, where_len, out, len, why, sizeof why);
+    f->input = where;
+    if (rc == 0 || rc == CAIRN_ENOMEM)
+        return rc;
+    if (count)
+        f->st.skipped++;
+    feed_note(f, CAIRN_SEV_ERROR, 0, NULL, "io", "cannot read: %s",
+              why[0] ? why : cairn_strerror(rc));
+    return CAIRN_EIO; /* reported */
+}
+
+int cairn_feed_misp_feed(struct cairn_feed *f, cairn_feed_fetch_cb fetch,
+                         void *ud)
 {
     char file[4096];
     char *text = NULL;
@@ -887,10 +906,8 @@ int cairn_feed_misp_dir(struct cairn_feed *f, const char *path)
     struct cairn_diag d;
     int rc;
 
-    int n = snprintf(file, sizeof file, "%s/manifest.json", path);
-    if (n < 0 || (size_t)n >= sizeof file - 64)
-        return CAIRN_EINVAL;
-    rc = read_file(f, file, &text, &len, false);
+    rc = fetch_file(f, fetch, ud, "manifest.json", file, sizeof file, &text,
+                    &len, false);
     if (rc != 0)
         goto out;
     cairn_diag_clear(&d);
@@ -915,7 +932,6 @@ int cairn_feed_misp_dir(struct cairn_feed *f, const char *path)
     {
         char *ev = NULL;
         size_t ev_len = 0;
-        f->input = "manifest.json";
         /* The key becomes a file name: only a uuid may. */
         if (!cairn_uuid_check(key, strlen(key), false, NULL)) {
             f->input = file;
@@ -923,9 +939,10 @@ int cairn_feed_misp_dir(struct cairn_feed *f, const char *path)
                       "'%.60s' is not an event uuid; skipped", key);
             continue;
         }
-        char evfile[4096 + 48];
-        snprintf(evfile, sizeof evfile, "%s/%s.json", path, key);
-        rc = read_file(f, evfile, &ev, &ev_len, true);
+        char name[CAIRN_UUID_STRLEN + 8], evfile[4096 + 48];
+        snprintf(name, sizeof name, "%s.json", key);
+        rc = fetch_file(f, fetch, ud, name, evfile, sizeof evfile, &ev, &ev_len,
+                        true);
         if (rc == CAIRN_ENOMEM)
             goto out;
         if (rc == 0) {
@@ -941,4 +958,12 @@ out:
     json_decref(manifest);
     cairn_free(text);
     return rc;
+}
+
+int cairn_feed_misp_dir(struct cairn_feed *f, const char *path)
+{
+    struct dir_fetch d = {path};
+    if (strlen(path) >= 4096 - 64)
+        return CAIRN_EINVAL;
+    return cairn_feed_misp_feed(f, read_file, &d);
 }

@@ -49,6 +49,7 @@ struct cairn_taxii_client {
 
 /* What one HTTP exchange brought back. */
 struct reply {
+    bool any_type; /* set by the caller: a file, any media type, as it is */
     long status;
     struct cairn_buf body;
     bool too_big;
@@ -284,7 +285,8 @@ static CURLcode exchange(struct cairn_taxii_client *c, const char *method,
     r->content_type[0] = r->retry_after[0] = '\0';
     r->added_first[0] = r->added_last[0] = '\0';
 
-    h = curl_slist_append(hdrs, "Accept: " CAIRN_TAXII_MEDIA);
+    h = curl_slist_append(hdrs, r->any_type ? "Accept: */*"
+                                            : "Accept: " CAIRN_TAXII_MEDIA);
     if (h == NULL)
         return CURLE_OUT_OF_MEMORY;
     hdrs = h;
@@ -583,6 +585,8 @@ static int request_ex(struct cairn_taxii_client *c, const char *method,
             retry = true;
             rc = CAIRN_EIO;
             delay = retry_after_ms(c, r->retry_after);
+        } else if (r->any_type) {
+            return 0;
         } else if (!taxii_media(r->content_type)) {
             set_error(
                 c, "%s %s: the response is '%.100s', not " CAIRN_TAXII_MEDIA,
@@ -653,6 +657,24 @@ int cairn_taxii_client_get(struct cairn_taxii_client *c, const char *url,
 
     cairn_buf_init(&r.body, c->max_response);
     int rc = get_json(c, url, &r, out);
+    cairn_buf_release(&r.body);
+    return rc;
+}
+
+int cairn_taxii_client_fetch(struct cairn_taxii_client *c, const char *url,
+                             char **body, size_t *len)
+{
+    struct reply r = {.any_type = true};
+    json_t *none = NULL;
+
+    *body = NULL;
+    *len = 0;
+    cairn_buf_init(&r.body, c->max_response);
+    int rc = request_ex(c, "GET", url, NULL, 0, 200, &r, &none, NULL, 0);
+    if (rc == 0 && (*body = cairn_buf_steal(&r.body, len)) == NULL) {
+        set_error(c, "GET %s: out of memory", url);
+        rc = CAIRN_ENOMEM;
+    }
     cairn_buf_release(&r.body);
     return rc;
 }

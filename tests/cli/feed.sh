@@ -145,13 +145,67 @@ run feed import --map type=Kind "$feed/iocs.csv"
 expect 2 "a mapping without value"
 run feed import --format csv "$feed/iocs.csv"
 expect 2 "--format csv without --map"
-run feed import https://example.org/feed/
-expect 2 "a URL (needs libcurl)"
-check "the message says why" said "needs libcurl"
+run feed import ftp://example.org/feed/
+expect 2 "a URL that is not http(s)"
+check "the message says which are read" said "only http:// and https://"
 check "nothing is written for a usage error" [ ! -s "$out" ]
 run feed import -o "$tmp/never.json" "$feed/bad/nomanifest"
 expect 2 "an I/O error with --output"
 check "--output leaves no partial file" [ ! -e "$tmp/never.json" ]
+
+# ---- feeds on the web ------------------------------------------------------
+: "${CAIRN_FILE_SERVER:?CAIRN_FILE_SERVER must name tests/tools/file_server}"
+"$CAIRN_FILE_SERVER" "$feed" "$tmp/web.port" 2>"$tmp/web.err" &
+web_pid=$!
+at_exit="reap $web_pid"
+if wait_port "$tmp/web.port" "$web_pid"; then
+    web=http://127.0.0.1:$(cat "$tmp/web.port")
+    # objects FILE: the bundle's objects by id, without the times a list's
+    # indicators take from the clock
+    objects() {
+        jq -cS '[.objects[]|del(.created,.modified,.valid_from)]|sort_by(.id)' "$1"
+    }
+    run feed import -o dir.json "$feed/misp"
+    expect 1 "the MISP feed directory, for comparison"
+    run feed import -o web.json "$web/misp/"
+    expect 1 "a MISP feed URL exits as its directory does"
+    check "...with the same objects as from the directory" \
+        [ "$(objects web.json)" = "$(objects dir.json)" ]
+    check "...and the same findings" \
+        said "attribute a3000003-0000-4000-8000-000000000004: type 'btc'"
+    run feed import -o web2.json "$web/misp/manifest.json"
+    expect 1 "the URL of a feed's manifest.json"
+    check "...reads the whole feed" \
+        [ "$(objects web2.json)" = "$(objects dir.json)" ]
+    run feed import -o list-dir.json "$feed/list.txt"
+    run feed import -o list-web.json "$web/list.txt"
+    check "a list URL converts as the file does" \
+        [ "$(objects list-web.json)" = "$(objects list-dir.json)" ]
+    run feed import --format misp -o one.json \
+        "$web/misp/7b1c4e3a-9d5f-4eac-a032-4c6d8eaf2a33.json"
+    expect 2 "--format misp with an event's URL is read as a feed"
+    check "...whose missing manifest is named" \
+        said "7b1c4e3a-9d5f-4eac-a032-4c6d8eaf2a33.json/manifest.json: error: cannot read: HTTP 404"
+    run feed import "$web/misp/7b1c4e3a-9d5f-4eac-a032-4c6d8eaf2a33.json"
+    expect 1 "one MISP event by URL"
+    check "...becomes a report" \
+        [ "$(q '[.objects[]|select(.type=="report")]|length')" = 1 ]
+    run feed import "$web/nosuch/"
+    expect 2 "a feed URL without a manifest"
+    check "...names the manifest's URL and the status" \
+        said "$web/nosuch/manifest.json: error: cannot read: HTTP 404"
+    run feed import "$web/nosuch.txt"
+    expect 2 "a file URL that is not there"
+    check "...names the URL and the status" said "GET $web/nosuch.txt: HTTP 404"
+    run feed import --into "$(printf '%s' 0b6d3b4e-0000-4000-8000-000000000000)" \
+        --data "$tmp/nodata" "$web/misp/"
+    expect 2 "--into a collection that does not exist, before any fetch"
+    run feed import --cacert "$tmp/none.pem" "https://127.0.0.1:1/feed/"
+    expect 2 "https with a CA file that does not exist"
+    check "...says so" said "--cacert: $tmp/none.pem: No such file"
+else
+    fail "the test file server did not start: $(cat "$tmp/web.err")"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -365,6 +365,67 @@ static void misp_reimport_is_identical(void **state)
     release(&b, fb);
 }
 
+/* A feed's files from elsewhere (a web server): serve DATA/misp's, named
+ * "web:NAME", refusing the file `refuse` if set. */
+struct fetch_ud {
+    const char *refuse;
+    unsigned calls;
+};
+
+static int fetch_misp(void *ud, const char *name, char *where, size_t where_len,
+                      char **buf, size_t *len, char *why, size_t why_len)
+{
+    struct fetch_ud *u = ud;
+    char path[512];
+    u->calls++;
+    snprintf(where, where_len, "web:%s", name);
+    if (u->refuse != NULL && strcmp(name, u->refuse) == 0) {
+        snprintf(why, why_len, "HTTP 404");
+        return CAIRN_ENOTFOUND;
+    }
+    snprintf(path, sizeof path, "%s/misp/%s", DATA, name);
+    char *raw = slurp(path, len);
+    *buf = cairn_strndup(raw, *len);
+    free(raw);
+    return *buf != NULL ? 0 : CAIRN_ENOMEM;
+}
+
+static void misp_feed_fetched(void **state)
+{
+    (void)state;
+    struct out a, b, c;
+    struct cairn_feed *fa = feed_new(&a, NULL, CAIRN_TLP_NONE);
+    struct cairn_feed *fb = feed_new(&b, NULL, CAIRN_TLP_NONE);
+    struct fetch_ud u = {0};
+    /* Fetched or read from the directory: the same objects. */
+    assert_int_equal(cairn_feed_misp_dir(fa, DATA "/misp"), 0);
+    assert_int_equal(cairn_feed_misp_feed(fb, fetch_misp, &u), 0);
+    assert_int_equal(u.calls, 4); /* the manifest and three events */
+    assert_true(json_equal(a.objs, b.objs));
+
+    /* An event that cannot be fetched is skipped, named by its URL. */
+    struct cairn_feed *fc = feed_new(&c, NULL, CAIRN_TLP_NONE);
+    struct cairn_feed_stats st;
+    u = (struct fetch_ud){.refuse = EV3 ".json"};
+    assert_int_equal(cairn_feed_misp_feed(fc, fetch_misp, &u), 0);
+    assert_true(
+        has_report(&c, "web:" EV3 ".json: error: cannot read: HTTP 404"));
+    cairn_feed_get_stats(fc, &st);
+    assert_int_equal(st.skipped, 3); /* text, size-in-bytes, and EV3 */
+    assert_true(json_array_size(c.objs) < json_array_size(a.objs));
+    release(&c, fc);
+
+    /* No manifest: CAIRN_EIO, reported with its name. */
+    fc = feed_new(&c, NULL, CAIRN_TLP_NONE);
+    u = (struct fetch_ud){.refuse = "manifest.json"};
+    assert_int_equal(cairn_feed_misp_feed(fc, fetch_misp, &u), CAIRN_EIO);
+    assert_true(has_report(&c, "web:manifest.json: error: cannot read"));
+    assert_int_equal(u.calls, 1);
+    release(&a, fa);
+    release(&b, fb);
+    release(&c, fc);
+}
+
 /* Findings about broken MISP input: file, line and column, or the uuid. */
 static void misp_bad_input(void **state)
 {
@@ -823,6 +884,7 @@ int main(void)
         cmocka_unit_test(misp_tlp_white_and_composites),
         cmocka_unit_test(misp_reimport_is_identical),
         cmocka_unit_test(misp_bad_input),
+        cmocka_unit_test(misp_feed_fetched),
         cmocka_unit_test(allocation_failures),
         cmocka_unit_test(csv_map_errors),
         cmocka_unit_test(csv_mapped),

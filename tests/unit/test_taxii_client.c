@@ -892,6 +892,78 @@ static void test_response_cap_and_bad_pages(void **state)
     cairn_taxii_client_free(c);
 }
 
+/* Files of any media type, as they are; errors and retries as for TAXII. */
+static void test_fetch_files(void **state)
+{
+    (void)state;
+    struct cairn_taxii_client *c = client();
+    char *body = NULL;
+    size_t len = 0;
+
+    /* A MISP manifest served as application/json, after a 503. */
+    struct fault f[] = {
+        {.status = 503},
+        {.status = 200,
+         .content_type = "application/json",
+         .body = "{\"5f1e8a56-0000-4000-8000-000000000001\": {}}"},
+    };
+    set_faults(f, 2, false);
+    assert_int_equal(
+        cairn_taxii_client_fetch(c, url("/feed/manifest.json"), &body, &len),
+        0);
+    assert_string_equal(body, f[1].body);
+    assert_int_equal(len, strlen(f[1].body));
+    assert_string_equal(srv.last_target, "/feed/manifest.json");
+    assert_int_equal(served(), 2);
+    cairn_free(body);
+
+    /* Not JSON at all, and no media type: still the bytes. */
+    struct fault t = {.status = 200, .content_type = "", .body = "a.example\n"};
+    set_faults(&t, 1, false);
+    assert_int_equal(cairn_taxii_client_fetch(c, url("/list.txt"), &body, &len),
+                     0);
+    assert_string_equal(body, "a.example\n");
+    cairn_free(body);
+
+    /* An empty file is an empty string. */
+    struct fault e = {.status = 200, .content_type = "text/plain", .body = ""};
+    set_faults(&e, 1, false);
+    assert_int_equal(cairn_taxii_client_fetch(c, url("/empty"), &body, &len),
+                     0);
+    assert_string_equal(body, "");
+    assert_int_equal(len, 0);
+    cairn_free(body);
+
+    /* 404 is CAIRN_ENOTFOUND, with the URL in the message; a redirect is
+     * not followed. */
+    struct fault n = {.status = 404, .content_type = "text/html", .body = "x"};
+    set_faults(&n, 1, false);
+    assert_int_equal(
+        cairn_taxii_client_fetch(c, url("/nope.json"), &body, &len),
+        CAIRN_ENOTFOUND);
+    assert_null(body);
+    assert_non_null(strstr(cairn_taxii_client_error(c), "/nope.json"));
+    assert_non_null(strstr(cairn_taxii_client_error(c), "404"));
+    struct fault r = {.status = 301, .content_type = "text/html", .body = ""};
+    set_faults(&r, 1, false);
+    assert_int_equal(cairn_taxii_client_fetch(c, url("/moved"), &body, &len),
+                     CAIRN_EIO);
+    assert_int_equal(served(), 1);
+    cairn_taxii_client_free(c);
+
+    /* The response cap holds for files too. */
+    struct cairn_taxii_client_opts o = {.max_response_len = 8, .backoff_ms = 1};
+    assert_int_equal(cairn_taxii_client_new(&o, &c), 0);
+    struct fault b = {.status = 200,
+                      .content_type = "text/plain",
+                      .body = "0123456789abcdef"};
+    set_faults(&b, 1, true);
+    assert_int_equal(cairn_taxii_client_fetch(c, url("/big"), &body, &len),
+                     CAIRN_ETOOBIG);
+    assert_null(body);
+    cairn_taxii_client_free(c);
+}
+
 static bool cancel_now(void *ud)
 {
     return *(bool *)ud;
@@ -1420,6 +1492,7 @@ int main(void)
         cmocka_unit_test_setup(test_fault_table, reset),
         cmocka_unit_test_setup(test_retry_after_is_honoured, reset),
         cmocka_unit_test_setup(test_response_cap_and_bad_pages, reset),
+        cmocka_unit_test_setup(test_fetch_files, reset),
         cmocka_unit_test_setup(test_cancel_stops_waiting, reset),
         cmocka_unit_test_setup(test_pull_incremental, reset),
         cmocka_unit_test_setup(test_pull_keeps_bytes, reset),
