@@ -303,7 +303,7 @@ static int web_fetch(void *ud, const char *name, char *where, size_t where_len,
         snprintf(why, why_len, "the URL is too long");
         return CAIRN_EINVAL;
     }
-    int rc = cairn_taxii_client_fetch(w->client, where, buf, len);
+    int rc = cairn_taxii_client_fetch(w->client, where, buf, len, NULL, 0);
     if (rc < 0)
         snprintf(why, why_len, "%s", web_error(w, where));
     return rc;
@@ -362,9 +362,22 @@ static int convert(struct cairn_feed *feed, struct web *w, const char *path,
             rc = convert_web_feed(feed, w, path);
             goto out;
         }
-        rc = cairn_taxii_client_fetch(w->client, path, &fetched, &file.len);
+        char type[128];
+        rc = cairn_taxii_client_fetch(w->client, path, &fetched, &file.len,
+                                      type, sizeof type);
         if (rc < 0) {
             cli_error(cmd, "%s", cairn_taxii_client_error(w->client));
+            return CLI_EXIT_ERROR;
+        }
+        /* A login page or a site's HTML view of a file would otherwise be
+         * mined for values as a list. */
+        if (fmt == F_AUTO && strncasecmp(type, "text/html", 9) == 0) {
+            cli_error(cmd,
+                      "%s: the server sent an HTML page, not a feed file; "
+                      "check the URL (a raw file's), or give --format to "
+                      "read it anyway",
+                      path);
+            cairn_free(fetched);
             return CLI_EXIT_ERROR;
         }
         file.data = fetched;

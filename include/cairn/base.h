@@ -80,8 +80,8 @@ struct cairn_arena;
 
 int cairn_arena_new(size_t cap, struct cairn_arena **out);
 void cairn_arena_free(struct cairn_arena *a);
-void *cairn_arena_alloc(struct cairn_arena *a,
-                        size_t len); /* NULL on failure */
+/* NULL on failure */
+void *cairn_arena_alloc(struct cairn_arena *a, size_t len);
 char *cairn_arena_strndup(struct cairn_arena *a, const char *s, size_t len);
 size_t cairn_arena_used(const struct cairn_arena *a);
 

@@ -164,7 +164,9 @@ struct cairn_store_result {
  * may be NULL) receives each outcome in order. With `status_id` not NULL,
  * the outcomes are recorded in that status resource in the same
  * transaction. Errors: CAIRN_ENOTFOUND (collection or status), CAIRN_EIO,
- * CAIRN_ETOOBIG (n > CAIRN_STORE_BATCH_MAX).
+ * CAIRN_ETOOBIG (n > CAIRN_STORE_BATCH_MAX). Puts made at the same time
+ * through other handles may be committed together (group commit); each
+ * still succeeds or fails as a whole, and an I/O error fails them all.
  */
 #define CAIRN_STORE_BATCH_MAX 100000
 int cairn_store_put_objects(struct cairn_store *s, const char *collection,
@@ -180,11 +182,14 @@ int cairn_store_put_objects(struct cairn_store *s, const char *collection,
  * kept by reference and must stay valid until the batch is stored or
  * cleared (without it, the object is serialised into the batch). A reading
  * thread can thus fill one batch while another thread stores the last.
- * cairn_store_batch_add returns CAIRN_ETOOBIG when the batch is full and
- * CAIRN_ENOMEM; an object unfit for storing is added as FAILED with its
- * message. cairn_store_put_batch stores the batch as
- * cairn_store_put_objects does; cairn_store_batch_results then gives
- * the outcome of each object, in the order they were added.
+ * cairn_store_batch_new returns CAIRN_EINVAL for a cap of 0 or over the
+ * maximum. cairn_store_batch_add returns CAIRN_ETOOBIG when the batch is
+ * full, CAIRN_ENOMEM, and CAIRN_EINVAL for a batch whose clear failed; an
+ * object unfit for storing is added as FAILED with its message.
+ * cairn_store_put_batch stores the batch as cairn_store_put_objects does;
+ * when it succeeds, cairn_store_batch_results gives the outcome of each
+ * object, in the order they were added (after a failure, nothing of the
+ * batch is stored, whatever the results say).
  */
 struct cairn_store_batch;
 int cairn_store_batch_new(size_t cap, struct cairn_store_batch **out);

@@ -207,12 +207,14 @@ int cairn_taxii_client_get(struct cairn_taxii_client *c, const char *url,
 /*
  * GET any file at `url` (a MISP feed's manifest or event, a CSV list):
  * its bytes, whatever their media type, into *body (NUL-terminated, the
- * caller frees with cairn_free) and *len. Retries, TLS, credentials and
+ * caller frees with cairn_free) and *len, and its Content-Type into
+ * `media_type` ("" when none; may be NULL). Retries, TLS, credentials and
  * the max_response_len bound are those of every request; redirects are not
  * followed (an HTTP 3xx is CAIRN_EIO, naming the status).
  */
 int cairn_taxii_client_fetch(struct cairn_taxii_client *c, const char *url,
-                             char **body, size_t *len);
+                             char **body, size_t *len, char *media_type,
+                             size_t media_type_len);
 
 /*
  * Resolve `url`, a discovery URL or an API root URL (told apart by

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The SQLite backend of the store: WAL, migrations, cached statements. */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -123,7 +126,7 @@ static const char *const stmt_sql[S_COUNT] = {
                      " json, salt)"
                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
                      " ?12)",
-    [S_FIND_OBJ] = "SELECT id, json FROM objects WHERE coll = ?1"
+    [S_FIND_OBJ] = "SELECT id, json, salt FROM objects WHERE coll = ?1"
                    " AND idh = ?2 AND vsec = ?3 AND vns = ?4",
     [S_STATUS_COUNTS] =
         "SELECT total, success, failure FROM statuses WHERE id = ?1",
@@ -155,6 +158,8 @@ struct sq_store {
     sqlite3 *db;
     struct sq_file *file; /* shared with this process's other handles */
     bool writing;         /* inside begin_write .. finish */
+    bool fk_off;          /* foreign keys could not be turned back on */
+    int busy_ms;          /* how long a writer waits for the others */
     sqlite3_stmt *stmts[S_COUNT];
     struct dyn_stmt dyn[DYN_CACHE];
     size_t dyn_next;
@@ -296,13 +301,16 @@ struct put_req {
     const char *status_id;
     struct cairn_store_result *res;
     int rc;
-    bool done; /* written (or failed); set by whoever wrote it */
+    bool taken; /* in a leader's group: it will be written, wait for it */
+    bool done;  /* written (or failed); set by whoever wrote it */
     struct put_req *next;
 };
 
 struct sq_file {
     dev_t dev;
     ino_t ino;
+    pid_t pid;    /* a child after fork() does not share the parent's */
+    bool relaxed; /* synchronous=NORMAL: grouped only with its like */
     int refs;
     bool shared;                /* in the list below; a private one is not */
     pthread_mutex_t write_lock; /* held from BEGIN to COMMIT or ROLLBACK */
@@ -324,8 +332,44 @@ static struct sq_file *file_new(void)
     f->refs = 1;
     pthread_mutex_init(&f->write_lock, NULL);
     pthread_mutex_init(&f->mu, NULL);
-    pthread_cond_init(&f->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->cv, &ca);
+    pthread_condattr_destroy(&ca);
     return f;
+}
+
+/* `ms` from now on the monotonic clock, for the timed waits below. */
+static struct timespec deadline_in(int ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+/*
+ * Take the writer lock, waiting as long as SQLite's busy handler would for
+ * another process: a writer stuck on a hung disk makes the others fail
+ * with CAIRN_EIO, not hang with it.
+ */
+static int lock_writer(struct sq_store *s)
+{
+    struct timespec until = deadline_in(s->busy_ms);
+    if (pthread_mutex_clocklock(&s->file->write_lock, CLOCK_MONOTONIC,
+                                &until) == 0)
+        return 0;
+    cairn_log(CAIRN_LOG_ERROR,
+              "store: gave up after %d ms waiting for another writer of "
+              "this process",
+              s->busy_ms);
+    return CAIRN_EIO;
 }
 
 static void file_destroy(struct sq_file *f)
@@ -336,23 +380,31 @@ static void file_destroy(struct sq_file *f)
     cairn_free(f);
 }
 
-/* The sq_file of the open database: shared by device and inode, private
- * for an in-memory or temporary database. NULL when out of memory. */
-static struct sq_file *file_get(sqlite3 *db)
+/*
+ * The sq_file of the open database: shared by device and inode among the
+ * handles of this process with the same durability (a put must not be
+ * committed with another handle's weaker synchronous setting); private for
+ * an in-memory or temporary database. NULL when out of memory.
+ */
+static struct sq_file *file_get(sqlite3 *db, bool relaxed)
 {
     const char *name = sqlite3_db_filename(db, "main");
     struct stat st;
     if (name == NULL || name[0] == '\0' || stat(name, &st) != 0)
         return file_new();
+    pid_t pid = getpid();
     pthread_mutex_lock(&files_mu);
     struct sq_file *f = files;
-    while (f != NULL && (f->dev != st.st_dev || f->ino != st.st_ino))
+    while (f != NULL && (f->dev != st.st_dev || f->ino != st.st_ino ||
+                         f->pid != pid || f->relaxed != relaxed))
         f = f->next;
     if (f != NULL) {
         f->refs++;
     } else if ((f = file_new()) != NULL) {
         f->dev = st.st_dev;
         f->ino = st.st_ino;
+        f->pid = pid;
+        f->relaxed = relaxed;
         f->shared = true;
         f->next = files;
         files = f;
@@ -378,12 +430,24 @@ static void file_put(struct sq_file *f)
         file_destroy(f);
 }
 
+/* Foreign keys on before a write, if turning them back on failed once. */
+static int fk_ready(struct sq_store *s)
+{
+    if (s->fk_off && (s->fk_off = exec(s, "PRAGMA foreign_keys=ON") < 0))
+        return CAIRN_ENOMEM;
+    return 0;
+}
+
 static int begin_write(struct sq_store *s)
 {
-    pthread_mutex_lock(&s->file->write_lock);
+    if (fk_ready(s) < 0)
+        return CAIRN_ENOMEM;
+    int rc = lock_writer(s);
+    if (rc < 0)
+        return rc;
     /* IMMEDIATE takes the write lock now, so a writer never has to give
      * up half-way because another one got it first. */
-    int rc = exec(s, "BEGIN IMMEDIATE");
+    rc = exec(s, "BEGIN IMMEDIATE");
     if (rc < 0)
         pthread_mutex_unlock(&s->file->write_lock);
     else
@@ -411,17 +475,32 @@ static int write_alone(struct sq_store *s, sqlite3_stmt *st)
 {
     if (s->writing)
         return step_done(st);
-    pthread_mutex_lock(&s->file->write_lock);
-    int rc = step_done(st);
+    if (fk_ready(s) < 0) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return CAIRN_ENOMEM;
+    }
+    int rc = lock_writer(s);
+    if (rc < 0) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc;
+    }
+    rc = step_done(st);
     pthread_mutex_unlock(&s->file->write_lock);
     return rc;
 }
 
-/* Turn foreign keys back on after a write that needed them off. */
+/*
+ * Turn foreign keys back on after a write that needed them off. The write's
+ * outcome stands either way (a committed write is durable); if the pragma
+ * fails (out of memory), the handle refuses to write until it succeeds, so
+ * no later delete runs without its cascades.
+ */
 static int fk_on(struct sq_store *s, int rc)
 {
-    int rc2 = exec(s, "PRAGMA foreign_keys=ON");
-    return rc < 0 ? rc : rc2;
+    s->fk_off = exec(s, "PRAGMA foreign_keys=ON") < 0;
+    return rc;
 }
 
 /* ---- open, migrate, close ----------------------------------------------- */
@@ -456,10 +535,15 @@ static int read_version(struct sq_store *s, int *out)
 
 static int migrate(struct sq_store *s)
 {
-    int rc = begin_write(s);
+    /* Up to date (the usual open): no need to queue behind the writers. */
+    int v;
+    int rc = read_version(s, &v);
+    if (rc == 0 && v == N_MIGRATIONS)
+        return 0;
+    rc = begin_write(s);
     if (rc < 0)
         return rc;
-    int v;
+    /* Again under the lock: another opener may have migrated meanwhile. */
     rc = read_version(s, &v);
     if (rc == 0 && v > N_MIGRATIONS)
         rc = CAIRN_EUNSUPPORTED;
@@ -528,8 +612,8 @@ int cairn__store_sqlite_open(const char *path,
         goto out;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(
-        s->db, opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 10000);
+    s->busy_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 10000;
+    sqlite3_busy_timeout(s->db, s->busy_ms);
     /*
      * 32 KiB pages (taking effect in a new file only) halve the time of
      * bulk inserts against 4 KiB ones: fewer, fuller B-tree pages for the
@@ -555,7 +639,7 @@ int cairn__store_sqlite_open(const char *path,
             rc = CAIRN_EIO;
         goto out;
     }
-    s->file = file_get(s->db);
+    s->file = file_get(s->db, opts->relaxed_sync);
     rc = s->file != NULL ? migrate(s) : CAIRN_ENOMEM;
 out:
     if (rc < 0) {
@@ -948,7 +1032,8 @@ static void bind_version(sqlite3_stmt *st, int i, const struct store_obj *o)
 }
 
 /* After a refused insert: 1 when this id and version exist (r is set),
- * 0 when only colliding ids do (*salt = their count), or an error. */
+ * 0 when only colliding ids do (*salt = one past the highest salt among
+ * them: free even when a colliding row was deleted), or an error. */
 static int find_stored(sqlite3_stmt *find, int64_t pk, int64_t idh,
                        struct store_obj *o, struct cairn_store_result *r,
                        int *salt)
@@ -959,7 +1044,9 @@ static int find_stored(sqlite3_stmt *find, int64_t pk, int64_t idh,
     int step, found = 0;
     *salt = 0;
     while ((step = sqlite3_step(find)) == SQLITE_ROW) {
-        (*salt)++;
+        int taken = sqlite3_column_int(find, 2);
+        if (taken >= *salt)
+            *salt = taken + 1;
         if (strcmp((const char *)sqlite3_column_text(find, 0), o->id) != 0)
             continue;
         const char *json = (const char *)sqlite3_column_text(find, 1);
@@ -1000,6 +1087,13 @@ static int put_one(struct sq_store *s, int64_t pk, struct store_obj *o,
     bind_version(ins, 7, o);
     bind_text(ins, 9, o->created);
     bind_text(ins, 10, o->modified);
+    /* Past SQLite's longest value the text would bind as NULL, which
+     * INSERT OR IGNORE would skip without a word. */
+    if (o->json_len >= (size_t)sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1)) {
+        r->outcome = CAIRN_STORE_FAILED;
+        cairn__store_result_msg(r, "the object is too large to store");
+        return 0;
+    }
     sqlite3_bind_text(ins, 11, o->json, (int)o->json_len, SQLITE_STATIC);
     for (int salt = 0;;) {
         sqlite3_bind_int(ins, 12, salt);
@@ -1009,10 +1103,12 @@ static int put_one(struct sq_store *s, int64_t pk, struct store_obj *o,
             return map_rc(step);
         if (sqlite3_changes(s->db) == 1)
             break;
+        int tried = salt;
         rc = find_stored(find, pk, idh, o, r, &salt);
         if (rc != 0)
             return rc < 0 ? rc : 0;
-        if (salt >= SALT_MAX)
+        /* Refused, yet no row holds this salt: never loop on it. */
+        if (salt <= tried || salt >= SALT_MAX)
             return CAIRN_EINTERNAL;
     }
     *last = added;
@@ -1080,13 +1176,34 @@ static void write_group(struct sq_store *s, struct put_req *group)
     for (struct put_req *r = group; rc == 0 && r != NULL; r = r->next) {
         bool wrote;
         r->rc = put_request(s, r, &wrote);
-        if (r->rc < 0 && wrote)
+        /*
+         * A missing collection or status, or a status without room, is
+         * this put's alone. Anything else (I/O, memory) may have rolled
+         * the whole transaction back already, as SQLite does on such
+         * errors even in a read: then the group fails together.
+         */
+        if (r->rc < 0 &&
+            (wrote || (r->rc != CAIRN_ENOTFOUND && r->rc != CAIRN_EINVAL) ||
+             sqlite3_get_autocommit(s->db)))
             rc = r->rc;
     }
     rc = fk_on(s, finish(s, rc));
     for (struct put_req *r = group; rc < 0 && r != NULL; r = r->next)
         if (r->rc == 0)
             r->rc = rc;
+}
+
+/* Take `me`, not yet taken by a leader, out of the queue (f->mu held). */
+static void unqueue(struct sq_file *f, struct put_req *me)
+{
+    struct put_req **p = &f->head, *prev = NULL;
+    while (*p != me) {
+        prev = *p;
+        p = &(*p)->next;
+    }
+    *p = me->next;
+    if (f->tail == me)
+        f->tail = prev;
 }
 
 /* Objects in one group transaction, at most (a bigger put goes alone). */
@@ -1113,6 +1230,7 @@ static int sq_put_objects(struct cairn_store *base, const char *collection,
                          .status_id = status_id,
                          .res = res};
 
+    struct timespec until = deadline_in(s->busy_ms);
     pthread_mutex_lock(&f->mu);
     if (f->tail != NULL)
         f->tail->next = &me;
@@ -1121,7 +1239,21 @@ static int sq_put_objects(struct cairn_store *base, const char *collection,
     f->tail = &me;
     while (!me.done) {
         if (f->leading) {
-            pthread_cond_wait(&f->cv, &f->mu);
+            /* Once taken, a put is being written: wait for its outcome.
+             * Until then, give up as a busy database would. */
+            if (me.taken) {
+                pthread_cond_wait(&f->cv, &f->mu);
+            } else if (pthread_cond_timedwait(&f->cv, &f->mu, &until) ==
+                           ETIMEDOUT &&
+                       !me.taken && !me.done) {
+                unqueue(f, &me);
+                me.rc = CAIRN_EIO;
+                cairn_log(CAIRN_LOG_ERROR,
+                          "store: gave up after %d ms waiting for the "
+                          "writes queued before this one",
+                          s->busy_ms);
+                break;
+            }
             continue;
         }
         /* `me` is still queued: a put taken by a leader is done before
@@ -1137,9 +1269,13 @@ static int sq_put_objects(struct cairn_store *base, const char *collection,
         if (f->head == NULL)
             f->tail = NULL;
         end->next = NULL;
+        for (struct put_req *r = group; r != NULL; r = r->next)
+            r->taken = true;
         pthread_mutex_unlock(&f->mu);
 
         write_group(s, group);
+        /* A leader that wrote others' group waits afresh for its own. */
+        until = deadline_in(s->busy_ms);
 
         pthread_mutex_lock(&f->mu);
         for (struct put_req *r = group, *next; r != NULL; r = next) {

@@ -72,10 +72,10 @@ bool cairn__store_same_content(const char *json, size_t len,
         return true;
     /* Same members in another order or layout is the same object. */
     json_t *old = json_loadb(json, len, 0, NULL);
-    json_t *new = old ? json_loadb(o->json, o->json_len, 0, NULL) : NULL;
-    bool same = new != NULL &&json_equal(old, new);
+    json_t *cur = old ? json_loadb(o->json, o->json_len, 0, NULL) : NULL;
+    bool same = cur != NULL && json_equal(old, cur);
     json_decref(old);
-    json_decref(new);
+    json_decref(cur);
     return same;
 }
 
@@ -349,6 +349,7 @@ struct cairn_store_batch {
     size_t cap;
     struct store_obj *objs;
     struct cairn_store_result *res;
+    bool res_borrowed; /* the caller's array (cairn_store_put_objects) */
     struct cairn_arena *strings;
 };
 
@@ -482,7 +483,8 @@ void cairn_store_batch_free(struct cairn_store_batch *b)
         return;
     cairn_arena_free(b->strings);
     cairn_free(b->objs);
-    cairn_free(b->res);
+    if (!b->res_borrowed)
+        cairn_free(b->res);
     cairn_free(b);
 }
 
@@ -555,13 +557,17 @@ int cairn_store_put_objects(struct cairn_store *s, const char *collection,
 
     struct cairn_store_batch *b = NULL;
     int rc = cairn_store_batch_new(n, &b);
+    if (rc == 0 && results != NULL) {
+        /* The outcomes go straight to the caller's array. */
+        cairn_free(b->res);
+        b->res = results;
+        b->res_borrowed = true;
+    }
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = cairn_store_batch_add(b, objs[i].obj, objs[i].json,
                                    objs[i].json_len);
     if (rc == 0)
         rc = cairn_store_put_batch(s, collection, b, status_id);
-    if (results != NULL && b != NULL)
-        memcpy(results, b->res, n * sizeof *results);
     cairn_store_batch_free(b);
     return rc;
 }

@@ -662,19 +662,24 @@ int cairn_taxii_client_get(struct cairn_taxii_client *c, const char *url,
 }
 
 int cairn_taxii_client_fetch(struct cairn_taxii_client *c, const char *url,
-                             char **body, size_t *len)
+                             char **body, size_t *len, char *media_type,
+                             size_t media_type_len)
 {
     struct reply r = {.any_type = true};
     json_t *none = NULL;
 
     *body = NULL;
     *len = 0;
+    if (media_type != NULL && media_type_len > 0)
+        media_type[0] = '\0';
     cairn_buf_init(&r.body, c->max_response);
     int rc = request_ex(c, "GET", url, NULL, 0, 200, &r, &none, NULL, 0);
     if (rc == 0 && (*body = cairn_buf_steal(&r.body, len)) == NULL) {
         set_error(c, "GET %s: out of memory", url);
         rc = CAIRN_ENOMEM;
     }
+    if (rc == 0 && media_type != NULL && media_type_len > 0)
+        snprintf(media_type, media_type_len, "%s", r.content_type);
     cairn_buf_release(&r.body);
     return rc;
 }

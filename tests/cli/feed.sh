@@ -190,6 +190,12 @@ if wait_port "$tmp/web.port" "$web_pid"; then
     expect 1 "one MISP event by URL"
     check "...becomes a report" \
         [ "$(q '[.objects[]|select(.type=="report")]|length')" = 1 ]
+    run feed import "$web/page.html"
+    expect 2 "an HTML page (a login page, a site's view of a file)"
+    check "...is refused, not mined for values" said "sent an HTML page"
+    check "...and nothing is converted" [ "$(q '.objects|length')" = 0 ]
+    run feed import --format list "$web/page.html"
+    expect 1 "...unless --format says to read it anyway"
     run feed import "$web/nosuch/"
     expect 2 "a feed URL without a manifest"
     check "...names the manifest's URL and the status" \

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /*
@@ -16,7 +17,7 @@
  * PORT_FILE; then answers GET /PATH with DIR/PATH, one request per
  * connection, until killed. A path with a ".." segment, or one that names
  * no regular file, is 404; other methods are 405. *.json files are served
- * as application/json, the rest as text/plain.
+ * as application/json, *.html as text/html, the rest as text/plain.
  */
 
 #define HEAD_MAX 8192
@@ -78,9 +79,10 @@ static void serve(int fd, const char *dir)
         return;
     }
     size_t tl = strlen(target);
-    const char *type = tl > 5 && strcmp(target + tl - 5, ".json") == 0
-                           ? "application/json"
-                           : "text/plain";
+    const char *type =
+        tl > 5 && strcmp(target + tl - 5, ".json") == 0   ? "application/json"
+        : tl > 5 && strcmp(target + tl - 5, ".html") == 0 ? "text/html"
+                                                          : "text/plain";
     char hdr[256];
     int n = snprintf(hdr, sizeof hdr,
                      "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
@@ -122,11 +124,16 @@ int main(int argc, char **argv)
     for (;;) {
         int c = accept(fd, NULL, NULL);
         if (c < 0) {
-            if (errno == EINTR)
+            /* EINTR, an aborted connection, a full descriptor table:
+             * the next client may fare better. */
+            if (errno != EBADF && errno != EINVAL && errno != ENOTSOCK)
                 continue;
             perror("accept");
             return 1;
         }
+        /* A client that sends nothing must not hold the server. */
+        struct timeval tv = {5, 0};
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         serve(c, argv[1]);
         close(c);
     }

@@ -1471,6 +1471,61 @@ static void test_two_processes(void **state)
     free(seen);
 }
 
+/*
+ * A writer that holds the database (here another connection, as another
+ * process would) makes every put of this process give up with CAIRN_EIO
+ * after the busy timeout, the leader of a group and those queued behind
+ * it alike; none hangs, and the store works again once it lets go.
+ */
+enum { BUSY_THREADS = 4 };
+
+struct busy_arg {
+    const char *coll;
+    int index;
+    int rc;
+};
+
+static void *busy_writer(void *p)
+{
+    struct busy_arg *a = p;
+    struct cairn_store_opts o = {.busy_timeout_ms = 300};
+    struct cairn_store *s = NULL;
+    a->rc = cairn_store_open(dbpath, &o, &s);
+    json_t *obj = indicator(9000 + (unsigned long)a->index, 1);
+    struct cairn_store_object_in in = {obj, NULL, 0};
+    if (a->rc == 0)
+        a->rc = cairn_store_put_objects(s, a->coll, &in, 1, NULL, NULL);
+    json_decref(obj);
+    cairn_store_close(s);
+    return NULL;
+}
+
+static void test_busy_gives_up(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    pthread_t t[BUSY_THREADS];
+    struct busy_arg args[BUSY_THREADS];
+    for (int i = 0; i < BUSY_THREADS; i++) {
+        args[i] = (struct busy_arg){f->coll, i, 1};
+        assert_int_equal(pthread_create(&t[i], NULL, busy_writer, &args[i]), 0);
+    }
+    for (int i = 0; i < BUSY_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(args[i].rc, CAIRN_EIO);
+    }
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    put_range(f->s, f->coll, 1, 3, 1);
+    struct cairn_store_query q = {.collection = f->coll};
+    struct cairn_store_page *p = query(f->s, &q);
+    assert_int_equal(p->n, 3);
+    cairn_store_page_free(p);
+}
+
 /* ---- crash safety -----------------------------------------------------------
  */
 
@@ -1627,6 +1682,49 @@ static void test_migrate_sharing(void **state)
 }
 
 /*
+ * Ids whose 64-bit hashes collide are told apart by a salt. With colliding
+ * rows at salts 0 and 2 (1 deleted), a new one takes a free salt rather
+ * than retrying a taken one for ever.
+ */
+static void test_salt_gap(void **state)
+{
+    struct fx *f = *state;
+    put_range(f->s, f->coll, 1, 1, 1);
+    cairn_store_close(f->s);
+    f->s = NULL;
+    /* Object 1's row becomes two other ids with its hash and version. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO objects(coll, date_added, idh, id, type,"
+                     " spec_version, vsec, vns, salt, created, modified, json)"
+                     " SELECT coll, date_added + 1, idh, 'indicator--other-2',"
+                     " type, spec_version, vsec, vns, 2, created, modified,"
+                     " json FROM objects;"
+                     "UPDATE objects SET id = 'indicator--other-0'"
+                     " WHERE salt = 0;"
+                     "UPDATE collections SET last_added = last_added + 1",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    f->s = open_store();
+    put_range(f->s, f->coll, 1, 1, 1); /* STORED, or the test hangs */
+    json_t *again = indicator(1, 1);
+    struct cairn_store_object_in in = {again, NULL, 0};
+    struct cairn_store_result r;
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, &in, 1, NULL, &r),
+                     0);
+    assert_int_equal(r.outcome, CAIRN_STORE_EXISTED);
+    json_decref(again);
+    struct cairn_store_query q = {.collection = f->coll,
+                                  .versions = CAIRN_STORE_VERSION_ALL};
+    struct cairn_store_page *p = query(f->s, &q);
+    assert_int_equal(p->n, 3);
+    cairn_store_page_free(p);
+}
+
+/*
  * Migration 4: roots that earlier versions created with 100 MiB, the
  * server's default, follow the server's limit; a limit set on purpose
  * stays.
@@ -1693,9 +1791,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_sharing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_root_limit, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_salt_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy_gives_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("store/memory", memory_tests,

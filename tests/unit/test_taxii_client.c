@@ -908,9 +908,11 @@ static void test_fetch_files(void **state)
          .body = "{\"5f1e8a56-0000-4000-8000-000000000001\": {}}"},
     };
     set_faults(f, 2, false);
-    assert_int_equal(
-        cairn_taxii_client_fetch(c, url("/feed/manifest.json"), &body, &len),
-        0);
+    char type[64];
+    assert_int_equal(cairn_taxii_client_fetch(c, url("/feed/manifest.json"),
+                                              &body, &len, type, sizeof type),
+                     0);
+    assert_string_equal(type, "application/json");
     assert_string_equal(body, f[1].body);
     assert_int_equal(len, strlen(f[1].body));
     assert_string_equal(srv.last_target, "/feed/manifest.json");
@@ -920,16 +922,16 @@ static void test_fetch_files(void **state)
     /* Not JSON at all, and no media type: still the bytes. */
     struct fault t = {.status = 200, .content_type = "", .body = "a.example\n"};
     set_faults(&t, 1, false);
-    assert_int_equal(cairn_taxii_client_fetch(c, url("/list.txt"), &body, &len),
-                     0);
+    assert_int_equal(
+        cairn_taxii_client_fetch(c, url("/list.txt"), &body, &len, NULL, 0), 0);
     assert_string_equal(body, "a.example\n");
     cairn_free(body);
 
     /* An empty file is an empty string. */
     struct fault e = {.status = 200, .content_type = "text/plain", .body = ""};
     set_faults(&e, 1, false);
-    assert_int_equal(cairn_taxii_client_fetch(c, url("/empty"), &body, &len),
-                     0);
+    assert_int_equal(
+        cairn_taxii_client_fetch(c, url("/empty"), &body, &len, NULL, 0), 0);
     assert_string_equal(body, "");
     assert_int_equal(len, 0);
     cairn_free(body);
@@ -939,15 +941,16 @@ static void test_fetch_files(void **state)
     struct fault n = {.status = 404, .content_type = "text/html", .body = "x"};
     set_faults(&n, 1, false);
     assert_int_equal(
-        cairn_taxii_client_fetch(c, url("/nope.json"), &body, &len),
+        cairn_taxii_client_fetch(c, url("/nope.json"), &body, &len, NULL, 0),
         CAIRN_ENOTFOUND);
     assert_null(body);
     assert_non_null(strstr(cairn_taxii_client_error(c), "/nope.json"));
     assert_non_null(strstr(cairn_taxii_client_error(c), "404"));
     struct fault r = {.status = 301, .content_type = "text/html", .body = ""};
     set_faults(&r, 1, false);
-    assert_int_equal(cairn_taxii_client_fetch(c, url("/moved"), &body, &len),
-                     CAIRN_EIO);
+    assert_int_equal(
+        cairn_taxii_client_fetch(c, url("/moved"), &body, &len, NULL, 0),
+        CAIRN_EIO);
     assert_int_equal(served(), 1);
     cairn_taxii_client_free(c);
 
@@ -958,8 +961,9 @@ static void test_fetch_files(void **state)
                       .content_type = "text/plain",
                       .body = "0123456789abcdef"};
     set_faults(&b, 1, true);
-    assert_int_equal(cairn_taxii_client_fetch(c, url("/big"), &body, &len),
-                     CAIRN_ETOOBIG);
+    assert_int_equal(
+        cairn_taxii_client_fetch(c, url("/big"), &body, &len, NULL, 0),
+        CAIRN_ETOOBIG);
     assert_null(body);
     cairn_taxii_client_free(c);
 }
