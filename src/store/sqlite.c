@@ -340,11 +340,11 @@ static struct sq_file *file_new(void)
     return f;
 }
 
-/* `ms` from now on the monotonic clock, for the timed waits below. */
-static struct timespec deadline_in(int ms)
+/* `ms` from now on `clock`, for the timed waits below. */
+static struct timespec deadline_in(clockid_t clock, int ms)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     t.tv_sec += ms / 1000;
     t.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (t.tv_nsec >= 1000000000L) {
@@ -361,9 +361,10 @@ static struct timespec deadline_in(int ms)
  */
 static int lock_writer(struct sq_store *s)
 {
-    struct timespec until = deadline_in(s->busy_ms);
-    if (pthread_mutex_clocklock(&s->file->write_lock, CLOCK_MONOTONIC,
-                                &until) == 0)
+    /* timedlock counts on the realtime clock; a clock step only makes the
+     * wait shorter or longer, never endless. */
+    struct timespec until = deadline_in(CLOCK_REALTIME, s->busy_ms);
+    if (pthread_mutex_timedlock(&s->file->write_lock, &until) == 0)
         return 0;
     cairn_log(CAIRN_LOG_ERROR,
               "store: gave up after %d ms waiting for another writer of "
@@ -1230,7 +1231,7 @@ static int sq_put_objects(struct cairn_store *base, const char *collection,
                          .status_id = status_id,
                          .res = res};
 
-    struct timespec until = deadline_in(s->busy_ms);
+    struct timespec until = deadline_in(CLOCK_MONOTONIC, s->busy_ms);
     pthread_mutex_lock(&f->mu);
     if (f->tail != NULL)
         f->tail->next = &me;
@@ -1275,7 +1276,7 @@ static int sq_put_objects(struct cairn_store *base, const char *collection,
 
         write_group(s, group);
         /* A leader that wrote others' group waits afresh for its own. */
-        until = deadline_in(s->busy_ms);
+        until = deadline_in(CLOCK_MONOTONIC, s->busy_ms);
 
         pthread_mutex_lock(&f->mu);
         for (struct put_req *r = group, *next; r != NULL; r = next) {
