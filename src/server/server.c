@@ -670,9 +670,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
         size_t n = *upload_len;
         *upload_len = 0;
         if (c->refused) {
-            /* Bounded like a body that is kept, so the 413 rules hold. */
+            /* Dropped up to the server's limit, so that its sender still
+             * gets its 401 rather than a closed connection. */
             c->discarded += n;
-            return c->discarded <= c->body_limit ? MHD_YES : MHD_NO;
+            return cairn_taxii_body_allowed(srv->taxii,
+                                            (int64_t)c->discarded) == 0
+                       ? MHD_YES
+                       : MHD_NO;
         }
         if (!c->too_big && c->body.len + n > c->body_limit) {
             c->too_big = true;
