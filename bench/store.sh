@@ -70,6 +70,7 @@ awk -v n="$n" -v r="$ins_rate" -v p="$page_s" -v b="$base_s" -v d="$dump_s" \
     if (d <= 0) d = 0.01
     printf "baseline sqlite3 .import: %.2f s, %.0f rows/s; dump in order: %.2f s\n", b, n / b, d
     printf "ratio insert cairn/sqlite3: %.2fx; paging cairn/sqlite3 dump: %.2fx the time\n", r / (n / b), p / d
-    printf "goals: insert >= %d objects/s: %s; page all < %d s: %s\n", ig,
-        (r >= ig ? "met" : "NOT met"), pg, (p < pg ? "met" : "NOT met")
+    printf "the store API on one thread: %.0f objects/s (%.2fx the %d/s that issue 4 asks of cairn import,\n", r, r / ig, ig
+    printf "  which reads on a second thread; bench/server.sh measures that); page all < %d s: %s\n",
+        pg, (p < pg ? "met" : "NOT met")
 }'
