@@ -18,17 +18,18 @@ extern "C" {
 /* Every fallible function returns 0 or one of these negative codes. */
 enum cairn_error {
     CAIRN_OK = 0,
-    CAIRN_EINTERNAL = -1, /* a bug in cairn; please report it */
-    CAIRN_ENOMEM = -2,    /* an allocation failed */
-    CAIRN_EINVAL = -3,    /* an argument or input is malformed */
-    CAIRN_ETOOBIG = -4,   /* a size limit was reached */
-    CAIRN_EIO = -5,       /* reading or writing a file failed */
-    CAIRN_ENOTFOUND = -6, /* the thing asked for does not exist */
-    CAIRN_EEXIST = -7,    /* the thing to create exists already */
-    CAIRN_EPARSE = -8,    /* the input is not well-formed (JSON, pattern) */
-    CAIRN_EINVALID = -9,  /* the input is well-formed but breaks a rule */
-    CAIRN_EPERM = -10,    /* not allowed */
+    CAIRN_EINTERNAL = -1,     /* a bug in cairn; please report it */
+    CAIRN_ENOMEM = -2,        /* an allocation failed */
+    CAIRN_EINVAL = -3,        /* an argument or input is malformed */
+    CAIRN_ETOOBIG = -4,       /* a size limit was reached */
+    CAIRN_EIO = -5,           /* reading or writing a file failed */
+    CAIRN_ENOTFOUND = -6,     /* the thing asked for does not exist */
+    CAIRN_EEXIST = -7,        /* the thing to create exists already */
+    CAIRN_EPARSE = -8,        /* the input is not well-formed (JSON, pattern) */
+    CAIRN_EINVALID = -9,      /* the input is well-formed but breaks a rule */
+    CAIRN_EPERM = -10,        /* not allowed */
     CAIRN_EUNSUPPORTED = -11, /* valid, but not something cairn can do */
+    CAIRN_EBUSY = -12,        /* others held a resource too long; retry */
 };
 
 /* A static, human-readable text for an error code; never NULL. */

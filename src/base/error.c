@@ -33,6 +33,8 @@ const char *cairn_strerror(int code)
         return "permission denied";
     case CAIRN_EUNSUPPORTED:
         return "not supported";
+    case CAIRN_EBUSY:
+        return "busy: other writers held the store too long";
     }
     return "unknown error";
 }

@@ -186,6 +186,9 @@ static int map_rc(int rc)
     case SQLITE_MISUSE:
     case SQLITE_RANGE:
         return CAIRN_EINTERNAL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return CAIRN_EBUSY;
     default:
         return CAIRN_EIO;
     }
@@ -370,7 +373,7 @@ static int lock_writer(struct sq_store *s)
               "store: gave up after %d ms waiting for another writer of "
               "this process",
               s->busy_ms);
-    return CAIRN_EIO;
+    return CAIRN_EBUSY;
 }
 
 static void file_destroy(struct sq_file *f)
@@ -1248,7 +1251,7 @@ static int sq_put_objects(struct cairn_store *base, const char *collection,
                            ETIMEDOUT &&
                        !me.taken && !me.done) {
                 unqueue(f, &me);
-                me.rc = CAIRN_EIO;
+                me.rc = CAIRN_EBUSY;
                 cairn_log(CAIRN_LOG_ERROR,
                           "store: gave up after %d ms waiting for the "
                           "writes queued before this one",

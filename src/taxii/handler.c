@@ -437,8 +437,7 @@ static int store_error(struct ctx *c, int rc)
     if (rc == CAIRN_ENOMEM)
         return rc;
     cairn_log(CAIRN_LOG_ERROR, "taxii: store: %s", cairn_strerror(rc));
-    return cairn__taxii_error(c->resp, 500, "the store failed: %s",
-                              cairn_strerror(rc));
+    return cairn__taxii_store_error(c->resp, rc);
 }
 
 static int not_found(struct ctx *c, const char *what)

@@ -512,8 +512,7 @@ store_failed:
     if (rc != CAIRN_ENOMEM) {
         cairn_log(CAIRN_LOG_ERROR, "taxii: POST to %s: %s", collection,
                   cairn_strerror(rc));
-        rc = cairn__taxii_error(resp, 500, "the store failed: %s",
-                                cairn_strerror(rc));
+        rc = cairn__taxii_store_error(resp, rc);
     }
 out:
     cairn_store_status_free(st);

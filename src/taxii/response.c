@@ -61,6 +61,20 @@ int cairn__taxii_json_str(struct cairn_buf *b, const char *s, size_t len)
     return cairn_buf_putc(b, '"');
 }
 
+int cairn__taxii_store_error(struct cairn_taxii_response *resp, int rc)
+{
+    /* Writers queued too long: a client should come back, not give up. */
+    if (rc == CAIRN_EBUSY) {
+        int err = cairn__taxii_error(resp, 503,
+                                     "the store is busy with other writes; "
+                                     "try again");
+        cairn__taxii_header(resp, "Retry-After", "1");
+        return err;
+    }
+    return cairn__taxii_error(resp, 500, "the store failed: %s",
+                              cairn_strerror(rc));
+}
+
 void cairn__taxii_header(struct cairn_taxii_response *resp, const char *name,
                          const char *value)
 {

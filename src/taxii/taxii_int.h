@@ -146,6 +146,12 @@ int cairn__taxii_error(struct cairn_taxii_response *resp, int status,
                        const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * The error resource for a store failure `rc`: 503 with Retry-After when
+ * the store was busy (CAIRN_EBUSY), else 500. Returns 0, or CAIRN_ENOMEM.
+ */
+int cairn__taxii_store_error(struct cairn_taxii_response *resp, int rc);
+
 /* Move `b`'s content into `resp` as a TAXII JSON body with `status`. */
 void cairn__taxii_body(struct cairn_taxii_response *resp, int status,
                        struct cairn_buf *b);

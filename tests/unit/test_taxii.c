@@ -1121,6 +1121,27 @@ static void test_body_allowed(void **state)
     cairn_taxii_free(t);
 }
 
+/* A busy store is 503 with Retry-After, which clients retry; else 500. */
+static void test_store_errors(void **state)
+{
+    (void)state;
+    struct cairn_taxii_response resp;
+    memset(&resp, 0, sizeof resp);
+    assert_int_equal(cairn__taxii_store_error(&resp, CAIRN_EBUSY), 0);
+    assert_int_equal(resp.status, 503);
+    assert_int_equal(resp.n_headers, 1);
+    assert_string_equal(resp.headers[0].name, "Retry-After");
+    assert_string_equal(resp.headers[0].value, "1");
+    assert_non_null(strstr(resp.body, "\"http_status\":\"503\""));
+    cairn_taxii_response_release(&resp);
+    memset(&resp, 0, sizeof resp);
+    assert_int_equal(cairn__taxii_store_error(&resp, CAIRN_EIO), 0);
+    assert_int_equal(resp.status, 500);
+    assert_int_equal(resp.n_headers, 0);
+    assert_non_null(strstr(resp.body, "input/output error"));
+    cairn_taxii_response_release(&resp);
+}
+
 /* Before a body is read, its limit is the API root's when that is lower. */
 static void test_body_limit(void **state)
 {
@@ -1280,6 +1301,7 @@ int main(void)
         cmocka_unit_test(test_query_cases),
         cmocka_unit_test(test_body_allowed),
         cmocka_unit_test(test_body_limit),
+        cmocka_unit_test(test_store_errors),
         cmocka_unit_test(test_exchange_files),
         cmocka_unit_test(test_permission_table),
         cmocka_unit_test(test_credential_cache),
