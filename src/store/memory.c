@@ -528,7 +528,10 @@ static int put_one(struct m_coll *c, struct store_obj *o,
         struct m_obj *old = v->v[i];
         if (strcmp(old->vkey, o->vkey) != 0)
             continue;
-        if (cairn__store_same_content(old->json, old->json_len, o)) {
+        int same = cairn__store_same_content(old->json, old->json_len, o);
+        if (same < 0)
+            return same;
+        if (same) {
             r->outcome = CAIRN_STORE_EXISTED;
         } else {
             r->outcome = CAIRN_STORE_FAILED;

@@ -1055,7 +1055,12 @@ static int find_stored(sqlite3_stmt *find, int64_t pk, int64_t idh,
             continue;
         const char *json = (const char *)sqlite3_column_text(find, 1);
         size_t len = (size_t)sqlite3_column_bytes(find, 1);
-        if (cairn__store_same_content(json, len, o)) {
+        int same = cairn__store_same_content(json, len, o);
+        if (same < 0) {
+            sqlite3_reset(find);
+            return same;
+        }
+        if (same) {
             r->outcome = CAIRN_STORE_EXISTED;
         } else {
             r->outcome = CAIRN_STORE_FAILED;

@@ -65,15 +65,20 @@ bool cairn__store_in_list(const char *const *list, size_t n, const char *s)
     return false;
 }
 
-bool cairn__store_same_content(const char *json, size_t len,
-                               const struct store_obj *o)
+int cairn__store_same_content(const char *json, size_t len,
+                              const struct store_obj *o)
 {
     if (len == o->json_len && memcmp(json, o->json, len) == 0)
-        return true;
+        return 1;
     /* Same members in another order or layout is the same object. */
-    json_t *old = json_loadb(json, len, 0, NULL);
-    json_t *cur = old ? json_loadb(o->json, o->json_len, 0, NULL) : NULL;
-    bool same = cur != NULL && json_equal(old, cur);
+    json_error_t e1, e2;
+    json_t *old = json_loadb(json, len, 0, &e1);
+    json_t *cur = old ? json_loadb(o->json, o->json_len, 0, &e2) : NULL;
+    int same = old != NULL && cur != NULL && json_equal(old, cur);
+    if ((old == NULL && json_error_code(&e1) == json_error_out_of_memory) ||
+        (old != NULL && cur == NULL &&
+         json_error_code(&e2) == json_error_out_of_memory))
+        same = CAIRN_ENOMEM;
     json_decref(old);
     json_decref(cur);
     return same;

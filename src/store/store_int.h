@@ -148,9 +148,10 @@ void cairn__store_us_vkey(int64_t us, char out[32]);
 int64_t cairn__store_id_hash(const char *id);
 /* Whether the list holds s (exact). */
 bool cairn__store_in_list(const char *const *list, size_t n, const char *s);
-/* Whether a stored row with `json` matches a new object's content. */
-bool cairn__store_same_content(const char *json, size_t len,
-                               const struct store_obj *o);
+/* Whether a stored row with `json` matches a new object's content: 1 yes,
+ * 0 no, or CAIRN_ENOMEM (comparing other layouts parses both). */
+int cairn__store_same_content(const char *json, size_t len,
+                              const struct store_obj *o);
 /* Set a result's message (printf-style, truncated). */
 void cairn__store_result_msg(struct cairn_store_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
