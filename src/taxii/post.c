@@ -2,6 +2,7 @@
 /* POST objects: the envelope, validation, batched writes, status, jobs. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "taxii/taxii_int.h"
 
@@ -274,6 +275,23 @@ static void failure(struct cairn_store_result *r, const json_t *obj,
 #define POST_BATCH 10000
 
 /*
+ * A job's write that finds the store busy (CAIRN_EBUSY: nothing of it was
+ * written) is tried again after 1, 2, 4 and 8 s: its 202 promised the
+ * objects, and otherwise only the next start would settle them, as
+ * failures. A request's own writes are not retried: its client gets 503
+ * and may retry itself.
+ */
+#define JOB_BUSY_RETRIES 4
+
+/* Wait out a busy store before attempt `attempt` (1-based) of a write. */
+static void busy_pause(unsigned attempt)
+{
+    struct timespec ts = {(time_t)1 << (attempt - 1), 0};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/*
  * Parse, validate and store elements [from, to) of `spans`, a batch at a
  * time, recording every outcome in the status. Elements that are not JSON
  * objects, or break a STIX rule, are failures; the rest go to the store,
@@ -282,7 +300,7 @@ static void failure(struct cairn_store_result *r, const json_t *obj,
 static int write_range(struct cairn_store *s, const char *coll,
                        const char *status_id, const char *buf,
                        const struct span *spans, size_t from, size_t to,
-                       size_t index_base)
+                       size_t index_base, unsigned busy_retries)
 {
     size_t cap = to - from < POST_BATCH ? to - from : POST_BATCH;
     struct cairn_store_object_in *objs =
@@ -333,11 +351,25 @@ static int write_range(struct cairn_store *s, const char *coll,
             objs[n_objs].json_len = len;
             n_objs++;
         }
-        if (n_fails > 0 &&
-            (rc = cairn_store_status_record(s, status_id, fails, n_fails)) < 0)
+        rc = 0;
+        for (unsigned attempt = 0; n_fails > 0; attempt++) {
+            if (attempt > 0)
+                busy_pause(attempt);
+            rc = cairn_store_status_record(s, status_id, fails, n_fails);
+            if (rc != CAIRN_EBUSY || attempt == busy_retries)
+                break;
+        }
+        if (rc < 0)
             goto out;
-        if (n_objs > 0 && (rc = cairn_store_put_objects(s, coll, objs, n_objs,
-                                                        status_id, NULL)) < 0)
+        for (unsigned attempt = 0; n_objs > 0; attempt++) {
+            if (attempt > 0)
+                busy_pause(attempt);
+            rc =
+                cairn_store_put_objects(s, coll, objs, n_objs, status_id, NULL);
+            if (rc != CAIRN_EBUSY || attempt == busy_retries)
+                break;
+        }
+        if (rc < 0)
             goto out;
         for (size_t i = 0; i < n_objs; i++)
             json_decref((json_t *)objs[i].obj);
@@ -356,8 +388,9 @@ int cairn_taxii_job_run(struct cairn_taxii_job *job, struct cairn_store *store)
 {
     if (job == NULL)
         return CAIRN_EINVAL;
-    int rc = write_range(store, job->collection, job->status_id, job->buf,
-                         job->spans, 0, job->n, job->index_base);
+    int rc =
+        write_range(store, job->collection, job->status_id, job->buf,
+                    job->spans, 0, job->n, job->index_base, JOB_BUSY_RETRIES);
     if (rc < 0)
         cairn_log(CAIRN_LOG_ERROR, "taxii: status %s: writing failed: %s",
                   job->status_id, cairn_strerror(rc));
@@ -488,7 +521,7 @@ int cairn__taxii_post(struct cairn_taxii *t, struct cairn_store *s,
     if (rc < 0)
         goto store_failed;
     size_t now = n < t->sync_object_limit ? n : t->sync_object_limit;
-    rc = write_range(s, collection, id, body, spans, 0, now, 0);
+    rc = write_range(s, collection, id, body, spans, 0, now, 0, 0);
     if (rc < 0)
         goto store_failed;
     if (now < n) {

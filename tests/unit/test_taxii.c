@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <time.h>
 
 #include <cmocka.h>
+
+#include <sqlite3.h>
 
 #include "cairn/stix.h"
 #include "cairn/taxii.h"
@@ -930,6 +934,74 @@ static void test_async_job(void **state)
     cairn_taxii_free(t);
 }
 
+/* Another connection, as another process would, holds the store: let go
+ * after 1.5 s. */
+static void *release_later(void *db)
+{
+    struct timespec ts = {1, 500000000L};
+    nanosleep(&ts, NULL);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    return NULL;
+}
+
+/* A job that finds the store busy waits and tries again, as its 202
+ * promised the objects; it does not leave them pending. */
+static void test_job_waits_out_busy_store(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cairn-taxii-XXXXXX", path[64], side[80];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/cairn.db", dir);
+    struct cairn_store_opts o = {.busy_timeout_ms = 200};
+    struct cairn_store *s = NULL;
+    assert_int_equal(cairn_store_open(path, &o, &s), 0);
+    struct cairn_store_api_root r = {.name = "api1", .title = "Main"};
+    assert_int_equal(cairn_store_api_root_put(s, &r), 0);
+    make_collection(s, C1, "api1", "Indicators", NULL, NULL);
+    assert_int_equal(cairn_store_user_add(s, "alice", "alice-pw"), 0);
+    assert_int_equal(
+        cairn_store_grant(s, "alice", C1, CAIRN_STORE_READ | CAIRN_STORE_WRITE),
+        0);
+    struct cairn_taxii_config cfg = {.sync_object_limit = 10};
+    struct cairn_taxii *t = NULL;
+    assert_int_equal(cairn_taxii_new(&cfg, &t), 0);
+    struct cairn_taxii_response resp;
+    assert_int_equal(post_n(t, s, 0, 50, &resp), 202);
+    struct cairn_taxii_job *job = resp.job;
+    resp.job = NULL;
+    json_t *st = NULL;
+    assert_int_equal(cairn_json_parse(resp.body, resp.body_len, &st, NULL), 0);
+    char id[CAIRN_UUID_STRLEN];
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(st, "id")));
+    json_decref(st);
+    cairn_taxii_response_release(&resp);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, release_later, db), 0);
+    assert_int_equal(cairn_taxii_job_run(job, s), 0);
+    pthread_join(th, NULL);
+    sqlite3_close(db);
+    cairn_taxii_job_free(job);
+
+    struct cairn_store_status *status = NULL;
+    assert_int_equal(cairn_store_status_get(s, id, &status), 0);
+    assert_true(status->complete);
+    assert_int_equal(status->success, 50);
+    cairn_store_status_free(status);
+    cairn_taxii_free(t);
+    cairn_store_close(s);
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(side, sizeof side, "%s%s", path, sfx[i]);
+        unlink(side);
+    }
+    rmdir(dir);
+}
+
 /* A verified Basic credential is cached; a failed one never is. */
 static void test_credential_cache(void **state)
 {
@@ -1308,6 +1380,7 @@ int main(void)
         cmocka_unit_test(test_verify_limit),
         cmocka_unit_test(test_paging),
         cmocka_unit_test(test_async_job),
+        cmocka_unit_test(test_job_waits_out_busy_store),
         cmocka_unit_test(test_alloc_failures),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
