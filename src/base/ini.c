@@ -32,9 +32,17 @@ static char *read_line(char *str, int num, void *stream)
         ini->long_line = ini->line;
         ini->max_line = num - 2;
     }
+    /*
+     * Leading blanks are dropped: inih would read an indented line as the
+     * continuation of the key before it, so keys indented under their
+     * section would merge into one ("given twice"); here they are keys.
+     */
+    size_t lead = strspn(str, " \t");
+    if (lead > 0)
+        memmove(str, str + lead, n - lead + 1);
     /* inih does not say when a section starts; a reader may need to tell
      * two [a] sections in a row from one. */
-    if (str[strspn(str, " \t")] == '[')
+    if (str[0] == '[')
         ini->section_line = ini->line;
     return str;
 }

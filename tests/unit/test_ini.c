@@ -85,6 +85,10 @@ static const struct parse_case cases[] = {
      "expected [section] or key = value", "[a] x=1 @2/1;[a] y=2 @4/1;"},
     {"[a\nx = 1\n", CAIRN_EINVAL, 1, "expected [section] or key = value",
      "[] x=1 @2/1;"},
+    /* Keys indented under their section are keys, not continuations. */
+    {"[a]\n    x = 1\n\ty = 2\n  ; note\n", 0, 0, NULL,
+     "[a] x=1 @2/1;[a] y=2 @3/1;"},
+    {"  [b]\n  x = 1\n", 0, 0, NULL, "[b] x=1 @2/1;"},
     /* The line of the last header, to tell [a] [a] from one [a]. */
     {"[a]\nx = 1\n[a]\ny = 2\n", 0, 0, NULL, "[a] x=1 @2/1;[a] y=2 @4/3;"},
     /* An error without a message is still the parse's error. */
