@@ -52,6 +52,13 @@ void cli_error(const struct cli_command *cmd, const char *fmt, ...)
 bool cli_stdout_is_tty(void);
 
 /*
+ * One line on standard error, as a finding about someone's input: control
+ * characters in it are shown as '?', so a crafted file cannot move the
+ * cursor or forge lines; at most 1,399 bytes.
+ */
+void cli_print_line(const char *line);
+
+/*
  * Parse a size such as "16M", "512k", "2G" or "1000" (bytes). Returns 0 and
  * sets *out, or -1 when the text is not a size.
  */

@@ -135,21 +135,6 @@ struct sink {
     bool store_failed;
 };
 
-/* One line on stderr, control characters of the input shown as '?'. */
-static void print_line(const char *line)
-{
-    char buf[1400];
-    size_t len = strnlen(line, sizeof buf - 1);
-
-    memcpy(buf, line, len);
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-            buf[i] = '?';
-    }
-    buf[len] = '\n';
-    fwrite(buf, 1, len + 1, stderr);
-}
-
 static void on_report(const struct cairn_diag *d, void *ud)
 {
     const struct sink *s = ud;
@@ -158,7 +143,7 @@ static void on_report(const struct cairn_diag *d, void *ud)
     if (s->quiet)
         return;
     if (cairn_diag_format(d, line, sizeof line) >= 0)
-        print_line(line);
+        cli_print_line(line);
 }
 
 static void batch_clear(struct sink *s)
@@ -205,7 +190,7 @@ static int flush(struct sink *s)
             if (!s->quiet) {
                 snprintf(line, sizeof line, "%s: error: not stored: %s",
                          res[i].id, res[i].message);
-                print_line(line);
+                cli_print_line(line);
             }
         }
     }

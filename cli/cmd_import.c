@@ -124,21 +124,6 @@ struct importer {
     bool store_failed;
 };
 
-/* One line on stderr, control characters of the input shown as '?'. */
-static void print_line(const char *line)
-{
-    char buf[1400];
-    size_t len = strnlen(line, sizeof buf - 1);
-
-    memcpy(buf, line, len);
-    for (size_t i = 0; i < len; i++) {
-        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-            buf[i] = '?';
-    }
-    buf[len] = '\n';
-    fwrite(buf, 1, len + 1, stderr);
-}
-
 static void on_diag(const struct cairn_diag *d, void *ud)
 {
     const struct importer *im = ud;
@@ -148,7 +133,7 @@ static void on_diag(const struct cairn_diag *d, void *ud)
     if (im->quiet || d->severity != CAIRN_SEV_ERROR)
         return;
     if (cairn_diag_format(d, line, sizeof line) >= 0)
-        print_line(line);
+        cli_print_line(line);
 }
 
 static int batch_clear(struct batch *b)
@@ -186,7 +171,7 @@ static int store_batch(struct importer *im, struct batch *b, struct counts *c)
             if (!im->quiet) {
                 snprintf(line, sizeof line, "%s: %s: error: not stored: %s",
                          b->name, r->id[0] ? r->id : "(no id)", r->message);
-                print_line(line);
+                cli_print_line(line);
             }
             break;
         }
@@ -312,7 +297,7 @@ static int import_one(struct importer *im, const char *path, size_t max_input)
             if (!im->quiet) {
                 char line[1400];
                 if (cairn_diag_format(&diag, line, sizeof line) >= 0)
-                    print_line(line);
+                    cli_print_line(line);
             }
             status = rc == CAIRN_EPARSE || rc == CAIRN_EINVALID
                          ? CLI_EXIT_FINDINGS

@@ -400,11 +400,7 @@ static void on_reject(const struct cairn_diag *d, void *ud)
         return;
     if (cairn_diag_format(d, line, sizeof line) < 0)
         return;
-    for (char *p = line; *p != '\0'; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
-    }
-    fprintf(stderr, "%s\n", line);
+    cli_print_line(line);
 }
 
 static int run_net(const struct cli_command *cmd, bool push, int argc,

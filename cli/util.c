@@ -244,6 +244,20 @@ bool cli_stdout_is_tty(void)
     return isatty(STDOUT_FILENO) == 1;
 }
 
+void cli_print_line(const char *line)
+{
+    char buf[1400];
+    size_t len = strnlen(line, sizeof buf - 1);
+
+    memcpy(buf, line, len);
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+            buf[i] = '?';
+    }
+    buf[len] = '\n';
+    fwrite(buf, 1, len + 1, stderr);
+}
+
 /* ---- options --------------------------------------------------------------
  */
 
