@@ -100,6 +100,15 @@ struct cairn_time {
 };
 
 /*
+ * Seconds since 1970 of a UTC calendar date and time of day (proleptic
+ * Gregorian; second 60 counts on into the next minute), for parsers of
+ * other timestamp forms. CAIRN_EINVAL for a month, day, hour, minute or
+ * second out of range, with *sec unchanged.
+ */
+int cairn_time_civil(int64_t year, unsigned month, unsigned day, unsigned hour,
+                     unsigned min, unsigned sec, int64_t *out);
+
+/*
  * Parse an RFC 3339 timestamp of `len` bytes. With `stix` true only the
  * STIX form is accepted: "YYYY-MM-DDTHH:MM:SS[.frac]Z" (upper-case T and
  * Z, UTC). Otherwise offsets such as +02:00 and lower-case t/z are too.

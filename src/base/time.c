@@ -71,11 +71,23 @@ static bool lit(const char *s, size_t len, size_t *i, char c)
     return true;
 }
 
+int cairn_time_civil(int64_t year, unsigned month, unsigned day, unsigned hour,
+                     unsigned min, unsigned sec, int64_t *out)
+{
+    if (month < 1 || month > 12 || day < 1 ||
+        day > month_days((unsigned)year, month) || hour > 23 || min > 59 ||
+        sec > 60)
+        return CAIRN_EINVAL;
+    *out = days_from_civil(year, month, day) * SECS_PER_DAY + hour * 3600 +
+           min * 60 + sec;
+    return 0;
+}
+
 int cairn_time_parse(const char *s, size_t len, bool stix,
                      struct cairn_time *out)
 {
     size_t i = 0;
-    unsigned y, mo, d, h, mi, se;
+    unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
 
     if (s == NULL)
         return CAIRN_EINVAL;
@@ -90,8 +102,8 @@ int cairn_time_parse(const char *s, size_t len, bool stix,
         !digits(s, len, &i, 2, &mi) || !lit(s, len, &i, ':') ||
         !digits(s, len, &i, 2, &se))
         return CAIRN_EINVAL;
-    if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
-        mi > 59 || se > 60)
+    int64_t civil;
+    if (cairn_time_civil(y, mo, d, h, mi, se, &civil) < 0)
         return CAIRN_EINVAL;
 
     int32_t nsec = 0;
@@ -130,9 +142,7 @@ int cairn_time_parse(const char *s, size_t len, bool stix,
     if (i != len)
         return CAIRN_EINVAL;
 
-    /* Second 60 simply counts on into the next minute. */
-    out->sec = days_from_civil(y, mo, d) * SECS_PER_DAY + h * 3600 + mi * 60 +
-               se - offset;
+    out->sec = civil - offset;
     out->nsec = nsec;
     out->digits = (int8_t)ndig;
     return 0;

@@ -4,27 +4,6 @@
 
 #include "hunt/telemetry_int.h"
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool valid_date(unsigned y, unsigned m, unsigned d)
-{
-    static const unsigned char days[12] = {31, 28, 31, 30, 31, 30,
-                                           31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1)
-        return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= (m == 2 && leap ? 29u : days[m - 1]);
-}
-
 static bool num(const char *s, size_t len, size_t *i, int n, unsigned *v)
 {
     if (len - *i < (size_t)n)
@@ -73,10 +52,7 @@ static void fraction(const char *s, size_t len, size_t *i, struct cairn_time *t)
 static bool make_time(unsigned y, unsigned mo, unsigned d, unsigned h,
                       unsigned mi, unsigned se, struct cairn_time *t)
 {
-    if (!valid_date(y, mo, d) || h > 23 || mi > 59 || se > 60)
-        return false;
-    t->sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-    return true;
+    return cairn_time_civil(y, mo, d, h, mi, se, &t->sec) == 0;
 }
 
 /* A zone: "Z", "+hh:mm", "+hhmm", "-hh"; none means UTC. */
