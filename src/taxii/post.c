@@ -283,12 +283,19 @@ static void failure(struct cairn_store_result *r, const json_t *obj,
  */
 #define JOB_BUSY_RETRIES 4
 
-/* Wait out a busy store before attempt `attempt` (1-based) of a write. */
-static void busy_pause(unsigned attempt)
+/*
+ * After a write returned `rc`: true, once the pause before the next
+ * attempt is over, when the store was busy and `*attempts` (counting this
+ * one) is still within `retries`.
+ */
+static bool busy_again(int rc, unsigned *attempts, unsigned retries)
 {
-    struct timespec ts = {(time_t)1 << (attempt - 1), 0};
+    if (rc != CAIRN_EBUSY || *attempts >= retries)
+        return false;
+    struct timespec ts = {(time_t)1 << (*attempts)++, 0};
     while (nanosleep(&ts, &ts) != 0)
         ;
+    return true;
 }
 
 /*
@@ -351,23 +358,19 @@ static int write_range(struct cairn_store *s, const char *coll,
             objs[n_objs].json_len = len;
             n_objs++;
         }
+        unsigned tries = 0;
         rc = 0;
-        for (unsigned attempt = 0; n_fails > 0; attempt++) {
-            if (attempt > 0)
-                busy_pause(attempt);
-            rc = cairn_store_status_record(s, status_id, fails, n_fails);
-            if (rc != CAIRN_EBUSY || attempt == busy_retries)
-                break;
+        if (n_fails > 0) {
+            do
+                rc = cairn_store_status_record(s, status_id, fails, n_fails);
+            while (busy_again(rc, &tries, busy_retries));
         }
-        if (rc < 0)
-            goto out;
-        for (unsigned attempt = 0; n_objs > 0; attempt++) {
-            if (attempt > 0)
-                busy_pause(attempt);
-            rc =
-                cairn_store_put_objects(s, coll, objs, n_objs, status_id, NULL);
-            if (rc != CAIRN_EBUSY || attempt == busy_retries)
-                break;
+        if (rc == 0 && n_objs > 0) {
+            tries = 0;
+            do
+                rc = cairn_store_put_objects(s, coll, objs, n_objs, status_id,
+                                             NULL);
+            while (busy_again(rc, &tries, busy_retries));
         }
         if (rc < 0)
             goto out;
