@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cairn_pattern_print(p, &text, &len) == 0) {
         /* The canonical text must parse back to the same tree. */
         if (cairn_pattern_parse(text, len, NULL, &q, &diag) != 0 ||
-            !pat_ast_equal(p->root, q->root))
+            !cairn__pat_ast_equal(p->root, q->root))
             abort();
     }
     cairn_free(text);

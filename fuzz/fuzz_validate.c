@@ -21,7 +21,7 @@ static void differential(const char *data, size_t size)
 {
     json_error_t err;
     size_t used = 0;
-    json_t *fast = stix_json_fast(data, size, &used);
+    json_t *fast = cairn__stix_json_fast(data, size, &used);
     if (fast == NULL)
         return;
     json_t *slow = json_loadb(data, size,

@@ -148,7 +148,7 @@ static void csv_error(struct cairn_feed *f, const struct csv *c, int rc)
                       : rc == CAIRN_ETOOBIG ? "a row over 256 columns or 1 MiB"
                                             : cairn_strerror(rc);
 
-    feed_skip(f, c->rec_line, NULL, "csv", "%s; the rest is not read", why);
+    cairn__feed_skip(f, c->rec_line, NULL, "csv", "%s; the rest is not read", why);
 }
 
 /* ---- indicators from single values --------------------------------------- */
@@ -180,11 +180,11 @@ static int value_indicator(struct cairn_feed *f, const struct value_in *in)
     if (rc == 0)
         rc = cairn_buf_append(&key, in->value, in->len);
     if (rc == 0)
-        rc = feed_id("indicator", FEED_LIST_NAMESPACE, key.data, key.len, id);
+        rc = cairn__feed_id("indicator", FEED_LIST_NAMESPACE, key.data, key.len, id);
     if (rc == 0)
         rc = cairn_buf_putc(&pat, '[');
     if (rc == 0)
-        rc = feed_pattern_cmp(&pat, in->type, in->value, in->len);
+        rc = cairn__feed_pattern_cmp(&pat, in->type, in->value, in->len);
     if (rc == 0)
         rc = cairn_buf_putc(&pat, ']');
     if (rc != 0)
@@ -192,38 +192,38 @@ static int value_indicator(struct cairn_feed *f, const struct value_in *in)
     rc = CAIRN_ENOMEM;
     if ((o = json_object()) == NULL)
         goto out;
-    feed_time_str(vf, t, sizeof t);
-    rc = feed_set_str(o, "type", "indicator");
+    cairn__feed_time_str(vf, t, sizeof t);
+    rc = cairn__feed_set_str(o, "type", "indicator");
     if (rc == 0)
-        rc = feed_set_str(o, "spec_version", "2.1");
+        rc = cairn__feed_set_str(o, "spec_version", "2.1");
     if (rc == 0)
-        rc = feed_set_str(o, "id", id);
+        rc = cairn__feed_set_str(o, "id", id);
     if (rc == 0 && in->creator[0] != '\0')
-        rc = feed_set_str(o, "created_by_ref", in->creator);
+        rc = cairn__feed_set_str(o, "created_by_ref", in->creator);
     if (rc == 0)
-        rc = feed_set_str(o, "created", t);
+        rc = cairn__feed_set_str(o, "created", t);
     if (rc == 0)
-        rc = feed_set_str(o, "modified", t);
+        rc = cairn__feed_set_str(o, "modified", t);
     if (rc == 0 && in->name.len > 0)
-        rc = feed_set_strn(o, "name", in->name.s, in->name.len);
+        rc = cairn__feed_set_strn(o, "name", in->name.s, in->name.len);
     else if (rc == 0)
-        rc = feed_set_strn(o, "name", in->value, in->len);
+        rc = cairn__feed_set_strn(o, "name", in->value, in->len);
     if (rc == 0 && in->description.len > 0)
-        rc = feed_set_strn(o, "description", in->description.s,
+        rc = cairn__feed_set_strn(o, "description", in->description.s,
                            in->description.len);
     if (rc == 0)
-        rc = feed_set_pattern(o, pat.data, pat.len, t);
+        rc = cairn__feed_set_pattern(o, pat.data, pat.len, t);
     if (rc == 0 && in->valid_until != NULL) {
-        feed_time_str(in->valid_until, t, sizeof t);
-        rc = feed_set_str(o, "valid_until", t);
+        cairn__feed_time_str(in->valid_until, t, sizeof t);
+        rc = cairn__feed_set_str(o, "valid_until", t);
     }
     if (rc == 0 && in->labels != NULL && json_array_size(in->labels) > 0)
         rc = json_object_set(o, "labels", in->labels) == 0 ? 0 : CAIRN_ENOMEM;
     if (rc == 0)
-        rc = feed_mark(f, o, CAIRN_TLP_NONE);
+        rc = cairn__feed_mark(f, o, CAIRN_TLP_NONE);
     if (rc != 0)
         goto out;
-    rc = feed_emit(f, o);
+    rc = cairn__feed_emit(f, o);
     o = NULL;
     if (rc > 0)
         rc = 0;
@@ -247,7 +247,7 @@ int cairn_feed_list(struct cairn_feed *f, const char *buf, size_t len,
 
     f->input = name != NULL ? name : "";
     f->line = 0;
-    rc = feed_producer(f, NULL, creator);
+    rc = cairn__feed_producer(f, NULL, creator);
     if (rc != 0)
         goto out;
     rc = CAIRN_ENOMEM;
@@ -276,9 +276,9 @@ int cairn_feed_list(struct cairn_feed *f, const char *buf, size_t len,
         }
         size_t nlen = 0;
         enum cairn_ioc_type t =
-            feed_typed_value(CAIRN_IOC_UNKNOWN, l.s, l.len, norm, &nlen);
+            cairn__feed_typed_value(CAIRN_IOC_UNKNOWN, l.s, l.len, norm, &nlen);
         if (t == CAIRN_IOC_UNKNOWN) {
-            feed_skip(f, line, NULL, "list-value",
+            cairn__feed_skip(f, line, NULL, "list-value",
                       "'%.*s' is not a domain, IP address or network, URL, "
                       "email address or hash; skipped",
                       (int)(l.len > 80 ? 80 : l.len), l.s);
@@ -403,7 +403,7 @@ static json_t *split_labels(struct cell c)
             j++;
         struct cell l = trim((struct cell){c.s + i, j - i});
         /* A label that is not text is left off; memory is an error. */
-        if (l.len > 0 && feed_utf8_ok(l.s, l.len) &&
+        if (l.len > 0 && cairn__feed_utf8_ok(l.s, l.len) &&
             json_array_append_new(a, json_stringn(l.s, l.len)) != 0) {
             json_decref(a);
             return NULL;
@@ -427,7 +427,7 @@ static bool cell_time(struct cell c, struct cairn_time *t, bool *has)
     *has = false;
     if (c.len == 0)
         return true;
-    if (feed_parse_time(c.s, c.len, t) != 0)
+    if (cairn__feed_parse_time(c.s, c.len, t) != 0)
         return false;
     *has = true;
     return true;
@@ -443,24 +443,24 @@ static int csv_row(struct cairn_feed *f, const struct csv *c, const int *cols,
     int rc = 0;
 
     if (v.len == 0) {
-        feed_skip(f, 0, NULL, "csv-value", "no value; row skipped");
+        cairn__feed_skip(f, 0, NULL, "csv-value", "no value; row skipped");
         return 0;
     }
     if (cols[M_TYPE] >= 0) {
         struct cell t = cell_of(c, cols, M_TYPE);
-        type = feed_type_by_name(t.s, t.len);
+        type = cairn__feed_type_by_name(t.s, t.len);
         if (type == CAIRN_IOC_UNKNOWN && t.len > 0 &&
             !(t.len == 4 && strncasecmp(t.s, "auto", 4) == 0)) {
-            feed_skip(f, 0, NULL, "csv-type",
+            cairn__feed_skip(f, 0, NULL, "csv-type",
                       "unknown type '%.*s'; row skipped",
                       (int)(t.len > 40 ? 40 : t.len), t.s);
             return 0;
         }
     }
     size_t nlen = 0;
-    enum cairn_ioc_type got = feed_typed_value(type, v.s, v.len, norm, &nlen);
+    enum cairn_ioc_type got = cairn__feed_typed_value(type, v.s, v.len, norm, &nlen);
     if (got == CAIRN_IOC_UNKNOWN) {
-        feed_skip(f, 0, NULL, "csv-value",
+        cairn__feed_skip(f, 0, NULL, "csv-value",
                   type == CAIRN_IOC_UNKNOWN
                       ? "'%.*s' is not a domain, IP address or network, URL, "
                         "email address or hash; row skipped"
@@ -470,7 +470,7 @@ static int csv_row(struct cairn_feed *f, const struct csv *c, const int *cols,
     }
     if (!cell_time(cell_of(c, cols, M_VALID_FROM), &vf, &has_vf) ||
         !cell_time(cell_of(c, cols, M_VALID_UNTIL), &vu, &has_vu)) {
-        feed_skip(f, 0, NULL, "csv-time",
+        cairn__feed_skip(f, 0, NULL, "csv-time",
                   "a valid_from or valid_until that is not a time; row "
                   "skipped");
         return 0;
@@ -494,7 +494,7 @@ static int csv_row(struct cairn_feed *f, const struct csv *c, const int *cols,
     };
     rc = value_indicator(f, &in);
     if (rc == CAIRN_EINVAL) {
-        feed_skip(f, 0, NULL, "csv-text", "a cell is not UTF-8; row skipped");
+        cairn__feed_skip(f, 0, NULL, "csv-text", "a cell is not UTF-8; row skipped");
         rc = 0;
     }
     json_decref(labels);
@@ -527,7 +527,7 @@ int cairn_feed_csv(struct cairn_feed *f, const char *buf, size_t len,
         if (rc == CAIRN_ENOMEM)
             goto out;
         if (rc == 0)
-            feed_skip(f, 1, NULL, "csv-header", "no header row");
+            cairn__feed_skip(f, 1, NULL, "csv-header", "no header row");
         else
             csv_error(f, c, rc);
         rc = CAIRN_EPARSE;
@@ -543,26 +543,26 @@ int cairn_feed_csv(struct cairn_feed *f, const char *buf, size_t len,
             continue;
         if (k == M_TYPE) {
             /* Not a column: a type for every row. */
-            fixed = feed_type_by_name(map->col[k], strlen(map->col[k]));
+            fixed = cairn__feed_type_by_name(map->col[k], strlen(map->col[k]));
             if (fixed != CAIRN_IOC_UNKNOWN ||
                 strcasecmp(map->col[k], "auto") == 0)
                 continue;
         }
-        feed_skip(f, c->rec_line, NULL, "csv-header",
+        cairn__feed_skip(f, c->rec_line, NULL, "csv-header",
                   "no column '%.60s' (for %s) in the header row%s", map->col[k],
                   mkeys[k],
                   k == M_TYPE ? ", and it is not a type name either" : "");
         rc = CAIRN_EPARSE;
         goto out;
     }
-    rc = feed_producer(f, NULL, creator);
+    rc = cairn__feed_producer(f, NULL, creator);
     while (rc == 0 && (rc = csv_next(c)) == 1) {
         f->line = c->rec_line;
         rc = 0;
         if (blank_record(c))
             continue;
         if (c->n != ncols) {
-            feed_skip(f, 0, NULL, "csv-columns",
+            cairn__feed_skip(f, 0, NULL, "csv-columns",
                       "%zu columns where the header has %zu; row skipped", c->n,
                       ncols);
             continue;
@@ -637,8 +637,8 @@ static int malware(struct cairn_feed *f, struct cell name, const char *creator,
                      (int)(name.len > 100 ? 100 : name.len), name.s);
     for (int i = 8; i < n; i++)
         key[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
-    rc = feed_id("malware", FEED_NAMESPACE, key, (size_t)n, id);
-    if (rc != 0 || feed_seen(f, id))
+    rc = cairn__feed_id("malware", FEED_NAMESPACE, key, (size_t)n, id);
+    if (rc != 0 || cairn__feed_seen(f, id))
         return rc;
     o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "type", "malware",
                   "spec_version", "2.1", "id", id, "created",
@@ -646,16 +646,16 @@ static int malware(struct cairn_feed *f, struct cell name, const char *creator,
                   "is_family", 1);
     if (o == NULL)
         return CAIRN_ENOMEM;
-    rc = feed_set_strn(o, "name", name.s, name.len);
+    rc = cairn__feed_set_strn(o, "name", name.s, name.len);
     if (rc == 0 && creator[0] != '\0')
-        rc = feed_set_str(o, "created_by_ref", creator);
+        rc = cairn__feed_set_str(o, "created_by_ref", creator);
     if (rc == 0)
-        rc = feed_mark(f, o, CAIRN_TLP_NONE);
+        rc = cairn__feed_mark(f, o, CAIRN_TLP_NONE);
     if (rc != 0) {
         json_decref(o);
         return rc;
     }
-    rc = feed_emit(f, o);
+    rc = cairn__feed_emit(f, o);
     return rc == FEED_REJECTED ? CAIRN_EINVAL : rc > 0 ? 0 : rc;
 }
 
@@ -678,30 +678,30 @@ static int fe_indicator(struct cairn_feed *f, const struct fe_ind *in,
     json_t *o = NULL;
     int rc;
 
-    rc = feed_id("indicator", FEED_NAMESPACE, in->pattern->data,
+    rc = cairn__feed_id("indicator", FEED_NAMESPACE, in->pattern->data,
                  in->pattern->len, id);
     if (rc != 0)
         goto out;
-    feed_time_str(&in->created, c, sizeof c);
-    feed_time_str(&in->modified, m, sizeof m);
+    cairn__feed_time_str(&in->created, c, sizeof c);
+    cairn__feed_time_str(&in->modified, m, sizeof m);
     o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[s]}", "type", "indicator",
                   "spec_version", "2.1", "id", id, "created", c, "modified", m,
                   "indicator_types", in->indicator_type);
     rc = o == NULL ? CAIRN_ENOMEM : 0;
     if (rc == 0 && creator[0] != '\0')
-        rc = feed_set_str(o, "created_by_ref", creator);
+        rc = cairn__feed_set_str(o, "created_by_ref", creator);
     if (rc == 0)
-        rc = feed_set_strn(o, "name", in->name->data, in->name->len);
+        rc = cairn__feed_set_strn(o, "name", in->name->data, in->name->len);
     if (rc == 0 && in->description->len > 0)
-        rc = feed_set_strn(o, "description", in->description->data,
+        rc = cairn__feed_set_strn(o, "description", in->description->data,
                            in->description->len);
     if (rc == 0)
-        rc = feed_set_pattern(o, in->pattern->data, in->pattern->len, c);
+        rc = cairn__feed_set_pattern(o, in->pattern->data, in->pattern->len, c);
     if (rc == 0)
-        rc = feed_mark(f, o, CAIRN_TLP_NONE);
+        rc = cairn__feed_mark(f, o, CAIRN_TLP_NONE);
     if (rc != 0)
         goto out;
-    rc = feed_emit(f, o);
+    rc = cairn__feed_emit(f, o);
     o = NULL;
     if (rc < 0 || rc == FEED_REJECTED || in->family.len == 0)
         goto out;
@@ -709,7 +709,7 @@ static int fe_indicator(struct cairn_feed *f, const struct fe_ind *in,
     if (rc != 0)
         goto out;
     int n = snprintf(rel_key, sizeof rel_key, "%s indicates %s", id, mal);
-    rc = feed_id("relationship", FEED_NAMESPACE, rel_key, (size_t)n, rel);
+    rc = cairn__feed_id("relationship", FEED_NAMESPACE, rel_key, (size_t)n, rel);
     if (rc != 0)
         goto out;
     o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "relationship",
@@ -718,12 +718,12 @@ static int fe_indicator(struct cairn_feed *f, const struct fe_ind *in,
                   "target_ref", mal);
     rc = o == NULL ? CAIRN_ENOMEM : 0;
     if (rc == 0 && creator[0] != '\0')
-        rc = feed_set_str(o, "created_by_ref", creator);
+        rc = cairn__feed_set_str(o, "created_by_ref", creator);
     if (rc == 0)
-        rc = feed_mark(f, o, CAIRN_TLP_NONE);
+        rc = cairn__feed_mark(f, o, CAIRN_TLP_NONE);
     if (rc != 0)
         goto out;
-    rc = feed_emit(f, o);
+    rc = cairn__feed_emit(f, o);
     o = NULL;
 out:
     json_decref(o);
@@ -752,9 +752,9 @@ static int nbi_row(struct cairn_feed *f, const struct csv *c, const int *col,
     cairn_buf_init(&desc, 4 * FEED_VALUE_MAX);
     enum cairn_ioc_type at = CAIRN_IOC_UNKNOWN;
     if (addr.len > 0) {
-        at = feed_typed_value(CAIRN_IOC_IPV4, addr.s, addr.len, norm, &ilen);
+        at = cairn__feed_typed_value(CAIRN_IOC_IPV4, addr.s, addr.len, norm, &ilen);
         if (at == CAIRN_IOC_UNKNOWN || ilen >= sizeof ip) {
-            feed_skip(f, 0, NULL, "fireeye-value",
+            cairn__feed_skip(f, 0, NULL, "fireeye-value",
                       "IP '%.*s' is not an address; row skipped",
                       (int)(addr.len > 60 ? 60 : addr.len), addr.s);
             goto out;
@@ -762,26 +762,26 @@ static int nbi_row(struct cairn_feed *f, const struct csv *c, const int *col,
         memcpy(ip, norm, ilen);
         ip[ilen] = '\0';
     }
-    if (fqdn.len > 0 && feed_typed_value(CAIRN_IOC_DOMAIN, fqdn.s, fqdn.len,
+    if (fqdn.len > 0 && cairn__feed_typed_value(CAIRN_IOC_DOMAIN, fqdn.s, fqdn.len,
                                          norm, &dlen) == CAIRN_IOC_UNKNOWN) {
-        feed_skip(f, 0, NULL, "fireeye-value",
+        cairn__feed_skip(f, 0, NULL, "fireeye-value",
                   "FQDN '%.*s' is not a domain name; row skipped",
                   (int)(fqdn.len > 60 ? 60 : fqdn.len), fqdn.s);
         goto out;
     }
     if (dlen == 0 && ilen == 0) {
-        feed_skip(f, 0, NULL, "fireeye-value",
+        cairn__feed_skip(f, 0, NULL, "fireeye-value",
                   "neither FQDN nor IP; row skipped");
         goto out;
     }
     /* Either is a sign of the same infrastructure: OR. */
     rc = cairn_buf_putc(&pat, '[');
     if (rc == 0 && dlen > 0)
-        rc = feed_pattern_cmp(&pat, CAIRN_IOC_DOMAIN, norm, dlen);
+        rc = cairn__feed_pattern_cmp(&pat, CAIRN_IOC_DOMAIN, norm, dlen);
     if (rc == 0 && dlen > 0 && ilen > 0)
         rc = cairn_buf_puts(&pat, " OR ");
     if (rc == 0 && ilen > 0)
-        rc = feed_pattern_cmp(&pat, at, ip, ilen);
+        rc = cairn__feed_pattern_cmp(&pat, at, ip, ilen);
     if (rc == 0)
         rc = cairn_buf_putc(&pat, ']');
     if (rc == 0 && dlen > 0)
@@ -793,7 +793,7 @@ static int nbi_row(struct cairn_feed *f, const struct csv *c, const int *col,
             cairn_buf_printf(&desc, "DNS %.*s record", (int)rtype.len, rtype.s);
     if (rc == 0 && target.len > 0) {
         size_t tlen = 0;
-        if (feed_typed_value(CAIRN_IOC_UNKNOWN, target.s, target.len, norm,
+        if (cairn__feed_typed_value(CAIRN_IOC_UNKNOWN, target.s, target.len, norm,
                              &tlen) != CAIRN_IOC_UNKNOWN)
             target = (struct cell){norm, tlen};
         rc = cairn_buf_printf(&desc, "%starget %.*s", SEP(&desc),
@@ -812,7 +812,7 @@ static int nbi_row(struct cairn_feed *f, const struct csv *c, const int *col,
     in.created = f->now;
     if (!cell_time(first, &in.created, &has) ||
         !cell_time(last, &in.modified, &has)) {
-        feed_skip(f, 0, NULL, "fireeye-time",
+        cairn__feed_skip(f, 0, NULL, "fireeye-time",
                   "First Seen or Last Seen is not a time; row skipped");
         goto out;
     }
@@ -825,7 +825,7 @@ static int nbi_row(struct cairn_feed *f, const struct csv *c, const int *col,
     rc = fe_indicator(f, &in, creator);
 out:
     if (rc == CAIRN_EINVAL) {
-        feed_skip(f, 0, NULL, "fireeye-text", "a cell is not UTF-8; skipped");
+        cairn__feed_skip(f, 0, NULL, "fireeye-text", "a cell is not UTF-8; skipped");
         rc = 0;
     }
     cairn_buf_release(&pat);
@@ -857,8 +857,8 @@ static int hash_row(struct cairn_feed *f, const struct csv *c, const int *col,
         size_t hl = 0;
         if (h.len == 0)
             continue;
-        if (feed_typed_value(types[i], h.s, h.len, norm, &hl) != types[i]) {
-            feed_skip(f, 0, NULL, "fireeye-value",
+        if (cairn__feed_typed_value(types[i], h.s, h.len, norm, &hl) != types[i]) {
+            cairn__feed_skip(f, 0, NULL, "fireeye-value",
                       "'%.*s' is not a %s; row skipped",
                       (int)(h.len > 70 ? 70 : h.len), h.s,
                       cairn_ioc_type_name(types[i]));
@@ -867,7 +867,7 @@ static int hash_row(struct cairn_feed *f, const struct csv *c, const int *col,
         if (n++ > 0)
             rc = cairn_buf_puts(&pat, " OR ");
         if (rc == 0)
-            rc = feed_pattern_cmp(&pat, types[i], norm, hl);
+            rc = cairn__feed_pattern_cmp(&pat, types[i], norm, hl);
         if (rc == 0 && i == 0 && name.len == 0)
             rc = cairn_buf_append(&name, norm, hl);
     }
@@ -876,7 +876,7 @@ static int hash_row(struct cairn_feed *f, const struct csv *c, const int *col,
     if (rc != 0)
         goto out;
     if (n == 0) {
-        feed_skip(f, 0, NULL, "fireeye-value", "no hash; row skipped");
+        cairn__feed_skip(f, 0, NULL, "fireeye-value", "no hash; row skipped");
         goto out;
     }
     struct cell file = trim(c->cells[col[3]]);
@@ -921,7 +921,7 @@ static int hash_row(struct cairn_feed *f, const struct csv *c, const int *col,
     rc = fe_indicator(f, &in, creator);
 out:
     if (rc == CAIRN_EINVAL) {
-        feed_skip(f, 0, NULL, "fireeye-text", "a cell is not UTF-8; skipped");
+        cairn__feed_skip(f, 0, NULL, "fireeye-text", "a cell is not UTF-8; skipped");
         rc = 0;
     }
     cairn_buf_release(&pat);
@@ -956,7 +956,7 @@ int cairn_feed_fireeye(struct cairn_feed *f, const char *buf, size_t len,
         kind == CAIRN_FEED_FIREEYE_NBIS ? nbi_cols : hash_cols;
     size_t ncols = kind == CAIRN_FEED_FIREEYE_NBIS ? 7 : 11;
     if (kind == CAIRN_FEED_FIREEYE_NONE) {
-        feed_skip(f, 1, NULL, "fireeye-header",
+        cairn__feed_skip(f, 1, NULL, "fireeye-header",
                   "not a FireEye Indicator_Release CSV: the header has "
                   "neither FQDN, IP and Associated Malware nor SHA256, SHA1, "
                   "MD5 and FILENAME");
@@ -976,21 +976,21 @@ int cairn_feed_fireeye(struct cairn_feed *f, const char *buf, size_t len,
     for (size_t i = 0; i < ncols; i++) {
         col[i] = find_col(c->cells, c->n, names[i]);
         if (col[i] < 0) {
-            feed_skip(f, 1, NULL, "fireeye-header",
+            cairn__feed_skip(f, 1, NULL, "fireeye-header",
                       "no column '%s' in the header row", names[i]);
             rc = CAIRN_EPARSE;
             goto out;
         }
     }
     size_t width = c->n;
-    rc = feed_producer(f, "FireEye", creator);
+    rc = cairn__feed_producer(f, "FireEye", creator);
     while (rc == 0 && (rc = csv_next(c)) == 1) {
         f->line = c->rec_line;
         rc = 0;
         if (blank_record(c))
             continue;
         if (c->n != width) {
-            feed_skip(f, 0, NULL, "csv-columns",
+            cairn__feed_skip(f, 0, NULL, "csv-columns",
                       "%zu columns where the header has %zu; row skipped", c->n,
                       width);
             continue;

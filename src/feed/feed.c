@@ -49,7 +49,7 @@ void cairn_feed_get_stats(const struct cairn_feed *f,
     *out = f->st;
 }
 
-int feed_id(const char *type, const char *ns, const char *name, size_t len,
+int cairn__feed_id(const char *type, const char *ns, const char *name, size_t len,
             char out[CAIRN_STIX_ID_MAX])
 {
     char uuid[CAIRN_UUID_STRLEN];
@@ -85,7 +85,7 @@ static void vnote(struct cairn_feed *f, enum cairn_severity sev, unsigned line,
     f->o.report(&d, f->o.report_ud);
 }
 
-void feed_skip(struct cairn_feed *f, unsigned line, const char *object_id,
+void cairn__feed_skip(struct cairn_feed *f, unsigned line, const char *object_id,
                const char *rule, const char *fmt, ...)
 {
     va_list ap;
@@ -96,7 +96,7 @@ void feed_skip(struct cairn_feed *f, unsigned line, const char *object_id,
     va_end(ap);
 }
 
-void feed_note(struct cairn_feed *f, enum cairn_severity sev, unsigned line,
+void cairn__feed_note(struct cairn_feed *f, enum cairn_severity sev, unsigned line,
                const char *object_id, const char *rule, const char *fmt, ...)
 {
     va_list ap;
@@ -106,7 +106,7 @@ void feed_note(struct cairn_feed *f, enum cairn_severity sev, unsigned line,
     va_end(ap);
 }
 
-bool feed_seen(const struct cairn_feed *f, const char *id)
+bool cairn__feed_seen(const struct cairn_feed *f, const char *id)
 {
     return json_object_get(f->seen, id) != NULL;
 }
@@ -150,14 +150,14 @@ static int check_pattern(struct cairn_feed *f, const json_t *obj)
     if (rc == CAIRN_ENOMEM)
         return rc;
     if (rc < 0) {
-        feed_note(f, CAIRN_SEV_ERROR, 0, cairn_stix_id(obj), "pattern",
+        cairn__feed_note(f, CAIRN_SEV_ERROR, 0, cairn_stix_id(obj), "pattern",
                   "pattern: %s", d.message);
         return FEED_REJECTED;
     }
     return 0;
 }
 
-int feed_emit(struct cairn_feed *f, json_t *obj)
+int cairn__feed_emit(struct cairn_feed *f, json_t *obj)
 {
     struct cairn_validate_stats vs = {0};
     struct vsink sink = {.f = f};
@@ -172,7 +172,7 @@ int feed_emit(struct cairn_feed *f, json_t *obj)
     if (id == NULL)
         goto out;
     rc = 1;
-    if (feed_seen(f, id))
+    if (cairn__feed_seen(f, id))
         goto out;
     rc = cairn_stix_validate_object(obj, "", &vo, &vs);
     if (rc == CAIRN_ENOMEM)
@@ -209,7 +209,7 @@ out:
     return rc;
 }
 
-void feed_time_str(const struct cairn_time *t, char *buf, size_t len)
+void cairn__feed_time_str(const struct cairn_time *t, char *buf, size_t len)
 {
     if (cairn_time_format(t, 3, buf, len) < 0 && len > 0)
         buf[0] = '\0';
@@ -228,7 +228,7 @@ static long digits(const char *s, size_t n)
     return v;
 }
 
-int feed_parse_time(const char *s, size_t len, struct cairn_time *out)
+int cairn__feed_parse_time(const char *s, size_t len, struct cairn_time *out)
 {
     char buf[64];
 
@@ -264,7 +264,7 @@ int feed_parse_time(const char *s, size_t len, struct cairn_time *out)
     return cairn_time_parse(buf, len, false, out);
 }
 
-int feed_pattern_quote(struct cairn_buf *b, const char *s, size_t len)
+int cairn__feed_pattern_quote(struct cairn_buf *b, const char *s, size_t len)
 {
     int rc = cairn_buf_putc(b, '\'');
 
@@ -298,7 +298,7 @@ static const struct {
     [CAIRN_IOC_REGKEY] = {"windows-registry-key", "key", NULL},
 };
 
-int feed_pattern_cmp(struct cairn_buf *b, enum cairn_ioc_type type,
+int cairn__feed_pattern_cmp(struct cairn_buf *b, enum cairn_ioc_type type,
                      const char *v, size_t len)
 {
     if ((unsigned)type >= CAIRN_IOC_TYPE_COUNT ||
@@ -309,11 +309,11 @@ int feed_pattern_cmp(struct cairn_buf *b, enum cairn_ioc_type type,
     int rc = cairn_buf_printf(b, "%s:%s %s ", type_props[type].object,
                               type_props[type].path, cidr ? "ISSUBSET" : "=");
     if (rc == 0)
-        rc = feed_pattern_quote(b, v, len);
+        rc = cairn__feed_pattern_quote(b, v, len);
     return rc;
 }
 
-bool feed_utf8_ok(const char *s, size_t len)
+bool cairn__feed_utf8_ok(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -354,9 +354,9 @@ bool feed_utf8_ok(const char *s, size_t len)
     return true;
 }
 
-int feed_set_strn(json_t *obj, const char *key, const char *s, size_t len)
+int cairn__feed_set_strn(json_t *obj, const char *key, const char *s, size_t len)
 {
-    if (!feed_utf8_ok(s, len))
+    if (!cairn__feed_utf8_ok(s, len))
         return CAIRN_EINVAL;
     json_t *v = json_stringn(s, len);
     if (v == NULL || json_object_set_new(obj, key, v) != 0)
@@ -364,35 +364,35 @@ int feed_set_strn(json_t *obj, const char *key, const char *s, size_t len)
     return 0;
 }
 
-int feed_set_str(json_t *obj, const char *key, const char *s)
+int cairn__feed_set_str(json_t *obj, const char *key, const char *s)
 {
-    return feed_set_strn(obj, key, s, strlen(s));
+    return cairn__feed_set_strn(obj, key, s, strlen(s));
 }
 
-int feed_set_pattern(json_t *obj, const char *pattern, size_t len,
+int cairn__feed_set_pattern(json_t *obj, const char *pattern, size_t len,
                      const char *valid_from)
 {
-    int rc = feed_set_strn(obj, "pattern", pattern, len);
+    int rc = cairn__feed_set_strn(obj, "pattern", pattern, len);
     if (rc == 0)
-        rc = feed_set_str(obj, "pattern_type", "stix");
+        rc = cairn__feed_set_str(obj, "pattern_type", "stix");
     if (rc == 0)
-        rc = feed_set_str(obj, "pattern_version", "2.1");
+        rc = cairn__feed_set_str(obj, "pattern_version", "2.1");
     if (rc == 0)
-        rc = feed_set_str(obj, "valid_from", valid_from);
+        rc = cairn__feed_set_str(obj, "valid_from", valid_from);
     return rc;
 }
 
-int feed_sco_set_id(json_t *sco)
+int cairn__feed_sco_set_id(json_t *sco)
 {
     char id[CAIRN_STIX_ID_MAX];
     int rc = cairn_stix_sco_id(sco, id);
 
     if (rc == 0)
-        rc = feed_set_str(sco, "id", id);
+        rc = cairn__feed_set_str(sco, "id", id);
     return rc;
 }
 
-int feed_sco(enum cairn_ioc_type type, const char *v, size_t len, json_t **out)
+int cairn__feed_sco(enum cairn_ioc_type type, const char *v, size_t len, json_t **out)
 {
     json_t *sco = NULL;
     int rc = CAIRN_EINVAL;
@@ -405,25 +405,25 @@ int feed_sco(enum cairn_ioc_type type, const char *v, size_t len, json_t **out)
     sco = json_object();
     if (sco == NULL)
         goto out;
-    rc = feed_set_str(sco, "type", type_props[type].object);
+    rc = cairn__feed_set_str(sco, "type", type_props[type].object);
     if (rc == 0)
-        rc = feed_set_str(sco, "spec_version", "2.1");
+        rc = cairn__feed_set_str(sco, "spec_version", "2.1");
     if (rc == 0 && type_props[type].hash != NULL) {
         json_t *h = json_object();
         rc = h == NULL || json_object_set_new(sco, "hashes", h) != 0
                  ? CAIRN_ENOMEM
                  : 0;
         if (rc == 0)
-            rc = feed_set_strn(h, type_props[type].hash, v, len);
+            rc = cairn__feed_set_strn(h, type_props[type].hash, v, len);
     } else if (rc == 0) {
-        rc = feed_set_strn(sco,
+        rc = cairn__feed_set_strn(sco,
                            type == CAIRN_IOC_FILENAME ? "name"
                            : type == CAIRN_IOC_REGKEY ? "key"
                                                       : "value",
                            v, len);
     }
     if (rc == 0)
-        rc = feed_sco_set_id(sco);
+        rc = cairn__feed_sco_set_id(sco);
     if (rc != 0)
         goto out;
     *out = sco;
@@ -433,7 +433,7 @@ out:
     return rc;
 }
 
-int feed_mark(const struct cairn_feed *f, json_t *obj, enum cairn_tlp tlp)
+int cairn__feed_mark(const struct cairn_feed *f, json_t *obj, enum cairn_tlp tlp)
 {
     if (tlp == CAIRN_TLP_NONE)
         tlp = f->o.tlp;
@@ -446,7 +446,7 @@ int feed_mark(const struct cairn_feed *f, json_t *obj, enum cairn_tlp tlp)
     return 0;
 }
 
-enum cairn_tlp feed_tlp_of_tag(const char *tag)
+enum cairn_tlp cairn__feed_tlp_of_tag(const char *tag)
 {
     static const struct {
         const char *name;
@@ -469,35 +469,35 @@ enum cairn_tlp feed_tlp_of_tag(const char *tag)
     return CAIRN_TLP_NONE;
 }
 
-int feed_identity(struct cairn_feed *f, const char *id, const char *name)
+int cairn__feed_identity(struct cairn_feed *f, const char *id, const char *name)
 {
     json_t *o = NULL;
     int rc = 0;
 
-    if (feed_seen(f, id))
+    if (cairn__feed_seen(f, id))
         goto out;
     rc = CAIRN_ENOMEM;
     o = json_object();
     if (o == NULL)
         goto out;
-    rc = feed_set_str(o, "type", "identity");
+    rc = cairn__feed_set_str(o, "type", "identity");
     if (rc == 0)
-        rc = feed_set_str(o, "spec_version", "2.1");
+        rc = cairn__feed_set_str(o, "spec_version", "2.1");
     if (rc == 0)
-        rc = feed_set_str(o, "id", id);
+        rc = cairn__feed_set_str(o, "id", id);
     if (rc == 0)
-        rc = feed_set_str(o, "created", FEED_FIXED_VERSION);
+        rc = cairn__feed_set_str(o, "created", FEED_FIXED_VERSION);
     if (rc == 0)
-        rc = feed_set_str(o, "modified", FEED_FIXED_VERSION);
+        rc = cairn__feed_set_str(o, "modified", FEED_FIXED_VERSION);
     if (rc == 0)
-        rc = feed_set_str(o, "name", name);
+        rc = cairn__feed_set_str(o, "name", name);
     if (rc == 0)
-        rc = feed_set_str(o, "identity_class", "organization");
+        rc = cairn__feed_set_str(o, "identity_class", "organization");
     if (rc == 0)
-        rc = feed_mark(f, o, CAIRN_TLP_NONE);
+        rc = cairn__feed_mark(f, o, CAIRN_TLP_NONE);
     if (rc != 0)
         goto out;
-    rc = feed_emit(f, o);
+    rc = cairn__feed_emit(f, o);
     o = NULL;
     if (rc > 0)
         rc = 0;
@@ -506,7 +506,7 @@ out:
     return rc;
 }
 
-int feed_producer(struct cairn_feed *f, const char *fallback,
+int cairn__feed_producer(struct cairn_feed *f, const char *fallback,
                   char id[CAIRN_STIX_ID_MAX])
 {
     const char *name = f->o.identity != NULL ? f->o.identity : fallback;
@@ -514,15 +514,15 @@ int feed_producer(struct cairn_feed *f, const char *fallback,
     id[0] = '\0';
     if (name == NULL)
         return 0;
-    int rc = feed_id("identity", FEED_LIST_NAMESPACE, name, strlen(name), id);
+    int rc = cairn__feed_id("identity", FEED_LIST_NAMESPACE, name, strlen(name), id);
     if (rc == 0)
-        rc = feed_identity(f, id, name);
+        rc = cairn__feed_identity(f, id, name);
     if (rc != 0)
         id[0] = '\0';
     return rc;
 }
 
-enum cairn_ioc_type feed_type_by_name(const char *s, size_t len)
+enum cairn_ioc_type cairn__feed_type_by_name(const char *s, size_t len)
 {
     for (int t = CAIRN_IOC_DOMAIN; t < CAIRN_IOC_TYPE_COUNT; t++) {
         const char *n = cairn_ioc_type_name((enum cairn_ioc_type)t);
@@ -533,7 +533,7 @@ enum cairn_ioc_type feed_type_by_name(const char *s, size_t len)
     return CAIRN_IOC_UNKNOWN;
 }
 
-enum cairn_ioc_type feed_typed_value(enum cairn_ioc_type type, const char *v,
+enum cairn_ioc_type cairn__feed_typed_value(enum cairn_ioc_type type, const char *v,
                                      size_t len, char *out, size_t *out_len)
 {
     while (len > 0 && (v[0] == ' ' || v[0] == '\t')) {

@@ -133,7 +133,7 @@ static bool time_of(const json_t *obj, const char *key, struct cairn_time *out)
     }
     if (!json_is_string(v))
         return false;
-    return feed_parse_time(json_string_value(v), json_string_length(v), out) ==
+    return cairn__feed_parse_time(json_string_value(v), json_string_length(v), out) ==
            0;
 }
 
@@ -173,7 +173,7 @@ static enum cairn_tlp add_tags(const json_t *tags, json_t *labels, int *rc)
         const char *name = tag_name(tag);
         if (name == NULL || name[0] == '\0')
             continue;
-        enum cairn_tlp t = feed_tlp_of_tag(name);
+        enum cairn_tlp t = cairn__feed_tlp_of_tag(name);
         if (t != CAIRN_TLP_NONE) {
             if (t > tlp)
                 tlp = t;
@@ -203,19 +203,19 @@ static int sdo_head(struct event *ev, json_t *o, const char *type,
     char c[40], m[40];
     int rc;
 
-    feed_time_str(created, c, sizeof c);
-    feed_time_str(modified, m, sizeof m);
-    rc = feed_set_str(o, "type", type);
+    cairn__feed_time_str(created, c, sizeof c);
+    cairn__feed_time_str(modified, m, sizeof m);
+    rc = cairn__feed_set_str(o, "type", type);
     if (rc == 0)
-        rc = feed_set_str(o, "spec_version", "2.1");
+        rc = cairn__feed_set_str(o, "spec_version", "2.1");
     if (rc == 0)
-        rc = feed_set_str(o, "id", id);
+        rc = cairn__feed_set_str(o, "id", id);
     if (rc == 0 && ev->creator != NULL)
-        rc = feed_set_str(o, "created_by_ref", ev->creator);
+        rc = cairn__feed_set_str(o, "created_by_ref", ev->creator);
     if (rc == 0)
-        rc = feed_set_str(o, "created", c);
+        rc = cairn__feed_set_str(o, "created", c);
     if (rc == 0)
-        rc = feed_set_str(o, "modified", m);
+        rc = cairn__feed_set_str(o, "modified", m);
     return rc;
 }
 
@@ -225,7 +225,7 @@ static int emit_ref(struct event *ev, json_t *o)
     char id[CAIRN_STIX_ID_MAX];
 
     snprintf(id, sizeof id, "%s", cairn_stix_id(o));
-    int rc = feed_emit(ev->f, o);
+    int rc = cairn__feed_emit(ev->f, o);
     if (rc < 0 || rc == FEED_REJECTED)
         return rc;
     if (json_array_append_new(ev->refs, json_string(id)) != 0)
@@ -275,7 +275,7 @@ static int part_cmp(struct cairn_buf *b, const struct mprop *p, const char *v,
     else
         rc = cairn_buf_printf(b, "%s:%s = ", object, p->prop);
     if (rc == 0)
-        rc = feed_pattern_quote(b, v, len);
+        rc = cairn__feed_pattern_quote(b, v, len);
     return rc;
 }
 
@@ -290,9 +290,9 @@ static int part_set(json_t **sco, const struct mprop *p, const char *v,
         if (*sco == NULL)
             return CAIRN_ENOMEM;
         rc =
-            feed_set_str(*sco, "type", p->object ? p->object : ip_type(v, len));
+            cairn__feed_set_str(*sco, "type", p->object ? p->object : ip_type(v, len));
         if (rc == 0)
-            rc = feed_set_str(*sco, "spec_version", "2.1");
+            rc = cairn__feed_set_str(*sco, "spec_version", "2.1");
         if (rc != 0)
             return rc;
     }
@@ -309,9 +309,9 @@ static int part_set(json_t **sco, const struct mprop *p, const char *v,
             if (h == NULL || json_object_set_new(*sco, "hashes", h) != 0)
                 return CAIRN_ENOMEM;
         }
-        return feed_set_strn(h, p->hash, v, len);
+        return cairn__feed_set_strn(h, p->hash, v, len);
     }
-    return feed_set_strn(*sco, p->prop, v, len);
+    return cairn__feed_set_strn(*sco, p->prop, v, len);
 }
 
 /* The pieces of one attribute: its value split, its times and context. */
@@ -333,7 +333,7 @@ static int add_common(struct event *ev, struct attr *at, json_t *o)
     if (json_array_size(at->labels) > 0)
         rc = json_object_set(o, "labels", at->labels) == 0 ? 0 : CAIRN_ENOMEM;
     if (rc == 0)
-        rc = feed_mark(ev->f, o, at->tlp);
+        rc = cairn__feed_mark(ev->f, o, at->tlp);
     return rc;
 }
 
@@ -347,7 +347,7 @@ static int make_indicator(struct event *ev, struct attr *at)
     int rc;
 
     cairn_buf_init(&pat, FEED_VALUE_MAX * 2 + 256);
-    rc = feed_id("indicator", FEED_NAMESPACE, at->uuid, strlen(at->uuid), id);
+    rc = cairn__feed_id("indicator", FEED_NAMESPACE, at->uuid, strlen(at->uuid), id);
     if (rc != 0)
         goto out;
     rc = cairn_buf_putc(&pat, '[');
@@ -365,15 +365,15 @@ static int make_indicator(struct event *ev, struct attr *at)
     o = json_object();
     if (o == NULL)
         goto out;
-    feed_time_str(&at->modified, vf, sizeof vf);
+    cairn__feed_time_str(&at->modified, vf, sizeof vf);
     const char *comment = str_of(at->a, "comment");
     rc = sdo_head(ev, o, "indicator", id, &at->created, &at->modified);
     if (rc == 0)
-        rc = feed_set_str(o, "name", str_of(at->a, "value"));
+        rc = cairn__feed_set_str(o, "name", str_of(at->a, "value"));
     if (rc == 0 && comment != NULL && comment[0] != '\0')
-        rc = feed_set_str(o, "description", comment);
+        rc = cairn__feed_set_str(o, "description", comment);
     if (rc == 0)
-        rc = feed_set_pattern(o, pat.data, pat.len, vf);
+        rc = cairn__feed_set_pattern(o, pat.data, pat.len, vf);
     if (rc == 0)
         rc = add_common(ev, at, o);
     if (rc != 0)
@@ -390,10 +390,10 @@ out:
 static int emit_sco(struct event *ev, struct attr *at, json_t *sco,
                     char id[CAIRN_STIX_ID_MAX])
 {
-    int rc = feed_sco_set_id(sco);
+    int rc = cairn__feed_sco_set_id(sco);
 
     if (rc == 0)
-        rc = feed_mark(ev->f, sco, at->tlp);
+        rc = cairn__feed_mark(ev->f, sco, at->tlp);
     if (rc != 0) {
         json_decref(sco);
         return rc;
@@ -443,7 +443,7 @@ static int make_observed(struct event *ev, struct attr *at)
         if (rc != 0)
             goto out;
     }
-    rc = feed_id("observed-data", FEED_NAMESPACE, at->uuid, strlen(at->uuid),
+    rc = cairn__feed_id("observed-data", FEED_NAMESPACE, at->uuid, strlen(at->uuid),
                  id);
     if (rc != 0)
         goto out;
@@ -466,12 +466,12 @@ static int make_observed(struct event *ev, struct attr *at)
         cairn_time_cmp(&last, &first) < 0)
         last = first;
     rc = sdo_head(ev, o, "observed-data", id, &at->created, &at->modified);
-    feed_time_str(&first, t, sizeof t);
+    cairn__feed_time_str(&first, t, sizeof t);
     if (rc == 0)
-        rc = feed_set_str(o, "first_observed", t);
-    feed_time_str(&last, t, sizeof t);
+        rc = cairn__feed_set_str(o, "first_observed", t);
+    cairn__feed_time_str(&last, t, sizeof t);
     if (rc == 0)
-        rc = feed_set_str(o, "last_observed", t);
+        rc = cairn__feed_set_str(o, "last_observed", t);
     if (rc == 0 &&
         json_object_set_new(o, "number_observed", json_integer(1)) != 0)
         rc = CAIRN_ENOMEM;
@@ -496,13 +496,13 @@ static int add_link(struct event *ev, const json_t *a)
     int rc = ref == NULL ? CAIRN_ENOMEM : 0;
 
     if (rc == 0)
-        rc = feed_set_str(ref, "source_name", "link");
+        rc = cairn__feed_set_str(ref, "source_name", "link");
     if (rc == 0)
-        rc = feed_set_str(ref, "url", url);
+        rc = cairn__feed_set_str(ref, "url", url);
     if (rc == 0) {
         const char *comment = str_of(a, "comment");
         if (comment != NULL && comment[0] != '\0')
-            rc = feed_set_str(ref, "description", comment);
+            rc = cairn__feed_set_str(ref, "description", comment);
     }
     if (rc == 0 && json_array_append(ev->links, ref) != 0)
         rc = CAIRN_ENOMEM;
@@ -526,13 +526,13 @@ static int attribute(struct event *ev, const json_t *a, const json_t *obj,
         return 0;
     if (at.uuid == NULL ||
         !cairn_uuid_check(at.uuid, strlen(at.uuid), false, NULL)) {
-        feed_skip(f, 0, NULL, "misp-attribute",
+        cairn__feed_skip(f, 0, NULL, "misp-attribute",
                   "event %s, %s %zu: no valid uuid; skipped", ev->uuid, where,
                   index);
         return 0;
     }
     if (type == NULL || value == NULL || value[0] == '\0') {
-        feed_skip(f, 0, NULL, "misp-attribute",
+        cairn__feed_skip(f, 0, NULL, "misp-attribute",
                   "event %s, attribute %s: no type or value; skipped", ev->uuid,
                   at.uuid);
         return 0;
@@ -541,7 +541,7 @@ static int attribute(struct event *ev, const json_t *a, const json_t *obj,
         return add_link(ev, a);
     at.mt = mtype_find(type);
     if (at.mt == NULL) {
-        feed_skip(f, 0, NULL, "misp-unsupported-type",
+        cairn__feed_skip(f, 0, NULL, "misp-unsupported-type",
                   "event %s, attribute %s: type '%.60s' has no STIX mapping; "
                   "skipped",
                   ev->uuid, at.uuid, type);
@@ -549,7 +549,7 @@ static int attribute(struct event *ev, const json_t *a, const json_t *obj,
     }
     size_t vlen = strlen(value);
     if (vlen > FEED_VALUE_MAX) {
-        feed_skip(f, 0, NULL, "misp-value",
+        cairn__feed_skip(f, 0, NULL, "misp-value",
                   "event %s, attribute %s: value longer than %d bytes; "
                   "skipped",
                   ev->uuid, at.uuid, FEED_VALUE_MAX);
@@ -560,7 +560,7 @@ static int attribute(struct event *ev, const json_t *a, const json_t *obj,
     if (at.mt->join != ONE) {
         const char *bar = strchr(value, '|');
         if (bar == NULL || bar == value || bar[1] == '\0') {
-            feed_skip(f, 0, NULL, "misp-value",
+            cairn__feed_skip(f, 0, NULL, "misp-value",
                       "event %s, attribute %s: a %s value must be two values "
                       "joined by '|'; skipped",
                       ev->uuid, at.uuid, type);
@@ -573,7 +573,7 @@ static int attribute(struct event *ev, const json_t *a, const json_t *obj,
     for (size_t i = 0; i < 2; i++) {
         if (at.value[i] != NULL && at.mt->p[i].number &&
             as_number(at.value[i], at.len[i]) < 0) {
-            feed_skip(f, 0, NULL, "misp-value",
+            cairn__feed_skip(f, 0, NULL, "misp-value",
                       "event %s, attribute %s: '%.60s' is not an AS number; "
                       "skipped",
                       ev->uuid, at.uuid, value);
@@ -600,7 +600,7 @@ static int attribute(struct event *ev, const json_t *a, const json_t *obj,
                                   : make_observed(ev, &at);
         /* Text that is not UTF-8 or cannot be a property: one record. */
         if (rc == CAIRN_EINVAL) {
-            feed_skip(f, 0, NULL, "misp-value",
+            cairn__feed_skip(f, 0, NULL, "misp-value",
                       "event %s, attribute %s: value or comment is not "
                       "valid text; skipped",
                       ev->uuid, at.uuid);
@@ -641,13 +641,13 @@ static int make_report(struct event *ev, const json_t *e)
 
     cairn_buf_init(&desc, 512);
     if (json_array_size(ev->refs) == 0) {
-        feed_skip(ev->f, 0, NULL, "misp-empty-event",
+        cairn__feed_skip(ev->f, 0, NULL, "misp-empty-event",
                   "event %s: nothing in it could be converted; no report",
                   ev->uuid);
         rc = 0;
         goto out;
     }
-    rc = feed_id("report", FEED_NAMESPACE, ev->uuid, strlen(ev->uuid), id);
+    rc = cairn__feed_id("report", FEED_NAMESPACE, ev->uuid, strlen(ev->uuid), id);
     if (rc != 0)
         goto out;
     long tl = small_int(e, "threat_level_id");
@@ -665,20 +665,20 @@ static int make_report(struct event *ev, const json_t *e)
         goto out;
     struct cairn_time created =
         cairn_time_cmp(&ev->date, &ev->ts) <= 0 ? ev->date : ev->ts;
-    feed_time_str(&ev->date, pub, sizeof pub);
+    cairn__feed_time_str(&ev->date, pub, sizeof pub);
     rc = sdo_head(ev, o, "report", id, &created, &ev->ts);
     if (rc == 0)
-        rc = feed_set_str(o, "name",
+        rc = cairn__feed_set_str(o, "name",
                           info != NULL && info[0] != '\0' ? info : ev->uuid);
     if (rc == 0)
-        rc = feed_set_strn(o, "description", desc.data, desc.len);
+        rc = cairn__feed_set_strn(o, "description", desc.data, desc.len);
     if (rc == 0) {
         json_t *types = json_pack("[s]", "threat-report");
         if (types == NULL || json_object_set_new(o, "report_types", types))
             rc = CAIRN_ENOMEM;
     }
     if (rc == 0)
-        rc = feed_set_str(o, "published", pub);
+        rc = cairn__feed_set_str(o, "published", pub);
     if (rc == 0 && json_object_set(o, "object_refs", ev->refs) != 0)
         rc = CAIRN_ENOMEM;
     if (rc == 0 && json_array_size(ev->labels) > 0)
@@ -691,10 +691,10 @@ static int make_report(struct event *ev, const json_t *e)
             rc = CAIRN_ENOMEM;
     }
     if (rc == 0)
-        rc = feed_mark(ev->f, o, ev->tlp);
+        rc = cairn__feed_mark(ev->f, o, ev->tlp);
     if (rc != 0)
         goto out;
-    rc = feed_emit(ev->f, o);
+    rc = cairn__feed_emit(ev->f, o);
     o = NULL;
     if (rc > 0)
         rc = 0;
@@ -715,11 +715,11 @@ static int creator(struct event *ev, const json_t *e, char id[])
     if (name == NULL || name[0] == '\0')
         return 0;
     if (uuid != NULL && cairn_uuid_check(uuid, strlen(uuid), false, NULL))
-        rc = feed_id("identity", FEED_NAMESPACE, uuid, strlen(uuid), id);
+        rc = cairn__feed_id("identity", FEED_NAMESPACE, uuid, strlen(uuid), id);
     else
-        rc = feed_id("identity", FEED_LIST_NAMESPACE, name, strlen(name), id);
+        rc = cairn__feed_id("identity", FEED_LIST_NAMESPACE, name, strlen(name), id);
     if (rc == 0)
-        rc = feed_identity(ev->f, id, name);
+        rc = cairn__feed_identity(ev->f, id, name);
     if (rc == CAIRN_EINVAL)
         return 0; /* a name that is not text: no creator */
     if (rc == 0)
@@ -738,7 +738,7 @@ static int event(struct cairn_feed *f, const json_t *e)
     ev.uuid = str_of(e, "uuid");
     if (ev.uuid == NULL ||
         !cairn_uuid_check(ev.uuid, strlen(ev.uuid), false, NULL)) {
-        feed_skip(f, 0, NULL, "misp-event",
+        cairn__feed_skip(f, 0, NULL, "misp-event",
                   "the event has no valid uuid; skipped");
         return 0;
     }
@@ -815,7 +815,7 @@ int cairn_feed_misp_event(struct cairn_feed *f, const char *buf, size_t len,
     }
     const json_t *e = json_object_get(root, "Event");
     if (!json_is_object(e)) {
-        feed_skip(f, 0, NULL, "misp-event",
+        cairn__feed_skip(f, 0, NULL, "misp-event",
                   "not a MISP event: no \"Event\" object at the top");
         rc = CAIRN_EPARSE;
         goto out;
@@ -891,7 +891,7 @@ static int fetch_file(struct cairn_feed *f, cairn_feed_fetch_cb fetch, void *ud,
         return rc;
     if (count)
         f->st.skipped++;
-    feed_note(f, CAIRN_SEV_ERROR, 0, NULL, "io", "cannot read: %s",
+    cairn__feed_note(f, CAIRN_SEV_ERROR, 0, NULL, "io", "cannot read: %s",
               why[0] ? why : cairn_strerror(rc));
     return CAIRN_EIO; /* reported */
 }
@@ -920,7 +920,7 @@ int cairn_feed_misp_feed(struct cairn_feed *f, cairn_feed_fetch_cb fetch,
         goto out;
     }
     if (!json_is_object(manifest)) {
-        feed_skip(f, 0, NULL, "misp-manifest",
+        cairn__feed_skip(f, 0, NULL, "misp-manifest",
                   "not a MISP feed manifest: an object of event uuids is "
                   "expected");
         rc = CAIRN_EPARSE;
@@ -935,7 +935,7 @@ int cairn_feed_misp_feed(struct cairn_feed *f, cairn_feed_fetch_cb fetch,
         /* The key becomes a file name: only a uuid may. */
         if (!cairn_uuid_check(key, strlen(key), false, NULL)) {
             f->input = file;
-            feed_skip(f, 0, NULL, "misp-manifest",
+            cairn__feed_skip(f, 0, NULL, "misp-manifest",
                       "'%.60s' is not an event uuid; skipped", key);
             continue;
         }

@@ -44,7 +44,7 @@ static const unsigned char cls[256] = {
 
 /* ---- shapes -------------------------------------------------------------- */
 
-bool tele_is_ipv4(const char *s, size_t len)
+bool cairn__tele_is_ipv4(const char *s, size_t len)
 {
     size_t i = 0;
     for (int part = 0; part < 4; part++) {
@@ -65,7 +65,7 @@ bool tele_is_ipv4(const char *s, size_t len)
     return i == len;
 }
 
-bool tele_is_ipv6(const char *s, size_t len)
+bool cairn__tele_is_ipv6(const char *s, size_t len)
 {
     char tmp[64];
     if (len < 2 || len >= sizeof tmp || memchr(s, ':', len) == NULL)
@@ -76,7 +76,7 @@ bool tele_is_ipv6(const char *s, size_t len)
     return inet_pton(AF_INET6, tmp, addr) == 1;
 }
 
-bool tele_is_domain(const char *s, size_t len)
+bool cairn__tele_is_domain(const char *s, size_t len)
 {
     if (len < 4 || len > 253 || s[0] == '.' || s[0] == '-')
         return false;
@@ -108,7 +108,7 @@ bool tele_is_domain(const char *s, size_t len)
     return alpha || (lab > 4 && strncasecmp(s + last, "xn--", 4) == 0);
 }
 
-bool tele_is_email(const char *s, size_t len)
+bool cairn__tele_is_email(const char *s, size_t len)
 {
     const char *at = memchr(s, '@', len);
     if (at == NULL || at == s || at - s > 64)
@@ -118,7 +118,7 @@ bool tele_is_email(const char *s, size_t len)
             return false;
     if (s[0] == '.' || at[-1] == '.')
         return false;
-    return tele_is_domain(at + 1, len - (size_t)(at + 1 - s));
+    return cairn__tele_is_domain(at + 1, len - (size_t)(at + 1 - s));
 }
 
 /* Length of a URL scheme ending at s[len] ("http"), 0 when not one. */
@@ -133,7 +133,7 @@ static bool is_scheme(const char *s, size_t len)
     return true;
 }
 
-bool tele_url_host(const char *url, size_t len, const char **host,
+bool cairn__tele_url_host(const char *url, size_t len, const char **host,
                    size_t *host_len)
 {
     const char *sep = len >= 3 ? memmem(url, len, "://", 3) : NULL;
@@ -171,11 +171,11 @@ bool tele_url_host(const char *url, size_t len, const char **host,
     return true;
 }
 
-bool tele_is_url(const char *s, size_t len)
+bool cairn__tele_is_url(const char *s, size_t len)
 {
     const char *h;
     size_t hl;
-    if (!tele_url_host(s, len, &h, &hl))
+    if (!cairn__tele_url_host(s, len, &h, &hl))
         return false;
     for (size_t i = 0; i < len; i++)
         if (IS(s[i], C_URLEND))
@@ -183,7 +183,7 @@ bool tele_is_url(const char *s, size_t len)
     return true;
 }
 
-enum cairn_ioc_type tele_hash_type(const char *s, size_t len)
+enum cairn_ioc_type cairn__tele_hash_type(const char *s, size_t len)
 {
     if (len != 32 && len != 40 && len != 64 && len != 128)
         return CAIRN_IOC_UNKNOWN;
@@ -205,11 +205,11 @@ enum cairn_ioc_type tele_hash_type(const char *s, size_t len)
 /* An IP address or a domain: the type of a host name by its shape. */
 static enum cairn_ioc_type host_type(const char *s, size_t len)
 {
-    if (len > 0 && IS(s[0], C_DIGIT) && tele_is_ipv4(s, len))
+    if (len > 0 && IS(s[0], C_DIGIT) && cairn__tele_is_ipv4(s, len))
         return CAIRN_IOC_IPV4;
     if (memchr(s, ':', len) != NULL)
-        return tele_is_ipv6(s, len) ? CAIRN_IOC_IPV6 : CAIRN_IOC_UNKNOWN;
-    return tele_is_domain(s, len) ? CAIRN_IOC_DOMAIN : CAIRN_IOC_UNKNOWN;
+        return cairn__tele_is_ipv6(s, len) ? CAIRN_IOC_IPV6 : CAIRN_IOC_UNKNOWN;
+    return cairn__tele_is_domain(s, len) ? CAIRN_IOC_DOMAIN : CAIRN_IOC_UNKNOWN;
 }
 
 enum cairn_ioc_type cairn_telemetry_classify(const char *value, size_t len)
@@ -219,11 +219,11 @@ enum cairn_ioc_type cairn_telemetry_classify(const char *value, size_t len)
     enum cairn_ioc_type t = host_type(value, len);
     if (t != CAIRN_IOC_UNKNOWN)
         return t;
-    if (tele_is_url(value, len))
+    if (cairn__tele_is_url(value, len))
         return CAIRN_IOC_URL;
     if (memchr(value, '@', len) != NULL)
-        return tele_is_email(value, len) ? CAIRN_IOC_EMAIL : CAIRN_IOC_UNKNOWN;
-    return tele_hash_type(value, len);
+        return cairn__tele_is_email(value, len) ? CAIRN_IOC_EMAIL : CAIRN_IOC_UNKNOWN;
+    return cairn__tele_hash_type(value, len);
 }
 
 /* ---- the extractor --------------------------------------------------------
@@ -253,7 +253,7 @@ static bool scan_ipv6(const char *s, size_t len, size_t i, size_t *end)
     /* A trailing ':' or '.' is punctuation, not part of the address. */
     while (j > i && (s[j - 1] == '.' || (s[j - 1] == ':' && s[j - 2] != ':')))
         j--;
-    if (!tele_is_ipv6(s + i, j - i))
+    if (!cairn__tele_is_ipv6(s + i, j - i))
         return false;
     *end = j;
     return true;
@@ -325,7 +325,7 @@ static int extract(const char *s, size_t len, emit_fn emit, void *ud)
             size_t e = scan_url(s, len, j);
             const char *h;
             size_t hl;
-            if (e > 0 && tele_url_host(s + i, e - i, &h, &hl)) {
+            if (e > 0 && cairn__tele_url_host(s + i, e - i, &h, &hl)) {
                 if ((rc = emit(ud, CAIRN_IOC_URL, s + i, e - i)) < 0 ||
                     (rc = emit_host(emit, ud, h, hl)) < 0)
                     return rc;
@@ -349,7 +349,7 @@ static int extract(const char *s, size_t len, emit_fn emit, void *ud)
                 e++;
             while (e > d && (s[e - 1] == '.' || s[e - 1] == '-'))
                 e--;
-            if (ls < at && tele_is_email(s + ls, e - ls)) {
+            if (ls < at && cairn__tele_is_email(s + ls, e - ls)) {
                 if ((rc = emit(ud, CAIRN_IOC_EMAIL, s + ls, e - ls)) < 0)
                     return rc;
                 i = e;
@@ -363,9 +363,9 @@ static int extract(const char *s, size_t len, emit_fn emit, void *ud)
             b--;
         enum cairn_ioc_type t = CAIRN_IOC_UNKNOWN;
         if (dot && b - a >= 4) {
-            if (IS(s[a], C_DIGIT) && tele_is_ipv4(s + a, b - a))
+            if (IS(s[a], C_DIGIT) && cairn__tele_is_ipv4(s + a, b - a))
                 t = CAIRN_IOC_IPV4;
-            else if (tele_is_domain(s + a, b - a))
+            else if (cairn__tele_is_domain(s + a, b - a))
                 t = CAIRN_IOC_DOMAIN;
         }
         if (t != CAIRN_IOC_UNKNOWN && (rc = emit(ud, t, s + a, b - a)) < 0)
@@ -378,7 +378,7 @@ static int extract(const char *s, size_t len, emit_fn emit, void *ud)
                 size_t q = p;
                 while (q < b && s[q] != '.' && s[q] != '-')
                     q++;
-                enum cairn_ioc_type h = tele_hash_type(s + p, q - p);
+                enum cairn_ioc_type h = cairn__tele_hash_type(s + p, q - p);
                 if (h != CAIRN_IOC_UNKNOWN &&
                     (rc = emit(ud, h, s + p, q - p)) < 0)
                     return rc;
@@ -430,10 +430,10 @@ static int reader_emit(void *ud, enum cairn_ioc_type type, const char *v,
                        size_t len)
 {
     struct reader_sink *rs = ud;
-    return tele_add(rs->r, type, v, len, rs->name);
+    return cairn__tele_add(rs->r, type, v, len, rs->name);
 }
 
-int tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
+int cairn__tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
                        size_t len, const char *name)
 {
     struct reader_sink rs = {r, name};
@@ -460,7 +460,7 @@ static int add_host(struct cairn_telemetry_reader *r, const char *v, size_t len,
     enum cairn_ioc_type t = host_type(v, len);
     if (t == CAIRN_IOC_UNKNOWN)
         return 1;
-    return tele_add(r, t, v, len, name);
+    return cairn__tele_add(r, t, v, len, name);
 }
 
 static int add_url(struct cairn_telemetry_reader *r, const char *v, size_t len,
@@ -468,13 +468,13 @@ static int add_url(struct cairn_telemetry_reader *r, const char *v, size_t len,
 {
     const char *h;
     size_t hl;
-    if (!tele_url_host(v, len, &h, &hl))
+    if (!cairn__tele_url_host(v, len, &h, &hl))
         return 1;
-    int rc = tele_add(r, CAIRN_IOC_URL, v, len, name);
+    int rc = cairn__tele_add(r, CAIRN_IOC_URL, v, len, name);
     if (rc == 0) {
         enum cairn_ioc_type t = host_type(h, hl);
         if (t != CAIRN_IOC_UNKNOWN)
-            rc = tele_add(r, t, h, hl, name);
+            rc = cairn__tele_add(r, t, h, hl, name);
     }
     return rc;
 }
@@ -502,7 +502,7 @@ static bool has_space(const char *v, size_t len)
  * already, so a cheap shape check stands in for full validation (speed
  * matters most here). Names keep their underscores (_ldap._tcp...).
  */
-int tele_add_zeek_host(struct cairn_telemetry_reader *r, const char *v,
+int cairn__tele_add_zeek_host(struct cairn_telemetry_reader *r, const char *v,
                        size_t len, const char *name)
 {
     if (len > 1 && v[len - 1] == '.')
@@ -519,15 +519,15 @@ int tele_add_zeek_host(struct cairn_telemetry_reader *r, const char *v,
     }
     if (all & C_V6) /* hex digits, ':' and '.' only */
         if (memchr(v, ':', len) != NULL)
-            return tele_add(r, CAIRN_IOC_IPV6, v, len, name);
+            return cairn__tele_add(r, CAIRN_IOC_IPV6, v, len, name);
     if (!(all & C_LOCAL) || !dot || v[0] == '.' || !(any & C_ALPHA))
-        return (IS(v[0], C_DIGIT) && tele_is_ipv4(v, len))
-                   ? tele_add(r, CAIRN_IOC_IPV4, v, len, name)
+        return (IS(v[0], C_DIGIT) && cairn__tele_is_ipv4(v, len))
+                   ? cairn__tele_add(r, CAIRN_IOC_IPV4, v, len, name)
                    : 0;
-    return tele_add(r, CAIRN_IOC_DOMAIN, v, len, name);
+    return cairn__tele_add(r, CAIRN_IOC_DOMAIN, v, len, name);
 }
 
-int tele_add_kind(struct cairn_telemetry_reader *r, enum tele_kind kind,
+int cairn__tele_add_kind(struct cairn_telemetry_reader *r, enum tele_kind kind,
                   const char *v, size_t len, const char *name, bool strings)
 {
     int rc = 1;
@@ -548,7 +548,7 @@ int tele_add_kind(struct cairn_telemetry_reader *r, enum tele_kind kind,
         rc = add_host(r, v, len, name);
         break;
     case TK_ADDR:
-        return tele_add(r,
+        return cairn__tele_add(r,
                         memchr(v, ':', len) ? CAIRN_IOC_IPV6 : CAIRN_IOC_IPV4,
                         v, len, name);
     case TK_URI:
@@ -557,33 +557,33 @@ int tele_add_kind(struct cairn_telemetry_reader *r, enum tele_kind kind,
          * the event's host); keep it whole for string patterns. */
         rc = add_url(r, v, len, name);
         if (rc > 0)
-            return strings ? tele_add(r, CAIRN_IOC_STRING, v, len, name) : 0;
+            return strings ? cairn__tele_add(r, CAIRN_IOC_STRING, v, len, name) : 0;
         return rc;
     case TK_HASH: {
-        enum cairn_ioc_type t = tele_hash_type(v, len);
+        enum cairn_ioc_type t = cairn__tele_hash_type(v, len);
         if (t != CAIRN_IOC_UNKNOWN)
-            return tele_add(r, t, v, len, name);
-        return tele_add_extracted(r, v, len, name);
+            return cairn__tele_add(r, t, v, len, name);
+        return cairn__tele_add_extracted(r, v, len, name);
     }
     case TK_FILENAME: {
         size_t b = len;
         while (b > 0 && v[b - 1] != '/' && v[b - 1] != '\\')
             b--;
-        rc = tele_add(r, CAIRN_IOC_FILENAME, v + b, len - b, name);
+        rc = cairn__tele_add(r, CAIRN_IOC_FILENAME, v + b, len - b, name);
         if (rc == 0 && b > 0 && strings)
-            rc = tele_add(r, CAIRN_IOC_STRING, v, len, name);
+            rc = cairn__tele_add(r, CAIRN_IOC_STRING, v, len, name);
         return rc;
     }
     case TK_EMAIL:
-        if (tele_is_email(v, len))
-            return tele_add(r, CAIRN_IOC_EMAIL, v, len, name);
-        return tele_add_extracted(r, v, len, name);
+        if (cairn__tele_is_email(v, len))
+            return cairn__tele_add(r, CAIRN_IOC_EMAIL, v, len, name);
+        return cairn__tele_add_extracted(r, v, len, name);
     case TK_REGKEY:
-        return tele_add(r, CAIRN_IOC_REGKEY, v, len, name);
+        return cairn__tele_add(r, CAIRN_IOC_REGKEY, v, len, name);
     case TK_TEXT:
-        rc = tele_add_extracted(r, v, len, name);
+        rc = cairn__tele_add_extracted(r, v, len, name);
         if (rc == 0 && strings)
-            rc = tele_add(r, CAIRN_IOC_STRING, v, len, name);
+            rc = cairn__tele_add(r, CAIRN_IOC_STRING, v, len, name);
         return rc;
     case TK_NONE:
         break;
@@ -595,12 +595,12 @@ int tele_add_kind(struct cairn_telemetry_reader *r, enum tele_kind kind,
     if (t == CAIRN_IOC_URL)
         return add_url(r, v, len, name);
     if (t != CAIRN_IOC_UNKNOWN)
-        return tele_add(r, t, v, len, name);
+        return cairn__tele_add(r, t, v, len, name);
     if (!strings || all_digits(v, len))
         return 0;
-    if (has_space(v, len) && (rc = tele_add_extracted(r, v, len, name)) < 0)
+    if (has_space(v, len) && (rc = cairn__tele_add_extracted(r, v, len, name)) < 0)
         return rc;
-    return tele_add(r, CAIRN_IOC_STRING, v, len, name);
+    return cairn__tele_add(r, CAIRN_IOC_STRING, v, len, name);
 }
 
 /* ---- the name table -------------------------------------------------------
@@ -824,7 +824,7 @@ static int key_cmp(const void *a, const void *b)
                   ((const struct key_entry *)b)->name);
 }
 
-enum tele_kind tele_key_kind(const char *name, size_t len)
+enum tele_kind cairn__tele_key_kind(const char *name, size_t len)
 {
     char low[48];
     if (len == 0 || len >= sizeof low)
@@ -840,7 +840,7 @@ enum tele_kind tele_key_kind(const char *name, size_t len)
     return e != NULL ? e->kind : TK_NONE;
 }
 
-bool tele_key_table_sorted(void)
+bool cairn__tele_key_table_sorted(void)
 {
     for (size_t i = 1; i < N_KEYS; i++)
         if (strcmp(key_table[i - 1].name, key_table[i].name) >= 0)

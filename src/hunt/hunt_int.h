@@ -271,7 +271,7 @@ static inline bool hunt_caseless(enum cairn_ioc_type t)
 }
 
 /* Hash of a whole stored key (domains: the label chain). */
-uint64_t hunt_key_hash(enum cairn_ioc_type t, const char *key, size_t len,
+uint64_t cairn__hunt_key_hash(enum cairn_ioc_type t, const char *key, size_t len,
                        unsigned *labels_out);
 
 /*
@@ -281,7 +281,7 @@ uint64_t hunt_key_hash(enum cairn_ioc_type t, const char *key, size_t len,
  * renumbered) and counted in set->duplicates, so that an event gives one
  * hit for it, not two.
  */
-int hunt_index_build(struct cairn_hunt_set *set);
+int cairn__hunt_index_build(struct cairn_hunt_set *set);
 
 /* Whether the Bloom filter may hold `h`. */
 static inline bool hunt_bloom_maybe(const struct cairn_hunt_set *set,
@@ -302,27 +302,27 @@ static inline const uint64_t *hunt_bloom_word(const struct cairn_hunt_set *set,
 }
 
 /* First key index with hash `h`, type `t` and these bytes, or HUNT_NONE. */
-uint32_t hunt_index_find(const struct cairn_hunt_set *set, uint64_t h,
+uint32_t cairn__hunt_index_find(const struct cairn_hunt_set *set, uint64_t h,
                          enum cairn_ioc_type t, const char *key, size_t len);
 /* The same once the Bloom filter has said `h` may be there. */
-uint32_t hunt_index_find_slot(const struct cairn_hunt_set *set, uint64_t h,
+uint32_t cairn__hunt_index_find_slot(const struct cairn_hunt_set *set, uint64_t h,
                               enum cairn_ioc_type t, const char *key,
                               size_t len);
 
 /* Compile the Vectorscan database of regex patterns (NUL-ended, flags). */
-int hunt_regex_compile(struct cairn_hunt_set *set, const char *const *exprs,
+int cairn__hunt_regex_compile(struct cairn_hunt_set *set, const char *const *exprs,
                        const unsigned *flags, struct cairn_diag *diag);
 
 /* ---- indicators (set.c) ------------------------------------------------- */
 
 /* Run a formula program with the atoms of `mask` true: does a leaf hold? */
-bool hunt_prog_eval(const uint8_t *prog, size_t len, uint64_t mask);
+bool cairn__hunt_prog_eval(const uint8_t *prog, size_t len, uint64_t mask);
 
 /* "indicator--" and the UUID text of 16 bytes. */
-void hunt_format_id(const uint8_t u[16], char out[CAIRN_HUNT_ID_MAX]);
+void cairn__hunt_format_id(const uint8_t u[16], char out[CAIRN_HUNT_ID_MAX]);
 
 /* The id of a list entry: UUIDv5 of "TYPE:VALUE". */
-int hunt_list_id(const struct cairn_hunt_set *set, const struct hind *h,
+int cairn__hunt_list_id(const struct cairn_hunt_set *set, const struct hind *h,
                  char out[CAIRN_HUNT_ID_MAX]);
 
 /* ---- values (normalize.c) ---------------------------------------------------
@@ -333,32 +333,32 @@ int hunt_list_id(const struct cairn_hunt_set *set, const struct hind *h,
  * and trim blanks; writes at most `cap` bytes, returns the length, or -1
  * when it does not fit.
  */
-long hunt_refang(const char *s, size_t len, char *out, size_t cap);
+long cairn__hunt_refang(const char *s, size_t len, char *out, size_t cap);
 
 /* Parse "a.b.c.d"; false if not exactly an IPv4 address. */
-bool hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4]);
+bool cairn__hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4]);
 /* An IPv4 address as dotted decimal (7 to 15 bytes, no NUL); the length. */
-size_t hunt_v4_text(uint32_t a, char out[16]);
+size_t cairn__hunt_v4_text(uint32_t a, char out[16]);
 /* Parse an IPv6 address (no prefix, an optional %zone ignored). */
-bool hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16]);
+bool cairn__hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16]);
 /*
  * Address or CIDR; *family 4 or 6, *prefix the prefix length (32/128 when
  * none). The address is returned masked to the prefix.
  */
-bool hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
+bool cairn__hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
                      unsigned *prefix);
 
 /* A host name of dot-separated labels (letters, digits, '-', '_', UTF-8). */
-bool hunt_is_domain(const char *s, size_t len);
-bool hunt_is_hex(const char *s, size_t len);
+bool cairn__hunt_is_domain(const char *s, size_t len);
+bool cairn__hunt_is_hex(const char *s, size_t len);
 /* The hash type of a hex digest by its length, or CAIRN_IOC_UNKNOWN. */
-enum cairn_ioc_type hunt_hash_type(size_t len);
+enum cairn_ioc_type cairn__hunt_hash_type(size_t len);
 
 /* The host of a URL ("[...]" stripped for IPv6), false if none. */
-bool hunt_url_host(const char *url, size_t len, const char **host,
+bool cairn__hunt_url_host(const char *url, size_t len, const char **host,
                    size_t *host_len);
 
 /* Lower-case ASCII copy; `out` has room for `len` bytes. */
-void hunt_lower(const char *s, size_t len, char *out);
+void cairn__hunt_lower(const char *s, size_t len, char *out);
 
 #endif

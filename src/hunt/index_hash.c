@@ -32,7 +32,7 @@ static void *table_alloc(size_t len, void **mem)
     return (void *)a;
 }
 
-uint64_t hunt_key_hash(enum cairn_ioc_type t, const char *key, size_t len,
+uint64_t cairn__hunt_key_hash(enum cairn_ioc_type t, const char *key, size_t len,
                        unsigned *labels_out)
 {
     unsigned labels = 0;
@@ -88,7 +88,7 @@ static bool key_equal(const struct cairn_hunt_set *set, const struct hkey *k,
     return true;
 }
 
-uint32_t hunt_index_find_slot(const struct cairn_hunt_set *set, uint64_t h,
+uint32_t cairn__hunt_index_find_slot(const struct cairn_hunt_set *set, uint64_t h,
                               enum cairn_ioc_type t, const char *key,
                               size_t len)
 {
@@ -105,12 +105,12 @@ uint32_t hunt_index_find_slot(const struct cairn_hunt_set *set, uint64_t h,
     }
 }
 
-uint32_t hunt_index_find(const struct cairn_hunt_set *set, uint64_t h,
+uint32_t cairn__hunt_index_find(const struct cairn_hunt_set *set, uint64_t h,
                          enum cairn_ioc_type t, const char *key, size_t len)
 {
     if (!hunt_bloom_maybe(set, h))
         return HUNT_NONE;
-    return hunt_index_find_slot(set, h, t, key, len);
+    return cairn__hunt_index_find_slot(set, h, t, key, len);
 }
 
 /* Whether key `n`, equal to the keys chained from `head`, repeats a list
@@ -217,7 +217,7 @@ static int drop_repeats(struct cairn_hunt_set *set)
 /* Keys hashed, and their table lines prefetched, before they go in. */
 #define BUILD_BATCH 16
 
-int hunt_index_build(struct cairn_hunt_set *set)
+int cairn__hunt_index_build(struct cairn_hunt_set *set)
 {
     size_t cap = 16;
     while (cap < set->n_keys * 2)
@@ -244,7 +244,7 @@ int hunt_index_build(struct cairn_hunt_set *set)
             const struct hkey *k = &set->keys[base + j];
             unsigned labels = 0;
             uint64_t h =
-                hunt_key_hash(k->type, set->text + k->off, k->len, &labels);
+                cairn__hunt_key_hash(k->type, set->text + k->off, k->len, &labels);
             if (k->type == CAIRN_IOC_DOMAIN) {
                 unsigned l = labels > 63 ? 63 : labels;
                 set->domain_labels |= 1ULL << l;
@@ -265,7 +265,7 @@ int hunt_index_build(struct cairn_hunt_set *set)
     return repeats > 0 ? drop_repeats(set) : 0;
 }
 
-int hunt_regex_compile(struct cairn_hunt_set *set, const char *const *exprs,
+int cairn__hunt_regex_compile(struct cairn_hunt_set *set, const char *const *exprs,
                        const unsigned *flags, struct cairn_diag *diag)
 {
     hs_compile_error_t *err = NULL;

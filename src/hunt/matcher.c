@@ -127,10 +127,10 @@ static const char *indicator_id(struct cairn_hunt_matcher *m, uint32_t ind)
         return m->ids[slot].id;
     if (h->flags & IND_LIST) {
         /* derived, not stored: a SHA-1 per distinct hit, not per entry */
-        if (hunt_list_id(m->set, h, m->ids[slot].id) != 0)
+        if (cairn__hunt_list_id(m->set, h, m->ids[slot].id) != 0)
             return NULL;
     } else {
-        hunt_format_id(m->set->uuids[h->id], m->ids[slot].id);
+        cairn__hunt_format_id(m->set->uuids[h->id], m->ids[slot].id);
     }
     m->ids[slot].ind = ind;
     return m->ids[slot].id;
@@ -222,7 +222,7 @@ static void flush(struct cairn_hunt_matcher *m)
         if (!p->maybe)
             continue;
         enum cairn_ioc_type t = (enum cairn_ioc_type)p->type;
-        uint32_t k = hunt_index_find_slot(
+        uint32_t k = cairn__hunt_index_find_slot(
             set, p->h, t, p->key ? p->key : (const char *)p->kb, p->klen);
         m->field = p->field;
         while (k != HUNT_NONE) {
@@ -355,7 +355,7 @@ static void lookup_v4(struct cairn_hunt_matcher *m, uint32_t addr,
 {
     if (m->set->v4_prefixes & (1ULL << 32)) {
         char t[16];
-        size_t tl = hunt_v4_text(addr, t);
+        size_t tl = cairn__hunt_v4_text(addr, t);
         probe(m, hunt_v4_text_hash(t, tl), CAIRN_IOC_IPV4, NULL, tl,
               (const uint8_t *)t, value, len);
     }
@@ -384,7 +384,7 @@ static void lookup_v6(struct cairn_hunt_matcher *m, const uint8_t a[16],
     }
 }
 
-/* "a.b.c.d" as a number; the same rules as hunt_parse_ipv4. */
+/* "a.b.c.d" as a number; the same rules as cairn__hunt_parse_ipv4. */
 static inline bool parse_v4(const char *s, size_t len, uint32_t *out)
 {
     size_t i = 0;
@@ -485,7 +485,7 @@ static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len)
     }
     if (len >= 2 && memchr(v, ':', len) != NULL &&
         m->set->count[CAIRN_IOC_IPV6] + m->set->count[CAIRN_IOC_IPV4] > 0 &&
-        hunt_parse_ipv6(v, len, a)) {
+        cairn__hunt_parse_ipv6(v, len, a)) {
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
                                            0, 0, 0, 0, 0xff, 0xff};
         if (memcmp(a, mapped, 12) == 0 && m->set->count[CAIRN_IOC_IPV4] > 0)
@@ -523,7 +523,7 @@ static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
             flush(m);
         }
     }
-    if (hunt_url_host(v, len, &host, &hl) && !lookup_ip(m, host, hl))
+    if (cairn__hunt_url_host(v, len, &host, &hl) && !lookup_ip(m, host, hl))
         lookup_domain(m, host, hl);
 }
 
@@ -605,7 +605,7 @@ static int match_field(struct cairn_hunt_matcher *m,
                     BIT(CAIRN_IOC_IPV4) | BIT(CAIRN_IOC_IPV6) | ADDR_BITS);
     case CAIRN_IOC_URL:
         lookup_url(m, v, len);
-        if (hunt_url_host(v, len, &host, &hl)) {
+        if (cairn__hunt_url_host(v, len, &host, &hl)) {
             int rc = scan(m, host, hl, CAIRN_IOC_DOMAIN,
                           BIT(CAIRN_IOC_DOMAIN) | ADDR_BITS);
             if (rc != 0)
@@ -620,7 +620,7 @@ static int match_field(struct cairn_hunt_matcher *m,
     case CAIRN_IOC_SHA256:
     case CAIRN_IOC_SHA512:
         /* trust the length over the reader's guess of the algorithm */
-        t = hunt_hash_type(len);
+        t = cairn__hunt_hash_type(len);
         if (t == CAIRN_IOC_UNKNOWN)
             return 0;
         lookup_exact(m, t, v, len);
@@ -648,9 +648,9 @@ static int match_field(struct cairn_hunt_matcher *m,
         lookup_email(m, v, len);
         accept |= BIT(CAIRN_IOC_EMAIL);
         as = CAIRN_IOC_EMAIL;
-    } else if (hunt_hash_type(len) != CAIRN_IOC_UNKNOWN &&
-               hunt_is_hex(v, len)) {
-        as = hunt_hash_type(len);
+    } else if (cairn__hunt_hash_type(len) != CAIRN_IOC_UNKNOWN &&
+               cairn__hunt_is_hex(v, len)) {
+        as = cairn__hunt_hash_type(len);
         lookup_exact(m, as, v, len);
         accept |= BIT(as);
     } else if (lookup_ip(m, v, len)) {
@@ -690,7 +690,7 @@ int cairn_hunt_match_event(struct cairn_hunt_matcher *m,
         const struct pending *p = &m->pend[i];
         const struct hind *h = &m->set->inds[p->ind];
         const struct hextra *x = &m->set->extras[h->extra];
-        if (hunt_prog_eval(m->set->progs + x->prog_off, x->prog_len, p->mask))
+        if (cairn__hunt_prog_eval(m->set->progs + x->prog_off, x->prog_len, p->mask))
             emit(m, p->ind, (enum cairn_ioc_type)p->type, p->value, p->len,
                  p->field, false);
     }

@@ -28,7 +28,7 @@ static char lower_c(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
-void hunt_lower(const char *s, size_t len, char *out)
+void cairn__hunt_lower(const char *s, size_t len, char *out)
 {
     for (size_t i = 0; i < len; i++)
         out[i] = lower_c(s[i]);
@@ -71,7 +71,7 @@ static bool scheme_follows(const char *s, size_t len, size_t at)
            prefix_ci(s + at, len - at, "[://]");
 }
 
-long hunt_refang(const char *s, size_t len, char *out, size_t cap)
+long cairn__hunt_refang(const char *s, size_t len, char *out, size_t cap)
 {
     while (len > 0 && is_blank(s[0])) {
         s++;
@@ -132,7 +132,7 @@ long hunt_refang(const char *s, size_t len, char *out, size_t cap)
     return (long)o;
 }
 
-bool hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4])
+bool cairn__hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4])
 {
     size_t i = 0;
     for (int part = 0; part < 4; part++) {
@@ -223,7 +223,7 @@ done:
     return 1;
 }
 
-bool hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16])
+bool cairn__hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16])
 {
     char buf[64];
     const char *pct = memchr(s, '%', len);
@@ -238,7 +238,7 @@ bool hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16])
     return inet_pton(AF_INET6, buf, out) == 1;
 }
 
-size_t hunt_v4_text(uint32_t a, char out[16])
+size_t cairn__hunt_v4_text(uint32_t a, char out[16])
 {
     size_t o = 0;
     for (int part = 3; part >= 0; part--) {
@@ -264,7 +264,7 @@ static void mask_addr(uint8_t *addr, size_t n, unsigned prefix)
     }
 }
 
-bool hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
+bool cairn__hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
                      unsigned *prefix)
 {
     const char *slash = memchr(s, '/', len);
@@ -283,7 +283,7 @@ bool hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
         }
     }
     memset(addr, 0, 16);
-    if (hunt_parse_ipv4(s, alen, addr)) {
+    if (cairn__hunt_parse_ipv4(s, alen, addr)) {
         if (p > 32)
             return false;
         *family = 4;
@@ -291,7 +291,7 @@ bool hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
         mask_addr(addr, 4, *prefix);
         return true;
     }
-    if (hunt_parse_ipv6(s, alen, addr)) {
+    if (cairn__hunt_parse_ipv6(s, alen, addr)) {
         if (p > 128)
             return false;
         *family = 6;
@@ -317,7 +317,7 @@ static const unsigned char label_class[128] = {
     ['Z'] = 2,
 };
 
-bool hunt_is_domain(const char *s, size_t len)
+bool cairn__hunt_is_domain(const char *s, size_t len)
 {
     if (len > 0 && s[len - 1] == '.')
         len--;
@@ -345,7 +345,7 @@ bool hunt_is_domain(const char *s, size_t len)
     return label > 0 && labels >= 2 && alpha_tld;
 }
 
-bool hunt_is_hex(const char *s, size_t len)
+bool cairn__hunt_is_hex(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
@@ -356,7 +356,7 @@ bool hunt_is_hex(const char *s, size_t len)
     return len > 0;
 }
 
-enum cairn_ioc_type hunt_hash_type(size_t len)
+enum cairn_ioc_type cairn__hunt_hash_type(size_t len)
 {
     switch (len) {
     case 32:
@@ -398,7 +398,7 @@ static size_t authority_end(const char *s, size_t len, size_t start)
     return i;
 }
 
-bool hunt_url_host(const char *url, size_t len, const char **host,
+bool cairn__hunt_url_host(const char *url, size_t len, const char **host,
                    size_t *host_len)
 {
     size_t sl = scheme_len(url, len);
@@ -545,7 +545,7 @@ static bool is_email(const char *s, size_t len)
     for (const char *p = s; p < at; p++)
         if (is_blank(*p) || *p == '/' || *p == '<' || *p == '>')
             return false;
-    return hunt_is_domain(at + 1, dl);
+    return cairn__hunt_is_domain(at + 1, dl);
 }
 
 enum cairn_ioc_type cairn_hunt_detect(const char *s, size_t len, char *out,
@@ -559,7 +559,7 @@ enum cairn_ioc_type cairn_hunt_detect(const char *s, size_t len, char *out,
         *out_len = 0;
     if (s == NULL)
         return CAIRN_IOC_UNKNOWN;
-    long rl = hunt_refang(s, len, tmp, sizeof tmp - 2);
+    long rl = cairn__hunt_refang(s, len, tmp, sizeof tmp - 2);
     if (rl <= 0)
         return CAIRN_IOC_UNKNOWN;
     size_t n = (size_t)rl;
@@ -573,23 +573,23 @@ enum cairn_ioc_type cairn_hunt_detect(const char *s, size_t len, char *out,
         bool space = false;
         for (size_t i = 0; i < n; i++)
             space |= is_blank(tmp[i]);
-        if (space || !hunt_url_host(tmp, n, &h, &hl))
+        if (space || !cairn__hunt_url_host(tmp, n, &h, &hl))
             return CAIRN_IOC_UNKNOWN;
         int r = cairn_hunt_url_normalize(tmp, n, norm, sizeof norm);
         if (r < 0)
             return CAIRN_IOC_UNKNOWN;
         nl = (size_t)r;
         t = CAIRN_IOC_URL;
-    } else if (hunt_is_hex(tmp, n) && hunt_hash_type(n) != CAIRN_IOC_UNKNOWN) {
-        t = hunt_hash_type(n);
-        hunt_lower(tmp, n, norm);
+    } else if (cairn__hunt_is_hex(tmp, n) && cairn__hunt_hash_type(n) != CAIRN_IOC_UNKNOWN) {
+        t = cairn__hunt_hash_type(n);
+        cairn__hunt_lower(tmp, n, norm);
         nl = n;
-    } else if (hunt_parse_cidr(tmp, n, &family, addr, &prefix)) {
+    } else if (cairn__hunt_parse_cidr(tmp, n, &family, addr, &prefix)) {
         t = family == 4 ? CAIRN_IOC_IPV4 : CAIRN_IOC_IPV6;
-        /* inet_ntop's text (for IPv4 the same as hunt_v4_text's) */
+        /* inet_ntop's text (for IPv4 the same as cairn__hunt_v4_text's) */
         if (family == 4) {
             nl =
-                hunt_v4_text((uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
+                cairn__hunt_v4_text((uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
                                  (uint32_t)addr[2] << 8 | addr[3],
                              norm);
         } else {
@@ -610,13 +610,13 @@ enum cairn_ioc_type cairn_hunt_detect(const char *s, size_t len, char *out,
         }
     } else if (is_email(tmp, n)) {
         t = CAIRN_IOC_EMAIL;
-        hunt_lower(tmp, n, norm);
+        cairn__hunt_lower(tmp, n, norm);
         nl = n;
         if (norm[nl - 1] == '.')
             nl--;
-    } else if (hunt_is_domain(tmp, n)) {
+    } else if (cairn__hunt_is_domain(tmp, n)) {
         t = CAIRN_IOC_DOMAIN;
-        hunt_lower(tmp, n, norm);
+        cairn__hunt_lower(tmp, n, norm);
         nl = n;
         if (norm[nl - 1] == '.')
             nl--;

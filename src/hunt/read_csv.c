@@ -43,7 +43,7 @@ static size_t split(struct cairn_telemetry_reader *r, const char *s, size_t len,
                 v[n] = s + start;
                 vl[n] = end - start;
             } else {
-                char *w = tele_scratch(r, end - start);
+                char *w = cairn__tele_scratch(r, end - start);
                 if (w == NULL) {
                     *err = "field too long";
                     return 0;
@@ -78,7 +78,7 @@ static size_t split(struct cairn_telemetry_reader *r, const char *s, size_t len,
     }
 }
 
-bool tele_csv_sniff(const char *line, size_t len)
+bool cairn__tele_csv_sniff(const char *line, size_t len)
 {
     if (len == 0 || memchr(line, ',', len) == NULL)
         return false;
@@ -102,7 +102,7 @@ bool tele_csv_sniff(const char *line, size_t len)
         while (b > a && (line[b - 1] == ' ' || line[b - 1] == '"' ||
                          line[b - 1] == '\r'))
             b--;
-        enum tele_kind k = tele_key_kind(line + a, b - a);
+        enum tele_kind k = cairn__tele_key_kind(line + a, b - a);
         if (k != TK_NONE && k != TK_SKIP)
             return true;
         i = e + 1;
@@ -118,7 +118,7 @@ static int header(struct cairn_telemetry_reader *r, const char *line,
     const char *err = NULL;
     size_t n = split(r, line, len, v, vl, TELE_MAX_COLUMNS, &err);
     if (n == 0 || n > TELE_MAX_COLUMNS) {
-        tele_malformed(r, r->lineno, "malformed-line", "not a CSV header: %s",
+        cairn__tele_malformed(r, r->lineno, "malformed-line", "not a CSV header: %s",
                        err ? err : "too many columns");
         return CAIRN_EPARSE;
     }
@@ -130,10 +130,10 @@ static int header(struct cairn_telemetry_reader *r, const char *line,
         while (vl[i] > 0 && v[i][vl[i] - 1] == ' ')
             vl[i]--;
     }
-    return tele_header_set(r, v, vl, n);
+    return cairn__tele_header_set(r, v, vl, n);
 }
 
-int tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len)
+int cairn__tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len)
 {
     if (!r->have_header)
         return header(r, line, len);
@@ -143,12 +143,12 @@ int tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len)
     size_t n = split(r, line, len, v, vl, r->n_cols, &err);
     if (n != r->n_cols) {
         if (n == 0)
-            tele_malformed(r, r->lineno, "malformed-line", "bad CSV: %s", err);
+            cairn__tele_malformed(r, r->lineno, "malformed-line", "bad CSV: %s", err);
         else if (n > r->n_cols)
-            tele_malformed(r, r->lineno, "malformed-line",
+            cairn__tele_malformed(r, r->lineno, "malformed-line",
                            "more fields than the %zu of the header", r->n_cols);
         else
-            tele_malformed(r, r->lineno, "malformed-line",
+            cairn__tele_malformed(r, r->lineno, "malformed-line",
                            "%zu fields, the header has %zu", n, r->n_cols);
         return CAIRN_EPARSE;
     }
@@ -160,8 +160,8 @@ int tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len)
             continue;
         if (kind == TK_TS) {
             if (!r->has_ts)
-                r->has_ts = tele_parse_iso(v[c], vl[c], &r->ts) ||
-                            tele_parse_epoch(v[c], vl[c], &r->ts);
+                r->has_ts = cairn__tele_parse_iso(v[c], vl[c], &r->ts) ||
+                            cairn__tele_parse_epoch(v[c], vl[c], &r->ts);
             continue;
         }
         if ((long)c == r->uri_col && v[c][0] == '/') {
@@ -172,17 +172,17 @@ int tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len)
             host = v[c];
             hl = vl[c];
         }
-        int rc = tele_add_kind(r, kind, v[c], vl[c], r->cols[c], true);
+        int rc = cairn__tele_add_kind(r, kind, v[c], vl[c], r->cols[c], true);
         if (rc < 0)
             return rc;
     }
     if (uri != NULL && host != NULL) {
-        char *p = tele_scratch(r, 7 + hl + ul);
+        char *p = cairn__tele_scratch(r, 7 + hl + ul);
         if (p != NULL) {
             memcpy(p, "http://", 7);
             memcpy(p + 7, host, hl);
             memcpy(p + 7 + hl, uri, ul);
-            return tele_add(r, CAIRN_IOC_URL, p, 7 + hl + ul,
+            return cairn__tele_add(r, CAIRN_IOC_URL, p, 7 + hl + ul,
                             r->cols[r->uri_col]);
         }
     }

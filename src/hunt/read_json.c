@@ -180,7 +180,7 @@ static bool string(struct jscan *j, const char **v, size_t *vl, bool nul)
                 j->s[e] = '\0';
             return true;
         }
-        char *w = tele_scratch(j->r, e - start + 1);
+        char *w = cairn__tele_scratch(j->r, e - start + 1);
         size_t n;
         if (w == NULL || !unescape(s + start, e - start, w, &n)) {
             j->err = "bad escape in a string";
@@ -238,7 +238,7 @@ static bool epoch_number(const char *v, size_t len, struct cairn_time *out)
         return false;
     struct cairn_time t = {sec, 0, 0};
     if (i < len) {
-        if (!tele_parse_epoch(v, len, &t)) {
+        if (!cairn__tele_parse_epoch(v, len, &t)) {
             /* More digits than seconds take: use the integer part. */
             t.sec = sec;
             t.nsec = 0;
@@ -271,14 +271,14 @@ static int on_string(struct jscan *j, const char *key, size_t kl,
                      const char *parent, const char *v, size_t vl)
 {
     struct cairn_telemetry_reader *r = j->r;
-    enum tele_kind kind = key != NULL ? tele_key_kind(key, kl) : TK_NONE;
+    enum tele_kind kind = key != NULL ? cairn__tele_key_kind(key, kl) : TK_NONE;
     if (kind == TK_NONE && key != NULL && strcmp(key, "name") == 0 &&
         file_parent(parent))
         kind = TK_FILENAME;
     if (kind == TK_TS) {
         if (!r->has_ts)
             r->has_ts =
-                tele_parse_iso(v, vl, &r->ts) || epoch_number(v, vl, &r->ts);
+                cairn__tele_parse_iso(v, vl, &r->ts) || epoch_number(v, vl, &r->ts);
         return 0;
     }
     if (kind == TK_URI && vl > 0 && v[0] == '/') {
@@ -286,13 +286,13 @@ static int on_string(struct jscan *j, const char *key, size_t kl,
             j->uri = v;
             j->uri_len = vl;
         }
-        return tele_add(r, CAIRN_IOC_STRING, v, vl, key);
+        return cairn__tele_add(r, CAIRN_IOC_STRING, v, vl, key);
     }
     if (key != NULL && j->host == NULL && is_host_key(key)) {
         j->host = v;
         j->host_len = vl;
     }
-    return tele_add_kind(r, kind, v, vl, key, true);
+    return cairn__tele_add_kind(r, kind, v, vl, key, true);
 }
 
 static int value(struct jscan *j, const char *key, size_t kl,
@@ -412,7 +412,7 @@ static int value(struct jscan *j, const char *key, size_t kl,
         break;
     default:
         if (number(j, &v, &vl)) {
-            if (key != NULL && !j->r->has_ts && tele_key_kind(key, kl) == TK_TS)
+            if (key != NULL && !j->r->has_ts && cairn__tele_key_kind(key, kl) == TK_TS)
                 j->r->has_ts = epoch_number(v, vl, &j->r->ts);
             return 0;
         }
@@ -427,16 +427,16 @@ static int join_url(struct jscan *j)
     const char *h = j->host;
     size_t hl = j->host_len;
     size_t n = 7 + hl + j->uri_len;
-    char *p = tele_scratch(j->r, n);
+    char *p = cairn__tele_scratch(j->r, n);
     if (p == NULL)
         return 0;
     memcpy(p, "http://", 7);
     memcpy(p + 7, h, hl);
     memcpy(p + 7 + hl, j->uri, j->uri_len);
-    return tele_add(j->r, CAIRN_IOC_URL, p, n, "url");
+    return cairn__tele_add(j->r, CAIRN_IOC_URL, p, n, "url");
 }
 
-int tele_json_line(struct cairn_telemetry_reader *r, char *line, size_t len)
+int cairn__tele_json_line(struct cairn_telemetry_reader *r, char *line, size_t len)
 {
     struct jscan j = {.r = r, .s = line, .len = len};
     ws(&j);
@@ -458,7 +458,7 @@ int tele_json_line(struct cairn_telemetry_reader *r, char *line, size_t len)
     }
     if (rc == CAIRN_EPARSE) {
         r->n_fields = 0;
-        tele_malformed(r, r->lineno, "malformed-line",
+        cairn__tele_malformed(r, r->lineno, "malformed-line",
                        "not valid JSON at byte %zu: %s", j.i + 1,
                        j.err ? j.err : "syntax error");
         return rc;

@@ -58,7 +58,7 @@ static void diag_file(struct cairn_diag *diag, const char *name)
     snprintf(diag->file, sizeof diag->file, "%s", name);
 }
 
-void tele_malformed(struct cairn_telemetry_reader *r, uint64_t line,
+void cairn__tele_malformed(struct cairn_telemetry_reader *r, uint64_t line,
                     const char *rule, const char *fmt, ...)
 {
     r->stats.malformed++;
@@ -312,7 +312,7 @@ static int next_line(struct cairn_telemetry_reader *r, char **line, size_t *len,
             r->stats.lines++;
             r->start += nl != NULL ? n + 1 : n;
             if (n > r->opts.max_line) {
-                tele_malformed(r, r->lineno, "long-line",
+                cairn__tele_malformed(r, r->lineno, "long-line",
                                "line longer than %zu bytes skipped",
                                r->opts.max_line);
                 continue;
@@ -327,7 +327,7 @@ static int next_line(struct cairn_telemetry_reader *r, char **line, size_t *len,
         if (avail > r->opts.max_line) {
             r->lineno++;
             r->stats.lines++;
-            tele_malformed(r, r->lineno, "long-line",
+            cairn__tele_malformed(r, r->lineno, "long-line",
                            "line longer than %zu bytes skipped",
                            r->opts.max_line);
             r->skipping = true;
@@ -340,7 +340,7 @@ static int next_line(struct cairn_telemetry_reader *r, char **line, size_t *len,
 
 /* ---- events ------------------------------------------------------------- */
 
-int tele_add(struct cairn_telemetry_reader *r, enum cairn_ioc_type type,
+int cairn__tele_add(struct cairn_telemetry_reader *r, enum cairn_ioc_type type,
              const char *value, size_t len, const char *name)
 {
     if (len == 0)
@@ -365,7 +365,7 @@ int tele_add(struct cairn_telemetry_reader *r, enum cairn_ioc_type type,
     return 0;
 }
 
-char *tele_scratch(struct cairn_telemetry_reader *r, size_t len)
+char *cairn__tele_scratch(struct cairn_telemetry_reader *r, size_t len)
 {
     if (len > r->scratch_cap - r->scratch_len)
         return NULL;
@@ -389,16 +389,16 @@ static int parse_line(struct cairn_telemetry_reader *r, char *line, size_t len)
 {
     switch (r->format) {
     case CAIRN_TELEMETRY_ZEEK:
-        return tele_zeek_line(r, line, len);
+        return cairn__tele_zeek_line(r, line, len);
     case CAIRN_TELEMETRY_JSON:
-        return tele_json_line(r, line, len);
+        return cairn__tele_json_line(r, line, len);
     case CAIRN_TELEMETRY_CSV:
-        return tele_csv_line(r, line, len);
+        return cairn__tele_csv_line(r, line, len);
     case CAIRN_TELEMETRY_AUTO:
     case CAIRN_TELEMETRY_TEXT:
         break;
     }
-    return tele_text_line(r, line, len);
+    return cairn__tele_text_line(r, line, len);
 }
 
 /*
@@ -413,7 +413,7 @@ static int zeek_line(struct cairn_telemetry_reader *r, char **line, size_t *len,
     char *p = r->buf + r->start;
     if (avail == 0)
         return 0;
-    long n = tele_zeek_scan(r, p, avail, n_cols);
+    long n = cairn__tele_zeek_scan(r, p, avail, n_cols);
     if (n < 0 || (size_t)n > r->opts.max_line)
         return 0;
     r->lineno++;
@@ -453,7 +453,7 @@ int cairn_telemetry_next(struct cairn_telemetry_reader *r,
         r->has_ts = false;
         rc = reserve_scratch(r, len);
         if (rc == 0)
-            rc = split ? tele_zeek_split_line(r, line, len, n_cols)
+            rc = split ? cairn__tele_zeek_split_line(r, line, len, n_cols)
                        : parse_line(r, line, len);
         if (rc == CAIRN_ENOMEM) {
             snprintf(r->src_msg, sizeof r->src_msg, "out of memory");
@@ -531,7 +531,7 @@ static enum cairn_telemetry_format detect(struct cairn_telemetry_reader *r)
         return CAIRN_TELEMETRY_ZEEK;
     if (len > 0 && p[0] == '{')
         return CAIRN_TELEMETRY_JSON;
-    if (csv_name(r->name) || tele_csv_sniff(p, len))
+    if (csv_name(r->name) || cairn__tele_csv_sniff(p, len))
         return CAIRN_TELEMETRY_CSV;
     return CAIRN_TELEMETRY_TEXT;
 }
@@ -805,7 +805,7 @@ void cairn_telemetry_free(struct cairn_telemetry_reader *r)
     if (r->z_ready)
         inflateEnd(&r->z);
     ZSTD_freeDStream(r->zs);
-    tele_header_clear(r);
+    cairn__tele_header_clear(r);
     cairn_free(r->in);
     if (!r->zero_copy)
         cairn_free(r->buf);

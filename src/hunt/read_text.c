@@ -109,7 +109,7 @@ static bool iso_prefix(const char *s, size_t len, struct cairn_time *out,
     return true;
 }
 
-bool tele_parse_iso(const char *s, size_t len, struct cairn_time *out)
+bool cairn__tele_parse_iso(const char *s, size_t len, struct cairn_time *out)
 {
     size_t used;
     struct cairn_time t;
@@ -120,7 +120,7 @@ bool tele_parse_iso(const char *s, size_t len, struct cairn_time *out)
 }
 
 /* Epoch seconds with an optional fraction; the whole of s. */
-bool tele_parse_epoch(const char *s, size_t len, struct cairn_time *out)
+bool cairn__tele_parse_epoch(const char *s, size_t len, struct cairn_time *out)
 {
     size_t i = 0;
     int64_t sec = 0;
@@ -201,7 +201,7 @@ static bool clf_ts(const char *s, size_t len, struct cairn_time *out)
     return true;
 }
 
-bool tele_parse_line_ts(const char *s, size_t len, int year,
+bool cairn__tele_parse_line_ts(const char *s, size_t len, int year,
                         struct cairn_time *out)
 {
     size_t i = 0;
@@ -227,7 +227,7 @@ bool tele_parse_line_ts(const char *s, size_t len, int year,
         size_t e = 0;
         while (e < n && e < 24 && p[e] != ' ' && p[e] != '\t')
             e++;
-        if (e >= 10 && tele_parse_epoch(p, e, out))
+        if (e >= 10 && cairn__tele_parse_epoch(p, e, out))
             return true;
     }
     if (syslog_ts(p, n, year, out))
@@ -236,7 +236,7 @@ bool tele_parse_line_ts(const char *s, size_t len, int year,
     return b != NULL && clf_ts(b, n - (size_t)(b - p), out);
 }
 
-int tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t len)
+int cairn__tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t len)
 {
     /* Binary junk: a NUL anywhere, or control bytes up front. */
     size_t head = len < 64 ? len : 64, ctrl = 0;
@@ -247,10 +247,10 @@ int tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t len)
             c == 0x7f;
     }
     if (ctrl * 10 > head || memchr(line, '\0', len) != NULL) {
-        tele_malformed(r, r->lineno, "binary-line",
+        cairn__tele_malformed(r, r->lineno, "binary-line",
                        "binary data, not a line of text");
         return CAIRN_EPARSE;
     }
-    r->has_ts = tele_parse_line_ts(line, len, r->year, &r->ts);
-    return tele_add_extracted(r, line, len, NULL);
+    r->has_ts = cairn__tele_parse_line_ts(line, len, r->year, &r->ts);
+    return cairn__tele_add_extracted(r, line, len, NULL);
 }

@@ -9,7 +9,7 @@
 
 #include "hunt/telemetry_int.h"
 
-void tele_header_clear(struct cairn_telemetry_reader *r)
+void cairn__tele_header_clear(struct cairn_telemetry_reader *r)
 {
     cairn_free(r->col_names);
     cairn_free(r->cols);
@@ -51,7 +51,7 @@ enum {
     ACT_GENERIC, /* anything else: add_column */
 };
 
-/* Host characters (the classes tele_add_zeek_host uses). */
+/* Host characters (the classes cairn__tele_add_zeek_host uses). */
 enum {
     H_DIGIT = 1,
     H_ALPHA = 2,
@@ -109,10 +109,10 @@ static void plan_columns(struct cairn_telemetry_reader *r)
     }
 }
 
-int tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
+int cairn__tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
                     const size_t *lens, size_t n)
 {
-    tele_header_clear(r);
+    cairn__tele_header_clear(r);
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += lens[i] + 1;
@@ -128,7 +128,7 @@ int tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
     if (r->col_names == NULL || r->cols == NULL || r->col_kind == NULL ||
         r->col_vector == NULL || r->col_addr == NULL || r->tabs == NULL ||
         r->col_act == NULL || r->act_cols == NULL) {
-        tele_header_clear(r);
+        cairn__tele_header_clear(r);
         return CAIRN_ENOMEM;
     }
     char *p = r->col_names;
@@ -137,7 +137,7 @@ int tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
         p[lens[i]] = '\0';
         r->cols[i] = p;
         p += lens[i] + 1;
-        enum tele_kind k = tele_key_kind(r->cols[i], lens[i]);
+        enum tele_kind k = cairn__tele_key_kind(r->cols[i], lens[i]);
         r->col_kind[i] = (unsigned char)k;
         if (r->host_col < 0 &&
             (name_is(r->cols[i], "host") || name_is(r->cols[i], "hostname") ||
@@ -278,8 +278,8 @@ static int header_line(struct cairn_telemetry_reader *r, char *line, size_t len)
         size_t pos[TELE_MAX_COLUMNS + 1];
         size_t n = split_columns(v, vlen, r->sep, pos, TELE_MAX_COLUMNS);
         if (n > TELE_MAX_COLUMNS) {
-            tele_header_clear(r);
-            tele_malformed(r, r->lineno, "malformed-line",
+            cairn__tele_header_clear(r);
+            cairn__tele_malformed(r, r->lineno, "malformed-line",
                            "#fields header has more than %d columns",
                            TELE_MAX_COLUMNS);
             return CAIRN_EPARSE;
@@ -290,7 +290,7 @@ static int header_line(struct cairn_telemetry_reader *r, char *line, size_t len)
             names[i] = v + pos[i];
             lens[i] = (i + 1 < n ? pos[i + 1] - 1 : vlen) - pos[i];
         }
-        return tele_header_set(r, names, lens, n);
+        return cairn__tele_header_set(r, names, lens, n);
     } else if (klen == 6 && memcmp(line, "#types", 6) == 0 && r->have_header) {
         size_t n = split_columns(v, vlen, r->sep, r->tabs, r->n_cols);
         apply_types(r, v, vlen, n);
@@ -311,14 +311,14 @@ static int add_column(struct cairn_telemetry_reader *r, size_t c, const char *v,
     enum tele_kind kind = (enum tele_kind)r->col_kind[c];
     if (!r->col_vector[c])
         return kind == TK_HOST
-                   ? tele_add_zeek_host(r, v, len, r->cols[c])
-                   : tele_add_kind(r, kind, v, len, r->cols[c], false);
+                   ? cairn__tele_add_zeek_host(r, v, len, r->cols[c])
+                   : cairn__tele_add_kind(r, kind, v, len, r->cols[c], false);
     while (len > 0) {
         const char *e = memchr(v, r->set_sep, len);
         size_t n = e ? (size_t)(e - v) : len;
         int rc = kind == TK_HOST
-                     ? tele_add_zeek_host(r, v, n, r->cols[c])
-                     : tele_add_kind(r, kind, v, n, r->cols[c], false);
+                     ? cairn__tele_add_zeek_host(r, v, n, r->cols[c])
+                     : cairn__tele_add_kind(r, kind, v, n, r->cols[c], false);
         if (rc < 0)
             return rc;
         if (e == NULL)
@@ -336,14 +336,14 @@ static int join_url(struct cairn_telemetry_reader *r, const char *host,
 {
     /* A proxy's log has the whole URL; its host is the host column. */
     if (ul > 0 && uri[0] != '/')
-        return tele_is_url(uri, ul) ? tele_add(r, CAIRN_IOC_URL, uri, ul, "uri")
+        return cairn__tele_is_url(uri, ul) ? cairn__tele_add(r, CAIRN_IOC_URL, uri, ul, "uri")
                                     : 0;
     if (hl == 0)
         return 0;
     bool add_port = pl > 0 && !(pl == 2 && memcmp(port, "80", 2) == 0) &&
                     memchr(host, ':', hl) == NULL && pl <= 5;
     size_t n = 7 + hl + (add_port ? 1 + pl : 0) + ul;
-    char *p = tele_scratch(r, n);
+    char *p = cairn__tele_scratch(r, n);
     if (p == NULL)
         return 0;
     char *w = p;
@@ -357,7 +357,7 @@ static int join_url(struct cairn_telemetry_reader *r, const char *host,
         w += pl;
     }
     memcpy(w, uri, ul);
-    return tele_add(r, CAIRN_IOC_URL, p, n, "uri");
+    return cairn__tele_add(r, CAIRN_IOC_URL, p, n, "uri");
 }
 
 /* Add one field; the common case without a call. */
@@ -366,7 +366,7 @@ static inline int add_field(struct cairn_telemetry_reader *r,
                             const char *name)
 {
     if (r->n_fields == r->fields_cap)
-        return tele_add(r, type, v, len, name);
+        return cairn__tele_add(r, type, v, len, name);
     struct cairn_hunt_field *f = &r->fields[r->n_fields++];
     f->type = type;
     f->value = v;
@@ -376,7 +376,7 @@ static inline int add_field(struct cairn_telemetry_reader *r,
 }
 
 /*
- * A host value in a Zeek column: the rules of tele_add_zeek_host, with
+ * A host value in a Zeek column: the rules of cairn__tele_add_zeek_host, with
  * the reader's own class table so that the loop stays in this function.
  */
 static int add_host(struct cairn_telemetry_reader *r, const char *v, size_t len,
@@ -396,7 +396,7 @@ static int add_host(struct cairn_telemetry_reader *r, const char *v, size_t len,
         return add_field(r, CAIRN_IOC_IPV6, v, len, name);
     if (!(all & H_LOCAL) || !(any & H_DOT) || v[0] == '.' || !(any & H_ALPHA))
         return ((r->hcls[(unsigned char)v[0]] & H_DIGIT) &&
-                tele_is_ipv4(v, len))
+                cairn__tele_is_ipv4(v, len))
                    ? add_field(r, CAIRN_IOC_IPV4, v, len, name)
                    : 0;
     return add_field(r, CAIRN_IOC_DOMAIN, v, len, name);
@@ -415,7 +415,7 @@ static int host_typed(struct cairn_telemetry_reader *r, const char *e,
         return add_field(r, CAIRN_IOC_IPV6, e, len, name);
     if (!all_local || !any_dot || e[0] == '.' || !any_alpha)
         return ((r->hcls[(unsigned char)e[0]] & H_DIGIT) &&
-                tele_is_ipv4(e, len))
+                cairn__tele_is_ipv4(e, len))
                    ? add_field(r, CAIRN_IOC_IPV4, e, len, name)
                    : 0;
     return add_field(r, CAIRN_IOC_DOMAIN, e, len, name);
@@ -516,7 +516,7 @@ static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
             rc = add_field(r, CAIRN_IOC_IPV6, e, len, name);
         } else if (!(all & H_LOCAL) || !(any & H_DOT) || e[0] == '.' ||
                    !(any & H_ALPHA)) {
-            if ((cls[(unsigned char)e[0]] & H_DIGIT) && tele_is_ipv4(e, len))
+            if ((cls[(unsigned char)e[0]] & H_DIGIT) && cairn__tele_is_ipv4(e, len))
                 rc = add_field(r, CAIRN_IOC_IPV4, e, len, name);
         } else {
             rc = add_field(r, CAIRN_IOC_DOMAIN, e, len, name);
@@ -528,13 +528,13 @@ static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
 #endif
 }
 
-/* An addr column: tele_add_kind(TK_ADDR) without the call. */
+/* An addr column: cairn__tele_add_kind(TK_ADDR) without the call. */
 static inline int add_addr(struct cairn_telemetry_reader *r, const char *v,
                            size_t len, const char *name)
 {
     if (v[0] == ' ' || v[0] == '\t' || v[len - 1] == ' ' ||
         v[len - 1] == '\t' || (len == 1 && v[0] == '-'))
-        return tele_add_kind(r, TK_ADDR, v, len, name, false);
+        return cairn__tele_add_kind(r, TK_ADDR, v, len, name, false);
     unsigned any = 0;
     for (size_t i = 0; i < len; i++)
         any |= r->hcls[(unsigned char)v[i]];
@@ -573,7 +573,7 @@ static inline bool digits8(const char *s, uint32_t *out)
 /*
  * Zeek's time column: "1607904000.017000", ten digits of seconds and six
  * of microseconds, parsed without a loop; anything else goes through
- * tele_parse_epoch, which gives the same result for this form.
+ * cairn__tele_parse_epoch, which gives the same result for this form.
  */
 static bool parse_ts(const char *v, size_t len, struct cairn_time *out)
 {
@@ -589,7 +589,7 @@ static bool parse_ts(const char *v, size_t len, struct cairn_time *out)
             return true;
         }
     }
-    return tele_parse_epoch(v, len, out);
+    return cairn__tele_parse_epoch(v, len, out);
 }
 
 /* The columns of a data line whose separators are in r->tabs. */
@@ -598,11 +598,11 @@ static int data_line(struct cairn_telemetry_reader *r, char *line, size_t len,
 {
     if (n != r->n_cols) {
         if (n > r->n_cols)
-            tele_malformed(r, r->lineno, "malformed-line",
+            cairn__tele_malformed(r, r->lineno, "malformed-line",
                            "more columns than the %zu of the #fields header",
                            r->n_cols);
         else
-            tele_malformed(r, r->lineno, "malformed-line",
+            cairn__tele_malformed(r, r->lineno, "malformed-line",
                            "%zu columns, the #fields header has %zu", n,
                            r->n_cols);
         return CAIRN_EPARSE;
@@ -656,12 +656,12 @@ static int data_line(struct cairn_telemetry_reader *r, char *line, size_t len,
     return 0;
 }
 
-int tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len)
+int cairn__tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len)
 {
     if (line[0] == '#')
         return header_line(r, line, len);
     if (!r->have_header) {
-        tele_malformed(r, r->lineno, "malformed-line",
+        cairn__tele_malformed(r, r->lineno, "malformed-line",
                        "Zeek data line before a #fields header");
         return CAIRN_EPARSE;
     }
@@ -669,7 +669,7 @@ int tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len)
     return data_line(r, line, len, n);
 }
 
-int tele_zeek_split_line(struct cairn_telemetry_reader *r, char *line,
+int cairn__tele_zeek_split_line(struct cairn_telemetry_reader *r, char *line,
                          size_t len, size_t n_cols)
 {
     if (line[0] == '#')
@@ -703,7 +703,7 @@ static inline uint64_t eq64(const char *p, __m128i c)
 }
 #endif
 
-long tele_zeek_scan(struct cairn_telemetry_reader *r, const char *p,
+long cairn__tele_zeek_scan(struct cairn_telemetry_reader *r, const char *p,
                     size_t avail, size_t *n_cols)
 {
     size_t *pos = r->tabs;

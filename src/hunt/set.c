@@ -186,7 +186,7 @@ static int add_ip_key(struct cairn_hunt_builder *b, int family,
         /* an address by itself is kept as its text (see hunt_v4_text_hash) */
         char t[16];
         size_t tl =
-            hunt_v4_text((uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
+            cairn__hunt_v4_text((uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
                              (uint32_t)addr[2] << 8 | addr[3],
                          t);
         int rc = text_add(b, t, tl, &off);
@@ -262,7 +262,7 @@ int cairn_hunt_builder_add_list_line(struct cairn_hunt_builder *b,
         int family;
         uint8_t addr[16];
         unsigned prefix;
-        if (!hunt_parse_cidr(norm, nl, &family, addr, &prefix)) {
+        if (!cairn__hunt_parse_cidr(norm, nl, &family, addr, &prefix)) {
             rc = CAIRN_EINTERNAL;
             goto out;
         }
@@ -527,7 +527,7 @@ static int add_literal(struct wstate *w, int pt,
         lit->len > HUNT_URL_MAX)
         return 1;
     if (pt == CAIRN_IOC_IPV4 || pt == CAIRN_IOC_IPV6 || pt == PT_ADDR) {
-        if (hunt_parse_cidr(lit->s, lit->len, &family, addr, &prefix))
+        if (cairn__hunt_parse_cidr(lit->s, lit->len, &family, addr, &prefix))
             return add_ip_key(b, family, addr, prefix, w->ind, atom);
         if (pt != PT_ADDR || cidr_op)
             return 1;
@@ -542,7 +542,7 @@ static int add_literal(struct wstate *w, int pt,
             return 1;
         n = (size_t)r;
     } else if (hunt_caseless((enum cairn_ioc_type)pt)) {
-        hunt_lower(lit->s, n, norm);
+        cairn__hunt_lower(lit->s, n, norm);
     } else {
         memcpy(norm, lit->s, n);
     }
@@ -656,7 +656,7 @@ static int walk_cb(const struct cairn_pattern_walk_item *it, void *ud)
     return 0;
 }
 
-bool hunt_prog_eval(const uint8_t *prog, size_t len, uint64_t mask)
+bool cairn__hunt_prog_eval(const uint8_t *prog, size_t len, uint64_t mask)
 {
     bool st[HUNT_MAX_PROG];
     size_t sp = 0;
@@ -797,7 +797,7 @@ int cairn_hunt_builder_add_indicator(struct cairn_hunt_builder *b,
 
     const char *reason = NULL;
     bool direct = !w->has_and && !w->has_unknown && !w->qualified;
-    if (w->n_atoms == 0 || hunt_prog_eval(w->prog, w->prog_len, 0))
+    if (w->n_atoms == 0 || cairn__hunt_prog_eval(w->prog, w->prog_len, 0))
         reason = w->qualified
                      ? "pattern uses qualifiers that cannot be narrowed"
                      : "pattern can match without any value that is indexed";
@@ -914,7 +914,7 @@ int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
             }
         }
     }
-    rc = hunt_index_build(set);
+    rc = cairn__hunt_index_build(set);
     if (rc != 0)
         goto out;
     if (set->n_regexes > 0) {
@@ -926,7 +926,7 @@ int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
         for (size_t i = 0; i < set->n_regexes; i++)
             exprs[i] = b->re_text + b->re_off[i];
         cairn_diag_clear(&d);
-        rc = hunt_regex_compile(set, exprs, b->re_flags, &d);
+        rc = cairn__hunt_regex_compile(set, exprs, b->re_flags, &d);
         if (rc != 0)
             goto out;
     }
@@ -988,7 +988,7 @@ void cairn_hunt_set_get_stats(const struct cairn_hunt_set *set,
                   (set->bloom_mask + 1) * sizeof *set->bloom + db;
 }
 
-void hunt_format_id(const uint8_t u[16], char out[CAIRN_HUNT_ID_MAX])
+void cairn__hunt_format_id(const uint8_t u[16], char out[CAIRN_HUNT_ID_MAX])
 {
     static const char hexd[] = "0123456789abcdef";
     size_t o = 0;
@@ -1006,7 +1006,7 @@ void hunt_format_id(const uint8_t u[16], char out[CAIRN_HUNT_ID_MAX])
 /* Namespace of the ids of list entries (a fixed random UUID). */
 #define LIST_NAMESPACE "86032b0c-a25e-4291-9629-920717bb7b26"
 
-int hunt_list_id(const struct cairn_hunt_set *set, const struct hind *h,
+int cairn__hunt_list_id(const struct cairn_hunt_set *set, const struct hind *h,
                  char out[CAIRN_HUNT_ID_MAX])
 {
     char name[HUNT_URL_MAX + 32];
@@ -1037,8 +1037,8 @@ int cairn_hunt_set_indicator(const struct cairn_hunt_set *set, size_t index,
     if (h->extra != HUNT_NONE && set->extras[h->extra].pat_off != HUNT_NONE)
         out->pattern = set->text + set->extras[h->extra].pat_off;
     if (out->from_list)
-        return hunt_list_id(set, h, out->id);
-    hunt_format_id(set->uuids[h->id], out->id);
+        return cairn__hunt_list_id(set, h, out->id);
+    cairn__hunt_format_id(set->uuids[h->id], out->id);
     return 0;
 }
 
@@ -1054,7 +1054,7 @@ int cairn_hunt_set_yara(const struct cairn_hunt_set *set, size_t index,
     if (set == NULL || index >= set->n_yara)
         return CAIRN_ENOTFOUND;
     const struct hyara *y = &set->yara[index];
-    hunt_format_id(y->uuid, out->id);
+    cairn__hunt_format_id(y->uuid, out->id);
     out->name = y->name_off != HUNT_NONE ? set->text + y->name_off : NULL;
     out->rules = set->text + y->rules_off;
     out->rules_len = y->rules_len;

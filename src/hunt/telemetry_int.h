@@ -45,25 +45,25 @@ enum tele_kind {
 };
 
 /* The kind of a field name (case-insensitive); TK_NONE when unknown. */
-enum tele_kind tele_key_kind(const char *name, size_t len);
+enum tele_kind cairn__tele_key_kind(const char *name, size_t len);
 /* For tests: whether the name table is sorted (bsearch needs it). */
-bool tele_key_table_sorted(void);
+bool cairn__tele_key_table_sorted(void);
 
 /* Field typing helpers (extract.c). */
-bool tele_is_ipv4(const char *s, size_t len);
-bool tele_is_ipv6(const char *s, size_t len);
-bool tele_is_domain(const char *s, size_t len);
-bool tele_is_email(const char *s, size_t len);
-bool tele_is_url(const char *s, size_t len);
-enum cairn_ioc_type tele_hash_type(const char *s, size_t len);
+bool cairn__tele_is_ipv4(const char *s, size_t len);
+bool cairn__tele_is_ipv6(const char *s, size_t len);
+bool cairn__tele_is_domain(const char *s, size_t len);
+bool cairn__tele_is_email(const char *s, size_t len);
+bool cairn__tele_is_url(const char *s, size_t len);
+enum cairn_ioc_type cairn__tele_hash_type(const char *s, size_t len);
 /* The host of an absolute URL (without userinfo, port or brackets). */
-bool tele_url_host(const char *url, size_t len, const char **host,
+bool cairn__tele_url_host(const char *url, size_t len, const char **host,
                    size_t *host_len);
 
 /* Timestamps (read_text.c). */
-bool tele_parse_epoch(const char *s, size_t len, struct cairn_time *out);
-bool tele_parse_iso(const char *s, size_t len, struct cairn_time *out);
-bool tele_parse_line_ts(const char *s, size_t len, int year,
+bool cairn__tele_parse_epoch(const char *s, size_t len, struct cairn_time *out);
+bool cairn__tele_parse_iso(const char *s, size_t len, struct cairn_time *out);
+bool cairn__tele_parse_line_ts(const char *s, size_t len, int year,
                         struct cairn_time *out);
 
 enum tele_codec { CODEC_RAW, CODEC_GZIP, CODEC_ZSTD };
@@ -144,30 +144,30 @@ struct cairn_telemetry_reader {
 };
 
 /* Event building (read_source.c). */
-int tele_add(struct cairn_telemetry_reader *r, enum cairn_ioc_type type,
+int cairn__tele_add(struct cairn_telemetry_reader *r, enum cairn_ioc_type type,
              const char *value, size_t len, const char *name);
 /* Take `len` bytes of scratch; NULL when the line's room is used up. */
-char *tele_scratch(struct cairn_telemetry_reader *r, size_t len);
+char *cairn__tele_scratch(struct cairn_telemetry_reader *r, size_t len);
 /* Report a malformed line (counted; the first few go to on_diag). */
-void tele_malformed(struct cairn_telemetry_reader *r, uint64_t line,
+void cairn__tele_malformed(struct cairn_telemetry_reader *r, uint64_t line,
                     const char *rule, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Type one value by its name's kind and add what it holds. */
-int tele_add_kind(struct cairn_telemetry_reader *r, enum tele_kind kind,
+int cairn__tele_add_kind(struct cairn_telemetry_reader *r, enum tele_kind kind,
                   const char *v, size_t len, const char *name, bool strings);
 /* A host value in a Zeek column (cheaper checks; see extract.c). */
-int tele_add_zeek_host(struct cairn_telemetry_reader *r, const char *v,
+int cairn__tele_add_zeek_host(struct cairn_telemetry_reader *r, const char *v,
                        size_t len, const char *name);
 /* Run the extractor over text and add every value found. */
-int tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
+int cairn__tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
                        size_t len, const char *name);
 
 /*
  * Per-format line parsers: add fields for one line; 0, or a negative code
  * for a malformed line (already reported) or CAIRN_ENOMEM.
  */
-int tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len);
+int cairn__tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len);
 /*
  * Zeek fast path: find the end of the line at `p` (`avail` bytes, readable
  * for TELE_PAD more) and its column separators in one pass. Returns the
@@ -175,21 +175,21 @@ int tele_zeek_line(struct cairn_telemetry_reader *r, char *line, size_t len);
  * r->tabs then holds the column starts and *n_cols their number (more than
  * r->n_cols when there are too many).
  */
-long tele_zeek_scan(struct cairn_telemetry_reader *r, const char *p,
+long cairn__tele_zeek_scan(struct cairn_telemetry_reader *r, const char *p,
                     size_t avail, size_t *n_cols);
-/* A Zeek line already split by tele_zeek_scan (a data or header line). */
-int tele_zeek_split_line(struct cairn_telemetry_reader *r, char *line,
+/* A Zeek line already split by cairn__tele_zeek_scan (a data or header line). */
+int cairn__tele_zeek_split_line(struct cairn_telemetry_reader *r, char *line,
                          size_t len, size_t n_cols);
-int tele_json_line(struct cairn_telemetry_reader *r, char *line, size_t len);
-int tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len);
-int tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t len);
+int cairn__tele_json_line(struct cairn_telemetry_reader *r, char *line, size_t len);
+int cairn__tele_csv_line(struct cairn_telemetry_reader *r, char *line, size_t len);
+int cairn__tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t len);
 /* Whether a first line looks like a CSV header of known column names. */
-bool tele_csv_sniff(const char *line, size_t len);
+bool cairn__tele_csv_sniff(const char *line, size_t len);
 
 /* Forget the header (column tables). */
-void tele_header_clear(struct cairn_telemetry_reader *r);
+void cairn__tele_header_clear(struct cairn_telemetry_reader *r);
 /* Set the columns from `n` names; kinds from the name table. */
-int tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
+int cairn__tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
                     const size_t *lens, size_t n);
 
 #endif

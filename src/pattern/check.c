@@ -129,7 +129,7 @@ static void check_cexpr(struct checker *ck, struct cexpr *c)
         break;
     case OP_ISSUBSET:
     case OP_ISSUPERSET:
-        if (!pat_cidr_parse(c->lit.s, c->lit.len, &c->cidr))
+        if (!cairn__pat_cidr_parse(c->lit.s, c->lit.len, &c->cidr))
             fail(ck, c->lit_line, c->lit_column, "pattern-cidr",
                  "%s needs an IPv4 or IPv6 address or CIDR such as "
                  "'198.51.100.0/24', not '%.60s'",
@@ -205,7 +205,7 @@ static void check_oexpr(struct checker *ck, struct oexpr *e)
     check_oexpr(ck, e->l);
 }
 
-int pat_check(struct cairn_pattern *p, struct cairn_diag *diag)
+int cairn__pat_check(struct cairn_pattern *p, struct cairn_diag *diag)
 {
     struct checker ck = {diag, 0};
     check_oexpr(&ck, p->root);
@@ -227,7 +227,7 @@ static void release_cexpr(struct cexpr *c)
     c->re_bytes = NULL;
 }
 
-void pat_release_regexes(struct oexpr *e)
+void cairn__pat_release_regexes(struct oexpr *e)
 {
     if (e == NULL)
         return;
@@ -235,6 +235,6 @@ void pat_release_regexes(struct oexpr *e)
         release_cexpr(e->cmp);
         return;
     }
-    pat_release_regexes(e->l);
-    pat_release_regexes(e->r);
+    cairn__pat_release_regexes(e->l);
+    cairn__pat_release_regexes(e->r);
 }

@@ -5,7 +5,7 @@
 
 #include "pattern/pattern_int.h"
 
-bool pat_cidr_parse(const char *s, size_t len, struct cidr *out)
+bool cairn__pat_cidr_parse(const char *s, size_t len, struct cidr *out)
 {
     char buf[64];
     if (s == NULL || len == 0 || len >= sizeof buf)
@@ -57,7 +57,7 @@ static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
     return (a[full] & mask) == (b[full] & mask);
 }
 
-bool pat_cidr_within(const struct cidr *inner, const struct cidr *outer)
+bool cairn__pat_cidr_within(const struct cidr *inner, const struct cidr *outer)
 {
     if (inner->family != outer->family || inner->prefix < outer->prefix)
         return false;
@@ -79,7 +79,7 @@ static int b64_value(char c)
     return -1;
 }
 
-bool pat_base64_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
+bool cairn__pat_base64_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
 {
     size_t n = 0;
     if (len % 4 != 0)
@@ -123,7 +123,7 @@ static int hex_value(char c)
     return -1;
 }
 
-bool pat_hex_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
+bool cairn__pat_hex_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
 {
     if (len % 2 != 0)
         return false;
@@ -150,7 +150,7 @@ static size_t char_len(const char *s, size_t len)
  * is reached, earlier ones never need revisiting, so the cost is
  * O(len(pat) * len(s)) at worst and linear in the usual cases.
  */
-bool pat_like(const char *p, size_t plen, const char *s, size_t slen)
+bool cairn__pat_like(const char *p, size_t plen, const char *s, size_t slen)
 {
     size_t pi = 0, si = 0;
     size_t star_p = (size_t)-1, star_s = 0;

@@ -87,7 +87,7 @@ static const json_t *resolve(struct ectx *cx, const json_t *ref)
         return NULL;
     if (cx->o->embedded != NULL)
         return json_object_get(cx->o->embedded, id);
-    return obs_lookup(cx->set, id);
+    return cairn__obs_lookup(cx->set, id);
 }
 
 static bool decode_into_scratch(struct ectx *cx, const char *s, size_t len,
@@ -105,8 +105,8 @@ static bool decode_into_scratch(struct ectx *cx, const char *s, size_t len,
         sc->bytes_alloc = need;
     }
     size_t n;
-    if (!(hex ? pat_hex_decode(s, len, sc->bytes, &n)
-              : pat_base64_decode(s, len, sc->bytes, &n)))
+    if (!(hex ? cairn__pat_hex_decode(s, len, sc->bytes, &n)
+              : cairn__pat_base64_decode(s, len, sc->bytes, &n)))
         return false;
     v->kind = V_BYTES;
     v->s = (const char *)sc->bytes;
@@ -286,7 +286,7 @@ static bool test_value(struct ectx *cx, const struct cexpr *c, const json_t *j,
             r = compare(&v, &c->set[i]) == 0;
         break;
     case OP_LIKE:
-        r = v.kind == V_STR && pat_like(c->lit.s, c->lit.len, v.s, v.len);
+        r = v.kind == V_STR && cairn__pat_like(c->lit.s, c->lit.len, v.s, v.len);
         break;
     case OP_MATCHES:
         if (v.kind == V_STR)
@@ -297,9 +297,9 @@ static bool test_value(struct ectx *cx, const struct cexpr *c, const json_t *j,
     case OP_ISSUBSET:
     case OP_ISSUPERSET: {
         struct cidr vc;
-        if (v.kind == V_STR && pat_cidr_parse(v.s, v.len, &vc))
-            r = c->op == OP_ISSUBSET ? pat_cidr_within(&vc, &c->cidr)
-                                     : pat_cidr_within(&c->cidr, &vc);
+        if (v.kind == V_STR && cairn__pat_cidr_parse(v.s, v.len, &vc))
+            r = c->op == OP_ISSUBSET ? cairn__pat_cidr_within(&vc, &c->cidr)
+                                     : cairn__pat_cidr_within(&c->cidr, &vc);
         break;
     }
     case OP_EXISTS:

@@ -20,7 +20,7 @@ static const struct {
     {"true", T_BOOL},         {"false", T_BOOL},
 };
 
-const char *pat_tok_name(enum tok k)
+const char *cairn__pat_tok_name(enum tok k)
 {
     switch (k) {
     case T_EOF:
@@ -78,7 +78,7 @@ const char *pat_tok_name(enum tok k)
     return "a token";
 }
 
-void pat_lexer_init(struct lexer *lx, const char *src, size_t len)
+void cairn__pat_lexer_init(struct lexer *lx, const char *src, size_t len)
 {
     memset(lx, 0, sizeof *lx);
     lx->src = src;
@@ -203,7 +203,7 @@ static int lex_quoted(struct lexer *lx, size_t q, size_t *end)
     return lex_error(lx, q, "unterminated string");
 }
 
-int pat_lex(struct lexer *lx, struct token *t)
+int cairn__pat_lex(struct lexer *lx, struct token *t)
 {
     if (skip_space(lx) < 0)
         return -1;

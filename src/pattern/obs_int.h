@@ -32,7 +32,7 @@ struct cairn_observation_set {
 };
 
 /* The object with this id in any document of the set, or NULL. */
-const json_t *obs_lookup(const struct cairn_observation_set *set,
+const json_t *cairn__obs_lookup(const struct cairn_observation_set *set,
                          const char *id);
 
 #endif

@@ -289,7 +289,7 @@ static void index_put(struct cairn_observation_set *set, const json_t *obj)
     }
 }
 
-const json_t *obs_lookup(const struct cairn_observation_set *set,
+const json_t *cairn__obs_lookup(const struct cairn_observation_set *set,
                          const char *id)
 {
     if (set->index_size == 0 || id == NULL)
@@ -387,7 +387,7 @@ int cairn_observations_seal(struct cairn_observation_set *set,
             json_t *r;
             json_array_foreach(o->refs, j, r)
             {
-                const json_t *t = obs_lookup(set, json_string_value(r));
+                const json_t *t = cairn__obs_lookup(set, json_string_value(r));
                 if (t == NULL) {
                     if (diag != NULL) {
                         char msg[200];

@@ -88,7 +88,7 @@ static void advance(struct parser *ps)
 {
     if (ps->rc != 0)
         return;
-    if (pat_lex(&ps->lx, &ps->tok) < 0) {
+    if (cairn__pat_lex(&ps->lx, &ps->tok) < 0) {
         fail_at(ps, CAIRN_EPARSE, ps->lx.err_offset, ps->lx.err_line,
                 ps->lx.err_column, "pattern-syntax", "%s", ps->lx.err);
         ps->tok.kind = T_EOF;
@@ -269,8 +269,8 @@ static bool literal(struct parser *ps, struct lit *lit)
             ps->rc = ps->rc ? ps->rc : CAIRN_ENOMEM;
             return false;
         }
-        bool ok = t->kind == T_BINARY ? pat_base64_decode(body, blen, bytes, &n)
-                                      : pat_hex_decode(body, blen, bytes, &n);
+        bool ok = t->kind == T_BINARY ? cairn__pat_base64_decode(body, blen, bytes, &n)
+                                      : cairn__pat_hex_decode(body, blen, bytes, &n);
         if (!ok) {
             fail_at(ps, CAIRN_EPARSE, t->offset, t->line, t->column,
                     "pattern-syntax", "%s",
@@ -565,7 +565,7 @@ static struct cexpr *comparison(struct parser *ps)
     }
     if (!ok) {
         char what[128];
-        snprintf(what, sizeof what, "%s after %s", want, pat_tok_name(op_tok));
+        snprintf(what, sizeof what, "%s after %s", want, cairn__pat_tok_name(op_tok));
         expected(ps, what);
         return NULL;
     }
@@ -851,7 +851,7 @@ int cairn_pattern_parse(const char *text, size_t len,
         goto out;
 
     memset(&ps, 0, sizeof ps);
-    pat_lexer_init(&ps.lx, text ? text : "", len);
+    cairn__pat_lexer_init(&ps.lx, text ? text : "", len);
     ps.arena = p->arena;
     ps.diag = diag;
     ps.opts = &opts;
@@ -883,7 +883,7 @@ int cairn_pattern_parse(const char *text, size_t len,
         goto out;
     }
     collect_leaves(p->root, p->leaves);
-    rc = pat_check(p, diag);
+    rc = cairn__pat_check(p, diag);
     if (rc != 0)
         goto out;
     *out = p;
@@ -899,7 +899,7 @@ void cairn_pattern_free(struct cairn_pattern *p)
     if (p == NULL)
         return;
     if (p->root != NULL)
-        pat_release_regexes(p->root);
+        cairn__pat_release_regexes(p->root);
     cairn_arena_free(p->arena);
     cairn_free(p);
 }

@@ -82,10 +82,10 @@ struct lexer {
     unsigned err_line, err_column;
 };
 
-void pat_lexer_init(struct lexer *lx, const char *src, size_t len);
+void cairn__pat_lexer_init(struct lexer *lx, const char *src, size_t len);
 /* 0, or -1 with lx->err set. */
-int pat_lex(struct lexer *lx, struct token *t);
-const char *pat_tok_name(enum tok k);
+int cairn__pat_lex(struct lexer *lx, struct token *t);
+const char *cairn__pat_tok_name(enum tok k);
 
 /* ---- tree ------------------------------------------------------------------
  */
@@ -204,24 +204,24 @@ struct cairn_pattern {
 };
 
 /* check.c: rules beyond the grammar; compiles regexes. */
-int pat_check(struct cairn_pattern *p, struct cairn_diag *diag);
-void pat_release_regexes(struct oexpr *e);
+int cairn__pat_check(struct cairn_pattern *p, struct cairn_diag *diag);
+void cairn__pat_release_regexes(struct oexpr *e);
 
 /* print.c */
-int pat_print_oexpr(const struct oexpr *e, struct cairn_buf *b);
-bool pat_ast_equal(const struct oexpr *a, const struct oexpr *b);
+int cairn__pat_print_oexpr(const struct oexpr *e, struct cairn_buf *b);
+bool cairn__pat_ast_equal(const struct oexpr *a, const struct oexpr *b);
 
 /* cidr.c: "a.b.c.d[/n]" or an IPv6 address with optional prefix. */
-bool pat_cidr_parse(const char *s, size_t len, struct cidr *out);
+bool cairn__pat_cidr_parse(const char *s, size_t len, struct cidr *out);
 /* Whether every address of `inner` is in `outer`. */
-bool pat_cidr_within(const struct cidr *inner, const struct cidr *outer);
+bool cairn__pat_cidr_within(const struct cidr *inner, const struct cidr *outer);
 
 /* Base64 (standard alphabet, padded) and hex decoding into `out`. */
-bool pat_base64_decode(const char *s, size_t len, uint8_t *out,
+bool cairn__pat_base64_decode(const char *s, size_t len, uint8_t *out,
                        size_t *out_len);
-bool pat_hex_decode(const char *s, size_t len, uint8_t *out, size_t *out_len);
+bool cairn__pat_hex_decode(const char *s, size_t len, uint8_t *out, size_t *out_len);
 
 /* LIKE over UTF-8 text: % any sequence, _ one character. */
-bool pat_like(const char *pat, size_t plen, const char *s, size_t slen);
+bool cairn__pat_like(const char *pat, size_t plen, const char *s, size_t slen);
 
 #endif

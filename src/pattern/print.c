@@ -207,13 +207,13 @@ static int put_osub(struct cairn_buf *b, const struct oexpr *e, bool paren)
 {
     int rc = paren ? cairn_buf_putc(b, '(') : 0;
     if (rc == 0)
-        rc = pat_print_oexpr(e, b);
+        rc = cairn__pat_print_oexpr(e, b);
     if (rc == 0 && paren)
         rc = cairn_buf_putc(b, ')');
     return rc;
 }
 
-int pat_print_oexpr(const struct oexpr *e, struct cairn_buf *b)
+int cairn__pat_print_oexpr(const struct oexpr *e, struct cairn_buf *b)
 {
     int rc;
     char t1[40], t2[40];
@@ -268,7 +268,7 @@ int cairn_pattern_print(const struct cairn_pattern *p, char **out,
         *len_out = 0;
     /* Canonical text is never much longer than the input limit allows. */
     cairn_buf_init(&b, (size_t)64 << 20);
-    int rc = pat_print_oexpr(p->root, &b);
+    int rc = cairn__pat_print_oexpr(p->root, &b);
     if (rc != 0) {
         cairn_buf_release(&b);
         return rc;
@@ -338,7 +338,7 @@ static bool cexpr_equal(const struct cexpr *a, const struct cexpr *b)
     return true;
 }
 
-bool pat_ast_equal(const struct oexpr *a, const struct oexpr *b)
+bool cairn__pat_ast_equal(const struct oexpr *a, const struct oexpr *b)
 {
     if (a->kind != b->kind)
         return false;
@@ -348,7 +348,7 @@ bool pat_ast_equal(const struct oexpr *a, const struct oexpr *b)
     case OE_AND:
     case OE_OR:
     case OE_FOLLOWEDBY:
-        return pat_ast_equal(a->l, b->l) && pat_ast_equal(a->r, b->r);
+        return cairn__pat_ast_equal(a->l, b->l) && cairn__pat_ast_equal(a->r, b->r);
     case OE_WITHIN:
         if (!lit_equal(&a->within, &b->within))
             return false;
@@ -363,5 +363,5 @@ bool pat_ast_equal(const struct oexpr *a, const struct oexpr *b)
             return false;
         break;
     }
-    return pat_ast_equal(a->l, b->l);
+    return cairn__pat_ast_equal(a->l, b->l);
 }

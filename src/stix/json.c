@@ -9,7 +9,7 @@
 
 #include "stix/stix_int.h"
 
-void stix_line_col(const char *buf, size_t len, size_t offset, unsigned *line,
+void cairn__stix_line_col(const char *buf, size_t len, size_t offset, unsigned *line,
                    unsigned *column)
 {
     if (offset > len)
@@ -30,7 +30,7 @@ void stix_line_col(const char *buf, size_t len, size_t offset, unsigned *line,
     *column = (unsigned)(offset - line_start + 1);
 }
 
-int stix_json_error_diag(const json_error_t *err, const char *buf, size_t len,
+int cairn__stix_json_error_diag(const json_error_t *err, const char *buf, size_t len,
                          size_t base, struct cairn_diag *diag)
 {
     enum json_error_code code = json_error_code(err);
@@ -98,7 +98,7 @@ int stix_json_error_diag(const json_error_t *err, const char *buf, size_t len,
         break;
     }
     diag->offset = base + pos;
-    stix_line_col(buf, len, base + pos, &diag->line, &diag->column);
+    cairn__stix_line_col(buf, len, base + pos, &diag->line, &diag->column);
     return CAIRN_EPARSE;
 }
 
@@ -550,7 +550,7 @@ static json_t *fast_value(struct fast *f)
     return v;
 }
 
-json_t *stix_json_fast(const char *buf, size_t len, size_t *used)
+json_t *cairn__stix_json_fast(const char *buf, size_t len, size_t *used)
 {
     struct fast f = {buf, buf + len, 0, NULL, 0};
     fast_ws(&f);
@@ -573,7 +573,7 @@ int cairn_json_parse(const char *buf, size_t len, json_t **out,
      * deeply nested input is an error, not a stack overflow.
      */
     size_t used = 0;
-    json_t *v = stix_json_fast(buf, len, &used);
+    json_t *v = cairn__stix_json_fast(buf, len, &used);
     if (v != NULL) {
         while (used < len && (buf[used] == ' ' || buf[used] == '\n' ||
                               buf[used] == '\r' || buf[used] == '\t'))
@@ -586,7 +586,7 @@ int cairn_json_parse(const char *buf, size_t len, json_t **out,
     }
     v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
     if (v == NULL)
-        return stix_json_error_diag(&err, buf, len, 0, diag);
+        return cairn__stix_json_error_diag(&err, buf, len, 0, diag);
     *out = v;
     return 0;
 }

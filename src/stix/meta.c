@@ -34,11 +34,11 @@ static void expect_string(struct vctx *v, const json_t *obj, const char *key,
     if (json_is_string(got) && strcmp(json_string_value(got), want) == 0)
         return;
     if (json_is_string(got))
-        v_error(v, key, "tlp-marking",
+        cairn__v_error(v, key, "tlp-marking",
                 "%s must have %s \"%s\", found \"%.64s\"", what, key, want,
                 json_string_value(got));
     else
-        v_error(v, key, "tlp-marking", "%s must have %s \"%s\"", what, key,
+        cairn__v_error(v, key, "tlp-marking", "%s must have %s \"%s\"", what, key,
                 want);
 }
 
@@ -64,7 +64,7 @@ static void check_tlp_content(struct vctx *v, const json_t *obj, int version,
         const json_t *tlp = json_object_get(def, "tlp");
         if (json_object_size(def) != 1 || !json_is_string(tlp) ||
             strcmp(json_string_value(tlp), level) != 0)
-            v_error(v, "definition", "tlp-marking",
+            cairn__v_error(v, "definition", "tlp-marking",
                     "%s must have definition {\"tlp\": \"%s\"}", what, level);
         return;
     }
@@ -78,7 +78,7 @@ static void check_tlp_content(struct vctx *v, const json_t *obj, int version,
     if (!json_is_string(et) ||
         strcmp(json_string_value(et), "property-extension") != 0 ||
         !json_is_string(lv) || strcmp(json_string_value(lv), level) != 0)
-        v_error(v, "extensions", "tlp-marking",
+        cairn__v_error(v, "extensions", "tlp-marking",
                 "%s must have the extension %s with extension_type "
                 "\"property-extension\" and tlp_2_0 \"%s\"",
                 what, STIX_TLP2_EXTENSION, level);
@@ -88,39 +88,39 @@ static void marking_rules(struct vctx *v, const json_t *obj)
 {
     for (size_t i = 0; marking_not_applicable[i] != NULL; i++)
         if (json_object_get(obj, marking_not_applicable[i]) != NULL)
-            v_error(v, marking_not_applicable[i], "not-applicable",
+            cairn__v_error(v, marking_not_applicable[i], "not-applicable",
                     "marking definitions have no \"%s\" property",
                     marking_not_applicable[i]);
 
     const json_t *dtype = json_object_get(obj, "definition_type");
     const json_t *def = json_object_get(obj, "definition");
     if ((dtype != NULL) != (def != NULL))
-        v_error(v, NULL, "marking-definition",
+        cairn__v_error(v, NULL, "marking-definition",
                 "definition_type and definition must be given together");
 
     const char *id = cairn_stix_id(obj);
     const char *level = NULL;
-    int version = stix_tlp_lookup(id, &level);
+    int version = cairn__stix_tlp_lookup(id, &level);
     const char *dt = json_string_value(dtype);
     if (dt != NULL && json_is_object(def)) {
         if (strcmp(dt, "statement") == 0) {
             const json_t *st = json_object_get(def, "statement");
             if (!json_is_string(st) || json_object_size(def) != 1)
-                v_error(v, "definition", "marking-definition",
+                cairn__v_error(v, "definition", "marking-definition",
                         "a statement marking's definition must be "
                         "{\"statement\": \"...\"}");
         } else if (strcmp(dt, "tlp") == 0 && version != 1) {
-            v_error(v, "id", "tlp-marking",
+            cairn__v_error(v, "id", "tlp-marking",
                     "TLP 1.0 markings must use the marking-definition ids "
                     "of section 7.2.1.4");
         } else if (strcmp(dt, "tlp") != 0) {
-            v_warn(v, "definition_type", "vocabulary",
+            cairn__v_warn(v, "definition_type", "vocabulary",
                    "\"%.64s\" is neither \"statement\" nor \"tlp\"", dt);
         }
     }
     const json_t *exts = json_object_get(obj, "extensions");
     if (version == 0 && json_object_get(exts, STIX_TLP2_EXTENSION) != NULL)
-        v_error(v, "id", "tlp-marking",
+        cairn__v_error(v, "id", "tlp-marking",
                 "TLP 2.0 markings must use the standard marking-definition "
                 "ids");
     if (version != 0)
@@ -137,12 +137,12 @@ static void check_contents(struct vctx *v, const json_t *contents)
     const char *lang;
     const json_t *tr;
     if (json_object_size(contents) == 0) {
-        v_error(v, NULL, "empty-dictionary", "contents must not be empty");
+        cairn__v_error(v, NULL, "empty-dictionary", "contents must not be empty");
         return;
     }
     json_object_foreach((json_t *)contents, lang, tr)
     {
-        size_t mark = v_push_key(v, lang);
+        size_t mark = cairn__v_push_key(v, lang);
         size_t len = strlen(lang), run = 0;
         bool ok = len > 0;
         for (size_t i = 0; ok && i < len; i++) {
@@ -157,15 +157,15 @@ static void check_contents(struct vctx *v, const json_t *contents)
             }
         }
         if (!ok || run == 0)
-            v_error(v, NULL, "language-tag",
+            cairn__v_error(v, NULL, "language-tag",
                     "\"%.64s\" is not an RFC 5646 language tag", lang);
         if (!json_is_object(tr))
-            v_error(v, NULL, "property-type",
+            cairn__v_error(v, NULL, "property-type",
                     "expected an object of translated properties");
         else if (json_object_size(tr) == 0)
-            v_error(v, NULL, "empty-dictionary",
+            cairn__v_error(v, NULL, "empty-dictionary",
                     "translations must not be empty");
-        v_pop(v, mark);
+        cairn__v_pop(v, mark);
     }
 }
 
@@ -191,7 +191,7 @@ static const struct prop_spec extension_definition_props[] = {
     {"description", P_STRING, 0, NULL, 0, 0, NULL},
     {"schema", P_STRING, REQ | PF_NONEMPTY, NULL, 0, 0, NULL},
     {"version", P_STRING, REQ | PF_NONEMPTY, NULL, 0, 0, NULL},
-    {"extension_types", P_LIST_ENUM, REQ, stix_enum_extension_type, 0, 0, NULL},
+    {"extension_types", P_LIST_ENUM, REQ, cairn__stix_enum_extension_type, 0, 0, NULL},
     {"extension_properties", P_LIST_STRING, 0, NULL, 0, 0, NULL},
     END,
 };
@@ -207,11 +207,11 @@ static void extension_definition_rules(struct vctx *v, const json_t *obj)
                                                "toplevel-property-extension") ==
                                             0) toplevel = true;
     if (json_object_get(obj, "extension_properties") != NULL && !toplevel)
-        v_error(v, "extension_properties", "extension-definition",
+        cairn__v_error(v, "extension_properties", "extension-definition",
                 "extension_properties is only for extension_types "
                 "\"toplevel-property-extension\"");
     if (json_object_get(obj, "extensions") != NULL)
-        v_error(v, "extensions", "not-applicable",
+        cairn__v_error(v, "extensions", "not-applicable",
                 "extension definitions have no \"extensions\" property");
 }
 
@@ -219,7 +219,7 @@ static const struct type_spec extension_definition = {
     "extension-definition", CAIRN_STIX_META, extension_definition_props, NULL,
     extension_definition_rules};
 
-const struct type_spec *const stix_meta_types[] = {
+const struct type_spec *const cairn__stix_meta_types[] = {
     &marking_definition,
     &language_content,
     &extension_definition,

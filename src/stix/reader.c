@@ -71,7 +71,7 @@ static int fail_at(struct cairn_bundle_reader *r, int code, size_t offset,
     vsnprintf(d->message, sizeof d->message, fmt, ap);
     va_end(ap);
     d->offset = offset;
-    stix_line_col(r->buf, r->len, offset, &d->line, &d->column);
+    cairn__stix_line_col(r->buf, r->len, offset, &d->line, &d->column);
     r->err = code;
     r->state = ST_ERROR;
     return code;
@@ -81,7 +81,7 @@ static int fail_json(struct cairn_bundle_reader *r, const json_error_t *err,
                      size_t base)
 {
     cairn_diag_clear(&r->err_diag);
-    r->err = stix_json_error_diag(err, r->buf, r->len, base, &r->err_diag);
+    r->err = cairn__stix_json_error_diag(err, r->buf, r->len, base, &r->err_diag);
     r->state = ST_ERROR;
     return r->err;
 }
@@ -96,7 +96,7 @@ static int load_value(struct cairn_bundle_reader *r, json_t **out)
     size_t rem = r->len - r->pos;
     size_t n = rem < r->max ? rem : r->max;
     size_t used = 0;
-    json_t *v = stix_json_fast(r->buf + r->pos, n, &used);
+    json_t *v = cairn__stix_json_fast(r->buf + r->pos, n, &used);
     r->span_off = r->pos;
     if (v != NULL) {
         r->span_len = used;

@@ -32,7 +32,7 @@
 #define REF(n, types) {n, P_ID, 0, types, 0, 0, NULL}
 #define REFS(n, types) {n, P_LIST_ID, 0, types, 0, 0, NULL}
 #define STRS(n) {n, P_LIST_STRING, 0, NULL, 0, 0, NULL}
-#define HASHES(n) {n, P_HASHES, 0, stix_hash_algorithms, 0, 0, check_hashes}
+#define HASHES(n) {n, P_HASHES, 0, cairn__stix_hash_algorithms, 0, 0, check_hashes}
 #define DICT(n, check) {n, P_DICT, 0, NULL, 0, 0, check}
 #define VOCAB(n, list) {n, P_VOCAB, 0, list, 0, 0, NULL}
 #define ENUM(n, list) {n, P_ENUM, 0, list, 0, 0, NULL}
@@ -293,7 +293,7 @@ static const char *url_problem(const char *s, size_t len)
         for (size_t j = 0; j < scheme_len; j++)
             scheme[j] = (char)(s[j] | 0x20);
         scheme[scheme_len] = '\0';
-        if (stix_in_list(host_schemes, scheme)) {
+        if (cairn__stix_in_list(host_schemes, scheme)) {
             if (len - i < 3 || s[i] != '/' || s[i + 1] != '/' ||
                 strchr("/?#", s[i + 2]) != NULL)
                 return "it names no host after \"//\"";
@@ -348,7 +348,7 @@ static void report_value(struct vctx *v, const char *key, const char *rule,
                          const char *value)
 {
     if (problem != NULL)
-        v_error(v, key, rule, "\"%.*s\" is not %s: %s", QUOTE_MAX, value, what,
+        cairn__v_error(v, key, rule, "\"%.*s\" is not %s: %s", QUOTE_MAX, value, what,
                 problem);
 }
 
@@ -358,7 +358,7 @@ static void require_some_prop(struct vctx *v, const json_t *obj,
                               const struct prop_spec *props, const char *what)
 {
     if (!has_any_prop(obj, props, NULL))
-        v_error(v, NULL, "sco-at-least-one",
+        cairn__v_error(v, NULL, "sco-at-least-one",
                 "%s must contain at least one of its properties", what);
 }
 
@@ -416,7 +416,7 @@ static void check_hash_value(struct vctx *v, const char *alg, const char *s,
             want = "70 hex digits (35 bytes), optionally after \"T1\"";
     }
     if (want != NULL)
-        v_error(v, alg, "hash-value", "%s hash \"%.140s\" must be %s", alg, s,
+        cairn__v_error(v, alg, "hash-value", "%s hash \"%.140s\" must be %s", alg, s,
                 want);
 }
 
@@ -498,7 +498,7 @@ static void check_dict_values(struct vctx *v, const json_t *dict,
             break;
         }
         if (!ok)
-            v_error(v, key, "sco-dict-value", "value must be %s, found %s",
+            cairn__v_error(v, key, "sco-dict-value", "value must be %s, found %s",
                     names[want], json_kind_name(val));
     }
 }
@@ -541,12 +541,12 @@ static void refs_to_scos(struct vctx *v, const json_t *value)
         enum cairn_stix_kind kind = cairn_stix_kind_of(type);
         if (kind == CAIRN_STIX_SCO || kind == CAIRN_STIX_UNKNOWN)
             continue;
-        size_t mark = v_push_index(v, i);
-        v_error(v, NULL, "reference-type",
+        size_t mark = cairn__v_push_index(v, i);
+        cairn__v_error(v, NULL, "reference-type",
                 "\"%s\" must refer to a cyber-observable object, not to "
                 "an object of type %s",
                 id, type);
-        v_pop(v, mark);
+        cairn__v_pop(v, mark);
     }
 }
 
@@ -569,9 +569,9 @@ static void check_extensions(struct vctx *v, const json_t *obj,
         const json_t *ext = json_object_get(dict, exts->name);
         if (!json_is_object(ext) || json_object_size(ext) == 0)
             continue; /* validate.c reports those */
-        size_t mark = v_push_key(v, "extensions");
-        v_push_key(v, exts->name);
-        v_check_props(v, ext, exts->props, false);
+        size_t mark = cairn__v_push_key(v, "extensions");
+        cairn__v_push_key(v, exts->name);
+        cairn__v_check_props(v, ext, exts->props, false);
         /* a required property already keeps the extension from being empty */
         bool required = false;
         for (const struct prop_spec *p = exts->props; p->name != NULL; p++)
@@ -581,7 +581,7 @@ static void check_extensions(struct vctx *v, const json_t *obj,
             require_some_prop(v, ext, exts->props, exts->name);
         if (exts->rules != NULL)
             exts->rules(v, ext);
-        v_pop(v, mark);
+        cairn__v_pop(v, mark);
     }
 }
 
@@ -610,12 +610,12 @@ static void check_sco_id(struct vctx *v, const json_t *obj,
         if (version == 4)
             return;
         if (spec->id_props == NULL)
-            v_warn(v, "id", "sco-id-uuid4",
+            cairn__v_warn(v, "id", "sco-id-uuid4",
                    "id should be a UUIDv4: %s objects have no "
                    "id-contributing properties",
                    spec->type);
         else
-            v_warn(v, "id", "sco-id-uuid4",
+            cairn__v_warn(v, "id", "sco-id-uuid4",
                    "id should be a UUIDv4: none of its id-contributing "
                    "properties is present");
         return;
@@ -624,7 +624,7 @@ static void check_sco_id(struct vctx *v, const json_t *obj,
     if (cairn_stix_sco_id(obj, want) != 0)
         return; /* out of memory: no finding rather than a wrong one */
     if (strcasecmp(want, id) != 0)
-        v_warn(v, "id", "sco-id-deterministic",
+        cairn__v_warn(v, "id", "sco-id-deterministic",
                "id should be %s (the UUIDv5 of its id-contributing "
                "properties)",
                want);
@@ -637,7 +637,7 @@ static void check_mime_type(struct vctx *v, const json_t *obj)
     const json_t *mt = json_object_get(obj, "mime_type");
     if (json_is_string(mt) &&
         !media_type_ok(json_string_value(mt), json_string_length(mt)))
-        v_warn(v, "mime_type", "sco-mime-type",
+        cairn__v_warn(v, "mime_type", "sco-mime-type",
                "mime_type \"%.*s\" should be an IANA media type "
                "(type/subtype, such as application/zip)",
                QUOTE_MAX, json_string_value(mt));
@@ -648,7 +648,7 @@ static const struct prop_spec artifact_props[] = {
     {"payload_bin", P_BINARY, 0, NULL, 0, 0, NULL},
     {"url", P_URL, 0, NULL, 0, 0, NULL},
     HASHES("hashes"),
-    ENUM("encryption_algorithm", stix_enum_encryption_algorithm),
+    ENUM("encryption_algorithm", cairn__stix_enum_encryption_algorithm),
     STR("decryption_key"),
     END,
 };
@@ -659,16 +659,16 @@ static void artifact_rules(struct vctx *v, const json_t *obj)
 {
     bool bin = has(obj, "payload_bin"), url = has(obj, "url");
     if (!bin && !url)
-        v_error(v, NULL, "sco-artifact-content",
+        cairn__v_error(v, NULL, "sco-artifact-content",
                 "one of payload_bin or url is required");
     else if (bin && url)
-        v_error(v, NULL, "sco-artifact-content",
+        cairn__v_error(v, NULL, "sco-artifact-content",
                 "payload_bin and url must not both be present");
     if (url && !has(obj, "hashes"))
-        v_error(v, NULL, "sco-artifact-hashes",
+        cairn__v_error(v, NULL, "sco-artifact-hashes",
                 "hashes is required when url is present");
     if (has(obj, "decryption_key") && !has(obj, "encryption_algorithm"))
-        v_error(v, "decryption_key", "sco-artifact-decryption-key",
+        cairn__v_error(v, "decryption_key", "sco-artifact-decryption-key",
                 "decryption_key must not be present without "
                 "encryption_algorithm");
     check_mime_type(v, obj);
@@ -786,9 +786,9 @@ static const struct prop_spec mime_part_props[] = {
 
 static void check_mime_part(struct vctx *v, const json_t *part)
 {
-    v_check_props(v, part, mime_part_props, false);
+    cairn__v_check_props(v, part, mime_part_props, false);
     static const char *const one_of[] = {"body", "body_raw_ref", NULL};
-    v_require_one_of(v, part, one_of);
+    cairn__v_require_one_of(v, part, one_of);
 }
 
 /* Section 6.6.1 says the values are lists; its own example uses a string,
@@ -800,11 +800,11 @@ static void check_header_fields(struct vctx *v, const json_t *dict)
     json_object_foreach((json_t *)dict, key, val)
     {
         if (json_is_string(val))
-            v_warn(v, key, "sco-dict-value",
+            cairn__v_warn(v, key, "sco-dict-value",
                    "value should be a list of strings (one per occurrence "
                    "of the header), found a string");
         else if (!string_list(val))
-            v_error(v, key, "sco-dict-value",
+            cairn__v_error(v, key, "sco-dict-value",
                     "value must be a non-empty list of strings, found %s",
                     json_kind_name(val));
     }
@@ -836,11 +836,11 @@ static void email_message_rules(struct vctx *v, const json_t *obj)
 {
     const json_t *multi = json_object_get(obj, "is_multipart");
     if (json_is_true(multi) && has(obj, "body"))
-        v_error(v, "body", "sco-email-body",
+        cairn__v_error(v, "body", "sco-email-body",
                 "body must not be present when is_multipart is true "
                 "(the parts go in body_multipart)");
     if (json_is_false(multi) && has(obj, "body_multipart"))
-        v_error(v, "body_multipart", "sco-email-body",
+        cairn__v_error(v, "body_multipart", "sco-email-body",
                 "body_multipart must not be present when is_multipart "
                 "is false (the body goes in body)");
     check_sco_id(v, obj, &email_message_type);
@@ -868,7 +868,7 @@ static const struct prop_spec ads_props[] = {
 
 static void check_ads(struct vctx *v, const json_t *ads)
 {
-    v_check_props(v, ads, ads_props, false);
+    cairn__v_check_props(v, ads, ads_props, false);
 }
 
 static const struct prop_spec ntfs_ext_props[] = {
@@ -931,7 +931,7 @@ static const struct prop_spec pe_optional_header_props[] = {
 
 static void check_pe_optional_header(struct vctx *v, const json_t *hdr)
 {
-    v_check_props(v, hdr, pe_optional_header_props, false);
+    cairn__v_check_props(v, hdr, pe_optional_header_props, false);
     require_some_prop(v, hdr, pe_optional_header_props, "optional_header");
 }
 
@@ -943,11 +943,11 @@ static const struct prop_spec pe_section_props[] = {
 
 static void check_pe_section(struct vctx *v, const json_t *sec)
 {
-    v_check_props(v, sec, pe_section_props, false);
+    cairn__v_check_props(v, sec, pe_section_props, false);
 }
 
 static const struct prop_spec pebinary_ext_props[] = {
-    {"pe_type", P_VOCAB, PF_REQUIRED, stix_vocab_windows_pebinary_type, 0, 0,
+    {"pe_type", P_VOCAB, PF_REQUIRED, cairn__stix_vocab_windows_pebinary_type, 0, 0,
      NULL},
     STR("imphash"),
     HEX("machine_hex"),
@@ -966,7 +966,7 @@ static const struct prop_spec pebinary_ext_props[] = {
 static void pebinary_ext_rules(struct vctx *v, const json_t *ext)
 {
     if (!has_any_prop(ext, pebinary_ext_props, "pe_type"))
-        v_error(v, NULL, "sco-at-least-one",
+        cairn__v_error(v, NULL, "sco-at-least-one",
                 "windows-pebinary-ext must contain at least one property "
                 "besides pe_type");
 }
@@ -1002,7 +1002,7 @@ static const struct type_spec file_type;
 static void file_rules(struct vctx *v, const json_t *obj)
 {
     static const char *const one_of[] = {"hashes", "name", NULL};
-    v_require_one_of(v, obj, one_of);
+    cairn__v_require_one_of(v, obj, one_of);
     check_mime_type(v, obj);
     check_extensions(v, obj, file_exts);
     check_sco_id(v, obj, &file_type);
@@ -1027,7 +1027,7 @@ static void ipv4_rules(struct vctx *v, const json_t *obj)
     const json_t *val = json_object_get(obj, "value");
     if (json_is_string(val) && !defanged(obj) &&
         !ipv4_ok(json_string_value(val), json_string_length(val)))
-        v_error(v, "value", "sco-ipv4-addr",
+        cairn__v_error(v, "value", "sco-ipv4-addr",
                 "\"%.*s\" is not an IPv4 address or CIDR block (such as "
                 "198.51.100.0/24)",
                 QUOTE_MAX, json_string_value(val));
@@ -1039,7 +1039,7 @@ static void ipv6_rules(struct vctx *v, const json_t *obj)
     const json_t *val = json_object_get(obj, "value");
     if (json_is_string(val) && !defanged(obj) &&
         !ipv6_ok(json_string_value(val), json_string_length(val)))
-        v_error(v, "value", "sco-ipv6-addr",
+        cairn__v_error(v, "value", "sco-ipv6-addr",
                 "\"%.*s\" is not an IPv6 address or CIDR block (such as "
                 "2001:db8::/32)",
                 QUOTE_MAX, json_string_value(val));
@@ -1064,7 +1064,7 @@ static void mac_rules(struct vctx *v, const json_t *obj)
     const json_t *val = json_object_get(obj, "value");
     if (json_is_string(val) && !defanged(obj) &&
         !mac_ok(json_string_value(val), json_string_length(val)))
-        v_error(v, "value", "sco-mac-addr",
+        cairn__v_error(v, "value", "sco-mac-addr",
                 "\"%.*s\" is not a colon-delimited lower-case MAC-48 "
                 "address (such as 00:00:ab:cd:ef:01)",
                 QUOTE_MAX, json_string_value(val));
@@ -1113,11 +1113,11 @@ static const struct prop_spec icmp_ext_props[] = {
 
 static const struct prop_spec socket_ext_props[] = {
     {"address_family", P_ENUM, PF_REQUIRED,
-     stix_enum_network_socket_address_family, 0, 0, NULL},
+     cairn__stix_enum_network_socket_address_family, 0, 0, NULL},
     BOOL("is_blocking"),
     BOOL("is_listening"),
     DICT("options", dict_ints),
-    ENUM("socket_type", stix_enum_network_socket_type),
+    ENUM("socket_type", cairn__stix_enum_network_socket_type),
     UINT("socket_descriptor"),
     INT("socket_handle"),
     END,
@@ -1166,10 +1166,10 @@ static const struct type_spec traffic_type;
 static void traffic_rules(struct vctx *v, const json_t *obj)
 {
     static const char *const one_of[] = {"src_ref", "dst_ref", NULL};
-    v_require_one_of(v, obj, one_of);
-    v_time_order(v, obj, "start", "end", false);
+    cairn__v_require_one_of(v, obj, one_of);
+    cairn__v_time_order(v, obj, "start", "end", false);
     if (json_is_true(json_object_get(obj, "is_active")) && has(obj, "end"))
-        v_error(v, "end", "sco-traffic-active-end",
+        cairn__v_error(v, "end", "sco-traffic-active-end",
                 "end must not be present when is_active is true");
     check_extensions(v, obj, traffic_exts);
     check_sco_id(v, obj, &traffic_type);
@@ -1188,7 +1188,7 @@ static const struct prop_spec winproc_ext_props[] = {
     STR("owner_sid"),
     STR("window_title"),
     DICT("startup_info", NULL),
-    ENUM("integrity_level", stix_enum_windows_integrity_level),
+    ENUM("integrity_level", cairn__stix_enum_windows_integrity_level),
     END,
 };
 
@@ -1198,7 +1198,7 @@ static void winproc_ext_rules(struct vctx *v, const json_t *ext)
     size_t len = json_string_length(prio);
     if (json_is_string(prio) &&
         (len < 6 || memcmp(json_string_value(prio) + len - 6, "_CLASS", 6)))
-        v_warn(v, "priority", "sco-process-priority",
+        cairn__v_warn(v, "priority", "sco-process-priority",
                "priority \"%.*s\" should be a Windows priority class "
                "ending in _CLASS (such as HIGH_PRIORITY_CLASS)",
                QUOTE_MAX, json_string_value(prio));
@@ -1209,10 +1209,10 @@ static const struct prop_spec winsvc_ext_props[] = {
     STRS("descriptions"),
     STR("display_name"),
     STR("group_name"),
-    ENUM("start_type", stix_enum_windows_service_start_type),
+    ENUM("start_type", cairn__stix_enum_windows_service_start_type),
     REFS("service_dll_refs", t_file),
-    ENUM("service_type", stix_enum_windows_service_type),
-    ENUM("service_status", stix_enum_windows_service_status),
+    ENUM("service_type", cairn__stix_enum_windows_service_type),
+    ENUM("service_status", cairn__stix_enum_windows_service_status),
     END,
 };
 
@@ -1241,7 +1241,7 @@ static const struct type_spec process_type;
 static void process_rules(struct vctx *v, const json_t *obj)
 {
     if (!has_any_prop(obj, process_props, NULL) && !has(obj, "extensions"))
-        v_error(v, NULL, "sco-at-least-one",
+        cairn__v_error(v, NULL, "sco-at-least-one",
                 "a process must have at least one process property or "
                 "extension");
     check_extensions(v, obj, process_exts);
@@ -1267,7 +1267,7 @@ static void software_rules(struct vctx *v, const json_t *obj)
     const json_t *cpe = json_object_get(obj, "cpe");
     if (json_is_string(cpe) &&
         !cpe23_ok(json_string_value(cpe), json_string_length(cpe)))
-        v_error(v, "cpe", "sco-software-cpe",
+        cairn__v_error(v, "cpe", "sco-software-cpe",
                 "\"%.*s\" is not a CPE 2.3 name (\"cpe:2.3:\" and 13 "
                 "colon-separated components in all)",
                 QUOTE_MAX, json_string_value(cpe));
@@ -1316,7 +1316,7 @@ static const struct prop_spec account_props[] = {
     STR("user_id"),
     STR("credential"),
     STR("account_login"),
-    VOCAB("account_type", stix_vocab_account_type),
+    VOCAB("account_type", cairn__stix_vocab_account_type),
     STR("display_name"),
     BOOL("is_service_account"),
     BOOL("is_privileged"),
@@ -1336,7 +1336,7 @@ static const struct type_spec account_type;
 static void account_rules(struct vctx *v, const json_t *obj)
 {
     if (!has_any_prop(obj, account_props, NULL))
-        v_error(v, NULL, "sco-at-least-one",
+        cairn__v_error(v, NULL, "sco-at-least-one",
                 "a user-account must have at least one user-account "
                 "property");
     check_extensions(v, obj, account_exts);
@@ -1352,13 +1352,13 @@ static const struct type_spec account_type = {
 static const struct prop_spec reg_value_props[] = {
     STR("name"),
     STR("data"),
-    ENUM("data_type", stix_enum_windows_registry_datatype),
+    ENUM("data_type", cairn__stix_enum_windows_registry_datatype),
     END,
 };
 
 static void check_reg_value(struct vctx *v, const json_t *val)
 {
-    v_check_props(v, val, reg_value_props, false);
+    cairn__v_check_props(v, val, reg_value_props, false);
     require_some_prop(v, val, reg_value_props, "a registry value");
 }
 
@@ -1380,14 +1380,14 @@ static const char *const short_hives[] = {"HKLM", "HKCU", "HKCR", "HKU",
 static void reg_key_rules(struct vctx *v, const json_t *obj)
 {
     if (!has_any_prop(obj, reg_key_props, NULL))
-        v_error(v, NULL, "sco-at-least-one",
+        cairn__v_error(v, NULL, "sco-at-least-one",
                 "a windows-registry-key must have at least one "
                 "windows-registry-key property");
     const char *key = str_of(obj, "key");
     for (const char *const *h = short_hives; key != NULL && *h != NULL; h++) {
         size_t n = strlen(*h);
         if (strncasecmp(key, *h, n) == 0 && (key[n] == '\\' || !key[n])) {
-            v_error(v, "key", "sco-registry-hive",
+            cairn__v_error(v, "key", "sco-registry-hive",
                     "key \"%.*s\" must name its hive in full (such as "
                     "HKEY_LOCAL_MACHINE, not HKLM)",
                     QUOTE_MAX, key);
@@ -1426,7 +1426,7 @@ static const struct prop_spec x509_v3_props[] = {
 
 static void check_x509_v3(struct vctx *v, const json_t *ext)
 {
-    v_check_props(v, ext, x509_v3_props, false);
+    cairn__v_check_props(v, ext, x509_v3_props, false);
     require_some_prop(v, ext, x509_v3_props, "x509_v3_extensions");
 }
 
@@ -1452,7 +1452,7 @@ static const struct type_spec x509_type;
 static void x509_rules(struct vctx *v, const json_t *obj)
 {
     if (!has_any_prop(obj, x509_props, NULL))
-        v_error(v, NULL, "sco-at-least-one",
+        cairn__v_error(v, NULL, "sco-at-least-one",
                 "an x509-certificate must have at least one "
                 "x509-certificate property");
     check_sco_id(v, obj, &x509_type);
@@ -1464,7 +1464,7 @@ static const struct type_spec x509_type = {
 
 /* ---- the table ---------------------------------------------------------- */
 
-const struct type_spec *const stix_sco_types[] = {
+const struct type_spec *const cairn__stix_sco_types[] = {
     &artifact_type, &as_type,         &directory_type,
     &domain_type,   &email_addr_type, &email_message_type,
     &file_type,     &ipv4_type,       &ipv6_type,

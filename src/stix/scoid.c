@@ -293,7 +293,7 @@ int cairn_stix_sco_id(const json_t *obj, char out[CAIRN_STIX_ID_MAX])
 
     out[0] = '\0';
     const char *type = cairn_stix_type(obj);
-    const struct type_spec *spec = stix_type_lookup(type);
+    const struct type_spec *spec = cairn__stix_type_lookup(type);
     if (!json_is_object(obj) || spec == NULL || spec->kind != CAIRN_STIX_SCO)
         return CAIRN_EINVAL;
 

@@ -69,7 +69,7 @@ static const char *const where_sighted_types[] = {"identity", "location", NULL};
 /* first_seen <= last_seen, for the objects that have both. */
 static void seen_order(struct vctx *v, const json_t *obj)
 {
-    v_time_order(v, obj, "first_seen", "last_seen", false);
+    cairn__v_time_order(v, obj, "first_seen", "last_seen", false);
 }
 
 /* The kind of object an identifier points at, from its type part. */
@@ -138,7 +138,7 @@ static const struct type_spec course_of_action = {
 static const struct prop_spec grouping_props[] = {
     STR("name", 0),
     STR("description", 0),
-    VOCAB("context", REQ, stix_vocab_grouping_context),
+    VOCAB("context", REQ, cairn__stix_vocab_grouping_context),
     IDS("object_refs", REQ, NULL),
     END,
 };
@@ -149,8 +149,8 @@ static const struct prop_spec identity_props[] = {
     STR("name", REQ),
     STR("description", 0),
     STRS("roles", 0),
-    VOCAB("identity_class", 0, stix_vocab_identity_class),
-    VOCABS("sectors", 0, stix_vocab_industry_sector),
+    VOCAB("identity_class", 0, cairn__stix_vocab_identity_class),
+    VOCABS("sectors", 0, cairn__stix_vocab_industry_sector),
     STR("contact_information", 0),
     END,
 };
@@ -169,9 +169,9 @@ static const struct type_spec incident = {"incident", CAIRN_STIX_SDO,
 static const struct prop_spec indicator_props[] = {
     STR("name", 0),
     STR("description", 0),
-    VOCABS("indicator_types", 0, stix_vocab_indicator_type),
+    VOCABS("indicator_types", 0, cairn__stix_vocab_indicator_type),
     STR("pattern", REQ | PF_NONEMPTY),
-    VOCAB("pattern_type", REQ, stix_vocab_pattern_type),
+    VOCAB("pattern_type", REQ, cairn__stix_vocab_pattern_type),
     STR("pattern_version", 0),
     TS("valid_from", REQ),
     TS("valid_until", 0),
@@ -181,7 +181,7 @@ static const struct prop_spec indicator_props[] = {
 
 static void indicator_rules(struct vctx *v, const json_t *obj)
 {
-    v_time_order(v, obj, "valid_from", "valid_until", true);
+    cairn__v_time_order(v, obj, "valid_from", "valid_until", true);
 }
 
 static const struct type_spec indicator = {
@@ -190,7 +190,7 @@ static const struct type_spec indicator = {
 static const struct prop_spec infrastructure_props[] = {
     STR("name", REQ),
     STR("description", 0),
-    VOCABS("infrastructure_types", 0, stix_vocab_infrastructure_type),
+    VOCABS("infrastructure_types", 0, cairn__stix_vocab_infrastructure_type),
     STRS("aliases", 0),
     KILL_CHAIN,
     TS("first_seen", 0),
@@ -207,9 +207,9 @@ static const struct prop_spec intrusion_set_props[] = {
     TS("first_seen", 0),
     TS("last_seen", 0),
     STRS("goals", 0),
-    VOCAB("resource_level", 0, stix_vocab_attack_resource_level),
-    VOCAB("primary_motivation", 0, stix_vocab_attack_motivation),
-    VOCABS("secondary_motivations", 0, stix_vocab_attack_motivation),
+    VOCAB("resource_level", 0, cairn__stix_vocab_attack_resource_level),
+    VOCAB("primary_motivation", 0, cairn__stix_vocab_attack_motivation),
+    VOCABS("secondary_motivations", 0, cairn__stix_vocab_attack_motivation),
     END,
 };
 static const struct type_spec intrusion_set = {
@@ -221,7 +221,7 @@ static const struct prop_spec location_props[] = {
     FLOAT("latitude", 0, -90, 90),
     FLOAT("longitude", 0, -180, 180),
     FLOAT("precision", 0, 0, 1e300),
-    VOCAB("region", 0, stix_vocab_region),
+    VOCAB("region", 0, cairn__stix_vocab_region),
     STR("country", 0),
     STR("administrative_area", 0),
     STR("city", 0),
@@ -236,12 +236,12 @@ static void location_rules(struct vctx *v, const json_t *obj)
     bool lat = json_object_get(obj, "latitude") != NULL;
     bool lon = json_object_get(obj, "longitude") != NULL;
     if (lat != lon)
-        v_error(v, lat ? "latitude" : "longitude", "location",
+        cairn__v_error(v, lat ? "latitude" : "longitude", "location",
                 "latitude and longitude must be given together");
     if (json_object_get(obj, "precision") != NULL && !(lat && lon))
-        v_error(v, "precision", "location",
+        cairn__v_error(v, "precision", "location",
                 "precision needs latitude and longitude");
-    v_require_one_of(v, obj, where);
+    cairn__v_require_one_of(v, obj, where);
 }
 
 static const struct type_spec location = {"location", CAIRN_STIX_SDO,
@@ -250,16 +250,16 @@ static const struct type_spec location = {"location", CAIRN_STIX_SDO,
 static const struct prop_spec malware_props[] = {
     STR("name", 0),
     STR("description", 0),
-    VOCABS("malware_types", 0, stix_vocab_malware_type),
+    VOCABS("malware_types", 0, cairn__stix_vocab_malware_type),
     BOOL("is_family", REQ),
     STRS("aliases", 0),
     KILL_CHAIN,
     TS("first_seen", 0),
     TS("last_seen", 0),
     IDS("operating_system_refs", 0, software_types),
-    VOCABS("architecture_execution_envs", 0, stix_vocab_processor_architecture),
-    VOCABS("implementation_languages", 0, stix_vocab_implementation_language),
-    VOCABS("capabilities", 0, stix_vocab_malware_capabilities),
+    VOCABS("architecture_execution_envs", 0, cairn__stix_vocab_processor_architecture),
+    VOCABS("implementation_languages", 0, cairn__stix_vocab_implementation_language),
+    VOCABS("capabilities", 0, cairn__stix_vocab_malware_capabilities),
     IDS("sample_refs", 0, sample_types),
     END,
 };
@@ -268,7 +268,7 @@ static void malware_rules(struct vctx *v, const json_t *obj)
 {
     if (json_is_true(json_object_get(obj, "is_family")) &&
         json_object_get(obj, "name") == NULL)
-        v_error(v, NULL, "required-property",
+        cairn__v_error(v, NULL, "required-property",
                 "missing required property \"name\" (is_family is true)");
     seen_order(v, obj);
 }
@@ -290,7 +290,7 @@ static const struct prop_spec malware_analysis_props[] = {
     TS("analysis_started", 0),
     TS("analysis_ended", 0),
     STR("result_name", 0),
-    VOCAB("result", 0, stix_vocab_malware_result),
+    VOCAB("result", 0, cairn__stix_vocab_malware_result),
     IDS("analysis_sco_refs", 0, NULL),
     ID("sample_ref", 0, analysis_sample_types),
     END,
@@ -299,8 +299,8 @@ static const struct prop_spec malware_analysis_props[] = {
 static void malware_analysis_rules(struct vctx *v, const json_t *obj)
 {
     static const char *const outcome[] = {"result", "analysis_sco_refs", NULL};
-    v_require_one_of(v, obj, outcome);
-    v_time_order(v, obj, "analysis_started", "analysis_ended", false);
+    cairn__v_require_one_of(v, obj, outcome);
+    cairn__v_time_order(v, obj, "analysis_started", "analysis_ended", false);
 }
 
 static const struct type_spec malware_analysis = {
@@ -330,9 +330,9 @@ static void observed_data_rules(struct vctx *v, const json_t *obj)
 {
     bool objects = json_object_get(obj, "objects") != NULL;
     const json_t *refs = json_object_get(obj, "object_refs");
-    v_time_order(v, obj, "first_observed", "last_observed", false);
+    cairn__v_time_order(v, obj, "first_observed", "last_observed", false);
     if (objects == (refs != NULL))
-        v_error(v, NULL, "observed-data",
+        cairn__v_error(v, NULL, "observed-data",
                 "exactly one of \"objects\" and \"object_refs\" is required");
     size_t i;
     const json_t *ref;
@@ -342,14 +342,14 @@ static void observed_data_rules(struct vctx *v, const json_t *obj)
         enum cairn_stix_kind k = ref_kind(ref, type, sizeof type);
         if (k == CAIRN_STIX_SDO || k == CAIRN_STIX_META ||
             k == CAIRN_STIX_BUNDLE) {
-            size_t m1 = v_push_key(v, "object_refs");
-            size_t m2 = v_push_index(v, i);
-            v_error(v, NULL, "reference-type",
+            size_t m1 = cairn__v_push_key(v, "object_refs");
+            size_t m2 = cairn__v_push_index(v, i);
+            cairn__v_error(v, NULL, "reference-type",
                     "\"%s\" must refer to a cyber-observable or "
                     "relationship object, not %s",
                     json_string_value(ref), kind_name(k));
-            v_pop(v, m2);
-            v_pop(v, m1);
+            cairn__v_pop(v, m2);
+            cairn__v_pop(v, m1);
         }
     }
 }
@@ -361,7 +361,7 @@ static const struct type_spec observed_data = {"observed-data", CAIRN_STIX_SDO,
 static const struct prop_spec opinion_props[] = {
     STR("explanation", 0),
     STRS("authors", 0),
-    ENUM("opinion", REQ, stix_enum_opinion),
+    ENUM("opinion", REQ, cairn__stix_enum_opinion),
     IDS("object_refs", REQ, NULL),
     END,
 };
@@ -371,7 +371,7 @@ static const struct type_spec opinion = {"opinion", CAIRN_STIX_SDO,
 static const struct prop_spec report_props[] = {
     STR("name", REQ),
     STR("description", 0),
-    VOCABS("report_types", 0, stix_vocab_report_type),
+    VOCABS("report_types", 0, cairn__stix_vocab_report_type),
     TS("published", REQ),
     IDS("object_refs", REQ, NULL),
     END,
@@ -382,17 +382,17 @@ static const struct type_spec report = {"report", CAIRN_STIX_SDO, report_props,
 static const struct prop_spec threat_actor_props[] = {
     STR("name", REQ),
     STR("description", 0),
-    VOCABS("threat_actor_types", 0, stix_vocab_threat_actor_type),
+    VOCABS("threat_actor_types", 0, cairn__stix_vocab_threat_actor_type),
     STRS("aliases", 0),
     TS("first_seen", 0),
     TS("last_seen", 0),
-    VOCABS("roles", 0, stix_vocab_threat_actor_role),
+    VOCABS("roles", 0, cairn__stix_vocab_threat_actor_role),
     STRS("goals", 0),
-    VOCAB("sophistication", 0, stix_vocab_threat_actor_sophistication),
-    VOCAB("resource_level", 0, stix_vocab_attack_resource_level),
-    VOCAB("primary_motivation", 0, stix_vocab_attack_motivation),
-    VOCABS("secondary_motivations", 0, stix_vocab_attack_motivation),
-    VOCABS("personal_motivations", 0, stix_vocab_attack_motivation),
+    VOCAB("sophistication", 0, cairn__stix_vocab_threat_actor_sophistication),
+    VOCAB("resource_level", 0, cairn__stix_vocab_attack_resource_level),
+    VOCAB("primary_motivation", 0, cairn__stix_vocab_attack_motivation),
+    VOCABS("secondary_motivations", 0, cairn__stix_vocab_attack_motivation),
+    VOCABS("personal_motivations", 0, cairn__stix_vocab_attack_motivation),
     END,
 };
 static const struct type_spec threat_actor = {
@@ -401,7 +401,7 @@ static const struct type_spec threat_actor = {
 static const struct prop_spec tool_props[] = {
     STR("name", REQ),
     STR("description", 0),
-    VOCABS("tool_types", 0, stix_vocab_tool_type),
+    VOCABS("tool_types", 0, cairn__stix_vocab_tool_type),
     STRS("aliases", 0),
     KILL_CHAIN,
     STR("tool_version", 0),
@@ -431,7 +431,7 @@ static void check_relationship_type(struct vctx *v, const json_t *value)
         ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
              s[i] == '-';
     if (!ok)
-        v_error(v, NULL, "relationship-type",
+        cairn__v_error(v, NULL, "relationship-type",
                 "\"%.100s\" must be 1 to 250 characters of a-z, 0-9 and '-'",
                 s);
 }
@@ -455,7 +455,7 @@ static void check_endpoint(struct vctx *v, const json_t *obj, const char *key)
         return;
     enum cairn_stix_kind k = ref_kind(ref, type, sizeof type);
     if (k == CAIRN_STIX_SRO || k == CAIRN_STIX_META || k == CAIRN_STIX_BUNDLE)
-        v_error(v, key, "reference-type",
+        cairn__v_error(v, key, "reference-type",
                 "\"%s\" must refer to a domain or cyber-observable object, "
                 "not %s",
                 json_string_value(ref), kind_name(k));
@@ -465,7 +465,7 @@ static void relationship_rules(struct vctx *v, const json_t *obj)
 {
     check_endpoint(v, obj, "source_ref");
     check_endpoint(v, obj, "target_ref");
-    v_time_order(v, obj, "start_time", "stop_time", true);
+    cairn__v_time_order(v, obj, "start_time", "stop_time", true);
 }
 
 static const struct type_spec relationship = {"relationship", CAIRN_STIX_SRO,
@@ -493,7 +493,7 @@ static void sighting_rules(struct vctx *v, const json_t *obj)
         return;
     enum cairn_stix_kind k = ref_kind(ref, type, sizeof type);
     if (k != CAIRN_STIX_SDO && k != CAIRN_STIX_UNKNOWN)
-        v_error(v, "sighting_of_ref", "reference-type",
+        cairn__v_error(v, "sighting_of_ref", "reference-type",
                 "\"%s\" must refer to a domain object, not %s",
                 json_string_value(ref), kind_name(k));
 }
@@ -501,7 +501,7 @@ static void sighting_rules(struct vctx *v, const json_t *obj)
 static const struct type_spec sighting = {"sighting", CAIRN_STIX_SRO,
                                           sighting_props, NULL, sighting_rules};
 
-const struct type_spec *const stix_sdo_types[] = {
+const struct type_spec *const cairn__stix_sdo_types[] = {
     &attack_pattern, &campaign,      &course_of_action, &grouping,
     &identity,       &incident,      &indicator,        &infrastructure,
     &intrusion_set,  &location,      &malware,          &malware_analysis,

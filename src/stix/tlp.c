@@ -36,7 +36,7 @@ static const struct {
 
 #define N_TLP (sizeof tlp_ids / sizeof tlp_ids[0])
 
-int stix_tlp_lookup(const char *marking_id, const char **level)
+int cairn__stix_tlp_lookup(const char *marking_id, const char **level)
 {
     if (marking_id == NULL)
         return 0;

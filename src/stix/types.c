@@ -31,13 +31,13 @@ static void add_table(const struct type_spec *const *table)
 
 static void build_sorted(void)
 {
-    add_table(stix_sdo_types);
-    add_table(stix_sco_types);
-    add_table(stix_meta_types);
+    add_table(cairn__stix_sdo_types);
+    add_table(cairn__stix_sco_types);
+    add_table(cairn__stix_meta_types);
     qsort(sorted, n_sorted, sizeof sorted[0], compare_specs);
 }
 
-const struct type_spec *stix_type_lookup(const char *type)
+const struct type_spec *cairn__stix_type_lookup(const char *type)
 {
     if (type == NULL)
         return NULL;
@@ -62,7 +62,7 @@ enum cairn_stix_kind cairn_stix_kind_of(const char *type)
         return CAIRN_STIX_UNKNOWN;
     if (strcmp(type, "bundle") == 0)
         return CAIRN_STIX_BUNDLE;
-    const struct type_spec *spec = stix_type_lookup(type);
+    const struct type_spec *spec = cairn__stix_type_lookup(type);
     return spec != NULL ? spec->kind : CAIRN_STIX_UNKNOWN;
 }
 
@@ -78,7 +78,7 @@ const char *cairn_stix_id(const json_t *obj)
 
 /* Type names: a-z, 0-9 and '-', 3 to 250 bytes, starting with a
  * letter, no "--" (it separates the type from the UUID in an id). */
-bool stix_type_name_ok(const char *s, size_t len)
+bool cairn__stix_type_name_ok(const char *s, size_t len)
 {
     if (len < 3 || len > 250 || s[0] < 'a' || s[0] > 'z')
         return false;
@@ -104,7 +104,7 @@ bool cairn_stix_id_check(const char *id, const char *type)
     size_t tlen = len - 38;
     if (id[tlen] != '-' || id[tlen + 1] != '-')
         return false;
-    if (!stix_type_name_ok(id, tlen))
+    if (!cairn__stix_type_name_ok(id, tlen))
         return false;
     if (type != NULL && (strlen(type) != tlen || memcmp(id, type, tlen) != 0))
         return false;

@@ -43,7 +43,7 @@ static void report(struct vctx *v, enum cairn_severity sev, const char *prop,
         o->cb(&d, o->ud);
 }
 
-void v_error(struct vctx *v, const char *prop, const char *rule,
+void cairn__v_error(struct vctx *v, const char *prop, const char *rule,
              const char *fmt, ...)
 {
     va_list ap;
@@ -52,7 +52,7 @@ void v_error(struct vctx *v, const char *prop, const char *rule,
     va_end(ap);
 }
 
-void v_warn(struct vctx *v, const char *prop, const char *rule, const char *fmt,
+void cairn__v_warn(struct vctx *v, const char *prop, const char *rule, const char *fmt,
             ...)
 {
     va_list ap;
@@ -77,12 +77,12 @@ static size_t push(struct vctx *v, const char *sep, const char *text,
     return mark;
 }
 
-size_t v_push_key(struct vctx *v, const char *key)
+size_t cairn__v_push_key(struct vctx *v, const char *key)
 {
     return push(v, ".", key, strlen(key));
 }
 
-size_t v_push_index(struct vctx *v, size_t index)
+size_t cairn__v_push_index(struct vctx *v, size_t index)
 {
     /* Formatted by hand: this runs for every list element. */
     char num[32];
@@ -105,7 +105,7 @@ size_t v_push_index(struct vctx *v, size_t index)
     return mark;
 }
 
-void v_pop(struct vctx *v, size_t mark)
+void cairn__v_pop(struct vctx *v, size_t mark)
 {
     v->path_len = mark;
     v->path[mark] = '\0';
@@ -137,11 +137,11 @@ static const char *json_kind(const json_t *j)
 
 static void expected(struct vctx *v, const char *what, const json_t *found)
 {
-    v_error(v, NULL, "property-type", "expected %s, found %s", what,
+    cairn__v_error(v, NULL, "property-type", "expected %s, found %s", what,
             json_kind(found));
 }
 
-bool stix_time_of(const json_t *value, struct cairn_time *out)
+bool cairn__stix_time_of(const json_t *value, struct cairn_time *out)
 {
     if (!json_is_string(value))
         return false;
@@ -230,7 +230,7 @@ static void check_id(struct vctx *v, const json_t *value,
     }
     const char *s = json_string_value(value);
     if (!cairn_stix_id_check(s, NULL)) {
-        v_error(v, NULL, "identifier",
+        cairn__v_error(v, NULL, "identifier",
                 "\"%s\" is not a STIX identifier (<type>--<UUID>)", s);
         return;
     }
@@ -242,14 +242,14 @@ static void check_id(struct vctx *v, const json_t *value,
             return;
     char names[160];
     join_types(types, names, sizeof names);
-    v_error(v, NULL, "reference-type",
+    cairn__v_error(v, NULL, "reference-type",
             "\"%s\" must refer to an object of type %s", s, names);
 }
 
 static const char *vocab_label(const struct prop_spec *spec, char *buf,
                                size_t len)
 {
-    const char *name = stix_vocab_name(spec->values);
+    const char *name = cairn__stix_vocab_name(spec->values);
     if (name != NULL)
         return name;
     snprintf(buf, len, "of %s", spec->name);
@@ -264,15 +264,15 @@ static void check_vocab(struct vctx *v, const struct prop_spec *spec,
         return;
     }
     const char *s = json_string_value(value);
-    if (spec->values == NULL || stix_in_list(spec->values, s))
+    if (spec->values == NULL || cairn__stix_in_list(spec->values, s))
         return;
     char buf[300];
     const char *label = vocab_label(spec, buf, sizeof buf);
     if (closed)
-        v_error(v, NULL, "enumeration",
+        cairn__v_error(v, NULL, "enumeration",
                 "\"%s\" is not in the closed vocabulary %s", s, label);
     else
-        v_warn(v, NULL, "vocabulary", "\"%s\" is not in the open vocabulary %s",
+        cairn__v_warn(v, NULL, "vocabulary", "\"%s\" is not in the open vocabulary %s",
                s, label);
 }
 
@@ -282,7 +282,7 @@ static void check_dict_keys(struct vctx *v, const json_t *value)
     const char *key;
     const json_t *item;
     if (json_object_size(value) == 0) {
-        v_error(v, NULL, "empty-dictionary", "dictionary must not be empty");
+        cairn__v_error(v, NULL, "empty-dictionary", "dictionary must not be empty");
         return;
     }
     json_object_foreach((json_t *)value, key, item)
@@ -295,7 +295,7 @@ static void check_dict_keys(struct vctx *v, const json_t *value)
                  (c >= '0' && c <= '9') || c == '_' || c == '-';
         }
         if (!ok)
-            v_error(v, NULL, "dictionary-key",
+            cairn__v_error(v, NULL, "dictionary-key",
                     "dictionary key \"%.64s\" must be 1 to 250 ASCII "
                     "letters, digits, '_' or '-'",
                     key);
@@ -325,36 +325,36 @@ static void check_hashes(struct vctx *v, const json_t *value)
         return;
     }
     if (json_object_size(value) == 0) {
-        v_error(v, NULL, "empty-dictionary", "hashes must not be empty");
+        cairn__v_error(v, NULL, "empty-dictionary", "hashes must not be empty");
         return;
     }
     json_object_foreach((json_t *)value, key, item)
     {
-        size_t mark = v_push_key(v, key);
+        size_t mark = cairn__v_push_key(v, key);
         if (!json_is_string(item)) {
             expected(v, "a string", item);
-        } else if (stix_in_list(stix_hash_algorithms, key)) {
+        } else if (cairn__stix_in_list(cairn__stix_hash_algorithms, key)) {
             size_t want = hash_hex_len(key);
             const char *h = json_string_value(item);
             size_t len = json_string_length(item);
             if (want != 0 && (len != want || !is_hex(h, len)))
-                v_error(v, NULL, "hash-value",
+                cairn__v_error(v, NULL, "hash-value",
                         "%s hash \"%.140s\" must be %zu hex digits", key, h,
                         want);
         } else {
             size_t len = strlen(key);
             if (len < 3 || len > 250)
-                v_error(v, NULL, "dictionary-key",
+                cairn__v_error(v, NULL, "dictionary-key",
                         "custom hash name \"%.64s\" must be 3 to 250 "
                         "characters",
                         key);
             else
-                v_warn(v, NULL, "vocabulary",
+                cairn__v_warn(v, NULL, "vocabulary",
                        "\"%s\" is not in the open vocabulary "
                        "hashing-algorithm-ov",
                        key);
         }
-        v_pop(v, mark);
+        cairn__v_pop(v, mark);
     }
 }
 
@@ -370,7 +370,7 @@ static void check_kill_chain(struct vctx *v, const json_t *value)
         expected(v, "a kill-chain-phase object", value);
         return;
     }
-    v_check_props(v, value, kc_props, false);
+    cairn__v_check_props(v, value, kc_props, false);
 }
 
 static void check_list(struct vctx *v, const struct prop_spec *spec,
@@ -382,19 +382,19 @@ static void check_list(struct vctx *v, const struct prop_spec *spec,
     }
     size_t n = json_array_size(value);
     if (n == 0) {
-        v_error(v, NULL, "empty-list", "list must not be empty");
+        cairn__v_error(v, NULL, "empty-list", "list must not be empty");
         return;
     }
     for (size_t i = 0; i < n; i++) {
         const json_t *item = json_array_get(value, i);
-        size_t mark = v_push_index(v, i);
+        size_t mark = cairn__v_push_index(v, i);
         switch (spec->kind) {
         case P_LIST_STRING:
             if (!json_is_string(item))
                 expected(v, "a string", item);
             else if ((spec->flags & PF_NONEMPTY) &&
                      json_string_length(item) == 0)
-                v_error(v, NULL, "empty-string", "must not be empty");
+                cairn__v_error(v, NULL, "empty-string", "must not be empty");
             break;
         case P_LIST_ID:
             check_id(v, item, spec->values);
@@ -417,7 +417,7 @@ static void check_list(struct vctx *v, const struct prop_spec *spec,
         default:
             break;
         }
-        v_pop(v, mark);
+        cairn__v_pop(v, mark);
     }
 }
 
@@ -427,14 +427,14 @@ static void check_range(struct vctx *v, const struct prop_spec *spec, double x,
     if (!(spec->min < spec->max) || (x >= spec->min && x <= spec->max))
         return;
     if (json_is_integer(value))
-        v_error(v, NULL, "range", "%lld is out of range (%.0f to %.0f)",
+        cairn__v_error(v, NULL, "range", "%lld is out of range (%.0f to %.0f)",
                 (long long)json_integer_value(value), spec->min, spec->max);
     else
-        v_error(v, NULL, "range", "%g is out of range (%g to %g)", x, spec->min,
+        cairn__v_error(v, NULL, "range", "%g is out of range (%g to %g)", x, spec->min,
                 spec->max);
 }
 
-void v_check_prop(struct vctx *v, const struct prop_spec *spec,
+void cairn__v_check_prop(struct vctx *v, const struct prop_spec *spec,
                   const json_t *value)
 {
     struct cairn_time t;
@@ -442,7 +442,7 @@ void v_check_prop(struct vctx *v, const struct prop_spec *spec,
     size_t len;
 
     if (spec->flags & PF_DEPRECATED)
-        v_warn(v, NULL, "deprecated", "\"%s\" is deprecated in STIX 2.1",
+        cairn__v_warn(v, NULL, "deprecated", "\"%s\" is deprecated in STIX 2.1",
                spec->name);
     switch (spec->kind) {
     case P_STRING:
@@ -451,7 +451,7 @@ void v_check_prop(struct vctx *v, const struct prop_spec *spec,
             return;
         }
         if ((spec->flags & PF_NONEMPTY) && json_string_length(value) == 0) {
-            v_error(v, NULL, "empty-string", "must not be empty");
+            cairn__v_error(v, NULL, "empty-string", "must not be empty");
             return;
         }
         break;
@@ -480,8 +480,8 @@ void v_check_prop(struct vctx *v, const struct prop_spec *spec,
             expected(v, "a timestamp string", value);
             return;
         }
-        if (!stix_time_of(value, &t)) {
-            v_error(v, NULL, "timestamp",
+        if (!cairn__stix_time_of(value, &t)) {
+            cairn__v_error(v, NULL, "timestamp",
                     "\"%.64s\" is not a STIX timestamp "
                     "(YYYY-MM-DDTHH:MM:SS[.s+]Z)",
                     json_string_value(value));
@@ -505,7 +505,7 @@ void v_check_prop(struct vctx *v, const struct prop_spec *spec,
         s = json_string_value(value);
         len = json_string_length(value);
         if (!is_hex(s, len)) {
-            v_error(v, NULL, "hex",
+            cairn__v_error(v, NULL, "hex",
                     "\"%.64s\" is not an even number of hex digits", s);
             return;
         }
@@ -516,7 +516,7 @@ void v_check_prop(struct vctx *v, const struct prop_spec *spec,
             return;
         }
         if (!is_base64(json_string_value(value), json_string_length(value))) {
-            v_error(v, NULL, "binary", "not valid base64");
+            cairn__v_error(v, NULL, "binary", "not valid base64");
             return;
         }
         break;
@@ -526,7 +526,7 @@ void v_check_prop(struct vctx *v, const struct prop_spec *spec,
             return;
         }
         if (!is_url(json_string_value(value), json_string_length(value))) {
-            v_error(v, NULL, "url", "\"%.100s\" is not an absolute URL",
+            cairn__v_error(v, NULL, "url", "\"%.100s\" is not an absolute URL",
                     json_string_value(value));
             return;
         }
@@ -586,10 +586,10 @@ static bool custom_name_ok(const char *name)
     return ok;
 }
 
-void v_check_custom_name(struct vctx *v, const char *name)
+void cairn__v_check_custom_name(struct vctx *v, const char *name)
 {
     if (!custom_name_ok(name))
-        v_error(v, NULL, "property-name",
+        cairn__v_error(v, NULL, "property-name",
                 "property name \"%.64s\" must be 3 to 250 characters of "
                 "a-z, 0-9 and '_'",
                 name);
@@ -624,9 +624,9 @@ static void check_custom_value(struct vctx *v, const char *name,
         spec = &hex;
     if (spec == NULL)
         return;
-    size_t mark = v_push_key(v, name);
-    v_check_prop(v, spec, value);
-    v_pop(v, mark);
+    size_t mark = cairn__v_push_key(v, name);
+    cairn__v_check_prop(v, spec, value);
+    cairn__v_pop(v, mark);
 }
 
 static void check_required(struct vctx *v, const json_t *obj,
@@ -635,11 +635,11 @@ static void check_required(struct vctx *v, const json_t *obj,
     for (; props != NULL && props->name != NULL; props++)
         if ((props->flags & PF_REQUIRED) &&
             json_object_get(obj, props->name) == NULL)
-            v_error(v, NULL, "required-property",
+            cairn__v_error(v, NULL, "required-property",
                     "missing required property \"%s\"", props->name);
 }
 
-void v_check_props(struct vctx *v, const json_t *obj,
+void cairn__v_check_props(struct vctx *v, const json_t *obj,
                    const struct prop_spec *props, bool closed)
 {
     const char *key;
@@ -648,45 +648,45 @@ void v_check_props(struct vctx *v, const json_t *obj,
     {
         const struct prop_spec *spec = find_prop(props, key);
         if (spec != NULL) {
-            size_t mark = v_push_key(v, key);
-            v_check_prop(v, spec, value);
-            v_pop(v, mark);
+            size_t mark = cairn__v_push_key(v, key);
+            cairn__v_check_prop(v, spec, value);
+            cairn__v_pop(v, mark);
         } else if (closed) {
-            v_error(v, key, "unknown-property",
+            cairn__v_error(v, key, "unknown-property",
                     "property \"%s\" is not allowed here", key);
         } else {
-            size_t mark = v_push_key(v, key);
-            v_check_custom_name(v, key);
-            v_pop(v, mark);
+            size_t mark = cairn__v_push_key(v, key);
+            cairn__v_check_custom_name(v, key);
+            cairn__v_pop(v, mark);
             check_custom_value(v, key, value);
         }
     }
     check_required(v, obj, props);
 }
 
-bool v_get_time(const json_t *obj, const char *key, struct cairn_time *out)
+bool cairn__v_get_time(const json_t *obj, const char *key, struct cairn_time *out)
 {
-    return stix_time_of(json_object_get(obj, key), out);
+    return cairn__stix_time_of(json_object_get(obj, key), out);
 }
 
-void v_time_order(struct vctx *v, const json_t *obj, const char *ka,
+void cairn__v_time_order(struct vctx *v, const json_t *obj, const char *ka,
                   const char *kb, bool strictly_before)
 {
     struct cairn_time a, b;
-    if (!v_get_time(obj, ka, &a) || !v_get_time(obj, kb, &b))
+    if (!cairn__v_get_time(obj, ka, &a) || !cairn__v_get_time(obj, kb, &b))
         return;
     int c = cairn_time_cmp(&a, &b);
     const char *sa = json_string_value(json_object_get(obj, ka));
     const char *sb = json_string_value(json_object_get(obj, kb));
     if (strictly_before && c >= 0)
-        v_error(v, kb, "time-order", "%s (%s) must be later than %s (%s)", kb,
+        cairn__v_error(v, kb, "time-order", "%s (%s) must be later than %s (%s)", kb,
                 sb, ka, sa);
     else if (!strictly_before && c > 0)
-        v_error(v, kb, "time-order", "%s (%s) must not be earlier than %s (%s)",
+        cairn__v_error(v, kb, "time-order", "%s (%s) must not be earlier than %s (%s)",
                 kb, sb, ka, sa);
 }
 
-void v_require_one_of(struct vctx *v, const json_t *obj,
+void cairn__v_require_one_of(struct vctx *v, const json_t *obj,
                       const char *const *keys)
 {
     char names[200];
@@ -700,7 +700,7 @@ void v_require_one_of(struct vctx *v, const json_t *obj,
         if (n > 0 && (size_t)n < sizeof names - used)
             used += (size_t)n;
     }
-    v_error(v, NULL, "required-property", "at least one of %s is required",
+    cairn__v_error(v, NULL, "required-property", "at least one of %s is required",
             names);
 }
 
@@ -773,7 +773,7 @@ static void check_lang(struct vctx *v, const json_t *value)
         }
     }
     if (!ok || run == 0)
-        v_error(v, NULL, "language-tag",
+        cairn__v_error(v, NULL, "language-tag",
                 "\"%.64s\" is not an RFC 5646 language tag", s);
 }
 
@@ -818,7 +818,7 @@ static void check_external_reference(struct vctx *v, const json_t *ref)
     };
     static const char *const one_of[] = {"description", "url", "external_id",
                                          NULL};
-    v_check_props(v, ref, props, false);
+    cairn__v_check_props(v, ref, props, false);
     const char *source = json_string_value(json_object_get(ref, "source_name"));
     if (source == NULL)
         return;
@@ -828,20 +828,20 @@ static void check_external_reference(struct vctx *v, const json_t *ref)
     if (capec || cve) {
         /* Section 5.2: the id is mandatory for these two sources. */
         if (ext == NULL) {
-            v_error(v, NULL, "external-reference",
+            cairn__v_error(v, NULL, "external-reference",
                     "an external reference to %s must have external_id",
                     source);
         } else if (json_is_string(ext) &&
                    !(capec ? match_capec(json_string_value(ext))
                            : match_cve(json_string_value(ext)))) {
-            v_error(v, "external_id", "external-reference",
+            cairn__v_error(v, "external_id", "external-reference",
                     "\"%.64s\" is not a %s id (%s)", json_string_value(ext),
                     capec ? "CAPEC" : "CVE",
                     capec ? "CAPEC-<number>" : "CVE-<year>-<number>");
         }
         return;
     }
-    v_require_one_of(v, ref, one_of);
+    cairn__v_require_one_of(v, ref, one_of);
 }
 
 static void check_granular_marking(struct vctx *v, const json_t *gm)
@@ -853,11 +853,11 @@ static void check_granular_marking(struct vctx *v, const json_t *gm)
         {"lang", P_STRING, 0, NULL, 0, 0, check_lang},
         {NULL, P_ANY, 0, NULL, 0, 0, NULL},
     };
-    v_check_props(v, gm, props, true);
+    cairn__v_check_props(v, gm, props, true);
     bool has_ref = json_object_get(gm, "marking_ref") != NULL;
     bool has_lang = json_object_get(gm, "lang") != NULL;
     if (has_ref == has_lang)
-        v_error(v, NULL, "granular-marking",
+        cairn__v_error(v, NULL, "granular-marking",
                 "a granular marking must have exactly one of marking_ref "
                 "and lang");
 }
@@ -930,16 +930,16 @@ static void check_selectors(struct vctx *v, const json_t *obj)
             const char *why = resolve_selector(obj, json_string_value(sel));
             if (why == NULL)
                 continue;
-            size_t m1 = v_push_key(v, "granular_markings");
-            size_t m2 = v_push_index(v, i);
-            size_t m3 = v_push_key(v, "selectors");
-            size_t m4 = v_push_index(v, j);
-            v_error(v, NULL, "marking-selector", "selector \"%.100s\" %s",
+            size_t m1 = cairn__v_push_key(v, "granular_markings");
+            size_t m2 = cairn__v_push_index(v, i);
+            size_t m3 = cairn__v_push_key(v, "selectors");
+            size_t m4 = cairn__v_push_index(v, j);
+            cairn__v_error(v, NULL, "marking-selector", "selector \"%.100s\" %s",
                     json_string_value(sel), why);
-            v_pop(v, m4);
-            v_pop(v, m3);
-            v_pop(v, m2);
-            v_pop(v, m1);
+            cairn__v_pop(v, m4);
+            cairn__v_pop(v, m3);
+            cairn__v_pop(v, m2);
+            cairn__v_pop(v, m1);
         }
     }
 }
@@ -980,7 +980,7 @@ static void check_extensions(struct vctx *v, const json_t *exts,
                              const char *type)
 {
     static const struct prop_spec ext_type = {
-        "extension_type", P_ENUM, 0, stix_enum_extension_type, 0, 0, NULL};
+        "extension_type", P_ENUM, 0, cairn__stix_enum_extension_type, 0, 0, NULL};
     const char *key;
     const json_t *ext;
     if (!json_is_object(exts)) {
@@ -988,42 +988,42 @@ static void check_extensions(struct vctx *v, const json_t *exts,
         return;
     }
     if (json_object_size(exts) == 0) {
-        v_error(v, NULL, "empty-dictionary", "extensions must not be empty");
+        cairn__v_error(v, NULL, "empty-dictionary", "extensions must not be empty");
         return;
     }
     const char *const *predefined =
-        type != NULL ? stix_predefined_extensions(type) : NULL;
+        type != NULL ? cairn__stix_predefined_extensions(type) : NULL;
     json_object_foreach((json_t *)exts, key, ext)
     {
-        size_t mark = v_push_key(v, key);
+        size_t mark = cairn__v_push_key(v, key);
         if (strncmp(key, "extension-definition--", 22) == 0) {
             if (!cairn_stix_id_check(key, "extension-definition"))
-                v_error(v, NULL, "extension",
+                cairn__v_error(v, NULL, "extension",
                         "\"%.100s\" is not an extension-definition id", key);
             if (!json_is_object(ext)) {
                 expected(v, "an object", ext);
             } else {
                 const json_t *t = json_object_get(ext, "extension_type");
                 if (t != NULL) {
-                    size_t m2 = v_push_key(v, "extension_type");
-                    v_check_prop(v, &ext_type, t);
-                    v_pop(v, m2);
+                    size_t m2 = cairn__v_push_key(v, "extension_type");
+                    cairn__v_check_prop(v, &ext_type, t);
+                    cairn__v_pop(v, m2);
                 }
             }
-        } else if (predefined != NULL && stix_in_list(predefined, key)) {
+        } else if (predefined != NULL && cairn__stix_in_list(predefined, key)) {
             if (!json_is_object(ext))
                 expected(v, "an object", ext);
             else if (json_object_size(ext) == 0)
-                v_error(v, NULL, "extension", "extension must not be empty");
+                cairn__v_error(v, NULL, "extension", "extension must not be empty");
         } else {
             size_t len = strlen(key);
-            if (ends_with(key, len, "-ext") && stix_type_name_ok(key, len))
-                v_warn(v, NULL, "extension",
+            if (ends_with(key, len, "-ext") && cairn__stix_type_name_ok(key, len))
+                cairn__v_warn(v, NULL, "extension",
                        "\"%.100s\" is not a predefined extension of %s; "
                        "use an extension-definition",
                        key, type != NULL ? type : "this type");
             else
-                v_error(v, NULL, "extension",
+                cairn__v_error(v, NULL, "extension",
                         "extension key \"%.100s\" must be an "
                         "extension-definition id or a predefined extension "
                         "name",
@@ -1031,7 +1031,7 @@ static void check_extensions(struct vctx *v, const json_t *exts,
             if (!json_is_object(ext))
                 expected(v, "an object", ext);
         }
-        v_pop(v, mark);
+        cairn__v_pop(v, mark);
     }
 }
 
@@ -1041,14 +1041,14 @@ static void check_extensions(struct vctx *v, const json_t *exts,
 static void check_spec_version(struct vctx *v, const json_t *value)
 {
     if (!json_is_string(value)) {
-        size_t mark = v_push_key(v, "spec_version");
+        size_t mark = cairn__v_push_key(v, "spec_version");
         expected(v, "a string", value);
-        v_pop(v, mark);
+        cairn__v_pop(v, mark);
         return;
     }
     const char *s = json_string_value(value);
     if (strcmp(s, "2.1") != 0)
-        v_error(v, "spec_version", "spec-version",
+        cairn__v_error(v, "spec_version", "spec-version",
                 "spec_version is \"%.32s\"; this validator checks STIX "
                 "\"2.1\"",
                 s);
@@ -1058,27 +1058,27 @@ static void check_object_id(struct vctx *v, const json_t *value,
                             const char *type, enum cairn_stix_kind kind)
 {
     if (!json_is_string(value)) {
-        size_t mark = v_push_key(v, "id");
+        size_t mark = cairn__v_push_key(v, "id");
         expected(v, "an identifier", value);
-        v_pop(v, mark);
+        cairn__v_pop(v, mark);
         return;
     }
     const char *id = json_string_value(value);
     if (!cairn_stix_id_check(id, NULL)) {
-        v_error(v, "id", "identifier",
+        cairn__v_error(v, "id", "identifier",
                 "\"%.100s\" is not a STIX identifier (<type>--<UUID>)", id);
         return;
     }
     size_t tlen = json_string_length(value) - 38;
     if (type != NULL && (strlen(type) != tlen || memcmp(id, type, tlen) != 0))
-        v_error(v, "id", "identifier",
+        cairn__v_error(v, "id", "identifier",
                 "the id's type \"%.*s\" does not match the object's type "
                 "\"%s\"",
                 (int)tlen, id, type);
     int version = 0;
     cairn_uuid_check(id + tlen + 2, 36, true, &version);
     if (kind != CAIRN_STIX_SCO && kind != CAIRN_STIX_UNKNOWN && version != 4)
-        v_warn(v, "id", "identifier",
+        cairn__v_warn(v, "id", "identifier",
                "the UUID of an id should be version 4 (random); this one is "
                "version %d",
                version);
@@ -1088,8 +1088,8 @@ static void check_object_id(struct vctx *v, const json_t *value,
 static void check_precision(struct vctx *v, const json_t *obj, const char *key)
 {
     struct cairn_time t;
-    if (v_get_time(obj, key, &t) && t.digits < 3)
-        v_error(v, key, "timestamp-precision",
+    if (cairn__v_get_time(obj, key, &t) && t.digits < 3)
+        cairn__v_error(v, key, "timestamp-precision",
                 "%s (%s) must have at least millisecond precision", key,
                 json_string_value(json_object_get(obj, key)));
 }
@@ -1101,21 +1101,21 @@ static void check_object(struct vctx *v, const json_t *obj)
     const json_t *jtype = json_object_get(obj, "type");
     const char *type = json_string_value(jtype);
     if (jtype == NULL) {
-        v_error(v, NULL, "required-property",
+        cairn__v_error(v, NULL, "required-property",
                 "missing required property \"type\"");
     } else if (type == NULL) {
-        size_t mark = v_push_key(v, "type");
+        size_t mark = cairn__v_push_key(v, "type");
         expected(v, "a string", jtype);
-        v_pop(v, mark);
-    } else if (!stix_type_name_ok(type, json_string_length(jtype))) {
-        v_error(v, "type", "type-name",
+        cairn__v_pop(v, mark);
+    } else if (!cairn__stix_type_name_ok(type, json_string_length(jtype))) {
+        cairn__v_error(v, "type", "type-name",
                 "\"%.100s\" is not a valid type name (3 to 250 characters "
                 "of a-z, 0-9 and '-', starting with a letter)",
                 type);
         type = NULL;
     }
 
-    const struct type_spec *spec = type ? stix_type_lookup(type) : NULL;
+    const struct type_spec *spec = type ? cairn__stix_type_lookup(type) : NULL;
     enum cairn_stix_kind kind = spec ? spec->kind : CAIRN_STIX_UNKNOWN;
     struct ext_info ext;
     scan_extensions(obj, &ext);
@@ -1123,7 +1123,7 @@ static void check_object(struct vctx *v, const json_t *obj)
         if (ext.new_kind != CAIRN_STIX_UNKNOWN)
             kind = ext.new_kind;
         else
-            v_warn(v, NULL, "unknown-type",
+            cairn__v_warn(v, NULL, "unknown-type",
                    "unknown object type \"%.100s\": only the common "
                    "properties are checked",
                    type);
@@ -1136,9 +1136,9 @@ static void check_object(struct vctx *v, const json_t *obj)
         const struct prop_spec *ps = spec ? find_prop(spec->props, key) : NULL;
         const struct prop_spec *cp = ps ? NULL : find_common(key, kind);
         if (ps != NULL || cp != NULL) {
-            size_t mark = v_push_key(v, key);
-            v_check_prop(v, ps != NULL ? ps : cp, value);
-            v_pop(v, mark);
+            size_t mark = cairn__v_push_key(v, key);
+            cairn__v_check_prop(v, ps != NULL ? ps : cp, value);
+            cairn__v_pop(v, mark);
             if (strcmp(key, "extensions") != 0)
                 continue;
         }
@@ -1161,39 +1161,39 @@ static void check_object(struct vctx *v, const json_t *obj)
             break;
         case 'e':
             if (strcmp(key, "extensions") == 0) {
-                size_t mark = v_push_key(v, key);
+                size_t mark = cairn__v_push_key(v, key);
                 check_extensions(v, value, type);
-                v_pop(v, mark);
+                cairn__v_pop(v, mark);
                 continue;
             }
             break;
         }
         if (ps != NULL || cp != NULL)
             continue;
-        size_t mark = v_push_key(v, key);
-        v_check_custom_name(v, key);
-        v_pop(v, mark);
+        size_t mark = cairn__v_push_key(v, key);
+        cairn__v_check_custom_name(v, key);
+        cairn__v_pop(v, mark);
         check_custom_value(v, key, value);
         if (spec != NULL && !ext.toplevel && strncmp(key, "x_", 2) != 0 &&
             custom_name_ok(key))
-            v_warn(v, key, "unknown-property",
+            cairn__v_warn(v, key, "unknown-property",
                    "property \"%.100s\" is not defined for %s (custom "
                    "properties should start with \"x_\")",
                    key, type);
     }
 
     if (json_object_get(obj, "id") == NULL)
-        v_error(v, NULL, "required-property",
+        cairn__v_error(v, NULL, "required-property",
                 "missing required property \"id\"");
     if (kind != CAIRN_STIX_SCO && json_object_get(obj, "spec_version") == NULL)
-        v_error(v, NULL, "required-property",
+        cairn__v_error(v, NULL, "required-property",
                 "missing required property \"spec_version\"");
     if (kind == CAIRN_STIX_SDO || kind == CAIRN_STIX_SRO) {
         if (json_object_get(obj, "created") == NULL)
-            v_error(v, NULL, "required-property",
+            cairn__v_error(v, NULL, "required-property",
                     "missing required property \"created\"");
         if (json_object_get(obj, "modified") == NULL)
-            v_error(v, NULL, "required-property",
+            cairn__v_error(v, NULL, "required-property",
                     "missing required property \"modified\"");
     }
     if (spec != NULL)
@@ -1201,7 +1201,7 @@ static void check_object(struct vctx *v, const json_t *obj)
     if (kind != CAIRN_STIX_SCO) {
         check_precision(v, obj, "created");
         check_precision(v, obj, "modified");
-        v_time_order(v, obj, "created", "modified", false);
+        cairn__v_time_order(v, obj, "created", "modified", false);
     }
     check_selectors(v, obj);
     if (spec != NULL && spec->rules != NULL)
@@ -1211,7 +1211,7 @@ static void check_object(struct vctx *v, const json_t *obj)
 static void check_any(struct vctx *v, const json_t *obj, bool in_bundle)
 {
     if (!json_is_object(obj)) {
-        v_error(v, NULL, "object-type", "expected a STIX object, found %s",
+        cairn__v_error(v, NULL, "object-type", "expected a STIX object, found %s",
                 json_kind(obj));
         return;
     }
@@ -1234,50 +1234,50 @@ static void check_bundle_header(struct vctx *v, const json_t *hdr)
         if (strcmp(key, "id") == 0) {
             if (!json_is_string(value) ||
                 !cairn_stix_id_check(json_string_value(value), "bundle"))
-                v_error(v, "id", "identifier",
+                cairn__v_error(v, "id", "identifier",
                         "a bundle's id must be \"bundle--<UUID>\"");
         } else if (strcmp(key, "spec_version") == 0) {
-            v_error(v, "spec_version", "bundle-spec-version",
+            cairn__v_error(v, "spec_version", "bundle-spec-version",
                     "a STIX 2.1 bundle has no spec_version (a STIX 2.0 "
                     "bundle?)");
         } else {
-            size_t mark = v_push_key(v, key);
-            v_check_custom_name(v, key);
-            v_pop(v, mark);
+            size_t mark = cairn__v_push_key(v, key);
+            cairn__v_check_custom_name(v, key);
+            cairn__v_pop(v, mark);
             check_custom_value(v, key, value);
             if (strncmp(key, "x_", 2) != 0 && custom_name_ok(key))
-                v_warn(v, key, "unknown-property",
+                cairn__v_warn(v, key, "unknown-property",
                        "property \"%.100s\" is not defined for bundle "
                        "(custom properties should start with \"x_\")",
                        key);
         }
     }
     if (json_object_get(hdr, "id") == NULL)
-        v_error(v, NULL, "required-property",
+        cairn__v_error(v, NULL, "required-property",
                 "missing required property \"id\"");
 }
 
 static void check_bundle(struct vctx *v, const json_t *obj, bool nested)
 {
     if (nested) {
-        v_error(v, NULL, "bundle-nested", "a bundle cannot contain a bundle");
+        cairn__v_error(v, NULL, "bundle-nested", "a bundle cannot contain a bundle");
         return;
     }
     const json_t *objects = json_object_get(obj, "objects");
     if (objects != NULL && !json_is_array(objects)) {
-        v_error(v, "objects", "bundle-objects",
+        cairn__v_error(v, "objects", "bundle-objects",
                 "the bundle's \"objects\" must be a list");
     } else if (objects != NULL) {
         size_t i;
         const json_t *o;
         json_array_foreach(objects, i, o)
         {
-            size_t mark = v_push_key(v, "objects");
-            v_push_index(v, i);
+            size_t mark = cairn__v_push_key(v, "objects");
+            cairn__v_push_index(v, i);
             v->object_id = cairn_stix_id(o);
             check_any(v, o, true);
             v->object_id = "";
-            v_pop(v, mark);
+            cairn__v_pop(v, mark);
             if (v->stats != NULL)
                 v->stats->objects++;
         }
@@ -1352,13 +1352,13 @@ int cairn_stix_validate_buffer(const char *buf, size_t len,
         if (rc <= 0)
             break;
         if (index >= 0) {
-            v_push_key(&v, "objects");
-            v_push_index(&v, (size_t)index);
+            cairn__v_push_key(&v, "objects");
+            cairn__v_push_index(&v, (size_t)index);
         }
         const char *id = cairn_stix_id(obj);
         v.object_id = id != NULL ? id : "";
         check_any(&v, obj, index >= 0);
-        v_pop(&v, 0);
+        cairn__v_pop(&v, 0);
         local.objects++;
         json_decref(obj);
     }

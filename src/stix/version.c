@@ -4,9 +4,9 @@
 
 int cairn_stix_version_time(const json_t *obj, struct cairn_time *out)
 {
-    if (stix_time_of(json_object_get(obj, "modified"), out))
+    if (cairn__stix_time_of(json_object_get(obj, "modified"), out))
         return 0;
-    if (stix_time_of(json_object_get(obj, "created"), out))
+    if (cairn__stix_time_of(json_object_get(obj, "created"), out))
         return 0;
     return CAIRN_ENOTFOUND;
 }
@@ -23,8 +23,8 @@ int cairn_stix_version_cmp(const json_t *a, const json_t *b)
     const json_t *mb = json_object_get(b, "modified");
     if (ma == NULL && mb == NULL)
         return 0;
-    bool va = stix_time_of(ma, &ta);
-    bool vb = stix_time_of(mb, &tb);
+    bool va = cairn__stix_time_of(ma, &ta);
+    bool vb = cairn__stix_time_of(mb, &tb);
     if (!va && !vb)
         return 0;
     if (!va)

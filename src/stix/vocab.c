@@ -5,13 +5,13 @@
 #include "stix/stix_int.h"
 
 /* account-type-ov */
-const char *const stix_vocab_account_type[] = {
+const char *const cairn__stix_vocab_account_type[] = {
     "facebook", "ldap",    "nis",  "openid",        "radius",         "skype",
     "tacacs",   "twitter", "unix", "windows-local", "windows-domain", NULL,
 };
 
 /* attack-motivation-ov */
-const char *const stix_vocab_attack_motivation[] = {
+const char *const cairn__stix_vocab_attack_motivation[] = {
     "accidental",
     "coercion",
     "dominance",
@@ -26,12 +26,12 @@ const char *const stix_vocab_attack_motivation[] = {
 };
 
 /* attack-resource-level-ov */
-const char *const stix_vocab_attack_resource_level[] = {
+const char *const cairn__stix_vocab_attack_resource_level[] = {
     "individual", "club", "contest", "team", "organization", "government", NULL,
 };
 
 /* encryption-algorithm-enum */
-const char *const stix_enum_encryption_algorithm[] = {
+const char *const cairn__stix_enum_encryption_algorithm[] = {
     "AES-256-GCM",
     "ChaCha20-Poly1305",
     "mime-type-indicated",
@@ -39,7 +39,7 @@ const char *const stix_enum_encryption_algorithm[] = {
 };
 
 /* extension-type-enum */
-const char *const stix_enum_extension_type[] = {
+const char *const cairn__stix_enum_extension_type[] = {
     "new-sdo",
     "new-sco",
     "new-sro",
@@ -49,7 +49,7 @@ const char *const stix_enum_extension_type[] = {
 };
 
 /* grouping-context-ov */
-const char *const stix_vocab_grouping_context[] = {
+const char *const cairn__stix_vocab_grouping_context[] = {
     "suspicious-activity",
     "malware-analysis",
     "unspecified",
@@ -57,18 +57,18 @@ const char *const stix_vocab_grouping_context[] = {
 };
 
 /* hashing-algorithm-ov */
-const char *const stix_hash_algorithms[] = {
+const char *const cairn__stix_hash_algorithms[] = {
     "MD5",      "SHA-1",  "SHA-256", "SHA-512", "SHA3-256",
     "SHA3-512", "SSDEEP", "TLSH",    NULL,
 };
 
 /* identity-class-ov */
-const char *const stix_vocab_identity_class[] = {
+const char *const cairn__stix_vocab_identity_class[] = {
     "individual", "group", "system", "organization", "class", "unknown", NULL,
 };
 
 /* implementation-language-ov */
-const char *const stix_vocab_implementation_language[] = {
+const char *const cairn__stix_vocab_implementation_language[] = {
     "applescript", "bash",  "c",          "c++",          "c#",
     "go",          "java",  "javascript", "lua",          "objective-c",
     "perl",        "php",   "powershell", "python",       "ruby",
@@ -77,13 +77,13 @@ const char *const stix_vocab_implementation_language[] = {
 };
 
 /* indicator-type-ov */
-const char *const stix_vocab_indicator_type[] = {
+const char *const cairn__stix_vocab_indicator_type[] = {
     "anomalous-activity", "anonymization", "benign",  "compromised",
     "malicious-activity", "attribution",   "unknown", NULL,
 };
 
 /* industry-sector-ov */
-const char *const stix_vocab_industry_sector[] = {
+const char *const cairn__stix_vocab_industry_sector[] = {
     "agriculture",
     "aerospace",
     "automotive",
@@ -122,7 +122,7 @@ const char *const stix_vocab_industry_sector[] = {
 };
 
 /* infrastructure-type-ov */
-const char *const stix_vocab_infrastructure_type[] = {
+const char *const cairn__stix_vocab_infrastructure_type[] = {
     "amplification",
     "anonymization",
     "botnet",
@@ -142,12 +142,12 @@ const char *const stix_vocab_infrastructure_type[] = {
 };
 
 /* malware-result-ov */
-const char *const stix_vocab_malware_result[] = {
+const char *const cairn__stix_vocab_malware_result[] = {
     "malicious", "suspicious", "benign", "unknown", NULL,
 };
 
 /* malware-capabilities-ov */
-const char *const stix_vocab_malware_capabilities[] = {
+const char *const cairn__stix_vocab_malware_capabilities[] = {
     "accesses-remote-machines",
     "anti-debugging",
     "anti-disassembly",
@@ -189,7 +189,7 @@ const char *const stix_vocab_malware_capabilities[] = {
 };
 
 /* malware-type-ov */
-const char *const stix_vocab_malware_type[] = {
+const char *const cairn__stix_vocab_malware_type[] = {
     "adware",
     "backdoor",
     "bot",
@@ -216,33 +216,33 @@ const char *const stix_vocab_malware_type[] = {
 };
 
 /* network-socket-address-family-enum */
-const char *const stix_enum_network_socket_address_family[] = {
+const char *const cairn__stix_enum_network_socket_address_family[] = {
     "AF_UNSPEC", "AF_INET", "AF_IPX", "AF_APPLETALK", "AF_NETBIOS",
     "AF_INET6",  "AF_IRDA", "AF_BTH", NULL,
 };
 
 /* network-socket-type-enum */
-const char *const stix_enum_network_socket_type[] = {
+const char *const cairn__stix_enum_network_socket_type[] = {
     "SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM", "SOCK_SEQPACKET", NULL,
 };
 
 /* opinion-enum */
-const char *const stix_enum_opinion[] = {
+const char *const cairn__stix_enum_opinion[] = {
     "strongly-disagree", "disagree", "neutral", "agree", "strongly-agree", NULL,
 };
 
 /* pattern-type-ov */
-const char *const stix_vocab_pattern_type[] = {
+const char *const cairn__stix_vocab_pattern_type[] = {
     "stix", "pcre", "sigma", "snort", "suricata", "yara", NULL,
 };
 
 /* processor-architecture-ov */
-const char *const stix_vocab_processor_architecture[] = {
+const char *const cairn__stix_vocab_processor_architecture[] = {
     "alpha", "arm", "ia-64", "mips", "powerpc", "sparc", "x86", "x86-64", NULL,
 };
 
 /* region-ov */
-const char *const stix_vocab_region[] = {
+const char *const cairn__stix_vocab_region[] = {
     "africa",
     "eastern-africa",
     "middle-africa",
@@ -276,14 +276,14 @@ const char *const stix_vocab_region[] = {
 };
 
 /* report-type-ov */
-const char *const stix_vocab_report_type[] = {
+const char *const cairn__stix_vocab_report_type[] = {
     "attack-pattern", "campaign", "identity",      "indicator",
     "intrusion-set",  "malware",  "observed-data", "threat-actor",
     "threat-report",  "tool",     "vulnerability", NULL,
 };
 
 /* threat-actor-type-ov */
-const char *const stix_vocab_threat_actor_type[] = {
+const char *const cairn__stix_vocab_threat_actor_type[] = {
     "activist",
     "competitor",
     "crime-syndicate",
@@ -300,7 +300,7 @@ const char *const stix_vocab_threat_actor_type[] = {
 };
 
 /* threat-actor-role-ov */
-const char *const stix_vocab_threat_actor_role[] = {
+const char *const cairn__stix_vocab_threat_actor_role[] = {
     "agent",
     "director",
     "independent",
@@ -312,13 +312,13 @@ const char *const stix_vocab_threat_actor_role[] = {
 };
 
 /* threat-actor-sophistication-ov */
-const char *const stix_vocab_threat_actor_sophistication[] = {
+const char *const cairn__stix_vocab_threat_actor_sophistication[] = {
     "none",   "minimal",   "intermediate", "advanced",
     "expert", "innovator", "strategic",    NULL,
 };
 
 /* tool-type-ov */
-const char *const stix_vocab_tool_type[] = {
+const char *const cairn__stix_vocab_tool_type[] = {
     "denial-of-service",
     "exploitation",
     "information-gathering",
@@ -331,12 +331,12 @@ const char *const stix_vocab_tool_type[] = {
 };
 
 /* windows-integrity-level-enum */
-const char *const stix_enum_windows_integrity_level[] = {
+const char *const cairn__stix_enum_windows_integrity_level[] = {
     "low", "medium", "high", "system", NULL,
 };
 
 /* windows-pebinary-type-ov */
-const char *const stix_vocab_windows_pebinary_type[] = {
+const char *const cairn__stix_vocab_windows_pebinary_type[] = {
     "dll",
     "exe",
     "sys",
@@ -344,7 +344,7 @@ const char *const stix_vocab_windows_pebinary_type[] = {
 };
 
 /* windows-registry-datatype-enum */
-const char *const stix_enum_windows_registry_datatype[] = {
+const char *const cairn__stix_enum_windows_registry_datatype[] = {
     "REG_NONE",
     "REG_SZ",
     "REG_EXPAND_SZ",
@@ -363,13 +363,13 @@ const char *const stix_enum_windows_registry_datatype[] = {
 };
 
 /* windows-service-start-type-enum */
-const char *const stix_enum_windows_service_start_type[] = {
+const char *const cairn__stix_enum_windows_service_start_type[] = {
     "SERVICE_AUTO_START", "SERVICE_BOOT_START",   "SERVICE_DEMAND_START",
     "SERVICE_DISABLED",   "SERVICE_SYSTEM_ALERT", NULL,
 };
 
 /* windows-service-type-enum */
-const char *const stix_enum_windows_service_type[] = {
+const char *const cairn__stix_enum_windows_service_type[] = {
     "SERVICE_KERNEL_DRIVER",
     "SERVICE_FILE_SYSTEM_DRIVER",
     "SERVICE_WIN32_OWN_PROCESS",
@@ -378,7 +378,7 @@ const char *const stix_enum_windows_service_type[] = {
 };
 
 /* windows-service-status-enum */
-const char *const stix_enum_windows_service_status[] = {
+const char *const cairn__stix_enum_windows_service_status[] = {
     "SERVICE_CONTINUE_PENDING", "SERVICE_PAUSE_PENDING",
     "SERVICE_PAUSED",           "SERVICE_RUNNING",
     "SERVICE_START_PENDING",    "SERVICE_STOP_PENDING",
@@ -389,42 +389,42 @@ static const struct {
     const char *const *values;
     const char *name;
 } vocab_names[] = {
-    {stix_vocab_account_type, "account-type-ov"},
-    {stix_vocab_attack_motivation, "attack-motivation-ov"},
-    {stix_vocab_attack_resource_level, "attack-resource-level-ov"},
-    {stix_enum_encryption_algorithm, "encryption-algorithm-enum"},
-    {stix_enum_extension_type, "extension-type-enum"},
-    {stix_vocab_grouping_context, "grouping-context-ov"},
-    {stix_hash_algorithms, "hashing-algorithm-ov"},
-    {stix_vocab_identity_class, "identity-class-ov"},
-    {stix_vocab_implementation_language, "implementation-language-ov"},
-    {stix_vocab_indicator_type, "indicator-type-ov"},
-    {stix_vocab_industry_sector, "industry-sector-ov"},
-    {stix_vocab_infrastructure_type, "infrastructure-type-ov"},
-    {stix_vocab_malware_result, "malware-result-ov"},
-    {stix_vocab_malware_capabilities, "malware-capabilities-ov"},
-    {stix_vocab_malware_type, "malware-type-ov"},
-    {stix_enum_network_socket_address_family,
+    {cairn__stix_vocab_account_type, "account-type-ov"},
+    {cairn__stix_vocab_attack_motivation, "attack-motivation-ov"},
+    {cairn__stix_vocab_attack_resource_level, "attack-resource-level-ov"},
+    {cairn__stix_enum_encryption_algorithm, "encryption-algorithm-enum"},
+    {cairn__stix_enum_extension_type, "extension-type-enum"},
+    {cairn__stix_vocab_grouping_context, "grouping-context-ov"},
+    {cairn__stix_hash_algorithms, "hashing-algorithm-ov"},
+    {cairn__stix_vocab_identity_class, "identity-class-ov"},
+    {cairn__stix_vocab_implementation_language, "implementation-language-ov"},
+    {cairn__stix_vocab_indicator_type, "indicator-type-ov"},
+    {cairn__stix_vocab_industry_sector, "industry-sector-ov"},
+    {cairn__stix_vocab_infrastructure_type, "infrastructure-type-ov"},
+    {cairn__stix_vocab_malware_result, "malware-result-ov"},
+    {cairn__stix_vocab_malware_capabilities, "malware-capabilities-ov"},
+    {cairn__stix_vocab_malware_type, "malware-type-ov"},
+    {cairn__stix_enum_network_socket_address_family,
      "network-socket-address-family-enum"},
-    {stix_enum_network_socket_type, "network-socket-type-enum"},
-    {stix_enum_opinion, "opinion-enum"},
-    {stix_vocab_pattern_type, "pattern-type-ov"},
-    {stix_vocab_processor_architecture, "processor-architecture-ov"},
-    {stix_vocab_region, "region-ov"},
-    {stix_vocab_report_type, "report-type-ov"},
-    {stix_vocab_threat_actor_type, "threat-actor-type-ov"},
-    {stix_vocab_threat_actor_role, "threat-actor-role-ov"},
-    {stix_vocab_threat_actor_sophistication, "threat-actor-sophistication-ov"},
-    {stix_vocab_tool_type, "tool-type-ov"},
-    {stix_enum_windows_integrity_level, "windows-integrity-level-enum"},
-    {stix_vocab_windows_pebinary_type, "windows-pebinary-type-ov"},
-    {stix_enum_windows_registry_datatype, "windows-registry-datatype-enum"},
-    {stix_enum_windows_service_start_type, "windows-service-start-type-enum"},
-    {stix_enum_windows_service_type, "windows-service-type-enum"},
-    {stix_enum_windows_service_status, "windows-service-status-enum"},
+    {cairn__stix_enum_network_socket_type, "network-socket-type-enum"},
+    {cairn__stix_enum_opinion, "opinion-enum"},
+    {cairn__stix_vocab_pattern_type, "pattern-type-ov"},
+    {cairn__stix_vocab_processor_architecture, "processor-architecture-ov"},
+    {cairn__stix_vocab_region, "region-ov"},
+    {cairn__stix_vocab_report_type, "report-type-ov"},
+    {cairn__stix_vocab_threat_actor_type, "threat-actor-type-ov"},
+    {cairn__stix_vocab_threat_actor_role, "threat-actor-role-ov"},
+    {cairn__stix_vocab_threat_actor_sophistication, "threat-actor-sophistication-ov"},
+    {cairn__stix_vocab_tool_type, "tool-type-ov"},
+    {cairn__stix_enum_windows_integrity_level, "windows-integrity-level-enum"},
+    {cairn__stix_vocab_windows_pebinary_type, "windows-pebinary-type-ov"},
+    {cairn__stix_enum_windows_registry_datatype, "windows-registry-datatype-enum"},
+    {cairn__stix_enum_windows_service_start_type, "windows-service-start-type-enum"},
+    {cairn__stix_enum_windows_service_type, "windows-service-type-enum"},
+    {cairn__stix_enum_windows_service_status, "windows-service-status-enum"},
 };
 
-const char *stix_vocab_name(const char *const *values)
+const char *cairn__stix_vocab_name(const char *const *values)
 {
     for (size_t i = 0; i < sizeof vocab_names / sizeof vocab_names[0]; i++)
         if (vocab_names[i].values == values)
@@ -432,7 +432,7 @@ const char *stix_vocab_name(const char *const *values)
     return NULL;
 }
 
-bool stix_in_list(const char *const *list, const char *s)
+bool cairn__stix_in_list(const char *const *list, const char *s)
 {
     /* Comparing the first byte before strcmp keeps the common miss cheap. */
     for (; *list != NULL; list++)
@@ -455,7 +455,7 @@ static const char *const process_exts[] = {
 };
 static const char *const account_exts[] = {"unix-account-ext", NULL};
 
-const char *const *stix_predefined_extensions(const char *type)
+const char *const *cairn__stix_predefined_extensions(const char *type)
 {
     if (strcmp(type, "file") == 0)
         return file_exts;

@@ -44,7 +44,7 @@ struct cairn_taxii_client {
     void *cancel_ud;
     unsigned long requests, retries;
     char err[512];
-    atomic_bool aborted; /* taxii_client_abort: from another thread */
+    atomic_bool aborted; /* cairn__taxii_client_abort: from another thread */
 };
 
 /* What one HTTP exchange brought back. */
@@ -1005,12 +1005,12 @@ int cairn_taxii_client_objects(struct cairn_taxii_client *c,
 
 /* ---- pages kept as received (client_int.h) ------------------------------ */
 
-void taxii_client_abort(struct cairn_taxii_client *c, bool abort)
+void cairn__taxii_client_abort(struct cairn_taxii_client *c, bool abort)
 {
     atomic_store(&c->aborted, abort);
 }
 
-void taxii_raw_page_clear(struct taxii_raw_page *p)
+void cairn__taxii_raw_page_clear(struct taxii_raw_page *p)
 {
     for (size_t i = 0; i < p->n; i++)
         json_decref(p->objs[i]);
@@ -1019,11 +1019,11 @@ void taxii_raw_page_clear(struct taxii_raw_page *p)
     p->next[0] = '\0';
 }
 
-void taxii_raw_page_release(struct taxii_raw_page *p)
+void cairn__taxii_raw_page_release(struct taxii_raw_page *p)
 {
     if (p == NULL)
         return;
-    taxii_raw_page_clear(p);
+    cairn__taxii_raw_page_clear(p);
     cairn_buf_release(&p->body);
     cairn_free(p->objs);
     cairn_free(p->off);
@@ -1070,7 +1070,7 @@ static int read_envelope(struct taxii_raw_page *p, const char *data, size_t len,
     json_t *obj = NULL;
     int rc;
 
-    taxii_raw_page_clear(p);
+    cairn__taxii_raw_page_clear(p);
     cairn_diag_clear(d);
     rc = cairn_envelope_reader_new(data, len, 0, &rd);
     if (rc < 0)
@@ -1111,11 +1111,11 @@ static int read_envelope(struct taxii_raw_page *p, const char *data, size_t len,
 out:
     cairn_bundle_reader_free(rd);
     if (rc < 0)
-        taxii_raw_page_clear(p);
+        cairn__taxii_raw_page_clear(p);
     return rc;
 }
 
-int taxii_client_objects_raw(struct cairn_taxii_client *c, const char *root_url,
+int cairn__taxii_client_objects_raw(struct cairn_taxii_client *c, const char *root_url,
                              const char *collection,
                              const struct cairn_taxii_get *q, size_t max_items,
                              struct taxii_raw_page *out)
@@ -1164,7 +1164,7 @@ int taxii_client_objects_raw(struct cairn_taxii_client *c, const char *root_url,
 out:
     out->body = r.body;
     if (rc < 0)
-        taxii_raw_page_clear(out);
+        cairn__taxii_raw_page_clear(out);
     cairn_buf_release(&u);
     return rc;
 }

@@ -25,9 +25,9 @@ struct taxii_raw_page {
 };
 
 /* Drop the objects (keeps the memory for the next fetch). */
-void taxii_raw_page_clear(struct taxii_raw_page *p);
+void cairn__taxii_raw_page_clear(struct taxii_raw_page *p);
 /* Free everything; the page may then be reused from zero. */
-void taxii_raw_page_release(struct taxii_raw_page *p);
+void cairn__taxii_raw_page_release(struct taxii_raw_page *p);
 
 /*
  * cairn_taxii_client_objects into a raw page. The body is read as a TAXII
@@ -35,7 +35,7 @@ void taxii_raw_page_release(struct taxii_raw_page *p);
  * is retried as a body cut short is. At most `max_items` elements
  * (CAIRN_ETOOBIG beyond). Errors as cairn_taxii_client_objects.
  */
-int taxii_client_objects_raw(struct cairn_taxii_client *c, const char *root_url,
+int cairn__taxii_client_objects_raw(struct cairn_taxii_client *c, const char *root_url,
                              const char *collection,
                              const struct cairn_taxii_get *q, size_t max_items,
                              struct taxii_raw_page *out);
@@ -44,6 +44,6 @@ int taxii_client_objects_raw(struct cairn_taxii_client *c, const char *root_url,
  * Make the client's requests fail as cancelled (true) or work again
  * (false); safe from another thread than the one making the request.
  */
-void taxii_client_abort(struct cairn_taxii_client *c, bool abort);
+void cairn__taxii_client_abort(struct cairn_taxii_client *c, bool abort);
 
 #endif

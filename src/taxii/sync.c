@@ -563,7 +563,7 @@ static void *prefetch_run(void *arg)
             .match_version = "all",
         };
         int rc =
-            taxii_client_objects_raw(pf->c, pf->root_url, pf->remote, &q,
+            cairn__taxii_client_objects_raw(pf->c, pf->root_url, pf->remote, &q,
                                      CAIRN_STORE_BATCH_MAX, &pf->pages[slot]);
         if (rc == 0)
             precheck(pf, slot);
@@ -706,15 +706,15 @@ out:
         pthread_cond_broadcast(&pf.cv);
         pthread_mutex_unlock(&pf.mu);
         /* A fetch in flight (perhaps waiting to retry) is not needed. */
-        taxii_client_abort(c, true);
+        cairn__taxii_client_abort(c, true);
         pthread_join(fetcher, NULL);
-        taxii_client_abort(c, false);
+        cairn__taxii_client_abort(c, false);
     }
     pthread_cond_destroy(&pf.cv);
     pthread_mutex_destroy(&pf.mu);
     held_release(&h);
     for (unsigned i = 0; i < 2; i++) {
-        taxii_raw_page_release(&pf.pages[i]);
+        cairn__taxii_raw_page_release(&pf.pages[i]);
         cairn_free(pf.checked[i]);
     }
     json_decref(root);

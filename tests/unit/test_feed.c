@@ -157,7 +157,7 @@ static const char *str(const json_t *o, const char *key)
 /* The id the converter must give a MISP attribute or event. */
 static void misp_id(const char *type, const char *uuid, char *out)
 {
-    assert_int_equal(feed_id(type, FEED_NAMESPACE, uuid, strlen(uuid), out), 0);
+    assert_int_equal(cairn__feed_id(type, FEED_NAMESPACE, uuid, strlen(uuid), out), 0);
 }
 
 static const char *marking(const json_t *o)
@@ -601,7 +601,7 @@ static void csv_mapped(void **state)
     /* The producer identity, named like the hunt's --identity. */
     char ident[CAIRN_STIX_ID_MAX];
     assert_int_equal(
-        feed_id("identity", FEED_LIST_NAMESPACE, "Example CERT", 12, ident), 0);
+        cairn__feed_id("identity", FEED_LIST_NAMESPACE, "Example CERT", 12, ident), 0);
     assert_non_null(by_id(&o, ident));
 
     const json_t *c2 =
@@ -865,13 +865,13 @@ static void time_forms(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct cairn_time t;
         char buf[40];
-        int rc = feed_parse_time(cases[i].in, strlen(cases[i].in), &t);
+        int rc = cairn__feed_parse_time(cases[i].in, strlen(cases[i].in), &t);
         if (cases[i].out == NULL) {
             assert_int_not_equal(rc, 0);
             continue;
         }
         assert_int_equal(rc, 0);
-        feed_time_str(&t, buf, sizeof buf);
+        cairn__feed_time_str(&t, buf, sizeof buf);
         assert_string_equal(buf, cases[i].out);
     }
 }

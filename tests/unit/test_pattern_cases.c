@@ -260,7 +260,7 @@ static void run_block(const struct block *b, const char *file)
         if (cairn_pattern_parse(text, len, NULL, &q, &diag) != 0)
             failf(b, file, "printed form does not parse: %s: %s", text,
                   diag.message);
-        else if (!pat_ast_equal(p->root, q->root))
+        else if (!cairn__pat_ast_equal(p->root, q->root))
             failf(b, file, "printed form parses differently: %s", text);
         cairn_pattern_free(q);
     }

@@ -390,7 +390,7 @@ static void test_fast_parser_matches_jansson(void **state)
                                   JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
                                       JSON_DISABLE_EOF_CHECK,
                                   &err);
-        json_t *got = stix_json_fast(text, len, &used);
+        json_t *got = cairn__stix_json_fast(text, len, &used);
         if (got != NULL) {
             if (want == NULL)
                 fail_msg("case %zu (%s): fast parser accepted what jansson "

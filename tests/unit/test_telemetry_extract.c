@@ -173,37 +173,37 @@ static void test_classify(void **state)
 static void test_key_table(void **state)
 {
     (void)state;
-    assert_true(tele_key_table_sorted());
-    assert_int_equal(tele_key_kind("QueryName", 9), TK_HOST);
-    assert_int_equal(tele_key_kind("id.resp_h", 9), TK_HOST);
-    assert_int_equal(tele_key_kind("SHA256", 6), TK_HASH);
-    assert_int_equal(tele_key_kind("@timestamp", 10), TK_TS);
-    assert_int_equal(tele_key_kind("whatever", 8), TK_NONE);
+    assert_true(cairn__tele_key_table_sorted());
+    assert_int_equal(cairn__tele_key_kind("QueryName", 9), TK_HOST);
+    assert_int_equal(cairn__tele_key_kind("id.resp_h", 9), TK_HOST);
+    assert_int_equal(cairn__tele_key_kind("SHA256", 6), TK_HASH);
+    assert_int_equal(cairn__tele_key_kind("@timestamp", 10), TK_TS);
+    assert_int_equal(cairn__tele_key_kind("whatever", 8), TK_NONE);
 }
 
 static void test_timestamps(void **state)
 {
     (void)state;
     struct cairn_time t;
-    assert_true(tele_parse_line_ts("Nov 27 10:00:00 h x", 19, 2020, &t));
+    assert_true(cairn__tele_parse_line_ts("Nov 27 10:00:00 h x", 19, 2020, &t));
     assert_int_equal(t.sec, 1606471200);
-    assert_true(tele_parse_line_ts("Nov  7 10:00:00 h x", 19, 2021, &t));
+    assert_true(cairn__tele_parse_line_ts("Nov  7 10:00:00 h x", 19, 2021, &t));
     assert_int_equal(t.sec, 1636279200);
-    assert_true(tele_parse_line_ts("2020-12-14T10:00:00.5+01:00 x", 29, 0, &t));
+    assert_true(cairn__tele_parse_line_ts("2020-12-14T10:00:00.5+01:00 x", 29, 0, &t));
     assert_int_equal(t.sec, 1607936400);
     assert_int_equal(t.nsec, 500000000);
-    assert_true(tele_parse_line_ts("1606780800.123 1 x", 18, 0, &t));
+    assert_true(cairn__tele_parse_line_ts("1606780800.123 1 x", 18, 0, &t));
     assert_int_equal(t.sec, 1606780800);
     assert_int_equal(t.nsec, 123000000);
     assert_true(
-        tele_parse_line_ts("<13>1 2020-12-14T10:00:00Z host", 31, 0, &t));
+        cairn__tele_parse_line_ts("<13>1 2020-12-14T10:00:00Z host", 31, 0, &t));
     assert_int_equal(t.sec, 1607940000);
     const char *clf = "1.2.3.4 - - [14/Dec/2020:10:00:00 +0000] \"GET /\"";
-    assert_true(tele_parse_line_ts(clf, strlen(clf), 0, &t));
+    assert_true(cairn__tele_parse_line_ts(clf, strlen(clf), 0, &t));
     assert_int_equal(t.sec, 1607940000);
-    assert_false(tele_parse_line_ts("Feb 30 10:00:00 x", 17, 2021, &t));
-    assert_false(tele_parse_line_ts("hello world", 11, 2021, &t));
-    assert_false(tele_parse_line_ts("192.168.100.200 x", 17, 2021, &t));
+    assert_false(cairn__tele_parse_line_ts("Feb 30 10:00:00 x", 17, 2021, &t));
+    assert_false(cairn__tele_parse_line_ts("hello world", 11, 2021, &t));
+    assert_false(cairn__tele_parse_line_ts("192.168.100.200 x", 17, 2021, &t));
 }
 
 int main(void)
