@@ -1,17 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # From a fresh checkout: install what is missing, build a release cairn in
-# build/, check the STIX 2.1 examples of the reference data, load them and
-# SUNBURST's published indicators into the embedded store, and serve them
-# over TAXII 2.1 on 127.0.0.1 until Ctrl-C.
+# build/, check the STIX 2.1 examples in examples/stix, load them and
+# SUNBURST's published indicators (examples/sunburst-fireeye) into the
+# embedded store, and serve them over TAXII 2.1 on 127.0.0.1 until Ctrl-C.
 #
 #   scripts/quickstart.sh              # data in cairn's default directory
 #   CAIRN_DATA_DIR=/tmp/c scripts/quickstart.sh
 #   CAIRN_QUICKSTART_SERVE=no scripts/quickstart.sh   # set up, do not serve
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-ref=${CAIRN_REF:-$here/../shared/ref}
-examples=$ref/stix2-json-schemas/examples
+examples=$here/examples/stix
+sunburst=$here/examples/sunburst-fireeye
 cairn=$here/build/cairn
 
 "$here/scripts/install-deps.sh"
@@ -24,11 +24,6 @@ if ! { cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=Release &&
     exit 1
 fi
 echo "built $("$cairn" --version)"
-
-if [ ! -d "$examples" ]; then
-    echo "no reference data at $ref (set CAIRN_REF to it)" >&2
-    exit 2
-fi
 
 echo
 echo "== 1. validate every STIX 2.1 example under $examples"
@@ -52,13 +47,10 @@ echo
 echo "== 3. load the examples, then SUNBURST's indicators, into it"
 find "$examples" -name '*.json' | sort |
     xargs "$cairn" import --collection "$collection"
-sunburst=$ref/sunburst-fireeye
-if "$cairn" help feed >/dev/null 2>&1; then
-    for csv in "$sunburst"/Indicator_Release_NBIs.csv \
-        "$sunburst"/Indicator_Release_Hashes.csv; do
-        "$cairn" feed import --format fireeye --into "$collection" "$csv"
-    done
-fi
+for csv in "$sunburst"/Indicator_Release_NBIs.csv \
+    "$sunburst"/Indicator_Release_Hashes.csv; do
+    "$cairn" feed import --format fireeye --into "$collection" "$csv"
+done
 
 echo
 echo "== 4. serve them over TAXII 2.1 (Ctrl-C stops the server)"

@@ -6,7 +6,7 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
-: "${CAIRN_REF:?CAIRN_REF must name the reference data}"
+: "${CAIRN_EXAMPLES:?CAIRN_EXAMPLES must name the examples/ folder}"
 : "${CAIRN_DATA:?CAIRN_DATA must name tests/data}"
 
 lines() { wc -l <"$out" | tr -d ' '; } # lines on the last run's stdout
@@ -168,7 +168,7 @@ run grant alice not-a-collection --read --data "$data"
 expect 2 "grant on a malformed collection id"
 
 # ---- import ---------------------------------------------------------------------
-examples=$CAIRN_REF/stix2-json-schemas/examples
+examples=$CAIRN_EXAMPLES/stix
 total=0
 for f in $(find "$examples" -name '*.json' | sort); do
     name=${f#"$examples"/}
@@ -182,7 +182,7 @@ for f in $(find "$examples" -name '*.json' | sort); do
     total=$((total + n))
 done
 check "the examples hold objects" [ "$total" -gt 20 ]
-f=$examples/infrastructure.json
+f=$examples/c2-infrastructure.json
 run import -c "$default" --data "$data" "$f"
 expect 0 "a second import of the same file"
 check "a second import stores nothing new" \

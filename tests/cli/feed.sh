@@ -7,7 +7,7 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
-: "${CAIRN_REF:?CAIRN_REF must name the reference data}"
+: "${CAIRN_EXAMPLES:?CAIRN_EXAMPLES must name the examples/ folder}"
 : "${CAIRN_DATA:?CAIRN_DATA must name tests/data}"
 
 # q FILTER: jq over the last run's stdout, raw output
@@ -20,7 +20,7 @@ valid() {
 }
 
 feed=$CAIRN_DATA/feed
-fe=$CAIRN_REF/sunburst-fireeye
+fe=$CAIRN_EXAMPLES/sunburst-fireeye
 cd "$tmp" || exit 2
 
 # ---- FireEye SUNBURST indicators --------------------------------------------

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # `cairn hunt` with the SUNBURST indicators FireEye published (under
-# $CAIRN_REF/sunburst-fireeye): turned into a STIX bundle with jq, and given
+# $CAIRN_EXAMPLES/sunburst-fireeye): turned into a STIX bundle with jq, and given
 # as the plain defanged list they are; occurrences are planted in a
 # generated Zeek dns.log, a squid proxy log and EDR JSON lines. Every
 # planted occurrence must be found, with the indicators it matches, and
@@ -9,9 +9,9 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
-: "${CAIRN_REF:?CAIRN_REF must name the reference data}"
+: "${CAIRN_EXAMPLES:?CAIRN_EXAMPLES must name the examples/ folder}"
 
-ref=$CAIRN_REF/sunburst-fireeye
+ref=$CAIRN_EXAMPLES/sunburst-fireeye
 cd "$tmp" || exit 2
 
 for f in Indicator_Release_NBIs.csv Indicator_Release_Hashes.csv \

@@ -510,7 +510,7 @@ static void allocation_failures(void **state)
         {C_CSV, DATA "/iocs.csv"},
         {C_LIST, DATA "/list.txt"},
         {C_FIREEYE,
-         CAIRN_REF_DIR "/sunburst-fireeye/Indicator_Release_NBIs.csv"},
+         CAIRN_EXAMPLES "/sunburst-fireeye/Indicator_Release_NBIs.csv"},
     };
     for (size_t in = 0; in < sizeof inputs / sizeof inputs[0]; in++) {
         size_t len;
@@ -740,7 +740,7 @@ static void fireeye_nbis(void **state)
     struct cairn_feed_stats st;
     size_t len;
     char *buf = slurp(
-        CAIRN_REF_DIR "/sunburst-fireeye/Indicator_Release_NBIs.csv", &len);
+        CAIRN_EXAMPLES "/sunburst-fireeye/Indicator_Release_NBIs.csv", &len);
 
     assert_int_equal(cairn_feed_fireeye_detect(buf, len),
                      CAIRN_FEED_FIREEYE_NBIS);
@@ -791,7 +791,7 @@ static void fireeye_hashes(void **state)
     struct cairn_feed_stats st;
     size_t len;
     char *buf = slurp(
-        CAIRN_REF_DIR "/sunburst-fireeye/Indicator_Release_Hashes.csv", &len);
+        CAIRN_EXAMPLES "/sunburst-fireeye/Indicator_Release_Hashes.csv", &len);
 
     assert_int_equal(cairn_feed_fireeye_detect(buf, len),
                      CAIRN_FEED_FIREEYE_HASHES);

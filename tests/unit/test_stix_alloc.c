@@ -62,11 +62,9 @@ static void fail_each_allocation(const char *path)
 static void test_examples_under_failure(void **state)
 {
     (void)state;
-    fail_each_allocation(CAIRN_REF_DIR
-                         "/stix2-json-schemas/examples/infrastructure.json");
-    fail_each_allocation(CAIRN_REF_DIR
-                         "/stix2-json-schemas/examples/"
-                         "malicious-email-indicator-with-attachment.json");
+    fail_each_allocation(CAIRN_EXAMPLES "/stix/c2-infrastructure.json");
+    fail_each_allocation(CAIRN_EXAMPLES "/stix/phishing-email.json");
+    fail_each_allocation(CAIRN_EXAMPLES "/stix/markings-and-analysis.json");
 }
 
 int main(void)
