@@ -81,10 +81,21 @@ while [ $round -le $KILLS ]; do
     if [ $round -gt 1 ]; then
         start && restarts_ok=$((restarts_ok + 1))
     fi
+    before=$(wc -l <"$tmp/acked")
     writer $round &
     wpid=$!
-    # 0.2 to 1.5 s: kills land in parsing, writing, committing, answering.
-    ms=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1300 + 200 ))
+    # Kill after progress, not after a fixed time (a loaded machine may
+    # not have answered anything yet): wait for this round's first
+    # acknowledged envelope (60 s at most, or until the writer gives up),
+    # then 0 to 1.3 s more, so kills land in parsing, writing, committing
+    # and answering.
+    t=0
+    while [ "$(wc -l <"$tmp/acked")" -eq "$before" ] && [ $t -lt 1200 ] &&
+        kill -0 "$wpid" 2>/dev/null; do
+        sleep 0.05
+        t=$((t + 1))
+    done
+    ms=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 1300 ))
     sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
     stop_server KILL 2>/dev/null
     wait "$wpid"
