@@ -13,7 +13,7 @@ rank() {
     stix) echo 1 ;;
     pattern) echo 2 ;;
     store) echo 3 ;;
-    hunt | telemetry) echo 4 ;;
+    hunt | telemetry | analysis) echo 4 ;;
     feed) echo 5 ;;
     taxii) echo 6 ;;
     server) echo 7 ;;

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* DNS analysers: what malware hid in the names it looked up, decoded. */
+#ifndef CAIRN_ANALYSIS_H
+#define CAIRN_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cairn/base.h"
+#include "cairn/error.h"
+#include "cairn/hunt.h"
+
+/*
+ * Ownership: names, events and options are borrowed for the call; an
+ * analyser copies what it keeps. Findings and bundles handed out belong to
+ * the caller (json_decref). An analyser belongs to one thread. Every _free
+ * accepts NULL.
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- one DNS lookup, as any telemetry gives it ------------------------- */
+
+enum cairn_dns_answer_type {
+    CAIRN_DNS_A,
+    CAIRN_DNS_AAAA,
+    CAIRN_DNS_CNAME,
+};
+
+struct cairn_dns_answer {
+    enum cairn_dns_answer_type type;
+    const char *value; /* dotted quad, IPv6 text, or a host name */
+    size_t len;
+};
+
+struct cairn_dns_name {
+    const char *name; /* the name looked up, any case, no trailing dot */
+    size_t len;
+    bool has_ts;
+    struct cairn_time ts;
+    const struct cairn_dns_answer *answers; /* may be NULL when unknown */
+    size_t n_answers;
+};
+
+/* ---- the analyser interface ---------------------------------------------- */
+
+struct cairn_analyser;
+
+/* A column of the table `cairn analyse` prints: a key of each finding. */
+struct cairn_analyser_column {
+    const char *key;    /* member of a finding's JSON object */
+    const char *header; /* column title */
+};
+
+struct cairn_analyser_info {
+    const char *name;    /* "sunburst" */
+    const char *summary; /* one line for --help */
+    const struct cairn_analyser_column *columns;
+    size_t n_columns;
+};
+
+/* The analysers cairn has, in the order --help lists them. */
+size_t cairn_analyser_list(const struct cairn_analyser_info *const **out);
+
+/* A new analyser by name; CAIRN_ENOTFOUND for a name not in the list. */
+int cairn_analyser_new(const char *name, struct cairn_analyser **out);
+void cairn_analyser_free(struct cairn_analyser *a);
+const struct cairn_analyser_info *
+cairn_analyser_info(const struct cairn_analyser *a);
+
+/*
+ * Feed one lookup. Names the analyser does not care about are counted and
+ * ignored; a name it cannot decode is counted, never an error. Returns 0
+ * or CAIRN_ENOMEM.
+ */
+int cairn_analyser_add_name(struct cairn_analyser *a,
+                            const struct cairn_dns_name *name);
+
+/*
+ * Feed one telemetry event (struct cairn_hunt_event from any reader):
+ * every domain field is a looked-up name, except fields named "answers",
+ * "answer", "rdata" or "response", whose addresses and host names are the
+ * answers to the event's names (Zeek's dns.log, and JSON logs that use
+ * those keys). The event's time is the lookups' time.
+ */
+int cairn_analyser_add_event(struct cairn_analyser *a,
+                             const struct cairn_hunt_event *ev);
+
+/* What the analyser has seen. */
+struct cairn_analyser_stats {
+    uint64_t names;       /* names fed */
+    uint64_t relevant;    /* names under the analyser's domains */
+    uint64_t decoded;     /* of those, names that decoded */
+    uint64_t undecodable; /* of those, names that did not */
+    uint64_t findings;    /* findings so far (victims, for SUNBURST) */
+};
+
+void cairn_analyser_get_stats(const struct cairn_analyser *a,
+                              struct cairn_analyser_stats *out);
+
+/*
+ * The findings as a JSON array of objects, newest activity first (keys per
+ * analyser; docs/analysers.md). CAIRN_ENOMEM.
+ */
+int cairn_analyser_findings(const struct cairn_analyser *a, json_t **out);
+
+/* How findings are written as STIX. */
+struct cairn_analyser_stix_opts {
+    /* Marking of the identities the analyser names (victims);
+     * NULL: TLP:RED. */
+    const char *victim_marking_ref;
+    /* created_by_ref of every object written; NULL: none. */
+    const char *created_by_ref;
+    /* The timestamp written as created/modified; NULL: now. */
+    const struct cairn_time *now;
+};
+
+/*
+ * The findings as a STIX 2.1 bundle: for SUNBURST, an identity per victim
+ * domain (marked as opts says), the SUNBURST indicator, and one sighting of
+ * it per victim with its evidence as observed-data. CAIRN_ENOMEM.
+ */
+int cairn_analyser_stix(const struct cairn_analyser *a,
+                        const struct cairn_analyser_stix_opts *opts,
+                        json_t **out);
+
+/* ---- SUNBURST, one label at a time -------------------------------------- */
+
+enum cairn_sunburst_kind {
+    CAIRN_SUNBURST_NONE = 0,    /* not under *.appsync-api.REGION.avsvmcloud */
+    CAIRN_SUNBURST_UNDECODABLE, /* under it, but not an encoded label */
+    CAIRN_SUNBURST_DOMAIN,      /* carries a chunk of the AD domain */
+    CAIRN_SUNBURST_NEXT,        /* NextString beacon */
+    CAIRN_SUNBURST_NEXT_EX,     /* NextStringEx: with the products' status */
+};
+
+#define CAIRN_SUNBURST_FINAL_SEQ 35
+#define CAIRN_SUNBURST_CHUNK_MAX 16
+
+struct cairn_sunburst_label {
+    enum cairn_sunburst_kind kind;
+    uint8_t guid[8];   /* the victim's id */
+    int region;        /* 0..3: eu-west-1, us-west-2, us-east-1, us-east-2 */
+    bool region_ok;    /* region is the one the guid selects */
+    /* CAIRN_SUNBURST_DOMAIN */
+    int seq;           /* 0..34, or CAIRN_SUNBURST_FINAL_SEQ */
+    char chunk[CAIRN_SUNBURST_CHUNK_MAX + 1]; /* encoded, marker removed */
+    size_t chunk_len;
+    /* CAIRN_SUNBURST_NEXT and _NEXT_EX */
+    int64_t when;      /* Unix seconds: 2010-01-01 + 30 min steps */
+    bool stage2;       /* the "ext" flag: the implant is in stage 2 */
+    uint16_t services; /* _NEXT_EX: the status bitmap of 8 products */
+};
+
+/*
+ * Decode one looked-up name (any case, an optional trailing dot). Returns
+ * the kind (also in out->kind); never fails.
+ */
+enum cairn_sunburst_kind
+cairn_sunburst_decode_label(const char *name, size_t len,
+                            struct cairn_sunburst_label *out);
+
+/*
+ * Decode an assembled domain encoding (the chunks joined in order): "00"
+ * and base32, or the substitution cipher. Writes at most `cap` - 1 bytes
+ * and a NUL to `out`; returns the length, or CAIRN_EINVAL when the text
+ * is not a valid encoding (a character outside the alphabet, a dangling
+ * escape), or CAIRN_ETOOBIG when `cap` is too small.
+ */
+int cairn_sunburst_decode_domain(const char *enc, size_t len, char *out,
+                                 size_t cap);
+
+/* The state an A/AAAA answer puts the implant in (docs/analysers.md). */
+enum cairn_sunburst_state {
+    CAIRN_SUNBURST_STATE_UNKNOWN = 0, /* no answer seen */
+    CAIRN_SUNBURST_STATE_CONTINUE,    /* keep beaconing */
+    CAIRN_SUNBURST_STATE_TERMINATE,   /* stop (local ranges, kill switch) */
+    CAIRN_SUNBURST_STATE_STAGE2,      /* chosen: HTTP C2 next */
+};
+
+/* "unknown", "continue", "terminate", "stage2" */
+const char *cairn_sunburst_state_name(enum cairn_sunburst_state s);
+
+/* The state one answer (an address or, for a CNAME, stage 2) means. */
+enum cairn_sunburst_state
+cairn_sunburst_answer_state(const struct cairn_dns_answer *answer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
