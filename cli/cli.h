@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cairn/stix.h"
 #include "cairn/store.h"
 
 /*
@@ -101,6 +102,12 @@ void cli_file_release(struct cli_file *f);
 int cli_getopt(const struct cli_command *cmd, int argc, char **argv,
                const char **arg_out);
 
+/*
+ * A TLP level by name: clear (or white), green, amber, amber+strict, red,
+ * any case, with or without "TLP:". Returns 0, or -1 for anything else.
+ */
+int cli_parse_tlp(const char *text, enum cairn_tlp *out);
+
 /* "16M", "512K", "1G" or plain bytes: the shortest exact form of `len`. */
 int cli_format_size(size_t len, char *buf, size_t buflen);
 
@@ -132,6 +139,7 @@ extern const struct cli_command cli_cmd_grant;
 extern const struct cli_command cli_cmd_revoke;
 extern const struct cli_command cli_cmd_import;
 extern const struct cli_command cli_cmd_hunt;
+extern const struct cli_command cli_cmd_analyse;
 extern const struct cli_command cli_cmd_feed;
 extern const struct cli_command cli_cmd_pull;
 extern const struct cli_command cli_cmd_push;

@@ -407,31 +407,6 @@ out:
     return CLI_EXIT_ERROR;
 }
 
-static int parse_tlp(const char *s, enum cairn_tlp *out)
-{
-    static const struct {
-        const char *name;
-        enum cairn_tlp tlp;
-    } levels[] = {
-        {"clear", CAIRN_TLP_CLEAR},
-        {"white", CAIRN_TLP_CLEAR},
-        {"green", CAIRN_TLP_GREEN},
-        {"amber", CAIRN_TLP_AMBER},
-        {"amber+strict", CAIRN_TLP_AMBER_STRICT},
-        {"red", CAIRN_TLP_RED},
-    };
-
-    if (strncasecmp(s, "tlp:", 4) == 0)
-        s += 4;
-    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-        if (strcasecmp(s, levels[i].name) == 0) {
-            *out = levels[i].tlp;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 struct args {
     enum format fmt;
     const char *map, *output, *into, *dir, *identity, *cacert;
@@ -476,7 +451,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->dir = arg;
             break;
         case OPT_TLP:
-            if (parse_tlp(arg, &a->tlp) < 0) {
+            if (cli_parse_tlp(arg, &a->tlp) < 0) {
                 cli_error(cmd,
                           "--tlp: '%s' is not clear, green, amber, "
                           "amber+strict or red",

@@ -114,6 +114,9 @@ struct cairn_analyser_stix_opts {
     /* Marking of the identities the analyser names (victims);
      * NULL: TLP:RED. */
     const char *victim_marking_ref;
+    /* The indicator the sightings are of (an id the receiver holds, such
+     * as the hub's SUNBURST indicator); NULL: the analyser writes one. */
+    const char *indicator_ref;
     /* created_by_ref of every object written; NULL: none. */
     const char *created_by_ref;
     /* The timestamp written as created/modified; NULL: now. */
@@ -122,8 +125,9 @@ struct cairn_analyser_stix_opts {
 
 /*
  * The findings as a STIX 2.1 bundle: for SUNBURST, an identity per victim
- * domain (marked as opts says), the SUNBURST indicator, and one sighting of
- * it per victim with its evidence as observed-data. CAIRN_ENOMEM.
+ * domain (marked as opts says), the SUNBURST indicator unless
+ * opts->indicator_ref names one, and one sighting of it per victim with its
+ * evidence as observed-data. CAIRN_ENOMEM.
  */
 int cairn_analyser_stix(const struct cairn_analyser *a,
                         const struct cairn_analyser_stix_opts *opts,

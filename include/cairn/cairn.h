@@ -10,6 +10,7 @@
 #include "cairn/store.h"
 #include "cairn/hunt.h"
 #include "cairn/telemetry.h"
+#include "cairn/analysis.h"
 #include "cairn/feed.h"
 #include "cairn/taxii.h"
 #include "cairn/server.h"

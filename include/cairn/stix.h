@@ -200,6 +200,11 @@ enum cairn_tlp cairn_tlp_of_marking(const char *marking_id);
 const char *cairn_tlp_name(enum cairn_tlp tlp);
 /* The TLP 2.0 marking-definition id of a level, NULL for CAIRN_TLP_NONE. */
 const char *cairn_tlp_marking_id(enum cairn_tlp tlp);
+/*
+ * A level by name: clear (or white), green, amber, amber+strict or red, in
+ * any case, with or without "TLP:"; CAIRN_TLP_NONE for anything else.
+ */
+enum cairn_tlp cairn_tlp_from_name(const char *name);
 
 #ifdef __cplusplus
 }

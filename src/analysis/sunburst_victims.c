@@ -172,30 +172,41 @@ static void seen_at(struct sb_state *s, struct victim *v,
     v->has_ts = true;
 }
 
-/* The answers to a name: the latest one decides the implant's state. */
+/*
+ * The state the answers to one name put the implant in: a CNAME means
+ * stage 2 (the addresses after it are the CNAME target's); otherwise the
+ * first address decides, as the implant reads the first. The latest name
+ * with answers sets the victim's state.
+ */
 static int take_answers(struct victim *v, const struct cairn_dns_name *name)
 {
+    enum cairn_sunburst_state st = CAIRN_SUNBURST_STATE_UNKNOWN;
     for (size_t i = 0; i < name->n_answers; i++) {
         const struct cairn_dns_answer *a = &name->answers[i];
-        enum cairn_sunburst_state st = cairn_sunburst_answer_state(a);
+        if (a->type == CAIRN_DNS_CNAME) {
+            st = CAIRN_SUNBURST_STATE_STAGE2;
+            if (a->len <= NAME_MAX_LEN) {
+                char *c = cairn_strndup(a->value, a->len);
+                if (c == NULL)
+                    return CAIRN_ENOMEM;
+                cairn_free(v->cname);
+                v->cname = c;
+            }
+            break;
+        }
         if (st == CAIRN_SUNBURST_STATE_UNKNOWN)
-            continue;
-        if (st == CAIRN_SUNBURST_STATE_STAGE2)
-            v->stage2 = true;
-        if (a->type == CAIRN_DNS_CNAME && a->len <= NAME_MAX_LEN) {
-            char *c = cairn_strndup(a->value, a->len);
-            if (c == NULL)
-                return CAIRN_ENOMEM;
-            cairn_free(v->cname);
-            v->cname = c;
-        }
-        /* Later answers win; answers without a time win over none. */
-        if (v->state == CAIRN_SUNBURST_STATE_UNKNOWN || !name->has_ts ||
-            cairn_time_cmp(&name->ts, &v->state_ts) >= 0) {
-            v->state = st;
-            if (name->has_ts)
-                v->state_ts = name->ts;
-        }
+            st = cairn_sunburst_answer_state(a);
+    }
+    if (st == CAIRN_SUNBURST_STATE_UNKNOWN)
+        return 0;
+    if (st == CAIRN_SUNBURST_STATE_STAGE2)
+        v->stage2 = true;
+    /* Later answers win; answers without a time win over none. */
+    if (v->state == CAIRN_SUNBURST_STATE_UNKNOWN || !name->has_ts ||
+        cairn_time_cmp(&name->ts, &v->state_ts) >= 0) {
+        v->state = st;
+        if (name->has_ts)
+            v->state_ts = name->ts;
     }
     return 0;
 }
@@ -654,27 +665,14 @@ out:
 /* The indicator the sightings are of: SUNBURST's domain and subdomains. */
 #define SB_INDICATOR_NAME "sunburst avsvmcloud.com"
 
-static int sb_stix(const void *state, const struct cairn_analyser_stix_opts *opts,
-                   json_t **out)
+/* The SUNBURST indicator the sightings are of, when none is given. */
+static int sunburst_indicator(const char *id, const char *now,
+                              const struct cairn_analyser_stix_opts *opts,
+                              json_t *objects)
 {
-    const struct sb_state *s = state;
-    const struct victim **v = NULL;
-    json_t *bundle = NULL, *ind = NULL;
-    int rc = cairn_bundle_new(&bundle);
-    if (rc < 0)
-        return rc;
-    rc = CAIRN_ENOMEM;
-    json_t *objects = json_object_get(bundle, "objects");
-    char now[40], ind_id[80];
-    struct cairn_time t = opts->now ? *opts->now : cairn_time_now(3);
-    if (objects == NULL || cairn_time_format(&t, 3, now, sizeof now) < 0 ||
-        derived_id("indicator", SB_INDICATOR_NAME, ind_id, sizeof ind_id) < 0)
-        goto out;
-    const char *marking = opts->victim_marking_ref
-                              ? opts->victim_marking_ref
-                              : cairn_tlp_marking_id(CAIRN_TLP_RED);
-    ind = json_object();
-    if (ind == NULL || set_common(ind, "indicator", ind_id, now, opts) < 0 ||
+    json_t *ind = json_object();
+    int rc = CAIRN_ENOMEM;
+    if (ind == NULL || set_common(ind, "indicator", id, now, opts) < 0 ||
         json_object_set_new(ind, "name",
                             json_string("SUNBURST command and control "
                                         "(avsvmcloud.com)")) < 0 ||
@@ -686,6 +684,37 @@ static int sb_stix(const void *state, const struct cairn_analyser_stix_opts *opt
                             json_string("2020-12-13T00:00:00Z")) < 0 ||
         json_array_append(objects, ind) < 0)
         goto out;
+    rc = 0;
+out:
+    json_decref(ind);
+    return rc;
+}
+
+static int sb_stix(const void *state, const struct cairn_analyser_stix_opts *opts,
+                   json_t **out)
+{
+    const struct sb_state *s = state;
+    const struct victim **v = NULL;
+    json_t *bundle = NULL;
+    int rc = cairn_bundle_new(&bundle);
+    if (rc < 0)
+        return rc;
+    rc = CAIRN_ENOMEM;
+    json_t *objects = json_object_get(bundle, "objects");
+    char now[40], ind_id[CAIRN_STIX_ID_MAX];
+    struct cairn_time t = opts->now ? *opts->now : cairn_time_now(3);
+    if (objects == NULL || cairn_time_format(&t, 3, now, sizeof now) < 0)
+        goto out;
+    if (opts->indicator_ref != NULL) {
+        snprintf(ind_id, sizeof ind_id, "%s", opts->indicator_ref);
+    } else if ((rc = derived_id("indicator", SB_INDICATOR_NAME, ind_id,
+                                sizeof ind_id)) < 0 ||
+               (rc = sunburst_indicator(ind_id, now, opts, objects)) < 0) {
+        goto out;
+    }
+    const char *marking = opts->victim_marking_ref
+                              ? opts->victim_marking_ref
+                              : cairn_tlp_marking_id(CAIRN_TLP_RED);
     if ((rc = sorted(s, &v)) < 0)
         goto out;
     for (size_t i = 0; i < s->n; i++)
@@ -696,7 +725,6 @@ static int sb_stix(const void *state, const struct cairn_analyser_stix_opts *opt
     rc = 0;
 out:
     cairn_free(v);
-    json_decref(ind);
     json_decref(bundle);
     return rc;
 }

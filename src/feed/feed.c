@@ -448,25 +448,10 @@ int cairn__feed_mark(const struct cairn_feed *f, json_t *obj, enum cairn_tlp tlp
 
 enum cairn_tlp cairn__feed_tlp_of_tag(const char *tag)
 {
-    static const struct {
-        const char *name;
-        enum cairn_tlp tlp;
-    } tags[] = {
-        {"clear", CAIRN_TLP_CLEAR},
-        {"white", CAIRN_TLP_CLEAR},
-        {"green", CAIRN_TLP_GREEN},
-        {"amber", CAIRN_TLP_AMBER},
-        {"amber+strict", CAIRN_TLP_AMBER_STRICT},
-        {"red", CAIRN_TLP_RED},
-    };
-
+    /* MISP writes TLP as a tag: "tlp:amber" (the prefix is required). */
     if (strncasecmp(tag, "tlp:", 4) != 0)
         return CAIRN_TLP_NONE;
-    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
-        if (strcasecmp(tag + 4, tags[i].name) == 0)
-            return tags[i].tlp;
-    }
-    return CAIRN_TLP_NONE;
+    return cairn_tlp_from_name(tag);
 }
 
 int cairn__feed_identity(struct cairn_feed *f, const char *id, const char *name)

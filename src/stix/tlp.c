@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* TLP markings: the fixed marking-definition ids of TLP 2.0 and 1.0. */
 #include <string.h>
+#include <strings.h>
 
 #include "stix/stix_int.h"
 
@@ -85,4 +86,26 @@ const char *cairn_tlp_marking_id(enum cairn_tlp tlp)
         if (tlp_ids[i].tlp == tlp && tlp_ids[i].version == 2)
             return tlp_ids[i].id;
     return NULL;
+}
+
+enum cairn_tlp cairn_tlp_from_name(const char *name)
+{
+    static const struct {
+        const char *name;
+        enum cairn_tlp tlp;
+    } names[] = {
+        {"clear", CAIRN_TLP_CLEAR},
+        {"white", CAIRN_TLP_CLEAR},
+        {"green", CAIRN_TLP_GREEN},
+        {"amber", CAIRN_TLP_AMBER},
+        {"amber+strict", CAIRN_TLP_AMBER_STRICT},
+        {"red", CAIRN_TLP_RED},
+    };
+
+    if (strncasecmp(name, "tlp:", 4) == 0)
+        name += 4;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(name, names[i].name) == 0)
+            return names[i].tlp;
+    return CAIRN_TLP_NONE;
 }
