@@ -8,8 +8,11 @@
 set -u
 lib=${1:?usage: check-symbols.sh LIBCAIRN.a}
 syms=$(nm -g --defined-only "$lib") || exit 2
+# Names starting with "__" are the compiler's (sanitizer and coverage
+# instrumentation such as __odr_asan.NAME), not ours.
 bad=$(printf '%s\n' "$syms" |
-    awk 'NF == 3 && $2 ~ /^[TDBRVWGS]$/ && $3 !~ /^cairn_/ { print $3 }' |
+    awk 'NF == 3 && $2 ~ /^[TDBRVWGS]$/ && $3 !~ /^cairn_/ && $3 !~ /^__/ {
+        print $3 }' |
     sort -u)
 if [ -n "$bad" ]; then
     echo "global symbols outside the cairn_ / cairn__ namespace:"
