@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 /* Directories deeper than this are not entered (loops cannot happen
  * without symlinks, but bind mounts and hostile trees exist). */

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 static const char *const format_names[] = {
     [CAIRN_TELEMETRY_AUTO] = "auto", [CAIRN_TELEMETRY_ZEEK] = "zeek",
