@@ -190,7 +190,6 @@ static void on_msg(enum cairn_severity sev, const char *text, void *ud)
 
 /* ---- indicators ---------------------------------------------------------- */
 
-
 static void on_skip(const struct cairn_hunt_skip *s, void *ud)
 {
     struct hunt_cli *lc = ud;
@@ -228,8 +227,7 @@ static int load_source(struct cairn_hunt_builder *b, const char *path,
     if (cli_file_load(CMD, path, MAX_SOURCE, &f) != 0)
         return CAIRN_EIO;
     const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
-    int rc = cairn_hunt_builder_add_source(b, f.data, f.len, name, on_msg,
-                                           hc);
+    int rc = cairn_hunt_builder_add_source(b, f.data, f.len, name, on_msg, hc);
     cli_file_release(&f);
     return rc;
 }
@@ -680,9 +678,8 @@ static int run(int argc, char **argv)
             "MB/s); %llu hits; %.2f s in all",
             ss.indicators + n_yara, ss.values, ss.needs_confirmation, load_s,
             compile_s, skipped, hc.revoked, hc.expired, hc.unsupported,
-            hc.invalid, st.logs, st.parts, bytes,
-            (unsigned long long)st.lines, (unsigned long long)st.malformed,
-            st.scan_seconds,
+            hc.invalid, st.logs, st.parts, bytes, (unsigned long long)st.lines,
+            (unsigned long long)st.malformed, st.scan_seconds,
             st.scan_seconds > 0 ? (double)st.bytes / 1e6 / st.scan_seconds
                                 : 0.0,
             (unsigned long long)st.hits, secs);

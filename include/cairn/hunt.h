@@ -325,7 +325,7 @@ typedef int (*cairn_hunt_output_cb)(const char *data, size_t len, void *ud);
 struct cairn_hunt_job_stats {
     size_t logs;          /* log inputs, directories expanded */
     size_t parts;         /* what the threads read: logs and their parts */
-    size_t files;         /* files hashed whole */
+    size_t files;         /* files to hash whole, found under the trees */
     uint64_t bytes;       /* log bytes read (decompressed) */
     uint64_t lines;       /* log lines read */
     uint64_t malformed;   /* log lines skipped as malformed */
@@ -370,8 +370,10 @@ void cairn_hunt_job_free(struct cairn_hunt_job *job);
 /* Indicators hunted in files through YARA (their rules compiled). */
 size_t cairn_hunt_job_yara_count(const struct cairn_hunt_job *job);
 
-/* One log input: a path ("-" standard input; a directory is walked), or
- * `len` bytes at `data` (borrowed for the run) called `path`. */
+/*
+ * One log input: a path ("-" or NULL: standard input; a directory is
+ * walked), or `len` bytes at `data` (borrowed for the run) called `path`.
+ */
 struct cairn_hunt_input {
     const char *path;
     const void *data;

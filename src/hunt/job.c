@@ -18,7 +18,7 @@
 #include "cairn/pattern.h"
 #include "hunt/job_int.h"
 
-#define MAX_DEPTH      64 /* directory nesting walked */
+#define MAX_DEPTH      64                  /* directory nesting walked */
 #define FLUSH_AT       ((size_t)256 << 10) /* bytes of output a worker holds */
 #define JOB_OUT_CAP    ((size_t)1 << 30)   /* output one part may buffer */
 #define JOB_RECS_CAP   ((size_t)1 << 24)   /* sighting records a part holds */
@@ -107,7 +107,7 @@ struct cairn_hunt_job {
     struct {
         void *p;
         size_t len;
-    } *maps;
+    } * maps;
     size_t n_maps, cap_maps;
     struct paths names; /* paths the parts point at */
     bool ran;
@@ -479,9 +479,9 @@ static void add_candidate(struct worker *w, const struct cairn_hunt_hit *hit,
         pthread_mutex_unlock(&h->mu);
         if (first)
             say_warning(h,
-                 "more than %d hits await confirmation; later ones are "
-                 "dropped",
-                 MAX_CANDIDATES);
+                        "more than %d hits await confirmation; later ones are "
+                        "dropped",
+                        MAX_CANDIDATES);
         return;
     }
     if (w->cand_event != w->event_seq || w->cands.n == 0) {
@@ -668,7 +668,7 @@ static void hunt_log(struct worker *w)
         w->event_seq++;
         if (cairn_hunt_match_event(w->m, &ev, on_hit, w) < 0) {
             say_error(h, "%s:%llu: matching failed", j->path,
-                (unsigned long long)ev.line);
+                      (unsigned long long)ev.line);
             j->failed = true;
             break;
         }
@@ -694,7 +694,8 @@ static void hunt_log(struct worker *w)
     }
     if (w->err < 0) {
         say_error(h, "%s: %s%s", j->path, cairn_strerror(w->err),
-            w->err == CAIRN_ETOOBIG ? " (too many hits held for output)" : "");
+                  w->err == CAIRN_ETOOBIG ? " (too many hits held for output)"
+                                          : "");
         j->failed = true;
         w->err = 0;
     }
@@ -766,11 +767,11 @@ static void hunt_file(struct worker *w)
     w->cand_event = UINT64_MAX;
     w->line_adj = 0;
     w->file_failed = false;
-    int rc = cairn_telemetry_hash_file(j->path, j->follow, &w->topts, on_file,
-                                       w);
+    int rc =
+        cairn_telemetry_hash_file(j->path, j->follow, &w->topts, on_file, w);
     if (rc < 0) {
         say_error(h, "%s: %s", j->path,
-            cairn_strerror(w->err < 0 ? w->err : rc));
+                  cairn_strerror(w->err < 0 ? w->err : rc));
         w->err = 0;
         j->failed = true;
     }
@@ -797,7 +798,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&h->mu);
         if (merge_candidates(h, w) < 0) {
             say_error(h, "%s: out of memory keeping hits to confirm",
-                h->parts[i].path);
+                      h->parts[i].path);
             h->parts[i].failed = true;
         }
         if (h->parts[i].failed)
@@ -858,7 +859,7 @@ static int confirm_group(struct cairn_hunt_job *h, const size_t *order,
     if (text == NULL ||
         cairn_pattern_parse(text, strlen(text), NULL, &p, &diag) < 0) {
         say_error(h, "%s: cannot confirm hits: %s", info.id,
-            text ? diag.message : "no pattern");
+                  text ? diag.message : "no pattern");
         rc = 0;
         goto out;
     }
@@ -892,10 +893,11 @@ static int confirm_group(struct cairn_hunt_job *h, const size_t *order,
     if (cairn_pattern_match(p, set, NULL, &res) < 0)
         goto out;
     if (res.truncated)
-        say_warning(h,
-             "%s: the search for matching observations reached its bounds; "
-             "some hits may not be confirmed",
-             info.id);
+        say_warning(
+            h,
+            "%s: the search for matching observations reached its bounds; "
+            "some hits may not be confirmed",
+            info.id);
     for (size_t k = 0; res.matched && k < res.n_indexes; k++) {
         if (res.indexes[k] < n_obs)
             h->cands.v[obs_of[res.indexes[k]]].confirmed = true;
@@ -1012,7 +1014,8 @@ static int walk(struct cairn_hunt_job *h, const char *dir, unsigned depth,
     int rc = 0;
 
     if (depth > MAX_DEPTH) {
-        say_error(h, "%s: directories nested too deep (over %d)", dir, MAX_DEPTH);
+        say_error(h, "%s: directories nested too deep (over %d)", dir,
+                  MAX_DEPTH);
         return -1;
     }
     d = opendir(dir);
@@ -1218,8 +1221,8 @@ static int on_listed(const char *path, bool follow, void *ud)
     const char *name = keep_name(h, path);
 
     if (name == NULL ||
-        part_add(h, &(struct part){.path = name, .file = true,
-                                   .follow = follow}) < 0)
+        part_add(h, &(struct part){
+                        .path = name, .file = true, .follow = follow}) < 0)
         return CAIRN_ENOMEM;
     return 0;
 }
@@ -1267,14 +1270,15 @@ static int plan(struct cairn_hunt_job *h, const struct cairn_hunt_input *logs,
     st->files = h->n_parts;
     for (size_t i = 0; i < n_logs; i++) {
         const struct cairn_hunt_input *in = &logs[i];
+        const char *path = in->path != NULL ? in->path : "-";
         struct stat sb;
         if (in->data != NULL) {
-            const char *name = keep_name(h, in->path ? in->path : "-");
-            rc = name == NULL ? CAIRN_ENOMEM
-                              : part_add(h, &(struct part){
-                                                .path = name,
-                                                .data = in->data,
-                                                .data_len = in->len});
+            const char *name = keep_name(h, path);
+            rc = name == NULL
+                     ? CAIRN_ENOMEM
+                     : part_add(h, &(struct part){.path = name,
+                                                  .data = in->data,
+                                                  .data_len = in->len});
             if (rc < 0)
                 goto out;
             st->logs++;
@@ -1282,16 +1286,16 @@ static int plan(struct cairn_hunt_job *h, const struct cairn_hunt_input *logs,
         }
         paths_free(&found);
         /* A missing file is kept, so that its error comes in its turn. */
-        if (strcmp(in->path, "-") != 0 && stat(in->path, &sb) == 0 &&
+        if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 &&
             S_ISDIR(sb.st_mode)) {
-            int r = walk(h, in->path, 0, &found);
+            int r = walk(h, path, 0, &found);
             if (r == -2) {
                 rc = CAIRN_ENOMEM;
                 goto out;
             }
             if (r < 0)
                 atomic_fetch_add(&h->errors, 1);
-        } else if (paths_add(&found, in->path, strlen(in->path)) < 0) {
+        } else if (paths_add(&found, path, strlen(path)) < 0) {
             rc = CAIRN_ENOMEM;
             goto out;
         }

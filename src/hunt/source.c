@@ -8,9 +8,10 @@
 #include "cairn/store.h"
 #include "hunt/job_int.h"
 
-__attribute__((format(printf, 4, 5))) static void
-say(cairn_hunt_msg_cb cb, void *ud, enum cairn_severity sev, const char *fmt,
-    ...)
+__attribute__((format(printf, 4, 5))) static void say(cairn_hunt_msg_cb cb,
+                                                      void *ud,
+                                                      enum cairn_severity sev,
+                                                      const char *fmt, ...)
 {
     char text[4608];
     va_list ap;

@@ -63,8 +63,9 @@ static int try_compile(const struct yara_ind *ind, const char *text,
     return errors == 0 ? 0 : CAIRN_EINVALID;
 }
 
-int cairn__hunt_yara_new(const struct cairn_hunt_set *set, hunt_yara_report_cb report,
-                  void *ud, struct hunt_yara **out)
+int cairn__hunt_yara_new(const struct cairn_hunt_set *set,
+                         hunt_yara_report_cb report, void *ud,
+                         struct hunt_yara **out)
 {
     size_t total = cairn_hunt_set_yara_count(set);
     struct hunt_yara *y = NULL;
@@ -221,8 +222,8 @@ static int scan_cb(YR_SCAN_CONTEXT *context, int message, void *data, void *ud)
 }
 
 int cairn__hunt_yara_scan_file(struct hunt_yara *y, const char *path,
-                        hunt_yara_match_cb cb, void *ud, char *err,
-                        size_t err_len)
+                               hunt_yara_match_cb cb, void *ud, char *err,
+                               size_t err_len)
 {
     struct scan_ctx s = {y, cb, ud};
 

@@ -14,7 +14,7 @@
  */
 
 void cairn__tele_malformed(struct cairn_telemetry_reader *r, uint64_t line,
-                    const char *rule, const char *fmt, ...)
+                           const char *rule, const char *fmt, ...)
 {
     r->stats.malformed++;
     if (r->opts.on_diag == NULL || r->reported >= r->opts.max_reported)
@@ -37,7 +37,7 @@ void cairn__tele_malformed(struct cairn_telemetry_reader *r, uint64_t line,
 /* ---- fields ------------------------------------------------------------- */
 
 int cairn__tele_add(struct cairn_telemetry_reader *r, enum cairn_ioc_type type,
-             const char *value, size_t len, const char *name)
+                    const char *value, size_t len, const char *name)
 {
     if (len == 0)
         return 0;

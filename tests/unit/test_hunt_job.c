@@ -100,8 +100,8 @@ static void run_job(const struct cairn_hunt_set *set, unsigned threads,
     struct cairn_hunt_job *job;
     cairn_telemetry_opts_init(&jo.telemetry);
     assert_int_equal(cairn_hunt_job_new(&jo, &job), 0);
-    assert_int_equal(
-        cairn_hunt_job_run(job, logs, n_logs, dirs, n_dirs, st), 0);
+    assert_int_equal(cairn_hunt_job_run(job, logs, n_logs, dirs, n_dirs, st),
+                     0);
     /* A job runs once. */
     assert_int_equal(cairn_hunt_job_run(job, logs, n_logs, dirs, n_dirs, NULL),
                      CAIRN_EINVAL);
@@ -124,19 +124,18 @@ static void test_list_over_memory_logs(void **state)
     struct cairn_hunt_sightings *sg;
     json_t *bundle;
     seen_init(&s);
-    struct cairn_hunt_set *set = build("# iocs\nevil[.]example\n10.0.0.0/8\n",
-                                       &s);
+    struct cairn_hunt_set *set =
+        build("# iocs\nevil[.]example\n10.0.0.0/8\n", &s);
     struct cairn_hunt_input logs[] = {
         {.path = "a.log", .data = LOG_A, .len = strlen(LOG_A)},
         {.path = "b.log", .data = LOG_B, .len = strlen(LOG_B)},
     };
     assert_int_equal(cairn_hunt_sightings_new("Example Corp", NULL, &sg), 0);
     run_job(set, 2, logs, 2, NULL, 0, sg, &s, &st);
-    assert_string_equal(s.out.data,
-                        "a.log:1 evil.example evil.example -\n"
-                        "a.log:1 10.1.2.3 10.0.0.0/8 -\n"
-                        "a.log:3 evil.example evil.example -\n"
-                        "b.log:1 x.evil.example evil.example -\n");
+    assert_string_equal(s.out.data, "a.log:1 evil.example evil.example -\n"
+                                    "a.log:1 10.1.2.3 10.0.0.0/8 -\n"
+                                    "a.log:3 evil.example evil.example -\n"
+                                    "b.log:1 x.evil.example evil.example -\n");
     assert_int_equal(st.hits, 4);
     assert_int_equal(st.logs, 2);
     assert_int_equal(st.parts, 2);
