@@ -153,7 +153,7 @@ static int put_pad(struct cairn_buf *b, size_t used, size_t width)
 }
 
 /* "FILE:LINE" for a log event, "FILE@OFFSET" for a file hunted whole. */
-static int put_where(struct cairn_buf *b, const struct hunt_out_hit *h)
+static int put_where(struct cairn_buf *b, const struct cairn_hunt_report *h)
 {
     int rc = put_text(b, h->file, strlen(h->file));
 
@@ -164,7 +164,7 @@ static int put_where(struct cairn_buf *b, const struct hunt_out_hit *h)
     return rc;
 }
 
-static int put_ts_text(struct cairn_buf *b, const struct hunt_out_hit *h)
+static int put_ts_text(struct cairn_buf *b, const struct cairn_hunt_report *h)
 {
     char ts[40];
 
@@ -173,7 +173,7 @@ static int put_ts_text(struct cairn_buf *b, const struct hunt_out_hit *h)
     return cairn_buf_puts(b, ts);
 }
 
-static int format_text(const struct hunt_out_hit *h, struct cairn_buf *b)
+static int format_text(const struct cairn_hunt_report *h, struct cairn_buf *b)
 {
     int rc = put_where(b, h);
 
@@ -198,7 +198,7 @@ static int format_text(const struct hunt_out_hit *h, struct cairn_buf *b)
     return rc;
 }
 
-static int format_table(const struct hunt_out_hit *h, struct cairn_buf *b)
+static int format_table(const struct cairn_hunt_report *h, struct cairn_buf *b)
 {
     size_t start = b->len;
     int rc = put_where(b, h);
@@ -249,7 +249,7 @@ static int put_json_cstr(struct cairn_buf *b, const char *s)
     return put_json_string(b, s, strlen(s));
 }
 
-static int format_jsonl(const struct hunt_out_hit *h, struct cairn_buf *b)
+static int format_jsonl(const struct cairn_hunt_report *h, struct cairn_buf *b)
 {
     char ts[40];
     int rc = cairn_buf_putc(b, '{');
@@ -302,7 +302,7 @@ static int format_jsonl(const struct hunt_out_hit *h, struct cairn_buf *b)
     return rc;
 }
 
-int hunt_format_hit(enum hunt_format fmt, const struct hunt_out_hit *hit,
+int hunt_format_hit(enum hunt_format fmt, const struct cairn_hunt_report *hit,
                     struct cairn_buf *out)
 {
     switch (fmt) {

@@ -3,7 +3,7 @@
 # Fails when a module includes the public header of a module above it, or
 # another module's internal header (docs/ARCHITECTURE.md: one direction
 # only). Order, lowest first:
-#   base stix pattern store hunt feed taxii server
+#   base stix pattern store values telemetry hunt analysis feed taxii server
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -13,10 +13,13 @@ rank() {
     stix) echo 1 ;;
     pattern) echo 2 ;;
     store) echo 3 ;;
-    hunt | telemetry | analysis) echo 4 ;;
-    feed) echo 5 ;;
-    taxii) echo 6 ;;
-    server) echo 7 ;;
+    values) echo 4 ;;
+    telemetry) echo 5 ;;
+    hunt) echo 6 ;;
+    analysis) echo 7 ;;
+    feed) echo 8 ;;
+    taxii) echo 9 ;;
+    server) echo 10 ;;
     *) echo 99 ;;
     esac
 }
@@ -52,6 +55,20 @@ for dir in src/*/; do
             done
     done
 done >"$out"
+# The public headers keep the same order: values.h below telemetry.h below
+# hunt.h, and so on.
+for f in include/cairn/*.h; do
+    h=$(basename "$f" .h)
+    mine=$(rank "$h")
+    grep -oE '#include "cairn/[^"]+"' "$f" | sed 's/#include "cairn\///; s/\.h"$//' |
+        while read -r inc; do
+            [ "$inc" = cairn ] && continue
+            if [ "$(rank "$inc")" -gt "$mine" ] && [ "$h" != cairn ]; then
+                echo "$f: includes cairn/$inc.h, a module above $h"
+                echo bad
+            fi
+        done
+done >>"$out"
 if grep -q '^bad$' "$out"; then
     grep -v '^bad$' "$out"
     exit 1

@@ -11,7 +11,7 @@
 
 #include "cairn/base.h"
 #include "cairn/error.h"
-#include "cairn/hunt.h"
+#include "cairn/values.h"
 
 /*
  * Ownership: names, events and options are borrowed for the call; an

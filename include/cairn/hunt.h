@@ -11,6 +11,8 @@
 
 #include "cairn/base.h"
 #include "cairn/error.h"
+#include "cairn/telemetry.h"
+#include "cairn/values.h"
 
 /*
  * Ownership: arguments are borrowed for the call. A compiled indicator set
@@ -22,53 +24,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- observable values -------------------------------------------------- */
-
-/* The kinds of value an indicator names and telemetry carries. */
-enum cairn_ioc_type {
-    CAIRN_IOC_UNKNOWN = 0,
-    CAIRN_IOC_DOMAIN, /* domain-name:value; matches subdomains too */
-    CAIRN_IOC_IPV4,   /* address or CIDR */
-    CAIRN_IOC_IPV6,   /* address or CIDR */
-    CAIRN_IOC_URL,
-    CAIRN_IOC_EMAIL,
-    CAIRN_IOC_MD5,
-    CAIRN_IOC_SHA1,
-    CAIRN_IOC_SHA256,
-    CAIRN_IOC_SHA512,
-    CAIRN_IOC_FILENAME, /* file:name */
-    CAIRN_IOC_REGKEY,   /* windows-registry-key:key */
-    CAIRN_IOC_STRING,   /* an untyped string value (JSON logs, free text) */
-    CAIRN_IOC_TYPE_COUNT
-};
-
-/* "domain", "ipv4", ... as used in --jsonl output and list files. */
-const char *cairn_ioc_type_name(enum cairn_ioc_type type);
-
-/*
- * One value found in one event, typed by the reader that found it (the
- * field it came from, or the shape of a free-text token). `value` points
- * into the reader's buffer and is valid until the next event.
- */
-struct cairn_hunt_field {
-    enum cairn_ioc_type type;
-    const char *value;
-    size_t len;
-    const char
-        *name; /* the field it came from ("query", "id.resp_h"), or NULL */
-};
-
-/* One event of telemetry: its values, where it is, and when it happened. */
-struct cairn_hunt_event {
-    const struct cairn_hunt_field *fields;
-    size_t n_fields;
-    const char *file; /* source name ("-" for standard input) */
-    uint64_t line;    /* 1-based line number; 0 for files hunted whole */
-    uint64_t offset;  /* byte offset of the event in the (decoded) input */
-    bool has_ts;
-    struct cairn_time ts;
-};
 
 /* One indicator matched one value of one event. */
 struct cairn_hunt_hit {
@@ -256,26 +211,6 @@ struct cairn_hunt_hit_detail {
 void cairn_hunt_hit_get_detail(const struct cairn_hunt_hit *hit,
                                struct cairn_hunt_hit_detail *out);
 
-/* ---- values -------------------------------------------------------------- */
-
-/*
- * The type a value has by its shape alone (the rules of list files), after
- * refanging; CAIRN_IOC_UNKNOWN if none. `out`/`out_len` (may be NULL)
- * receive the normalised value (lower case, URL normalised, CIDR kept),
- * which needs at most `len` + 2 bytes; `cap` bounds it.
- */
-enum cairn_ioc_type cairn_hunt_detect(const char *s, size_t len, char *out,
-                                      size_t cap, size_t *out_len);
-
-/*
- * Normalise a URL for comparison: scheme and host in lower case, the
- * default port dropped, %XX of unreserved characters decoded and other
- * %xx in upper case, an empty path written "/". Returns the length, or
- * CAIRN_ETOOBIG when `cap` is too small (len + 2 always suffices).
- */
-int cairn_hunt_url_normalize(const char *url, size_t len, char *out,
-                             size_t cap);
-
 /* ---- sightings ------------------------------------------------------------
  */
 
@@ -308,6 +243,154 @@ size_t cairn_hunt_sightings_count(const struct cairn_hunt_sightings *s);
  */
 int cairn_hunt_sightings_to_bundle(const struct cairn_hunt_sightings *s,
                                    json_t **out);
+
+/* ---- hunt jobs ------------------------------------------------------------ */
+
+/*
+ * A hunt job reads indicators into a builder from any source, then hunts
+ * a set over inputs with a pool of threads: logs (files, directories
+ * walked in name order, standard input, or bytes in memory; large
+ * uncompressed files split in parts) and files hashed whole (--files, with
+ * the YARA indicators). It drops repeated hits within one event, confirms
+ * the hits of multi-observation patterns with the pattern evaluator after
+ * every input has been read, hands each hit to a callback and adds it to
+ * the sightings. `cairn hunt` is one caller; a server may run jobs too.
+ */
+
+struct cairn_store;
+struct cairn_hunt_job;
+
+/*
+ * A message for a person, one line without its newline. Warnings
+ * (malformed lines, bounds reached) may be dropped by a quiet caller;
+ * errors say why an input, a source or a hit was lost.
+ */
+typedef void (*cairn_hunt_msg_cb)(enum cairn_severity sev, const char *text,
+                                  void *ud);
+
+/*
+ * Add the indicators of one source held in memory: a STIX bundle or
+ * object, a JSON array of them (their indicator objects), or else a plain
+ * list of values (cairn_hunt_builder_add_list), told apart by content.
+ * `name` names it in messages. Returns 0 (skipped indicators go to the
+ * builder's skip callback) or a negative code after a message.
+ */
+int cairn_hunt_builder_add_source(struct cairn_hunt_builder *b,
+                                  const char *data, size_t len,
+                                  const char *name, cairn_hunt_msg_cb msg,
+                                  void *ud);
+
+/*
+ * Add the latest version of every indicator of store collection `id`.
+ * CAIRN_ENOTFOUND for no such collection, or the store's error, after a
+ * message; objects whose stored JSON does not parse are reported and
+ * skipped.
+ */
+int cairn_hunt_builder_add_collection(struct cairn_hunt_builder *b,
+                                      struct cairn_store *s, const char *id,
+                                      cairn_hunt_msg_cb msg, void *ud);
+
+/* One hit as reported by a job: everything a printer needs, borrowed. */
+struct cairn_hunt_report {
+    const char *indicator_id;
+    const char *name; /* the indicator's name; may be NULL */
+    enum cairn_ioc_type type;
+    const char *type_name; /* "yara" for a YARA rule, else NULL */
+    const char *value;     /* the value found, or the YARA rule's name */
+    size_t value_len;
+    const char *file;
+    uint64_t line;     /* 0: a file hunted whole (--files) */
+    uint64_t offset;   /* byte offset of the event or of the YARA match */
+    const char *field; /* the field that matched, or NULL */
+    bool has_ts;
+    struct cairn_time ts;
+};
+
+/*
+ * Called for each hit, from the worker thread reading its input (several
+ * at a time). Bytes appended to `out` belong to that input and reach the
+ * output callback in input order. A negative return fails the input.
+ */
+typedef int (*cairn_hunt_report_cb)(const struct cairn_hunt_report *hit,
+                                     struct cairn_buf *out, void *ud);
+
+/*
+ * Output of the report callback, in the order of the inputs, then of
+ * their lines, whatever the number of threads; hits confirmed by the
+ * evaluator come last. One call at a time, from any thread. A negative
+ * return is remembered (stats.output_failed).
+ */
+typedef int (*cairn_hunt_output_cb)(const char *data, size_t len, void *ud);
+
+struct cairn_hunt_job_stats {
+    size_t logs;          /* log inputs, directories expanded */
+    size_t parts;         /* what the threads read: logs and their parts */
+    size_t files;         /* files to hash whole, found under the trees */
+    uint64_t bytes;       /* log bytes read (decompressed) */
+    uint64_t lines;       /* log lines read */
+    uint64_t malformed;   /* log lines skipped as malformed */
+    uint64_t hits;        /* hits reported */
+    unsigned errors;      /* inputs or hits lost (each reported) */
+    bool output_failed;   /* the output callback failed */
+    double scan_seconds;  /* wall time of the reading */
+};
+
+/* Called every progress_ms from the thread running the job. */
+typedef void (*cairn_hunt_progress_cb)(const struct cairn_hunt_job_stats *st,
+                                       void *ud);
+
+struct cairn_hunt_job_opts {
+    const struct cairn_hunt_set *set; /* borrowed; outlives the job */
+    bool files; /* files will be hunted: compile the YARA indicators */
+    /* Readers' options; on_diag and diag_ud are the job's own (messages
+     * go to on_msg). */
+    struct cairn_telemetry_opts telemetry;
+    unsigned threads; /* 0: 1 */
+    size_t split;     /* part size of a large log; 0: never split */
+    /* Each hit counted here after it was output; may be NULL. */
+    struct cairn_hunt_sightings *sightings;
+    cairn_hunt_report_cb on_hit;         /* may be NULL */
+    cairn_hunt_output_cb on_output;      /* may be NULL */
+    cairn_hunt_msg_cb on_msg;            /* may be NULL */
+    cairn_hunt_skip_cb on_skip;          /* YARA rules that do not compile */
+    cairn_hunt_progress_cb on_progress;  /* may be NULL */
+    unsigned progress_ms;                /* 0: 250 */
+    void *ud;
+};
+
+/*
+ * A job over `opts->set` (options copied). With opts->files, the YARA
+ * indicators are compiled; those that do not compile go to on_skip
+ * (CAIRN_HUNT_SKIP_UNSUPPORTED). CAIRN_ENOMEM.
+ */
+int cairn_hunt_job_new(const struct cairn_hunt_job_opts *opts,
+                       struct cairn_hunt_job **out);
+void cairn_hunt_job_free(struct cairn_hunt_job *job);
+
+/* Indicators hunted in files through YARA (their rules compiled). */
+size_t cairn_hunt_job_yara_count(const struct cairn_hunt_job *job);
+
+/*
+ * One log input: a path ("-" or NULL: standard input; a directory is
+ * walked), or `len` bytes at `data` (borrowed for the run) called `path`.
+ */
+struct cairn_hunt_input {
+    const char *path;
+    const void *data;
+    size_t len;
+};
+
+/*
+ * Hunt the files under `dirs` (hashed, and YARA rules run over them),
+ * then the logs, and fill *stats (may be NULL). An input that cannot be
+ * read is reported, counted in stats->errors, and the others are read.
+ * Returns 0, or CAIRN_ENOMEM when the job could not run at all. A job is
+ * run once.
+ */
+int cairn_hunt_job_run(struct cairn_hunt_job *job,
+                       const struct cairn_hunt_input *logs, size_t n_logs,
+                       const char *const *dirs, size_t n_dirs,
+                       struct cairn_hunt_job_stats *stats);
 
 #ifdef __cplusplus
 }

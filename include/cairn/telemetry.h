@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Telemetry readers of the hunt module: logs in, typed values out. */
+/* Telemetry readers: logs in, events of typed values out. */
 #ifndef CAIRN_TELEMETRY_H
 #define CAIRN_TELEMETRY_H
 
@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "cairn/error.h"
-#include "cairn/hunt.h"
+#include "cairn/values.h"
 
 /*
  * Ownership: arguments are borrowed for the call (the options and the name
@@ -165,6 +165,29 @@ int cairn_telemetry_hash_files(const char *path,
                                const struct cairn_telemetry_opts *opts,
                                cairn_telemetry_event_cb cb, void *ud,
                                struct cairn_diag *diag);
+
+/*
+ * The regular files cairn_telemetry_hash_files would hash, in the same
+ * order and with the same reports, without reading them: `cb` gets each
+ * path and whether it is the path given (to be followed if a link). A
+ * negative return of `cb` stops the walk and is returned.
+ */
+typedef int (*cairn_telemetry_path_cb)(const char *path, bool follow,
+                                       void *ud);
+int cairn_telemetry_list_files(const char *path,
+                               const struct cairn_telemetry_opts *opts,
+                               cairn_telemetry_path_cb cb, void *ud,
+                               struct cairn_diag *diag);
+
+/*
+ * Hash one regular file into one event for `cb`, as
+ * cairn_telemetry_hash_files does for each (a link is followed only with
+ * `follow`). Unreadable: reported to opts->on_diag, returns 0. Returns 0,
+ * CAIRN_ENOMEM, CAIRN_EINTERNAL, or the callback's negative code.
+ */
+int cairn_telemetry_hash_file(const char *path, bool follow,
+                              const struct cairn_telemetry_opts *opts,
+                              cairn_telemetry_event_cb cb, void *ud);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,7 @@
 #include "cairn/hunt.h"
 
 /*
- * How it fits together: normalize.c refangs, detects and normalises values;
+ * How it fits together: src/values refangs, detects and normalises values;
  * set.c (the builder) turns list lines and STIX patterns into "keys" (one
  * indexed value each, pointing at an indicator and one of its comparisons,
  * an "atom"), index_hash.c compiles the keys into one open-addressing table
@@ -21,7 +21,7 @@
 #define HUNT_NONE UINT32_MAX
 
 /* Longest URL that is normalised and looked up (bytes). */
-#define HUNT_URL_MAX 8190
+#define HUNT_URL_MAX CAIRN_VALUE_URL_MAX
 
 /* Most comparisons one AND/qualified indicator may index (a bit mask). */
 #define HUNT_MAX_ATOMS 64
@@ -324,41 +324,5 @@ void cairn__hunt_format_id(const uint8_t u[16], char out[CAIRN_HUNT_ID_MAX]);
 /* The id of a list entry: UUIDv5 of "TYPE:VALUE". */
 int cairn__hunt_list_id(const struct cairn_hunt_set *set, const struct hind *h,
                  char out[CAIRN_HUNT_ID_MAX]);
-
-/* ---- values (normalize.c) ---------------------------------------------------
- */
-
-/*
- * Undo defanging ("[.]", "(.)", "[dot]", "hxxp", "[:]", "[@]", "[at]")
- * and trim blanks; writes at most `cap` bytes, returns the length, or -1
- * when it does not fit.
- */
-long cairn__hunt_refang(const char *s, size_t len, char *out, size_t cap);
-
-/* Parse "a.b.c.d"; false if not exactly an IPv4 address. */
-bool cairn__hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4]);
-/* An IPv4 address as dotted decimal (7 to 15 bytes, no NUL); the length. */
-size_t cairn__hunt_v4_text(uint32_t a, char out[16]);
-/* Parse an IPv6 address (no prefix, an optional %zone ignored). */
-bool cairn__hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16]);
-/*
- * Address or CIDR; *family 4 or 6, *prefix the prefix length (32/128 when
- * none). The address is returned masked to the prefix.
- */
-bool cairn__hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
-                     unsigned *prefix);
-
-/* A host name of dot-separated labels (letters, digits, '-', '_', UTF-8). */
-bool cairn__hunt_is_domain(const char *s, size_t len);
-bool cairn__hunt_is_hex(const char *s, size_t len);
-/* The hash type of a hex digest by its length, or CAIRN_IOC_UNKNOWN. */
-enum cairn_ioc_type cairn__hunt_hash_type(size_t len);
-
-/* The host of a URL ("[...]" stripped for IPv6), false if none. */
-bool cairn__hunt_url_host(const char *url, size_t len, const char **host,
-                   size_t *host_len);
-
-/* Lower-case ASCII copy; `out` has room for `len` bytes. */
-void cairn__hunt_lower(const char *s, size_t len, char *out);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include "cairn/base.h"
 #include "cairn/telemetry.h"
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 /* Text in, and every value it must yield, "type:value" joined by spaces. */
 struct extract_case {

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `cairn hunt --files`: indicators with pattern_type yara, through libyara. */
+/* Hunt jobs over files: indicators with pattern_type yara, through libyara. */
+#include <pthread.h>
 #include <string.h>
 
 #include <yara.h>
 
-#include "hunt_int.h"
+#include "hunt/job_int.h"
 
 struct yara_ind {
     char id[CAIRN_HUNT_ID_MAX];
@@ -15,6 +16,10 @@ struct hunt_yara {
     YR_RULES *rules;
     struct yara_ind *inds;
     size_t n;
+    /* libyara lets at most YR_MAX_THREADS threads scan with one YR_RULES */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned scanning;
 };
 
 /* The first error the compiler reports for one indicator's rules. */
@@ -58,8 +63,9 @@ static int try_compile(const struct yara_ind *ind, const char *text,
     return errors == 0 ? 0 : CAIRN_EINVALID;
 }
 
-int hunt_yara_new(const struct cairn_hunt_set *set, hunt_yara_report_cb report,
-                  void *ud, struct hunt_yara **out)
+int cairn__hunt_yara_new(const struct cairn_hunt_set *set,
+                         hunt_yara_report_cb report, void *ud,
+                         struct hunt_yara **out)
 {
     size_t total = cairn_hunt_set_yara_count(set);
     struct hunt_yara *y = NULL;
@@ -79,6 +85,8 @@ int hunt_yara_new(const struct cairn_hunt_set *set, hunt_yara_report_cb report,
     y->inds = cairn_calloc(total, sizeof *y->inds);
     if (y->inds == NULL)
         goto out;
+    pthread_mutex_init(&y->mu, NULL);
+    pthread_cond_init(&y->cv, NULL);
     for (size_t i = 0; i < total; i++) {
         struct cairn_hunt_yara_rule r;
         struct compile_msg msg = {{0}, false};
@@ -137,25 +145,29 @@ out:
         cairn_free(texts[i]);
     cairn_free(texts);
     if (y != NULL) {
-        hunt_yara_free(y);
+        cairn__hunt_yara_free(y);
     } else if (*out == NULL) {
         yr_finalize();
     }
     return rc;
 }
 
-void hunt_yara_free(struct hunt_yara *y)
+void cairn__hunt_yara_free(struct hunt_yara *y)
 {
     if (y == NULL)
         return;
     if (y->rules != NULL)
         yr_rules_destroy(y->rules);
+    if (y->inds != NULL) {
+        pthread_cond_destroy(&y->cv);
+        pthread_mutex_destroy(&y->mu);
+    }
     cairn_free(y->inds);
     cairn_free(y);
     yr_finalize();
 }
 
-size_t hunt_yara_count(const struct hunt_yara *y)
+size_t cairn__hunt_yara_count(const struct hunt_yara *y)
 {
     return y == NULL ? 0 : y->n;
 }
@@ -209,15 +221,24 @@ static int scan_cb(YR_SCAN_CONTEXT *context, int message, void *data, void *ud)
     return CALLBACK_CONTINUE;
 }
 
-int hunt_yara_scan_file(struct hunt_yara *y, const char *path,
-                        hunt_yara_match_cb cb, void *ud, char *err,
-                        size_t err_len)
+int cairn__hunt_yara_scan_file(struct hunt_yara *y, const char *path,
+                               hunt_yara_match_cb cb, void *ud, char *err,
+                               size_t err_len)
 {
     struct scan_ctx s = {y, cb, ud};
 
     if (y == NULL || y->rules == NULL)
         return 0;
+    pthread_mutex_lock(&y->mu);
+    while (y->scanning >= YR_MAX_THREADS)
+        pthread_cond_wait(&y->cv, &y->mu);
+    y->scanning++;
+    pthread_mutex_unlock(&y->mu);
     int r = yr_rules_scan_file(y->rules, path, 0, scan_cb, &s, 0);
+    pthread_mutex_lock(&y->mu);
+    y->scanning--;
+    pthread_cond_signal(&y->cv);
+    pthread_mutex_unlock(&y->mu);
     if (r == ERROR_SUCCESS)
         return 0;
     if (err != NULL) {

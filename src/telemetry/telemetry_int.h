@@ -143,7 +143,18 @@ struct cairn_telemetry_reader {
     unsigned reported;
 };
 
-/* Event building (read_source.c). */
+/*
+ * The files call one another in one direction only, lowest first:
+ *   event.c      fields, scratch, malformed-line reports
+ *   extract.c    typing by field name and shape, the free-text extractor
+ *   read_text.c  timestamps, text lines
+ *   read_zeek.c  Zeek TSV, the column header tables (also CSV's)
+ *   read_csv.c, read_json.c
+ *   read_source.c  sources, decompression, lines, the public reader
+ *   files.c      hashing files (apart from the readers)
+ */
+
+/* Event building (event.c). */
 int cairn__tele_add(struct cairn_telemetry_reader *r, enum cairn_ioc_type type,
              const char *value, size_t len, const char *name);
 /* Take `len` bytes of scratch; NULL when the line's room is used up. */

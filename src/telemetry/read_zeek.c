@@ -7,7 +7,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 void cairn__tele_header_clear(struct cairn_telemetry_reader *r)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 /* Character classes, one table lookup per byte in the hot loops. */
 enum {

@@ -2,7 +2,7 @@
 /* CSV with a header line (RFC 4180 quoting), typed by column name. */
 #include <string.h>
 
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 /*
  * Split one line into fields. Quoted fields lose their quotes and have

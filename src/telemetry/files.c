@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 /* Directories deeper than this are not entered (loops cannot happen
  * without symlinks, but bind mounts and hostile trees exist). */
@@ -22,6 +22,7 @@
 struct walk {
     const struct cairn_telemetry_opts *opts;
     cairn_telemetry_event_cb cb;
+    cairn_telemetry_path_cb list; /* listing only: each file's path */
     void *ud;
     unsigned char *block;
     EVP_MD_CTX *ctx[3];
@@ -180,8 +181,13 @@ static int walk_path(struct walk *w, const char *path, int depth)
     }
     if (S_ISLNK(st.st_mode))
         return 0; /* not followed */
-    if (S_ISREG(st.st_mode))
+    if (S_ISREG(st.st_mode)) {
+        if (w->list != NULL) {
+            int rc = w->list(path, false, w->ud);
+            return rc < 0 ? rc : 0;
+        }
         return hash_file(w, path, false);
+    }
     if (S_ISDIR(st.st_mode)) {
         if (depth >= WALK_DEPTH) {
             report(w, path, "too-deep", "directory nested too deeply; skipped");
@@ -192,17 +198,36 @@ static int walk_path(struct walk *w, const char *path, int depth)
     return 0; /* devices, sockets, FIFOs: nothing to hash */
 }
 
-int cairn_telemetry_hash_files(const char *path,
-                               const struct cairn_telemetry_opts *opts,
-                               cairn_telemetry_event_cb cb, void *ud,
-                               struct cairn_diag *diag)
+static int hash_init(struct walk *w)
+{
+    w->md[0] = EVP_md5();
+    w->md[1] = EVP_sha1();
+    w->md[2] = EVP_sha256();
+    w->block = cairn_malloc(HASH_BLOCK);
+    for (int k = 0; k < 3; k++)
+        w->ctx[k] = EVP_MD_CTX_new();
+    if (w->block == NULL || w->ctx[0] == NULL || w->ctx[1] == NULL ||
+        w->ctx[2] == NULL)
+        return CAIRN_ENOMEM;
+    return 0;
+}
+
+static void hash_release(struct walk *w)
+{
+    for (int k = 0; k < 3; k++)
+        EVP_MD_CTX_free(w->ctx[k]);
+    cairn_free(w->block);
+}
+
+/* The walk of hash_files and list_files: `path` itself, then its tree. */
+static int walk_top(struct walk *w, const char *path, struct cairn_diag *diag)
 {
     int rc = CAIRN_EINTERNAL;
-    struct walk w = {.opts = opts, .cb = cb, .ud = ud};
     cairn_diag_clear(diag);
     if (diag != NULL)
         snprintf(diag->file, sizeof diag->file, "%s", path ? path : "");
-    if (path == NULL || cb == NULL || path[0] == '\0')
+    if (path == NULL || path[0] == '\0' ||
+        (w->cb == NULL && w->list == NULL))
         return CAIRN_EINVAL;
     /* The path given is followed even when it is a link; links found
      * inside the tree are not. */
@@ -212,14 +237,7 @@ int cairn_telemetry_hash_files(const char *path,
                        strerror(errno));
         return CAIRN_EIO;
     }
-    w.md[0] = EVP_md5();
-    w.md[1] = EVP_sha1();
-    w.md[2] = EVP_sha256();
-    w.block = cairn_malloc(HASH_BLOCK);
-    for (int k = 0; k < 3; k++)
-        w.ctx[k] = EVP_MD_CTX_new();
-    if (w.block == NULL || w.ctx[0] == NULL || w.ctx[1] == NULL ||
-        w.ctx[2] == NULL) {
+    if (w->list == NULL && hash_init(w) < 0) {
         rc = CAIRN_ENOMEM;
         goto out;
     }
@@ -229,11 +247,44 @@ int cairn_telemetry_hash_files(const char *path,
         rc = CAIRN_EIO;
         goto out;
     }
-    rc =
-        S_ISDIR(st.st_mode) ? walk_dir(&w, path, 0) : hash_file(&w, path, true);
+    if (S_ISDIR(st.st_mode))
+        rc = walk_dir(w, path, 0);
+    else if (w->list != NULL)
+        rc = w->list(path, true, w->ud);
+    else
+        rc = hash_file(w, path, true);
 out:
-    for (int k = 0; k < 3; k++)
-        EVP_MD_CTX_free(w.ctx[k]);
-    cairn_free(w.block);
+    hash_release(w);
+    return rc;
+}
+
+int cairn_telemetry_hash_files(const char *path,
+                               const struct cairn_telemetry_opts *opts,
+                               cairn_telemetry_event_cb cb, void *ud,
+                               struct cairn_diag *diag)
+{
+    struct walk w = {.opts = opts, .cb = cb, .ud = ud};
+    return walk_top(&w, path, diag);
+}
+
+int cairn_telemetry_list_files(const char *path,
+                               const struct cairn_telemetry_opts *opts,
+                               cairn_telemetry_path_cb cb, void *ud,
+                               struct cairn_diag *diag)
+{
+    struct walk w = {.opts = opts, .list = cb, .ud = ud};
+    return walk_top(&w, path, diag);
+}
+
+int cairn_telemetry_hash_file(const char *path, bool follow,
+                              const struct cairn_telemetry_opts *opts,
+                              cairn_telemetry_event_cb cb, void *ud)
+{
+    struct walk w = {.opts = opts, .cb = cb, .ud = ud};
+    int rc = hash_init(&w);
+
+    if (rc == 0)
+        rc = hash_file(&w, path, follow);
+    hash_release(&w);
     return rc;
 }

@@ -2,7 +2,7 @@
 /* JSON lines (Zeek JSON, Sysmon, Suricata eve.json...): a scanner. */
 #include <string.h>
 
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 /*
  * No tree is built: one pass over the line yields (key, string value)

@@ -2,7 +2,7 @@
 /* Plain-text lines (syslog, proxy, web server logs) and their timestamps. */
 #include <string.h>
 
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 static bool num(const char *s, size_t len, size_t *i, int n, unsigned *v)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hunt/hunt_int.h"
+#include "values/values_int.h"
 
 static const char *const type_names[CAIRN_IOC_TYPE_COUNT] = {
     [CAIRN_IOC_UNKNOWN] = "unknown",   [CAIRN_IOC_DOMAIN] = "domain",

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hunt/telemetry_int.h"
+#include "telemetry/telemetry_int.h"
 
 static const char *const format_names[] = {
     [CAIRN_TELEMETRY_AUTO] = "auto", [CAIRN_TELEMETRY_ZEEK] = "zeek",
@@ -56,26 +56,6 @@ static void diag_file(struct cairn_diag *diag, const char *name)
         return;
     cairn_diag_clear(diag);
     snprintf(diag->file, sizeof diag->file, "%s", name);
-}
-
-void cairn__tele_malformed(struct cairn_telemetry_reader *r, uint64_t line,
-                    const char *rule, const char *fmt, ...)
-{
-    r->stats.malformed++;
-    if (r->opts.on_diag == NULL || r->reported >= r->opts.max_reported)
-        return;
-    r->reported++;
-    struct cairn_diag d;
-    diag_file(&d, r->name);
-    d.severity = CAIRN_SEV_WARNING;
-    d.line = line > UINT32_MAX ? UINT32_MAX : (unsigned)line;
-    d.column = 1;
-    snprintf(d.rule, sizeof d.rule, "%s", rule);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(d.message, sizeof d.message, fmt, ap);
-    va_end(ap);
-    r->opts.on_diag(&d, r->opts.diag_ud);
 }
 
 /* ---- raw and compressed input ------------------------------------------- */
@@ -336,42 +316,6 @@ static int next_line(struct cairn_telemetry_reader *r, char **line, size_t *len,
         }
         fill(r);
     }
-}
-
-/* ---- events ------------------------------------------------------------- */
-
-int cairn__tele_add(struct cairn_telemetry_reader *r, enum cairn_ioc_type type,
-             const char *value, size_t len, const char *name)
-{
-    if (len == 0)
-        return 0;
-    if (r->n_fields == r->fields_cap) {
-        if (r->fields_cap >= r->opts.max_fields)
-            return 0; /* the rest of a huge event is dropped */
-        size_t n = r->fields_cap ? r->fields_cap * 2 : 64;
-        if (n > r->opts.max_fields)
-            n = r->opts.max_fields;
-        struct cairn_hunt_field *f = cairn_realloc(r->fields, n * sizeof *f);
-        if (f == NULL)
-            return CAIRN_ENOMEM;
-        r->fields = f;
-        r->fields_cap = n;
-    }
-    struct cairn_hunt_field *f = &r->fields[r->n_fields++];
-    f->type = type;
-    f->value = value;
-    f->len = len;
-    f->name = name;
-    return 0;
-}
-
-char *cairn__tele_scratch(struct cairn_telemetry_reader *r, size_t len)
-{
-    if (len > r->scratch_cap - r->scratch_len)
-        return NULL;
-    char *p = r->scratch + r->scratch_len;
-    r->scratch_len += len;
-    return p;
 }
 
 static int reserve_scratch(struct cairn_telemetry_reader *r, size_t line_len)

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Observable values: what kind of value a string is, and events of them. */
+#ifndef CAIRN_VALUES_H
+#define CAIRN_VALUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cairn/base.h"
+
+/*
+ * Ownership: arguments are borrowed for the call; results are written to
+ * buffers the caller provides. Used by the telemetry readers (which find
+ * values), the indicator set (which indexes them) and the feeds (which
+ * type the values of a list).
+ */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- observable values -------------------------------------------------- */
+
+/* The kinds of value an indicator names and telemetry carries. */
+enum cairn_ioc_type {
+    CAIRN_IOC_UNKNOWN = 0,
+    CAIRN_IOC_DOMAIN, /* domain-name:value; matches subdomains too */
+    CAIRN_IOC_IPV4,   /* address or CIDR */
+    CAIRN_IOC_IPV6,   /* address or CIDR */
+    CAIRN_IOC_URL,
+    CAIRN_IOC_EMAIL,
+    CAIRN_IOC_MD5,
+    CAIRN_IOC_SHA1,
+    CAIRN_IOC_SHA256,
+    CAIRN_IOC_SHA512,
+    CAIRN_IOC_FILENAME, /* file:name */
+    CAIRN_IOC_REGKEY,   /* windows-registry-key:key */
+    CAIRN_IOC_STRING,   /* an untyped string value (JSON logs, free text) */
+    CAIRN_IOC_TYPE_COUNT
+};
+
+/* "domain", "ipv4", ... as used in --jsonl output and list files. */
+const char *cairn_ioc_type_name(enum cairn_ioc_type type);
+
+/*
+ * One value found in one event, typed by the reader that found it (the
+ * field it came from, or the shape of a free-text token). `value` points
+ * into the reader's buffer and is valid until the next event.
+ */
+struct cairn_hunt_field {
+    enum cairn_ioc_type type;
+    const char *value;
+    size_t len;
+    const char
+        *name; /* the field it came from ("query", "id.resp_h"), or NULL */
+};
+
+/* One event of telemetry: its values, where it is, and when it happened. */
+struct cairn_hunt_event {
+    const struct cairn_hunt_field *fields;
+    size_t n_fields;
+    const char *file; /* source name ("-" for standard input) */
+    uint64_t line;    /* 1-based line number; 0 for files hunted whole */
+    uint64_t offset;  /* byte offset of the event in the (decoded) input */
+    bool has_ts;
+    struct cairn_time ts;
+};
+
+/* ---- typing and normalising --------------------------------------------- */
+
+/*
+ * The type a value has by its shape alone (the rules of list files), after
+ * refanging; CAIRN_IOC_UNKNOWN if none. `out`/`out_len` (may be NULL)
+ * receive the normalised value (lower case, URL normalised, CIDR kept),
+ * which needs at most `len` + 2 bytes; `cap` bounds it.
+ */
+enum cairn_ioc_type cairn_hunt_detect(const char *s, size_t len, char *out,
+                                      size_t cap, size_t *out_len);
+
+/*
+ * Normalise a URL for comparison: scheme and host in lower case, the
+ * default port dropped, %XX of unreserved characters decoded and other
+ * %xx in upper case, an empty path written "/". Returns the length, or
+ * CAIRN_ETOOBIG when `cap` is too small (len + 2 always suffices).
+ */
+int cairn_hunt_url_normalize(const char *url, size_t len, char *out,
+                             size_t cap);
+
+/* Longest URL that is normalised and looked up (bytes). */
+#define CAIRN_VALUE_URL_MAX 8190
+
+/* ---- for the modules above (library-internal: cairn__) -------------------
+ *
+ * Address parsing and the pieces of detection that the indicator set and
+ * its matcher use on their own. Not for programs outside the library.
+ */
+
+/*
+ * Undo defanging ("[.]", "(.)", "[dot]", "hxxp", "[:]", "[@]", "[at]")
+ * and trim blanks; writes at most `cap` bytes, returns the length, or -1
+ * when it does not fit.
+ */
+long cairn__hunt_refang(const char *s, size_t len, char *out, size_t cap);
+
+/* Parse "a.b.c.d"; false if not exactly an IPv4 address. */
+bool cairn__hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4]);
+/* An IPv4 address as dotted decimal (7 to 15 bytes, no NUL); the length. */
+size_t cairn__hunt_v4_text(uint32_t a, char out[16]);
+/* Parse an IPv6 address (no prefix, an optional %zone ignored). */
+bool cairn__hunt_parse_ipv6(const char *s, size_t len, uint8_t out[16]);
+/*
+ * Address or CIDR; *family 4 or 6, *prefix the prefix length (32/128 when
+ * none). The address is returned masked to the prefix.
+ */
+bool cairn__hunt_parse_cidr(const char *s, size_t len, int *family, uint8_t addr[16],
+                     unsigned *prefix);
+
+/* A host name of dot-separated labels (letters, digits, '-', '_', UTF-8). */
+bool cairn__hunt_is_domain(const char *s, size_t len);
+bool cairn__hunt_is_hex(const char *s, size_t len);
+/* The hash type of a hex digest by its length, or CAIRN_IOC_UNKNOWN. */
+enum cairn_ioc_type cairn__hunt_hash_type(size_t len);
+
+/* The host of a URL ("[...]" stripped for IPv6), false if none. */
+bool cairn__hunt_url_host(const char *url, size_t len, const char **host,
+                   size_t *host_len);
+
+/* Lower-case ASCII copy; `out` has room for `len` bytes. */
+void cairn__hunt_lower(const char *s, size_t len, char *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
