@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The base layer: allocation, capped buffers, arenas, time, UUIDs, JSON. */
+/* The base layer: allocation, buffers, arenas, time, UUIDs, JSON, text. */
 #ifndef CAIRN_BASE_H
 #define CAIRN_BASE_H
 
