@@ -89,7 +89,8 @@ static void test_utf8_strings(void **state)
     (void)state;
     assert_true(cairn_utf8_valid("", 0));
     assert_true(cairn_utf8_valid("plain ascii", 11));
-    assert_true(cairn_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+    assert_true(
+        cairn_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
     assert_true(cairn_utf8_valid("a\0b", 3));
     /* One bad byte anywhere, or a character cut at the end. */
     assert_false(cairn_utf8_valid("abc\xff", 4));
@@ -120,7 +121,7 @@ static void test_utf8_encode(void **state)
     assert_memory_equal(out, "\xe2\x82\xac", 3);
 }
 
-/* ---- hex ------------------------------------------------------------------ */
+/* ---- hex ----------------------------------------------------------------- */
 
 static void test_hex_digit(void **state)
 {
@@ -140,7 +141,7 @@ static void test_hex_digit(void **state)
     assert_int_equal(cairn_hex_digit(-1), -1);
 }
 
-/* ---- base64 --------------------------------------------------------------- */
+/* ---- base64 -------------------------------------------------------------- */
 
 struct b64_case {
     const char *text;
@@ -203,7 +204,7 @@ static void test_base64(void **state)
     }
 }
 
-/* ---- IPv4 ----------------------------------------------------------------- */
+/* ---- IPv4 ---------------------------------------------------------------- */
 
 static void test_ipv4(void **state)
 {
@@ -261,7 +262,7 @@ static void test_ipv4(void **state)
     assert_int_equal(a, 0x0a010203);
 }
 
-/* ---- CSV ------------------------------------------------------------------ */
+/* ---- CSV ----------------------------------------------------------------- */
 
 /*
  * Split `in` into records of fields with `flags`, each field written as
