@@ -80,39 +80,6 @@ struct sink {
     const char *name; /* the file as shown in findings */
 };
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 if not valid. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    size_t n;
-    unsigned cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        n = 2;
-        cp = s[0] & 0x1f;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        n = 3;
-        cp = s[0] & 0x0f;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        n = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n > len)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /*
  * Messages may quote the input, and fixed-size fields may cut a character
  * in two: bytes that are not UTF-8 become '?', and so do control
@@ -122,7 +89,7 @@ static void clean_text(char *s, size_t len, bool controls)
 {
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
-        size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+        size_t n = cairn_utf8_len(s + i, len - i);
         if (n == 0 || (controls && (c < 0x20 || c == 0x7f))) {
             s[i++] = '?';
             continue;

@@ -10,43 +10,6 @@
 #define TABLE_NAME  24
 
 /*
- * Length of the valid UTF-8 sequence at s[0..len), or 0 when it is not
- * one (overlong forms, surrogates and code points past U+10FFFF included).
- */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return 0;
-    return n;
-}
-
-/*
  * A JSON string: the escapes JSON requires, and U+FFFD for each byte that
  * is not UTF-8, since log values are whatever bytes the log held.
  */
@@ -85,7 +48,7 @@ static int put_json_string(struct cairn_buf *b, const char *s, size_t len)
                 rc = cairn_buf_append(b, esc, 6);
             i++;
         } else {
-            size_t n = utf8_seq(p + i, len - i);
+            size_t n = cairn_utf8_len(p + i, len - i);
             if (n == 0) {
                 rc = cairn_buf_append(b, "\\ufffd", 6);
                 i++;

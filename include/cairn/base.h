@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The base layer: allocation, capped buffers, arenas, time, UUIDs, JSON. */
+/* The base layer: allocation, buffers, arenas, time, UUIDs, JSON, text. */
 #ifndef CAIRN_BASE_H
 #define CAIRN_BASE_H
 
@@ -245,6 +245,109 @@ int cairn_ini_path(const struct cairn_ini *ini, const char *value, char **out);
  */
 int cairn_ini_string(struct cairn_ini *ini, char **slot, const char *section,
                      const char *name, const char *value, bool is_path);
+
+/* ---- text: UTF-8, hex, base64, IPv4, CSV --------------------------------- */
+
+/*
+ * UTF-8 as RFC 3629 defines it: overlong forms, surrogates (U+D800 to
+ * U+DFFF), code points past U+10FFFF and truncated sequences are not
+ * UTF-8. cairn_utf8_len gives the length (1 to 4) of the character at
+ * s[0..len), or 0 when len is 0 or the bytes there are not one; an ASCII
+ * byte, NUL included, has length 1. cairn_utf8_decode is the same and also
+ * stores the code point in *cp (untouched on 0).
+ */
+size_t cairn_utf8_len(const void *s, size_t len);
+size_t cairn_utf8_decode(const void *s, size_t len, uint32_t *cp);
+/* Whether all `len` bytes are UTF-8 (NUL is a character here). */
+bool cairn_utf8_valid(const void *s, size_t len);
+/* Code point `cp` (at most U+10FFFF) as 1 to 4 bytes in out; the count. */
+size_t cairn_utf8_encode(uint32_t cp, char out[4]);
+
+/* The value of the hex digit c (0-9, a-f, A-F: either case), or -1. */
+static inline int cairn_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Strict base64 (RFC 4648, standard alphabet, padded): `len` a multiple
+ * of 4 (0 decodes to nothing), no whitespace or line breaks, '=' only as
+ * the last one or two characters. `out` receives len / 4 * 3 bytes at
+ * most, and may be NULL to check only; *out_len (unless NULL) the count.
+ * CAIRN_EINVAL when `s` is not such base64.
+ */
+int cairn_base64_decode(const char *s, size_t len, void *out, size_t *out_len);
+
+/*
+ * An IPv4 address in dotted decimal, exactly "a.b.c.d": four numbers of 1
+ * to 3 digits, each at most 255, without leading zeros ("010" is octal to
+ * some parsers) and nothing before or after. true and *out (unless NULL) =
+ * a << 24 | b << 16 | c << 8 | d; false for anything else. Inline: the
+ * hunters call it on every field that starts with a digit.
+ */
+static inline bool cairn_ipv4_parse(const char *s, size_t len, uint32_t *out)
+{
+    uint32_t a = 0;
+    size_t i = 0;
+    if (len < 7 || len > 15)
+        return false;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (i >= len || s[i] != '.')
+                return false;
+            i++;
+        }
+        size_t start = i;
+        unsigned v = 0;
+        while (i < len && (unsigned)(s[i] - '0') <= 9 && i - start < 3)
+            v = v * 10 + (unsigned)(s[i++] - '0');
+        if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
+            return false;
+        a = a << 8 | v;
+    }
+    if (i != len)
+        return false;
+    if (out != NULL)
+        *out = a;
+    return true;
+}
+
+/*
+ * CSV (RFC 4180), one field at a time: cairn_csv_field reads the field at
+ * s[*pos..len) and moves *pos past it and the ',' or line break after it.
+ * A quoted field may hold ',', line breaks and "" for a quote: f->s is the
+ * text between the quotes, still with the "" pairs when f->escaped
+ * (cairn_csv_unquote decodes them). Flags:
+ * - CAIRN_CSV_LINE: s[0..len) is one record; line breaks are plain text.
+ *   Otherwise a record ends at "\n", "\r\n", or "\r" at the end of s;
+ * - CAIRN_CSV_STRICT: text after a closing quote is an error. Otherwise
+ *   it is kept in f->tail and belongs to the field ("a"b is ab).
+ * Returns ',' when another field of the record follows, '\n' when the
+ * record ends here (at the end of s too), or CAIRN_EPARSE: a quote that
+ * never closes (f->unclosed) or, when strict, text after a closing quote.
+ */
+#define CAIRN_CSV_LINE   1u
+#define CAIRN_CSV_STRICT 2u
+struct cairn_csv_field {
+    const char *s;    /* the field's text, in the input */
+    size_t len;
+    bool quoted;      /* it was in quotes */
+    bool escaped;     /* s holds "" pairs */
+    bool unclosed;    /* CAIRN_EPARSE: the quote never closes */
+    const char *tail; /* after the closing quote (not strict), else empty */
+    size_t tail_len;
+};
+int cairn_csv_field(const char *s, size_t len, size_t *pos, unsigned flags,
+                    struct cairn_csv_field *f);
+/* The quoted text s[0..len) with each "" as one '"', into out (len bytes
+ * at most); the length written. */
+size_t cairn_csv_unquote(const char *s, size_t len, char *out);
 
 #ifdef __cplusplus
 }

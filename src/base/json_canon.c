@@ -15,43 +15,6 @@
 #define CANON_MAX_DEPTH 2048
 #define CANON_MAX_LEN   ((size_t)1 << 30)
 
-/* One code point from valid UTF-8 at s (len > 0), or -1. */
-static long utf8_next(const unsigned char *s, size_t len, size_t *adv)
-{
-    unsigned c = s[0];
-    long cp;
-    size_t n;
-
-    if (c < 0x80) {
-        *adv = 1;
-        return (long)c;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return -1;
-    }
-    if (len < n)
-        return -1;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return -1;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    /* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return -1;
-    *adv = n;
-    return cp;
-}
-
 /*
  * Walks a UTF-8 string as UTF-16 code units. JCS sorts by those, which
  * differs from UTF-8 byte order: U+10000 and up become surrogates
@@ -74,9 +37,10 @@ static long u16_next(struct u16_iter *it)
     }
     if (it->i >= it->len)
         return -1;
-    size_t adv = 1;
-    long cp = utf8_next(it->s + it->i, it->len - it->i, &adv);
-    if (cp < 0) {
+    uint32_t u32 = 0;
+    size_t adv = cairn_utf8_decode(it->s + it->i, it->len - it->i, &u32);
+    long cp = (long)u32;
+    if (adv == 0) {
         /* Invalid input is refused when written; any order will do here. */
         cp = it->s[it->i];
         adv = 1;
@@ -123,8 +87,8 @@ static int put_string(struct cairn_buf *b, const char *str, size_t len)
         unsigned c = s[i];
         char esc = 0;
         if (c >= 0x80) {
-            size_t adv;
-            if (utf8_next(s + i, len - i, &adv) < 0)
+            size_t adv = cairn_utf8_len(s + i, len - i);
+            if (adv == 0)
                 return CAIRN_EINVAL;
             i += adv;
             continue;

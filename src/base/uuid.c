@@ -10,17 +10,6 @@
 
 #define UUID_LEN 16
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool is_dash_at(size_t i)
 {
     return i == 8 || i == 13 || i == 18 || i == 23;
@@ -37,14 +26,14 @@ bool cairn_uuid_check(const char *s, size_t len, bool rfc4122, int *version_out)
     if (s == NULL || len != 36)
         return false;
     for (size_t i = 0; i < len; i++) {
-        if (is_dash_at(i) ? s[i] != '-' : hexval(s[i]) < 0)
+        if (is_dash_at(i) ? s[i] != '-' : cairn_hex_digit(s[i]) < 0)
             return false;
     }
     /* RFC 4122 variant: the two top bits of clock_seq_hi are 10. */
-    if (rfc4122 && (hexval(s[19]) & 0xc) != 0x8)
+    if (rfc4122 && (cairn_hex_digit(s[19]) & 0xc) != 0x8)
         return false;
     if (version_out != NULL)
-        *version_out = hexval(s[14]);
+        *version_out = cairn_hex_digit(s[14]);
     return true;
 }
 
@@ -106,7 +95,8 @@ int cairn_uuid5(const char *ns, const char *name, size_t name_len,
     for (size_t i = 0, o = 0; i < 36; i++) {
         if (is_dash_at(i))
             continue;
-        nsb[o++] = (unsigned char)(hexval(ns[i]) << 4 | hexval(ns[i + 1]));
+        int hi = cairn_hex_digit(ns[i]), lo = cairn_hex_digit(ns[i + 1]);
+        nsb[o++] = (unsigned char)(hi << 4 | lo);
         i++;
     }
 

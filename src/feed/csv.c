@@ -54,57 +54,39 @@ static void csv_release(struct csv *c)
  */
 static int csv_next(struct csv *c)
 {
-    int rc = 0;
+    size_t len = (size_t)(c->end - c->p), pos = 0;
+    int rc = 0, sep = ',';
 
     cairn_buf_reset(&c->b);
     c->n = 0;
     c->rec_line = c->line;
     if (c->p >= c->end)
         return 0;
-    for (;;) {
+    while (sep == ',') {
+        struct cairn_csv_field f;
         if (c->n == MAX_COLS)
             return CAIRN_ETOOBIG;
         c->off[c->n++] = c->b.len;
-        if (c->p < c->end && *c->p == '"') {
-            c->p++;
-            for (;;) {
-                if (c->p >= c->end)
-                    return CAIRN_EPARSE;
-                if (*c->p == '"') {
-                    if (c->p + 1 < c->end && c->p[1] == '"') {
-                        rc = cairn_buf_putc(&c->b, '"');
-                        c->p += 2;
-                    } else {
-                        c->p++;
-                        break;
-                    }
-                } else {
-                    c->line += *c->p == '\n';
-                    rc = cairn_buf_putc(&c->b, *c->p++);
-                }
-                if (rc != 0)
-                    return rc;
-            }
+        if ((sep = cairn_csv_field(c->p, len, &pos, 0, &f)) < 0)
+            return sep;
+        /* Quoted cells keep their line breaks; "" is one quote. */
+        for (size_t i = 0; f.quoted && i < f.len; i++)
+            c->line += f.s[i] == '\n';
+        const char *q;
+        while (rc == 0 && f.escaped &&
+               (q = memchr(f.s, '"', f.len)) != NULL) {
+            size_t k = (size_t)(q - f.s) + 1;
+            rc = cairn_buf_append(&c->b, f.s, k);
+            f.s += k + 1;
+            f.len -= k + 1;
         }
-        /* Unquoted text, or what follows a closing quote, to , or EOL. */
-        while (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
-               !(*c->p == '\r' && (c->p + 1 == c->end || c->p[1] == '\n'))) {
-            if ((rc = cairn_buf_putc(&c->b, *c->p++)) != 0)
-                return rc;
-        }
-        if ((rc = cairn_buf_putc(&c->b, '\0')) != 0)
+        if (rc != 0 || (rc = cairn_buf_append(&c->b, f.s, f.len)) != 0 ||
+            (rc = cairn_buf_append(&c->b, f.tail, f.tail_len)) != 0 ||
+            (rc = cairn_buf_putc(&c->b, '\0')) != 0)
             return rc;
-        if (c->p < c->end && *c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (c->p < c->end && *c->p == '\r')
-            c->p++;
-        if (c->p < c->end && *c->p == '\n')
-            c->p++;
-        c->line++;
-        break;
     }
+    c->p += pos;
+    c->line++;
     for (size_t i = 0; i < c->n; i++) {
         c->cells[i].s = c->b.data + c->off[i];
         c->cells[i].len = strlen(c->cells[i].s);

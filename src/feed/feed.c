@@ -315,43 +315,7 @@ int cairn__feed_pattern_cmp(struct cairn_buf *b, enum cairn_ioc_type type,
 
 bool cairn__feed_utf8_ok(const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-
-    for (size_t i = 0; i < len;) {
-        unsigned c = p[i];
-        size_t n;
-        unsigned cp;
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 2;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 3;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (n > len - i)
-            return false;
-        for (size_t k = 1; k < n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n;
-    }
-    return true;
+    return memchr(s, 0, len) == NULL && cairn_utf8_valid(s, len);
 }
 
 int cairn__feed_set_strn(json_t *obj, const char *key, const char *s, size_t len)

@@ -384,31 +384,10 @@ static void lookup_v6(struct cairn_hunt_matcher *m, const uint8_t a[16],
     }
 }
 
-/* "a.b.c.d" as a number; the same rules as cairn__hunt_parse_ipv4. */
+/* "a.b.c.d" as a number (cairn_ipv4_parse, inline in base.h). */
 static inline bool parse_v4(const char *s, size_t len, uint32_t *out)
 {
-    size_t i = 0;
-    uint32_t a = 0;
-    if (len < 7 || len > 15)
-        return false;
-    for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (i >= len || s[i] != '.')
-                return false;
-            i++;
-        }
-        size_t start = i;
-        unsigned v = 0;
-        while (i < len && (unsigned)(s[i] - '0') <= 9 && i - start < 3) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-        }
-        if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
-            return false;
-        a = a << 8 | v;
-    }
-    *out = a;
-    return i == len;
+    return cairn_ipv4_parse(s, len, out);
 }
 
 static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len);

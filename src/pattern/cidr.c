@@ -64,63 +64,9 @@ bool cairn__pat_cidr_within(const struct cidr *inner, const struct cidr *outer)
     return prefix_equal(inner->addr, outer->addr, outer->prefix);
 }
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 bool cairn__pat_base64_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
 {
-    size_t n = 0;
-    if (len % 4 != 0)
-        return false;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            char c = s[i + k];
-            if (c == '=' && i + 4 == len && k >= 2) {
-                v[k] = 0;
-                pad++;
-            } else if (pad > 0) {
-                return false; /* data after padding */
-            } else {
-                v[k] = b64_value(c);
-                if (v[k] < 0)
-                    return false;
-            }
-        }
-        uint32_t w = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
-                     ((uint32_t)v[2] << 6) | (uint32_t)v[3];
-        out[n++] = (uint8_t)(w >> 16);
-        if (pad < 2)
-            out[n++] = (uint8_t)(w >> 8);
-        if (pad < 1)
-            out[n++] = (uint8_t)w;
-    }
-    *out_len = n;
-    return true;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return cairn_base64_decode(s, len, out, out_len) == 0;
 }
 
 bool cairn__pat_hex_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
@@ -128,7 +74,7 @@ bool cairn__pat_hex_decode(const char *s, size_t len, uint8_t *out, size_t *out_
     if (len % 2 != 0)
         return false;
     for (size_t i = 0; i < len; i += 2) {
-        int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+        int hi = cairn_hex_digit(s[i]), lo = cairn_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i / 2] = (uint8_t)(hi << 4 | lo);

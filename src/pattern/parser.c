@@ -149,44 +149,6 @@ static char *unquote(struct parser *ps, const char *q, size_t qlen,
     return out;
 }
 
-static bool utf8_valid(const char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        size_t n;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n >= len)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            unsigned char cc = (unsigned char)s[i + k];
-            if ((cc & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 /* Turn the current literal token into `lit`; false on error (reported). */
 static bool literal(struct parser *ps, struct lit *lit)
 {
@@ -198,7 +160,8 @@ static bool literal(struct parser *ps, struct lit *lit)
         lit->s = unquote(ps, t->text, t->len, &lit->len);
         if (lit->s == NULL)
             return false;
-        if (!utf8_valid(lit->s, lit->len) || memchr(lit->s, 0, lit->len)) {
+        if (!cairn_utf8_valid(lit->s, lit->len) ||
+            memchr(lit->s, 0, lit->len)) {
             fail_at(ps, CAIRN_EPARSE, t->offset, t->line, t->column,
                     "pattern-syntax",
                     "string is not valid UTF-8 or holds a NUL");

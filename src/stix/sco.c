@@ -130,16 +130,7 @@ static bool ipv4_ok(const char *s, size_t len)
     size_t alen = slash != NULL ? (size_t)(slash - s) : len;
     if (slash != NULL && dec_upto(slash + 1, len - alen - 1, 32) < 0)
         return false;
-    size_t start = 0;
-    int parts = 0;
-    for (size_t i = 0; i <= alen; i++) {
-        if (i == alen || s[i] == '.') {
-            if (++parts > 4 || dec_upto(s + start, i - start, 255) < 0)
-                return false;
-            start = i + 1;
-        }
-    }
-    return parts == 4;
+    return cairn_ipv4_parse(s, alen, NULL);
 }
 
 static bool ipv6_ok(const char *s, size_t len)

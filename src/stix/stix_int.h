@@ -226,7 +226,8 @@ int cairn__stix_tlp_lookup(const char *marking_id, const char **level);
  * Parse one JSON value (any type) at the start of `buf` quickly, with the
  * rules of JSON_REJECT_DUPLICATES and no NUL; sets *used to the bytes read.
  * NULL when the input is anything but plain and valid: then parse it
- * with jansson, which reports the error.
+ * with jansson, which reports the error. Always NULL when the environment
+ * holds CAIRN_JSON_FAST=0 (docs/validate.md).
  */
 json_t *cairn__stix_json_fast(const char *buf, size_t len, size_t *used);
 

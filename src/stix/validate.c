@@ -149,39 +149,13 @@ bool cairn__stix_time_of(const json_t *value, struct cairn_time *out)
                             true, out) == 0;
 }
 
-static bool is_hex_char(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-           (c >= 'A' && c <= 'F');
-}
-
 static bool is_hex(const char *s, size_t len)
 {
     if (len % 2 != 0)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (!is_hex_char(s[i]))
+        if (cairn_hex_digit(s[i]) < 0)
             return false;
-    return true;
-}
-
-static bool is_base64(const char *s, size_t len)
-{
-    if (len % 4 != 0)
-        return false;
-    size_t pad = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '=') {
-            if (i + 2 < len)
-                return false;
-            pad++;
-        } else if (pad > 0 ||
-                   !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                     (c >= '0' && c <= '9') || c == '+' || c == '/')) {
-            return false;
-        }
-    }
     return true;
 }
 
@@ -515,7 +489,8 @@ void cairn__v_check_prop(struct vctx *v, const struct prop_spec *spec,
             expected(v, "a base64 string", value);
             return;
         }
-        if (!is_base64(json_string_value(value), json_string_length(value))) {
+        if (cairn_base64_decode(json_string_value(value),
+                                json_string_length(value), NULL, NULL) < 0) {
             cairn__v_error(v, NULL, "binary", "not valid base64");
             return;
         }

@@ -20,53 +20,12 @@ static int64_t now_seconds(void)
     return (int64_t)ts.tv_sec;
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Strict base64 with padding; `out` holds at least len / 4 * 3 + 1. */
 static int b64_decode(const char *s, size_t len, char *out, size_t *out_len)
 {
-    if (len == 0 || len % 4 != 0)
+    if (len == 0 || cairn_base64_decode(s, len, out, out_len) < 0)
         return CAIRN_EINVAL;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            unsigned char c = (unsigned char)s[i + k];
-            if (c == '=' && i + 4 == len && k >= 2) {
-                v[k] = 0;
-                pad++;
-                continue;
-            }
-            if (pad > 0)
-                return CAIRN_EINVAL; /* data after '=' */
-            v[k] = b64val(c);
-            if (v[k] < 0)
-                return CAIRN_EINVAL;
-        }
-        unsigned bits = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 |
-                        (unsigned)v[2] << 6 | (unsigned)v[3];
-        out[o++] = (char)(bits >> 16);
-        if (pad < 2)
-            out[o++] = (char)(bits >> 8 & 0xff);
-        if (pad < 1)
-            out[o++] = (char)(bits & 0xff);
-    }
-    out[o] = '\0';
-    *out_len = o;
+    out[*out_len] = '\0';
     return 0;
 }
 

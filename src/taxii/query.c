@@ -6,17 +6,6 @@
 
 #include "taxii/taxii_int.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int cairn__taxii_pct_decode(const char *s, size_t len, bool plus, char *out,
                             size_t *out_len)
 {
@@ -26,7 +15,7 @@ int cairn__taxii_pct_decode(const char *s, size_t len, bool plus, char *out,
         if (c == '%') {
             if (len - i < 3)
                 return CAIRN_EINVAL;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = cairn_hex_digit(s[i + 1]), lo = cairn_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return CAIRN_EINVAL;
             c = (unsigned char)(hi * 16 + lo);

@@ -46,23 +46,7 @@ static const unsigned char cls[256] = {
 
 bool cairn__tele_is_ipv4(const char *s, size_t len)
 {
-    size_t i = 0;
-    for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (i >= len || s[i] != '.')
-                return false;
-            i++;
-        }
-        size_t start = i;
-        unsigned v = 0;
-        while (i < len && i - start < 4 && IS(s[i], C_DIGIT))
-            v = v * 10 + (unsigned)(s[i++] - '0');
-        size_t n = i - start;
-        /* No leading zeros: "010" is octal to some parsers. */
-        if (n == 0 || n > 3 || v > 255 || (n > 1 && s[start] == '0'))
-            return false;
-    }
-    return i == len;
+    return cairn_ipv4_parse(s, len, NULL);
 }
 
 bool cairn__tele_is_ipv6(const char *s, size_t len)

@@ -13,69 +13,33 @@
 static size_t split(struct cairn_telemetry_reader *r, const char *s, size_t len,
                     const char **v, size_t *vl, size_t max, const char **err)
 {
-    size_t n = 0, i = 0;
-    for (;;) {
+    size_t n = 0, pos = 0;
+    int sep = ',';
+    while (sep == ',') {
+        struct cairn_csv_field f;
         if (n == max)
             return max + 1;
-        if (i < len && s[i] == '"') {
-            size_t start = ++i;
-            bool doubled = false;
-            for (;;) {
-                const char *q = memchr(s + i, '"', len - i);
-                if (q == NULL) {
-                    *err = "a quoted field runs past the end of the line";
-                    return 0;
-                }
-                i = (size_t)(q - s) + 1;
-                if (i < len && s[i] == '"') {
-                    doubled = true;
-                    i++;
-                    continue;
-                }
-                break;
-            }
-            size_t end = i - 1;
-            if (i < len && s[i] != ',') {
-                *err = "text after a closing quote";
+        sep = cairn_csv_field(s, len, &pos, CAIRN_CSV_LINE | CAIRN_CSV_STRICT,
+                              &f);
+        if (sep < 0) {
+            *err = f.unclosed ? "a quoted field runs past the end of the line"
+                              : "text after a closing quote";
+            return 0;
+        }
+        v[n] = f.s;
+        vl[n] = f.len;
+        if (f.escaped) {
+            char *w = cairn__tele_scratch(r, f.len);
+            if (w == NULL) {
+                *err = "field too long";
                 return 0;
             }
-            if (!doubled) {
-                v[n] = s + start;
-                vl[n] = end - start;
-            } else {
-                char *w = cairn__tele_scratch(r, end - start);
-                if (w == NULL) {
-                    *err = "field too long";
-                    return 0;
-                }
-                size_t o = 0;
-                for (size_t k = start; k < end; k++) {
-                    w[o++] = s[k];
-                    if (s[k] == '"')
-                        k++; /* the second quote of a pair */
-                }
-                v[n] = w;
-                vl[n] = o;
-            }
-        } else {
-            const char *c = i < len ? memchr(s + i, ',', len - i) : NULL;
-            size_t end = c ? (size_t)(c - s) : len;
-            v[n] = s + i;
-            vl[n] = end - i;
-            i = end;
+            v[n] = w;
+            vl[n] = cairn_csv_unquote(f.s, f.len, w);
         }
         n++;
-        if (i >= len)
-            return n;
-        i++; /* the comma */
-        if (i == len) {
-            if (n == max)
-                return max + 1;
-            v[n] = s + i;
-            vl[n++] = 0;
-            return n;
-        }
     }
+    return n;
 }
 
 bool cairn__tele_csv_sniff(const char *line, size_t len)

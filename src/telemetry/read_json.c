@@ -31,52 +31,17 @@ static void ws(struct jscan *j)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool hex4(const char *p, unsigned *out)
 {
     unsigned v = 0;
     for (int k = 0; k < 4; k++) {
-        int h = hexval(p[k]);
+        int h = cairn_hex_digit(p[k]);
         if (h < 0)
             return false;
         v = v * 16 + (unsigned)h;
     }
     *out = v;
     return true;
-}
-
-static size_t utf8_put(char *w, unsigned cp)
-{
-    if (cp < 0x80) {
-        w[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        w[0] = (char)(0xc0 | (cp >> 6));
-        w[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        w[0] = (char)(0xe0 | (cp >> 12));
-        w[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        w[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    w[0] = (char)(0xf0 | (cp >> 18));
-    w[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    w[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    w[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
 }
 
 /* Decode the escapes of raw[0, n) into w; returns the decoded length. */
@@ -126,7 +91,7 @@ static bool unescape(const char *raw, size_t n, char *w, size_t *out_len)
                 cp = 0xfffd; /* a lone surrogate */
             }
             /* 6 escaped bytes become at most 4 (or 12 become 4). */
-            o += utf8_put(w + o, cp);
+            o += cairn_utf8_encode(cp, w + o);
             break;
         }
         default:

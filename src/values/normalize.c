@@ -134,25 +134,12 @@ long cairn__hunt_refang(const char *s, size_t len, char *out, size_t cap)
 
 bool cairn__hunt_parse_ipv4(const char *s, size_t len, uint8_t out[4])
 {
-    size_t i = 0;
-    for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (i >= len || s[i] != '.')
-                return false;
-            i++;
-        }
-        size_t start = i;
-        unsigned v = 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-        }
-        /* no digits, over 255, or a leading zero ("010" is ambiguous) */
-        if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
-            return false;
-        out[part] = (uint8_t)v;
-    }
-    return i == len;
+    uint32_t a;
+    if (!cairn_ipv4_parse(s, len, &a))
+        return false;
+    for (int k = 0; k < 4; k++)
+        out[k] = (uint8_t)(a >> (24 - 8 * k));
+    return true;
 }
 
 /*
@@ -428,13 +415,7 @@ bool cairn__hunt_url_host(const char *url, size_t len, const char **host,
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return cairn_hex_digit(c);
 }
 
 static bool unreserved(unsigned char c)

@@ -664,6 +664,19 @@ static void csv_fixed_type_and_bad_rows(void **state)
     assert_non_null(by_pattern(&o, "[domain-name:value = 'example.org']"));
     assert_true(has_report(&o, "t.csv:3:1: error: '1.2.3.4' is not a value "
                                "of its type"));
+    /*
+     * Quoted cells may hold line breaks (later rows keep their line
+     * numbers), "" is one quote, and text after a closing quote belongs
+     * to the cell: "exa"mple.net is example.net.
+     */
+    const char *quoted = "value,note\n"
+                         "\"exa\"mple.net,\"two\nlines, one cell\"\n"
+                         "\"say \"\"hi\"\"\",x\n";
+    assert_int_equal(
+        cairn_feed_csv(f, quoted, strlen(quoted), "q.csv", fixed), 0);
+    assert_non_null(by_pattern(&o, "[domain-name:value = 'example.net']"));
+    assert_true(has_report(&o, "q.csv:4:1: error: 'say \"hi\"' is not a "
+                               "value of its type"));
     assert_int_equal(cairn_feed_csv(f, rows, strlen(rows), "n.csv", nocol),
                      CAIRN_EPARSE);
     assert_true(has_report(&o, "n.csv:1:1: error: no column 'ioc'"));

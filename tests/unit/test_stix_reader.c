@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -405,6 +406,25 @@ static void test_fast_parser_matches_jansson(void **state)
     }
 }
 
+/*
+ * CAIRN_JSON_FAST=0 turns the fast path off (ctest runs this program and
+ * the validation tests once more that way): then jansson parses alone.
+ */
+static void test_fast_path_switch(void **state)
+{
+    (void)state;
+    const char *e = getenv("CAIRN_JSON_FAST");
+    bool off = e != NULL && strcmp(e, "0") == 0;
+    size_t used = 0;
+    json_t *v = cairn__stix_json_fast("[1,\"a\"]", 7, &used);
+    assert_int_equal(v == NULL, off);
+    json_decref(v);
+    /* Either way the public parser gives the same value. */
+    assert_int_equal(cairn_json_parse("[1,\"a\"]", 7, &v, NULL), 0);
+    assert_int_equal(json_array_size(v), 2);
+    json_decref(v);
+}
+
 /* Each object's span is exactly its text in the document, as received. */
 static void test_spans(void **state)
 {
@@ -523,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_json_parse),
         cmocka_unit_test(test_fast_parser_matches_jansson),
+        cmocka_unit_test(test_fast_path_switch),
         cmocka_unit_test(test_spans),
         cmocka_unit_test(test_envelope),
     };
