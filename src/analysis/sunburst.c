@@ -223,24 +223,9 @@ static void printable_utf8(char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        size_t n = cairn_utf8_len(s + i, len - i);
         unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2
-                            : (c & 0xf0) == 0xe0   ? 3
-                            : (c & 0xf8) == 0xf0   ? 4
-                                                   : 0;
-        bool ok = n > 0 && i + n <= len && !(n == 2 && c < 0xc2) &&
-                  !(n == 4 && c > 0xf4);
-        for (size_t k = 1; ok && k < n; k++)
-            ok = ((unsigned char)s[i + k] & 0xc0) == 0x80;
-        if (ok && n == 3) {
-            unsigned char c1 = (unsigned char)s[i + 1];
-            ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
-        }
-        if (ok && n == 4) {
-            unsigned char c1 = (unsigned char)s[i + 1];
-            ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-        }
-        if (!ok || c < 0x20 || c == 0x7f) {
+        if (n == 0 || c < 0x20 || c == 0x7f) {
             s[i++] = '?';
             continue;
         }
