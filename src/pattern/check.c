@@ -234,29 +234,34 @@ const char *cairn__pat_nfc(const char *s, size_t len, int32_t **buf,
         i++;
     if (i == len || len > (size_t)1 << 28)
         return s;
-    utf8proc_ssize_t n = utf8proc_decompose((const utf8proc_uint8_t *)s,
-                                            (utf8proc_ssize_t)len, *buf,
-                                            (utf8proc_ssize_t)*buf_cap, opt);
-    if (n < 0)
-        return s;
-    if ((size_t)n > *buf_cap) {
-        /* Room for the code points, then their UTF-8 in the same place. */
-        int32_t *p = cairn_realloc(*buf, ((size_t)n + 1) * sizeof *p);
-        if (p == NULL)
+    /*
+     * utf8proc writes the code points, then their UTF-8 over them (and a
+     * NUL): room for one more than it needs. Never hand it NULL.
+     */
+    size_t need = len + 1;
+    for (int pass = 0; pass < 2; pass++) {
+        if (need > *buf_cap) {
+            int32_t *p = cairn_realloc(*buf, need * sizeof *p);
+            if (p == NULL)
+                return s;
+            *buf = p;
+            *buf_cap = need;
+        }
+        utf8proc_ssize_t n = utf8proc_decompose(
+            (const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, *buf,
+            (utf8proc_ssize_t)*buf_cap, opt);
+        if (n < 0)
             return s;
-        *buf = p;
-        *buf_cap = (size_t)n + 1;
-        n = utf8proc_decompose((const utf8proc_uint8_t *)s,
-                               (utf8proc_ssize_t)len, *buf,
-                               (utf8proc_ssize_t)*buf_cap, opt);
-        if (n < 0 || (size_t)n > *buf_cap)
-            return s;
+        if ((size_t)n < *buf_cap) {
+            n = utf8proc_reencode(*buf, n, opt);
+            if (n < 0)
+                return s;
+            *out_len = (size_t)n;
+            return (const char *)*buf;
+        }
+        need = (size_t)n + 1;
     }
-    n = utf8proc_reencode(*buf, n, opt);
-    if (n < 0)
-        return s;
-    *out_len = (size_t)n;
-    return (const char *)*buf;
+    return s;
 }
 
 /* The literal as one byte per code point (for binary values), or NULL. */
