@@ -699,7 +699,9 @@ static struct oexpr *obs_qual(struct parser *ps)
                     ps->tok.column, "pattern-qualifier",
                     "%s given twice to one observation; put parentheses "
                     "around the first to qualify both",
-                    which == 0 ? "WITHIN" : which == 1 ? "REPEATS" : "START");
+                    which == 0   ? "WITHIN"
+                    : which == 1 ? "REPEATS"
+                                 : "START");
             return NULL;
         }
         seen[which] = true;

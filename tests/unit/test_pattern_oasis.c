@@ -85,8 +85,7 @@ struct obsfile {
 };
 
 static int add_ids(const struct cairn_observation_set *set,
-                   const struct cairn_match_result *res, char *out,
-                   size_t cap)
+                   const struct cairn_match_result *res, char *out, size_t cap)
 {
     /* "match=" and the sorted ids of the observations reported. */
     const char *ids[64];
@@ -287,8 +286,7 @@ static void test_oasis_suites(void **state)
         run_file(files[i]);
     for (size_t i = 0; i < n_known; i++) {
         if (!known[i].used) {
-            fprintf(stderr,
-                    "known-differences.txt: no such case in %s: %s\n",
+            fprintf(stderr, "known-differences.txt: no such case in %s: %s\n",
                     known[i].file, known[i].line);
             failures++;
         }
