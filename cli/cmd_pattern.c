@@ -40,14 +40,17 @@ const struct cli_command cli_cmd_pattern = {
         "to (object_refs, or the deprecated embedded objects); a document "
         "without observed-data makes each of its SCOs an observation. It "
         "prints whether the pattern matched and the ids of the "
-        "observations used by the match. See docs/patterns.md for the "
-        "semantics and the limits of the search.",
+        "observations used by the match. A string property compared with "
+        "a timestamp t'...' that is not a STIX timestamp is an error in "
+        "the input: the comparison is false and the command exits 2. See "
+        "docs/patterns.md for the semantics and the limits of the search.",
     .options = options,
     .exit_status = "0 check: every pattern is valid; match: the pattern "
                    "matched\n"
                    "1 check: a pattern is invalid; match: no match\n"
                    "2 usage or input/output error, or (match) an invalid "
-                   "pattern or input",
+                   "pattern or input (including a value compared with a "
+                   "timestamp that is not one)",
     .examples = "$ cairn pattern check \"[file:name = 'a.exe']\"\n"
                 "$ cairn pattern check -f patterns.txt --json\n"
                 "$ cairn pattern match \"[domain-name:value LIKE "
@@ -245,6 +248,8 @@ static int cmd_match(int argc, char **argv)
         }
         json_object_set_new(o, "matched", json_boolean(res.matched));
         json_object_set_new(o, "truncated", json_boolean(res.truncated));
+        json_object_set_new(o, "invalid_values",
+                            json_integer((json_int_t)res.n_invalid));
         json_object_set_new(o, "observations", ids);
         print_json(o);
         json_decref(o);
@@ -259,6 +264,15 @@ static int cmd_match(int argc, char **argv)
                             "result may be incomplete\n");
     }
     rc = res.matched ? CLI_EXIT_OK : CLI_EXIT_FINDINGS;
+    if (res.n_invalid > 0) {
+        const char *id = cairn_observations_id(set, res.first_invalid);
+        cli_error(&cli_cmd_pattern,
+                  "%zu value%s compared with a timestamp %s not STIX "
+                  "timestamps (the first in %s); those comparisons are false",
+                  res.n_invalid, res.n_invalid == 1 ? "" : "s",
+                  res.n_invalid == 1 ? "is" : "are", id ? id : "(no id)");
+        rc = CLI_EXIT_ERROR;
+    }
 out:
     cairn_match_result_release(&res);
     cairn_observations_free(set);

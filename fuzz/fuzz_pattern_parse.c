@@ -15,6 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cairn_diag diag;
     if (cairn_pattern_parse((const char *)data, size, NULL, &p, &diag) != 0)
         return 0;
+    (void)cairn_pattern_check_names(p, &diag);
     char *text = NULL;
     size_t len = 0;
     if (cairn_pattern_print(p, &text, &len) == 0) {

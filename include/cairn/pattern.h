@@ -57,6 +57,18 @@ int cairn_pattern_parse(const char *text, size_t len,
 void cairn_pattern_free(struct cairn_pattern *p);
 
 /*
+ * Whether every object type and first property name of `p` follows the
+ * STIX naming rules (types: lowercase letters, digits and inner hyphens;
+ * properties: lowercase letters, digits and '_'). The pattern grammar
+ * accepts more (custom types such as "x_whatever", quoted names), and so
+ * does cairn_pattern_parse; strict validation warns with this. Returns
+ * true when all names follow the rules; otherwise false, with `diag` (may
+ * be NULL) set to a warning naming the first one and its line and column.
+ */
+bool cairn_pattern_check_names(const struct cairn_pattern *p,
+                               struct cairn_diag *diag);
+
+/*
  * The canonical text of a pattern: single spaces, no redundant
  * parentheses, escapes and literals in one spelling. Parsing the result
  * gives the same tree. Free *out with cairn_free.
@@ -137,6 +149,15 @@ struct cairn_match_result {
     bool truncated;
     size_t *indexes; /* observations used by the matches found, ascending */
     size_t n_indexes;
+    /*
+     * Property values compared with a timestamp literal (t'...') that are
+     * strings but not STIX timestamps: such a comparison is false whatever
+     * the operator and NOT (as for a missing property), and the data is
+     * probably wrong, so callers report it. `first_invalid` is the
+     * observation of the first one.
+     */
+    size_t n_invalid;
+    size_t first_invalid;
 };
 
 /*

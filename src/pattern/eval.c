@@ -22,6 +22,8 @@ struct cairn_pattern_scratch {
     pcre2_match_context *mctx;
     uint8_t *bytes; /* decoded _bin / _hex values */
     size_t bytes_alloc;
+    int32_t *ucs; /* room for NFC of values (LIKE, MATCHES) */
+    size_t ucs_cap;
 };
 
 int cairn_pattern_scratch_new(struct cairn_pattern_scratch **out)
@@ -50,6 +52,7 @@ void cairn_pattern_scratch_free(struct cairn_pattern_scratch *s)
     pcre2_match_data_free(s->md);
     pcre2_match_context_free(s->mctx);
     cairn_free(s->bytes);
+    cairn_free(s->ucs);
     cairn_free(s);
 }
 
@@ -61,6 +64,8 @@ struct ectx {
     const struct obs *o;
     struct cairn_pattern_scratch *scratch;
     bool truncated;
+    size_t n_invalid; /* strings compared with t'...' that are not times */
+    size_t first_invalid;
 };
 
 enum vkind { V_NONE, V_STR, V_BYTES, V_INT, V_REAL, V_BOOL };
@@ -148,6 +153,7 @@ static void classify(struct ectx *cx, const json_t *j, const char *key,
 }
 
 #define INCOMPARABLE 2
+#define NOT_A_TIME   3 /* a string compared with t'...' that is not a time */
 
 static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -229,8 +235,10 @@ static int compare(const struct value *v, const struct lit *l)
         return INCOMPARABLE;
     case LIT_TIME: {
         struct cairn_time t;
-        if (v->kind != V_STR || cairn_time_parse(v->s, v->len, true, &t) != 0)
+        if (v->kind != V_STR)
             return INCOMPARABLE;
+        if (cairn_time_parse(v->s, v->len, true, &t) != 0)
+            return NOT_A_TIME;
         return cairn_time_cmp(&t, &l->t);
     }
     }
@@ -251,6 +259,30 @@ static bool regex_match(struct ectx *cx, const pcre2_code *re, const char *s,
     return false;
 }
 
+/* LIKE over bytes: % any run, _ one byte. */
+static bool like_bytes(const char *p, size_t plen, const char *s, size_t slen)
+{
+    size_t pi = 0, si = 0;
+    size_t star_p = (size_t)-1, star_s = 0;
+    while (si < slen) {
+        if (pi < plen && p[pi] == '%') {
+            star_p = ++pi;
+            star_s = si;
+        } else if (pi < plen && (p[pi] == '_' || p[pi] == s[si])) {
+            pi++;
+            si++;
+        } else if (star_p != (size_t)-1) {
+            pi = star_p;
+            si = ++star_s;
+        } else {
+            return false;
+        }
+    }
+    while (pi < plen && p[pi] == '%')
+        pi++;
+    return pi == plen;
+}
+
 static bool test_value(struct ectx *cx, const struct cexpr *c, const json_t *j,
                        const char *key)
 {
@@ -259,40 +291,48 @@ static bool test_value(struct ectx *cx, const struct cexpr *c, const json_t *j,
     struct value v;
     classify(cx, j, key, &v);
     bool r = false;
-    int o;
+    int o = 0;
+    const char *t;
+    size_t tlen;
     switch (c->op) {
     case OP_EQ:
-        r = compare(&v, &c->lit) == 0;
-        break;
     case OP_NE:
-        r = compare(&v, &c->lit) != 0;
-        break;
     case OP_LT:
-        r = compare(&v, &c->lit) == -1;
-        break;
     case OP_LE:
-        o = compare(&v, &c->lit);
-        r = o == -1 || o == 0;
-        break;
     case OP_GT:
-        r = compare(&v, &c->lit) == 1;
-        break;
     case OP_GE:
         o = compare(&v, &c->lit);
-        r = o == 1 || o == 0;
+        r = c->op == OP_EQ   ? o == 0
+            : c->op == OP_NE ? o != 0
+            : c->op == OP_LT ? o == -1
+            : c->op == OP_LE ? o == -1 || o == 0
+            : c->op == OP_GT ? o == 1
+                             : o == 1 || o == 0;
         break;
     case OP_IN:
-        for (size_t i = 0; i < c->n_set && !r; i++)
-            r = compare(&v, &c->set[i]) == 0;
+        for (size_t i = 0; i < c->n_set && !r && o != NOT_A_TIME; i++) {
+            o = compare(&v, &c->set[i]);
+            r = o == 0;
+        }
         break;
     case OP_LIKE:
-        r = v.kind == V_STR && cairn__pat_like(c->lit.s, c->lit.len, v.s, v.len);
+        if (v.kind == V_STR) {
+            t = cairn__pat_nfc(v.s, v.len, &cx->scratch->ucs,
+                               &cx->scratch->ucs_cap, &tlen);
+            r = cairn__pat_like(c->nfc, c->nfc_len, t, tlen);
+        } else if (v.kind == V_BYTES) {
+            r = c->latin1 != NULL &&
+                like_bytes(c->latin1, c->latin1_len, v.s, v.len);
+        }
         break;
     case OP_MATCHES:
-        if (v.kind == V_STR)
-            r = regex_match(cx, c->re, v.s, v.len);
-        else if (v.kind == V_BYTES)
+        if (v.kind == V_STR) {
+            t = cairn__pat_nfc(v.s, v.len, &cx->scratch->ucs,
+                               &cx->scratch->ucs_cap, &tlen);
+            r = regex_match(cx, c->re, t, tlen);
+        } else if (v.kind == V_BYTES) {
             r = regex_match(cx, c->re_bytes, v.s, v.len);
+        }
         break;
     case OP_ISSUBSET:
     case OP_ISSUPERSET: {
@@ -304,6 +344,12 @@ static bool test_value(struct ectx *cx, const struct cexpr *c, const json_t *j,
     }
     case OP_EXISTS:
         break;
+    }
+    if (o == NOT_A_TIME) {
+        /* Bad data, not a difference: false whatever the operator says. */
+        if (cx->n_invalid++ == 0)
+            cx->first_invalid = (size_t)(cx->o - cx->set->obs);
+        return false;
     }
     return c->negated ? !r : r;
 }
@@ -995,6 +1041,8 @@ int cairn_pattern_match(const struct cairn_pattern *p,
         cairn_free(mark);
         res->matched = count > 0;
         res->truncated = m.cx.truncated;
+        res->n_invalid = m.cx.n_invalid;
+        res->first_invalid = m.cx.first_invalid;
         rc = 0;
         goto out;
     }
@@ -1022,6 +1070,8 @@ int cairn_pattern_match(const struct cairn_pattern *p,
         goto out;
     res->matched = top.n > 0;
     res->truncated = m.cx.truncated;
+    res->n_invalid = m.cx.n_invalid;
+    res->first_invalid = m.cx.first_invalid;
     rc = 0;
 out:
     if (rc != 0)
@@ -1048,6 +1098,6 @@ int cairn_pattern_test_one(const struct cairn_pattern *p,
         return CAIRN_EINVAL;
     if (p->root->kind != OE_OBS)
         return CAIRN_EUNSUPPORTED;
-    struct ectx cx = {set, NULL, scratch, false};
+    struct ectx cx = {.set = set, .scratch = scratch};
     return eval_leaf(&cx, p->root, i) ? 1 : 0;
 }

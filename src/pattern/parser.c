@@ -644,17 +644,36 @@ static struct oexpr *obs_prim(struct parser *ps)
 
 static struct oexpr *obs_qual(struct parser *ps)
 {
+    /*
+     * A qualifier may not be given twice to one "[...]" (the OASIS
+     * validator's rule); on a parenthesised expression it may:
+     * "([a] WITHIN 5 SECONDS) WITHIN 6 SECONDS".
+     */
+    bool simple = ps->tok.kind == T_LBRACK;
+    bool seen[3] = {false, false, false};
     struct oexpr *e = obs_prim(ps);
     while (e != NULL && ps->rc == 0 &&
            (ps->tok.kind == T_WITHIN || ps->tok.kind == T_START ||
             ps->tok.kind == T_REPEATS)) {
+        enum tok kw = ps->tok.kind;
+        int which = kw == T_WITHIN ? 0 : kw == T_REPEATS ? 1 : 2;
+        if (simple && seen[which]) {
+            fail_at(ps, CAIRN_EINVALID, ps->tok.offset, ps->tok.line,
+                    ps->tok.column, "pattern-qualifier",
+                    "%s given twice to one observation; put parentheses "
+                    "around the first to qualify both",
+                    which == 0   ? "WITHIN"
+                    : which == 1 ? "REPEATS"
+                                 : "START");
+            return NULL;
+        }
+        seen[which] = true;
         struct oexpr *q = node(ps, sizeof *q);
         if (q == NULL)
             return NULL;
         q->l = e;
         q->line = ps->tok.line;
         q->column = ps->tok.column;
-        enum tok kw = ps->tok.kind;
         advance(ps);
         q->q_line = ps->tok.line;
         q->q_column = ps->tok.column;

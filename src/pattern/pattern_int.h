@@ -168,6 +168,11 @@ struct cexpr {
     unsigned lit_line, lit_column; /* of the literal */
     pcre2_code *re;                /* OP_MATCHES on text */
     pcre2_code *re_bytes;          /* OP_MATCHES on binary values */
+    const char *nfc;               /* OP_LIKE: the literal in NFC */
+    size_t nfc_len;
+    const char *latin1;            /* LIKE, MATCHES: the literal as bytes, */
+    size_t latin1_len;             /* one per code point; NULL if one is */
+                                   /* above 255 */
     struct cidr cidr;              /* OP_ISSUBSET, OP_ISSUPERSET */
 };
 
@@ -223,5 +228,15 @@ bool cairn__pat_hex_decode(const char *s, size_t len, uint8_t *out, size_t *out_
 
 /* LIKE over UTF-8 text: % any sequence, _ one character. */
 bool cairn__pat_like(const char *pat, size_t plen, const char *s, size_t slen);
+
+/*
+ * check.c: `s` in Unicode NFC, for LIKE and MATCHES, which compare
+ * normalised text. Returns `s` itself when it is NFC already (always for
+ * text below U+0300), else the normalised text, in *buf (grown with
+ * cairn_realloc; the caller frees it), or `s` again when `s` is not UTF-8
+ * or memory runs out. *out_len is the length of what is returned.
+ */
+const char *cairn__pat_nfc(const char *s, size_t len, int32_t **buf,
+                           size_t *buf_cap, size_t *out_len);
 
 #endif

@@ -203,6 +203,21 @@ static int oprec(const struct oexpr *e)
     }
 }
 
+/*
+ * Whether `e`, a chain of qualifiers on one "[...]", already has a
+ * qualifier of kind `k`: a second one must then be written around
+ * parentheses, as the parser refuses it on the bare observation.
+ */
+static bool repeats_kind(const struct oexpr *e, enum oexpr_kind k)
+{
+    bool same = false;
+    for (; e->kind == OE_WITHIN || e->kind == OE_REPEATS ||
+           e->kind == OE_STARTSTOP;
+         e = e->l)
+        same = same || e->kind == k;
+    return same && e->kind == OE_OBS;
+}
+
 static int put_osub(struct cairn_buf *b, const struct oexpr *e, bool paren)
 {
     int rc = paren ? cairn_buf_putc(b, '(') : 0;
@@ -237,7 +252,7 @@ int cairn__pat_print_oexpr(const struct oexpr *e, struct cairn_buf *b)
     default:
         break;
     }
-    rc = put_osub(b, e->l, oprec(e->l) < 4);
+    rc = put_osub(b, e->l, oprec(e->l) < 4 || repeats_kind(e->l, e->kind));
     if (rc != 0)
         return rc;
     switch (e->kind) {

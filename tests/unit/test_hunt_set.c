@@ -662,14 +662,17 @@ static void test_pattern_walk(void **state)
 {
     (void)state;
     static const char text[] =
-        "([file:hashes.'SHA-256' = 'ab' AND file:name NOT IN ('x', 'y')] OR "
+        "([file:hashes.'SHA-256' = "
+        "'abababababababababababababababababababababababababababababababab' "
+        "AND file:name NOT IN ('x', 'y')] OR "
         "[network-traffic:dst_ref.value = '1.2.3.4']) WITHIN 5 SECONDS";
     struct cairn_pattern *p;
     assert_int_equal(cairn_pattern_parse(text, sizeof text - 1, NULL, &p, NULL),
                      0);
     char out[512] = "";
     assert_int_equal(cairn_pattern_walk(p, walk_collect, out), 0);
-    assert_string_equal(out, "file:hashes.SHA-256/0/0/1 'ab' "
+    assert_string_equal(out, "file:hashes.SHA-256/0/0/1 "
+                             "'abababababababababababababababababababababababababababababababab' "
                              "file:name/6/1/2 'x' AND OBS "
                              "network-traffic:dst_ref.value/0/0/1 '1.2.3.4' "
                              "OBS OOR WITHIN ");

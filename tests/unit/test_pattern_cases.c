@@ -20,6 +20,8 @@
  *   valid                    it must parse and check
  *   canonical: TEXT          it must parse and print as TEXT
  *   error: L:C: MESSAGE      it must fail with this position and message
+ *   strict: L:C: MESSAGE     it parses, and cairn_pattern_check_names warns
+ *                            so ("strict: ok": it does not warn)
  *   obs: t=S[..E] [n=K] JSON one observed-data seen from 2020-01-01T00:00:00Z
  *                            plus S (to plus E) seconds, K times, about the
  *                            SCOs of the JSON array; ids are filled in
@@ -41,6 +43,7 @@ struct block {
     bool valid;
     char *canonical;
     char *error;
+    char *strict;
     char *obs[MAX_OBS];
     int n_obs;
     char *observations;
@@ -247,6 +250,22 @@ static void run_block(const struct block *b, const char *file)
               diag.message);
         return;
     }
+    bool names_ok = cairn_pattern_check_names(p, &diag);
+    if (b->strict != NULL && strcmp(b->strict, "ok") == 0) {
+        if (!names_ok)
+            failf(b, file, "strict naming warns: %u:%u: %s", diag.line,
+                  diag.column, diag.message);
+    } else if (b->strict != NULL) {
+        char got[400];
+        snprintf(got, sizeof got, "%u:%u: %s", diag.line, diag.column,
+                 diag.message);
+        if (names_ok || diag.severity != CAIRN_SEV_WARNING)
+            failf(b, file, "strict naming gives no warning, expected %s",
+                  b->strict);
+        else if (strcmp(got, b->strict) != 0)
+            failf(b, file, "strict\n    got:      %s\n    expected: %s", got,
+                  b->strict);
+    }
     char *text = NULL;
     size_t len = 0;
     rc = cairn_pattern_print(p, &text, &len);
@@ -329,6 +348,8 @@ static void run_file(const char *name)
             b.canonical = v;
         else if ((v = value_of(copy, "error:")) != NULL)
             b.error = v;
+        else if ((v = value_of(copy, "strict:")) != NULL)
+            b.strict = v;
         else if ((v = value_of(copy, "obs:")) != NULL && b.n_obs < MAX_OBS)
             b.obs[b.n_obs++] = v;
         else if ((v = value_of(copy, "observations:")) != NULL)
