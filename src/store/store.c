@@ -692,10 +692,9 @@ static int page_row(void *ud, const struct cairn_store_row *row,
     struct cairn_store_page *p = f->page;
     /* The row that does not fit is not copied: a page holds at most the
      * budget, or its one first row. */
-    if (p->n == f->want ||
-        (f->max_bytes > 0 && p->n > 0 &&
-         (f->bytes >= f->max_bytes ||
-          row->json_len > f->max_bytes - f->bytes))) {
+    if (p->n == f->want || (f->max_bytes > 0 && p->n > 0 &&
+                            (f->bytes >= f->max_bytes ||
+                             row->json_len > f->max_bytes - f->bytes))) {
         p->more = true;
         return 1; /* enough: stop */
     }

@@ -978,8 +978,7 @@ static int get_page(struct ctx *c)
         /* The store gives a read its first row whatever its size; past
          * the page's own first rows, one that does not fit waits for the
          * next page, which starts before it. */
-        if (g.n > 0 && page->n > 0 &&
-            page->rows[0].json_len > q.max_bytes) {
+        if (g.n > 0 && page->n > 0 && page->rows[0].json_len > q.max_bytes) {
             g.more = true;
             memcpy(g.next, cursor, sizeof g.next);
             break;
@@ -1095,8 +1094,8 @@ static int delete_object(struct ctx *c)
             const struct cairn_store_row *row = &page->rows[i];
             examined++;
             if (row->json == NULL ||
-                !cairn_share_allowed_text(row->json, row->json_len,
-                                          tlp_default, &reader)) {
+                !cairn_share_allowed_text(row->json, row->json_len, tlp_default,
+                                          &reader)) {
                 hidden = true;
                 continue;
             }

@@ -316,8 +316,8 @@ static const char *refusal(size_t len, const json_t *obj, char *msg,
                  len, (size_t)CAIRN_STIX_MAX_OBJECT_LEN);
         return msg;
     }
-    const char *type = obj ? json_string_value(json_object_get(obj, "type"))
-                           : NULL;
+    const char *type =
+        obj ? json_string_value(json_object_get(obj, "type")) : NULL;
     if (type != NULL && strcmp(type, "bundle") == 0)
         return "a bundle is not a STIX object; post its objects";
     return NULL;

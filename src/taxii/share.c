@@ -259,7 +259,8 @@ struct seen_item {
     bool visible; /* stored, and the viewer may see it (or its author) */
 };
 
-static bool row_is(const struct cairn_store_row *row, const struct seen_item *it)
+static bool row_is(const struct cairn_store_row *row,
+                   const struct seen_item *it)
 {
     if (strcmp(row->id, it->r->id) != 0)
         return false;
@@ -383,8 +384,8 @@ int cairn__taxii_status_view(struct cairn_store *s,
                              size_t page_bytes)
 {
     struct cairn_store_user_share sh = {0};
-    struct status_view v = {.s = s, .coll = st->collection,
-                            .page_bytes = page_bytes};
+    struct status_view v = {
+        .s = s, .coll = st->collection, .page_bytes = page_bytes};
     struct seen_item *items = NULL;
     struct cairn_store_result *moved = NULL;
     int rc = viewer != NULL ? cairn_store_user_share_get(s, viewer, &sh)
@@ -437,14 +438,12 @@ int cairn__taxii_status_view(struct cairn_store *s,
         goto out;
     size_t n_moved = 0;
     struct seen_item *at = items;
-    size_t ns = keep_visible(st->successes, st->n_successes, at, moved,
-                             &n_moved);
+    size_t ns =
+        keep_visible(st->successes, st->n_successes, at, moved, &n_moved);
     at += st->n_successes;
-    size_t nf =
-        keep_visible(st->failures, st->n_failures, at, moved, &n_moved);
+    size_t nf = keep_visible(st->failures, st->n_failures, at, moved, &n_moved);
     at += st->n_failures;
-    size_t np =
-        keep_visible(st->pendings, st->n_pendings, at, moved, &n_moved);
+    size_t np = keep_visible(st->pendings, st->n_pendings, at, moved, &n_moved);
     /* A conflict with what the viewer may not see reads as the version
      * stored already: a failure would say that it exists. */
     if (n_moved > 0) {

@@ -584,9 +584,8 @@ static void test_paging_budget(void **state)
     cairn_store_page_free(p);
 
     /* Room for three and a half rows: pages of three. */
-    struct cairn_store_query q = {.collection = f->coll,
-                                  .with_json = true,
-                                  .max_bytes = row_len * 7 / 2};
+    struct cairn_store_query q = {
+        .collection = f->coll, .with_json = true, .max_bytes = row_len * 7 / 2};
     char next[CAIRN_STORE_CURSOR_LEN] = "";
     size_t total = 0, pages = 0;
     for (;;) {

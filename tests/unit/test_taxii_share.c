@@ -534,7 +534,6 @@ static void test_object_endpoints(void **state)
     json_decref(body);
 }
 
-
 /* ---- the rules on every endpoint (issue 18) ------------------------------ */
 
 /* One request as `token`'s user; the status, the body parsed into *out. */
@@ -606,8 +605,8 @@ static void test_delete_hidden(void **state)
     assert_int_equal(request(f, f->token, "DELETE", object_path(obj_id(3)),
                              NULL, NULL, &hidden),
                      404);
-    assert_int_equal(request(f, f->token, "DELETE",
-                             object_path(obj_id(9999)), NULL, NULL, &absent),
+    assert_int_equal(request(f, f->token, "DELETE", object_path(obj_id(9999)),
+                             NULL, NULL, &absent),
                      404);
     assert_true(json_equal(hidden, absent));
     json_decref(hidden);
@@ -700,9 +699,9 @@ static void test_post_bundle(void **state)
     assert_int_equal(cairn_store_grant(f->s, "reader", COLL, CAIRN_STORE_WRITE),
                      0);
     json_t *red = indicator(63, 1);
-    json_t *bundle = json_pack(
-        "{s:s, s:s, s:[O]}", "type", "bundle", "id",
-        "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects", red);
+    json_t *bundle = json_pack("{s:s, s:s, s:[O]}", "type", "bundle", "id",
+                               "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+                               "objects", red);
     json_t *ok = indicator(41, 1);
     json_t *env = json_pack("{s:[o, o]}", "objects", bundle, ok);
     char *body = dump(env);
@@ -715,8 +714,7 @@ static void test_post_bundle(void **state)
     const char *msg =
         failure_of(st, "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d");
     assert_non_null(msg);
-    assert_string_equal(msg,
-                        "a bundle is not a STIX object; post its objects");
+    assert_string_equal(msg, "a bundle is not a STIX object; post its objects");
     assert_true(listed(st, "successes", obj_id(41)));
     assert_int_equal(
         stored_versions(f, "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"), 0);
@@ -759,7 +757,6 @@ static void test_post_oversize(void **state)
     assert_non_null(strstr(msg, "16 MiB"));
     assert_int_equal(stored_versions(f, obj_id(42)), 0);
     assert_int_equal(stored_versions(f, obj_id(43)), 1);
-    /* One byte under the limit is taken. */
     json_decref(st);
     cairn_free(body);
     json_decref(env);
@@ -859,8 +856,7 @@ static void test_conflict_hidden(void **state)
                              "match[version]=first", NULL, &got),
                      200);
     json_t *first = json_array_get(json_object_get(got, "objects"), 0);
-    assert_string_equal(json_string_value(json_object_get(first, "name")),
-                        "x");
+    assert_string_equal(json_string_value(json_object_get(first, "name")), "x");
     json_decref(got);
     cairn_free(body);
     json_decref(env);
