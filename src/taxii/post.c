@@ -311,9 +311,9 @@ static const char *refusal(size_t len, const json_t *obj, char *msg,
 {
     if (len > CAIRN_STIX_MAX_OBJECT_LEN) {
         snprintf(msg, msg_len,
-                 "the object is %zu bytes, over the limit of %zu bytes "
-                 "(16 MiB) that every cairn reader takes",
-                 len, (size_t)CAIRN_STIX_MAX_OBJECT_LEN);
+                 "the object is %zu bytes, over the limit of %zu MiB that "
+                 "every cairn reader takes",
+                 len, (size_t)CAIRN_STIX_MAX_OBJECT_LEN >> 20);
         return msg;
     }
     const char *type =
