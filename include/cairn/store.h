@@ -169,6 +169,9 @@ struct cairn_store_result {
  * still succeeds or fails as a whole, and an I/O error fails them all.
  */
 #define CAIRN_STORE_BATCH_MAX 100000
+/* The message of a version stored before with other content. */
+#define CAIRN_STORE_CONFLICT_MSG                                               \
+    "another object with this id and version is stored already"
 int cairn_store_put_objects(struct cairn_store *s, const char *collection,
                             const struct cairn_store_object_in *objs, size_t n,
                             const char *status_id,
@@ -239,6 +242,13 @@ struct cairn_store_query {
     size_t limit;
     const char *next; /* cursor from a previous page, or NULL */
     bool with_json;   /* false for manifests: json is NULL in the rows */
+    /*
+     * Byte budget of the page's JSON (with_json): the page ends before a
+     * row whose JSON would bring it over max_bytes (more and next then
+     * continue from that row), but always holds at least one row, so a
+     * reader pages through rows of any size. 0: no budget.
+     */
+    size_t max_bytes;
 };
 
 /* One object version. Strings live as long as the page. */
@@ -269,7 +279,9 @@ struct cairn_store_page {
 
 /*
  * One page of the versions `q` selects (objects, manifest, versions and
- * get-object endpoints all use this). Errors: CAIRN_ENOTFOUND (no such
+ * get-object endpoints all use this). Rows are read one at a time and
+ * reading stops at `limit` rows or `max_bytes` of JSON, so a page's memory
+ * is bounded by the budget and one row. Errors: CAIRN_ENOTFOUND (no such
  * collection), CAIRN_EINVAL (malformed cursor or filter), CAIRN_ETOOBIG (a
  * list over CAIRN_STORE_FILTER_MAX), CAIRN_EIO.
  */

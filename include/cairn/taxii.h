@@ -43,6 +43,10 @@ struct cairn_taxii_config {
     size_t sync_object_limit;
     /* How long a verified Basic credential is cached; 0: 300 s. */
     unsigned credential_cache_seconds;
+    /* Bytes of objects on one page of GET objects (and rows read for any
+     * object endpoint): past it the page ends with more=true and next; a
+     * page always holds one object. 0: 32 MiB; at most 128 MiB. */
+    size_t page_bytes;
 };
 
 struct cairn_taxii;

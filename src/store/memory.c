@@ -535,8 +535,7 @@ static int put_one(struct m_coll *c, struct store_obj *o,
             r->outcome = CAIRN_STORE_EXISTED;
         } else {
             r->outcome = CAIRN_STORE_FAILED;
-            cairn__store_result_msg(r, "another object with this id and "
-                                       "version is stored already");
+            cairn__store_result_msg(r, "%s", CAIRN_STORE_CONFLICT_MSG);
         }
         return 0;
     }

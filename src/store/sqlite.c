@@ -1064,8 +1064,7 @@ static int find_stored(sqlite3_stmt *find, int64_t pk, int64_t idh,
             r->outcome = CAIRN_STORE_EXISTED;
         } else {
             r->outcome = CAIRN_STORE_FAILED;
-            cairn__store_result_msg(r, "another object with this id and "
-                                       "version is stored already");
+            cairn__store_result_msg(r, "%s", CAIRN_STORE_CONFLICT_MSG);
         }
         found = 1;
         break;

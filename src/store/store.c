@@ -671,6 +671,8 @@ struct page_fill {
     size_t want;
     size_t alloc; /* rows allocated, grown as they come, up to want */
     int64_t last_us;
+    size_t max_bytes; /* JSON bytes the page may hold; 0: no budget */
+    size_t bytes;     /* JSON bytes it holds */
 };
 
 static const char *arena_str(struct cairn_arena *a, const char *s, int *rc)
@@ -688,7 +690,11 @@ static int page_row(void *ud, const struct cairn_store_row *row,
 {
     struct page_fill *f = ud;
     struct cairn_store_page *p = f->page;
-    if (p->n == f->want) {
+    /* The row that does not fit is not copied: a page holds at most the
+     * budget, or its one first row. */
+    if (p->n == f->want || (f->max_bytes > 0 && p->n > 0 &&
+                            (f->bytes >= f->max_bytes ||
+                             row->json_len > f->max_bytes - f->bytes))) {
         p->more = true;
         return 1; /* enough: stop */
     }
@@ -727,6 +733,7 @@ static int page_row(void *ud, const struct cairn_store_row *row,
             rc = CAIRN_ENOMEM;
         r->json = j;
         r->json_len = row->json_len;
+        f->bytes += row->json_len;
     }
     if (rc < 0)
         return rc;
@@ -754,7 +761,7 @@ int cairn_store_query(struct cairn_store *s, const struct cairn_store_query *q,
     p = cairn_calloc(1, sizeof *p);
     if (p == NULL || cairn_arena_new(0, &p->arena) < 0)
         goto out;
-    struct page_fill f = {p, sq.limit, 0, 0};
+    struct page_fill f = {p, sq.limit, 0, 0, q->max_bytes, 0};
     struct store_row_sink sink = {page_row, &f};
     rc = s->ops->query(s, &sq, &sink);
     if (rc < 0)

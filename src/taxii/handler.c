@@ -82,6 +82,9 @@ int cairn_taxii_new(const struct cairn_taxii_config *cfg,
         cfg->max_content_length ? cfg->max_content_length : (size_t)100 << 20;
     t->sync_object_limit =
         cfg->sync_object_limit ? cfg->sync_object_limit : 1000;
+    t->page_bytes = cfg->page_bytes ? cfg->page_bytes : TAXII_PAGE_BYTES;
+    if (t->page_bytes > TAXII_PAGE_BYTES_MAX)
+        t->page_bytes = TAXII_PAGE_BYTES_MAX;
     t->cred_seconds =
         cfg->credential_cache_seconds ? cfg->credential_cache_seconds : 300;
     t->verify = cairn_store_user_verify;
@@ -637,8 +640,10 @@ static int collections(struct ctx *c)
             cairn_store_collection_list_free(list, n);
             return store_error(c, r2);
         }
-        /* Only what the user may read is listed (docs/taxii.md). */
-        if ((rights & CAIRN_STORE_READ) == 0)
+        /* What the user may read or write is listed (TAXII 2.1 5.1: the
+         * collections the requester has access to), so that a write-only
+         * drop box is found with can_read false (docs/taxii.md). */
+        if ((rights & (CAIRN_STORE_READ | CAIRN_STORE_WRITE)) == 0)
             continue;
         rc = cairn_buf_puts(&b, shown == 0 ? "\"collections\":[" : ",");
         if (rc == 0)
@@ -704,6 +709,8 @@ static int status(struct ctx *c)
         rc = not_found(c, "there is no such status resource");
         goto out;
     }
+    if (rc == 0)
+        rc = cairn__taxii_status_view(c->s, st, c->user, c->t->page_bytes);
     if (rc < 0) {
         rc = store_error(c, rc);
         goto out;
@@ -788,7 +795,10 @@ static int query_error(struct ctx *c, int rc)
  * page thinned by the sharing rules still pages correctly.
  */
 struct gathered {
-    struct cairn_buf items; /* the list's elements, comma-separated */
+    /* The response body being written: the list's opening and its
+     * elements, comma-separated; more and next are added at the end, so
+     * the page is not copied again (objects are the bulk of it). */
+    struct cairn_buf items;
     size_t n;               /* rows in it */
     size_t examined;        /* rows read from the store */
     bool more;
@@ -844,6 +854,9 @@ static int gather(struct gathered *g, enum route r,
             continue;
         if (g->n > 0)
             rc = cairn_buf_putc(&g->items, ',');
+        else
+            rc = cairn_buf_puts(&g->items, r == R_VERSIONS ? "{\"versions\":["
+                                                           : "{\"objects\":[");
         if (rc == 0)
             rc = item_json(&g->items, r, row);
         if (!g->has_first) {
@@ -857,24 +870,17 @@ static int gather(struct gathered *g, enum route r,
     return rc;
 }
 
-static int gathered_json(struct cairn_buf *b, enum route r,
-                         const struct gathered *g)
+/* Close the body `g` holds: the list (if any), more and next. */
+static int gathered_json(struct gathered *g)
 {
-    int rc = cairn_buf_reserve(b, g->items.len + 64 + sizeof g->next);
+    struct cairn_buf *b = &g->items;
+    int rc = g->n > 0 ? cairn_buf_puts(b, "],") : cairn_buf_putc(b, '{');
     if (rc == 0)
-        rc = cairn_buf_printf(b, "{\"more\":%s", g->more ? "true" : "false");
+        rc = cairn_buf_printf(b, "\"more\":%s", g->more ? "true" : "false");
     if (rc == 0 && g->more && g->next[0] != '\0') {
         rc = cairn_buf_puts(b, ",\"next\":");
         if (rc == 0)
             rc = put_str(b, g->next);
-    }
-    if (rc == 0 && g->n > 0) {
-        rc = cairn_buf_puts(b, r == R_VERSIONS ? ",\"versions\":["
-                                               : ",\"objects\":[");
-        if (rc == 0)
-            rc = cairn_buf_append(b, g->items.data, g->items.len);
-        if (rc == 0)
-            rc = cairn_buf_putc(b, ']');
     }
     if (rc == 0)
         rc = cairn_buf_putc(b, '}');
@@ -917,7 +923,11 @@ static int load_sharing(struct ctx *c, struct cairn_store_user_share *sh,
 /*
  * GET objects, manifest, object and versions. Rows the sharing rules hide
  * from the reader are left out; the store is asked for more until the
- * page has `limit` rows, the collection ends, or SCAN_MAX rows were read.
+ * page has `limit` rows, the collection ends, SCAN_MAX rows were read, or
+ * the page holds the server's page_bytes. Each store read is bounded by
+ * the budget left (and one row), so no request holds more than about the
+ * budget and one object, however large the stored objects are; a page
+ * always has room for one object, so paging goes through any of them.
  */
 static int get_page(struct ctx *c)
 {
@@ -955,20 +965,31 @@ static int get_page(struct ctx *c)
     /* The sharing rules read every row's markings. */
     q.with_json = true;
     size_t limit = q.limit > TAXII_LIMIT_MAX ? TAXII_LIMIT_MAX : q.limit;
+    size_t budget = c->t->page_bytes;
     char cursor[CAIRN_STORE_CURSOR_LEN];
     for (;;) {
         q.limit = limit - g.n;
+        q.max_bytes = g.items.len < budget ? budget - g.items.len : 1;
         rc = cairn_store_query(c->s, &q, &page);
         if (rc < 0) {
             rc = query_error(c, rc);
             goto out;
+        }
+        /* The store gives a read its first row whatever its size; past
+         * the page's own first rows, one that does not fit waits for the
+         * next page, which starts before it. */
+        if (g.n > 0 && page->n > 0 && page->rows[0].json_len > q.max_bytes) {
+            g.more = true;
+            memcpy(g.next, cursor, sizeof g.next);
+            break;
         }
         rc = gather(&g, r, page, tlp_default, &reader);
         if (rc < 0)
             break;
         cairn_store_page_free(page);
         page = NULL;
-        if (!g.more || g.n >= limit || g.examined >= SCAN_MAX)
+        if (!g.more || g.n >= limit || g.examined >= SCAN_MAX ||
+            g.items.len >= budget)
             break;
         memcpy(cursor, g.next, sizeof cursor);
         q.next = cursor;
@@ -979,23 +1000,18 @@ static int get_page(struct ctx *c)
                           "matches the filters");
         goto out;
     }
-    struct cairn_buf b;
-    cairn_buf_init(&b, TAXII_BODY_MAX);
     if (rc == 0)
-        rc = gathered_json(&b, r, &g);
+        rc = gathered_json(&g);
     if (rc == CAIRN_ETOOBIG) {
-        cairn_buf_release(&b);
         rc = cairn__taxii_error(c->resp, 500,
                                 "the page is larger than %zu bytes; ask "
                                 "for a smaller limit",
                                 (size_t)TAXII_BODY_MAX);
         goto out;
     }
-    if (rc < 0) {
-        cairn_buf_release(&b);
+    if (rc < 0)
         goto out;
-    }
-    cairn__taxii_body(c->resp, 200, &b);
+    cairn__taxii_body(c->resp, 200, &g.items);
     gathered_headers(c->resp, &g);
 out:
     cairn_buf_release(&g.items);
@@ -1004,14 +1020,37 @@ out:
     return rc;
 }
 
+/* Delete the versions of `oid` at `times` (n of them); adds to *deleted. */
+static int delete_versions(struct ctx *c, const char *const *oid,
+                           const struct cairn_time *times, size_t n,
+                           size_t *deleted)
+{
+    struct cairn_store_query q = {.collection = c->coll->id,
+                                  .ids = oid,
+                                  .n_ids = 1,
+                                  .version_times = times,
+                                  .n_version_times = n};
+    size_t d = 0;
+    int rc = cairn_store_delete(c->s, &q, &d);
+    *deleted += d;
+    return rc;
+}
+
 /*
  * DELETE an object: needs both rights, since deleting is a change made
  * with knowledge of what is there; a writer who cannot read gets 403.
+ * Only the versions the sharing rules let the user see are deleted, each
+ * by its version; when it may see none of them the answer is the 404 of
+ * an object that is not there, so that DELETE does not tell hidden
+ * objects apart from absent ones.
  */
 static int delete_object(struct ctx *c)
 {
     bool answered;
     struct cairn__taxii_filter f = {0};
+    struct cairn_store_page *page = NULL;
+    struct cairn_store_user_share sh;
+    int tlp_default = 0;
     int rc = load_collection(c, &answered);
     if (rc < 0 || answered)
         goto out;
@@ -1024,16 +1063,72 @@ static int delete_object(struct ctx *c)
     }
     if ((rc = load_filter(c, &f, &answered)) < 0 || answered)
         goto out;
+    if ((rc = load_sharing(c, &sh, &tlp_default)) < 0) {
+        rc = store_error(c, rc);
+        goto out;
+    }
+    struct cairn_share_reader reader = {.identity = sh.identity,
+                                        .member = sh.member};
     const char *oid[1] = {c->tg.seg[4]};
     struct cairn_store_query q;
     make_query(c, &f, oid, &q);
     q.added_after = NULL;
     q.next = NULL;
+    q.limit = CAIRN_STORE_LIMIT_MAX;
+    q.with_json = true;
+    q.max_bytes = c->t->page_bytes;
     /* Without match[version], DELETE removes every version (spec 5.7). */
     if (f.versions == 0 && f.n_version_times == 0)
         q.versions = CAIRN_STORE_VERSION_ALL;
-    size_t deleted = 0;
-    rc = cairn_store_delete(c->s, &q, &deleted);
+    struct cairn_time times[CAIRN_STORE_FILTER_MAX];
+    size_t n_times = 0, deleted = 0, examined = 0;
+    bool hidden = false, unversioned = false;
+    char cursor[CAIRN_STORE_CURSOR_LEN];
+    for (;;) {
+        rc = cairn_store_query(c->s, &q, &page);
+        if (rc < 0) {
+            rc = query_error(c, rc);
+            goto out;
+        }
+        for (size_t i = 0; rc == 0 && i < page->n; i++) {
+            const struct cairn_store_row *row = &page->rows[i];
+            examined++;
+            if (row->json == NULL ||
+                !cairn_share_allowed_text(row->json, row->json_len, tlp_default,
+                                          &reader)) {
+                hidden = true;
+                continue;
+            }
+            if (row->modified == NULL && row->created == NULL) {
+                unversioned = true; /* its one version has no time */
+                continue;
+            }
+            if (cairn_time_parse(row->version, strlen(row->version), true,
+                                 &times[n_times]) < 0)
+                continue; /* not stored this way: cannot be selected */
+            if (++n_times == CAIRN_STORE_FILTER_MAX) {
+                rc = delete_versions(c, oid, times, n_times, &deleted);
+                n_times = 0;
+            }
+        }
+        bool more = page->more;
+        memcpy(cursor, page->next, sizeof cursor);
+        cairn_store_page_free(page);
+        page = NULL;
+        if (rc < 0 || !more || examined >= SCAN_MAX)
+            break;
+        q.next = cursor;
+    }
+    if (rc == 0 && n_times > 0)
+        rc = delete_versions(c, oid, times, n_times, &deleted);
+    /* An object without created and modified (an SCO) has one version,
+     * selected by the request's own filters. */
+    if (rc == 0 && unversioned && !hidden) {
+        size_t d = 0;
+        q.next = NULL;
+        rc = cairn_store_delete(c->s, &q, &d);
+        deleted += d;
+    }
     if (rc < 0) {
         rc = query_error(c, rc);
         goto out;
@@ -1047,6 +1142,7 @@ static int delete_object(struct ctx *c)
     c->resp->content_type = NULL;
     rc = 0;
 out:
+    cairn_store_page_free(page);
     cairn__taxii_filter_free(&f);
     return rc;
 }

@@ -299,6 +299,31 @@ static bool busy_again(int rc, unsigned *attempts, unsigned retries)
 }
 
 /*
+ * What POST refuses before validating, whatever the validator says: an
+ * element larger than every cairn reader takes (CAIRN_STIX_MAX_OBJECT_LEN,
+ * the limit of `cairn pull` and `cairn import`: a peer could never pull
+ * it), and a bundle, which is no STIX object: stored, the objects inside
+ * it would be served without their own sharing rules. NULL when neither;
+ * `obj` is NULL before parsing.
+ */
+static const char *refusal(size_t len, const json_t *obj, char *msg,
+                           size_t msg_len)
+{
+    if (len > CAIRN_STIX_MAX_OBJECT_LEN) {
+        snprintf(msg, msg_len,
+                 "the object is %zu bytes, over the limit of %zu MiB that "
+                 "every cairn reader takes",
+                 len, (size_t)CAIRN_STIX_MAX_OBJECT_LEN >> 20);
+        return msg;
+    }
+    const char *type =
+        obj ? json_string_value(json_object_get(obj, "type")) : NULL;
+    if (type != NULL && strcmp(type, "bundle") == 0)
+        return "a bundle is not a STIX object; post its objects";
+    return NULL;
+}
+
+/*
  * Parse, validate and store elements [from, to) of `spans`, a batch at a
  * time, recording every outcome in the status. Elements that are not JSON
  * objects, or break a STIX rule, are failures; the rest go to the store,
@@ -333,6 +358,11 @@ static int write_range(struct cairn_store *s, const char *coll,
                 failure(&fails[n_fails++], NULL, index, "not a JSON object");
                 continue;
             }
+            char why[200];
+            if (refusal(len, NULL, why, sizeof why) != NULL) {
+                failure(&fails[n_fails++], NULL, index, why);
+                continue;
+            }
             if (cairn_json_parse(text, len, &obj, &d) < 0) {
                 char m[200];
                 cut_copy(m, sizeof m, "not valid JSON", d.message);
@@ -341,6 +371,12 @@ static int write_range(struct cairn_store *s, const char *coll,
             }
             if (!json_is_object(obj)) {
                 failure(&fails[n_fails++], NULL, index, "not a JSON object");
+                json_decref(obj);
+                continue;
+            }
+            const char *no = refusal(len, obj, why, sizeof why);
+            if (no != NULL) {
+                failure(&fails[n_fails++], obj, index, no);
                 json_decref(obj);
                 continue;
             }
@@ -533,6 +569,8 @@ int cairn__taxii_post(struct cairn_taxii *t, struct cairn_store *s,
             goto out;
     }
     rc = cairn_store_status_get(s, id, &st);
+    if (rc == 0)
+        rc = cairn__taxii_status_view(s, st, user, t->page_bytes);
     if (rc < 0)
         goto store_failed;
     struct cairn_buf b;

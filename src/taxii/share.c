@@ -246,3 +246,227 @@ int cairn_share_anonymize(json_t *obj, const char *peer,
         json_decref(list);
     return rc;
 }
+
+/* ---- status resources through the sharing rules ----------------------- */
+
+/* One listed item of a status and what the viewer may know of it. */
+struct seen_item {
+    struct cairn_store_result *r;
+    bool conflict;  /* a failure: other content holds this id and version */
+    bool versioned; /* r->version is a timestamp, in `version` */
+    struct cairn_time version;
+    bool look;    /* to be looked up in the store */
+    bool visible; /* stored, and the viewer may see it (or its author) */
+};
+
+static bool row_is(const struct cairn_store_row *row,
+                   const struct seen_item *it)
+{
+    if (strcmp(row->id, it->r->id) != 0)
+        return false;
+    if (!it->versioned)
+        return row->modified == NULL && row->created == NULL;
+    struct cairn_time t;
+    return row->version != NULL &&
+           cairn_time_parse(row->version, strlen(row->version), true, &t) ==
+               0 &&
+           cairn_time_cmp(&t, &it->version) == 0;
+}
+
+/* Where a status is looked at: the store, its collection, the viewer. */
+struct status_view {
+    struct cairn_store *s;
+    const char *coll;
+    int tlp_default;
+    struct cairn_share_reader reader;
+    size_t page_bytes;
+};
+
+/*
+ * Mark which of the items `at` (n of them, at most CAIRN_STORE_FILTER_MAX,
+ * all versioned or all not) are stored and visible to the viewer, reading
+ * the candidate rows page by page within the page budget.
+ */
+static int look_up(const struct status_view *v, struct seen_item *items,
+                   const size_t *at, size_t n, bool versioned)
+{
+    const char *ids[CAIRN_STORE_FILTER_MAX];
+    struct cairn_time times[CAIRN_STORE_FILTER_MAX];
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = items[at[i]].r->id;
+        times[i] = items[at[i]].version;
+    }
+    /* Versioned items by their times; an object without created and
+     * modified has one version, found by its id alone. */
+    struct cairn_store_query q = {
+        .collection = v->coll,
+        .ids = ids,
+        .n_ids = n,
+        .versions = versioned ? 0 : CAIRN_STORE_VERSION_ALL,
+        .version_times = versioned ? times : NULL,
+        .n_version_times = versioned ? n : 0,
+        .limit = CAIRN_STORE_LIMIT_MAX,
+        .with_json = true,
+        .max_bytes = v->page_bytes,
+    };
+    char cursor[CAIRN_STORE_CURSOR_LEN];
+    for (;;) {
+        struct cairn_store_page *p = NULL;
+        int rc = cairn_store_query(v->s, &q, &p);
+        if (rc < 0)
+            return rc;
+        for (size_t k = 0; k < p->n; k++) {
+            const struct cairn_store_row *row = &p->rows[k];
+            if (row->json == NULL ||
+                !cairn_share_allowed_text(row->json, row->json_len,
+                                          v->tlp_default, &v->reader))
+                continue;
+            for (size_t i = 0; i < n; i++)
+                if (row_is(row, &items[at[i]]))
+                    items[at[i]].visible = true;
+        }
+        bool more = p->more;
+        memcpy(cursor, p->next, sizeof cursor);
+        cairn_store_page_free(p);
+        if (!more)
+            return 0;
+        q.next = cursor;
+    }
+}
+
+/* Look up every item marked `look`, in groups the store takes at once. */
+static int look_up_all(const struct status_view *v, struct seen_item *items,
+                       size_t n)
+{
+    size_t at[CAIRN_STORE_FILTER_MAX];
+    int rc = 0;
+    for (int versioned = 0; rc == 0 && versioned < 2; versioned++) {
+        size_t g = 0;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            if (!items[i].look || items[i].versioned != (versioned != 0))
+                continue;
+            at[g++] = i;
+            if (g == CAIRN_STORE_FILTER_MAX) {
+                rc = look_up(v, items, at, g, versioned != 0);
+                g = 0;
+            }
+        }
+        if (rc == 0 && g > 0)
+            rc = look_up(v, items, at, g, versioned != 0);
+    }
+    return rc;
+}
+
+/*
+ * Rebuild one list of `st` from `items` (its entries, in order): keep the
+ * visible ones, and move conflicts the viewer may not see to `moved`.
+ */
+static size_t keep_visible(struct cairn_store_result *list, size_t n,
+                           const struct seen_item *items,
+                           struct cairn_store_result *moved, size_t *n_moved)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].conflict && !items[i].visible) {
+            moved[*n_moved] = list[i];
+            moved[*n_moved].outcome = CAIRN_STORE_EXISTED;
+            moved[*n_moved].message[0] = '\0';
+            (*n_moved)++;
+        } else if (items[i].visible) {
+            list[kept++] = list[i];
+        }
+    }
+    return kept;
+}
+
+int cairn__taxii_status_view(struct cairn_store *s,
+                             struct cairn_store_status *st, const char *viewer,
+                             size_t page_bytes)
+{
+    struct cairn_store_user_share sh = {0};
+    struct status_view v = {
+        .s = s, .coll = st->collection, .page_bytes = page_bytes};
+    struct seen_item *items = NULL;
+    struct cairn_store_result *moved = NULL;
+    int rc = viewer != NULL ? cairn_store_user_share_get(s, viewer, &sh)
+                            : CAIRN_ENOTFOUND;
+    if (rc == CAIRN_ENOTFOUND) {
+        memset(&sh, 0, sizeof sh);
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = cairn_store_collection_tlp_get(s, st->collection, &v.tlp_default);
+    if (rc < 0)
+        return rc;
+    v.reader.identity = sh.identity;
+    v.reader.member = sh.member;
+    bool owner =
+        viewer != NULL && st->user != NULL && strcmp(st->user, viewer) == 0;
+    size_t n = st->n_successes + st->n_failures + st->n_pendings;
+    if (n == 0)
+        return 0;
+    items = cairn_calloc(n, sizeof *items);
+    moved = cairn_calloc(st->n_failures ? st->n_failures : 1, sizeof *moved);
+    if (items == NULL || moved == NULL) {
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    /* Successes, failures, pendings, in that order. The author of the
+     * request knows its own objects: only its conflicts need a look. */
+    struct cairn_store_result *lists[3] = {st->successes, st->failures,
+                                           st->pendings};
+    size_t counts[3] = {st->n_successes, st->n_failures, st->n_pendings};
+    size_t k = 0;
+    for (int l = 0; l < 3; l++) {
+        for (size_t i = 0; i < counts[l]; i++, k++) {
+            struct seen_item *it = &items[k];
+            it->r = &lists[l][i];
+            it->conflict =
+                l == 1 && strncmp(it->r->message, CAIRN_STORE_CONFLICT_MSG,
+                                  sizeof it->r->message) == 0;
+            it->versioned = it->r->version[0] != '\0';
+            bool stored_form =
+                !it->versioned ||
+                cairn_time_parse(it->r->version,
+                                 strnlen(it->r->version, sizeof it->r->version),
+                                 true, &it->version) == 0;
+            it->look = stored_form && (!owner || it->conflict);
+            it->visible = owner && !it->conflict;
+        }
+    }
+    if ((rc = look_up_all(&v, items, n)) < 0)
+        goto out;
+    size_t n_moved = 0;
+    struct seen_item *at = items;
+    size_t ns =
+        keep_visible(st->successes, st->n_successes, at, moved, &n_moved);
+    at += st->n_successes;
+    size_t nf = keep_visible(st->failures, st->n_failures, at, moved, &n_moved);
+    at += st->n_failures;
+    size_t np = keep_visible(st->pendings, st->n_pendings, at, moved, &n_moved);
+    /* A conflict with what the viewer may not see reads as the version
+     * stored already: a failure would say that it exists. */
+    if (n_moved > 0) {
+        st->success += (int64_t)n_moved;
+        st->failure -= (int64_t)n_moved;
+    }
+    if (owner && n_moved > 0) {
+        struct cairn_store_result *grown = cairn_realloc(
+            st->successes, (ns + n_moved) * sizeof *st->successes);
+        if (grown == NULL) {
+            rc = CAIRN_ENOMEM;
+            goto out;
+        }
+        memcpy(grown + ns, moved, n_moved * sizeof *moved);
+        st->successes = grown;
+        ns += n_moved;
+    }
+    st->n_successes = ns;
+    st->n_failures = nf;
+    st->n_pendings = np;
+    rc = 0;
+out:
+    cairn_free(moved);
+    cairn_free(items);
+    return rc;
+}

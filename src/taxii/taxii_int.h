@@ -96,6 +96,7 @@ struct cairn_taxii {
     char *base_url;
     size_t max_content_length;
     size_t sync_object_limit;
+    size_t page_bytes; /* byte budget of a page of objects */
     unsigned cred_seconds;
     cairn__taxii_verify_fn verify;
     unsigned verifying;      /* password checks running now */
@@ -128,8 +129,13 @@ int cairn__taxii_authenticate(struct cairn_taxii *t, struct cairn_store *s,
 
 /* Cap of one response body (a page of objects at most CAIRN_STORE_LIMIT_MAX
  * rows of at most CAIRN_STIX_MAX_OBJECT_LEN would be larger; the page is cut
- * with more=true instead, see handler.c). */
+ * with more=true at page_bytes instead, see handler.c). */
 #define TAXII_BODY_MAX ((size_t)256 << 20)
+/* Objects' bytes on one page unless configured, and the most allowed: a
+ * page of the largest budget and one object of the largest body ever
+ * accepted (100 MiB) still fits in TAXII_BODY_MAX. */
+#define TAXII_PAGE_BYTES     ((size_t)32 << 20)
+#define TAXII_PAGE_BYTES_MAX ((size_t)128 << 20)
 
 /* Append `s` (`len` bytes) as a JSON string literal, quotes included. */
 int cairn__taxii_json_str(struct cairn_buf *b, const char *s, size_t len);
@@ -166,6 +172,19 @@ int cairn__taxii_post(struct cairn_taxii *t, struct cairn_store *s,
                       const char *collection, const char *user,
                       const struct cairn_taxii_request *req,
                       struct cairn_taxii_response *resp);
+
+/*
+ * Make status `st` what user `viewer` may see of it under the sharing
+ * rules: the author of the request sees its items, the collection's other
+ * readers only those whose version is stored and visible to them; a
+ * conflict with a stored version the viewer may not see reads as a
+ * success (the version is stored), so the status does not reveal it.
+ * Counts are kept (but for such conflicts). Rows are read within
+ * `page_bytes` at a time. 0, CAIRN_ENOMEM, or a store error.
+ */
+int cairn__taxii_status_view(struct cairn_store *s,
+                             struct cairn_store_status *st, const char *viewer,
+                             size_t page_bytes);
 
 /* Write the status resource `st` as TAXII JSON. */
 int cairn__taxii_status_json(struct cairn_buf *b,

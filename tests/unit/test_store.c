@@ -565,6 +565,75 @@ static void test_paging(void **state)
     cairn_store_page_free(p);
 }
 
+/*
+ * A byte budget cuts a page before the row that would not fit, with more
+ * and next going on from that row; a row larger than the budget still
+ * comes, alone, so paging never stalls.
+ */
+static void test_paging_budget(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 12 };
+    put_range(f->s, f->coll, 0, N, 1);
+    struct cairn_store_query all = {.collection = f->coll, .with_json = true};
+    struct cairn_store_page *p = query(f->s, &all);
+    assert_int_equal(p->n, N);
+    size_t row_len = p->rows[0].json_len;
+    for (size_t i = 0; i < N; i++)
+        assert_int_equal(p->rows[i].json_len, row_len);
+    cairn_store_page_free(p);
+
+    /* Room for three and a half rows: pages of three. */
+    struct cairn_store_query q = {
+        .collection = f->coll, .with_json = true, .max_bytes = row_len * 7 / 2};
+    char next[CAIRN_STORE_CURSOR_LEN] = "";
+    size_t total = 0, pages = 0;
+    for (;;) {
+        q.next = next[0] ? next : NULL;
+        p = query(f->s, &q);
+        pages++;
+        size_t bytes = 0;
+        for (size_t i = 0; i < p->n; i++) {
+            unsigned long k = strtoul(p->rows[i].id + 35, NULL, 16);
+            assert_int_equal(k, total + i);
+            bytes += p->rows[i].json_len;
+        }
+        assert_true(bytes <= q.max_bytes);
+        total += p->n;
+        bool more = p->more;
+        assert_int_equal(p->n, 3);
+        assert_true(!more || p->next[0] != '\0');
+        memcpy(next, p->next, sizeof next);
+        cairn_store_page_free(p);
+        if (!more)
+            break;
+        assert_true(pages < N);
+    }
+    assert_int_equal(total, N);
+    assert_int_equal(pages, N / 3);
+
+    /* A budget smaller than one row: one row a page, every row once. */
+    q.max_bytes = 1;
+    q.next = NULL;
+    next[0] = '\0';
+    total = 0;
+    for (;;) {
+        q.next = next[0] ? next : NULL;
+        p = query(f->s, &q);
+        assert_int_equal(p->n, 1);
+        unsigned long k = strtoul(p->rows[0].id + 35, NULL, 16);
+        assert_int_equal(k, total);
+        total++;
+        bool more = p->more;
+        memcpy(next, p->next, sizeof next);
+        cairn_store_page_free(p);
+        if (!more)
+            break;
+        assert_true(total < N);
+    }
+    assert_int_equal(total, N);
+}
+
 static size_t count_rows(struct cairn_store *s, const char *coll,
                          unsigned versions)
 {
@@ -1769,6 +1838,7 @@ static void test_migrate_root_limit(void **state)
         cmocka_unit_test_setup_teardown(test_versions, setup, teardown),       \
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),         \
+        cmocka_unit_test_setup_teardown(test_paging_budget, setup, teardown),  \
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_status_unnamed, setup, teardown), \

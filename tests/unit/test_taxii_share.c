@@ -293,6 +293,7 @@ struct fx {
     struct cairn_store *s;
     struct cairn_taxii *t;
     char token[CAIRN_STORE_TOKEN_LEN];
+    char tok_rw[CAIRN_STORE_TOKEN_LEN]; /* "rw" reads and writes */
 };
 
 /* Indicator i: every third RED (created by A), every fifth AMBER. */
@@ -324,7 +325,7 @@ static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
     struct cairn_store_api_root root = {
-        .name = "api1", .title = "api1", .max_content_length = 1 << 20};
+        .name = "api1", .title = "api1", .max_content_length = 64 << 20};
     struct cairn_store_collection c = {.api_root = "api1", .title = "t"};
     memcpy(c.id, COLL, sizeof c.id);
     assert_int_equal(cairn_store_open("memory:", NULL, &f->s), 0);
@@ -346,6 +347,20 @@ static int setup(void **state)
         }
     }
     *state = f;
+    return 0;
+}
+
+/* The fixture and a second user, "rw", who reads and writes (each user
+ * costs a password hash, so only the tests that need two have it). */
+static int setup_two(void **state)
+{
+    setup(state);
+    struct fx *f = *state;
+    assert_int_equal(cairn_store_user_add(f->s, "rw", "pw"), 0);
+    assert_int_equal(cairn_store_grant(f->s, "rw", COLL,
+                                       CAIRN_STORE_READ | CAIRN_STORE_WRITE),
+                     0);
+    assert_int_equal(cairn_store_token_new(f->s, "rw", f->tok_rw), 0);
     return 0;
 }
 
@@ -519,6 +534,438 @@ static void test_object_endpoints(void **state)
     json_decref(body);
 }
 
+/* ---- the rules on every endpoint (issue 18) ------------------------------ */
+
+/* One request as `token`'s user; the status, the body parsed into *out. */
+static int request(struct fx *f, const char *token, const char *method,
+                   const char *path, const char *query, const char *body,
+                   json_t **out)
+{
+    char auth[100];
+    snprintf(auth, sizeof auth, "Bearer %s", token);
+    struct cairn_taxii_request req = {
+        .method = method,
+        .path = path,
+        .query = query,
+        .authorization = auth,
+        .content_type = body ? "application/taxii+json;version=2.1" : NULL,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .content_length = body ? (int64_t)strlen(body) : -1};
+    struct cairn_taxii_response resp;
+    assert_int_equal(cairn_taxii_handle(f->t, f->s, &req, &resp), 0);
+    if (out != NULL)
+        *out = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
+    int status = resp.status;
+    cairn_taxii_response_release(&resp);
+    return status;
+}
+
+static char *object_path(const char *id)
+{
+    static char path[200];
+    snprintf(path, sizeof path, "/api1/collections/%s/objects/%s/", COLL, id);
+    return path;
+}
+
+static const char *obj_id(unsigned i)
+{
+    static char id[80];
+    snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012u", i);
+    return id;
+}
+
+/* Rows of object `id` in the store, hidden or not. */
+static size_t stored_versions(struct fx *f, const char *id)
+{
+    const char *ids[1] = {id};
+    struct cairn_store_query q = {.collection = COLL,
+                                  .ids = ids,
+                                  .n_ids = 1,
+                                  .versions = CAIRN_STORE_VERSION_ALL};
+    struct cairn_store_page *p = NULL;
+    assert_int_equal(cairn_store_query(f->s, &q, &p), 0);
+    size_t n = p->n;
+    cairn_store_page_free(p);
+    return n;
+}
+
+/*
+ * DELETE deletes only what the user may see, and a hidden object is 404
+ * exactly as an absent one is: neither its existence nor its versions
+ * leak, and nothing hidden is lost.
+ */
+static void test_delete_hidden(void **state)
+{
+    struct fx *f = *state;
+    json_t *hidden = NULL, *absent = NULL;
+    assert_int_equal(cairn_store_grant(f->s, "reader", COLL, CAIRN_STORE_WRITE),
+                     0);
+    /* Object 3 is RED (named creator A); rw has no identity. */
+    assert_int_equal(request(f, f->token, "DELETE", object_path(obj_id(3)),
+                             NULL, NULL, &hidden),
+                     404);
+    assert_int_equal(request(f, f->token, "DELETE", object_path(obj_id(9999)),
+                             NULL, NULL, &absent),
+                     404);
+    assert_true(json_equal(hidden, absent));
+    json_decref(hidden);
+    json_decref(absent);
+    assert_int_equal(stored_versions(f, obj_id(3)), 2);
+    /* AMBER (object 5) is hidden from a non-member as well. */
+    assert_int_equal(request(f, f->token, "DELETE", object_path(obj_id(5)),
+                             "match[version]=all", NULL, NULL),
+                     404);
+    assert_int_equal(stored_versions(f, obj_id(5)), 2);
+    /* A visible object goes, every version of it. */
+    assert_int_equal(request(f, f->token, "DELETE", object_path(obj_id(1)),
+                             NULL, NULL, NULL),
+                     200);
+    assert_int_equal(stored_versions(f, obj_id(1)), 0);
+    /* Object 2 gets a third version marked RED: deleting object 2 removes
+     * the two versions rw sees and keeps the one it does not. */
+    json_t *o = indicator(2, 3);
+    json_object_set_new(o, "object_marking_refs",
+                        json_pack("[s]", cairn_tlp_marking_id(CAIRN_TLP_RED)));
+    json_object_set_new(o, "created_by_ref", json_string(ID_A));
+    struct cairn_store_object_in in = {.obj = o};
+    assert_int_equal(cairn_store_put_objects(f->s, COLL, &in, 1, NULL, NULL),
+                     0);
+    json_decref(o);
+    assert_int_equal(request(f, f->token, "DELETE", object_path(obj_id(2)),
+                             NULL, NULL, NULL),
+                     200);
+    assert_int_equal(stored_versions(f, obj_id(2)), 1);
+    /* With the identity the RED objects name, rw may delete them. */
+    struct cairn_store_user_share sh = {.member = false};
+    snprintf(sh.identity, sizeof sh.identity, "%s", ID_A);
+    assert_int_equal(cairn_store_user_share_set(f->s, "reader", &sh), 0);
+    assert_int_equal(request(f, f->token, "DELETE", object_path(obj_id(3)),
+                             NULL, NULL, NULL),
+                     200);
+    assert_int_equal(stored_versions(f, obj_id(3)), 0);
+}
+
+/* The status of a POST by `token`: 202 expected; the status into *out. */
+static void post(struct fx *f, const char *token, const char *body,
+                 json_t **out)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api1/collections/%s/objects/", COLL);
+    assert_int_equal(request(f, token, "POST", path, NULL, body, out), 202);
+    assert_non_null(*out);
+}
+
+static char *dump(const json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+    assert_non_null(s);
+    return s;
+}
+
+/* The "message" of the failure of `id` in status `st`, or NULL. */
+static const char *failure_of(const json_t *st, const char *id)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(st, "failures"), i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "id")), id) == 0)
+            return json_string_value(json_object_get(e, "message"));
+    }
+    return NULL;
+}
+
+static bool listed(const json_t *st, const char *list, const char *id)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(st, list), i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "id")), id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * A bundle posted as an element of an envelope is refused, with a message
+ * that says what to do, and nothing of it is stored: the RED object
+ * inside would otherwise reach every reader, without its rules.
+ */
+static void test_post_bundle(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(cairn_store_grant(f->s, "reader", COLL, CAIRN_STORE_WRITE),
+                     0);
+    json_t *red = indicator(63, 1);
+    json_t *bundle = json_pack("{s:s, s:s, s:[O]}", "type", "bundle", "id",
+                               "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+                               "objects", red);
+    json_t *ok = indicator(41, 1);
+    json_t *env = json_pack("{s:[o, o]}", "objects", bundle, ok);
+    char *body = dump(env);
+    json_t *st = NULL;
+    post(f, f->token, body, &st);
+    assert_int_equal(json_integer_value(json_object_get(st, "success_count")),
+                     1);
+    assert_int_equal(json_integer_value(json_object_get(st, "failure_count")),
+                     1);
+    const char *msg =
+        failure_of(st, "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d");
+    assert_non_null(msg);
+    assert_string_equal(msg, "a bundle is not a STIX object; post its objects");
+    assert_true(listed(st, "successes", obj_id(41)));
+    assert_int_equal(
+        stored_versions(f, "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"), 0);
+    assert_int_equal(stored_versions(f, obj_id(63)), 0);
+    json_decref(st);
+    cairn_free(body);
+    json_decref(env);
+    json_decref(red);
+}
+
+/*
+ * POST refuses an object larger than every cairn reader takes (16 MiB,
+ * CAIRN_STIX_MAX_OBJECT_LEN), in the status, beside objects it stores:
+ * stored, it would stop every peer's pull of the collection.
+ */
+static void test_post_oversize(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(cairn_store_grant(f->s, "reader", COLL, CAIRN_STORE_WRITE),
+                     0);
+    size_t big = CAIRN_STIX_MAX_OBJECT_LEN + 1000;
+    char *desc = malloc(big + 1);
+    assert_non_null(desc);
+    memset(desc, 'a', big);
+    desc[big] = '\0';
+    json_t *o = indicator(42, 1);
+    json_object_set_new(o, "description", json_string(desc));
+    free(desc);
+    json_t *ok = indicator(43, 1);
+    json_t *env = json_pack("{s:[o, o]}", "objects", o, ok);
+    char *body = dump(env);
+    json_t *st = NULL;
+    post(f, f->token, body, &st);
+    assert_int_equal(json_integer_value(json_object_get(st, "success_count")),
+                     1);
+    assert_int_equal(json_integer_value(json_object_get(st, "failure_count")),
+                     1);
+    const char *msg = failure_of(st, "objects[0]");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "16 MiB"));
+    assert_int_equal(stored_versions(f, obj_id(42)), 0);
+    assert_int_equal(stored_versions(f, obj_id(43)), 1);
+    json_decref(st);
+    cairn_free(body);
+    json_decref(env);
+}
+
+/*
+ * A status shows its items to the collection's other readers only when
+ * they may see the object: the ids of hidden objects do not leak. Its
+ * author sees what it posted.
+ */
+static void test_status_filtered(void **state)
+{
+    struct fx *f = *state;
+    json_t *env = json_pack("{s:[o, o]}", "objects", indicator(51, 1),
+                            indicator(52, 1)); /* 51 RED, 52 visible */
+    char *body = dump(env);
+    json_t *st = NULL;
+    post(f, f->tok_rw, body, &st);
+    assert_true(listed(st, "successes", obj_id(51)));
+    assert_true(listed(st, "successes", obj_id(52)));
+    char path[128];
+    snprintf(path, sizeof path, "/api1/status/%s/",
+             json_string_value(json_object_get(st, "id")));
+    json_decref(st);
+    share_as(f, NULL, true);
+    assert_int_equal(request(f, f->token, "GET", path, NULL, NULL, &st), 200);
+    assert_int_equal(json_integer_value(json_object_get(st, "success_count")),
+                     2);
+    assert_false(listed(st, "successes", obj_id(51)));
+    assert_true(listed(st, "successes", obj_id(52)));
+    char *text = dump(st);
+    assert_null(strstr(text, obj_id(51)));
+    cairn_free(text);
+    json_decref(st);
+    /* A reader the object names sees it listed. */
+    share_as(f, ID_A, false);
+    assert_int_equal(request(f, f->token, "GET", path, NULL, NULL, &st), 200);
+    assert_true(listed(st, "successes", obj_id(51)));
+    json_decref(st);
+    /* The author sees both, though it may not read object 51. */
+    assert_int_equal(request(f, f->tok_rw, "GET", path, NULL, NULL, &st), 200);
+    assert_true(listed(st, "successes", obj_id(51)));
+    assert_true(listed(st, "successes", obj_id(52)));
+    json_decref(st);
+    cairn_free(body);
+    json_decref(env);
+}
+
+/*
+ * Re-using the id and version of an object the poster may not see with
+ * other content does not reveal that it exists: the version is stored,
+ * and the status says no more. Where the poster sees the stored object,
+ * the conflict is a failure that says so.
+ */
+static void test_conflict_hidden(void **state)
+{
+    struct fx *f = *state;
+    /* Object 3 (RED) and 5 (AMBER) are stored; same id and version, other
+     * content, no markings. */
+    json_t *a = indicator(3, 1), *b = indicator(5, 1), *c = indicator(7, 1);
+    json_t *objs[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        json_object_del(objs[i], "object_marking_refs");
+        json_object_set_new(objs[i], "name", json_string("other content"));
+    }
+    json_t *env = json_pack("{s:[o, o, o]}", "objects", a, b, c);
+    char *body = dump(env);
+    /* reader becomes a write-only user (a drop box's writer). */
+    assert_int_equal(cairn_store_revoke(f->s, "reader", COLL, CAIRN_STORE_READ),
+                     0);
+    assert_int_equal(cairn_store_grant(f->s, "reader", COLL, CAIRN_STORE_WRITE),
+                     0);
+    const char *tokens[2] = {f->token, f->tok_rw};
+    for (int k = 0; k < 2; k++) {
+        json_t *st = NULL;
+        post(f, tokens[k], body, &st);
+        assert_null(failure_of(st, obj_id(3)));
+        assert_null(failure_of(st, obj_id(5)));
+        assert_true(listed(st, "successes", obj_id(3)));
+        assert_true(listed(st, "successes", obj_id(5)));
+        /* Object 7 is visible to both: its conflict is told. */
+        const char *msg = failure_of(st, obj_id(7));
+        assert_non_null(msg);
+        assert_string_equal(msg, CAIRN_STORE_CONFLICT_MSG);
+        assert_int_equal(
+            json_integer_value(json_object_get(st, "success_count")), 2);
+        assert_int_equal(
+            json_integer_value(json_object_get(st, "failure_count")), 1);
+        json_decref(st);
+    }
+    /* The stored objects are the first ones, untouched. */
+    assert_int_equal(cairn_store_grant(f->s, "reader", COLL, CAIRN_STORE_READ),
+                     0);
+    share_as(f, ID_A, true);
+    json_t *got = NULL;
+    assert_int_equal(request(f, f->token, "GET", object_path(obj_id(3)),
+                             "match[version]=first", NULL, &got),
+                     200);
+    json_t *first = json_array_get(json_object_get(got, "objects"), 0);
+    assert_string_equal(json_string_value(json_object_get(first, "name")), "x");
+    json_decref(got);
+    cairn_free(body);
+    json_decref(env);
+}
+
+/* A collection of `n` unmarked objects of about `len` bytes each. */
+static void big_objects(struct fx *f, unsigned n, size_t len)
+{
+    char *desc = malloc(len + 1);
+    assert_non_null(desc);
+    memset(desc, 'd', len);
+    desc[len] = '\0';
+    for (unsigned i = 0; i < n; i++) {
+        json_t *o = indicator(100 + 3 * i + 1, 1);
+        json_object_del(o, "object_marking_refs");
+        json_object_set_new(o, "description", json_string(desc));
+        struct cairn_store_object_in in = {.obj = o};
+        assert_int_equal(
+            cairn_store_put_objects(f->s, COLL, &in, 1, NULL, NULL), 0);
+        json_decref(o);
+    }
+    free(desc);
+}
+
+/* date_added of the last object stored so far. */
+static void last_added(struct fx *f, char after[40])
+{
+    char path[128], query[200], last[40], next[128] = "";
+    snprintf(path, sizeof path, "/api1/collections/%s/manifest/", COLL);
+    for (int pages = 0; pages < 1000; pages++) {
+        json_t *body = NULL;
+        snprintf(query, sizeof query, "match[version]=all%s%s",
+                 next[0] ? "&next=" : "", next);
+        assert_int_equal(get(f, path, query, &body, last), 200);
+        if (last[0] != '\0')
+            memcpy(after, last, sizeof last);
+        bool more = json_is_true(json_object_get(body, "more"));
+        const char *nx = json_string_value(json_object_get(body, "next"));
+        snprintf(next, sizeof next, "%s", nx ? nx : "");
+        json_decref(body);
+        if (!more)
+            return;
+    }
+    fail_msg("the manifest does not end");
+}
+
+/* Page through objects added after `after`; the count per page. */
+static size_t page_sizes(struct fx *f, const char *after, size_t *sizes,
+                         size_t max_pages)
+{
+    char path[128], query[200], next[128] = "";
+    snprintf(path, sizeof path, "/api1/collections/%s/objects/", COLL);
+    json_t *body = NULL;
+    size_t pages = 0;
+    for (;;) {
+        snprintf(query, sizeof query, "added_after=%s%s%s", after,
+                 next[0] ? "&next=" : "", next);
+        assert_int_equal(get(f, path, query, &body, NULL), 200);
+        assert_true(pages < max_pages);
+        sizes[pages++] = json_array_size(json_object_get(body, "objects"));
+        bool more = json_is_true(json_object_get(body, "more"));
+        const char *nx = json_string_value(json_object_get(body, "next"));
+        snprintf(next, sizeof next, "%s", nx ? nx : "");
+        json_decref(body);
+        if (!more)
+            break;
+        assert_true(next[0] != '\0');
+    }
+    return pages;
+}
+
+/*
+ * A page of objects holds at most the page budget (32 MiB by default),
+ * or one object when one alone is larger; the rest follows with more and
+ * next. (Before, every row of the page was read and copied first.)
+ */
+static void test_page_budget(void **state)
+{
+    struct fx *f = *state;
+    char after[40];
+    share_as(f, NULL, false);
+    last_added(f, after);
+    /* Three objects of 12 MiB: two fit in 32 MiB. */
+    big_objects(f, 3, (size_t)12 << 20);
+    size_t sizes[8];
+    size_t pages = page_sizes(f, after, sizes, 8);
+    assert_int_equal(pages, 2);
+    assert_int_equal(sizes[0], 2);
+    assert_int_equal(sizes[1], 1);
+}
+
+static void test_page_budget_small(void **state)
+{
+    struct fx *f = *state;
+    struct cairn_taxii_config cfg = {.page_bytes = 3000};
+    cairn_taxii_free(f->t);
+    assert_int_equal(cairn_taxii_new(&cfg, &f->t), 0);
+    char after[40];
+    share_as(f, NULL, false);
+    last_added(f, after);
+    /* Objects larger than the budget come one a page, every one. */
+    big_objects(f, 5, 4000);
+    size_t sizes[16];
+    size_t pages = page_sizes(f, after, sizes, 16);
+    assert_int_equal(pages, 5);
+    for (size_t i = 0; i < pages; i++)
+        assert_int_equal(sizes[i], 1);
+}
+
 int main(void)
 {
     cairn_alloc_init();
@@ -530,6 +977,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_filtered_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hidden_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_endpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_hidden, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_bundle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_oversize, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_filtered, setup_two,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_hidden, setup_two,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_page_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_budget_small, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("taxii/share", tests, NULL, NULL);
 }
