@@ -69,7 +69,7 @@ enum {
     [OPT_RETRIES] = {0, "retries", "N",                                        \
                      "Retries of a request that failed for a network error, "  \
                      "a timeout, 429 or 5xx, with growing delays (default "    \
-                     "2)."},                                                   \
+                     "3)."},                                                   \
     [OPT_MAX_PAGES] = {0, "max-pages", "N",                                    \
                        "Fetch (pull) or send (push) at most N pages in this "  \
                        "run (default 10000); the next run goes on from "       \
@@ -224,7 +224,9 @@ const struct cli_command cli_cmd_sync = {
         "once, as 'cairn pull' and 'cairn push' would, with the peer's "
         "credentials and TLS files. The data directory is --data, else "
         "[server] data of the file, else the default. One line per flow "
-        "goes to standard error.\n\n"
+        "goes to standard error. The keys max_pages, max_objects and "
+        "deadline of a peer bound each run of its flows as --max-pages, "
+        "--max-objects and --deadline do.\n\n"
         "  [peer hub]\n"
         "  url = https://hub.example.org/taxii2/\n"
         "  user = member-a\n"

@@ -169,7 +169,7 @@ struct cairn_taxii_client_opts {
     unsigned connect_timeout_ms; /* 0: 10000 */
     unsigned timeout_ms;         /* one whole exchange; 0: 120000 */
     size_t max_response_len;     /* 0: 256 MiB */
-    unsigned max_attempts;       /* tries per request; 0: 3 */
+    unsigned max_attempts;       /* tries per request; 0: 4 */
     unsigned backoff_ms;         /* first retry delay; 0: 500 */
     unsigned backoff_max_ms;     /* 0: 30000 */
     unsigned retry_after_max_ms; /* 0: 300000 */

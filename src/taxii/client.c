@@ -20,7 +20,7 @@
 #define DEF_CONNECT_MS      10000u
 #define DEF_TIMEOUT_MS      120000u
 #define DEF_MAX_RESPONSE    ((size_t)256 << 20)
-#define DEF_ATTEMPTS        3u
+#define DEF_ATTEMPTS        4u
 #define DEF_BACKOFF_MS      500u
 #define DEF_BACKOFF_MAX_MS  30000u
 #define DEF_RETRY_AFTER_MAX 300000u
