@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -784,8 +785,7 @@ static void report_refused(const struct cairn_sync_flow *f,
         const struct taxii_refused *r = &page->refused[i];
         res->received++;
         res->rejected++;
-        cairn_log(CAIRN_LOG_WARN, "%s: %s%s%s", f->url,
-                  r->id[0] ? r->id : "", r->id[0] ? ": " : "", r->message);
+        /* Reported as invalid objects are: stderr, or serve's log. */
         reject(f, r->id[0] ? r->id : NULL, r->rule, "%s", r->message);
     }
 }
