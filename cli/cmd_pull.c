@@ -564,8 +564,8 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
     }
     if (res.incomplete)
         cli_error(cmd, "%s", res.error);
-    status = res.rejected > 0 || res.incomplete ? CLI_EXIT_FINDINGS
-                                                : CLI_EXIT_OK;
+    status =
+        res.rejected > 0 || res.incomplete ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
 out:
     cairn_taxii_client_free(client);
     cairn_store_close(store);

@@ -278,8 +278,8 @@ static void *peer_main(void *arg)
 
     int rc = cairn_store_open(sc->store_url, NULL, &store);
     if (rc < 0) {
-        cairn_log(CAIRN_LOG_ERROR, "peer %s: no scheduled runs: %s",
-                  peer->name, cairn_strerror(rc));
+        cairn_log(CAIRN_LOG_ERROR, "peer %s: no scheduled runs: %s", peer->name,
+                  cairn_strerror(rc));
         return NULL;
     }
     pthread_mutex_lock(&sc->lock);

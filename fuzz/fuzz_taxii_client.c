@@ -61,9 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cairn_taxii_client *c = client();
     struct cairn_taxii_page page;
     struct taxii_raw_page raw = {0};
-    struct cairn_taxii_get q = {.added_after = "2025-01-01T00:00:00Z",
-                                .limit = 10,
-                                .next = "n"};
+    struct cairn_taxii_get q = {
+        .added_after = "2025-01-01T00:00:00Z", .limit = 10, .next = "n"};
     json_t *j = NULL;
     char *root_url = NULL;
 

@@ -431,8 +431,9 @@ struct cairn_peers {
  * token_file, cacert, cert, key (file names relative to the file's
  * directory), interval (seconds, default 300), identity (identity--UUID),
  * member (yes/no), anonymize (pseudonym, remove or no), max_pages,
- * max_objects, deadline (seconds), and any number of pull and push lines. CAIRN_EINVAL with `diag` naming file:line for a mistake,
- * CAIRN_EIO when the file cannot be read.
+ * max_objects, deadline (seconds), and any number of pull and push lines.
+ * CAIRN_EINVAL with `diag` naming file:line for a mistake, CAIRN_EIO when the
+ * file cannot be read.
  */
 int cairn_peers_load(const char *path, struct cairn_peers *out,
                      struct cairn_diag *diag);

@@ -315,9 +315,8 @@ static CURLcode canned_exchange(struct cairn_taxii_client *c, struct reply *r)
     if (nl == NULL)
         return CURLE_GOT_NOTHING;
     r->status = 0;
-    for (const char *q = p; q < nl && *q >= '0' && *q <= '9' &&
-                            r->status < 1000;
-         q++)
+    for (const char *q = p;
+         q < nl && *q >= '0' && *q <= '9' && r->status < 1000; q++)
         r->status = r->status * 10 + (*q - '0');
     p = nl + 1;
     while (p < end && *p != '\n') {
@@ -584,7 +583,6 @@ static bool transient_status(long status)
 {
     return status == 408 || status == 429 || (status >= 500 && status <= 599);
 }
-
 
 /*
  * One request with retries. On success *out is the response's JSON object
@@ -1165,8 +1163,7 @@ static int refuse(struct taxii_raw_page *p, size_t index, const json_t *obj,
 
     if (p->n_refused == p->refused_cap) {
         size_t cap = p->refused_cap ? p->refused_cap * 2 : 8;
-        struct taxii_refused *r =
-            cairn_realloc(p->refused, cap * sizeof *r);
+        struct taxii_refused *r = cairn_realloc(p->refused, cap * sizeof *r);
         if (r == NULL)
             return CAIRN_ENOMEM;
         p->refused = r;
@@ -1279,8 +1276,8 @@ int cairn__taxii_client_objects_raw(struct cairn_taxii_client *c, const char *ro
 
     /*
      * The previous page's objects are freed only once this body is in
-     * (cairn__taxii_envelope_read), just before the new ones are built: the small
-     * blocks go straight back into use instead of being consolidated by
+     * (cairn__taxii_envelope_read), just before the new ones are built: the
+     * small blocks go straight back into use instead of being consolidated by
      * a large allocation in between (curl's, the reader's), which took
      * a tenth of the pull's time.
      */

@@ -13,9 +13,9 @@
  * counts it, and stores the page's other objects.
  */
 struct taxii_refused {
-    size_t index;                /* its position in "objects" */
-    char id[CAIRN_STIX_ID_MAX];  /* "" when it has none */
-    const char *rule;            /* "too-big" or "bundle" */
+    size_t index;               /* its position in "objects" */
+    char id[CAIRN_STIX_ID_MAX]; /* "" when it has none */
+    const char *rule;           /* "too-big" or "bundle" */
     char message[160];
 };
 

@@ -203,8 +203,8 @@ static int state_load(struct state *st, bool push,
         json_integer_value(json_object_get(j, "version")) < STATE_VERSION) {
         /* Fetch again what shared the last time seen: none is skipped. */
         t = resume_point(&t);
-        if (cairn_time_format(&t, 6, st->added_after,
-                              sizeof st->added_after) < 0) {
+        if (cairn_time_format(&t, 6, st->added_after, sizeof st->added_after) <
+            0) {
             say(res, "%s: added_after is out of range", st->path);
             goto out;
         }
@@ -252,8 +252,8 @@ static int state_save(struct state *st, const struct cairn_sync_flow *f,
     }
     j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "version",
                   STATE_VERSION, "direction", push ? "push" : "pull", "url",
-                  f->url, "remote", f->remote, "local", f->local,
-                  "added_after", ts, "updated", now);
+                  f->url, "remote", f->remote, "local", f->local, "added_after",
+                  ts, "updated", now);
     if (j == NULL ||
         (text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
         rc = CAIRN_ENOMEM;
@@ -665,8 +665,7 @@ static bool prefetch_more(struct prefetch *pf, const struct taxii_raw_page *p,
         struct cairn_time t = resume_point(&p->added_last), prev;
         char last[40] = "";
         if (pf->after[0] != '\0' &&
-            cairn_time_parse(pf->after, strlen(pf->after), false, &prev) ==
-                0 &&
+            cairn_time_parse(pf->after, strlen(pf->after), false, &prev) == 0 &&
             cairn_time_cmp(&t, &prev) <= 0) {
             cairn_time_format(&p->added_last, 6, last, sizeof last);
             snprintf(stuck, stuck_len,
@@ -877,9 +876,9 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
             goto out;
         size_t n = page->n + page->n_refused;
         bool more = page->more, has_added = page->has_added;
-        bool moved = has_added &&
-                     (!have_prev ||
-                      cairn_time_cmp(&page->added_last, &prev_last) > 0);
+        bool moved =
+            has_added &&
+            (!have_prev || cairn_time_cmp(&page->added_last, &prev_last) > 0);
         if (has_added && (n > 0 || more)) {
             /* The page is committed: only now may the state pass it, and
              * only up to just before its last date_added. */
@@ -930,7 +929,7 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
                 "%s: stopped after %zu pages and %zu objects (%s); the next "
                 "run goes on from there",
                 root_url, res->pages, res->received,
-                res->pages >= pf.max_pages       ? "the most pages a run takes"
+                res->pages >= pf.max_pages        ? "the most pages a run takes"
                 : res->received >= pf.max_objects ? "the most objects a run "
                                                     "takes"
                                                   : "the run's deadline");
@@ -1203,22 +1202,20 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
             after = page->rows[j - 1].date_added;
             i = j;
             if (i < page->n || page->more) {
-                const char *why = res->pages >= max_pages ? "envelopes"
-                                  : res->received - page->n + i >= max_objects
-                                      ? "objects"
-                                  : cairn__taxii_now_ms() >= deadline
-                                      ? "deadline"
-                                      : NULL;
+                const char *why =
+                    res->pages >= max_pages                      ? "envelopes"
+                    : res->received - page->n + i >= max_objects ? "objects"
+                    : cairn__taxii_now_ms() >= deadline          ? "deadline"
+                                                                 : NULL;
                 if (why != NULL) {
                     res->incomplete = true;
                     say(res,
                         "%s: stopped after %zu envelopes (%s); the next run "
                         "goes on from there",
                         root_url, res->pages,
-                        why[0] == 'd' ? "the run's deadline"
-                        : why[0] == 'e'
-                            ? "the most envelopes a run sends"
-                            : "the most objects a run reads");
+                        why[0] == 'd'   ? "the run's deadline"
+                        : why[0] == 'e' ? "the most envelopes a run sends"
+                                        : "the most objects a run reads");
                     rc = 0;
                     goto out;
                 }
@@ -1356,8 +1353,7 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
                 first = frc;
         } else {
             if (fr.incomplete)
-                cairn_log(CAIRN_LOG_WARN, "peer %s: %s", peer->name,
-                          fr.error);
+                cairn_log(CAIRN_LOG_WARN, "peer %s: %s", peer->name, fr.error);
             cairn_log(CAIRN_LOG_INFO,
                       "peer %s: %s %s -> %s: %zu %s, %zu already present, "
                       "%zu rejected, %zu withheld (TLP)",

@@ -47,10 +47,10 @@ struct fault {
 
 /* A scripted peer's answer: status 200, the TAXII media type. */
 struct peer_reply {
-    char *body;           /* malloc'd */
+    char *body; /* malloc'd */
     size_t len;
-    char headers[512];    /* extra header lines, each ending in \r\n */
-    unsigned delay_ms;    /* wait before answering */
+    char headers[512]; /* extra header lines, each ending in \r\n */
+    unsigned delay_ms; /* wait before answering */
 };
 
 struct srv {
@@ -1403,9 +1403,8 @@ static struct cairn_time med_date(unsigned i)
 {
     if (med.same_from > 0 && i >= med.same_from)
         i = med.same_from - 1;
-    struct cairn_time t = {.sec = 1735689600 + (int64_t)(i / med.group),
-                           .nsec = 0,
-                           .digits = 6};
+    struct cairn_time t = {
+        .sec = 1735689600 + (int64_t)(i / med.group), .nsec = 0, .digits = 6};
     return t;
 }
 
@@ -1432,8 +1431,8 @@ static bool med_peer(const char *path, const char *query,
             break;
         first++;
     }
-    unsigned from = first + (next[0] ? (unsigned)strtoul(next + 1, NULL, 10)
-                                     : 0);
+    unsigned from =
+        first + (next[0] ? (unsigned)strtoul(next + 1, NULL, 10) : 0);
     unsigned to = from + lim < med.n ? from + lim : med.n;
     bool more = to < med.n;
     size_t cap = 256 + (size_t)(to - from) * 700;
@@ -1442,8 +1441,8 @@ static bool med_peer(const char *path, const char *query,
     size_t len = (size_t)snprintf(out->body, cap, "{\"more\":%s",
                                   more ? "true" : "false");
     if (more && med.give_next)
-        len += (size_t)snprintf(out->body + len, cap - len,
-                                ",\"next\":\"o%u\"", to - first);
+        len += (size_t)snprintf(out->body + len, cap - len, ",\"next\":\"o%u\"",
+                                to - first);
     len += (size_t)snprintf(out->body + len, cap - len, ",\"objects\":[");
     for (unsigned i = from; i < to; i++)
         len += (size_t)snprintf(out->body + len, cap - len, "%s%s",
@@ -1489,8 +1488,8 @@ static const struct {
     {"dates only, 3 a date, pages of 4", 30, 3, false, 4, 0, 30, NULL},
     /* More objects at one date than a page, and no `next`: they cannot
      * be paged through; an error, never a run that seems complete. */
-    {"dates only, 15 a date, pages of 10", 25, 15, false, 10, CAIRN_EPARSE,
-     10, "larger page limit"},
+    {"dates only, 15 a date, pages of 10", 25, 15, false, 10, CAIRN_EPARSE, 10,
+     "larger page limit"},
 };
 
 static void test_pull_ties_at_page_boundaries(void **state)
@@ -1511,8 +1510,7 @@ static void test_pull_ties_at_page_boundaries(void **state)
         med.same_from = 0;
         struct cairn_sync_flow f = pull_flow(C1, &rj);
         f.limit = tie_cases[k].limit;
-        assert_int_equal(cairn_sync_pull(c, local, &f, &res),
-                         tie_cases[k].rc);
+        assert_int_equal(cairn_sync_pull(c, local, &f, &res), tie_cases[k].rc);
         assert_int_equal(res.stored, tie_cases[k].stored);
         assert_int_equal(count(local, L1, NULL), tie_cases[k].stored);
         assert_int_equal(res.rejected, 0);
@@ -1606,8 +1604,8 @@ static bool hostile_peer(const char *path, const char *query,
         size_t cap = BIG_LEN + 4096;
         char *b = malloc(cap);
         assert_non_null(b);
-        size_t len = (size_t)snprintf(b, cap, "{\"objects\":[%s,",
-                                      indicator(1));
+        size_t len =
+            (size_t)snprintf(b, cap, "{\"objects\":[%s,", indicator(1));
         const char *head =
             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
             "\"indicator--00000000-0000-4000-8000-00000000b16b\",\"created\":"
@@ -1632,9 +1630,8 @@ static bool hostile_peer(const char *path, const char *query,
                  "X-TAXII-Date-Added-Last: 2025-01-01T00:00:00.000000Z\r\n");
         return true;
     }
-    unsigned obj = hostile.kind == H_SAME_NEXT || hostile.kind == H_ENDLESS
-                       ? k
-                       : 0;
+    unsigned obj =
+        hostile.kind == H_SAME_NEXT || hostile.kind == H_ENDLESS ? k : 0;
     char next[64];
     snprintf(next, sizeof next, "%s",
              hostile.kind == H_SAME_NEXT ? "again" : "");
@@ -1647,11 +1644,10 @@ static bool hostile_peer(const char *path, const char *query,
                                 "\"objects\":[%s]}",
                                 more ? "true" : "false", next, indicator(obj));
     if (hostile.kind != H_SAME_PAGE) {
-        struct cairn_time t = {.sec = 1735689600,
-                               .nsec = hostile.kind == H_STALLED_DATE
-                                           ? 0
-                                           : (int32_t)(k * 1000),
-                               .digits = 6};
+        struct cairn_time t = {
+            .sec = 1735689600,
+            .nsec = hostile.kind == H_STALLED_DATE ? 0 : (int32_t)(k * 1000),
+            .digits = 6};
         char ts[40];
         cairn_time_format(&t, 6, ts, sizeof ts);
         snprintf(out->headers, sizeof out->headers,
