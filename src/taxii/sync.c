@@ -1202,20 +1202,19 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
             after = page->rows[j - 1].date_added;
             i = j;
             if (i < page->n || page->more) {
-                const char *why =
-                    res->pages >= max_pages                      ? "envelopes"
-                    : res->received - page->n + i >= max_objects ? "objects"
-                    : cairn__taxii_now_ms() >= deadline          ? "deadline"
-                                                                 : NULL;
+                const char *why = NULL;
+                if (res->pages >= max_pages)
+                    why = "the most envelopes a run sends";
+                else if (res->received - page->n + i >= max_objects)
+                    why = "the most objects a run reads";
+                else if (cairn__taxii_now_ms() >= deadline)
+                    why = "the run's deadline";
                 if (why != NULL) {
                     res->incomplete = true;
                     say(res,
                         "%s: stopped after %zu envelopes (%s); the next run "
                         "goes on from there",
-                        root_url, res->pages,
-                        why[0] == 'd'   ? "the run's deadline"
-                        : why[0] == 'e' ? "the most envelopes a run sends"
-                                        : "the most objects a run reads");
+                        root_url, res->pages, why);
                     rc = 0;
                     goto out;
                 }

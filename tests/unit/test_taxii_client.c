@@ -1252,6 +1252,43 @@ static void test_pull_errors(void **state)
     cairn_taxii_client_free(c);
 }
 
+/* A push is bounded per run as a pull is, and the next run goes on. */
+static void test_push_bounded(void **state)
+{
+    (void)state;
+    struct cairn_taxii_client *c = client();
+    struct cairn_sync_result res;
+    struct rejects rj = {0};
+
+    for (unsigned i = 0; i < 12; i++)
+        put(local, L2, sighting(i));
+    struct cairn_sync_flow f = {.url = url("/taxii2/"),
+                                .remote = C2,
+                                .local = L2,
+                                .state_dir = state_dir,
+                                .limit = 5,
+                                .max_pages = 1,
+                                .cb = on_reject,
+                                .ud = &rj};
+    assert_int_equal(cairn_sync_push(c, local, &f, &res), 0);
+    assert_true(res.incomplete);
+    assert_int_equal(res.pages, 1);
+    assert_int_equal(res.stored, 5);
+    assert_non_null(strstr(res.error, "the most envelopes a run sends"));
+    f.max_pages = 0;
+    f.max_objects = 3; /* reached by the first envelope of 5 */
+    assert_int_equal(cairn_sync_push(c, local, &f, &res), 0);
+    assert_true(res.incomplete);
+    assert_int_equal(res.stored, 5);
+    assert_non_null(strstr(res.error, "the most objects a run reads"));
+    f.max_objects = 0;
+    assert_int_equal(cairn_sync_push(c, local, &f, &res), 0);
+    assert_false(res.incomplete);
+    assert_int_equal(res.stored, 2);
+    assert_int_equal(count(srv.store, C2, "sighting"), 12);
+    cairn_taxii_client_free(c);
+}
+
 static void test_push_sightings(void **state)
 {
     (void)state;
@@ -1993,6 +2030,7 @@ int main(void)
         cmocka_unit_test_setup(test_pull_bounds_and_resume, reset),
         cmocka_unit_test_setup(test_pull_oversized_and_bundle, reset),
         cmocka_unit_test_setup(test_push_sightings, reset),
+        cmocka_unit_test_setup(test_push_bounded, reset),
         cmocka_unit_test_setup(test_push_envelope_bytes, reset),
         cmocka_unit_test_setup(test_peers_load, reset),
         cmocka_unit_test_setup(test_peers_mistakes, reset),
