@@ -156,7 +156,7 @@ bundle indicator 5000 3000 >"$tmp/big2.json"
     >/dev/null 2>&1 || fail "import 3000 more on A"
 before=$(cat "$state")
 "$CAIRN" pull "$URL_A" --user member --collection "$col_a" --into "$col_b" \
-    --data "$B" --limit 5 --retries 6 2>"$tmp/pull.err" &
+    --data "$B" --limit 5 --retries 8 2>"$tmp/pull.err" &
 pid_pull=$!
 wait_change "$state" "$before"
 stop_node a 9
