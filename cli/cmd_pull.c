@@ -26,6 +26,9 @@ enum {
     OPT_CONNECT_TIMEOUT,
     OPT_TIMEOUT,
     OPT_RETRIES,
+    OPT_MAX_PAGES,
+    OPT_MAX_OBJECTS,
+    OPT_DEADLINE,
     OPT_QUIET,
     OPT_TYPE, /* push only from here on, so that pull's table ends here */
     OPT_IDENTITY,
@@ -61,10 +64,23 @@ enum {
                              "10)."},                                          \
     [OPT_TIMEOUT] = {0, "timeout", "SECONDS",                                  \
                      "Give up on one request after this long (default "        \
-                     "300)."},                                                 \
+                     "120), or when it moves under 1 KiB/s for 30 "            \
+                     "seconds."},                                              \
     [OPT_RETRIES] = {0, "retries", "N",                                        \
                      "Retries of a request that failed for a network error, "  \
-                     "429 or 5xx, with growing delays (default 4)."},          \
+                     "a timeout, 429 or 5xx, with growing delays (default "    \
+                     "3)."},                                                   \
+    [OPT_MAX_PAGES] = {0, "max-pages", "N",                                    \
+                       "Fetch (pull) or send (push) at most N pages in this "  \
+                       "run (default 10000); the next run goes on from "       \
+                       "there."},                                              \
+    [OPT_MAX_OBJECTS] = {0, "max-objects", "N",                                \
+                         "Take at most about N objects in this run (default "  \
+                         "1000000; a page is not cut); the next run goes on "  \
+                         "from there."},                                       \
+    [OPT_DEADLINE] = {0, "deadline", "SECONDS",                                \
+                      "End the whole run after this long (default 900), "      \
+                      "keeping the progress made."},                           \
     [OPT_QUIET] = {'q', "quiet", NULL,                                         \
                    "Print neither rejected objects nor the summary."}
 
@@ -99,8 +115,11 @@ static const struct cli_option push_options[] = {
 
 static const char net_exit_status[] =
     "0 The run finished and every object was taken.\n"
-    "1 The run finished, but some objects were rejected (invalid, in "
-    "conflict with a stored version, or refused by the peer).\n"
+    "1 The run finished, but some objects were rejected (invalid, over "
+    "16 MiB, a bundle sent as an object, in conflict with a stored "
+    "version, or refused by the peer); or it stopped at --max-pages, "
+    "--max-objects or --deadline with more to come (run it again to go "
+    "on).\n"
     "2 Usage error, no such collection, authentication refused, the network "
     "or the peer failing after the retries, or a store error; progress up "
     "to the last complete page is kept.";
@@ -116,15 +135,23 @@ const struct cli_command cli_cmd_pull = {
     .description =
         "URL is a TAXII 2.1 server's discovery URL (its default API root is "
         "used) or an API root URL. Every version of every object added to "
-        "the REMOTE collection since the last pull is fetched page by page, "
+        "the REMOTE collection since the last pull is fetched page by page "
+        "(following the server's 'next' whenever it gives one), "
         "checked as 'cairn validate' checks it, and stored in the LOCAL "
-        "collection; invalid objects are reported on standard error and "
-        "skipped.\n\n"
+        "collection; invalid objects, objects over 16 MiB and bundles sent "
+        "as objects are reported on standard error and skipped, and the "
+        "others on their page are stored.\n\n"
         "How far the pull got is kept per URL and pair of collections in "
         "the data directory (peers/), and moved only after a page is "
-        "committed to the store. An interrupted pull therefore resumes "
+        "committed to the store. The next pull starts at the last "
+        "date_added seen, not after it, so objects that share it are not "
+        "skipped. An interrupted pull therefore resumes "
         "where it stopped: nothing is lost, and an object fetched twice is "
         "stored once.\n\n"
+        "A peer that would keep the pull paging for ever (the same 'next' "
+        "twice, a page that brings nothing new without moving on) stops "
+        "it with an error; --max-pages, --max-objects and --deadline bound "
+        "every run.\n\n"
         "Requests that fail for a network error, a timeout, 429 or 5xx are "
         "retried with exponential backoff and jitter (honouring "
         "Retry-After). TLS certificates are always verified.",
@@ -197,7 +224,9 @@ const struct cli_command cli_cmd_sync = {
         "once, as 'cairn pull' and 'cairn push' would, with the peer's "
         "credentials and TLS files. The data directory is --data, else "
         "[server] data of the file, else the default. One line per flow "
-        "goes to standard error.\n\n"
+        "goes to standard error. The keys max_pages, max_objects and "
+        "deadline of a peer bound each run of its flows as --max-pages, "
+        "--max-objects and --deadline do.\n\n"
         "  [peer hub]\n"
         "  url = https://hub.example.org/taxii2/\n"
         "  user = member-a\n"
@@ -222,6 +251,8 @@ struct net_args {
     size_t n_types;
     struct cairn_taxii_client_opts o;
     size_t limit;
+    size_t max_pages, max_objects;
+    unsigned deadline;
     bool quiet;
     const char *identity; /* push: the peer's identity, or NULL */
     bool member;          /* push: the peer is a community member */
@@ -349,6 +380,31 @@ static int parse_net(const struct cli_command *cmd, bool push, int argc,
             if (parse_uint(cmd, "retries", arg, 100, &v) < 0)
                 return -1;
             a->o.max_attempts = (unsigned)v + 1;
+            break;
+        case OPT_MAX_PAGES:
+        case OPT_MAX_OBJECTS: {
+            const char *name =
+                opt == OPT_MAX_PAGES ? "max-pages" : "max-objects";
+            if (parse_uint(cmd, name, arg, 1000000000ul, &v) < 0)
+                return -1;
+            if (v == 0) {
+                cli_error(cmd, "--%s must be at least 1", name);
+                return -1;
+            }
+            if (opt == OPT_MAX_PAGES)
+                a->max_pages = v;
+            else
+                a->max_objects = v;
+            break;
+        }
+        case OPT_DEADLINE:
+            if (parse_uint(cmd, "deadline", arg, 7 * 86400ul, &v) < 0)
+                return -1;
+            if (v == 0) {
+                cli_error(cmd, "--deadline must be at least 1 second");
+                return -1;
+            }
+            a->deadline = (unsigned)v;
             break;
         case OPT_QUIET:
             a->quiet = true;
@@ -482,6 +538,9 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
         .ud = &a,
         .share = &reader,
         .anonymize = a.anonymize,
+        .max_pages = a.max_pages,
+        .max_objects = a.max_objects,
+        .deadline = a.deadline,
     };
     rc = push ? cairn_sync_push(client, store, &f, &res)
               : cairn_sync_pull(client, store, &f, &res);
@@ -503,7 +562,10 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
         cli_error(cmd, "%s", res.error[0] ? res.error : cairn_strerror(rc));
         goto out;
     }
-    status = res.rejected > 0 ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
+    if (res.incomplete)
+        cli_error(cmd, "%s", res.error);
+    status =
+        res.rejected > 0 || res.incomplete ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
 out:
     cairn_taxii_client_free(client);
     cairn_store_close(store);
@@ -626,7 +688,8 @@ static int run_sync(int argc, char **argv)
     }
     if (rc < 0)
         goto out;
-    status = total.rejected > 0 ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
+    status = total.rejected > 0 || total.incomplete ? CLI_EXIT_FINDINGS
+                                                    : CLI_EXIT_OK;
 out:
     cairn_store_close(store);
     cairn_peers_release(&peers);

@@ -222,11 +222,24 @@ static void print_banner(const struct cairn_server *srv, const char *data_flag,
 
 /* ---- the peers' schedule ------------------------------------------------ */
 
+/*
+ * Each peer runs on a thread of its own, so that a peer that is slow or
+ * hostile (bounded anyway by its runs' deadline) holds up no other.
+ */
+struct schedule;
+
+struct peer_worker {
+    struct schedule *sc;
+    size_t index;
+    pthread_t thread;
+    bool started;
+};
+
 struct schedule {
     const struct cairn_peers *peers;
     const char *store_url;
     const char *data_dir;
-    pthread_t thread;
+    struct peer_worker *workers;
     bool started;
     pthread_mutex_t lock;
     pthread_cond_t wake; /* on the monotonic clock */
@@ -248,53 +261,51 @@ static int64_t mono_ms(void)
 }
 
 /*
- * Run every peer once, then each again `interval` seconds after its last
- * run ended, until told to stop. The thread has its own store handle, as
+ * Run one peer at once, then again `interval` seconds after its last run
+ * ended, until told to stop. The thread has its own store handle, as
  * handles are not shared between threads.
  */
-static void *schedule_main(void *arg)
+static void *peer_main(void *arg)
 {
-    struct schedule *sc = arg;
-    const struct cairn_peers *peers = sc->peers;
+    struct peer_worker *w = arg;
+    struct schedule *sc = w->sc;
+    const struct cairn_peer *peer = &sc->peers->peers[w->index];
     struct cairn_store *store = NULL;
-    int64_t *due = cairn_calloc(peers->n, sizeof *due);
     struct cairn_taxii_client_opts base = {
         .cancelled = schedule_cancelled,
         .cancel_ud = sc,
     };
 
-    int rc = due != NULL ? cairn_store_open(sc->store_url, NULL, &store)
-                         : CAIRN_ENOMEM;
+    int rc = cairn_store_open(sc->store_url, NULL, &store);
     if (rc < 0) {
-        cairn_log(CAIRN_LOG_ERROR, "peers: no scheduled runs: %s",
+        cairn_log(CAIRN_LOG_ERROR, "peer %s: no scheduled runs: %s", peer->name,
                   cairn_strerror(rc));
-        goto out;
+        return NULL;
     }
     pthread_mutex_lock(&sc->lock);
     while (!sc->stop) {
-        int64_t now = mono_ms();
-        size_t next = 0;
-        for (size_t i = 1; i < peers->n; i++)
-            if (due[i] < due[next])
-                next = i;
-        if (due[next] > now) {
-            int64_t at = due[next];
-            struct timespec ts = {.tv_sec = (time_t)(at / 1000),
-                                  .tv_nsec = (long)(at % 1000) * 1000000};
-            pthread_cond_timedwait(&sc->wake, &sc->lock, &ts);
-            continue;
-        }
         pthread_mutex_unlock(&sc->lock);
-        (void)cairn_sync_run_peer(&peers->peers[next], store, sc->data_dir,
-                                  &base, NULL);
-        due[next] = mono_ms() + (int64_t)peers->peers[next].interval * 1000;
+        (void)cairn_sync_run_peer(peer, store, sc->data_dir, &base, NULL);
+        int64_t due = mono_ms() + (int64_t)peer->interval * 1000;
         pthread_mutex_lock(&sc->lock);
+        while (!sc->stop && mono_ms() < due) {
+            struct timespec ts = {.tv_sec = (time_t)(due / 1000),
+                                  .tv_nsec = (long)(due % 1000) * 1000000};
+            pthread_cond_timedwait(&sc->wake, &sc->lock, &ts);
+        }
     }
     pthread_mutex_unlock(&sc->lock);
-out:
     cairn_store_close(store);
-    cairn_free(due);
     return NULL;
+}
+
+static void schedule_join(struct schedule *sc)
+{
+    for (size_t i = 0; i < sc->peers->n; i++) {
+        if (sc->workers[i].started)
+            pthread_join(sc->workers[i].thread, NULL);
+        sc->workers[i].started = false;
+    }
 }
 
 static int schedule_start(struct schedule *sc)
@@ -303,26 +314,48 @@ static int schedule_start(struct schedule *sc)
 
     if (sc->peers->n == 0)
         return 0;
-    if (pthread_mutex_init(&sc->lock, NULL) != 0)
+    sc->workers = cairn_calloc(sc->peers->n, sizeof *sc->workers);
+    if (sc->workers == NULL)
         return -1;
+    if (pthread_mutex_init(&sc->lock, NULL) != 0) {
+        cairn_free(sc->workers);
+        sc->workers = NULL;
+        return -1;
+    }
     if (pthread_condattr_init(&attr) != 0 ||
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
         pthread_cond_init(&sc->wake, &attr) != 0) {
         pthread_mutex_destroy(&sc->lock);
+        cairn_free(sc->workers);
+        sc->workers = NULL;
         return -1;
     }
     pthread_condattr_destroy(&attr);
     atomic_init(&sc->cancel, false);
-    if (pthread_create(&sc->thread, NULL, schedule_main, sc) != 0) {
-        pthread_cond_destroy(&sc->wake);
-        pthread_mutex_destroy(&sc->lock);
-        return -1;
+    sc->stop = false;
+    for (size_t i = 0; i < sc->peers->n; i++) {
+        sc->workers[i] = (struct peer_worker){.sc = sc, .index = i};
+        if (pthread_create(&sc->workers[i].thread, NULL, peer_main,
+                           &sc->workers[i]) != 0) {
+            pthread_mutex_lock(&sc->lock);
+            sc->stop = true;
+            pthread_cond_broadcast(&sc->wake);
+            pthread_mutex_unlock(&sc->lock);
+            atomic_store(&sc->cancel, true);
+            schedule_join(sc);
+            pthread_cond_destroy(&sc->wake);
+            pthread_mutex_destroy(&sc->lock);
+            cairn_free(sc->workers);
+            sc->workers = NULL;
+            return -1;
+        }
+        sc->workers[i].started = true;
     }
     sc->started = true;
     return 0;
 }
 
-/* Interrupt a run in progress and wait for the thread. */
+/* Interrupt the runs in progress and wait for the threads. */
 static void schedule_stop(struct schedule *sc)
 {
     if (!sc->started)
@@ -330,11 +363,13 @@ static void schedule_stop(struct schedule *sc)
     atomic_store(&sc->cancel, true);
     pthread_mutex_lock(&sc->lock);
     sc->stop = true;
-    pthread_cond_signal(&sc->wake);
+    pthread_cond_broadcast(&sc->wake);
     pthread_mutex_unlock(&sc->lock);
-    pthread_join(sc->thread, NULL);
+    schedule_join(sc);
     pthread_cond_destroy(&sc->wake);
     pthread_mutex_destroy(&sc->lock);
+    cairn_free(sc->workers);
+    sc->workers = NULL;
     sc->started = false;
 }
 

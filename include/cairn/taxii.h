@@ -149,7 +149,8 @@ void cairn_taxii_response_release(struct cairn_taxii_response *resp);
  * belong to the caller. A client is used by one thread at a time; it keeps
  * its connections open between requests.
  *
- * Every request is retried on network errors, timeouts, 408, 429 and 5xx,
+ * Every request is retried on network errors, timeouts (including a
+ * transfer under 1 KiB/s for 30 s), 408, 429 and 5xx,
  * with exponential backoff and jitter (429 and 503 wait at least what
  * Retry-After asks, up to retry_after_max_ms), then fails with CAIRN_EIO.
  * Other outcomes are not retried: 401 and 403 are CAIRN_EPERM, 404
@@ -170,14 +171,14 @@ struct cairn_taxii_client_opts {
     const char *cert;            /* PEM client certificate (mutual TLS) */
     const char *key;             /* its private key; NULL: in the cert file */
     unsigned connect_timeout_ms; /* 0: 10000 */
-    unsigned timeout_ms;         /* one whole exchange; 0: 300000 */
+    unsigned timeout_ms;         /* one whole exchange; 0: 120000 */
     size_t max_response_len;     /* 0: 256 MiB */
-    unsigned max_attempts;       /* tries per request; 0: 5 */
+    unsigned max_attempts;       /* tries per request; 0: 4 */
     unsigned backoff_ms;         /* first retry delay; 0: 500 */
     unsigned backoff_max_ms;     /* 0: 30000 */
     unsigned retry_after_max_ms; /* 0: 300000 */
     unsigned poll_ms;            /* status polling interval; 0: 1000 */
-    unsigned poll_timeout_ms;    /* give up on a pending status; 0: 600000 */
+    unsigned poll_timeout_ms;    /* give up on a pending status; 0: 300000 */
     /* Asked during waits and transfers; true ends the request with
      * CAIRN_EIO ("cancelled"). May be NULL. */
     bool (*cancelled)(void *ud);
@@ -315,8 +316,12 @@ struct cairn_sync_result {
     size_t stored;   /* new here (pull) / accepted by the peer (push) */
     size_t existed;  /* already here (pull only) */
     size_t rejected; /* invalid, conflicting, or refused by the peer */
-    char error[512]; /* why the run stopped, when it returned an error */
+    char error[512]; /* why the run stopped, when it returned an error,
+                        or why it is incomplete */
     size_t withheld; /* push: kept back by the sharing rules */
+    /* The run stopped at max_pages, max_objects or the deadline with more
+     * to come; its progress is saved and the next run goes on from there. */
+    bool incomplete;
 };
 
 struct cairn_sync_flow {
@@ -340,15 +345,34 @@ struct cairn_sync_flow {
     const struct cairn_share_reader *share;
     int anonymize;    /* push: an enum cairn_share_anon for sightings */
     const char *peer; /* push: the peer's name, seed of its pseudonyms */
+    /*
+     * Bounds of one run, so that a peer that never stops paging cannot
+     * hold it for ever: pages fetched (pull) or envelopes sent (push),
+     * objects received or read, and seconds for the whole run. 0: the
+     * defaults below. Reaching one ends the run with result->incomplete.
+     */
+    size_t max_pages;
+    size_t max_objects;
+    unsigned deadline;
 };
+
+#define CAIRN_SYNC_MAX_PAGES_DEF   10000
+#define CAIRN_SYNC_MAX_OBJECTS_DEF 1000000
+#define CAIRN_SYNC_DEADLINE_DEF    900 /* seconds */
 
 /*
  * Copy the objects (every version) added to `remote` since the last pull
- * into `local`, page by page; each object is validated as `cairn validate`
- * does and invalid ones are reported and skipped. Returns 0 when the run
- * finished (result->rejected may be > 0), or the error that stopped it,
- * explained in result->error: CAIRN_ENOTFOUND (no such collection here or
- * there), the client's errors, CAIRN_EIO for a store or state file error.
+ * into `local`, page by page, following the server's `next` whenever it
+ * gives one; each object is validated as `cairn validate` does and
+ * invalid ones are reported and skipped, as are objects over
+ * CAIRN_STIX_MAX_OBJECT_LEN and bundles sent as objects. The next run
+ * starts at the last date_added seen (inclusive: objects that share it are
+ * fetched again and found present), so none is lost at a page boundary.
+ * Returns 0 when the run finished or stopped at a bound (result->incomplete;
+ * result->rejected may be > 0), or the error that stopped it, explained
+ * in result->error: CAIRN_ENOTFOUND (no such collection here or there),
+ * the client's errors, CAIRN_EPARSE for a peer whose paging would loop or
+ * skip objects, CAIRN_EIO for a store or state file error.
  */
 int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
                     const struct cairn_sync_flow *f,
@@ -392,6 +416,10 @@ struct cairn_peer {
     char *identity; /* STIX identity id, or NULL */
     bool member;    /* member of the sharing community */
     int anonymize;  /* enum cairn_share_anon, for its sightings */
+    /* Bounds of each run of its flows (cairn_sync_flow); 0: defaults. */
+    size_t max_pages;
+    size_t max_objects;
+    unsigned deadline;
 };
 
 struct cairn_peers {
@@ -406,9 +434,10 @@ struct cairn_peers {
  * the flows' state belongs to). Keys: url (required), user, password_file,
  * token_file, cacert, cert, key (file names relative to the file's
  * directory), interval (seconds, default 300), identity (identity--UUID),
- * member (yes/no), anonymize (pseudonym, remove or no), and any number of
- * pull and push lines. CAIRN_EINVAL with `diag` naming file:line for a mistake,
- * CAIRN_EIO when the file cannot be read.
+ * member (yes/no), anonymize (pseudonym, remove or no), max_pages,
+ * max_objects, deadline (seconds), and any number of pull and push lines.
+ * CAIRN_EINVAL with `diag` naming file:line for a mistake, CAIRN_EIO when the
+ * file cannot be read.
  */
 int cairn_peers_load(const char *path, struct cairn_peers *out,
                      struct cairn_diag *diag);
@@ -427,7 +456,7 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
                         const struct cairn_taxii_client_opts *base,
                         struct cairn_sync_result *total);
 
-/* cairn_sync_run_peer for every peer; for `cairn sync` and serve's timer. */
+/* cairn_sync_run_peer for every peer, one after the other; `cairn sync`. */
 int cairn_sync_run_all(const struct cairn_peers *peers, struct cairn_store *s,
                        const char *data_dir,
                        const struct cairn_taxii_client_opts *base,

@@ -18,14 +18,21 @@
 #include "taxii/client_int.h"
 
 #define DEF_CONNECT_MS      10000u
-#define DEF_TIMEOUT_MS      300000u
+#define DEF_TIMEOUT_MS      120000u
 #define DEF_MAX_RESPONSE    ((size_t)256 << 20)
-#define DEF_ATTEMPTS        5u
+#define DEF_ATTEMPTS        4u
 #define DEF_BACKOFF_MS      500u
 #define DEF_BACKOFF_MAX_MS  30000u
 #define DEF_RETRY_AFTER_MAX 300000u
 #define DEF_POLL_MS         1000u
-#define DEF_POLL_TIMEOUT_MS 600000u
+#define DEF_POLL_TIMEOUT_MS 300000u
+/*
+ * A transfer slower than LOW_SPEED_BYTES a second for LOW_SPEED_SECS is
+ * given up (and retried as a timeout is): a server that drips a byte now
+ * and then must not hold a run for the whole timeout.
+ */
+#define LOW_SPEED_BYTES 1024L
+#define LOW_SPEED_SECS  30L
 /* Longest URL the client builds; TAXII servers refuse far shorter ones. */
 #define URL_MAX 8192
 
@@ -45,6 +52,9 @@ struct cairn_taxii_client {
     unsigned long requests, retries;
     char err[512];
     atomic_bool aborted; /* cairn__taxii_client_abort: from another thread */
+    int64_t deadline;    /* monotonic ms; 0: none */
+    const char *canned;  /* cairn__taxii_client_canned, or NULL */
+    size_t canned_len;
 };
 
 /* What one HTTP exchange brought back. */
@@ -259,16 +269,71 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
+int64_t cairn__taxii_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool past_deadline(const struct cairn_taxii_client *c)
+{
+    return c->deadline != 0 && cairn__taxii_now_ms() >= c->deadline;
+}
+
+/* Whether the request in progress must end now. */
+static bool must_stop(struct cairn_taxii_client *c)
+{
+    return atomic_load(&c->aborted) ||
+           (c->cancelled != NULL && c->cancelled(c->cancel_ud)) ||
+           past_deadline(c);
+}
+
+/* Why must_stop stopped a request, for the error message. */
+static const char *stop_reason(const struct cairn_taxii_client *c)
+{
+    return past_deadline(c) ? "stopped at the run's deadline" : "cancelled";
+}
+
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
                        curl_off_t un)
 {
     struct cairn_taxii_client *c = ud;
 
     (void)dt, (void)dn, (void)ut, (void)un;
-    return atomic_load(&c->aborted) ||
-                   (c->cancelled != NULL && c->cancelled(c->cancel_ud))
-               ? 1
-               : 0;
+    return must_stop(c) ? 1 : 0;
+}
+
+/* A canned response (cairn__taxii_client_canned) through the callbacks. */
+static CURLcode canned_exchange(struct cairn_taxii_client *c, struct reply *r)
+{
+    const char *p = c->canned, *end = c->canned + c->canned_len;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    char line[1024];
+
+    if (nl == NULL)
+        return CURLE_GOT_NOTHING;
+    r->status = 0;
+    for (const char *q = p;
+         q < nl && *q >= '0' && *q <= '9' && r->status < 1000; q++)
+        r->status = r->status * 10 + (*q - '0');
+    p = nl + 1;
+    while (p < end && *p != '\n') {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+        if (len >= sizeof line)
+            len = sizeof line - 1;
+        memcpy(line, p, len);
+        line[len] = '\0';
+        on_header(line, 1, len, r);
+        p = nl != NULL ? nl + 1 : end;
+    }
+    if (p < end)
+        p++; /* the empty line */
+    if (p < end && on_body((char *)p, 1, (size_t)(end - p), r) == 0)
+        return CURLE_WRITE_ERROR;
+    return CURLE_OK;
 }
 
 static CURLcode exchange(struct cairn_taxii_client *c, const char *method,
@@ -306,6 +371,17 @@ static CURLcode exchange(struct cairn_taxii_client *c, const char *method,
         hdrs = h;
     }
 
+    if (c->canned != NULL) {
+        c->requests++;
+        curl_slist_free_all(hdrs);
+        return canned_exchange(c, r);
+    }
+    long timeout = (long)c->timeout_ms;
+    if (c->deadline != 0) {
+        int64_t left = c->deadline - cairn__taxii_now_ms();
+        if (left < timeout)
+            timeout = left > 1 ? (long)left : 1;
+    }
     curl_easy_reset(k);
     curl_easy_setopt(k, CURLOPT_URL, url);
     curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -314,7 +390,9 @@ static CURLcode exchange(struct cairn_taxii_client *c, const char *method,
     curl_easy_setopt(k, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(k, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_ms);
-    curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+    curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES);
+    curl_easy_setopt(k, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_SECS);
     curl_easy_setopt(k, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(k, CURLOPT_USERAGENT, "cairn/" CAIRN_VERSION_STRING);
     curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, on_body);
@@ -359,10 +437,7 @@ nomem:
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cairn__taxii_now_ms();
 }
 
 /* Sleep `ms`, in slices so that cancellation is noticed; false if it is. */
@@ -371,8 +446,7 @@ static bool wait_ms(struct cairn_taxii_client *c, unsigned ms)
     int64_t end = now_ms() + ms;
 
     for (;;) {
-        if (atomic_load(&c->aborted) ||
-            (c->cancelled != NULL && c->cancelled(c->cancel_ud)))
+        if (must_stop(c))
             return false;
         int64_t left = end - now_ms();
         if (left <= 0)
@@ -510,9 +584,6 @@ static bool transient_status(long status)
     return status == 408 || status == 429 || (status >= 500 && status <= 599);
 }
 
-static int read_envelope(struct taxii_raw_page *p, const char *data, size_t len,
-                         size_t max_items, struct cairn_diag *d);
-
 /*
  * One request with retries. On success *out is the response's JSON object
  * and `r` holds its headers. `expect` is the success status (200 or 202).
@@ -536,12 +607,16 @@ static int request_ex(struct cairn_taxii_client *c, const char *method,
 
         CURLcode cc = exchange(c, method, url, body, len, r);
         if (cc == CURLE_ABORTED_BY_CALLBACK) {
-            set_error(c, "%s %s: cancelled", method, url);
+            set_error(c, "%s %s: %s", method, url, stop_reason(c));
             return CAIRN_EIO;
         }
         if (cc == CURLE_OUT_OF_MEMORY) {
             set_error(c, "%s %s: out of memory", method, url);
             return CAIRN_ENOMEM;
+        }
+        if (cc != CURLE_OK && past_deadline(c)) {
+            set_error(c, "%s %s: %s", method, url, stop_reason(c));
+            return CAIRN_EIO;
         }
         if (r->too_big) {
             set_error(c, "%s %s: the response is larger than %zu bytes", method,
@@ -593,8 +668,9 @@ static int request_ex(struct cairn_taxii_client *c, const char *method,
                 method, url, r->content_type[0] ? r->content_type : "untyped");
             return CAIRN_EPARSE;
         } else if (raw != NULL &&
-                   (rc = read_envelope(raw, r->body.data, r->body.len,
-                                       max_items, &diag)) < 0 &&
+                   (rc = cairn__taxii_envelope_read(raw, r->body.data,
+                                                    r->body.len, max_items,
+                                                    &diag)) < 0 &&
                    rc != CAIRN_EPARSE) {
             /* Whole JSON, but not a page (or over a limit): final. */
             set_error(c, "%s %s: not a TAXII page: %.300s", method, url,
@@ -631,7 +707,7 @@ static int request_ex(struct cairn_taxii_client *c, const char *method,
             delay = b;
         c->retries++;
         if (!wait_ms(c, delay)) {
-            set_error(c, "%s %s: cancelled", method, url);
+            set_error(c, "%s %s: %s", method, url, stop_reason(c));
             return CAIRN_EIO;
         }
     }
@@ -1010,11 +1086,25 @@ void cairn__taxii_client_abort(struct cairn_taxii_client *c, bool abort)
     atomic_store(&c->aborted, abort);
 }
 
+void cairn__taxii_client_deadline(struct cairn_taxii_client *c,
+                                  int64_t deadline_ms)
+{
+    c->deadline = deadline_ms;
+}
+
+void cairn__taxii_client_canned(struct cairn_taxii_client *c,
+                                const char *response, size_t len)
+{
+    c->canned = response;
+    c->canned_len = response != NULL ? len : 0;
+}
+
 void cairn__taxii_raw_page_clear(struct taxii_raw_page *p)
 {
     for (size_t i = 0; i < p->n; i++)
         json_decref(p->objs[i]);
     p->n = 0;
+    p->n_refused = 0;
     p->more = p->has_added = false;
     p->next[0] = '\0';
 }
@@ -1028,6 +1118,7 @@ void cairn__taxii_raw_page_release(struct taxii_raw_page *p)
     cairn_free(p->objs);
     cairn_free(p->off);
     cairn_free(p->len);
+    cairn_free(p->refused);
     memset(p, 0, sizeof *p);
 }
 
@@ -1059,34 +1150,92 @@ static int envelope_fail(struct cairn_diag *d, int rc, const char *msg)
 }
 
 /*
- * Read a response body as an envelope into `p`. CAIRN_EPARSE when it is
- * not well-formed JSON (perhaps cut short), CAIRN_EINVALID when it is not
- * a page, CAIRN_ETOOBIG, CAIRN_ENOMEM; `d` says why.
+ * Keep element `index` out of the page: an object over the size every
+ * other path takes (one 20 MB object posted at a peer must not stop
+ * every pull of its page), or a bundle, whose objects would otherwise be
+ * stored as one and escape their own markings.
  */
-static int read_envelope(struct taxii_raw_page *p, const char *data, size_t len,
-                         size_t max_items, struct cairn_diag *d)
+static int refuse(struct taxii_raw_page *p, size_t index, const json_t *obj,
+                  size_t len)
+{
+    bool bundle = len <= CAIRN_STIX_MAX_OBJECT_LEN;
+    const char *id = json_string_value(json_object_get(obj, "id"));
+
+    if (p->n_refused == p->refused_cap) {
+        size_t cap = p->refused_cap ? p->refused_cap * 2 : 8;
+        struct taxii_refused *r = cairn_realloc(p->refused, cap * sizeof *r);
+        if (r == NULL)
+            return CAIRN_ENOMEM;
+        p->refused = r;
+        p->refused_cap = cap;
+    }
+    struct taxii_refused *r = &p->refused[p->n_refused++];
+    r->index = index;
+    snprintf(r->id, sizeof r->id, "%s", id != NULL ? id : "");
+    /* An id is printed by the caller: keep it one printable line. */
+    for (char *c = r->id; *c != '\0'; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    r->rule = bundle ? "bundle" : "too-big";
+    if (bundle)
+        snprintf(r->message, sizeof r->message,
+                 "objects[%zu]: a bundle is not a STIX object; post its "
+                 "objects",
+                 index);
+    else
+        snprintf(r->message, sizeof r->message,
+                 "objects[%zu]: %zu bytes, more than the %zu an object may "
+                 "have; skipped",
+                 index, len, CAIRN_STIX_MAX_OBJECT_LEN);
+    return 0;
+}
+
+static bool is_bundle(const json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    return type != NULL && strcmp(type, "bundle") == 0;
+}
+
+int cairn__taxii_envelope_read(struct taxii_raw_page *p, const char *data,
+                               size_t len, size_t max_items,
+                               struct cairn_diag *d)
 {
     struct cairn_bundle_reader *rd = NULL;
     json_t *obj = NULL;
+    long index = -1;
     int rc;
 
     cairn__taxii_raw_page_clear(p);
     cairn_diag_clear(d);
-    rc = cairn_envelope_reader_new(data, len, 0, &rd);
+    /* No element is cut by the reader (none can be longer than the body):
+     * those over the object limit are refused one by one below. */
+    rc = cairn_envelope_reader_new(data, len, len > 0 ? len : 1, &rd);
     if (rc < 0)
         return envelope_fail(d, rc, "out of memory");
-    while ((rc = cairn_bundle_reader_next(rd, &obj, NULL, d)) > 0) {
-        if (p->n >= max_items) {
+    while ((rc = cairn_bundle_reader_next(rd, &obj, &index, d)) > 0) {
+        size_t off = 0, olen = 0;
+        cairn_bundle_reader_span(rd, &off, &olen);
+        if (p->n + p->n_refused >= max_items) {
             json_decref(obj);
             rc = envelope_fail(d, CAIRN_ETOOBIG, "too many objects");
             goto out;
+        }
+        if (olen > CAIRN_STIX_MAX_OBJECT_LEN || is_bundle(obj)) {
+            rc = refuse(p, index >= 0 ? (size_t)index : 0, obj, olen);
+            json_decref(obj);
+            if (rc < 0) {
+                envelope_fail(d, rc, "out of memory");
+                goto out;
+            }
+            continue;
         }
         if (p->n == p->cap && (rc = raw_grow(p)) < 0) {
             json_decref(obj);
             envelope_fail(d, rc, "out of memory");
             goto out;
         }
-        cairn_bundle_reader_span(rd, &p->off[p->n], &p->len[p->n]);
+        p->off[p->n] = off;
+        p->len[p->n] = olen;
         p->objs[p->n++] = obj;
     }
     if (rc < 0)
@@ -1127,8 +1276,8 @@ int cairn__taxii_client_objects_raw(struct cairn_taxii_client *c, const char *ro
 
     /*
      * The previous page's objects are freed only once this body is in
-     * (read_envelope), just before the new ones are built: the small
-     * blocks go straight back into use instead of being consolidated by
+     * (cairn__taxii_envelope_read), just before the new ones are built: the
+     * small blocks go straight back into use instead of being consolidated by
      * a large allocation in between (curl's, the reader's), which took
      * a tenth of the pull's time.
      */
@@ -1258,7 +1407,7 @@ int cairn_taxii_client_add(struct cairn_taxii_client *c, const char *root_url,
             goto out;
         }
         if (!wait_ms(c, c->poll_ms)) {
-            set_error(c, "%s: cancelled", u.data);
+            set_error(c, "%s: %s", u.data, stop_reason(c));
             rc = CAIRN_EIO;
             goto out;
         }

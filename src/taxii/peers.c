@@ -11,6 +11,7 @@
 #define FLOWS_MAX       256
 #define INTERVAL_DEF    300
 #define INTERVAL_MAX    (7 * 86400)
+#define BOUND_MAX       1000000000L
 #define PEER_PREFIX     "peer "
 #define PEER_PREFIX_LEN 5
 
@@ -231,6 +232,31 @@ static int on_entry(struct cairn_ini *ini, const char *section,
         return add_flow(ld, false, value);
     if (strcmp(name, "push") == 0)
         return add_flow(ld, true, value);
+    if (strcmp(name, "max_pages") == 0 || strcmp(name, "max_objects") == 0 ||
+        strcmp(name, "deadline") == 0) {
+        bool pages = name[4] == 'p', objects = name[4] == 'o';
+        char *end = NULL;
+        if ((pages && p->max_pages != 0) || (objects && p->max_objects != 0) ||
+            (!pages && !objects && p->deadline != 0))
+            return cairn_ini_fail(ini, "[peer %s] %s is given twice", p->name,
+                                  name);
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (value[0] < '0' || value[0] > '9' || errno != 0 || *end != '\0' ||
+            v < 1 || v > BOUND_MAX)
+            return cairn_ini_fail(ini,
+                                  "[peer %s] %s: '%.80s' is not a number from "
+                                  "1 to %ld%s",
+                                  p->name, name, value, BOUND_MAX,
+                                  pages || objects ? "" : " (seconds)");
+        if (pages)
+            p->max_pages = (size_t)v;
+        else if (objects)
+            p->max_objects = (size_t)v;
+        else
+            p->deadline = (unsigned)v;
+        return 0;
+    }
     if (strcmp(name, "interval") == 0) {
         char *end = NULL;
         if (p->interval != 0)

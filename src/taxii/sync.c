@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,15 @@ static void reject(const struct cairn_sync_flow *f, const char *id,
 /* ---- state files
  * -------------------------------------------------------------
  */
+
+/*
+ * Version 2 of the file: a pull's added_after is where the next run
+ * starts, just before the last date_added seen. Version 1 (no "version")
+ * held that date itself, which skipped the objects that shared it.
+ */
+#define STATE_VERSION 2
+
+static struct cairn_time resume_point(const struct cairn_time *t);
 
 struct state {
     char path[PATH_MAX];
@@ -147,7 +157,8 @@ static void state_unlock(struct state *st)
     st->lock_fd = -1;
 }
 
-static int state_load(struct state *st, struct cairn_sync_result *res)
+static int state_load(struct state *st, bool push,
+                      struct cairn_sync_result *res)
 {
     char buf[STATE_MAX];
     json_t *j = NULL;
@@ -188,6 +199,16 @@ static int state_load(struct state *st, struct cairn_sync_result *res)
         goto out;
     }
     memcpy(st->added_after, after, strlen(after) + 1);
+    if (!push &&
+        json_integer_value(json_object_get(j, "version")) < STATE_VERSION) {
+        /* Fetch again what shared the last time seen: none is skipped. */
+        t = resume_point(&t);
+        if (cairn_time_format(&t, 6, st->added_after, sizeof st->added_after) <
+            0) {
+            say(res, "%s: added_after is out of range", st->path);
+            goto out;
+        }
+    }
     st->has = true;
     rc = 0;
 out:
@@ -229,9 +250,10 @@ static int state_save(struct state *st, const struct cairn_sync_flow *f,
         say(res, "cannot format a timestamp");
         return CAIRN_EINTERNAL;
     }
-    j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "direction",
-                  push ? "push" : "pull", "url", f->url, "remote", f->remote,
-                  "local", f->local, "added_after", ts, "updated", now);
+    j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "version",
+                  STATE_VERSION, "direction", push ? "push" : "pull", "url",
+                  f->url, "remote", f->remote, "local", f->local, "added_after",
+                  ts, "updated", now);
     if (j == NULL ||
         (text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
         rc = CAIRN_ENOMEM;
@@ -466,12 +488,117 @@ static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
     return 0;
 }
 
+/* ---- paging a peer safely
+ * ---------------------------------------------------------
+ */
+
+/*
+ * Where a pull starts after a page whose last date_added is `t`: just
+ * before it (added_after is exclusive), so that objects sharing that time
+ * but not on the page are not skipped; those already here are fetched
+ * again and found present. Truncated to the microseconds sent.
+ */
+static struct cairn_time resume_point(const struct cairn_time *t)
+{
+    struct cairn_time r = *t;
+
+    r.nsec -= r.nsec % 1000;
+    r.nsec -= 1000;
+    if (r.nsec < 0) {
+        r.nsec += 1000000000;
+        r.sec--;
+    }
+    r.digits = 6;
+    return r;
+}
+
+static uint64_t fnv(uint64_t h, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* Hashes seen in one run (open addressing; 0 marks a free slot). */
+struct seen {
+    uint64_t *slot;
+    size_t cap, n;
+};
+
+/* 1 when `h` was not in the set (now it is), 0 when it was, or ENOMEM. */
+static int seen_add(struct seen *s, uint64_t h)
+{
+    if (h == 0)
+        h = 1;
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        uint64_t *slot = cairn_calloc(cap, sizeof *slot);
+        if (slot == NULL)
+            return CAIRN_ENOMEM;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (s->slot[i] == 0)
+                continue;
+            size_t j = (size_t)(s->slot[i] & (cap - 1));
+            while (slot[j] != 0)
+                j = (j + 1) & (cap - 1);
+            slot[j] = s->slot[i];
+        }
+        cairn_free(s->slot);
+        s->slot = slot;
+        s->cap = cap;
+    }
+    size_t j = (size_t)(h & (s->cap - 1));
+    while (s->slot[j] != 0) {
+        if (s->slot[j] == h)
+            return 0;
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->slot[j] = h;
+    s->n++;
+    return 1;
+}
+
+static void seen_release(struct seen *s)
+{
+    cairn_free(s->slot);
+    *s = (struct seen){0};
+}
+
+/* Objects of a page (id and version) not seen before in this run. */
+static int count_new(struct seen *s, const struct taxii_raw_page *p,
+                     size_t *out)
+{
+    *out = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const char *id = json_string_value(json_object_get(p->objs[i], "id"));
+        const char *v =
+            json_string_value(json_object_get(p->objs[i], "modified"));
+        uint64_t h = 0xcbf29ce484222325ull;
+        /* Without an id, the object's bytes are what it is. */
+        if (id == NULL)
+            h = fnv(h, p->body.data + p->off[i], p->len[i]);
+        else
+            h = fnv(fnv(h, id, strlen(id) + 1), v ? v : "", v ? strlen(v) : 0);
+        int rc = seen_add(s, h);
+        if (rc < 0)
+            return rc;
+        *out += (size_t)rc;
+    }
+    return 0;
+}
+
+/* ---- pull: fetching pages
+ * ---------------------------------------------------------
+ */
+
 /*
  * The next page is fetched (and parsed) by a second thread while this one
  * validates and stores the current page: the network, the peer and the
  * parse overlap the store. Two pages at most are in memory; the fetcher
- * works out the next request exactly as the loop below does, and the
- * loop still decides alone what is committed and when the state moves.
+ * works out the next request, and the loop still decides alone what is
+ * committed and when the state moves.
  */
 struct prefetch {
     pthread_mutex_t mu;
@@ -479,39 +606,90 @@ struct prefetch {
     struct cairn_taxii_client *c;
     const char *root_url, *remote;
     size_t limit;
+    size_t max_pages, max_objects;
+    size_t fetched_pages, fetched_objects;
     char after[40];
     char next[CAIRN_TAXII_NEXT_MAX];
+    uint64_t *nexts; /* hashes of the `next` values followed */
+    size_t n_nexts, nexts_cap;
     struct taxii_raw_page pages[2];
     unsigned char *checked[2]; /* per object: valid (1) or to check (0) */
     size_t checked_cap[2];
     int rc[2];
     char err[2][512];
+    char stuck[2][400]; /* why the page's "more" cannot be followed */
     bool full[2];
     bool done; /* the fetcher has ended */
     bool stop; /* the loop asks it to end */
 };
 
-/* Whether another page follows `p`, and the request for it. */
-static bool prefetch_more(struct prefetch *pf, const struct taxii_raw_page *p)
+/*
+ * Whether another page follows `p`, and the request for it. A `next` is
+ * followed whenever there is one (added_after stays as the run began);
+ * only without it does the request move added_after, to just before the
+ * page's last date_added. When "more" cannot be followed without looping
+ * or skipping objects, `stuck` says why and false is returned.
+ */
+static bool prefetch_more(struct prefetch *pf, const struct taxii_raw_page *p,
+                          char *stuck, size_t stuck_len)
 {
-    if (!p->more || (p->n == 0 && !p->has_added))
+    stuck[0] = '\0';
+    if (!p->more)
         return false;
+    if (p->next[0] != '\0') {
+        uint64_t h = fnv(0xcbf29ce484222325ull, p->next, strlen(p->next));
+        for (size_t i = 0; i < pf->n_nexts; i++) {
+            if (pf->nexts[i] == h) {
+                snprintf(stuck, stuck_len,
+                         "the server handed out the same next ('%.80s') "
+                         "twice; refusing to loop",
+                         p->next);
+                return false;
+            }
+        }
+        if (pf->n_nexts == pf->nexts_cap) {
+            size_t cap = pf->nexts_cap ? pf->nexts_cap * 2 : 64;
+            uint64_t *n = cairn_realloc(pf->nexts, cap * sizeof *n);
+            if (n == NULL) {
+                snprintf(stuck, stuck_len, "out of memory");
+                return false;
+            }
+            pf->nexts = n;
+            pf->nexts_cap = cap;
+        }
+        pf->nexts[pf->n_nexts++] = h;
+        memcpy(pf->next, p->next, sizeof pf->next);
+        return true;
+    }
     if (p->has_added) {
-        struct cairn_time prev;
+        struct cairn_time t = resume_point(&p->added_last), prev;
+        char last[40] = "";
         if (pf->after[0] != '\0' &&
-            (cairn_time_parse(pf->after, strlen(pf->after), false, &prev) < 0 ||
-             cairn_time_cmp(&p->added_last, &prev) <= 0))
+            cairn_time_parse(pf->after, strlen(pf->after), false, &prev) == 0 &&
+            cairn_time_cmp(&t, &prev) <= 0) {
+            cairn_time_format(&p->added_last, 6, last, sizeof last);
+            snprintf(stuck, stuck_len,
+                     "a whole page of %zu objects was added at %s and the "
+                     "server gives no next to page through them; pull "
+                     "again with a larger page limit",
+                     p->n + p->n_refused, last);
             return false;
-        if (cairn_time_format(&p->added_last, 6, pf->after, sizeof pf->after) <
-            0)
+        }
+        if (cairn_time_format(&t, 6, pf->after, sizeof pf->after) < 0) {
+            snprintf(stuck, stuck_len, "cannot format a timestamp");
             return false;
+        }
         pf->next[0] = '\0';
         return true;
     }
-    if (p->next[0] == '\0')
-        return false;
-    memcpy(pf->next, p->next, sizeof pf->next);
-    return true;
+    if (p->n + p->n_refused == 0)
+        snprintf(stuck, stuck_len,
+                 "an empty page says there is more; refusing to loop");
+    else
+        snprintf(stuck, stuck_len,
+                 "the page says there is more but gives neither next nor "
+                 "X-TAXII-Date-Added-Last");
+    return false;
 }
 
 /*
@@ -562,16 +740,28 @@ static void *prefetch_run(void *arg)
              * latest state of each object. */
             .match_version = "all",
         };
-        int rc =
-            cairn__taxii_client_objects_raw(pf->c, pf->root_url, pf->remote, &q,
-                                     CAIRN_STORE_BATCH_MAX, &pf->pages[slot]);
+        char stuck[sizeof pf->stuck[0]] = "";
+        int rc = cairn__taxii_client_objects_raw(
+            pf->c, pf->root_url, pf->remote, &q, CAIRN_STORE_BATCH_MAX,
+            &pf->pages[slot]);
         if (rc == 0)
             precheck(pf, slot);
-        bool more = rc == 0 && prefetch_more(pf, &pf->pages[slot]);
+        bool more =
+            rc == 0 && prefetch_more(pf, &pf->pages[slot], stuck, sizeof stuck);
+        if (rc == 0) {
+            /* The loop stops at the same bounds, counting the same way. */
+            pf->fetched_pages++;
+            pf->fetched_objects +=
+                pf->pages[slot].n + pf->pages[slot].n_refused;
+            if (pf->fetched_pages >= pf->max_pages ||
+                pf->fetched_objects >= pf->max_objects)
+                more = false;
+        }
         pthread_mutex_lock(&pf->mu);
         pf->rc[slot] = rc;
         snprintf(pf->err[slot], sizeof pf->err[slot], "%s",
                  rc < 0 ? cairn_taxii_client_error(pf->c) : "");
+        memcpy(pf->stuck[slot], stuck, sizeof stuck);
         pf->full[slot] = true;
         pthread_cond_broadcast(&pf->cv);
         pthread_mutex_unlock(&pf->mu);
@@ -585,36 +775,61 @@ static void *prefetch_run(void *arg)
     return NULL;
 }
 
+/* Count and report the elements the page's reader kept out. */
+static void report_refused(const struct cairn_sync_flow *f,
+                           const struct taxii_raw_page *page,
+                           struct cairn_sync_result *res)
+{
+    for (size_t i = 0; i < page->n_refused; i++) {
+        const struct taxii_refused *r = &page->refused[i];
+        res->received++;
+        res->rejected++;
+        /* Reported as invalid objects are: stderr, or serve's log. */
+        reject(f, r->id[0] ? r->id : NULL, r->rule, "%s", r->message);
+    }
+}
+
+static int64_t run_deadline(const struct cairn_sync_flow *f)
+{
+    unsigned s = f->deadline ? f->deadline : CAIRN_SYNC_DEADLINE_DEF;
+    return cairn__taxii_now_ms() + (int64_t)s * 1000;
+}
+
 int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
                     const struct cairn_sync_flow *f,
                     struct cairn_sync_result *res)
 {
     struct prefetch pf = {.c = c};
     struct held h = {0};
+    struct seen seen = {0};
     struct state st = {.lock_fd = -1};
     char remote[CAIRN_UUID_STRLEN];
-    char after[40] = "";
     char *root_url = NULL;
     json_t *root = NULL;
-    bool warned = false, started = false;
+    bool warned = false, started = false, have_prev = false;
+    struct cairn_time prev_last = {0};
+    int64_t deadline = run_deadline(f);
     pthread_t fetcher;
     int rc;
 
     memset(res, 0, sizeof *res);
     pthread_mutex_init(&pf.mu, NULL);
     pthread_cond_init(&pf.cv, NULL);
+    cairn__taxii_client_deadline(c, deadline);
     if ((rc = check_local(s, f, res)) < 0 ||
         (rc = state_path(f, false, &st, res)) < 0 ||
-        (rc = state_lock(&st, f, res)) < 0 || (rc = state_load(&st, res)) < 0 ||
+        (rc = state_lock(&st, f, res)) < 0 ||
+        (rc = state_load(&st, false, res)) < 0 ||
         (rc = find_remote(c, f, &root_url, &root, remote, res)) < 0)
         goto out;
-    if (st.has) {
-        memcpy(after, st.added_after, sizeof after);
+    if (st.has)
         memcpy(pf.after, st.added_after, sizeof pf.after);
-    }
     pf.root_url = root_url;
     pf.remote = remote;
     pf.limit = f->limit ? f->limit : LIMIT_DEF;
+    pf.max_pages = f->max_pages ? f->max_pages : CAIRN_SYNC_MAX_PAGES_DEF;
+    pf.max_objects =
+        f->max_objects ? f->max_objects : CAIRN_SYNC_MAX_OBJECTS_DEF;
     if (pthread_create(&fetcher, NULL, prefetch_run, &pf) != 0) {
         say(res, "cannot start a thread");
         rc = CAIRN_ENOMEM;
@@ -639,42 +854,66 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
         if (pf.rc[slot] < 0) {
             rc = pf.rc[slot];
             say(res, "%s", pf.err[slot]);
+            if (cairn__taxii_now_ms() >= deadline) {
+                /* The progress up to the last page is saved. */
+                res->incomplete = true;
+                rc = 0;
+            }
             goto out;
         }
         res->pages++;
+        size_t fresh = 0;
+        rc = count_new(&seen, page, &fresh);
+        if (rc < 0) {
+            say(res, "out of memory");
+            goto out;
+        }
+        report_refused(f, page, res);
         rc = store_page(
             s, f, page,
             pf.checked_cap[slot] >= page->n ? pf.checked[slot] : NULL, &h, res);
         if (rc < 0)
             goto out;
-        size_t n = page->n;
+        size_t n = page->n + page->n_refused;
         bool more = page->more, has_added = page->has_added;
-        bool has_next = page->next[0] != '\0';
-        /* A cairn server that hid a whole page from us still says how
-         * far it read: move past it. */
+        bool moved =
+            has_added &&
+            (!have_prev || cairn_time_cmp(&page->added_last, &prev_last) > 0);
         if (has_added && (n > 0 || more)) {
-            struct cairn_time prev;
-            if (after[0] != '\0' &&
-                cairn_time_parse(after, strlen(after), false, &prev) == 0 &&
-                cairn_time_cmp(&page->added_last, &prev) <= 0) {
-                say(res,
-                    "%s: the page's X-TAXII-Date-Added-Last does not move "
-                    "forward; refusing to loop",
-                    root_url);
-                rc = CAIRN_EPARSE;
-                goto out;
+            /* The page is committed: only now may the state pass it, and
+             * only up to just before its last date_added. */
+            struct cairn_time t = resume_point(&page->added_last), cur;
+            if (!st.has ||
+                cairn_time_parse(st.added_after, strlen(st.added_after), false,
+                                 &cur) < 0 ||
+                cairn_time_cmp(&t, &cur) > 0) {
+                rc = state_save(&st, f, false, &t, res);
+                if (rc < 0)
+                    goto out;
             }
-            /* The page is committed: only now may the state pass it. */
-            rc = state_save(&st, f, false, &page->added_last, res);
-            if (rc < 0)
-                goto out;
-            memcpy(after, st.added_after, sizeof after);
         } else if (n > 0 && !warned) {
             cairn_log(CAIRN_LOG_WARN,
                       "%s: no X-TAXII-Date-Added-Last on the page; the next "
                       "pull will fetch everything again",
                       root_url);
             warned = true;
+        }
+        if (more && pf.stuck[slot][0] != '\0') {
+            say(res, "%s: %s", root_url, pf.stuck[slot]);
+            rc = CAIRN_EPARSE;
+            goto out;
+        }
+        if (more && k > 0 && fresh == 0 && !moved) {
+            say(res,
+                "%s: a page brings nothing new and its "
+                "X-TAXII-Date-Added-Last does not move; refusing to loop",
+                root_url);
+            rc = CAIRN_EPARSE;
+            goto out;
+        }
+        if (has_added) {
+            prev_last = page->added_last;
+            have_prev = true;
         }
         /* Done with the page: the fetcher may fill its slot again. */
         pthread_mutex_lock(&pf.mu);
@@ -683,19 +922,18 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
         pthread_mutex_unlock(&pf.mu);
         if (!more)
             break;
-        if (n == 0 && !has_added) {
-            say(res, "%s: an empty page says there is more; refusing to loop",
-                root_url);
-            rc = CAIRN_EPARSE;
-            goto out;
-        }
-        if (!has_added && !has_next) {
+        if (res->pages >= pf.max_pages || res->received >= pf.max_objects ||
+            cairn__taxii_now_ms() >= deadline) {
+            res->incomplete = true;
             say(res,
-                "%s: the page says there is more but gives neither next "
-                "nor X-TAXII-Date-Added-Last",
-                root_url);
-            rc = CAIRN_EPARSE;
-            goto out;
+                "%s: stopped after %zu pages and %zu objects (%s); the next "
+                "run goes on from there",
+                root_url, res->pages, res->received,
+                res->pages >= pf.max_pages        ? "the most pages a run takes"
+                : res->received >= pf.max_objects ? "the most objects a run "
+                                                    "takes"
+                                                  : "the run's deadline");
+            break;
         }
     }
     rc = 0;
@@ -710,9 +948,12 @@ out:
         pthread_join(fetcher, NULL);
         cairn__taxii_client_abort(c, false);
     }
+    cairn__taxii_client_deadline(c, 0);
     pthread_cond_destroy(&pf.cv);
     pthread_mutex_destroy(&pf.mu);
     held_release(&h);
+    seen_release(&seen);
+    cairn_free(pf.nexts);
     for (unsigned i = 0; i < 2; i++) {
         cairn__taxii_raw_page_release(&pf.pages[i]);
         cairn_free(pf.checked[i]);
@@ -842,9 +1083,14 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
     char remote[CAIRN_UUID_STRLEN];
     char *root_url = NULL;
     json_t *root = NULL, *status = NULL;
+    int64_t deadline = run_deadline(f);
+    size_t max_pages = f->max_pages ? f->max_pages : CAIRN_SYNC_MAX_PAGES_DEF;
+    size_t max_objects =
+        f->max_objects ? f->max_objects : CAIRN_SYNC_MAX_OBJECTS_DEF;
     int rc;
 
     memset(res, 0, sizeof *res);
+    cairn__taxii_client_deadline(c, deadline);
     cairn_buf_init(&env, 0);
     cairn_buf_init(&anon, CAIRN_STIX_MAX_OBJECT_LEN * 2);
     if (sent == NULL || fresh == NULL) {
@@ -855,7 +1101,8 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
     if ((rc = check_local(s, f, res)) < 0 ||
         (rc = cairn_store_collection_tlp_get(s, f->local, &tlp_default)) < 0 ||
         (rc = state_path(f, true, &st, res)) < 0 ||
-        (rc = state_lock(&st, f, res)) < 0 || (rc = state_load(&st, res)) < 0 ||
+        (rc = state_lock(&st, f, res)) < 0 ||
+        (rc = state_load(&st, true, res)) < 0 ||
         (rc = find_remote(c, f, &root_url, &root, remote, res)) < 0)
         goto out;
     size_t max_bytes = f->max_bytes ? f->max_bytes : MAX_BYTES_DEF;
@@ -936,6 +1183,11 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
                                             env.len, &status);
                 if (rc < 0) {
                     say(res, "%s", cairn_taxii_client_error(c));
+                    if (cairn__taxii_now_ms() >= deadline) {
+                        /* Sent again next run, from the saved state. */
+                        res->incomplete = true;
+                        rc = 0;
+                    }
                     goto out;
                 }
                 res->pages++;
@@ -949,6 +1201,24 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
                 goto out;
             after = page->rows[j - 1].date_added;
             i = j;
+            if (i < page->n || page->more) {
+                const char *why = NULL;
+                if (res->pages >= max_pages)
+                    why = "the most envelopes a run sends";
+                else if (res->received - page->n + i >= max_objects)
+                    why = "the most objects a run reads";
+                else if (cairn__taxii_now_ms() >= deadline)
+                    why = "the run's deadline";
+                if (why != NULL) {
+                    res->incomplete = true;
+                    say(res,
+                        "%s: stopped after %zu envelopes (%s); the next run "
+                        "goes on from there",
+                        root_url, res->pages, why);
+                    rc = 0;
+                    goto out;
+                }
+            }
         }
         bool more = page->more;
         cairn_store_page_free(page);
@@ -958,6 +1228,7 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
     }
     rc = 0;
 out:
+    cairn__taxii_client_deadline(c, 0);
     json_decref(sent);
     json_decref(fresh);
     cairn_buf_release(&anon);
@@ -985,6 +1256,7 @@ static void add_result(struct cairn_sync_result *total,
     total->existed += r->existed;
     total->rejected += r->rejected;
     total->withheld += r->withheld;
+    total->incomplete = total->incomplete || r->incomplete;
     if (total->error[0] == '\0' && r->error[0] != '\0')
         memcpy(total->error, r->error, sizeof total->error);
 }
@@ -1062,6 +1334,9 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
             .share = &reader,
             .anonymize = peer->anonymize,
             .peer = peer->name,
+            .max_pages = peer->max_pages,
+            .max_objects = peer->max_objects,
+            .deadline = peer->deadline,
         };
         struct cairn_sync_result fr;
         int frc = pf->push ? cairn_sync_push(c, s, &f, &fr)
@@ -1076,6 +1351,8 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
             if (first == 0)
                 first = frc;
         } else {
+            if (fr.incomplete)
+                cairn_log(CAIRN_LOG_WARN, "peer %s: %s", peer->name, fr.error);
             cairn_log(CAIRN_LOG_INFO,
                       "peer %s: %s %s -> %s: %zu %s, %zu already present, "
                       "%zu rejected, %zu withheld (TLP)",

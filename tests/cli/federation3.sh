@@ -264,10 +264,11 @@ import hub "$hub_ind" "$tmp/big2.json"
 state=$(grep -l "\"local\": \"$b_ind\"" "$tmp/b/peers/"*.json)
 before=$(cat "$state" 2>/dev/null)
 # The same flow as B's [peer hub] (same URL and collections), so it
-# continues B's progress; small pages to be in the middle when the hub dies.
+# continues B's progress; small pages to be in the middle when the hub dies;
+# retries enough to ride out a restart on a loaded machine.
 "$CAIRN" pull "$URL" --user member-b --password-file "$tmp/pw" \
     --collection indicators --into "$b_ind" --data "$tmp/b" --limit 5 \
-    2>"$tmp/pull.err" &
+    --retries 8 2>"$tmp/pull.err" &
 pid_pull=$!
 wait_change "$state" "$before"
 stop_node hub 9

@@ -45,6 +45,14 @@ struct fault {
 
 #define FAULTS_MAX 16
 
+/* A scripted peer's answer: status 200, the TAXII media type. */
+struct peer_reply {
+    char *body; /* malloc'd */
+    size_t len;
+    char headers[512]; /* extra header lines, each ending in \r\n */
+    unsigned delay_ms; /* wait before answering */
+};
+
 struct srv {
     int fd;
     unsigned port;
@@ -59,6 +67,8 @@ struct srv {
     char last_target[2048];
     struct cairn_taxii *taxii;
     struct cairn_store *store;
+    /* A scripted peer for GET .../objects/ (NULL: the handler answers). */
+    bool (*peer)(const char *path, const char *query, struct peer_reply *out);
 };
 
 static struct srv srv;
@@ -159,7 +169,29 @@ static void serve_one(int fd)
         f = srv.faults[srv.next_fault++];
     else if (srv.repeat_last && srv.n_faults > 0)
         f = srv.faults[srv.n_faults - 1];
+    bool (*peer)(const char *, const char *, struct peer_reply *) = srv.peer;
     pthread_mutex_unlock(&srv.lock);
+
+    char *qm = strchr(target, '?');
+    if (f.status == 0 && peer != NULL && strcmp(method, "GET") == 0 &&
+        strstr(target, "/objects/") != NULL) {
+        struct peer_reply pr = {0};
+        char path[2048];
+        snprintf(path, sizeof path, "%.*s",
+                 (int)(qm ? (size_t)(qm - target) : strlen(target)), target);
+        if (peer(path, qm ? qm + 1 : "", &pr)) {
+            if (pr.delay_ms > 0) {
+                struct timespec ts = {pr.delay_ms / 1000,
+                                      (long)(pr.delay_ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            answer(fd, 200, CAIRN_TAXII_MEDIA, pr.body, pr.len, pr.len,
+                   pr.headers);
+            free(pr.body);
+            free(body);
+            return;
+        }
+    }
 
     if (f.delay_ms > 0) {
         struct timespec ts = {f.delay_ms / 1000,
@@ -378,6 +410,9 @@ static int reset(void **state)
     make_collection(local, L1, "Into", NULL);
     make_collection(local, L2, "From", NULL);
     set_faults(NULL, 0, false);
+    pthread_mutex_lock(&srv.lock);
+    srv.peer = NULL;
+    pthread_mutex_unlock(&srv.lock);
     rm_state();
     return 0;
 }
@@ -1000,6 +1035,7 @@ static void test_cancel_stops_waiting(void **state)
 struct rejects {
     size_t n;
     char last[400];
+    char all[2000]; /* every one, one a line */
 };
 
 static void on_reject(const struct cairn_diag *d, void *ud)
@@ -1009,6 +1045,8 @@ static void on_reject(const struct cairn_diag *d, void *ud)
         return;
     r->n++;
     cairn_diag_format(d, r->last, sizeof r->last);
+    size_t len = strlen(r->all);
+    snprintf(r->all + len, sizeof r->all - len, "%s\n", r->last);
 }
 
 static struct cairn_sync_flow pull_flow(const char *remote, struct rejects *r)
@@ -1046,9 +1084,11 @@ static void test_pull_incremental(void **state)
     /* Pages asked for every version, not only the latest. */
     assert_non_null(strstr(srv.last_target, "match[version]=all"));
 
-    /* Nothing new: one empty page, nothing stored. */
+    /* Nothing new: the run starts at the last date_added seen, so the
+     * last object comes again and is found present; nothing stored. */
     assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
-    assert_int_equal(res.received, 0);
+    assert_int_equal(res.received, 1);
+    assert_int_equal(res.rejected, 1); /* broken(2), added last */
     assert_int_equal(res.stored, 0);
 
     /* A new object and a new version of an old one. */
@@ -1059,7 +1099,7 @@ static void test_pull_incremental(void **state)
     memcpy(m + strlen("\"modified\":\""), "2024-06-01", 10);
     put(srv.store, C1, v2);
     assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
-    assert_int_equal(res.received, 2);
+    assert_int_equal(res.received, 3);
     assert_int_equal(res.stored, 2);
     assert_int_equal(count(local, L1, NULL), 25);
     cairn_taxii_client_free(c);
@@ -1134,10 +1174,10 @@ static void test_pull_interrupted_resumes(void **state)
     read_state(after_one, sizeof after_one);
     assert_non_null(strstr(after_one, "\"added_after\""));
 
-    /* The hub is back: the pull resumes after page 1. */
+    /* The hub is back: the pull resumes at the end of page 1. */
     set_faults(NULL, 0, false);
     assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
-    assert_int_equal(res.received, 20);
+    assert_int_equal(res.received, 21);
     assert_int_equal(res.stored, 20);
     assert_int_equal(count(local, L1, NULL), 30);
 
@@ -1155,9 +1195,9 @@ static void test_pull_interrupted_resumes(void **state)
     fputs(after_one, w);
     fclose(w);
     assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
-    assert_int_equal(res.received, 20);
+    assert_int_equal(res.received, 21);
     assert_int_equal(res.stored, 0);
-    assert_int_equal(res.existed, 20);
+    assert_int_equal(res.existed, 21);
     assert_int_equal(count(local, L1, NULL), 30);
 
     /* A damaged state file stops the pull with advice, not a restart. */
@@ -1209,6 +1249,43 @@ static void test_pull_errors(void **state)
     set_faults(faults, 3, false);
     assert_int_equal(cairn_sync_pull(c, local, &f, &res), CAIRN_EPARSE);
     assert_non_null(strstr(res.error, "refusing to loop"));
+    cairn_taxii_client_free(c);
+}
+
+/* A push is bounded per run as a pull is, and the next run goes on. */
+static void test_push_bounded(void **state)
+{
+    (void)state;
+    struct cairn_taxii_client *c = client();
+    struct cairn_sync_result res;
+    struct rejects rj = {0};
+
+    for (unsigned i = 0; i < 12; i++)
+        put(local, L2, sighting(i));
+    struct cairn_sync_flow f = {.url = url("/taxii2/"),
+                                .remote = C2,
+                                .local = L2,
+                                .state_dir = state_dir,
+                                .limit = 5,
+                                .max_pages = 1,
+                                .cb = on_reject,
+                                .ud = &rj};
+    assert_int_equal(cairn_sync_push(c, local, &f, &res), 0);
+    assert_true(res.incomplete);
+    assert_int_equal(res.pages, 1);
+    assert_int_equal(res.stored, 5);
+    assert_non_null(strstr(res.error, "the most envelopes a run sends"));
+    f.max_pages = 0;
+    f.max_objects = 3; /* reached by the first envelope of 5 */
+    assert_int_equal(cairn_sync_push(c, local, &f, &res), 0);
+    assert_true(res.incomplete);
+    assert_int_equal(res.stored, 5);
+    assert_non_null(strstr(res.error, "the most objects a run reads"));
+    f.max_objects = 0;
+    assert_int_equal(cairn_sync_push(c, local, &f, &res), 0);
+    assert_false(res.incomplete);
+    assert_int_equal(res.stored, 2);
+    assert_int_equal(count(srv.store, C2, "sighting"), 12);
     cairn_taxii_client_free(c);
 }
 
@@ -1310,6 +1387,438 @@ static void test_push_envelope_bytes(void **state)
     cairn_taxii_client_free(c);
 }
 
+/* ---- peers that page otherwise than cairn ----------------------------------
+ */
+
+/*
+ * A scripted peer as the OASIS reference server (medallion) behaves: every
+ * object of one POST gets the same date_added, so `group` objects in a row
+ * share one; `next` is handed out (or not) with a page's headers; the
+ * server's own page size may be smaller than the limit asked for.
+ * Objects from `same_from` on get the date_added of the one before it.
+ */
+struct med_peer {
+    unsigned n, group, same_from;
+    bool give_next;
+    char last_query[1024];
+    unsigned requests;
+};
+static struct med_peer med;
+
+static void pct_decode(const char *s, size_t len, char *out, size_t out_len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < out_len; i++) {
+        if (s[i] == '%' && i + 2 < len + 0 + 1 && i + 2 <= len) {
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            out[o++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+}
+
+/* The value of query parameter `name`, decoded, or "". */
+static void query_param(const char *q, const char *name, char *out,
+                        size_t out_len)
+{
+    size_t nlen = strlen(name);
+    out[0] = '\0';
+    for (const char *p = q; p != NULL && *p != '\0';) {
+        size_t len = strcspn(p, "&");
+        if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            pct_decode(p + nlen + 1, len - nlen - 1, out, out_len);
+            return;
+        }
+        p = p[len] == '&' ? p + len + 1 : NULL;
+    }
+}
+
+static struct cairn_time med_date(unsigned i)
+{
+    if (med.same_from > 0 && i >= med.same_from)
+        i = med.same_from - 1;
+    struct cairn_time t = {
+        .sec = 1735689600 + (int64_t)(i / med.group), .nsec = 0, .digits = 6};
+    return t;
+}
+
+static bool med_peer(const char *path, const char *query,
+                     struct peer_reply *out)
+{
+    char after[64], limit[32], next[64];
+    struct cairn_time a;
+    bool has_after;
+
+    (void)path;
+    snprintf(med.last_query, sizeof med.last_query, "%s", query);
+    med.requests++;
+    query_param(query, "added_after", after, sizeof after);
+    query_param(query, "limit", limit, sizeof limit);
+    query_param(query, "next", next, sizeof next);
+    has_after = after[0] != '\0' &&
+                cairn_time_parse(after, strlen(after), false, &a) == 0;
+    unsigned lim = limit[0] ? (unsigned)strtoul(limit, NULL, 10) : 100;
+    unsigned first = 0; /* the first object after added_after */
+    while (has_after && first < med.n) {
+        struct cairn_time d = med_date(first);
+        if (cairn_time_cmp(&d, &a) > 0)
+            break;
+        first++;
+    }
+    unsigned from =
+        first + (next[0] ? (unsigned)strtoul(next + 1, NULL, 10) : 0);
+    unsigned to = from + lim < med.n ? from + lim : med.n;
+    bool more = to < med.n;
+    size_t cap = 256 + (size_t)(to - from) * 700;
+    out->body = malloc(cap);
+    assert_non_null(out->body);
+    size_t len = (size_t)snprintf(out->body, cap, "{\"more\":%s",
+                                  more ? "true" : "false");
+    if (more && med.give_next)
+        len += (size_t)snprintf(out->body + len, cap - len, ",\"next\":\"o%u\"",
+                                to - first);
+    len += (size_t)snprintf(out->body + len, cap - len, ",\"objects\":[");
+    for (unsigned i = from; i < to; i++)
+        len += (size_t)snprintf(out->body + len, cap - len, "%s%s",
+                                i > from ? "," : "", indicator(i));
+    len += (size_t)snprintf(out->body + len, cap - len, "]}");
+    out->len = len;
+    if (to > from) {
+        char t1[40], t2[40];
+        struct cairn_time d1 = med_date(from), d2 = med_date(to - 1);
+        cairn_time_format(&d1, 6, t1, sizeof t1);
+        cairn_time_format(&d2, 6, t2, sizeof t2);
+        snprintf(out->headers, sizeof out->headers,
+                 "X-TAXII-Date-Added-First: %s\r\n"
+                 "X-TAXII-Date-Added-Last: %s\r\n",
+                 t1, t2);
+    }
+    return true;
+}
+
+static void set_peer(bool (*peer)(const char *, const char *,
+                                  struct peer_reply *))
+{
+    pthread_mutex_lock(&srv.lock);
+    srv.peer = peer;
+    pthread_mutex_unlock(&srv.lock);
+}
+
+/* Each case: the peer's objects and paging, what one pull must bring. */
+static const struct {
+    const char *name;
+    unsigned n, group;
+    bool give_next;
+    size_t limit;
+    int rc;
+    size_t stored;
+    const char *message;
+} tie_cases[] = {
+    /* Page boundaries inside groups of one date_added: `next` is used. */
+    {"next, 7 objects a date, pages of 10", 25, 7, true, 10, 0, 25, NULL},
+    {"next, all at one date", 40, 40, true, 10, 0, 40, NULL},
+    /* Without `next`, the next page starts at the last date seen. */
+    {"dates only, 7 a date, pages of 10", 25, 7, false, 10, 0, 25, NULL},
+    {"dates only, 3 a date, pages of 4", 30, 3, false, 4, 0, 30, NULL},
+    /* More objects at one date than a page, and no `next`: they cannot
+     * be paged through; an error, never a run that seems complete. */
+    {"dates only, 15 a date, pages of 10", 25, 15, false, 10, CAIRN_EPARSE, 10,
+     "larger page limit"},
+};
+
+static void test_pull_ties_at_page_boundaries(void **state)
+{
+    (void)state;
+    struct cairn_taxii_client *c = client();
+    struct cairn_sync_result res;
+
+    set_peer(med_peer);
+    for (size_t k = 0; k < sizeof tie_cases / sizeof *tie_cases; k++) {
+        struct rejects rj = {0};
+        print_message("case: %s\n", tie_cases[k].name);
+        make_collection(local, L1, "Into", NULL);
+        rm_state();
+        med.n = tie_cases[k].n;
+        med.group = tie_cases[k].group;
+        med.give_next = tie_cases[k].give_next;
+        med.same_from = 0;
+        struct cairn_sync_flow f = pull_flow(C1, &rj);
+        f.limit = tie_cases[k].limit;
+        assert_int_equal(cairn_sync_pull(c, local, &f, &res), tie_cases[k].rc);
+        assert_int_equal(res.stored, tie_cases[k].stored);
+        assert_int_equal(count(local, L1, NULL), tie_cases[k].stored);
+        assert_int_equal(res.rejected, 0);
+        if (tie_cases[k].message != NULL)
+            assert_non_null(strstr(res.error, tie_cases[k].message));
+    }
+
+    /* Objects added later with the date_added the last run ended on are
+     * fetched by the next run, not skipped. */
+    make_collection(local, L1, "Into", NULL);
+    rm_state();
+    struct rejects rj = {0};
+    struct cairn_sync_flow f = pull_flow(C1, &rj);
+    med = (struct med_peer){.n = 20, .group = 5, .give_next = true};
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(res.stored, 20);
+    med.n = 23;
+    med.same_from = 20;
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(res.stored, 3);
+    assert_int_equal(res.existed, 5); /* 15..19 share that date */
+    assert_int_equal(count(local, L1, NULL), 23);
+    cairn_taxii_client_free(c);
+}
+
+/* A progress file of the version before 2 held the last date seen: the
+ * objects that shared it are fetched again, not skipped. */
+static void test_pull_old_state_file(void **state)
+{
+    (void)state;
+    struct cairn_taxii_client *c = client();
+    struct cairn_sync_result res;
+    struct rejects rj = {0};
+    struct cairn_sync_flow f = pull_flow(C1, &rj);
+
+    set_peer(med_peer);
+    med = (struct med_peer){.n = 20, .group = 5, .give_next = true};
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    char path[PATH_MAX + 8], cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "ls '%s'/*.json", state_dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(fgets(path, sizeof path, p));
+    pclose(p);
+    path[strcspn(path, "\n")] = '\0';
+    /* As version 1 wrote it after a page ending at objects 5..9's date. */
+    FILE *w = fopen(path, "w");
+    assert_non_null(w);
+    fputs("{\"added_after\": \"2025-01-01T00:00:01.000000Z\"}\n", w);
+    fclose(w);
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(res.received, 15); /* 5..19 */
+    assert_int_equal(res.existed, 15);
+    char text[4096];
+    read_state(text, sizeof text);
+    assert_non_null(strstr(text, "\"version\": 2"));
+    cairn_taxii_client_free(c);
+}
+
+/* ---- hostile peers ---------------------------------------------------------
+ */
+
+enum hostile_kind {
+    H_SAME_NEXT,    /* new objects, but always the same next */
+    H_SAME_PAGE,    /* the same object, a fresh next, no date headers */
+    H_STALLED_DATE, /* the same object, a fresh next, the same dates */
+    H_ENDLESS,      /* a new object a page, the date 1 µs later each time */
+    H_MIXED,        /* one page: valid, oversized, bundle, valid */
+};
+
+/* Enough for old code to stop on its own instead of hanging the test. */
+#define HOSTILE_GIVE_UP 3000
+
+static struct {
+    enum hostile_kind kind;
+    unsigned requests;
+    unsigned delay_ms;
+    char last_query[1024];
+} hostile;
+
+#define BIG_LEN ((size_t)17 << 20) /* over CAIRN_STIX_MAX_OBJECT_LEN */
+
+static bool hostile_peer(const char *path, const char *query,
+                         struct peer_reply *out)
+{
+    (void)path;
+    unsigned k = hostile.requests++;
+    bool more = k + 1 < HOSTILE_GIVE_UP;
+    snprintf(hostile.last_query, sizeof hostile.last_query, "%s", query);
+    out->delay_ms = hostile.delay_ms;
+    if (hostile.kind == H_MIXED) {
+        size_t cap = BIG_LEN + 4096;
+        char *b = malloc(cap);
+        assert_non_null(b);
+        size_t len =
+            (size_t)snprintf(b, cap, "{\"objects\":[%s,", indicator(1));
+        const char *head =
+            "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+            "\"indicator--00000000-0000-4000-8000-00000000b16b\",\"created\":"
+            "\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:"
+            "00.000Z\",\"pattern\":\"[ipv4-addr:value = '10.1.1.1']\","
+            "\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:"
+            "00Z\",\"description\":\"";
+        memcpy(b + len, head, strlen(head));
+        len += strlen(head);
+        memset(b + len, 'a', BIG_LEN);
+        len += BIG_LEN;
+        len += (size_t)snprintf(
+            b + len, cap - len,
+            "\"},{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-"
+            "8000-0000000000bb\",\"objects\":[%s]},",
+            sighting(7));
+        len += (size_t)snprintf(b + len, cap - len, "%s]}", indicator(2));
+        out->body = b;
+        out->len = len;
+        snprintf(out->headers, sizeof out->headers,
+                 "X-TAXII-Date-Added-First: 2025-01-01T00:00:00.000000Z\r\n"
+                 "X-TAXII-Date-Added-Last: 2025-01-01T00:00:00.000000Z\r\n");
+        return true;
+    }
+    unsigned obj =
+        hostile.kind == H_SAME_NEXT || hostile.kind == H_ENDLESS ? k : 0;
+    char next[64];
+    snprintf(next, sizeof next, "%s",
+             hostile.kind == H_SAME_NEXT ? "again" : "");
+    if (next[0] == '\0')
+        snprintf(next, sizeof next, "p%u", k + 1);
+    out->body = malloc(1024);
+    assert_non_null(out->body);
+    out->len = (size_t)snprintf(out->body, 1024,
+                                "{\"more\":%s,\"next\":\"%s\","
+                                "\"objects\":[%s]}",
+                                more ? "true" : "false", next, indicator(obj));
+    if (hostile.kind != H_SAME_PAGE) {
+        struct cairn_time t = {
+            .sec = 1735689600,
+            .nsec = hostile.kind == H_STALLED_DATE ? 0 : (int32_t)(k * 1000),
+            .digits = 6};
+        char ts[40];
+        cairn_time_format(&t, 6, ts, sizeof ts);
+        snprintf(out->headers, sizeof out->headers,
+                 "X-TAXII-Date-Added-First: %s\r\n"
+                 "X-TAXII-Date-Added-Last: %s\r\n",
+                 ts, ts);
+    }
+    return true;
+}
+
+static const struct {
+    enum hostile_kind kind;
+    const char *message;
+} loop_cases[] = {
+    {H_SAME_NEXT, "same next ('again') twice"},
+    {H_SAME_PAGE, "brings nothing new"},
+    {H_STALLED_DATE, "brings nothing new"},
+};
+
+/* A peer that would keep the pull paging for ever is stopped, saying so. */
+static void test_pull_hostile_loops(void **state)
+{
+    (void)state;
+    struct cairn_taxii_client *c = client();
+    struct cairn_sync_result res;
+
+    set_peer(hostile_peer);
+    for (size_t k = 0; k < sizeof loop_cases / sizeof *loop_cases; k++) {
+        struct rejects rj = {0};
+        print_message("case: %s\n", loop_cases[k].message);
+        rm_state();
+        hostile.kind = loop_cases[k].kind;
+        hostile.requests = 0;
+        hostile.delay_ms = 0;
+        struct cairn_sync_flow f = pull_flow(C1, &rj);
+        assert_int_equal(cairn_sync_pull(c, local, &f, &res), CAIRN_EPARSE);
+        assert_non_null(strstr(res.error, loop_cases[k].message));
+        assert_true(hostile.requests <= 3);
+        assert_false(res.incomplete);
+    }
+    cairn_taxii_client_free(c);
+}
+
+/* Pages and objects per run are bounded; the next run goes on from there. */
+static void test_pull_bounds_and_resume(void **state)
+{
+    (void)state;
+    struct cairn_taxii_client *c = client();
+    struct cairn_sync_result res;
+    struct rejects rj = {0};
+
+    set_peer(hostile_peer);
+    hostile.kind = H_ENDLESS;
+    hostile.requests = 0;
+    hostile.delay_ms = 0;
+    struct cairn_sync_flow f = pull_flow(C1, &rj);
+    f.max_pages = 5;
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_true(res.incomplete);
+    assert_int_equal(res.pages, 5);
+    assert_int_equal(res.stored, 5);
+    assert_non_null(strstr(res.error, "the most pages a run takes"));
+    assert_true(hostile.requests <= 6); /* at most one fetched ahead */
+    char text[4096];
+    read_state(text, sizeof text);
+    /* Page 5's date is 4 µs past the start: the next run starts 1 µs
+     * before it. */
+    assert_non_null(strstr(text, "2025-01-01T00:00:00.000003Z"));
+
+    /* The next run resumes there, bounded by objects this time. */
+    hostile.requests = 0;
+    f.max_pages = 0;
+    f.max_objects = 3;
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_true(res.incomplete);
+    assert_int_equal(res.received, 3);
+    assert_non_null(strstr(res.error, "the most objects a run takes"));
+    assert_non_null(strstr(hostile.last_query, "added_after=2025-01-01T00"));
+    assert_non_null(strstr(hostile.last_query, "00.000003Z"));
+
+    /* A whole run has a deadline: a slow, endless peer is left after it,
+     * with its progress kept. */
+    hostile.requests = 0;
+    hostile.delay_ms = 100;
+    f.max_objects = 0;
+    f.deadline = 2;
+    int rc = cairn_sync_pull(c, local, &f, &res);
+    /* Ended by the deadline: after some pages (incomplete), or, on a
+     * machine so loaded that it came before the first page, as an error
+     * that says so. */
+    if (rc == 0)
+        assert_true(res.incomplete);
+    else
+        assert_non_null(strstr(res.error, "deadline"));
+    assert_non_null(strstr(res.error, "deadline"));
+    assert_true(hostile.requests < HOSTILE_GIVE_UP);
+    cairn_taxii_client_free(c);
+}
+
+/*
+ * One object over 16 MiB and a bundle sent as an object on a page: both
+ * are skipped, counted and named; the valid objects beside them are
+ * stored, and the run goes on (it used to fail on that page for ever).
+ */
+static void test_pull_oversized_and_bundle(void **state)
+{
+    (void)state;
+    struct cairn_taxii_client *c = client();
+    struct cairn_sync_result res;
+    struct rejects rj = {0};
+
+    set_peer(hostile_peer);
+    hostile.kind = H_MIXED;
+    hostile.requests = 0;
+    hostile.delay_ms = 0;
+    struct cairn_sync_flow f = pull_flow(C1, &rj);
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(res.received, 4);
+    assert_int_equal(res.stored, 2);
+    assert_int_equal(res.rejected, 2);
+    assert_int_equal(count(local, L1, NULL), 2);
+    assert_int_equal(count(local, L1, "bundle"), 0);
+    assert_int_equal(count(local, L1, "sighting"), 0);
+    assert_int_equal(rj.n, 2);
+    assert_non_null(strstr(rj.all, "indicator--00000000-0000-4000-8000-"
+                                   "00000000b16b"));
+    assert_non_null(strstr(rj.all, "more than the 16777216"));
+    assert_non_null(strstr(rj.all, "bundle--00000000-0000-4000-8000-"
+                                   "0000000000bb"));
+    assert_non_null(strstr(rj.all, "a bundle is not a STIX object; post its "
+                                   "objects"));
+    cairn_taxii_client_free(c);
+}
+
 /* ---- peers in the configuration file
  * --------------------------------------------
  */
@@ -1338,6 +1847,7 @@ static void test_peers_load(void **state)
                "interval = 60\n"
                "identity = identity--0b7c1c8e-0b7a-4c4e-9a54-2d8e1c3a4f10\n"
                "member = yes\nanonymize = pseudonym\n"
+               "max_pages = 50\nmax_objects = 5000\ndeadline = 120\n"
                "[taxii]\ntitle = x\n"
                "[peer other]\nurl = http://127.0.0.1:1/api1/\n"
                "token_file = t\npull = " C1 " -> " L1 "\n");
@@ -1366,6 +1876,10 @@ static void test_peers_load(void **state)
                         "identity--0b7c1c8e-0b7a-4c4e-9a54-2d8e1c3a4f10");
     assert_true(p->member);
     assert_int_equal(p->anonymize, CAIRN_SHARE_ANON_PSEUDONYM);
+    assert_int_equal(p->max_pages, 50);
+    assert_int_equal(p->max_objects, 5000);
+    assert_int_equal(p->deadline, 120);
+    assert_int_equal(peers.peers[1].max_pages, 0);
     /* Not said: no identity, not a member, sightings as they are. */
     assert_null(peers.peers[1].identity);
     assert_false(peers.peers[1].member);
@@ -1417,6 +1931,14 @@ static const struct {
      "not pseudonym, remove or no"},
     {"[peer a]\nurl = h\nanonymize = no\nanonymize = remove\n", 4,
      "anonymize is given twice"},
+    {"[peer a]\nurl = h\npull = x -> y\nmax_pages = 0\n", 4,
+     "max_pages: '0' is not a number from 1"},
+    {"[peer a]\nurl = h\npull = x -> y\nmax_objects = many\n", 4,
+     "max_objects: 'many'"},
+    {"[peer a]\nurl = h\npull = x -> y\ndeadline = 1h\n", 4,
+     "deadline: '1h' is not a number from 1 to 1000000000 (seconds)"},
+    {"[peer a]\nurl = h\ndeadline = 60\ndeadline = 60\n", 4,
+     "deadline is given twice"},
 };
 
 static void test_peers_mistakes(void **state)
@@ -1502,7 +2024,13 @@ int main(void)
         cmocka_unit_test_setup(test_pull_keeps_bytes, reset),
         cmocka_unit_test_setup(test_pull_interrupted_resumes, reset),
         cmocka_unit_test_setup(test_pull_errors, reset),
+        cmocka_unit_test_setup(test_pull_ties_at_page_boundaries, reset),
+        cmocka_unit_test_setup(test_pull_old_state_file, reset),
+        cmocka_unit_test_setup(test_pull_hostile_loops, reset),
+        cmocka_unit_test_setup(test_pull_bounds_and_resume, reset),
+        cmocka_unit_test_setup(test_pull_oversized_and_bundle, reset),
         cmocka_unit_test_setup(test_push_sightings, reset),
+        cmocka_unit_test_setup(test_push_bounded, reset),
         cmocka_unit_test_setup(test_push_envelope_bytes, reset),
         cmocka_unit_test_setup(test_peers_load, reset),
         cmocka_unit_test_setup(test_peers_mistakes, reset),
