@@ -5,6 +5,10 @@
 #include <string.h>
 #include <strings.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "hunt/telemetry_int.h"
 
 /* Character classes, one table lookup per byte in the hot loops. */
@@ -79,6 +83,12 @@ bool cairn__tele_is_ipv6(const char *s, size_t len)
 bool cairn__tele_is_domain(const char *s, size_t len)
 {
     if (len < 4 || len > 253 || s[0] == '.' || s[0] == '-')
+        return false;
+    /* A last label of digits is no TLD ("1607904000.017"): say so early. */
+    size_t e = len;
+    while (e > 0 && IS(s[e - 1], C_DIGIT))
+        e--;
+    if (e < len && (e == 0 || s[e - 1] == '.'))
         return false;
     /* One pass: label lengths, hyphen placement, a letters-only TLD. */
     size_t lab = 0, labels = 1, last = 0;
@@ -232,6 +242,49 @@ enum cairn_ioc_type cairn_telemetry_classify(const char *value, size_t len)
 typedef int (*emit_fn)(void *ud, enum cairn_ioc_type type, const char *v,
                        size_t len);
 
+#if defined(__SSE2__)
+/* Bytes of x in [lo, hi], as a mask. */
+static inline __m128i in_range(__m128i x, char lo, char hi)
+{
+    __m128i t =
+        _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - (unsigned char)lo)));
+    return _mm_cmplt_epi8(t, _mm_set1_epi8((char)(-128 + (hi - lo) + 1)));
+}
+#endif
+
+/*
+ * The end of the run of host characters (C_HOST) from s[j]; *dot is set
+ * when the run holds a '.'. Sixteen bytes at a time while they are there
+ * (no byte past s[len] is read).
+ */
+static inline size_t host_run(const char *s, size_t len, size_t j, bool *dot)
+{
+#if defined(__SSE2__)
+    for (; j + 16 <= len; j += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+        __m128i al = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+        __m128i dg = in_range(x, '0', '9');
+        __m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+        __m128i hy = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
+        unsigned host = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(al, dg), _mm_or_si128(dt, hy)));
+        unsigned dots = (unsigned)_mm_movemask_epi8(dt);
+        unsigned stop = ~host & 0xFFFFu;
+        if (stop != 0) {
+            unsigned n = (unsigned)__builtin_ctz(stop);
+            *dot |= (dots & ((1u << n) - 1)) != 0;
+            return j + n;
+        }
+        *dot |= dots != 0;
+    }
+#endif
+    while (j < len && IS(s[j], C_HOST)) {
+        *dot |= s[j] == '.';
+        j++;
+    }
+    return j;
+}
+
 /* An IPv6 address starting at s[i]; its end in *end, or false. */
 static bool scan_ipv6(const char *s, size_t len, size_t i, size_t *end)
 {
@@ -314,12 +367,8 @@ static int extract(const char *s, size_t len, emit_fn emit, void *ud)
             i++;
             continue;
         }
-        size_t j = i;
         bool dot = false;
-        while (j < len && IS(s[j], C_HOST)) {
-            dot |= s[j] == '.';
-            j++;
-        }
+        size_t j = host_run(s, len, i, &dot);
         if (len - j >= 3 && s[j] == ':' && s[j + 1] == '/' && s[j + 2] == '/' &&
             is_scheme(s + i, j - i)) {
             size_t e = scan_url(s, len, j);

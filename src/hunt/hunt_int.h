@@ -116,6 +116,27 @@ struct cairn_hunt_set {
     /* bit n: some IPv6 key starts with the 16 bits n; all of them set when
      * a key has a prefix shorter than 16 */
     uint64_t v6_first[1024];
+    /*
+     * v4_cidr16[a >> 16], bit p: some IPv4 key of prefix p (0..31) covers
+     * that /16 (NULL without such keys), so that an address is looked up
+     * only under the prefix lengths that can match it.
+     */
+    uint32_t *v4_cidr16;
+    /*
+     * IPv6 keys of prefix 32 or longer: bit hunt_v6_top_bit(first 32
+     * bits) of v6_top is set for each (NULL without such keys). An
+     * address whose bit is clear looks up only the shorter prefixes.
+     */
+    uint64_t *v6_top;
+    uint32_t v6_top_mask; /* bits in v6_top, less one */
+    /*
+     * URL keys: bit (hunt_hash of the host, folded) & url_host_mask of
+     * url_hosts is set for the host of each (see cairn__hunt_url_norm_host),
+     * so that a URL whose host no key has is not normalised. NULL: no URL
+     * keys, or one without a host (then every URL is looked up).
+     */
+    uint64_t *url_hosts;
+    uint64_t url_host_mask;
     size_t count[CAIRN_IOC_TYPE_COUNT];       /* keys per type */
     size_t regex_count[CAIRN_IOC_TYPE_COUNT]; /* regexes per type */
     size_t max_len[CAIRN_IOC_TYPE_COUNT];     /* longest key per type */
@@ -262,6 +283,13 @@ static inline uint64_t hunt_v4_hash(unsigned prefix, uint32_t masked)
     return hunt_mix(hunt_mix(x, HUNT_K2), HUNT_K1);
 }
 
+/* The bit of v6_top that the first 32 bits of an address select. */
+static inline uint32_t hunt_v6_top_bit(const struct cairn_hunt_set *set,
+                                       uint32_t top)
+{
+    return (uint32_t)(((uint64_t)top * HUNT_K1) >> 32) & set->v6_top_mask;
+}
+
 /* Types compared without ASCII case (IP keys are binary: never folded). */
 static inline bool hunt_caseless(enum cairn_ioc_type t)
 {
@@ -357,6 +385,15 @@ enum cairn_ioc_type cairn__hunt_hash_type(size_t len);
 /* The host of a URL ("[...]" stripped for IPv6), false if none. */
 bool cairn__hunt_url_host(const char *url, size_t len, const char **host,
                    size_t *host_len);
+
+/*
+ * The bytes of a URL that cairn_hunt_url_normalize lower-cases as its host
+ * ([*start, *end): after any user information, before any port); the
+ * normalised URL's are the same bytes in lower case. False without a
+ * scheme (the URL is then normalised without a host).
+ */
+bool cairn__hunt_url_norm_host(const char *url, size_t len, size_t *start,
+                               size_t *end);
 
 /* Lower-case ASCII copy; `out` has room for `len` bytes. */
 void cairn__hunt_lower(const char *s, size_t len, char *out);

@@ -337,10 +337,12 @@ static void lookup_domain(struct cairn_hunt_matcher *m, const char *v,
 static void lookup_v4_cidr(struct cairn_hunt_matcher *m, uint32_t addr,
                            const char *value, size_t len)
 {
-    uint64_t bits = m->set->v4_prefixes & ~(1ULL << 32);
+    /* only the prefix lengths some key of this /16 has */
+    uint32_t bits = m->set->v4_cidr16 != NULL ? m->set->v4_cidr16[addr >> 16]
+                                              : 0;
     while (bits != 0) {
-        unsigned p = 63 - (unsigned)__builtin_clzll(bits);
-        bits &= ~(1ULL << p);
+        unsigned p = 31 - (unsigned)__builtin_clz(bits);
+        bits &= ~(1u << p);
         uint32_t masked = p == 0 ? 0 : addr & (0xFFFFFFFFu << (32 - p));
         uint8_t key[5] = {(uint8_t)p, (uint8_t)(masked >> 24),
                           (uint8_t)(masked >> 16), (uint8_t)(masked >> 8),
@@ -362,11 +364,24 @@ static void lookup_v4(struct cairn_hunt_matcher *m, uint32_t addr,
     lookup_v4_cidr(m, addr, value, len);
 }
 
+/* Whether a key of prefix 32 or longer may start with these 32 bits. */
+static inline bool v6_top_may(const struct cairn_hunt_set *set, uint32_t top)
+{
+    uint32_t bit = hunt_v6_top_bit(set, top);
+    return set->v6_top != NULL && ((set->v6_top[bit >> 6] >> (bit & 63)) & 1);
+}
+
 static void lookup_v6(struct cairn_hunt_matcher *m, const uint8_t a[16],
                       const char *value, size_t len)
 {
+    uint32_t top = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                   (uint32_t)a[2] << 8 | a[3];
+    /* no key of prefix 32 or longer starts so: only the shorter ones */
+    bool top_may = v6_top_may(m->set, top);
     for (int w = 2; w >= 0; w--) {
         uint64_t bits = m->set->v6_prefixes[w];
+        if (!top_may)
+            bits &= w == 0 ? 0xFFFFFFFFu : 0;
         while (bits != 0) {
             unsigned b = 63 - (unsigned)__builtin_clzll(bits);
             bits &= ~(1ULL << b);
@@ -446,7 +461,25 @@ static inline bool v6_may_match(const struct cairn_hunt_set *set, const char *v,
     }
     if (i == 0 || i == len || v[i] != ':' || x == 0)
         return true;
-    return (set->v6_first[x >> 6] >> (x & 63)) & 1;
+    if (!((set->v6_first[x >> 6] >> (x & 63)) & 1))
+        return false;
+    /* the second group, when it is written out: the first 32 bits */
+    if (set->v6_prefixes[0] & 0xFFFFFFFFu)
+        return true; /* a key shorter than 32 bits */
+    unsigned y = 0;
+    size_t j = i + 1;
+    for (; j < len && j < i + 5; j++) {
+        unsigned c = (unsigned char)v[j];
+        unsigned d = c - '0' <= 9           ? c - '0'
+                     : (c | 0x20) - 'a' < 6 ? (c | 0x20) - 'a' + 10
+                                            : 16;
+        if (d == 16)
+            break;
+        y = y << 4 | d;
+    }
+    if (j == i + 1 || j == len || v[j] != ':')
+        return true;
+    return v6_top_may(set, x << 16 | y);
 }
 
 /*
@@ -509,11 +542,23 @@ static void lookup_exact(struct cairn_hunt_matcher *m, enum cairn_ioc_type t,
     probe(m, h, t, v, len, NULL, v, len);
 }
 
+/* Whether some URL key has this URL's host (then it is normalised). */
+static bool url_host_may(const struct cairn_hunt_set *set, const char *v,
+                         size_t len)
+{
+    size_t hs, he;
+    if (set->url_hosts == NULL || !cairn__hunt_url_norm_host(v, len, &hs, &he))
+        return true;
+    uint64_t bit = hunt_hash(v + hs, he - hs, HUNT_K2, true) & set->url_host_mask;
+    return (set->url_hosts[bit >> 6] >> (bit & 63)) & 1;
+}
+
 static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
 {
     const char *host;
     size_t hl;
-    if (m->set->count[CAIRN_IOC_URL] > 0 && len <= HUNT_URL_MAX) {
+    if (m->set->count[CAIRN_IOC_URL] > 0 && len <= HUNT_URL_MAX &&
+        url_host_may(m->set, v, len)) {
         int n = cairn_hunt_url_normalize(v, len, m->url, sizeof m->url);
         if (n > 0 && (size_t)n <= m->set->max_len[CAIRN_IOC_URL]) {
             uint64_t h =
@@ -605,7 +650,7 @@ static int match_field(struct cairn_hunt_matcher *m,
                     BIT(CAIRN_IOC_IPV4) | BIT(CAIRN_IOC_IPV6) | ADDR_BITS);
     case CAIRN_IOC_URL:
         lookup_url(m, v, len);
-        if (cairn__hunt_url_host(v, len, &host, &hl)) {
+        if (m->set->db != NULL && cairn__hunt_url_host(v, len, &host, &hl)) {
             int rc = scan(m, host, hl, CAIRN_IOC_DOMAIN,
                           BIT(CAIRN_IOC_DOMAIN) | ADDR_BITS);
             if (rc != 0)

@@ -460,6 +460,31 @@ static void put(struct writer *w, char c)
     w->out[w->o++] = c;
 }
 
+bool cairn__hunt_url_norm_host(const char *url, size_t len, size_t *start,
+                               size_t *end)
+{
+    size_t sl = scheme_len(url, len);
+    if (sl == 0)
+        return false;
+    size_t ae = authority_end(url, len, sl);
+    size_t h = sl;
+    for (size_t k = sl; k < ae; k++)
+        if (url[k] == '@')
+            h = k + 1;
+    size_t port = ae;
+    for (size_t k = ae; k > h; k--) {
+        if (url[k - 1] == ']')
+            break;
+        if (url[k - 1] == ':') {
+            port = k - 1;
+            break;
+        }
+    }
+    *start = h;
+    *end = port;
+    return true;
+}
+
 int cairn_hunt_url_normalize(const char *url, size_t len, char *out, size_t cap)
 {
     static const char hexd[] = "0123456789ABCDEF";
