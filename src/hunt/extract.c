@@ -143,12 +143,10 @@ static bool is_scheme(const char *s, size_t len)
     return true;
 }
 
-bool cairn__tele_url_host(const char *url, size_t len, const char **host,
-                   size_t *host_len)
+/* cairn__tele_url_host once its "://" is found at `sep` after a scheme. */
+static bool url_host_after(const char *url, size_t len, const char *sep,
+                           const char **host, size_t *host_len)
 {
-    const char *sep = len >= 3 ? memmem(url, len, "://", 3) : NULL;
-    if (sep == NULL || !is_scheme(url, (size_t)(sep - url)))
-        return false;
     const char *p = sep + 3, *end = url + len;
     /* The authority ends at the first '/', '?' or '#'. */
     const char *auth_end = p;
@@ -179,6 +177,15 @@ bool cairn__tele_url_host(const char *url, size_t len, const char **host,
     *host = h;
     *host_len = (size_t)(he - h);
     return true;
+}
+
+bool cairn__tele_url_host(const char *url, size_t len, const char **host,
+                   size_t *host_len)
+{
+    const char *sep = len >= 3 ? memmem(url, len, "://", 3) : NULL;
+    if (sep == NULL || !is_scheme(url, (size_t)(sep - url)))
+        return false;
+    return url_host_after(url, len, sep, host, host_len);
 }
 
 bool cairn__tele_is_url(const char *s, size_t len)
@@ -374,7 +381,9 @@ static int extract(const char *s, size_t len, emit_fn emit, void *ud)
             size_t e = scan_url(s, len, j);
             const char *h;
             size_t hl;
-            if (e > 0 && cairn__tele_url_host(s + i, e - i, &h, &hl)) {
+            /* s[i, j) is a scheme of host characters: no ':' before
+             * s[j], so this "://" is the first, as the check wants */
+            if (e > 0 && url_host_after(s + i, e - i, s + j, &h, &hl)) {
                 if ((rc = emit(ud, CAIRN_IOC_URL, s + i, e - i)) < 0 ||
                     (rc = emit_host(emit, ud, h, hl)) < 0)
                     return rc;

@@ -428,6 +428,31 @@ static inline bool parse_v4(const char *s, size_t len, uint32_t *out)
 
 static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len);
 
+/*
+ * Whether some prefix key covers the /16 of the address in text, from its
+ * first two numbers alone: most addresses then need no parse. Anything
+ * that does not start "N.N." is left to the parser.
+ */
+static inline bool v4_cidr_may(const struct cairn_hunt_set *set, const char *v,
+                               size_t len)
+{
+    unsigned top = 0;
+    size_t i = 0;
+    for (int part = 0; part < 2; part++) {
+        unsigned x = 0;
+        size_t start = i;
+        while (i < len && i - start < 3 && (unsigned)(v[i] - '0') <= 9) {
+            x = x * 10 + (unsigned)(v[i] - '0');
+            i++;
+        }
+        if (i == start || i >= len || v[i] != '.' || x > 255)
+            return true;
+        i++;
+        top = top << 8 | x;
+    }
+    return set->v4_cidr16[top] != 0;
+}
+
 /* Whether up to 15 bytes hold a ':' (two overlapping words, no loop). */
 static inline bool has_colon(const char *v, size_t len)
 {
@@ -499,7 +524,8 @@ static void lookup_addr(struct cairn_hunt_matcher *m, const char *v, size_t len)
         probe(m, hunt_v4_text_hash(v, len), CAIRN_IOC_IPV4, v, len, NULL, v,
               len);
     uint32_t a4;
-    if ((bits & ~(1ULL << 32)) && parse_v4(v, len, &a4))
+    if ((bits & ~(1ULL << 32)) && v4_cidr_may(m->set, v, len) &&
+        parse_v4(v, len, &a4))
         lookup_v4_cidr(m, a4, v, len);
 }
 
@@ -542,25 +568,28 @@ static void lookup_exact(struct cairn_hunt_matcher *m, enum cairn_ioc_type t,
     probe(m, h, t, v, len, NULL, v, len);
 }
 
-/* Whether some URL key has this URL's host (then it is normalised). */
-static bool url_host_may(const struct cairn_hunt_set *set, const char *v,
-                         size_t len)
-{
-    size_t hs, he;
-    if (set->url_hosts == NULL || !cairn__hunt_url_norm_host(v, len, &hs, &he))
-        return true;
-    uint64_t bit = hunt_hash(v + hs, he - hs, HUNT_K2, true) & set->url_host_mask;
-    return (set->url_hosts[bit >> 6] >> (bit & 63)) & 1;
-}
-
+/*
+ * A URL: normalised and looked up when some URL key has its host (the
+ * url_hosts filter), and its host looked up as an address or a domain.
+ * The host's bytes are found once for both when the authority has no
+ * ':' but before a port and no '[' (what cairn__hunt_url_host would say).
+ */
 static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
 {
+    const struct cairn_hunt_set *set = m->set;
     const char *host;
-    size_t hl;
-    if (m->set->count[CAIRN_IOC_URL] > 0 && len <= HUNT_URL_MAX &&
-        url_host_may(m->set, v, len)) {
-        int n = cairn_hunt_url_normalize(v, len, m->url, sizeof m->url);
-        if (n > 0 && (size_t)n <= m->set->max_len[CAIRN_IOC_URL]) {
+    size_t hl, hs = 0, he = 0;
+    bool parts = cairn__hunt_url_norm_host(v, len, &hs, &he);
+    if (set->count[CAIRN_IOC_URL] > 0 && len <= HUNT_URL_MAX) {
+        bool may = true;
+        if (parts && set->url_hosts != NULL) {
+            uint64_t bit =
+                hunt_hash(v + hs, he - hs, HUNT_K2, true) & set->url_host_mask;
+            may = (set->url_hosts[bit >> 6] >> (bit & 63)) & 1;
+        }
+        int n = may ? cairn_hunt_url_normalize(v, len, m->url, sizeof m->url)
+                    : 0;
+        if (n > 0 && (size_t)n <= set->max_len[CAIRN_IOC_URL]) {
             uint64_t h =
                 hunt_hash(m->url, (size_t)n, hunt_seed(CAIRN_IOC_URL), false);
             probe(m, h, CAIRN_IOC_URL, m->url, (size_t)n, NULL, v, len);
@@ -568,7 +597,16 @@ static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
             flush(m);
         }
     }
-    if (cairn__hunt_url_host(v, len, &host, &hl) && !lookup_ip(m, host, hl))
+    bool got;
+    if (parts && he > hs && v[hs] != '[' &&
+        memchr(v + hs, ':', he - hs) == NULL) {
+        host = v + hs;
+        hl = he - hs;
+        got = true;
+    } else {
+        got = cairn__hunt_url_host(v, len, &host, &hl);
+    }
+    if (got && !lookup_ip(m, host, hl))
         lookup_domain(m, host, hl);
 }
 
