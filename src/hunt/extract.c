@@ -46,6 +46,54 @@ static const unsigned char cls[256] = {
 
 #define IS(c, k) ((cls[(unsigned char)(c)] & (k)) != 0)
 
+#if defined(__SSE2__)
+/* Bytes of x in [lo, hi], as a mask. */
+static inline __m128i in_range(__m128i x, char lo, char hi)
+{
+    __m128i t =
+        _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - (unsigned char)lo)));
+    return _mm_cmplt_epi8(t, _mm_set1_epi8((char)(-128 + (hi - lo) + 1)));
+}
+#endif
+
+#if defined(__SSE2__)
+/* A bit per byte of x equal to c. */
+static inline unsigned eq_mask(__m128i x, char c)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+}
+#endif
+
+/*
+ * The first of '/', '?' or '#' in [p, end) (or end): where a URL's
+ * authority ends; *at is the last '@' before it, or NULL.
+ */
+static const char *authority_end(const char *p, const char *end,
+                                 const char **at)
+{
+    const char *last_at = NULL;
+#if defined(__SSE2__)
+    for (; end - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned stop = eq_mask(x, '/') | eq_mask(x, '?') | eq_mask(x, '#');
+        unsigned ats = eq_mask(x, '@');
+        if (stop != 0)
+            ats &= (1u << __builtin_ctz(stop)) - 1;
+        if (ats != 0)
+            last_at = p + 31 - __builtin_clz(ats);
+        if (stop != 0) {
+            *at = last_at;
+            return p + __builtin_ctz(stop);
+        }
+    }
+#endif
+    for (; p < end && *p != '/' && *p != '?' && *p != '#'; p++)
+        if (*p == '@')
+            last_at = p;
+    *at = last_at;
+    return p;
+}
+
 /* ---- shapes -------------------------------------------------------------- */
 
 bool cairn__tele_is_ipv4(const char *s, size_t len)
@@ -149,14 +197,8 @@ static bool url_host_after(const char *url, size_t len, const char *sep,
 {
     const char *p = sep + 3, *end = url + len;
     /* The authority ends at the first '/', '?' or '#'. */
-    const char *auth_end = p;
-    while (auth_end < end && *auth_end != '/' && *auth_end != '?' &&
-           *auth_end != '#')
-        auth_end++;
-    const char *at = NULL;
-    for (const char *q = p; q < auth_end; q++)
-        if (*q == '@')
-            at = q;
+    const char *at;
+    const char *auth_end = authority_end(p, end, &at);
     if (at != NULL)
         p = at + 1;
     const char *h = p, *he;
@@ -249,15 +291,6 @@ enum cairn_ioc_type cairn_telemetry_classify(const char *value, size_t len)
 typedef int (*emit_fn)(void *ud, enum cairn_ioc_type type, const char *v,
                        size_t len);
 
-#if defined(__SSE2__)
-/* Bytes of x in [lo, hi], as a mask. */
-static inline __m128i in_range(__m128i x, char lo, char hi)
-{
-    __m128i t =
-        _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - (unsigned char)lo)));
-    return _mm_cmplt_epi8(t, _mm_set1_epi8((char)(-128 + (hi - lo) + 1)));
-}
-#endif
 
 /*
  * The end of the run of host characters (C_HOST) from s[j]; *dot is set
@@ -329,11 +362,34 @@ static int emit_host(emit_fn emit, void *ud, const char *h, size_t n)
 static size_t scan_url(const char *s, size_t len, size_t j)
 {
     size_t k = j + 3, parens = 0;
+#if defined(__SSE2__)
+    /* C_URLEND sixteen bytes at a time: controls, space, "'<>\\^`{|} */
+    for (; k + 16 <= len; k += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+        unsigned stop =
+            (unsigned)_mm_movemask_epi8(in_range(x, 0, ' ')) |
+            eq_mask(x, '"') | eq_mask(x, '\'') | eq_mask(x, '<') |
+            eq_mask(x, '>') | eq_mask(x, '\\') | eq_mask(x, '^') |
+            eq_mask(x, '`') | eq_mask(x, '{') | eq_mask(x, '|') |
+            eq_mask(x, '}') | eq_mask(x, 0x7f);
+        unsigned open = eq_mask(x, '(');
+        if (stop != 0) {
+            unsigned n = (unsigned)__builtin_ctz(stop);
+            parens += (open & ((1u << n) - 1)) != 0;
+            k += n;
+            goto end;
+        }
+        parens += open != 0;
+    }
+#endif
     while (k < len && !IS(s[k], C_URLEND)) {
         if (s[k] == '(')
             parens++;
         k++;
     }
+#if defined(__SSE2__)
+end:
+#endif
     /* Sentence punctuation after a URL is not part of it. */
     while (k > j + 3) {
         char c = s[k - 1];

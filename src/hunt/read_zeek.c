@@ -564,6 +564,20 @@ static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
 #endif
 }
 
+/* Whether v[0, len) holds a ':' (two overlapping words up to 16 bytes). */
+static inline bool has_colon(const char *v, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    uint64_t a, b;
+    if (len < 8 || len > 16)
+        return memchr(v, ':', len) != NULL;
+    memcpy(&a, v, 8);
+    memcpy(&b, v + len - 8, 8);
+    a ^= ones * ':';
+    b ^= ones * ':';
+    return ((((a - ones) & ~a) | ((b - ones) & ~b)) & (ones * 0x80)) != 0;
+}
+
 /* An addr column: cairn__tele_add_kind(TK_ADDR) without the call. */
 static inline int add_addr(struct cairn_telemetry_reader *r, const char *v,
                            size_t len, const char *name)
@@ -571,10 +585,7 @@ static inline int add_addr(struct cairn_telemetry_reader *r, const char *v,
     if (v[0] == ' ' || v[0] == '\t' || v[len - 1] == ' ' ||
         v[len - 1] == '\t' || (len == 1 && v[0] == '-'))
         return cairn__tele_add_kind(r, TK_ADDR, v, len, name, false);
-    unsigned any = 0;
-    for (size_t i = 0; i < len; i++)
-        any |= r->hcls[(unsigned char)v[i]];
-    return add_field(r, (any & H_COLON) ? CAIRN_IOC_IPV6 : CAIRN_IOC_IPV4, v,
+    return add_field(r, has_colon(v, len) ? CAIRN_IOC_IPV6 : CAIRN_IOC_IPV4, v,
                      len, name);
 }
 
