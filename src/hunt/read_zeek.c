@@ -476,8 +476,9 @@ static int add_hosts_sse(struct cairn_telemetry_reader *r, const char *v,
 {
     const __m128i vsep = _mm_set1_epi8(sep);
     size_t start = 0, i = 0;
-    bool all_local = true, all_v6 = true, alpha = false, dot = false,
-         colon = false;
+    /* bits of the value's bytes so far: not local, not IPv6, letters,
+     * dots, colons (or-ed across its chunks, branch-free) */
+    unsigned not_local = 0, not_v6 = 0, alpha = 0, dot = 0, colon = 0;
     for (;;) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
         __m128i lc = _mm_or_si128(x, _mm_set1_epi8(0x20));
@@ -485,37 +486,35 @@ static int add_hosts_sse(struct cairn_telemetry_reader *r, const char *v,
         __m128i dg = in_range(x, '0', '9');
         __m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
         __m128i cl = _mm_cmpeq_epi8(x, _mm_set1_epi8(':'));
+        __m128i ad = _mm_or_si128(dg, dt);
         __m128i loc = _mm_or_si128(
-            _mm_or_si128(_mm_or_si128(al, dg), dt),
+            _mm_or_si128(al, ad),
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
                                       _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))),
                          _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('%')),
                                       _mm_cmpeq_epi8(x, _mm_set1_epi8('+')))));
-        __m128i v6 = _mm_or_si128(_mm_or_si128(in_range(lc, 'a', 'f'), dg),
-                                  _mm_or_si128(dt, cl));
+        __m128i v6 = _mm_or_si128(_mm_or_si128(in_range(lc, 'a', 'f'), ad), cl);
         unsigned lim = vl - i >= 16 ? 0xFFFFu : (1u << (vl - i)) - 1;
         unsigned sm =
             (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vsep)) & lim;
         unsigned valid = sm != 0 ? (sm & (0 - sm)) - 1 : lim;
-        unsigned ml = (unsigned)_mm_movemask_epi8(loc);
-        unsigned m6 = (unsigned)_mm_movemask_epi8(v6);
-        all_local = all_local && (ml & valid) == valid;
-        all_v6 = all_v6 && (m6 & valid) == valid;
-        alpha = alpha || ((unsigned)_mm_movemask_epi8(al) & valid) != 0;
-        dot = dot || ((unsigned)_mm_movemask_epi8(dt) & valid) != 0;
-        colon = colon || ((unsigned)_mm_movemask_epi8(cl) & valid) != 0;
+        not_local |= ~(unsigned)_mm_movemask_epi8(loc) & valid;
+        not_v6 |= ~(unsigned)_mm_movemask_epi8(v6) & valid;
+        alpha |= (unsigned)_mm_movemask_epi8(al) & valid;
+        dot |= (unsigned)_mm_movemask_epi8(dt) & valid;
+        colon |= (unsigned)_mm_movemask_epi8(cl) & valid;
         if (sm == 0 && vl - i > 16) {
             i += 16;
             continue;
         }
         size_t end = sm != 0 ? i + (size_t)__builtin_ctz(sm) : vl;
-        int rc = host_typed(r, v + start, end - start, all_local, all_v6, alpha,
-                            dot, colon, name);
+        int rc = host_typed(r, v + start, end - start, not_local == 0,
+                            not_v6 == 0, alpha != 0, dot != 0, colon != 0,
+                            name);
         if (rc < 0 || end >= vl)
             return rc;
         start = i = end + 1;
-        all_local = all_v6 = true;
-        alpha = dot = colon = false;
+        not_local = not_v6 = alpha = dot = colon = 0;
     }
 }
 #endif
