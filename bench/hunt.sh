@@ -2,20 +2,26 @@
 # SPDX-License-Identifier: Apache-2.0
 # `cairn hunt` benchmark. Usage:
 #   sh bench/hunt.sh [BUILD-DIR [SIZE_MB [SETS]]]
-# (defaults: build, 1024, "10000 1000000"; a Release-like build.)
+# (defaults: build, 1024, "10000 1000000 net100000"; a Release-like build.)
 #
-# Generates a Zeek dns.log and a squid proxy log of SIZE_MB each
-# (bench_genlogs), and lists of mixed indicators (domains, IPv4 and IPv6
-# addresses, URLs, email addresses, MD5/SHA-1/SHA-256) of each size in
-# SETS; 100 of them are planted in the logs. For every set and log it runs
-# `cairn hunt --threads 1` and, over the same data with the same values,
-# `grep -F -c -f` and `rg -F -c -j1 -f`, and prints MB/s per core, lines
-# per second, load and compile time of the set, peak memory and the ratios.
+# Generates a Zeek dns.log as rich as a resolver's (CNAME chains, several
+# A/AAAA answers, TTL vectors, long names, PTR/SRV/TXT, NXDOMAIN) and a
+# squid proxy log of SIZE_MB each (bench_genlogs). A number N in SETS is a
+# list of N mixed indicators (domains, IPv4 and IPv6 addresses, URLs,
+# email addresses, MD5/SHA-1/SHA-256); netN is N network indicators
+# (domains, IPv4/IPv6 addresses and CIDRs of 19 prefix lengths), the
+# usual content of a blocklist. 100 values of each kind of set are planted
+# in the logs (an address inside a CIDR for a CIDR). For every set and log
+# it runs `cairn hunt --threads 1` and `--threads 2` and, over the same
+# data with the same values, `grep -F -c -f` and `rg -F -c -j1 -f`, and
+# prints MB/s per core, MB per CPU second, lines per second, load and
+# compile time of the set, peak memory and the ratios. grep and rg see a
+# CIDR as text: they are a speed baseline, not the same search.
 # The work files (in $TMPDIR, default /tmp) are deleted at the end.
 set -eu
 build=${1:-build}
 size=${2:-1024}
-sets=${3:-"10000 1000000"}
+sets=${3:-"10000 1000000 net100000"}
 cairn=$build/cairn
 gen=$build/bench/bench_genlogs
 for t in "$cairn" "$gen"; do
@@ -56,19 +62,76 @@ values() {
     function hex(len,   out, j) { out = ""; for (j = 0; j < len; j++) out = out substr("0123456789abcdef", r(16) + 1, 1); return out }'
 }
 
+# net N: N network indicators: domains, IPv4 and IPv6 addresses and CIDRs
+# (IPv4 prefixes /12 to /30, IPv6 /32 to /64), none of them in the ranges
+# bench_genlogs uses for ordinary lines (IPv4 192-223; IPv6 second groups
+# below 8000).
+net() {
+    awk -v n="$1" 'BEGIN {
+        s = 54321
+        split("com net org info biz io xyz top ru cn", tld, " ")
+        split("2001 2600 2606 2620 2400 2404 2a00 2a03", v6, " ")
+        split("12 14 16 17 18 19 20 21 22 22 23 23 24 24 24 24 24 24 25 26 27 28 29 30", p4, " ")
+        split("32 36 40 44 48 48 56 64", p6, " ")
+        for (i = 1; i <= n; i++) {
+            k = i % 20
+            if (k < 9) {
+                d = rl(7 + r(6)) "." rl(5 + r(8)) "." tld[r(10) + 1]
+                print (k < 3 ? rl(3 + r(6)) "." d : d)
+            } else if (k == 15 || k == 19) {
+                f = v6[r(8) + 1]; g = 32768 + r(32768)
+                if (k == 15) {
+                    printf "%s:%x:%x::%x:%x\n", f, g, r(65536), r(65536), 1 + r(65535)
+                    continue
+                }
+                p = p6[r(8) + 1]; t = r(65536); u = r(65536)
+                if (p == 32) printf "%s:%x::/32\n", f, g
+                else if (p < 48) printf "%s:%x:%x::/%d\n", f, g, int(t / 2 ^ (48 - p)) * 2 ^ (48 - p), p
+                else if (p == 48) printf "%s:%x:%x::/48\n", f, g, t
+                else if (p == 56) printf "%s:%x:%x:%x::/56\n", f, g, t, int(u / 256) * 256
+                else printf "%s:%x:%x:%x::/64\n", f, g, t, u
+            } else {
+                a = 11 + r(180); if (a == 127 || a == 169 || a == 172) a++
+                x = ((a * 256 + r(256)) * 256 + r(256)) * 256 + r(256)
+                if (k < 15) {
+                    print ip4(x)
+                } else {
+                    p = p4[r(24) + 1]; u = 2 ^ (32 - p)
+                    print ip4(int(x / u) * u) "/" p
+                }
+            }
+        }
+    }
+    function ip4(x) { return int(x / 16777216) "." int(x / 65536) % 256 "." int(x / 256) % 256 "." x % 256 }
+    function r(m) { s = (s * 69069 + 1) % 4294967296; return int(s / 65536) % m }
+    function rl(len,   out, j) { out = ""; for (j = 0; j < len; j++) out = out substr("abcdefghijklmnopqrstuvwxyz0123456789", r(j ? 36 : 26) + 1, 1); return out }'
+}
+
 biggest=0
+biggest_net=0
 for n in $sets; do
-    [ "$n" -gt "$biggest" ] && biggest=$n
+    case $n in
+    net*) [ "${n#net}" -gt "$biggest_net" ] && biggest_net=${n#net} ;;
+    *) [ "$n" -gt "$biggest" ] && biggest=$n ;;
+    esac
 done
-echo "generating $biggest indicator values and ${size} MB logs in $work ..."
+echo "generating indicator values and ${size} MB logs in $work ..."
 values "$biggest" >"$work/all.txt"
+net "$biggest_net" >"$work/all-net.txt"
 for n in $sets; do
-    head -n "$n" "$work/all.txt" >"$work/set-$n.txt"
+    case $n in
+    net*) head -n "${n#net}" "$work/all-net.txt" >"$work/set-$n.txt" ;;
+    *) head -n "$n" "$work/all.txt" >"$work/set-$n.txt" ;;
+    esac
 done
-# Planted: domains and IPv4 addresses among the first values, which every
-# set holds; the dns generator plants domains as queries, addresses as
-# answers; the proxy generator domains as hosts and addresses as servers.
-grep -E '^[a-z0-9.]+$|^[0-9.]+$' "$work/all.txt" | head -n 100 >"$work/plant.txt"
+# Planted: domains and addresses among the first values, which every set
+# of a kind holds; the dns generator plants domains as queries, addresses
+# as answers; the proxy generator domains as hosts and addresses as
+# servers; an address inside a CIDR for a CIDR.
+{
+    grep -E '^[a-z0-9.]+$|^[0-9.]+$' "$work/all.txt" | head -n 100
+    head -n 100 "$work/all-net.txt"
+} >"$work/plant.txt"
 "$gen" dns "$size" --plant "$work/plant.txt" --every 10000 >"$work/dns.log"
 "$gen" proxy "$size" --plant "$work/plant.txt" --every 10000 >"$work/proxy.log"
 
@@ -108,6 +171,17 @@ for n in $sets; do
         printf '%-8s %-6s %-8s %9s %8s %9s %11s %7s %7s %7s %5s\n' "$n" "$log" \
             "cairn" "$c_rate" "$scan" "$c_cpu" "$(rate "$lines" "$scan")" \
             "$load" "$comp" "$rss_mb" "$hits"
+        timed "$work/hits2" "$cairn" hunt -i "$work/set-$n.txt" --threads 2 \
+            --no-progress "$f"
+        summary=$(grep 'indicators hunted' "$work/stderr" || :)
+        scan2=$(echo "$summary" | sed -n 's/.*scanned in \([0-9.]*\) s.*/\1/p')
+        hits2=$(wc -l <"$work/hits2")
+        printf '%-8s %-6s %-8s %9s %8s %9s %11s %7s %7s %7s %5s\n' "$n" "$log" \
+            "cairn -j2" "$(rate "$size_mb" "$scan2")" "$scan2" \
+            "$(rate "$size_mb" "$cpu")" "$(rate "$lines" "$scan2")" - - \
+            "$rss_mb" "$hits2"
+        [ "$hits2" = "$hits" ] ||
+            echo "bench/hunt.sh: $n $log: $hits hits with one thread, $hits2 with two" >&2
         timed "$work/grep.out" env LC_ALL=C grep -F -c -f "$work/set-$n.txt" "$f"
         g_rate=$(rate "$size_mb" "$secs")
         g_cpu=$(rate "$size_mb" "$cpu")
@@ -132,7 +206,8 @@ for n in $sets; do
 done
 echo
 echo "MB/s/core: log bytes over the wall time of one thread (cairn: the scan"
-echo "alone, from its summary line; grep and rg: the whole run). MB/CPU-s: log"
+echo "alone, from its summary line; grep and rg: the whole run; cairn -j2: log"
+echo "bytes over the wall time of the scan with two threads). MB/CPU-s: log"
 echo "bytes over the user + system CPU time of the whole run, loading included;"
 echo "on a shared machine it is the steadier figure. hits: cairn hits (a line"
 echo "may give several), grep/rg matching lines."

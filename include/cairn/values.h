@@ -126,6 +126,15 @@ enum cairn_ioc_type cairn__hunt_hash_type(size_t len);
 bool cairn__hunt_url_host(const char *url, size_t len, const char **host,
                    size_t *host_len);
 
+/*
+ * The bytes of a URL that cairn_hunt_url_normalize lower-cases as its host
+ * ([*start, *end): after any user information, before any port); the
+ * normalised URL's are the same bytes in lower case. False without a
+ * scheme (the URL is then normalised without a host).
+ */
+bool cairn__hunt_url_norm_host(const char *url, size_t len, size_t *start,
+                               size_t *end);
+
 /* Lower-case ASCII copy; `out` has room for `len` bytes. */
 void cairn__hunt_lower(const char *s, size_t len, char *out);
 

@@ -116,6 +116,27 @@ struct cairn_hunt_set {
     /* bit n: some IPv6 key starts with the 16 bits n; all of them set when
      * a key has a prefix shorter than 16 */
     uint64_t v6_first[1024];
+    /*
+     * v4_cidr16[a >> 16], bit p: some IPv4 key of prefix p (0..31) covers
+     * that /16 (NULL without such keys), so that an address is looked up
+     * only under the prefix lengths that can match it.
+     */
+    uint32_t *v4_cidr16;
+    /*
+     * IPv6 keys of prefix 32 or longer: bit hunt_v6_top_bit(first 32
+     * bits) of v6_top is set for each (NULL without such keys). An
+     * address whose bit is clear looks up only the shorter prefixes.
+     */
+    uint64_t *v6_top;
+    uint32_t v6_top_mask; /* bits in v6_top, less one */
+    /*
+     * URL keys: bit (hunt_hash of the host, folded) & url_host_mask of
+     * url_hosts is set for the host of each (see cairn__hunt_url_norm_host),
+     * so that a URL whose host no key has is not normalised. NULL: no URL
+     * keys, or one without a host (then every URL is looked up).
+     */
+    uint64_t *url_hosts;
+    uint64_t url_host_mask;
     size_t count[CAIRN_IOC_TYPE_COUNT];       /* keys per type */
     size_t regex_count[CAIRN_IOC_TYPE_COUNT]; /* regexes per type */
     size_t max_len[CAIRN_IOC_TYPE_COUNT];     /* longest key per type */
@@ -260,6 +281,13 @@ static inline uint64_t hunt_v4_hash(unsigned prefix, uint32_t masked)
 {
     uint64_t x = ((uint64_t)prefix << 32 | masked) ^ HUNT_K3;
     return hunt_mix(hunt_mix(x, HUNT_K2), HUNT_K1);
+}
+
+/* The bit of v6_top that the first 32 bits of an address select. */
+static inline uint32_t hunt_v6_top_bit(const struct cairn_hunt_set *set,
+                                       uint32_t top)
+{
+    return (uint32_t)(((uint64_t)top * HUNT_K1) >> 32) & set->v6_top_mask;
 }
 
 /* Types compared without ASCII case (IP keys are binary: never folded). */

@@ -337,10 +337,12 @@ static void lookup_domain(struct cairn_hunt_matcher *m, const char *v,
 static void lookup_v4_cidr(struct cairn_hunt_matcher *m, uint32_t addr,
                            const char *value, size_t len)
 {
-    uint64_t bits = m->set->v4_prefixes & ~(1ULL << 32);
+    /* only the prefix lengths some key of this /16 has */
+    uint32_t bits = m->set->v4_cidr16 != NULL ? m->set->v4_cidr16[addr >> 16]
+                                              : 0;
     while (bits != 0) {
-        unsigned p = 63 - (unsigned)__builtin_clzll(bits);
-        bits &= ~(1ULL << p);
+        unsigned p = 31 - (unsigned)__builtin_clz(bits);
+        bits &= ~(1u << p);
         uint32_t masked = p == 0 ? 0 : addr & (0xFFFFFFFFu << (32 - p));
         uint8_t key[5] = {(uint8_t)p, (uint8_t)(masked >> 24),
                           (uint8_t)(masked >> 16), (uint8_t)(masked >> 8),
@@ -362,11 +364,24 @@ static void lookup_v4(struct cairn_hunt_matcher *m, uint32_t addr,
     lookup_v4_cidr(m, addr, value, len);
 }
 
+/* Whether a key of prefix 32 or longer may start with these 32 bits. */
+static inline bool v6_top_may(const struct cairn_hunt_set *set, uint32_t top)
+{
+    uint32_t bit = hunt_v6_top_bit(set, top);
+    return set->v6_top != NULL && ((set->v6_top[bit >> 6] >> (bit & 63)) & 1);
+}
+
 static void lookup_v6(struct cairn_hunt_matcher *m, const uint8_t a[16],
                       const char *value, size_t len)
 {
+    uint32_t top = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                   (uint32_t)a[2] << 8 | a[3];
+    /* no key of prefix 32 or longer starts so: only the shorter ones */
+    bool top_may = v6_top_may(m->set, top);
     for (int w = 2; w >= 0; w--) {
         uint64_t bits = m->set->v6_prefixes[w];
+        if (!top_may)
+            bits &= w == 0 ? 0xFFFFFFFFu : 0;
         while (bits != 0) {
             unsigned b = 63 - (unsigned)__builtin_clzll(bits);
             bits &= ~(1ULL << b);
@@ -391,6 +406,31 @@ static inline bool parse_v4(const char *s, size_t len, uint32_t *out)
 }
 
 static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len);
+
+/*
+ * Whether some prefix key covers the /16 of the address in text, from its
+ * first two numbers alone: most addresses then need no parse. Anything
+ * that does not start "N.N." is left to the parser.
+ */
+static inline bool v4_cidr_may(const struct cairn_hunt_set *set, const char *v,
+                               size_t len)
+{
+    unsigned top = 0;
+    size_t i = 0;
+    for (int part = 0; part < 2; part++) {
+        unsigned x = 0;
+        size_t start = i;
+        while (i < len && i - start < 3 && (unsigned)(v[i] - '0') <= 9) {
+            x = x * 10 + (unsigned)(v[i] - '0');
+            i++;
+        }
+        if (i == start || i >= len || v[i] != '.' || x > 255)
+            return true;
+        i++;
+        top = top << 8 | x;
+    }
+    return set->v4_cidr16[top] != 0;
+}
 
 /* Whether up to 15 bytes hold a ':' (two overlapping words, no loop). */
 static inline bool has_colon(const char *v, size_t len)
@@ -425,7 +465,25 @@ static inline bool v6_may_match(const struct cairn_hunt_set *set, const char *v,
     }
     if (i == 0 || i == len || v[i] != ':' || x == 0)
         return true;
-    return (set->v6_first[x >> 6] >> (x & 63)) & 1;
+    if (!((set->v6_first[x >> 6] >> (x & 63)) & 1))
+        return false;
+    /* the second group, when it is written out: the first 32 bits */
+    if (set->v6_prefixes[0] & 0xFFFFFFFFu)
+        return true; /* a key shorter than 32 bits */
+    unsigned y = 0;
+    size_t j = i + 1;
+    for (; j < len && j < i + 5; j++) {
+        unsigned c = (unsigned char)v[j];
+        unsigned d = c - '0' <= 9           ? c - '0'
+                     : (c | 0x20) - 'a' < 6 ? (c | 0x20) - 'a' + 10
+                                            : 16;
+        if (d == 16)
+            break;
+        y = y << 4 | d;
+    }
+    if (j == i + 1 || j == len || v[j] != ':')
+        return true;
+    return v6_top_may(set, x << 16 | y);
 }
 
 /*
@@ -445,7 +503,8 @@ static void lookup_addr(struct cairn_hunt_matcher *m, const char *v, size_t len)
         probe(m, hunt_v4_text_hash(v, len), CAIRN_IOC_IPV4, v, len, NULL, v,
               len);
     uint32_t a4;
-    if ((bits & ~(1ULL << 32)) && parse_v4(v, len, &a4))
+    if ((bits & ~(1ULL << 32)) && v4_cidr_may(m->set, v, len) &&
+        parse_v4(v, len, &a4))
         lookup_v4_cidr(m, a4, v, len);
 }
 
@@ -488,13 +547,28 @@ static void lookup_exact(struct cairn_hunt_matcher *m, enum cairn_ioc_type t,
     probe(m, h, t, v, len, NULL, v, len);
 }
 
+/*
+ * A URL: normalised and looked up when some URL key has its host (the
+ * url_hosts filter), and its host looked up as an address or a domain.
+ * The host's bytes are found once for both when the authority has no
+ * ':' but before a port and no '[' (what cairn__hunt_url_host would say).
+ */
 static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
 {
+    const struct cairn_hunt_set *set = m->set;
     const char *host;
-    size_t hl;
-    if (m->set->count[CAIRN_IOC_URL] > 0 && len <= HUNT_URL_MAX) {
-        int n = cairn_hunt_url_normalize(v, len, m->url, sizeof m->url);
-        if (n > 0 && (size_t)n <= m->set->max_len[CAIRN_IOC_URL]) {
+    size_t hl, hs = 0, he = 0;
+    bool parts = cairn__hunt_url_norm_host(v, len, &hs, &he);
+    if (set->count[CAIRN_IOC_URL] > 0 && len <= HUNT_URL_MAX) {
+        bool may = true;
+        if (parts && set->url_hosts != NULL) {
+            uint64_t bit =
+                hunt_hash(v + hs, he - hs, HUNT_K2, true) & set->url_host_mask;
+            may = (set->url_hosts[bit >> 6] >> (bit & 63)) & 1;
+        }
+        int n = may ? cairn_hunt_url_normalize(v, len, m->url, sizeof m->url)
+                    : 0;
+        if (n > 0 && (size_t)n <= set->max_len[CAIRN_IOC_URL]) {
             uint64_t h =
                 hunt_hash(m->url, (size_t)n, hunt_seed(CAIRN_IOC_URL), false);
             probe(m, h, CAIRN_IOC_URL, m->url, (size_t)n, NULL, v, len);
@@ -502,7 +576,16 @@ static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
             flush(m);
         }
     }
-    if (cairn__hunt_url_host(v, len, &host, &hl) && !lookup_ip(m, host, hl))
+    bool got;
+    if (parts && he > hs && v[hs] != '[' &&
+        memchr(v + hs, ':', he - hs) == NULL) {
+        host = v + hs;
+        hl = he - hs;
+        got = true;
+    } else {
+        got = cairn__hunt_url_host(v, len, &host, &hl);
+    }
+    if (got && !lookup_ip(m, host, hl))
         lookup_domain(m, host, hl);
 }
 
@@ -584,7 +667,7 @@ static int match_field(struct cairn_hunt_matcher *m,
                     BIT(CAIRN_IOC_IPV4) | BIT(CAIRN_IOC_IPV6) | ADDR_BITS);
     case CAIRN_IOC_URL:
         lookup_url(m, v, len);
-        if (cairn__hunt_url_host(v, len, &host, &hl)) {
+        if (m->set->db != NULL && cairn__hunt_url_host(v, len, &host, &hl)) {
             int rc = scan(m, host, hl, CAIRN_IOC_DOMAIN,
                           BIT(CAIRN_IOC_DOMAIN) | ADDR_BITS);
             if (rc != 0)

@@ -876,6 +876,73 @@ static void *shrink(void *p, size_t n, size_t elem)
     return q != NULL ? q : p;
 }
 
+/*
+ * The filters in front of the table: the prefix lengths an address is
+ * looked up under,
+ * v4_cidr16 (which IPv4 prefixes cover each /16) and v6_top (the first 32
+ * bits of the IPv6 keys of prefix 32 or longer) and url_hosts (the hosts
+ * of the URL keys). 0 or CAIRN_ENOMEM.
+ */
+static int prefix_tables(struct cairn_hunt_set *set, size_t n_v6_top)
+{
+    if (set->v4_prefixes & ~(1ULL << 32)) {
+        set->v4_cidr16 = cairn_calloc(65536, sizeof *set->v4_cidr16);
+        if (set->v4_cidr16 == NULL)
+            return CAIRN_ENOMEM;
+    }
+    if (n_v6_top > 0) {
+        size_t bits = 4096;
+        while (bits < 16 * n_v6_top && bits < ((size_t)1 << 30))
+            bits *= 2;
+        set->v6_top = cairn_calloc(bits / 64, sizeof *set->v6_top);
+        if (set->v6_top == NULL)
+            return CAIRN_ENOMEM;
+        set->v6_top_mask = (uint32_t)(bits - 1);
+    }
+    size_t n_url = set->count[CAIRN_IOC_URL];
+    if (n_url > 0) {
+        size_t bits = 4096;
+        while (bits < 16 * n_url && bits < ((size_t)1 << 30))
+            bits *= 2;
+        set->url_hosts = cairn_calloc(bits / 64, sizeof *set->url_hosts);
+        if (set->url_hosts == NULL)
+            return CAIRN_ENOMEM;
+        set->url_host_mask = bits - 1;
+    }
+    for (size_t i = 0; i < set->n_keys; i++) {
+        const struct hkey *k = &set->keys[i];
+        const uint8_t *kb = (const uint8_t *)set->text + k->off;
+        if (k->type == CAIRN_IOC_URL && set->url_hosts != NULL) {
+            size_t hs, he;
+            const char *u = set->text + k->off;
+            if (!cairn__hunt_url_norm_host(u, k->len, &hs, &he)) {
+                /* no host to filter on: look every URL up */
+                cairn_free(set->url_hosts);
+                set->url_hosts = NULL;
+                continue;
+            }
+            uint64_t bit =
+                hunt_hash(u + hs, he - hs, HUNT_K2, true) & set->url_host_mask;
+            set->url_hosts[bit >> 6] |= 1ULL << (bit & 63);
+        }
+        if (k->type == CAIRN_IOC_IPV4 && k->len == 5 && kb[0] < 32) {
+            /* a prefix key: 5 bytes, the length and the masked address */
+            unsigned p = kb[0];
+            uint32_t first = (uint32_t)kb[1] << 8 | kb[2];
+            uint32_t n = p >= 16 ? 1 : 1u << (16 - p);
+            for (uint32_t j = 0; j < n; j++)
+                set->v4_cidr16[first + j] |= 1u << p;
+        } else if (k->type == CAIRN_IOC_IPV6 && set->v6_top != NULL &&
+                   kb[0] >= 32) {
+            uint32_t top = (uint32_t)kb[1] << 24 | (uint32_t)kb[2] << 16 |
+                           (uint32_t)kb[3] << 8 | kb[4];
+            uint32_t bit = hunt_v6_top_bit(set, top);
+            set->v6_top[bit >> 6] |= 1ULL << (bit & 63);
+        }
+    }
+    return 0;
+}
+
 int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
                              struct cairn_hunt_set **out)
 {
@@ -890,6 +957,7 @@ int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
     if (b->failed)
         return CAIRN_ENOMEM;
     struct cairn_hunt_set *set = b->set;
+    size_t n_v6_top = 0;
     set->text = shrink(set->text, set->text_len, 1);
     set->keys = shrink(set->keys, set->n_keys, sizeof *set->keys);
     set->inds = shrink(set->inds, set->n_inds, sizeof *set->inds);
@@ -903,6 +971,8 @@ int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
             set->v4_prefixes |=
                 1ULL << (k->len == 5 ? (uint8_t)set->text[k->off] : 32);
         else if (k->type == CAIRN_IOC_IPV6) {
+            if ((uint8_t)set->text[k->off] >= 32)
+                n_v6_top++;
             const uint8_t *kb = (const uint8_t *)set->text + k->off;
             unsigned p = kb[0];
             set->v6_prefixes[p / 64] |= 1ULL << (p % 64);
@@ -914,6 +984,9 @@ int cairn_hunt_builder_build(struct cairn_hunt_builder *b,
             }
         }
     }
+    rc = prefix_tables(set, n_v6_top);
+    if (rc != 0)
+        goto out;
     rc = cairn__hunt_index_build(set);
     if (rc != 0)
         goto out;
@@ -956,6 +1029,9 @@ void cairn_hunt_set_free(struct cairn_hunt_set *set)
     cairn_free(set->yara);
     cairn_free(set->slots_mem);
     cairn_free(set->bloom_mem);
+    cairn_free(set->v4_cidr16);
+    cairn_free(set->v6_top);
+    cairn_free(set->url_hosts);
     hs_free_database(set->db);
     cairn_free(set);
 }

@@ -5,6 +5,10 @@
 #include <string.h>
 #include <strings.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "telemetry/telemetry_int.h"
 
 /* Character classes, one table lookup per byte in the hot loops. */
@@ -42,6 +46,54 @@ static const unsigned char cls[256] = {
 
 #define IS(c, k) ((cls[(unsigned char)(c)] & (k)) != 0)
 
+#if defined(__SSE2__)
+/* Bytes of x in [lo, hi], as a mask. */
+static inline __m128i in_range(__m128i x, char lo, char hi)
+{
+    __m128i t =
+        _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - (unsigned char)lo)));
+    return _mm_cmplt_epi8(t, _mm_set1_epi8((char)(-128 + (hi - lo) + 1)));
+}
+#endif
+
+#if defined(__SSE2__)
+/* A bit per byte of x equal to c. */
+static inline unsigned eq_mask(__m128i x, char c)
+{
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+}
+#endif
+
+/*
+ * The first of '/', '?' or '#' in [p, end) (or end): where a URL's
+ * authority ends; *at is the last '@' before it, or NULL.
+ */
+static const char *authority_end(const char *p, const char *end,
+                                 const char **at)
+{
+    const char *last_at = NULL;
+#if defined(__SSE2__)
+    for (; end - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned stop = eq_mask(x, '/') | eq_mask(x, '?') | eq_mask(x, '#');
+        unsigned ats = eq_mask(x, '@');
+        if (stop != 0)
+            ats &= (1u << __builtin_ctz(stop)) - 1;
+        if (ats != 0)
+            last_at = p + 31 - __builtin_clz(ats);
+        if (stop != 0) {
+            *at = last_at;
+            return p + __builtin_ctz(stop);
+        }
+    }
+#endif
+    for (; p < end && *p != '/' && *p != '?' && *p != '#'; p++)
+        if (*p == '@')
+            last_at = p;
+    *at = last_at;
+    return p;
+}
+
 /* ---- shapes -------------------------------------------------------------- */
 
 bool cairn__tele_is_ipv4(const char *s, size_t len)
@@ -63,6 +115,12 @@ bool cairn__tele_is_ipv6(const char *s, size_t len)
 bool cairn__tele_is_domain(const char *s, size_t len)
 {
     if (len < 4 || len > 253 || s[0] == '.' || s[0] == '-')
+        return false;
+    /* A last label of digits is no TLD ("1607904000.017"): say so early. */
+    size_t e = len;
+    while (e > 0 && IS(s[e - 1], C_DIGIT))
+        e--;
+    if (e < len && (e == 0 || s[e - 1] == '.'))
         return false;
     /* One pass: label lengths, hyphen placement, a letters-only TLD. */
     size_t lab = 0, labels = 1, last = 0;
@@ -117,22 +175,14 @@ static bool is_scheme(const char *s, size_t len)
     return true;
 }
 
-bool cairn__tele_url_host(const char *url, size_t len, const char **host,
-                   size_t *host_len)
+/* cairn__tele_url_host once its "://" is found at `sep` after a scheme. */
+static bool url_host_after(const char *url, size_t len, const char *sep,
+                           const char **host, size_t *host_len)
 {
-    const char *sep = len >= 3 ? memmem(url, len, "://", 3) : NULL;
-    if (sep == NULL || !is_scheme(url, (size_t)(sep - url)))
-        return false;
     const char *p = sep + 3, *end = url + len;
     /* The authority ends at the first '/', '?' or '#'. */
-    const char *auth_end = p;
-    while (auth_end < end && *auth_end != '/' && *auth_end != '?' &&
-           *auth_end != '#')
-        auth_end++;
-    const char *at = NULL;
-    for (const char *q = p; q < auth_end; q++)
-        if (*q == '@')
-            at = q;
+    const char *at;
+    const char *auth_end = authority_end(p, end, &at);
     if (at != NULL)
         p = at + 1;
     const char *h = p, *he;
@@ -153,6 +203,15 @@ bool cairn__tele_url_host(const char *url, size_t len, const char **host,
     *host = h;
     *host_len = (size_t)(he - h);
     return true;
+}
+
+bool cairn__tele_url_host(const char *url, size_t len, const char **host,
+                   size_t *host_len)
+{
+    const char *sep = len >= 3 ? memmem(url, len, "://", 3) : NULL;
+    if (sep == NULL || !is_scheme(url, (size_t)(sep - url)))
+        return false;
+    return url_host_after(url, len, sep, host, host_len);
 }
 
 bool cairn__tele_is_url(const char *s, size_t len)
@@ -216,6 +275,40 @@ enum cairn_ioc_type cairn_telemetry_classify(const char *value, size_t len)
 typedef int (*emit_fn)(void *ud, enum cairn_ioc_type type, const char *v,
                        size_t len);
 
+
+/*
+ * The end of the run of host characters (C_HOST) from s[j]; *dot is set
+ * when the run holds a '.'. Sixteen bytes at a time while they are there
+ * (no byte past s[len] is read).
+ */
+static inline size_t host_run(const char *s, size_t len, size_t j, bool *dot)
+{
+#if defined(__SSE2__)
+    for (; j + 16 <= len; j += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+        __m128i al = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+        __m128i dg = in_range(x, '0', '9');
+        __m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+        __m128i hy = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
+        unsigned host = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(al, dg), _mm_or_si128(dt, hy)));
+        unsigned dots = (unsigned)_mm_movemask_epi8(dt);
+        unsigned stop = ~host & 0xFFFFu;
+        if (stop != 0) {
+            unsigned n = (unsigned)__builtin_ctz(stop);
+            *dot |= (dots & ((1u << n) - 1)) != 0;
+            return j + n;
+        }
+        *dot |= dots != 0;
+    }
+#endif
+    while (j < len && IS(s[j], C_HOST)) {
+        *dot |= s[j] == '.';
+        j++;
+    }
+    return j;
+}
+
 /* An IPv6 address starting at s[i]; its end in *end, or false. */
 static bool scan_ipv6(const char *s, size_t len, size_t i, size_t *end)
 {
@@ -253,11 +346,34 @@ static int emit_host(emit_fn emit, void *ud, const char *h, size_t n)
 static size_t scan_url(const char *s, size_t len, size_t j)
 {
     size_t k = j + 3, parens = 0;
+#if defined(__SSE2__)
+    /* C_URLEND sixteen bytes at a time: controls, space, "'<>\\^`{|} */
+    for (; k + 16 <= len; k += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+        unsigned stop =
+            (unsigned)_mm_movemask_epi8(in_range(x, 0, ' ')) |
+            eq_mask(x, '"') | eq_mask(x, '\'') | eq_mask(x, '<') |
+            eq_mask(x, '>') | eq_mask(x, '\\') | eq_mask(x, '^') |
+            eq_mask(x, '`') | eq_mask(x, '{') | eq_mask(x, '|') |
+            eq_mask(x, '}') | eq_mask(x, 0x7f);
+        unsigned open = eq_mask(x, '(');
+        if (stop != 0) {
+            unsigned n = (unsigned)__builtin_ctz(stop);
+            parens += (open & ((1u << n) - 1)) != 0;
+            k += n;
+            goto end;
+        }
+        parens += open != 0;
+    }
+#endif
     while (k < len && !IS(s[k], C_URLEND)) {
         if (s[k] == '(')
             parens++;
         k++;
     }
+#if defined(__SSE2__)
+end:
+#endif
     /* Sentence punctuation after a URL is not part of it. */
     while (k > j + 3) {
         char c = s[k - 1];
@@ -298,18 +414,16 @@ static int extract(const char *s, size_t len, emit_fn emit, void *ud)
             i++;
             continue;
         }
-        size_t j = i;
         bool dot = false;
-        while (j < len && IS(s[j], C_HOST)) {
-            dot |= s[j] == '.';
-            j++;
-        }
+        size_t j = host_run(s, len, i, &dot);
         if (len - j >= 3 && s[j] == ':' && s[j + 1] == '/' && s[j + 2] == '/' &&
             is_scheme(s + i, j - i)) {
             size_t e = scan_url(s, len, j);
             const char *h;
             size_t hl;
-            if (e > 0 && cairn__tele_url_host(s + i, e - i, &h, &hl)) {
+            /* s[i, j) is a scheme of host characters: no ':' before
+             * s[j], so this "://" is the first, as the check wants */
+            if (e > 0 && url_host_after(s + i, e - i, s + j, &h, &hl)) {
                 if ((rc = emit(ud, CAIRN_IOC_URL, s + i, e - i)) < 0 ||
                     (rc = emit_host(emit, ud, h, hl)) < 0)
                     return rc;

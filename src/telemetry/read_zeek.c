@@ -376,6 +376,42 @@ static inline int add_field(struct cairn_telemetry_reader *r,
 }
 
 /*
+ * cairn__tele_is_ipv4, inlined: the same rules (four numbers of one to
+ * three digits, none above 255, no leading zero), for the answers of a
+ * dns.log that are addresses.
+ */
+static inline bool is_ipv4(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (len < 7 || len > 15)
+        return false;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (i >= len || s[i] != '.')
+                return false;
+            i++;
+        }
+        if (i >= len)
+            return false;
+        unsigned first = (unsigned)(unsigned char)s[i] - '0';
+        if (first > 9)
+            return false;
+        unsigned v = first;
+        size_t n = 1;
+        i++;
+        while (i < len && (unsigned)(unsigned char)s[i] - '0' <= 9) {
+            if (++n > 3)
+                return false;
+            v = v * 10 + ((unsigned)(unsigned char)s[i] - '0');
+            i++;
+        }
+        if (v > 255 || (n > 1 && first == 0))
+            return false;
+    }
+    return i == len;
+}
+
+/*
  * A host value in a Zeek column: the rules of cairn__tele_add_zeek_host, with
  * the reader's own class table so that the loop stays in this function.
  */
@@ -396,7 +432,7 @@ static int add_host(struct cairn_telemetry_reader *r, const char *v, size_t len,
         return add_field(r, CAIRN_IOC_IPV6, v, len, name);
     if (!(all & H_LOCAL) || !(any & H_DOT) || v[0] == '.' || !(any & H_ALPHA))
         return ((r->hcls[(unsigned char)v[0]] & H_DIGIT) &&
-                cairn__tele_is_ipv4(v, len))
+                is_ipv4(v, len))
                    ? add_field(r, CAIRN_IOC_IPV4, v, len, name)
                    : 0;
     return add_field(r, CAIRN_IOC_DOMAIN, v, len, name);
@@ -415,7 +451,7 @@ static int host_typed(struct cairn_telemetry_reader *r, const char *e,
         return add_field(r, CAIRN_IOC_IPV6, e, len, name);
     if (!all_local || !any_dot || e[0] == '.' || !any_alpha)
         return ((r->hcls[(unsigned char)e[0]] & H_DIGIT) &&
-                cairn__tele_is_ipv4(e, len))
+                is_ipv4(e, len))
                    ? add_field(r, CAIRN_IOC_IPV4, e, len, name)
                    : 0;
     return add_field(r, CAIRN_IOC_DOMAIN, e, len, name);
@@ -440,8 +476,9 @@ static int add_hosts_sse(struct cairn_telemetry_reader *r, const char *v,
 {
     const __m128i vsep = _mm_set1_epi8(sep);
     size_t start = 0, i = 0;
-    bool all_local = true, all_v6 = true, alpha = false, dot = false,
-         colon = false;
+    /* bits of the value's bytes so far: not local, not IPv6, letters,
+     * dots, colons (or-ed across its chunks, branch-free) */
+    unsigned not_local = 0, not_v6 = 0, alpha = 0, dot = 0, colon = 0;
     for (;;) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
         __m128i lc = _mm_or_si128(x, _mm_set1_epi8(0x20));
@@ -449,37 +486,35 @@ static int add_hosts_sse(struct cairn_telemetry_reader *r, const char *v,
         __m128i dg = in_range(x, '0', '9');
         __m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
         __m128i cl = _mm_cmpeq_epi8(x, _mm_set1_epi8(':'));
+        __m128i ad = _mm_or_si128(dg, dt);
         __m128i loc = _mm_or_si128(
-            _mm_or_si128(_mm_or_si128(al, dg), dt),
+            _mm_or_si128(al, ad),
             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
                                       _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))),
                          _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('%')),
                                       _mm_cmpeq_epi8(x, _mm_set1_epi8('+')))));
-        __m128i v6 = _mm_or_si128(_mm_or_si128(in_range(lc, 'a', 'f'), dg),
-                                  _mm_or_si128(dt, cl));
+        __m128i v6 = _mm_or_si128(_mm_or_si128(in_range(lc, 'a', 'f'), ad), cl);
         unsigned lim = vl - i >= 16 ? 0xFFFFu : (1u << (vl - i)) - 1;
         unsigned sm =
             (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vsep)) & lim;
         unsigned valid = sm != 0 ? (sm & (0 - sm)) - 1 : lim;
-        unsigned ml = (unsigned)_mm_movemask_epi8(loc);
-        unsigned m6 = (unsigned)_mm_movemask_epi8(v6);
-        all_local = all_local && (ml & valid) == valid;
-        all_v6 = all_v6 && (m6 & valid) == valid;
-        alpha = alpha || ((unsigned)_mm_movemask_epi8(al) & valid) != 0;
-        dot = dot || ((unsigned)_mm_movemask_epi8(dt) & valid) != 0;
-        colon = colon || ((unsigned)_mm_movemask_epi8(cl) & valid) != 0;
+        not_local |= ~(unsigned)_mm_movemask_epi8(loc) & valid;
+        not_v6 |= ~(unsigned)_mm_movemask_epi8(v6) & valid;
+        alpha |= (unsigned)_mm_movemask_epi8(al) & valid;
+        dot |= (unsigned)_mm_movemask_epi8(dt) & valid;
+        colon |= (unsigned)_mm_movemask_epi8(cl) & valid;
         if (sm == 0 && vl - i > 16) {
             i += 16;
             continue;
         }
         size_t end = sm != 0 ? i + (size_t)__builtin_ctz(sm) : vl;
-        int rc = host_typed(r, v + start, end - start, all_local, all_v6, alpha,
-                            dot, colon, name);
+        int rc = host_typed(r, v + start, end - start, not_local == 0,
+                            not_v6 == 0, alpha != 0, dot != 0, colon != 0,
+                            name);
         if (rc < 0 || end >= vl)
             return rc;
         start = i = end + 1;
-        all_local = all_v6 = true;
-        alpha = dot = colon = false;
+        not_local = not_v6 = alpha = dot = colon = 0;
     }
 }
 #endif
@@ -516,7 +551,7 @@ static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
             rc = add_field(r, CAIRN_IOC_IPV6, e, len, name);
         } else if (!(all & H_LOCAL) || !(any & H_DOT) || e[0] == '.' ||
                    !(any & H_ALPHA)) {
-            if ((cls[(unsigned char)e[0]] & H_DIGIT) && cairn__tele_is_ipv4(e, len))
+            if ((cls[(unsigned char)e[0]] & H_DIGIT) && is_ipv4(e, len))
                 rc = add_field(r, CAIRN_IOC_IPV4, e, len, name);
         } else {
             rc = add_field(r, CAIRN_IOC_DOMAIN, e, len, name);
@@ -528,6 +563,20 @@ static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
 #endif
 }
 
+/* Whether v[0, len) holds a ':' (two overlapping words up to 16 bytes). */
+static inline bool has_colon(const char *v, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    uint64_t a, b;
+    if (len < 8 || len > 16)
+        return memchr(v, ':', len) != NULL;
+    memcpy(&a, v, 8);
+    memcpy(&b, v + len - 8, 8);
+    a ^= ones * ':';
+    b ^= ones * ':';
+    return ((((a - ones) & ~a) | ((b - ones) & ~b)) & (ones * 0x80)) != 0;
+}
+
 /* An addr column: cairn__tele_add_kind(TK_ADDR) without the call. */
 static inline int add_addr(struct cairn_telemetry_reader *r, const char *v,
                            size_t len, const char *name)
@@ -535,10 +584,7 @@ static inline int add_addr(struct cairn_telemetry_reader *r, const char *v,
     if (v[0] == ' ' || v[0] == '\t' || v[len - 1] == ' ' ||
         v[len - 1] == '\t' || (len == 1 && v[0] == '-'))
         return cairn__tele_add_kind(r, TK_ADDR, v, len, name, false);
-    unsigned any = 0;
-    for (size_t i = 0; i < len; i++)
-        any |= r->hcls[(unsigned char)v[i]];
-    return add_field(r, (any & H_COLON) ? CAIRN_IOC_IPV6 : CAIRN_IOC_IPV4, v,
+    return add_field(r, has_colon(v, len) ? CAIRN_IOC_IPV6 : CAIRN_IOC_IPV4, v,
                      len, name);
 }
 

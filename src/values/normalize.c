@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "values/values_int.h"
 
 static const char *const type_names[CAIRN_IOC_TYPE_COUNT] = {
@@ -439,6 +443,69 @@ static void put(struct writer *w, char c)
         return;
     }
     w->out[w->o++] = c;
+}
+
+bool cairn__hunt_url_norm_host(const char *url, size_t len, size_t *start,
+                               size_t *end)
+{
+    size_t sl = scheme_len(url, len);
+    if (sl == 0)
+        return false;
+    /*
+     * One pass over the authority (up to '/', '?' or '#'): the last '@'
+     * (the host follows it), the last ':' and the last ']'. The port is
+     * after the last ':' at or after the host's start unless a ']' comes
+     * later, as cairn_hunt_url_normalize has it.
+     */
+    size_t h = sl, colon = 0, rb = 0, k = sl;
+    bool has_colon = false, has_rb = false;
+#if defined(__SSE2__)
+    for (; k + 16 <= len; k += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(url + k));
+#define EQ(c) ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c))))
+        unsigned stop = EQ('/') | EQ('?') | EQ('#');
+        unsigned keep = stop != 0 ? (1u << __builtin_ctz(stop)) - 1 : 0xFFFFu;
+        unsigned ats = EQ('@') & keep, cols = EQ(':') & keep,
+                 rbs = EQ(']') & keep;
+#undef EQ
+        if (ats != 0)
+            h = k + 32 - (size_t)__builtin_clz(ats);
+        if (cols != 0) {
+            colon = k + 31 - (size_t)__builtin_clz(cols);
+            has_colon = true;
+        }
+        if (rbs != 0) {
+            rb = k + 31 - (size_t)__builtin_clz(rbs);
+            has_rb = true;
+        }
+        if (stop != 0) {
+            k += (size_t)__builtin_ctz(stop);
+            goto done;
+        }
+    }
+#endif
+    for (; k < len; k++) {
+        char c = url[k];
+        if (c == '/' || c == '?' || c == '#')
+            break;
+        if (c == '@') {
+            h = k + 1;
+        } else if (c == ':') {
+            colon = k;
+            has_colon = true;
+        } else if (c == ']') {
+            rb = k;
+            has_rb = true;
+        }
+    }
+#if defined(__SSE2__)
+done:
+#endif
+    *start = h;
+    *end = has_colon && colon >= h && !(has_rb && rb >= h && rb > colon)
+               ? colon
+               : k;
+    return true;
 }
 
 int cairn_hunt_url_normalize(const char *url, size_t len, char *out, size_t cap)

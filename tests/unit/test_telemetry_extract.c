@@ -81,6 +81,47 @@ static const struct extract_case extract_cases[] = {
      "domain:d41d8cd98f00b204e9800998ecf8427e.bin "
      "md5:d41d8cd98f00b204e9800998ecf8427e"},
     {"g41d8cd98f00b204e9800998ecf8427e", ""},
+    /* Host runs, URL ends and authorities longer than the 16 bytes the
+     * fast paths take at a time, and every byte that ends a URL. */
+    {"at averyveryverylonghostname-with-dashes.sub-domain.example.org.",
+     "domain:averyveryverylonghostname-with-dashes.sub-domain.example.org"},
+    {"x http://averyveryverylonghostname.example.com/some/long/path?q=1 y",
+     "url:http://averyveryverylonghostname.example.com/some/long/path?q=1 "
+     "domain:averyveryverylonghostname.example.com"},
+    {"https://averylongusername:secretpassword@files.example.org:8443/x",
+     "url:https://averylongusername:secretpassword@files.example.org:8443/x "
+     "domain:files.example.org"},
+    {"http://host.example.com/a/long/path@notuser.example.net",
+     "url:http://host.example.com/a/long/path@notuser.example.net "
+     "domain:host.example.com"},
+    {"(see http://a.example.net/path/to/page(1)) and http://b.example.net/"
+     "long/path/page).",
+     "url:http://a.example.net/path/to/page(1)) domain:a.example.net "
+     "url:http://b.example.net/long/path/page domain:b.example.net"},
+    {"http://c.example.net/0123456789abcdef\tz",
+     "url:http://c.example.net/0123456789abcdef domain:c.example.net"},
+    {"http://c.example.net/0123456789abcdef\"z http://c.example.net/"
+     "0123456789abcdef<z http://c.example.net/0123456789abcdef|z",
+     "url:http://c.example.net/0123456789abcdef domain:c.example.net "
+     "url:http://c.example.net/0123456789abcdef domain:c.example.net "
+     "url:http://c.example.net/0123456789abcdef domain:c.example.net"},
+    {"http://d.example.net/0123456789abcdef^z http://d.example.net/"
+     "0123456789abcdef`z http://d.example.net/0123456789abcdef{z",
+     "url:http://d.example.net/0123456789abcdef domain:d.example.net "
+     "url:http://d.example.net/0123456789abcdef domain:d.example.net "
+     "url:http://d.example.net/0123456789abcdef domain:d.example.net"},
+    {"http://e.example.net/0123456789abcdef}z http://e.example.net/"
+     "0123456789abcdef\\z http://e.example.net/0123456789abcdef\x7fz "
+     "http://e.example.net/0123456789abcdef'z",
+     "url:http://e.example.net/0123456789abcdef domain:e.example.net "
+     "url:http://e.example.net/0123456789abcdef domain:e.example.net "
+     "url:http://e.example.net/0123456789abcdef domain:e.example.net "
+     "url:http://e.example.net/0123456789abcdef domain:e.example.net"},
+    {"http://f.example.net/caf\xc3\xa9-0123456789abcdef/x y",
+     "url:http://f.example.net/caf\xc3\xa9-0123456789abcdef/x "
+     "domain:f.example.net"},
+    /* A last label of digits is no TLD. */
+    {"1607904000.017 host.123 ab.12 12.34.56 example.c0m a.b.c9", ""},
     /* Mixed syslog line. */
     {"Dec 14 10:00:00 fw kernel: DROP SRC=203.0.113.50 DST=10.0.0.15",
      "ipv4:203.0.113.50 ipv4:10.0.0.15"},
