@@ -485,19 +485,24 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
     };
     rc = push ? cairn_sync_push(client, store, &f, &res)
               : cairn_sync_pull(client, store, &f, &res);
-    if (!a.quiet) {
-        if (push)
-            fprintf(stderr,
-                    "%s: %zu sent in %zu envelopes, %zu accepted, %zu "
-                    "rejected, %zu withheld (TLP)\n",
-                    a.url, res.received - res.withheld, res.pages, res.stored,
-                    res.rejected, res.withheld);
-        else
-            fprintf(stderr,
-                    "%s: %zu received in %zu pages, %zu new, %zu already "
-                    "present, %zu rejected\n",
-                    a.url, res.received, res.pages, res.stored, res.existed,
-                    res.rejected);
+    if (!a.quiet && push) {
+        fprintf(stderr,
+                "%s: %zu sent in %zu envelopes, %zu accepted, %zu "
+                "rejected, %zu withheld (TLP)\n",
+                a.url, res.received - res.withheld, res.pages, res.stored,
+                res.rejected, res.withheld);
+        /* Nothing is kept back without a word of why. */
+        for (int v = 1; v < CAIRN_SHARE_VERDICTS; v++)
+            if (res.withheld_why[v] > 0)
+                fprintf(stderr, "%s: %zu withheld: %s\n", a.url,
+                        res.withheld_why[v],
+                        cairn_share_verdict_text((enum cairn_share_verdict)v));
+    } else if (!a.quiet) {
+        fprintf(stderr,
+                "%s: %zu received in %zu pages, %zu new, %zu already "
+                "present, %zu rejected\n",
+                a.url, res.received, res.pages, res.stored, res.existed,
+                res.rejected);
     }
     if (rc < 0) {
         cli_error(cmd, "%s", res.error[0] ? res.error : cairn_strerror(rc));
