@@ -393,6 +393,9 @@ struct cairn_peer {
     char *identity; /* STIX identity id, or NULL */
     bool member;    /* member of the sharing community */
     int anonymize;  /* enum cairn_share_anon, for its sightings */
+    /* Key restricted_marking: markings that count as RED for this peer. */
+    char **restricted;
+    size_t n_restricted;
 };
 
 struct cairn_peers {

@@ -1014,8 +1014,11 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
         say(&r, "peer %s: %s", peer->name, cairn_strerror(rc));
         goto out;
     }
-    struct cairn_share_reader reader = {.identity = peer->identity,
-                                        .member = peer->member};
+    struct cairn_share_reader reader = {
+        .identity = peer->identity,
+        .member = peer->member,
+        .restricted = (const char *const *)peer->restricted,
+        .n_restricted = peer->n_restricted};
     for (size_t i = 0; i < peer->n_flows; i++) {
         const struct cairn_peer_flow *pf = &peer->flows[i];
         struct cairn_sync_flow f = {
