@@ -43,9 +43,8 @@ static int read_envelope(const char *b, size_t len, size_t keep,
     *out = NULL;
     *objs_out = NULL;
     *n_out = 0;
-    objs = cairn_calloc(keep ? keep : 1, sizeof *objs);
     /* One object may be as large as the body: the body's limit rules. */
-    if (objs == NULL || cairn_envelope_reader_new(b, len, len + 1, &r) < 0)
+    if (cairn_envelope_reader_new(b, len, len + 1, &r) < 0)
         goto out;
     for (;;) {
         struct cairn_diag d;
@@ -66,12 +65,17 @@ static int read_envelope(const char *b, size_t len, size_t keep,
         if (n == alloc) {
             size_t na = alloc ? alloc * 2 : 256;
             struct span *bigger = cairn_realloc(spans, na * sizeof *spans);
-            if (bigger == NULL) {
+            if (bigger != NULL)
+                spans = bigger;
+            json_t **more = bigger != NULL && n < keep
+                                ? cairn_realloc(objs, na * sizeof *objs)
+                                : objs;
+            if (bigger == NULL || (n < keep && more == NULL)) {
                 json_decref(obj);
                 rc = CAIRN_ENOMEM;
                 goto out;
             }
-            spans = bigger;
+            objs = more;
             alloc = na;
         }
         cairn_bundle_reader_span(r, &spans[n].off, &spans[n].len);
