@@ -127,12 +127,8 @@ struct sink {
     bool write_failed;
     /* store output */
     struct cairn_store *store;
-    const char *collection;
-    json_t *objs[BATCH];
-    char *texts[BATCH];
-    size_t n;
-    size_t stored, existed, rejected;
-    bool store_failed;
+    struct cairn_ingest *ingest;
+    int store_err;
 };
 
 static void on_report(const struct cairn_diag *d, void *ud)
@@ -146,73 +142,38 @@ static void on_report(const struct cairn_diag *d, void *ud)
         cli_print_line(line);
 }
 
-static void batch_clear(struct sink *s)
+/* The store's refusals (the feed validated its objects already). */
+static void on_result(const struct cairn_store_result *r, bool invalid,
+                      void *ud)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        json_decref(s->objs[i]);
-        cairn_free(s->texts[i]);
-    }
-    s->n = 0;
-}
+    const struct sink *s = ud;
+    char line[1400];
 
-static int flush(struct sink *s)
-{
-    struct cairn_store_object_in in[BATCH];
-    struct cairn_store_result *res = NULL;
-    int rc = 0;
-
-    if (s->n == 0 || s->store_failed)
-        goto out;
-    res = cairn_calloc(s->n, sizeof *res);
-    if (res == NULL) {
-        rc = CAIRN_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < s->n; i++)
-        in[i] = (struct cairn_store_object_in){.obj = s->objs[i],
-                                               .json = s->texts[i],
-                                               .json_len = strlen(s->texts[i])};
-    rc = cairn_store_put_objects(s->store, s->collection, in, s->n, NULL, res);
-    if (rc < 0) {
-        cli_error(&cli_cmd_feed, "storing %zu objects: %s", s->n,
-                  cairn_strerror(rc));
-        s->store_failed = true;
-        goto out;
-    }
-    for (size_t i = 0; i < s->n; i++) {
-        char line[1400];
-        if (res[i].outcome == CAIRN_STORE_STORED) {
-            s->stored++;
-        } else if (res[i].outcome == CAIRN_STORE_EXISTED) {
-            s->existed++;
-        } else {
-            s->rejected++;
-            if (!s->quiet) {
-                snprintf(line, sizeof line, "%s: error: not stored: %s",
-                         res[i].id, res[i].message);
-                cli_print_line(line);
-            }
-        }
-    }
-out:
-    cairn_free(res);
-    batch_clear(s);
-    return rc;
+    (void)invalid;
+    if (s->quiet || r->outcome != CAIRN_STORE_FAILED)
+        return;
+    snprintf(line, sizeof line, "%s: error: not stored: %s",
+             r->id[0] ? r->id : "(no id)", r->message);
+    cli_print_line(line);
 }
 
 static int emit(const json_t *obj, void *ud)
 {
     struct sink *s = ud;
     char *text = NULL;
-    int rc = cairn_stix_serialize(obj, false, &text, NULL);
 
+    if (s->ingest != NULL) {
+        int err = cairn_ingest_add(s->ingest, obj, NULL, 0, NULL, 0);
+        if (err < 0 && s->store_err == 0) {
+            cli_error(&cli_cmd_feed, "storing objects: %s",
+                      cairn_strerror(err));
+            s->store_err = err;
+        }
+        return err;
+    }
+    int rc = cairn_stix_serialize(obj, false, &text, NULL);
     if (rc != 0)
         return rc;
-    if (s->store != NULL) {
-        s->objs[s->n] = json_incref((json_t *)obj);
-        s->texts[s->n++] = text;
-        return s->n == BATCH ? flush(s) : 0;
-    }
     if (fputs(s->written == 0 ? ",\"objects\":[\n" : ",\n", s->out) < 0 ||
         fputs(text, s->out) < 0)
         s->write_failed = true;
@@ -585,7 +546,17 @@ static int run(int argc, char **argv)
                 cli_store_failed(cmd, rc, "looking up the collection");
             goto out;
         }
-        s->collection = coll->id;
+        struct cairn_ingest_opts io = {
+            .collection = coll->id,
+            .batch = BATCH,
+            .on_result = on_result,
+            .result_ud = s,
+        };
+        rc = cairn_ingest_new(s->store, &io, &s->ingest);
+        if (rc < 0) {
+            cli_error(cmd, "%s", cairn_strerror(rc));
+            goto out;
+        }
     } else if (a.output != NULL) {
         /* Written aside and renamed, so FILE is whole or untouched. */
         int n =
@@ -626,17 +597,24 @@ static int run(int argc, char **argv)
         int st = convert(feed, &web, argv[i], a.fmt, map);
         if (st > status)
             status = st;
-        if (s->store_failed || s->write_failed)
+        if (s->store_err < 0 || s->write_failed)
             break;
     }
-    if (s->store != NULL && flush(s) < 0)
-        status = CLI_EXIT_ERROR;
+    struct cairn_ingest_counts c = {0};
+    if (s->ingest != NULL) {
+        rc = cairn_ingest_flush(s->ingest);
+        if (rc < 0 && s->store_err == 0) {
+            cli_error(cmd, "storing objects: %s", cairn_strerror(rc));
+            s->store_err = rc;
+        }
+        cairn_ingest_counts(s->ingest, &c);
+    }
     if (s->out != NULL) {
         if (fputs(s->written > 0 ? "\n]}\n" : "}\n", s->out) < 0 ||
             fflush(s->out) != 0)
             s->write_failed = true;
     }
-    if (s->write_failed || s->store_failed) {
+    if (s->write_failed || s->store_err < 0) {
         if (s->write_failed)
             cli_error(cmd, "writing the bundle: %s", strerror(errno));
         status = CLI_EXIT_ERROR;
@@ -644,7 +622,8 @@ static int run(int argc, char **argv)
 
     struct cairn_feed_stats stats;
     cairn_feed_get_stats(feed, &stats);
-    if (status == CLI_EXIT_OK && (stats.skipped > 0 || s->rejected > 0))
+    if (status == CLI_EXIT_OK &&
+        (stats.skipped > 0 || c.invalid + c.failed > 0))
         status = CLI_EXIT_FINDINGS;
     if (!a.quiet) {
         fprintf(stderr,
@@ -655,11 +634,11 @@ static int run(int argc, char **argv)
         if (s->store != NULL)
             fprintf(stderr,
                     "feed: %zu stored, %zu already present, %zu rejected\n",
-                    s->stored, s->existed, s->rejected);
+                    c.stored, c.existed, c.invalid + c.failed);
     }
 out:
     if (s != NULL) {
-        batch_clear(s);
+        cairn_ingest_free(s->ingest);
         if (s->out != NULL && s->out != stdout && fclose(s->out) != 0)
             status = CLI_EXIT_ERROR;
         if (tmp[0] != '\0') {

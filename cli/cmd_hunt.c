@@ -261,44 +261,44 @@ static int write_bundle(const json_t *bundle, const char *path)
     return rc;
 }
 
+/* A sighting validation or the store refused. */
+static void sighting_refused(const struct cairn_store_result *r, bool invalid,
+                             void *ud)
+{
+    (void)invalid;
+    if (r->outcome == CAIRN_STORE_FAILED)
+        msg("collection %s: %s: %s", (const char *)ud, r->id, r->message);
+}
+
+/* Validate and store the sightings, as every other object comes in. */
 static int store_bundle(struct cairn_store *s, const char *coll,
                         const json_t *bundle)
 {
     const json_t *objs = json_object_get(bundle, "objects");
     size_t n = json_array_size(objs);
-    struct cairn_store_object_in *in = NULL;
-    struct cairn_store_result *res = NULL;
-    int rc = CAIRN_ENOMEM;
+    struct cairn_ingest_opts io = {
+        .collection = coll,
+        .batch = n < CAIRN_STORE_BATCH_MAX ? n : CAIRN_STORE_BATCH_MAX,
+        .on_result = sighting_refused,
+        .result_ud = (void *)coll,
+    };
+    struct cairn_ingest *in = NULL;
+    struct cairn_ingest_counts c;
 
     if (n == 0)
         return 0;
-    if (n > CAIRN_STORE_BATCH_MAX) {
-        msg("sightings: more than %d objects to store", CAIRN_STORE_BATCH_MAX);
-        return CAIRN_ETOOBIG;
-    }
-    in = cairn_calloc(n, sizeof *in);
-    res = cairn_calloc(n, sizeof *res);
-    if (in == NULL || res == NULL) {
-        msg("sightings: %s", cairn_strerror(rc));
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++)
-        in[i].obj = json_array_get(objs, i);
-    rc = cairn_store_put_objects(s, coll, in, n, NULL, res);
-    if (rc < 0) {
+    int rc = cairn_ingest_new(s, &io, &in);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = cairn_ingest_add(in, json_array_get(objs, i), NULL, 0, NULL, 0);
+    if (rc == 0)
+        rc = cairn_ingest_flush(in);
+    cairn_ingest_counts(in, &c);
+    cairn_ingest_free(in);
+    if (rc < 0)
         msg("collection %s: cannot store the sightings: %s", coll,
             rc == CAIRN_ENOTFOUND ? "no such collection" : cairn_strerror(rc));
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (res[i].outcome == CAIRN_STORE_FAILED) {
-            msg("collection %s: %s: %s", coll, res[i].id, res[i].message);
-            rc = CAIRN_EINVALID;
-        }
-    }
-out:
-    cairn_free(in);
-    cairn_free(res);
+    else if (c.invalid + c.failed > 0)
+        rc = CAIRN_EINVALID;
     return rc;
 }
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `cairn import`: load STIX bundles into a collection, validated, in bulk. */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,41 +86,19 @@ const struct cli_command cli_cmd_import = {
     .run = run,
 };
 
-struct counts {
-    size_t stored;
-    size_t existed;
-    size_t rejected;
-};
-
-/* Objects ready for one transaction, read out of their parsed form. */
-struct batch {
-    const char *name; /* the file, for messages */
-    struct cairn_store_batch *objs;
-};
-
 /*
- * Two threads share the work: this one parses and validates each object,
- * adds what the store needs of it to one batch and frees it at once, while
- * the storer commits the other batch; so parsing and SQLite overlap, and
- * memory holds two batches of ids and timestamps, not of parsed objects.
- * Only the storer uses the store once it has started.
+ * Objects are read here one at a time and handed to an ingest session
+ * (cairn_ingest_*, src/store/ingest.c), which validates them and commits
+ * full batches on its own thread while this one reads the next: parsing
+ * and SQLite overlap, and memory holds two batches of ids and timestamps,
+ * not of parsed objects.
  */
 struct importer {
     const struct cli_command *cmd;
     struct cairn_store *store;
     const char *collection;
+    const char *name; /* the file being imported, for messages */
     bool quiet;
-    struct batch batches[2];
-    int filling; /* the batch this thread fills */
-
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct batch *pending; /* handed to the storer, not yet taken */
-    bool storing;          /* the storer is committing a batch */
-    bool quit;
-    /* Written by the storer under `lock`, read here once it is idle. */
-    struct counts stored;
-    bool store_failed;
 };
 
 static void on_diag(const struct cairn_diag *d, void *ud)
@@ -136,152 +113,50 @@ static void on_diag(const struct cairn_diag *d, void *ud)
         cli_print_line(line);
 }
 
-static int batch_clear(struct batch *b)
+/* The store's refusals; validation's were reported by on_diag. */
+static void on_result(const struct cairn_store_result *r, bool invalid,
+                      void *ud)
 {
-    return cairn_store_batch_clear(b->objs);
-}
+    const struct importer *im = ud;
+    char line[1400];
 
-/* Commit one batch (storer thread); tallies go to `c`. */
-static int store_batch(struct importer *im, struct batch *b, struct counts *c)
-{
-    int rc = 0;
-    size_t n = cairn_store_batch_len(b->objs);
-    int err = cairn_store_put_batch(im->store, im->collection, b->objs, NULL);
-
-    if (err < 0) {
-        cli_error(im->cmd, "%s: storing %zu objects: %s", b->name, n,
-                  cairn_strerror(err));
-        rc = -1;
-        goto out;
-    }
-    const struct cairn_store_result *results =
-        cairn_store_batch_results(b->objs);
-    for (size_t i = 0; i < n; i++) {
-        const struct cairn_store_result *r = &results[i];
-        char line[1400];
-        switch (r->outcome) {
-        case CAIRN_STORE_STORED:
-            c->stored++;
-            break;
-        case CAIRN_STORE_EXISTED:
-            c->existed++;
-            break;
-        default:
-            c->rejected++;
-            if (!im->quiet) {
-                snprintf(line, sizeof line, "%s: %s: error: not stored: %s",
-                         b->name, r->id[0] ? r->id : "(no id)", r->message);
-                cli_print_line(line);
-            }
-            break;
-        }
-    }
-out:
-    return rc;
-}
-
-static void *storer(void *arg)
-{
-    struct importer *im = arg;
-
-    pthread_mutex_lock(&im->lock);
-    for (;;) {
-        while (im->pending == NULL && !im->quit)
-            pthread_cond_wait(&im->cond, &im->lock);
-        if (im->pending == NULL)
-            break;
-        struct batch *b = im->pending;
-        struct counts c = {0};
-        im->pending = NULL;
-        im->storing = true;
-        pthread_mutex_unlock(&im->lock);
-
-        int rc = im->store_failed ? -1 : store_batch(im, b, &c);
-
-        pthread_mutex_lock(&im->lock);
-        im->stored.stored += c.stored;
-        im->stored.existed += c.existed;
-        im->stored.rejected += c.rejected;
-        if (rc < 0)
-            im->store_failed = true;
-        im->storing = false;
-        pthread_cond_broadcast(&im->cond);
-    }
-    pthread_mutex_unlock(&im->lock);
-    return NULL;
-}
-
-/*
- * Wait until the storer is idle; false when a commit has failed. The
- * batch it stored is released here, by the thread that allocated its
- * objects, which is cheaper for malloc than freeing them over there.
- */
-static bool drain(struct importer *im)
-{
-    pthread_mutex_lock(&im->lock);
-    while (im->pending != NULL || im->storing)
-        pthread_cond_wait(&im->cond, &im->lock);
-    bool ok = !im->store_failed;
-    pthread_mutex_unlock(&im->lock);
-    if (batch_clear(&im->batches[im->filling ^ 1]) < 0) {
-        cli_error(im->cmd, "%s", cairn_strerror(CAIRN_ENOMEM));
-        ok = false;
-    }
-    return ok;
-}
-
-/*
- * Hand the batch being filled to the storer and switch to the other one,
- * which the storer has finished with once it is idle.
- */
-static bool submit(struct importer *im)
-{
-    struct batch *b = &im->batches[im->filling];
-
-    if (!drain(im)) {
-        batch_clear(b);
-        return false;
-    }
-    if (cairn_store_batch_len(b->objs) == 0)
-        return true;
-    pthread_mutex_lock(&im->lock);
-    im->pending = b;
-    pthread_cond_broadcast(&im->cond);
-    pthread_mutex_unlock(&im->lock);
-    im->filling ^= 1;
-    return true;
+    if (im->quiet || invalid || r->outcome != CAIRN_STORE_FAILED)
+        return;
+    snprintf(line, sizeof line, "%s: %s: error: not stored: %s", im->name,
+             r->id[0] ? r->id : "(no id)", r->message);
+    cli_print_line(line);
 }
 
 /* Import one file; returns the exit status it earns. */
 static int import_one(struct importer *im, const char *path, size_t max_input)
 {
     struct cairn_bundle_reader *reader = NULL;
+    struct cairn_ingest *ing = NULL;
     struct cli_file file = {0};
     const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-    size_t rejected = 0;
     int status = CLI_EXIT_ERROR;
+    int err = 0;
 
     if (cli_file_load(im->cmd, path, max_input, &file) < 0)
         return CLI_EXIT_ERROR;
-    if (!drain(im))
-        goto out;
-    pthread_mutex_lock(&im->lock);
-    memset(&im->stored, 0, sizeof im->stored);
-    pthread_mutex_unlock(&im->lock);
-
-    struct cairn_validate_opts vopts = {
-        .file = name,
-        .cb = on_diag,
-        .ud = im,
+    im->name = name;
+    struct cairn_ingest_opts io = {
+        .collection = im->collection,
+        .batch = BATCH,
+        .background = true,
+        .validate = {.file = name, .cb = on_diag, .ud = im},
+        .on_result = on_result,
+        .result_ud = im,
     };
-    int rc = cairn_bundle_reader_new(file.data, file.len, 0, &reader);
+    int rc = cairn_ingest_new(im->store, &io, &ing);
+    if (rc == 0)
+        rc = cairn_bundle_reader_new(file.data, file.len, 0, &reader);
     if (rc < 0) {
         cli_error(im->cmd, "%s: %s", name, cairn_strerror(rc));
         goto out;
     }
     status = CLI_EXIT_OK;
     for (;;) {
-        struct cairn_validate_stats stats = {0};
         struct cairn_diag diag;
         json_t *obj = NULL;
         long index = -1;
@@ -306,17 +181,6 @@ static int import_one(struct importer *im, const char *path, size_t max_input)
         }
         if (index >= 0)
             snprintf(where, sizeof where, "objects[%ld]", index);
-        rc = cairn_stix_validate_object(obj, where, &vopts, &stats);
-        if (rc < 0 || stats.errors > 0) {
-            json_decref(obj);
-            rejected++;
-            if (rc < 0 && rc != CAIRN_EINVALID) {
-                cli_error(im->cmd, "%s: %s", name, cairn_strerror(rc));
-                status = CLI_EXIT_ERROR;
-                break;
-            }
-            continue;
-        }
         /*
          * Store the object's bytes as they are in the file, as TAXII POST
          * does: that spares a serialisation per object, a third of this
@@ -324,35 +188,32 @@ static int import_one(struct importer *im, const char *path, size_t max_input)
          */
         size_t off = 0, text_len = 0;
         cairn_bundle_reader_span(reader, &off, &text_len);
-        const char *text = file.data + off;
-        struct batch *b = &im->batches[im->filling];
-        b->name = name;
-        rc = cairn_store_batch_add(b->objs, obj, text, text_len);
+        err = cairn_ingest_add(ing, obj, file.data + off, text_len, where, 0);
         json_decref(obj);
-        if (rc < 0) {
-            cli_error(im->cmd, "%s: %s", name, cairn_strerror(rc));
-            status = CLI_EXIT_ERROR;
+        if (err < 0)
             break;
-        }
-        if (cairn_store_batch_len(b->objs) == BATCH && !submit(im)) {
-            status = CLI_EXIT_ERROR;
-            break;
-        }
     }
-    if (!submit(im) || !drain(im))
+    /* What was read before an error in the file is stored all the same. */
+    rc = cairn_ingest_flush(ing);
+    if (err == 0)
+        err = rc;
+    struct cairn_ingest_counts c;
+    cairn_ingest_counts(ing, &c);
+    if (err < 0) {
+        cli_error(im->cmd, "%s: storing objects: %s", name,
+                  cairn_strerror(err));
         status = CLI_EXIT_ERROR;
-    pthread_mutex_lock(&im->lock);
-    struct counts c = im->stored;
-    pthread_mutex_unlock(&im->lock);
-    c.rejected += rejected;
-    if (status == CLI_EXIT_OK && c.rejected > 0)
+    }
+    size_t rejected = c.invalid + c.failed;
+    if (status == CLI_EXIT_OK && rejected > 0)
         status = CLI_EXIT_FINDINGS;
     if (!im->quiet) {
         fflush(stdout);
         fprintf(stderr, "%s: %zu stored, %zu already present, %zu rejected\n",
-                name, c.stored, c.existed, c.rejected);
+                name, c.stored, c.existed, rejected);
     }
 out:
+    cairn_ingest_free(ing);
     cairn_bundle_reader_free(reader);
     cli_file_release(&file);
     return status;
@@ -425,14 +286,6 @@ static int run(int argc, char **argv)
     }
     im->cmd = cmd;
     im->quiet = quiet;
-    pthread_mutex_init(&im->lock, NULL);
-    pthread_cond_init(&im->cond, NULL);
-    for (int i = 0; i < 2; i++) {
-        if (cairn_store_batch_new(BATCH, &im->batches[i].objs) < 0) {
-            cli_error(cmd, "%s", cairn_strerror(CAIRN_ENOMEM));
-            goto out;
-        }
-    }
     if (cli_store_open(cmd, dir, false, &im->store) < 0)
         goto out;
     int rc = cairn_store_collection_get(im->store, api_root, collection, &coll);
@@ -450,33 +303,15 @@ static int run(int argc, char **argv)
     }
     im->collection = coll->id;
 
-    pthread_t thread;
-    if (pthread_create(&thread, NULL, storer, im) != 0) {
-        cli_error(cmd, "cannot start a thread");
-        goto out;
-    }
     status = CLI_EXIT_OK;
     for (int i = optind; i < argc; i++) {
         int s = import_one(im, argv[i], max_input);
         if (s > status)
             status = s;
-        /* A store that failed a write would fail the next file too. */
-        if (!drain(im))
-            break;
     }
-    pthread_mutex_lock(&im->lock);
-    im->quit = true;
-    pthread_cond_broadcast(&im->cond);
-    pthread_mutex_unlock(&im->lock);
-    pthread_join(thread, NULL);
 out:
-    if (im != NULL) {
+    if (im != NULL)
         cairn_store_close(im->store);
-        for (int i = 0; i < 2; i++)
-            cairn_store_batch_free(im->batches[i].objs);
-        pthread_mutex_destroy(&im->lock);
-        pthread_cond_destroy(&im->cond);
-    }
     cairn_free(im);
     cairn_store_collection_free(coll);
     return status;

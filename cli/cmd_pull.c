@@ -34,7 +34,11 @@ enum {
     OPT_IDENTITY,
     OPT_MEMBER,
     OPT_ANONYMIZE,
+    OPT_RESTRICTED,
 };
+
+/* --restricted-marking options one push may have. */
+#define RESTRICTED_MAX 64
 
 #define REMOTE_OPTION                                                          \
     [OPT_COLLECTION] = {'c', "collection", "REMOTE",                           \
@@ -110,6 +114,10 @@ static const struct cli_option push_options[] = {
     [OPT_ANONYMIZE] = {0, "anonymize", "MODE",
                        "Anonymise the sightings sent: pseudonym, remove or "
                        "no (default)."},
+    [OPT_RESTRICTED] = {0, "restricted-marking", "ID",
+                        "A marking-definition id that restricts as TLP:RED "
+                        "does (other markings than TLP, such as copyright "
+                        "statements, restrict nothing); may be repeated."},
     {0, NULL, NULL, NULL},
 };
 
@@ -185,8 +193,10 @@ const struct cli_command cli_cmd_push = {
         "objects go to every peer; AMBER and AMBER+STRICT only with "
         "--member; RED only to the identity given with --identity when the "
         "object names it. Unmarked objects follow their collection's "
-        "default level. Objects kept back are counted as withheld in the "
-        "summary and not sent later. With --anonymize, sightings go with "
+        "default level. Markings other than TLP (a copyright statement) "
+        "restrict nothing, except those given with --restricted-marking, "
+        "which count as RED. Objects kept back are counted as withheld in "
+        "the summary, with a line per reason, and not sent later. With --anonymize, sightings go with "
         "their identities replaced by pseudonyms (seeded by URL) or "
         "removed, as the anonymize key of a [peer] section does.",
     .options = push_options,
@@ -257,6 +267,8 @@ struct net_args {
     const char *identity; /* push: the peer's identity, or NULL */
     bool member;          /* push: the peer is a community member */
     int anonymize;        /* push: enum cairn_share_anon */
+    const char *restricted[RESTRICTED_MAX]; /* push: restrictive markings */
+    size_t n_restricted;
 };
 
 static int parse_uint(const struct cli_command *cmd, const char *opt,
@@ -328,6 +340,22 @@ static int parse_net(const struct cli_command *cmd, bool push, int argc,
             break;
         case OPT_MEMBER:
             a->member = true;
+            break;
+        case OPT_RESTRICTED:
+            if (strncmp(arg, "marking-definition--", 20) != 0 ||
+                !cairn_uuid_check(arg + 20, strlen(arg + 20), false, NULL)) {
+                cli_error(cmd,
+                          "--restricted-marking: '%s' is not "
+                          "marking-definition--UUID",
+                          arg);
+                return -1;
+            }
+            if (a->n_restricted == RESTRICTED_MAX) {
+                cli_error(cmd, "--restricted-marking: more than %d",
+                          RESTRICTED_MAX);
+                return -1;
+            }
+            a->restricted[a->n_restricted++] = arg;
             break;
         case OPT_ANONYMIZE:
             if (strcmp(arg, "pseudonym") == 0)
@@ -525,7 +553,9 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
     }
     /* The same reader a [peer] section with these keys would describe. */
     struct cairn_share_reader reader = {.identity = a.identity,
-                                        .member = a.member};
+                                        .member = a.member,
+                                        .restricted = a.restricted,
+                                        .n_restricted = a.n_restricted};
     struct cairn_sync_flow f = {
         .url = a.url,
         .remote = a.remote,
@@ -544,19 +574,24 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
     };
     rc = push ? cairn_sync_push(client, store, &f, &res)
               : cairn_sync_pull(client, store, &f, &res);
-    if (!a.quiet) {
-        if (push)
-            fprintf(stderr,
-                    "%s: %zu sent in %zu envelopes, %zu accepted, %zu "
-                    "rejected, %zu withheld (TLP)\n",
-                    a.url, res.received - res.withheld, res.pages, res.stored,
-                    res.rejected, res.withheld);
-        else
-            fprintf(stderr,
-                    "%s: %zu received in %zu pages, %zu new, %zu already "
-                    "present, %zu rejected\n",
-                    a.url, res.received, res.pages, res.stored, res.existed,
-                    res.rejected);
+    if (!a.quiet && push) {
+        fprintf(stderr,
+                "%s: %zu sent in %zu envelopes, %zu accepted, %zu "
+                "rejected, %zu withheld (TLP)\n",
+                a.url, res.received - res.withheld, res.pages, res.stored,
+                res.rejected, res.withheld);
+        /* Nothing is kept back without a word of why. */
+        for (int v = 1; v < CAIRN_SHARE_VERDICTS; v++)
+            if (res.withheld_why[v] > 0)
+                fprintf(stderr, "%s: %zu withheld: %s\n", a.url,
+                        res.withheld_why[v],
+                        cairn_share_verdict_text((enum cairn_share_verdict)v));
+    } else if (!a.quiet) {
+        fprintf(stderr,
+                "%s: %zu received in %zu pages, %zu new, %zu already "
+                "present, %zu rejected\n",
+                a.url, res.received, res.pages, res.stored, res.existed,
+                res.rejected);
     }
     if (rc < 0) {
         cli_error(cmd, "%s", res.error[0] ? res.error : cairn_strerror(rc));

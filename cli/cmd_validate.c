@@ -50,7 +50,12 @@ const struct cli_command cli_cmd_validate = {
         "nesting; then every object against the rules of STIX 2.1 that "
         "bind a producer: the common properties, the properties of its "
         "type, identifiers and timestamps, vocabularies and the rules that "
-        "tie properties together. A bundle is read one object at a time, so "
+        "tie properties together; an indicator's pattern, when its "
+        "pattern_type is stix, must parse (the error names the offset in "
+        "the pattern, as 'cairn pattern check' does). Custom properties are "
+        "their producer's business: a value that breaks a naming "
+        "convention (an x_..._ref that is not an identifier) is a warning. "
+        "A bundle is read one object at a time, so "
         "memory is bounded by the largest object, not by the file.\n\n"
         "Each finding is one line on standard output, "
         "FILE:LINE:COLUMN: SEVERITY: MESSAGE [RULE] for a syntax error or "
@@ -203,6 +208,7 @@ static int validate_one(const char *path, const struct settings *set)
         .max_object_len = set->max_object,
         .cb = on_diag,
         .ud = &sink,
+        .check_pattern = cairn_pattern_checker,
     };
     int rc = cairn_stix_validate_buffer(file.data, file.len, &opts, &stats);
 

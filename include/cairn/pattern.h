@@ -69,6 +69,16 @@ bool cairn_pattern_check_names(const struct cairn_pattern *p,
                                struct cairn_diag *diag);
 
 /*
+ * The checker STIX validation lends from this module (a
+ * cairn_pattern_check_cb of cairn/stix.h, for the check_pattern member
+ * of struct cairn_validate_opts): parses `len` bytes with the default
+ * limits and returns what cairn_pattern_parse returns, with `diag`
+ * filled on failure. `ud` is unused.
+ */
+int cairn_pattern_checker(const char *text, size_t len,
+                          struct cairn_diag *diag, void *ud);
+
+/*
  * The canonical text of a pattern: single spaces, no redundant
  * parentheses, escapes and literals in one spelling. Parsing the result
  * gives the same tree. Free *out with cairn_free.

@@ -92,12 +92,26 @@ int cairn_envelope_reader_new(const char *buf, size_t len,
 
 /* ---- validation --------------------------------------------------------- */
 
+/*
+ * Checks the text of an indicator's "pattern" whose "pattern_type" is
+ * "stix": 0 when it is a valid STIX pattern, else a negative code
+ * (CAIRN_EPARSE, CAIRN_EINVALID, CAIRN_ETOOBIG, CAIRN_ENOMEM) with `diag`
+ * holding the parser's message, rule and its offset, line and column in
+ * the pattern. The pattern module is above this one, so validation takes
+ * its checker from the caller: cairn_pattern_checker (cairn/pattern.h).
+ */
+typedef int (*cairn_pattern_check_cb)(const char *text, size_t len,
+                                      struct cairn_diag *diag, void *ud);
+
 struct cairn_validate_opts {
     const char *file;      /* name to put in findings; may be NULL */
     bool strict;           /* report warnings as errors */
     size_t max_object_len; /* 0: CAIRN_STIX_MAX_OBJECT_LEN */
     cairn_diag_cb cb;      /* receives every finding; may be NULL */
     void *ud;
+    /* Indicators' STIX patterns are parsed with it; NULL: not parsed. */
+    cairn_pattern_check_cb check_pattern;
+    void *check_pattern_ud;
 };
 
 struct cairn_validate_stats {

@@ -11,6 +11,7 @@
 
 #include "cairn/base.h"
 #include "cairn/error.h"
+#include "cairn/stix.h"
 
 /*
  * Ownership: arguments are borrowed for the duration of a call. Records,
@@ -206,6 +207,94 @@ const struct cairn_store_result *
 cairn_store_batch_results(const struct cairn_store_batch *b);
 /* Empty the batch for reuse; CAIRN_ENOMEM. */
 int cairn_store_batch_clear(struct cairn_store_batch *b);
+
+/* ---- ingest: the one way objects come in (src/store/ingest.c) ---------- */
+
+/*
+ * Every writer of objects (cairn import, cairn feed, pull, TAXII POST, the
+ * hunter's sightings) goes through an ingest session: each object added is
+ * validated as `cairn validate` validates it (STIX patterns parsed
+ * included); the valid ones are committed to the collection in batches of
+ * `batch` objects, each with cairn_store_put_batch; every outcome is
+ * counted and handed to `on_result`. With `background`, a second thread
+ * commits one batch while the caller fills the next (cairn import).
+ *
+ * Findings go to validate.cb (path and file as given); `on_result` gets
+ * one call per object, always on the caller's thread (during add or
+ * flush), with `invalid` true for objects validation refused (message:
+ * the first error, "PATH: MESSAGE" with the path inside the object) and
+ * false for the store's outcomes (STORED, EXISTED, or FAILED: a different
+ * object under the same id and version, ...). With `status_id`, every
+ * outcome is also recorded in that status resource.
+ */
+struct cairn_ingest;
+
+typedef void (*cairn_ingest_cb)(const struct cairn_store_result *r,
+                                bool invalid, void *ud);
+
+struct cairn_ingest_opts {
+    const char *collection; /* the collection's id (required) */
+    const char *status_id;  /* record outcomes there too; may be NULL */
+    size_t batch;           /* objects per transaction; 0: 10000 */
+    bool background;        /* commit on a second thread */
+    /*
+     * A commit that finds the store busy (CAIRN_EBUSY) is tried again up
+     * to this many times, after 1, 2, 4, ... seconds; 0: not retried.
+     */
+    unsigned busy_retries;
+    /* file, strict, cb/ud; check_pattern NULL: cairn_pattern_checker. */
+    struct cairn_validate_opts validate;
+    cairn_ingest_cb on_result; /* may be NULL */
+    void *result_ud;
+};
+
+struct cairn_ingest_counts {
+    size_t received; /* objects added */
+    size_t stored;   /* new versions */
+    size_t existed;  /* identical versions stored before */
+    size_t invalid;  /* refused by validation (or not a JSON object) */
+    size_t failed;   /* refused by the store */
+};
+
+/*
+ * Start a session writing into opts->collection of `s`, which it uses
+ * until freed (only its thread, with `background`). CAIRN_EINVAL (no
+ * collection, batch over CAIRN_STORE_BATCH_MAX), CAIRN_ENOMEM.
+ */
+int cairn_ingest_new(struct cairn_store *s, const struct cairn_ingest_opts *o,
+                     struct cairn_ingest **out);
+/*
+ * Add one object: `obj` is borrowed for the call; its JSON text `json`
+ * (may be NULL: the object is serialised) is stored byte for byte and
+ * must stay valid until cairn_ingest_flush returns. `path` is the
+ * object's JSON path in its document ("objects[3]"; may be NULL or "").
+ * Refused whatever the validator says (one rule for every writer): a
+ * bundle, and JSON over CAIRN_STIX_MAX_OBJECT_LEN, which no cairn reader
+ * takes. With CAIRN_INGEST_VALIDATED the caller has validated `obj` with the
+ * same options and found no error (pull validates on its fetch thread).
+ * A full batch is committed. Returns 0 whatever the object's fate;
+ * CAIRN_ENOMEM, or the store's error when a commit failed: nothing of
+ * that batch is stored, and every later call returns the same error.
+ */
+#define CAIRN_INGEST_VALIDATED 1u
+int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
+                     const char *json, size_t json_len, const char *path,
+                     unsigned flags);
+/* Commit what was added and wait for it; the error as for add. */
+int cairn_ingest_flush(struct cairn_ingest *in);
+/* The counts so far (of committed batches and refused objects). */
+void cairn_ingest_counts(const struct cairn_ingest *in,
+                         struct cairn_ingest_counts *out);
+/* End the session; what was added since the last flush is not stored. */
+void cairn_ingest_free(struct cairn_ingest *in);
+/*
+ * cairn_stix_validate_object with the options an ingest session uses:
+ * o->check_pattern NULL means cairn_pattern_checker. For a thread that
+ * validates ahead of the session (CAIRN_INGEST_VALIDATED).
+ */
+int cairn_ingest_validate(const json_t *obj, const char *path,
+                          const struct cairn_validate_opts *o,
+                          struct cairn_validate_stats *stats);
 
 /* match[version] choices; they combine as a union with version_times. */
 enum {

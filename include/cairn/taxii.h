@@ -309,6 +309,9 @@ int cairn_taxii_client_add(struct cairn_taxii_client *c, const char *root_url,
  * and found identical, so nothing is lost and nothing duplicated.
  */
 
+/* The values of enum cairn_share_verdict (sharing rules, below). */
+#define CAIRN_SHARE_VERDICTS 4
+
 /* Outcome of one pull or push. */
 struct cairn_sync_result {
     size_t pages;    /* pages fetched (pull) or envelopes sent (push) */
@@ -322,6 +325,8 @@ struct cairn_sync_result {
     /* The run stopped at max_pages, max_objects or the deadline with more
      * to come; its progress is saved and the next run goes on from there. */
     bool incomplete;
+    /* push: the withheld ones by reason, indexed by cairn_share_verdict */
+    size_t withheld_why[CAIRN_SHARE_VERDICTS];
 };
 
 struct cairn_sync_flow {
@@ -420,6 +425,9 @@ struct cairn_peer {
     size_t max_pages;
     size_t max_objects;
     unsigned deadline;
+    /* Key restricted_marking: markings that count as RED for this peer. */
+    char **restricted;
+    size_t n_restricted;
 };
 
 struct cairn_peers {
@@ -470,21 +478,39 @@ int cairn_sync_run_all(const struct cairn_peers *peers, struct cairn_store *s,
  * members; RED only to the identities named on the object (its
  * created_by_ref, or an entry of its x_cairn_recipients). A named reader
  * may receive the object at any level. The object's level is the most
- * restrictive of the markings in object_marking_refs and the marking_ref
- * of granular_markings; a marking that is not a TLP 1.0 or 2.0
- * marking-definition id, or markings that are not strings, count as RED
- * (fail closed). Objects without any such marking take `coll_default`
- * (a value of enum cairn_tlp; CAIRN_TLP_NONE is CLEAR).
+ * restrictive of the TLP markings in object_marking_refs and the
+ * marking_ref of granular_markings. Other markings (a statement such as
+ * MITRE's copyright, a custom definition) do not restrict, unless listed
+ * in the reader's `restricted` (then they count as RED); a reference that
+ * is not a string, or marking lists of the wrong JSON type, count as RED.
+ * Objects without any restricting marking take `coll_default` (a value of
+ * enum cairn_tlp; CAIRN_TLP_NONE is CLEAR).
  */
 struct cairn_share_reader {
     const char *identity; /* the STIX identity it acts for; NULL or "" */
     bool member;          /* member of the sharing community */
+    /* Marking-definition ids the configuration declares restrictive. */
+    const char *const *restricted;
+    size_t n_restricted;
 };
 
-/* The level that governs `obj` under those rules (never CAIRN_TLP_NONE). */
+/* The level that governs `obj` under TLP alone (never CAIRN_TLP_NONE). */
 enum cairn_tlp cairn_share_level(const json_t *obj, int coll_default);
 
-/* Whether reader `r` may receive `obj`. */
+/* Whether reader `r` may receive `obj`, and if not, why. */
+enum cairn_share_verdict {
+    CAIRN_SHARE_ALLOW = 0,
+    CAIRN_SHARE_NOT_MEMBER,   /* AMBER; the reader is no member, not named */
+    CAIRN_SHARE_NOT_NAMED,    /* RED; it names others, not the reader */
+    CAIRN_SHARE_NAMES_NOBODY, /* RED; it names no one: nobody may have it */
+};
+enum cairn_share_verdict cairn_share_decide(const json_t *obj,
+                                            int coll_default,
+                                            const struct cairn_share_reader *r);
+/* A sentence saying why, for logs and summaries. */
+const char *cairn_share_verdict_text(enum cairn_share_verdict v);
+
+/* cairn_share_decide(...) == CAIRN_SHARE_ALLOW. */
 bool cairn_share_allowed(const json_t *obj, int coll_default,
                          const struct cairn_share_reader *r);
 
@@ -493,8 +519,11 @@ bool cairn_share_allowed(const json_t *obj, int coll_default,
  * bytes: not parsed when it cannot hold a marking (no "marking_ref", no
  * escape) and the default lets everyone read; otherwise parsed, and text
  * that does not parse as one JSON object (without duplicate members) is
- * refused.
+ * refused (CAIRN_SHARE_NAMES_NOBODY).
  */
+enum cairn_share_verdict
+cairn_share_decide_text(const char *json, size_t len, int coll_default,
+                        const struct cairn_share_reader *r);
 bool cairn_share_allowed_text(const char *json, size_t len, int coll_default,
                               const struct cairn_share_reader *r);
 

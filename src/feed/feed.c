@@ -133,30 +133,6 @@ static void on_invalid(const struct cairn_diag *d, void *ud)
     s->f->o.report(&copy, s->f->o.report_ud);
 }
 
-/* Indicators' patterns must parse, which the object validator leaves. */
-static int check_pattern(struct cairn_feed *f, const json_t *obj)
-{
-    const char *type = cairn_stix_type(obj);
-    struct cairn_pattern *p = NULL;
-    struct cairn_diag d;
-    json_t *pt = json_object_get(obj, "pattern");
-
-    if (type == NULL || strcmp(type, "indicator") != 0 || !json_is_string(pt))
-        return 0;
-    cairn_diag_clear(&d);
-    int rc = cairn_pattern_parse(json_string_value(pt), json_string_length(pt),
-                                 NULL, &p, &d);
-    cairn_pattern_free(p);
-    if (rc == CAIRN_ENOMEM)
-        return rc;
-    if (rc < 0) {
-        cairn__feed_note(f, CAIRN_SEV_ERROR, 0, cairn_stix_id(obj), "pattern",
-                  "pattern: %s", d.message);
-        return FEED_REJECTED;
-    }
-    return 0;
-}
-
 int cairn__feed_emit(struct cairn_feed *f, json_t *obj)
 {
     struct cairn_validate_stats vs = {0};
@@ -165,6 +141,8 @@ int cairn__feed_emit(struct cairn_feed *f, json_t *obj)
         .file = f->input,
         .cb = on_invalid,
         .ud = &sink,
+        /* Indicators' patterns must parse, as on every way into a store. */
+        .check_pattern = cairn_pattern_checker,
     };
     const char *id = cairn_stix_id(obj);
     int rc = CAIRN_EINTERNAL;
@@ -180,12 +158,6 @@ int cairn__feed_emit(struct cairn_feed *f, json_t *obj)
     if (rc < 0 || vs.errors > 0) {
         rc = FEED_REJECTED;
         f->st.skipped++;
-        goto out;
-    }
-    rc = check_pattern(f, obj);
-    if (rc != 0) {
-        if (rc == FEED_REJECTED)
-            f->st.skipped++;
         goto out;
     }
     if (json_object_set_new(f->seen, id, json_null()) != 0) {

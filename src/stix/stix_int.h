@@ -83,6 +83,7 @@ struct vctx {
     char path[256];        /* current JSON path */
     size_t path_len;
     bool truncated;        /* path did not fit */
+    unsigned custom;       /* inside a custom property: errors are warnings */
 };
 
 /*

@@ -17,6 +17,10 @@ static void report(struct vctx *v, enum cairn_severity sev, const char *prop,
     const struct cairn_validate_opts *o = v->opts;
     struct cairn_diag d;
     cairn_diag_clear(&d);
+    /* Custom properties are their producer's business (section 11.1):
+     * a value that breaks a naming convention is worth a word, no more. */
+    if (sev == CAIRN_SEV_ERROR && v->custom > 0)
+        sev = CAIRN_SEV_WARNING;
     if (sev == CAIRN_SEV_WARNING && o != NULL && o->strict)
         sev = CAIRN_SEV_ERROR;
     d.severity = sev;
@@ -578,7 +582,9 @@ static bool ends_with(const char *s, size_t len, const char *suffix)
 
 /*
  * Values of properties no table describes: the naming conventions of
- * section 3 (…_ref, …_refs, …_bin, …_hex) still bind them.
+ * section 3 (…_ref, …_refs, …_bin, …_hex) are checked, but a custom
+ * property that breaks them (MITRE's x_mitre_data_source_ref: "") gets a
+ * warning, not an error: the object stays usable, and --strict refuses it.
  */
 static void check_custom_value(struct vctx *v, const char *name,
                                const json_t *value)
@@ -600,7 +606,9 @@ static void check_custom_value(struct vctx *v, const char *name,
     if (spec == NULL)
         return;
     size_t mark = cairn__v_push_key(v, name);
+    v->custom++;
     cairn__v_check_prop(v, spec, value);
+    v->custom--;
     cairn__v_pop(v, mark);
 }
 
@@ -1071,6 +1079,48 @@ static void check_precision(struct vctx *v, const json_t *obj, const char *key)
 
 static void check_bundle(struct vctx *v, const json_t *obj, bool nested);
 
+/*
+ * An indicator's STIX pattern must parse. The parser is a module above
+ * this one, so the caller lends it (opts->check_pattern); without it the
+ * pattern is only checked to be a non-empty string.
+ */
+static void check_pattern(struct vctx *v, const json_t *obj)
+{
+    const struct cairn_validate_opts *o = v->opts;
+    const json_t *pat = json_object_get(obj, "pattern");
+    const char *ptype = json_string_value(json_object_get(obj, "pattern_type"));
+    if (o == NULL || o->check_pattern == NULL || !json_is_string(pat) ||
+        json_string_length(pat) == 0 || ptype == NULL ||
+        strcmp(ptype, "stix") != 0)
+        return;
+    struct cairn_diag d;
+    cairn_diag_clear(&d);
+    int rc = o->check_pattern(json_string_value(pat), json_string_length(pat),
+                              &d, o->check_pattern_ud);
+    if (rc >= 0)
+        return;
+    if (rc == CAIRN_ENOMEM) {
+        cairn__v_error(v, "pattern", "pattern",
+                       "the pattern could not be checked: %s",
+                       cairn_strerror(rc));
+        return;
+    }
+    const char *what = rc == CAIRN_EPARSE    ? "does not parse"
+                       : rc == CAIRN_ETOOBIG ? "is over a limit"
+                                             : "is not valid";
+    const char *msg = d.message[0] ? d.message : cairn_strerror(rc);
+    const char *rule = d.rule[0] ? d.rule : "pattern";
+    /* Patterns are one line as a rule: the column is the position. */
+    if (d.line <= 1)
+        cairn__v_error(v, "pattern", rule,
+                       "the STIX pattern %s at character %u: %s", what,
+                       d.column ? d.column : 1, msg);
+    else
+        cairn__v_error(v, "pattern", rule,
+                       "the STIX pattern %s at line %u, column %u: %s", what,
+                       d.line, d.column, msg);
+}
+
 static void check_object(struct vctx *v, const json_t *obj)
 {
     const json_t *jtype = json_object_get(obj, "type");
@@ -1181,6 +1231,8 @@ static void check_object(struct vctx *v, const json_t *obj)
     check_selectors(v, obj);
     if (spec != NULL && spec->rules != NULL)
         spec->rules(v, obj);
+    if (type != NULL && strcmp(type, "indicator") == 0)
+        check_pattern(v, obj);
 }
 
 static void check_any(struct vctx *v, const json_t *obj, bool in_bundle)
@@ -1270,6 +1322,7 @@ static void init_ctx(struct vctx *v, const struct cairn_validate_opts *opts,
     v->path_len = 0;
     v->path[0] = '\0';
     v->truncated = false;
+    v->custom = 0;
     if (path != NULL)
         push(v, "", path, strlen(path));
 }

@@ -14,6 +14,8 @@
 #define BOUND_MAX       1000000000L
 #define PEER_PREFIX     "peer "
 #define PEER_PREFIX_LEN 5
+/* restricted_marking lines one peer section may have. */
+#define RESTRICTED_MAX 64
 
 struct loader {
     struct cairn_ini ini;
@@ -228,6 +230,29 @@ static int on_entry(struct cairn_ini *ini, const char *section,
                 p->name, value);
         return 0;
     }
+    if (strcmp(name, "restricted_marking") == 0) {
+        if (strncmp(value, "marking-definition--", 20) != 0 ||
+            !cairn_uuid_check(value + 20, strlen(value + 20), false, NULL))
+            return cairn_ini_fail(ini,
+                                  "[peer %s] restricted_marking: '%.80s' is "
+                                  "not marking-definition--UUID",
+                                  p->name, value);
+        if (p->n_restricted >= RESTRICTED_MAX)
+            return cairn_ini_fail(ini,
+                                  "[peer %s] more than %d restricted_marking "
+                                  "lines",
+                                  p->name, RESTRICTED_MAX);
+        char **list = cairn_realloc(p->restricted,
+                                    (p->n_restricted + 1) * sizeof *list);
+        if (list == NULL)
+            return CAIRN_ENOMEM;
+        p->restricted = list;
+        list[p->n_restricted] = cairn_strdup(value);
+        if (list[p->n_restricted] == NULL)
+            return CAIRN_ENOMEM;
+        p->n_restricted++;
+        return 0;
+    }
     if (strcmp(name, "pull") == 0)
         return add_flow(ld, false, value);
     if (strcmp(name, "push") == 0)
@@ -329,6 +354,9 @@ void cairn_peers_release(struct cairn_peers *peers)
         cairn_free(p->cert);
         cairn_free(p->key);
         cairn_free(p->identity);
+        for (size_t j = 0; j < p->n_restricted; j++)
+            cairn_free(p->restricted[j]);
+        cairn_free(p->restricted);
         for (size_t j = 0; j < p->n_flows; j++) {
             struct cairn_peer_flow *f = &p->flows[j];
             cairn_free(f->remote);

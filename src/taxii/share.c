@@ -13,15 +13,32 @@
 #define PSEUDONYM_TIME "2020-01-01T00:00:00.000Z"
 #define PSEUDONYM_NAME "anonymous member"
 
-/* The level one marking reference stands for; unknown ones are RED. */
-static enum cairn_tlp ref_level(const json_t *ref)
+/*
+ * The level one marking reference stands for. Only TLP restricts: a
+ * statement (copyright, terms of use) or another definition says who
+ * owns the text or how to use it, not who may see it, so it leaves the
+ * object's level alone, unless the configuration lists it as
+ * restrictive (then it is RED). A reference that is not a string is RED:
+ * nothing can be known of it.
+ */
+static enum cairn_tlp ref_level(const json_t *ref,
+                                const struct cairn_share_reader *r)
 {
-    enum cairn_tlp t = cairn_tlp_of_marking(json_string_value(ref));
-    return t == CAIRN_TLP_NONE ? CAIRN_TLP_RED : t;
+    const char *id = json_string_value(ref);
+    if (id == NULL)
+        return CAIRN_TLP_RED;
+    enum cairn_tlp t = cairn_tlp_of_marking(id);
+    if (t != CAIRN_TLP_NONE)
+        return t;
+    for (size_t i = 0; r != NULL && i < r->n_restricted; i++)
+        if (r->restricted[i] != NULL && strcmp(r->restricted[i], id) == 0)
+            return CAIRN_TLP_RED;
+    return CAIRN_TLP_NONE;
 }
 
-/* CAIRN_TLP_NONE when the object carries no marking at all. */
-static enum cairn_tlp marked_level(const json_t *obj)
+/* CAIRN_TLP_NONE when the object carries no restricting marking. */
+static enum cairn_tlp marked_level(const json_t *obj,
+                                   const struct cairn_share_reader *r)
 {
     enum cairn_tlp level = CAIRN_TLP_NONE;
     const json_t *refs = json_object_get(obj, "object_marking_refs");
@@ -34,7 +51,7 @@ static enum cairn_tlp marked_level(const json_t *obj)
             return CAIRN_TLP_RED;
         json_array_foreach(refs, i, e)
         {
-            enum cairn_tlp t = ref_level(e);
+            enum cairn_tlp t = ref_level(e, r);
             if (t > level)
                 level = t;
         }
@@ -50,7 +67,7 @@ static enum cairn_tlp marked_level(const json_t *obj)
                 return CAIRN_TLP_RED;
             if (ref == NULL)
                 continue;
-            enum cairn_tlp t = ref_level(ref);
+            enum cairn_tlp t = ref_level(ref, r);
             if (t > level)
                 level = t;
         }
@@ -58,7 +75,8 @@ static enum cairn_tlp marked_level(const json_t *obj)
     return level;
 }
 
-enum cairn_tlp cairn_share_level(const json_t *obj, int coll_default)
+static enum cairn_tlp level_for(const json_t *obj, int coll_default,
+                                const struct cairn_share_reader *r)
 {
     if (!json_is_object(obj))
         return CAIRN_TLP_RED;
@@ -69,7 +87,7 @@ enum cairn_tlp cairn_share_level(const json_t *obj, int coll_default)
     if (type != NULL && strcmp(type, "marking-definition") == 0 &&
         cairn_tlp_of_marking(id) != CAIRN_TLP_NONE)
         return CAIRN_TLP_CLEAR;
-    enum cairn_tlp level = marked_level(obj);
+    enum cairn_tlp level = marked_level(obj, r);
     if (level != CAIRN_TLP_NONE)
         return level;
     if (coll_default <= (int)CAIRN_TLP_NONE || coll_default > CAIRN_TLP_RED)
@@ -77,17 +95,30 @@ enum cairn_tlp cairn_share_level(const json_t *obj, int coll_default)
     return (enum cairn_tlp)coll_default;
 }
 
-/* Whether the object names the reader's identity. */
-static bool names_reader(const json_t *obj, const char *identity)
+enum cairn_tlp cairn_share_level(const json_t *obj, int coll_default)
 {
-    if (identity == NULL || identity[0] == '\0')
-        return false;
+    return level_for(obj, coll_default, NULL);
+}
+
+/* Whether the object names the reader's identity; `anyone`: anybody. */
+static bool names_reader(const json_t *obj, const char *identity,
+                         bool *anyone)
+{
     const char *by = json_string_value(json_object_get(obj, "created_by_ref"));
-    if (by != NULL && strcmp(by, identity) == 0)
-        return true;
     const json_t *to = json_object_get(obj, "x_cairn_recipients");
     size_t i;
     const json_t *e;
+
+    *anyone = by != NULL;
+    json_array_foreach(to, i, e)
+    {
+        if (json_is_string(e))
+            *anyone = true;
+    }
+    if (identity == NULL || identity[0] == '\0')
+        return false;
+    if (by != NULL && strcmp(by, identity) == 0)
+        return true;
     json_array_foreach(to, i, e)
     {
         const char *s = json_string_value(e);
@@ -97,26 +128,41 @@ static bool names_reader(const json_t *obj, const char *identity)
     return false;
 }
 
-bool cairn_share_allowed(const json_t *obj, int coll_default,
-                         const struct cairn_share_reader *r)
+enum cairn_share_verdict cairn_share_decide(const json_t *obj,
+                                            int coll_default,
+                                            const struct cairn_share_reader *r)
 {
     static const struct cairn_share_reader nobody = {0};
     if (r == NULL)
         r = &nobody;
-    enum cairn_tlp level = cairn_share_level(obj, coll_default);
+    enum cairn_tlp level = level_for(obj, coll_default, r);
     if (level <= CAIRN_TLP_GREEN)
-        return true;
+        return CAIRN_SHARE_ALLOW;
     if ((level == CAIRN_TLP_AMBER || level == CAIRN_TLP_AMBER_STRICT) &&
         r->member)
-        return true;
-    return names_reader(obj, r->identity);
+        return CAIRN_SHARE_ALLOW;
+    if (!json_is_object(obj))
+        return CAIRN_SHARE_NAMES_NOBODY;
+    bool anyone = false;
+    if (names_reader(obj, r->identity, &anyone))
+        return CAIRN_SHARE_ALLOW;
+    if (level == CAIRN_TLP_AMBER || level == CAIRN_TLP_AMBER_STRICT)
+        return CAIRN_SHARE_NOT_MEMBER;
+    return anyone ? CAIRN_SHARE_NOT_NAMED : CAIRN_SHARE_NAMES_NOBODY;
 }
 
-bool cairn_share_allowed_text(const char *json, size_t len, int coll_default,
-                              const struct cairn_share_reader *r)
+bool cairn_share_allowed(const json_t *obj, int coll_default,
+                         const struct cairn_share_reader *r)
+{
+    return cairn_share_decide(obj, coll_default, r) == CAIRN_SHARE_ALLOW;
+}
+
+enum cairn_share_verdict
+cairn_share_decide_text(const char *json, size_t len, int coll_default,
+                        const struct cairn_share_reader *r)
 {
     if (json == NULL || len == 0)
-        return false;
+        return CAIRN_SHARE_NAMES_NOBODY;
     /*
      * A marking needs a member whose name contains "marking_ref"; written
      * with escapes it contains a backslash. Text with neither has no
@@ -125,12 +171,37 @@ bool cairn_share_allowed_text(const char *json, size_t len, int coll_default,
     if (coll_default <= CAIRN_TLP_GREEN &&
         memmem(json, len, "marking_ref", 11) == NULL &&
         memchr(json, '\\', len) == NULL)
-        return true;
+        return CAIRN_SHARE_ALLOW;
     json_error_t err;
     json_t *obj = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
-    bool ok = json_is_object(obj) && cairn_share_allowed(obj, coll_default, r);
+    enum cairn_share_verdict v =
+        json_is_object(obj) ? cairn_share_decide(obj, coll_default, r)
+                            : CAIRN_SHARE_NAMES_NOBODY;
     json_decref(obj);
-    return ok;
+    return v;
+}
+
+bool cairn_share_allowed_text(const char *json, size_t len, int coll_default,
+                              const struct cairn_share_reader *r)
+{
+    return cairn_share_decide_text(json, len, coll_default, r) ==
+           CAIRN_SHARE_ALLOW;
+}
+
+const char *cairn_share_verdict_text(enum cairn_share_verdict v)
+{
+    switch (v) {
+    case CAIRN_SHARE_ALLOW:
+        return "may be shared";
+    case CAIRN_SHARE_NOT_MEMBER:
+        return "TLP:AMBER, the reader is not a community member";
+    case CAIRN_SHARE_NOT_NAMED:
+        return "TLP:RED or a restrictive marking, the reader is not named";
+    case CAIRN_SHARE_NAMES_NOBODY:
+        return "TLP:RED or a restrictive marking, and no created_by_ref or "
+               "x_cairn_recipients names anyone who may have it";
+    }
+    return "withheld";
 }
 
 /* ---- anonymising sightings ------------------------------------------------

@@ -387,105 +387,68 @@ static void jfree(void *p)
  * ----------------------------------------------------------------------
  */
 
-/* The valid objects of a page, borrowed from it, and their outcomes. */
+/* Nothing is held between pages: a page is one ingest session. */
 struct held {
-    struct cairn_store_object_in *in;
-    struct cairn_store_result *results;
-    size_t n, cap;
+    int unused;
 };
 
 static void held_release(struct held *h)
 {
-    cairn_free(h->in);
-    cairn_free(h->results);
-    *h = (struct held){0};
+    (void)h;
+}
+
+/* The store's refusals (validation's went to f->cb as findings). */
+static void on_stored(const struct cairn_store_result *r, bool invalid,
+                      void *ud)
+{
+    if (!invalid && r->outcome == CAIRN_STORE_FAILED)
+        reject(ud, r->id, "not-stored", "not stored: %s", r->message);
 }
 
 /*
- * Validate a page's objects and commit the valid ones in one transaction,
- * each stored as the bytes it came in (as `cairn import` and TAXII POST
- * store them), not serialised again.
+ * Validate a page's objects and commit the valid ones in one transaction
+ * (cairn_ingest_*), each stored as the bytes it came in (as `cairn
+ * import` and TAXII POST store them), not serialised again. Objects the
+ * fetcher found valid are not checked again.
  */
 static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
                       const struct taxii_raw_page *page,
                       const unsigned char *checked, struct held *h,
                       struct cairn_sync_result *res)
 {
-    struct cairn_validate_opts vopts = {
-        .file = f->url,
-        .cb = f->cb,
-        .ud = f->ud,
+    struct cairn_ingest_opts io = {
+        .collection = f->local,
+        .batch = page->n > 0 ? page->n : 1,
+        .validate = {.file = f->url, .cb = f->cb, .ud = f->ud},
+        .on_result = on_stored,
+        .result_ud = (void *)f,
     };
-    size_t n = page->n;
-    size_t i;
-    int rc = 0;
+    struct cairn_ingest *in = NULL;
+    struct cairn_ingest_counts c;
+    int rc = cairn_ingest_new(s, &io, &in);
 
-    h->n = 0;
-    if (n > h->cap) {
-        held_release(h);
-        h->in = cairn_calloc(n, sizeof *h->in);
-        h->results = cairn_calloc(n, sizeof *h->results);
-        if (h->in == NULL || h->results == NULL) {
-            say(res, "out of memory");
-            return CAIRN_ENOMEM;
-        }
-        h->cap = n;
-    }
-    for (i = 0; i < n; i++) {
-        const json_t *obj = page->objs[i];
-        struct cairn_validate_stats stats = {0};
+    (void)h;
+    for (size_t i = 0; rc == 0 && i < page->n; i++) {
         char where[40];
-
-        res->received++;
-        /* Found valid by the fetcher: the rest were not, or not checked,
-         * and are checked here, where their findings are reported. */
-        if (checked != NULL && checked[i]) {
-            h->in[h->n++] = (struct cairn_store_object_in){
-                .obj = obj,
-                .json = page->body.data + page->off[i],
-                .json_len = page->len[i]};
-            continue;
-        }
         snprintf(where, sizeof where, "objects[%zu]", i);
-        if (!json_is_object(obj)) {
-            res->rejected++;
-            reject(f, NULL, "not-an-object", "%s is not a JSON object", where);
-            continue;
-        }
-        int v = cairn_stix_validate_object(obj, where, &vopts, &stats);
-        if (v < 0 || stats.errors > 0) {
-            res->rejected++;
-            if (v < 0 && v != CAIRN_EINVALID) {
-                say(res, "validating %s: %s", where, cairn_strerror(v));
-                return v;
-            }
-            continue;
-        }
-        h->in[h->n++] = (struct cairn_store_object_in){
-            .obj = obj,
-            .json = page->body.data + page->off[i],
-            .json_len = page->len[i]};
+        res->received++;
+        rc = cairn_ingest_add(in, page->objs[i], page->body.data + page->off[i],
+                              page->len[i], where,
+                              checked != NULL && checked[i]
+                                  ? CAIRN_INGEST_VALIDATED
+                                  : 0);
     }
-    if (h->n == 0)
-        return 0;
-    rc = cairn_store_put_objects(s, f->local, h->in, h->n, NULL, h->results);
-    if (rc < 0) {
-        say(res, "storing %zu objects into %s: %s", h->n, f->local,
+    if (rc == 0)
+        rc = cairn_ingest_flush(in);
+    cairn_ingest_counts(in, &c);
+    cairn_ingest_free(in);
+    res->stored += c.stored;
+    res->existed += c.existed;
+    res->rejected += c.invalid + c.failed;
+    if (rc < 0)
+        say(res, "storing %zu objects into %s: %s", page->n, f->local,
             cairn_strerror(rc));
-        return rc;
-    }
-    for (i = 0; i < h->n; i++) {
-        const struct cairn_store_result *r = &h->results[i];
-        if (r->outcome == CAIRN_STORE_STORED) {
-            res->stored++;
-        } else if (r->outcome == CAIRN_STORE_EXISTED) {
-            res->existed++;
-        } else {
-            res->rejected++;
-            reject(f, r->id, "not-stored", "not stored: %s", r->message);
-        }
-    }
-    return 0;
+    return rc;
 }
 
 /* ---- paging a peer safely
@@ -714,7 +677,7 @@ static void precheck(struct prefetch *pf, unsigned slot)
         struct cairn_validate_stats stats = {0};
         pf->checked[slot][i] =
             json_is_object(p->objs[i]) &&
-            cairn_stix_validate_object(p->objs[i], "", &vopts, &stats) == 0 &&
+            cairn_ingest_validate(p->objs[i], "", &vopts, &stats) == 0 &&
             stats.errors == 0;
     }
 }
@@ -1144,9 +1107,11 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
             for (; rc == 0 && j < page->n; j++) {
                 const struct cairn_store_row *row = &page->rows[j];
                 /* TLP 2.0: what this peer may not receive stays here. */
-                if (!cairn_share_allowed_text(row->json, row->json_len,
-                                              tlp_default, f->share)) {
+                enum cairn_share_verdict why = cairn_share_decide_text(
+                    row->json, row->json_len, tlp_default, f->share);
+                if (why != CAIRN_SHARE_ALLOW) {
                     res->withheld++;
+                    res->withheld_why[why]++;
                     continue;
                 }
                 rc = outgoing(f, row, sent, fresh, &anon, res);
@@ -1257,6 +1222,8 @@ static void add_result(struct cairn_sync_result *total,
     total->rejected += r->rejected;
     total->withheld += r->withheld;
     total->incomplete = total->incomplete || r->incomplete;
+    for (int i = 0; i < CAIRN_SHARE_VERDICTS; i++)
+        total->withheld_why[i] += r->withheld_why[i];
     if (total->error[0] == '\0' && r->error[0] != '\0')
         memcpy(total->error, r->error, sizeof total->error);
 }
@@ -1319,8 +1286,11 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
         say(&r, "peer %s: %s", peer->name, cairn_strerror(rc));
         goto out;
     }
-    struct cairn_share_reader reader = {.identity = peer->identity,
-                                        .member = peer->member};
+    struct cairn_share_reader reader = {
+        .identity = peer->identity,
+        .member = peer->member,
+        .restricted = (const char *const *)peer->restricted,
+        .n_restricted = peer->n_restricted};
     for (size_t i = 0; i < peer->n_flows; i++) {
         const struct cairn_peer_flow *pf = &peer->flows[i];
         struct cairn_sync_flow f = {
@@ -1361,6 +1331,15 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
                       pf->push ? pf->remote : pf->local, fr.stored,
                       pf->push ? "accepted" : "new", fr.existed, fr.rejected,
                       fr.withheld);
+            /* Nothing is kept back without a word of why. */
+            for (int v = 1; v < CAIRN_SHARE_VERDICTS; v++)
+                if (fr.withheld_why[v] > 0)
+                    cairn_log(CAIRN_LOG_INFO,
+                              "peer %s: push %s -> %s: %zu withheld: %s",
+                              peer->name, pf->local, pf->remote,
+                              fr.withheld_why[v],
+                              cairn_share_verdict_text(
+                                  (enum cairn_share_verdict)v));
         }
         add_result(&r, &fr);
     }

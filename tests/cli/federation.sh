@@ -214,6 +214,9 @@ check "a push without --member exits 0 ($rc)" [ $rc = 0 ]
 check "...withholds the TLP:AMBER sighting and says so" \
     grep -q ": 0 sent in 0 envelopes, 0 accepted, 0 rejected, 1 withheld (TLP)" \
     "$tmp/push.err"
+check "...and why: TLP:AMBER, the peer is not a member" \
+    grep -q ": 1 withheld: TLP:AMBER, the reader is not a community member" \
+    "$tmp/push.err"
 if has_a sighting--00000000-0000-4000-8000-000000000100; then
     fail "a withheld TLP:AMBER sighting reached A"
 else ok; fi

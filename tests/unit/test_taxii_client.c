@@ -1848,6 +1848,10 @@ static void test_peers_load(void **state)
                "identity = identity--0b7c1c8e-0b7a-4c4e-9a54-2d8e1c3a4f10\n"
                "member = yes\nanonymize = pseudonym\n"
                "max_pages = 50\nmax_objects = 5000\ndeadline = 120\n"
+               "restricted_marking = marking-definition--"
+               "7d1c0f5e-3f1e-4b7a-9c5d-0e6f1a2b3c4d\n"
+               "restricted_marking = marking-definition--"
+               "7d1c0f5e-3f1e-4b7a-9c5d-0e6f1a2b3c4e\n"
                "[taxii]\ntitle = x\n"
                "[peer other]\nurl = http://127.0.0.1:1/api1/\n"
                "token_file = t\npull = " C1 " -> " L1 "\n");
@@ -1880,6 +1884,10 @@ static void test_peers_load(void **state)
     assert_int_equal(p->max_objects, 5000);
     assert_int_equal(p->deadline, 120);
     assert_int_equal(peers.peers[1].max_pages, 0);
+    assert_int_equal(p->n_restricted, 2);
+    assert_string_equal(p->restricted[1], "marking-definition--"
+                                          "7d1c0f5e-3f1e-4b7a-9c5d-0e6f1a2b3c4e");
+    assert_int_equal(peers.peers[1].n_restricted, 0);
     /* Not said: no identity, not a member, sightings as they are. */
     assert_null(peers.peers[1].identity);
     assert_false(peers.peers[1].member);
@@ -1939,6 +1947,8 @@ static const struct {
      "deadline: '1h' is not a number from 1 to 1000000000 (seconds)"},
     {"[peer a]\nurl = h\ndeadline = 60\ndeadline = 60\n", 4,
      "deadline is given twice"},
+    {"[peer a]\nurl = h\npull = x -> y\nrestricted_marking = statement\n", 4,
+     "not marking-definition--UUID"},
 };
 
 static void test_peers_mistakes(void **state)

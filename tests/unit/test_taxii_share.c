@@ -17,6 +17,8 @@
 #define ID_A      "identity--aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 #define ID_B      "identity--bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
 #define STATEMENT "marking-definition--34e5a1c0-9d3d-4c43-a5a5-2a1b1c9d0e11"
+/* A custom marking the table's readers are configured to treat as RED. */
+#define RESTRICTED "marking-definition--7d1c0f5e-3f1e-4b7a-9c5d-0e6f1a2b3c4d"
 
 /* ---- the decision table (tests/data/taxii/share.table) ------------------ */
 
@@ -31,6 +33,7 @@ static const char *marking_id(const char *name)
         {"amber1", "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"},
         {"red1", "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"},
         {"unknown", STATEMENT},
+        {"restricted", RESTRICTED},
     };
     static const char *const v2[] = {"clear", "green", "amber", "amber+strict",
                                      "red"};
@@ -123,21 +126,36 @@ static void test_decision_table(void **state)
     unsigned lineno = 0, cases = 0;
     while (fgets(line, sizeof line, f) != NULL) {
         lineno++;
-        char type[64], mk[128], by[8], to[8], def[16], rd[8], mem[8], want[8];
+        char type[64], mk[128], by[8], to[8], def[16], rd[8], mem[8], want[16];
         if (line[0] == '#' || line[strspn(line, " \t\n")] == '\0')
             continue;
-        int n = sscanf(line, "%63s %127s %7s %7s %15s %7s %7s %7s", type, mk,
+        int n = sscanf(line, "%63s %127s %7s %7s %15s %7s %7s %15s", type, mk,
                        by, to, def, rd, mem, want);
         if (n != 8)
             fail_msg("share.table:%u: expected 8 columns", lineno);
         json_t *obj = table_object(type, mk, by, to);
+        static const char *const restricted[] = {RESTRICTED};
         struct cairn_share_reader r = {.identity = identity_of(rd),
-                                       .member = strcmp(mem, "yes") == 0};
+                                       .member = strcmp(mem, "yes") == 0,
+                                       .restricted = restricted,
+                                       .n_restricted = 1};
         bool expect = strcmp(want, "allow") == 0;
+        if (!expect && strcmp(want, "deny") != 0 &&
+            strcmp(want, "not-member") != 0 &&
+            strcmp(want, "not-named") != 0 && strcmp(want, "nobody") != 0)
+            fail_msg("share.table:%u: unknown result '%s'", lineno, want);
         bool got = cairn_share_allowed(obj, level_of(def), &r);
         if (got != expect)
             fail_msg("share.table:%u: %s, expected %s", lineno,
                      got ? "allowed" : "denied", want);
+        /* The reason given, where the table names one. */
+        static const char *const why[] = {"allow", "not-member", "not-named",
+                                          "nobody"};
+        enum cairn_share_verdict v = cairn_share_decide(obj, level_of(def), &r);
+        for (int k = 0; k < CAIRN_SHARE_VERDICTS; k++)
+            if (strcmp(want, why[k]) == 0 && (int)v != k)
+                fail_msg("share.table:%u: verdict %s, expected %s", lineno,
+                         why[v], want);
         /* The text path, with its shortcut, decides the same. */
         char *text = json_dumps(obj, JSON_COMPACT);
         bool got_text =
@@ -752,7 +770,8 @@ static void test_post_oversize(void **state)
                      1);
     assert_int_equal(json_integer_value(json_object_get(st, "failure_count")),
                      1);
-    const char *msg = failure_of(st, "objects[0]");
+    /* Parsed, so named by its id (the store's one rule for every writer). */
+    const char *msg = failure_of(st, obj_id(42));
     assert_non_null(msg);
     assert_non_null(strstr(msg, "16 MiB"));
     assert_int_equal(stored_versions(f, obj_id(42)), 0);

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The pattern checker that STIX validation borrows from this module. */
+#include "pattern/pattern_int.h"
+
+int cairn_pattern_checker(const char *text, size_t len,
+                          struct cairn_diag *diag, void *ud)
+{
+    struct cairn_pattern *p = NULL;
+    (void)ud;
+    int rc = cairn_pattern_parse(text, len, NULL, &p, diag);
+    cairn_pattern_free(p);
+    return rc;
+}
