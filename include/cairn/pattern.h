@@ -73,7 +73,9 @@ bool cairn_pattern_check_names(const struct cairn_pattern *p,
  * cairn_pattern_check_cb of cairn/stix.h, for the check_pattern member
  * of struct cairn_validate_opts): parses `len` bytes with the default
  * limits and returns what cairn_pattern_parse returns, with `diag`
- * filled on failure. `ud` is unused.
+ * filled on failure; 1 when the pattern parses but uses object types or
+ * properties outside STIX's naming rules (cairn_pattern_check_names: a
+ * warning, in `diag`). `ud` is unused.
  */
 int cairn_pattern_checker(const char *text, size_t len,
                           struct cairn_diag *diag, void *ud);

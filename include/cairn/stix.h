@@ -99,6 +99,8 @@ int cairn_envelope_reader_new(const char *buf, size_t len,
  * holding the parser's message, rule and its offset, line and column in
  * the pattern. The pattern module is above this one, so validation takes
  * its checker from the caller: cairn_pattern_checker (cairn/pattern.h).
+ * It returns 0 (valid), 1 (valid, with a warning in `diag`) or a negative
+ * code (`diag` says what is wrong).
  */
 typedef int (*cairn_pattern_check_cb)(const char *text, size_t len,
                                       struct cairn_diag *diag, void *ud);

@@ -1097,6 +1097,11 @@ static void check_pattern(struct vctx *v, const json_t *obj)
     cairn_diag_clear(&d);
     int rc = o->check_pattern(json_string_value(pat), json_string_length(pat),
                               &d, o->check_pattern_ud);
+    if (rc == 1) {
+        cairn__v_warn(v, "pattern", d.rule[0] ? d.rule : "pattern-names",
+                      "%s", d.message);
+        return;
+    }
     if (rc >= 0)
         return;
     if (rc == CAIRN_ENOMEM) {
