@@ -327,6 +327,14 @@ static int attack(bool slow, const char *token)
     struct timespec nap = {0, 500 * 1000 * 1000};
     nanosleep(&nap, NULL);
     measure(&busy, attack_secs, 50);
+    /* Slow clients: give the server's deadline its time (at most 30 s). */
+    give_up = now_ms() + 30000;
+    while (slow && now_ms() < give_up &&
+           atomic_load(&closed) + atomic_load(&refused_at_connect) <
+               (unsigned long)n_attack) {
+        struct timespec nap2 = {0, 100 * 1000 * 1000};
+        nanosleep(&nap2, NULL);
+    }
     atomic_store(&stop, true);
     for (int i = 0; i < n_th; i++)
         pthread_join(th[i], NULL);
