@@ -50,7 +50,7 @@
 /* Password checks waiting for an auth thread; past it, 503. */
 #define AUTHQ_MAX 1024
 /* How much an auth thread defers to the request threads (nice). */
-#define AUTH_NICE 10
+#define AUTH_NICE 5
 
 /* ---- store handles -------------------------------------------------- */
 
