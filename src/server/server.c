@@ -1511,6 +1511,11 @@ int cairn_server_new(const struct cairn_server_config *cfg,
         if (srv->body_budget < ((size_t)256 << 20))
             srv->body_budget = (size_t)256 << 20;
     }
+    if (srv->body_budget < max_body)
+        cairn_log(CAIRN_LOG_WARN,
+                  "body_budget (%zu bytes) is below max_content_length "
+                  "(%zu): larger POSTs will always be answered 503",
+                  srv->body_budget, max_body);
     unsigned conn_limit = connection_limit(cfg->connection_limit);
     unsigned per_address = cfg->per_address_limit == CAIRN_SERVER_NO_LIMIT
                                ? 0

@@ -93,15 +93,18 @@ static int64_t now_ms(void)
  * What the cache knows of a credential: CACHE_GOOD (verified, `user`
  * filled), CACHE_KNOWN (it verified once, but the entry has expired: check
  * it again, but never throttle it), CACHE_BAD (it failed a moment ago) or
- * CACHE_NONE. `refresh` is set when a good entry is past half its life:
- * its password should be verified again, without making the client wait.
+ * CACHE_NONE. With `start`, `refresh` is set when a good entry is past
+ * half its life: its password should be verified again, without making
+ * the client wait (asked once, then again only after a minute); without,
+ * `refresh` says whether such a check was asked for and is still due.
  */
+#define REFRESH_RETRY_S 60
 enum cache_state { CACHE_NONE, CACHE_GOOD, CACHE_KNOWN, CACHE_BAD };
 
 static enum cache_state cache_lookup(struct cairn_taxii *t,
                                      const unsigned char key[32],
                                      char user[CAIRN_STORE_NAME_MAX + 1],
-                                     bool *refresh)
+                                     bool start, bool *refresh)
 {
     enum cache_state st = CACHE_NONE;
     int64_t now = now_seconds();
@@ -114,7 +117,14 @@ static enum cache_state cache_lookup(struct cairn_taxii *t,
         if (e->expires > now) {
             memcpy(user, e->user, sizeof e->user);
             st = CACHE_GOOD;
-            *refresh = now - e->checked >= (int64_t)(t->cred_seconds + 1) / 2;
+            if (!start) {
+                *refresh = e->refreshing > e->checked;
+            } else if (now - e->checked >= (int64_t)(t->cred_seconds + 1) / 2 &&
+                       (e->refreshing <= e->checked ||
+                        now - e->refreshing >= REFRESH_RETRY_S)) {
+                *refresh = true;
+                e->refreshing = now;
+            }
         } else if (e->good_until > now) {
             st = CACHE_KNOWN;
         } else {
@@ -150,6 +160,7 @@ static void cache_insert(struct cairn_taxii *t, const unsigned char key[32],
     memcpy(victim->key, key, 32);
     snprintf(victim->user, sizeof victim->user, "%s", user);
     victim->checked = now;
+    victim->refreshing = 0;
     victim->expires = now + (int64_t)t->cred_seconds;
     victim->good_until = now + (int64_t)(t->cred_seconds > TAXII_GOOD_SECONDS
                                              ? t->cred_seconds
@@ -432,7 +443,7 @@ static int basic_quick(struct cairn_taxii *t, const char *header,
     int rc = basic_parse(header, cred, bc, false);
     if (rc != 0)
         return rc;
-    enum cache_state st = cache_lookup(t, bc->key, user, refresh);
+    enum cache_state st = cache_lookup(t, bc->key, user, !take, refresh);
     if (st == CACHE_GOOD)
         return 0;
     if (st == CACHE_BAD)

@@ -72,6 +72,7 @@ struct cred_entry {
     int64_t expires;    /* monotonic seconds; 0: free slot */
     int64_t checked;    /* when the password was last verified */
     int64_t good_until; /* known good: never throttled until then */
+    int64_t refreshing; /* when a check again was asked for, or 0 */
 };
 
 /* Wrong Basic credentials remembered at once, and for how long. */

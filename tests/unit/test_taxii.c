@@ -1265,6 +1265,23 @@ static void test_auth_throttle(void **state)
                                             &refresh),
                      CAIRN_TAXII_AUTH_SLOW);
     assert_int_equal(cairn_taxii_auth_check(t, s, good, "10.0.0.2", user), 0);
+    /* Used past half its life, a cached password is verified again once,
+     * while the request goes on. */
+    for (size_t i = 0; i < TAXII_CRED_CACHE; i++)
+        t->creds[i].checked -= 200;
+    assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.2", user,
+                                            &refresh),
+                     0);
+    assert_true(refresh);
+    assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.2", user,
+                                            &refresh),
+                     0);
+    assert_false(refresh);
+    int before = verify_calls;
+    assert_int_equal(cairn_taxii_auth_check(t, s, good, "10.0.0.2", user), 0);
+    assert_int_equal(verify_calls, before + 1);
+    assert_int_equal(cairn_taxii_auth_check(t, s, good, "10.0.0.2", user), 0);
+    assert_int_equal(verify_calls, before + 1);
     /* Another user from another address is not held up by either. */
     basic_header("writer", "right", good, sizeof good);
     assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.9", user,
