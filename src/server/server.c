@@ -14,7 +14,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,8 +48,6 @@
 #define BODY_TIMEOUT_S   300
 /* Password checks waiting for an auth thread; past it, 503. */
 #define AUTHQ_MAX 1024
-/* How much an auth thread defers to the request threads (nice). */
-#define AUTH_NICE 5
 
 /* ---- store handles -------------------------------------------------- */
 
@@ -1063,8 +1060,6 @@ static void *auth_worker(void *arg)
     struct cairn_server *srv = arg;
     struct authq *q = &srv->auth;
 
-    /* A password check is long and can wait: requests come first. */
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), AUTH_NICE);
     for (;;) {
         pthread_mutex_lock(&q->mu);
         while (q->head == NULL && !q->stopping)
