@@ -46,6 +46,10 @@
 #define FD_RESERVE 128
 #define HEADER_TIMEOUT_S 30
 #define BODY_TIMEOUT_S   300
+/* How long wrong credentials wait for their answer. */
+#define TARPIT_MS 1000
+/* Connections the reaper resumes per sweep. */
+#define WAKE_MAX 256
 /* Password checks waiting for an auth thread; past it, 503. */
 #define AUTHQ_MAX 1024
 
@@ -336,6 +340,9 @@ struct conn {
     bool have_resp;
     bool auth_pending; /* suspended for a password check */
     bool auth_log;     /* a refused login, for the log's rate limit */
+    bool tarpit;       /* suspended until tarpit_ms (under conns_mu) */
+    int64_t tarpit_ms;
+    struct MHD_Connection *mc;
     char *uri;
     char method[16];
     struct timespec start;
@@ -576,7 +583,8 @@ static void *reaper_run(void *arg)
     struct cairn_server *srv = arg;
 
     pthread_mutex_lock(&srv->conns_mu);
-    while (!srv->reaper_stop) {
+    for (bool last = false; !last;) {
+        last = srv->reaper_stop; /* the last sweep resumes every tarpit */
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += 250 * 1000 * 1000;
@@ -584,10 +592,21 @@ static void *reaper_run(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&srv->reaper_cv, &srv->conns_mu, &until);
+        if (!last)
+            pthread_cond_timedwait(&srv->reaper_cv, &srv->conns_mu, &until);
         int64_t now = mono_ms();
         unsigned slow = 0;
+        struct MHD_Connection *wake[WAKE_MAX];
+        size_t n_wake = 0;
         for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+            if (c->tarpit && (now >= c->tarpit_ms || srv->reaper_stop) &&
+                n_wake < WAKE_MAX) {
+                /* Resumed outside the lock: a suspended connection stays
+                 * until it is resumed, so the pointer holds. */
+                c->tarpit = false;
+                wake[n_wake++] = c->mc;
+                continue;
+            }
             int64_t limit = c->phase == PH_HEADERS ? srv->header_ms
                             : c->phase == PH_BODY  ? srv->body_ms
                                                    : -1;
@@ -598,7 +617,15 @@ static void *reaper_run(void *arg)
             c->reaped = true;
             slow++;
         }
-        if (slow > 0) {
+        if (n_wake > 0) {
+            pthread_mutex_unlock(&srv->conns_mu);
+            for (size_t i = 0; i < n_wake; i++)
+                MHD_resume_connection(wake[i]);
+            pthread_mutex_lock(&srv->conns_mu);
+            if (last && n_wake == WAKE_MAX)
+                last = false; /* more to resume: sweep again */
+        }
+        if (slow > 0 && !srv->reaper_stop) {
             pthread_mutex_unlock(&srv->conns_mu);
             cairn_log(CAIRN_LOG_WARN,
                       "http: closed %u connection%s too slow to send a "
@@ -1097,6 +1124,39 @@ static void *auth_worker(void *arg)
     return NULL;
 }
 
+/*
+ * Wrong credentials known at once (a password that failed a moment ago,
+ * a throttled one, an unknown token) are answered after TARPIT_MS, the
+ * connection suspended meanwhile: a flood of them then costs the server
+ * a few answers a second per connection instead of as many as it can
+ * send, and other clients keep the request threads.
+ */
+static enum MHD_Result tarpit(struct conn *c, struct MHD_Connection *mc)
+{
+    struct cairn_server *srv = c->srv;
+
+    /*
+     * Registered before the suspension, so that a stop never misses it;
+     * the reaper resumes it only TARPIT_MS later, or when the server
+     * stops, which waits for the requests in flight first.
+     */
+    pthread_mutex_lock(&srv->conns_mu);
+    bool stopping = srv->reaper_stop || !srv->reaper_ready;
+    if (!stopping) {
+        c->mc = mc;
+        c->tarpit_ms = mono_ms() + TARPIT_MS;
+        c->tarpit = true;
+        c->phase = PH_WORK;
+        c->phase_ms = mono_ms();
+    }
+    pthread_mutex_unlock(&srv->conns_mu);
+    if (stopping) /* nobody would resume it */
+        return after_auth(c, mc);
+    c->auth_pending = true;
+    MHD_suspend_connection(mc);
+    return MHD_YES; /* on_request is called again once resumed */
+}
+
 /* Who sends the request, without ever waiting for a password check. */
 static enum MHD_Result authenticate(struct conn *c, struct MHD_Connection *mc)
 {
@@ -1119,6 +1179,8 @@ static enum MHD_Result authenticate(struct conn *c, struct MHD_Connection *mc)
     if (rc == 0 && refresh)
         (void)auth_submit(srv, NULL, NULL, auth, c->addr);
     c->auth_rc = rc;
+    if (auth != NULL && (rc == CAIRN_EPERM || rc == CAIRN_EBUSY))
+        return tarpit(c, mc);
     return after_auth(c, mc);
 }
 
@@ -1439,6 +1501,19 @@ static void auth_stop(struct cairn_server *srv)
     srv->auth.n_threads = 0;
 }
 
+/* Stop the reaper, which resumes every connection in the tarpit first. */
+static void reaper_stop(struct cairn_server *srv)
+{
+    if (!srv->reaper_ready)
+        return;
+    pthread_mutex_lock(&srv->conns_mu);
+    srv->reaper_stop = true;
+    pthread_cond_broadcast(&srv->reaper_cv);
+    pthread_mutex_unlock(&srv->conns_mu);
+    pthread_join(srv->reaper, NULL);
+    srv->reaper_ready = false;
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 int cairn_server_new(const struct cairn_server_config *cfg,
@@ -1732,17 +1807,12 @@ void cairn_server_free(struct cairn_server *srv)
         }
         /* No connection may stay suspended past this point. */
         auth_stop(srv);
+        reaper_stop(srv);
         MHD_stop_daemon(srv->daemon);
         srv->listen_fd = -1; /* closed by MHD if it was not quiesced */
     }
     auth_stop(srv);
-    if (srv->reaper_ready) {
-        pthread_mutex_lock(&srv->conns_mu);
-        srv->reaper_stop = true;
-        pthread_cond_broadcast(&srv->reaper_cv);
-        pthread_mutex_unlock(&srv->conns_mu);
-        pthread_join(srv->reaper, NULL);
-    }
+    reaper_stop(srv);
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
     if (srv->jobs_ready) {
