@@ -83,6 +83,18 @@ const struct cli_command cli_cmd_serve = {
         "the requests in flight and the writes it acknowledged, and exits "
         "0. SIGHUP reopens the log file. The configuration file is "
         "described in docs/server.md.\n\n"
+        "Limits against clients that hold the server up (keys of the "
+        "[server] section): connection_limit (open connections, default "
+        "4096; the open-files limit is raised to allow them), "
+        "per_address_limit (connections from one address, default 64; 0 "
+        "for none, behind a proxy), header_timeout (seconds to send a "
+        "request's line and headers, default 30), body_timeout (seconds to "
+        "send its body, default 300) and body_budget (bytes of request "
+        "bodies held at once, default 4 x max_content_length and at least "
+        "256M; past it a POST gets 503). Passwords are checked on threads "
+        "of their own; wrong ones are throttled per address and per user "
+        "(429), and only a POST to an objects endpoint by a user who may "
+        "write there has its body read.\n\n"
         "The [peer NAME] sections of the configuration file (see 'cairn "
         "sync' and docs/federation.md) are run on their schedule: each "
         "peer's pulls and pushes once at start, then every 'interval' "
@@ -527,6 +539,11 @@ static int run(int argc, char **argv)
         .log_path = set.log,
         .threads = set.threads,
         .public_url = ini.public_url,
+        .connection_limit = ini.connection_limit,
+        .per_address_limit = ini.per_address_limit,
+        .header_timeout = ini.header_timeout,
+        .body_timeout = ini.body_timeout,
+        .body_budget = ini.body_budget,
         .taxii =
             {
                 .title = ini.title,
@@ -534,6 +551,7 @@ static int run(int argc, char **argv)
                 .contact = ini.contact,
                 .default_api_root = info.root[0] ? info.root : NULL,
                 .max_content_length = ini.max_content_length,
+                .page_bytes = ini.page_bytes,
                 .credential_cache_seconds = ini.credential_cache_seconds,
             },
     };

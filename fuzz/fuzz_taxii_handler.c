@@ -131,6 +131,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (limit == 0 || limit > (size_t)1 << 20)
         __builtin_trap();
     struct cairn_taxii_response resp;
+    /* The decision before a body: a POST's body is wanted only when the
+     * handler would take it, and what it answers instead is an error or
+     * the answer to a request that has no use for a body. */
+    char who[CAIRN_STORE_NAME_MAX + 1];
+    if (cairn_taxii_authenticate(taxii, store, req.authorization, who) == 0) {
+        struct cairn_taxii_request pre = req;
+        pre.user = who;
+        int wanted = cairn_taxii_preflight(taxii, store, &pre, &resp);
+        if (wanted == 0 && strcmp(req.method, "POST") == 0 &&
+            resp.status < 400)
+            __builtin_trap();
+        if (wanted == 1 && strcmp(req.method, "POST") != 0)
+            __builtin_trap();
+        cairn_taxii_response_release(&resp);
+    }
     if (cairn_taxii_handle(taxii, store, &req, &resp) == 0) {
         /* Every answer with a body is JSON; errors carry their status. */
         if (resp.body != NULL) {

@@ -54,8 +54,31 @@ struct cairn_server_config {
      * derived from the listen address, the bound port and TLS. It is
      * taxii.base_url unless that is set. */
     const char *public_url;
+    /* Open connections at once; 0: 4096. Never more than the open-files
+     * limit allows: the server raises its soft limit to the hard one. */
+    unsigned connection_limit;
+    /* Open connections from one client address; 0: 64;
+     * CAIRN_SERVER_NO_LIMIT: none (behind a proxy, whose address every
+     * client shares). */
+    unsigned per_address_limit;
+    /* Seconds a client has to send a request line and its headers
+     * (counted from the connection or the previous answer, whatever it
+     * sends meanwhile); 0: 30. */
+    unsigned header_timeout;
+    /* Seconds a client has to send a request's body; 0: 300. */
+    unsigned body_timeout;
+    /* Bytes of request bodies held in memory at once, over all requests;
+     * past it a POST is answered 503. 0: 4 x max_content_length, at least
+     * 256 MiB. */
+    size_t body_budget;
+    /* Threads checking passwords (scrypt); 0: half the processors, 1 to
+     * 4. Requests with a password not yet verified wait off the request
+     * threads meanwhile. */
+    unsigned auth_threads;
     struct cairn_taxii_config taxii;
 };
+
+#define CAIRN_SERVER_NO_LIMIT ((unsigned)-1)
 
 struct cairn_server;
 
@@ -99,9 +122,10 @@ void cairn_server_free(struct cairn_server *srv);
  * -1 (for insecure), so that command-line flags and defaults can fill them.
  *
  *   [server] listen, data, tls_cert, tls_key, insecure, log, threads,
- *            public_url
+ *            public_url, connection_limit, per_address_limit,
+ *            header_timeout, body_timeout, body_budget
  *   [taxii]  title, description, contact, default_api_root,
- *            max_content_length, credential_cache_seconds
+ *            max_content_length, page_bytes, credential_cache_seconds
  */
 /* Longest credential_cache_seconds accepted: one day. */
 #define CAIRN_SERVER_CRED_CACHE_MAX 86400
@@ -119,7 +143,13 @@ struct cairn_server_ini {
     char *contact;
     char *default_api_root;
     size_t max_content_length;
+    size_t page_bytes;                 /* 0: unset (32 MiB) */
     unsigned credential_cache_seconds; /* 0: unset (300 s) */
+    unsigned connection_limit;         /* 0: unset */
+    unsigned per_address_limit; /* 0: unset; CAIRN_SERVER_NO_LIMIT: none */
+    unsigned header_timeout;    /* 0: unset */
+    unsigned body_timeout;      /* 0: unset */
+    size_t body_budget;         /* 0: unset */
 };
 
 /*

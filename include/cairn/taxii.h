@@ -67,6 +67,9 @@ struct cairn_taxii_request {
     /* Content-Length announced by the client, or -1; lets the adapter ask
      * for a 413 before reading the body (see cairn_taxii_body_allowed). */
     int64_t content_length;
+    /* Who the caller authenticated already (cairn_taxii_auth_begin and
+     * _check); NULL: the handler authenticates `authorization` itself. */
+    const char *user;
 };
 
 #define CAIRN_TAXII_HEADERS_MAX 6
@@ -133,6 +136,44 @@ size_t cairn_taxii_body_limit(const struct cairn_taxii *t,
 int cairn_taxii_authenticate(struct cairn_taxii *t, struct cairn_store *store,
                              const char *authorization,
                              char user[CAIRN_STORE_NAME_MAX + 1]);
+
+/*
+ * Authentication in two steps, so that a slow password check never runs
+ * on a thread that serves other clients. `client` is the client's address
+ * (NULL: unknown), whose failed checks are throttled like a user's.
+ * cairn_taxii_auth_begin is quick: 0 with `user` filled (an API token, as
+ * "Bearer KEY" or "Token KEY", or a cached password; `*refresh` set when
+ * that password should be verified again with cairn_taxii_auth_check
+ * while the request goes on), CAIRN_EPERM (answer 401: none, malformed,
+ * unknown token, or a password that failed a moment ago), CAIRN_EBUSY
+ * (answer 429: too many failed checks from this address or for this user
+ * lately; credentials that verified before are never throttled),
+ * CAIRN_TAXII_AUTH_SLOW (a password must be checked: call
+ * cairn_taxii_auth_check elsewhere), or a store failure.
+ * cairn_taxii_auth_check does the slow check: 0, CAIRN_EPERM, CAIRN_EBUSY,
+ * CAIRN_ETOOBIG (too many checks at once: 503), or a store failure. Its
+ * outcome is remembered: success for credential_cache_seconds, failure
+ * for a few seconds.
+ */
+#define CAIRN_TAXII_AUTH_SLOW 1
+int cairn_taxii_auth_begin(struct cairn_taxii *t, struct cairn_store *store,
+                           const char *authorization, const char *client,
+                           char user[CAIRN_STORE_NAME_MAX + 1], bool *refresh);
+int cairn_taxii_auth_check(struct cairn_taxii *t, struct cairn_store *store,
+                           const char *authorization, const char *client,
+                           char user[CAIRN_STORE_NAME_MAX + 1]);
+
+/*
+ * Before reading the body of a request (`req` without it, `req->user`
+ * authenticated): 1 when its body is wanted, that is a POST to an objects
+ * endpoint by a user who may write there; otherwise 0 with `resp` filled
+ * with the answer, decided from the method, path and headers alone (405,
+ * 404, 403, 415, or the answer to a request that needs no body), so that
+ * the body is dropped unread. Negative on failure (CAIRN_ENOMEM).
+ */
+int cairn_taxii_preflight(struct cairn_taxii *t, struct cairn_store *store,
+                          const struct cairn_taxii_request *req,
+                          struct cairn_taxii_response *resp);
 
 /* Finish a job on `store`; then free it with cairn_taxii_job_free. */
 int cairn_taxii_job_run(struct cairn_taxii_job *job, struct cairn_store *store);

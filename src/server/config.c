@@ -52,6 +52,23 @@ static int parse_size(const char *v, unsigned long long max,
     return 0;
 }
 
+/* A whole number from `min` to `max`, given once. */
+static int parse_count(struct cairn_ini *ini, const char *section,
+                       const char *name, const char *value, unsigned min,
+                       unsigned max, unsigned *out)
+{
+    unsigned long long n;
+
+    if (*out != 0)
+        return cairn_ini_fail(ini, "[%s] %s is given twice", section, name);
+    if (strspn(value, "0123456789") != strlen(value) ||
+        parse_size(value, max, &n) < 0 || n < min)
+        return cairn_ini_fail(ini, "%s: '%s' is not a number from %u to %u",
+                              name, value, min, max);
+    *out = (unsigned)n;
+    return 0;
+}
+
 static int on_entry(struct cairn_ini *ini, const char *section,
                     const char *name, const char *value, void *ud)
 {
@@ -97,6 +114,37 @@ static int on_entry(struct cairn_ini *ini, const char *section,
             cfg->threads = (unsigned)n;
             return 0;
         }
+        if (strcmp(name, "connection_limit") == 0)
+            return parse_count(ini, section, name, value, 1, 1000000,
+                               &cfg->connection_limit);
+        if (strcmp(name, "per_address_limit") == 0) {
+            /* 0 is "no limit" here: behind a proxy every client has the
+             * proxy's address. */
+            if (strcmp(value, "0") == 0 && cfg->per_address_limit == 0) {
+                cfg->per_address_limit = CAIRN_SERVER_NO_LIMIT;
+                return 0;
+            }
+            return parse_count(ini, section, name, value, 1, 1000000,
+                               &cfg->per_address_limit);
+        }
+        if (strcmp(name, "header_timeout") == 0)
+            return parse_count(ini, section, name, value, 1, 3600,
+                               &cfg->header_timeout);
+        if (strcmp(name, "body_timeout") == 0)
+            return parse_count(ini, section, name, value, 1, 86400,
+                               &cfg->body_timeout);
+        if (strcmp(name, "body_budget") == 0) {
+            if (cfg->body_budget != 0)
+                return cairn_ini_fail(ini, "[%s] %s is given twice", section,
+                                      name);
+            if (parse_size(value, (unsigned long long)SIZE_MAX >> 1, &n) < 0)
+                return cairn_ini_fail(ini,
+                                      "body_budget: '%s' is not a size such "
+                                      "as 512M or 2G",
+                                      value);
+            cfg->body_budget = (size_t)n;
+            return 0;
+        }
     } else if (strcmp(section, "taxii") == 0) {
         if (strcmp(name, "title") == 0)
             return cairn_ini_string(ini, &cfg->title, section, name, value,
@@ -121,6 +169,19 @@ static int on_entry(struct cairn_ini *ini, const char *section,
                     "as 1000, 512K or 100M",
                     value);
             cfg->max_content_length = (size_t)n;
+            return 0;
+        }
+        if (strcmp(name, "page_bytes") == 0) {
+            if (cfg->page_bytes != 0)
+                return cairn_ini_fail(ini, "[%s] %s is given twice", section,
+                                      name);
+            if (parse_size(value, (unsigned long long)128 << 20, &n) < 0 ||
+                n < 65536)
+                return cairn_ini_fail(ini,
+                                      "page_bytes: '%s' is not a size from "
+                                      "64K to 128M",
+                                      value);
+            cfg->page_bytes = (size_t)n;
             return 0;
         }
         if (strcmp(name, "credential_cache_seconds") == 0) {

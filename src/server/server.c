@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -35,9 +36,22 @@
 #define LISTEN_BACKLOG       512
 #define CONNECTION_TIMEOUT_S 60
 #define CONNECTION_MEMORY    (256 * 1024)
-/* Open connections at once; past it new ones are closed at accept. Not
- * per client address: behind a proxy every client has the same one. */
-#define CONNECTION_LIMIT 1024
+/* Open connections at once by default; past it new ones are closed at
+ * accept. Idle ones cost a socket and CONNECTION_MEMORY at most. */
+#define CONNECTION_LIMIT 4096
+/* And from one client address (configurable: behind a proxy every
+ * client has the proxy's). */
+#define PER_ADDRESS_LIMIT 64
+/* File descriptors kept for the store, the log, TLS files and jobs. */
+#define FD_RESERVE 128
+#define HEADER_TIMEOUT_S 30
+#define BODY_TIMEOUT_S   300
+/* How long wrong credentials wait for their answer. */
+#define TARPIT_MS 1000
+/* Connections the reaper resumes per sweep. */
+#define WAKE_MAX 256
+/* Password checks waiting for an auth thread; past it, 503. */
+#define AUTHQ_MAX 1024
 
 /* ---- store handles -------------------------------------------------- */
 
@@ -106,6 +120,41 @@ struct jobq {
     unsigned n_threads;
 };
 
+/* ---- password checks ---------------------------------------------------- */
+
+struct conn;
+
+/*
+ * A password check waiting for an auth thread: the connection it holds
+ * suspended, or none for a background refresh of a cached credential.
+ */
+struct auth_task {
+    struct conn *c;
+    struct MHD_Connection *mc;
+    char *authorization;
+    char client[INET6_ADDRSTRLEN];
+    struct auth_task *next;
+};
+
+struct authq {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct auth_task *head;
+    struct auth_task *tail;
+    size_t n;
+    bool stopping;
+    pthread_t *threads;
+    unsigned n_threads;
+};
+
+/* A budget of log lines: a flood must not fill the disk. */
+struct quiet {
+    pthread_mutex_t mu;
+    double tokens;
+    int64_t at_ms;
+    unsigned long dropped;
+};
+
 /* ---- the server --------------------------------------------------------- */
 
 struct cairn_server {
@@ -118,6 +167,8 @@ struct cairn_server {
     bool pool_ready;
     struct jobq jobs;
     bool jobs_ready;
+    struct authq auth;
+    bool auth_ready;
     char *log_path;
     int log_fd; /* 2 for standard error; dup2 swaps the file under it */
     char *tls_cert;
@@ -125,6 +176,22 @@ struct cairn_server {
     size_t tls_key_len;
     unsigned grace_ms;
     atomic_long in_flight;
+    /* Request bodies held in memory, and the most allowed. */
+    atomic_size_t body_used;
+    size_t body_budget;
+    /* Every open connection, for the deadlines' reaper. */
+    pthread_mutex_t conns_mu;
+    pthread_cond_t reaper_cv;
+    struct conn *conns;
+    bool reaper_stop;
+    bool reaper_ready;
+    pthread_t reaper;
+    int64_t header_ms;
+    int64_t body_ms;
+    /* Log lines of refused logins, and libmicrohttpd's complaints: each
+     * with a budget, and a count of what it dropped. */
+    struct quiet quiet_access;
+    struct quiet quiet_http;
 };
 
 /* Run one job to its end on a handle of its own. */
@@ -242,6 +309,13 @@ static size_t log_clean(char *dst, size_t cap, const char *s)
 
 /* ---- connections and requests ------------------------------------------- */
 
+/* Where a connection is, for the deadlines. */
+enum phase {
+    PH_HEADERS, /* waiting for a request line and headers */
+    PH_BODY,    /* receiving a body */
+    PH_WORK,    /* ours: checking, answering, or suspended */
+};
+
 /*
  * One per TCP connection, reused by its requests (HTTP/1.1 handles one at
  * a time); freed when libmicrohttpd closes the connection, so a request
@@ -250,25 +324,78 @@ static size_t log_clean(char *dst, size_t cap, const char *s)
 struct conn {
     struct cairn_server *srv;
     char addr[INET6_ADDRSTRLEN];
+    struct conn *prev, *next; /* srv->conns, under conns_mu */
+    int fd;
+    enum phase phase; /* under conns_mu */
+    int64_t phase_ms;
+    bool reaped;
     bool active; /* between the URI callback and completion */
     bool started;
+    bool has_body;
+    bool expect_continue;
     bool too_big;
-    bool refused;      /* answered before its body: the body is dropped */
+    bool refused;      /* not authenticated: the body is dropped */
+    bool decided;      /* resp holds the answer, decided before the body */
     bool uri_too_long; /* the URI was over URI_MAX: answer 414 */
     bool have_resp;
+    bool auth_pending; /* suspended for a password check */
+    bool auth_log;     /* a refused login, for the log's rate limit */
+    bool tarpit;       /* suspended until tarpit_ms (under conns_mu) */
+    int64_t tarpit_ms;
+    struct MHD_Connection *mc;
     char *uri;
     char method[16];
     struct timespec start;
     int64_t content_length;
     size_t body_limit; /* max_content_length for this request's path */
     int auth_rc;       /* why a refused request was refused */
-    size_t discarded;
+    char user[CAIRN_STORE_NAME_MAX + 1];
+    size_t received;   /* body bytes received, kept or not */
+    size_t discarded;  /* body bytes dropped past the limit */
+    size_t held;       /* bytes of srv->body_budget this request holds */
     struct cairn_buf body;
     struct cairn_taxii_response resp;
     int status;
     size_t bytes;
     char errbody[384]; /* responses the adapter makes itself */
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_phase(struct conn *c, enum phase ph)
+{
+    pthread_mutex_lock(&c->srv->conns_mu);
+    c->phase = ph;
+    c->phase_ms = mono_ms();
+    pthread_mutex_unlock(&c->srv->conns_mu);
+}
+
+/* Take `n` bytes of the server's body budget; false when spent. */
+static bool budget_take(struct conn *c, size_t n)
+{
+    struct cairn_server *srv = c->srv;
+    size_t used = atomic_load(&srv->body_used);
+
+    do {
+        if (n > srv->body_budget || used > srv->body_budget - n)
+            return false;
+    } while (!atomic_compare_exchange_weak(&srv->body_used, &used, used + n));
+    c->held += n;
+    return true;
+}
+
+static void budget_give_back(struct conn *c)
+{
+    if (c->held > 0)
+        atomic_fetch_sub(&c->srv->body_used, c->held);
+    c->held = 0;
+}
 
 static void conn_addr(struct conn *c, struct MHD_Connection *mc)
 {
@@ -287,10 +414,6 @@ static void conn_addr(struct conn *c, struct MHD_Connection *mc)
                   c->addr, sizeof c->addr);
 }
 
-static void on_connection(void *cls, struct MHD_Connection *mc,
-                          void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe);
-
 static double ms_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -298,6 +421,54 @@ static double ms_since(const struct timespec *t0)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
            (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void log_write(struct cairn_server *srv, const char *line, size_t len)
+{
+    ssize_t w;
+
+    /* One write per line: O_APPEND keeps concurrent lines whole. */
+    do {
+        w = write(srv->log_fd, line, len);
+    } while (w < 0 && errno == EINTR);
+}
+
+/*
+ * Whether a refused login may have its line: a flood of wrong passwords
+ * would otherwise fill the disk. QUIET_RATE lines a second on average,
+ * QUIET_BURST at once; what is dropped is counted in the next line.
+ */
+#define QUIET_RATE  20.0
+#define QUIET_BURST 200.0
+
+static bool quiet_allow(struct quiet *q, unsigned long *dropped)
+{
+    int64_t now = mono_ms();
+    bool ok;
+
+    pthread_mutex_lock(&q->mu);
+    q->tokens += (double)(now - q->at_ms) * QUIET_RATE / 1e3;
+    if (q->tokens > QUIET_BURST)
+        q->tokens = QUIET_BURST;
+    q->at_ms = now;
+    ok = q->tokens >= 1.0;
+    *dropped = 0;
+    if (ok) {
+        q->tokens -= 1.0;
+        *dropped = q->dropped;
+        q->dropped = 0;
+    } else {
+        q->dropped++;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return ok;
+}
+
+static void quiet_init(struct quiet *q)
+{
+    pthread_mutex_init(&q->mu, NULL);
+    q->tokens = QUIET_BURST;
+    q->at_ms = mono_ms();
 }
 
 static void log_request(struct conn *c)
@@ -309,9 +480,20 @@ static void log_request(struct conn *c)
     char method[sizeof c->method];
     char uri[1024];
     struct cairn_time now = cairn_time_now(3);
+    unsigned long dropped = 0;
 
+    if (c->auth_log && !quiet_allow(&srv->quiet_access, &dropped))
+        return;
     if (cairn_time_format(&now, 3, when, sizeof when) < 0)
         snprintf(when, sizeof when, "-");
+    if (dropped > 0) {
+        int m = snprintf(line, sizeof line,
+                         "%s - - \"-\" - 0 0 (%lu lines of refused logins "
+                         "not logged)\n",
+                         when, dropped);
+        if (m > 0 && (size_t)m < sizeof line)
+            log_write(srv, line, (size_t)m);
+    }
     log_clean(user, sizeof user, c->have_resp ? c->resp.user : "");
     log_clean(method, sizeof method, c->method);
     log_clean(uri, sizeof uri, c->uri);
@@ -323,11 +505,7 @@ static void log_request(struct conn *c)
         return;
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     line[len - 1] = '\n';
-    /* One write per line: O_APPEND keeps concurrent lines whole. */
-    ssize_t w;
-    do {
-        w = write(srv->log_fd, line, len);
-    } while (w < 0 && errno == EINTR);
+    log_write(srv, line, len);
 }
 
 /* The request is over (answered, or the client went away). */
@@ -341,9 +519,11 @@ static void request_end(struct conn *c)
     memset(&c->resp, 0, sizeof c->resp);
     c->have_resp = false;
     cairn_buf_release(&c->body);
+    budget_give_back(c);
     cairn_free(c->uri);
     c->uri = NULL;
     c->active = false;
+    set_phase(c, PH_HEADERS); /* the next request's headers, on keep-alive */
     atomic_fetch_sub(&c->srv->in_flight, 1);
 }
 
@@ -357,17 +537,105 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         c = cairn_calloc(1, sizeof *c);
         if (c != NULL) {
+            const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
             c->srv = srv;
+            c->fd = ci != NULL ? ci->connect_fd : -1;
             conn_addr(c, mc);
+            c->phase = PH_HEADERS;
+            c->phase_ms = mono_ms();
+            pthread_mutex_lock(&srv->conns_mu);
+            c->next = srv->conns;
+            if (srv->conns != NULL)
+                srv->conns->prev = c;
+            srv->conns = c;
+            pthread_mutex_unlock(&srv->conns_mu);
         }
         *socket_context = c;
         return;
     }
     if (c != NULL) {
         request_end(c);
+        /* Off the list before libmicrohttpd closes the socket: the reaper
+         * never shuts down a descriptor that was reused. */
+        pthread_mutex_lock(&srv->conns_mu);
+        if (c->prev != NULL)
+            c->prev->next = c->next;
+        else
+            srv->conns = c->next;
+        if (c->next != NULL)
+            c->next->prev = c->prev;
+        pthread_mutex_unlock(&srv->conns_mu);
         cairn_free(c);
         *socket_context = NULL;
     }
+}
+
+/*
+ * The deadlines libmicrohttpd does not keep: its timeout counts idle time
+ * only, so a client sending a byte now and then would hold a connection
+ * for ever. Past header_timeout waiting for headers, or body_timeout
+ * receiving a body, the connection is shut down; libmicrohttpd then sees
+ * it closed and frees it.
+ */
+static void *reaper_run(void *arg)
+{
+    struct cairn_server *srv = arg;
+
+    pthread_mutex_lock(&srv->conns_mu);
+    for (bool last = false; !last;) {
+        last = srv->reaper_stop; /* the last sweep resumes every tarpit */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (!last)
+            pthread_cond_timedwait(&srv->reaper_cv, &srv->conns_mu, &until);
+        int64_t now = mono_ms();
+        unsigned slow = 0;
+        struct MHD_Connection *wake[WAKE_MAX];
+        size_t n_wake = 0;
+        for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+            if (c->tarpit && (now >= c->tarpit_ms || srv->reaper_stop) &&
+                n_wake < WAKE_MAX) {
+                /* Resumed outside the lock: a suspended connection stays
+                 * until it is resumed, so the pointer holds. */
+                c->tarpit = false;
+                wake[n_wake++] = c->mc;
+                continue;
+            }
+            int64_t limit = c->phase == PH_HEADERS ? srv->header_ms
+                            : c->phase == PH_BODY  ? srv->body_ms
+                                                   : -1;
+            if (c->reaped || limit < 0 || now - c->phase_ms <= limit ||
+                c->fd < 0)
+                continue;
+            (void)shutdown(c->fd, SHUT_RDWR);
+            c->reaped = true;
+            slow++;
+        }
+        if (n_wake > 0) {
+            pthread_mutex_unlock(&srv->conns_mu);
+            for (size_t i = 0; i < n_wake; i++)
+                MHD_resume_connection(wake[i]);
+            pthread_mutex_lock(&srv->conns_mu);
+            if (last && n_wake == WAKE_MAX)
+                last = false; /* more to resume: sweep again */
+        }
+        if (slow > 0 && !srv->reaper_stop) {
+            pthread_mutex_unlock(&srv->conns_mu);
+            cairn_log(CAIRN_LOG_WARN,
+                      "http: closed %u connection%s too slow to send a "
+                      "request",
+                      slow, slow == 1 ? "" : "s");
+            pthread_mutex_lock(&srv->conns_mu);
+        }
+    }
+    pthread_mutex_unlock(&srv->conns_mu);
+    return NULL;
 }
 
 /*
@@ -385,8 +653,16 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
         return NULL;
     request_end(c); /* a request the completion callback never saw */
     c->started = false;
+    c->has_body = false;
+    c->expect_continue = false;
     c->too_big = false;
     c->refused = false;
+    c->decided = false;
+    c->auth_pending = false;
+    c->auth_log = false;
+    c->auth_rc = 0;
+    c->user[0] = '\0';
+    c->received = 0;
     c->discarded = 0;
     c->status = 0;
     c->bytes = 0;
@@ -423,9 +699,15 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+    struct cairn_server *srv = cls;
     char msg[512];
+    unsigned long dropped;
 
-    (void)cls;
+    /* One line per closed connection, under attack: a budget. */
+    if (!quiet_allow(&srv->quiet_http, &dropped))
+        return;
+    if (dropped > 0)
+        cairn_log(CAIRN_LOG_WARN, "http: %lu messages not logged", dropped);
     vsnprintf(msg, sizeof msg, fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
     cairn_log(CAIRN_LOG_WARN, "http: %s", msg);
@@ -446,7 +728,7 @@ static int64_t parse_content_length(const char *v)
     return *v == '\0' ? n : -1;
 }
 
-/* An error resource the adapter writes itself (500, 413). */
+/* An error resource the adapter writes itself (500, 413, 400, ...). */
 static void own_error(struct conn *c, int status, const char *title)
 {
     cairn_taxii_response_release(&c->resp);
@@ -471,18 +753,17 @@ static void add_header(struct conn *c, const char *name, const char *value)
     snprintf(h->value, sizeof h->value, "%s", value);
 }
 
-/* Answer the request now: hand it to the TAXII layer and queue the reply. */
-static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc,
-                               const char *method)
+/* The request as the TAXII layer sees it; `*path` is the caller's. */
+static void make_request(struct conn *c, struct MHD_Connection *mc,
+                         char **path, struct cairn_taxii_request *req)
 {
-    struct cairn_server *srv = c->srv;
     const char *uri = c->uri != NULL ? c->uri : "/";
     const char *q = strchr(uri, '?');
-    char *path =
-        cairn_strndup(uri, q != NULL ? (size_t)(q - uri) : strlen(uri));
-    struct cairn_taxii_request req = {
-        .method = method,
-        .path = path,
+
+    *path = cairn_strndup(uri, q != NULL ? (size_t)(q - uri) : strlen(uri));
+    *req = (struct cairn_taxii_request){
+        .method = c->method,
+        .path = *path,
         .query = q != NULL ? q + 1 : NULL,
         .accept = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
                                               MHD_HTTP_HEADER_ACCEPT),
@@ -493,10 +774,73 @@ static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc,
         .body = c->too_big || c->refused ? NULL : c->body.data,
         .body_len = c->too_big || c->refused ? 0 : c->body.len,
         .content_length = c->content_length,
+        .user = c->auth_rc == 0 && !c->refused ? c->user : NULL,
     };
-    struct cairn_store *store = NULL;
+}
+
+/* Answers for a request that was not let in (c->auth_rc). */
+static void refusal(struct conn *c)
+{
+    if (c->auth_rc == CAIRN_EBUSY) {
+        own_error(c, 429, "Too many failed logins from this address or "
+                          "for this user; retry later, or use an API token");
+        add_header(c, "Retry-After", "60");
+    } else if (c->auth_rc == CAIRN_ETOOBIG) {
+        own_error(c, 503, "Too many password checks are waiting; retry in "
+                          "a second, or use an API token");
+        add_header(c, "Retry-After", "1");
+    } else {
+        own_error(c, 500, "Internal server error");
+    }
+}
+
+/* Queue c->resp (or the adapter's own error body) as the answer. */
+static enum MHD_Result send_resp(struct conn *c, struct MHD_Connection *mc,
+                                 bool close_after)
+{
+    const char *body = c->resp.body != NULL ? c->resp.body : c->errbody;
+    size_t len =
+        c->resp.body != NULL || c->resp.body_len > 0 ? c->resp.body_len : 0;
     enum MHD_Result ret = MHD_NO;
 
+    /* The body stays in c->resp until the completion callback. */
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    if (c->resp.content_type != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                c->resp.content_type);
+    for (size_t i = 0; i < c->resp.n_headers && i < CAIRN_TAXII_HEADERS_MAX;
+         i++) {
+        if (c->resp.headers[i].name != NULL)
+            MHD_add_response_header(r, c->resp.headers[i].name,
+                                    c->resp.headers[i].value);
+    }
+    if (close_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    c->status = c->resp.status;
+    c->bytes = len;
+    c->auth_log = c->refused && (c->status == 401 || c->status == 429 ||
+                                 c->status == 503);
+    set_phase(c, PH_WORK);
+    ret = MHD_queue_response(mc, (unsigned)c->resp.status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Answer the request now: hand it to the TAXII layer and queue the reply. */
+static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc)
+{
+    struct cairn_server *srv = c->srv;
+    struct cairn_taxii_request req;
+    char *path = NULL;
+    struct cairn_store *store = NULL;
+    enum MHD_Result ret;
+
+    if (c->decided)
+        return send_resp(c, mc, false);
+    make_request(c, mc, &path, &req);
     memset(&c->resp, 0, sizeof c->resp);
     if (path == NULL) {
         own_error(c, 500, "Out of memory");
@@ -507,14 +851,9 @@ static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc,
         goto send;
     }
     if (c->too_big && req.content_length < 0)
-        req.content_length = (int64_t)(c->body.len + c->discarded);
-    if (c->refused && c->auth_rc == CAIRN_ETOOBIG) {
-        own_error(c, 503, "Service Unavailable");
-        add_header(c, "Retry-After", "1");
-        goto send;
-    }
+        req.content_length = (int64_t)c->received;
     if (c->refused && c->auth_rc != CAIRN_EPERM) {
-        own_error(c, 500, "Internal server error");
+        refusal(c);
         goto send;
     }
     /* Known wrong: the handler's 401 without a second password check. */
@@ -541,72 +880,70 @@ static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc,
         c->resp.job = NULL;
         job_submit(srv, job);
     }
-send:;
-    const char *body = c->resp.body != NULL ? c->resp.body : c->errbody;
-    size_t len =
-        c->resp.body != NULL || c->resp.body_len > 0 ? c->resp.body_len : 0;
-    /* The body stays in c->resp until the completion callback. */
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
-    if (r == NULL)
-        goto out;
-    if (c->resp.content_type != NULL)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                c->resp.content_type);
-    for (size_t i = 0; i < c->resp.n_headers && i < CAIRN_TAXII_HEADERS_MAX;
-         i++) {
-        if (c->resp.headers[i].name != NULL)
-            MHD_add_response_header(r, c->resp.headers[i].name,
-                                    c->resp.headers[i].value);
-    }
-    c->status = c->resp.status;
-    c->bytes = len;
-    ret = MHD_queue_response(mc, (unsigned)c->resp.status, r);
-    MHD_destroy_response(r);
-out:
+send:
+    ret = send_resp(c, mc, false);
     cairn_free(path);
     return ret;
 }
 
-/*
- * Before a byte of a body is read: whether its sender may send one. A
- * refused body is never kept, so an anonymous client (or one with a wrong
- * password) cannot make the server buffer max_content_length bytes per
- * connection. Returns true when the request is refused (`*ret` is what
- * on_request returns).
- */
-static bool refuse_early(struct conn *c, struct MHD_Connection *mc,
-                         const char *method, enum MHD_Result *ret)
+/* ---- HTTP framing -------------------------------------------------------- */
+
+struct framing {
+    unsigned content_length;
+    unsigned transfer_encoding;
+    unsigned authorization;
+    bool te_not_chunked;
+    bool nul;
+};
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, size_t key_size,
+                                      const char *value, size_t value_size)
 {
-    struct cairn_server *srv = c->srv;
-    const char *auth = MHD_lookup_connection_value(
-        mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    char user[CAIRN_STORE_NAME_MAX + 1];
-    struct cairn_store *store = pool_get(&srv->pool);
-    int rc = store != NULL
-                 ? cairn_taxii_authenticate(srv->taxii, store, auth, user)
-                 : CAIRN_EIO;
-    pool_put(&srv->pool, store);
-    if (rc == 0)
-        return false;
-    c->refused = true;
-    c->auth_rc = rc;
-    /*
-     * A client waiting for "100 Continue" sends no body when answered now.
-     * Others send it anyway: answering before it is read would close the
-     * connection on unread data, and the reset can destroy the answer
-     * before the client reads it; their body is read and dropped instead
-     * (never kept), then answered.
-     */
-    const char *expect = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_EXPECT);
-    if (expect == NULL || strcasecmp(expect, "100-continue") != 0) {
-        *ret = MHD_YES;
-        return true;
+    struct framing *f = cls;
+
+    (void)kind;
+    if (key == NULL)
+        return MHD_YES;
+    if (strlen(key) != key_size ||
+        (value != NULL && strlen(value) != value_size))
+        f->nul = true;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->content_length++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+        f->authorization++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        if (value == NULL || strcasecmp(value, "chunked") != 0)
+            f->te_not_chunked = true;
     }
-    *ret = respond(c, mc, method);
-    return true;
+    return MHD_YES;
 }
+
+/*
+ * Headers that a proxy in front could read differently from
+ * libmicrohttpd, which would let a request be smuggled past it: NULL when
+ * the framing is unambiguous, else what is wrong.
+ */
+static const char *framing_error(struct MHD_Connection *mc)
+{
+    struct framing f = {0};
+
+    MHD_get_connection_values_n(mc, MHD_HEADER_KIND, framing_header, &f);
+    if (f.nul)
+        return "Bad Request: a header holds a NUL byte";
+    if (f.content_length > 1)
+        return "Bad Request: more than one Content-Length";
+    if (f.content_length > 0 && f.transfer_encoding > 0)
+        return "Bad Request: both Content-Length and Transfer-Encoding";
+    if (f.transfer_encoding > 1 || f.te_not_chunked)
+        return "Bad Request: the only Transfer-Encoding accepted is chunked";
+    if (f.authorization > 1)
+        return "Bad Request: more than one Authorization header";
+    return NULL;
+}
+
+/* ---- deciding before the body -------------------------------------------- */
 
 /*
  * The body limit of the request for `uri`: the server's max_content_length
@@ -624,6 +961,229 @@ static size_t body_limit(struct cairn_server *srv, const char *uri)
     return limit;
 }
 
+/*
+ * An answer decided before the body: sent now to a client waiting for
+ * "100 Continue" (it then sends no body). Others send their body anyway:
+ * answering before it is read would close the connection on unread data,
+ * and the reset can destroy the answer before the client reads it; their
+ * body is read and dropped instead (never kept), then answered.
+ */
+static enum MHD_Result answer_early(struct conn *c, struct MHD_Connection *mc)
+{
+    if (c->expect_continue || !c->has_body)
+        return respond(c, mc);
+    return MHD_YES;
+}
+
+/*
+ * The client is known (or refused): decide from the headers alone whether
+ * its body is wanted. Only a POST to an objects endpoint by a writer gets
+ * it read, and only within the server's budget for bodies.
+ */
+static enum MHD_Result after_auth(struct conn *c, struct MHD_Connection *mc)
+{
+    struct cairn_server *srv = c->srv;
+
+    set_phase(c, c->has_body ? PH_BODY : PH_WORK);
+    if (c->auth_rc != 0) {
+        c->refused = true;
+        return answer_early(c, mc);
+    }
+    if (!c->has_body)
+        return MHD_YES;
+    /* Refused before a byte of the body is read (or 100-continued). */
+    if (c->content_length > 0 && (uint64_t)c->content_length > c->body_limit) {
+        c->too_big = true;
+        return respond(c, mc);
+    }
+    struct cairn_taxii_request req;
+    char *path = NULL;
+    make_request(c, mc, &path, &req);
+    req.body = NULL;
+    req.body_len = 0;
+    struct cairn_store *store = path != NULL ? pool_get(&srv->pool) : NULL;
+    int rc = store != NULL
+                 ? cairn_taxii_preflight(srv->taxii, store, &req, &c->resp)
+                 : CAIRN_EIO;
+    pool_put(&srv->pool, store);
+    cairn_free(path);
+    c->have_resp = true;
+    if (rc == 1) {
+        cairn_taxii_response_release(&c->resp);
+        memset(&c->resp, 0, sizeof c->resp);
+        c->have_resp = false;
+        /* Announced sizes are a hint, not a promise: reserve some. */
+        size_t want = c->content_length > 0
+                          ? (size_t)(c->content_length < RESERVE_MAX
+                                         ? c->content_length
+                                         : RESERVE_MAX)
+                          : 0;
+        if (c->content_length > 0 &&
+            !budget_take(c, (size_t)c->content_length)) {
+            own_error(c, 503, "The server holds as many uploads as it "
+                              "can; retry later");
+            add_header(c, "Retry-After", "5");
+            c->decided = true;
+            return answer_early(c, mc);
+        }
+        if (want > 0 && cairn_buf_reserve(&c->body, want) != 0)
+            return MHD_NO;
+        return MHD_YES;
+    }
+    if (rc < 0)
+        own_error(c, rc == CAIRN_EIO ? 503 : 500,
+                  rc == CAIRN_EIO ? "The store is unavailable"
+                                  : "Internal server error");
+    c->decided = true;
+    return answer_early(c, mc);
+}
+
+/* ---- password checks off the request threads ---------------------------- */
+
+static bool auth_submit(struct cairn_server *srv, struct conn *c,
+                        struct MHD_Connection *mc, const char *authorization,
+                        const char *client)
+{
+    struct authq *q = &srv->auth;
+    struct auth_task *task = cairn_calloc(1, sizeof *task);
+    bool queued = false;
+
+    if (task == NULL)
+        return false;
+    task->c = c;
+    task->mc = mc;
+    task->authorization = cairn_strdup(authorization);
+    snprintf(task->client, sizeof task->client, "%s", client);
+    if (task->authorization != NULL) {
+        pthread_mutex_lock(&q->mu);
+        if (q->n < AUTHQ_MAX && !q->stopping) {
+            if (q->tail != NULL)
+                q->tail->next = task;
+            else
+                q->head = task;
+            q->tail = task;
+            q->n++;
+            queued = true;
+            if (c != NULL) {
+                /* Suspended under the queue's lock: no thread resumes it
+                 * before it is. */
+                c->auth_pending = true;
+                set_phase(c, PH_WORK);
+                MHD_suspend_connection(mc);
+            }
+            pthread_cond_signal(&q->cv);
+        }
+        pthread_mutex_unlock(&q->mu);
+    }
+    if (!queued) {
+        cairn_free(task->authorization);
+        cairn_free(task);
+    }
+    return queued;
+}
+
+static void *auth_worker(void *arg)
+{
+    struct cairn_server *srv = arg;
+    struct authq *q = &srv->auth;
+
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->head == NULL && !q->stopping)
+            pthread_cond_wait(&q->cv, &q->mu);
+        struct auth_task *task = q->head;
+        bool stopping = q->stopping;
+        if (task != NULL) {
+            q->head = task->next;
+            if (q->head == NULL)
+                q->tail = NULL;
+            q->n--;
+        }
+        pthread_mutex_unlock(&q->mu);
+        if (task == NULL)
+            break;
+        char user[CAIRN_STORE_NAME_MAX + 1] = "";
+        int rc = CAIRN_ETOOBIG; /* stopping: come back later */
+        if (!stopping) {
+            struct cairn_store *store = pool_get(&srv->pool);
+            rc = store != NULL ? cairn_taxii_auth_check(srv->taxii, store,
+                                                        task->authorization,
+                                                        task->client, user)
+                               : CAIRN_EIO;
+            pool_put(&srv->pool, store);
+        }
+        if (task->c != NULL) {
+            task->c->auth_rc = rc;
+            snprintf(task->c->user, sizeof task->c->user, "%s", user);
+            MHD_resume_connection(task->mc);
+        }
+        explicit_bzero(task->authorization, strlen(task->authorization));
+        cairn_free(task->authorization);
+        cairn_free(task);
+    }
+    return NULL;
+}
+
+/*
+ * Wrong credentials known at once (a password that failed a moment ago,
+ * a throttled one, an unknown token) are answered after TARPIT_MS, the
+ * connection suspended meanwhile: a flood of them then costs the server
+ * a few answers a second per connection instead of as many as it can
+ * send, and other clients keep the request threads.
+ */
+static enum MHD_Result tarpit(struct conn *c, struct MHD_Connection *mc)
+{
+    struct cairn_server *srv = c->srv;
+
+    /*
+     * Registered before the suspension, so that a stop never misses it;
+     * the reaper resumes it only TARPIT_MS later, or when the server
+     * stops, which waits for the requests in flight first.
+     */
+    pthread_mutex_lock(&srv->conns_mu);
+    bool stopping = srv->reaper_stop || !srv->reaper_ready;
+    if (!stopping) {
+        c->mc = mc;
+        c->tarpit_ms = mono_ms() + TARPIT_MS;
+        c->tarpit = true;
+        c->phase = PH_WORK;
+        c->phase_ms = mono_ms();
+    }
+    pthread_mutex_unlock(&srv->conns_mu);
+    if (stopping) /* nobody would resume it */
+        return after_auth(c, mc);
+    c->auth_pending = true;
+    MHD_suspend_connection(mc);
+    return MHD_YES; /* on_request is called again once resumed */
+}
+
+/* Who sends the request, without ever waiting for a password check. */
+static enum MHD_Result authenticate(struct conn *c, struct MHD_Connection *mc)
+{
+    struct cairn_server *srv = c->srv;
+    const char *auth = MHD_lookup_connection_value(
+        mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    bool refresh = false;
+    struct cairn_store *store = pool_get(&srv->pool);
+    int rc = store != NULL
+                 ? cairn_taxii_auth_begin(srv->taxii, store, auth, c->addr,
+                                          c->user, &refresh)
+                 : CAIRN_EIO;
+
+    pool_put(&srv->pool, store);
+    if (rc == CAIRN_TAXII_AUTH_SLOW) {
+        if (auth_submit(srv, c, mc, auth, c->addr))
+            return MHD_YES; /* on_request is called again once resumed */
+        rc = CAIRN_ETOOBIG;
+    }
+    if (rc == 0 && refresh)
+        (void)auth_submit(srv, NULL, NULL, auth, c->addr);
+    c->auth_rc = rc;
+    if (auth != NULL && (rc == CAIRN_EPERM || rc == CAIRN_EBUSY))
+        return tarpit(c, mc);
+    return after_auth(c, mc);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -639,39 +1199,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
     if (!c->started) {
         c->started = true;
         snprintf(c->method, sizeof c->method, "%s", method);
+        const char *bad = framing_error(mc);
+        if (bad != NULL) {
+            own_error(c, 400, bad);
+            c->decided = true;
+            return send_resp(c, mc, true);
+        }
         c->content_length = parse_content_length(MHD_lookup_connection_value(
             mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH));
         cairn_buf_init(&c->body, SIZE_MAX / 2);
-        bool has_body =
+        c->has_body =
             c->content_length > 0 ||
             MHD_lookup_connection_value(
                 mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
-        c->body_limit = has_body ? body_limit(srv, c->uri) : 0;
-        /* Refused before a byte of the body is read (or 100-continued). */
-        if (c->content_length > 0 &&
-            (uint64_t)c->content_length > c->body_limit) {
-            c->too_big = true;
-            return respond(c, mc, method);
-        }
-        /* A body is only read from someone who may send one. */
-        enum MHD_Result ret = MHD_NO;
-        if (has_body && refuse_early(c, mc, method, &ret))
-            return ret;
-        /* Announced sizes are a hint, not a promise: reserve some (the
-         * sender is authenticated by now). */
-        if (c->content_length > 0 &&
-            cairn_buf_reserve(&c->body, (size_t)(c->content_length < RESERVE_MAX
-                                                     ? c->content_length
-                                                     : RESERVE_MAX)) != 0)
-            return MHD_NO;
-        return MHD_YES;
+        const char *expect = MHD_lookup_connection_value(
+            mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+        c->expect_continue =
+            expect != NULL && strcasecmp(expect, "100-continue") == 0;
+        c->body_limit = c->has_body ? body_limit(srv, c->uri) : 0;
+        return authenticate(c, mc);
+    }
+    if (c->auth_pending) {
+        /* Called again after a password check resumed the connection. */
+        c->auth_pending = false;
+        return after_auth(c, mc);
     }
     if (*upload_len > 0) {
         size_t n = *upload_len;
         *upload_len = 0;
-        if (c->refused) {
+        c->received += n;
+        if (c->refused || c->decided) {
             /* Dropped up to the server's limit, so that its sender still
-             * gets its 401 rather than a closed connection. */
+             * gets its answer rather than a closed connection. */
             c->discarded += n;
             return cairn_taxii_body_allowed(srv->taxii,
                                             (int64_t)c->discarded) == 0
@@ -679,19 +1238,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
                        : MHD_NO;
         }
         if (!c->too_big && c->body.len + n > c->body_limit) {
+            /* Past the limit (a chunked body): keep nothing more, and
+             * count only what is dropped from now on against DISCARD_MAX,
+             * so that the 413 is still answered. */
             c->too_big = true;
-            c->discarded = c->body.len;
             cairn_buf_release(&c->body);
         }
         if (c->too_big) {
             c->discarded += n;
             return c->discarded <= DISCARD_MAX ? MHD_YES : MHD_NO;
         }
+        if (c->body.len + n > c->held && !budget_take(c, n)) {
+            /* A chunked body the budget cannot hold. */
+            cairn_buf_release(&c->body);
+            own_error(c, 503, "The server holds as many uploads as it "
+                              "can; retry later");
+            add_header(c, "Retry-After", "5");
+            c->decided = true;
+            c->discarded += n;
+            return MHD_YES;
+        }
         if (cairn_buf_append(&c->body, upload, n) != 0)
             return MHD_NO;
         return MHD_YES;
     }
-    return respond(c, mc, method);
+    return respond(c, mc);
 }
 
 /* ---- listening ----------------------------------------------------------- */
@@ -875,6 +1446,74 @@ static unsigned default_threads(void)
     return n > 64 ? 64 : (unsigned)n;
 }
 
+static unsigned default_auth_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN) / 2;
+
+    return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+}
+
+/*
+ * The connection limit, with the open-files limit raised to allow it: the
+ * soft limit goes up to the hard one, and the connections stay below it
+ * with room for the store, the log and the jobs.
+ */
+static unsigned connection_limit(unsigned wanted)
+{
+    struct rlimit rl;
+    unsigned limit = wanted ? wanted : CONNECTION_LIMIT;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return limit;
+    rlim_t need = (rlim_t)limit + FD_RESERVE;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rlim_t cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need
+                         ? need
+                         : rl.rlim_max;
+        struct rlimit up = {cur, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl.rlim_cur = cur;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        unsigned fit = rl.rlim_cur > 2 * FD_RESERVE
+                           ? (unsigned)(rl.rlim_cur - FD_RESERVE)
+                           : (unsigned)(rl.rlim_cur / 2);
+        cairn_log(CAIRN_LOG_WARN,
+                  "the open-files limit (%llu) allows %u connections, not "
+                  "%u; raise it (ulimit -n, LimitNOFILE=)",
+                  (unsigned long long)rl.rlim_cur, fit, limit);
+        limit = fit;
+    }
+    return limit;
+}
+
+/* Resume every connection still waiting for a password check, and stop. */
+static void auth_stop(struct cairn_server *srv)
+{
+    if (!srv->auth_ready)
+        return;
+    pthread_mutex_lock(&srv->auth.mu);
+    srv->auth.stopping = true;
+    pthread_cond_broadcast(&srv->auth.cv);
+    pthread_mutex_unlock(&srv->auth.mu);
+    for (unsigned i = 0; i < srv->auth.n_threads; i++)
+        pthread_join(srv->auth.threads[i], NULL);
+    srv->auth.n_threads = 0;
+}
+
+/* Stop the reaper, which resumes every connection in the tarpit first. */
+static void reaper_stop(struct cairn_server *srv)
+{
+    if (!srv->reaper_ready)
+        return;
+    pthread_mutex_lock(&srv->conns_mu);
+    srv->reaper_stop = true;
+    pthread_cond_broadcast(&srv->reaper_cv);
+    pthread_mutex_unlock(&srv->conns_mu);
+    pthread_join(srv->reaper, NULL);
+    srv->reaper_ready = false;
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 int cairn_server_new(const struct cairn_server_config *cfg,
@@ -923,6 +1562,35 @@ int cairn_server_new(const struct cairn_server_config *cfg,
     srv->log_fd = STDERR_FILENO;
     srv->grace_ms = cfg->grace_ms ? cfg->grace_ms : 30000;
     atomic_init(&srv->in_flight, 0);
+    atomic_init(&srv->body_used, 0);
+    pthread_mutex_init(&srv->conns_mu, NULL);
+    pthread_cond_init(&srv->reaper_cv, NULL);
+    quiet_init(&srv->quiet_access);
+    quiet_init(&srv->quiet_http);
+    srv->header_ms =
+        1000 * (int64_t)(cfg->header_timeout ? cfg->header_timeout
+                                             : HEADER_TIMEOUT_S);
+    srv->body_ms =
+        1000 * (int64_t)(cfg->body_timeout ? cfg->body_timeout : BODY_TIMEOUT_S);
+    size_t max_body = cfg->taxii.max_content_length
+                          ? cfg->taxii.max_content_length
+                          : (size_t)100 << 20;
+    srv->body_budget = cfg->body_budget;
+    if (srv->body_budget == 0) {
+        srv->body_budget = max_body <= SIZE_MAX / 4 ? 4 * max_body : max_body;
+        if (srv->body_budget < ((size_t)256 << 20))
+            srv->body_budget = (size_t)256 << 20;
+    }
+    if (srv->body_budget < max_body)
+        cairn_log(CAIRN_LOG_WARN,
+                  "body_budget (%zu bytes) is below max_content_length "
+                  "(%zu): larger POSTs will always be answered 503",
+                  srv->body_budget, max_body);
+    unsigned conn_limit = connection_limit(cfg->connection_limit);
+    unsigned per_address = cfg->per_address_limit == CAIRN_SERVER_NO_LIMIT
+                               ? 0
+                           : cfg->per_address_limit ? cfg->per_address_limit
+                                                    : PER_ADDRESS_LIMIT;
     unsigned threads = cfg->threads ? cfg->threads : default_threads();
     if (threads < 1)
         threads = 1;
@@ -1047,8 +1715,32 @@ int cairn_server_new(const struct cairn_server_config *cfg,
         srv->jobs.n_threads++;
     }
 
+    pthread_mutex_init(&srv->auth.mu, NULL);
+    pthread_cond_init(&srv->auth.cv, NULL);
+    srv->auth_ready = true;
+    unsigned auth_threads = cfg->auth_threads ? cfg->auth_threads
+                                              : default_auth_threads();
+    srv->auth.threads = cairn_calloc(auth_threads, sizeof *srv->auth.threads);
+    if (srv->auth.threads == NULL) {
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    for (unsigned i = 0; i < auth_threads; i++) {
+        if (pthread_create(&srv->auth.threads[i], NULL, auth_worker, srv) !=
+            0) {
+            rc = diag_fail(diag, CAIRN_ENOMEM, "cannot start an auth thread");
+            goto out;
+        }
+        srv->auth.n_threads++;
+    }
+    if (pthread_create(&srv->reaper, NULL, reaper_run, srv) != 0) {
+        rc = diag_fail(diag, CAIRN_ENOMEM, "cannot start the reaper thread");
+        goto out;
+    }
+    srv->reaper_ready = true;
+
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (la.family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (tls)
@@ -1067,7 +1759,8 @@ int cairn_server_new(const struct cairn_server_config *cfg,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_LIMIT, conn_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
         MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         rc = diag_fail(diag, CAIRN_EIO,
@@ -1112,9 +1805,14 @@ void cairn_server_free(struct cairn_server *srv)
             struct timespec nap = {0, 10 * 1000 * 1000};
             nanosleep(&nap, NULL);
         }
+        /* No connection may stay suspended past this point. */
+        auth_stop(srv);
+        reaper_stop(srv);
         MHD_stop_daemon(srv->daemon);
         srv->listen_fd = -1; /* closed by MHD if it was not quiesced */
     }
+    auth_stop(srv);
+    reaper_stop(srv);
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
     if (srv->jobs_ready) {
@@ -1136,6 +1834,15 @@ void cairn_server_free(struct cairn_server *srv)
         cairn_free(srv->pool.url);
         pthread_mutex_destroy(&srv->pool.mu);
     }
+    if (srv->auth_ready) {
+        cairn_free(srv->auth.threads);
+        pthread_cond_destroy(&srv->auth.cv);
+        pthread_mutex_destroy(&srv->auth.mu);
+    }
+    pthread_cond_destroy(&srv->reaper_cv);
+    pthread_mutex_destroy(&srv->conns_mu);
+    pthread_mutex_destroy(&srv->quiet_access.mu);
+    pthread_mutex_destroy(&srv->quiet_http.mu);
     if (srv->log_fd != STDERR_FILENO)
         close(srv->log_fd);
     cairn_free(srv->log_path);

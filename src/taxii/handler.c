@@ -1211,7 +1211,11 @@ int cairn_taxii_handle(struct cairn_taxii *t, struct cairn_store *store,
     }
 
     char user[CAIRN_STORE_NAME_MAX + 1];
-    rc = cairn__taxii_authenticate(t, store, req->authorization, user);
+    if (req->user != NULL) /* authenticated by the caller */
+        rc = snprintf(user, sizeof user, "%s", req->user) < 0 ? CAIRN_EPERM
+                                                               : 0;
+    else
+        rc = cairn__taxii_authenticate(t, store, req->authorization, user);
     if (rc == CAIRN_EPERM) {
         cairn__taxii_header(resp, "WWW-Authenticate", "Basic realm=\"cairn\"");
         rc = cairn__taxii_error(resp, 401,
@@ -1271,4 +1275,23 @@ out:
         resp->status = 500;
     }
     return rc < 0 ? rc : 0;
+}
+
+bool cairn__taxii_is_post_objects(const char *method, const char *path,
+                                  const char **root, const char **collection,
+                                  char **mem)
+{
+    struct target tg;
+    *root = *collection = NULL;
+    bool yes = path != NULL && method_of(method) == M_POST &&
+               parse_path(path, &tg) == 0 && tg.route == R_OBJECTS;
+    if (path != NULL && method_of(method) == M_POST)
+        *mem = tg.mem;
+    else
+        *mem = NULL;
+    if (yes) {
+        *root = tg.seg[0];
+        *collection = tg.seg[2];
+    }
+    return yes;
 }

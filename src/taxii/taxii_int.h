@@ -69,7 +69,38 @@ int cairn__taxii_pct_decode(const char *s, size_t len, bool plus, char *out,
 struct cred_entry {
     unsigned char key[32]; /* SHA-256 of the Authorization value */
     char user[CAIRN_STORE_NAME_MAX + 1];
-    int64_t expires; /* monotonic seconds; 0: free slot */
+    int64_t expires;    /* monotonic seconds; 0: free slot */
+    int64_t checked;    /* when the password was last verified */
+    int64_t good_until; /* known good: never throttled until then */
+    int64_t refreshing; /* when a check again was asked for, or 0 */
+};
+
+/* Wrong Basic credentials remembered at once, and for how long. */
+#define TAXII_FAIL_CACHE   256
+#define TAXII_FAIL_SECONDS 10
+/* A credential that verified once is exempt from throttling this long. */
+#define TAXII_GOOD_SECONDS 86400
+
+struct fail_entry {
+    unsigned char key[32]; /* SHA-256 of the Authorization value */
+    int64_t expires;       /* monotonic seconds; 0: free slot */
+};
+
+/*
+ * Password checks allowed per client address and per user name: a bucket
+ * of TAXII_THROTTLE_BURST that refills one check every
+ * TAXII_THROTTLE_REFILL_S seconds. A check takes one, a success gives it
+ * back, so only failures use the bucket up.
+ */
+#define TAXII_THROTTLE_SLOTS    512
+#define TAXII_THROTTLE_BURST    10
+#define TAXII_THROTTLE_REFILL_S 6
+#define TAXII_THROTTLE_KEY      64
+
+struct throttle_entry {
+    char key[TAXII_THROTTLE_KEY]; /* "a:ADDRESS" or "u:NAME"; "" free */
+    double tokens;
+    int64_t at_ms; /* when tokens was last brought up to date */
 };
 
 /* Most password checks that ever run at once (verify_max is at most it). */
@@ -107,6 +138,8 @@ struct cairn_taxii {
     pthread_cond_t verify_cv; /* a check finished */
     pthread_mutex_t lock;     /* guards creds and the fields above */
     struct cred_entry creds[TAXII_CRED_CACHE];
+    struct fail_entry fails[TAXII_FAIL_CACHE];
+    struct throttle_entry throttle[TAXII_THROTTLE_SLOTS];
 };
 
 /* Replace the password check (fuzzers avoid the slow scrypt this way). */
@@ -124,6 +157,17 @@ void cairn__taxii_set_verify_max(struct cairn_taxii *t, unsigned n);
 int cairn__taxii_authenticate(struct cairn_taxii *t, struct cairn_store *s,
                               const char *authorization,
                               char user[CAIRN_STORE_NAME_MAX + 1]);
+
+/* ---- routing (handler.c), for the preflight (preflight.c) ------------- */
+
+/*
+ * Whether `method` on `path` is a POST to an objects endpoint; if so
+ * `root` and `collection` are its decoded API root and collection, which
+ * live in `*mem` (free it with cairn_free in every case).
+ */
+bool cairn__taxii_is_post_objects(const char *method, const char *path,
+                                  const char **root, const char **collection,
+                                  char **mem);
 
 /* ---- responses (response.c) ------------------------------------------- */
 

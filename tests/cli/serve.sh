@@ -459,6 +459,31 @@ start_server --data "$data" --listen 127.0.0.1:0
 expect_refusal "a port in use" "in use" --listen "127.0.0.1:$port"
 stop_server
 
+# page_bytes: a page of objects ends with more once its bytes are spent.
+for v in 1K 129M abc; do
+    printf '[taxii]\npage_bytes = %s\n' "$v" >"$tmp/bad6.ini"
+    expect_refusal "page_bytes = $v" "bad6.ini:2: page_bytes: '$v'" \
+        --listen 127.0.0.1:0 --config "$tmp/bad6.ini"
+done
+printf '[taxii]\npage_bytes = 64K\n' >"$tmp/page.ini"
+check "start with page_bytes = 64K" start_server --data "$data" \
+    --listen 127.0.0.1:0 --config "$tmp/page.ini"
+pad=$(head -c 40000 /dev/zero | tr '\0' a)
+{
+    printf '{"objects":['
+    for i in 501 502 503; do
+        [ "$i" = 501 ] || printf ','
+        indicator "$i" | sed "s/\"name\":\"ioc $i\"/\"name\":\"ioc $i\",\"description\":\"$pad\"/"
+    done
+    printf ']}'
+} >"$tmp/large.json"
+post bob "$C/objects/" "$tmp/large.json"
+req bob GET "$C/objects/?limit=100&match%5Bid%5D=indicator--00000000-0000-4000-8000-000000000501,indicator--00000000-0000-4000-8000-000000000502,indicator--00000000-0000-4000-8000-000000000503"
+check "...three 40 KB objects do not fit one 64K page ($(jqb '.objects | length'))" \
+    [ "$(jqb '.objects | length')" -lt 3 ]
+check "...so the page says more ($(jqb .more))" [ "$(jqb .more)" = true ]
+stop_server
+
 # A limit above the old default of 100 MiB holds for the API roots too.
 printf '[taxii]\nmax_content_length = 200M\n' >"$tmp/big.ini"
 check "start with max_content_length = 200M" start_server --data "$data" \

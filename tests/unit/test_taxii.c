@@ -1002,7 +1002,10 @@ static void test_job_waits_out_busy_store(void **state)
     rmdir(dir);
 }
 
-/* A verified Basic credential is cached; a failed one never is. */
+/*
+ * A verified Basic credential is cached; a failed one too, for a few
+ * seconds, so that a flood of one wrong password costs one check.
+ */
 static void test_credential_cache(void **state)
 {
     (void)state;
@@ -1037,7 +1040,7 @@ static void test_credential_cache(void **state)
         assert_string_equal(resp.user, "");
         cairn_taxii_response_release(&resp);
     }
-    assert_int_equal(verify_calls, 3);
+    assert_int_equal(verify_calls, 2);
     cairn_taxii_free(t);
 }
 
@@ -1177,6 +1180,113 @@ static void test_verify_limit(void **state)
     assert_string_equal(user, "");
     assert_int_equal(cairn_taxii_authenticate(t, s, NULL, user), CAIRN_EPERM);
     assert_int_equal(verify_calls, 3);
+    cairn_taxii_free(t);
+}
+
+/* A password check that says yes to "right" and counts, without scrypt. */
+static int quick_verify(struct cairn_store *s, const char *name,
+                        const char *password)
+{
+    (void)s;
+    (void)name;
+    verify_calls++;
+    return strcmp(password, "right") == 0 ? 0 : CAIRN_EPERM;
+}
+
+/*
+ * Logins in two steps: tokens ("Bearer" or taxii2-client's "Token") and
+ * cached passwords are known at once; a password to check is "slow".
+ * Failed checks are throttled per address and per user, but never a
+ * credential that verified before.
+ */
+static void test_auth_throttle(void **state)
+{
+    (void)state;
+    struct cairn_taxii *t = NULL;
+    assert_int_equal(cairn_taxii_new(NULL, &t), 0);
+    cairn__taxii_set_verify(t, quick_verify);
+    struct cairn_store *s = fixture_store();
+    char good[400], bad[400], tokh[128], user[CAIRN_STORE_NAME_MAX + 1];
+    char tok[CAIRN_STORE_TOKEN_LEN];
+    bool refresh;
+    assert_int_equal(cairn_store_token_new(s, "alice", tok), 0);
+    snprintf(tokh, sizeof tokh, "Token %s", tok);
+    assert_int_equal(cairn_taxii_auth_begin(t, s, tokh, "10.0.0.1", user,
+                                            &refresh),
+                     0);
+    assert_string_equal(user, "alice");
+    snprintf(tokh, sizeof tokh, "Token nosuchtoken");
+    assert_int_equal(cairn_taxii_auth_begin(t, s, tokh, "10.0.0.1", user,
+                                            &refresh),
+                     CAIRN_EPERM);
+
+    verify_calls = 0;
+    basic_header("reader", "right", good, sizeof good);
+    assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.1", user,
+                                            &refresh),
+                     CAIRN_TAXII_AUTH_SLOW);
+    assert_int_equal(cairn_taxii_auth_check(t, s, good, "10.0.0.1", user), 0);
+    assert_string_equal(user, "reader");
+    assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.1", user,
+                                            &refresh),
+                     0);
+    assert_false(refresh);
+
+    /* Distinct wrong passwords: the first ones are checked, then the
+     * address and the user are throttled without a check. */
+    int checked = 0, throttled = 0;
+    for (int i = 0; i < 30; i++) {
+        char pw[32];
+        snprintf(pw, sizeof pw, "wrong%d", i);
+        basic_header("reader", pw, bad, sizeof bad);
+        int rc = cairn_taxii_auth_begin(t, s, bad, "10.0.0.2", user, &refresh);
+        if (rc == CAIRN_TAXII_AUTH_SLOW)
+            rc = cairn_taxii_auth_check(t, s, bad, "10.0.0.2", user);
+        if (rc == CAIRN_EPERM)
+            checked++;
+        else if (rc == CAIRN_EBUSY)
+            throttled++;
+    }
+    assert_int_equal(checked, TAXII_THROTTLE_BURST);
+    assert_int_equal(throttled, 30 - TAXII_THROTTLE_BURST);
+    assert_int_equal(verify_calls, 1 + TAXII_THROTTLE_BURST);
+    /* A wrong password checked a moment ago is remembered: no check. */
+    basic_header("reader", "wrong0", bad, sizeof bad);
+    assert_int_equal(cairn_taxii_auth_begin(t, s, bad, "10.0.0.3", user,
+                                            &refresh),
+                     CAIRN_EPERM);
+    /* Known good credentials still get in, from the flooded address too. */
+    assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.2", user,
+                                            &refresh),
+                     0);
+    for (size_t i = 0; i < TAXII_CRED_CACHE; i++)
+        t->creds[i].expires = 0; /* the cache expired */
+    assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.2", user,
+                                            &refresh),
+                     CAIRN_TAXII_AUTH_SLOW);
+    assert_int_equal(cairn_taxii_auth_check(t, s, good, "10.0.0.2", user), 0);
+    /* Used past half its life, a cached password is verified again once,
+     * while the request goes on. */
+    for (size_t i = 0; i < TAXII_CRED_CACHE; i++)
+        t->creds[i].checked -= 200;
+    assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.2", user,
+                                            &refresh),
+                     0);
+    assert_true(refresh);
+    assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.2", user,
+                                            &refresh),
+                     0);
+    assert_false(refresh);
+    int before = verify_calls;
+    assert_int_equal(cairn_taxii_auth_check(t, s, good, "10.0.0.2", user), 0);
+    assert_int_equal(verify_calls, before + 1);
+    assert_int_equal(cairn_taxii_auth_check(t, s, good, "10.0.0.2", user), 0);
+    assert_int_equal(verify_calls, before + 1);
+    /* Another user from another address is not held up by either. */
+    basic_header("writer", "right", good, sizeof good);
+    assert_int_equal(cairn_taxii_auth_begin(t, s, good, "10.0.0.9", user,
+                                            &refresh),
+                     CAIRN_TAXII_AUTH_SLOW);
     cairn_taxii_free(t);
 }
 
@@ -1378,6 +1488,7 @@ int main(void)
         cmocka_unit_test(test_permission_table),
         cmocka_unit_test(test_credential_cache),
         cmocka_unit_test(test_verify_limit),
+        cmocka_unit_test(test_auth_throttle),
         cmocka_unit_test(test_paging),
         cmocka_unit_test(test_async_job),
         cmocka_unit_test(test_job_waits_out_busy_store),
