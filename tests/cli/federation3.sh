@@ -74,6 +74,25 @@ wait_for() {
     check "$what" "$@"
 }
 ind() { printf 'indicator--00000000-0000-4000-8000-%012d' "$1"; }
+# runs NODE WHAT: how many scheduled runs of flow WHAT ("pull", "push")
+# NODE's serve has logged.
+runs() {
+    grep -cE "peer hub: $2 .*: [0-9]+ (new|accepted), " "$tmp/$1.err" \
+        2>/dev/null || true
+}
+# more_runs NODE WHAT N: waits (60 s at most) for N more runs than now: a
+# check that something never arrives means something only after the runs
+# that would have brought it (a fixed sleep proves nothing on a busy
+# machine).
+more_runs() {
+    want=$(($(runs "$1" "$2") + $3))
+    i=0
+    while [ "$(runs "$1" "$2")" -lt "$want" ] && [ $i -lt 600 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    check "$1 ran its $2 $3 more times" [ "$(runs "$1" "$2")" -ge "$want" ]
+}
 sid() { printf 'sighting--00000000-0000-4000-8000-%012d' "$1"; }
 import() { # import NODE COLLECTION FILE
     "$CAIRN" import --collection "$2" --data "$tmp/$1" "$3" >/dev/null 2>&1 ||
@@ -166,7 +185,7 @@ wait_for "the AMBER one reaches A, the community member" \
     has a "$a_ind" "$(ind 2)"
 wait_for "the RED one created by B reaches B, whom it names" \
     has b "$b_ind" "$(ind 5)"
-sleep 2.5 # two more scheduled runs of each member
+more_runs b pull 2
 objects b "$b_ind" >"$tmp/b-now"
 check "the AMBER one never reaches B" sh -c "! grep -q '$(ind 2)' '$tmp/b-now'"
 check "A holds exactly the GREEN, AMBER and unmarked ones" \
@@ -197,7 +216,7 @@ wait_for "A's sighting reaches the hub on schedule" \
     has hub "$hub_sight" "$(sid 1)"
 wait_for "the RED sighting naming the hub reaches it" \
     has hub "$hub_sight" "$(sid 3)"
-sleep 2.5
+more_runs a push 2
 check "the RED sighting naming nobody never leaves A" \
     sh -c "! curl -sS -u reader:pw \
     'http://127.0.0.1:$port_hub/api1/collections/$hub_sight/objects/' |
