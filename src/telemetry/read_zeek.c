@@ -376,42 +376,6 @@ static inline int add_field(struct cairn_telemetry_reader *r,
 }
 
 /*
- * cairn__tele_is_ipv4, inlined: the same rules (four numbers of one to
- * three digits, none above 255, no leading zero), for the answers of a
- * dns.log that are addresses.
- */
-static inline bool is_ipv4(const char *s, size_t len)
-{
-    size_t i = 0;
-    if (len < 7 || len > 15)
-        return false;
-    for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (i >= len || s[i] != '.')
-                return false;
-            i++;
-        }
-        if (i >= len)
-            return false;
-        unsigned first = (unsigned)(unsigned char)s[i] - '0';
-        if (first > 9)
-            return false;
-        unsigned v = first;
-        size_t n = 1;
-        i++;
-        while (i < len && (unsigned)(unsigned char)s[i] - '0' <= 9) {
-            if (++n > 3)
-                return false;
-            v = v * 10 + ((unsigned)(unsigned char)s[i] - '0');
-            i++;
-        }
-        if (v > 255 || (n > 1 && first == 0))
-            return false;
-    }
-    return i == len;
-}
-
-/*
  * A host value in a Zeek column: the rules of cairn__tele_add_zeek_host, with
  * the reader's own class table so that the loop stays in this function.
  */
@@ -432,7 +396,7 @@ static int add_host(struct cairn_telemetry_reader *r, const char *v, size_t len,
         return add_field(r, CAIRN_IOC_IPV6, v, len, name);
     if (!(all & H_LOCAL) || !(any & H_DOT) || v[0] == '.' || !(any & H_ALPHA))
         return ((r->hcls[(unsigned char)v[0]] & H_DIGIT) &&
-                is_ipv4(v, len))
+                cairn_ipv4_parse(v, len, NULL))
                    ? add_field(r, CAIRN_IOC_IPV4, v, len, name)
                    : 0;
     return add_field(r, CAIRN_IOC_DOMAIN, v, len, name);
@@ -451,7 +415,7 @@ static int host_typed(struct cairn_telemetry_reader *r, const char *e,
         return add_field(r, CAIRN_IOC_IPV6, e, len, name);
     if (!all_local || !any_dot || e[0] == '.' || !any_alpha)
         return ((r->hcls[(unsigned char)e[0]] & H_DIGIT) &&
-                is_ipv4(e, len))
+                cairn_ipv4_parse(e, len, NULL))
                    ? add_field(r, CAIRN_IOC_IPV4, e, len, name)
                    : 0;
     return add_field(r, CAIRN_IOC_DOMAIN, e, len, name);
@@ -551,7 +515,7 @@ static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
             rc = add_field(r, CAIRN_IOC_IPV6, e, len, name);
         } else if (!(all & H_LOCAL) || !(any & H_DOT) || e[0] == '.' ||
                    !(any & H_ALPHA)) {
-            if ((cls[(unsigned char)e[0]] & H_DIGIT) && is_ipv4(e, len))
+            if ((cls[(unsigned char)e[0]] & H_DIGIT) && cairn_ipv4_parse(e, len, NULL))
                 rc = add_field(r, CAIRN_IOC_IPV4, e, len, name);
         } else {
             rc = add_field(r, CAIRN_IOC_DOMAIN, e, len, name);
