@@ -89,9 +89,18 @@ latency_ok "$tmp/same" "50 connections sending one wrong password"
 "$A" flood "$port" 50 3 "$tok" w distinct >"$tmp/distinct" 2>&1
 latency_ok "$tmp/distinct" "50 connections sending distinct wrong passwords"
 # Throttled: a wrong password from this address is now answered 429 ...
-code=$(curl -sS -o "$tmp/body" -w '%{http_code}' -u w:another-wrong-one \
-    "$base/taxii2/")
-[ "$code" = 429 ] && ok || fail "a flooded user's wrong password: $code"
+# (one attempt every 6 s is let through again: on a busy machine the
+# first try may come after such a pause, so a few tries in a row, of
+# which all but the first come well within 6 s of the one before.)
+tries=0
+code=
+while [ "$code" != 429 ] && [ $tries -lt 3 ]; do
+    code=$(curl -sS -o "$tmp/body" -w '%{http_code}' -u w:another-wrong-one \
+        "$base/taxii2/")
+    tries=$((tries + 1))
+done
+[ "$code" = 429 ] && ok ||
+    fail "a flooded user's wrong password: $code after $tries tries"
 contains "$tmp/body" '"http_status":"429"' "the 429 is a TAXII error"
 # ... but the right one, verified before the flood, still gets in; so do
 # tokens.
