@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "cairn/stix.h"
 #include "cairn/store.h"
 
 /*
@@ -101,12 +100,6 @@ void cli_file_release(struct cli_file *f);
  */
 int cli_getopt(const struct cli_command *cmd, int argc, char **argv,
                const char **arg_out);
-
-/*
- * A TLP level by name: clear (or white), green, amber, amber+strict, red,
- * any case, with or without "TLP:". Returns 0, or -1 for anything else.
- */
-int cli_parse_tlp(const char *text, enum cairn_tlp *out);
 
 /* "16M", "512K", "1G" or plain bytes: the shortest exact form of `len`. */
 int cli_format_size(size_t len, char *buf, size_t buflen);

@@ -412,7 +412,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->dir = arg;
             break;
         case OPT_TLP:
-            if (cli_parse_tlp(arg, &a->tlp) < 0) {
+            a->tlp = cairn_tlp_from_name(arg);
+            if (a->tlp == CAIRN_TLP_NONE) {
                 cli_error(cmd,
                           "--tlp: '%s' is not clear, green, amber, "
                           "amber+strict or red",

@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -523,10 +522,4 @@ void cli_file_release(struct cli_file *f)
     f->data = NULL;
     f->len = 0;
     f->mapped = false;
-}
-
-int cli_parse_tlp(const char *s, enum cairn_tlp *out)
-{
-    *out = cairn_tlp_from_name(s);
-    return *out == CAIRN_TLP_NONE ? -1 : 0;
 }

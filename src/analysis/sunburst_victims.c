@@ -372,6 +372,14 @@ static json_t *time_json(bool has, const struct cairn_time *t)
     return json_string(buf);
 }
 
+/* "complete", "partial", or "unknown" when only beacons were seen. */
+static const char *status_of(const struct assembled *a)
+{
+    return a->domain[0] == '\0' ? "unknown"
+           : a->complete         ? "complete"
+                                 : "partial";
+}
+
 static int victim_json(const struct victim *v, json_t **out)
 {
     struct assembled a;
@@ -387,11 +395,7 @@ static int victim_json(const struct victim *v, json_t **out)
     if (o == NULL ||
         json_object_set_new(o, "guid", json_string(gh)) < 0 ||
         json_object_set_new(o, "domain", json_string(a.domain)) < 0 ||
-        json_object_set_new(o, "status",
-                            json_string(a.domain[0] == '\0' ? "unknown"
-                                        : a.complete        ? "complete"
-                                                            : "partial")) <
-            0 ||
+        json_object_set_new(o, "status", json_string(status_of(&a))) < 0 ||
         json_object_set_new(o, "encoding",
                             a.domain[0] == '\0' ? json_null()
                             : a.base32          ? json_string("base32")
@@ -544,15 +548,16 @@ static int victim_stix(const struct victim *v, const char *indicator_id,
                        const struct cairn_analyser_stix_opts *opts,
                        json_t *objects)
 {
-    json_t *f = NULL, *ident = NULL, *od = NULL, *sg = NULL;
-    int rc = victim_json(v, &f);
+    json_t *ident = NULL, *od = NULL, *sg = NULL;
+    struct assembled a;
+    int rc = assemble(v, &a);
     if (rc < 0)
-        return rc;
+        goto out;
     rc = CAIRN_ENOMEM;
     char gh[17], key[64], id_ident[80], id_od[80], id_sg[80];
     guid_hex(v->guid, gh);
-    const char *domain = json_string_value(json_object_get(f, "domain"));
-    const char *status = json_string_value(json_object_get(f, "status"));
+    const char *domain = a.domain;
+    const char *status = status_of(&a);
     snprintf(key, sizeof key, "victim %s", gh);
     if (derived_id("identity", key, id_ident, sizeof id_ident) < 0)
         goto out;
@@ -655,7 +660,7 @@ static int victim_stix(const struct victim *v, const char *indicator_id,
         goto out;
     rc = 0;
 out:
-    json_decref(f);
+    json_decref(a.missing);
     json_decref(ident);
     json_decref(od);
     json_decref(sg);

@@ -387,16 +387,6 @@ static void jfree(void *p)
  * ----------------------------------------------------------------------
  */
 
-/* Nothing is held between pages: a page is one ingest session. */
-struct held {
-    int unused;
-};
-
-static void held_release(struct held *h)
-{
-    (void)h;
-}
-
 /* The store's refusals (validation's went to f->cb as findings). */
 static void on_stored(const struct cairn_store_result *r, bool invalid,
                       void *ud)
@@ -413,7 +403,7 @@ static void on_stored(const struct cairn_store_result *r, bool invalid,
  */
 static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
                       const struct taxii_raw_page *page,
-                      const unsigned char *checked, struct held *h,
+                      const unsigned char *checked,
                       struct cairn_sync_result *res)
 {
     struct cairn_ingest_opts io = {
@@ -427,7 +417,6 @@ static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
     struct cairn_ingest_counts c;
     int rc = cairn_ingest_new(s, &io, &in);
 
-    (void)h;
     for (size_t i = 0; rc == 0 && i < page->n; i++) {
         char where[40];
         snprintf(where, sizeof where, "objects[%zu]", i);
@@ -763,7 +752,6 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
                     struct cairn_sync_result *res)
 {
     struct prefetch pf = {.c = c};
-    struct held h = {0};
     struct seen seen = {0};
     struct state st = {.lock_fd = -1};
     char remote[CAIRN_UUID_STRLEN];
@@ -834,7 +822,7 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
         report_refused(f, page, res);
         rc = store_page(
             s, f, page,
-            pf.checked_cap[slot] >= page->n ? pf.checked[slot] : NULL, &h, res);
+            pf.checked_cap[slot] >= page->n ? pf.checked[slot] : NULL, res);
         if (rc < 0)
             goto out;
         size_t n = page->n + page->n_refused;
@@ -914,7 +902,6 @@ out:
     cairn__taxii_client_deadline(c, 0);
     pthread_cond_destroy(&pf.cv);
     pthread_mutex_destroy(&pf.mu);
-    held_release(&h);
     seen_release(&seen);
     cairn_free(pf.nexts);
     for (unsigned i = 0; i < 2; i++) {
