@@ -3,7 +3,8 @@
 # Fails when a module includes the public header of a module above it, or
 # another module's internal header (docs/ARCHITECTURE.md: one direction
 # only). Order, lowest first:
-#   base stix pattern store values telemetry hunt analysis feed taxii server
+#   base stix sign pattern values store telemetry hunt archive analysis feed
+#   export taxii console server
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -11,15 +12,19 @@ rank() {
     case $1 in
     base | error | cairn) echo 0 ;;
     stix) echo 1 ;;
-    pattern) echo 2 ;;
-    store) echo 3 ;;
+    sign) echo 2 ;;
+    pattern) echo 3 ;;
     values) echo 4 ;;
-    telemetry) echo 5 ;;
-    hunt) echo 6 ;;
-    analysis) echo 7 ;;
-    feed) echo 8 ;;
-    taxii) echo 9 ;;
-    server) echo 10 ;;
+    store) echo 5 ;;
+    telemetry) echo 6 ;;
+    hunt) echo 7 ;;
+    archive) echo 8 ;;
+    analysis) echo 9 ;;
+    feed) echo 10 ;;
+    export) echo 11 ;;
+    taxii) echo 12 ;;
+    console) echo 13 ;;
+    server) echo 14 ;;
     *) echo 99 ;;
     esac
 }
