@@ -216,18 +216,23 @@ static void fill_mapped(struct cairn_telemetry_reader *r)
         r->src_err = 0;
         return;
     }
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t upto = r->start / page * page;
-    if (upto >= r->map_released + 4 * TELE_BLOCK) {
-        /* the caller is done with the lines before start */
-        (void)madvise(r->map + r->map_released, upto - r->map_released,
-                      MADV_DONTNEED);
-        r->map_released = upto;
+    /* Addresses, not offsets: a part of a mapping starts anywhere in a
+     * page, and only the pages wholly its own are released. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t base = (uintptr_t)r->buf;
+    if (r->release) {
+        uintptr_t from = (base + r->map_released + page - 1) / page * page;
+        uintptr_t upto = (base + r->start) / page * page;
+        if (upto >= from + 4 * TELE_BLOCK) {
+            /* the caller is done with the lines before start */
+            (void)madvise((void *)from, upto - from, MADV_DONTNEED);
+            r->map_released = upto - base;
+        }
     }
 #ifdef MADV_POPULATE_READ
     {
-        size_t a = r->end / page * page;
-        (void)madvise(r->map + a, r->end + n - a, MADV_POPULATE_READ);
+        uintptr_t a = (base + r->end) / page * page;
+        (void)madvise((void *)a, base + r->end + n - a, MADV_POPULATE_READ);
     }
 #endif
     r->end += n;
@@ -503,14 +508,17 @@ static int reader_start(struct cairn_telemetry_reader *r,
             r->mem = u;
             r->mem_len = n;
         } else {
+            /* the mapping is followed by a page of zeros: TELE_PAD is
+             * there */
             r->zero_copy = true;
+            r->release = true;
+            r->buf = r->map;
+            r->cap = r->map_size;
         }
     }
     r->in = cairn_malloc(TELE_IN_BLOCK);
     if (r->zero_copy) {
-        /* the mapping is followed by a page of zeros: TELE_PAD is there */
-        r->buf = r->map;
-        r->cap = r->map_size;
+        /* buf is the mapping, or the caller's bytes (a part) */
     } else {
         r->cap = r->opts.max_line + TELE_BLOCK + 1;
         r->buf = cairn_malloc(r->cap + TELE_PAD);
@@ -692,6 +700,44 @@ int cairn_telemetry_open_mem(const void *data, size_t len, const char *name,
     static const unsigned char empty[1];
     r->mem = data != NULL ? data : empty;
     r->mem_len = data != NULL ? len : 0;
+    rc = reader_start(r, diag);
+    if (rc < 0) {
+        cairn_telemetry_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+_Static_assert(TELE_PAD <= CAIRN_TELEMETRY_PART_PAD,
+               "a part must be readable as far as the SIMD loops read");
+
+int cairn_telemetry_open_part(const struct cairn_telemetry_reader *head,
+                              void *data, size_t len, bool release,
+                              const char *name,
+                              const struct cairn_telemetry_opts *opts,
+                              struct cairn_telemetry_reader **out,
+                              struct cairn_diag *diag)
+{
+    struct cairn_telemetry_reader *r = NULL;
+    *out = NULL;
+    int rc = reader_new(name, opts, &r);
+    if (rc == 0 && head != NULL) {
+        r->opts.format = head->format;
+        if (head->format == CAIRN_TELEMETRY_ZEEK)
+            rc = cairn__tele_header_share(r, head);
+    }
+    if (rc < 0) {
+        cairn_telemetry_free(r);
+        diag_file(diag, name ? name : "-");
+        cairn_diag_set(diag, CAIRN_SEV_ERROR, "read", "out of memory");
+        return rc;
+    }
+    static char empty[CAIRN_TELEMETRY_PART_PAD];
+    r->zero_copy = true;
+    r->release = release && data != NULL && len > 0;
+    r->buf = data != NULL ? data : empty;
+    r->cap = r->map_size = data != NULL ? len : 0;
     rc = reader_start(r, diag);
     if (rc < 0) {
         cairn_telemetry_free(r);

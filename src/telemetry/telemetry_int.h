@@ -84,6 +84,7 @@ struct cairn_telemetry_reader {
     char *map;
     size_t map_len, map_size, map_released;
     bool zero_copy;
+    bool release; /* pages behind the reading are dropped (a mapping) */
     enum tele_codec codec;
     unsigned char *in; /* compressed bytes */
     size_t in_pos, in_len;
@@ -130,6 +131,7 @@ struct cairn_telemetry_reader {
     unsigned char *col_addr;   /* Zeek addr/subnet column */
     size_t n_cols;
     bool have_header;
+    bool head_shared; /* the column tables are another reader's */
     long host_col, uri_col, port_col;
     size_t *tabs; /* column starts of the current line */
     /* Zeek: what each column is for, and the columns that have something
@@ -197,6 +199,12 @@ int cairn__tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t l
 /* Whether a first line looks like a CSV header of known column names. */
 bool cairn__tele_csv_sniff(const char *line, size_t len);
 
+/*
+ * Take the Zeek header of `head` (which has read it and outlives r): its
+ * column tables are shared, not copied, until a #types line changes them.
+ */
+int cairn__tele_header_share(struct cairn_telemetry_reader *r,
+                             const struct cairn_telemetry_reader *head);
 /* Forget the header (column tables). */
 void cairn__tele_header_clear(struct cairn_telemetry_reader *r);
 /* Set the columns from `n` names; kinds from the name table. */
