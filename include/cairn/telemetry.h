@@ -116,6 +116,22 @@ int cairn_telemetry_open_part(const struct cairn_telemetry_reader *head,
                               struct cairn_diag *diag);
 
 /*
+ * Read bytes [offset, offset + len) of the regular file open as `fd`
+ * (pread(); the descriptor's own offset is not used, it may be shared by
+ * readers of other parts, and it is not closed) as one part of a log read
+ * by several threads, `head` as for cairn_telemetry_open_part. The bytes
+ * are plain text (no gzip or zstd); a part that ends early (the file was
+ * truncated) ends there. Lines and offsets count from the part's start.
+ * Errors as cairn_telemetry_open_mem.
+ */
+int cairn_telemetry_open_range(const struct cairn_telemetry_reader *head,
+                               int fd, uint64_t offset, uint64_t len,
+                               const char *name,
+                               const struct cairn_telemetry_opts *opts,
+                               struct cairn_telemetry_reader **out,
+                               struct cairn_diag *diag);
+
+/*
  * The next event: 1 with *ev filled, 0 at the end of the input, or a
  * negative code with `diag` naming the file: CAIRN_EIO for a read error,
  * CAIRN_EPARSE for a truncated or corrupt gzip/zstd stream (returned after

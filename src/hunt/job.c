@@ -52,12 +52,14 @@ struct part {
     size_t data_len;
     /*
      * A part of a large file read in parallel with its other parts: bytes
-     * [start, end) of the mapped file, read in place as `format`, under
+     * [start, end) of the file open as `fd`, read with pread() as
+     * `format` (`map`, the file mapped, is for its header lines), under
      * `head` (a reader that has read the file's Zeek header) when it is
      * not the first part of a Zeek log; `base_line` lines of the file come
      * before it.
      */
     char *map;
+    int fd;
     size_t start, end, head_len;
     const struct cairn_telemetry_reader *head;
     uint64_t base_line;
@@ -119,6 +121,7 @@ struct cairn_hunt_job {
     struct {
         void *p;
         size_t len;
+        int fd;                              /* the parts are read from it */
         struct cairn_telemetry_reader *head; /* its Zeek header, or NULL */
     } * maps;
     size_t n_maps, cap_maps;
@@ -614,32 +617,57 @@ static struct cairn_telemetry_reader *read_head(struct cairn_hunt_job *h,
                                                 size_t head_len,
                                                 const char *path);
 
+/* What count_part reads at a time: a buffer that stays in the cache. */
+#define COUNT_CHUNK (256 * 1024)
+
 /*
- * Count the lines of a part of a mapped file, then wait until the parts
- * before it are counted (their workers count them at the same time: the
- * parts are handed out in order, and counting waits for nothing), so that
- * its line numbers are known before its first hit. The mapping's pages
- * come in once here and stay for the reading.
+ * Count the lines of a part of a file, then wait until the parts before
+ * it are counted (their workers count them at the same time: the parts
+ * are handed out in order, and counting waits for nothing), so that its
+ * line numbers are known before its first hit. The part is read with
+ * pread(), a chunk at a time (or, without memory for the chunk, from the
+ * mapping): copying from the page cache into a buffer in the CPU cache
+ * costs less than touching each page of a mapping.
  */
 static void count_part(struct cairn_hunt_job *h, size_t index)
 {
     struct part *j = &h->parts[index];
-    const char *p = j->map + j->start, *end = j->map + j->end;
     uint64_t n = 0;
     size_t fields_at = SIZE_MAX;
     bool zeek = j->format == CAIRN_TELEMETRY_ZEEK;
+    char *buf = cairn_malloc(COUNT_CHUNK);
+    bool at_start = true; /* parts start at a line's start */
 
-    /* parts start at a line's start */
-    for (const char *line = p; line < end;) {
-        if (zeek && *line == '#' && end - line >= 7 &&
-            memcmp(line, "#fields", 7) == 0)
-            fields_at = (size_t)(line - j->map);
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        if (nl == NULL)
-            break;
-        n++;
-        line = nl + 1;
+    for (size_t pos = j->start; pos < j->end;) {
+        size_t want = j->end - pos < COUNT_CHUNK ? j->end - pos : COUNT_CHUNK;
+        const char *c = j->map + pos;
+        if (buf != NULL) {
+            ssize_t got = pread(j->fd, buf, want, (off_t)pos);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                break; /* the reader of the part reports it */
+            want = (size_t)got;
+            c = buf;
+        }
+        for (const char *line = c, *end = c + want; line < end;) {
+            size_t at = pos + (size_t)(line - c);
+            /* the mapping for "#fields", which may straddle chunks */
+            if (at_start && zeek && *line == '#' && j->end - at >= 7 &&
+                memcmp(j->map + at, "#fields", 7) == 0)
+                fields_at = at;
+            const char *nl = memchr(line, '\n', (size_t)(end - line));
+            if (nl == NULL) {
+                at_start = false;
+                break;
+            }
+            n++;
+            at_start = true;
+            line = nl + 1;
+        }
+        pos += want;
     }
+    cairn_free(buf);
     pthread_mutex_lock(&h->mu);
     j->n_lines = n;
     j->fields_at = fields_at;
@@ -727,8 +755,8 @@ static void hunt_log(struct worker *w)
     } else if (j->map == NULL) {
         rc = cairn_telemetry_open(j->path, &w->topts, &r, &diag);
     } else {
-        /* Read in place; a Zeek part after the first reads under the
-         * file's header, parsed once (j->head). */
+        /* pread() from the file; a Zeek part after the first reads
+         * under the file's header, parsed once (j->head). */
         struct cairn_telemetry_opts o = w->topts;
         const struct cairn_telemetry_reader *head = NULL;
         o.format = j->format;
@@ -737,9 +765,9 @@ static void hunt_log(struct worker *w)
         if (rc == 0) {
             w->line_adj = (int64_t)j->base_line;
             off_adj = j->start;
-            rc = cairn_telemetry_open_part(head, j->map + j->start,
-                                           j->end - j->start, true, j->path,
-                                           &o, &r, &diag);
+            rc = cairn_telemetry_open_range(head, j->fd, j->start,
+                                            j->end - j->start, j->path, &o,
+                                            &r, &diag);
         }
     }
     if (rc < 0) {
@@ -1259,8 +1287,9 @@ static struct cairn_telemetry_reader *read_head(struct cairn_hunt_job *h,
 
 /*
  * Split a large uncompressed regular file into parts of about o.split
- * bytes, cut after a newline, that threads read at the same time, in
- * place in one mapping of the file. Zeek TSV parts after the first are
+ * bytes, cut after a newline, that threads read at the same time with
+ * pread() (the file is mapped too, to find the cuts and read a Zeek
+ * header where it lies, not to read it through). Zeek TSV parts after the first are
  * read under the file's header, parsed once (or under a later #fields
  * header, see part_head); CSV is never split (a quoted field may hold a
  * newline). The main thread does not read the file: its workers count
@@ -1289,9 +1318,10 @@ static int try_split(struct cairn_hunt_job *h, const char *path)
     }
     size = (size_t)st.st_size;
     map = map_padded(fd, size, &map_len);
-    close(fd);
-    if (map == NULL)
+    if (map == NULL) {
+        close(fd);
         return 0;
+    }
     const unsigned char *u = (const unsigned char *)map;
     enum cairn_telemetry_format fmt = h->o.telemetry.format;
     if ((u[0] == 0x1f && u[1] == 0x8b) ||
@@ -1314,6 +1344,7 @@ static int try_split(struct cairn_hunt_job *h, const char *path)
         head = read_head(h, map, head_len, path);
         if (head == NULL) {
             munmap(map, map_len);
+            close(fd);
             return CAIRN_ENOMEM;
         }
     }
@@ -1323,6 +1354,7 @@ static int try_split(struct cairn_hunt_job *h, const char *path)
         if (v == NULL) {
             cairn_telemetry_free(head);
             munmap(map, map_len);
+            close(fd);
             return CAIRN_ENOMEM;
         }
         h->maps = v;
@@ -1330,6 +1362,7 @@ static int try_split(struct cairn_hunt_job *h, const char *path)
     }
     h->maps[h->n_maps].p = map;
     h->maps[h->n_maps].len = map_len;
+    h->maps[h->n_maps].fd = fd;
     h->maps[h->n_maps].head = head;
     h->n_maps++;
     for (size_t start = 0; start < size;) {
@@ -1343,6 +1376,7 @@ static int try_split(struct cairn_hunt_job *h, const char *path)
         struct part j = {
             .path = path,
             .map = map,
+            .fd = fd,
             .start = start,
             .end = end,
             .head_len = head_len,
@@ -1359,6 +1393,7 @@ static int try_split(struct cairn_hunt_job *h, const char *path)
     return 1;
 whole:
     munmap(map, map_len);
+    close(fd);
     return 0;
 }
 
@@ -1536,6 +1571,7 @@ void cairn_hunt_job_free(struct cairn_hunt_job *h)
     for (size_t i = 0; i < h->n_maps; i++) {
         cairn_telemetry_free(h->maps[i].head);
         munmap(h->maps[i].p, h->maps[i].len);
+        close(h->maps[i].fd);
     }
     cairn_free(h->maps);
     paths_free(&h->names);

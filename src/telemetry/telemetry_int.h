@@ -78,11 +78,13 @@ struct cairn_telemetry_reader {
     bool close_fd;
     const unsigned char *mem;
     size_t mem_len, mem_pos;
-    /* A regular file mapped whole (read_source.c): map_len bytes from
-     * map, the file's map_size bytes and then zeros. With zero_copy the
-     * lines are parsed in the mapping itself (buf == map). */
-    char *map;
-    size_t map_len, map_size, map_released;
+    /* A part of a file read with pread(): bytes [range_pos, range_end)
+     * of fd are still to come. */
+    bool ranged;
+    uint64_t range_pos, range_end;
+    /* Bytes in memory read in place (cairn_telemetry_open_part):
+     * map_size of them at buf (buf == the caller's bytes). */
+    size_t map_size, map_released;
     bool zero_copy;
     bool release; /* pages behind the reading are dropped (a mapping) */
     enum tele_codec codec;

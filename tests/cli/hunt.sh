@@ -388,6 +388,31 @@ hunt -i "$data/indicators.json" -i "$data/list.txt" --jsonl --threads 1 \
     logs/dns.log
 check "rotated.log in parts: the hits of dns.log twice" [ \
     "$(wc -l <out.rotated)" -eq "$(($(wc -l <out) * 2))" ]
+# Parts larger than the chunks a part's lines are counted in (256 KiB):
+# lines and a second #fields header across chunk boundaries.
+{
+    grep '^#' logs/dns.log
+    k=0
+    while [ $k -lt 40 ]; do grep -v '^#' logs/dns.log; k=$((k + 1)); done
+    grep '^#' logs/dns.log | awk -F '\t' -v OFS='\t' '
+        /^#(fields|types)/ { s = $1; for (i = 2; i <= NF; i++)
+                             if (i != 3) s = s OFS $i; $0 = s } { print }'
+    k=0
+    while [ $k -lt 40 ]; do
+        grep -v '^#' logs/dns.log | awk -F '\t' -v OFS='\t' '
+            { s = $1; for (i = 3; i <= NF; i++) s = s OFS $i; print s }'
+        k=$((k + 1))
+    done
+} >bigrot.log
+[ "$(wc -c <bigrot.log)" -gt 1200000 ] || fail "bigrot.log is too small"
+hunt -i "$data/indicators.json" -i "$data/list.txt" --jsonl --threads 1 \
+    bigrot.log
+cp out out.whole
+hunt -i "$data/indicators.json" -i "$data/list.txt" --jsonl --threads 2 \
+    --split 300K bigrot.log
+check "bigrot.log in parts of 300K: the same hits" cmp -s out out.whole
+check "bigrot.log was read in parts" grep -q '1 logs in [3-9] parts' err
+check "bigrot.log in parts: no malformed line" grep -q ' 0 malformed' err
 hunt -i "$data/indicators.json" --jsonl --threads 2 --split 4K big.log
 check "big.log in parts: every planted line, nothing else" [ "$(jq -r .line \
     out | tr '\n' ' ')" = "$(awk 'BEGIN { printf "1 "; for (i = 37; i <= 1200;
