@@ -18,6 +18,8 @@
 /* Bytes after the decoded data that may be read (and ignored) by SIMD
  * loops; the line buffer is allocated this much larger. */
 #define TELE_PAD 64
+/* What one read() asks for at most: it stays in the CPU cache. */
+#define TELE_READ_BLOCK (64 * 1024)
 /* Compressed input is read in blocks of this size. */
 #define TELE_IN_BLOCK (256 * 1024)
 /* Nesting kept by the JSON scanner; deeper input is malformed. */
