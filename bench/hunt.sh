@@ -161,7 +161,23 @@ rate() { awk -v m="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? m / s : 0) }';
 
 printf '\n%-8s %-6s %-8s %9s %8s %9s %11s %7s %7s %7s %5s\n' set log tool \
     "MB/s/core" seconds "MB/CPU-s" "lines/s" "load s" "build s" "RSS MB" hits
+# fixed_cpu BIN SET: the CPU seconds of hunting an empty log with SET
+# (start, load, compile), the median of three runs; subtracted from a
+# run's CPU time it leaves that of the scan.
+fixed_cpu() {
+    for k in 1 2 3; do
+        timed "$work/hits.empty" "$1" hunt -i "$2" --threads 1 \
+            --no-progress --jsonl "$work/empty.log"
+        echo "$cpu"
+    done | sort -n | sed -n 2p
+}
+: >"$work/empty.log"
+# scan_rate MB CPU FIXED: MB over CPU less FIXED
+scan_rate() { awk -v m="$1" -v c="$2" -v f="$3" 'BEGIN {
+    printf "%.0f", (c - f > 0 ? m / (c - f) : 0) }'; }
 for n in $sets; do
+    fixed=$(fixed_cpu "$cairn" "$work/set-$n.txt")
+    [ -z "$baseline" ] || bfixed=$(fixed_cpu "$baseline" "$work/set-$n.txt")
     for log in dns proxy; do
         f=$work/$log.log
         size_mb=$(mb "$f")
@@ -180,6 +196,9 @@ for n in $sets; do
         printf '%-8s %-6s %-8s %9s %8s %9s %11s %7s %7s %7s %5s\n' "$n" "$log" \
             "cairn" "$c_rate" "$scan" "$c_cpu" "$(rate "$lines" "$scan")" \
             "$load" "$comp" "$rss_mb" "$hits"
+        c_scan=$(scan_rate "$size_mb" "$cpu" "$fixed")
+        echo "$n $log cairn: the scan alone $c_scan MB/CPU-s ($cpu CPU s less $fixed for an empty log)" |
+            awk '{ printf "%-8s %-6s", $1, $2; $1 = $2 = ""; print substr($0, 2) }'
         timed "$work/hits2" "$cairn" hunt -i "$work/set-$n.txt" --threads 2 \
             --no-progress --jsonl "$f"
         summary=$(grep 'indicators hunted' "$work/stderr" || :)
@@ -203,6 +222,7 @@ for n in $sets; do
             summary=$(grep 'indicators hunted' "$work/stderr" || :)
             bscan=$(echo "$summary" | sed -n 's/.*scanned in \([0-9.]*\) s.*/\1/p')
             b_cpu=$(rate "$size_mb" "$cpu")
+            b_scan=$(scan_rate "$size_mb" "$cpu" "$bfixed")
             printf '%-8s %-6s %-8s %9s %8s %9s %11s %7s %7s %7s %5s\n' "$n" \
                 "$log" "baseline" "$(rate "$size_mb" "$bscan")" "$bscan" \
                 "$b_cpu" "$(rate "$lines" "$bscan")" - - "$rss_mb" \
@@ -214,10 +234,12 @@ for n in $sets; do
                 differ=1
             fi
             awk -v c="$c_rate" -v b="$(rate "$size_mb" "$bscan")" \
-                -v cc="$c_cpu" -v bc="$b_cpu" -v n="$n" -v l="$log" \
-                -v s="$same" 'BEGIN {
-                printf "%-8s %-6s cairn/baseline: scan %.2fx, per CPU-s %.2fx; %s\n",
-                    n, l, (b > 0 ? c / b : 0), (bc > 0 ? cc / bc : 0), s }'
+                -v cc="$c_cpu" -v bc="$b_cpu" -v cs="$c_scan" -v bs="$b_scan" \
+                -v n="$n" -v l="$log" -v s="$same" 'BEGIN {
+                printf "%-8s %-6s cairn/baseline: scan %.2fx, per CPU-s %.2fx, " \
+                    "scan alone per CPU-s %.2fx (baseline %d MB/CPU-s); %s\n",
+                    n, l, (b > 0 ? c / b : 0), (bc > 0 ? cc / bc : 0),
+                    (bs > 0 ? cs / bs : 0), bs, s }'
         fi
         timed "$work/grep.out" env LC_ALL=C grep -F -c -f "$work/set-$n.txt" "$f"
         g_rate=$(rate "$size_mb" "$secs")
@@ -248,6 +270,8 @@ echo "bytes over the wall time of the scan with two threads). MB/CPU-s: log"
 echo "bytes over the user + system CPU time of the whole run, loading included;"
 echo "on a shared machine it is the steadier figure. hits: cairn hits (a line"
 echo "may give several), grep/rg matching lines."
+echo "The scan alone: log bytes over the run's CPU time less that of hunting"
+echo "an empty log with the same set (start, load, compile)."
 echo "cairn -j2's MB/CPU-s over cairn's: how well two threads use their CPU"
 echo "(1.0: no CPU lost to splitting the log)."
 if [ "$differ" -ne 0 ]; then
