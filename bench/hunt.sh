@@ -17,19 +17,28 @@
 # prints MB/s per core, MB per CPU second, lines per second, load and
 # compile time of the set, peak memory and the ratios. grep and rg see a
 # CIDR as text: they are a speed baseline, not the same search.
+# With BASELINE set to another cairn binary (say, the previous build),
+# that binary hunts the same logs with one thread too: its --jsonl hits
+# must be byte-identical to this build's (the script fails otherwise), and
+# the speed ratios to it are printed.
 # The work files (in $TMPDIR, default /tmp) are deleted at the end.
+#
+#   sh bench/hunt.sh [BUILD-DIR [SIZE_MB [SETS]]]
+#   BASELINE=/path/to/old/cairn sh bench/hunt.sh ...
 set -eu
 build=${1:-build}
 size=${2:-1024}
 sets=${3:-"10000 1000000 net100000"}
 cairn=$build/cairn
 gen=$build/bench/bench_genlogs
-for t in "$cairn" "$gen"; do
+baseline=${BASELINE:-}
+for t in "$cairn" "$gen" $baseline; do
     [ -x "$t" ] || { echo "bench/hunt.sh: no $t (build it first)" >&2; exit 2; }
 done
 command -v rg >/dev/null || { echo "bench/hunt.sh: needs ripgrep (rg)" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-hunt.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
+differ=0
 
 # values N: N indicator values, deterministic, none of them in the ranges
 # and names bench_genlogs uses for ordinary lines.
@@ -152,14 +161,30 @@ rate() { awk -v m="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? m / s : 0) }';
 
 printf '\n%-8s %-6s %-8s %9s %8s %9s %11s %7s %7s %7s %5s\n' set log tool \
     "MB/s/core" seconds "MB/CPU-s" "lines/s" "load s" "build s" "RSS MB" hits
+# fixed_cpu BIN SET: the CPU seconds of hunting an empty log with SET
+# (start, load, compile), the median of three runs; subtracted from a
+# run's CPU time it leaves that of the scan.
+fixed_cpu() {
+    for k in 1 2 3; do
+        timed "$work/hits.empty" "$1" hunt -i "$2" --threads 1 \
+            --no-progress --jsonl "$work/empty.log"
+        echo "$cpu"
+    done | sort -n | sed -n 2p
+}
+: >"$work/empty.log"
+# scan_rate MB CPU FIXED: MB over CPU less FIXED
+scan_rate() { awk -v m="$1" -v c="$2" -v f="$3" 'BEGIN {
+    printf "%.0f", (c - f > 0 ? m / (c - f) : 0) }'; }
 for n in $sets; do
+    fixed=$(fixed_cpu "$cairn" "$work/set-$n.txt")
+    [ -z "$baseline" ] || bfixed=$(fixed_cpu "$baseline" "$work/set-$n.txt")
     for log in dns proxy; do
         f=$work/$log.log
         size_mb=$(mb "$f")
         lines=$(wc -l <"$f")
         cat "$f" >/dev/null # the page cache holds it for every tool
         timed "$work/hits" "$cairn" hunt -i "$work/set-$n.txt" --threads 1 \
-            --no-progress "$f"
+            --no-progress --jsonl "$f"
         summary=$(grep 'indicators hunted' "$work/stderr" || :)
         load=$(echo "$summary" | sed -n 's/.*loaded in \([0-9.]*\) s.*/\1/p')
         comp=$(echo "$summary" | sed -n 's/.*compiled in \([0-9.]*\) s.*/\1/p')
@@ -171,8 +196,11 @@ for n in $sets; do
         printf '%-8s %-6s %-8s %9s %8s %9s %11s %7s %7s %7s %5s\n' "$n" "$log" \
             "cairn" "$c_rate" "$scan" "$c_cpu" "$(rate "$lines" "$scan")" \
             "$load" "$comp" "$rss_mb" "$hits"
+        c_scan=$(scan_rate "$size_mb" "$cpu" "$fixed")
+        echo "$n $log cairn: the scan alone $c_scan MB/CPU-s ($cpu CPU s less $fixed for an empty log)" |
+            awk '{ printf "%-8s %-6s", $1, $2; $1 = $2 = ""; print substr($0, 2) }'
         timed "$work/hits2" "$cairn" hunt -i "$work/set-$n.txt" --threads 2 \
-            --no-progress "$f"
+            --no-progress --jsonl "$f"
         summary=$(grep 'indicators hunted' "$work/stderr" || :)
         scan2=$(echo "$summary" | sed -n 's/.*scanned in \([0-9.]*\) s.*/\1/p')
         hits2=$(wc -l <"$work/hits2")
@@ -180,8 +208,39 @@ for n in $sets; do
             "cairn -j2" "$(rate "$size_mb" "$scan2")" "$scan2" \
             "$(rate "$size_mb" "$cpu")" "$(rate "$lines" "$scan2")" - - \
             "$rss_mb" "$hits2"
-        [ "$hits2" = "$hits" ] ||
-            echo "bench/hunt.sh: $n $log: $hits hits with one thread, $hits2 with two" >&2
+        c2_cpu=$(rate "$size_mb" "$cpu")
+        awk -v a="$c2_cpu" -v b="$c_cpu" -v n="$n" -v l="$log" 'BEGIN {
+            printf "%-8s %-6s cairn -j2/cairn: per CPU-s %.2fx\n", n, l,
+                (b > 0 ? a / b : 0) }'
+        cmp -s "$work/hits2" "$work/hits" || {
+            echo "bench/hunt.sh: $n $log: other hits with two threads ($hits2) than with one ($hits)" >&2
+            differ=1
+        }
+        if [ -n "$baseline" ]; then
+            timed "$work/hits.base" "$baseline" hunt -i "$work/set-$n.txt" \
+                --threads 1 --no-progress --jsonl "$f"
+            summary=$(grep 'indicators hunted' "$work/stderr" || :)
+            bscan=$(echo "$summary" | sed -n 's/.*scanned in \([0-9.]*\) s.*/\1/p')
+            b_cpu=$(rate "$size_mb" "$cpu")
+            b_scan=$(scan_rate "$size_mb" "$cpu" "$bfixed")
+            printf '%-8s %-6s %-8s %9s %8s %9s %11s %7s %7s %7s %5s\n' "$n" \
+                "$log" "baseline" "$(rate "$size_mb" "$bscan")" "$bscan" \
+                "$b_cpu" "$(rate "$lines" "$bscan")" - - "$rss_mb" \
+                "$(wc -l <"$work/hits.base")"
+            if cmp -s "$work/hits.base" "$work/hits"; then
+                same="the same hits, byte for byte"
+            else
+                same="OTHER HITS than the baseline"
+                differ=1
+            fi
+            awk -v c="$c_rate" -v b="$(rate "$size_mb" "$bscan")" \
+                -v cc="$c_cpu" -v bc="$b_cpu" -v cs="$c_scan" -v bs="$b_scan" \
+                -v n="$n" -v l="$log" -v s="$same" 'BEGIN {
+                printf "%-8s %-6s cairn/baseline: scan %.2fx, per CPU-s %.2fx, " \
+                    "scan alone per CPU-s %.2fx (baseline %d MB/CPU-s); %s\n",
+                    n, l, (b > 0 ? c / b : 0), (bc > 0 ? cc / bc : 0),
+                    (bs > 0 ? cs / bs : 0), bs, s }'
+        fi
         timed "$work/grep.out" env LC_ALL=C grep -F -c -f "$work/set-$n.txt" "$f"
         g_rate=$(rate "$size_mb" "$secs")
         g_cpu=$(rate "$size_mb" "$cpu")
@@ -211,3 +270,11 @@ echo "bytes over the wall time of the scan with two threads). MB/CPU-s: log"
 echo "bytes over the user + system CPU time of the whole run, loading included;"
 echo "on a shared machine it is the steadier figure. hits: cairn hits (a line"
 echo "may give several), grep/rg matching lines."
+echo "The scan alone: log bytes over the run's CPU time less that of hunting"
+echo "an empty log with the same set (start, load, compile)."
+echo "cairn -j2's MB/CPU-s over cairn's: how well two threads use their CPU"
+echo "(1.0: no CPU lost to splitting the log)."
+if [ "$differ" -ne 0 ]; then
+    echo "bench/hunt.sh: the hits differ (see above)" >&2
+    exit 1
+fi

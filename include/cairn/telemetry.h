@@ -94,6 +94,44 @@ int cairn_telemetry_open_mem(const void *data, size_t len, const char *name,
                              struct cairn_diag *diag);
 
 /*
+ * Read `len` bytes in memory in place, with no copy, as one part of a log
+ * read by several threads: with `head`, a reader that has read the log's
+ * first lines to their end (its Zeek header, say), the part is read in
+ * head's format under head's header, whose column tables are shared, not
+ * copied (`head` must outlive the part and not be read on meanwhile);
+ * with `head` NULL, as a log of its own. The bytes are plain text (no
+ * gzip or zstd), writable (a JSON line's keys are ended with a NUL in
+ * place: a private mapping of the file will do) and must stay readable for
+ * CAIRN_TELEMETRY_PART_PAD bytes past `len` (the next part's, or zeros).
+ * With `release` they lie in a private mapping of a file, whose pages
+ * behind the reading are dropped (MADV_DONTNEED) as it moves on. Lines and offsets count from
+ * the part's start. Errors as cairn_telemetry_open_mem.
+ */
+#define CAIRN_TELEMETRY_PART_PAD 64
+int cairn_telemetry_open_part(const struct cairn_telemetry_reader *head,
+                              void *data, size_t len, bool release,
+                              const char *name,
+                              const struct cairn_telemetry_opts *opts,
+                              struct cairn_telemetry_reader **out,
+                              struct cairn_diag *diag);
+
+/*
+ * Read bytes [offset, offset + len) of the regular file open as `fd`
+ * (pread(); the descriptor's own offset is not used, it may be shared by
+ * readers of other parts, and it is not closed) as one part of a log read
+ * by several threads, `head` as for cairn_telemetry_open_part. The bytes
+ * are plain text (no gzip or zstd); a part that ends early (the file was
+ * truncated) ends there. Lines and offsets count from the part's start.
+ * Errors as cairn_telemetry_open_mem.
+ */
+int cairn_telemetry_open_range(const struct cairn_telemetry_reader *head,
+                               int fd, uint64_t offset, uint64_t len,
+                               const char *name,
+                               const struct cairn_telemetry_opts *opts,
+                               struct cairn_telemetry_reader **out,
+                               struct cairn_diag *diag);
+
+/*
  * The next event: 1 with *ev filled, 0 at the end of the input, or a
  * negative code with `diag` naming the file: CAIRN_EIO for a read error,
  * CAIRN_EPARSE for a truncated or corrupt gzip/zstd stream (returned after

@@ -52,13 +52,27 @@ struct part {
     size_t data_len;
     /*
      * A part of a large file read in parallel with its other parts: bytes
-     * [start, end) of the mapped file, read as `format`, with the file's
-     * first `head_len` bytes (its `head_lines` header lines) put before
-     * it when start > 0; `base_line` lines of the file come before it.
+     * [start, end) of the file open as `fd`, read with pread() as
+     * `format` (`map`, the file mapped, is for its header lines), under
+     * `head` (a reader that has read the file's Zeek header) when it is
+     * not the first part of a Zeek log; `base_line` lines of the file come
+     * before it.
      */
-    const char *map;
+    char *map;
+    int fd;
     size_t start, end, head_len;
-    uint64_t head_lines, base_line;
+    const struct cairn_telemetry_reader *head;
+    uint64_t base_line;
+    /*
+     * The lines of a part are counted by the worker that takes it, under
+     * `mu`: n_lines once `counted`; base_line once `base_ready` (the parts
+     * before it counted). fields_at: the offset of its last "#fields" line
+     * (a Zeek log whose columns change), fields_before: the last one of
+     * the parts before it; SIZE_MAX for none.
+     */
+    uint64_t n_lines;
+    size_t fields_at, fields_before;
+    bool counted, base_ready;
     enum cairn_telemetry_format format;
     bool done;
     bool failed;
@@ -107,6 +121,8 @@ struct cairn_hunt_job {
     struct {
         void *p;
         size_t len;
+        int fd;                              /* the parts are read from it */
+        struct cairn_telemetry_reader *head; /* its Zeek header, or NULL */
     } * maps;
     size_t n_maps, cap_maps;
     struct paths names; /* paths the parts point at */
@@ -596,6 +612,128 @@ static int merge_candidates(struct cairn_hunt_job *h, struct worker *w)
     return rc;
 }
 
+static struct cairn_telemetry_reader *read_head(struct cairn_hunt_job *h,
+                                                char *map,
+                                                size_t head_len,
+                                                const char *path);
+
+/* What count_part reads at a time: a buffer that stays in the cache. */
+#define COUNT_CHUNK (256 * 1024)
+
+/*
+ * Count the lines of a part of a file, then wait until the parts before
+ * it are counted (their workers count them at the same time: the parts
+ * are handed out in order, and counting waits for nothing), so that its
+ * line numbers are known before its first hit. The part is read with
+ * pread(), a chunk at a time (or, without memory for the chunk, from the
+ * mapping): copying from the page cache into a buffer in the CPU cache
+ * costs less than touching each page of a mapping.
+ */
+static void count_part(struct cairn_hunt_job *h, size_t index)
+{
+    struct part *j = &h->parts[index];
+    uint64_t n = 0;
+    size_t fields_at = SIZE_MAX;
+    bool zeek = j->format == CAIRN_TELEMETRY_ZEEK;
+    char *buf = cairn_malloc(COUNT_CHUNK);
+    bool at_start = true; /* parts start at a line's start */
+
+    for (size_t pos = j->start; pos < j->end;) {
+        size_t want = j->end - pos < COUNT_CHUNK ? j->end - pos : COUNT_CHUNK;
+        const char *c = j->map + pos;
+        if (buf != NULL) {
+            ssize_t got = pread(j->fd, buf, want, (off_t)pos);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                break; /* the reader of the part reports it */
+            want = (size_t)got;
+            c = buf;
+        }
+        for (const char *line = c, *end = c + want; line < end;) {
+            size_t at = pos + (size_t)(line - c);
+            /* the mapping for "#fields", which may straddle chunks */
+            if (at_start && zeek && *line == '#' && j->end - at >= 7 &&
+                memcmp(j->map + at, "#fields", 7) == 0)
+                fields_at = at;
+            const char *nl = memchr(line, '\n', (size_t)(end - line));
+            if (nl == NULL) {
+                at_start = false;
+                break;
+            }
+            n++;
+            at_start = true;
+            line = nl + 1;
+        }
+        pos += want;
+    }
+    cairn_free(buf);
+    pthread_mutex_lock(&h->mu);
+    j->n_lines = n;
+    j->fields_at = fields_at;
+    j->counted = true;
+    /* each counted part with a known start gives the next its start */
+    size_t k = index > 0 && j->start > 0 ? index - 1 : index;
+    for (; k + 1 < h->n_parts; k++) {
+        const struct part *a = &h->parts[k];
+        struct part *b = &h->parts[k + 1];
+        if (b->map != a->map || b->start == 0 || !a->counted ||
+            !a->base_ready)
+            break;
+        if (!b->base_ready) {
+            b->base_line = a->base_line + a->n_lines;
+            b->fields_before =
+                a->fields_at != SIZE_MAX ? a->fields_at : a->fields_before;
+            b->base_ready = true;
+        }
+    }
+    pthread_cond_broadcast(&h->cv);
+    while (!j->base_ready)
+        pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/*
+ * The header a part is read under: none for the first part (it reads its
+ * own), the file's (shared) while no later #fields line came before the
+ * part, else one read here from the header lines of the last one (*own,
+ * freed by the caller). 0 or CAIRN_ENOMEM.
+ */
+static int part_head(struct cairn_hunt_job *h, const struct part *j,
+                     struct cairn_telemetry_reader **own,
+                     const struct cairn_telemetry_reader **out)
+{
+    *out = NULL;
+    if (j->start == 0 || j->head == NULL)
+        return 0;
+    size_t at = j->fields_before;
+    if (at == SIZE_MAX || at < j->head_len) {
+        *out = j->head;
+        return 0;
+    }
+    /* the run of '#' lines around that #fields, up to the part's start */
+    char *map = j->map;
+    size_t from = at, to = at;
+    while (from > 0) {
+        const char *prev = from >= 2 ? memrchr(map, '\n', from - 1) : NULL;
+        size_t ps = prev != NULL ? (size_t)(prev - map) + 1 : 0;
+        if (map[ps] != '#')
+            break;
+        from = ps;
+        if (ps == 0)
+            break;
+    }
+    while (to < j->start && map[to] == '#') {
+        const char *nl = memchr(map + to, '\n', j->start - to);
+        to = nl != NULL ? (size_t)(nl - map) + 1 : j->start;
+    }
+    *own = read_head(h, map + from, to - from, j->path);
+    if (*own == NULL)
+        return CAIRN_ENOMEM;
+    *out = *own;
+    return 0;
+}
+
 static void hunt_log(struct worker *w)
 {
     struct cairn_hunt_job *h = w->h;
@@ -605,9 +743,8 @@ static void hunt_log(struct worker *w)
     struct cairn_telemetry_stats st = {0};
     struct cairn_diag diag;
     uint64_t seen_bytes = 0, seen_lines = 0;
-    uint64_t extra_bytes = 0, extra_lines = 0; /* a part's copied header */
     uint64_t off_adj = 0;
-    char *copy = NULL;
+    struct cairn_telemetry_reader *own_head = NULL;
     int rc;
 
     cairn_diag_clear(&diag);
@@ -618,33 +755,25 @@ static void hunt_log(struct worker *w)
     } else if (j->map == NULL) {
         rc = cairn_telemetry_open(j->path, &w->topts, &r, &diag);
     } else {
+        /* pread() from the file; a Zeek part after the first reads
+         * under the file's header, parsed once (j->head). */
         struct cairn_telemetry_opts o = w->topts;
-        const char *data = j->map + j->start;
-        size_t len = j->end - j->start;
+        const struct cairn_telemetry_reader *head = NULL;
         o.format = j->format;
-        if (j->start > 0 && j->head_len > 0) {
-            /* The header names the columns: each part needs its own. */
-            copy = cairn_malloc(j->head_len + len);
-            if (copy == NULL) {
-                say_error(h, "%s: out of memory", j->path);
-                j->failed = true;
-                return;
-            }
-            memcpy(copy, j->map, j->head_len);
-            memcpy(copy + j->head_len, data, len);
-            data = copy;
-            len += j->head_len;
-            extra_bytes = j->head_len;
-            extra_lines = j->head_lines;
+        count_part(h, w->index);
+        rc = part_head(h, j, &own_head, &head);
+        if (rc == 0) {
+            w->line_adj = (int64_t)j->base_line;
+            off_adj = j->start;
+            rc = cairn_telemetry_open_range(head, j->fd, j->start,
+                                            j->end - j->start, j->path, &o,
+                                            &r, &diag);
         }
-        w->line_adj = (int64_t)j->base_line - (int64_t)extra_lines;
-        off_adj = j->start - extra_bytes;
-        rc = cairn_telemetry_open_mem(data, len, j->path, &o, &r, &diag);
     }
     if (rc < 0) {
         report_diag(h, &diag, j->path, rc);
         j->failed = true;
-        cairn_free(copy);
+        cairn_telemetry_free(own_head);
         return;
     }
     w->event_seq = 0;
@@ -676,8 +805,7 @@ static void hunt_log(struct worker *w)
             break;
         if (w->event_seq % PROGRESS_EVERY == 0) {
             cairn_telemetry_get_stats(r, &st);
-            uint64_t b = st.bytes > extra_bytes ? st.bytes - extra_bytes : 0;
-            uint64_t l = st.lines > extra_lines ? st.lines - extra_lines : 0;
+            uint64_t b = st.bytes, l = st.lines;
             if (b > seen_bytes)
                 atomic_fetch_add(&h->bytes, b - seen_bytes);
             if (l > seen_lines)
@@ -700,15 +828,13 @@ static void hunt_log(struct worker *w)
         w->err = 0;
     }
     cairn_telemetry_get_stats(r, &st);
-    st.bytes = st.bytes > extra_bytes ? st.bytes - extra_bytes : 0;
-    st.lines = st.lines > extra_lines ? st.lines - extra_lines : 0;
     if (st.bytes > seen_bytes)
         atomic_fetch_add(&h->bytes, st.bytes - seen_bytes);
     if (st.lines > seen_lines)
         atomic_fetch_add(&h->lines, st.lines - seen_lines);
     atomic_fetch_add(&h->malformed, st.malformed);
     cairn_telemetry_free(r);
-    cairn_free(copy);
+    cairn_telemetry_free(own_head);
 }
 
 /* ---- files hashed whole -------------------------------------------------- */
@@ -1090,16 +1216,6 @@ static const char *keep_name(struct cairn_hunt_job *h, const char *s)
     return h->names.v[h->names.n - 1];
 }
 
-static uint64_t count_lines(const char *p, size_t n)
-{
-    uint64_t c = 0;
-
-    for (const char *q = p, *end = p + n;
-         (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
-        c++;
-    return c;
-}
-
 /*
  * The format a file is read as, from its first MiB, so that every part is
  * read the same way (a part alone could look like something else).
@@ -1120,19 +1236,73 @@ static enum cairn_telemetry_format probe_format(const char *map, size_t len,
 }
 
 /*
+ * Map a file's `size` bytes followed by at least a page of zeros, which the
+ * readers' SIMD loops may read past the last part (CAIRN_TELEMETRY_PART_PAD).
+ * NULL when it cannot be mapped; *len_out is what to unmap.
+ */
+static char *map_padded(int fd, size_t size, size_t *len_out)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg < CAIRN_TELEMETRY_PART_PAD || size == 0 || size > SIZE_MAX / 2)
+        return NULL;
+    size_t page = (size_t)pg;
+    size_t len = (size + page - 1) / page * page + page;
+    /* private and writable: the JSON reader ends keys with a NUL in place;
+     * each part writes only into its own lines */
+    char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+        return NULL;
+    if (mmap(base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+             0) == MAP_FAILED) {
+        munmap(base, len);
+        return NULL;
+    }
+    *len_out = len;
+    return base;
+}
+
+/*
+ * The Zeek header of a mapped log, `head_len` bytes, read once by a reader
+ * whose column tables the parts after the first share.
+ */
+static struct cairn_telemetry_reader *read_head(struct cairn_hunt_job *h,
+                                                char *map,
+                                                size_t head_len,
+                                                const char *path)
+{
+    struct cairn_telemetry_opts o = h->o.telemetry;
+    struct cairn_telemetry_reader *r = NULL;
+    struct cairn_hunt_event ev;
+
+    o.format = CAIRN_TELEMETRY_ZEEK;
+    o.on_diag = NULL;
+    if (cairn_telemetry_open_part(NULL, map, head_len, false, path, &o, &r,
+                                  NULL) < 0)
+        return NULL;
+    while (cairn_telemetry_next(r, &ev, NULL) > 0)
+        ; /* header lines are not events: nothing comes */
+    return r;
+}
+
+/*
  * Split a large uncompressed regular file into parts of about o.split
- * bytes, cut after a newline, that threads read at the same time. Zeek
- * TSV parts get the file's header put before them; CSV is never split (a
- * quoted field may hold a newline), nor is a Zeek log whose columns change
- * further down. Returns 1 when the parts were added, 0 when the file is to
+ * bytes, cut after a newline, that threads read at the same time with
+ * pread() (the file is mapped too, to find the cuts and read a Zeek
+ * header where it lies, not to read it through). Zeek TSV parts after the first are
+ * read under the file's header, parsed once (or under a later #fields
+ * header, see part_head); CSV is never split (a quoted field may hold a
+ * newline). The main thread does not read the file: its workers count
+ * the lines of their parts (count_part). Returns 1 when the parts were added, 0 when the file is to
  * be read whole (the reader reports any problem with it), or CAIRN_ENOMEM.
  */
 static int try_split(struct cairn_hunt_job *h, const char *path)
 {
     struct stat st;
     char *map;
-    size_t size, head_len = 0, split = h->o.split;
-    uint64_t head_lines = 0, base = 0;
+    size_t size, map_len = 0, head_len = 0, split = h->o.split;
+    uint64_t head_lines = 0;
+    struct cairn_telemetry_reader *head = NULL;
     int fd;
 
     if (split == 0 || h->o.threads < 2 || strcmp(path, "-") == 0)
@@ -1147,10 +1317,11 @@ static int try_split(struct cairn_hunt_job *h, const char *path)
         return 0;
     }
     size = (size_t)st.st_size;
-    map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
+    map = map_padded(fd, size, &map_len);
+    if (map == NULL) {
+        close(fd);
         return 0;
+    }
     const unsigned char *u = (const unsigned char *)map;
     enum cairn_telemetry_format fmt = h->o.telemetry.format;
     if ((u[0] == 0x1f && u[1] == 0x8b) ||
@@ -1168,22 +1339,31 @@ static int try_split(struct cairn_hunt_job *h, const char *path)
             head_len = (size_t)(nl - map) + 1;
             head_lines++;
         }
-        if (head_lines == 0 ||
-            memmem(map + head_len, size - head_len, "\n#fields", 8) != NULL)
+        if (head_lines == 0)
             goto whole;
+        head = read_head(h, map, head_len, path);
+        if (head == NULL) {
+            munmap(map, map_len);
+            close(fd);
+            return CAIRN_ENOMEM;
+        }
     }
     if (h->n_maps == h->cap_maps) {
         size_t cap = h->cap_maps ? h->cap_maps * 2 : 8;
         void *v = cairn_realloc(h->maps, cap * sizeof *h->maps);
         if (v == NULL) {
-            munmap(map, size);
+            cairn_telemetry_free(head);
+            munmap(map, map_len);
+            close(fd);
             return CAIRN_ENOMEM;
         }
         h->maps = v;
         h->cap_maps = cap;
     }
     h->maps[h->n_maps].p = map;
-    h->maps[h->n_maps].len = size;
+    h->maps[h->n_maps].len = map_len;
+    h->maps[h->n_maps].fd = fd;
+    h->maps[h->n_maps].head = head;
     h->n_maps++;
     for (size_t start = 0; start < size;) {
         size_t end = start + split;
@@ -1196,21 +1376,24 @@ static int try_split(struct cairn_hunt_job *h, const char *path)
         struct part j = {
             .path = path,
             .map = map,
+            .fd = fd,
             .start = start,
             .end = end,
             .head_len = head_len,
-            .head_lines = head_lines,
-            .base_line = base,
+            .head = head,
             .format = fmt,
+            .fields_at = SIZE_MAX,
+            .fields_before = SIZE_MAX,
+            .base_ready = start == 0,
         };
         if (part_add(h, &j) < 0)
             return CAIRN_ENOMEM;
-        base += count_lines(map + start, end - start);
         start = end;
     }
     return 1;
 whole:
-    munmap(map, size);
+    munmap(map, map_len);
+    close(fd);
     return 0;
 }
 
@@ -1385,8 +1568,11 @@ void cairn_hunt_job_free(struct cairn_hunt_job *h)
     for (size_t i = 0; i < h->cands.n; i++)
         cand_release(&h->cands.v[i]);
     cairn_free(h->cands.v);
-    for (size_t i = 0; i < h->n_maps; i++)
+    for (size_t i = 0; i < h->n_maps; i++) {
+        cairn_telemetry_free(h->maps[i].head);
         munmap(h->maps[i].p, h->maps[i].len);
+        close(h->maps[i].fd);
+    }
     cairn_free(h->maps);
     paths_free(&h->names);
     cairn__hunt_yara_free(h->yara);

@@ -72,9 +72,18 @@ static long raw_read(struct cairn_telemetry_reader *r, void *dst, size_t cap)
         r->stats.bytes_in += n;
         return (long)n;
     }
+    if (r->ranged) {
+        /* a part of a file: pread() within it, the offset our own */
+        if (r->range_end - r->range_pos < cap)
+            cap = (size_t)(r->range_end - r->range_pos);
+        if (cap == 0)
+            return 0;
+    }
     for (;;) {
-        ssize_t n = read(r->fd, dst, cap);
+        ssize_t n = r->ranged ? pread(r->fd, dst, cap, (off_t)r->range_pos)
+                              : read(r->fd, dst, cap);
         if (n >= 0) {
+            r->range_pos += (uint64_t)n;
             r->stats.bytes_in += (uint64_t)n;
             return (long)n;
         }
@@ -216,18 +225,23 @@ static void fill_mapped(struct cairn_telemetry_reader *r)
         r->src_err = 0;
         return;
     }
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t upto = r->start / page * page;
-    if (upto >= r->map_released + 4 * TELE_BLOCK) {
-        /* the caller is done with the lines before start */
-        (void)madvise(r->map + r->map_released, upto - r->map_released,
-                      MADV_DONTNEED);
-        r->map_released = upto;
+    /* Addresses, not offsets: a part of a mapping starts anywhere in a
+     * page, and only the pages wholly its own are released. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t base = (uintptr_t)r->buf;
+    if (r->release) {
+        uintptr_t from = (base + r->map_released + page - 1) / page * page;
+        uintptr_t upto = (base + r->start) / page * page;
+        if (upto >= from + 4 * TELE_BLOCK) {
+            /* the caller is done with the lines before start */
+            (void)madvise((void *)from, upto - from, MADV_DONTNEED);
+            r->map_released = upto - base;
+        }
     }
 #ifdef MADV_POPULATE_READ
     {
-        size_t a = r->end / page * page;
-        (void)madvise(r->map + a, r->end + n - a, MADV_POPULATE_READ);
+        uintptr_t a = (base + r->end) / page * page;
+        (void)madvise((void *)a, base + r->end + n - a, MADV_POPULATE_READ);
     }
 #endif
     r->end += n;
@@ -250,7 +264,12 @@ static void fill(struct cairn_telemetry_reader *r)
         r->end -= r->start;
         r->start = 0;
     }
-    long n = src_read(r, r->buf + r->end, r->cap - r->end);
+    /* a small block at a time: the bytes are parsed while they are still
+     * in the CPU cache the copy put them in (bench/hunt.sh) */
+    size_t want = r->cap - r->end;
+    if (want > TELE_READ_BLOCK)
+        want = TELE_READ_BLOCK;
+    long n = src_read(r, r->buf + r->end, want);
     if (n <= 0) {
         r->src_eof = true;
         r->src_err = (int)n;
@@ -493,24 +512,9 @@ static int reader_start(struct cairn_telemetry_reader *r,
                         struct cairn_diag *diag)
 {
     int rc;
-    if (r->map != NULL) {
-        const unsigned char *u = (const unsigned char *)r->map;
-        size_t n = r->map_size;
-        if ((n >= 2 && u[0] == 0x1f && u[1] == 0x8b) ||
-            (n >= 4 && u[0] == 0x28 && u[1] == 0xb5 && u[2] == 0x2f &&
-             u[3] == 0xfd)) {
-            /* compressed: the decoder reads the mapping as memory */
-            r->mem = u;
-            r->mem_len = n;
-        } else {
-            r->zero_copy = true;
-        }
-    }
     r->in = cairn_malloc(TELE_IN_BLOCK);
     if (r->zero_copy) {
-        /* the mapping is followed by a page of zeros: TELE_PAD is there */
-        r->buf = r->map;
-        r->cap = r->map_size;
+        /* buf is the caller's bytes (a part) */
     } else {
         r->cap = r->opts.max_line + TELE_BLOCK + 1;
         r->buf = cairn_malloc(r->cap + TELE_PAD);
@@ -532,7 +536,10 @@ static int reader_start(struct cairn_telemetry_reader *r,
             break;
         r->in_len += (size_t)n;
     }
-    if (r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
+    /* a part of a file is plain text wherever it starts */
+    if (r->ranged) {
+        /* CODEC_RAW */
+    } else if (r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
         r->codec = CODEC_GZIP;
         if (inflateInit2(&r->z, 15 + 16) != Z_OK) {
             diag_file(diag, r->name);
@@ -611,35 +618,8 @@ static int reader_new(const char *name, const struct cairn_telemetry_opts *opts,
     return 0;
 }
 
-/*
- * Map `size` bytes of a regular file, followed by at least a page of
- * zeros (which the SIMD loops may read past the end), or NULL when it
- * cannot be mapped and is to be read(). *len_out is what to unmap.
- */
-static char *map_file(int fd, size_t size, size_t *len_out)
-{
-    long pg = sysconf(_SC_PAGESIZE);
-    if (pg < TELE_PAD || size == 0 || size > SIZE_MAX / 2)
-        return NULL;
-    size_t page = (size_t)pg;
-    size_t len = (size + page - 1) / page * page + page;
-    /* reserve the whole range, then put the file over its start */
-    char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED)
-        return NULL;
-    if (mmap(base, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
-             0) == MAP_FAILED) {
-        munmap(base, len);
-        return NULL;
-    }
-    (void)madvise(base, size, MADV_SEQUENTIAL);
-    *len_out = len;
-    return base;
-}
-
 static int open_fd(int fd, bool close_fd, const char *name,
-                   const struct cairn_telemetry_opts *opts, off_t size,
+                   const struct cairn_telemetry_opts *opts,
                    struct cairn_telemetry_reader **out, struct cairn_diag *diag)
 {
     struct cairn_telemetry_reader *r = NULL;
@@ -654,10 +634,6 @@ static int open_fd(int fd, bool close_fd, const char *name,
     }
     r->fd = fd;
     r->close_fd = close_fd;
-    if (size > 0 && (uintmax_t)size <= SIZE_MAX) {
-        r->map = map_file(fd, (size_t)size, &r->map_len);
-        r->map_size = r->map != NULL ? (size_t)size : 0;
-    }
     rc = reader_start(r, diag);
     if (rc < 0) {
         cairn_telemetry_free(r);
@@ -673,7 +649,7 @@ int cairn_telemetry_open_fd(int fd, bool close_fd, const char *name,
                             struct cairn_diag *diag)
 {
     /* the descriptor may be anywhere in its file: read it as it comes */
-    return open_fd(fd, close_fd, name, opts, 0, out, diag);
+    return open_fd(fd, close_fd, name, opts, out, diag);
 }
 
 int cairn_telemetry_open_mem(const void *data, size_t len, const char *name,
@@ -692,6 +668,79 @@ int cairn_telemetry_open_mem(const void *data, size_t len, const char *name,
     static const unsigned char empty[1];
     r->mem = data != NULL ? data : empty;
     r->mem_len = data != NULL ? len : 0;
+    rc = reader_start(r, diag);
+    if (rc < 0) {
+        cairn_telemetry_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+_Static_assert(TELE_PAD <= CAIRN_TELEMETRY_PART_PAD,
+               "a part must be readable as far as the SIMD loops read");
+
+int cairn_telemetry_open_part(const struct cairn_telemetry_reader *head,
+                              void *data, size_t len, bool release,
+                              const char *name,
+                              const struct cairn_telemetry_opts *opts,
+                              struct cairn_telemetry_reader **out,
+                              struct cairn_diag *diag)
+{
+    struct cairn_telemetry_reader *r = NULL;
+    *out = NULL;
+    int rc = reader_new(name, opts, &r);
+    if (rc == 0 && head != NULL) {
+        r->opts.format = head->format;
+        if (head->format == CAIRN_TELEMETRY_ZEEK)
+            rc = cairn__tele_header_share(r, head);
+    }
+    if (rc < 0) {
+        cairn_telemetry_free(r);
+        diag_file(diag, name ? name : "-");
+        cairn_diag_set(diag, CAIRN_SEV_ERROR, "read", "out of memory");
+        return rc;
+    }
+    static char empty[CAIRN_TELEMETRY_PART_PAD];
+    r->zero_copy = true;
+    r->release = release && data != NULL && len > 0;
+    r->buf = data != NULL ? data : empty;
+    r->cap = r->map_size = data != NULL ? len : 0;
+    rc = reader_start(r, diag);
+    if (rc < 0) {
+        cairn_telemetry_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int cairn_telemetry_open_range(const struct cairn_telemetry_reader *head,
+                               int fd, uint64_t offset, uint64_t len,
+                               const char *name,
+                               const struct cairn_telemetry_opts *opts,
+                               struct cairn_telemetry_reader **out,
+                               struct cairn_diag *diag)
+{
+    struct cairn_telemetry_reader *r = NULL;
+    *out = NULL;
+    int rc = reader_new(name, opts, &r);
+    if (rc == 0 && head != NULL) {
+        r->opts.format = head->format;
+        if (head->format == CAIRN_TELEMETRY_ZEEK)
+            rc = cairn__tele_header_share(r, head);
+    }
+    if (rc < 0) {
+        cairn_telemetry_free(r);
+        diag_file(diag, name ? name : "-");
+        cairn_diag_set(diag, CAIRN_SEV_ERROR, "read", "out of memory");
+        return rc;
+    }
+    r->fd = fd;
+    r->close_fd = false;
+    r->ranged = true;
+    r->range_pos = offset;
+    r->range_end = len <= UINT64_MAX - offset ? offset + len : UINT64_MAX;
     rc = reader_start(r, diag);
     if (rc < 0) {
         cairn_telemetry_free(r);
@@ -727,17 +776,15 @@ int cairn_telemetry_open(const char *path,
         return CAIRN_EIO;
     }
     /*
-     * A regular file is mapped and its lines parsed where they lie, which
-     * saves copying every byte out of the page cache. Like any reader of
-     * a mapping, this one must not have the file truncated under it.
+     * A regular file is read(), not mapped: copying out of the page cache
+     * into a buffer that stays in the cache costs less CPU than touching
+     * every page of a mapping (bench/hunt.sh), and a file truncated while
+     * it is read only ends early.
      */
-    off_t size = 0;
-    if (stat_ok && S_ISREG(st.st_mode))
-        size = st.st_size;
 #ifdef POSIX_FADV_SEQUENTIAL
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-    return open_fd(fd, true, path, opts, size, out, diag);
+    return open_fd(fd, true, path, opts, out, diag);
 }
 
 void cairn_telemetry_free(struct cairn_telemetry_reader *r)
@@ -753,8 +800,6 @@ void cairn_telemetry_free(struct cairn_telemetry_reader *r)
     cairn_free(r->in);
     if (!r->zero_copy)
         cairn_free(r->buf);
-    if (r->map != NULL)
-        munmap(r->map, r->map_len);
     cairn_free(r->fields);
     cairn_free(r->scratch);
     cairn_free(r->name);

@@ -11,14 +11,18 @@
 
 void cairn__tele_header_clear(struct cairn_telemetry_reader *r)
 {
-    cairn_free(r->col_names);
-    cairn_free(r->cols);
-    cairn_free(r->col_kind);
-    cairn_free(r->col_vector);
-    cairn_free(r->col_addr);
+    /* Shared tables belong to the reader they came from. */
+    if (!r->head_shared) {
+        cairn_free(r->col_names);
+        cairn_free(r->cols);
+        cairn_free(r->col_kind);
+        cairn_free(r->col_vector);
+        cairn_free(r->col_addr);
+        cairn_free(r->col_act);
+        cairn_free(r->act_cols);
+    }
+    r->head_shared = false;
     cairn_free(r->tabs);
-    cairn_free(r->col_act);
-    cairn_free(r->act_cols);
     r->col_act = NULL;
     r->act_cols = NULL;
     r->n_act = 0;
@@ -38,6 +42,12 @@ static bool name_is(const char *a, const char *b)
 
 /* Extra entries of r->tabs: the fast scan writes separators four at a time. */
 #define TABS_SLACK 8
+
+/* Room for the column starts of a line of n columns, and the slack. */
+static size_t *tabs_new(size_t n)
+{
+    return cairn_calloc(n + 2 + TABS_SLACK, sizeof(size_t));
+}
 
 /* What a Zeek data column is for (r->col_act). */
 enum {
@@ -122,7 +132,7 @@ int cairn__tele_header_set(struct cairn_telemetry_reader *r, const char *const *
     r->col_vector = cairn_calloc(n + 1, 1);
     r->col_addr = cairn_calloc(n + 1, 1);
     /* room for the separators the fast scan stores past the last one */
-    r->tabs = cairn_calloc(n + 2 + TABS_SLACK, sizeof *r->tabs);
+    r->tabs = tabs_new(n);
     r->col_act = cairn_calloc(n + 1, 1);
     r->act_cols = cairn_calloc(n + 1, sizeof *r->act_cols);
     if (r->col_names == NULL || r->cols == NULL || r->col_kind == NULL ||
@@ -154,6 +164,70 @@ int cairn__tele_header_set(struct cairn_telemetry_reader *r, const char *const *
     }
     r->n_cols = n;
     r->have_header = true;
+    plan_columns(r);
+    return 0;
+}
+
+int cairn__tele_header_share(struct cairn_telemetry_reader *r,
+                             const struct cairn_telemetry_reader *head)
+{
+    cairn__tele_header_clear(r);
+    r->sep = head->sep;
+    r->set_sep = head->set_sep;
+    memcpy(r->empty_field, head->empty_field, sizeof r->empty_field);
+    memcpy(r->unset_field, head->unset_field, sizeof r->unset_field);
+    r->empty_len = head->empty_len;
+    r->unset_len = head->unset_len;
+    memcpy(r->zeek_path, head->zeek_path, sizeof r->zeek_path);
+    if (!head->have_header)
+        return 0;
+    r->tabs = tabs_new(head->n_cols);
+    if (r->tabs == NULL)
+        return CAIRN_ENOMEM;
+    r->col_names = head->col_names;
+    r->cols = head->cols;
+    r->col_kind = head->col_kind;
+    r->col_vector = head->col_vector;
+    r->col_addr = head->col_addr;
+    r->col_act = head->col_act;
+    r->act_cols = head->act_cols;
+    r->n_act = head->n_act;
+    r->n_cols = head->n_cols;
+    r->host_col = head->host_col;
+    r->uri_col = head->uri_col;
+    r->port_col = head->port_col;
+    memcpy(r->hcls, head->hcls, sizeof r->hcls);
+    r->have_header = true;
+    r->head_shared = true;
+    return 0;
+}
+
+/* Copies of shared column tables, before a #types line changes them. */
+static int header_own(struct cairn_telemetry_reader *r)
+{
+    if (!r->head_shared)
+        return 0;
+    size_t n = r->n_cols;
+    const char *names[TELE_MAX_COLUMNS];
+    size_t lens[TELE_MAX_COLUMNS];
+    unsigned char kind[TELE_MAX_COLUMNS], vec[TELE_MAX_COLUMNS],
+        addr[TELE_MAX_COLUMNS];
+    if (n > TELE_MAX_COLUMNS)
+        return CAIRN_EINTERNAL;
+    for (size_t i = 0; i < n; i++) {
+        names[i] = r->cols[i];
+        lens[i] = strlen(r->cols[i]);
+        kind[i] = r->col_kind[i];
+        vec[i] = r->col_vector[i];
+        addr[i] = r->col_addr[i];
+    }
+    /* the names stay valid: the reader they are shared from outlives r */
+    int rc = cairn__tele_header_set(r, names, lens, n);
+    if (rc < 0)
+        return rc;
+    memcpy(r->col_kind, kind, n);
+    memcpy(r->col_vector, vec, n);
+    memcpy(r->col_addr, addr, n);
     plan_columns(r);
     return 0;
 }
@@ -292,6 +366,9 @@ static int header_line(struct cairn_telemetry_reader *r, char *line, size_t len)
         }
         return cairn__tele_header_set(r, names, lens, n);
     } else if (klen == 6 && memcmp(line, "#types", 6) == 0 && r->have_header) {
+        int rc = header_own(r);
+        if (rc < 0)
+            return rc;
         size_t n = split_columns(v, vlen, r->sep, r->tabs, r->n_cols);
         apply_types(r, v, vlen, n);
     }

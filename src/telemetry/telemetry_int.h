@@ -18,6 +18,8 @@
 /* Bytes after the decoded data that may be read (and ignored) by SIMD
  * loops; the line buffer is allocated this much larger. */
 #define TELE_PAD 64
+/* What one read() asks for at most: it stays in the CPU cache. */
+#define TELE_READ_BLOCK (64 * 1024)
 /* Compressed input is read in blocks of this size. */
 #define TELE_IN_BLOCK (256 * 1024)
 /* Nesting kept by the JSON scanner; deeper input is malformed. */
@@ -78,12 +80,15 @@ struct cairn_telemetry_reader {
     bool close_fd;
     const unsigned char *mem;
     size_t mem_len, mem_pos;
-    /* A regular file mapped whole (read_source.c): map_len bytes from
-     * map, the file's map_size bytes and then zeros. With zero_copy the
-     * lines are parsed in the mapping itself (buf == map). */
-    char *map;
-    size_t map_len, map_size, map_released;
+    /* A part of a file read with pread(): bytes [range_pos, range_end)
+     * of fd are still to come. */
+    bool ranged;
+    uint64_t range_pos, range_end;
+    /* Bytes in memory read in place (cairn_telemetry_open_part):
+     * map_size of them at buf (buf == the caller's bytes). */
+    size_t map_size, map_released;
     bool zero_copy;
+    bool release; /* pages behind the reading are dropped (a mapping) */
     enum tele_codec codec;
     unsigned char *in; /* compressed bytes */
     size_t in_pos, in_len;
@@ -130,6 +135,7 @@ struct cairn_telemetry_reader {
     unsigned char *col_addr;   /* Zeek addr/subnet column */
     size_t n_cols;
     bool have_header;
+    bool head_shared; /* the column tables are another reader's */
     long host_col, uri_col, port_col;
     size_t *tabs; /* column starts of the current line */
     /* Zeek: what each column is for, and the columns that have something
@@ -197,6 +203,12 @@ int cairn__tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t l
 /* Whether a first line looks like a CSV header of known column names. */
 bool cairn__tele_csv_sniff(const char *line, size_t len);
 
+/*
+ * Take the Zeek header of `head` (which has read it and outlives r): its
+ * column tables are shared, not copied, until a #types line changes them.
+ */
+int cairn__tele_header_share(struct cairn_telemetry_reader *r,
+                             const struct cairn_telemetry_reader *head);
 /* Forget the header (column tables). */
 void cairn__tele_header_clear(struct cairn_telemetry_reader *r);
 /* Set the columns from `n` names; kinds from the name table. */

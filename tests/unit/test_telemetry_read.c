@@ -259,6 +259,90 @@ static void test_many_blocks(void **state)
     free(data);
 }
 
+/*
+ * cairn_telemetry_open_range: a part of a file, larger than the reader's
+ * buffer, read with pread(): lines and offsets from the part's start, the
+ * descriptor's own offset untouched, a part running past the end of the
+ * file (truncated since) ends there.
+ */
+static void test_range(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    char tpath[512];
+    snprintf(tpath, sizeof tpath, "%s/cairn-test-range.XXXXXX",
+             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+    int fd = mkstemp(tpath);
+    assert_true(fd >= 0);
+    unlink(tpath);
+    size_t cap = 5u << 20, len = 0, from = 0;
+    char *data = malloc(cap);
+    assert_non_null(data);
+    unsigned lines = 0, first = 1000;
+    while (len + 64 < cap) {
+        if (lines == first)
+            from = len;
+        len += (size_t)snprintf(data + len, cap - len,
+                                "Dec 14 10:00:00 h%u.example.org x\n", lines);
+        lines++;
+    }
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    struct cairn_telemetry_opts o;
+    cairn_telemetry_opts_init(&o);
+    o.format = CAIRN_TELEMETRY_TEXT;
+    for (int pass = 0; pass < 2; pass++) {
+        /* pass 1: the part claims 1 MB more than the file holds */
+        uint64_t part = len - from + (pass ? 1000000 : 0);
+        struct cairn_telemetry_reader *r;
+        struct cairn_diag diag;
+        assert_int_equal(cairn_telemetry_open_range(NULL, fd, from, part,
+                                                    "f.log", &o, &r, &diag),
+                         0);
+        struct cairn_hunt_event ev;
+        unsigned seen = 0;
+        int rc;
+        while ((rc = cairn_telemetry_next(r, &ev, &diag)) == 1) {
+            char want[64];
+            int wl = snprintf(want, sizeof want, "h%u.example.org",
+                              first + seen);
+            assert_int_equal(ev.line, seen + 1);
+            assert_int_equal(ev.n_fields, 1);
+            assert_int_equal(ev.fields[0].len, (size_t)wl);
+            assert_memory_equal(ev.fields[0].value, want, (size_t)wl);
+            assert_true(ev.offset < len - from);
+            assert_memory_equal(data + from + ev.offset, "Dec 14 10:00:00 h",
+                                17);
+            seen++;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(seen, lines - first);
+        cairn_telemetry_free(r);
+    }
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+    /* a part is text wherever it starts, even at a gzip magic number */
+    static const char gz[] =
+        "x\n\x1f\x8b\x08 zz\nDec 14 10:00:00 a.example.org\n";
+    assert_int_equal(ftruncate(fd, 0), 0);
+    assert_int_equal(pwrite(fd, gz, sizeof gz - 1, 0), (ssize_t)sizeof gz - 1);
+    struct cairn_telemetry_reader *r;
+    struct cairn_diag diag;
+    assert_int_equal(cairn_telemetry_open_range(NULL, fd, 2, sizeof gz - 3,
+                                                "g.log", &o, &r, &diag),
+                     0);
+    struct cairn_hunt_event ev;
+    int rc, events = 0;
+    while ((rc = cairn_telemetry_next(r, &ev, &diag)) == 1) {
+        assert_int_equal(ev.line, 2);
+        events++;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(events, 1);
+    cairn_telemetry_free(r);
+    close(fd);
+    free(data);
+}
+
 static void test_max_reported(void **state)
 {
     (void)state;
@@ -398,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_samples),
         cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_many_blocks),
+        cmocka_unit_test(test_range),
         cmocka_unit_test(test_max_reported),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_stdin),
