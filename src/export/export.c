@@ -178,7 +178,7 @@ void cairn_export_reset(struct cairn_export *ex)
     ex->n_ents = 0;
     if (ex->map != NULL)
         memset(ex->map, 0, ex->map_cap * sizeof *ex->map);
-    for (size_t i = 0; i < ex->o.n_collections; i++)
+    for (size_t i = 0; ex->have_added != NULL && i < ex->o.n_collections; i++)
         ex->have_added[i] = false;
 }
 

@@ -177,8 +177,12 @@ static int put_msg(struct cairn_buf *b, const char *s, size_t max)
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f)
             rc = cairn_buf_putc(b, ' ');
-        else if (c == '"' || c == ';' || c == '\\')
+        else if (c == '"')
             rc = cairn_buf_putc(b, '\'');
+        else if (c == ';')
+            rc = cairn_buf_putc(b, ',');
+        else if (c == '\\')
+            rc = cairn_buf_putc(b, '/');
         else
             rc = cairn_buf_putc(b, (char)c);
     }
@@ -845,18 +849,15 @@ static int head(struct render *r)
 {
     struct cairn_export *ex = r->ex;
     struct cairn_buf *b = r->out;
-    char ts[48];
 
-    if (cairn_time_format(&r->now, 0, ts, sizeof ts) < 0)
-        ts[0] = '\0';
     switch (ex->o.format) {
     case CAIRN_EXPORT_ZEEK:
         return cairn_buf_puts(b, "#fields\tindicator\tindicator_type\t"
                                  "meta.source\tmeta.desc\tmeta.url\n");
     case CAIRN_EXPORT_SURICATA:
     case CAIRN_EXPORT_SNORT:
-        return cairn_buf_printf(b, "# cairn export (%s), %s\n",
-                                cairn_export_format_name(ex->o.format), ts);
+        return cairn_buf_printf(b, "# cairn export (%s)\n",
+                                cairn_export_format_name(ex->o.format));
     case CAIRN_EXPORT_RPZ: {
         uint64_t serial = ex->sids.serial + 1;
         if ((uint64_t)r->now.sec > serial && r->now.sec < UINT32_MAX)
@@ -866,12 +867,12 @@ static int head(struct render *r)
         ex->sids.serial = serial;
         ex->sids.dirty = true;
         return cairn_buf_printf(b,
-                                "; cairn export (rpz), %s\n"
+                                "; cairn export (rpz)\n"
                                 "$TTL 60\n"
                                 "@ IN SOA localhost. hostmaster.localhost. "
                                 "%llu 3600 600 86400 60\n"
                                 "@ IN NS localhost.\n",
-                                ts, (unsigned long long)serial);
+                                (unsigned long long)serial);
     }
     case CAIRN_EXPORT_YARA:
         return 0; /* imports first: written when the rules are known */
