@@ -1081,6 +1081,14 @@ static enum MHD_Result after_auth(struct conn *c, struct MHD_Connection *mc)
     make_request(c, mc, &path, &req);
     req.body = NULL;
     req.body_len = 0;
+    /* An export takes no body: answered (405) without reading it. */
+    if (srv->exports != NULL && path != NULL &&
+        strncmp(path, "/export/", 8) == 0) {
+        serve_export(c, mc, path + 8);
+        cairn_free(path);
+        c->decided = true;
+        return answer_early(c, mc);
+    }
     struct cairn_store *store = path != NULL ? pool_get(&srv->pool) : NULL;
     int rc = store != NULL
                  ? cairn_taxii_preflight(srv->taxii, store, &req, &c->resp)
