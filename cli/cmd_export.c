@@ -61,8 +61,8 @@ const struct cli_command cli_cmd_export = {
     .name = "export",
     .synopsis = "--format FORMAT --collection ID... [--type TYPE]... "
                 "[-o FILE] [--state FILE]",
-    .summary = "Write indicators for Zeek, Suricata, Snort, DNS RPZ, YARA, "
-               "CSV or MISP.",
+    .summary = "Write indicators for Zeek, Suricata, Snort, RPZ, YARA, CSV, "
+               "MISP.",
     .description =
         "Reads the latest version of every indicator of the store "
         "collections and writes them as the consumer of FORMAT reads "
@@ -86,7 +86,9 @@ const struct cli_command cli_cmd_export = {
         "them. Sids stay the same for the same indicator and value when "
         "--state keeps them, and rev is raised when the indicator changes. "
         "A server rewrites exports by itself: see the [export NAME] "
-        "sections in 'cairn help serve' and docs/export.md.",
+        "sections in 'cairn help serve' and docs/export.md.\n\n"
+        "Not yet available: --min-score (indicator scores) and leaving "
+        "out warninglisted values; every live indicator is exported.",
     .options = options,
     .exit_status = "0 every indicator read was written (or left out as "
                    "revoked, expired or filtered)\n"
@@ -95,8 +97,8 @@ const struct cli_command cli_cmd_export = {
                    "2 usage, store or I/O error",
     .examples = "$ cairn export --format rpz --collection ID -o /etc/unbound/"
                 "cairn.rpz\n"
-                "$ cairn export --format suricata --collection ID --state "
-                "sids.state -o cairn.rules\n"
+                "$ cairn export -f suricata --collection ID --state sids "
+                "-o cairn.rules\n"
                 "$ cairn export --format csv --collection ID --type domain",
     .run = run,
 };
