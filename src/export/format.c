@@ -169,23 +169,31 @@ static int put_content(struct cairn_buf *b, const char *s, size_t n)
 /* A msg: no quote, semicolon, backslash or control character. */
 static int put_msg(struct cairn_buf *b, const char *s, size_t max)
 {
-    size_t n = strlen(s);
+    size_t n = strlen(s), run = 0;
     int rc = 0;
     if (n > max)
         n = max;
+    /* runs of plain characters in one append: this is most of a rule */
     for (size_t i = 0; i < n && rc == 0; i++) {
         unsigned char c = (unsigned char)s[i];
+        char to;
         if (c < 0x20 || c == 0x7f)
-            rc = cairn_buf_putc(b, ' ');
+            to = ' ';
         else if (c == '"')
-            rc = cairn_buf_putc(b, '\'');
+            to = '\'';
         else if (c == ';')
-            rc = cairn_buf_putc(b, ',');
+            to = ',';
         else if (c == '\\')
-            rc = cairn_buf_putc(b, '/');
+            to = '/';
         else
-            rc = cairn_buf_putc(b, (char)c);
+            continue;
+        rc = cairn_buf_append(b, s + run, i - run);
+        if (rc == 0)
+            rc = cairn_buf_putc(b, to);
+        run = i + 1;
     }
+    if (rc == 0)
+        rc = cairn_buf_append(b, s + run, n - run);
     return rc;
 }
 
@@ -209,19 +217,14 @@ static int rule_head(struct render *r, const struct entry *e, const char *hdr,
 static int rule_tail(struct render *r, const struct entry *e, const char *kind,
                      const char *s, size_t *n)
 {
-    struct cairn_buf key;
     uint32_t sid, rev;
-    int rc;
 
-    cairn_buf_init(&key, (size_t)1 << 20);
-    rc = cairn_buf_printf(&key, "%s %s ", e->id, kind);
-    if (rc == 0)
-        rc = cairn_buf_puts(&key, s);
-    if (rc == 0)
-        rc = cairn__export_sids_get(
-            &r->ex->sids, cairn__export_hash(key.data, key.len, 1),
-            e->ver_hash, &sid, &rev);
-    cairn_buf_release(&key);
+    /* the rule's key: indicator, kind of rule and value */
+    uint64_t key = cairn__export_hash(e->id, strlen(e->id), 1);
+    key = cairn__export_hash(kind, strlen(kind), key);
+    key = cairn__export_hash(s, strlen(s), key);
+    int rc = cairn__export_sids_get(&r->ex->sids, key, e->ver_hash, &sid,
+                                    &rev);
     if (rc == 0)
         rc = cairn_buf_printf(r->out,
                               "metadata:cairn_indicator %s; sid:%u; rev:%u;)\n",
