@@ -205,11 +205,18 @@ struct cairn_export_service {
     bool stop;
 };
 
+#define SKIPS_LOGGED 10 /* per rewrite; the summary counts the rest */
+
+struct skip_log_ctx {
+    const char *name;
+    size_t n;
+};
+
 static void skip_log(const char *id, const char *why, void *ud)
 {
-    (void)id;
-    (void)why;
-    (void)ud;
+    struct skip_log_ctx *sl = ud;
+    if (sl->n++ < SKIPS_LOGGED)
+        cairn_log(CAIRN_LOG_WARN, "export %s: %s: %s", sl->name, id, why);
 }
 
 /* Rewrite one export from what it holds; the caller holds no lock. */
@@ -222,7 +229,8 @@ static int rewrite(struct cairn_export_service *svc, struct svc_export *x,
     int rc;
 
     cairn_buf_init(&b, (size_t)-1 >> 1);
-    rc = cairn_export_render(x->ex, &now, &b, &st, skip_log, NULL);
+    struct skip_log_ctx sl = {x->name, 0};
+    rc = cairn_export_render(x->ex, &now, &b, &st, skip_log, &sl);
     if (rc == 0 && x->path != NULL) {
         rc = cairn_export_write_file(x->path, b.data != NULL ? b.data : "",
                                      b.len);

@@ -55,7 +55,8 @@ done
     "$CAIRN" grant bob "$c1" --read --data "$data" >/dev/null 2>&1 ||
     fail "grant"
 printf '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000001","objects":[%s]}' \
-    "$(domain 1 first.example)" >"$tmp/first.json"
+    "$(domain 1 first.example),$(domain 3 x | sed "s/domain-name:value = 'x'/url:value = 'http:\/\/bad.example\/x'/")" \
+    >"$tmp/first.json"
 run import --collection "$c1" --data "$data" "$tmp/first.json"
 expect 0 "an indicator is stored before the server starts"
 
@@ -102,6 +103,10 @@ check "the server starts with two exports" start_server --config \
 check "the RPZ file is written at start" grep -qx 'first\.example CNAME \.' \
     "$tmp/dns.rpz"
 check "the CSV file too" grep -q '^domain,first\.example,' "$tmp/both.csv"
+contains "$errf" "export dns: indicator--00000000-0000-4000-8000-000000000003: rpz cannot express url values" \
+    "the server logs an indicator the format cannot express, with the reason"
+contains "$errf" "export dns: 2 entries from 2 indicators (1 unsupported" \
+    "...and counts it"
 
 req alice GET /export/dns
 check "GET /export/dns answers 200 ($code)" [ "$code" = 200 ]
