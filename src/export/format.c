@@ -912,10 +912,12 @@ static int tail(struct render *r, size_t body_start)
         int rc = cairn_buf_reserve(b, r->imports.len + 1);
         if (rc != 0)
             return rc;
-        memmove(b->data + body_start + r->imports.len, b->data + body_start,
-                b->len - body_start);
-        memcpy(b->data + body_start, r->imports.data, r->imports.len);
-        b->len += r->imports.len;
+        if (r->imports.len > 0) {
+            memmove(b->data + body_start + r->imports.len,
+                    b->data + body_start, b->len - body_start);
+            memcpy(b->data + body_start, r->imports.data, r->imports.len);
+            b->len += r->imports.len;
+        }
         rc = cairn_buf_putc(b, '\0');
         if (rc != 0)
             return rc;
