@@ -134,6 +134,7 @@ extern const struct cli_command cli_cmd_import;
 extern const struct cli_command cli_cmd_hunt;
 extern const struct cli_command cli_cmd_analyse;
 extern const struct cli_command cli_cmd_feed;
+extern const struct cli_command cli_cmd_export;
 extern const struct cli_command cli_cmd_pull;
 extern const struct cli_command cli_cmd_push;
 extern const struct cli_command cli_cmd_sync;

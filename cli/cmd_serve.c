@@ -13,6 +13,7 @@
 
 #include "admin.h"
 #include "cairn/cairn.h"
+#include "cairn/export.h"
 #include "cairn/server.h"
 #include "cli.h"
 
@@ -100,7 +101,13 @@ const struct cli_command cli_cmd_serve = {
         "peer's pulls and pushes once at start, then every 'interval' "
         "seconds, on a thread of their own; each run is logged. A stop "
         "interrupts a run in progress, which resumes where it stopped at "
-        "the next start.",
+        "the next start.\n\n"
+        "The [export NAME] sections (see 'cairn export' and "
+        "docs/export.md: format, collection, type, path, state, source, "
+        "zone) are written at start and rewritten atomically within a "
+        "second of a change to their collections; each is also served at "
+        "/export/NAME to users who may read all its collections, with an "
+        "ETag (If-None-Match is answered 304).",
     .options = options,
     .exit_status = "0 Stopped by SIGTERM or SIGINT after a clean shutdown.\n"
                    "2 Usage error, a configuration file with a mistake, an "
@@ -409,6 +416,8 @@ static int run(int argc, char **argv)
     struct cairn_server *srv = NULL;
     struct bootstrap_info info;
     struct cairn_peers peers = {0};
+    struct cairn_export_defs xdefs = {0};
+    struct cairn_export_service *xsvc = NULL;
     struct schedule sched = {0};
     const char *config = NULL;
     const char *arg;
@@ -491,6 +500,8 @@ static int run(int argc, char **argv)
         if (set.threads == 0)
             set.threads = ini.threads;
         rc = cairn_peers_load(config, &peers, &diag);
+        if (rc == 0)
+            rc = cairn_export_defs_load(config, &xdefs, &diag);
         if (rc != 0) {
             if (diag.line > 0)
                 cli_error(cmd, "%s:%u: %s", diag.file, diag.line, diag.message);
@@ -555,6 +566,16 @@ static int run(int argc, char **argv)
                 .credential_cache_seconds = ini.credential_cache_seconds,
             },
     };
+    if (xdefs.n > 0) {
+        /* the first rewrite of each export before the first request */
+        int xrc = cairn_export_service_new(url, NULL, &xdefs, 0, &xsvc, &diag);
+        if (xrc != 0) {
+            cli_error(cmd, "%s",
+                      diag.message[0] ? diag.message : cairn_strerror(xrc));
+            goto out;
+        }
+        sc.exports = xsvc;
+    }
     int rc = cairn_server_new(&sc, &srv, &diag);
     if (rc != 0) {
         cli_error(cmd, "%s",
@@ -592,12 +613,16 @@ static int run(int argc, char **argv)
     schedule_stop(&sched);
     cairn_server_free(srv);
     srv = NULL;
+    cairn_export_service_free(xsvc);
+    xsvc = NULL;
     cairn_log(CAIRN_LOG_INFO, "stopped");
     status = CLI_EXIT_OK;
 out:
     schedule_stop(&sched);
     cairn_server_free(srv);
     cairn_store_close(store);
+    cairn_export_service_free(xsvc);
+    cairn_export_defs_release(&xdefs);
     cairn_peers_release(&peers);
     cairn_server_ini_release(&ini);
     return status;

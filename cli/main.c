@@ -15,6 +15,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_analyse,
     &cli_cmd_import,
     &cli_cmd_feed,
+    &cli_cmd_export,
     &cli_cmd_pull,
     &cli_cmd_push,
     &cli_cmd_sync,

@@ -13,6 +13,7 @@
 #include "cairn/hunt.h"
 #include "cairn/analysis.h"
 #include "cairn/feed.h"
+#include "cairn/export.h"
 #include "cairn/taxii.h"
 #include "cairn/server.h"
 

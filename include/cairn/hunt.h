@@ -82,6 +82,16 @@ struct cairn_hunt_builder_opts {
     void *ud;
 };
 
+/*
+ * The value type a pattern comparison on OBJECT_TYPE:PATH is hunted as
+ * (domain-name:value is CAIRN_IOC_DOMAIN, file:hashes.MD5 CAIRN_IOC_MD5,
+ * ...): the indicator set's own table, for the exports. CAIRN_IOC_STRING
+ * for network-traffic's dst_ref.value and src_ref.value (an address or a
+ * domain, by its shape); CAIRN_IOC_UNKNOWN when it is not hunted.
+ */
+enum cairn_ioc_type cairn_hunt_property_type(const char *object_type,
+                                             const char *path);
+
 /* `opts` may be NULL. CAIRN_ENOMEM. */
 int cairn_hunt_builder_new(const struct cairn_hunt_builder_opts *opts,
                            struct cairn_hunt_builder **out);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cairn/error.h"
+#include "cairn/export.h"
 #include "cairn/store.h"
 #include "cairn/taxii.h"
 
@@ -76,6 +77,9 @@ struct cairn_server_config {
      * threads meanwhile. */
     unsigned auth_threads;
     struct cairn_taxii_config taxii;
+    /* Exports served at /export/NAME (borrowed; outlives the server);
+     * NULL: none. */
+    struct cairn_export_service *exports;
 };
 
 #define CAIRN_SERVER_NO_LIMIT ((unsigned)-1)

@@ -369,6 +369,15 @@ static int path_type(const char *obj, const char *path)
     return PT_NONE;
 }
 
+enum cairn_ioc_type cairn_hunt_property_type(const char *object_type,
+                                             const char *path)
+{
+    if (object_type == NULL || path == NULL)
+        return CAIRN_IOC_UNKNOWN;
+    int t = path_type(object_type, path);
+    return t == PT_ADDR ? CAIRN_IOC_STRING : (enum cairn_ioc_type)t;
+}
+
 struct wstate {
     struct cairn_hunt_builder *b;
     uint32_t ind;

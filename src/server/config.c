@@ -202,6 +202,8 @@ static int on_entry(struct cairn_ini *ini, const char *section,
         }
     } else if (strncmp(section, "peer ", 5) == 0) {
         return 0; /* [peer NAME]: read by cairn_peers_load (src/taxii) */
+    } else if (strncmp(section, "export ", 7) == 0) {
+        return 0; /* [export NAME]: read by cairn_export_defs_load */
     } else {
         if (section[0] == '\0')
             return cairn_ini_fail(ini,

@@ -163,6 +163,7 @@ struct cairn_server {
     uint16_t port;
     char url[320];
     struct cairn_taxii *taxii;
+    struct cairn_export_service *exports; /* borrowed; may be NULL */
     struct pool pool;
     bool pool_ready;
     struct jobq jobs;
@@ -829,6 +830,81 @@ static enum MHD_Result send_resp(struct conn *c, struct MHD_Connection *mc,
     return ret;
 }
 
+/*
+ * GET /export/NAME: the export's latest rewrite, for a user who may read
+ * every collection it is made of; 304 when If-None-Match names its ETag.
+ */
+static void serve_export(struct conn *c, struct MHD_Connection *mc,
+                         const char *name)
+{
+    struct cairn_server *srv = c->srv;
+    const char *const *colls = NULL;
+    size_t n = 0;
+    char etag[40];
+
+    if (c->refused) {
+        own_error(c, 401, "Authentication required");
+        add_header(c, "WWW-Authenticate", "Basic realm=\"cairn\"");
+        return;
+    }
+    if (strcmp(c->method, "GET") != 0 && strcmp(c->method, "HEAD") != 0) {
+        own_error(c, 405, "Method Not Allowed");
+        add_header(c, "Allow", "GET, HEAD");
+        return;
+    }
+    if (cairn_export_service_get(srv->exports, name, NULL, &colls, &n) != 0) {
+        own_error(c, 404, "No such export");
+        return;
+    }
+    struct cairn_store *store = pool_get(&srv->pool);
+    if (store == NULL) {
+        own_error(c, 503, "The store is unavailable");
+        return;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        unsigned bits = 0;
+        rc = cairn_store_rights(store, c->user, colls[i], &bits);
+        if (rc == 0 && (bits & CAIRN_STORE_READ) == 0)
+            rc = CAIRN_EPERM;
+    }
+    pool_put(&srv->pool, store);
+    if (rc == CAIRN_EPERM) {
+        own_error(c, 403, "You may not read every collection of this export");
+        return;
+    }
+    if (rc != 0) {
+        own_error(c, 503, "The store is unavailable");
+        return;
+    }
+    const char *inm = MHD_lookup_connection_value(
+        mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (inm != NULL &&
+        cairn_export_service_etag(srv->exports, name, etag) == 0 &&
+        (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
+        cairn_taxii_response_release(&c->resp);
+        memset(&c->resp, 0, sizeof c->resp);
+        c->resp.status = 304;
+        c->have_resp = true;
+        add_header(c, "ETag", etag);
+        return;
+    }
+    struct cairn_export_content ct;
+    if (cairn_export_service_get(srv->exports, name, &ct, NULL, NULL) != 0) {
+        own_error(c, 500, "Out of memory");
+        return;
+    }
+    cairn_taxii_response_release(&c->resp);
+    memset(&c->resp, 0, sizeof c->resp);
+    c->resp.status = 200;
+    c->resp.content_type = ct.media;
+    c->resp.body = ct.body;
+    c->resp.body_len = ct.len;
+    c->have_resp = true;
+    add_header(c, "ETag", ct.etag);
+    add_header(c, "Cache-Control", "no-cache");
+}
+
 /* Answer the request now: hand it to the TAXII layer and queue the reply. */
 static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc)
 {
@@ -854,6 +930,10 @@ static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc)
         req.content_length = (int64_t)c->received;
     if (c->refused && c->auth_rc != CAIRN_EPERM) {
         refusal(c);
+        goto send;
+    }
+    if (srv->exports != NULL && strncmp(path, "/export/", 8) == 0) {
+        serve_export(c, mc, path + 8);
         goto send;
     }
     /* Known wrong: the handler's 401 without a second password check. */
@@ -1001,6 +1081,14 @@ static enum MHD_Result after_auth(struct conn *c, struct MHD_Connection *mc)
     make_request(c, mc, &path, &req);
     req.body = NULL;
     req.body_len = 0;
+    /* An export takes no body: answered (405) without reading it. */
+    if (srv->exports != NULL && path != NULL &&
+        strncmp(path, "/export/", 8) == 0) {
+        serve_export(c, mc, path + 8);
+        cairn_free(path);
+        c->decided = true;
+        return answer_early(c, mc);
+    }
     struct cairn_store *store = path != NULL ? pool_get(&srv->pool) : NULL;
     int rc = store != NULL
                  ? cairn_taxii_preflight(srv->taxii, store, &req, &c->resp)
@@ -1692,6 +1780,7 @@ int cairn_server_new(const struct cairn_server_config *cfg,
     struct cairn_taxii_config tc = cfg->taxii;
     if (tc.base_url == NULL)
         tc.base_url = srv->url;
+    srv->exports = cfg->exports;
     rc = cairn_taxii_new(&tc, &srv->taxii);
     if (rc != 0) {
         rc = diag_fail(diag, rc, "cannot set up the TAXII service: %s",

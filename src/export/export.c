@@ -1,0 +1,768 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* An export: the indicators of its collections, read once, then added to. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cairn/hunt.h"
+#include "cairn/pattern.h"
+#include "cairn/stix.h"
+#include "export/export_int.h"
+
+static const char *const format_names[CAIRN_EXPORT_FORMAT_COUNT] = {
+    "zeek-intel", "suricata", "snort", "rpz", "yara", "csv", "misp", "stix",
+};
+
+int cairn_export_format_parse(const char *name, enum cairn_export_format *out)
+{
+    for (int i = 0; name != NULL && i < CAIRN_EXPORT_FORMAT_COUNT; i++) {
+        if (strcmp(name, format_names[i]) == 0) {
+            *out = (enum cairn_export_format)i;
+            return 0;
+        }
+    }
+    return CAIRN_EINVAL;
+}
+
+const char *cairn_export_format_name(enum cairn_export_format f)
+{
+    return (unsigned)f < CAIRN_EXPORT_FORMAT_COUNT ? format_names[f] : "?";
+}
+
+const char *cairn_export_format_media(enum cairn_export_format f)
+{
+    switch (f) {
+    case CAIRN_EXPORT_CSV:
+        return "text/csv; charset=utf-8";
+    case CAIRN_EXPORT_MISP:
+        return "application/json";
+    case CAIRN_EXPORT_STIX:
+        return "application/stix+json;version=2.1";
+    case CAIRN_EXPORT_RPZ:
+        return "text/dns";
+    default:
+        return "text/plain; charset=utf-8";
+    }
+}
+
+/* FNV-1a, then a 64-bit finaliser (splitmix) for the table's low bits. */
+uint64_t cairn__export_hash(const void *p, size_t len, uint64_t seed)
+{
+    const unsigned char *s = p;
+    uint64_t h = 0xcbf29ce484222325ull ^ seed;
+    for (size_t i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ull;
+    }
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return h;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? cairn_strdup(s) : NULL;
+}
+
+static void free_list(char **l, size_t n)
+{
+    for (size_t i = 0; l != NULL && i < n; i++)
+        cairn_free(l[i]);
+    cairn_free(l);
+}
+
+static char **copy_list(const char *const *l, size_t n)
+{
+    char **c = cairn_calloc(n + 1, sizeof *c);
+    for (size_t i = 0; c != NULL && i < n; i++) {
+        c[i] = cairn_strdup(l[i]);
+        if (c[i] == NULL) {
+            free_list(c, i);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+int cairn_export_new(const struct cairn_export_opts *opts,
+                     struct cairn_export **out, struct cairn_diag *diag)
+{
+    struct cairn_export *ex = NULL;
+    int rc = CAIRN_ENOMEM;
+
+    *out = NULL;
+    if (opts == NULL || (unsigned)opts->format >= CAIRN_EXPORT_FORMAT_COUNT)
+        return CAIRN_EINVAL;
+    ex = cairn_calloc(1, sizeof *ex);
+    if (ex == NULL)
+        return CAIRN_ENOMEM;
+    ex->o = *opts;
+    ex->any_type = opts->n_types == 0;
+    for (size_t i = 0; i < opts->n_types; i++) {
+        bool found = false;
+        if (strcmp(opts->types[i], "yara") == 0) {
+            ex->type_ok[CAIRN_IOC_TYPE_COUNT] = true;
+            continue;
+        }
+        for (int t = 1; t < CAIRN_IOC_TYPE_COUNT; t++) {
+            if (strcmp(opts->types[i], cairn_ioc_type_name(
+                                           (enum cairn_ioc_type)t)) == 0) {
+                ex->type_ok[t] = found = true;
+                /* a CIDR is an address of its family */
+            }
+        }
+        if (!found) {
+            rc = CAIRN_EINVAL;
+            if (diag != NULL)
+                cairn_diag_set(diag, CAIRN_SEV_ERROR, "export-type",
+                               "unknown value type '%s'", opts->types[i]);
+            goto out;
+        }
+    }
+    ex->collections = copy_list(opts->collections, opts->n_collections);
+    ex->types = copy_list(opts->types, opts->n_types);
+    ex->state_path = dup_or_null(opts->state_path);
+    ex->source = cairn_strdup(opts->source != NULL ? opts->source : "cairn");
+    ex->zone = cairn_strdup(opts->zone != NULL ? opts->zone : "rpz.cairn.");
+    ex->added = cairn_calloc(opts->n_collections + 1, sizeof *ex->added);
+    ex->have_added =
+        cairn_calloc(opts->n_collections + 1, sizeof *ex->have_added);
+    if (ex->collections == NULL || ex->types == NULL || ex->source == NULL ||
+        ex->zone == NULL || ex->added == NULL || ex->have_added == NULL ||
+        (opts->state_path != NULL && ex->state_path == NULL))
+        goto out;
+    ex->o.collections = (const char *const *)ex->collections;
+    ex->o.types = (const char *const *)ex->types;
+    ex->o.state_path = ex->state_path;
+    ex->o.source = ex->source;
+    ex->o.zone = ex->zone;
+    ex->sids.next = CAIRN_EXPORT_SID_BASE;
+    if (ex->state_path != NULL) {
+        rc = cairn__export_sids_load(&ex->sids, ex->state_path, diag);
+        if (rc != 0)
+            goto out;
+    }
+    *out = ex;
+    ex = NULL;
+    rc = 0;
+out:
+    cairn_export_free(ex);
+    return rc;
+}
+
+void cairn__export_entry_free(struct entry *e)
+{
+    if (e == NULL)
+        return;
+    cairn_free(e->name);
+    cairn_free(e->why);
+    cairn_free(e->text);
+    cairn_free(e->vals);
+    cairn_free(e->rules);
+    cairn_free(e->imports);
+    cairn_free(e->json);
+    cairn_free(e->valid_until_text);
+    cairn_free(e);
+}
+
+void cairn_export_reset(struct cairn_export *ex)
+{
+    if (ex == NULL)
+        return;
+    for (size_t i = 0; i < ex->n_ents; i++)
+        cairn__export_entry_free(ex->ents[i]);
+    ex->n_ents = 0;
+    if (ex->map != NULL)
+        memset(ex->map, 0, ex->map_cap * sizeof *ex->map);
+    for (size_t i = 0; ex->have_added != NULL && i < ex->o.n_collections; i++)
+        ex->have_added[i] = false;
+}
+
+void cairn_export_free(struct cairn_export *ex)
+{
+    if (ex == NULL)
+        return;
+    cairn_export_reset(ex);
+    cairn_free(ex->ents);
+    cairn_free(ex->map);
+    free_list(ex->collections, ex->o.n_collections);
+    free_list(ex->types, ex->o.n_types);
+    cairn_free(ex->state_path);
+    cairn_free(ex->source);
+    cairn_free(ex->zone);
+    cairn_free(ex->added);
+    cairn_free(ex->have_added);
+    cairn__export_sids_free(&ex->sids);
+    cairn_free(ex);
+}
+
+/* ---- values of a pattern --------------------------------------------------
+ */
+
+struct vwalk {
+    struct cairn_buf text;
+    struct xval *vals;
+    size_t n, cap;
+    char why[200];
+    int err;
+};
+
+static int push_val(struct vwalk *w, enum cairn_ioc_type t, const char *s,
+                    size_t len)
+{
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? w->cap * 2 : 4;
+        struct xval *nv = cairn_realloc(w->vals, nc * sizeof *nv);
+        if (nv == NULL)
+            return CAIRN_ENOMEM;
+        w->vals = nv;
+        w->cap = nc;
+    }
+    if (w->text.len + len + 1 > UINT32_MAX)
+        return CAIRN_ETOOBIG;
+    w->vals[w->n++] = (struct xval){(uint8_t)t, (uint32_t)w->text.len,
+                                    (uint32_t)len};
+    int rc = cairn_buf_append(&w->text, s, len);
+    return rc == 0 ? cairn_buf_putc(&w->text, '\0') : rc;
+}
+
+/* An address or CIDR in its canonical text; false if it is not one. */
+static bool addr_text(const char *s, size_t len, enum cairn_ioc_type *t,
+                      char out[64], size_t *out_len)
+{
+    int family;
+    uint8_t a[16];
+    unsigned prefix;
+    size_t o;
+
+    if (!cairn__hunt_parse_cidr(s, len, &family, a, &prefix))
+        return false;
+    if (family == 4) {
+        uint32_t v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                     (uint32_t)a[2] << 8 | a[3];
+        o = cairn__hunt_v4_text(v, out);
+        *t = CAIRN_IOC_IPV4;
+        if (prefix < 32)
+            o += (size_t)snprintf(out + o, 64 - o, "/%u", prefix);
+    } else {
+        if (inet_ntop(AF_INET6, a, out, 64) == NULL)
+            return false;
+        o = strlen(out);
+        *t = CAIRN_IOC_IPV6;
+        if (prefix < 128)
+            o += (size_t)snprintf(out + o, 64 - o, "/%u", prefix);
+    }
+    *out_len = o;
+    return true;
+}
+
+static int add_literal(struct vwalk *w, enum cairn_ioc_type t,
+                       const struct cairn_pattern_literal *lit)
+{
+    char small[64];
+    size_t n;
+
+    if (lit->kind != CAIRN_PATTERN_LIT_STRING || lit->len == 0 ||
+        lit->len > CAIRN_VALUE_URL_MAX || memchr(lit->s, '\0', lit->len))
+        return 1;
+    if (t == CAIRN_IOC_STRING) {
+        enum cairn_ioc_type at;
+        if (addr_text(lit->s, lit->len, &at, small, &n))
+            return push_val(w, at, small, n);
+        t = CAIRN_IOC_DOMAIN;
+    }
+    if (t == CAIRN_IOC_IPV4 || t == CAIRN_IOC_IPV6) {
+        enum cairn_ioc_type at;
+        if (!addr_text(lit->s, lit->len, &at, small, &n) || at != t)
+            return 1;
+        return push_val(w, at, small, n);
+    }
+    char *norm = cairn_malloc(lit->len + 3);
+    int rc = 1;
+    if (norm == NULL)
+        return CAIRN_ENOMEM;
+    n = lit->len;
+    switch (t) {
+    case CAIRN_IOC_URL: {
+        int r = cairn_hunt_url_normalize(lit->s, lit->len, norm, lit->len + 3);
+        if (r <= 0)
+            goto out;
+        n = (size_t)r;
+        break;
+    }
+    case CAIRN_IOC_DOMAIN:
+        cairn__hunt_lower(lit->s, n, norm);
+        if (n > 1 && norm[n - 1] == '.')
+            n--;
+        if (!cairn__hunt_is_domain(norm, n))
+            goto out;
+        break;
+    case CAIRN_IOC_MD5:
+    case CAIRN_IOC_SHA1:
+    case CAIRN_IOC_SHA256:
+    case CAIRN_IOC_SHA512:
+        cairn__hunt_lower(lit->s, n, norm);
+        if (!cairn__hunt_is_hex(norm, n) || cairn__hunt_hash_type(n) != t)
+            goto out;
+        break;
+    case CAIRN_IOC_EMAIL:
+        cairn__hunt_lower(lit->s, n, norm);
+        break;
+    default:
+        memcpy(norm, lit->s, n);
+        break;
+    }
+    rc = push_val(w, t, norm, n);
+out:
+    cairn_free(norm);
+    return rc;
+}
+
+static int vwalk_cb(const struct cairn_pattern_walk_item *it, void *ud)
+{
+    struct vwalk *w = ud;
+    struct cairn_pattern_literal lit;
+
+    switch (it->node) {
+    case CAIRN_PATTERN_NODE_CMP: {
+        enum cairn_ioc_type t =
+            cairn_hunt_property_type(it->object_type, it->path);
+        if (t == CAIRN_IOC_UNKNOWN) {
+            snprintf(w->why, sizeof w->why,
+                     "%s:%s is not a value an export lists", it->object_type,
+                     it->path);
+            return 1;
+        }
+        if (it->negated || (it->op != CAIRN_PATTERN_OP_EQ &&
+                            it->op != CAIRN_PATTERN_OP_IN)) {
+            snprintf(w->why, sizeof w->why,
+                     "a comparison other than = or IN on %s:%s",
+                     it->object_type, it->path);
+            return 1;
+        }
+        for (size_t i = 0; i < it->n_literals; i++) {
+            int rc = cairn_pattern_walk_literal(it, i, &lit)
+                         ? add_literal(w, t, &lit)
+                         : 1;
+            if (rc < 0) {
+                w->err = rc;
+                return rc;
+            }
+            if (rc == 1) {
+                snprintf(w->why, sizeof w->why,
+                         "a value of %s:%s that is not a %s", it->object_type,
+                         it->path, cairn_ioc_type_name(t));
+                return 1;
+            }
+        }
+        return 0;
+    }
+    case CAIRN_PATTERN_NODE_OR:
+    case CAIRN_PATTERN_NODE_OBSERVATION:
+    case CAIRN_PATTERN_NODE_OBS_OR:
+        return 0;
+    case CAIRN_PATTERN_NODE_AND:
+    case CAIRN_PATTERN_NODE_OBS_AND:
+        snprintf(w->why, sizeof w->why,
+                 "values joined by AND: a list of values would match more");
+        return 1;
+    default:
+        snprintf(w->why, sizeof w->why,
+                 "qualifiers or FOLLOWEDBY: a list of values would match "
+                 "more");
+        return 1;
+    }
+}
+
+/* ---- one indicator ---------------------------------------------------------
+ */
+
+static int set_why(struct entry *e, enum ent_kind k, const char *why)
+{
+    e->kind = (uint8_t)k;
+    cairn_free(e->why);
+    e->why = cairn_strdup(why);
+    return e->why != NULL ? 0 : CAIRN_ENOMEM;
+}
+
+static int entry_pattern(const struct cairn_export *ex, struct entry *e,
+                         const char *ptext, size_t plen)
+{
+    struct cairn_pattern *pat = NULL;
+    struct vwalk w = {0};
+    struct cairn_diag d;
+    int rc;
+
+    (void)ex;
+    cairn_diag_clear(&d);
+    cairn_buf_init(&w.text, (size_t)UINT32_MAX);
+    rc = cairn_pattern_parse(ptext, plen, NULL, &pat, &d);
+    if (rc == CAIRN_ENOMEM)
+        goto out;
+    if (rc != 0) {
+        char why[400];
+        snprintf(why, sizeof why, "pattern does not parse: %s", d.message);
+        rc = set_why(e, ENT_INVALID, why);
+        goto out;
+    }
+    rc = cairn_pattern_walk(pat, vwalk_cb, &w);
+    if (w.err != 0) {
+        rc = w.err;
+        goto out;
+    }
+    if (rc != 0) {
+        rc = set_why(e, ENT_PARTIAL,
+                     w.why[0] != '\0' ? w.why : "a property path too long");
+        goto out;
+    }
+    e->kind = ENT_VALUES;
+    e->n_vals = (uint32_t)w.n;
+    e->vals = w.vals;
+    w.vals = NULL;
+    e->text = cairn_buf_steal(&w.text, NULL);
+    if (e->text == NULL && w.n > 0)
+        rc = CAIRN_ENOMEM;
+out:
+    cairn_free(w.vals);
+    cairn_buf_release(&w.text);
+    cairn_pattern_free(pat);
+    return rc;
+}
+
+static int entry_yara(const struct cairn_export *ex, struct entry *e,
+                      const char *ptext, size_t plen)
+{
+    struct cairn_buf out, imp;
+    char prefix[64], why[300];
+    const char *u = e->id + strlen("indicator--");
+    size_t o = 0;
+    int rc;
+
+    e->kind = ENT_YARA;
+    if (ex->o.format != CAIRN_EXPORT_YARA)
+        return 0;
+    o += (size_t)snprintf(prefix, sizeof prefix, "cairn_");
+    for (; *u != '\0' && o + 2 < sizeof prefix; u++)
+        if (*u != '-')
+            prefix[o++] = *u;
+    prefix[o++] = '_';
+    prefix[o] = '\0';
+    cairn_buf_init(&out, (size_t)64 << 20);
+    cairn_buf_init(&imp, (size_t)1 << 20);
+    why[0] = '\0';
+    rc = cairn_export_yara_rename(ptext, plen, prefix, &out, &imp, why,
+                                  sizeof why);
+    if (rc == 0) {
+        /* compiled alone, with its imports, before it may be written */
+        struct cairn_buf all;
+        cairn_buf_init(&all, (size_t)128 << 20);
+        rc = cairn_buf_append(&all, imp.data, imp.len);
+        if (rc == 0)
+            rc = cairn_buf_append(&all, out.data, out.len);
+        if (rc == 0)
+            rc = cairn_buf_putc(&all, '\0');
+        if (rc == 0)
+            rc = cairn__export_yara_compile(all.data, why, sizeof why);
+        cairn_buf_release(&all);
+    }
+    if (rc == CAIRN_EINVALID) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "YARA rules refused: %s", why);
+        rc = set_why(e, ENT_INVALID, msg);
+    } else if (rc == 0) {
+        cairn_buf_putc(&out, '\0');
+        cairn_buf_putc(&imp, '\0');
+        e->rules = cairn_buf_steal(&out, NULL);
+        e->imports = cairn_buf_steal(&imp, NULL);
+        if (e->rules == NULL || e->imports == NULL)
+            rc = CAIRN_ENOMEM;
+    }
+    cairn_buf_release(&out);
+    cairn_buf_release(&imp);
+    return rc;
+}
+
+/* 1 when the object is not an indicator (ignored). */
+int cairn__export_entry_new(const struct cairn_export *ex, const char *json,
+                            size_t len, struct entry **out)
+{
+    json_t *obj = NULL;
+    struct entry *e = NULL;
+    int rc = CAIRN_EINVAL;
+
+    *out = NULL;
+    obj = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(obj))
+        goto out;
+    const char *type = cairn_stix_type(obj);
+    const char *id = cairn_stix_id(obj);
+    if (type == NULL || strcmp(type, "indicator") != 0 || id == NULL ||
+        strlen(id) >= sizeof e->id || !cairn_stix_id_check(id, "indicator")) {
+        rc = 1;
+        goto out;
+    }
+    rc = CAIRN_ENOMEM;
+    e = cairn_calloc(1, sizeof *e);
+    if (e == NULL)
+        goto out;
+    memcpy(e->id, id, strlen(id) + 1);
+    const json_t *ver = json_object_get(obj, "modified");
+    if (!json_is_string(ver))
+        ver = json_object_get(obj, "created");
+    if (json_is_string(ver)) {
+        (void)cairn_time_parse(json_string_value(ver), json_string_length(ver),
+                               true, &e->version);
+        e->ver_hash = cairn__export_hash(json_string_value(ver),
+                                         json_string_length(ver), 7);
+    }
+    const char *name = json_string_value(json_object_get(obj, "name"));
+    if (name != NULL && (e->name = cairn_strdup(name)) == NULL)
+        goto out;
+    const json_t *vu = json_object_get(obj, "valid_until");
+    if (json_is_string(vu) &&
+        cairn_time_parse(json_string_value(vu), json_string_length(vu), true,
+                         &e->until) == 0) {
+        e->has_until = true;
+        e->valid_until_text = cairn_strdup(json_string_value(vu));
+        if (e->valid_until_text == NULL)
+            goto out;
+    }
+    if (ex->o.format == CAIRN_EXPORT_STIX) {
+        e->json = cairn_strndup(json, len);
+        e->json_len = len;
+        if (e->json == NULL)
+            goto out;
+    }
+    const char *ptype = json_string_value(json_object_get(obj, "pattern_type"));
+    const json_t *pat = json_object_get(obj, "pattern");
+    if (json_is_true(json_object_get(obj, "revoked"))) {
+        e->kind = ENT_REVOKED;
+        rc = 0;
+    } else if (ptype == NULL || !json_is_string(pat)) {
+        rc = set_why(e, ENT_INVALID, "no pattern or pattern_type");
+    } else if (strcmp(ptype, "stix") == 0) {
+        rc = entry_pattern(ex, e, json_string_value(pat),
+                           json_string_length(pat));
+    } else if (strcmp(ptype, "yara") == 0) {
+        rc = entry_yara(ex, e, json_string_value(pat),
+                        json_string_length(pat));
+    } else {
+        char why[120];
+        snprintf(why, sizeof why, "pattern_type '%.40s'", ptype);
+        rc = set_why(e, ENT_OTHER, why);
+    }
+    if (rc == 0) {
+        *out = e;
+        e = NULL;
+    }
+out:
+    cairn__export_entry_free(e);
+    json_decref(obj);
+    return rc;
+}
+
+/* ---- the table of indicators ----------------------------------------------
+ */
+
+static size_t slot_of(const struct cairn_export *ex, const char *id)
+{
+    size_t mask = ex->map_cap - 1;
+    size_t i = (size_t)cairn__export_hash(id, strlen(id), 0) & mask;
+    while (ex->map[i] != 0 && strcmp(ex->ents[ex->map[i] - 1]->id, id) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static int grow_map(struct cairn_export *ex)
+{
+    size_t nc = ex->map_cap ? ex->map_cap * 2 : 1024;
+    uint32_t *nm = cairn_calloc(nc, sizeof *nm);
+    if (nm == NULL)
+        return CAIRN_ENOMEM;
+    cairn_free(ex->map);
+    ex->map = nm;
+    ex->map_cap = nc;
+    for (size_t k = 0; k < ex->n_ents; k++)
+        ex->map[slot_of(ex, ex->ents[k]->id)] = (uint32_t)(k + 1);
+    return 0;
+}
+
+/* Keep `e` (taken) unless a later version of its id is held. */
+static int put_entry(struct cairn_export *ex, struct entry *e)
+{
+    if ((ex->n_ents + 1) * 2 > ex->map_cap && grow_map(ex) != 0) {
+        cairn__export_entry_free(e);
+        return CAIRN_ENOMEM;
+    }
+    size_t s = slot_of(ex, e->id);
+    if (ex->map[s] != 0) {
+        struct entry **old = &ex->ents[ex->map[s] - 1];
+        if (cairn_time_cmp(&(*old)->version, &e->version) > 0) {
+            cairn__export_entry_free(e);
+            return 0;
+        }
+        cairn__export_entry_free(*old);
+        *old = e;
+        return 0;
+    }
+    if (ex->n_ents == ex->cap_ents) {
+        size_t nc = ex->cap_ents ? ex->cap_ents * 2 : 1024;
+        struct entry **ne = cairn_realloc(ex->ents, nc * sizeof *ne);
+        if (ne == NULL) {
+            cairn__export_entry_free(e);
+            return CAIRN_ENOMEM;
+        }
+        ex->ents = ne;
+        ex->cap_ents = nc;
+    }
+    ex->ents[ex->n_ents++] = e;
+    ex->map[s] = (uint32_t)ex->n_ents;
+    return 0;
+}
+
+int cairn_export_add_json(struct cairn_export *ex, const char *json,
+                          size_t len)
+{
+    struct entry *e = NULL;
+    int rc = cairn__export_entry_new(ex, json, len, &e);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    return put_entry(ex, e);
+}
+
+int cairn_export_update(struct cairn_export *ex, struct cairn_store *s,
+                        bool *changed)
+{
+    static const char *const types[] = {"indicator"};
+    int rc = 0;
+
+    if (changed != NULL)
+        *changed = false;
+    for (size_t c = 0; c < ex->o.n_collections; c++) {
+        char next[CAIRN_STORE_CURSOR_LEN] = "";
+        struct cairn_time after = ex->added[c];
+        bool has_after = ex->have_added[c];
+        for (;;) {
+            struct cairn_store_page *page = NULL;
+            struct cairn_store_query q = {
+                .collection = ex->o.collections[c],
+                .added_after = has_after ? &after : NULL,
+                .types = types,
+                .n_types = 1,
+                .limit = CAIRN_STORE_LIMIT_MAX,
+                .next = next[0] != '\0' ? next : NULL,
+                .with_json = true,
+            };
+            rc = cairn_store_query(s, &q, &page);
+            if (rc != 0)
+                return rc;
+            for (size_t i = 0; i < page->n && rc == 0; i++) {
+                rc = cairn_export_add_json(ex, page->rows[i].json,
+                                           page->rows[i].json_len);
+                if (rc == CAIRN_EINVAL)
+                    rc = 0; /* stored JSON that does not parse: not ours */
+            }
+            if (page->n > 0) {
+                ex->added[c] = page->added_last;
+                ex->have_added[c] = true;
+                if (changed != NULL)
+                    *changed = true;
+            }
+            bool more = page->more;
+            snprintf(next, sizeof next, "%s", page->next);
+            cairn_store_page_free(page);
+            if (rc != 0)
+                return rc;
+            if (!more)
+                break;
+        }
+    }
+    return 0;
+}
+
+bool cairn_export_next_expiry(const struct cairn_export *ex,
+                              const struct cairn_time *now,
+                              struct cairn_time *out)
+{
+    bool found = false;
+    for (size_t i = 0; i < ex->n_ents; i++) {
+        const struct entry *e = ex->ents[i];
+        if (!e->has_until || cairn_time_cmp(&e->until, now) <= 0)
+            continue;
+        if (!found || cairn_time_cmp(&e->until, out) < 0)
+            *out = e->until;
+        found = true;
+    }
+    return found;
+}
+
+/* ---- the filter -----------------------------------------------------------
+ *
+ * One place decides what an export holds. Scores (--min-score) and
+ * warninglists (left out by default) come from the analysis module, which
+ * this module may include: cairn__export_keep_entry will compare the
+ * indicator's score, cairn__export_keep_value ask the warninglists.
+ */
+
+bool cairn__export_keep_value(const struct cairn_export *ex,
+                              const struct entry *e, const struct xval *v)
+{
+    (void)e;
+    return ex->any_type || ex->type_ok[v->type];
+}
+
+bool cairn__export_keep_entry(const struct cairn_export *ex,
+                              const struct entry *e)
+{
+    if (ex->any_type)
+        return true;
+    if (e->kind == ENT_YARA)
+        return ex->type_ok[CAIRN_IOC_TYPE_COUNT];
+    for (uint32_t i = 0; i < e->n_vals; i++)
+        if (ex->type_ok[e->vals[i].type])
+            return true;
+    return false;
+}
+
+/* ---- writing files atomically ---------------------------------------------
+ */
+
+int cairn__export_json_str(struct cairn_buf *b, const char *s, size_t len)
+{
+    static const char hexd[] = "0123456789abcdef";
+    int rc = cairn_buf_putc(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < len && rc == 0; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        rc = cairn_buf_append(b, s + run, i - run);
+        run = i + 1;
+        if (rc != 0)
+            break;
+        char esc[7] = {'\\', (char)c, 0};
+        size_t n = 2;
+        if (c == '\n')
+            esc[1] = 'n';
+        else if (c == '\t')
+            esc[1] = 't';
+        else if (c == '\r')
+            esc[1] = 'r';
+        else if (c < 0x20) {
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hexd[c >> 4];
+            esc[5] = hexd[c & 15];
+            n = 6;
+        }
+        rc = cairn_buf_append(b, esc, n);
+    }
+    if (rc == 0)
+        rc = cairn_buf_append(b, s + run, len - run);
+    return rc == 0 ? cairn_buf_putc(b, '"') : rc;
+}
