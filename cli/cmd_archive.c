@@ -308,6 +308,10 @@ static int open_archive(struct args *a, bool read_only,
     struct cairn_diag diag;
     struct cairn_archive_opts o = {
         .read_only = read_only, .on_msg = on_msg, .ud = a};
+    /* Small segments, for tests of what a crash between them leaves. */
+    const char *se = getenv("CAIRN_ARCHIVE_SEGMENT_EVENTS");
+    if (se != NULL)
+        o.segment_events = strtoull(se, NULL, 10);
 
     if (archive_dir(a, dir, sizeof dir) < 0)
         return -1;
@@ -404,7 +408,8 @@ static int cmd_add(struct args *a, int argc, char **argv)
             (unsigned long long)st.lines, (unsigned long long)st.malformed,
             (unsigned long long)st.events);
     rc = failed                              ? CLI_EXIT_ERROR
-         : damaged || st.malformed > 0       ? CLI_EXIT_FINDINGS
+         : damaged || st.damaged > 0 || st.malformed > 0
+             ? CLI_EXIT_FINDINGS
                                              : CLI_EXIT_OK;
     cairn_archive_free(ar);
     return rc;

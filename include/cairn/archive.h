@@ -41,6 +41,7 @@ struct cairn_archive_opts {
     uint64_t keep_seconds;  /* drop segments older than this; 0: keep all */
     uint64_t max_size;      /* drop the oldest segments past this many bytes
                                on disk; 0: no bound */
+    uint64_t segment_events; /* events per segment at most; 0: 1,048,576 */
     cairn_hunt_msg_cb on_msg; /* warnings (a corrupt segment skipped, ...) */
     void *ud;
 };
@@ -85,6 +86,10 @@ struct cairn_archive_add_stats {
     uint64_t lines;      /* lines read */
     uint64_t malformed;  /* lines skipped as malformed */
     uint64_t events;     /* events archived */
+    uint64_t damaged;    /* inputs not read to their end (unreadable,
+                            binary, truncated); in a directory each is
+                            reported through telemetry.on_diag and the
+                            walk goes on */
 };
 
 /*

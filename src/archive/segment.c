@@ -789,6 +789,9 @@ static int parse_footer(const uint8_t *p, struct seg_footer *f, char *why,
 {
     if (memcmp(p, SEG_FOOT_MAGIC, 8) != 0)
         return damaged(why, why_len, "no footer (a torn segment)");
+    if (get_u32(p + 8) != SEG_VERSION)
+        return damaged(why, why_len, "footer: format %u is not known",
+                       get_u32(p + 8));
     if (get_u32(p + 12) != cairn__seg_crc(p + 16, SEG_FOOTER_LEN - 16))
         return damaged(why, why_len, "footer: checksum mismatch");
     const uint8_t *q = p + 16;
@@ -840,6 +843,8 @@ int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
     if (get_u32(data + 8) != SEG_VERSION)
         return damaged(why, why_len, "segment format %u is not known",
                        get_u32(data + 8));
+    if (get_u32(data + 12) != 0)
+        return damaged(why, why_len, "header: reserved bytes are not zero");
     rc = parse_footer(data + len - SEG_FOOTER_LEN, &r->foot, why, why_len);
     if (rc < 0)
         return rc;
