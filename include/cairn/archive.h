@@ -199,6 +199,21 @@ int cairn_archive_get_stats(struct cairn_archive *a,
  */
 int cairn_archive_check(struct cairn_archive *a);
 
+/*
+ * Drop now the segments past the opts' keep_seconds and max_size (adds do
+ * it after each commit): keep_seconds drops every segment whose newest
+ * event is older; max_size the oldest segments while the archive is
+ * larger, never the newest one. *dropped (may be NULL) gets the number.
+ * CAIRN_EPERM when read-only.
+ */
+int cairn_archive_prune(struct cairn_archive *a, uint64_t *dropped);
+
+/*
+ * An age as `keep =` and --keep write it: a number of seconds, or with
+ * the suffix s, m, h, d or w. 0, or CAIRN_EINVAL.
+ */
+int cairn_archive_parse_age(const char *text, uint64_t *seconds);
+
 /* The catalogue's record of one value (passive-DNS style). */
 struct cairn_archive_value {
     enum cairn_ioc_type type;

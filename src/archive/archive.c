@@ -566,26 +566,33 @@ static int write_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
-/* Drop the oldest segments past keep= and max_size= (under add_mu). */
-static void retain(struct cairn_archive *a)
+/*
+ * Drop the oldest segments past keep= and max_size= (under add_mu): keep=
+ * drops every segment whose last event is older; max_size= drops the
+ * oldest while the total is larger, but never the newest segment.
+ */
+static uint64_t retain(struct cairn_archive *a)
 {
-    uint64_t total = 0;
+    uint64_t total = 0, dropped = 0;
     struct cairn_time now = cairn_time_now(0);
 
     if (a->o.keep_seconds == 0 && a->o.max_size == 0)
-        return;
+        return 0;
+    pthread_mutex_lock(&a->seg_mu);
     for (size_t i = 0; i < a->n_segs; i++)
         total += a->segs[i].size;
+    pthread_mutex_unlock(&a->seg_mu);
     for (;;) {
         pthread_mutex_lock(&a->seg_mu);
-        if (a->n_segs <= 1) {
+        if (a->n_segs == 0) {
             pthread_mutex_unlock(&a->seg_mu);
             break;
         }
         struct arch_seg s = a->segs[0];
         bool old = a->o.keep_seconds > 0 && s.foot.has_range &&
                    s.foot.last.sec + (int64_t)a->o.keep_seconds < now.sec;
-        bool big = a->o.max_size > 0 && total > a->o.max_size;
+        bool big = a->o.max_size > 0 && total > a->o.max_size &&
+                   a->n_segs > 1;
         pthread_mutex_unlock(&a->seg_mu);
         if (!old && !big)
             break;
@@ -599,9 +606,63 @@ static void retain(struct cairn_archive *a)
         a->generation++;
         pthread_mutex_unlock(&a->seg_mu);
         total -= s.size;
+        dropped++;
         if (cairn__archive_seg_path(a, s.seq, path, sizeof path) == 0)
             unlink(path);
     }
+    return dropped;
+}
+
+int cairn_archive_prune(struct cairn_archive *a, uint64_t *dropped)
+{
+    if (a == NULL)
+        return CAIRN_EINVAL;
+    if (a->o.read_only)
+        return CAIRN_EPERM;
+    pthread_mutex_lock(&a->add_mu);
+    uint64_t n = retain(a);
+    pthread_mutex_unlock(&a->add_mu);
+    if (dropped != NULL)
+        *dropped = n;
+    return 0;
+}
+
+int cairn_archive_parse_age(const char *text, uint64_t *seconds)
+{
+    char *end;
+    uint64_t mul = 1;
+
+    if (text == NULL || seconds == NULL || text[0] < '0' || text[0] > '9')
+        return CAIRN_EINVAL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0)
+        return CAIRN_EINVAL;
+    switch (*end) {
+    case '\0':
+    case 's':
+        break;
+    case 'm':
+        mul = 60;
+        break;
+    case 'h':
+        mul = 3600;
+        break;
+    case 'd':
+        mul = 86400;
+        break;
+    case 'w':
+        mul = 7 * 86400;
+        break;
+    default:
+        return CAIRN_EINVAL;
+    }
+    if (*end != '\0' && end[1] != '\0')
+        return CAIRN_EINVAL;
+    if (v > UINT64_MAX / mul / 2)
+        return CAIRN_EINVAL;
+    *seconds = (uint64_t)v * mul;
+    return 0;
 }
 
 /* Call on_event for each event of a segment just committed. */
