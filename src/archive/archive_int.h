@@ -125,6 +125,9 @@ int cairn__seg_footer(const uint8_t *buf, size_t len, struct seg_footer *f);
 int cairn__seg_values(struct seg_reader *r, bool postings,
                       struct seg_values *out, char *why, size_t why_len);
 void cairn__seg_values_free(struct seg_values *v);
+/* Decode the postings of values decoded without them (once). */
+int cairn__seg_values_postings(struct seg_reader *r, struct seg_values *v,
+                               char *why, size_t why_len);
 
 /* One value's record in the postings. */
 struct seg_posting {

@@ -1003,6 +1003,25 @@ int cairn__seg_values(struct seg_reader *r, bool postings,
     raw = NULL;
     if (!postings)
         return 0;
+    rc = cairn__seg_values_postings(r, out, why, why_len);
+    if (rc < 0)
+        goto fail;
+    return 0;
+fail:
+    cairn_free(raw);
+    cairn__seg_values_free(out);
+    return rc;
+}
+
+int cairn__seg_values_postings(struct seg_reader *r, struct seg_values *out,
+                               char *why, size_t why_len)
+{
+    const struct seg_footer *f = &r->foot;
+    uint64_t n = out->n;
+    int rc;
+
+    if (out->post_off != NULL)
+        return 0;
     rc = read_section(r->data, r->len, &f->sec[SEC_POSTINGS], "postings",
                       &out->postings, why, why_len);
     if (rc < 0)
@@ -1013,7 +1032,7 @@ int cairn__seg_values(struct seg_reader *r, bool postings,
         rc = CAIRN_ENOMEM;
         goto fail;
     }
-    c = (struct cur){out->postings, out->postings + out->postings_len, false};
+    struct cur c = {out->postings, out->postings + out->postings_len, false};
     for (uint64_t i = 0; i < n; i++) {
         out->post_off[i] = (uint64_t)(c.p - out->postings);
         uint64_t cnt = get_varint(&c);
@@ -1036,8 +1055,11 @@ int cairn__seg_values(struct seg_reader *r, bool postings,
     out->post_off[n] = (uint64_t)(c.p - out->postings);
     return 0;
 fail:
-    cairn_free(raw);
-    cairn__seg_values_free(out);
+    cairn_free(out->postings);
+    cairn_free(out->post_off);
+    out->postings = NULL;
+    out->post_off = NULL;
+    out->postings_len = 0;
     return rc;
 }
 
