@@ -259,7 +259,7 @@ static int hunt_segment(struct worker *w, size_t index)
         struct cairn_hunt_field f = {
             .type = (enum cairn_ioc_type)v.types[i],
             .value = v.text + v.offs[i],
-            .len = v.offs[i + 1] - v.offs[i],
+            .len = v.lens[i],
         };
         struct cairn_hunt_event ev = {.fields = &f, .n_fields = 1,
                                       .file = ""};

@@ -972,34 +972,32 @@ int cairn__seg_values(struct seg_reader *r, bool postings,
     }
     out->types = cairn_malloc(n + 1);
     out->offs = cairn_malloc((n + 1) * sizeof *out->offs);
-    out->text = cairn_malloc(f->sec[SEC_VALUES].raw_len + 1);
-    if (out->types == NULL || out->offs == NULL || out->text == NULL) {
+    out->lens = cairn_malloc((n + 1) * sizeof *out->lens);
+    if (out->types == NULL || out->offs == NULL || out->lens == NULL) {
         rc = CAIRN_ENOMEM;
         goto fail;
     }
+    /* The values stay where they were decoded: no copy. */
     struct cur c = {raw, raw + f->sec[SEC_VALUES].raw_len, false};
-    uint64_t pos = 0;
     for (uint64_t i = 0; i < n; i++) {
         uint8_t t = get_byte(&c);
         uint64_t l = get_varint(&c);
         const uint8_t *s = get_bytes(&c, l);
-        if (c.bad || t >= CAIRN_IOC_TYPE_COUNT) {
+        if (c.bad || t >= CAIRN_IOC_TYPE_COUNT || l > UINT32_MAX) {
             rc = damaged(why, why_len, "values section: bad value %llu",
                          (unsigned long long)i);
             goto fail;
         }
         out->types[i] = t;
-        out->offs[i] = pos;
-        memcpy(out->text + pos, s, l);
-        pos += l;
+        out->offs[i] = (uint64_t)(s - raw);
+        out->lens[i] = (uint32_t)l;
     }
-    out->offs[n] = pos;
     out->n = n;
     if (c.p != c.end) {
         rc = damaged(why, why_len, "values section: trailing bytes");
         goto fail;
     }
-    cairn_free(raw);
+    out->text = (char *)raw;
     raw = NULL;
     if (!postings)
         return 0;
@@ -1069,6 +1067,7 @@ void cairn__seg_values_free(struct seg_values *v)
         return;
     cairn_free(v->types);
     cairn_free(v->offs);
+    cairn_free(v->lens);
     cairn_free(v->text);
     cairn_free(v->postings);
     cairn_free(v->post_off);
@@ -1224,7 +1223,7 @@ const char *cairn__seg_event(const struct seg_reader *r,
         fields[k] = (struct cairn_hunt_field){
             .type = (enum cairn_ioc_type)v->types[fd->value],
             .value = v->text + v->offs[fd->value],
-            .len = v->offs[fd->value + 1] - v->offs[fd->value],
+            .len = v->lens[fd->value],
             .name = fd->name ? r->names[fd->name - 1] : NULL,
         };
     }
