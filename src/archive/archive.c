@@ -714,7 +714,7 @@ int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
 {
     uint8_t *data = NULL;
     size_t len = 0;
-    char tmp[PATH_MAX], path[PATH_MAX], rec[256], hx[65];
+    char tmp[PATH_MAX], path[PATH_MAX], rec[512], hx[65];
     int fd = -1, rc;
 
     if (cairn__seg_writer_events(a->writer) == 0) {

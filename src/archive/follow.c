@@ -7,11 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "archive/archive_priv.h"
 
 #define CHUNK_MAX ((size_t)4 << 20)  /* bytes archived per commit */
 #define HEAD_MAX  ((size_t)64 << 10) /* a log's '#' header kept */
-#define KEY_MAX   (2 * 1024 + 1)
+#define KEY_MAX   65 /* hex of a SHA-256 */
 
 struct cairn_archive_follow {
     struct cairn_archive *a;
@@ -95,8 +97,7 @@ int cairn_archive_follow_new(struct cairn_archive *a, const char *path,
     size_t len;
 
     *out = NULL;
-    if (a == NULL || path == NULL || (len = strlen(path)) == 0 ||
-        len * 2 >= KEY_MAX)
+    if (a == NULL || path == NULL || (len = strlen(path)) == 0)
         return CAIRN_EINVAL;
     if (a->o.read_only)
         return CAIRN_EPERM;
@@ -123,11 +124,20 @@ int cairn_archive_follow_new(struct cairn_archive *a, const char *path,
         cairn_archive_follow_free(f);
         return CAIRN_ENOMEM;
     }
-    for (size_t i = 0; i < len; i++) {
-        f->key[2 * i] = hex[(unsigned char)path[i] >> 4];
-        f->key[2 * i + 1] = hex[(unsigned char)path[i] & 15];
+    /* The journal names the file by the SHA-256 of its path: a key of
+     * fixed length, whatever the path. */
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(path, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+        mdlen != 32) {
+        cairn_archive_follow_free(f);
+        return CAIRN_ENOMEM;
     }
-    f->key[2 * len] = '\0';
+    for (size_t i = 0; i < 32; i++) {
+        f->key[2 * i] = hex[md[i] >> 4];
+        f->key[2 * i + 1] = hex[md[i] & 15];
+    }
+    f->key[64] = '\0';
     *out = f;
     return 0;
 }
