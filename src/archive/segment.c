@@ -243,14 +243,14 @@ static int strmap_grow(struct strmap *m)
     return 0;
 }
 
-/* The id of (type, s), added when new; -1 (out of memory) otherwise. */
-static int64_t strmap_id(struct strmap *m, uint8_t type, const char *s,
-                         size_t len, bool *added)
+/* The id of (type, s) whose hash_bytes is h, added when new; -1 (out of
+ * memory) otherwise. */
+static int64_t strmap_id_h(struct strmap *m, uint8_t type, const char *s,
+                           size_t len, uint64_t h, bool *added)
 {
     *added = false;
     if ((m->n + 1) * 2 > m->mask + 1 && strmap_grow(m) < 0)
         return -1;
-    uint64_t h = hash_bytes(s, len, type);
     size_t k = h & m->mask;
     for (;;) {
         uint32_t id = m->slots[k];
@@ -279,6 +279,12 @@ static int64_t strmap_id(struct strmap *m, uint8_t type, const char *s,
     m->slots[k] = (uint32_t)m->n + 1;
     *added = true;
     return (int64_t)m->n++;
+}
+
+static int64_t strmap_id(struct strmap *m, uint8_t type, const char *s,
+                         size_t len, bool *added)
+{
+    return strmap_id_h(m, type, s, len, hash_bytes(s, len, type), added);
 }
 
 static void strmap_reset(struct strmap *m)
@@ -452,6 +458,8 @@ static int flush_block(struct seg_writer *w)
     return 0;
 }
 
+#define PREFETCH_FIELDS 32
+
 static int64_t name_id(struct seg_writer *w, const char *s)
 {
     bool added;
@@ -494,14 +502,29 @@ int cairn__seg_writer_add(struct seg_writer *w,
     w->prev_line = ev->line;
     w->prev_off = ev->offset;
     put_varint_fast(b, nf);
+    /* The values' hashes first, their slots fetched ahead: a large table's
+     * probes then miss the cache together rather than one after another. */
+    uint64_t hs[PREFETCH_FIELDS];
+    for (size_t i = 0; i < nf && i < PREFETCH_FIELDS; i++) {
+        const struct cairn_hunt_field *f = &ev->fields[i];
+        if (f->len >= MAX_VALUE_LEN)
+            return CAIRN_ETOOBIG;
+        hs[i] = hash_bytes(f->value ? f->value : "", f->len, (uint8_t)f->type);
+        if (w->values.slots != NULL)
+            __builtin_prefetch(&w->values.slots[hs[i] & w->values.mask]);
+    }
     for (size_t i = 0; i < nf; i++) {
         const struct cairn_hunt_field *f = &ev->fields[i];
         bool added;
         if (f->len >= MAX_VALUE_LEN)
             return CAIRN_ETOOBIG;
         int64_t nid = f->name ? name_id(w, f->name) : -1;
-        int64_t vid = strmap_id(&w->values, (uint8_t)f->type,
-                                f->value ? f->value : "", f->len, &added);
+        const char *val = f->value ? f->value : "";
+        uint64_t h = i < PREFETCH_FIELDS ? hs[i]
+                                         : hash_bytes(val, f->len,
+                                                      (uint8_t)f->type);
+        int64_t vid = strmap_id_h(&w->values, (uint8_t)f->type, val, f->len,
+                                  h, &added);
         if (vid < 0 || (f->name && nid < 0))
             return CAIRN_ENOMEM;
         if (added) {
