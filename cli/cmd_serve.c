@@ -245,6 +245,9 @@ struct peer_worker {
     size_t index;
     pthread_t thread;
     bool started;
+    bool kick; /* guarded by sc->lock: run the pushes now */
+    /* The peer with its push flows only, for a kick. */
+    struct cairn_peer pushes;
 };
 
 struct schedule {
@@ -294,21 +297,56 @@ static void *peer_main(void *arg)
                   cairn_strerror(rc));
         return NULL;
     }
+    bool kicked = false;
+    int64_t due = 0;
     pthread_mutex_lock(&sc->lock);
     while (!sc->stop) {
         pthread_mutex_unlock(&sc->lock);
-        (void)cairn_sync_run_peer(peer, store, sc->data_dir, &base, NULL);
-        int64_t due = mono_ms() + (int64_t)peer->interval * 1000;
+        /* A kick (new sightings stored) runs the pushes alone; the
+         * schedule stays as it was. */
+        (void)cairn_sync_run_peer(kicked ? &w->pushes : peer, store,
+                                  sc->data_dir, &base, NULL);
+        if (!kicked)
+            due = mono_ms() + (int64_t)peer->interval * 1000;
         pthread_mutex_lock(&sc->lock);
-        while (!sc->stop && mono_ms() < due) {
+        kicked = false;
+        while (!sc->stop && !w->kick && mono_ms() < due) {
             struct timespec ts = {.tv_sec = (time_t)(due / 1000),
                                   .tv_nsec = (long)(due % 1000) * 1000000};
             pthread_cond_timedwait(&sc->wake, &sc->lock, &ts);
         }
+        if (w->kick && mono_ms() < due) {
+            kicked = true;
+        }
+        w->kick = false;
     }
     pthread_mutex_unlock(&sc->lock);
     cairn_store_close(store);
     return NULL;
+}
+
+/* The response loop stored sightings: the peers that take pushes run them. */
+static void schedule_kick(size_t n, void *ud)
+{
+    struct schedule *sc = ud;
+
+    (void)n;
+    if (!sc->started)
+        return;
+    pthread_mutex_lock(&sc->lock);
+    for (size_t i = 0; i < sc->peers->n; i++)
+        if (sc->workers[i].pushes.n_flows > 0)
+            sc->workers[i].kick = true;
+    pthread_cond_broadcast(&sc->wake);
+    pthread_mutex_unlock(&sc->lock);
+}
+
+static void workers_free(struct schedule *sc)
+{
+    for (size_t i = 0; sc->workers != NULL && i < sc->peers->n; i++)
+        cairn_free(sc->workers[i].pushes.flows);
+    cairn_free(sc->workers);
+    sc->workers = NULL;
 }
 
 static void schedule_join(struct schedule *sc)
@@ -330,23 +368,37 @@ static int schedule_start(struct schedule *sc)
     if (sc->workers == NULL)
         return -1;
     if (pthread_mutex_init(&sc->lock, NULL) != 0) {
-        cairn_free(sc->workers);
-        sc->workers = NULL;
+        workers_free(sc);
         return -1;
     }
     if (pthread_condattr_init(&attr) != 0 ||
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
         pthread_cond_init(&sc->wake, &attr) != 0) {
         pthread_mutex_destroy(&sc->lock);
-        cairn_free(sc->workers);
-        sc->workers = NULL;
+        workers_free(sc);
         return -1;
     }
     pthread_condattr_destroy(&attr);
     atomic_init(&sc->cancel, false);
     sc->stop = false;
     for (size_t i = 0; i < sc->peers->n; i++) {
+        const struct cairn_peer *peer = &sc->peers->peers[i];
         sc->workers[i] = (struct peer_worker){.sc = sc, .index = i};
+        sc->workers[i].pushes = *peer;
+        sc->workers[i].pushes.flows = NULL;
+        sc->workers[i].pushes.n_flows = 0;
+        for (size_t f = 0; f < peer->n_flows; f++) {
+            if (!peer->flows[f].push)
+                continue;
+            /* Push flows first in the list, so that a prefix holds them. */
+            if (sc->workers[i].pushes.flows == NULL)
+                sc->workers[i].pushes.flows = cairn_calloc(
+                    peer->n_flows, sizeof *sc->workers[i].pushes.flows);
+            if (sc->workers[i].pushes.flows == NULL)
+                break;
+            sc->workers[i].pushes.flows[sc->workers[i].pushes.n_flows++] =
+                peer->flows[f];
+        }
         if (pthread_create(&sc->workers[i].thread, NULL, peer_main,
                            &sc->workers[i]) != 0) {
             pthread_mutex_lock(&sc->lock);
@@ -357,8 +409,7 @@ static int schedule_start(struct schedule *sc)
             schedule_join(sc);
             pthread_cond_destroy(&sc->wake);
             pthread_mutex_destroy(&sc->lock);
-            cairn_free(sc->workers);
-            sc->workers = NULL;
+            workers_free(sc);
             return -1;
         }
         sc->workers[i].started = true;
@@ -380,8 +431,7 @@ static void schedule_stop(struct schedule *sc)
     schedule_join(sc);
     pthread_cond_destroy(&sc->wake);
     pthread_mutex_destroy(&sc->lock);
-    cairn_free(sc->workers);
-    sc->workers = NULL;
+    workers_free(sc);
     sc->started = false;
 }
 
@@ -410,6 +460,7 @@ static int run(int argc, char **argv)
     struct bootstrap_info info;
     struct cairn_peers peers = {0};
     struct schedule sched = {0};
+    struct cairn_loop *loop = NULL;
     const char *config = NULL;
     const char *arg;
     int status = CLI_EXIT_ERROR;
@@ -575,6 +626,37 @@ static int run(int argc, char **argv)
     if (peers.n > 0)
         cairn_log(CAIRN_LOG_INFO, "running %zu peer%s on their schedule",
                   peers.n, peers.n == 1 ? "" : "s");
+    if (ini.n_hunt_indicators > 0 || ini.n_archive_watch > 0) {
+        struct cairn_loop_opts lo = {
+            .store_url = url,
+            .data_dir = dir,
+            .indicators = (const char *const *)ini.hunt_indicators,
+            .n_indicators = ini.n_hunt_indicators,
+            .sightings = ini.hunt_sightings,
+            .org = ini.hunt_org,
+            .archive_dir = ini.archive_dir,
+            .watch = (const char *const *)ini.archive_watch,
+            .n_watch = ini.n_archive_watch,
+            .keep_seconds = ini.archive_keep,
+            .max_size = ini.archive_max_size,
+            .threads = 2,
+            .on_stored = schedule_kick,
+            .ud = &sched,
+        };
+        cairn_diag_clear(&diag);
+        rc = cairn_loop_start(&lo, &loop, &diag);
+        if (rc < 0) {
+            cli_error(cmd, "%s: %s", config,
+                      diag.message[0] ? diag.message : cairn_strerror(rc));
+            goto out;
+        }
+        cairn_log(CAIRN_LOG_INFO,
+                  "response loop: hunting %zu collection%s, watching %zu "
+                  "log%s",
+                  ini.n_hunt_indicators,
+                  ini.n_hunt_indicators == 1 ? "" : "s", ini.n_archive_watch,
+                  ini.n_archive_watch == 1 ? "" : "s");
+    }
 
     for (;;) {
         int sig = 0;
@@ -589,12 +671,15 @@ static int run(int argc, char **argv)
                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
         break;
     }
+    cairn_loop_stop(loop);
+    loop = NULL;
     schedule_stop(&sched);
     cairn_server_free(srv);
     srv = NULL;
     cairn_log(CAIRN_LOG_INFO, "stopped");
     status = CLI_EXIT_OK;
 out:
+    cairn_loop_stop(loop);
     schedule_stop(&sched);
     cairn_server_free(srv);
     cairn_store_close(store);
