@@ -345,6 +345,8 @@ static int retro_hunt(struct cairn_loop *l, const struct cairn_hunt_set *set,
     int rc = cairn_hunt_sightings_new(l->org, NULL, &r.found);
     if (rc < 0)
         return rc;
+    cairn_log(CAIRN_LOG_INFO, "hunt: retro-hunting %zu indicators",
+              ss.indicators);
     struct cairn_archive_hunt_opts ho = {.set = set, .threads = l->threads};
     rc = cairn_archive_hunt(l->archive, &ho, on_retro_hit, &r, &st);
     if (rc < 0) {
