@@ -22,6 +22,9 @@ enum hunt_format {
 int hunt_format_hit(enum hunt_format fmt, const struct cairn_hunt_report *hit,
                     struct cairn_buf *out);
 
+/* A JSON string (invalid UTF-8 as U+FFFD), as the hits' values. */
+int hunt_put_json_string(struct cairn_buf *b, const char *s, size_t len);
+
 /* The column heads of the table format, with a newline. */
 int hunt_format_table_header(struct cairn_buf *out);
 

@@ -63,6 +63,11 @@ static int put_json_string(struct cairn_buf *b, const char *s, size_t len)
     return rc;
 }
 
+int hunt_put_json_string(struct cairn_buf *b, const char *s, size_t len)
+{
+    return put_json_string(b, s, len);
+}
+
 /*
  * Text for one tab-separated cell: control bytes, tabs, newlines and
  * backslashes escaped (\t, \n, \\, \xHH), so that a hit stays one line

@@ -11,6 +11,7 @@
 #include "cairn/values.h"
 #include "cairn/telemetry.h"
 #include "cairn/hunt.h"
+#include "cairn/archive.h"
 #include "cairn/analysis.h"
 #include "cairn/feed.h"
 #include "cairn/taxii.h"

@@ -197,6 +197,16 @@ int cairn_hunt_match_event(struct cairn_hunt_matcher *m,
                            const struct cairn_hunt_event *ev,
                            cairn_hunt_hit_cb cb, void *ud);
 
+/*
+ * With `partial` true, an indicator whose pattern combines comparisons
+ * within one observation (AND) is reported as soon as any of them holds
+ * for a field, not when the whole holds for the event: for finding the
+ * candidate values of a catalogue one value at a time (the archive). The
+ * events found must then be matched again without it.
+ */
+void cairn_hunt_matcher_set_partial(struct cairn_hunt_matcher *m,
+                                    bool partial);
+
 /* What a hit carries besides struct cairn_hunt_hit. */
 struct cairn_hunt_hit_detail {
     size_t indicator;        /* index for cairn_hunt_set_indicator */
@@ -210,6 +220,14 @@ struct cairn_hunt_hit_detail {
  */
 void cairn_hunt_hit_get_detail(const struct cairn_hunt_hit *hit,
                                struct cairn_hunt_hit_detail *out);
+
+/*
+ * The values of `ev` as STIX cyber observables for the pattern evaluator,
+ * as hunt jobs confirm multi-observation patterns with them: one object
+ * per network value; the hashes and name of a file together as one file
+ * object. A new array owned by the caller, or NULL when out of memory.
+ */
+json_t *cairn_hunt_event_scos(const struct cairn_hunt_event *ev);
 
 /* ---- sightings ------------------------------------------------------------
  */

@@ -312,7 +312,7 @@ static json_t *sco_of(const char *type, const char *key, json_t *value)
  * object (so that [file:name = 'a' AND file:hashes.MD5 = 'b'] can hold).
  * Values that are not UTF-8 cannot be JSON strings and are left out.
  */
-static json_t *event_scos(const struct cairn_hunt_event *ev)
+json_t *cairn_hunt_event_scos(const struct cairn_hunt_event *ev)
 {
     json_t *arr = json_array();
     json_t *file = NULL, *hashes = NULL;
@@ -503,7 +503,7 @@ static void add_candidate(struct worker *w, const struct cairn_hunt_hit *hit,
     c.value_len = hit->value_len;
     c.field = d->field_name ? cairn_strdup(d->field_name) : NULL;
     if (c.primary == w->cands.n)
-        c.scos = event_scos(ev);
+        c.scos = cairn_hunt_event_scos(ev);
     if (c.file == NULL || c.value == NULL ||
         (d->field_name && c.field == NULL) ||
         (c.primary == w->cands.n && c.scos == NULL) ||

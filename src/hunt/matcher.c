@@ -63,6 +63,7 @@ struct cairn_hunt_matcher {
     cairn_hunt_hit_cb cb;
     void *ud;
     int hits;
+    bool partial; /* formula indicators hit on any comparison */
     size_t field;
     /* the value being scanned by Vectorscan */
     const char *re_value;
@@ -108,6 +109,12 @@ void cairn_hunt_matcher_free(struct cairn_hunt_matcher *m)
         return;
     hs_free_scratch(m->scratch);
     cairn_free(m);
+}
+
+void cairn_hunt_matcher_set_partial(struct cairn_hunt_matcher *m,
+                                    bool partial)
+{
+    m->partial = partial;
 }
 
 void cairn_hunt_hit_get_detail(const struct cairn_hunt_hit *hit,
@@ -752,7 +759,9 @@ int cairn_hunt_match_event(struct cairn_hunt_matcher *m,
         const struct pending *p = &m->pend[i];
         const struct hind *h = &m->set->inds[p->ind];
         const struct hextra *x = &m->set->extras[h->extra];
-        if (cairn__hunt_prog_eval(m->set->progs + x->prog_off, x->prog_len, p->mask))
+        if (m->partial ||
+            cairn__hunt_prog_eval(m->set->progs + x->prog_off, x->prog_len,
+                                  p->mask))
             emit(m, p->ind, (enum cairn_ioc_type)p->type, p->value, p->len,
                  p->field, false);
     }

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the archive: the open archive, its segments, catalogue, follows. */
+#ifndef CAIRN_ARCHIVE_PRIV_H
+#define CAIRN_ARCHIVE_PRIV_H
+
+#include <pthread.h>
+
+#include "archive/archive_int.h"
+
+/* A committed segment, as listed by the journal. */
+struct arch_seg {
+    uint64_t seq, size;
+    bool bad; /* missing, or its footer is damaged */
+    struct seg_footer foot;
+};
+
+/* An input whose content was (partly) added: its SHA-256. */
+struct arch_input {
+    uint8_t hash[32];
+    uint64_t events; /* its first `events` events are committed */
+    bool done;
+};
+
+/* A followed file's committed position. */
+struct arch_follow_pos {
+    char *key; /* hex of the path */
+    uint64_t dev, ino, pos;
+};
+
+struct arch_catalogue;
+
+struct cairn_archive {
+    char *dir;
+    struct cairn_archive_opts o;
+    int lock_fd, journal_fd;
+    pthread_mutex_t add_mu; /* one add at a time; the writer, the journal */
+    pthread_mutex_t seg_mu; /* the segment list */
+    pthread_mutex_t msg_mu;
+    struct arch_seg *segs;
+    size_t n_segs, cap_segs;
+    uint64_t next_seq;
+    uint64_t generation; /* changes with the segment list */
+    struct arch_input *inputs;
+    size_t n_inputs, cap_inputs;
+    struct arch_follow_pos *follows;
+    size_t n_follows, cap_follows;
+    struct seg_writer *writer;
+    /* the catalogue, built on demand, under cat_mu */
+    pthread_mutex_t cat_mu;
+    struct arch_catalogue *cat;
+    uint64_t cat_generation;
+};
+
+void cairn__archive_say(struct cairn_archive *a, enum cairn_severity sev,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cairn__archive_seg_path(const struct cairn_archive *a, uint64_t seq,
+                            char *buf, size_t len);
+int cairn__archive_journal(struct cairn_archive *a, const char *record,
+                           struct cairn_diag *diag);
+int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
+                          uint64_t in_events, bool done,
+                          const struct cairn_archive_add_opts *ao,
+                          struct cairn_diag *diag);
+/* A copy of the segment list (the caller frees it). */
+int cairn__archive_snapshot(struct cairn_archive *a, struct arch_seg **out,
+                            size_t *n);
+
+/* A segment file mapped read-only. */
+struct arch_map {
+    uint8_t *data;
+    size_t len;
+};
+int cairn__archive_map(struct cairn_archive *a, const struct arch_seg *s,
+                       struct arch_map *m, char *why, size_t why_len);
+void cairn__archive_unmap(struct arch_map *m);
+
+/* catalogue.c */
+int cairn__archive_catalogue_count(struct cairn_archive *a, uint64_t *out);
+void cairn__archive_catalogue_free(struct cairn_archive *a);
+
+/* follow.c */
+int cairn__archive_follow_record(struct cairn_archive *a, const char *key,
+                                 uint64_t dev, uint64_t ino, uint64_t pos);
+void cairn__archive_follow_forget(struct cairn_archive *a);
+
+#endif
