@@ -294,7 +294,7 @@ static int sightings_store(struct cairn_loop *l, struct cairn_store *s)
         l->owed = true;
         pthread_mutex_unlock(&l->mu);
     } else {
-        cairn_log(CAIRN_LOG_INFO, "hunt: %zu sighting version%s stored in %s",
+        cairn_log(CAIRN_LOG_INFO, "hunt: %zu new version%s of sightings stored in %s",
                   c.stored, c.stored == 1 ? "" : "s", l->sightings_coll);
         rc = (int)(c.stored > INT_MAX ? INT_MAX : c.stored);
     }

@@ -82,7 +82,7 @@ dns_log() {
             k = 0
             for (i = 1; i <= 200; i++) {
                 q = "host" i ".benign.test"
-                if (i % 23 == 0 && k < 2 * n) { q = plant[k % n + 1]; k++ }
+                if (i % 11 == 0 && k < 2 * n) { q = plant[k % n + 1]; k++ }
                 printf "%d.%06d\tC%d\t10.1.0.%d\t5353\t10.53.0.1\t53\tudp\t%s\tA\tNOERROR\t10.2.0.%d\n",
                     1607904000 + i * 60, i, i, i % 250 + 1, q, i % 250 + 1
             }
