@@ -90,11 +90,16 @@ dns_log() {
         }' >"$f"
 }
 
+# Every node's store starts as a copy of one with the user "member" (its
+# password takes a second to hash); the collections are each node's own.
+printf 'pw\n' | "$CAIRN" user add member --data "$tmp/template" >/dev/null 2>&1 ||
+    fail "the user of the nodes"
+
 # ---- the hub ------------------------------------------------------------------
+cp -R "$tmp/template" "$tmp/hub"
 hub_ind=$("$CAIRN" collection add --title Indicators --data "$tmp/hub" 2>/dev/null)
 hub_sight=$("$CAIRN" collection add --title Sightings --data "$tmp/hub" 2>/dev/null)
-printf 'pw\n' | "$CAIRN" user add member --data "$tmp/hub" >/dev/null 2>&1 &&
-    "$CAIRN" grant member "$hub_ind" --read --data "$tmp/hub" >/dev/null 2>&1 &&
+"$CAIRN" grant member "$hub_ind" --read --data "$tmp/hub" >/dev/null 2>&1 &&
     "$CAIRN" grant member "$hub_sight" --read --write --data "$tmp/hub" \
         >/dev/null 2>&1 || fail "the hub's collections and user"
 check "the hub starts" start_node hub
@@ -103,7 +108,15 @@ printf 'pw\n' >"$tmp/pw"
 # ---- the members ----------------------------------------------------------------
 # Member K is hit unless K % 3 == 2; a hit member resolved one of the C2
 # names (or a subdomain of one of FireEye's C2 domains); every member
-# resolved the look-alikes.
+# resolved the look-alikes. Their stores start as copies of one with
+# their two collections (ids alike, in stores apart).
+cp -R "$tmp/template" "$tmp/member"
+m_ind=$("$CAIRN" collection add --title "From the hub" --data "$tmp/member" 2>/dev/null)
+m_sight=$("$CAIRN" collection add --title Sightings --data "$tmp/member" 2>/dev/null)
+"$CAIRN" grant member "$m_ind" --read --write --data "$tmp/member" \
+        >/dev/null 2>&1 &&
+    "$CAIRN" grant member "$m_sight" --read --data "$tmp/member" \
+        >/dev/null 2>&1 || fail "the members' collections and user"
 hit=""
 k=1
 while [ $k -le "$N" ]; do
@@ -121,14 +134,7 @@ while [ $k -le "$N" ]; do
     fi
     # shellcheck disable=SC2086 # the names are words
     dns_log "$tmp/$m.dns.log" $names
-    m_ind=$("$CAIRN" collection add --title "From the hub" --data "$tmp/$m" 2>/dev/null)
-    m_sight=$("$CAIRN" collection add --title Sightings --data "$tmp/$m" 2>/dev/null)
-    eval "ind_$k=\$m_ind sight_$k=\$m_sight"
-    printf 'pw\n' | "$CAIRN" user add member --data "$tmp/$m" >/dev/null 2>&1 &&
-        "$CAIRN" grant member "$m_ind" --read --write --data "$tmp/$m" \
-            >/dev/null 2>&1 &&
-        "$CAIRN" grant member "$m_sight" --read --data "$tmp/$m" \
-            >/dev/null 2>&1 || fail "$m's collections and user"
+    cp -R "$tmp/member" "$tmp/$m"
     "$CAIRN" archive add --data "$tmp/$m" --sensor "$m-resolver" \
         "$tmp/$m.dns.log" >/dev/null 2>"$tmp/$m.add.err" ||
         fail "$m's DNS history is archived ($(head -c 300 "$tmp/$m.add.err"))"
@@ -192,7 +198,7 @@ check "...seen in December 2020" \
 late='{"type":"bundle","id":"bundle--5f0f2a6e-8d3c-4c2b-9a61-0b8a9b1f0c11","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--5f0f2a6e-8d3c-4c2b-9a61-0b8a9b1f0c12","created":"2020-12-20T00:00:00.000Z","modified":"2020-12-20T00:00:00.000Z","name":"benign look-alike, for the test","pattern":"[domain-name:value = '"'host47.benign.test'"']","pattern_type":"stix","valid_from":"2020-12-20T00:00:00Z"}]}'
 printf '%s' "$late" >"$tmp/late.json"
 kill -STOP "$pid_m1"
-"$CAIRN" import --collection "$ind_1" --data "$tmp/m1" "$tmp/late.json" \
+"$CAIRN" import --collection "$m_ind" --data "$tmp/m1" "$tmp/late.json" \
     >/dev/null 2>&1 || fail "an indicator imported into m1 by another process"
 before=$(grep -c "retro-hunting" "$tmp/m1.err")
 kill -CONT "$pid_m1"
@@ -215,7 +221,7 @@ check "...as one object" \
 check "...counting its one query once" \
     [ "$(jq -rs 'map(select(.type == "sighting" and .sighting_of_ref == "indicator--5f0f2a6e-8d3c-4c2b-9a61-0b8a9b1f0c12") | .count) | max' "$tmp/hub_objs.json")" = 1 ]
 check "m1's other sighting was not written again by the restart" \
-    [ "$(objects m1 "$sight_1" | jq -rs 'map(select(.type == "sighting")) | length')" = 2 ]
+    [ "$(objects m1 "$m_sight" | jq -rs 'map(select(.type == "sighting")) | length')" = 2 ]
 if [ "$(cat "$tmp/m1/loop/state.json" 2>/dev/null)" != "$saved" ]; then
     check "the hunt the kill interrupted ran again after the restart" \
         grep -q "retro-hunted 1 indicators" "$tmp/m1.err"
