@@ -10,7 +10,8 @@
 # member and indicator. Then a member is killed with SIGKILL while its
 # loop has an indicator to hunt: after a restart the hunt runs again and
 # the sighting arrives once. Prints the time from the hub's import to its
-# last sighting. CAIRN_LOOP_MEMBERS sets N (5; bench/loop.sh runs 40).
+# last sighting. CAIRN_LOOP_MEMBERS sets N (5; bench/loop.sh runs 40),
+# CAIRN_LOOP_EVENTS the queries in each member's history (200).
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
@@ -18,6 +19,7 @@ set -u
 need curl jq
 
 N=${CAIRN_LOOP_MEMBERS:-5}
+EVENTS=${CAIRN_LOOP_EVENTS:-200}
 # Bound of each wait, in tenths of a second.
 WAIT=${CAIRN_LOOP_WAIT:-1200}
 nbis=$CAIRN_EXAMPLES/sunburst-fireeye/Indicator_Release_NBIs.csv
@@ -66,12 +68,12 @@ set -- 6a57jk2ba1d9keg15cbg.appsync-api.eu-west-1.avsvmcloud.com \
     mhdosoksaccf9sni9icp.appsync-api.eu-west-1.avsvmcloud.com
 c2_names="$*"
 
-# dns_log FILE NAME...: a Zeek dns.log of 200 benign queries with each NAME
-# queried twice among them (a day in December 2020).
+# dns_log FILE NAME...: a Zeek dns.log of $EVENTS queries, benign but for
+# each NAME queried twice among the first ones (December 2020).
 dns_log() {
     f=$1
     shift
-    printf '%s\n' "$@" | awk -v OFS='\t' '
+    printf '%s\n' "$@" | awk -v OFS='\t' -v events="$EVENTS" '
         { plant[++n] = $0 }
         END {
             print "#separator \\x09"; print "#set_separator\t,"
@@ -80,7 +82,7 @@ dns_log() {
             print "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype_name\trcode_name\tanswers"
             print "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\tstring\tvector[string]"
             k = 0
-            for (i = 1; i <= 200; i++) {
+            for (i = 1; i <= events; i++) {
                 q = "host" i ".benign.test"
                 if (i % 11 == 0 && k < 2 * n) { q = plant[k % n + 1]; k++ }
                 printf "%d.%06d\tC%d\t10.1.0.%d\t5353\t10.53.0.1\t53\tudp\t%s\tA\tNOERROR\t10.2.0.%d\n",
