@@ -368,8 +368,9 @@ static int retro_hunt(struct cairn_loop *l, const struct cairn_hunt_set *set,
     return rc;
 }
 
-/* The set of every current indicator, for the watch thread. */
-static int live_rebuild(struct cairn_loop *l, struct cairn_store *s)
+/* The set of every current indicator, for the watch thread; `say` logs
+ * its size. */
+static int live_rebuild(struct cairn_loop *l, struct cairn_store *s, bool say)
 {
     struct cairn_hunt_builder *b = NULL;
     struct live_set *ls = NULL;
@@ -390,6 +391,14 @@ static int live_rebuild(struct cairn_loop *l, struct cairn_store *s)
         return rc;
     }
     ls->refs = 1;
+    if (say && l->n_watch > 0) {
+        struct cairn_hunt_set_stats ss;
+        cairn_hunt_set_get_stats(ls->set, &ss);
+        cairn_log(CAIRN_LOG_INFO,
+                  "hunt: live-hunting %zu indicators (%zu revoked, expired "
+                  "or not huntable left out)",
+                  ss.indicators, skipped);
+    }
     pthread_mutex_lock(&l->mu);
     struct live_set *old = l->live;
     l->live = ls;
@@ -581,7 +590,7 @@ static void *loop_main(void *arg)
             int64_t now = mono_ms();
             if (n_new > 0 || now - rebuilt >= REBUILD_SECONDS * 1000) {
                 /* Live hunting takes up new, revoked and expired ones. */
-                rc = live_rebuild(l, s);
+                rc = live_rebuild(l, s, n_new > 0);
                 if (rc < 0)
                     cairn_log(CAIRN_LOG_ERROR,
                               "hunt: building the set of every indicator: "
@@ -854,7 +863,7 @@ static int prepare(struct cairn_loop *l, struct cairn_diag *diag)
                        "reading the sightings of %s: %s", l->sightings_coll,
                        cairn_strerror(rc));
     /* Before the watcher starts, so that no event goes unhunted. */
-    if (rc == 0 && l->n_colls > 0 && (rc = live_rebuild(l, s)) < 0)
+    if (rc == 0 && l->n_colls > 0 && (rc = live_rebuild(l, s, true)) < 0)
         cairn_diag_set(diag, CAIRN_SEV_ERROR, "config",
                        "building the set of every indicator: %s",
                        cairn_strerror(rc));
