@@ -100,7 +100,17 @@ const struct cli_command cli_cmd_serve = {
         "peer's pulls and pushes once at start, then every 'interval' "
         "seconds, on a thread of their own; each run is logged. A stop "
         "interrupts a run in progress, which resumes where it stopped at "
-        "the next start.",
+        "the next start.\n\n"
+        "With a [hunt] section (indicators = the collections to hunt, "
+        "sightings = where sightings go, org = this node's name) the "
+        "server runs the response loop (docs/response.md): indicators that "
+        "arrive in those collections by any path are retro-hunted over "
+        "the node's archive ('cairn archive') within a second or so, the "
+        "logs named by 'watch' lines of an [archive] section (with keep "
+        "and max_size) are archived and every new event hunted as it "
+        "arrives, each indicator gets one sighting per organisation, "
+        "stored as a new version when its count or times change, and the "
+        "peers' push flows run as soon as sightings are stored.",
     .options = options,
     .exit_status = "0 Stopped by SIGTERM or SIGINT after a clean shutdown.\n"
                    "2 Usage error, a configuration file with a mistake, an "

@@ -95,6 +95,22 @@ dns_log() {
         }' >"$f"
 }
 
+# ---- mistakes in [hunt] and [archive] stop the server, naming the line ----------
+nowhere=0a4e1f6b-9c2d-4b7e-8a31-5d6c7e8f9012
+while IFS='|' read -r cfg says; do
+    printf '%b' "$cfg" >"$tmp/bad.ini"
+    run serve --data "$tmp/bad" --listen 127.0.0.1:0 --config "$tmp/bad.ini"
+    expect 2 "refused: $cfg"
+    check "...saying '$says'" said "$says"
+done <<CONFIGS
+[hunt]\nindicators = intel|bad.ini:2: \[hunt\] indicators: 'intel' is not a collection id
+[hunt]\nindicators = $nowhere, $nowhere|bad.ini:2: .* is named twice
+[hunt]\nsightings = $nowhere|\[hunt\] needs indicators
+[hunt]\nindicators = $nowhere|indicators: $nowhere: no such collection
+[archive]\nkeep = 3 days|bad.ini:2: \[archive\] keep: '3 days' is not an age
+[archive]\nmax_size = lots|bad.ini:2: \[archive\] max_size: 'lots' is not a size
+CONFIGS
+
 # Every node's store starts as a copy of one with the user "member" (its
 # password takes a second to hash); the collections are each node's own.
 printf 'pw\n' | "$CAIRN" user add member --data "$tmp/template" >/dev/null 2>&1 ||
