@@ -32,6 +32,8 @@ enum {
     OPT_SIGHTINGS,
     OPT_SIGHTINGS_INTO,
     OPT_THREADS,
+    OPT_KEEP,
+    OPT_MAX_SIZE,
     OPT_QUIET,
 };
 
@@ -75,6 +77,13 @@ static const struct cli_option options[] = {
     [OPT_THREADS] = {'j', "threads", "N",
                      "hunt: search N segments at a time (default: the number "
                      "of processors)."},
+    [OPT_KEEP] = {0, "keep", "AGE",
+                  "add, prune: drop the segments whose newest event is older "
+                  "than AGE (seconds, or with s, m, h, d or w: 90d)."},
+    [OPT_MAX_SIZE] = {0, "max-size", "SIZE",
+                      "add, prune: drop the oldest segments while the "
+                      "archive is larger than SIZE (such as 10G); never the "
+                      "newest."},
     [OPT_QUIET] = {'q', "quiet", NULL,
                    "Print no summary or warnings; errors only."},
     {0, NULL, NULL, NULL},
@@ -86,7 +95,8 @@ const struct cli_command cli_cmd_archive = {
     .name = "archive",
     .synopsis = "add [--sensor NAME] [--format F] PATH... | hunt [-i FILE]... "
                 "[--collection ID]... [--since T] [--until T] [--jsonl | "
-                "--stix | --sightings-into ID] | stats | check",
+                "--stix | --sightings-into ID] | lookup VALUE... | stats | "
+                "check | prune [--keep AGE] [--max-size SIZE]",
     .summary = "Keep telemetry history and hunt it again for new indicators.",
     .description =
         "The archive is the node's history of telemetry, kept in DATA/archive "
@@ -112,23 +122,34 @@ const struct cli_command cli_cmd_archive = {
         "is that of 'cairn hunt' (--jsonl adds the key sensor); --since and "
         "--until bound the events' times. A damaged segment is reported and "
         "skipped.\n\n"
+        "cairn archive lookup prints, for each VALUE (a domain, address, "
+        "URL, e-mail, hash...), the catalogue's record of it: its type, the "
+        "number of events holding it, and the first and last time it was "
+        "seen, as a passive-DNS database would; a value never seen is "
+        "printed with the count 0.\n\n"
         "cairn archive stats prints the events, segments, distinct values, "
         "bytes (raw logs, compressed events, indexes) and time range. cairn "
         "archive check verifies every checksum and every index and names "
-        "each damaged segment. See docs/archive.md.",
+        "each damaged segment. cairn archive prune (and add, given --keep or "
+        "--max-size) drops the oldest segments past an age or a size. See "
+        "docs/archive.md.",
     .options = options,
     .exit_status =
-        "0 Done; for hunt, nothing matched; for check, the archive is sound.\n"
-        "1 hunt: something matched; check: damage was found; add: some lines "
-        "were malformed or an input was truncated (what came before was "
-        "kept).\n"
+        "0 Done; for hunt, nothing matched; for check, the archive is sound; "
+        "for lookup, every value was seen.\n"
+        "1 hunt: something matched; check: damage was found; lookup: some "
+        "value was never seen; add: some lines were malformed or an input "
+        "was truncated or unreadable (what came before was kept).\n"
         "2 Usage error, an archive or input that cannot be read or written "
-        "(a full disk), or an internal error.",
+        "(a full disk), an internal error; hunt: a damaged segment was "
+        "skipped (the hits in the others are still printed).",
     .examples = "$ cairn archive add --sensor dns1 /var/log/zeek/dns.*.log.gz\n"
                 "$ zcat dns.log.gz | cairn archive add -\n"
                 "$ cairn archive hunt -i sunburst.json --jsonl\n"
                 "$ cairn archive hunt --collection ID --since 2020-03-01 "
                 "--sightings-into ID\n"
+                "$ cairn archive lookup avsvmcloud.com 13.59.205.66\n"
+                "$ cairn archive prune --keep 90d --max-size 50G\n"
                 "$ cairn archive stats\n"
                 "$ cairn archive check",
     .run = run,
@@ -164,6 +185,7 @@ struct args {
     bool jsonl, stix, quiet;
     const char *org, *sightings, *sightings_into;
     unsigned threads;
+    uint64_t keep_seconds, max_size;
 };
 
 /* RFC 3339, or a date: its start (or with `end`, its last instant). */
@@ -259,6 +281,25 @@ static int parse_args(int argc, char **argv, struct args *a)
             }
             a->threads = (unsigned)v;
             break;
+        case OPT_KEEP:
+            if (cairn_archive_parse_age(arg, &a->keep_seconds) < 0 ||
+                a->keep_seconds == 0) {
+                cli_error(CMD, "--keep: '%s' is not an age such as 90d, 12h "
+                               "or 3600",
+                          arg);
+                return -1;
+            }
+            break;
+        case OPT_MAX_SIZE: {
+            size_t sz;
+            if (cli_parse_size(arg, &sz) < 0 || sz == 0) {
+                cli_error(CMD, "--max-size: '%s' is not a size such as 10G",
+                          arg);
+                return -1;
+            }
+            a->max_size = sz;
+            break;
+        }
         case OPT_QUIET:
             a->quiet = true;
             break;
@@ -306,8 +347,15 @@ static int open_archive(struct args *a, bool read_only,
 {
     char dir[PATH_MAX];
     struct cairn_diag diag;
-    struct cairn_archive_opts o = {
-        .read_only = read_only, .on_msg = on_msg, .ud = a};
+    struct cairn_archive_opts o = {.read_only = read_only,
+                                   .keep_seconds = a->keep_seconds,
+                                   .max_size = a->max_size,
+                                   .on_msg = on_msg,
+                                   .ud = a};
+    /* Small segments, for tests of what a crash between them leaves. */
+    const char *se = getenv("CAIRN_ARCHIVE_SEGMENT_EVENTS");
+    if (se != NULL)
+        o.segment_events = strtoull(se, NULL, 10);
 
     if (archive_dir(a, dir, sizeof dir) < 0)
         return -1;
@@ -404,7 +452,8 @@ static int cmd_add(struct args *a, int argc, char **argv)
             (unsigned long long)st.lines, (unsigned long long)st.malformed,
             (unsigned long long)st.events);
     rc = failed                              ? CLI_EXIT_ERROR
-         : damaged || st.malformed > 0       ? CLI_EXIT_FINDINGS
+         : damaged || st.damaged > 0 || st.malformed > 0
+             ? CLI_EXIT_FINDINGS
                                              : CLI_EXIT_OK;
     cairn_archive_free(ar);
     return rc;
@@ -736,14 +785,99 @@ static int cmd_check(struct args *a)
     return n > 0 ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
 }
 
+static int cmd_prune(struct args *a)
+{
+    struct cairn_archive *ar = NULL;
+    uint64_t dropped = 0;
+
+    if (a->keep_seconds == 0 && a->max_size == 0) {
+        cli_error(CMD, "prune: give --keep AGE or --max-size SIZE");
+        return CLI_EXIT_ERROR;
+    }
+    if (open_archive(a, false, &ar) < 0)
+        return CLI_EXIT_ERROR;
+    int err = cairn_archive_prune(ar, &dropped);
+    cairn_archive_free(ar);
+    if (err < 0) {
+        msg("prune: %s", cairn_strerror(err));
+        return CLI_EXIT_ERROR;
+    }
+    if (!a->quiet)
+        msg("%llu segment%s dropped", (unsigned long long)dropped,
+            dropped == 1 ? "" : "s");
+    return CLI_EXIT_OK;
+}
+
+/* ---- lookup --------------------------------------------------------------- */
+
+static int cmd_lookup(struct args *a, int argc, char **argv)
+{
+    struct cairn_archive *ar = NULL;
+    bool missing = false;
+    int rc = CLI_EXIT_OK;
+
+    if (optind >= argc) {
+        cli_error(CMD, "lookup: name the values to look up");
+        return CLI_EXIT_ERROR;
+    }
+    if (open_archive(a, true, &ar) < 0)
+        return CLI_EXIT_ERROR;
+    for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++) {
+        const char *v = argv[i];
+        size_t len = strlen(v), n = 0;
+        char *norm = cairn_malloc(len + 3);
+        if (norm == NULL) {
+            msg("lookup: out of memory");
+            rc = CLI_EXIT_ERROR;
+            break;
+        }
+        enum cairn_ioc_type t = cairn_hunt_detect(v, len, norm, len + 3, &n);
+        struct cairn_archive_value rec;
+        int found = 0;
+        if (t == CAIRN_IOC_UNKNOWN) {
+            /* A file name or a registry key: no shape of its own. */
+            found = cairn_archive_lookup(ar, CAIRN_IOC_FILENAME, v, len, &rec);
+            if (found == 0)
+                found = cairn_archive_lookup(ar, CAIRN_IOC_REGKEY, v, len,
+                                             &rec);
+            if (found == 0)
+                found =
+                    cairn_archive_lookup(ar, CAIRN_IOC_STRING, v, len, &rec);
+        } else {
+            found = cairn_archive_lookup(ar, t, norm, n, &rec);
+        }
+        if (found < 0) {
+            msg("lookup: %s", cairn_strerror(found));
+            rc = CLI_EXIT_ERROR;
+        } else if (found == 0) {
+            missing = true;
+            printf("%s\t%s\t0\t-\t-\n",
+                   t == CAIRN_IOC_UNKNOWN ? "-" : cairn_ioc_type_name(t), v);
+        } else {
+            char first[40], last[40];
+            cairn_time_format(&rec.first_seen, 0, first, sizeof first);
+            cairn_time_format(&rec.last_seen, 0, last, sizeof last);
+            printf("%s\t%.*s\t%llu\t%s\t%s\n", cairn_ioc_type_name(rec.type),
+                   (int)rec.len, rec.value, (unsigned long long)rec.count,
+                   rec.first_seen.sec || rec.first_seen.nsec ? first : "-",
+                   rec.last_seen.sec || rec.last_seen.nsec ? last : "-");
+        }
+        cairn_free(norm);
+    }
+    cairn_archive_free(ar);
+    if (fflush(stdout) != 0)
+        rc = CLI_EXIT_ERROR;
+    return rc != CLI_EXIT_OK ? rc : missing ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
+}
+
 static int run(int argc, char **argv)
 {
     struct args a = {.format = CAIRN_TELEMETRY_AUTO};
     int rc = CLI_EXIT_ERROR;
 
     if (argc < 2) {
-        cli_error(CMD, "needs a subcommand: add, hunt, stats or check; see "
-                       "'cairn archive --help'");
+        cli_error(CMD, "needs a subcommand: add, hunt, lookup, stats, check "
+                       "or prune; see 'cairn archive --help'");
         return CLI_EXIT_ERROR;
     }
     const char *sub = argv[1];
@@ -763,9 +897,13 @@ static int run(int argc, char **argv)
         rc = cmd_stats(&a);
     else if (strcmp(sub, "check") == 0)
         rc = cmd_check(&a);
+    else if (strcmp(sub, "lookup") == 0)
+        rc = cmd_lookup(&a, argc - 1, argv + 1);
+    else if (strcmp(sub, "prune") == 0)
+        rc = cmd_prune(&a);
     else
-        cli_error(CMD, "unknown subcommand '%s'; use add, hunt, stats or "
-                       "check",
+        cli_error(CMD, "unknown subcommand '%s'; use add, hunt, lookup, "
+                       "stats, check or prune",
                   sub);
 out:
     cairn_free(a.inputs);

@@ -41,6 +41,7 @@ struct cairn_archive_opts {
     uint64_t keep_seconds;  /* drop segments older than this; 0: keep all */
     uint64_t max_size;      /* drop the oldest segments past this many bytes
                                on disk; 0: no bound */
+    uint64_t segment_events; /* events per segment at most; 0: 1,048,576 */
     cairn_hunt_msg_cb on_msg; /* warnings (a corrupt segment skipped, ...) */
     void *ud;
 };
@@ -85,6 +86,10 @@ struct cairn_archive_add_stats {
     uint64_t lines;      /* lines read */
     uint64_t malformed;  /* lines skipped as malformed */
     uint64_t events;     /* events archived */
+    uint64_t damaged;    /* inputs not read to their end (unreadable,
+                            binary, truncated); in a directory each is
+                            reported through telemetry.on_diag and the
+                            walk goes on */
 };
 
 /*
@@ -193,6 +198,21 @@ int cairn_archive_get_stats(struct cairn_archive *a,
  * segment. Returns the number of problems (0: sound) or a negative code.
  */
 int cairn_archive_check(struct cairn_archive *a);
+
+/*
+ * Drop now the segments past the opts' keep_seconds and max_size (adds do
+ * it after each commit): keep_seconds drops every segment whose newest
+ * event is older; max_size the oldest segments while the archive is
+ * larger, never the newest one. *dropped (may be NULL) gets the number.
+ * CAIRN_EPERM when read-only.
+ */
+int cairn_archive_prune(struct cairn_archive *a, uint64_t *dropped);
+
+/*
+ * An age as `keep =` and --keep write it: a number of seconds, or with
+ * the suffix s, m, h, d or w. 0, or CAIRN_EINVAL.
+ */
+int cairn_archive_parse_age(const char *text, uint64_t *seconds);
 
 /* The catalogue's record of one value (passive-DNS style). */
 struct cairn_archive_value {

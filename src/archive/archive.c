@@ -192,16 +192,17 @@ static bool unhex32(const char *s, uint8_t h[32])
  *                                            progress of its input)
  *   input HASH EVENTS DONE                   an input's progress alone
  *   drop SEQ                                 a segment dropped (keep=)
- *   follow KEY DEV INO POS                   a followed file's position
+ *   seg SEQ SIZE EVENTS follow KEY DEV INO POS LINES
+ *   follow KEY DEV INO POS LINES             a followed file's position
  * A line that is incomplete or fails its CRC ends the journal: it was
  * being written when the process stopped, and nothing after it counts.
  */
 
 static int apply_line(struct cairn_archive *a, char *line)
 {
-    char *tok[8];
+    char *tok[12];
     int n = 0;
-    for (char *p = line; n < 8;) {
+    for (char *p = line; n < 12;) {
         while (*p == ' ')
             p++;
         if (*p == '\0')
@@ -221,6 +222,11 @@ static int apply_line(struct cairn_archive *a, char *line)
             return CAIRN_ENOMEM;
         if (s.seq >= a->next_seq)
             a->next_seq = s.seq + 1;
+        if (n == 10 && strcmp(tok[4], "follow") == 0)
+            return cairn__archive_follow_record(
+                a, tok[5], strtoull(tok[6], &end, 10),
+                strtoull(tok[7], &end, 10), strtoull(tok[8], &end, 10),
+                strtoull(tok[9], &end, 10));
         if (n == 7) {
             uint8_t h[32];
             if (!unhex32(tok[4], h))
@@ -248,10 +254,10 @@ static int apply_line(struct cairn_archive *a, char *line)
         }
         return 0;
     }
-    if (n == 5 && strcmp(tok[0], "follow") == 0)
-        return cairn__archive_follow_record(a, tok[1], strtoull(tok[2], &end, 10),
-                                     strtoull(tok[3], &end, 10),
-                                     strtoull(tok[4], &end, 10));
+    if (n == 6 && strcmp(tok[0], "follow") == 0)
+        return cairn__archive_follow_record(
+            a, tok[1], strtoull(tok[2], &end, 10), strtoull(tok[3], &end, 10),
+            strtoull(tok[4], &end, 10), strtoull(tok[5], &end, 10));
     return CAIRN_EPARSE;
 }
 
@@ -444,6 +450,10 @@ int cairn_archive_open(const char *dir, const struct cairn_archive_opts *opts,
     a->journal_fd = -1;
     if (opts != NULL)
         a->o = *opts;
+    a->seg_events = a->o.segment_events > 0 &&
+                            a->o.segment_events < SEG_MAX_EVENTS
+                        ? a->o.segment_events
+                        : SEG_MAX_EVENTS;
     pthread_mutex_init(&a->add_mu, NULL);
     pthread_mutex_init(&a->seg_mu, NULL);
     pthread_mutex_init(&a->msg_mu, NULL);
@@ -556,26 +566,33 @@ static int write_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
-/* Drop the oldest segments past keep= and max_size= (under add_mu). */
-static void retain(struct cairn_archive *a)
+/*
+ * Drop the oldest segments past keep= and max_size= (under add_mu): keep=
+ * drops every segment whose last event is older; max_size= drops the
+ * oldest while the total is larger, but never the newest segment.
+ */
+static uint64_t retain(struct cairn_archive *a)
 {
-    uint64_t total = 0;
+    uint64_t total = 0, dropped = 0;
     struct cairn_time now = cairn_time_now(0);
 
     if (a->o.keep_seconds == 0 && a->o.max_size == 0)
-        return;
+        return 0;
+    pthread_mutex_lock(&a->seg_mu);
     for (size_t i = 0; i < a->n_segs; i++)
         total += a->segs[i].size;
+    pthread_mutex_unlock(&a->seg_mu);
     for (;;) {
         pthread_mutex_lock(&a->seg_mu);
-        if (a->n_segs <= 1) {
+        if (a->n_segs == 0) {
             pthread_mutex_unlock(&a->seg_mu);
             break;
         }
         struct arch_seg s = a->segs[0];
         bool old = a->o.keep_seconds > 0 && s.foot.has_range &&
                    s.foot.last.sec + (int64_t)a->o.keep_seconds < now.sec;
-        bool big = a->o.max_size > 0 && total > a->o.max_size;
+        bool big = a->o.max_size > 0 && total > a->o.max_size &&
+                   a->n_segs > 1;
         pthread_mutex_unlock(&a->seg_mu);
         if (!old && !big)
             break;
@@ -589,9 +606,63 @@ static void retain(struct cairn_archive *a)
         a->generation++;
         pthread_mutex_unlock(&a->seg_mu);
         total -= s.size;
+        dropped++;
         if (cairn__archive_seg_path(a, s.seq, path, sizeof path) == 0)
             unlink(path);
     }
+    return dropped;
+}
+
+int cairn_archive_prune(struct cairn_archive *a, uint64_t *dropped)
+{
+    if (a == NULL)
+        return CAIRN_EINVAL;
+    if (a->o.read_only)
+        return CAIRN_EPERM;
+    pthread_mutex_lock(&a->add_mu);
+    uint64_t n = retain(a);
+    pthread_mutex_unlock(&a->add_mu);
+    if (dropped != NULL)
+        *dropped = n;
+    return 0;
+}
+
+int cairn_archive_parse_age(const char *text, uint64_t *seconds)
+{
+    char *end;
+    uint64_t mul = 1;
+
+    if (text == NULL || seconds == NULL || text[0] < '0' || text[0] > '9')
+        return CAIRN_EINVAL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0)
+        return CAIRN_EINVAL;
+    switch (*end) {
+    case '\0':
+    case 's':
+        break;
+    case 'm':
+        mul = 60;
+        break;
+    case 'h':
+        mul = 3600;
+        break;
+    case 'd':
+        mul = 86400;
+        break;
+    case 'w':
+        mul = 7 * 86400;
+        break;
+    default:
+        return CAIRN_EINVAL;
+    }
+    if (*end != '\0' && end[1] != '\0')
+        return CAIRN_EINVAL;
+    if (v > UINT64_MAX / mul / 2)
+        return CAIRN_EINVAL;
+    *seconds = (uint64_t)v * mul;
+    return 0;
 }
 
 /* Call on_event for each event of a segment just committed. */
@@ -637,16 +708,18 @@ static void announce(struct cairn_archive *a, uint64_t seq, const uint8_t *data,
  * made durable, renamed, then one journal line. Under add_mu.
  */
 int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
-                          uint64_t in_events, bool done,
+                          uint64_t in_events, bool done, const char *follow,
                           const struct cairn_archive_add_opts *ao,
                           struct cairn_diag *diag)
 {
     uint8_t *data = NULL;
     size_t len = 0;
-    char tmp[PATH_MAX], path[PATH_MAX], rec[256], hx[65];
+    char tmp[PATH_MAX], path[PATH_MAX], rec[512], hx[65];
     int fd = -1, rc;
 
     if (cairn__seg_writer_events(a->writer) == 0) {
+        if (follow != NULL)
+            return cairn__archive_journal(a, follow, diag);
         if (hash == NULL)
             return 0;
         hex32(hash, hx);
@@ -658,6 +731,7 @@ int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
         return rc;
     }
     uint64_t seq = a->next_seq;
+    uint64_t n_events = cairn__seg_writer_events(a->writer);
     rc = cairn__seg_writer_finish(a->writer, &data, &len);
     cairn__seg_writer_reset(a->writer);
     if (rc < 0)
@@ -689,8 +763,10 @@ int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
     }
     int n = snprintf(rec, sizeof rec, "seg %llu %zu %llu",
                      (unsigned long long)seq, len,
-                     (unsigned long long)0);
-    if (hash != NULL) {
+                     (unsigned long long)n_events);
+    if (follow != NULL) {
+        snprintf(rec + n, sizeof rec - (size_t)n, " %s", follow);
+    } else if (hash != NULL) {
         hex32(hash, hx);
         snprintf(rec + n, sizeof rec - (size_t)n, " %s %llu %d", hx,
                  (unsigned long long)in_events, done ? 1 : 0);
@@ -701,7 +777,8 @@ int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
         goto out;
     }
     a->next_seq = seq + 1;
-    if (hash != NULL && (rc = input_set(a, hash, in_events, done)) < 0)
+    if (follow == NULL && hash != NULL &&
+        (rc = input_set(a, hash, in_events, done)) < 0)
         goto out;
     struct arch_seg s = {.seq = seq, .size = len};
     char why[200];
@@ -742,7 +819,18 @@ struct add_ctx {
 static int add_reader(struct add_ctx *c, struct cairn_telemetry_reader *r,
                       const uint8_t hash[32], uint64_t skip)
 {
-    struct cairn_archive *a = c->a;
+    return cairn__archive_add_reader(c->a, r, c->ao, c->sensor, hash, skip,
+                                     NULL, c->st, c->diag);
+}
+
+int cairn__archive_add_reader(struct cairn_archive *a,
+                              struct cairn_telemetry_reader *r,
+                              const struct cairn_archive_add_opts *ao,
+                              const char *sensor, const uint8_t *hash,
+                              uint64_t skip, const struct arch_chunk *chunk,
+                              struct cairn_archive_add_stats *st,
+                              struct cairn_diag *diag)
+{
     struct cairn_hunt_event ev;
     struct cairn_telemetry_stats ts;
     struct cairn_diag rd;
@@ -756,37 +844,57 @@ static int add_reader(struct add_ctx *c, struct cairn_telemetry_reader *r,
             break;
         if (n++ < skip)
             continue;
-        rc = cairn__seg_writer_add(a->writer, &ev, c->sensor);
+        if (chunk != NULL) {
+            ev.line = ev.line - chunk->head_lines + chunk->lines;
+            ev.offset = ev.offset - chunk->head_len + chunk->pos;
+        }
+        rc = cairn__seg_writer_add(a->writer, &ev, sensor);
         if (rc < 0) {
             cairn__seg_writer_reset(a->writer);
-            return fail(c->diag, rc, "%s:%llu: %s", ev.file,
+            return fail(diag, rc, "%s:%llu: %s", ev.file,
                         (unsigned long long)ev.line, cairn_strerror(rc));
         }
-        c->st->events++;
-        if (cairn__seg_writer_events(a->writer) >= SEG_MAX_EVENTS ||
-            cairn__seg_writer_memory(a->writer) >= SEG_MEMORY_MAX) {
+        st->events++;
+        /* A followed chunk is small and committed whole with its place. */
+        if (chunk == NULL &&
+            (cairn__seg_writer_events(a->writer) >= a->seg_events ||
+             cairn__seg_writer_memory(a->writer) >= SEG_MEMORY_MAX)) {
             cairn_telemetry_get_stats(r, &ts);
             cairn__seg_writer_add_raw(a->writer, ts.bytes - raw_seen);
             raw_seen = ts.bytes;
-            rc = cairn__archive_commit(a, hash, n, false, c->ao, c->diag);
+            rc = cairn__archive_commit(a, hash, n, false, NULL, ao, diag);
             if (rc < 0)
                 return rc;
         }
     }
     int read_rc = rc;
     cairn_telemetry_get_stats(r, &ts);
-    cairn__seg_writer_add_raw(a->writer, ts.bytes - raw_seen);
-    c->st->bytes += ts.bytes;
-    c->st->lines += ts.lines;
-    c->st->malformed += ts.malformed;
+    uint64_t extra = chunk != NULL ? chunk->head_len : 0;
+    uint64_t raw = ts.bytes > raw_seen + extra ? ts.bytes - raw_seen - extra
+                                               : 0;
+    cairn__seg_writer_add_raw(a->writer, raw);
+    st->bytes += ts.bytes > extra ? ts.bytes - extra : 0;
+    st->lines += ts.lines > (chunk ? chunk->head_lines : 0)
+                     ? ts.lines - (chunk ? chunk->head_lines : 0)
+                     : 0;
+    st->malformed += ts.malformed;
+    if (read_rc < 0)
+        st->damaged++;
+    if (chunk != NULL && read_rc < 0) {
+        cairn__seg_writer_reset(a->writer);
+        if (diag != NULL)
+            *diag = rd;
+        return read_rc;
+    }
     /* A damaged input keeps what came before the damage, and is not
      * marked done: the same bytes added again add nothing new. */
-    rc = cairn__archive_commit(a, hash, n, read_rc == 0, c->ao, c->diag);
+    rc = cairn__archive_commit(a, hash, n, read_rc == 0,
+                               chunk ? chunk->record : NULL, ao, diag);
     if (rc < 0)
         return rc;
     if (read_rc < 0) {
-        if (c->diag != NULL)
-            *c->diag = rd;
+        if (diag != NULL)
+            *diag = rd;
         return read_rc;
     }
     return 0;
@@ -843,15 +951,20 @@ static int add_one(struct add_ctx *c, const char *path, const char *name,
 
     if (fd < 0)
         fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
+        c->st->damaged++;
         return fail(c->diag, CAIRN_EIO, "%s: %s", name, strerror(errno));
+    }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
+        c->st->damaged++;
         return fail(c->diag, CAIRN_EIO, "%s: not a regular file", name);
     }
     rc = hash_fd(fd, hash, &st);
     if (rc < 0) {
         close(fd);
+        if (rc != CAIRN_ENOMEM)
+            c->st->damaged++;
         return fail(c->diag, rc, "%s: cannot read: %s", name,
                     strerror(errno));
     }
@@ -869,6 +982,8 @@ static int add_one(struct add_ctx *c, const char *path, const char *name,
     cairn_diag_clear(&rd);
     rc = cairn_telemetry_open_fd(fd, true, name, &to, &r, &rd);
     if (rc < 0) {
+        if (rc != CAIRN_ENOMEM)
+            c->st->damaged++;
         if (c->diag != NULL)
             *c->diag = rd;
         return rc;
@@ -931,10 +1046,28 @@ static int add_tree(struct add_ctx *c, const char *dir, unsigned depth)
         }
         if (lstat(path, &st) < 0)
             continue;
-        if (S_ISDIR(st.st_mode))
+        if (S_ISDIR(st.st_mode)) {
             rc = add_tree(c, path, depth + 1);
-        else if (S_ISREG(st.st_mode))
+        } else if (S_ISREG(st.st_mode)) {
+            /* A file that cannot be read to its end is reported and the
+             * walk goes on, as cairn hunt does; the archive's own
+             * failures (a full disk) stop it. */
+            struct cairn_diag fd_diag, *keep = c->diag;
+            uint64_t before = c->st->damaged;
+            cairn_diag_clear(&fd_diag);
+            c->diag = &fd_diag;
             rc = add_one(c, path, path, -1);
+            c->diag = keep;
+            if (rc < 0 && rc != CAIRN_ENOMEM && c->st->damaged > before) {
+                if (fd_diag.message[0] == '\0')
+                    cairn_diag_set(&fd_diag, CAIRN_SEV_ERROR, "archive",
+                                   "%s: %s", path, cairn_strerror(rc));
+                on_reader_diag(&fd_diag, c);
+                rc = 0;
+            } else if (rc < 0 && keep != NULL) {
+                *keep = fd_diag;
+            }
+        }
     }
     for (size_t i = 0; i < n; i++)
         cairn_free(names[i]);

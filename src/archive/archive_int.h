@@ -90,8 +90,9 @@ int cairn__seg_writer_finish(struct seg_writer *w, uint8_t **out,
 struct seg_values {
     uint64_t n;
     uint8_t *types;
-    uint64_t *offs; /* n + 1: value i is text[offs[i], offs[i+1]) */
-    char *text;
+    uint64_t *offs; /* value i is text[offs[i], offs[i] + lens[i]) */
+    uint32_t *lens;
+    char *text;     /* the decoded values section */
     uint8_t *postings; /* decoded postings section */
     size_t postings_len;
     uint64_t *post_off; /* n: where value i's postings start; NULL until
@@ -125,6 +126,9 @@ int cairn__seg_footer(const uint8_t *buf, size_t len, struct seg_footer *f);
 int cairn__seg_values(struct seg_reader *r, bool postings,
                       struct seg_values *out, char *why, size_t why_len);
 void cairn__seg_values_free(struct seg_values *v);
+/* Decode the postings of values decoded without them (once). */
+int cairn__seg_values_postings(struct seg_reader *r, struct seg_values *v,
+                               char *why, size_t why_len);
 
 /* One value's record in the postings. */
 struct seg_posting {

@@ -24,7 +24,7 @@ struct arch_input {
 /* A followed file's committed position. */
 struct arch_follow_pos {
     char *key; /* hex of the path */
-    uint64_t dev, ino, pos;
+    uint64_t dev, ino, pos, lines;
 };
 
 struct arch_catalogue;
@@ -39,6 +39,7 @@ struct cairn_archive {
     struct arch_seg *segs;
     size_t n_segs, cap_segs;
     uint64_t next_seq;
+    uint64_t seg_events; /* events per segment */
     uint64_t generation; /* changes with the segment list */
     struct arch_input *inputs;
     size_t n_inputs, cap_inputs;
@@ -58,10 +59,35 @@ int cairn__archive_seg_path(const struct cairn_archive *a, uint64_t seq,
                             char *buf, size_t len);
 int cairn__archive_journal(struct cairn_archive *a, const char *record,
                            struct cairn_diag *diag);
+/*
+ * Seal the events being built into a segment and commit it, with the
+ * progress of input `hash` (may be NULL) or a followed file's record
+ * `follow` (may be NULL). Under add_mu.
+ */
 int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
-                          uint64_t in_events, bool done,
+                          uint64_t in_events, bool done, const char *follow,
                           const struct cairn_archive_add_opts *ao,
                           struct cairn_diag *diag);
+
+/* A piece of a followed file: where it is, and its header put before it. */
+struct arch_chunk {
+    uint64_t pos, lines;         /* bytes and lines of the file before it */
+    uint64_t head_len, head_lines; /* the header copied before it */
+    const char *record;          /* the follow record to commit with it */
+};
+
+/*
+ * Archive what a reader gives (after its first `skip` events), committing
+ * a segment whenever one is full and at the end; with `chunk`, the events
+ * are placed in the followed file and committed once, with its record.
+ */
+int cairn__archive_add_reader(struct cairn_archive *a,
+                              struct cairn_telemetry_reader *r,
+                              const struct cairn_archive_add_opts *ao,
+                              const char *sensor, const uint8_t *hash,
+                              uint64_t skip, const struct arch_chunk *chunk,
+                              struct cairn_archive_add_stats *st,
+                              struct cairn_diag *diag);
 /* A copy of the segment list (the caller frees it). */
 int cairn__archive_snapshot(struct cairn_archive *a, struct arch_seg **out,
                             size_t *n);
@@ -81,7 +107,8 @@ void cairn__archive_catalogue_free(struct cairn_archive *a);
 
 /* follow.c */
 int cairn__archive_follow_record(struct cairn_archive *a, const char *key,
-                                 uint64_t dev, uint64_t ino, uint64_t pos);
+                                 uint64_t dev, uint64_t ino, uint64_t pos,
+                                 uint64_t lines);
 void cairn__archive_follow_forget(struct cairn_archive *a);
 
 #endif

@@ -170,7 +170,7 @@ static int build(struct cairn_archive *a)
                     if (cairn__seg_posting(&v, k, &p) < 0)
                         continue;
                     rc = merge(c, v.types[k], v.text + v.offs[k],
-                               v.offs[k + 1] - v.offs[k], &p);
+                               v.lens[k], &p);
                 }
                 cairn__seg_values_free(&v);
             }

@@ -222,8 +222,8 @@ static int hunt_segment(struct worker *w, size_t index)
     struct seg_values v;
     struct seg_block_events b = {0};
     struct cairn_hunt_field *fields = NULL;
-    uint64_t *ids = NULL;
-    size_t n_ids = 0, cap_ids = 0;
+    uint64_t *ids = NULL, *hitv = NULL;
+    size_t n_ids = 0, cap_ids = 0, n_hitv = 0, cap_hitv = 0;
     char why[256] = "", path[PATH_MAX];
     bool opened = false, have_values = false;
     int rc;
@@ -248,17 +248,18 @@ static int hunt_segment(struct worker *w, size_t index)
     if (rc < 0)
         goto out;
     opened = true;
-    rc = cairn__seg_values(&r, true, &v, why, sizeof why);
+    rc = cairn__seg_values(&r, false, &v, why, sizeof why);
     if (rc < 0)
         goto out;
     have_values = true;
 
-    /* Which distinct values could be hit: each as a one-field event. */
+    /* Which distinct values could be hit: each as a one-field event. The
+     * postings are decoded only when some value is. */
     for (uint64_t i = 0; i < v.n; i++) {
         struct cairn_hunt_field f = {
             .type = (enum cairn_ioc_type)v.types[i],
             .value = v.text + v.offs[i],
-            .len = v.offs[i + 1] - v.offs[i],
+            .len = v.lens[i],
         };
         struct cairn_hunt_event ev = {.fields = &f, .n_fields = 1,
                                       .file = ""};
@@ -269,6 +270,23 @@ static int hunt_segment(struct worker *w, size_t index)
         }
         if (!w->any)
             continue;
+        if (n_hitv == cap_hitv) {
+            size_t cap = cap_hitv ? cap_hitv * 2 : 64;
+            uint64_t *nv = cairn_realloc(hitv, cap * sizeof *nv);
+            if (nv == NULL) {
+                rc = CAIRN_ENOMEM;
+                goto out;
+            }
+            hitv = nv;
+            cap_hitv = cap;
+        }
+        hitv[n_hitv++] = i;
+    }
+    if (n_hitv > 0 &&
+        (rc = cairn__seg_values_postings(&r, &v, why, sizeof why)) < 0)
+        goto out;
+    for (size_t hv = 0; hv < n_hitv; hv++) {
+        uint64_t i = hitv[hv];
         struct seg_posting p;
         if (cairn__seg_posting(&v, i, &p) < 0) {
             snprintf(why, sizeof why, "postings of value %llu unreadable",
@@ -371,6 +389,7 @@ out:
     cairn__seg_block_free(&b);
     cairn_free(fields);
     cairn_free(ids);
+    cairn_free(hitv);
     if (have_values)
         cairn__seg_values_free(&v);
     if (opened)

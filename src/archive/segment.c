@@ -243,14 +243,14 @@ static int strmap_grow(struct strmap *m)
     return 0;
 }
 
-/* The id of (type, s), added when new; -1 (out of memory) otherwise. */
-static int64_t strmap_id(struct strmap *m, uint8_t type, const char *s,
-                         size_t len, bool *added)
+/* The id of (type, s) whose hash_bytes is h, added when new; -1 (out of
+ * memory) otherwise. */
+static int64_t strmap_id_h(struct strmap *m, uint8_t type, const char *s,
+                           size_t len, uint64_t h, bool *added)
 {
     *added = false;
     if ((m->n + 1) * 2 > m->mask + 1 && strmap_grow(m) < 0)
         return -1;
-    uint64_t h = hash_bytes(s, len, type);
     size_t k = h & m->mask;
     for (;;) {
         uint32_t id = m->slots[k];
@@ -279,6 +279,12 @@ static int64_t strmap_id(struct strmap *m, uint8_t type, const char *s,
     m->slots[k] = (uint32_t)m->n + 1;
     *added = true;
     return (int64_t)m->n++;
+}
+
+static int64_t strmap_id(struct strmap *m, uint8_t type, const char *s,
+                         size_t len, bool *added)
+{
+    return strmap_id_h(m, type, s, len, hash_bytes(s, len, type), added);
 }
 
 static void strmap_reset(struct strmap *m)
@@ -452,6 +458,8 @@ static int flush_block(struct seg_writer *w)
     return 0;
 }
 
+#define PREFETCH_FIELDS 32
+
 static int64_t name_id(struct seg_writer *w, const char *s)
 {
     bool added;
@@ -494,14 +502,29 @@ int cairn__seg_writer_add(struct seg_writer *w,
     w->prev_line = ev->line;
     w->prev_off = ev->offset;
     put_varint_fast(b, nf);
+    /* The values' hashes first, their slots fetched ahead: a large table's
+     * probes then miss the cache together rather than one after another. */
+    uint64_t hs[PREFETCH_FIELDS];
+    for (size_t i = 0; i < nf && i < PREFETCH_FIELDS; i++) {
+        const struct cairn_hunt_field *f = &ev->fields[i];
+        if (f->len >= MAX_VALUE_LEN)
+            return CAIRN_ETOOBIG;
+        hs[i] = hash_bytes(f->value ? f->value : "", f->len, (uint8_t)f->type);
+        if (w->values.slots != NULL)
+            __builtin_prefetch(&w->values.slots[hs[i] & w->values.mask]);
+    }
     for (size_t i = 0; i < nf; i++) {
         const struct cairn_hunt_field *f = &ev->fields[i];
         bool added;
         if (f->len >= MAX_VALUE_LEN)
             return CAIRN_ETOOBIG;
         int64_t nid = f->name ? name_id(w, f->name) : -1;
-        int64_t vid = strmap_id(&w->values, (uint8_t)f->type,
-                                f->value ? f->value : "", f->len, &added);
+        const char *val = f->value ? f->value : "";
+        uint64_t h = i < PREFETCH_FIELDS ? hs[i]
+                                         : hash_bytes(val, f->len,
+                                                      (uint8_t)f->type);
+        int64_t vid = strmap_id_h(&w->values, (uint8_t)f->type, val, f->len,
+                                  h, &added);
         if (vid < 0 || (f->name && nid < 0))
             return CAIRN_ENOMEM;
         if (added) {
@@ -789,6 +812,9 @@ static int parse_footer(const uint8_t *p, struct seg_footer *f, char *why,
 {
     if (memcmp(p, SEG_FOOT_MAGIC, 8) != 0)
         return damaged(why, why_len, "no footer (a torn segment)");
+    if (get_u32(p + 8) != SEG_VERSION)
+        return damaged(why, why_len, "footer: format %u is not known",
+                       get_u32(p + 8));
     if (get_u32(p + 12) != cairn__seg_crc(p + 16, SEG_FOOTER_LEN - 16))
         return damaged(why, why_len, "footer: checksum mismatch");
     const uint8_t *q = p + 16;
@@ -840,6 +866,8 @@ int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
     if (get_u32(data + 8) != SEG_VERSION)
         return damaged(why, why_len, "segment format %u is not known",
                        get_u32(data + 8));
+    if (get_u32(data + 12) != 0)
+        return damaged(why, why_len, "header: reserved bytes are not zero");
     rc = parse_footer(data + len - SEG_FOOTER_LEN, &r->foot, why, why_len);
     if (rc < 0)
         return rc;
@@ -967,36 +995,53 @@ int cairn__seg_values(struct seg_reader *r, bool postings,
     }
     out->types = cairn_malloc(n + 1);
     out->offs = cairn_malloc((n + 1) * sizeof *out->offs);
-    out->text = cairn_malloc(f->sec[SEC_VALUES].raw_len + 1);
-    if (out->types == NULL || out->offs == NULL || out->text == NULL) {
+    out->lens = cairn_malloc((n + 1) * sizeof *out->lens);
+    if (out->types == NULL || out->offs == NULL || out->lens == NULL) {
         rc = CAIRN_ENOMEM;
         goto fail;
     }
+    /* The values stay where they were decoded: no copy. */
     struct cur c = {raw, raw + f->sec[SEC_VALUES].raw_len, false};
-    uint64_t pos = 0;
     for (uint64_t i = 0; i < n; i++) {
         uint8_t t = get_byte(&c);
         uint64_t l = get_varint(&c);
         const uint8_t *s = get_bytes(&c, l);
-        if (c.bad || t >= CAIRN_IOC_TYPE_COUNT) {
+        if (c.bad || t >= CAIRN_IOC_TYPE_COUNT || l > UINT32_MAX) {
             rc = damaged(why, why_len, "values section: bad value %llu",
                          (unsigned long long)i);
             goto fail;
         }
         out->types[i] = t;
-        out->offs[i] = pos;
-        memcpy(out->text + pos, s, l);
-        pos += l;
+        out->offs[i] = (uint64_t)(s - raw);
+        out->lens[i] = (uint32_t)l;
     }
-    out->offs[n] = pos;
     out->n = n;
     if (c.p != c.end) {
         rc = damaged(why, why_len, "values section: trailing bytes");
         goto fail;
     }
-    cairn_free(raw);
+    out->text = (char *)raw;
     raw = NULL;
     if (!postings)
+        return 0;
+    rc = cairn__seg_values_postings(r, out, why, why_len);
+    if (rc < 0)
+        goto fail;
+    return 0;
+fail:
+    cairn_free(raw);
+    cairn__seg_values_free(out);
+    return rc;
+}
+
+int cairn__seg_values_postings(struct seg_reader *r, struct seg_values *out,
+                               char *why, size_t why_len)
+{
+    const struct seg_footer *f = &r->foot;
+    uint64_t n = out->n;
+    int rc;
+
+    if (out->post_off != NULL)
         return 0;
     rc = read_section(r->data, r->len, &f->sec[SEC_POSTINGS], "postings",
                       &out->postings, why, why_len);
@@ -1008,7 +1053,7 @@ int cairn__seg_values(struct seg_reader *r, bool postings,
         rc = CAIRN_ENOMEM;
         goto fail;
     }
-    c = (struct cur){out->postings, out->postings + out->postings_len, false};
+    struct cur c = {out->postings, out->postings + out->postings_len, false};
     for (uint64_t i = 0; i < n; i++) {
         out->post_off[i] = (uint64_t)(c.p - out->postings);
         uint64_t cnt = get_varint(&c);
@@ -1031,8 +1076,11 @@ int cairn__seg_values(struct seg_reader *r, bool postings,
     out->post_off[n] = (uint64_t)(c.p - out->postings);
     return 0;
 fail:
-    cairn_free(raw);
-    cairn__seg_values_free(out);
+    cairn_free(out->postings);
+    cairn_free(out->post_off);
+    out->postings = NULL;
+    out->post_off = NULL;
+    out->postings_len = 0;
     return rc;
 }
 
@@ -1042,6 +1090,7 @@ void cairn__seg_values_free(struct seg_values *v)
         return;
     cairn_free(v->types);
     cairn_free(v->offs);
+    cairn_free(v->lens);
     cairn_free(v->text);
     cairn_free(v->postings);
     cairn_free(v->post_off);
@@ -1197,7 +1246,7 @@ const char *cairn__seg_event(const struct seg_reader *r,
         fields[k] = (struct cairn_hunt_field){
             .type = (enum cairn_ioc_type)v->types[fd->value],
             .value = v->text + v->offs[fd->value],
-            .len = v->offs[fd->value + 1] - v->offs[fd->value],
+            .len = v->lens[fd->value],
             .name = fd->name ? r->names[fd->name - 1] : NULL,
         };
     }

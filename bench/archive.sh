@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# `cairn archive` benchmark (issue 10, telemetry archive). Usage:
+#   sh bench/archive.sh [BUILD-DIR [SIZE_MB [INDICATORS]]]
+# (defaults: build, 256, 100000; a Release build.)
+#
+# Generates a Zeek dns.log of SIZE_MB (bench_genlogs, a resolver's mix:
+# CNAME chains, answers, long names) with 100 known domains planted, and a
+# list of INDICATORS values (domains, addresses, URLs, hashes) holding
+# those 100. Then, over the same file:
+#   ingest:  `cairn archive add` (events per CPU second, i.e. per core),
+#            against `zstd -3` of the file and `cairn hunt -j1` over it
+#            with one indicator (the cost of reading alone); the archive's
+#            size (events and indexes) against the raw log and zstd -3;
+#   hunt:    `cairn archive hunt -j1` with the INDICATORS against `cairn
+#            hunt -j1` re-reading the raw log with them; both must report
+#            the same number of hits.
+# Prints the figures and the ratios, and peak memory. The work files (in
+# $TMPDIR, default /tmp) are deleted at the end.
+set -eu
+build=${1:-build}
+size=${2:-256}
+nind=${3:-100000}
+build=$(cd "$build" && pwd)
+cairn=$build/cairn
+gen=$build/bench/bench_genlogs
+for t in "$cairn" "$gen"; do
+    [ -x "$t" ] || { echo "bench/archive.sh: no $t (build it first)" >&2; exit 2; }
+done
+for t in zstd awk; do
+    command -v $t >/dev/null || { echo "bench/archive.sh: needs $t" >&2; exit 2; }
+done
+[ -x /usr/bin/time ] || { echo "bench/archive.sh: needs /usr/bin/time" >&2; exit 2; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-archive.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+cd "$work"
+
+# INDICATORS values, deterministic; the first 100 are planted in the log.
+awk -v n="$nind" 'BEGIN {
+    s = 4242
+    for (i = 1; i <= n; i++) {
+        k = i % 10
+        if (i <= 100 || k < 5) print "c2-" i "." rl(6) ".example-bad.net"
+        else if (k < 7) print 11 + r(100) "." r(256) "." r(256) "." r(256)
+        else if (k < 8) print "http://" rl(8) ".bad/" rl(6) ".php"
+        else print hex(k == 8 ? 32 : 64)
+    }
+}
+function r(m) { s = (s * 69069 + 1) % 4294967296; return int(s / 65536) % m }
+function rl(m,  t, j) { t = ""; for (j = 0; j < m; j++) t = t substr("abcdefghijklmnopqrstuvwxyz", r(26) + 1, 1); return t }
+function hex(m,  t, j) { t = ""; for (j = 0; j < m; j++) t = t substr("0123456789abcdef", r(16) + 1, 1); return t }' >iocs.txt
+head -100 iocs.txt >plant.txt
+"$gen" dns "$size" --plant plant.txt --every 997 >dns.log 2>gen.err || {
+    cat gen.err >&2
+    exit 2
+}
+lines=$(wc -l <dns.log)
+raw=$(wc -c <dns.log)
+echo "log: $size MB, $lines lines; $(wc -l <iocs.txt) indicators"
+
+# cpu COMMAND...: runs it; sets $cpu (user+sys seconds), $wall, $rss (KB).
+cpu() {
+    /usr/bin/time -f "%U %S %e %M" -o time.out "$@" >cmd.out 2>cmd.err || {
+        st=$?
+        [ $st -eq 1 ] || { echo "failed ($st): $*" >&2; cat cmd.err >&2; exit 2; }
+    }
+    read -r u s wall rss <<EOF
+$(tail -1 time.out)
+EOF
+    cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# ---- ingest ---------------------------------------------------------------------
+cpu zstd -3 -q -f dns.log -o dns.log.zst
+zcpu=$cpu
+zsize=$(wc -c <dns.log.zst)
+echo "zstd -3:            $zcpu s CPU, $zsize bytes ($(ratio "$zsize" "$raw") of raw)"
+
+printf 'nothing.invalid\n' >one.txt
+cpu "$cairn" hunt -j1 -i one.txt dns.log
+hcpu=$cpu
+echo "cairn hunt (read):  $hcpu s CPU"
+
+cpu "$cairn" archive add --data data --sensor bench dns.log
+acpu=$cpu
+events=$(sed -n 's/.* \([0-9]*\) events archived.*/\1/p' cmd.err)
+asize=$(du -sb data/archive | cut -f1)
+eps=$(awk -v e="$events" -v c="$acpu" 'BEGIN { printf "%.0f", (c > 0 ? e / c : 0) }')
+echo "archive add:        $acpu s CPU ($wall s wall), $events events, $eps events per CPU second, peak $rss KB"
+echo "archive size:       $asize bytes: $(ratio "$asize" "$raw") of raw (goal <= 0.5), $(ratio "$asize" "$zsize") of zstd -3"
+echo "ingest CPU ratio:   $(ratio "$acpu" "$zcpu") x zstd -3, $(ratio "$acpu" "$hcpu") x cairn hunt reading"
+"$cairn" archive stats --data data | sed 's/^/    /'
+
+# ---- retro-hunt -----------------------------------------------------------------
+cpu "$cairn" hunt -j1 -i iocs.txt dns.log
+rcpu=$cpu
+rwall=$wall
+rhits=$(wc -l <cmd.out)
+cpu "$cairn" archive hunt -j1 --data data -i iocs.txt
+qcpu=$cpu
+qwall=$wall
+qhits=$(wc -l <cmd.out)
+echo "cairn hunt (raw):   $rcpu s CPU, $rwall s wall, $rhits hits"
+echo "archive hunt:       $qcpu s CPU, $qwall s wall, $qhits hits, peak $rss KB"
+sed -n 's/^cairn archive: \(.*hunted over.*\)/    \1/p' cmd.err
+echo "retro-hunt speed-up: $(ratio "$rcpu" "$qcpu") x (CPU), $(ratio "$rwall" "$qwall") x (wall) (goal >= 20)"
+if [ "$rhits" -ne "$qhits" ]; then
+    echo "bench/archive.sh: the hits differ: $rhits raw, $qhits archived" >&2
+    exit 1
+fi
