@@ -102,6 +102,16 @@ const struct cli_command cli_cmd_serve = {
         "seconds, on a thread of their own; each run is logged. A stop "
         "interrupts a run in progress, which resumes where it stopped at "
         "the next start.\n\n"
+        "With a [hunt] section (indicators = the collections to hunt, "
+        "sightings = where sightings go, org = this node's name) the "
+        "server runs the response loop (docs/response.md): indicators that "
+        "arrive in those collections by any path are retro-hunted over "
+        "the node's archive ('cairn archive') within a second or so, the "
+        "logs named by 'watch' lines of an [archive] section (with keep "
+        "and max_size) are archived and every new event hunted as it "
+        "arrives, each indicator gets one sighting per organisation, "
+        "stored as a new version when its count or times change, and the "
+        "peers' push flows run as soon as sightings are stored.\n\n"
         "The [export NAME] sections (see 'cairn export' and "
         "docs/export.md: format, collection, type, path, state, source, "
         "zone) are written at start and rewritten atomically within a "
@@ -252,6 +262,9 @@ struct peer_worker {
     size_t index;
     pthread_t thread;
     bool started;
+    bool kick; /* guarded by sc->lock: run the pushes now */
+    /* The peer with its push flows only, for a kick. */
+    struct cairn_peer pushes;
 };
 
 struct schedule {
@@ -301,21 +314,56 @@ static void *peer_main(void *arg)
                   cairn_strerror(rc));
         return NULL;
     }
+    bool kicked = false;
+    int64_t due = 0;
     pthread_mutex_lock(&sc->lock);
     while (!sc->stop) {
         pthread_mutex_unlock(&sc->lock);
-        (void)cairn_sync_run_peer(peer, store, sc->data_dir, &base, NULL);
-        int64_t due = mono_ms() + (int64_t)peer->interval * 1000;
+        /* A kick (new sightings stored) runs the pushes alone; the
+         * schedule stays as it was. */
+        (void)cairn_sync_run_peer(kicked ? &w->pushes : peer, store,
+                                  sc->data_dir, &base, NULL);
+        if (!kicked)
+            due = mono_ms() + (int64_t)peer->interval * 1000;
         pthread_mutex_lock(&sc->lock);
-        while (!sc->stop && mono_ms() < due) {
+        kicked = false;
+        while (!sc->stop && !w->kick && mono_ms() < due) {
             struct timespec ts = {.tv_sec = (time_t)(due / 1000),
                                   .tv_nsec = (long)(due % 1000) * 1000000};
             pthread_cond_timedwait(&sc->wake, &sc->lock, &ts);
         }
+        if (w->kick && mono_ms() < due) {
+            kicked = true;
+        }
+        w->kick = false;
     }
     pthread_mutex_unlock(&sc->lock);
     cairn_store_close(store);
     return NULL;
+}
+
+/* The response loop stored sightings: the peers that take pushes run them. */
+static void schedule_kick(size_t n, void *ud)
+{
+    struct schedule *sc = ud;
+
+    (void)n;
+    if (!sc->started)
+        return;
+    pthread_mutex_lock(&sc->lock);
+    for (size_t i = 0; i < sc->peers->n; i++)
+        if (sc->workers[i].pushes.n_flows > 0)
+            sc->workers[i].kick = true;
+    pthread_cond_broadcast(&sc->wake);
+    pthread_mutex_unlock(&sc->lock);
+}
+
+static void workers_free(struct schedule *sc)
+{
+    for (size_t i = 0; sc->workers != NULL && i < sc->peers->n; i++)
+        cairn_free(sc->workers[i].pushes.flows);
+    cairn_free(sc->workers);
+    sc->workers = NULL;
 }
 
 static void schedule_join(struct schedule *sc)
@@ -337,23 +385,37 @@ static int schedule_start(struct schedule *sc)
     if (sc->workers == NULL)
         return -1;
     if (pthread_mutex_init(&sc->lock, NULL) != 0) {
-        cairn_free(sc->workers);
-        sc->workers = NULL;
+        workers_free(sc);
         return -1;
     }
     if (pthread_condattr_init(&attr) != 0 ||
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
         pthread_cond_init(&sc->wake, &attr) != 0) {
         pthread_mutex_destroy(&sc->lock);
-        cairn_free(sc->workers);
-        sc->workers = NULL;
+        workers_free(sc);
         return -1;
     }
     pthread_condattr_destroy(&attr);
     atomic_init(&sc->cancel, false);
     sc->stop = false;
     for (size_t i = 0; i < sc->peers->n; i++) {
+        const struct cairn_peer *peer = &sc->peers->peers[i];
         sc->workers[i] = (struct peer_worker){.sc = sc, .index = i};
+        sc->workers[i].pushes = *peer;
+        sc->workers[i].pushes.flows = NULL;
+        sc->workers[i].pushes.n_flows = 0;
+        for (size_t f = 0; f < peer->n_flows; f++) {
+            if (!peer->flows[f].push)
+                continue;
+            /* Push flows first in the list, so that a prefix holds them. */
+            if (sc->workers[i].pushes.flows == NULL)
+                sc->workers[i].pushes.flows = cairn_calloc(
+                    peer->n_flows, sizeof *sc->workers[i].pushes.flows);
+            if (sc->workers[i].pushes.flows == NULL)
+                break;
+            sc->workers[i].pushes.flows[sc->workers[i].pushes.n_flows++] =
+                peer->flows[f];
+        }
         if (pthread_create(&sc->workers[i].thread, NULL, peer_main,
                            &sc->workers[i]) != 0) {
             pthread_mutex_lock(&sc->lock);
@@ -364,8 +426,7 @@ static int schedule_start(struct schedule *sc)
             schedule_join(sc);
             pthread_cond_destroy(&sc->wake);
             pthread_mutex_destroy(&sc->lock);
-            cairn_free(sc->workers);
-            sc->workers = NULL;
+            workers_free(sc);
             return -1;
         }
         sc->workers[i].started = true;
@@ -387,8 +448,7 @@ static void schedule_stop(struct schedule *sc)
     schedule_join(sc);
     pthread_cond_destroy(&sc->wake);
     pthread_mutex_destroy(&sc->lock);
-    cairn_free(sc->workers);
-    sc->workers = NULL;
+    workers_free(sc);
     sc->started = false;
 }
 
@@ -419,6 +479,7 @@ static int run(int argc, char **argv)
     struct cairn_export_defs xdefs = {0};
     struct cairn_export_service *xsvc = NULL;
     struct schedule sched = {0};
+    struct cairn_loop *loop = NULL;
     const char *config = NULL;
     const char *arg;
     int status = CLI_EXIT_ERROR;
@@ -596,6 +657,37 @@ static int run(int argc, char **argv)
     if (peers.n > 0)
         cairn_log(CAIRN_LOG_INFO, "running %zu peer%s on their schedule",
                   peers.n, peers.n == 1 ? "" : "s");
+    if (ini.n_hunt_indicators > 0 || ini.n_archive_watch > 0) {
+        struct cairn_loop_opts lo = {
+            .store_url = url,
+            .data_dir = dir,
+            .indicators = (const char *const *)ini.hunt_indicators,
+            .n_indicators = ini.n_hunt_indicators,
+            .sightings = ini.hunt_sightings,
+            .org = ini.hunt_org,
+            .archive_dir = ini.archive_dir,
+            .watch = (const char *const *)ini.archive_watch,
+            .n_watch = ini.n_archive_watch,
+            .keep_seconds = ini.archive_keep,
+            .max_size = ini.archive_max_size,
+            .threads = 2,
+            .on_stored = schedule_kick,
+            .ud = &sched,
+        };
+        cairn_diag_clear(&diag);
+        rc = cairn_loop_start(&lo, &loop, &diag);
+        if (rc < 0) {
+            cli_error(cmd, "%s: %s", config,
+                      diag.message[0] ? diag.message : cairn_strerror(rc));
+            goto out;
+        }
+        cairn_log(CAIRN_LOG_INFO,
+                  "response loop: hunting %zu collection%s, watching %zu "
+                  "log%s",
+                  ini.n_hunt_indicators,
+                  ini.n_hunt_indicators == 1 ? "" : "s", ini.n_archive_watch,
+                  ini.n_archive_watch == 1 ? "" : "s");
+    }
 
     for (;;) {
         int sig = 0;
@@ -610,6 +702,8 @@ static int run(int argc, char **argv)
                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
         break;
     }
+    cairn_loop_stop(loop);
+    loop = NULL;
     schedule_stop(&sched);
     cairn_server_free(srv);
     srv = NULL;
@@ -618,6 +712,7 @@ static int run(int argc, char **argv)
     cairn_log(CAIRN_LOG_INFO, "stopped");
     status = CLI_EXIT_OK;
 out:
+    cairn_loop_stop(loop);
     schedule_stop(&sched);
     cairn_server_free(srv);
     cairn_store_close(store);

@@ -272,6 +272,47 @@ size_t cairn_hunt_sightings_count(const struct cairn_hunt_sightings *s);
 int cairn_hunt_sightings_to_bundle(const struct cairn_hunt_sightings *s,
                                    json_t **out);
 
+/*
+ * Sightings that last (the response loop, docs/response.md): once set
+ * stable, a sighting's id is derived from the identity and the indicator
+ * (UUIDv5), so that one organisation's sighting of one indicator is one
+ * object whose versions follow its count and times, whichever process or
+ * run writes it. Call before adding hits.
+ */
+void cairn_hunt_sightings_set_stable(struct cairn_hunt_sightings *s);
+
+/* The stable id of the sighting of `indicator_id` into `out`; CAIRN_ETOOBIG. */
+int cairn_hunt_sightings_id(const struct cairn_hunt_sightings *s,
+                            const char *indicator_id, char *out, size_t len);
+
+/*
+ * Take up a stored version (the latest) of one of these stable sightings,
+ * or of their identity: its count, times, created and modified, so that
+ * the next version follows it and nothing unchanged is written again.
+ * CAIRN_HUNT_SKIPPED when `obj` is not one of them; CAIRN_EINVAL when `s`
+ * is not stable; CAIRN_ENOMEM.
+ */
+int cairn_hunt_sightings_resume(struct cairn_hunt_sightings *s,
+                                const json_t *obj);
+
+/*
+ * Widen `dst` by `src` (a hunt of a whole history): each indicator's count
+ * becomes the larger of the two, its first and last seen the wider span.
+ */
+int cairn_hunt_sightings_merge(struct cairn_hunt_sightings *dst,
+                               const struct cairn_hunt_sightings *src);
+
+/*
+ * A new bundle of what is owed since the last call (the identity the first
+ * time, then a new version of each stable sighting whose count or times
+ * moved: same id and created, a later modified), or *out NULL when
+ * nothing is. They count as written; if storing them fails, hand the
+ * bundle to _unwritten so that the next call owes them again.
+ */
+int cairn_hunt_sightings_changed(struct cairn_hunt_sightings *s, json_t **out);
+void cairn_hunt_sightings_unwritten(struct cairn_hunt_sightings *s,
+                                    const json_t *bundle);
+
 /* ---- hunt jobs ------------------------------------------------------------ */
 
 /*

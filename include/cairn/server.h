@@ -130,6 +130,9 @@ void cairn_server_free(struct cairn_server *srv);
  *            header_timeout, body_timeout, body_budget
  *   [taxii]  title, description, contact, default_api_root,
  *            max_content_length, page_bytes, credential_cache_seconds
+ *   [hunt]   indicators (collection ids, any number), sightings, org
+ *   [archive] dir, watch (any number), keep, max_size
+ * (the response loop, docs/response.md)
  */
 /* Longest credential_cache_seconds accepted: one day. */
 #define CAIRN_SERVER_CRED_CACHE_MAX 86400
@@ -154,6 +157,17 @@ struct cairn_server_ini {
     unsigned header_timeout;    /* 0: unset */
     unsigned body_timeout;      /* 0: unset */
     size_t body_budget;         /* 0: unset */
+    /* [hunt]: the response loop runs when indicators are named. */
+    char **hunt_indicators; /* collection ids */
+    size_t n_hunt_indicators;
+    char *hunt_sightings; /* collection id; NULL: sightings not stored */
+    char *hunt_org;       /* NULL: the host name */
+    /* [archive] */
+    char *archive_dir; /* NULL: DATA/archive */
+    char **archive_watch;
+    size_t n_archive_watch;
+    uint64_t archive_keep;     /* seconds; 0: unset (keep all) */
+    uint64_t archive_max_size; /* bytes; 0: unset (no bound) */
 };
 
 /*

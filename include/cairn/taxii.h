@@ -511,6 +511,52 @@ int cairn_sync_run_all(const struct cairn_peers *peers, struct cairn_store *s,
                        const struct cairn_taxii_client_opts *base,
                        struct cairn_sync_result *total);
 
+/* ---- the response loop (src/taxii/loop.c, docs/response.md) ------------ */
+
+/*
+ * Under `cairn serve`, [hunt] and [archive]: the watched logs are archived
+ * and each new event hunted against every current indicator of the hunted
+ * collections; indicators new or changed there, whatever brought them, are
+ * hunted over the archive within a poll or two; every hit widens one
+ * stable sighting per indicator (cairn_hunt_sightings_set_stable), stored
+ * through the ingest path as a new version when it moves. Positions are
+ * kept in DATA/loop/state.json, moved on only once the hunt's sightings
+ * are stored: after a crash the hunt runs again and writes nothing twice.
+ */
+struct cairn_loop;
+
+/* New sighting versions were stored (`n` of them); from the loop's thread. */
+typedef void (*cairn_loop_stored_cb)(size_t n, void *ud);
+
+struct cairn_loop_opts {
+    const char *store_url; /* each thread opens its own handle */
+    const char *data_dir;  /* DATA: state in DATA/loop */
+    const char *const *indicators; /* hunted collections' ids */
+    size_t n_indicators;
+    const char *sightings; /* collection for the sightings; NULL: none */
+    const char *org;       /* the identity's name; NULL: the host name */
+    const char *archive_dir; /* NULL: DATA/archive */
+    const char *const *watch; /* logs to follow and archive */
+    size_t n_watch;
+    uint64_t keep_seconds; /* archive segments older are dropped; 0: none */
+    uint64_t max_size;     /* archive bytes on disk; 0: no bound */
+    unsigned poll_ms;      /* collections and logs; 0: 250 */
+    unsigned threads;      /* of a retro-hunt; 0: 1 */
+    cairn_loop_stored_cb on_stored; /* may be NULL */
+    void *ud;
+};
+
+/*
+ * Check the collections, open the archive (its one writer: CAIRN_EBUSY
+ * while another process holds it), build the set of current indicators
+ * and start the threads. CAIRN_ENOTFOUND (a collection), CAIRN_EIO,
+ * CAIRN_EBUSY, CAIRN_ENOMEM; `diag` (may be NULL) says which.
+ */
+int cairn_loop_start(const struct cairn_loop_opts *o, struct cairn_loop **out,
+                     struct cairn_diag *diag);
+/* Stop the threads, store the sightings owed and close. Accepts NULL. */
+void cairn_loop_stop(struct cairn_loop *l);
+
 /* ---- sharing rules on the way out (src/taxii/share.c) ------------------ */
 
 /*

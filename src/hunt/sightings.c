@@ -17,6 +17,11 @@ struct srec {
     uint64_t count;
     bool has_ts;
     struct cairn_time first, last;
+    /* Stable sightings: a version is owed (count or times moved), and the
+     * created and modified of the last version written or resumed. */
+    bool dirty;
+    bool has_created;
+    struct cairn_time created, modified;
 };
 
 struct cairn_hunt_sightings {
@@ -26,6 +31,10 @@ struct cairn_hunt_sightings {
     size_t n, alloc;
     uint32_t *table; /* record index + 1; 0 is empty */
     size_t table_cap;
+    bool stable;           /* ids derived from identity and indicator */
+    bool identity_written; /* stable: the identity is stored already */
+    bool has_identity_created;
+    struct cairn_time identity_created;
 };
 
 int cairn_hunt_sightings_new(const char *name, const char *identity_id,
@@ -95,43 +104,56 @@ static int rehash(struct cairn_hunt_sightings *s)
     return 0;
 }
 
-int cairn_hunt_sightings_add(struct cairn_hunt_sightings *s,
-                             const struct cairn_hunt_hit *hit)
+/* The record of `id`, made when `create`; *out NULL when absent. */
+static int find_rec(struct cairn_hunt_sightings *s, const char *id,
+                    bool create, struct srec **out)
 {
-    if (s == NULL || hit == NULL || hit->indicator_id == NULL)
-        return CAIRN_EINVAL;
+    *out = NULL;
     if ((s->n + 1) * 2 > s->table_cap) {
         int rc = rehash(s);
         if (rc != 0)
             return rc;
     }
-    size_t j = id_hash(hit->indicator_id) & (s->table_cap - 1);
-    struct srec *r = NULL;
+    size_t j = id_hash(id) & (s->table_cap - 1);
     for (; s->table[j] != 0; j = (j + 1) & (s->table_cap - 1)) {
         struct srec *c = &s->recs[s->table[j] - 1];
-        if (strcmp(c->id, hit->indicator_id) == 0) {
-            r = c;
-            break;
+        if (strcmp(c->id, id) == 0) {
+            *out = c;
+            return 0;
         }
     }
-    if (r == NULL) {
-        if (s->n >= MAX_INDICATORS)
-            return CAIRN_ETOOBIG;
-        if (s->n == s->alloc) {
-            size_t na = s->alloc ? s->alloc * 2 : 16;
-            struct srec *nr = cairn_realloc(s->recs, na * sizeof *nr);
-            if (nr == NULL)
-                return CAIRN_ENOMEM;
-            s->recs = nr;
-            s->alloc = na;
-        }
-        char *id = cairn_strdup(hit->indicator_id);
-        if (id == NULL)
+    if (!create)
+        return 0;
+    if (s->n >= MAX_INDICATORS)
+        return CAIRN_ETOOBIG;
+    if (s->n == s->alloc) {
+        size_t na = s->alloc ? s->alloc * 2 : 16;
+        struct srec *nr = cairn_realloc(s->recs, na * sizeof *nr);
+        if (nr == NULL)
             return CAIRN_ENOMEM;
-        r = &s->recs[s->n];
-        *r = (struct srec){.id = id};
-        s->table[j] = (uint32_t)++s->n;
+        s->recs = nr;
+        s->alloc = na;
     }
+    char *copy = cairn_strdup(id);
+    if (copy == NULL)
+        return CAIRN_ENOMEM;
+    struct srec *r = &s->recs[s->n];
+    *r = (struct srec){.id = copy};
+    s->table[j] = (uint32_t)++s->n;
+    *out = r;
+    return 0;
+}
+
+int cairn_hunt_sightings_add(struct cairn_hunt_sightings *s,
+                             const struct cairn_hunt_hit *hit)
+{
+    struct srec *r = NULL;
+
+    if (s == NULL || hit == NULL || hit->indicator_id == NULL)
+        return CAIRN_EINVAL;
+    int rc = find_rec(s, hit->indicator_id, true, &r);
+    if (rc != 0)
+        return rc;
     const struct cairn_hunt_event *ev = hit->event;
     struct cairn_time t;
     bool has_ts = ev != NULL && ev->has_ts;
@@ -141,6 +163,7 @@ int cairn_hunt_sightings_add(struct cairn_hunt_sightings *s,
         t = cairn_time_now(3);
     if (r->count < UINT64_MAX)
         r->count++;
+    r->dirty = true;
     /* event times win over the hunt's clock; the clock only fills in */
     if (has_ts && !r->has_ts) {
         r->has_ts = true;
@@ -176,6 +199,68 @@ static int set_str(json_t *o, const char *key, const char *v)
     return json_object_set_new(o, key, json_string(v)) == 0 ? 0 : CAIRN_ENOMEM;
 }
 
+/* The identity object of `s`. */
+static int identity_object(const struct cairn_hunt_sightings *s,
+                           const struct cairn_time *created, json_t **out)
+{
+    json_t *o = json_object();
+    int rc = CAIRN_ENOMEM;
+
+    *out = NULL;
+    if (o == NULL)
+        return rc;
+    if ((rc = set_str(o, "type", "identity")) != 0 ||
+        (rc = set_str(o, "spec_version", "2.1")) != 0 ||
+        (rc = set_str(o, "id", s->identity)) != 0 ||
+        (rc = set_time(o, "created", created, 3)) != 0 ||
+        (rc = set_time(o, "modified", created, 3)) != 0 ||
+        (rc = set_str(o, "name", s->name)) != 0 ||
+        (rc = set_str(o, "identity_class", "organization")) != 0) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+/* One sighting object of record `r`, with id `id`. */
+static int sighting_object(const struct cairn_hunt_sightings *s,
+                           const struct srec *r, const char *id,
+                           const struct cairn_time *created,
+                           const struct cairn_time *modified, json_t **out)
+{
+    json_t *o = json_object();
+    json_t *where = json_array();
+    int rc = CAIRN_ENOMEM;
+
+    *out = NULL;
+    if (o == NULL || where == NULL ||
+        json_array_append_new(where, json_string(s->identity)) != 0 ||
+        json_object_set_new(o, "where_sighted_refs", where) != 0) {
+        json_decref(where);
+        goto out;
+    }
+    if ((rc = set_str(o, "type", "sighting")) != 0 ||
+        (rc = set_str(o, "spec_version", "2.1")) != 0 ||
+        (rc = set_str(o, "id", id)) != 0 ||
+        (rc = set_time(o, "created", created, 3)) != 0 ||
+        (rc = set_time(o, "modified", modified, 3)) != 0 ||
+        (rc = set_str(o, "sighting_of_ref", r->id)) != 0 ||
+        (rc = set_time(o, "first_seen", &r->first, -1)) != 0 ||
+        (rc = set_time(o, "last_seen", &r->last, -1)) != 0)
+        goto out;
+    rc = CAIRN_ENOMEM;
+    uint64_t c = r->count > COUNT_MAX ? COUNT_MAX : r->count;
+    if (json_object_set_new(o, "count", json_integer((json_int_t)c)) != 0)
+        goto out;
+    *out = o;
+    o = NULL;
+    rc = 0;
+out:
+    json_decref(o);
+    return rc;
+}
+
 int cairn_hunt_sightings_to_bundle(const struct cairn_hunt_sightings *s,
                                    json_t **out)
 {
@@ -191,17 +276,7 @@ int cairn_hunt_sightings_to_bundle(const struct cairn_hunt_sightings *s,
     if (rc != 0)
         goto out;
     json_t *objects = json_object_get(bundle, "objects");
-    rc = CAIRN_ENOMEM;
-    o = json_object();
-    if (o == NULL)
-        goto out;
-    if ((rc = set_str(o, "type", "identity")) != 0 ||
-        (rc = set_str(o, "spec_version", "2.1")) != 0 ||
-        (rc = set_str(o, "id", s->identity)) != 0 ||
-        (rc = set_time(o, "created", &now, 3)) != 0 ||
-        (rc = set_time(o, "modified", &now, 3)) != 0 ||
-        (rc = set_str(o, "name", s->name)) != 0 ||
-        (rc = set_str(o, "identity_class", "organization")) != 0)
+    if ((rc = identity_object(s, &now, &o)) != 0)
         goto out;
     rc = CAIRN_ENOMEM;
     if (json_array_append_new(objects, o) != 0) {
@@ -211,32 +286,16 @@ int cairn_hunt_sightings_to_bundle(const struct cairn_hunt_sightings *s,
     o = NULL;
     for (size_t i = 0; i < s->n; i++) {
         const struct srec *r = &s->recs[i];
-        rc = cairn_uuid4(uuid);
-        if (rc != 0)
-            goto out;
-        snprintf(id, sizeof id, "sighting--%s", uuid);
-        rc = CAIRN_ENOMEM;
-        o = json_object();
-        json_t *where = json_array();
-        if (o == NULL || where == NULL ||
-            json_array_append_new(where, json_string(s->identity)) != 0 ||
-            json_object_set_new(o, "where_sighted_refs", where) != 0) {
-            json_decref(where);
-            goto out;
+        if (s->stable) {
+            rc = cairn_hunt_sightings_id(s, r->id, id, sizeof id);
+        } else {
+            rc = cairn_uuid4(uuid);
+            snprintf(id, sizeof id, "sighting--%s", uuid);
         }
-        if ((rc = set_str(o, "type", "sighting")) != 0 ||
-            (rc = set_str(o, "spec_version", "2.1")) != 0 ||
-            (rc = set_str(o, "id", id)) != 0 ||
-            (rc = set_time(o, "created", &now, 3)) != 0 ||
-            (rc = set_time(o, "modified", &now, 3)) != 0 ||
-            (rc = set_str(o, "sighting_of_ref", r->id)) != 0 ||
-            (rc = set_time(o, "first_seen", &r->first, -1)) != 0 ||
-            (rc = set_time(o, "last_seen", &r->last, -1)) != 0)
+        if (rc != 0 ||
+            (rc = sighting_object(s, r, id, &now, &now, &o)) != 0)
             goto out;
         rc = CAIRN_ENOMEM;
-        uint64_t c = r->count > COUNT_MAX ? COUNT_MAX : r->count;
-        if (json_object_set_new(o, "count", json_integer((json_int_t)c)) != 0)
-            goto out;
         if (json_array_append_new(objects, o) != 0) {
             o = NULL;
             goto out;
@@ -250,4 +309,222 @@ out:
     json_decref(o);
     json_decref(bundle);
     return rc;
+}
+
+/* ---- sightings that last ------------------------------------------------- */
+
+void cairn_hunt_sightings_set_stable(struct cairn_hunt_sightings *s)
+{
+    if (s != NULL)
+        s->stable = true;
+}
+
+int cairn_hunt_sightings_id(const struct cairn_hunt_sightings *s,
+                            const char *indicator_id, char *out, size_t len)
+{
+    char name[CAIRN_STIX_ID_MAX * 2 + 2];
+    char uuid[CAIRN_UUID_STRLEN];
+
+    int n = snprintf(name, sizeof name, "%s\n%s", s->identity, indicator_id);
+    if (n < 0 || (size_t)n >= sizeof name)
+        return CAIRN_EINVAL;
+    int rc = cairn_uuid5(IDENTITY_NAMESPACE, name, (size_t)n, uuid);
+    if (rc != 0)
+        return rc;
+    n = snprintf(out, len, "sighting--%s", uuid);
+    return n > 0 && (size_t)n < len ? 0 : CAIRN_ETOOBIG;
+}
+
+static bool get_time(const json_t *o, const char *key, struct cairn_time *out)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v != NULL && cairn_time_parse(v, strlen(v), true, out) == 0;
+}
+
+static void widen(struct srec *r, const struct cairn_time *first,
+                  const struct cairn_time *last, uint64_t count)
+{
+    if (count > r->count) {
+        r->count = count;
+        r->dirty = true;
+    }
+    if (!r->has_ts || cairn_time_cmp(first, &r->first) < 0) {
+        r->first = *first;
+        r->dirty = true;
+    }
+    if (!r->has_ts || cairn_time_cmp(last, &r->last) > 0) {
+        r->last = *last;
+        r->dirty = true;
+    }
+    r->has_ts = true;
+}
+
+int cairn_hunt_sightings_resume(struct cairn_hunt_sightings *s,
+                                const json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    struct cairn_time created, modified, first, last;
+    char want[CAIRN_STIX_ID_MAX];
+    struct srec *r = NULL;
+
+    if (s == NULL || !s->stable || type == NULL || id == NULL)
+        return CAIRN_EINVAL;
+    if (!get_time(obj, "created", &created))
+        return CAIRN_HUNT_SKIPPED;
+    if (strcmp(type, "identity") == 0) {
+        if (strcmp(id, s->identity) != 0)
+            return CAIRN_HUNT_SKIPPED;
+        s->identity_written = true;
+        s->has_identity_created = true;
+        s->identity_created = created;
+        return 0;
+    }
+    const char *of = json_string_value(json_object_get(obj, "sighting_of_ref"));
+    json_int_t count = json_integer_value(json_object_get(obj, "count"));
+    if (strcmp(type, "sighting") != 0 || of == NULL ||
+        cairn_hunt_sightings_id(s, of, want, sizeof want) != 0 ||
+        strcmp(want, id) != 0 || !get_time(obj, "modified", &modified) ||
+        !get_time(obj, "first_seen", &first) ||
+        !get_time(obj, "last_seen", &last) || count < 0)
+        return CAIRN_HUNT_SKIPPED;
+    int rc = find_rec(s, of, true, &r);
+    if (rc != 0)
+        return rc;
+    widen(r, &first, &last, (uint64_t)count);
+    /* A version is owed only for what goes past the stored one. */
+    r->dirty = r->count != (uint64_t)count ||
+               cairn_time_cmp(&r->first, &first) != 0 ||
+               cairn_time_cmp(&r->last, &last) != 0;
+    if (!r->has_created || cairn_time_cmp(&modified, &r->modified) > 0) {
+        r->has_created = true;
+        r->created = created;
+        r->modified = modified;
+    }
+    return 0;
+}
+
+int cairn_hunt_sightings_merge(struct cairn_hunt_sightings *dst,
+                               const struct cairn_hunt_sightings *src)
+{
+    if (dst == NULL || src == NULL)
+        return CAIRN_EINVAL;
+    for (size_t i = 0; i < src->n; i++) {
+        const struct srec *from = &src->recs[i];
+        struct srec *r = NULL;
+        int rc = find_rec(dst, from->id, true, &r);
+        if (rc != 0)
+            return rc;
+        widen(r, &from->first, &from->last, from->count);
+    }
+    return 0;
+}
+
+/* The modified of the next version of `r`: now, or just after the last. */
+static struct cairn_time next_modified(const struct srec *r,
+                                       const struct cairn_time *now)
+{
+    struct cairn_time m = *now;
+
+    if (r->has_created && cairn_time_cmp(&m, &r->modified) <= 0) {
+        m = r->modified;
+        m.nsec = (m.nsec / 1000000 + 1) * 1000000;
+        if (m.nsec >= 1000000000) {
+            m.sec++;
+            m.nsec -= 1000000000;
+        }
+        m.digits = 3;
+    }
+    return m;
+}
+
+int cairn_hunt_sightings_changed(struct cairn_hunt_sightings *s, json_t **out)
+{
+    json_t *bundle = NULL, *o = NULL;
+    struct cairn_time now = cairn_time_now(3);
+    char id[CAIRN_STIX_ID_MAX];
+    size_t n = 0;
+    int rc = CAIRN_EINVAL;
+
+    *out = NULL;
+    if (s == NULL || !s->stable)
+        goto out;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->recs[i].dirty;
+    rc = 0;
+    if (n == 0 && s->identity_written)
+        goto out;
+    if ((rc = cairn_bundle_new(&bundle)) != 0)
+        goto out;
+    json_t *objects = json_object_get(bundle, "objects");
+    if (!s->identity_written) {
+        if (!s->has_identity_created) {
+            s->identity_created = now;
+            s->has_identity_created = true;
+        }
+        if ((rc = identity_object(s, &s->identity_created, &o)) != 0)
+            goto out;
+        rc = CAIRN_ENOMEM;
+        if (json_array_append_new(objects, o) != 0) {
+            o = NULL;
+            goto out;
+        }
+        o = NULL;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        struct srec *r = &s->recs[i];
+        if (!r->dirty)
+            continue;
+        struct cairn_time created = r->has_created ? r->created : now;
+        struct cairn_time modified = next_modified(r, &now);
+        if ((rc = cairn_hunt_sightings_id(s, r->id, id, sizeof id)) != 0 ||
+            (rc = sighting_object(s, r, id, &created, &modified, &o)) != 0)
+            goto out;
+        rc = CAIRN_ENOMEM;
+        if (json_array_append_new(objects, o) != 0) {
+            o = NULL;
+            goto out;
+        }
+        o = NULL;
+    }
+    /* Handed out: the caller stores them (or calls _unwritten). */
+    s->identity_written = true;
+    for (size_t i = 0; i < s->n; i++) {
+        struct srec *r = &s->recs[i];
+        if (!r->dirty)
+            continue;
+        r->modified = next_modified(r, &now);
+        if (!r->has_created)
+            r->created = now;
+        r->has_created = true;
+        r->dirty = false;
+    }
+    *out = bundle;
+    bundle = NULL;
+    rc = 0;
+out:
+    json_decref(o);
+    json_decref(bundle);
+    return rc;
+}
+
+void cairn_hunt_sightings_unwritten(struct cairn_hunt_sightings *s,
+                                    const json_t *bundle)
+{
+    const json_t *objs = json_object_get(bundle, "objects");
+    size_t i;
+    const json_t *o;
+
+    if (s == NULL)
+        return;
+    json_array_foreach(objs, i, o)
+    {
+        const char *type = json_string_value(json_object_get(o, "type"));
+        const char *of = json_string_value(json_object_get(o, "sighting_of_ref"));
+        struct srec *r = NULL;
+        if (type != NULL && strcmp(type, "identity") == 0)
+            s->identity_written = false;
+        else if (of != NULL && find_rec(s, of, false, &r) == 0 && r != NULL)
+            r->dirty = true;
+    }
 }

@@ -69,6 +69,96 @@ static int parse_count(struct cairn_ini *ini, const char *section,
     return 0;
 }
 
+#define HUNT_COLLECTIONS_MAX 64
+#define WATCH_MAX            256
+
+/* Append `item` (taken) to the list; CAIRN_ENOMEM (and `item` freed). */
+static int list_take(char ***list, size_t *n, char *item)
+{
+    char **l = cairn_realloc(*list, (*n + 1) * sizeof *l);
+    if (l == NULL) {
+        cairn_free(item);
+        return CAIRN_ENOMEM;
+    }
+    l[(*n)++] = item;
+    *list = l;
+    return 0;
+}
+
+/* "indicators = ID [ID...]" (blanks or commas between); adds up over lines. */
+static int hunt_collections(struct cairn_ini *ini, struct cairn_server_ini *cfg,
+                            const char *value)
+{
+    const char *p = value;
+    size_t added = 0;
+
+    for (;;) {
+        p += strspn(p, " \t,");
+        size_t len = strcspn(p, " \t,");
+        if (len == 0)
+            break;
+        if (len >= CAIRN_UUID_STRLEN ||
+            !cairn_uuid_check(p, len, false, NULL))
+            return cairn_ini_fail(ini,
+                                  "[hunt] indicators: '%.*s' is not a "
+                                  "collection id ('cairn collection list' "
+                                  "shows them)",
+                                  (int)(len > 64 ? 64 : len), p);
+        for (size_t i = 0; i < cfg->n_hunt_indicators; i++)
+            if (strncmp(cfg->hunt_indicators[i], p, len) == 0 &&
+                cfg->hunt_indicators[i][len] == '\0')
+                return cairn_ini_fail(ini,
+                                      "[hunt] indicators: %.*s is named twice",
+                                      (int)len, p);
+        if (cfg->n_hunt_indicators >= HUNT_COLLECTIONS_MAX)
+            return cairn_ini_fail(ini,
+                                  "[hunt] indicators: more than %d "
+                                  "collections",
+                                  HUNT_COLLECTIONS_MAX);
+        char *id = cairn_strndup(p, len);
+        if (id == NULL ||
+            list_take(&cfg->hunt_indicators, &cfg->n_hunt_indicators, id) < 0)
+            return CAIRN_ENOMEM;
+        added++;
+        p += len;
+    }
+    if (added == 0)
+        return cairn_ini_fail(ini, "[hunt] indicators is empty");
+    return 0;
+}
+
+/* An age: a whole number with s, m, h, d or w (seconds without one). */
+static int parse_age(const char *v, uint64_t *out)
+{
+    static const struct {
+        char unit;
+        uint64_t seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400},
+                 {'w', 7 * 86400}};
+    char *end = NULL;
+    uint64_t mul = 1;
+
+    if (v[0] < '0' || v[0] > '9')
+        return -1;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno != 0)
+        return -1;
+    if (*end != '\0') {
+        size_t i = 0;
+        while (i < 5 && units[i].unit != *end)
+            i++;
+        if (i == 5 || end[1] != '\0')
+            return -1;
+        mul = units[i].seconds;
+    }
+    /* 0 is not an age; past a thousand years is a mistake. */
+    if (n == 0 || n > 1000ULL * 366 * 86400 / mul)
+        return -1;
+    *out = n * mul;
+    return 0;
+}
+
 static int on_entry(struct cairn_ini *ini, const char *section,
                     const char *name, const char *value, void *ud)
 {
@@ -200,6 +290,73 @@ static int on_entry(struct cairn_ini *ini, const char *section,
             cfg->credential_cache_seconds = (unsigned)n;
             return 0;
         }
+    } else if (strcmp(section, "hunt") == 0) {
+        if (strcmp(name, "indicators") == 0)
+            return hunt_collections(ini, cfg, value);
+        if (strcmp(name, "sightings") == 0) {
+            if (!cairn_uuid_check(value, strlen(value), false, NULL))
+                return cairn_ini_fail(ini,
+                                      "[hunt] sightings: '%.64s' is not a "
+                                      "collection id ('cairn collection "
+                                      "list' shows them)",
+                                      value);
+            return cairn_ini_string(ini, &cfg->hunt_sightings, section, name,
+                                    value, false);
+        }
+        if (strcmp(name, "org") == 0) {
+            if (strlen(value) > 256)
+                return cairn_ini_fail(ini,
+                                      "[hunt] org: longer than 256 bytes");
+            return cairn_ini_string(ini, &cfg->hunt_org, section, name, value,
+                                    false);
+        }
+    } else if (strcmp(section, "archive") == 0) {
+        if (strcmp(name, "dir") == 0)
+            return cairn_ini_string(ini, &cfg->archive_dir, section, name,
+                                    value, true);
+        if (strcmp(name, "watch") == 0) {
+            char *path = NULL;
+            if (cfg->n_archive_watch >= WATCH_MAX)
+                return cairn_ini_fail(ini,
+                                      "[archive] watch: more than %d files",
+                                      WATCH_MAX);
+            int rc = cairn_ini_string(ini, &path, section, name, value, true);
+            if (rc < 0)
+                return rc;
+            for (size_t i = 0; i < cfg->n_archive_watch; i++) {
+                if (strcmp(cfg->archive_watch[i], path) == 0) {
+                    cairn_free(path);
+                    return cairn_ini_fail(ini,
+                                          "[archive] watch: %.200s is named "
+                                          "twice",
+                                          value);
+                }
+            }
+            return list_take(&cfg->archive_watch, &cfg->n_archive_watch, path);
+        }
+        if (strcmp(name, "keep") == 0) {
+            if (cfg->archive_keep != 0)
+                return cairn_ini_fail(ini, "[%s] %s is given twice", section,
+                                      name);
+            if (parse_age(value, &cfg->archive_keep) < 0)
+                return cairn_ini_fail(ini,
+                                      "[archive] keep: '%.64s' is not an age "
+                                      "such as 90d, 12w or 3600 (seconds)",
+                                      value);
+            return 0;
+        }
+        if (strcmp(name, "max_size") == 0) {
+            if (cfg->archive_max_size != 0)
+                return cairn_ini_fail(ini, "[%s] %s is given twice", section,
+                                      name);
+            if (parse_size(value, 1ULL << 50, &n) < 0)
+                return cairn_ini_fail(ini,
+                                      "[archive] max_size: '%.64s' is not a "
+                                      "size such as 500M or 200G",
+                                      value);
+            cfg->archive_max_size = n;
+            return 0;
+        }
     } else if (strncmp(section, "peer ", 5) == 0) {
         return 0; /* [peer NAME]: read by cairn_peers_load (src/taxii) */
     } else if (strncmp(section, "export ", 7) == 0) {
@@ -208,7 +365,8 @@ static int on_entry(struct cairn_ini *ini, const char *section,
         if (section[0] == '\0')
             return cairn_ini_fail(ini,
                                   "'%s' is outside a section; put it under "
-                                  "[server], [taxii] or [peer NAME]",
+                                  "[server], [taxii], [hunt], [archive] or "
+                                  "[peer NAME]",
                                   name);
         return cairn_ini_fail(ini, "unknown section [%s]", section);
     }
@@ -230,6 +388,13 @@ int cairn_server_ini_load(const char *path, struct cairn_server_ini *out,
                             "tls_cert and tls_key go together; %s is missing",
                             out->tls_cert == NULL ? "tls_cert" : "tls_key");
     }
+    if (rc == 0 && out->n_hunt_indicators == 0 &&
+        (out->hunt_sightings != NULL || out->hunt_org != NULL)) {
+        ini.line = 0;
+        rc = cairn_ini_fail(&ini, "[hunt] needs indicators = COLLECTION... "
+                                  "(the collections whose indicators this "
+                                  "node hunts)");
+    }
     if (rc != 0)
         cairn_server_ini_release(out);
     return rc;
@@ -249,6 +414,15 @@ void cairn_server_ini_release(struct cairn_server_ini *ini)
     cairn_free(ini->description);
     cairn_free(ini->contact);
     cairn_free(ini->default_api_root);
+    for (size_t i = 0; i < ini->n_hunt_indicators; i++)
+        cairn_free(ini->hunt_indicators[i]);
+    cairn_free(ini->hunt_indicators);
+    cairn_free(ini->hunt_sightings);
+    cairn_free(ini->hunt_org);
+    cairn_free(ini->archive_dir);
+    for (size_t i = 0; i < ini->n_archive_watch; i++)
+        cairn_free(ini->archive_watch[i]);
+    cairn_free(ini->archive_watch);
     memset(ini, 0, sizeof *ini);
     ini->insecure = -1;
 }

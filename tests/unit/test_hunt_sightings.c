@@ -186,6 +186,121 @@ static void test_many_indicators(void **state)
     cairn_hunt_sightings_free(s);
 }
 
+static json_int_t count_of(const json_t *o)
+{
+    return json_integer_value(json_object_get(o, "count"));
+}
+
+static const char *str_of(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/*
+ * Stable sightings: one object per organisation and indicator, whatever
+ * the process; a new version only when the count or times move, never
+ * for a hunt run again; a restart (resume from the stored versions)
+ * writes nothing unchanged and goes on after the last modified.
+ */
+static void test_stable_versions(void **state)
+{
+    (void)state;
+    struct cairn_hunt_sightings *s, *again, *retro;
+    json_t *b0, *b1, *b2, *b3;
+    char id_a[128], id_a2[128];
+
+    assert_int_equal(cairn_hunt_sightings_new("Member 1", NULL, &s), 0);
+    cairn_hunt_sightings_set_stable(s);
+    assert_int_equal(cairn_hunt_sightings_changed(s, &b0), 0);
+    assert_non_null(b0); /* the identity, once */
+    assert_int_equal(json_array_size(json_object_get(b0, "objects")), 1);
+    assert_int_equal(cairn_hunt_sightings_changed(s, &b1), 0);
+    assert_null(b1);
+
+    /* A retro-hunt's findings widen the node's sightings. */
+    assert_int_equal(cairn_hunt_sightings_new("Member 1", NULL, &retro), 0);
+    add(retro, IND_A, "2020-12-01T10:00:00Z");
+    add(retro, IND_A, "2020-12-02T10:00:00Z");
+    assert_int_equal(cairn_hunt_sightings_merge(s, retro), 0);
+    assert_int_equal(cairn_hunt_sightings_changed(s, &b1), 0);
+    assert_non_null(b1);
+    const json_t *v1 = sighting_of(b1, IND_A);
+    assert_non_null(v1);
+    assert_int_equal(count_of(v1), 2);
+    assert_int_equal(cairn_hunt_sightings_id(s, IND_A, id_a, sizeof id_a), 0);
+    assert_string_equal(str_of(v1, "id"), id_a);
+
+    /* The same hunt again (after a crash): nothing is owed. */
+    assert_int_equal(cairn_hunt_sightings_merge(s, retro), 0);
+    assert_int_equal(cairn_hunt_sightings_changed(s, &b2), 0);
+    assert_null(b2);
+
+    /* A live hit: a new version of the same object, later modified. */
+    add(s, IND_A, "2020-12-03T10:00:00Z");
+    assert_int_equal(cairn_hunt_sightings_changed(s, &b2), 0);
+    const json_t *v2 = sighting_of(b2, IND_A);
+    assert_non_null(v2);
+    assert_string_equal(str_of(v2, "id"), id_a);
+    assert_string_equal(str_of(v2, "created"), str_of(v1, "created"));
+    assert_true(strcmp(str_of(v2, "modified"), str_of(v1, "modified")) > 0);
+    assert_int_equal(count_of(v2), 3);
+    assert_string_equal(str_of(v2, "last_seen"), "2020-12-03T10:00:00Z");
+    struct cairn_validate_opts vo = {.cb = on_diag};
+    struct cairn_validate_stats st = {0};
+    assert_int_equal(cairn_stix_validate_object(v2, "", &vo, &st), 0);
+    assert_int_equal(st.errors, 0);
+
+    /* Another process with the same name: the same id; resumed from the
+     * stored versions it owes nothing, then follows the last one. */
+    assert_int_equal(cairn_hunt_sightings_new("Member 1", NULL, &again), 0);
+    cairn_hunt_sightings_set_stable(again);
+    assert_int_equal(cairn_hunt_sightings_id(again, IND_A, id_a2, sizeof id_a2),
+                     0);
+    assert_string_equal(id_a, id_a2);
+    assert_int_equal(cairn_hunt_sightings_resume(
+                         again, json_array_get(json_object_get(b0, "objects"),
+                                               0)),
+                     0); /* the identity */
+    assert_int_equal(cairn_hunt_sightings_resume(again, v1), 0);
+    assert_int_equal(cairn_hunt_sightings_resume(again, v2), 0);
+    assert_int_equal(cairn_hunt_sightings_merge(again, retro), 0);
+    assert_int_equal(cairn_hunt_sightings_changed(again, &b3), 0);
+    assert_null(b3);
+    add(again, IND_A, "2020-12-04T10:00:00Z");
+    assert_int_equal(cairn_hunt_sightings_changed(again, &b3), 0);
+    const json_t *v3 = sighting_of(b3, IND_A);
+    assert_int_equal(count_of(v3), 4);
+    assert_string_equal(str_of(v3, "created"), str_of(v1, "created"));
+    assert_true(strcmp(str_of(v3, "modified"), str_of(v2, "modified")) > 0);
+    assert_int_equal(json_array_size(json_object_get(b3, "objects")), 1);
+
+    /* Someone else's sighting is not taken up. */
+    struct cairn_hunt_sightings *other;
+    assert_int_equal(cairn_hunt_sightings_new("Member 2", NULL, &other), 0);
+    cairn_hunt_sightings_set_stable(other);
+    assert_int_equal(cairn_hunt_sightings_resume(other, v3), CAIRN_HUNT_SKIPPED);
+    char id_o[128];
+    assert_int_equal(cairn_hunt_sightings_id(other, IND_A, id_o, sizeof id_o),
+                     0);
+    assert_string_not_equal(id_o, id_a);
+
+    /* Not stored after all: owed again. */
+    cairn_hunt_sightings_unwritten(again, b3);
+    json_t *b4;
+    assert_int_equal(cairn_hunt_sightings_changed(again, &b4), 0);
+    assert_non_null(sighting_of(b4, IND_A));
+    json_decref(b4);
+
+    json_decref(b0);
+    json_decref(b1);
+    json_decref(b2);
+    json_decref(b3);
+    cairn_hunt_sightings_free(other);
+    cairn_hunt_sightings_free(again);
+    cairn_hunt_sightings_free(retro);
+    cairn_hunt_sightings_free(s);
+}
+
 int main(void)
 {
     cairn_alloc_init();
@@ -193,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_bundle_is_valid_stix),
         cmocka_unit_test(test_identity_id),
         cmocka_unit_test(test_many_indicators),
+        cmocka_unit_test(test_stable_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
