@@ -31,6 +31,7 @@ enum {
     OPT_IDENTITY,
     OPT_CACERT,
     OPT_QUIET,
+    OPT_SIGN,
 };
 
 static const struct cli_option options[] = {
@@ -57,6 +58,9 @@ static const struct cli_option options[] = {
                     "https:// sources (default: the system's)."},
     [OPT_QUIET] = {'q', "quiet", NULL,
                    "Print neither skipped records nor the summary."},
+    [OPT_SIGN] = {0, "sign", "KEY",
+                  "With --into: sign each object with key KEY (DATA/keys/"
+                  "KEY.key, or a file) before it is stored."},
     {0, NULL, NULL, NULL},
 };
 
@@ -129,6 +133,8 @@ struct sink {
     struct cairn_store *store;
     struct cairn_ingest *ingest;
     int store_err;
+    struct cairn_sign_key *signer; /* --sign */
+    struct cairn_sign_gate gate;
 };
 
 static void on_report(const struct cairn_diag *d, void *ud)
@@ -370,7 +376,7 @@ out:
 
 struct args {
     enum format fmt;
-    const char *map, *output, *into, *dir, *identity, *cacert;
+    const char *map, *output, *into, *dir, *identity, *cacert, *sign;
     enum cairn_tlp tlp;
     bool quiet;
 };
@@ -434,6 +440,9 @@ static int parse_args(int argc, char **argv, struct args *a)
         case OPT_QUIET:
             a->quiet = true;
             break;
+        case OPT_SIGN:
+            a->sign = arg;
+            break;
         }
     }
     if (opt == -2)
@@ -459,6 +468,11 @@ static int parse_args(int argc, char **argv, struct args *a)
     }
     if (a->into != NULL && a->output != NULL) {
         cli_error(cmd, "--into and --output exclude each other");
+        return -1;
+    }
+    if (a->sign != NULL && a->into == NULL) {
+        cli_error(cmd, "--sign is for --into (sign a bundle with 'cairn "
+                       "sign')");
         return -1;
     }
     if (a->dir != NULL && a->into == NULL) {
@@ -547,11 +561,18 @@ static int run(int argc, char **argv)
                 cli_store_failed(cmd, rc, "looking up the collection");
             goto out;
         }
+        if (a.sign != NULL) {
+            if (cli_key_load(cmd, a.dir, a.sign, &s->signer) < 0)
+                goto out;
+            s->gate.signer = s->signer;
+        }
         struct cairn_ingest_opts io = {
             .collection = coll->id,
             .batch = BATCH,
             .on_result = on_result,
             .result_ud = s,
+            .hook = s->signer != NULL ? cairn_sign_gate_hook : NULL,
+            .hook_ud = &s->gate,
         };
         rc = cairn_ingest_new(s->store, &io, &s->ingest);
         if (rc < 0) {
@@ -640,6 +661,7 @@ static int run(int argc, char **argv)
 out:
     if (s != NULL) {
         cairn_ingest_free(s->ingest);
+        cairn_sign_key_free(s->signer);
         if (s->out != NULL && s->out != stdout && fclose(s->out) != 0)
             status = CLI_EXIT_ERROR;
         if (tmp[0] != '\0') {

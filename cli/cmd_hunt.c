@@ -32,6 +32,7 @@ enum {
     OPT_ORG,
     OPT_SIGHTINGS,
     OPT_SIGHTINGS_INTO,
+    OPT_SIGN,
     OPT_THREADS,
     OPT_SPLIT,
     OPT_MAX_LINE,
@@ -67,6 +68,10 @@ static const struct cli_option options[] = {
     [OPT_SIGHTINGS_INTO] = {0, "sightings-into", "ID",
                             "Also store the sightings and their identity in "
                             "store collection ID."},
+    [OPT_SIGN] = {0, "sign", "KEY",
+                  "With --sightings-into: sign the sightings and their "
+                  "identity with key KEY (DATA/keys/KEY.key, or a file) "
+                  "before they are stored."},
     [OPT_THREADS] = {'j', "threads", "N",
                      "Hunt N files at a time (default: the number of "
                      "processors)."},
@@ -272,15 +277,19 @@ static void sighting_refused(const struct cairn_store_result *r, bool invalid,
 
 /* Validate and store the sightings, as every other object comes in. */
 static int store_bundle(struct cairn_store *s, const char *coll,
-                        const json_t *bundle)
+                        const json_t *bundle,
+                        const struct cairn_sign_key *signer)
 {
     const json_t *objs = json_object_get(bundle, "objects");
     size_t n = json_array_size(objs);
+    struct cairn_sign_gate gate = {.signer = signer};
     struct cairn_ingest_opts io = {
         .collection = coll,
         .batch = n < CAIRN_STORE_BATCH_MAX ? n : CAIRN_STORE_BATCH_MAX,
         .on_result = sighting_refused,
         .result_ud = (void *)coll,
+        .hook = signer != NULL ? cairn_sign_gate_hook : NULL,
+        .hook_ud = &gate,
     };
     struct cairn_ingest *in = NULL;
     struct cairn_ingest_counts c;
@@ -381,6 +390,7 @@ struct args {
     const char *org;
     const char *sightings;
     const char *sightings_into;
+    const char *sign;
     enum cairn_telemetry_format format;
     bool jsonl, stix, quiet, no_progress;
     unsigned threads;
@@ -431,6 +441,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_SIGHTINGS:
             a->sightings = arg;
+            break;
+        case OPT_SIGN:
+            a->sign = arg;
             break;
         case OPT_SIGHTINGS_INTO:
             a->sightings_into = arg;
@@ -501,6 +514,7 @@ static int run(int argc, char **argv)
     struct cairn_hunt_input *logs = NULL;
     struct cairn_hunt_job_stats st = {0};
     struct cairn_store *store = NULL;
+    struct cairn_sign_key *signer = NULL;
     json_t *bundle = NULL;
     char host[256];
     unsigned errors = 0;
@@ -548,6 +562,13 @@ static int run(int argc, char **argv)
         if (load_source(b, a.inputs[i], &hc) < 0)
             goto out;
     }
+    if (a.sign != NULL && a.sightings_into == NULL) {
+        cli_error(CMD, "--sign is for --sightings-into (sign a bundle with "
+                       "'cairn sign')");
+        goto out;
+    }
+    if (a.sign != NULL && cli_key_load(CMD, a.data, a.sign, &signer) < 0)
+        goto out;
     if (a.n_collections > 0 || a.sightings_into != NULL) {
         if (cli_store_open(CMD, a.data, false, &store) != 0)
             goto out;
@@ -658,7 +679,7 @@ static int run(int argc, char **argv)
             if (a.sightings && write_bundle(bundle, a.sightings) < 0)
                 errors++;
             if (a.sightings_into &&
-                store_bundle(store, a.sightings_into, bundle) < 0)
+                store_bundle(store, a.sightings_into, bundle, signer) < 0)
                 errors++;
         }
     }
@@ -694,6 +715,7 @@ out:
     cairn_hunt_set_free(set);
     cairn_hunt_builder_free(b);
     cairn_store_close(store);
+    cairn_sign_key_free(signer);
     cairn_free(logs);
     cairn_free(a.inputs);
     cairn_free(a.collections);

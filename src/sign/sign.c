@@ -421,11 +421,9 @@ int cairn_sign_gate_hook(const json_t *obj, json_t **replace, char *why,
     g->verdicts[v]++;
     if (v == CAIRN_SIGN_VALID)
         return 0;
-    if (g->policy == CAIRN_SIGN_REQUIRE) {
+    if (g->policy == CAIRN_SIGN_REQUIRE)
         snprintf(why, why_len, "signature %s: %s", cairn_sign_verdict_name(v),
                  reason);
-        return 1;
-    }
     if (g->cb != NULL) {
         struct cairn_diag d;
         const char *id = json_string_value(json_object_get(obj, "id"));
@@ -434,10 +432,15 @@ int cairn_sign_gate_hook(const json_t *obj, json_t **replace, char *why,
             snprintf(d.file, sizeof d.file, "%s", g->where);
         if (id != NULL)
             snprintf(d.object_id, sizeof d.object_id, "%s", id);
-        cairn_diag_set(&d, CAIRN_SEV_WARNING, "signature",
-                       "stored, marked: signature %s: %s",
-                       cairn_sign_verdict_name(v), reason);
+        if (g->policy == CAIRN_SIGN_REQUIRE)
+            cairn_diag_set(&d, CAIRN_SEV_ERROR, "signature",
+                           "refused: signature %s: %s",
+                           cairn_sign_verdict_name(v), reason);
+        else
+            cairn_diag_set(&d, CAIRN_SEV_WARNING, "signature",
+                           "stored, marked: signature %s: %s",
+                           cairn_sign_verdict_name(v), reason);
         g->cb(&d, g->ud);
     }
-    return 0;
+    return g->policy == CAIRN_SIGN_REQUIRE ? 1 : 0;
 }

@@ -412,6 +412,8 @@ static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
         .validate = {.file = f->url, .cb = f->cb, .ud = f->ud},
         .on_result = on_stored,
         .result_ud = (void *)f,
+        .hook = f->sign_gate != NULL ? cairn_sign_gate_hook : NULL,
+        .hook_ud = f->sign_gate,
     };
     struct cairn_ingest *in = NULL;
     struct cairn_ingest_counts c;
@@ -1220,7 +1222,8 @@ static void log_rejected(const struct cairn_diag *d, void *ud)
     char line[1200];
 
     (void)ud;
-    if (d->severity == CAIRN_SEV_ERROR &&
+    /* Errors, and the marks of a signature check. */
+    if ((d->severity == CAIRN_SEV_ERROR || strcmp(d->rule, "signature") == 0) &&
         cairn_diag_format(d, line, sizeof line) >= 0)
         cairn_log(CAIRN_LOG_WARN, "%s", line);
 }
@@ -1295,6 +1298,14 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
             .max_objects = peer->max_objects,
             .deadline = peer->deadline,
         };
+        struct cairn_sign_gate gate = {
+            .policy = (enum cairn_sign_policy)pf->sign_policy,
+            .trust = pf->sign_trust,
+            .where = peer->url,
+            .cb = log_rejected,
+        };
+        if (!pf->push && pf->sign_policy > 0)
+            f.sign_gate = &gate;
         struct cairn_sync_result fr;
         int frc = pf->push ? cairn_sync_push(c, s, &f, &fr)
                            : cairn_sync_pull(c, s, &f, &fr);
@@ -1327,6 +1338,19 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
                               fr.withheld_why[v],
                               cairn_share_verdict_text(
                                   (enum cairn_share_verdict)v));
+        }
+        if (f.sign_gate != NULL) {
+            size_t bad = 0;
+            for (int v = 1; v <= CAIRN_SIGN_OUT_OF_DATE; v++)
+                bad += gate.verdicts[v];
+            cairn_log(CAIRN_LOG_INFO,
+                      "peer %s: pull %s -> %s: signatures (%s): %zu valid, "
+                      "%zu not (%s)",
+                      peer->name, pf->remote, pf->local,
+                      cairn_sign_policy_name(gate.policy),
+                      gate.verdicts[CAIRN_SIGN_VALID], bad,
+                      gate.policy == CAIRN_SIGN_REQUIRE ? "refused"
+                                                        : "stored, marked");
         }
         add_result(&r, &fr);
     }
