@@ -51,7 +51,11 @@ const struct cli_command cli_cmd_key = {
         "PEM public key that 'openssl pkey -pubin' reads too. A peer may "
         "add not-before, not-after and revoked lines to its copy.",
     .options = options,
-    .exit_status = CLI_ADMIN_EXIT_STATUS,
+    .exit_status = "0 Done.\n"
+                   "1 key new: a key of that name exists already (a key is "
+                   "never overwritten).\n"
+                   "2 Usage error, a key or folder that cannot be read or "
+                   "written, or an internal error.",
     .examples = "$ cairn key new isac-2026 --identity "
                 "identity--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\n"
                 "$ cairn key export isac-2026 > isac-2026.pub\n"
