@@ -146,6 +146,16 @@ int cairn_sign_verify(const json_t *obj, const struct cairn_trust *t,
                       enum cairn_sign_verdict *verdict, char *why,
                       size_t why_len);
 
+/*
+ * Verify objs[0..n) with up to `threads` threads (0: one per processor,
+ * at most 16), for a pull to check a page while it stores the previous
+ * one: valid[i] is 1 when objs[i] is VALID, else 0 (verify that one again
+ * alone for its verdict and reason). CAIRN_ENOMEM.
+ */
+int cairn_sign_verify_many(json_t *const *objs, size_t n,
+                           const struct cairn_trust *t, unsigned char *valid,
+                           unsigned threads);
+
 /* The extension-definition object that describes the extension. */
 int cairn_sign_extension_definition(json_t **out);
 
@@ -179,6 +189,10 @@ struct cairn_sign_gate {
     void *ud;
     size_t verdicts[CAIRN_SIGN_OUT_OF_DATE + 1];
     size_t signed_here;
+    /* Set by the caller just before the object it adds, when it knows the
+     * object VALID against `trust` already (cairn_sign_verify_many): the
+     * hook then counts it without verifying it again. */
+    bool prevalid;
 };
 
 /*

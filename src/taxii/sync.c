@@ -404,6 +404,7 @@ static void on_stored(const struct cairn_store_result *r, bool invalid,
 static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
                       const struct taxii_raw_page *page,
                       const unsigned char *checked,
+                      const unsigned char *sig_ok,
                       struct cairn_sync_result *res)
 {
     struct cairn_ingest_opts io = {
@@ -423,12 +424,16 @@ static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
         char where[40];
         snprintf(where, sizeof where, "objects[%zu]", i);
         res->received++;
+        if (f->sign_gate != NULL)
+            f->sign_gate->prevalid = sig_ok != NULL && sig_ok[i];
         rc = cairn_ingest_add(in, page->objs[i], page->body.data + page->off[i],
                               page->len[i], where,
                               checked != NULL && checked[i]
                                   ? CAIRN_INGEST_VALIDATED
                                   : 0);
     }
+    if (f->sign_gate != NULL)
+        f->sign_gate->prevalid = false;
     if (rc == 0)
         rc = cairn_ingest_flush(in);
     cairn_ingest_counts(in, &c);
@@ -569,6 +574,12 @@ struct prefetch {
     struct taxii_raw_page pages[2];
     unsigned char *checked[2]; /* per object: valid (1) or to check (0) */
     size_t checked_cap[2];
+    /* A pull with a signature policy: the signatures are verified here
+     * too, on every processor, while the loop stores the other page. */
+    const struct cairn_trust *sign_trust;
+    bool sign_check;
+    unsigned char *sig_ok[2]; /* per object: VALID (1) or to verify (0) */
+    size_t sig_ok_cap[2];
     int rc[2];
     char err[2][512];
     char stuck[2][400]; /* why the page's "more" cannot be followed */
@@ -656,6 +667,10 @@ static void precheck(struct prefetch *pf, unsigned slot)
     const struct taxii_raw_page *p = &pf->pages[slot];
     struct cairn_validate_opts vopts = {0};
 
+    /* Nothing of an earlier page may pass for this one's. */
+    if (pf->sig_ok[slot] != NULL)
+        memset(pf->sig_ok[slot], 0, pf->sig_ok_cap[slot]);
+
     if (p->n > pf->checked_cap[slot]) {
         cairn_free(pf->checked[slot]);
         pf->checked_cap[slot] = 0;
@@ -671,6 +686,19 @@ static void precheck(struct prefetch *pf, unsigned slot)
             cairn_ingest_validate(p->objs[i], "", &vopts, &stats) == 0 &&
             stats.errors == 0;
     }
+    if (!pf->sign_check)
+        return;
+    if (p->n > pf->sig_ok_cap[slot]) {
+        cairn_free(pf->sig_ok[slot]);
+        pf->sig_ok_cap[slot] = 0;
+        pf->sig_ok[slot] = cairn_malloc(p->n);
+        if (pf->sig_ok[slot] == NULL)
+            return;
+        pf->sig_ok_cap[slot] = p->n;
+    }
+    if (cairn_sign_verify_many(p->objs, p->n, pf->sign_trust,
+                               pf->sig_ok[slot], 0) < 0)
+        memset(pf->sig_ok[slot], 0, p->n);
 }
 
 static void *prefetch_run(void *arg)
@@ -783,6 +811,11 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
     pf.max_pages = f->max_pages ? f->max_pages : CAIRN_SYNC_MAX_PAGES_DEF;
     pf.max_objects =
         f->max_objects ? f->max_objects : CAIRN_SYNC_MAX_OBJECTS_DEF;
+    if (f->sign_gate != NULL && f->sign_gate->policy != CAIRN_SIGN_IGNORE &&
+        f->sign_gate->signer == NULL) {
+        pf.sign_check = true;
+        pf.sign_trust = f->sign_gate->trust;
+    }
     if (pthread_create(&fetcher, NULL, prefetch_run, &pf) != 0) {
         say(res, "cannot start a thread");
         rc = CAIRN_ENOMEM;
@@ -824,7 +857,10 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
         report_refused(f, page, res);
         rc = store_page(
             s, f, page,
-            pf.checked_cap[slot] >= page->n ? pf.checked[slot] : NULL, res);
+            pf.checked_cap[slot] >= page->n ? pf.checked[slot] : NULL,
+            pf.sign_check && pf.sig_ok_cap[slot] >= page->n ? pf.sig_ok[slot]
+                                                            : NULL,
+            res);
         if (rc < 0)
             goto out;
         size_t n = page->n + page->n_refused;
@@ -909,6 +945,7 @@ out:
     for (unsigned i = 0; i < 2; i++) {
         cairn__taxii_raw_page_release(&pf.pages[i]);
         cairn_free(pf.checked[i]);
+        cairn_free(pf.sig_ok[i]);
     }
     json_decref(root);
     cairn_free(root_url);
