@@ -574,6 +574,57 @@ static void test_ingest_gate(void **state)
     cairn_store_close(s);
 }
 
+/* Many at once, on several threads: the same verdicts as one by one. */
+static void test_verify_many(void **state)
+{
+    (void)state;
+    struct cairn_sign_key *k = vector_key();
+    struct cairn_trust *t = trust_of(k);
+    struct cairn_sign_key *stranger = NULL;
+    enum { N = 300 };
+    json_t *objs[N];
+    unsigned char valid[N];
+
+    assert_int_equal(cairn_sign_key_generate(&stranger), 0);
+    for (int i = 0; i < N; i++) {
+        objs[i] = indicator(i);
+        assert_non_null(objs[i]);
+        if (i % 5 != 4)
+            assert_int_equal(
+                cairn_sign_object(objs[i], i % 5 == 3 ? stranger : k, NULL),
+                0);
+        if (i % 5 == 2) /* altered after signing */
+            json_object_set_new(objs[i], "name", json_string("y"));
+    }
+    for (unsigned threads = 1; threads <= 4; threads++) {
+        memset(valid, 0xaa, sizeof valid);
+        assert_int_equal(cairn_sign_verify_many(objs, N, t, valid, threads), 0);
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(valid[i],
+                             verdict_of(objs[i], t) == CAIRN_SIGN_VALID);
+            assert_int_equal(valid[i], i % 5 < 2);
+        }
+    }
+    assert_int_equal(cairn_sign_verify_many(objs, 0, t, valid, 0), 0);
+    /* The gate counts an object the caller verified without verifying. */
+    struct cairn_sign_gate g = {.policy = CAIRN_SIGN_REQUIRE, .trust = t};
+    json_t *rep = NULL;
+    char why[300];
+    g.prevalid = true;
+    assert_int_equal(cairn_sign_gate_hook(objs[0], &rep, why, sizeof why, &g),
+                     0);
+    g.prevalid = false;
+    assert_int_equal(cairn_sign_gate_hook(objs[2], &rep, why, sizeof why, &g),
+                     1);
+    assert_int_equal(g.verdicts[CAIRN_SIGN_VALID], 1);
+    assert_int_equal(g.verdicts[CAIRN_SIGN_BAD], 1);
+    for (int i = 0; i < N; i++)
+        json_decref(objs[i]);
+    cairn_sign_key_free(stranger);
+    cairn_trust_free(t);
+    cairn_sign_key_free(k);
+}
+
 static void test_definition(void **state)
 {
     (void)state;
@@ -610,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_keys_and_trust),
         cmocka_unit_test(test_ingest_gate),
         cmocka_unit_test(test_definition),
+        cmocka_unit_test(test_verify_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
