@@ -59,8 +59,8 @@ static const struct cli_option options[] = {
     [OPT_QUIET] = {'q', "quiet", NULL,
                    "Print neither skipped records nor the summary."},
     [OPT_SIGN] = {0, "sign", "KEY",
-                  "With --into: sign each object with key KEY (DATA/keys/"
-                  "KEY.key, or a file) before it is stored."},
+                  "Sign each object with key KEY (DATA/keys/KEY.key, or a "
+                  "file) before it is stored or written; docs/signing.md."},
     {0, NULL, NULL, NULL},
 };
 
@@ -177,7 +177,20 @@ static int emit(const json_t *obj, void *ud)
         }
         return err;
     }
+    json_t *signed_copy = NULL;
+    if (s->signer != NULL) {
+        signed_copy = json_deep_copy(obj);
+        if (signed_copy == NULL)
+            return CAIRN_ENOMEM;
+        int src = cairn_sign_object(signed_copy, s->signer, NULL);
+        if (src < 0) {
+            json_decref(signed_copy);
+            return src;
+        }
+        obj = signed_copy;
+    }
     int rc = cairn_stix_serialize(obj, false, &text, NULL);
+    json_decref(signed_copy);
     if (rc != 0)
         return rc;
     if (fputs(s->written == 0 ? ",\"objects\":[\n" : ",\n", s->out) < 0 ||
@@ -470,11 +483,6 @@ static int parse_args(int argc, char **argv, struct args *a)
         cli_error(cmd, "--into and --output exclude each other");
         return -1;
     }
-    if (a->sign != NULL && a->into == NULL) {
-        cli_error(cmd, "--sign is for --into (sign a bundle with 'cairn "
-                       "sign')");
-        return -1;
-    }
     if (a->dir != NULL && a->into == NULL) {
         cli_error(cmd, "--data is for --into");
         return -1;
@@ -547,6 +555,11 @@ static int run(int argc, char **argv)
         goto out;
     }
     s->quiet = a.quiet;
+    if (a.sign != NULL) {
+        if (cli_key_load(cmd, a.dir, a.sign, &s->signer) < 0)
+            goto out;
+        s->gate.signer = s->signer;
+    }
     if (a.into != NULL) {
         if (cli_store_open(cmd, a.dir, false, &s->store) < 0)
             goto out;
@@ -560,11 +573,6 @@ static int run(int argc, char **argv)
             else
                 cli_store_failed(cmd, rc, "looking up the collection");
             goto out;
-        }
-        if (a.sign != NULL) {
-            if (cli_key_load(cmd, a.dir, a.sign, &s->signer) < 0)
-                goto out;
-            s->gate.signer = s->signer;
         }
         struct cairn_ingest_opts io = {
             .collection = coll->id,
@@ -630,6 +638,17 @@ static int run(int argc, char **argv)
             s->store_err = rc;
         }
         cairn_ingest_counts(s->ingest, &c);
+    }
+    if (s->out != NULL && s->signer != NULL && s->written > 0) {
+        /* Signed objects travel with the extension's definition. */
+        json_t *def = NULL;
+        char *text = NULL;
+        if (cairn_sign_extension_definition(&def) < 0 ||
+            cairn_stix_serialize(def, false, &text, NULL) != 0 ||
+            fputs(",\n", s->out) < 0 || fputs(text, s->out) < 0)
+            s->write_failed = true;
+        cairn_free(text);
+        json_decref(def);
     }
     if (s->out != NULL) {
         if (fputs(s->written > 0 ? "\n]}\n" : "}\n", s->out) < 0 ||

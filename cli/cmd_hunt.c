@@ -69,9 +69,10 @@ static const struct cli_option options[] = {
                             "Also store the sightings and their identity in "
                             "store collection ID."},
     [OPT_SIGN] = {0, "sign", "KEY",
-                  "With --sightings-into: sign the sightings and their "
-                  "identity with key KEY (DATA/keys/KEY.key, or a file) "
-                  "before they are stored."},
+                  "Sign the sightings and their identity with key KEY "
+                  "(DATA/keys/KEY.key, or a file) before they are written "
+                  "(--stix, --sightings) or stored (--sightings-into); "
+                  "docs/signing.md."},
     [OPT_THREADS] = {'j', "threads", "N",
                      "Hunt N files at a time (default: the number of "
                      "processors)."},
@@ -273,6 +274,28 @@ static void sighting_refused(const struct cairn_store_result *r, bool invalid,
     (void)invalid;
     if (r->outcome == CAIRN_STORE_FAILED)
         msg("collection %s: %s: %s", (const char *)ud, r->id, r->message);
+}
+
+/* Sign the bundle's objects in place, and add the extension's definition. */
+static int sign_bundle(json_t *bundle, const struct cairn_sign_key *signer)
+{
+    json_t *objs = json_object_get(bundle, "objects");
+    json_t *def = NULL;
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(objs, i, o)
+    {
+        int rc = cairn_sign_object(o, signer, NULL);
+        if (rc < 0)
+            return rc;
+    }
+    if (json_array_size(objs) == 0)
+        return 0;
+    int rc = cairn_sign_extension_definition(&def);
+    if (rc == 0 && json_array_append_new(objs, def) != 0)
+        rc = CAIRN_ENOMEM;
+    return rc;
 }
 
 /* Validate and store the sightings, as every other object comes in. */
@@ -562,9 +585,10 @@ static int run(int argc, char **argv)
         if (load_source(b, a.inputs[i], &hc) < 0)
             goto out;
     }
-    if (a.sign != NULL && a.sightings_into == NULL) {
-        cli_error(CMD, "--sign is for --sightings-into (sign a bundle with "
-                       "'cairn sign')");
+    if (a.sign != NULL && a.sightings_into == NULL && a.sightings == NULL &&
+        !a.stix) {
+        cli_error(CMD, "--sign is for --stix, --sightings and "
+                       "--sightings-into");
         goto out;
     }
     if (a.sign != NULL && cli_key_load(CMD, a.data, a.sign, &signer) < 0)
@@ -670,8 +694,11 @@ static int run(int argc, char **argv)
     clear_progress();
 
     if (want_sightings) {
-        if (cairn_hunt_sightings_to_bundle(sightings, &bundle) < 0) {
-            msg("sightings: out of memory");
+        int brc = cairn_hunt_sightings_to_bundle(sightings, &bundle);
+        if (brc == 0 && signer != NULL)
+            brc = sign_bundle(bundle, signer);
+        if (brc < 0) {
+            msg("sightings: %s", cairn_strerror(brc));
             errors++;
         } else {
             if (a.stix && write_bundle(bundle, "-") < 0)

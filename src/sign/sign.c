@@ -460,9 +460,11 @@ int cairn_sign_gate_hook(const json_t *obj, json_t **replace, char *why,
     char reason[300];
 
     *replace = NULL;
+    /* cairn's extension-definition travels unsigned (is_definition). */
     if (g->signer != NULL &&
         json_object_get(json_object_get(obj, "extensions"),
-                        CAIRN_SIGN_EXTENSION) == NULL) {
+                        CAIRN_SIGN_EXTENSION) == NULL &&
+        !is_definition(obj)) {
         json_t *c = json_deep_copy(obj);
         if (c == NULL)
             return CAIRN_ENOMEM;

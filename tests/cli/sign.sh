@@ -153,5 +153,24 @@ run verify -q --trust old.pub signed.json
 expect 1 "a key whose period is over"
 check "...out-of-date" said "out-of-date"
 
+# What a node produces, signed as it is written: feed and hunt output.
+printf 'evil.example\n10.1.2.3\n' >list.txt
+run feed import --format list --sign producer -o feed.json list.txt
+expect 0 "feed import --sign -o FILE"
+run verify --trust producer.pub feed.json
+expect 0 "...its indicators verify"
+check "...both, and the definition" said "^3 valid, 0 not"
+printf '2024-01-01T00:00:00Z query evil.example from 10.0.0.1\n' >dns.txt
+printf 'evil.example\n' >iocs.txt
+run hunt -i iocs.txt --stix --sign producer --sightings sightings.json dns.txt
+expect 1 "hunt --stix --sightings --sign finds the hit"
+cp "$out" hunt.json
+run verify --trust producer.pub hunt.json sightings.json
+expect 0 "...the sighting and its identity verify, on stdout and in the file"
+check "...identity, sighting and the definition in each" \
+    said "^6 valid, 0 not"
+run hunt -i iocs.txt --sign producer dns.txt
+expect 2 "hunt --sign without a STIX output is a usage error"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

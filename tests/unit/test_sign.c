@@ -636,6 +636,15 @@ static void test_definition(void **state)
     assert_int_equal(cairn_stix_validate_object(def, "", &vo, &st), 0);
     /* It passes unsigned; a changed copy does not. */
     assert_int_equal(verdict_of(def, NULL), CAIRN_SIGN_VALID);
+    /* A node that signs what it stores leaves the definition unsigned. */
+    struct cairn_sign_key *signer = vector_key();
+    struct cairn_sign_gate g = {.signer = signer};
+    json_t *rep = NULL;
+    char why[200];
+    assert_int_equal(cairn_sign_gate_hook(def, &rep, why, sizeof why, &g), 0);
+    assert_null(rep);
+    assert_int_equal(g.signed_here, 0);
+    cairn_sign_key_free(signer);
     json_object_set_new(def, "name", json_string("other"));
     assert_int_equal(verdict_of(def, NULL), CAIRN_SIGN_UNSIGNED);
     json_decref(def);
