@@ -56,8 +56,8 @@ const struct cli_command cli_cmd_key = {
                    "never overwritten).\n"
                    "2 Usage error, a key or folder that cannot be read or "
                    "written, or an internal error.",
-    .examples = "$ cairn key new isac-2026 --identity "
-                "identity--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\n"
+    .examples = "$ ID=identity--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\n"
+                "$ cairn key new isac-2026 --identity \"$ID\"\n"
                 "$ cairn key export isac-2026 > isac-2026.pub\n"
                 "$ cairn key list",
     .run = run,

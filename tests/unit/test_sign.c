@@ -197,7 +197,7 @@ static void test_changes(void **state)
         while ((slash = strchr(seg, '/')) != NULL) {
             *slash = '\0';
             parent = json_is_array(parent)
-                         ? json_array_get(parent, (size_t)atoi(seg))
+                         ? json_array_get(parent, (size_t)strtoul(seg, NULL, 10))
                          : json_object_get(parent, seg);
             seg = slash + 1;
         }
