@@ -139,5 +139,20 @@ extern const struct cli_command cli_cmd_export;
 extern const struct cli_command cli_cmd_pull;
 extern const struct cli_command cli_cmd_push;
 extern const struct cli_command cli_cmd_sync;
+extern const struct cli_command cli_cmd_key;
+extern const struct cli_command cli_cmd_sign;
+extern const struct cli_command cli_cmd_verify;
+
+/*
+ * Signing keys (cli/cmd_key.c). A key NAME with no '/' is the file
+ * DATA/keys/NAME.key of the data directory `dir` (NULL: the default);
+ * anything else is a file name. cli_key_load prints what is wrong and
+ * returns -1; cli_keys_dir writes DATA/keys into buf.
+ */
+struct cairn_sign_key;
+int cli_keys_dir(const struct cli_command *cmd, const char *dir, char *buf,
+                 size_t len);
+int cli_key_load(const struct cli_command *cmd, const char *dir,
+                 const char *name, struct cairn_sign_key **out);
 
 #endif

@@ -31,6 +31,7 @@ enum {
     OPT_IDENTITY,
     OPT_CACERT,
     OPT_QUIET,
+    OPT_SIGN,
 };
 
 static const struct cli_option options[] = {
@@ -57,6 +58,9 @@ static const struct cli_option options[] = {
                     "https:// sources (default: the system's)."},
     [OPT_QUIET] = {'q', "quiet", NULL,
                    "Print neither skipped records nor the summary."},
+    [OPT_SIGN] = {0, "sign", "KEY",
+                  "Sign each object with key KEY (DATA/keys/KEY.key, or a "
+                  "file) before it is stored or written; docs/signing.md."},
     {0, NULL, NULL, NULL},
 };
 
@@ -129,6 +133,8 @@ struct sink {
     struct cairn_store *store;
     struct cairn_ingest *ingest;
     int store_err;
+    struct cairn_sign_key *signer; /* --sign */
+    struct cairn_sign_gate gate;
 };
 
 static void on_report(const struct cairn_diag *d, void *ud)
@@ -171,7 +177,20 @@ static int emit(const json_t *obj, void *ud)
         }
         return err;
     }
+    json_t *signed_copy = NULL;
+    if (s->signer != NULL) {
+        signed_copy = json_deep_copy(obj);
+        if (signed_copy == NULL)
+            return CAIRN_ENOMEM;
+        int src = cairn_sign_object(signed_copy, s->signer, NULL);
+        if (src < 0) {
+            json_decref(signed_copy);
+            return src;
+        }
+        obj = signed_copy;
+    }
     int rc = cairn_stix_serialize(obj, false, &text, NULL);
+    json_decref(signed_copy);
     if (rc != 0)
         return rc;
     if (fputs(s->written == 0 ? ",\"objects\":[\n" : ",\n", s->out) < 0 ||
@@ -370,7 +389,7 @@ out:
 
 struct args {
     enum format fmt;
-    const char *map, *output, *into, *dir, *identity, *cacert;
+    const char *map, *output, *into, *dir, *identity, *cacert, *sign;
     enum cairn_tlp tlp;
     bool quiet;
 };
@@ -433,6 +452,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_QUIET:
             a->quiet = true;
+            break;
+        case OPT_SIGN:
+            a->sign = arg;
             break;
         }
     }
@@ -533,6 +555,11 @@ static int run(int argc, char **argv)
         goto out;
     }
     s->quiet = a.quiet;
+    if (a.sign != NULL) {
+        if (cli_key_load(cmd, a.dir, a.sign, &s->signer) < 0)
+            goto out;
+        s->gate.signer = s->signer;
+    }
     if (a.into != NULL) {
         if (cli_store_open(cmd, a.dir, false, &s->store) < 0)
             goto out;
@@ -552,6 +579,8 @@ static int run(int argc, char **argv)
             .batch = BATCH,
             .on_result = on_result,
             .result_ud = s,
+            .hook = s->signer != NULL ? cairn_sign_gate_hook : NULL,
+            .hook_ud = &s->gate,
         };
         rc = cairn_ingest_new(s->store, &io, &s->ingest);
         if (rc < 0) {
@@ -610,6 +639,17 @@ static int run(int argc, char **argv)
         }
         cairn_ingest_counts(s->ingest, &c);
     }
+    if (s->out != NULL && s->signer != NULL && s->written > 0) {
+        /* Signed objects travel with the extension's definition. */
+        json_t *def = NULL;
+        char *text = NULL;
+        if (cairn_sign_extension_definition(&def) < 0 ||
+            cairn_stix_serialize(def, false, &text, NULL) != 0 ||
+            fputs(",\n", s->out) < 0 || fputs(text, s->out) < 0)
+            s->write_failed = true;
+        cairn_free(text);
+        json_decref(def);
+    }
     if (s->out != NULL) {
         if (fputs(s->written > 0 ? "\n]}\n" : "}\n", s->out) < 0 ||
             fflush(s->out) != 0)
@@ -640,6 +680,7 @@ static int run(int argc, char **argv)
 out:
     if (s != NULL) {
         cairn_ingest_free(s->ingest);
+        cairn_sign_key_free(s->signer);
         if (s->out != NULL && s->out != stdout && fclose(s->out) != 0)
             status = CLI_EXIT_ERROR;
         if (tmp[0] != '\0') {

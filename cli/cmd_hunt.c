@@ -32,6 +32,7 @@ enum {
     OPT_ORG,
     OPT_SIGHTINGS,
     OPT_SIGHTINGS_INTO,
+    OPT_SIGN,
     OPT_THREADS,
     OPT_SPLIT,
     OPT_MAX_LINE,
@@ -67,6 +68,11 @@ static const struct cli_option options[] = {
     [OPT_SIGHTINGS_INTO] = {0, "sightings-into", "ID",
                             "Also store the sightings and their identity in "
                             "store collection ID."},
+    [OPT_SIGN] = {0, "sign", "KEY",
+                  "Sign the sightings and their identity with key KEY "
+                  "(DATA/keys/KEY.key, or a file) before they are written "
+                  "(--stix, --sightings) or stored (--sightings-into); "
+                  "docs/signing.md."},
     [OPT_THREADS] = {'j', "threads", "N",
                      "Hunt N files at a time (default: the number of "
                      "processors)."},
@@ -270,17 +276,43 @@ static void sighting_refused(const struct cairn_store_result *r, bool invalid,
         msg("collection %s: %s: %s", (const char *)ud, r->id, r->message);
 }
 
+/* Sign the bundle's objects in place, and add the extension's definition. */
+static int sign_bundle(json_t *bundle, const struct cairn_sign_key *signer)
+{
+    json_t *objs = json_object_get(bundle, "objects");
+    json_t *def = NULL;
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(objs, i, o)
+    {
+        int rc = cairn_sign_object(o, signer, NULL);
+        if (rc < 0)
+            return rc;
+    }
+    if (json_array_size(objs) == 0)
+        return 0;
+    int rc = cairn_sign_extension_definition(&def);
+    if (rc == 0 && json_array_append_new(objs, def) != 0)
+        rc = CAIRN_ENOMEM;
+    return rc;
+}
+
 /* Validate and store the sightings, as every other object comes in. */
 static int store_bundle(struct cairn_store *s, const char *coll,
-                        const json_t *bundle)
+                        const json_t *bundle,
+                        const struct cairn_sign_key *signer)
 {
     const json_t *objs = json_object_get(bundle, "objects");
     size_t n = json_array_size(objs);
+    struct cairn_sign_gate gate = {.signer = signer};
     struct cairn_ingest_opts io = {
         .collection = coll,
         .batch = n < CAIRN_STORE_BATCH_MAX ? n : CAIRN_STORE_BATCH_MAX,
         .on_result = sighting_refused,
         .result_ud = (void *)coll,
+        .hook = signer != NULL ? cairn_sign_gate_hook : NULL,
+        .hook_ud = &gate,
     };
     struct cairn_ingest *in = NULL;
     struct cairn_ingest_counts c;
@@ -381,6 +413,7 @@ struct args {
     const char *org;
     const char *sightings;
     const char *sightings_into;
+    const char *sign;
     enum cairn_telemetry_format format;
     bool jsonl, stix, quiet, no_progress;
     unsigned threads;
@@ -431,6 +464,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_SIGHTINGS:
             a->sightings = arg;
+            break;
+        case OPT_SIGN:
+            a->sign = arg;
             break;
         case OPT_SIGHTINGS_INTO:
             a->sightings_into = arg;
@@ -501,6 +537,7 @@ static int run(int argc, char **argv)
     struct cairn_hunt_input *logs = NULL;
     struct cairn_hunt_job_stats st = {0};
     struct cairn_store *store = NULL;
+    struct cairn_sign_key *signer = NULL;
     json_t *bundle = NULL;
     char host[256];
     unsigned errors = 0;
@@ -548,6 +585,14 @@ static int run(int argc, char **argv)
         if (load_source(b, a.inputs[i], &hc) < 0)
             goto out;
     }
+    if (a.sign != NULL && a.sightings_into == NULL && a.sightings == NULL &&
+        !a.stix) {
+        cli_error(CMD, "--sign is for --stix, --sightings and "
+                       "--sightings-into");
+        goto out;
+    }
+    if (a.sign != NULL && cli_key_load(CMD, a.data, a.sign, &signer) < 0)
+        goto out;
     if (a.n_collections > 0 || a.sightings_into != NULL) {
         if (cli_store_open(CMD, a.data, false, &store) != 0)
             goto out;
@@ -649,8 +694,11 @@ static int run(int argc, char **argv)
     clear_progress();
 
     if (want_sightings) {
-        if (cairn_hunt_sightings_to_bundle(sightings, &bundle) < 0) {
-            msg("sightings: out of memory");
+        int brc = cairn_hunt_sightings_to_bundle(sightings, &bundle);
+        if (brc == 0 && signer != NULL)
+            brc = sign_bundle(bundle, signer);
+        if (brc < 0) {
+            msg("sightings: %s", cairn_strerror(brc));
             errors++;
         } else {
             if (a.stix && write_bundle(bundle, "-") < 0)
@@ -658,7 +706,7 @@ static int run(int argc, char **argv)
             if (a.sightings && write_bundle(bundle, a.sightings) < 0)
                 errors++;
             if (a.sightings_into &&
-                store_bundle(store, a.sightings_into, bundle) < 0)
+                store_bundle(store, a.sightings_into, bundle, signer) < 0)
                 errors++;
         }
     }
@@ -694,6 +742,7 @@ out:
     cairn_hunt_set_free(set);
     cairn_hunt_builder_free(b);
     cairn_store_close(store);
+    cairn_sign_key_free(signer);
     cairn_free(logs);
     cairn_free(a.inputs);
     cairn_free(a.collections);

@@ -30,6 +30,8 @@ enum {
     OPT_MAX_OBJECTS,
     OPT_DEADLINE,
     OPT_QUIET,
+    OPT_SIGNATURES,
+    OPT_TRUST,
     OPT_TYPE, /* push only from here on, so that pull's table ends here */
     OPT_IDENTITY,
     OPT_MEMBER,
@@ -86,7 +88,14 @@ enum {
                       "End the whole run after this long (default 900), "      \
                       "keeping the progress made."},                           \
     [OPT_QUIET] = {'q', "quiet", NULL,                                         \
-                   "Print neither rejected objects nor the summary."}
+                   "Print neither rejected objects nor the summary."},        \
+    [OPT_SIGNATURES] = {0, "signatures", "POLICY",                             \
+                        "pull: require (store only objects validly signed "    \
+                        "by a --trust key), check (store all, report the "     \
+                        "others) or ignore (default); docs/signing.md."},      \
+    [OPT_TRUST] = {0, "trust", "KEYFILE",                                      \
+                   "pull: trust the public key in KEYFILE ('cairn key "        \
+                   "export'); may be repeated."}
 
 static const struct cli_option pull_options[] = {
     [OPT_DATA] = CLI_DATA_OPTION,
@@ -269,6 +278,9 @@ struct net_args {
     int anonymize;        /* push: enum cairn_share_anon */
     const char *restricted[RESTRICTED_MAX]; /* push: restrictive markings */
     size_t n_restricted;
+    int signatures;                  /* pull: enum cairn_sign_policy */
+    const char *trust[RESTRICTED_MAX]; /* pull: key files */
+    size_t n_trust;
 };
 
 static int parse_uint(const struct cli_command *cmd, const char *opt,
@@ -437,6 +449,27 @@ static int parse_net(const struct cli_command *cmd, bool push, int argc,
         case OPT_QUIET:
             a->quiet = true;
             break;
+        case OPT_SIGNATURES: {
+            enum cairn_sign_policy pol;
+            if (push || cairn_sign_policy_parse(arg, &pol) < 0) {
+                cli_error(cmd,
+                          push ? "--signatures applies to pull only"
+                               : "--signatures: '%s' is not require, check "
+                                 "or ignore",
+                          arg);
+                return -1;
+            }
+            a->signatures = (int)pol;
+            break;
+        }
+        case OPT_TRUST:
+            if (push || a->n_trust >= RESTRICTED_MAX) {
+                cli_error(cmd, push ? "--trust applies to pull only"
+                                    : "too many --trust");
+                return -1;
+            }
+            a->trust[a->n_trust++] = arg;
+            break;
         }
     }
     if (opt == -2)
@@ -480,7 +513,9 @@ static void on_reject(const struct cairn_diag *d, void *ud)
     const struct net_args *a = ud;
     char line[1400];
 
-    if (a->quiet || d->severity != CAIRN_SEV_ERROR)
+    /* Errors, and the marks of --signatures check. */
+    if (a->quiet ||
+        (d->severity != CAIRN_SEV_ERROR && strcmp(d->rule, "signature") != 0))
         return;
     if (cairn_diag_format(d, line, sizeof line) < 0)
         return;
@@ -494,6 +529,7 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
     struct cairn_store *store = NULL;
     struct cairn_taxii_client *client = NULL;
     struct cairn_sync_result res;
+    struct cairn_trust *trust = NULL;
     char dirbuf[PATH_MAX], state_dir[PATH_MAX];
     char *password = NULL, *token = NULL;
     int status = CLI_EXIT_ERROR;
@@ -572,8 +608,47 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
         .max_objects = a.max_objects,
         .deadline = a.deadline,
     };
+    struct cairn_sign_gate gate = {
+        .policy = (enum cairn_sign_policy)a.signatures,
+        .where = a.url,
+        .cb = on_reject,
+        .ud = &a,
+    };
+    if (a.signatures == CAIRN_SIGN_REQUIRE && a.n_trust == 0) {
+        cli_error(cmd, "--signatures require needs --trust KEYFILE");
+        goto out;
+    }
+    if (a.n_trust > 0 || a.signatures > 0) {
+        struct cairn_diag d;
+        cairn_diag_clear(&d);
+        rc = cairn_trust_new(&trust);
+        for (size_t i = 0; rc == 0 && i < a.n_trust; i++)
+            rc = cairn_trust_add_file(trust, a.trust[i], &d);
+        if (rc < 0) {
+            char line[1400];
+            if (d.message[0] != '\0' &&
+                cairn_diag_format(&d, line, sizeof line) >= 0)
+                cli_error(cmd, "--trust: %s", line);
+            else
+                cli_error(cmd, "--trust: %s", cairn_strerror(rc));
+            goto out;
+        }
+        gate.trust = trust;
+        if (a.signatures > 0)
+            f.sign_gate = &gate;
+    }
     rc = push ? cairn_sync_push(client, store, &f, &res)
               : cairn_sync_pull(client, store, &f, &res);
+    if (!a.quiet && f.sign_gate != NULL) {
+        size_t bad = 0;
+        for (int v = 1; v <= CAIRN_SIGN_OUT_OF_DATE; v++)
+            bad += gate.verdicts[v];
+        fprintf(stderr, "%s: signatures (%s): %zu valid, %zu not (%s)\n",
+                a.url, cairn_sign_policy_name(gate.policy),
+                gate.verdicts[CAIRN_SIGN_VALID], bad,
+                gate.policy == CAIRN_SIGN_REQUIRE ? "refused"
+                                                  : "stored, marked");
+    }
     if (!a.quiet && push) {
         fprintf(stderr,
                 "%s: %zu sent in %zu envelopes, %zu accepted, %zu "
@@ -602,6 +677,7 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
     status =
         res.rejected > 0 || res.incomplete ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
 out:
+    cairn_trust_free(trust);
     cairn_taxii_client_free(client);
     cairn_store_close(store);
     if (password != NULL) {

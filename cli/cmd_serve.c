@@ -478,6 +478,7 @@ static int run(int argc, char **argv)
     struct cairn_peers peers = {0};
     struct cairn_export_defs xdefs = {0};
     struct cairn_export_service *xsvc = NULL;
+    struct cairn_sign_key *signer = NULL;
     struct schedule sched = {0};
     struct cairn_loop *loop = NULL;
     const char *config = NULL;
@@ -576,6 +577,15 @@ static int run(int argc, char **argv)
     const char *dir = set.data;
     if (dir == NULL)
         dir = cli_data_dir_default(dirbuf, sizeof dirbuf);
+    if (peers.sign != NULL) {
+        int src = cairn_peers_signer(&peers, dir, &signer, &diag);
+        if (src < 0) {
+            char line[1400];
+            if (cairn_diag_format(&diag, line, sizeof line) >= 0)
+                cli_error(cmd, "[server] sign: %s", line);
+            goto out;
+        }
+    }
     if (cli_store_open(cmd, set.data, true, &store) < 0)
         goto out;
     if (read_bootstrap(cmd, store, ini.default_api_root, &info) < 0)
@@ -625,6 +635,8 @@ static int run(int argc, char **argv)
                 .max_content_length = ini.max_content_length,
                 .page_bytes = ini.page_bytes,
                 .credential_cache_seconds = ini.credential_cache_seconds,
+                .signing = &peers,
+                .signer = signer,
             },
     };
     if (xdefs.n > 0) {
@@ -719,6 +731,7 @@ out:
     cairn_export_service_free(xsvc);
     cairn_export_defs_release(&xdefs);
     cairn_peers_release(&peers);
+    cairn_sign_key_free(signer);
     cairn_server_ini_release(&ini);
     return status;
 }

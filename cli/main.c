@@ -25,6 +25,9 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_token,
     &cli_cmd_grant,
     &cli_cmd_revoke,
+    &cli_cmd_key,
+    &cli_cmd_sign,
+    &cli_cmd_verify,
     NULL,
 };
 

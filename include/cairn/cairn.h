@@ -6,6 +6,7 @@
 #include "cairn/error.h"
 #include "cairn/base.h"
 #include "cairn/stix.h"
+#include "cairn/sign.h"
 #include "cairn/pattern.h"
 #include "cairn/store.h"
 #include "cairn/values.h"

@@ -232,6 +232,19 @@ struct cairn_ingest;
 typedef void (*cairn_ingest_cb)(const struct cairn_store_result *r,
                                 bool invalid, void *ud);
 
+/*
+ * Called with each object validation let through, just before it is
+ * batched: signing what this node creates and the signature policy
+ * (cairn_sign_gate_hook, src/sign) plug in here, so that every way in
+ * gets them. Returns 0 to store the object, or `*replace` when the hook
+ * set it (a new object, stored serialised, which the session frees); 1 to
+ * refuse it with the reason in `why` (an invalid outcome, as validation's
+ * refusals are); or a negative error, which ends the session as a
+ * store's would.
+ */
+typedef int (*cairn_ingest_hook_cb)(const json_t *obj, json_t **replace,
+                                    char *why, size_t why_len, void *ud);
+
 struct cairn_ingest_opts {
     const char *collection; /* the collection's id (required) */
     const char *status_id;  /* record outcomes there too; may be NULL */
@@ -246,6 +259,8 @@ struct cairn_ingest_opts {
     struct cairn_validate_opts validate;
     cairn_ingest_cb on_result; /* may be NULL */
     void *result_ud;
+    cairn_ingest_hook_cb hook; /* may be NULL */
+    void *hook_ud;
 };
 
 struct cairn_ingest_counts {

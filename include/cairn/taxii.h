@@ -9,6 +9,7 @@
 
 #include "cairn/base.h"
 #include "cairn/error.h"
+#include "cairn/sign.h"
 #include "cairn/stix.h"
 #include "cairn/store.h"
 
@@ -47,6 +48,13 @@ struct cairn_taxii_config {
      * object endpoint): past it the page ends with more=true and next; a
      * page always holds one object. 0: 32 MiB; at most 128 MiB. */
     size_t page_bytes;
+    /* [collection ID] signature rules for POST (cairn_peers_collection_rule);
+     * NULL: none. Borrowed for the handler's lifetime. */
+    const struct cairn_peers *signing;
+    /* [server] sign: what this node creates (the response loop's
+     * sightings) is signed with it before it is stored, through an ingest
+     * session's hook (cairn_sign_gate_hook with .signer); NULL: unsigned. */
+    const struct cairn_sign_key *signer;
 };
 
 struct cairn_taxii;
@@ -400,6 +408,9 @@ struct cairn_sync_flow {
     size_t max_pages;
     size_t max_objects;
     unsigned deadline;
+    /* pull: signatures are checked by it before objects are stored (its
+     * counts grow; its cb gets each refusal and mark); NULL: not checked */
+    struct cairn_sign_gate *sign_gate;
 };
 
 #define CAIRN_SYNC_MAX_PAGES_DEF   10000
@@ -434,6 +445,21 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
                     const struct cairn_sync_flow *f,
                     struct cairn_sync_result *result);
 
+/*
+ * Signatures on the way in (docs/signing.md): `signatures = require |
+ * check | ignore` and `trust = KEYFILE...` in a [peer NAME] section (its
+ * pulls) or a [collection ID] section (POSTs into the collection, and
+ * pulls into it). A pull obeys the stricter of its peer's and its
+ * collection's policy and trusts the keys of both.
+ */
+struct cairn_sign_trust_rule {
+    char collection[CAIRN_UUID_STRLEN]; /* [collection ID]; "" for a peer */
+    int policy;                         /* enum cairn_sign_policy; -1 unset */
+    char **trust_files;                 /* as written, relative to the file */
+    size_t n_trust_files;
+    struct cairn_trust *trust; /* their keys, once loaded; NULL: none */
+};
+
 /* One `pull = REMOTE -> LOCAL` or `push = LOCAL -> REMOTE [TYPE...]`. */
 #define CAIRN_PEER_TYPES_MAX 16
 struct cairn_peer_flow {
@@ -442,6 +468,10 @@ struct cairn_peer_flow {
     char *local;
     char *types[CAIRN_PEER_TYPES_MAX];
     size_t n_types;
+    /* pull: the policy and keys it checks signatures with (peer's and
+     * collection's); policy 0 (ignore) and trust NULL when none. */
+    int sign_policy;
+    struct cairn_trust *sign_trust;
 };
 
 /* A [peer NAME] section of the configuration file. */
@@ -469,13 +499,36 @@ struct cairn_peer {
     /* Key restricted_marking: markings that count as RED for this peer. */
     char **restricted;
     size_t n_restricted;
+    struct cairn_sign_trust_rule sign; /* signatures, trust */
 };
 
 struct cairn_peers {
     struct cairn_peer *peers;
     size_t n;
     char *data; /* [server] data, relative to the file; NULL when unset */
+    /* [collection ID] sections: POST's and pulls' signature policy. */
+    struct cairn_sign_trust_rule *collections;
+    size_t n_collections;
+    /* [server] sign: the key this node signs what it creates with, as
+     * written (a NAME in DATA/keys, or a file); see cairn_peers_signer. */
+    char *sign;
 };
+
+/*
+ * The rule of [collection `id`] in `peers`, or NULL. For POST and for the
+ * response loop's ingest sessions.
+ */
+const struct cairn_sign_trust_rule *
+cairn_peers_collection_rule(const struct cairn_peers *peers, const char *id);
+
+/*
+ * Load the key [server] sign names: NAME (no '/') is DATA_DIR/keys/NAME.key,
+ * anything else a file. *out NULL when the file has no sign key. Errors of
+ * cairn_sign_key_load (diag names the file), CAIRN_EINVAL for a public
+ * key.
+ */
+int cairn_peers_signer(const struct cairn_peers *peers, const char *data_dir,
+                       struct cairn_sign_key **out, struct cairn_diag *diag);
 
 /*
  * Read the [peer NAME] sections of the INI file `path` (other sections

@@ -178,6 +178,8 @@ static int on_entry(struct cairn_ini *ini, const char *section,
         if (strcmp(name, "tls_key") == 0)
             return cairn_ini_string(ini, &cfg->tls_key, section, name, value,
                                     true);
+        if (strcmp(name, "sign") == 0)
+            return 0; /* the signing key: cairn_peers_load, signer */
         if (strcmp(name, "log") == 0)
             return cairn_ini_string(ini, &cfg->log, section, name, value, true);
         if (strcmp(name, "public_url") == 0)
@@ -357,10 +359,12 @@ static int on_entry(struct cairn_ini *ini, const char *section,
             cfg->archive_max_size = n;
             return 0;
         }
-    } else if (strncmp(section, "peer ", 5) == 0) {
-        return 0; /* [peer NAME]: read by cairn_peers_load (src/taxii) */
     } else if (strncmp(section, "export ", 7) == 0) {
         return 0; /* [export NAME]: read by cairn_export_defs_load */
+    } else if (strncmp(section, "peer ", 5) == 0 ||
+               strncmp(section, "collection ", 11) == 0) {
+        /* [peer NAME], [collection ID]: read by cairn_peers_load. */
+        return 0;
     } else {
         if (section[0] == '\0')
             return cairn_ini_fail(ini,

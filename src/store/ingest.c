@@ -429,8 +429,26 @@ int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
             return refuse(in, obj, path,
                           fe.have ? fe.msg : "not a valid STIX object");
     }
+    json_t *replace = NULL;
+    if (in->o.hook != NULL) {
+        char hwhy[sizeof(((struct cairn_store_result *)0)->message)] = "";
+        int hrc = in->o.hook(obj, &replace, hwhy, sizeof hwhy, in->o.hook_ud);
+        if (hrc < 0) {
+            json_decref(replace);
+            if (in->err == 0)
+                in->err = hrc;
+            return hrc;
+        }
+        if (hrc > 0) {
+            json_decref(replace);
+            return refuse(in, obj, path, hwhy[0] ? hwhy : "refused");
+        }
+    }
     struct slot *sl = &in->slots[in->filling];
-    int rc = cairn_store_batch_add(sl->objs, obj, json, json ? json_len : 0);
+    int rc = replace != NULL ? cairn_store_batch_add(sl->objs, replace, NULL, 0)
+                             : cairn_store_batch_add(sl->objs, obj, json,
+                                                     json ? json_len : 0);
+    json_decref(replace);
     if (rc < 0)
         return rc;
     if (sl->n_fails + cairn_store_batch_len(sl->objs) >= in->batch)

@@ -87,6 +87,8 @@ int cairn_taxii_new(const struct cairn_taxii_config *cfg,
         t->page_bytes = TAXII_PAGE_BYTES_MAX;
     t->cred_seconds =
         cfg->credential_cache_seconds ? cfg->credential_cache_seconds : 300;
+    t->signing = cfg->signing;
+    t->signer = cfg->signer;
     t->verify = cairn_store_user_verify;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     t->verify_max = cores < 1                  ? 1

@@ -25,7 +25,162 @@ struct loader {
     unsigned header_seen; /* ini.section_line when `cur` was started */
     bool member_seen;     /* in the current section */
     bool anonymize_seen;  /* in the current section */
+    struct cairn_sign_trust_rule *rule; /* [collection ID] being read */
+    unsigned rule_header;
 };
+
+/* ---- signatures and trust (docs/signing.md) ------------------------------ */
+
+#define TRUST_FILES_MAX 256
+#define COLLECTION_RULES_MAX 1024
+
+/* `signatures = POLICY` or `trust = FILE...` of a peer or collection. */
+static int sign_entry(struct loader *ld, struct cairn_sign_trust_rule *r,
+                      const char *label, const char *name, const char *value)
+{
+    if (strcmp(name, "signatures") == 0) {
+        enum cairn_sign_policy pol;
+        if (r->policy >= 0)
+            return cairn_ini_fail(&ld->ini, "[%s] signatures is given twice",
+                                  label);
+        if (cairn_sign_policy_parse(value, &pol) < 0)
+            return cairn_ini_fail(&ld->ini,
+                                  "[%s] signatures: '%.80s' is not require, "
+                                  "check or ignore",
+                                  label, value);
+        r->policy = (int)pol;
+        return 0;
+    }
+    /* trust: file names separated by blanks */
+    const char *p = value;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strcspn(p, " \t");
+        if (len == 0)
+            break;
+        if (r->n_trust_files >= TRUST_FILES_MAX)
+            return cairn_ini_fail(&ld->ini, "[%s] more than %d trust files",
+                                  label, TRUST_FILES_MAX);
+        char **list = cairn_realloc(
+            r->trust_files, (r->n_trust_files + 1) * sizeof *list);
+        if (list == NULL)
+            return CAIRN_ENOMEM;
+        r->trust_files = list;
+        char *one = cairn_strndup(p, len);
+        if (one == NULL)
+            return CAIRN_ENOMEM;
+        int rc = cairn_ini_path(&ld->ini, one, &list[r->n_trust_files]);
+        cairn_free(one);
+        if (rc < 0)
+            return rc;
+        r->n_trust_files++;
+        p += len;
+    }
+    return 0;
+}
+
+/* Add the keys of `r`'s trust files to `*t` (created when needed). */
+static int trust_load(struct loader *ld, const struct cairn_sign_trust_rule *r,
+                      struct cairn_trust **t)
+{
+    for (size_t i = 0; i < r->n_trust_files; i++) {
+        int rc = 0;
+        if (*t == NULL)
+            rc = cairn_trust_new(t);
+        if (rc == 0)
+            rc = cairn_trust_add_file(*t, r->trust_files[i], ld->ini.diag);
+        if (rc < 0) {
+            ld->ini.rc = rc;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void rule_release(struct cairn_sign_trust_rule *r)
+{
+    for (size_t i = 0; i < r->n_trust_files; i++)
+        cairn_free(r->trust_files[i]);
+    cairn_free(r->trust_files);
+    cairn_trust_free(r->trust);
+    memset(r, 0, sizeof *r);
+    r->policy = -1;
+}
+
+static int start_collection(struct loader *ld, const char *section)
+{
+    const char *id = section + 11;
+    struct cairn_peers *peers = ld->peers;
+
+    while (*id == ' ')
+        id++;
+    if (!cairn_uuid_check(id, strlen(id), false, NULL))
+        return cairn_ini_fail(&ld->ini,
+                              "[collection %.80s]: expected the collection's "
+                              "id ('cairn collection list' shows them)",
+                              id);
+    for (size_t i = 0; i < peers->n_collections; i++)
+        if (strcmp(peers->collections[i].collection, id) == 0)
+            return cairn_ini_fail(&ld->ini, "[collection %s] appears twice",
+                                  id);
+    if (peers->n_collections >= COLLECTION_RULES_MAX)
+        return cairn_ini_fail(&ld->ini, "more than %d [collection] sections",
+                              COLLECTION_RULES_MAX);
+    struct cairn_sign_trust_rule *list = cairn_realloc(
+        peers->collections, (peers->n_collections + 1) * sizeof *list);
+    if (list == NULL)
+        return CAIRN_ENOMEM;
+    peers->collections = list;
+    ld->rule = &list[peers->n_collections++];
+    memset(ld->rule, 0, sizeof *ld->rule);
+    ld->rule->policy = -1;
+    snprintf(ld->rule->collection, sizeof ld->rule->collection, "%s", id);
+    return 0;
+}
+
+const struct cairn_sign_trust_rule *
+cairn_peers_collection_rule(const struct cairn_peers *peers, const char *id)
+{
+    if (peers == NULL || id == NULL)
+        return NULL;
+    for (size_t i = 0; i < peers->n_collections; i++)
+        if (strcmp(peers->collections[i].collection, id) == 0)
+            return &peers->collections[i];
+    return NULL;
+}
+
+int cairn_peers_signer(const struct cairn_peers *peers, const char *data_dir,
+                       struct cairn_sign_key **out, struct cairn_diag *diag)
+{
+    char path[4096];
+
+    *out = NULL;
+    if (peers == NULL || peers->sign == NULL)
+        return 0;
+    const char *file = peers->sign;
+    if (strchr(peers->sign, '/') == NULL) {
+        int n = snprintf(path, sizeof path, "%s/keys/%s.key",
+                         data_dir != NULL ? data_dir : ".", peers->sign);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return CAIRN_EINVAL;
+        file = path;
+    }
+    int rc = cairn_sign_key_load(file, out, diag);
+    if (rc == 0 && !cairn_sign_key_is_private(*out)) {
+        cairn_sign_key_free(*out);
+        *out = NULL;
+        if (diag != NULL) {
+            cairn_diag_clear(diag);
+            cairn_diag_set(diag, CAIRN_SEV_ERROR, "config",
+                           "[server] sign: %.200s is a public key, which "
+                           "cannot sign",
+                           file);
+        }
+        rc = CAIRN_EINVAL;
+    }
+    return rc;
+}
 
 static int set_string(struct loader *ld, char **slot, const char *name,
                       const char *value, bool is_path)
@@ -151,6 +306,7 @@ static int start_peer(struct loader *ld, const char *section)
     ld->member_seen = false;
     ld->anonymize_seen = false;
     snprintf(ld->label, sizeof ld->label, "peer %s", name);
+    ld->cur->sign.policy = -1;
     ld->cur->name = cairn_strdup(name);
     return ld->cur->name != NULL ? 0 : CAIRN_ENOMEM;
 }
@@ -168,6 +324,23 @@ static int on_entry(struct cairn_ini *ini, const char *section,
         if (strcmp(section, "server") == 0 && strcmp(name, "data") == 0 &&
             ld->peers->data == NULL && value[0] != '\0')
             return cairn_ini_path(ini, value, &ld->peers->data);
+        if (strcmp(section, "server") == 0 && strcmp(name, "sign") == 0)
+            return cairn_ini_string(ini, &ld->peers->sign, section, name,
+                                    value, strchr(value, '/') != NULL);
+        if (strncmp(section, "collection ", 11) == 0) {
+            if (ld->rule == NULL || ld->rule_header != ini->section_line) {
+                ld->rule_header = ini->section_line;
+                int rc2 = start_collection(ld, section);
+                if (rc2 < 0)
+                    return rc2;
+            }
+            if (strcmp(name, "signatures") == 0 || strcmp(name, "trust") == 0)
+                return sign_entry(ld, ld->rule, section, name, value);
+            return cairn_ini_fail(ini,
+                                  "unknown key '%s' in section [%s] "
+                                  "(signatures, trust)",
+                                  name, section);
+        }
         return 0; /* another reader's section */
     }
     if (ld->cur == NULL || ld->header_seen != ini->section_line) {
@@ -253,6 +426,8 @@ static int on_entry(struct cairn_ini *ini, const char *section,
         p->n_restricted++;
         return 0;
     }
+    if (strcmp(name, "signatures") == 0 || strcmp(name, "trust") == 0)
+        return sign_entry(ld, &p->sign, ld->label, name, value);
     if (strcmp(name, "pull") == 0)
         return add_flow(ld, false, value);
     if (strcmp(name, "push") == 0)
@@ -322,7 +497,27 @@ static int check_peer(struct loader *ld, struct cairn_peer *p)
                               p->name);
     if (p->interval == 0)
         p->interval = INTERVAL_DEF;
-    return 0;
+    int rc = trust_load(ld, &p->sign, &p->sign.trust);
+    for (size_t i = 0; rc == 0 && i < p->n_flows; i++) {
+        struct cairn_peer_flow *f = &p->flows[i];
+        const struct cairn_sign_trust_rule *c =
+            cairn_peers_collection_rule(ld->peers, f->local);
+        if (f->push)
+            continue;
+        f->sign_policy = p->sign.policy > 0 ? p->sign.policy : 0;
+        if (c != NULL && c->policy > f->sign_policy)
+            f->sign_policy = c->policy;
+        rc = trust_load(ld, &p->sign, &f->sign_trust);
+        if (rc == 0 && c != NULL)
+            rc = trust_load(ld, c, &f->sign_trust);
+    }
+    if (rc == 0 && p->sign.policy == CAIRN_SIGN_REQUIRE &&
+        p->sign.n_trust_files == 0)
+        return cairn_ini_fail(&ld->ini,
+                              "[peer %s] signatures = require needs trust = "
+                              "KEYFILE...",
+                              p->name);
+    return rc;
 }
 
 int cairn_peers_load(const char *path, struct cairn_peers *out,
@@ -332,6 +527,17 @@ int cairn_peers_load(const char *path, struct cairn_peers *out,
 
     memset(out, 0, sizeof *out);
     int rc = cairn_ini_parse(&ld.ini, path, on_entry, &ld, diag);
+    for (size_t i = 0; rc == 0 && i < out->n_collections; i++) {
+        struct cairn_sign_trust_rule *r = &out->collections[i];
+        ld.ini.line = 0;
+        rc = trust_load(&ld, r, &r->trust);
+        if (rc == 0 && r->policy == CAIRN_SIGN_REQUIRE &&
+            r->n_trust_files == 0)
+            rc = cairn_ini_fail(&ld.ini,
+                                "[collection %s] signatures = require needs "
+                                "trust = KEYFILE...",
+                                r->collection);
+    }
     for (size_t i = 0; rc == 0 && i < out->n; i++)
         rc = check_peer(&ld, &out->peers[i]);
     if (rc != 0)
@@ -357,8 +563,10 @@ void cairn_peers_release(struct cairn_peers *peers)
         for (size_t j = 0; j < p->n_restricted; j++)
             cairn_free(p->restricted[j]);
         cairn_free(p->restricted);
+        rule_release(&p->sign);
         for (size_t j = 0; j < p->n_flows; j++) {
             struct cairn_peer_flow *f = &p->flows[j];
+            cairn_trust_free(f->sign_trust);
             cairn_free(f->remote);
             cairn_free(f->local);
             for (size_t k = 0; k < f->n_types; k++)
@@ -368,5 +576,9 @@ void cairn_peers_release(struct cairn_peers *peers)
     }
     cairn_free(peers->peers);
     cairn_free(peers->data);
+    for (size_t i = 0; i < peers->n_collections; i++)
+        rule_release(&peers->collections[i]);
+    cairn_free(peers->collections);
+    cairn_free(peers->sign);
     memset(peers, 0, sizeof *peers);
 }

@@ -18,6 +18,7 @@ struct cairn_taxii_job {
     size_t index_base; /* position of spans[0] in the request's "objects" */
     char collection[CAIRN_UUID_STRLEN];
     char status_id[CAIRN_UUID_STRLEN];
+    const struct cairn_sign_trust_rule *sign; /* the collection's, or NULL */
 };
 
 /* ---- reading the envelope ------------------------------------------------
@@ -134,17 +135,38 @@ out:
  * are not JSON objects, or break a STIX rule, are failures; the rest go
  * to the store, which decides between stored, existed and failed.
  */
+/* A POST's object the collection's signature policy marks or refuses. */
+static void log_signature(const struct cairn_diag *d, void *ud)
+{
+    char line[1200];
+    (void)ud;
+    if (cairn_diag_format(d, line, sizeof line) >= 0)
+        cairn_log(CAIRN_LOG_WARN, "taxii: POST: %s", line);
+}
+
 static int write_range(struct cairn_store *s, const char *coll,
                        const char *status_id, const char *buf,
                        const struct span *spans, json_t **objs, size_t from,
-                       size_t to, size_t index_base, unsigned busy_retries)
+                       size_t to, size_t index_base, unsigned busy_retries,
+                       const struct cairn_sign_trust_rule *sign)
 {
+    /* Refusals under require go to the status with their reason. */
+    struct cairn_sign_gate gate = {
+        .policy = sign != NULL && sign->policy > 0
+                      ? (enum cairn_sign_policy)sign->policy
+                      : CAIRN_SIGN_IGNORE,
+        .trust = sign != NULL ? sign->trust : NULL,
+        .where = coll,
+        .cb = log_signature,
+    };
     struct cairn_ingest_opts io = {
         .collection = coll,
         .status_id = status_id,
         .batch = to - from < POST_BATCH ? (to - from ? to - from : 1)
                                         : POST_BATCH,
         .busy_retries = busy_retries,
+        .hook = gate.policy != CAIRN_SIGN_IGNORE ? cairn_sign_gate_hook : NULL,
+        .hook_ud = &gate,
     };
     struct cairn_ingest *in = NULL;
     int rc = cairn_ingest_new(s, &io, &in);
@@ -175,7 +197,7 @@ int cairn_taxii_job_run(struct cairn_taxii_job *job, struct cairn_store *store)
     int rc =
         write_range(store, job->collection, job->status_id, job->buf,
                     job->spans, NULL, 0, job->n, job->index_base,
-                    JOB_BUSY_RETRIES);
+                    JOB_BUSY_RETRIES, job->sign);
     if (rc < 0)
         cairn_log(CAIRN_LOG_ERROR, "taxii: status %s: writing failed: %s",
                   job->status_id, cairn_strerror(rc));
@@ -308,13 +330,16 @@ int cairn__taxii_post(struct cairn_taxii *t, struct cairn_store *s,
     if (rc < 0)
         goto store_failed;
     size_t now = n < t->sync_object_limit ? n : t->sync_object_limit;
-    rc = write_range(s, collection, id, body, spans, objs, 0, now, 0, 0);
+    const struct cairn_sign_trust_rule *sign =
+        cairn_peers_collection_rule(t->signing, collection);
+    rc = write_range(s, collection, id, body, spans, objs, 0, now, 0, 0, sign);
     if (rc < 0)
         goto store_failed;
     if (now < n) {
         rc = make_job(body, spans, now, n, collection, id, &resp->job);
         if (rc < 0)
             goto out;
+        resp->job->sign = sign;
     }
     rc = cairn_store_status_get(s, id, &st);
     if (rc == 0)

@@ -404,6 +404,7 @@ static void on_stored(const struct cairn_store_result *r, bool invalid,
 static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
                       const struct taxii_raw_page *page,
                       const unsigned char *checked,
+                      const unsigned char *sig_ok,
                       struct cairn_sync_result *res)
 {
     struct cairn_ingest_opts io = {
@@ -412,6 +413,8 @@ static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
         .validate = {.file = f->url, .cb = f->cb, .ud = f->ud},
         .on_result = on_stored,
         .result_ud = (void *)f,
+        .hook = f->sign_gate != NULL ? cairn_sign_gate_hook : NULL,
+        .hook_ud = f->sign_gate,
     };
     struct cairn_ingest *in = NULL;
     struct cairn_ingest_counts c;
@@ -421,12 +424,16 @@ static int store_page(struct cairn_store *s, const struct cairn_sync_flow *f,
         char where[40];
         snprintf(where, sizeof where, "objects[%zu]", i);
         res->received++;
+        if (f->sign_gate != NULL)
+            f->sign_gate->prevalid = sig_ok != NULL && sig_ok[i];
         rc = cairn_ingest_add(in, page->objs[i], page->body.data + page->off[i],
                               page->len[i], where,
                               checked != NULL && checked[i]
                                   ? CAIRN_INGEST_VALIDATED
                                   : 0);
     }
+    if (f->sign_gate != NULL)
+        f->sign_gate->prevalid = false;
     if (rc == 0)
         rc = cairn_ingest_flush(in);
     cairn_ingest_counts(in, &c);
@@ -567,6 +574,12 @@ struct prefetch {
     struct taxii_raw_page pages[2];
     unsigned char *checked[2]; /* per object: valid (1) or to check (0) */
     size_t checked_cap[2];
+    /* A pull with a signature policy: the signatures are verified here
+     * too, on every processor, while the loop stores the other page. */
+    const struct cairn_trust *sign_trust;
+    bool sign_check;
+    unsigned char *sig_ok[2]; /* per object: VALID (1) or to verify (0) */
+    size_t sig_ok_cap[2];
     int rc[2];
     char err[2][512];
     char stuck[2][400]; /* why the page's "more" cannot be followed */
@@ -654,6 +667,10 @@ static void precheck(struct prefetch *pf, unsigned slot)
     const struct taxii_raw_page *p = &pf->pages[slot];
     struct cairn_validate_opts vopts = {0};
 
+    /* Nothing of an earlier page may pass for this one's. */
+    if (pf->sig_ok[slot] != NULL)
+        memset(pf->sig_ok[slot], 0, pf->sig_ok_cap[slot]);
+
     if (p->n > pf->checked_cap[slot]) {
         cairn_free(pf->checked[slot]);
         pf->checked_cap[slot] = 0;
@@ -669,6 +686,19 @@ static void precheck(struct prefetch *pf, unsigned slot)
             cairn_ingest_validate(p->objs[i], "", &vopts, &stats) == 0 &&
             stats.errors == 0;
     }
+    if (!pf->sign_check)
+        return;
+    if (p->n > pf->sig_ok_cap[slot]) {
+        cairn_free(pf->sig_ok[slot]);
+        pf->sig_ok_cap[slot] = 0;
+        pf->sig_ok[slot] = cairn_malloc(p->n);
+        if (pf->sig_ok[slot] == NULL)
+            return;
+        pf->sig_ok_cap[slot] = p->n;
+    }
+    if (cairn_sign_verify_many(p->objs, p->n, pf->sign_trust,
+                               pf->sig_ok[slot], 0) < 0)
+        memset(pf->sig_ok[slot], 0, p->n);
 }
 
 static void *prefetch_run(void *arg)
@@ -781,6 +811,11 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
     pf.max_pages = f->max_pages ? f->max_pages : CAIRN_SYNC_MAX_PAGES_DEF;
     pf.max_objects =
         f->max_objects ? f->max_objects : CAIRN_SYNC_MAX_OBJECTS_DEF;
+    if (f->sign_gate != NULL && f->sign_gate->policy != CAIRN_SIGN_IGNORE &&
+        f->sign_gate->signer == NULL) {
+        pf.sign_check = true;
+        pf.sign_trust = f->sign_gate->trust;
+    }
     if (pthread_create(&fetcher, NULL, prefetch_run, &pf) != 0) {
         say(res, "cannot start a thread");
         rc = CAIRN_ENOMEM;
@@ -822,7 +857,10 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
         report_refused(f, page, res);
         rc = store_page(
             s, f, page,
-            pf.checked_cap[slot] >= page->n ? pf.checked[slot] : NULL, res);
+            pf.checked_cap[slot] >= page->n ? pf.checked[slot] : NULL,
+            pf.sign_check && pf.sig_ok_cap[slot] >= page->n ? pf.sig_ok[slot]
+                                                            : NULL,
+            res);
         if (rc < 0)
             goto out;
         size_t n = page->n + page->n_refused;
@@ -907,6 +945,7 @@ out:
     for (unsigned i = 0; i < 2; i++) {
         cairn__taxii_raw_page_release(&pf.pages[i]);
         cairn_free(pf.checked[i]);
+        cairn_free(pf.sig_ok[i]);
     }
     json_decref(root);
     cairn_free(root_url);
@@ -1220,7 +1259,8 @@ static void log_rejected(const struct cairn_diag *d, void *ud)
     char line[1200];
 
     (void)ud;
-    if (d->severity == CAIRN_SEV_ERROR &&
+    /* Errors, and the marks of a signature check. */
+    if ((d->severity == CAIRN_SEV_ERROR || strcmp(d->rule, "signature") == 0) &&
         cairn_diag_format(d, line, sizeof line) >= 0)
         cairn_log(CAIRN_LOG_WARN, "%s", line);
 }
@@ -1295,6 +1335,14 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
             .max_objects = peer->max_objects,
             .deadline = peer->deadline,
         };
+        struct cairn_sign_gate gate = {
+            .policy = (enum cairn_sign_policy)pf->sign_policy,
+            .trust = pf->sign_trust,
+            .where = peer->url,
+            .cb = log_rejected,
+        };
+        if (!pf->push && pf->sign_policy > 0)
+            f.sign_gate = &gate;
         struct cairn_sync_result fr;
         int frc = pf->push ? cairn_sync_push(c, s, &f, &fr)
                            : cairn_sync_pull(c, s, &f, &fr);
@@ -1327,6 +1375,19 @@ int cairn_sync_run_peer(const struct cairn_peer *peer, struct cairn_store *s,
                               fr.withheld_why[v],
                               cairn_share_verdict_text(
                                   (enum cairn_share_verdict)v));
+        }
+        if (f.sign_gate != NULL) {
+            size_t bad = 0;
+            for (int v = 1; v <= CAIRN_SIGN_OUT_OF_DATE; v++)
+                bad += gate.verdicts[v];
+            cairn_log(CAIRN_LOG_INFO,
+                      "peer %s: pull %s -> %s: signatures (%s): %zu valid, "
+                      "%zu not (%s)",
+                      peer->name, pf->remote, pf->local,
+                      cairn_sign_policy_name(gate.policy),
+                      gate.verdicts[CAIRN_SIGN_VALID], bad,
+                      gate.policy == CAIRN_SIGN_REQUIRE ? "refused"
+                                                        : "stored, marked");
         }
         add_result(&r, &fr);
     }

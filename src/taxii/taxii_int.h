@@ -129,6 +129,8 @@ struct cairn_taxii {
     size_t sync_object_limit;
     size_t page_bytes; /* byte budget of a page of objects */
     unsigned cred_seconds;
+    const struct cairn_peers *signing; /* [collection] rules, borrowed */
+    const struct cairn_sign_key *signer; /* [server] sign, borrowed */
     cairn__taxii_verify_fn verify;
     unsigned verifying;      /* password checks running now */
     unsigned verify_max;     /* most at once: the cores, at most 4 */

@@ -46,6 +46,7 @@ check "--help fits 80 columns" test -z "$(awk 'length > 80' "$tmp/global")"
 
 # validate's options, as the issue names them.
 run help validate
+cp "$tmp/out" "$tmp/validate"
 for opt in --json --quiet -q --strict '--max-object SIZE' '--max-input SIZE'; do
     check "help validate shows $opt" grep -q -- "$opt" "$tmp/out"
 done
@@ -54,7 +55,7 @@ check "help validate shows the exit statuses" \
 # --help after options and operands still shows help; after "--" it is a file.
 run validate --json some.json --help
 check "validate --json FILE --help shows help" \
-    sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' - "$rc" "$tmp/out" "$tmp/cmd"
+    sh -c '[ "$1" -eq 0 ] && cmp -s "$2" "$3"' - "$rc" "$tmp/out" "$tmp/validate"
 run validate --max-object -h x.json
 check "an option's argument '-h' is not --help (exit 2)" [ "$rc" -eq 2 ]
 run validate -- --help

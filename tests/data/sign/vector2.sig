@@ -1,0 +1,1 @@
+IDc3BJTlNON/yJMoiMhPz59ueuIFmew2xKWCfkVQhRZQLwQtYYeXUpBYDT83KUnF4gpfvWlbVV4VuilidiEgDg==
