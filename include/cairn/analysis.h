@@ -194,6 +194,54 @@ const char *cairn_sunburst_state_name(enum cairn_sunburst_state s);
 enum cairn_sunburst_state
 cairn_sunburst_answer_state(const struct cairn_dns_answer *answer);
 
+/* ---- correlation: lookups and neighbourhoods (docs/analysis.md) ---------- */
+
+struct cairn_store;
+struct cairn_store_row;
+
+/* Most objects a lookup lists per value (and per kind of neighbour). */
+#define CAIRN_LOOKUP_LIMIT 1000
+
+struct cairn_lookup_opts {
+    /*
+     * Whether the reader may see `row` of `collection` (rights, sharing
+     * rules); NULL: every object. Called while the store is being read:
+     * it must not use the store. What it refuses is not counted, listed
+     * or hinted at anywhere in the answer.
+     */
+    bool (*visible)(void *ud, const char *collection,
+                    const struct cairn_store_row *row);
+    void *visible_ud;
+    size_t limit; /* 0: CAIRN_LOOKUP_LIMIT */
+};
+
+/*
+ * Where `value` is in the store, through the correlation index: `matches`
+ * lists the newest version of each object that carries it (an indicator
+ * whose pattern compares it, an SCO, an observed-data holding one), with
+ * `matched`, the value as it matched: a domain also finds its parent
+ * domains' objects, an address the CIDR blocks that hold it, a URL its
+ * host's. `related` lists the objects that refer to those (sightings,
+ * reports, groupings, relationships, with `refers_to` and `via`, the
+ * members that refer), and the sightings of observed-data among them.
+ * `truncated` is true past the limit. `*out` is the caller's.
+ * CAIRN_EINVAL (empty or over CAIRN_VALUE_URL_MAX bytes),
+ * CAIRN_EUNSUPPORTED (a store without the index), the store's errors.
+ */
+int cairn_lookup(struct cairn_store *s, const char *value,
+                 const struct cairn_lookup_opts *o, json_t **out);
+
+/*
+ * The neighbourhood of object `id`, for the console: `objects`, its
+ * newest version in each collection the reader sees (whole, under
+ * "object"); `refers_to`, the objects its `*_ref(s)` name (with `via`);
+ * `referred_by`, the objects that name it (sightings, relationships,
+ * reports, ...). CAIRN_ENOTFOUND when the reader sees no version of it;
+ * otherwise as cairn_lookup.
+ */
+int cairn_neighbourhood(struct cairn_store *s, const char *id,
+                        const struct cairn_lookup_opts *o, json_t **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -545,6 +545,31 @@ int cairn_store_collection_tlp_get(struct cairn_store *s, const char *id,
 int cairn_store_collection_tlp_set(struct cairn_store *s, const char *id,
                                    int tlp);
 
+/* ---- the correlation index (docs/analysis.md) ----------------------------
+ */
+
+/*
+ * Receives one object version whose index keys hold the key looked for,
+ * with the id of its collection; the row's strings (json included) live
+ * for the call. Return 0 to go on, 1 to stop, or a negative error.
+ */
+typedef int (*cairn_store_hit_cb)(void *ud, const char *collection,
+                                  const struct cairn_store_row *row);
+
+/*
+ * Every stored object version that carries the index key `key`
+ * (cairn_value_key, cairn_value_ip_key, cairn_value_ref_key in
+ * cairn/values.h), in every collection, in no set order. Every write
+ * keeps the index current. Returns 0 (also when the callback stopped),
+ * the callback's error, CAIRN_EUNSUPPORTED for a backend without the
+ * index, CAIRN_EIO, CAIRN_ENOMEM. Callers filter by collection and
+ * rights themselves. The callback must not use the store `s`.
+ */
+int cairn_store_find_key(struct cairn_store *s, uint64_t key,
+                         cairn_store_hit_cb cb, void *ud);
+/* Whether the store's backend keeps the index. */
+bool cairn_store_has_index(struct cairn_store *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -138,6 +138,58 @@ bool cairn__hunt_url_norm_host(const char *url, size_t len, size_t *start,
 /* Lower-case ASCII copy; `out` has room for `len` bytes. */
 void cairn__hunt_lower(const char *s, size_t len, char *out);
 
+/* ---- index keys (the store's value index, lookups) ---------------------- */
+
+/*
+ * A 64-bit key for one observable value or reference, as the store's
+ * correlation index keeps it (docs/analysis.md). Two spellings the hunt
+ * treats as one value get one key: domains, e-mail addresses, hashes and
+ * registry keys are compared without case, URLs normalised, a domain's
+ * final dot dropped, and an address or CIDR block keyed by its prefix
+ * length and masked address (so a lookup of an address probes each
+ * prefix length with cairn_value_ip_key).
+ */
+
+/* cairn_value_path_type's answer for network-traffic:dst_ref.value: an
+ * address, CIDR block or domain, whichever the literal is. */
+#define CAIRN_VALUE_ADDR CAIRN_IOC_TYPE_COUNT
+
+/*
+ * The key of value `s` (`len` bytes) of `type` (an enum cairn_ioc_type,
+ * or CAIRN_VALUE_ADDR). CAIRN_EINVAL when it cannot be one (an address
+ * that does not parse, an empty or over-long value, an unknown type).
+ */
+int cairn_value_key(int type, const char *s, size_t len, uint64_t *out);
+/* The key of an address or CIDR block: `prefix` bits of `addr` (4 bytes
+ * for family 4, 16 for 6); bits past the prefix are ignored. */
+uint64_t cairn_value_ip_key(int family, const uint8_t addr[16],
+                            unsigned prefix);
+/* The key of a reference to the object `id`. */
+uint64_t cairn_value_ref_key(const char *id, size_t len);
+
+/*
+ * The value type a STIX pattern comparison of `path` on `obj` ("file",
+ * "hashes.'SHA-256'") compares, as the hunt indexes it; CAIRN_VALUE_ADDR
+ * for network-traffic's address refs; CAIRN_IOC_UNKNOWN when none.
+ */
+int cairn_value_path_type(const char *obj, const char *path);
+
+/* Receives one key; a non-zero return stops the walk and is returned. */
+typedef int (*cairn_value_key_cb)(void *ud, uint64_t key);
+
+/*
+ * Call `cb` with every key of `obj` (a parsed STIX object, a json_t
+ * object): the values of an indicator's STIX pattern (non-negated =, IN
+ * and ISSUBSET on the properties the hunt compares), an SCO's value,
+ * name, key or hashes, those of the SCOs inside an observed-data's
+ * `objects`, and a reference key for each id in a `*_ref` or `*_refs`
+ * member (created_by_ref and object_marking_refs excepted). A key may
+ * come more than once. Returns 0, the callback's value, or CAIRN_EINVAL.
+ */
+struct json_t;
+int cairn_value_object_keys(const struct json_t *obj, cairn_value_key_cb cb,
+                            void *ud);
+
 #ifdef __cplusplus
 }
 #endif

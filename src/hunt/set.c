@@ -304,69 +304,10 @@ enum {
     PT_ADDR = CAIRN_IOC_TYPE_COUNT, /* network-traffic refs: IP or domain */
 };
 
-static enum cairn_ioc_type hash_algo(const char *name)
-{
-    char n[16];
-    size_t o = 0;
-    for (; *name != '\0'; name++) {
-        char c = *name;
-        if (c == '-' || c == '_')
-            continue;
-        if (o + 1 >= sizeof n)
-            return CAIRN_IOC_UNKNOWN;
-        n[o++] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
-    }
-    n[o] = '\0';
-    if (strcmp(n, "MD5") == 0)
-        return CAIRN_IOC_MD5;
-    if (strcmp(n, "SHA1") == 0)
-        return CAIRN_IOC_SHA1;
-    if (strcmp(n, "SHA256") == 0)
-        return CAIRN_IOC_SHA256;
-    if (strcmp(n, "SHA512") == 0)
-        return CAIRN_IOC_SHA512;
-    return CAIRN_IOC_UNKNOWN;
-}
-
+/* One table for the hunt and the store's value index (values/keys.c). */
 static int path_type(const char *obj, const char *path)
 {
-    static const struct {
-        const char *obj, *path;
-        int type;
-    } map[] = {
-        {"domain-name", "value", CAIRN_IOC_DOMAIN},
-        {"ipv4-addr", "value", CAIRN_IOC_IPV4},
-        {"ipv6-addr", "value", CAIRN_IOC_IPV6},
-        {"url", "value", CAIRN_IOC_URL},
-        {"email-addr", "value", CAIRN_IOC_EMAIL},
-        {"email-message", "from_ref.value", CAIRN_IOC_EMAIL},
-        {"email-message", "sender_ref.value", CAIRN_IOC_EMAIL},
-        {"email-message", "to_refs[*].value", CAIRN_IOC_EMAIL},
-        {"email-message", "cc_refs[*].value", CAIRN_IOC_EMAIL},
-        {"email-message", "bcc_refs[*].value", CAIRN_IOC_EMAIL},
-        {"file", "name", CAIRN_IOC_FILENAME},
-        {"windows-registry-key", "key", CAIRN_IOC_REGKEY},
-        {"network-traffic", "dst_ref.value", PT_ADDR},
-        {"network-traffic", "src_ref.value", PT_ADDR},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(obj, map[i].obj) == 0 && strcmp(path, map[i].path) == 0)
-            return map[i].type;
-    if ((strcmp(obj, "file") == 0 || strcmp(obj, "artifact") == 0 ||
-         strcmp(obj, "x509-certificate") == 0) &&
-        strncmp(path, "hashes.", 7) == 0) {
-        const char *algo = path + 7;
-        char unq[16];
-        size_t l = strlen(algo);
-        if (l >= 2 && algo[0] == '\'' && algo[l - 1] == '\'' &&
-            l - 2 < sizeof unq) {
-            memcpy(unq, algo + 1, l - 2);
-            unq[l - 2] = '\0';
-            algo = unq;
-        }
-        return hash_algo(algo);
-    }
-    return PT_NONE;
+    return cairn_value_path_type(obj, path);
 }
 
 struct wstate {
