@@ -169,6 +169,7 @@ int cairn_value_path_type(const char *obj, const char *path)
 
 struct kstate {
     cairn_value_key_cb cb;
+    cairn_value_cb vcb; /* values instead of keys, no references */
     void *ud;
     int err;
 };
@@ -176,6 +177,8 @@ struct kstate {
 static int emit_value(struct kstate *k, int type, const char *s, size_t len)
 {
     uint64_t key;
+    if (k->vcb != NULL)
+        return k->vcb(k->ud, type, s, len);
     if (cairn_value_key(type, s, len, &key) != 0)
         return 0; /* not a value the hunt could compare: not indexed */
     return k->cb(k->ud, key);
@@ -285,16 +288,13 @@ static int ref_keys(struct kstate *k, const json_t *o)
     return rc;
 }
 
-int cairn_value_object_keys(const json_t *obj, cairn_value_key_cb cb,
-                            void *ud)
+static int object_keys(struct kstate *kp, const json_t *obj)
 {
-    struct kstate k = {.cb = cb, .ud = ud};
-    if (!json_is_object(obj) || cb == NULL)
-        return CAIRN_EINVAL;
+    struct kstate k = *kp;
     const char *type = json_string_value(json_object_get(obj, "type"));
     if (type == NULL)
         return 0;
-    int rc = ref_keys(&k, obj);
+    int rc = k.vcb != NULL ? 0 : ref_keys(&k, obj);
     if (rc != 0)
         return rc;
     if (strcmp(type, "indicator") == 0) {
@@ -323,4 +323,21 @@ int cairn_value_object_keys(const json_t *obj, cairn_value_key_cb cb,
         return rc;
     }
     return sco_keys(&k, obj);
+}
+
+int cairn_value_object_keys(const json_t *obj, cairn_value_key_cb cb,
+                            void *ud)
+{
+    struct kstate k = {.cb = cb, .ud = ud};
+    if (!json_is_object(obj) || cb == NULL)
+        return CAIRN_EINVAL;
+    return object_keys(&k, obj);
+}
+
+int cairn_value_object_values(const json_t *obj, cairn_value_cb cb, void *ud)
+{
+    struct kstate k = {.vcb = cb, .ud = ud};
+    if (!json_is_object(obj) || cb == NULL)
+        return CAIRN_EINVAL;
+    return object_keys(&k, obj);
 }
