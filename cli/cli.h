@@ -134,6 +134,7 @@ extern const struct cli_command cli_cmd_import;
 extern const struct cli_command cli_cmd_hunt;
 extern const struct cli_command cli_cmd_analyse;
 extern const struct cli_command cli_cmd_lookup;
+extern const struct cli_command cli_cmd_report;
 extern const struct cli_command cli_cmd_feed;
 extern const struct cli_command cli_cmd_pull;
 extern const struct cli_command cli_cmd_push;

@@ -14,6 +14,7 @@ enum {
     OPT_JSON,
     OPT_OBJECT,
     OPT_LIMIT,
+    OPT_WARNINGLISTS,
 };
 
 static const struct cli_option lookup_options[] = {
@@ -28,6 +29,7 @@ static const struct cli_option lookup_options[] = {
     [OPT_LIMIT] = {'n', "limit", "N",
                    "List at most N objects per value and per kind of "
                    "neighbour (default 1000)."},
+    [OPT_WARNINGLISTS] = CLI_WARNINGLISTS_OPTION,
     {0, NULL, NULL, NULL},
 };
 
@@ -35,7 +37,8 @@ static int run_lookup(int argc, char **argv);
 
 const struct cli_command cli_cmd_lookup = {
     .name = "lookup",
-    .synopsis = "[--data DIR] [--json] [--limit N] VALUE...\n"
+    .synopsis = "[--data DIR] [--json] [--limit N] [--warninglists PATH] "
+                "VALUE...\n"
                 "[--data DIR] --object ID...",
     .summary = "Find every object that carries a value, and who sighted it.",
     .description =
@@ -48,7 +51,10 @@ const struct cli_command cli_cmd_lookup = {
         "are the hunt's: a domain also finds the objects of its parent "
         "domains (x.avsvmcloud.com finds the indicator for "
         "avsvmcloud.com), an address every CIDR block that holds it "
-        "(10.1.2.3 finds 10.0.0.0/8), a URL those of its host.\n\n"
+        "(10.1.2.3 finds 10.0.0.0/8), a URL those of its host. Each "
+        "indicator found gets its score (0 to 100: confidence, decay, "
+        "sightings, false positives; docs/analysis.md), and a value on a "
+        "warninglist is named with the list.\n\n"
         "With --object, each operand is an object id, and its "
         "neighbourhood is printed as JSON: its newest version in each "
         "collection, the objects it refers to and the objects that refer "
@@ -89,6 +95,9 @@ static void print_text(const json_t *res)
             label = str(e, "value");
         printf("  %s  matched %s  in %s", str(e, "id"), str(e, "matched"),
                str(e, "collection"));
+        if (json_is_integer(json_object_get(e, "score")))
+            printf("  score %lld",
+                   (long long)json_integer_value(json_object_get(e, "score")));
         if (label[0] != '\0')
             printf("  %s", label);
         printf("\n");
@@ -102,6 +111,9 @@ static void print_text(const json_t *res)
             printf("  count %lld", (long long)json_integer_value(count));
         printf("\n");
     }
+    json_array_foreach(json_object_get(res, "warninglists"), i, e)
+        printf("  on warninglist '%s': a known false positive\n",
+               json_string_value(e));
     if (json_is_true(json_object_get(res, "truncated")))
         printf("  (more not listed; see --limit)\n");
 }
@@ -112,7 +124,10 @@ static int run_lookup(int argc, char **argv)
     struct cairn_store *s = NULL;
     const char *dir = NULL, *arg;
     bool json = false, object = false;
-    struct cairn_lookup_opts lo = {0};
+    struct cairn_warninglists *wl = NULL;
+    const char *wl_path = NULL;
+    struct cairn_score_opts so = {0};
+    struct cairn_lookup_opts lo = {.score = &so};
     int opt, status = CLI_EXIT_ERROR;
 
     while ((opt = cli_getopt(cmd, argc, argv, &arg)) >= 0) {
@@ -122,6 +137,8 @@ static int run_lookup(int argc, char **argv)
             json = true;
         else if (opt == OPT_OBJECT)
             object = true;
+        else if (opt == OPT_WARNINGLISTS)
+            wl_path = arg;
         else if (opt == OPT_LIMIT) {
             char *end;
             unsigned long v = strtoul(arg, &end, 10);
@@ -140,8 +157,13 @@ static int run_lookup(int argc, char **argv)
         cli_error(cmd, "name at least one value; see 'cairn lookup --help'");
         return CLI_EXIT_ERROR;
     }
-    if (cli_store_open(cmd, dir, false, &s) < 0)
+    if (cli_warninglists_load(cmd, wl_path, &wl) < 0)
         return CLI_EXIT_ERROR;
+    so.warninglists = wl;
+    if (cli_store_open(cmd, dir, false, &s) < 0) {
+        cairn_warninglists_free(wl);
+        return CLI_EXIT_ERROR;
+    }
     status = CLI_EXIT_OK;
     for (int i = optind; i < argc; i++) {
         json_t *res = NULL;
@@ -177,5 +199,6 @@ static int run_lookup(int argc, char **argv)
     if (fflush(stdout) != 0)
         status = CLI_EXIT_ERROR;
     cairn_store_close(s);
+    cairn_warninglists_free(wl);
     return status;
 }

@@ -228,6 +228,7 @@ int cairn_store_batch_clear(struct cairn_store_batch *b);
  * outcome is also recorded in that status resource.
  */
 struct cairn_ingest;
+struct cairn_warninglists;
 
 typedef void (*cairn_ingest_cb)(const struct cairn_store_result *r,
                                 bool invalid, void *ud);
@@ -246,6 +247,15 @@ struct cairn_ingest_opts {
     struct cairn_validate_opts validate;
     cairn_ingest_cb on_result; /* may be NULL */
     void *result_ud;
+    /*
+     * Known false positives (cairn/values.h; may be NULL): an indicator
+     * with a value on a list is stored all the same (never dropped),
+     * counted as flagged and handed to on_flag (may be NULL, gets
+     * result_ud) with the value and the list's name, before its outcome.
+     */
+    const struct cairn_warninglists *warninglists;
+    void (*on_flag)(const char *id, const char *value, const char *list,
+                    void *ud);
 };
 
 struct cairn_ingest_counts {
@@ -254,6 +264,7 @@ struct cairn_ingest_counts {
     size_t existed;  /* identical versions stored before */
     size_t invalid;  /* refused by validation (or not a JSON object) */
     size_t failed;   /* refused by the store */
+    size_t flagged;  /* valid indicators with a value on a warninglist */
 };
 
 /*

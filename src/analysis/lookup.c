@@ -374,6 +374,75 @@ static int referrers(struct cairn_store *s, const struct hits *of,
     return rc;
 }
 
+static bool get_time(const json_t *o, const char *k, struct cairn_time *t)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_string(v) &&
+           cairn_time_parse(json_string_value(v), json_string_length(v), true,
+                            t) == 0;
+}
+
+/* Whether organisation `org` was counted already among rel[0..upto). */
+static bool org_seen(const struct hits *rel, size_t upto, const char *target,
+                     const char *org, bool fp)
+{
+    for (size_t i = 0; i < upto; i++) {
+        const struct hit *h = &rel->v[i];
+        if (strcmp(h->type, "sighting") != 0 || h->target == NULL ||
+            strcmp(h->target, target) != 0 ||
+            json_is_true(json_object_get(h->obj, "x_cairn_false_positive")) !=
+                fp)
+            continue;
+        const json_t *w = json_object_get(h->obj, "where_sighted_refs");
+        size_t j;
+        const json_t *e;
+        json_array_foreach(w, j, e)
+        {
+            if (json_is_string(e) && strcmp(json_string_value(e), org) == 0)
+                return true;
+        }
+        const char *by = json_string_value(json_object_get(h->obj, "created_by_ref"));
+        if (json_array_size(w) == 0 && by != NULL && strcmp(by, org) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The score of indicator `h` from the sightings of it in `rel`. */
+static int score_of(const struct hit *h, const struct hits *rel,
+                    const struct cairn_score_opts *so)
+{
+    struct cairn_score_sightings sg = {0};
+    for (size_t i = 0; i < rel->n; i++) {
+        const struct hit *r = &rel->v[i];
+        if (strcmp(r->type, "sighting") != 0 || r->target == NULL ||
+            strcmp(r->target, h->id) != 0)
+            continue;
+        bool fp = json_is_true(json_object_get(r->obj, "x_cairn_false_positive"));
+        const json_t *w = json_object_get(r->obj, "where_sighted_refs");
+        size_t j;
+        const json_t *e;
+        uint64_t *n = fp ? &sg.fp_orgs : &sg.orgs;
+        json_array_foreach(w, j, e)
+        {
+            if (json_is_string(e) &&
+                !org_seen(rel, i, h->id, json_string_value(e), fp))
+                (*n)++;
+        }
+        const char *by = json_string_value(json_object_get(r->obj, "created_by_ref"));
+        if (json_array_size(w) == 0 && by != NULL && !org_seen(rel, i, h->id, by, fp))
+            (*n)++;
+        struct cairn_time t;
+        if (!fp && (get_time(r->obj, "last_seen", &t) ||
+                    get_time(r->obj, "modified", &t)) &&
+            (!sg.has_last_seen || cairn_time_cmp(&t, &sg.last_seen) > 0)) {
+            sg.last_seen = t;
+            sg.has_last_seen = true;
+        }
+    }
+    return cairn_score_indicator(h->obj, &sg, so, NULL);
+}
+
 int cairn_lookup(struct cairn_store *s, const char *value,
                  const struct cairn_lookup_opts *o, json_t **out)
 {
@@ -431,9 +500,29 @@ int cairn_lookup(struct cairn_store *s, const char *value,
             0 ||
         set_new(res, "matches", m) < 0 || set_new(res, "related", r) < 0)
         goto out;
-    for (size_t i = 0; i < direct.n; i++)
-        if (json_array_append_new(m, hit_json(&direct.v[i], false)) != 0)
+    for (size_t i = 0; i < direct.n; i++) {
+        json_t *hj = hit_json(&direct.v[i], false);
+        if (hj != NULL && o != NULL && o->score != NULL &&
+            strcmp(direct.v[i].type, "indicator") == 0) {
+            int sc = score_of(&direct.v[i], &rel, o->score);
+            if (sc >= 0 && set_new(hj, "score", json_integer(sc)) < 0) {
+                json_decref(hj);
+                goto out;
+            }
+        }
+        if (json_array_append_new(m, hj) != 0)
             goto out;
+    }
+    if (o != NULL && o->score != NULL && o->score->warninglists != NULL) {
+        const char *wl = cairn_warninglists_match(
+            o->score->warninglists, t == CAIRN_IOC_UNKNOWN ? CAIRN_IOC_FILENAME : (int)t,
+            t == CAIRN_IOC_UNKNOWN ? value : norm, t == CAIRN_IOC_UNKNOWN ? len : nl);
+        json_t *arr = json_array();
+        if (arr == NULL || (wl != NULL &&
+                            json_array_append_new(arr, json_string(wl)) != 0) ||
+            set_new(res, "warninglists", arr) < 0)
+            goto out;
+    }
     for (size_t i = 0; i < rel.n; i++)
         if (json_array_append_new(r, referrer_json(&rel.v[i])) != 0)
             goto out;

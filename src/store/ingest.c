@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cairn/pattern.h"
+#include "cairn/values.h"
 #include "store/store_int.h"
 
 #define DEFAULT_BATCH 10000
@@ -385,6 +386,40 @@ static int refuse(struct cairn_ingest *in, const json_t *obj,
     return 0;
 }
 
+struct flag_state {
+    const struct cairn_warninglists *w;
+    const char *list;
+    char value[512];
+};
+
+static int flag_value(void *ud, int type, const char *s, size_t len)
+{
+    struct flag_state *f = ud;
+    if (type == CAIRN_VALUE_ADDR)
+        type = (int)cairn_hunt_detect(s, len, NULL, 0, NULL);
+    f->list = cairn_warninglists_match(f->w, type, s, len);
+    if (f->list == NULL)
+        return 0;
+    snprintf(f->value, sizeof f->value, "%.*s", (int)len, s);
+    return 1;
+}
+
+/* An indicator with a value on a warninglist: counted and reported. */
+static void check_flag(struct cairn_ingest *in, const json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (in->o.warninglists == NULL || type == NULL ||
+        strcmp(type, "indicator") != 0)
+        return;
+    struct flag_state f = {.w = in->o.warninglists};
+    if (cairn_value_object_values(obj, flag_value, &f) != 1 || f.list == NULL)
+        return;
+    in->counts.flagged++;
+    if (in->o.on_flag != NULL)
+        in->o.on_flag(json_string_value(json_object_get(obj, "id")), f.value,
+                      f.list, in->o.result_ud);
+}
+
 int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
                      const char *json, size_t json_len, const char *path,
                      unsigned flags)
@@ -429,6 +464,7 @@ int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
             return refuse(in, obj, path,
                           fe.have ? fe.msg : "not a valid STIX object");
     }
+    check_flag(in, obj);
     struct slot *sl = &in->slots[in->filling];
     int rc = cairn_store_batch_add(sl->objs, obj, json, json ? json_len : 0);
     if (rc < 0)
