@@ -380,7 +380,7 @@ static int entry_json(struct cairn_store *s, const struct entry *e,
         rc = put(j, "last_seen", time_json(&e->last));
     if (rc == 0 && e->fp_orgs > 0)
         rc = put(j, "false_positive_organisations",
-                 exact || e->fp_orgs >= k
+                 o->identities || e->fp_orgs >= k
                      ? json_integer((json_int_t)e->fp_orgs)
                      : json_string(fewer));
     for (size_t i = 0; rc == 0 && i < e->n_colls; i++) {

@@ -111,6 +111,75 @@ static int json_body(struct cairn_taxii_response *resp, const json_t *j)
     return resp->body != NULL ? 0 : CAIRN_ENOMEM;
 }
 
+/*
+ * GET /ROOT/cairn/sightings[?since=TIME][&collection=ID]: the report of
+ * cairn report sightings over the collections of the root the user may
+ * read, counts below the threshold shown as "fewer than k".
+ */
+static int sightings(struct cairn_store *s, const char *user, const char *root,
+                     const char *query, struct cairn_taxii_response *resp)
+{
+    struct readable r;
+    json_t *res = NULL;
+    char since_text[64], coll[CAIRN_UUID_STRLEN + 1];
+    struct cairn_time since;
+    struct cairn_report_opts ro = {.visible = visible, .visible_ud = &r};
+    int rc = param(query, "since", since_text, sizeof since_text);
+    if (rc < 0 || (rc == 0 && cairn_time_parse(since_text, strlen(since_text),
+                                               false, &since) < 0))
+        return cairn__taxii_error(resp, 400,
+                                  "since must be an RFC 3339 time such as "
+                                  "2026-01-01T00:00:00Z");
+    if (rc == 0)
+        ro.since = &since;
+    int crc = param(query, "collection", coll, sizeof coll);
+    if (crc < 0)
+        return cairn__taxii_error(resp, 400, "no such collection here");
+    rc = readable_load(s, user, root, &r);
+    if (rc < 0) {
+        readable_free(&r);
+        return rc == CAIRN_ENOMEM ? rc : cairn__taxii_store_error(resp, rc);
+    }
+    const char *one[1] = {coll};
+    const char **ids = cairn_calloc(r.n ? r.n : 1, sizeof *ids);
+    if (ids == NULL) {
+        readable_free(&r);
+        return CAIRN_ENOMEM;
+    }
+    for (size_t i = 0; i < r.n; i++)
+        ids[i] = r.ids[i];
+    ro.collections = ids;
+    ro.n_collections = r.n;
+    if (crc == 0) {
+        /* a collection the user may not read answers as one that does not
+         * exist: the same 404 */
+        bool ok = false;
+        for (size_t i = 0; i < r.n && !ok; i++)
+            ok = strcmp(r.ids[i], coll) == 0;
+        if (!ok) {
+            cairn_free(ids);
+            readable_free(&r);
+            return cairn__taxii_error(resp, 404, "no such collection here");
+        }
+        ro.collections = one;
+        ro.n_collections = 1;
+    }
+    rc = r.n == 0 && crc != 0 ? 0 : cairn_report_sightings(s, &ro, &res);
+    if (rc == 0 && res == NULL) {
+        res = json_pack("{s:i, s:[]}", "threshold", CAIRN_REPORT_THRESHOLD,
+                        "indicators");
+        if (res == NULL)
+            rc = CAIRN_ENOMEM;
+    }
+    cairn_free(ids);
+    readable_free(&r);
+    if (rc < 0)
+        return rc == CAIRN_ENOMEM ? rc : cairn__taxii_store_error(resp, rc);
+    rc = json_body(resp, res);
+    json_decref(res);
+    return rc;
+}
+
 int cairn__taxii_analysis(struct cairn_store *s, const char *user,
                           const char *root, const char *what,
                           const char *query,
@@ -121,6 +190,8 @@ int cairn__taxii_analysis(struct cairn_store *s, const char *user,
     char arg[CAIRN_VALUE_URL_MAX + 2] = "";
     bool is_lookup = strcmp(what, "lookup") == 0;
     bool is_neigh = strcmp(what, "neighbourhood") == 0;
+    if (strcmp(what, "sightings") == 0)
+        return sightings(s, user, root, query != NULL ? query : "", resp);
     if (!is_lookup && !is_neigh)
         return cairn__taxii_error(resp, 404,
                                   "there is no cairn endpoint at this path");
