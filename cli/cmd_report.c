@@ -72,9 +72,9 @@ const struct cli_command cli_cmd_report = {
     .exit_status = "0 the report was printed (it may be empty)\n"
                    "2 usage, I/O or store error",
     .examples = "$ cairn report sightings\n"
-                "$ cairn report sightings --collection "
-                "9cfa669c-ee94-4ece-afd2-f8edac37d8fd --since "
-                "2026-11-01T00:00:00Z --json",
+                "$ cairn report sightings --since 2026-11-01T00:00:00Z "
+                "--json\n"
+                "$ cairn report sightings -c \"$COLL\" --min-score 50",
     .run = run_report,
 };
 

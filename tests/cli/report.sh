@@ -96,6 +96,17 @@ check "lookup names the warninglist" \
 run lookup --data "$data" c2.widespread.example
 check "lookup shows the score" printed "$I1  matched c2.widespread.example  in $A  score 100"
 
+# ---- hunting skips warninglisted indicators ---------------------------------------
+printf 'query c2.widespread.example from 203.0.113.9\n' >log.txt
+run hunt --data "$data" --collection $A --warninglists "$wl" --jsonl log.txt
+expect 1 "hunt with warninglists finds the domain"
+check "the warninglisted indicator is not hunted, with the list's name" \
+    said "$I2: not hunted: 203.0.113.9 is on warninglist 'Special-purpose address ranges'"
+check "only the domain hits" sh -c "jq -r .indicator '$out' | tr '\n' ' ' | grep -qx '$I1 '"
+CAIRN_WARNINGLISTS=$wl run hunt --data "$data" --collection $A --include-warninglisted --jsonl log.txt
+check "--include-warninglisted hunts it too" \
+    sh -c "jq -r .indicator '$out' | sort | tr '\n' ' ' | grep -qx '$I1 $I2 '"
+
 # ---- over HTTP ---------------------------------------------------------------------
 start_server --data "$data" --listen 127.0.0.1:0 || fail "serve starts"
 at_exit='reap $pid'
