@@ -407,6 +407,7 @@ static int run(int argc, char **argv)
     struct cairn_diag diag;
     struct cairn_store *store = NULL;
     struct cairn_server *srv = NULL;
+    struct cairn_warninglists *wl = NULL;
     struct bootstrap_info info;
     struct cairn_peers peers = {0};
     struct schedule sched = {0};
@@ -478,6 +479,9 @@ static int run(int argc, char **argv)
         }
         if (set.data == NULL)
             set.data = ini.data;
+        if (cli_warninglists_load(cmd, ini.warninglists, &wl) < 0)
+            goto out;
+        cairn_ingest_set_default_warninglists(wl);
         if (set.listen == NULL)
             set.listen = ini.listen;
         if (set.tls_cert == NULL) {
@@ -600,5 +604,7 @@ out:
     cairn_store_close(store);
     cairn_peers_release(&peers);
     cairn_server_ini_release(&ini);
+    cairn_ingest_set_default_warninglists(NULL);
+    cairn_warninglists_free(wl);
     return status;
 }

@@ -291,6 +291,13 @@ int cairn_ingest_new(struct cairn_store *s, const struct cairn_ingest_opts *o,
 int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
                      const char *json, size_t json_len, const char *path,
                      unsigned flags);
+/*
+ * The warninglists of every session whose options name none (the server's
+ * [analysis] warninglists, for POST and pull); NULL: none. Set before the
+ * sessions start; the lists must outlive them. A flagged object without
+ * on_flag is logged (cairn_log, info).
+ */
+void cairn_ingest_set_default_warninglists(const struct cairn_warninglists *w);
 /* Commit what was added and wait for it; the error as for add. */
 int cairn_ingest_flush(struct cairn_ingest *in);
 /* The counts so far (of committed batches and refused objects). */

@@ -200,6 +200,10 @@ static int on_entry(struct cairn_ini *ini, const char *section,
             cfg->credential_cache_seconds = (unsigned)n;
             return 0;
         }
+    } else if (strcmp(section, "analysis") == 0) {
+        if (strcmp(name, "warninglists") == 0)
+            return cairn_ini_string(ini, &cfg->warninglists, section, name,
+                                    value, true);
     } else if (strncmp(section, "peer ", 5) == 0) {
         return 0; /* [peer NAME]: read by cairn_peers_load (src/taxii) */
     } else {
@@ -247,6 +251,7 @@ void cairn_server_ini_release(struct cairn_server_ini *ini)
     cairn_free(ini->description);
     cairn_free(ini->contact);
     cairn_free(ini->default_api_root);
+    cairn_free(ini->warninglists);
     memset(ini, 0, sizeof *ini);
     ini->insecure = -1;
 }

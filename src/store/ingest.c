@@ -386,6 +386,13 @@ static int refuse(struct cairn_ingest *in, const json_t *obj,
     return 0;
 }
 
+static const struct cairn_warninglists *_Atomic default_lists;
+
+void cairn_ingest_set_default_warninglists(const struct cairn_warninglists *w)
+{
+    default_lists = w;
+}
+
 struct flag_state {
     const struct cairn_warninglists *w;
     const char *list;
@@ -408,16 +415,23 @@ static int flag_value(void *ud, int type, const char *s, size_t len)
 static void check_flag(struct cairn_ingest *in, const json_t *obj)
 {
     const char *type = json_string_value(json_object_get(obj, "type"));
-    if (in->o.warninglists == NULL || type == NULL ||
-        strcmp(type, "indicator") != 0)
+    const struct cairn_warninglists *w =
+        in->o.warninglists != NULL ? in->o.warninglists : default_lists;
+    if (w == NULL || type == NULL || strcmp(type, "indicator") != 0)
         return;
-    struct flag_state f = {.w = in->o.warninglists};
+    struct flag_state f = {.w = w};
     if (cairn_value_object_values(obj, flag_value, &f) != 1 || f.list == NULL)
         return;
     in->counts.flagged++;
+    const char *id = json_string_value(json_object_get(obj, "id"));
     if (in->o.on_flag != NULL)
-        in->o.on_flag(json_string_value(json_object_get(obj, "id")), f.value,
-                      f.list, in->o.result_ud);
+        in->o.on_flag(id, f.value, f.list, in->o.result_ud);
+    else
+        cairn_log(CAIRN_LOG_INFO,
+                  "collection %s: %s: %s is on warninglist '%s' (stored, "
+                  "flagged)",
+                  in->collection, id != NULL ? id : "(no id)", f.value,
+                  f.list);
 }
 
 int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,

@@ -108,7 +108,8 @@ check "--include-warninglisted hunts it too" \
     sh -c "jq -r .indicator '$out' | sort | tr '\n' ' ' | grep -qx '$I1 $I2 '"
 
 # ---- over HTTP ---------------------------------------------------------------------
-start_server --data "$data" --listen 127.0.0.1:0 || fail "serve starts"
+printf '[server]\ndata = %s\n[analysis]\nwarninglists = %s\n' "$data" "$wl" >serve.ini
+start_server --config serve.ini --listen 127.0.0.1:0 || fail "serve starts"
 at_exit='reap $pid'
 get() {
     curl -sS --max-time 30 -o "$tmp/body" -w '%{http_code}' -u "$1:$pw" "$base$2"
@@ -131,6 +132,18 @@ check "a collection bob may not read is as absent as one nowhere ($c1, $c2)" \
 check "?since" [ "$(get alice "$S?since=2026-11-05T00:00:00Z")" = 200 ]
 check "filters" jq -e "[.indicators[].id] == [\"$I2\"]" body
 check "a bad since: 400" [ "$(get alice "$S?since=yesterday")" = 400 ]
+run grant carol $A --write --data "$data"
+cat >post.json <<'EOB'
+{"type": "bundle", "id": "bundle--c0000000-0000-4000-8000-0000000000aa", "objects": [{"type": "indicator", "spec_version": "2.1", "id": "indicator--c1000000-0000-4000-8000-0000000000aa", "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "pattern": "[ipv4-addr:value = '8.8.8.8']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}]}
+EOB
+code=$(curl -sS --max-time 30 -o body -w '%{http_code}' -u "carol:$pw" -X POST \
+    -H 'Accept: application/taxii+json;version=2.1' \
+    -H 'Content-Type: application/taxii+json;version=2.1' \
+    --data-binary @post.json "$base/api1/collections/$A/objects/")
+check "POST of a warninglisted indicator: stored ($code)" \
+    sh -c "[ $code = 202 ] && jq -e '.success_count == 1' body >/dev/null"
+check "and flagged in the server's log with the list's name" \
+    grep -q "indicator--c1000000-0000-4000-8000-0000000000aa: 8.8.8.8 is on warninglist 'Public DNS resolvers' (stored, flagged)" "$errf"
 stop_server
 check "the server stops cleanly" [ "$rc" -eq 0 ]
 check "no sanitizer report from the server" no_crash_report "$errf"
