@@ -518,9 +518,13 @@ int cairn_lookup(struct cairn_store *s, const char *value,
             o->score->warninglists, t == CAIRN_IOC_UNKNOWN ? CAIRN_IOC_FILENAME : (int)t,
             t == CAIRN_IOC_UNKNOWN ? value : norm, t == CAIRN_IOC_UNKNOWN ? len : nl);
         json_t *arr = json_array();
-        if (arr == NULL || (wl != NULL &&
-                            json_array_append_new(arr, json_string(wl)) != 0) ||
-            set_new(res, "warninglists", arr) < 0)
+        if (arr == NULL)
+            goto out;
+        if (wl != NULL && json_array_append_new(arr, json_string(wl)) != 0) {
+            json_decref(arr);
+            goto out;
+        }
+        if (set_new(res, "warninglists", arr) < 0)
             goto out;
     }
     for (size_t i = 0; i < rel.n; i++)
