@@ -97,7 +97,8 @@ static const char *const migrations[] = {
      * next to the row id, so an entry is two integers. Filled for the
      * rows already stored by index_existing() in the same transaction.
      */
-    "CREATE TABLE obj_keys(k INTEGER NOT NULL, rid INTEGER NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS obj_keys(k INTEGER NOT NULL,"
+    " rid INTEGER NOT NULL,"
     " PRIMARY KEY(k, rid)) WITHOUT ROWID;",
 };
 
