@@ -38,4 +38,23 @@ int cli_check_api_root_name(const struct cli_command *cmd, const char *name);
  */
 int cli_store_failed(const struct cli_command *cmd, int rc, const char *what);
 
+/* The --warninglists option, worded the same in every command's table. */
+#define CLI_WARNINGLISTS_OPTION                                                \
+    {                                                                          \
+        0, "warninglists", "PATH",                                             \
+            "Known false positives: a MISP warninglist (list.json) or a "     \
+            "directory of them (default: $CAIRN_WARNINGLISTS, else none; "     \
+            "docs/analysis.md)."                                               \
+    }
+
+/*
+ * Load the warninglists at `path` (NULL: $CAIRN_WARNINGLISTS, else none:
+ * *out NULL). Every bad file or entry is reported as a warning naming it,
+ * and the others load; a path that cannot be read is an error. Returns 0
+ * or -1 (reported).
+ */
+struct cairn_warninglists;
+int cli_warninglists_load(const struct cli_command *cmd, const char *path,
+                          struct cairn_warninglists **out);
+
 #endif

@@ -134,6 +134,8 @@ extern const struct cli_command cli_cmd_import;
 extern const struct cli_command cli_cmd_hunt;
 extern const struct cli_command cli_cmd_archive;
 extern const struct cli_command cli_cmd_analyse;
+extern const struct cli_command cli_cmd_lookup;
+extern const struct cli_command cli_cmd_report;
 extern const struct cli_command cli_cmd_feed;
 extern const struct cli_command cli_cmd_export;
 extern const struct cli_command cli_cmd_pull;

@@ -38,6 +38,8 @@ enum {
     OPT_MAX_LINE,
     OPT_NO_PROGRESS,
     OPT_QUIET,
+    OPT_WARNINGLISTS,
+    OPT_INCLUDE_WARNINGLISTED,
 };
 
 static const struct cli_option options[] = {
@@ -87,6 +89,11 @@ static const struct cli_option options[] = {
                          "Do not show the progress line on a terminal."},
     [OPT_QUIET] = {'q', "quiet", NULL,
                    "Print no progress, summary or warnings; errors only."},
+    [OPT_WARNINGLISTS] = CLI_WARNINGLISTS_OPTION,
+    [OPT_INCLUDE_WARNINGLISTED] = {0, "include-warninglisted", NULL,
+                                   "Hunt indicators with a value on a "
+                                   "warninglist too (by default they are "
+                                   "not hunted, and said so)."},
     {0, NULL, NULL, NULL},
 };
 
@@ -180,7 +187,7 @@ __attribute__((format(printf, 1, 2))) static void msg(const char *fmt, ...)
 struct hunt_cli {
     bool quiet;
     enum hunt_format fmt;
-    size_t revoked, expired, unsupported, invalid;
+    size_t revoked, expired, unsupported, invalid, warninglisted;
     size_t shown; /* skipped indicators reported */
 };
 
@@ -212,6 +219,9 @@ static void on_skip(const struct cairn_hunt_skip *s, void *ud)
         break;
     case CAIRN_HUNT_SKIP_INVALID:
         lc->invalid++;
+        break;
+    case CAIRN_HUNT_SKIP_WARNINGLISTED:
+        lc->warninglisted++;
         break;
     }
     if (lc->quiet || lc->shown++ >= MAX_SKIPS_SHOWN)
@@ -415,7 +425,8 @@ struct args {
     const char *sightings_into;
     const char *sign;
     enum cairn_telemetry_format format;
-    bool jsonl, stix, quiet, no_progress;
+    bool jsonl, stix, quiet, no_progress, include_warninglisted;
+    const char *warninglists;
     unsigned threads;
     size_t max_line;
     size_t split;
@@ -503,6 +514,12 @@ static int parse_args(int argc, char **argv, struct args *a)
         case OPT_QUIET:
             a->quiet = true;
             break;
+        case OPT_WARNINGLISTS:
+            a->warninglists = arg;
+            break;
+        case OPT_INCLUDE_WARNINGLISTED:
+            a->include_warninglisted = true;
+            break;
         default:
             return -1;
         }
@@ -538,6 +555,7 @@ static int run(int argc, char **argv)
     struct cairn_hunt_job_stats st = {0};
     struct cairn_store *store = NULL;
     struct cairn_sign_key *signer = NULL;
+    struct cairn_warninglists *wl = NULL;
     json_t *bundle = NULL;
     char host[256];
     unsigned errors = 0;
@@ -577,6 +595,10 @@ static int run(int argc, char **argv)
 
     /* The indicators. */
     struct cairn_hunt_builder_opts bopts = {.skip_cb = on_skip, .ud = &hc};
+    if (!a.include_warninglisted &&
+        cli_warninglists_load(CMD, a.warninglists, &wl) < 0)
+        goto out;
+    bopts.warninglists = wl;
     if (cairn_hunt_builder_new(&bopts, &b) < 0) {
         cli_error(CMD, "out of memory");
         goto out;
@@ -741,6 +763,7 @@ out:
     cairn_hunt_sightings_free(sightings);
     cairn_hunt_set_free(set);
     cairn_hunt_builder_free(b);
+    cairn_warninglists_free(wl);
     cairn_store_close(store);
     cairn_sign_key_free(signer);
     cairn_free(logs);

@@ -26,6 +26,7 @@ enum {
     OPT_API_ROOT,
     OPT_QUIET,
     OPT_MAX_INPUT,
+    OPT_WARNINGLISTS,
 };
 
 static const struct cli_option options[] = {
@@ -42,6 +43,7 @@ static const struct cli_option options[] = {
                        "Largest standard input or pipe read into memory "
                        "(default 1G). Regular files are mapped and have no "
                        "such limit."},
+    [OPT_WARNINGLISTS] = CLI_WARNINGLISTS_OPTION,
     {0, NULL, NULL, NULL},
 };
 
@@ -68,6 +70,10 @@ const struct cli_command cli_cmd_import = {
         "the error: the objects before it are stored, the error is "
         "reported with its line and column, and importing the repaired file "
         "again adds only what is missing.\n\n"
+        "An indicator with a value on a warninglist (a known false "
+        "positive: a public resolver, a CDN, a private range) is stored "
+        "all the same and reported as FILE: ID: warning: VALUE is on "
+        "warninglist 'NAME'.\n\n"
         "After each file a summary goes to standard error: FILE: N stored, "
         "M already present, K rejected. The server may keep running "
         "meanwhile; its clients see the new objects as soon as each batch "
@@ -99,7 +105,21 @@ struct importer {
     const char *collection;
     const char *name; /* the file being imported, for messages */
     bool quiet;
+    struct cairn_warninglists *warninglists; /* may be NULL */
 };
+
+static void on_flag(const char *id, const char *value, const char *list,
+                    void *ud)
+{
+    const struct importer *im = ud;
+    char line[1400];
+    if (im->quiet)
+        return;
+    snprintf(line, sizeof line,
+             "%s: %s: warning: %s is on warninglist '%s' (stored, flagged)",
+             im->name, id != NULL ? id : "(no id)", value, list);
+    cli_print_line(line);
+}
 
 static void on_diag(const struct cairn_diag *d, void *ud)
 {
@@ -147,6 +167,8 @@ static int import_one(struct importer *im, const char *path, size_t max_input)
         .validate = {.file = name, .cb = on_diag, .ud = im},
         .on_result = on_result,
         .result_ud = im,
+        .warninglists = im->warninglists,
+        .on_flag = on_flag,
     };
     int rc = cairn_ingest_new(im->store, &io, &ing);
     if (rc == 0)
@@ -209,8 +231,11 @@ static int import_one(struct importer *im, const char *path, size_t max_input)
         status = CLI_EXIT_FINDINGS;
     if (!im->quiet) {
         fflush(stdout);
-        fprintf(stderr, "%s: %zu stored, %zu already present, %zu rejected\n",
+        fprintf(stderr, "%s: %zu stored, %zu already present, %zu rejected",
                 name, c.stored, c.existed, rejected);
+        if (im->warninglists != NULL)
+            fprintf(stderr, ", %zu flagged", c.flagged);
+        fprintf(stderr, "\n");
     }
 out:
     cairn_ingest_free(ing);
@@ -225,6 +250,7 @@ static int run(int argc, char **argv)
     struct cairn_store_collection *coll = NULL;
     struct importer *im = NULL;
     const char *dir = NULL, *collection = NULL, *api_root = NULL;
+    const char *wl_path = NULL;
     size_t max_input = DEFAULT_MAX_INPUT;
     bool quiet = false;
     const char *arg;
@@ -244,6 +270,9 @@ static int run(int argc, char **argv)
             break;
         case OPT_QUIET:
             quiet = true;
+            break;
+        case OPT_WARNINGLISTS:
+            wl_path = arg;
             break;
         case OPT_MAX_INPUT:
             if (cli_parse_size(arg, &max_input) < 0 || max_input == 0) {
@@ -286,6 +315,8 @@ static int run(int argc, char **argv)
     }
     im->cmd = cmd;
     im->quiet = quiet;
+    if (cli_warninglists_load(cmd, wl_path, &im->warninglists) < 0)
+        goto out;
     if (cli_store_open(cmd, dir, false, &im->store) < 0)
         goto out;
     int rc = cairn_store_collection_get(im->store, api_root, collection, &coll);
@@ -310,8 +341,10 @@ static int run(int argc, char **argv)
             status = s;
     }
 out:
-    if (im != NULL)
+    if (im != NULL) {
         cairn_store_close(im->store);
+        cairn_warninglists_free(im->warninglists);
+    }
     cairn_free(im);
     cairn_store_collection_free(coll);
     return status;

@@ -474,6 +474,7 @@ static int run(int argc, char **argv)
     struct cairn_diag diag;
     struct cairn_store *store = NULL;
     struct cairn_server *srv = NULL;
+    struct cairn_warninglists *wl = NULL;
     struct bootstrap_info info;
     struct cairn_peers peers = {0};
     struct cairn_export_defs xdefs = {0};
@@ -549,6 +550,9 @@ static int run(int argc, char **argv)
         }
         if (set.data == NULL)
             set.data = ini.data;
+        if (cli_warninglists_load(cmd, ini.warninglists, &wl) < 0)
+            goto out;
+        cairn_ingest_set_default_warninglists(wl);
         if (set.listen == NULL)
             set.listen = ini.listen;
         if (set.tls_cert == NULL) {
@@ -733,5 +737,7 @@ out:
     cairn_peers_release(&peers);
     cairn_sign_key_free(signer);
     cairn_server_ini_release(&ini);
+    cairn_ingest_set_default_warninglists(NULL);
+    cairn_warninglists_free(wl);
     return status;
 }

@@ -14,6 +14,8 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_hunt,
     &cli_cmd_archive,
     &cli_cmd_analyse,
+    &cli_cmd_lookup,
+    &cli_cmd_report,
     &cli_cmd_import,
     &cli_cmd_feed,
     &cli_cmd_export,

@@ -194,6 +194,132 @@ const char *cairn_sunburst_state_name(enum cairn_sunburst_state s);
 enum cairn_sunburst_state
 cairn_sunburst_answer_state(const struct cairn_dns_answer *answer);
 
+/* ---- correlation: lookups and neighbourhoods (docs/analysis.md) ---------- */
+
+struct cairn_store;
+struct cairn_store_row;
+struct cairn_score_opts;
+
+/* Most objects a lookup lists per value (and per kind of neighbour). */
+#define CAIRN_LOOKUP_LIMIT 1000
+
+struct cairn_lookup_opts {
+    /*
+     * Whether the reader may see `row` of `collection` (rights, sharing
+     * rules); NULL: every object. Called while the store is being read:
+     * it must not use the store. What it refuses is not counted, listed
+     * or hinted at anywhere in the answer.
+     */
+    bool (*visible)(void *ud, const char *collection,
+                    const struct cairn_store_row *row);
+    void *visible_ud;
+    size_t limit; /* 0: CAIRN_LOOKUP_LIMIT */
+    /*
+     * Scores (may be NULL: none): each indicator matched gets `score`
+     * from the sightings of it the answer lists; and the answer names the
+     * warninglists the value is on (`warninglists`).
+     */
+    const struct cairn_score_opts *score;
+};
+
+/*
+ * Where `value` is in the store, through the correlation index: `matches`
+ * lists the newest version of each object that carries it (an indicator
+ * whose pattern compares it, an SCO, an observed-data holding one), with
+ * `matched`, the value as it matched: a domain also finds its parent
+ * domains' objects, an address the CIDR blocks that hold it, a URL its
+ * host's. `related` lists the objects that refer to those (sightings,
+ * reports, groupings, relationships, with `refers_to` and `via`, the
+ * members that refer), and the sightings of observed-data among them.
+ * `truncated` is true past the limit. `*out` is the caller's.
+ * CAIRN_EINVAL (empty or over CAIRN_VALUE_URL_MAX bytes),
+ * CAIRN_EUNSUPPORTED (a store without the index), the store's errors.
+ */
+int cairn_lookup(struct cairn_store *s, const char *value,
+                 const struct cairn_lookup_opts *o, json_t **out);
+
+/*
+ * The neighbourhood of object `id`, for the console: `objects`, its
+ * newest version in each collection the reader sees (whole, under
+ * "object"); `refers_to`, the objects its `*_ref(s)` name (with `via`);
+ * `referred_by`, the objects that name it (sightings, relationships,
+ * reports, ...). CAIRN_ENOTFOUND when the reader sees no version of it;
+ * otherwise as cairn_lookup.
+ */
+int cairn_neighbourhood(struct cairn_store *s, const char *id,
+                        const struct cairn_lookup_opts *o, json_t **out);
+
+/* ---- scores: how much to trust an indicator today (docs/analysis.md) ---- */
+
+/* The base of an indicator without a confidence. */
+#define CAIRN_SCORE_DEFAULT_CONFIDENCE 50
+
+/* What the sightings of one indicator say. */
+struct cairn_score_sightings {
+    uint64_t orgs;    /* distinct organisations that sighted it */
+    uint64_t fp_orgs; /* that reported it a false positive */
+    uint64_t count;   /* sightings counted */
+    bool has_last_seen;
+    struct cairn_time last_seen; /* the newest true sighting */
+};
+
+struct cairn_score_opts {
+    const struct cairn_warninglists *warninglists; /* may be NULL */
+    int default_confidence;       /* 0: CAIRN_SCORE_DEFAULT_CONFIDENCE */
+    const struct cairn_time *now; /* NULL: now */
+};
+
+/*
+ * The score (0..100) of indicator `ind`: its confidence (else the
+ * default) times MISP's polynomial decay 1 - (age / lifetime)^(1 / speed)
+ * with the lifetime and speed of its first value's type, the age counted
+ * from valid_from or the newest sighting; 0 past valid_until or revoked;
+ * plus 5 per sighting organisation (at most 20) while it has not decayed
+ * away; minus 15 per organisation that called it a false positive (at
+ * most 60); a quarter of that when a value is on a warninglist. With
+ * `explain`, the terms as a JSON object (the caller's). `sg` and `o` may
+ * be NULL. CAIRN_EINVAL (not an object), CAIRN_ENOMEM.
+ */
+int cairn_score_indicator(const json_t *ind,
+                          const struct cairn_score_sightings *sg,
+                          const struct cairn_score_opts *o, json_t **explain);
+
+/* ---- sightings across members ------------------------------------------ */
+
+/* The privacy threshold k by default. */
+#define CAIRN_REPORT_THRESHOLD 3
+
+struct cairn_report_opts {
+    const char *const *collections; /* NULL: every collection */
+    size_t n_collections;
+    const struct cairn_time *since; /* sightings last seen since; NULL: all */
+    unsigned threshold;             /* k; 0: CAIRN_REPORT_THRESHOLD */
+    /*
+     * The reader is entitled to the identities: exact counts below k and
+     * the organisations' ids. Otherwise a count below k is "fewer than k".
+     */
+    bool identities;
+    /* as struct cairn_lookup_opts: what the reader may see */
+    bool (*visible)(void *ud, const char *collection,
+                    const struct cairn_store_row *row);
+    void *visible_ud;
+    struct cairn_score_opts score;
+    int min_score; /* list only indicators scoring at least this; 0: all */
+    size_t limit;  /* 0: all */
+};
+
+/*
+ * The objects sighted (indicators, mostly), newest sighting first:
+ * `indicators`, each with `organisations` (distinct: where_sighted_refs,
+ * else created_by_ref), `sightings` (the sum of counts), first_seen,
+ * last_seen, per collection, `score` for indicators, and `identities`
+ * for an entitled reader; `threshold`. Sightings with
+ * "x_cairn_false_positive": true count apart, as
+ * false_positive_organisations. CAIRN_ENOMEM, the store's errors.
+ */
+int cairn_report_sightings(struct cairn_store *s,
+                           const struct cairn_report_opts *o, json_t **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,6 +55,7 @@ enum cairn_hunt_skip_reason {
     CAIRN_HUNT_SKIP_EXPIRED,     /* valid_until at or before the reference */
     CAIRN_HUNT_SKIP_UNSUPPORTED, /* valid, but cannot be hunted (see text) */
     CAIRN_HUNT_SKIP_INVALID,     /* not an indicator, bad pattern, bad line */
+    CAIRN_HUNT_SKIP_WARNINGLISTED, /* a value is on a warninglist */
 };
 
 /*
@@ -80,6 +81,12 @@ struct cairn_hunt_builder_opts {
     /* called for every skipped indicator or list line; may be NULL */
     cairn_hunt_skip_cb skip_cb;
     void *ud;
+    /*
+     * Known false positives (cairn/values.h; may be NULL): an indicator
+     * with a value on a list, or a list line whose value is, is skipped
+     * with CAIRN_HUNT_SKIP_WARNINGLISTED and the list's name.
+     */
+    const struct cairn_warninglists *warninglists;
 };
 
 /*

@@ -228,6 +228,7 @@ int cairn_store_batch_clear(struct cairn_store_batch *b);
  * outcome is also recorded in that status resource.
  */
 struct cairn_ingest;
+struct cairn_warninglists;
 
 typedef void (*cairn_ingest_cb)(const struct cairn_store_result *r,
                                 bool invalid, void *ud);
@@ -261,6 +262,15 @@ struct cairn_ingest_opts {
     void *result_ud;
     cairn_ingest_hook_cb hook; /* may be NULL */
     void *hook_ud;
+    /*
+     * Known false positives (cairn/values.h; may be NULL): an indicator
+     * with a value on a list is stored all the same (never dropped),
+     * counted as flagged and handed to on_flag (may be NULL, gets
+     * result_ud) with the value and the list's name, before its outcome.
+     */
+    const struct cairn_warninglists *warninglists;
+    void (*on_flag)(const char *id, const char *value, const char *list,
+                    void *ud);
 };
 
 struct cairn_ingest_counts {
@@ -269,6 +279,7 @@ struct cairn_ingest_counts {
     size_t existed;  /* identical versions stored before */
     size_t invalid;  /* refused by validation (or not a JSON object) */
     size_t failed;   /* refused by the store */
+    size_t flagged;  /* valid indicators with a value on a warninglist */
 };
 
 /*
@@ -295,6 +306,13 @@ int cairn_ingest_new(struct cairn_store *s, const struct cairn_ingest_opts *o,
 int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
                      const char *json, size_t json_len, const char *path,
                      unsigned flags);
+/*
+ * The warninglists of every session whose options name none (the server's
+ * [analysis] warninglists, for POST and pull); NULL: none. Set before the
+ * sessions start; the lists must outlive them. A flagged object without
+ * on_flag is logged (cairn_log, info).
+ */
+void cairn_ingest_set_default_warninglists(const struct cairn_warninglists *w);
 /* Commit what was added and wait for it; the error as for add. */
 int cairn_ingest_flush(struct cairn_ingest *in);
 /* The counts so far (of committed batches and refused objects). */
@@ -559,6 +577,31 @@ int cairn_store_collection_tlp_get(struct cairn_store *s, const char *id,
                                    int *out);
 int cairn_store_collection_tlp_set(struct cairn_store *s, const char *id,
                                    int tlp);
+
+/* ---- the correlation index (docs/analysis.md) ----------------------------
+ */
+
+/*
+ * Receives one object version whose index keys hold the key looked for,
+ * with the id of its collection; the row's strings (json included) live
+ * for the call. Return 0 to go on, 1 to stop, or a negative error.
+ */
+typedef int (*cairn_store_hit_cb)(void *ud, const char *collection,
+                                  const struct cairn_store_row *row);
+
+/*
+ * Every stored object version that carries the index key `key`
+ * (cairn_value_key, cairn_value_ip_key, cairn_value_ref_key in
+ * cairn/values.h), in every collection, in no set order. Every write
+ * keeps the index current. Returns 0 (also when the callback stopped),
+ * the callback's error, CAIRN_EUNSUPPORTED for a backend without the
+ * index, CAIRN_EIO, CAIRN_ENOMEM. Callers filter by collection and
+ * rights themselves. The callback must not use the store `s`.
+ */
+int cairn_store_find_key(struct cairn_store *s, uint64_t key,
+                         cairn_store_hit_cb cb, void *ud);
+/* Whether the store's backend keeps the index. */
+bool cairn_store_has_index(struct cairn_store *s);
 
 #ifdef __cplusplus
 }

@@ -138,6 +138,121 @@ bool cairn__hunt_url_norm_host(const char *url, size_t len, size_t *start,
 /* Lower-case ASCII copy; `out` has room for `len` bytes. */
 void cairn__hunt_lower(const char *s, size_t len, char *out);
 
+/* ---- index keys (the store's value index, lookups) ---------------------- */
+
+/*
+ * A 64-bit key for one observable value or reference, as the store's
+ * correlation index keeps it (docs/analysis.md). Two spellings the hunt
+ * treats as one value get one key: domains, e-mail addresses, hashes and
+ * registry keys are compared without case, URLs normalised, a domain's
+ * final dot dropped, and an address or CIDR block keyed by its prefix
+ * length and masked address (so a lookup of an address probes each
+ * prefix length with cairn_value_ip_key).
+ */
+
+/* cairn_value_path_type's answer for network-traffic:dst_ref.value: an
+ * address, CIDR block or domain, whichever the literal is. */
+#define CAIRN_VALUE_ADDR CAIRN_IOC_TYPE_COUNT
+
+/*
+ * The key of value `s` (`len` bytes) of `type` (an enum cairn_ioc_type,
+ * or CAIRN_VALUE_ADDR). CAIRN_EINVAL when it cannot be one (an address
+ * that does not parse, an empty or over-long value, an unknown type).
+ */
+int cairn_value_key(int type, const char *s, size_t len, uint64_t *out);
+/* The key of an address or CIDR block: `prefix` bits of `addr` (4 bytes
+ * for family 4, 16 for 6); bits past the prefix are ignored. */
+uint64_t cairn_value_ip_key(int family, const uint8_t addr[16],
+                            unsigned prefix);
+/* The key of a reference to the object `id`. */
+uint64_t cairn_value_ref_key(const char *id, size_t len);
+
+/*
+ * The value type a STIX pattern comparison of `path` on `obj` ("file",
+ * "hashes.'SHA-256'") compares, as the hunt indexes it; CAIRN_VALUE_ADDR
+ * for network-traffic's address refs; CAIRN_IOC_UNKNOWN when none.
+ */
+int cairn_value_path_type(const char *obj, const char *path);
+
+/* Receives one key; a non-zero return stops the walk and is returned. */
+typedef int (*cairn_value_key_cb)(void *ud, uint64_t key);
+
+/*
+ * Call `cb` with every key of `obj` (a parsed STIX object, a json_t
+ * object): the values of an indicator's STIX pattern (non-negated =, IN
+ * and ISSUBSET on the properties the hunt compares), an SCO's value,
+ * name, key or hashes, those of the SCOs inside an observed-data's
+ * `objects`, and a reference key for each id in a `*_ref` or `*_refs`
+ * member (created_by_ref and object_marking_refs excepted). A key may
+ * come more than once. Returns 0, the callback's value, or CAIRN_EINVAL.
+ */
+struct json_t;
+int cairn_value_object_keys(const struct json_t *obj, cairn_value_key_cb cb,
+                            void *ud);
+
+/* ---- warninglists: known false positives (docs/analysis.md) ------------- */
+
+/*
+ * MISP's warninglist format: one list per list.json, an object with
+ * "name", "type" (string, substring, hostname, cidr or regex; string when
+ * absent), "list" (the entries) and optionally "matching_attributes" (MISP
+ * attribute types: domain, hostname, ip-src, ip-dst, url, email, md5,
+ * sha1, sha256, ...: the value types the list applies to; all when absent).
+ * A set is read-only once loaded and may be shared between threads.
+ */
+struct cairn_warninglists;
+
+/* One problem found while loading: the file, where in it ("list[3]",
+ * "type", "line 2", or "" for the file as a whole) and what is wrong. */
+typedef void (*cairn_warninglist_err_cb)(void *ud, const char *file,
+                                         const char *where, const char *msg);
+
+int cairn_warninglists_new(struct cairn_warninglists **out);
+void cairn_warninglists_free(struct cairn_warninglists *w);
+/* Lists loaded. */
+size_t cairn_warninglists_count(const struct cairn_warninglists *w);
+/*
+ * Add the list in `text` (`len` bytes of list.json; `file` names it in
+ * reports). A bad entry is reported to `cb` (may be NULL) and skipped;
+ * the rest of the list loads. CAIRN_EINVAL (reported) when the text is
+ * not a list at all: not JSON, no name, an unknown type, no "list" array.
+ */
+int cairn_warninglists_add(struct cairn_warninglists *w, const char *text,
+                           size_t len, const char *file,
+                           cairn_warninglist_err_cb cb, void *ud);
+/*
+ * Load `path`: a list.json file, or a directory holding list.json,
+ * NAME.json files and NAME/list.json (MISP's lists/ layout), in name
+ * order. A file that fails is reported and the others still load; the
+ * first such error is returned (CAIRN_EINVAL, CAIRN_EIO) after all are
+ * tried. `loaded` (may be NULL) gets the lists added.
+ */
+int cairn_warninglists_load(struct cairn_warninglists *w, const char *path,
+                            cairn_warninglist_err_cb cb, void *ud,
+                            size_t *loaded);
+/*
+ * The name of the first list `s` (`len` bytes, of `type`, an enum
+ * cairn_ioc_type) is on, or NULL. string: equal (without case; a URL's or
+ * e-mail address's host too); substring: holds the entry; hostname: the
+ * domain, or a URL's or address's host, is the entry or under it; cidr:
+ * the address or block lies in the entry's block; regex: POSIX extended
+ * expression ("/re/i" as MISP writes them) found in the value.
+ */
+const char *cairn_warninglists_match(const struct cairn_warninglists *w,
+                                     int type, const char *s, size_t len);
+
+/*
+ * Receives one observable value of an object: its type (enum
+ * cairn_ioc_type, or CAIRN_VALUE_ADDR) and text; non-zero stops the walk.
+ */
+typedef int (*cairn_value_cb)(void *ud, int type, const char *s, size_t len);
+/*
+ * Call `cb` with every observable value of `obj` that
+ * cairn_value_object_keys indexes (references excepted).
+ */
+int cairn_value_object_values(const struct json_t *obj, cairn_value_cb cb,
+                              void *ud);
+
 #ifdef __cplusplus
 }
 #endif

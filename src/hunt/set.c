@@ -15,6 +15,7 @@
 struct cairn_hunt_builder {
     struct cairn_time now;
     cairn_hunt_skip_cb skip_cb;
+    const struct cairn_warninglists *warninglists;
     void *ud;
     struct cairn_hunt_set *set; /* being filled; arrays grow by doubling */
     size_t text_alloc, keys_alloc, inds_alloc, uuids_alloc, extras_alloc;
@@ -87,6 +88,7 @@ int cairn_hunt_builder_new(const struct cairn_hunt_builder_opts *opts,
     if (opts != NULL) {
         b->skip_cb = opts->skip_cb;
         b->ud = opts->ud;
+        b->warninglists = opts->warninglists;
     }
     *out = b;
     return 0;
@@ -103,6 +105,26 @@ void cairn_hunt_builder_free(struct cairn_hunt_builder *b)
     cairn_free(b);
 }
 
+/* The first value of an indicator on a warninglist. */
+struct wl_hit {
+    const struct cairn_warninglists *w;
+    const char *list;
+    char value[128];
+};
+
+static int wl_value(void *ud, int type, const char *s, size_t len)
+{
+    struct wl_hit *h = ud;
+    if (type == CAIRN_VALUE_ADDR)
+        type = (int)cairn_hunt_detect(s, len, NULL, 0, NULL);
+    h->list = cairn_warninglists_match(h->w, type, s, len);
+    if (h->list == NULL)
+        return 0;
+    snprintf(h->value, sizeof h->value, "%.*s", (int)(len > 100 ? 100 : len),
+             s);
+    return 1;
+}
+
 /* Report a skipped input to the callback and `diag`; CAIRN_HUNT_SKIPPED. */
 static int skip(struct cairn_hunt_builder *b, struct cairn_diag *diag,
                 enum cairn_hunt_skip_reason reason, const char *id,
@@ -114,7 +136,8 @@ static int skip(struct cairn_hunt_builder *b, struct cairn_diag *diag,
                 const char *source, uint64_t line, const char *fmt, ...)
 {
     static const char *const rules[] = {"hunt-revoked", "hunt-expired",
-                                        "hunt-unsupported", "hunt-invalid"};
+                                        "hunt-unsupported", "hunt-invalid",
+                                        "hunt-warninglisted"};
     char msg[320];
     va_list ap;
     va_start(ap, fmt);
@@ -245,6 +268,11 @@ int cairn_hunt_builder_add_list_line(struct cairn_hunt_builder *b,
                     "'%.*s' is not an address, CIDR, domain, URL, email "
                     "address or MD5/SHA-1/SHA-256/SHA-512 hash",
                     (int)(end - i > 80 ? 80 : end - i), line + i);
+    const char *wl = cairn_warninglists_match(b->warninglists, (int)t, norm, nl);
+    if (wl != NULL)
+        return skip(b, diag, CAIRN_HUNT_SKIP_WARNINGLISTED, NULL, source,
+                    lineno, "'%.*s' is on warninglist '%s'",
+                    (int)(nl > 80 ? 80 : nl), norm, wl);
     /* a repeated entry is dropped when the index is built (see there) */
     rc = text_add(b, norm, nl, &off);
     if (rc != 0)
@@ -304,69 +332,10 @@ enum {
     PT_ADDR = CAIRN_IOC_TYPE_COUNT, /* network-traffic refs: IP or domain */
 };
 
-static enum cairn_ioc_type hash_algo(const char *name)
-{
-    char n[16];
-    size_t o = 0;
-    for (; *name != '\0'; name++) {
-        char c = *name;
-        if (c == '-' || c == '_')
-            continue;
-        if (o + 1 >= sizeof n)
-            return CAIRN_IOC_UNKNOWN;
-        n[o++] = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
-    }
-    n[o] = '\0';
-    if (strcmp(n, "MD5") == 0)
-        return CAIRN_IOC_MD5;
-    if (strcmp(n, "SHA1") == 0)
-        return CAIRN_IOC_SHA1;
-    if (strcmp(n, "SHA256") == 0)
-        return CAIRN_IOC_SHA256;
-    if (strcmp(n, "SHA512") == 0)
-        return CAIRN_IOC_SHA512;
-    return CAIRN_IOC_UNKNOWN;
-}
-
+/* One table for the hunt and the store's value index (values/keys.c). */
 static int path_type(const char *obj, const char *path)
 {
-    static const struct {
-        const char *obj, *path;
-        int type;
-    } map[] = {
-        {"domain-name", "value", CAIRN_IOC_DOMAIN},
-        {"ipv4-addr", "value", CAIRN_IOC_IPV4},
-        {"ipv6-addr", "value", CAIRN_IOC_IPV6},
-        {"url", "value", CAIRN_IOC_URL},
-        {"email-addr", "value", CAIRN_IOC_EMAIL},
-        {"email-message", "from_ref.value", CAIRN_IOC_EMAIL},
-        {"email-message", "sender_ref.value", CAIRN_IOC_EMAIL},
-        {"email-message", "to_refs[*].value", CAIRN_IOC_EMAIL},
-        {"email-message", "cc_refs[*].value", CAIRN_IOC_EMAIL},
-        {"email-message", "bcc_refs[*].value", CAIRN_IOC_EMAIL},
-        {"file", "name", CAIRN_IOC_FILENAME},
-        {"windows-registry-key", "key", CAIRN_IOC_REGKEY},
-        {"network-traffic", "dst_ref.value", PT_ADDR},
-        {"network-traffic", "src_ref.value", PT_ADDR},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(obj, map[i].obj) == 0 && strcmp(path, map[i].path) == 0)
-            return map[i].type;
-    if ((strcmp(obj, "file") == 0 || strcmp(obj, "artifact") == 0 ||
-         strcmp(obj, "x509-certificate") == 0) &&
-        strncmp(path, "hashes.", 7) == 0) {
-        const char *algo = path + 7;
-        char unq[16];
-        size_t l = strlen(algo);
-        if (l >= 2 && algo[0] == '\'' && algo[l - 1] == '\'' &&
-            l - 2 < sizeof unq) {
-            memcpy(unq, algo + 1, l - 2);
-            unq[l - 2] = '\0';
-            algo = unq;
-        }
-        return hash_algo(algo);
-    }
-    return PT_NONE;
+    return cairn_value_path_type(obj, path);
 }
 
 enum cairn_ioc_type cairn_hunt_property_type(const char *object_type,
@@ -758,6 +727,12 @@ int cairn_hunt_builder_add_indicator(struct cairn_hunt_builder *b,
         if (cairn_time_cmp(&t, &b->now) <= 0)
             return skip(b, diag, CAIRN_HUNT_SKIP_EXPIRED, id, NULL, 0,
                         "indicator expired at %s", json_string_value(vu));
+    }
+    if (b->warninglists != NULL) {
+        struct wl_hit wh = {.w = b->warninglists};
+        if (cairn_value_object_values(obj, wl_value, &wh) == 1)
+            return skip(b, diag, CAIRN_HUNT_SKIP_WARNINGLISTED, id, NULL, 0,
+                        "%s is on warninglist '%s'", wh.value, wh.list);
     }
     const char *ptype = json_string_value(json_object_get(obj, "pattern_type"));
     const char *ptext = json_string_value(json_object_get(obj, "pattern"));

@@ -292,6 +292,10 @@ static int on_entry(struct cairn_ini *ini, const char *section,
             cfg->credential_cache_seconds = (unsigned)n;
             return 0;
         }
+    } else if (strcmp(section, "analysis") == 0) {
+        if (strcmp(name, "warninglists") == 0)
+            return cairn_ini_string(ini, &cfg->warninglists, section, name,
+                                    value, true);
     } else if (strcmp(section, "hunt") == 0) {
         if (strcmp(name, "indicators") == 0)
             return hunt_collections(ini, cfg, value);
@@ -427,6 +431,7 @@ void cairn_server_ini_release(struct cairn_server_ini *ini)
     for (size_t i = 0; i < ini->n_archive_watch; i++)
         cairn_free(ini->archive_watch[i]);
     cairn_free(ini->archive_watch);
+    cairn_free(ini->warninglists);
     memset(ini, 0, sizeof *ini);
     ini->insecure = -1;
 }

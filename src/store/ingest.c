@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cairn/pattern.h"
+#include "cairn/values.h"
 #include "store/store_int.h"
 
 #define DEFAULT_BATCH 10000
@@ -385,6 +386,54 @@ static int refuse(struct cairn_ingest *in, const json_t *obj,
     return 0;
 }
 
+static const struct cairn_warninglists *_Atomic default_lists;
+
+void cairn_ingest_set_default_warninglists(const struct cairn_warninglists *w)
+{
+    default_lists = w;
+}
+
+struct flag_state {
+    const struct cairn_warninglists *w;
+    const char *list;
+    char value[512];
+};
+
+static int flag_value(void *ud, int type, const char *s, size_t len)
+{
+    struct flag_state *f = ud;
+    if (type == CAIRN_VALUE_ADDR)
+        type = (int)cairn_hunt_detect(s, len, NULL, 0, NULL);
+    f->list = cairn_warninglists_match(f->w, type, s, len);
+    if (f->list == NULL)
+        return 0;
+    snprintf(f->value, sizeof f->value, "%.*s", (int)len, s);
+    return 1;
+}
+
+/* An indicator with a value on a warninglist: counted and reported. */
+static void check_flag(struct cairn_ingest *in, const json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    const struct cairn_warninglists *w =
+        in->o.warninglists != NULL ? in->o.warninglists : default_lists;
+    if (w == NULL || type == NULL || strcmp(type, "indicator") != 0)
+        return;
+    struct flag_state f = {.w = w};
+    if (cairn_value_object_values(obj, flag_value, &f) != 1 || f.list == NULL)
+        return;
+    in->counts.flagged++;
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    if (in->o.on_flag != NULL)
+        in->o.on_flag(id, f.value, f.list, in->o.result_ud);
+    else
+        cairn_log(CAIRN_LOG_INFO,
+                  "collection %s: %s: %s is on warninglist '%s' (stored, "
+                  "flagged)",
+                  in->collection, id != NULL ? id : "(no id)", f.value,
+                  f.list);
+}
+
 int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
                      const char *json, size_t json_len, const char *path,
                      unsigned flags)
@@ -444,6 +493,7 @@ int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
             return refuse(in, obj, path, hwhy[0] ? hwhy : "refused");
         }
     }
+    check_flag(in, obj);
     struct slot *sl = &in->slots[in->filling];
     int rc = replace != NULL ? cairn_store_batch_add(sl->objs, replace, NULL, 0)
                              : cairn_store_batch_add(sl->objs, obj, json,

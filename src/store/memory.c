@@ -20,6 +20,8 @@ struct m_obj {
     char *id, *type, *spec_version, *created, *modified, *json;
     size_t json_len;
     char vkey[32];
+    int64_t *keys; /* sorted: the index keys (a scan finds them) */
+    size_t n_keys;
 };
 
 struct m_versions {
@@ -116,6 +118,7 @@ static void obj_free(struct m_obj *o)
     cairn_free(o->created);
     cairn_free(o->modified);
     cairn_free(o->json);
+    cairn_free(o->keys);
     cairn_free(o);
 }
 
@@ -553,6 +556,14 @@ static int put_one(struct m_coll *c, struct store_obj *o,
         rc = CAIRN_ENOMEM;
     m->json_len = o->json_len;
     memcpy(m->vkey, o->vkey, sizeof m->vkey);
+    if (o->n_keys > 0) {
+        m->keys = cairn_malloc(o->n_keys * sizeof *m->keys);
+        if (m->keys == NULL)
+            rc = CAIRN_ENOMEM;
+        else
+            memcpy(m->keys, o->keys, o->n_keys * sizeof *m->keys);
+        m->n_keys = o->n_keys;
+    }
     if (rc == 0)
         rc = grow(&c->rows, &c->alloc, c->n, sizeof *c->rows);
     if (rc == 0)
@@ -651,6 +662,50 @@ static int m_put_objects(struct cairn_store *base, const char *collection,
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+static bool has_key(const struct m_obj *o, int64_t key)
+{
+    size_t lo = 0, hi = o->n_keys;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((uint64_t)o->keys[mid] < (uint64_t)key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < o->n_keys && o->keys[lo] == key;
+}
+
+/* A scan: the memory backend is for tests and small stores. */
+static int m_keys_find(struct cairn_store *base, int64_t key,
+                       const struct store_hit_sink *sink)
+{
+    struct m_store *s = ms(base);
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    for (size_t ci = 0; rc == 0 && ci < s->n_colls; ci++) {
+        struct m_coll *c = s->colls[ci];
+        for (size_t i = 0; rc == 0 && i < c->n; i++) {
+            const struct m_obj *o = c->rows[i];
+            if (o->dead || !has_key(o, key))
+                continue;
+            struct cairn_store_row row = {
+                .id = o->id,
+                .type = o->type,
+                .spec_version = o->spec_version,
+                .created = o->created,
+                .modified = o->modified,
+                .version = o->modified ? o->modified : o->created,
+                .date_added = cairn__store_us_time(o->added),
+                .json = o->json,
+                .json_len = o->json_len,
+            };
+            rc = sink->hit(sink->ud, c->c.id, &row);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc > 0 ? 0 : rc;
 }
 
 /* Whether `o` passes the filters of `q` (other than added_after). */
@@ -1177,6 +1232,7 @@ static const struct store_ops memory_ops = {
     .collection_list = m_collection_list,
     .collection_delete = m_collection_delete,
     .put_objects = m_put_objects,
+    .keys_find = m_keys_find,
     .query = m_query,
     .delete_objects = m_delete_objects,
     .status_new = m_status_new,

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "cairn/values.h"
 #include "store/store_int.h"
 
 /*
@@ -90,7 +91,19 @@ static const char *const migrations[] = {
      */
     "UPDATE api_roots SET max_content_length = 0"
     " WHERE max_content_length = 104857600;",
+    /*
+     * 5: the correlation index (docs/analysis.md): each object version's
+     * value and reference keys (cairn_value_object_keys), 64-bit hashes
+     * next to the row id, so an entry is two integers. Filled for the
+     * rows already stored by index_existing() in the same transaction.
+     */
+    "CREATE TABLE IF NOT EXISTS obj_keys(k INTEGER NOT NULL,"
+    " rid INTEGER NOT NULL,"
+    " PRIMARY KEY(k, rid)) WITHOUT ROWID;",
 };
+
+/* The migration after which index_existing() runs. */
+#define MIGRATION_KEYS 5
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -114,6 +127,8 @@ enum stmt_id {
     S_STATUS_ADD,
     S_ITEM_UPDATE,
     S_ITEM_INSERT,
+    S_INSERT_KEY,
+    S_FIND_KEY,
     S_COUNT
 };
 
@@ -141,6 +156,11 @@ static const char *const stmt_sql[S_COUNT] = {
                       " AND kind = 2",
     [S_ITEM_INSERT] = "INSERT INTO status_items(status, obj_id, version,"
                       " kind, message) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_INSERT_KEY] = "INSERT OR IGNORE INTO obj_keys(k, rid) VALUES(?1, ?2)",
+    [S_FIND_KEY] = "SELECT o.date_added, o.id, o.type, o.spec_version,"
+                   " o.created, o.modified, o.json, c.id FROM obj_keys k"
+                   " JOIN objects o ON o.rid = k.rid"
+                   " JOIN collections c ON c.pk = o.coll WHERE k.k = ?1",
 };
 
 /* Statements built from a query's shape, kept by their text. */
@@ -537,6 +557,61 @@ static int read_version(struct sq_store *s, int *out)
     return rc == SQLITE_ROW ? 0 : CAIRN_EIO;
 }
 
+static int insert_keys(struct sq_store *s, int64_t rid, const int64_t *keys,
+                       size_t n);
+
+struct key_list {
+    int64_t **keys;
+    size_t *alloc;
+    size_t n;
+};
+
+static int key_list_add(void *ud, uint64_t key)
+{
+    struct key_list *kl = ud;
+    int64_t *p = grow_array(*kl->keys, kl->alloc, kl->n, sizeof *p);
+    if (p == NULL)
+        return CAIRN_ENOMEM;
+    *kl->keys = p;
+    p[kl->n++] = (int64_t)key;
+    return 0;
+}
+
+/* Fill the correlation index for the rows a store held before it. */
+static int index_existing(struct sq_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t *keys = NULL;
+    size_t alloc = 0, rows = 0;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT rid, json FROM objects", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(rc);
+    rc = 0;
+    int step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_error_t e;
+        json_t *obj = json_loadb((const char *)sqlite3_column_text(st, 1),
+                                 (size_t)sqlite3_column_bytes(st, 1), 0, &e);
+        if (obj == NULL)
+            continue;
+        struct key_list kl = {.keys = &keys, .alloc = &alloc};
+        rc = cairn_value_object_keys(obj, key_list_add, &kl);
+        json_decref(obj);
+        if (rc == 0)
+            rc = insert_keys(s, sqlite3_column_int64(st, 0), keys, kl.n);
+        rows++;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = map_rc(step);
+    sqlite3_finalize(st);
+    cairn_free(keys);
+    if (rc == 0 && rows > 0)
+        cairn_log(CAIRN_LOG_INFO, "store: indexed the values of %zu stored "
+                  "objects", rows);
+    return rc;
+}
+
 static int migrate(struct sq_store *s)
 {
     /* Up to date (the usual open): no need to queue behind the writers. */
@@ -556,6 +631,8 @@ static int migrate(struct sq_store *s)
                      "INSERT INTO schema_version VALUES(0)");
     for (; rc == 0 && v < N_MIGRATIONS; v++) {
         rc = exec(s, migrations[v]);
+        if (rc == 0 && v + 1 == MIGRATION_KEYS)
+            rc = index_existing(s);
         if (rc == 0) {
             char sql[64];
             snprintf(sql, sizeof sql, "UPDATE schema_version SET version=%d",
@@ -1075,6 +1152,20 @@ static int find_stored(sqlite3_stmt *find, int64_t pk, int64_t idh,
     return step == SQLITE_DONE ? 0 : map_rc(step);
 }
 
+/* Add the index entries of row `rid`. */
+static int insert_keys(struct sq_store *s, int64_t rid, const int64_t *keys,
+                       size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = get_stmt(s, S_INSERT_KEY, &st);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        sqlite3_bind_int64(st, 1, keys[i]);
+        sqlite3_bind_int64(st, 2, rid);
+        rc = step_done(st);
+    }
+    return rc;
+}
+
 static int put_one(struct sq_store *s, int64_t pk, struct store_obj *o,
                    int64_t *last, struct cairn_store_result *r)
 {
@@ -1132,7 +1223,7 @@ static int put_one(struct sq_store *s, int64_t pk, struct store_obj *o,
  */
 static int put_request(struct sq_store *s, const struct put_req *r, bool *wrote)
 {
-    int64_t pk, last = 0;
+    int64_t pk = 0, last = 0;
     sqlite3_stmt *st = NULL;
     *wrote = false;
     int rc = coll_pk(s, r->collection, &pk);
@@ -1155,8 +1246,13 @@ static int put_request(struct sq_store *s, const struct put_req *r, bool *wrote)
         return rc;
     *wrote = true;
     for (size_t i = 0; rc == 0 && i < r->n; i++)
-        if (!r->objs[i].failed)
+        if (!r->objs[i].failed) {
             rc = put_one(s, pk, &r->objs[i], &last, &r->res[i]);
+            if (rc == 0 && r->res[i].outcome == CAIRN_STORE_STORED &&
+                r->objs[i].n_keys > 0)
+                rc = insert_keys(s, sqlite3_last_insert_rowid(s->db),
+                                 r->objs[i].keys, r->objs[i].n_keys);
+        }
     if (rc == 0)
         rc = get_stmt(s, S_SET_LAST_ADDED, &st);
     if (rc == 0) {
@@ -1457,6 +1553,39 @@ static int sq_query(struct cairn_store *base, const struct store_q *q,
     sqlite3_clear_bindings(st);
 out:
     cairn_buf_release(&sql);
+    return rc;
+}
+
+static int sq_keys_find(struct cairn_store *base, int64_t key,
+                        const struct store_hit_sink *sink)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = NULL;
+    int rc = get_stmt(s, S_FIND_KEY, &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, key);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cairn_store_row row = {0};
+        row.date_added = cairn__store_us_time(sqlite3_column_int64(st, 0));
+        row.id = col_str(st, 1);
+        row.type = col_str(st, 2);
+        row.spec_version = col_str(st, 3);
+        row.created = col_str(st, 4);
+        row.modified = col_str(st, 5);
+        row.version = row.modified ? row.modified : row.created;
+        row.json = col_str(st, 6);
+        row.json_len = (size_t)sqlite3_column_bytes(st, 6);
+        rc = sink->hit(sink->ud, col_str(st, 7), &row);
+        if (rc != 0)
+            break;
+    }
+    if (rc > 0)
+        rc = 0;
+    else if (rc == 0 && step != SQLITE_DONE)
+        rc = map_rc(step);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -1903,6 +2032,7 @@ static const struct store_ops sqlite_ops = {
     .collection_list = sq_collection_list,
     .collection_delete = sq_collection_delete,
     .put_objects = sq_put_objects,
+    .keys_find = sq_keys_find,
     .query = sq_query,
     .delete_objects = sq_delete_objects,
     .status_new = sq_status_new,

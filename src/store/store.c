@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "cairn/values.h"
 #include "store/store_int.h"
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -356,7 +358,57 @@ struct cairn_store_batch {
     struct cairn_store_result *res;
     bool res_borrowed; /* the caller's array (cairn_store_put_objects) */
     struct cairn_arena *strings;
+    uint64_t *kbuf; /* one object's keys while they are collected */
+    size_t kn, kalloc;
 };
+
+/* Most index keys one object gets; past it the rest are not indexed. */
+#define KEYS_PER_OBJECT_MAX 65536
+
+static int collect_key(void *ud, uint64_t key)
+{
+    struct cairn_store_batch *b = ud;
+    if (b->kn == KEYS_PER_OBJECT_MAX)
+        return 0;
+    if (b->kn == b->kalloc) {
+        size_t na = b->kalloc ? b->kalloc * 2 : 64;
+        uint64_t *p = cairn_realloc(b->kbuf, na * sizeof *p);
+        if (p == NULL)
+            return CAIRN_ENOMEM;
+        b->kbuf = p;
+        b->kalloc = na;
+    }
+    b->kbuf[b->kn++] = key;
+    return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The distinct keys of `obj` into o->keys (in the batch's strings). */
+static int object_keys(struct cairn_store_batch *b, const json_t *obj,
+                       struct store_obj *o)
+{
+    b->kn = 0;
+    int rc = cairn_value_object_keys(obj, collect_key, b);
+    if (rc < 0 || b->kn == 0)
+        return rc < 0 ? rc : 0;
+    qsort(b->kbuf, b->kn, sizeof *b->kbuf, u64_cmp);
+    size_t n = 1;
+    for (size_t i = 1; i < b->kn; i++)
+        if (b->kbuf[i] != b->kbuf[n - 1])
+            b->kbuf[n++] = b->kbuf[i];
+    int64_t *keys = cairn_arena_alloc(b->strings, n * sizeof *keys);
+    if (keys == NULL)
+        return CAIRN_ENOMEM;
+    memcpy(keys, b->kbuf, n * sizeof *keys);
+    o->keys = keys;
+    o->n_keys = n;
+    return 0;
+}
 
 static const char *str_member(const json_t *obj, const char *key)
 {
@@ -433,7 +485,9 @@ static int prepare_obj(struct cairn_store_batch *b, const json_t *obj,
     const char *version = vals[1] ? vals[1] : vals[0];
     if (version != NULL)
         snprintf(r->version, sizeof r->version, "%s", version);
-    int rc = 0;
+    int rc = object_keys(b, obj, o);
+    if (rc < 0)
+        return rc;
     o->type = keep(b, type, &rc);
     o->spec_version = keep(b, spec_version, &rc);
     o->created = keep(b, vals[0], &rc);
@@ -488,6 +542,7 @@ void cairn_store_batch_free(struct cairn_store_batch *b)
         return;
     cairn_arena_free(b->strings);
     cairn_free(b->objs);
+    cairn_free(b->kbuf);
     if (!b->res_borrowed)
         cairn_free(b->res);
     cairn_free(b);
@@ -1194,4 +1249,66 @@ int cairn_store_collection_tlp_set(struct cairn_store *s, const char *id,
     if (s == NULL || id == NULL || tlp < 0 || tlp > TLP_MAX)
         return CAIRN_EINVAL;
     return s->ops->collection_tlp_set(s, id, tlp);
+}
+
+/* ---- the correlation index -------------------------------------------------
+ */
+
+struct find_state {
+    uint64_t key;
+    cairn_store_hit_cb cb;
+    void *ud;
+    int err;
+};
+
+static int has_key(void *ud, uint64_t key)
+{
+    return key == *(const uint64_t *)ud ? 1 : 0;
+}
+
+/* Whether the row's object carries the key: 1, 0, or CAIRN_ENOMEM. */
+static int row_has_key(const struct cairn_store_row *row, uint64_t key)
+{
+    json_error_t e;
+    json_t *obj = json_loadb(row->json, row->json_len, 0, &e);
+    if (obj == NULL)
+        return 0;
+    int rc = cairn_value_object_keys(obj, has_key, &key);
+    json_decref(obj);
+    return rc < 0 ? rc : rc == 1;
+}
+
+static int find_hit(void *ud, const char *collection,
+                    const struct cairn_store_row *row)
+{
+    struct find_state *f = ud;
+    if (row->json == NULL)
+        return 0;
+    int rc = row_has_key(row, f->key);
+    if (rc <= 0)
+        return rc;
+    rc = f->cb(f->ud, collection, row);
+    if (rc < 0)
+        f->err = rc;
+    return rc < 0 ? rc : rc != 0;
+}
+
+int cairn_store_find_key(struct cairn_store *s, uint64_t key,
+                         cairn_store_hit_cb cb, void *ud)
+{
+    if (s == NULL || cb == NULL)
+        return CAIRN_EINVAL;
+    if (s->ops->keys_find == NULL)
+        return CAIRN_EUNSUPPORTED;
+    struct find_state f = {.key = key, .cb = cb, .ud = ud};
+    struct store_hit_sink sink = {.hit = find_hit, .ud = &f};
+    int rc = s->ops->keys_find(s, (int64_t)key, &sink);
+    if (f.err < 0)
+        return f.err;
+    return rc < 0 ? rc : 0;
+}
+
+bool cairn_store_has_index(struct cairn_store *s)
+{
+    return s != NULL && s->ops->keys_find != NULL;
 }

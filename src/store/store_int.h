@@ -30,6 +30,11 @@ struct store_obj {
     const char *json;
     size_t json_len;
     bool failed; /* set by store.c: skip, the result is already filled */
+    /* The object's index keys (cairn_value_object_keys), distinct; a
+     * backend with keys_find stores them with the row, in the same
+     * transaction; one without ignores them. */
+    const int64_t *keys;
+    size_t n_keys;
 };
 
 /* A query with its cursor decoded and lists checked. */
@@ -45,6 +50,16 @@ struct store_q {
 /* Receives rows in date_added order; returns 0 or a negative code. */
 struct store_row_sink {
     int (*row)(void *ud, const struct cairn_store_row *row, int64_t added_us);
+    void *ud;
+};
+
+/*
+ * One candidate of an index probe: the row (json set) and the id of its
+ * collection. Returns 0 to go on, 1 to stop, or a negative error.
+ */
+struct store_hit_sink {
+    int (*hit)(void *ud, const char *collection,
+               const struct cairn_store_row *row);
     void *ud;
 };
 
@@ -121,6 +136,20 @@ struct store_ops {
                           const struct cairn_store_user_share *in);
     int (*collection_tlp_get)(struct cairn_store *s, const char *id, int *out);
     int (*collection_tlp_set)(struct cairn_store *s, const char *id, int tlp);
+
+    /*
+     * The correlation index (docs/analysis.md). Optional: store.c answers
+     * CAIRN_EUNSUPPORTED when it is NULL. A backend that has it stores
+     * every put object's `keys` with its row in put_objects' transaction
+     * (and builds them for rows it already holds when it adds the index),
+     * and here hands every stored row whose keys hold `key` to the sink,
+     * in any order, until the sink stops. Rows a backend deleted may be
+     * left in its index as long as they are never handed out; store.c
+     * checks each row's keys again, so a hash collision or a stale entry
+     * that points at a row now holding another object is harmless.
+     */
+    int (*keys_find)(struct cairn_store *s, int64_t key,
+                     const struct store_hit_sink *sink);
 };
 
 /* Every backend's handle starts with this. */

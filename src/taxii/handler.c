@@ -1196,6 +1196,47 @@ static int dispatch(struct ctx *c, enum method m)
     return CAIRN_EINTERNAL;
 }
 
+/*
+ * cairn's own endpoints, /ROOT/cairn/WHAT with or without a final '/'
+ * (docs/analysis.md): true when `path` is one, answered, with *rc set.
+ */
+static bool cairn_path(struct ctx *c, const char *path, int *rc)
+{
+    static const char mid[] = "/cairn/";
+    if (path[0] != '/')
+        return false;
+    const char *slash = strchr(path + 1, '/');
+    if (slash == NULL || slash == path + 1 ||
+        strncmp(slash, mid, sizeof mid - 1) != 0)
+        return false;
+    const char *what = slash + sizeof mid - 1;
+    size_t wl = strcspn(what, "/");
+    if (wl == 0 || wl > 32 || (what[wl] != '\0' && strcmp(what + wl, "/")))
+        return false;
+    char root[256], name[33];
+    size_t rl = (size_t)(slash - path - 1);
+    if (rl >= sizeof root)
+        return false;
+    memcpy(root, path + 1, rl);
+    root[rl] = '\0';
+    memcpy(name, what, wl);
+    name[wl] = '\0';
+    if (method_of(c->req->method) != M_GET) {
+        cairn__taxii_header(c->resp, "Allow", "GET");
+        *rc = cairn__taxii_error(c->resp, 405, "only GET is allowed here");
+        return true;
+    }
+    c->tg.seg[0] = root;
+    bool answered;
+    *rc = load_root(c, &answered);
+    c->tg.seg[0] = NULL;
+    if (*rc < 0 || answered)
+        return true;
+    *rc = cairn__taxii_analysis(c->s, c->user, root, name, c->req->query,
+                                c->resp);
+    return true;
+}
+
 int cairn_taxii_handle(struct cairn_taxii *t, struct cairn_store *store,
                        const struct cairn_taxii_request *req,
                        struct cairn_taxii_response *resp)
@@ -1239,6 +1280,9 @@ int cairn_taxii_handle(struct cairn_taxii *t, struct cairn_store *store,
     }
     snprintf(resp->user, sizeof resp->user, "%s", user);
     c.user = resp->user;
+
+    if (cairn_path(&c, path, &rc))
+        goto out;
 
     int st = parse_path(path, &c.tg);
     if (st == 500) {

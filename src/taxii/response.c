@@ -119,6 +119,8 @@ static const char *reason(int status)
         return "Unprocessable Content";
     case 500:
         return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
     case 503:
         return "Service Unavailable";
     default:

@@ -208,6 +208,16 @@ int cairn__taxii_store_error(struct cairn_taxii_response *resp, int rc);
 void cairn__taxii_body(struct cairn_taxii_response *resp, int status,
                        struct cairn_buf *b);
 
+/*
+ * cairn's endpoints beside TAXII's (analysis_api.c): GET
+ * /ROOT/cairn/WHAT?QUERY for `user`, the root known to exist. Answers
+ * 404 for an unknown WHAT. Returns 0, or CAIRN_ENOMEM.
+ */
+int cairn__taxii_analysis(struct cairn_store *s, const char *user,
+                          const char *root, const char *what,
+                          const char *query,
+                          struct cairn_taxii_response *resp);
+
 /* ---- POST and jobs (post.c) -------------------------------------------- */
 
 /*

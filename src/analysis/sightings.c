@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Sightings across members: who sighted what, with a privacy threshold. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis_int.h"
+#include "cairn/store.h"
+
+/* Identities listed per indicator for an entitled reader. */
+#define IDENTITIES_MAX 100
+#define PAGE           5000
+
+struct coll_count {
+    char *collection;
+    uint64_t sightings;
+};
+
+struct entry {
+    char *id; /* the indicator (or other object) sighted */
+    uint64_t count, orgs, fp_orgs;
+    struct cairn_time first, last;
+    bool has_first, has_last;
+    struct coll_count *colls;
+    size_t n_colls;
+    char **idents;
+    size_t n_idents;
+};
+
+struct agg {
+    struct entry *v;
+    size_t n, alloc;
+    size_t *slots; /* index + 1; 0 empty */
+    size_t n_slots;
+    uint64_t *pairs; /* (entry, organisation) hashes seen; 0 empty */
+    size_t n_pairs, pair_slots;
+    bool keep_idents;
+};
+
+static uint64_t fnv(const char *s, size_t len, uint64_t h)
+{
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int grow_entries(struct agg *a)
+{
+    if (a->n * 2 >= a->n_slots) {
+        size_t ns = a->n_slots ? a->n_slots * 2 : 1024;
+        size_t *sl = cairn_calloc(ns, sizeof *sl);
+        if (sl == NULL)
+            return CAIRN_ENOMEM;
+        for (size_t i = 0; i < a->n; i++) {
+            uint64_t h = fnv(a->v[i].id, strlen(a->v[i].id), 14695981039346656037ull);
+            size_t j = (size_t)h & (ns - 1);
+            while (sl[j] != 0)
+                j = (j + 1) & (ns - 1);
+            sl[j] = i + 1;
+        }
+        cairn_free(a->slots);
+        a->slots = sl;
+        a->n_slots = ns;
+    }
+    if (a->n == a->alloc) {
+        size_t na = a->alloc ? a->alloc * 2 : 256;
+        struct entry *p = cairn_realloc(a->v, na * sizeof *p);
+        if (p == NULL)
+            return CAIRN_ENOMEM;
+        a->v = p;
+        a->alloc = na;
+    }
+    return 0;
+}
+
+static int find_entry(struct agg *a, const char *id, size_t len,
+                      struct entry **out)
+{
+    int rc = grow_entries(a);
+    if (rc < 0)
+        return rc;
+    uint64_t h = fnv(id, len, 14695981039346656037ull);
+    size_t j = (size_t)h & (a->n_slots - 1);
+    while (a->slots[j] != 0) {
+        struct entry *e = &a->v[a->slots[j] - 1];
+        if (strlen(e->id) == len && memcmp(e->id, id, len) == 0) {
+            *out = e;
+            return 0;
+        }
+        j = (j + 1) & (a->n_slots - 1);
+    }
+    struct entry *e = &a->v[a->n];
+    memset(e, 0, sizeof *e);
+    e->id = cairn_strndup(id, len);
+    if (e->id == NULL)
+        return CAIRN_ENOMEM;
+    a->slots[j] = ++a->n;
+    *out = e;
+    return 0;
+}
+
+/* Whether the pair (entry, organisation) is new. */
+static int pair_new(struct agg *a, uint64_t h, bool *fresh)
+{
+    if (h == 0)
+        h = 1;
+    if (a->n_pairs * 2 >= a->pair_slots) {
+        size_t ns = a->pair_slots ? a->pair_slots * 2 : 4096;
+        uint64_t *p = cairn_calloc(ns, sizeof *p);
+        if (p == NULL)
+            return CAIRN_ENOMEM;
+        for (size_t i = 0; i < a->pair_slots; i++) {
+            if (a->pairs[i] == 0)
+                continue;
+            size_t j = (size_t)a->pairs[i] & (ns - 1);
+            while (p[j] != 0)
+                j = (j + 1) & (ns - 1);
+            p[j] = a->pairs[i];
+        }
+        cairn_free(a->pairs);
+        a->pairs = p;
+        a->pair_slots = ns;
+    }
+    size_t j = (size_t)h & (a->pair_slots - 1);
+    while (a->pairs[j] != 0) {
+        if (a->pairs[j] == h) {
+            *fresh = false;
+            return 0;
+        }
+        j = (j + 1) & (a->pair_slots - 1);
+    }
+    a->pairs[j] = h;
+    a->n_pairs++;
+    *fresh = true;
+    return 0;
+}
+
+static int add_org(struct agg *a, struct entry *e, const char *org, size_t len,
+                   bool fp)
+{
+    bool fresh;
+    uint64_t h = fnv(org, len, fnv(e->id, strlen(e->id), fp ? 7 : 3));
+    int rc = pair_new(a, h, &fresh);
+    if (rc < 0 || !fresh)
+        return rc;
+    if (fp) {
+        e->fp_orgs++;
+        return 0;
+    }
+    e->orgs++;
+    if (!a->keep_idents || e->n_idents >= IDENTITIES_MAX)
+        return 0;
+    char **p = cairn_realloc(e->idents, (e->n_idents + 1) * sizeof *p);
+    if (p == NULL)
+        return CAIRN_ENOMEM;
+    e->idents = p;
+    p[e->n_idents] = cairn_strndup(org, len);
+    if (p[e->n_idents] == NULL)
+        return CAIRN_ENOMEM;
+    e->n_idents++;
+    return 0;
+}
+
+static bool get_time(const json_t *o, const char *k, struct cairn_time *t)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_string(v) &&
+           cairn_time_parse(json_string_value(v), json_string_length(v), true,
+                            t) == 0;
+}
+
+static int sightings_add(struct agg *a, const char *collection,
+                         const json_t *sg, const struct cairn_time *since)
+{
+    const json_t *of = json_object_get(sg, "sighting_of_ref");
+    struct cairn_time first, last;
+    if (!json_is_string(of))
+        return 0;
+    bool has_first = get_time(sg, "first_seen", &first);
+    bool has_last = get_time(sg, "last_seen", &last);
+    if (!has_last)
+        has_last = get_time(sg, "modified", &last) ||
+                   get_time(sg, "created", &last);
+    if (!has_first && has_last) {
+        first = last;
+        has_first = true;
+    }
+    if (since != NULL && (!has_last || cairn_time_cmp(&last, since) < 0))
+        return 0;
+    struct entry *e = NULL;
+    int rc = find_entry(a, json_string_value(of), json_string_length(of), &e);
+    if (rc < 0)
+        return rc;
+    bool fp = json_is_true(json_object_get(sg, "x_cairn_false_positive"));
+    const json_t *cnt = json_object_get(sg, "count");
+    uint64_t n = json_is_integer(cnt) && json_integer_value(cnt) >= 0
+                     ? (uint64_t)json_integer_value(cnt)
+                     : 1;
+    if (!fp) {
+        e->count += n;
+        if (has_first && (!e->has_first || cairn_time_cmp(&first, &e->first) < 0))
+            e->first = first, e->has_first = true;
+        if (has_last && (!e->has_last || cairn_time_cmp(&last, &e->last) > 0))
+            e->last = last, e->has_last = true;
+    }
+    /* the organisations: where_sighted_refs, else the creator; a
+     * pseudonym counts as one organisation of its own */
+    const json_t *where = json_object_get(sg, "where_sighted_refs");
+    size_t i;
+    const json_t *w;
+    bool any = false;
+    json_array_foreach(where, i, w)
+    {
+        if (rc == 0 && json_is_string(w)) {
+            rc = add_org(a, e, json_string_value(w), json_string_length(w), fp);
+            any = true;
+        }
+    }
+    const json_t *by = json_object_get(sg, "created_by_ref");
+    if (rc == 0 && !any && json_is_string(by))
+        rc = add_org(a, e, json_string_value(by), json_string_length(by), fp);
+    if (rc < 0 || fp)
+        return rc;
+    for (i = 0; i < e->n_colls; i++)
+        if (strcmp(e->colls[i].collection, collection) == 0) {
+            e->colls[i].sightings += n;
+            return 0;
+        }
+    struct coll_count *p =
+        cairn_realloc(e->colls, (e->n_colls + 1) * sizeof *p);
+    if (p == NULL)
+        return CAIRN_ENOMEM;
+    e->colls = p;
+    p[e->n_colls].collection = cairn_strndup(collection, strlen(collection));
+    if (p[e->n_colls].collection == NULL)
+        return CAIRN_ENOMEM;
+    p[e->n_colls++].sightings = n;
+    return 0;
+}
+
+static void agg_clear(struct agg *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        struct entry *e = &a->v[i];
+        cairn_free(e->id);
+        for (size_t j = 0; j < e->n_colls; j++)
+            cairn_free(e->colls[j].collection);
+        cairn_free(e->colls);
+        for (size_t j = 0; j < e->n_idents; j++)
+            cairn_free(e->idents[j]);
+        cairn_free(e->idents);
+    }
+    cairn_free(a->v);
+    cairn_free(a->slots);
+    cairn_free(a->pairs);
+}
+
+/* ---- reading the store ---------------------------------------------------- */
+
+static int scan_collection(struct cairn_store *s, const char *coll,
+                           const struct cairn_report_opts *o, struct agg *a)
+{
+    static const char *const types[] = {"sighting"};
+    char next[CAIRN_STORE_CURSOR_LEN] = "";
+    int rc = 0;
+    for (;;) {
+        struct cairn_store_query q = {
+            .collection = coll,
+            .types = types,
+            .n_types = 1,
+            .limit = PAGE,
+            .next = next[0] ? next : NULL,
+            .with_json = true,
+        };
+        struct cairn_store_page *page = NULL;
+        rc = cairn_store_query(s, &q, &page);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; rc == 0 && i < page->n; i++) {
+            const struct cairn_store_row *row = &page->rows[i];
+            if (o->visible != NULL && !o->visible(o->visible_ud, coll, row))
+                continue;
+            json_error_t je;
+            json_t *sg = json_loadb(row->json, row->json_len, 0, &je);
+            if (sg == NULL)
+                continue;
+            rc = sightings_add(a, coll, sg, o->since);
+            json_decref(sg);
+        }
+        bool more = page->more;
+        if (more)
+            memcpy(next, page->next, sizeof next);
+        cairn_store_page_free(page);
+        if (rc < 0 || !more)
+            return rc;
+    }
+}
+
+/* The newest version of object `id` in one of `colls`, parsed; NULL if none. */
+static json_t *fetch(struct cairn_store *s, const struct entry *e,
+                     const struct cairn_report_opts *o)
+{
+    const char *ids[] = {e->id};
+    for (size_t i = 0; i < e->n_colls; i++) {
+        struct cairn_store_query q = {.collection = e->colls[i].collection,
+                                      .ids = ids,
+                                      .n_ids = 1,
+                                      .limit = 1,
+                                      .with_json = true};
+        struct cairn_store_page *page = NULL;
+        if (cairn_store_query(s, &q, &page) < 0)
+            continue;
+        json_t *obj = NULL;
+        if (page->n > 0 &&
+            (o->visible == NULL ||
+             o->visible(o->visible_ud, e->colls[i].collection, &page->rows[0]))) {
+            json_error_t je;
+            obj = json_loadb(page->rows[0].json, page->rows[0].json_len, 0, &je);
+        }
+        cairn_store_page_free(page);
+        if (obj != NULL)
+            return obj;
+    }
+    return NULL;
+}
+
+static int cmp_last(const void *x, const void *y)
+{
+    const struct entry *a = *(const struct entry *const *)x;
+    const struct entry *b = *(const struct entry *const *)y;
+    if (a->has_last != b->has_last)
+        return a->has_last ? -1 : 1;
+    int c = a->has_last ? cairn_time_cmp(&b->last, &a->last) : 0;
+    return c != 0 ? c : strcmp(a->id, b->id);
+}
+
+static int put(json_t *o, const char *k, json_t *v)
+{
+    return v != NULL && json_object_set_new(o, k, v) == 0 ? 0 : CAIRN_ENOMEM;
+}
+
+static json_t *time_json(const struct cairn_time *t)
+{
+    char buf[40];
+    if (cairn_time_format(t, -1, buf, sizeof buf) < 0)
+        return json_null();
+    return json_string(buf);
+}
+
+static int entry_json(struct cairn_store *s, const struct entry *e,
+                      const struct cairn_report_opts *o, unsigned k,
+                      json_t **out)
+{
+    json_t *j = json_object(), *colls = json_array();
+    int rc = j == NULL || colls == NULL ? CAIRN_ENOMEM : 0;
+    char fewer[40];
+    snprintf(fewer, sizeof fewer, "fewer than %u", k);
+    if (rc == 0)
+        rc = put(j, "id", json_string(e->id));
+    json_t *obj = rc == 0 ? fetch(s, e, o) : NULL;
+    if (rc == 0 && obj != NULL) {
+        static const char *const keep[] = {"type", "name", "pattern"};
+        for (size_t i = 0; rc == 0 && i < 3; i++) {
+            json_t *v = json_object_get(obj, keep[i]);
+            if (v != NULL)
+                rc = json_object_set(j, keep[i], v) == 0 ? 0 : CAIRN_ENOMEM;
+        }
+    }
+    bool exact = o->identities || e->orgs >= k;
+    if (rc == 0)
+        rc = put(j, "organisations", exact ? json_integer((json_int_t)e->orgs)
+                                            : json_string(fewer));
+    if (rc == 0)
+        rc = put(j, "sightings", json_integer((json_int_t)e->count));
+    if (rc == 0 && e->has_first)
+        rc = put(j, "first_seen", time_json(&e->first));
+    if (rc == 0 && e->has_last)
+        rc = put(j, "last_seen", time_json(&e->last));
+    if (rc == 0 && e->fp_orgs > 0)
+        rc = put(j, "false_positive_organisations",
+                 o->identities || e->fp_orgs >= k
+                     ? json_integer((json_int_t)e->fp_orgs)
+                     : json_string(fewer));
+    for (size_t i = 0; rc == 0 && i < e->n_colls; i++) {
+        json_t *c = json_object();
+        rc = c == NULL ? CAIRN_ENOMEM : 0;
+        if (rc == 0)
+            rc = put(c, "collection", json_string(e->colls[i].collection));
+        if (rc == 0)
+            rc = put(c, "sightings",
+                     json_integer((json_int_t)e->colls[i].sightings));
+        if (rc == 0)
+            rc = json_array_append_new(colls, c) == 0 ? 0 : CAIRN_ENOMEM;
+        else
+            json_decref(c);
+    }
+    if (rc == 0) {
+        rc = put(j, "collections", colls);
+        colls = NULL;
+    }
+    if (rc == 0 && o->identities) {
+        json_t *ids = json_array();
+        rc = ids == NULL ? CAIRN_ENOMEM : 0;
+        for (size_t i = 0; rc == 0 && i < e->n_idents; i++)
+            rc = json_array_append_new(ids, json_string(e->idents[i])) == 0
+                     ? 0
+                     : CAIRN_ENOMEM;
+        if (rc == 0)
+            rc = put(j, "identities", ids);
+        else
+            json_decref(ids);
+    }
+    if (rc == 0 && obj != NULL &&
+        strcmp(json_string_value(json_object_get(obj, "type")) != NULL
+                   ? json_string_value(json_object_get(obj, "type"))
+                   : "",
+               "indicator") == 0) {
+        struct cairn_score_sightings sg = {
+            .orgs = e->orgs,
+            .fp_orgs = e->fp_orgs,
+            .count = e->count,
+            .has_last_seen = e->has_last,
+            .last_seen = e->last,
+        };
+        int sc = cairn_score_indicator(obj, &sg, &o->score, NULL);
+        if (sc >= 0)
+            rc = put(j, "score", json_integer(sc));
+    }
+    json_decref(obj);
+    json_decref(colls);
+    if (rc < 0) {
+        json_decref(j);
+        return rc;
+    }
+    *out = j;
+    return 0;
+}
+
+int cairn_report_sightings(struct cairn_store *s,
+                           const struct cairn_report_opts *o, json_t **out)
+{
+    static const struct cairn_report_opts dflt = {0};
+    struct agg a = {0};
+    struct cairn_store_api_root *roots = NULL;
+    size_t n_roots = 0;
+    struct entry **order = NULL;
+    json_t *res = NULL, *list = NULL;
+    int rc = 0;
+
+    if (out == NULL || s == NULL)
+        return CAIRN_EINVAL;
+    *out = NULL;
+    if (o == NULL)
+        o = &dflt;
+    unsigned k = o->threshold > 0 ? o->threshold : CAIRN_REPORT_THRESHOLD;
+    a.keep_idents = o->identities;
+    if (o->n_collections > 0) {
+        for (size_t i = 0; rc == 0 && i < o->n_collections; i++)
+            rc = scan_collection(s, o->collections[i], o, &a);
+    } else {
+        rc = cairn_store_api_root_list(s, &roots, &n_roots);
+        for (size_t r = 0; rc == 0 && r < n_roots; r++) {
+            struct cairn_store_collection *cl = NULL;
+            size_t nc = 0;
+            rc = cairn_store_collection_list(s, roots[r].name, &cl, &nc);
+            for (size_t i = 0; rc == 0 && i < nc; i++)
+                rc = scan_collection(s, cl[i].id, o, &a);
+            cairn_store_collection_list_free(cl, nc);
+        }
+    }
+    if (rc < 0)
+        goto out;
+    rc = CAIRN_ENOMEM;
+    order = cairn_calloc(a.n ? a.n : 1, sizeof *order);
+    res = json_object();
+    list = json_array();
+    if (order == NULL || res == NULL || list == NULL)
+        goto out;
+    for (size_t i = 0; i < a.n; i++)
+        order[i] = &a.v[i];
+    if (a.n > 1)
+        qsort(order, a.n, sizeof *order, cmp_last);
+    size_t limit = o->limit > 0 ? o->limit : a.n;
+    rc = 0;
+    size_t listed = 0;
+    for (size_t i = 0; rc == 0 && i < a.n && listed < limit; i++) {
+        json_t *e = NULL;
+        rc = entry_json(s, order[i], o, k, &e);
+        if (rc < 0)
+            break;
+        if (o->min_score > 0) {
+            json_t *sc = json_object_get(e, "score");
+            if (!json_is_integer(sc) || json_integer_value(sc) < o->min_score) {
+                json_decref(e);
+                continue;
+            }
+        }
+        rc = json_array_append_new(list, e) == 0 ? 0 : CAIRN_ENOMEM;
+        listed++;
+    }
+    if (rc == 0)
+        rc = put(res, "threshold", json_integer(k));
+    if (rc == 0) {
+        rc = put(res, "indicators", list);
+        list = NULL;
+    }
+    if (rc == 0) {
+        *out = res;
+        res = NULL;
+    }
+out:
+    json_decref(res);
+    json_decref(list);
+    cairn_free(order);
+    agg_clear(&a);
+    cairn_store_api_root_list_free(roots, n_roots);
+    return rc;
+}
