@@ -14,6 +14,7 @@
 #include "cairn/analysis.h"
 #include "cairn/feed.h"
 #include "cairn/taxii.h"
+#include "cairn/console.h"
 #include "cairn/server.h"
 
 #define CAIRN_VERSION "0.1.0" /* keep in step with CMakeLists.txt */
