@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cairn/error.h"
+#include "cairn/console.h"
 #include "cairn/store.h"
 #include "cairn/taxii.h"
 
@@ -76,6 +77,10 @@ struct cairn_server_config {
      * threads meanwhile. */
     unsigned auth_threads;
     struct cairn_taxii_config taxii;
+    /* The web console under /ui/ (docs/console.md), on unless this is
+     * set ([console] enabled = no). */
+    bool console_off;
+    struct cairn_console_config console;
 };
 
 #define CAIRN_SERVER_NO_LIMIT ((unsigned)-1)
@@ -109,6 +114,13 @@ const char *cairn_server_url(const struct cairn_server *srv);
 int cairn_server_reopen_log(struct cairn_server *srv);
 
 /*
+ * Tell the web console how a run of peer `name` went (0 or the error, and
+ * its message), for its dashboard. A no-op when the console is off.
+ */
+void cairn_server_peer_ran(struct cairn_server *srv, const char *name, int rc,
+                           const char *error);
+
+/*
  * Stop gracefully: stop accepting, let the requests in flight finish (up
  * to grace_ms), run every queued job to the end, close the store handles
  * and the log. Accepts NULL.
@@ -126,6 +138,7 @@ void cairn_server_free(struct cairn_server *srv);
  *            header_timeout, body_timeout, body_budget
  *   [taxii]  title, description, contact, default_api_root,
  *            max_content_length, page_bytes, credential_cache_seconds
+ *   [console] enabled
  */
 /* Longest credential_cache_seconds accepted: one day. */
 #define CAIRN_SERVER_CRED_CACHE_MAX 86400
@@ -150,6 +163,7 @@ struct cairn_server_ini {
     unsigned header_timeout;    /* 0: unset */
     unsigned body_timeout;      /* 0: unset */
     size_t body_budget;         /* 0: unset */
+    int console_enabled;        /* [console] enabled: -1 unset, 0 no, 1 yes */
 };
 
 /*

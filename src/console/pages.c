@@ -412,7 +412,44 @@ struct ind_origin {
 struct add_ctx {
     struct ind_origin *orig;
     size_t n, cap;
+    /* Search: a domain whose subdomains in patterns also match. */
+    const char *suffix;
+    struct console_value_hit *extra;
+    size_t n_extra;
 };
+
+/*
+ * Whether `pattern` compares with a string literal that is `domain` or a
+ * name under it ('a.b.example.com' for example.com): the suffix semantics
+ * of a domain search, until the analysis lookup provides them.
+ */
+static bool pattern_under(const char *pattern, const char *domain)
+{
+    size_t dl = strlen(domain);
+    for (const char *p = pattern; dl > 0 && (p = strcasestr(p, domain));
+         p++) {
+        if (p[dl] != '\'')
+            continue;
+        if (p > pattern && (p[-1] == '.' || p[-1] == '\''))
+            return true;
+    }
+    return false;
+}
+
+static int add_extra(struct add_ctx *ac, const json_t *o, size_t c)
+{
+    struct console_value_hit *g =
+        cairn_realloc(ac->extra, (ac->n_extra + 1) * sizeof *g);
+    if (g == NULL)
+        return CAIRN_ENOMEM;
+    ac->extra = g;
+    struct console_value_hit *h = &g[ac->n_extra++];
+    memset(h, 0, sizeof *h);
+    snprintf(h->indicator_id, sizeof h->indicator_id, "%s", jstr(o, "id"));
+    h->coll = c;
+    h->name = jstr(o, "name")[0] ? cairn_strdup(jstr(o, "name")) : NULL;
+    return 0;
+}
 
 static int add_coll_indicators(struct console_view *v, size_t c,
                                struct cairn_hunt_builder *b,
@@ -440,7 +477,12 @@ static int add_coll_indicators(struct console_view *v, size_t c,
                 json_loadb(p->rows[i].json, p->rows[i].json_len, 0, NULL);
             if (o == NULL)
                 continue;
-            int r = cairn_hunt_builder_add_indicator(b, o, NULL);
+            int r = 0;
+            if (ac != NULL && ac->suffix != NULL &&
+                pattern_under(jstr(o, "pattern"), ac->suffix))
+                r = add_extra(ac, o, c);
+            if (r == 0)
+                r = cairn_hunt_builder_add_indicator(b, o, NULL);
             if (r == 0 && ac != NULL) {
                 if (ac->n == ac->cap) {
                     size_t cap = ac->cap ? 2 * ac->cap : 64;
@@ -542,6 +584,12 @@ int cairn__console_value_search(struct console_view *v, const char *value,
     char *norm = cairn_malloc(len + 3);
     *out = NULL;
     *n = 0;
+    size_t nl = 0;
+    enum cairn_ioc_type t = CAIRN_IOC_UNKNOWN;
+    if (norm != NULL)
+        t = cairn_hunt_detect(value, len, norm, len + 3, &nl);
+    if (t == CAIRN_IOC_DOMAIN)
+        ac.suffix = norm;
     int rc = norm != NULL ? cairn_hunt_builder_new(NULL, &b) : CAIRN_ENOMEM;
     if (rc == 0)
         rc = add_indicators(v, b, NULL, &ac);
@@ -550,9 +598,6 @@ int cairn__console_value_search(struct console_view *v, const char *value,
     if (rc == 0)
         rc = cairn_hunt_matcher_new(set, &m);
     if (rc == 0) {
-        size_t nl = 0;
-        enum cairn_ioc_type t = cairn_hunt_detect(value, len, norm, len + 3,
-                                                  &nl);
         struct cairn_hunt_field f = {.type = t,
                                      .value = t != CAIRN_IOC_UNKNOWN ? norm
                                                                      : value,
@@ -565,6 +610,25 @@ int cairn__console_value_search(struct console_view *v, const char *value,
         int r = cairn_hunt_match_event(m, &ev, on_value_hit, &mc);
         rc = r < 0 ? r : mc.rc;
     }
+    /* The names under a searched domain, after the exact matches. */
+    for (size_t i = 0; rc == 0 && i < ac.n_extra; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < mc.n; j++)
+            dup = dup || strcmp(mc.hits[j].indicator_id,
+                                ac.extra[i].indicator_id) == 0;
+        if (dup)
+            continue;
+        struct console_value_hit *g =
+            cairn_realloc(mc.hits, (mc.n + 1) * sizeof *g);
+        if (g == NULL) {
+            rc = CAIRN_ENOMEM;
+            break;
+        }
+        mc.hits = g;
+        mc.hits[mc.n++] = ac.extra[i];
+        ac.extra[i].name = NULL;
+    }
+    cairn__console_value_hits_free(ac.extra, ac.n_extra);
     if (rc == 0) {
         *out = mc.hits;
         *n = mc.n;
