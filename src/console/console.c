@@ -294,7 +294,8 @@ int cairn__console_page_begin(struct console_view *v, const char *title)
         rc = cairn__console_escs(b, title);
     if (rc == 0)
         rc = cairn_buf_puts(
-            b, " · cairn</title><link rel=\"stylesheet\" "
+            b, " · cairn</title><link rel=\"icon\" "
+               "href=\"/ui/static/favicon.svg\"><link rel=\"stylesheet\" "
                "href=\"/ui/static/console.css\"><script "
                "src=\"/ui/static/console.js\" defer></script></head><body>"
                "<a class=\"skip\" href=\"#main\">Skip to content</a>");
