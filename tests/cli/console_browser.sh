@@ -151,24 +151,46 @@ wd_session=$wd_base$s
 wd POST "$s/timeouts" '{"implicit": 20000, "pageLoad": 60000}'
 W3C=element-6066-11e4-a52e-4f735466cecf
 
-go() { wd POST "$s/url" "$(jq -n --arg u "$base$1" '{url: $u}')"; }
-# find CSS: the element's id (waits for it), or "" when it never came.
+# The steps below spawn as few processes as they can (curl, not jq, for
+# most): on a loaded machine each spawn costs more than the browser's work.
+# jstr TEXT: $J is TEXT as a JSON string.
+jstr() {
+    case $1 in
+    *[\"\\]*) J=$(jq -n --arg t "$1" '$t') ;;
+    *) J="\"$1\"" ;;
+    esac
+}
+go() {
+    jstr "$base$1"
+    wd POST "$s/url" "{\"url\": $J}"
+}
+# el CSS: $E is the element's id (it waits for it), or "" when it never
+# came.
 el() {
-    wd POST "$s/element" "$(jq -n --arg c "$1" '{using: "css selector", value: $c}')"
-    jq -r --arg k "$W3C" '.value[$k] // empty' "$tmp/wd.json"
+    jstr "$1"
+    wd POST "$s/element" "{\"using\": \"css selector\", \"value\": $J}"
+    E=""
+    IFS= read -r line <"$tmp/wd.json" || :
+    case $line in
+    *"\"$W3C\":\""*)
+        E=${line#*\"$W3C\":\"}
+        E=${E%%\"*}
+        ;;
+    esac
 }
 type_in() {
-    e=$(el "$1")
-    wd POST "$s/element/$e/value" "$(jq -n --arg t "$2" '{text: $t}')"
+    el "$1"
+    jstr "$2"
+    wd POST "$s/element/$E/value" "{\"text\": $J}"
 }
 click() {
-    e=$(el "$1")
-    wd POST "$s/element/$e/click" '{}'
+    el "$1"
+    wd POST "$s/element/$E/click" '{}'
 }
 text_of() {
-    e=$(el "$1")
-    [ -n "$e" ] || return
-    wd GET "$s/element/$e/text"
+    el "$1"
+    [ -n "$E" ] || return
+    wd GET "$s/element/$E/text"
     jq -r '.value' "$tmp/wd.json"
 }
 shot() {
@@ -186,7 +208,8 @@ text_has() {
 }
 # present CSS DESCRIPTION: a check that the element is (or comes) there.
 present() {
-    if [ -n "$(el "$1")" ]; then ok; else
+    el "$1"
+    if [ -n "$E" ]; then ok; else
         fail "$2: no $1 on the page"
         wd GET "$s/url"
         echo "    at $(jq -r .value "$tmp/wd.json")"
@@ -213,9 +236,9 @@ present '#results' "searching avsvmcloud.com lists indicators"
 text_has '#result-count' 'indicators match' "the results count them"
 shot search
 
-e=$(el "#results a.hit[href*='$ind']")
-[ -n "$e" ] || e=$(el '#results a.hit')
-wd POST "$s/element/$e/click" '{}'
+el "#results a.hit[href*='$ind']"
+[ -n "$E" ] || el '#results a.hit'
+wd POST "$s/element/$E/click" '{}'
 present '#pattern' "the indicator page shows its pattern"
 text_has '#pattern' avsvmcloud "its pattern names avsvmcloud"
 present 'svg.bars' "its sightings over time are drawn"
@@ -228,16 +251,14 @@ present 'svg.heat' "the sightings heat map"
 shot sightings
 
 go /ui/hunt
-e=$(el '#log')
-wd POST "$s/element/$e/value" "$(jq -n --arg t "$tmp/dns.log" '{text: $t}')"
+type_in '#log' "$tmp/dns.log"
 click '#hunt-go'
 present '#hits' "the hunt shows its hits"
 text_has '#hits' "$dom" "the hit is the SUNBURST domain"
 shot hunt
 
 go /ui/import
-e=$(el '#file')
-wd POST "$s/element/$e/value" "$(jq -n --arg t "$tmp/upload.json" '{text: $t}')"
+type_in '#file' "$tmp/upload.json"
 click '#import-go'
 present '#stored' "the import stores the bundle"
 text_has '#stored' '1 new' "one new object"
