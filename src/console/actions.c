@@ -2,6 +2,7 @@
 /* The console's pages with forms: hunt, import, admin. */
 #include <string.h>
 
+#include "cairn/feed.h"
 #include "cairn/pattern.h"
 #include "console/console_int.h"
 
@@ -263,6 +264,8 @@ static void on_finding(const struct cairn_diag *d, void *ud)
         if (rc == 0)
             rc = cairn_buf_puts(f->b, "</code> ");
     }
+    if (rc == 0 && d->line > 0)
+        rc = cairn_buf_printf(f->b, "line %u: ", d->line);
     if (rc == 0)
         rc = cairn__console_escs(f->b, d->message);
     if (rc == 0)
@@ -280,10 +283,20 @@ static int import_form(struct console_view *v)
     if (rc == 0)
         rc = coll_select(v, "collection", "Into collection", CAIRN_STORE_WRITE,
                          false);
-    S("<p><label for=\"file\">A STIX 2.1 bundle or object</label><input "
-      "id=\"file\" name=\"file\" type=\"file\" accept=\".json,application/"
-      "json\"></p><p><label for=\"bundle\">or paste it</label><textarea "
-      "id=\"bundle\" name=\"bundle\" rows=\"8\"></textarea></p>"
+    S("<p><label for=\"format\">Format</label><select id=\"format\" "
+      "name=\"format\"><option value=\"stix\" selected>STIX 2.1 bundle or "
+      "object</option><option value=\"misp\">MISP event (JSON)</option>"
+      "<option value=\"csv\">CSV with a header row</option><option "
+      "value=\"list\">A list of values, one a line</option><option "
+      "value=\"fireeye\">FireEye Indicator_Release CSV</option></select></p>"
+      "<p><label for=\"map\">CSV columns: value=COLUMN[,type=COLUMN|TYPE]"
+      "[,name=COLUMN]...</label><input id=\"map\" name=\"map\" "
+      "type=\"text\" autocomplete=\"off\" placeholder=\"value=indicator,"
+      "type=auto\"></p>"
+      "<p><label for=\"file\">A file</label><input id=\"file\" "
+      "name=\"file\" type=\"file\"></p><p><label for=\"bundle\">or paste "
+      "it</label><textarea id=\"bundle\" name=\"bundle\" rows=\"8\">"
+      "</textarea></p>"
       "<p><input type=\"checkbox\" id=\"store\" name=\"store\" value=\"1\" "
       "checked><label for=\"store\" class=\"inline\">Store the valid objects "
       "(else only validate)</label></p>"
@@ -328,6 +341,76 @@ static int ingest_doc(struct console_view *v, const char *coll,
     return rc;
 }
 
+/* What a feed conversion hands out goes to the store, or is only counted. */
+struct feed_sink {
+    struct cairn_ingest *ing; /* NULL: validate only */
+};
+
+static int feed_emit(const json_t *obj, void *ud)
+{
+    struct feed_sink *fs = ud;
+    return fs->ing != NULL ? cairn_ingest_add(fs->ing, obj, NULL, 0, NULL, 0)
+                           : 0;
+}
+
+/*
+ * A MISP event, CSV, list or FireEye file converted by the feed module (as
+ * `cairn feed import` does), its findings in `f`, and stored into `coll`
+ * when not NULL. The conversion's stats and the store's counts are out.
+ */
+static int feed_doc(struct console_view *v, const char *fmt, const char *coll,
+                    const struct console_field *in, const char *name,
+                    struct findings *f, struct cairn_feed_stats *stats,
+                    struct cairn_ingest_counts *counts, bool *bad_map)
+{
+    struct feed_sink fs = {0};
+    struct cairn_feed *feed = NULL;
+    struct cairn_feed_csv_map *map = NULL;
+    int rc = 0;
+    if (strcmp(fmt, "csv") == 0) {
+        struct cairn_diag d = {0};
+        rc = cairn_feed_csv_map_parse(cairn__console_form_str(&v->form, "map"),
+                                      &map, &d);
+        if (rc == CAIRN_EINVAL) {
+            d.severity = CAIRN_SEV_ERROR;
+            snprintf(d.path, sizeof d.path, "%s", "CSV columns");
+            on_finding(&d, f);
+            *bad_map = true;
+            return 0;
+        }
+    }
+    if (rc == 0 && coll != NULL) {
+        struct cairn_ingest_opts o = {.collection = coll, .batch = 1000};
+        rc = cairn_ingest_new(v->s, &o, &fs.ing);
+    }
+    struct cairn_feed_opts fo = {
+        .emit = feed_emit, .emit_ud = &fs, .report = on_finding, .report_ud = f};
+    if (rc == 0)
+        rc = cairn_feed_new(&fo, &feed);
+    if (rc == 0) {
+        if (strcmp(fmt, "misp") == 0)
+            rc = cairn_feed_misp_event(feed, in->value, in->len, name);
+        else if (strcmp(fmt, "csv") == 0)
+            rc = cairn_feed_csv(feed, in->value, in->len, name, map);
+        else if (strcmp(fmt, "list") == 0)
+            rc = cairn_feed_list(feed, in->value, in->len, name);
+        else
+            rc = cairn_feed_fireeye(feed, in->value, in->len, name);
+        /* A malformed input was reported as a finding. */
+        if (rc == CAIRN_EPARSE || rc == CAIRN_EIO)
+            rc = 0;
+        cairn_feed_get_stats(feed, stats);
+    }
+    if (rc == 0 && fs.ing != NULL)
+        rc = cairn_ingest_flush(fs.ing);
+    if (fs.ing != NULL)
+        cairn_ingest_counts(fs.ing, counts);
+    cairn_feed_free(feed);
+    cairn_ingest_free(fs.ing);
+    cairn_feed_csv_map_free(map);
+    return rc;
+}
+
 int cairn__console_import(struct console_view *v)
 {
     struct cairn_buf list;
@@ -356,8 +439,61 @@ int cairn__console_import(struct console_view *v)
         goto end;
     }
     struct findings f = {.b = &list};
+    const char *fmt = cairn__console_form_str(&v->form, "format");
+    const char *name =
+        in->filename != NULL && in->filename[0] != '\0' ? in->filename
+                                                         : "pasted";
+    if (fmt[0] != '\0' && strcmp(fmt, "stix") != 0) {
+        if (strcmp(fmt, "misp") != 0 && strcmp(fmt, "csv") != 0 &&
+            strcmp(fmt, "list") != 0 && strcmp(fmt, "fireeye") != 0) {
+            v->resp->status = 400;
+            S("<p class=\"error\" role=\"alert\">There is no such "
+              "format.</p>");
+            goto end;
+        }
+        struct cairn_feed_stats fst = {0};
+        struct cairn_ingest_counts counts = {0};
+        bool bad_map = false;
+        int ir = feed_doc(v, fmt, store ? c->id : NULL, in, name, &f, &fst,
+                          &counts, &bad_map);
+        if (ir == CAIRN_ENOMEM || f.rc < 0) {
+            rc = ir == CAIRN_ENOMEM ? ir : f.rc;
+            goto end;
+        }
+        P("<section aria-labelledby=\"h-find\"><h2 id=\"h-find\">"
+          "Conversion</h2><p id=\"import-summary\">%zu object%s (%zu "
+          "indicator%s, %zu observable%s, %zu report%s), %zu skipped.</p>",
+          fst.objects, fst.objects == 1 ? "" : "s", fst.indicators,
+          fst.indicators == 1 ? "" : "s", fst.observables,
+          fst.observables == 1 ? "" : "s", fst.reports,
+          fst.reports == 1 ? "" : "s", fst.skipped);
+        if (f.n > 0) {
+            S("<ul class=\"findings\">");
+            if (rc == 0)
+                rc = cairn_buf_append(&v->b, list.data, list.len);
+            S("</ul>");
+            if (f.n > FINDINGS_SHOWN)
+                P("<p>and %zu more.</p>", f.n - FINDINGS_SHOWN);
+        }
+        S("</section>");
+        if (store && !bad_map) {
+            P("<section aria-labelledby=\"h-stored\"><h2 id=\"h-stored\">"
+              "Stored</h2><p id=\"stored\">%zu new, %zu already there, %zu "
+              "invalid, %zu refused by the store, into ",
+              counts.stored, counts.existed, counts.invalid, counts.failed);
+            E(c->title);
+            S(".</p>");
+            if (ir < 0) {
+                S("<p class=\"error\" role=\"alert\">The store failed: ");
+                E(cairn_strerror(ir));
+                S("</p>");
+            }
+            S("</section>");
+        }
+        goto end;
+    }
     struct cairn_validate_opts vo = {
-        .file = in->filename ? in->filename : "pasted",
+        .file = name,
         .cb = on_finding,
         .ud = &f,
         .check_pattern = cairn_pattern_checker};

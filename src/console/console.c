@@ -238,10 +238,13 @@ static void header(struct cairn_console_response *resp, const char *name,
 static void set_cookie(const struct console_view *v, const char *name,
                        const char *value, bool clear)
 {
+    /* The browser drops it when the session ends at the latest (the
+     * server forgets it sooner when idle). */
     char c[300];
-    snprintf(c, sizeof c, "%s=%s; Path=/ui/; HttpOnly; SameSite=Strict%s%s",
-             name, clear ? "" : value, v->req->tls ? "; Secure" : "",
-             clear ? "; Max-Age=0" : "");
+    snprintf(c, sizeof c,
+             "%s=%s; Path=/ui/; HttpOnly; SameSite=Strict%s; Max-Age=%u", name,
+             clear ? "" : value, v->req->tls ? "; Secure" : "",
+             clear ? 0u : v->con->max_seconds);
     header(v->resp, "Set-Cookie", c);
 }
 
