@@ -142,8 +142,52 @@ static int hunt_form(struct console_view *v)
       "gzip or zstd)</label><input id=\"log\" name=\"log\" type=\"file\"></p>"
       "<p><label for=\"values\">or paste values or log lines</label><textarea "
       "id=\"values\" name=\"values\" rows=\"6\"></textarea></p>"
+      "<p><label for=\"pattern\">Hunt with this STIX pattern instead of the "
+      "stored indicators (optional)</label><input id=\"pattern\" "
+      "name=\"pattern\" type=\"text\" autocomplete=\"off\" "
+      "placeholder=\"[domain-name:value = 'example.com']\"></p>"
       "<p><button type=\"submit\" id=\"hunt-go\">Hunt</button></p></form>");
     return rc;
+}
+
+/* The id of the pattern an analyst pasted, which is no stored object. */
+#define ADHOC_ID "indicator--00000000-0000-4000-8000-000000000000"
+
+/*
+ * The pasted `pattern` as the only indicator of `b`; CAIRN_EINVAL when it
+ * does not parse, with the reason on the page.
+ */
+static int adhoc_indicator(struct console_view *v,
+                           struct cairn_hunt_builder *b, const char *pattern)
+{
+    struct cairn_diag d = {0};
+    int rc = 0;
+    json_t *ind = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "indicator",
+        "spec_version", "2.1", "id", ADHOC_ID, "created",
+        "2000-01-01T00:00:00.000Z", "modified", "2000-01-01T00:00:00.000Z",
+        "name", "the pasted pattern", "pattern", pattern, "pattern_type",
+        "stix");
+    if (ind == NULL)
+        return CAIRN_ENOMEM;
+    if (json_object_set_new(ind, "valid_from",
+                            json_string("2000-01-01T00:00:00Z")) != 0) {
+        json_decref(ind);
+        return CAIRN_ENOMEM;
+    }
+    int ar = cairn_hunt_builder_add_indicator(b, ind, &d);
+    json_decref(ind);
+    if (ar == CAIRN_ENOMEM)
+        return ar;
+    if (ar != 0) {
+        v->resp->status = 400;
+        S("<p class=\"error\" role=\"alert\" id=\"pattern-error\">The "
+          "pattern cannot be hunted: ");
+        E(d.message[0] != '\0' ? d.message : cairn_strerror(ar));
+        S("</p>");
+        return rc < 0 ? rc : CAIRN_EINVAL;
+    }
+    return 0;
 }
 
 int cairn__console_hunt(struct console_view *v)
@@ -167,9 +211,18 @@ int cairn__console_hunt(struct console_view *v)
         goto end;
     }
     const char *only = cairn__console_form_str(&v->form, "collection");
+    const char *pattern = cairn__console_form_str(&v->form, "pattern");
     rc = cairn_hunt_builder_new(NULL, &b);
-    if (rc == 0)
+    if (rc == 0 && pattern[0] != '\0') {
+        rc = adhoc_indicator(v, b, pattern);
+        if (rc == CAIRN_EINVAL) {
+            rc = 0; /* said on the page */
+            goto end;
+        }
+        n_ind = 1;
+    } else if (rc == 0) {
         rc = cairn__console_add_indicators(v, b, only, &n_ind);
+    }
     if (rc == 0)
         rc = cairn_hunt_builder_build(b, &set);
     struct cairn_hunt_job_opts jo = {.set = set,
@@ -210,6 +263,10 @@ int cairn__console_hunt(struct console_view *v)
             E(h.hits[i].value);
             S("</td><td>");
             E(h.hits[i].field ? h.hits[i].field : "");
+            if (strcmp(h.hits[i].indicator, ADHOC_ID) == 0) {
+                S("</td><td>the pasted pattern</td></tr>");
+                continue;
+            }
             S("</td><td><a href=\"/ui/object?id=");
             U(h.hits[i].indicator);
             S("\">");

@@ -147,6 +147,16 @@ curl -sS -b "$tmp/a" -o "$tmp/r.html" -F "csrf=$tok" -F collection="$coll" \
     -F format=list -F "file=@$tmp/list.txt" "$ui/import"
 contains "$tmp/r.html" '2 indicators' "a list is converted"
 check "without 'store', nothing is stored" sh -c "! grep -q 'id=\"stored\"' '$tmp/r.html'"
+# A hunt with a pasted pattern instead of the stored indicators.
+curl -sS -b "$tmp/a" -o "$tmp/r.html" -F "csrf=$tok" \
+    -F "values=query pasted-only.example from 10.0.0.1" \
+    -F "pattern=[domain-name:value = 'pasted-only.example']" "$ui/hunt"
+contains "$tmp/r.html" '1 hit in 1 line' "the pasted pattern finds its value"
+contains "$tmp/r.html" 'the pasted pattern</td>' "the hit names the pasted pattern"
+st=$(curl -sS -b "$tmp/a" -o "$tmp/r.html" -w '%{http_code}' -F "csrf=$tok" \
+    -F "values=x" -F "pattern=[nonsense" "$ui/hunt")
+check "a pattern that does not parse is a 400" [ "$st" = 400 ]
+contains "$tmp/r.html" 'cannot be hunted' "and the page says why"
 st=$(curl -sS -b "$tmp/a" -o /dev/null -w '%{http_code}' \
     --data 'action=grant&user=carol&collection='"$secret"'&read=1' "$ui/admin")
 check "an admin form without its token is refused" [ "$st" = 403 ]
