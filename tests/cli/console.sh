@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The web console's security, over HTTP as a browser speaks it: headers,
 # escaping, CSRF tokens, rights as TAXII has them, sessions (fixation,
-# log-out), and the switch. (The log-in's throttle, Basic's own, is
-# tested in tests/unit/test_console.c without slow password hashes.)
+# log-out), and the switch. (The log-in's throttle is Basic's own, the
+# same cairn_taxii_auth_begin and _check, tested in tests/unit/test_taxii.c.)
 . "$(dirname "$0")/lib.sh"
 need curl jq
 
