@@ -581,13 +581,17 @@ int cairn__console_value_search(struct console_view *v, const char *value,
     struct add_ctx ac = {0};
     struct match_ctx mc = {.ac = &ac};
     size_t len = strlen(value);
-    char *norm = cairn_malloc(len + 3);
+    /* The normal form is not NUL-terminated by cairn_hunt_detect: one
+     * byte more for the terminator the suffix search needs. */
+    char *norm = cairn_malloc(len + 4);
     *out = NULL;
     *n = 0;
     size_t nl = 0;
     enum cairn_ioc_type t = CAIRN_IOC_UNKNOWN;
-    if (norm != NULL)
+    if (norm != NULL) {
         t = cairn_hunt_detect(value, len, norm, len + 3, &nl);
+        norm[nl <= len + 3 ? nl : 0] = '\0';
+    }
     if (t == CAIRN_IOC_DOMAIN)
         ac.suffix = norm;
     int rc = norm != NULL ? cairn_hunt_builder_new(NULL, &b) : CAIRN_ENOMEM;
