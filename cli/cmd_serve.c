@@ -117,7 +117,11 @@ const struct cli_command cli_cmd_serve = {
         "zone) are written at start and rewritten atomically within a "
         "second of a change to their collections; each is also served at "
         "/export/NAME to users who may read all its collections, with an "
-        "ETag (If-None-Match is answered 304).",
+        "ETag (If-None-Match is answered 304).\n\n"
+        "The web console is served under /ui/ on the same address and "
+        "TLS: analysts log in there with their user name and password "
+        "(docs/console.md). '[console] enabled = no' in the configuration "
+        "file switches it off.",
     .options = options,
     .exit_status = "0 Stopped by SIGTERM or SIGINT after a clean shutdown.\n"
                    "2 Usage error, a configuration file with a mistake, an "
@@ -269,6 +273,7 @@ struct peer_worker {
 
 struct schedule {
     const struct cairn_peers *peers;
+    struct cairn_server *srv; /* told each run's outcome, for the console */
     const char *store_url;
     const char *data_dir;
     struct peer_worker *workers;
@@ -321,8 +326,11 @@ static void *peer_main(void *arg)
         pthread_mutex_unlock(&sc->lock);
         /* A kick (new sightings stored) runs the pushes alone; the
          * schedule stays as it was. */
-        (void)cairn_sync_run_peer(kicked ? &w->pushes : peer, store,
-                                  sc->data_dir, &base, NULL);
+        struct cairn_sync_result res = {0};
+        int prc = cairn_sync_run_peer(kicked ? &w->pushes : peer, store,
+                                      sc->data_dir, &base, &res);
+        cairn_server_peer_ran(sc->srv, peer->name, prc,
+                              res.error[0] ? res.error : cairn_strerror(prc));
         if (!kicked)
             due = mono_ms() + (int64_t)peer->interval * 1000;
         pthread_mutex_lock(&sc->lock);
@@ -488,6 +496,7 @@ static int run(int argc, char **argv)
     int opt;
 
     memset(&ini, 0, sizeof ini);
+    ini.console_enabled = -1;
     cairn_diag_clear(&diag);
     while ((opt = cli_getopt(cmd, argc, argv, &arg)) >= 0) {
         switch (opt) {
@@ -630,6 +639,8 @@ static int run(int argc, char **argv)
         .header_timeout = ini.header_timeout,
         .body_timeout = ini.body_timeout,
         .body_budget = ini.body_budget,
+        .console_off = ini.console_enabled == 0,
+        .console = {.peers = &peers},
         .taxii =
             {
                 .title = ini.title,
@@ -664,6 +675,7 @@ static int run(int argc, char **argv)
         goto out;
     print_banner(srv, set.data, dir, &info);
     sched.peers = &peers;
+    sched.srv = srv;
     sched.store_url = url;
     sched.data_dir = dir;
     if (schedule_start(&sched) < 0) {

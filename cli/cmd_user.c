@@ -18,6 +18,8 @@ enum {
     OPT_MEMBER,
     OPT_NO_MEMBER,
     OPT_SHARING,
+    OPT_ADMIN,
+    OPT_NO_ADMIN,
 };
 
 static const struct cli_option options[] = {
@@ -37,6 +39,11 @@ static const struct cli_option options[] = {
     [OPT_SHARING] = {0, "sharing", NULL,
                      "list: after each name, its identity and whether it is "
                      "a community member."},
+    [OPT_ADMIN] = {0, "admin", NULL,
+                   "add, set: the user administers the web console (its "
+                   "pages of users, tokens, grants and peers)."},
+    [OPT_NO_ADMIN] = {0, "no-admin", NULL,
+                      "set: the user is no longer an administrator."},
     {0, NULL, NULL, NULL},
 };
 
@@ -44,8 +51,9 @@ static int run(int argc, char **argv);
 
 const struct cli_command cli_cmd_user = {
     .name = "user",
-    .synopsis = "add NAME [--identity ID] [--member] | set NAME [--identity "
-                "ID] [--member | --no-member] | list [--rights | --sharing] "
+    .synopsis = "add NAME [--identity ID] [--member] [--admin] | set NAME "
+                "[--identity ID] [--member | --no-member] [--admin | "
+                "--no-admin] | list [--rights | --sharing] "
                 "| remove NAME | passwd NAME [--data DIR]",
     .summary = "Add, list and remove the users of the TAXII server.",
     .description =
@@ -76,7 +84,9 @@ const struct cli_command cli_cmd_user = {
         "cairn user remove NAME removes a user with its API tokens and "
         "rights.\n\n"
         "cairn user list --sharing prints NAME  IDENTITY  MEMBER per user, "
-        "with - for no identity and member or - for the flag.",
+        "with - for no identity and member or - for the flag, and admin "
+        "after it for an administrator of the web console (--admin, "
+        "docs/console.md).",
     .options = options,
     .exit_status = CLI_ADMIN_EXIT_STATUS,
     .examples = "$ cairn user add alice\n"
@@ -229,6 +239,7 @@ static int user_exists(const struct cli_command *cmd, struct cairn_store *s,
 struct share_args {
     const char *identity; /* NULL: unchanged; "none": removed */
     int member;           /* -1 unchanged, 0 or 1 */
+    int admin;            /* -1 unchanged, 0 or 1 */
 };
 
 static int check_identity(const struct cli_command *cmd, const char *id)
@@ -258,6 +269,8 @@ static int apply_share(const struct cli_command *cmd, struct cairn_store *s,
         sh.member = sa->member != 0;
     if (rc == 0)
         rc = cairn_store_user_share_set(s, name, &sh);
+    if (rc == 0 && sa->admin >= 0)
+        rc = cairn_store_user_admin_set(s, name, sa->admin != 0);
     if (rc == CAIRN_ENOTFOUND) {
         cli_error(cmd, "no user '%s'", name);
         return CLI_EXIT_FINDINGS;
@@ -324,7 +337,7 @@ static int set_password(const struct cli_command *cmd, const char *dir,
         goto out;
     }
     status = CLI_EXIT_OK;
-    if (add && (sa->identity != NULL || sa->member >= 0))
+    if (add && (sa->identity != NULL || sa->member >= 0 || sa->admin >= 0))
         status = apply_share(cmd, s, name, sa);
 out:
     explicit_bzero(password, sizeof password);
@@ -396,10 +409,13 @@ static int all_collections(struct cairn_store *s,
 static int print_sharing(struct cairn_store *s, const char *name)
 {
     struct cairn_store_user_share sh;
+    bool admin = false;
     int rc = cairn_store_user_share_get(s, name, &sh);
     if (rc == 0)
-        printf("%s  %s  %s\n", name, sh.identity[0] ? sh.identity : "-",
-               sh.member ? "member" : "-");
+        rc = cairn_store_user_admin_get(s, name, &admin);
+    if (rc == 0)
+        printf("%s  %s  %s%s\n", name, sh.identity[0] ? sh.identity : "-",
+               sh.member ? "member" : "-", admin ? "  admin" : "");
     return rc;
 }
 
@@ -471,7 +487,7 @@ static int run(int argc, char **argv)
     const struct cli_command *cmd = &cli_cmd_user;
     const char *dir = NULL;
     bool rights = false, sharing = false;
-    struct share_args sa = {.member = -1};
+    struct share_args sa = {.member = -1, .admin = -1};
     const char *arg;
     int opt;
 
@@ -489,6 +505,10 @@ static int run(int argc, char **argv)
             sa.member = 1;
         else if (opt == OPT_NO_MEMBER)
             sa.member = 0;
+        else if (opt == OPT_ADMIN)
+            sa.admin = 1;
+        else if (opt == OPT_NO_ADMIN)
+            sa.admin = 0;
     }
     if (opt == -2)
         return CLI_EXIT_ERROR;
@@ -513,18 +533,19 @@ static int run(int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
     bool is_set = strcmp(sub, "set") == 0;
-    if ((sa.identity != NULL || sa.member >= 0) && !is_set &&
-        strcmp(sub, "add") != 0) {
-        cli_error(cmd, "--identity, --member and --no-member are options of "
-                       "'user add' and 'user set'");
+    if ((sa.identity != NULL || sa.member >= 0 || sa.admin >= 0) &&
+        !is_set && strcmp(sub, "add") != 0) {
+        cli_error(cmd, "--identity, --member, --admin and their --no- forms "
+                       "are options of 'user add' and 'user set'");
         return CLI_EXIT_ERROR;
     }
-    if (sa.member == 0 && !is_set) {
-        cli_error(cmd, "--no-member is an option of 'user set'");
+    if ((sa.member == 0 || sa.admin == 0) && !is_set) {
+        cli_error(cmd, "--no-member and --no-admin are options of 'user set'");
         return CLI_EXIT_ERROR;
     }
-    if (is_set && sa.identity == NULL && sa.member < 0) {
-        cli_error(cmd, "set needs --identity ID, --member or --no-member");
+    if (is_set && sa.identity == NULL && sa.member < 0 && sa.admin < 0) {
+        cli_error(cmd, "set needs --identity ID, --member, --no-member, "
+                       "--admin or --no-admin");
         return CLI_EXIT_ERROR;
     }
     if (sa.identity != NULL && check_identity(cmd, sa.identity) < 0)

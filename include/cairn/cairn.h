@@ -17,6 +17,7 @@
 #include "cairn/feed.h"
 #include "cairn/export.h"
 #include "cairn/taxii.h"
+#include "cairn/console.h"
 #include "cairn/server.h"
 
 #define CAIRN_VERSION "0.1.0" /* keep in step with CMakeLists.txt */

@@ -9,6 +9,7 @@
 
 #include "cairn/error.h"
 #include "cairn/export.h"
+#include "cairn/console.h"
 #include "cairn/store.h"
 #include "cairn/taxii.h"
 
@@ -80,6 +81,10 @@ struct cairn_server_config {
     /* Exports served at /export/NAME (borrowed; outlives the server);
      * NULL: none. */
     struct cairn_export_service *exports;
+    /* The web console under /ui/ (docs/console.md), on unless this is
+     * set ([console] enabled = no). */
+    bool console_off;
+    struct cairn_console_config console;
 };
 
 #define CAIRN_SERVER_NO_LIMIT ((unsigned)-1)
@@ -113,6 +118,13 @@ const char *cairn_server_url(const struct cairn_server *srv);
 int cairn_server_reopen_log(struct cairn_server *srv);
 
 /*
+ * Tell the web console how a run of peer `name` went (0 or the error, and
+ * its message), for its dashboard. A no-op when the console is off.
+ */
+void cairn_server_peer_ran(struct cairn_server *srv, const char *name, int rc,
+                           const char *error);
+
+/*
  * Stop gracefully: stop accepting, let the requests in flight finish (up
  * to grace_ms), run every queued job to the end, close the store handles
  * and the log. Accepts NULL.
@@ -134,6 +146,7 @@ void cairn_server_free(struct cairn_server *srv);
  *   [hunt]   indicators (collection ids, any number), sightings, org
  *   [archive] dir, watch (any number), keep, max_size
  * (the response loop, docs/response.md)
+ *   [console] enabled
  */
 /* Longest credential_cache_seconds accepted: one day. */
 #define CAIRN_SERVER_CRED_CACHE_MAX 86400
@@ -170,6 +183,7 @@ struct cairn_server_ini {
     size_t n_archive_watch;
     uint64_t archive_keep;     /* seconds; 0: unset (keep all) */
     uint64_t archive_max_size; /* bytes; 0: unset (no bound) */
+    int console_enabled;        /* [console] enabled: -1 unset, 0 no, 1 yes */
 };
 
 /*

@@ -121,6 +121,9 @@ int cairn_store_collection_resolve(struct cairn_store *s, const char *api_root,
 /* The collections of `api_root`, in creation order. */
 int cairn_store_collection_list(struct cairn_store *s, const char *api_root,
                                 struct cairn_store_collection **out, size_t *n);
+/* How many object versions collection `id` holds; CAIRN_ENOTFOUND. */
+int cairn_store_collection_count(struct cairn_store *s, const char *id,
+                                 size_t *out);
 /* Remove a collection with all its objects and rights; CAIRN_ENOTFOUND. */
 int cairn_store_collection_delete(struct cairn_store *s, const char *id);
 void cairn_store_collection_free(struct cairn_store_collection *c);
@@ -566,6 +569,16 @@ int cairn_store_user_share_get(struct cairn_store *s, const char *name,
  */
 int cairn_store_user_share_set(struct cairn_store *s, const char *name,
                                const struct cairn_store_user_share *in);
+
+/*
+ * Whether user `name` administers the web console (its admin pages: users,
+ * tokens, grants, peers); a new user does not. CAIRN_ENOTFOUND when there
+ * is no such user.
+ */
+int cairn_store_user_admin_get(struct cairn_store *s, const char *name,
+                               bool *out);
+int cairn_store_user_admin_set(struct cairn_store *s, const char *name,
+                               bool admin);
 
 /*
  * The TLP level objects of collection `id` without a TLP marking are

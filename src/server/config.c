@@ -292,6 +292,16 @@ static int on_entry(struct cairn_ini *ini, const char *section,
             cfg->credential_cache_seconds = (unsigned)n;
             return 0;
         }
+    } else if (strcmp(section, "console") == 0) {
+        if (strcmp(name, "enabled") == 0) {
+            if (cfg->console_enabled >= 0)
+                return cairn_ini_fail(ini, "[%s] %s is given twice", section,
+                                      name);
+            if (parse_bool(value, &cfg->console_enabled) < 0)
+                return cairn_ini_fail(
+                    ini, "enabled: '%s' is not yes or no", value);
+            return 0;
+        }
     } else if (strcmp(section, "analysis") == 0) {
         if (strcmp(name, "warninglists") == 0)
             return cairn_ini_string(ini, &cfg->warninglists, section, name,
@@ -389,6 +399,7 @@ int cairn_server_ini_load(const char *path, struct cairn_server_ini *out,
 
     memset(out, 0, sizeof *out);
     out->insecure = -1;
+    out->console_enabled = -1;
     int rc = cairn_ini_parse(&ini, path, on_entry, out, diag);
     if (rc == 0 && (out->tls_cert == NULL) != (out->tls_key == NULL)) {
         ini.line = 0; /* the file as a whole */
@@ -434,4 +445,5 @@ void cairn_server_ini_release(struct cairn_server_ini *ini)
     cairn_free(ini->warninglists);
     memset(ini, 0, sizeof *ini);
     ini->insecure = -1;
+    ini->console_enabled = -1;
 }

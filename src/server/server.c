@@ -164,6 +164,8 @@ struct cairn_server {
     char url[320];
     struct cairn_taxii *taxii;
     struct cairn_export_service *exports; /* borrowed; may be NULL */
+    struct cairn_console *console; /* NULL: the console is off */
+    bool tls;
     struct pool pool;
     bool pool_ready;
     struct jobq jobs;
@@ -277,6 +279,13 @@ static int open_log(const char *path)
                 0640);
 }
 
+void cairn_server_peer_ran(struct cairn_server *srv, const char *name, int rc,
+                           const char *error)
+{
+    if (srv != NULL)
+        cairn_console_peer_ran(srv->console, name, rc, error);
+}
+
 int cairn_server_reopen_log(struct cairn_server *srv)
 {
     if (srv == NULL || srv->log_path == NULL)
@@ -356,6 +365,10 @@ struct conn {
     size_t held;       /* bytes of srv->body_budget this request holds */
     struct cairn_buf body;
     struct cairn_taxii_response resp;
+    bool console;      /* a request for the web console under /ui/ */
+    bool console_auth; /* its password check is done (auth_rc, user) */
+    bool have_cresp;
+    struct cairn_console_response cresp;
     int status;
     size_t bytes;
     char errbody[384]; /* responses the adapter makes itself */
@@ -495,7 +508,10 @@ static void log_request(struct conn *c)
         if (m > 0 && (size_t)m < sizeof line)
             log_write(srv, line, (size_t)m);
     }
-    log_clean(user, sizeof user, c->have_resp ? c->resp.user : "");
+    log_clean(user, sizeof user,
+              c->have_cresp ? c->cresp.user
+              : c->have_resp ? c->resp.user
+                             : "");
     log_clean(method, sizeof method, c->method);
     log_clean(uri, sizeof uri, c->uri);
     int n =
@@ -519,6 +535,10 @@ static void request_end(struct conn *c)
         cairn_taxii_response_release(&c->resp);
     memset(&c->resp, 0, sizeof c->resp);
     c->have_resp = false;
+    if (c->have_cresp)
+        cairn_console_response_release(&c->cresp);
+    memset(&c->cresp, 0, sizeof c->cresp);
+    c->have_cresp = false;
     cairn_buf_release(&c->body);
     budget_give_back(c);
     cairn_free(c->uri);
@@ -659,6 +679,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
     c->too_big = false;
     c->refused = false;
     c->decided = false;
+    c->console = false;
+    c->console_auth = false;
     c->auth_pending = false;
     c->auth_log = false;
     c->auth_rc = 0;
@@ -905,6 +927,93 @@ static void serve_export(struct conn *c, struct MHD_Connection *mc,
     add_header(c, "Cache-Control", "no-cache");
 }
 
+/* ---- the web console ------------------------------------------------------- */
+
+static bool auth_submit(struct cairn_server *srv, struct conn *c,
+                        struct MHD_Connection *mc, const char *authorization,
+                        const char *client);
+
+/* Queue the console's answer in c->cresp. */
+static enum MHD_Result console_send(struct conn *c, struct MHD_Connection *mc)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        c->cresp.body_len,
+        (void *)(uintptr_t)(c->cresp.body != NULL ? c->cresp.body : ""),
+        MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    if (c->cresp.content_type != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                c->cresp.content_type);
+    for (size_t i = 0; i < c->cresp.n_headers; i++)
+        MHD_add_response_header(r, c->cresp.headers[i].name,
+                                c->cresp.headers[i].value);
+    c->status = c->cresp.status;
+    c->bytes = c->cresp.body_len;
+    c->auth_log = c->status == 401 || c->status == 429;
+    set_phase(c, PH_WORK);
+    enum MHD_Result ret = MHD_queue_response(mc, (unsigned)c->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/*
+ * A console request: its own sessions, so no Authorization; a log-in's
+ * password is checked by the auth threads as Basic's is, the connection
+ * suspended meanwhile, and the console asked again with the outcome.
+ */
+static enum MHD_Result console_respond(struct conn *c,
+                                       struct MHD_Connection *mc)
+{
+    struct cairn_server *srv = c->srv;
+    const char *uri = c->uri != NULL ? c->uri : "/";
+    const char *q = strchr(uri, '?');
+    char *path =
+        cairn_strndup(uri, q != NULL ? (size_t)(q - uri) : strlen(uri));
+    struct cairn_store *store = path != NULL ? pool_get(&srv->pool) : NULL;
+    struct cairn_console_request req = {
+        .method = c->method,
+        .path = path,
+        .query = q != NULL ? q + 1 : NULL,
+        .cookie = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_COOKIE),
+        .content_type = MHD_lookup_connection_value(
+            mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .body = c->body.data,
+        .body_len = c->body.len,
+        .client = c->addr,
+        .tls = srv->tls,
+        .auth_done = c->console_auth,
+        .auth_rc = c->auth_rc,
+        .auth_user = c->user,
+    };
+    if (c->have_cresp)
+        cairn_console_response_release(&c->cresp);
+    int rc = store != NULL
+                 ? cairn_console_handle(srv->console, store, &req, &c->cresp)
+                 : CAIRN_EIO;
+    pool_put(&srv->pool, store);
+    cairn_free(path);
+    if (rc != 0) {
+        own_error(c, rc == CAIRN_EIO ? 503 : 500,
+                  rc == CAIRN_EIO ? "The store is unavailable"
+                                  : "Internal server error");
+        return send_resp(c, mc, false);
+    }
+    c->have_cresp = true;
+    if (c->cresp.status == 0) {
+        /* A password to check, off this thread. */
+        c->console_auth = true;
+        if (c->cresp.authorization != NULL &&
+            auth_submit(srv, c, mc, c->cresp.authorization, c->addr))
+            return MHD_YES; /* on_request is called again once resumed */
+        c->auth_rc = CAIRN_ETOOBIG;
+        return console_respond(c, mc);
+    }
+    snprintf(c->user, sizeof c->user, "%s", c->cresp.user);
+    return console_send(c, mc);
+}
+
 /* Answer the request now: hand it to the TAXII layer and queue the reply. */
 static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc)
 {
@@ -916,6 +1025,8 @@ static enum MHD_Result respond(struct conn *c, struct MHD_Connection *mc)
 
     if (c->decided)
         return send_resp(c, mc, false);
+    if (c->console && !c->too_big)
+        return console_respond(c, mc);
     make_request(c, mc, &path, &req);
     memset(&c->resp, 0, sizeof c->resp);
     if (path == NULL) {
@@ -1272,6 +1383,34 @@ static enum MHD_Result authenticate(struct conn *c, struct MHD_Connection *mc)
     return after_auth(c, mc);
 }
 
+/*
+ * A console request's body (a form, an upload) is read for everyone: the
+ * session that may use it is checked with the body, within the console's
+ * limit and the server's budget for bodies.
+ */
+static enum MHD_Result console_start(struct conn *c, struct MHD_Connection *mc)
+{
+    c->auth_rc = 0;
+    c->body_limit = cairn_console_body_limit(c->srv->console);
+    set_phase(c, c->has_body ? PH_BODY : PH_WORK);
+    if (!c->has_body)
+        return MHD_YES;
+    if (c->content_length > 0 && (uint64_t)c->content_length > c->body_limit) {
+        c->too_big = true;
+        own_error(c, 413, "Request body too large");
+        c->decided = true;
+        return answer_early(c, mc);
+    }
+    if (c->content_length > 0 && !budget_take(c, (size_t)c->content_length)) {
+        own_error(c, 503, "The server holds as many uploads as it can; "
+                          "retry later");
+        add_header(c, "Retry-After", "5");
+        c->decided = true;
+        return answer_early(c, mc);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -1304,12 +1443,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
             mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
         c->expect_continue =
             expect != NULL && strcasecmp(expect, "100-continue") == 0;
+        if (srv->console != NULL) {
+            const char *qm = strchr(c->uri, '?');
+            char *path = cairn_strndup(
+                c->uri, qm != NULL ? (size_t)(qm - c->uri) : strlen(c->uri));
+            c->console = path != NULL && cairn_console_path(path);
+            cairn_free(path);
+        }
+        if (c->console)
+            return console_start(c, mc);
         c->body_limit = c->has_body ? body_limit(srv, c->uri) : 0;
         return authenticate(c, mc);
     }
     if (c->auth_pending) {
         /* Called again after a password check resumed the connection. */
         c->auth_pending = false;
+        if (c->console)
+            return console_respond(c, mc);
         return after_auth(c, mc);
     }
     if (*upload_len > 0) {
@@ -1787,6 +1937,16 @@ int cairn_server_new(const struct cairn_server_config *cfg,
                        cairn_strerror(rc));
         goto out;
     }
+    srv->tls = tls;
+    if (!cfg->console_off) {
+        struct cairn_console_config cc = cfg->console;
+        rc = cairn_console_new(&cc, srv->taxii, &srv->console);
+        if (rc != 0) {
+            rc = diag_fail(diag, rc, "cannot set up the web console: %s",
+                           cairn_strerror(rc));
+            goto out;
+        }
+    }
 
     pthread_mutex_init(&srv->jobs.mu, NULL);
     pthread_cond_init(&srv->jobs.cv, NULL);
@@ -1915,6 +2075,7 @@ void cairn_server_free(struct cairn_server *srv)
         pthread_cond_destroy(&srv->jobs.cv);
         pthread_mutex_destroy(&srv->jobs.mu);
     }
+    cairn_console_free(srv->console);
     cairn_taxii_free(srv->taxii);
     if (srv->pool_ready) {
         for (size_t i = 0; i < srv->pool.n_free; i++)

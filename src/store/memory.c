@@ -57,6 +57,7 @@ struct m_pair {
     char *a, *b;   /* user and hash, token hash and user, user and collection */
     unsigned bits; /* rights; for users, 1 when a community member */
     char *identity; /* users: the STIX identity they act for, or NULL */
+    bool admin;     /* users: an administrator of the console */
 };
 
 struct m_store {
@@ -1176,6 +1177,42 @@ static int m_user_share_get(struct cairn_store *base, const char *name,
     return p ? 0 : CAIRN_ENOTFOUND;
 }
 
+static int m_collection_count(struct cairn_store *base, const char *id,
+                              size_t *out)
+{
+    struct m_store *s = ms(base);
+    pthread_mutex_lock(&s->lock);
+    struct m_coll *c = find_coll(s, id);
+    for (size_t i = 0; c != NULL && i < c->n; i++)
+        *out += c->rows[i]->dead ? 0 : 1;
+    pthread_mutex_unlock(&s->lock);
+    return c ? 0 : CAIRN_ENOTFOUND;
+}
+
+static int m_user_admin_get(struct cairn_store *base, const char *name,
+                            bool *out)
+{
+    struct m_store *s = ms(base);
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
+    if (p != NULL)
+        *out = p->admin;
+    pthread_mutex_unlock(&s->lock);
+    return p ? 0 : CAIRN_ENOTFOUND;
+}
+
+static int m_user_admin_set(struct cairn_store *base, const char *name,
+                            bool admin)
+{
+    struct m_store *s = ms(base);
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
+    if (p != NULL)
+        p->admin = admin;
+    pthread_mutex_unlock(&s->lock);
+    return p ? 0 : CAIRN_ENOTFOUND;
+}
+
 static int m_user_share_set(struct cairn_store *base, const char *name,
                             const struct cairn_store_user_share *in)
 {
@@ -1252,6 +1289,9 @@ static const struct store_ops memory_ops = {
     .rights_get = m_rights_get,
     .user_share_get = m_user_share_get,
     .user_share_set = m_user_share_set,
+    .user_admin_get = m_user_admin_get,
+    .collection_count = m_collection_count,
+    .user_admin_set = m_user_admin_set,
     .collection_tlp_get = m_collection_tlp_get,
     .collection_tlp_set = m_collection_tlp_set,
 };

@@ -100,6 +100,8 @@ static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS obj_keys(k INTEGER NOT NULL,"
     " rid INTEGER NOT NULL,"
     " PRIMARY KEY(k, rid)) WITHOUT ROWID;",
+    /* 6: the web console's administrators (docs/console.md). */
+    "ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* The migration after which index_existing() runs. */
@@ -1994,6 +1996,44 @@ static int sq_user_share_set(struct cairn_store *base, const char *name,
     return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
+static int sq_collection_count(struct cairn_store *base, const char *id,
+                               size_t *out)
+{
+    char *v = NULL;
+    int rc = read1(sq(base),
+                   "SELECT count(*) FROM objects WHERE coll ="
+                   " (SELECT pk FROM collections WHERE id = ?1)"
+                   " AND EXISTS (SELECT 1 FROM collections WHERE id = ?1)",
+                   id, NULL, &v);
+    if (rc == 0)
+        *out = (size_t)strtoull(v, NULL, 10);
+    cairn_free(v);
+    return rc;
+}
+
+static int sq_user_admin_get(struct cairn_store *base, const char *name,
+                             bool *out)
+{
+    char *v = NULL;
+    int rc = read1(sq(base), "SELECT admin FROM users WHERE name = ?1", name,
+                   NULL, &v);
+    if (rc == 0)
+        *out = strtol(v, NULL, 10) != 0;
+    cairn_free(v);
+    return rc;
+}
+
+static int sq_user_admin_set(struct cairn_store *base, const char *name,
+                             bool admin)
+{
+    int changes = 0;
+    int rc = write3(sq(base),
+                    "UPDATE users SET admin = CAST(?2 AS INTEGER)"
+                    " WHERE name = ?1",
+                    name, admin ? "1" : "0", NULL, &changes);
+    return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
+}
+
 static int sq_collection_tlp_get(struct cairn_store *base, const char *id,
                                  int *out)
 {
@@ -2052,6 +2092,9 @@ static const struct store_ops sqlite_ops = {
     .rights_get = sq_rights_get,
     .user_share_get = sq_user_share_get,
     .user_share_set = sq_user_share_set,
+    .user_admin_get = sq_user_admin_get,
+    .collection_count = sq_collection_count,
+    .user_admin_set = sq_user_admin_set,
     .collection_tlp_get = sq_collection_tlp_get,
     .collection_tlp_set = sq_collection_tlp_set,
 };

@@ -1233,6 +1233,34 @@ int cairn_store_user_share_set(struct cairn_store *s, const char *name,
     return s->ops->user_share_set(s, name, in);
 }
 
+int cairn_store_collection_count(struct cairn_store *s, const char *id,
+                                 size_t *out)
+{
+    if (out != NULL)
+        *out = 0;
+    if (s == NULL || id == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->collection_count(s, id, out);
+}
+
+int cairn_store_user_admin_get(struct cairn_store *s, const char *name,
+                               bool *out)
+{
+    if (out != NULL)
+        *out = false;
+    if (s == NULL || name == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->user_admin_get(s, name, out);
+}
+
+int cairn_store_user_admin_set(struct cairn_store *s, const char *name,
+                               bool admin)
+{
+    if (s == NULL || name == NULL)
+        return CAIRN_EINVAL;
+    return s->ops->user_admin_set(s, name, admin);
+}
+
 int cairn_store_collection_tlp_get(struct cairn_store *s, const char *id,
                                    int *out)
 {

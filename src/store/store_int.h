@@ -134,6 +134,12 @@ struct store_ops {
                           struct cairn_store_user_share *out);
     int (*user_share_set)(struct cairn_store *s, const char *name,
                           const struct cairn_store_user_share *in);
+    /* Stored versions of a collection; CAIRN_ENOTFOUND. */
+    int (*collection_count)(struct cairn_store *s, const char *id,
+                            size_t *out);
+    /* The console's administrator flag. */
+    int (*user_admin_get)(struct cairn_store *s, const char *name, bool *out);
+    int (*user_admin_set)(struct cairn_store *s, const char *name, bool admin);
     int (*collection_tlp_get)(struct cairn_store *s, const char *id, int *out);
     int (*collection_tlp_set)(struct cairn_store *s, const char *id, int tlp);
 

@@ -1136,6 +1136,7 @@ static void test_migrate_status_items(void **state)
                                   "ALTER TABLE users DROP COLUMN member;"
                                   "ALTER TABLE collections"
                                   " DROP COLUMN default_tlp;"
+                                  "ALTER TABLE users DROP COLUMN admin;"
                                   "UPDATE schema_version SET version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1737,6 +1738,7 @@ static void test_migrate_sharing(void **state)
                                   "ALTER TABLE users DROP COLUMN member;"
                                   "ALTER TABLE collections"
                                   " DROP COLUMN default_tlp;"
+                                  "ALTER TABLE users DROP COLUMN admin;"
                                   "UPDATE schema_version SET version = 2",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1754,6 +1756,13 @@ static void test_migrate_sharing(void **state)
     sh.member = true;
     assert_int_equal(cairn_store_user_share_set(f->s, "old", &sh), 0);
     assert_int_equal(cairn_store_user_verify(f->s, "old", "pw"), 0);
+    /* Migration 6: users of an older store are no console admins. */
+    bool admin = true;
+    assert_int_equal(cairn_store_user_admin_get(f->s, "old", &admin), 0);
+    assert_false(admin);
+    assert_int_equal(cairn_store_user_admin_set(f->s, "old", true), 0);
+    assert_int_equal(cairn_store_user_admin_get(f->s, "old", &admin), 0);
+    assert_true(admin);
 }
 
 /*
@@ -1817,6 +1826,7 @@ static void test_migrate_root_limit(void **state)
         sqlite3_exec(db,
                      "UPDATE api_roots SET max_content_length = 104857600"
                      " WHERE name = 'api1';"
+                     "ALTER TABLE users DROP COLUMN admin;"
                      "UPDATE schema_version SET version = 3",
                      NULL, NULL, NULL),
         SQLITE_OK);
