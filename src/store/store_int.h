@@ -121,6 +121,15 @@ struct store_ops {
                           const struct cairn_store_user_share *in);
     int (*collection_tlp_get)(struct cairn_store *s, const char *id, int *out);
     int (*collection_tlp_set)(struct cairn_store *s, const char *id, int tlp);
+
+    /*
+     * Optional ops: a backend may leave any of these NULL, and store.c
+     * answers CAIRN_EUNSUPPORTED for it. Named locks between processes
+     * that share a database (PostgreSQL: one node runs a [peer]); held
+     * by the handle until released, closed, or its connection is lost.
+     */
+    int (*lock_try)(struct cairn_store *s, const char *name, bool *got);
+    int (*lock_release)(struct cairn_store *s, const char *name);
 };
 
 /* Every backend's handle starts with this. */
@@ -131,6 +140,9 @@ struct cairn_store {
 int cairn__store_sqlite_open(const char *path,
                              const struct cairn_store_opts *opts,
                              struct cairn_store **out);
+int cairn__store_postgres_open(const char *url,
+                               const struct cairn_store_opts *opts,
+                               struct cairn_store **out);
 int cairn__store_memory_open(const struct cairn_store_opts *opts,
                              struct cairn_store **out);
 
