@@ -100,7 +100,11 @@ const struct cli_command cli_cmd_serve = {
         "peer's pulls and pushes once at start, then every 'interval' "
         "seconds, on a thread of their own; each run is logged. A stop "
         "interrupts a run in progress, which resumes where it stopped at "
-        "the next start.",
+        "the next start.\n\n"
+        "With --data postgresql://... (or [store] url in the configuration "
+        "file) the store is a PostgreSQL database that several 'cairn serve' "
+        "nodes may share; each peer is then run by one node at a time. The "
+        "URL's password is never printed. See docs/postgres.md.",
     .options = options,
     .exit_status = "0 Stopped by SIGTERM or SIGINT after a clean shutdown.\n"
                    "2 Usage error, a configuration file with a mistake, an "
@@ -213,9 +217,20 @@ static void print_banner(const struct cairn_server *srv, const char *data_flag,
     const char *url = cairn_server_url(srv);
     char data_arg[PATH_MAX + 16] = "";
 
-    if (data_flag != NULL)
-        snprintf(data_arg, sizeof data_arg, " --data %s", data_flag);
-    fprintf(stderr, "cairn serve: serving %s/cairn.db on %s\n", db_dir, url);
+    char shown[PATH_MAX];
+
+    if (cairn_store_url_is_postgres(db_dir)) {
+        /* Never the password; the user puts it back in --data. */
+        if (cairn_store_url_redact(db_dir, shown, sizeof shown) < 0)
+            snprintf(shown, sizeof shown, "a PostgreSQL store");
+        snprintf(data_arg, sizeof data_arg, " --data '%s'", shown);
+        fprintf(stderr, "cairn serve: serving %s on %s\n", shown, url);
+    } else {
+        if (data_flag != NULL)
+            snprintf(data_arg, sizeof data_arg, " --data %s", data_flag);
+        fprintf(stderr, "cairn serve: serving %s/cairn.db on %s\n", db_dir,
+                url);
+    }
     fprintf(stderr, "  discovery:   %s/taxii2/\n", url);
     if (info->root[0] != '\0')
         fprintf(stderr, "  API root:    %s/%s/\n", url, info->root);
@@ -294,10 +309,25 @@ static void *peer_main(void *arg)
                   cairn_strerror(rc));
         return NULL;
     }
+    /* Nodes sharing a PostgreSQL store: one of them runs each peer. */
+    bool shared = cairn_store_url_is_postgres(sc->store_url);
+    char lock_name[CAIRN_STORE_NAME_MAX + 16];
+    snprintf(lock_name, sizeof lock_name, "peer:%s", peer->name);
+    bool held = false;
     pthread_mutex_lock(&sc->lock);
     while (!sc->stop) {
         pthread_mutex_unlock(&sc->lock);
-        (void)cairn_sync_run_peer(peer, store, sc->data_dir, &base, NULL);
+        bool mine = true;
+        if (shared && cairn_store_lock_try(store, lock_name, &mine) < 0)
+            mine = false; /* the database is away: nobody runs it now */
+        if (mine != held)
+            cairn_log(CAIRN_LOG_INFO, "peer %s: %s", peer->name,
+                      mine ? "this node runs it"
+                           : "another node runs it, or the database is "
+                             "away");
+        held = mine;
+        if (mine)
+            (void)cairn_sync_run_peer(peer, store, sc->data_dir, &base, NULL);
         int64_t due = mono_ms() + (int64_t)peer->interval * 1000;
         pthread_mutex_lock(&sc->lock);
         while (!sc->stop && mono_ms() < due) {
@@ -477,7 +507,7 @@ static int run(int argc, char **argv)
             goto out;
         }
         if (set.data == NULL)
-            set.data = ini.data;
+            set.data = ini.store_url != NULL ? ini.store_url : ini.data;
         if (set.listen == NULL)
             set.listen = ini.listen;
         if (set.tls_cert == NULL) {
@@ -512,7 +542,9 @@ static int run(int argc, char **argv)
     store = NULL;
 
     char url[PATH_MAX + 16];
-    int n = snprintf(url, sizeof url, "sqlite:%s/cairn.db", dir);
+    int n = cairn_store_url_is_postgres(dir)
+                ? snprintf(url, sizeof url, "%s", dir)
+                : snprintf(url, sizeof url, "sqlite:%s/cairn.db", dir);
     if (n < 0 || (size_t)n >= sizeof url) {
         cli_error(cmd, "%s: path too long", dir);
         goto out;
@@ -567,7 +599,15 @@ static int run(int argc, char **argv)
     print_banner(srv, set.data, dir, &info);
     sched.peers = &peers;
     sched.store_url = url;
-    sched.data_dir = dir;
+    /* The peers' progress stays in a local directory (docs/postgres.md). */
+    sched.data_dir = cairn_store_url_is_postgres(dir)
+                         ? cli_data_dir_default(dirbuf, sizeof dirbuf)
+                         : dir;
+    if (sched.data_dir == NULL && peers.n > 0) {
+        cli_error(cmd, "no directory for the peers' progress: set "
+                       "CAIRN_DATA_DIR or HOME");
+        goto out;
+    }
     if (schedule_start(&sched) < 0) {
         cli_error(cmd, "cannot start the peers' schedule");
         goto out;

@@ -126,6 +126,7 @@ void cairn_server_free(struct cairn_server *srv);
  *            header_timeout, body_timeout, body_budget
  *   [taxii]  title, description, contact, default_api_root,
  *            max_content_length, page_bytes, credential_cache_seconds
+ *   [store]  url (postgresql://...; in place of [server] data)
  */
 /* Longest credential_cache_seconds accepted: one day. */
 #define CAIRN_SERVER_CRED_CACHE_MAX 86400
@@ -150,6 +151,7 @@ struct cairn_server_ini {
     unsigned header_timeout;    /* 0: unset */
     unsigned body_timeout;      /* 0: unset */
     size_t body_budget;         /* 0: unset */
+    char *store_url; /* [store] url: a PostgreSQL URL, or NULL */
 };
 
 /*

@@ -6,6 +6,7 @@
 
 #include "cairn/base.h"
 #include "cairn/server.h"
+#include "cairn/store.h"
 
 static int parse_bool(const char *v, int *out)
 {
@@ -81,7 +82,7 @@ static int on_entry(struct cairn_ini *ini, const char *section,
                                     false);
         if (strcmp(name, "data") == 0)
             return cairn_ini_string(ini, &cfg->data, section, name, value,
-                                    true);
+                                    !cairn_store_url_is_postgres(value));
         if (strcmp(name, "tls_cert") == 0)
             return cairn_ini_string(ini, &cfg->tls_cert, section, name, value,
                                     true);
@@ -200,6 +201,15 @@ static int on_entry(struct cairn_ini *ini, const char *section,
             cfg->credential_cache_seconds = (unsigned)n;
             return 0;
         }
+    } else if (strcmp(section, "store") == 0) {
+        if (strcmp(name, "url") == 0) {
+            if (!cairn_store_url_is_postgres(value))
+                return cairn_ini_fail(ini,
+                                      "[store] url: not a postgresql:// URL "
+                                      "(a SQLite store is [server] data)");
+            return cairn_ini_string(ini, &cfg->store_url, section, name,
+                                    value, false);
+        }
     } else if (strncmp(section, "peer ", 5) == 0) {
         return 0; /* [peer NAME]: read by cairn_peers_load (src/taxii) */
     } else {
@@ -228,6 +238,11 @@ int cairn_server_ini_load(const char *path, struct cairn_server_ini *out,
                             "tls_cert and tls_key go together; %s is missing",
                             out->tls_cert == NULL ? "tls_cert" : "tls_key");
     }
+    if (rc == 0 && out->store_url != NULL && out->data != NULL) {
+        ini.line = 0;
+        rc = cairn_ini_fail(&ini, "[store] url and [server] data both name "
+                                  "the store; keep one");
+    }
     if (rc != 0)
         cairn_server_ini_release(out);
     return rc;
@@ -247,6 +262,9 @@ void cairn_server_ini_release(struct cairn_server_ini *ini)
     cairn_free(ini->description);
     cairn_free(ini->contact);
     cairn_free(ini->default_api_root);
+    if (ini->store_url != NULL)
+        explicit_bzero(ini->store_url, strlen(ini->store_url));
+    cairn_free(ini->store_url);
     memset(ini, 0, sizeof *ini);
     ini->insecure = -1;
 }

@@ -443,9 +443,13 @@ static int read_version(struct pg_store *s, int *out)
 {
     PGresult *r = NULL;
     *out = 0;
+    /* pg_class itself, not to_regclass(): its cache may not have seen
+     * the table another node created while we waited for its lock. */
     int rc = run(s,
-                 "SELECT CASE WHEN to_regclass('schema_version') IS NULL"
-                 " THEN 0 ELSE -1 END",
+                 "SELECT count(*) FROM pg_catalog.pg_class c"
+                 " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                 " WHERE c.relname = 'schema_version'"
+                 " AND n.nspname = current_schema()",
                  0, NULL, NULL, &r, true);
     if (rc < 0)
         return rc;
