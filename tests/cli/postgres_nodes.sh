@@ -28,11 +28,25 @@ fi
 # A password the cluster does not ask for (trust), that must never show.
 url="$(cat "$pgstate.url")&password=Sekr1tPw"
 
-# launch NODE: `cairn serve` for NODE over the shared database.
+# launch NODE: `cairn serve` for NODE over the shared database; node a
+# names it with --data, node b with [store] url in its configuration.
+printf '[store]\nurl = %s\n' "$url" >"$tmp/b.ini"
 launch() {
-    "$CAIRN" serve --data "$url" --listen 127.0.0.1:0 \
-        --port-file "$tmp/$1.port" 2>>"$tmp/$1.err" &
+    if [ "$1" = a ]; then
+        set -- "$1" --data "$url"
+    else
+        set -- "$1" --config "$tmp/b.ini"
+    fi
+    node=$1
+    shift
+    "$CAIRN" serve "$@" --listen 127.0.0.1:0 \
+        --port-file "$tmp/$node.port" 2>>"$tmp/$node.err" &
 }
+
+printf '[server]\ndata = %s/d\n[store]\nurl = %s\n' "$tmp" "$url" >"$tmp/both.ini"
+run serve --config "$tmp/both.ini" --listen 127.0.0.1:0
+expect 2 "a configuration naming the store twice"
+check "the error says why" said "\[store\] url and \[server\] data"
 
 # Both start at once on an empty database: one first collection only.
 launch a

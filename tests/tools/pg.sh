@@ -75,15 +75,17 @@ start)
     fi
     echo "$dir" >"$state"
     # fsync off: the tests kill cairn, not the machine; what a crash of
-    # the database server loses is not what they check.
+    # the database server loses is not what they check. Benchmarks set
+    # CAIRN_PG_FSYNC=on.
+    sync=${CAIRN_PG_FSYNC:-off}
     if ! as_owner "$bindir/initdb" -D "$dir/data" -U cairn -A trust \
         -E UTF8 --locale=C -N >"$dir/initdb.log" 2>&1; then
         cat "$dir/initdb.log" >&2
         unavailable "initdb failed"
     fi
     cat >>"$dir/data/postgresql.conf" <<EOF
-fsync = off
-full_page_writes = off
+fsync = $sync
+full_page_writes = $sync
 synchronous_commit = on
 shared_buffers = 64MB
 max_connections = 200
