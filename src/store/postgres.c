@@ -106,8 +106,9 @@ enum { ITEM_SUCCESS = 0, ITEM_FAILURE = 1, ITEM_PENDING = 2 };
 
 #define NO_VERSION INT64_MIN
 #define SALT_MAX   16
-/* Rows read per statement when paging: bounds memory, not the page. */
-#define READ_CHUNK 1000
+/* Rows read per statement when paging: bounds memory, not the page. A
+ * page of 1000 (TAXII's usual limit) reads 1001 rows: one statement. */
+#define READ_CHUNK 1025
 /* COPY data is sent in pieces of about this size. */
 #define COPY_PIECE (1u << 20)
 
@@ -181,6 +182,7 @@ struct pg_store {
     int busy_ms;
     bool ready;  /* the session is set up (temp table, node lock) */
     bool in_tx;  /* between BEGIN and COMMIT/ROLLBACK */
+    bool lost;   /* the connection failed: reset it before the next call */
 };
 
 static struct pg_store *pg(struct cairn_store *s)
@@ -285,6 +287,20 @@ static int res_error(struct pg_store *s, const PGresult *r, const char *what)
             msg = PQerrorMessage(s->conn);
         if (strstr(msg, "out of memory") != NULL)
             return CAIRN_ENOMEM;
+        /* No SQLSTATE: libpq's own error. The socket may be closed while
+         * libpq still says CONNECTION_OK; a new connection will tell. */
+        if (strstr(msg, "server closed the connection") != NULL ||
+            strstr(msg, "no connection to the server") != NULL ||
+            strstr(msg, "could not send data") != NULL ||
+            strstr(msg, "could not receive data") != NULL ||
+            strstr(msg, "SSL SYSCALL error") != NULL ||
+            strstr(msg, "SSL connection has been closed") != NULL) {
+            s->ready = false;
+            s->in_tx = false;
+            s->lost = true;
+            note_away(s, true, msg);
+            return CAIRN_EBUSY;
+        }
         cairn_log(CAIRN_LOG_ERROR, "store: %s: %s", what, msg);
         return CAIRN_EIO;
     }
@@ -316,9 +332,10 @@ static int session_setup(struct pg_store *s);
 /* A usable connection: re-established when it was lost. */
 static int ensure(struct pg_store *s)
 {
-    if (PQstatus(s->conn) != CONNECTION_OK) {
+    if (PQstatus(s->conn) != CONNECTION_OK || s->lost) {
         s->ready = false;
         s->in_tx = false;
+        s->lost = false;
         PQreset(s->conn);
         if (PQstatus(s->conn) != CONNECTION_OK) {
             note_away(s, true, PQerrorMessage(s->conn));
@@ -364,7 +381,7 @@ static int run(struct pg_store *s, const char *sql, int n,
         rc = res_error(s, r, "a statement failed");
         PQclear(r);
         if (rc == CAIRN_EBUSY && retry && !s->in_tx && attempt == 0 &&
-            PQstatus(s->conn) != CONNECTION_OK)
+            (PQstatus(s->conn) != CONNECTION_OK || s->lost))
             continue;
         return rc;
     }
@@ -1630,6 +1647,7 @@ static int pg_query(struct cairn_store *base, const struct store_q *q,
     size_t chunk = want < READ_CHUNK ? want : READ_CHUNK;
     if (rc == 0)
         rc = cairn_buf_puts(&sql, " ORDER BY o.date_added LIMIT ");
+    int limit_param = pl.n;
     if (rc == 0)
         rc = pl_int(&sql, &pl, (int64_t)chunk);
     /*
@@ -1663,6 +1681,11 @@ static int pg_query(struct cairn_store *base, const struct store_q *q,
         if (rc != 0 || (size_t)rows < chunk || got >= want)
             break;
         pl.v[after] = i64(&pl.num[after], last);
+        /* No more rows than the page still wants (limit + 1 is 1001). */
+        if (want - got < chunk) {
+            chunk = want - got;
+            pl.v[limit_param] = i64(&pl.num[limit_param], (int64_t)chunk);
+        }
     }
     if (rc > 0)
         rc = 0;
