@@ -11,7 +11,8 @@
         0, "data", "DIR",                                                      \
             "Data directory holding the store cairn.db (default: "             \
             "$CAIRN_DATA_DIR, "                                                \
-            "else $XDG_DATA_HOME/cairn, else ~/.local/share/cairn)."           \
+            "else $XDG_DATA_HOME/cairn, else ~/.local/share/cairn), or a "     \
+            "postgresql:// URL for a store in PostgreSQL (docs/postgres.md)."  \
     }
 
 /* The exit status text every administration command shares. */

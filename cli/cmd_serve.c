@@ -121,7 +121,11 @@ const struct cli_command cli_cmd_serve = {
         "The web console is served under /ui/ on the same address and "
         "TLS: analysts log in there with their user name and password "
         "(docs/console.md). '[console] enabled = no' in the configuration "
-        "file switches it off.",
+        "file switches it off.\n\n"
+        "With --data postgresql://... (or [store] url in the configuration "
+        "file) the store is a PostgreSQL database that several 'cairn serve' "
+        "nodes may share; each peer is then run by one node at a time. The "
+        "URL's password is never printed. See docs/postgres.md.",
     .options = options,
     .exit_status = "0 Stopped by SIGTERM or SIGINT after a clean shutdown.\n"
                    "2 Usage error, a configuration file with a mistake, an "
@@ -234,9 +238,20 @@ static void print_banner(const struct cairn_server *srv, const char *data_flag,
     const char *url = cairn_server_url(srv);
     char data_arg[PATH_MAX + 16] = "";
 
-    if (data_flag != NULL)
-        snprintf(data_arg, sizeof data_arg, " --data %s", data_flag);
-    fprintf(stderr, "cairn serve: serving %s/cairn.db on %s\n", db_dir, url);
+    char shown[PATH_MAX];
+
+    if (cairn_store_url_is_postgres(db_dir)) {
+        /* Never the password; the user puts it back in --data. */
+        if (cairn_store_url_redact(db_dir, shown, sizeof shown) < 0)
+            snprintf(shown, sizeof shown, "a PostgreSQL store");
+        snprintf(data_arg, sizeof data_arg, " --data '%s'", shown);
+        fprintf(stderr, "cairn serve: serving %s on %s\n", shown, url);
+    } else {
+        if (data_flag != NULL)
+            snprintf(data_arg, sizeof data_arg, " --data %s", data_flag);
+        fprintf(stderr, "cairn serve: serving %s/cairn.db on %s\n", db_dir,
+                url);
+    }
     fprintf(stderr, "  discovery:   %s/taxii2/\n", url);
     if (info->root[0] != '\0')
         fprintf(stderr, "  API root:    %s/%s/\n", url, info->root);
@@ -319,18 +334,35 @@ static void *peer_main(void *arg)
                   cairn_strerror(rc));
         return NULL;
     }
+    /* Nodes sharing a PostgreSQL store: one of them runs each peer. */
+    bool shared = cairn_store_url_is_postgres(sc->store_url);
+    char lock_name[CAIRN_STORE_NAME_MAX + 16];
+    snprintf(lock_name, sizeof lock_name, "peer:%s", peer->name);
+    bool held = false;
     bool kicked = false;
     int64_t due = 0;
     pthread_mutex_lock(&sc->lock);
     while (!sc->stop) {
         pthread_mutex_unlock(&sc->lock);
-        /* A kick (new sightings stored) runs the pushes alone; the
-         * schedule stays as it was. */
-        struct cairn_sync_result res = {0};
-        int prc = cairn_sync_run_peer(kicked ? &w->pushes : peer, store,
-                                      sc->data_dir, &base, &res);
-        cairn_server_peer_ran(sc->srv, peer->name, prc,
-                              res.error[0] ? res.error : cairn_strerror(prc));
+        bool mine = true;
+        if (shared && cairn_store_lock_try(store, lock_name, &mine) < 0)
+            mine = false; /* the database is away: nobody runs it now */
+        if (mine != held)
+            cairn_log(CAIRN_LOG_INFO, "peer %s: %s", peer->name,
+                      mine ? "this node runs it"
+                           : "another node runs it, or the database is "
+                             "away");
+        held = mine;
+        if (mine) {
+            /* A kick (new sightings stored) runs the pushes alone; the
+             * schedule stays as it was. */
+            struct cairn_sync_result res = {0};
+            int prc = cairn_sync_run_peer(kicked ? &w->pushes : peer, store,
+                                          sc->data_dir, &base, &res);
+            cairn_server_peer_ran(sc->srv, peer->name, prc,
+                                  res.error[0] ? res.error
+                                               : cairn_strerror(prc));
+        }
         if (!kicked)
             due = mono_ms() + (int64_t)peer->interval * 1000;
         pthread_mutex_lock(&sc->lock);
@@ -558,7 +590,7 @@ static int run(int argc, char **argv)
             goto out;
         }
         if (set.data == NULL)
-            set.data = ini.data;
+            set.data = ini.store_url != NULL ? ini.store_url : ini.data;
         if (cli_warninglists_load(cmd, ini.warninglists, &wl) < 0)
             goto out;
         cairn_ingest_set_default_warninglists(wl);
@@ -607,7 +639,9 @@ static int run(int argc, char **argv)
     store = NULL;
 
     char url[PATH_MAX + 16];
-    int n = snprintf(url, sizeof url, "sqlite:%s/cairn.db", dir);
+    int n = cairn_store_url_is_postgres(dir)
+                ? snprintf(url, sizeof url, "%s", dir)
+                : snprintf(url, sizeof url, "sqlite:%s/cairn.db", dir);
     if (n < 0 || (size_t)n >= sizeof url) {
         cli_error(cmd, "%s: path too long", dir);
         goto out;
@@ -677,7 +711,15 @@ static int run(int argc, char **argv)
     sched.peers = &peers;
     sched.srv = srv;
     sched.store_url = url;
-    sched.data_dir = dir;
+    /* The peers' progress stays in a local directory (docs/postgres.md). */
+    sched.data_dir = cairn_store_url_is_postgres(dir)
+                         ? cli_data_dir_default(dirbuf, sizeof dirbuf)
+                         : dir;
+    if (sched.data_dir == NULL && peers.n > 0) {
+        cli_error(cmd, "no directory for the peers' progress: set "
+                       "CAIRN_DATA_DIR or HOME");
+        goto out;
+    }
     if (schedule_start(&sched) < 0) {
         cli_error(cmd, "cannot start the peers' schedule");
         goto out;

@@ -106,12 +106,71 @@ static int bootstrap_store(const struct cli_command *cmd, const char *dir,
         goto out;
     }
     cli_error(cmd,
-              "new store %s/" STORE_FILE ": API root '" FIRST_ROOT
+              "new store %s%s: API root '" FIRST_ROOT
               "', collection '" FIRST_COLLECTION_TITLE "' %s",
-              dir, id);
+              dir, cairn_store_url_is_postgres(dir) ? "" : "/" STORE_FILE,
+              id);
     rc = 0;
 out:
     cairn_store_api_root_list_free(roots, n);
+    return rc;
+}
+
+/*
+ * A PostgreSQL store (--data postgresql://...): no directory; several
+ * nodes may start at once, so the first collection is made under a lock
+ * between them. Messages name the URL without its password.
+ */
+static int pg_store_open(const struct cli_command *cmd, const char *url,
+                         bool bootstrap, struct cairn_store **out)
+{
+    char shown[1024];
+    struct cairn_store *s = NULL;
+    int rc = -1;
+
+    if (cairn_store_url_redact(url, shown, sizeof shown) < 0)
+        snprintf(shown, sizeof shown, "the PostgreSQL store");
+    int err = cairn_store_open(url, NULL, &s);
+    if (err == CAIRN_EUNSUPPORTED) {
+        cli_error(cmd, "%s: written by a newer version of cairn; this one "
+                       "cannot use it",
+                  shown);
+        goto out;
+    }
+    if (err < 0) {
+        cli_error(cmd,
+                  "%s: cannot open the store (%s): a bad URL, the "
+                  "database unreachable or refusing us, or not a cairn "
+                  "store",
+                  shown, cairn_strerror(err));
+        goto out;
+    }
+    if (bootstrap) {
+        bool got = false;
+        /* Bounded: 60 s of another node bootstrapping is a stuck node. */
+        for (int i = 0; i < 600 && !got; i++) {
+            err = cairn_store_lock_try(s, "bootstrap", &got);
+            if (err < 0)
+                break;
+            if (!got)
+                usleep(100000);
+        }
+        if (!got) {
+            cli_error(cmd, "%s: another node holds the store's set-up "
+                           "lock",
+                      shown);
+            goto out;
+        }
+        err = bootstrap_store(cmd, shown, s);
+        cairn_store_lock_release(s, "bootstrap");
+        if (err < 0)
+            goto out;
+    }
+    *out = s;
+    s = NULL;
+    rc = 0;
+out:
+    cairn_store_close(s);
     return rc;
 }
 
@@ -138,6 +197,8 @@ int cli_store_open(const struct cli_command *cmd, const char *dir,
         cli_error(cmd, "--data: the data directory name is empty");
         goto out;
     }
+    if (cairn_store_url_is_postgres(dir))
+        return pg_store_open(cmd, dir, bootstrap, out);
     int n = snprintf(url, sizeof url, "sqlite:%s/" STORE_FILE, dir);
     if (n < 0 || (size_t)n >= sizeof url) {
         cli_error(cmd, "%s: path too long", dir);

@@ -147,6 +147,7 @@ void cairn_server_free(struct cairn_server *srv);
  *   [archive] dir, watch (any number), keep, max_size
  * (the response loop, docs/response.md)
  *   [console] enabled
+ *   [store]  url (postgresql://...; in place of [server] data)
  */
 /* Longest credential_cache_seconds accepted: one day. */
 #define CAIRN_SERVER_CRED_CACHE_MAX 86400
@@ -184,6 +185,7 @@ struct cairn_server_ini {
     uint64_t archive_keep;     /* seconds; 0: unset (keep all) */
     uint64_t archive_max_size; /* bytes; 0: unset (no bound) */
     int console_enabled;        /* [console] enabled: -1 unset, 0 no, 1 yes */
+    char *store_url; /* [store] url: a PostgreSQL URL, or NULL */
 };
 
 /*

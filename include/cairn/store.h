@@ -45,14 +45,38 @@ struct cairn_store_opts {
 
 /*
  * Open (creating and migrating when needed) the store named by `url`:
- * "sqlite:PATH" or a plain PATH for SQLite, "memory:" for a new, empty
+ * "sqlite:PATH" or a plain PATH for SQLite, "postgresql://..." (or
+ * "postgres://...", libpq's connection URI: sslmode and the rest as
+ * query parameters) for PostgreSQL, "memory:" for a new, empty
  * in-memory store (for tests). `opts` may be NULL. Errors: CAIRN_EINVAL
- * (bad url), CAIRN_EIO (cannot open, not a store, locked past the busy
- * timeout), CAIRN_EUNSUPPORTED (written by a newer cairn), CAIRN_ENOMEM.
+ * (bad url), CAIRN_EIO (cannot open or connect, not a store, locked past
+ * the busy timeout), CAIRN_EUNSUPPORTED (written by a newer cairn),
+ * CAIRN_ENOMEM. A PostgreSQL store that loses its connection makes later
+ * calls fail with CAIRN_EBUSY until it is back, then reconnects itself.
  */
 int cairn_store_open(const char *url, const struct cairn_store_opts *opts,
                      struct cairn_store **out);
 void cairn_store_close(struct cairn_store *s);
+
+/* Whether `url` names a PostgreSQL store (postgresql:// or postgres://). */
+bool cairn_store_url_is_postgres(const char *url);
+/*
+ * `url` fit for a log or a banner: the password of a PostgreSQL URL (in
+ * the user part or a password= parameter) becomes "***". CAIRN_ETOOBIG
+ * when it does not fit `len`.
+ */
+int cairn_store_url_redact(const char *url, char *out, size_t len);
+
+/*
+ * Named locks between the processes sharing a database: `*got` true when
+ * this handle holds `name` (now, or still), false when another does. Held
+ * until released, the handle closed or its connection lost (so a process
+ * that dies lets another take over). CAIRN_EUNSUPPORTED for a store that
+ * one process owns (SQLite, memory), CAIRN_EBUSY when the database is
+ * away.
+ */
+int cairn_store_lock_try(struct cairn_store *s, const char *name, bool *got);
+int cairn_store_lock_release(struct cairn_store *s, const char *name);
 
 /* The schema version of the open store (the newest cairn knows, once open). */
 int cairn_store_schema_version(struct cairn_store *s, int *out);

@@ -6,6 +6,7 @@
 
 #include "cairn/base.h"
 #include "cairn/server.h"
+#include "cairn/store.h"
 
 static int parse_bool(const char *v, int *out)
 {
@@ -171,7 +172,7 @@ static int on_entry(struct cairn_ini *ini, const char *section,
                                     false);
         if (strcmp(name, "data") == 0)
             return cairn_ini_string(ini, &cfg->data, section, name, value,
-                                    true);
+                                    !cairn_store_url_is_postgres(value));
         if (strcmp(name, "tls_cert") == 0)
             return cairn_ini_string(ini, &cfg->tls_cert, section, name, value,
                                     true);
@@ -291,6 +292,15 @@ static int on_entry(struct cairn_ini *ini, const char *section,
                     value, (unsigned)CAIRN_SERVER_CRED_CACHE_MAX);
             cfg->credential_cache_seconds = (unsigned)n;
             return 0;
+        }
+    } else if (strcmp(section, "store") == 0) {
+        if (strcmp(name, "url") == 0) {
+            if (!cairn_store_url_is_postgres(value))
+                return cairn_ini_fail(ini,
+                                      "[store] url: not a postgresql:// URL "
+                                      "(a SQLite store is [server] data)");
+            return cairn_ini_string(ini, &cfg->store_url, section, name,
+                                    value, false);
         }
     } else if (strcmp(section, "console") == 0) {
         if (strcmp(name, "enabled") == 0) {
@@ -414,6 +424,11 @@ int cairn_server_ini_load(const char *path, struct cairn_server_ini *out,
                                   "(the collections whose indicators this "
                                   "node hunts)");
     }
+    if (rc == 0 && out->store_url != NULL && out->data != NULL) {
+        ini.line = 0;
+        rc = cairn_ini_fail(&ini, "[store] url and [server] data both name "
+                                  "the store; keep one");
+    }
     if (rc != 0)
         cairn_server_ini_release(out);
     return rc;
@@ -443,6 +458,9 @@ void cairn_server_ini_release(struct cairn_server_ini *ini)
         cairn_free(ini->archive_watch[i]);
     cairn_free(ini->archive_watch);
     cairn_free(ini->warninglists);
+    if (ini->store_url != NULL)
+        explicit_bzero(ini->store_url, strlen(ini->store_url));
+    cairn_free(ini->store_url);
     memset(ini, 0, sizeof *ini);
     ini->insecure = -1;
     ini->console_enabled = -1;

@@ -68,6 +68,7 @@ struct pool {
     char *url;
     struct cairn_store_opts opts;
     bool has_opts;
+    char shown[1024]; /* url for logs: no password */
 };
 
 static struct cairn_store *pool_get(struct pool *p)
@@ -82,8 +83,8 @@ static struct cairn_store *pool_get(struct pool *p)
         return s;
     int rc = cairn_store_open(p->url, p->has_opts ? &p->opts : NULL, &s);
     if (rc != 0) {
-        cairn_log(CAIRN_LOG_ERROR, "cannot open the store %s: %s", p->url,
-                  cairn_strerror(rc));
+        cairn_log(CAIRN_LOG_ERROR, "cannot open the store %s: %s",
+                  p->shown, cairn_strerror(rc));
         return NULL;
     }
     return s;
@@ -1871,6 +1872,9 @@ int cairn_server_new(const struct cairn_server_config *cfg,
         rc = CAIRN_ENOMEM;
         goto out;
     }
+    if (cairn_store_url_redact(cfg->store_url, srv->pool.shown,
+                               sizeof srv->pool.shown) < 0)
+        snprintf(srv->pool.shown, sizeof srv->pool.shown, "(store)");
     if (cfg->store_opts != NULL) {
         srv->pool.opts = *cfg->store_opts;
         srv->pool.has_opts = true;
@@ -1879,8 +1883,8 @@ int cairn_server_new(const struct cairn_server_config *cfg,
     rc = cairn_store_open(srv->pool.url,
                           srv->pool.has_opts ? &srv->pool.opts : NULL, &first);
     if (rc != 0) {
-        rc = diag_fail(diag, rc, "cannot open the store %s: %s", cfg->store_url,
-                       cairn_strerror(rc));
+        rc = diag_fail(diag, rc, "cannot open the store %s: %s",
+                       srv->pool.shown, cairn_strerror(rc));
         goto out;
     }
     /*
@@ -1893,7 +1897,7 @@ int cairn_server_new(const struct cairn_server_config *cfg,
     if (rc != 0) {
         cairn_store_close(first);
         rc = diag_fail(diag, rc, "cannot finish the pending statuses in %s: %s",
-                       cfg->store_url, cairn_strerror(rc));
+                       srv->pool.shown, cairn_strerror(rc));
         goto out;
     }
     if (abandoned > 0)

@@ -185,13 +185,90 @@ int cairn_store_open(const char *url, const struct cairn_store_opts *opts,
         opts = &defaults;
     if (strcmp(url, "memory:") == 0)
         return cairn__store_memory_open(opts, out);
+    if (cairn_store_url_is_postgres(url))
+        return cairn__store_postgres_open(url, opts, out);
     if (strncmp(url, "sqlite:", 7) == 0)
         url += 7;
     else if (strchr(url, ':') != NULL && strchr(url, '/') == NULL)
-        return CAIRN_EINVAL; /* "postgres:..." and typos are not paths */
+        return CAIRN_EINVAL; /* "postgres:x" and typos are not paths */
     if (url[0] == '\0')
         return CAIRN_EINVAL;
     return cairn__store_sqlite_open(url, opts, out);
+}
+
+bool cairn_store_url_is_postgres(const char *url)
+{
+    return url != NULL && (strncmp(url, "postgresql://", 13) == 0 ||
+                           strncmp(url, "postgres://", 11) == 0);
+}
+
+int cairn_store_url_redact(const char *url, char *out, size_t len)
+{
+    if (url == NULL || out == NULL || len == 0)
+        return CAIRN_EINVAL;
+    out[0] = '\0';
+    if (!cairn_store_url_is_postgres(url)) {
+        int n = snprintf(out, len, "%s", url);
+        return n < 0 || (size_t)n >= len ? CAIRN_ETOOBIG : 0;
+    }
+    /* scheme://user:PASSWORD@host/db?...&password=PASSWORD&... */
+    struct cairn_buf b;
+    cairn_buf_init(&b, len > 0 ? len - 1 : 0);
+    const char *rest = strstr(url, "://") + 3;
+    const char *at = strchr(rest, '@');
+    const char *slash = strpbrk(rest, "/?");
+    int rc = cairn_buf_append(&b, url, (size_t)(rest - url));
+    if (at != NULL && (slash == NULL || at < slash)) {
+        const char *colon = memchr(rest, ':', (size_t)(at - rest));
+        if (rc == 0 && colon != NULL) {
+            rc = cairn_buf_append(&b, rest, (size_t)(colon - rest));
+            if (rc == 0)
+                rc = cairn_buf_puts(&b, ":***");
+        } else if (rc == 0) {
+            rc = cairn_buf_append(&b, rest, (size_t)(at - rest));
+        }
+        rest = at;
+    }
+    const char *q = strchr(rest, '?');
+    if (rc == 0)
+        rc = cairn_buf_append(&b, rest,
+                              q ? (size_t)(q - rest) : strlen(rest));
+    while (rc == 0 && q != NULL) {
+        const char *next = strchr(q + 1, '&');
+        size_t plen = next ? (size_t)(next - q) : strlen(q);
+        if (strncmp(q + 1, "password=", 9) == 0) {
+            rc = cairn_buf_append(&b, q, 1);
+            if (rc == 0)
+                rc = cairn_buf_puts(&b, "password=***");
+        } else {
+            rc = cairn_buf_append(&b, q, plen);
+        }
+        q = next;
+    }
+    if (rc == 0)
+        memcpy(out, b.data ? b.data : "", b.len + 1);
+    cairn_buf_release(&b);
+    return rc;
+}
+
+int cairn_store_lock_try(struct cairn_store *s, const char *name, bool *got)
+{
+    if (got != NULL)
+        *got = false;
+    if (s == NULL || name == NULL || got == NULL)
+        return CAIRN_EINVAL;
+    if (s->ops->lock_try == NULL)
+        return CAIRN_EUNSUPPORTED;
+    return s->ops->lock_try(s, name, got);
+}
+
+int cairn_store_lock_release(struct cairn_store *s, const char *name)
+{
+    if (s == NULL || name == NULL)
+        return CAIRN_EINVAL;
+    if (s->ops->lock_release == NULL)
+        return CAIRN_EUNSUPPORTED;
+    return s->ops->lock_release(s, name);
 }
 
 void cairn_store_close(struct cairn_store *s)

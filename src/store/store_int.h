@@ -156,6 +156,14 @@ struct store_ops {
      */
     int (*keys_find)(struct cairn_store *s, int64_t key,
                      const struct store_hit_sink *sink);
+    /*
+     * Optional ops: a backend may leave any of these NULL, and store.c
+     * answers CAIRN_EUNSUPPORTED for it. Named locks between processes
+     * that share a database (PostgreSQL: one node runs a [peer]); held
+     * by the handle until released, closed, or its connection is lost.
+     */
+    int (*lock_try)(struct cairn_store *s, const char *name, bool *got);
+    int (*lock_release)(struct cairn_store *s, const char *name);
 };
 
 /* Every backend's handle starts with this. */
@@ -166,6 +174,9 @@ struct cairn_store {
 int cairn__store_sqlite_open(const char *path,
                              const struct cairn_store_opts *opts,
                              struct cairn_store **out);
+int cairn__store_postgres_open(const char *url,
+                               const struct cairn_store_opts *opts,
+                               struct cairn_store **out);
 int cairn__store_memory_open(const struct cairn_store_opts *opts,
                              struct cairn_store **out);
 

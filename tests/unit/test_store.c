@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The store's behaviour, run once over each backend, plus SQLite's own. */
+/* The store's behaviour, run once over each backend (memory, SQLite,
+ * PostgreSQL), plus what each backend has of its own. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,15 +18,42 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "cairn/store.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-static const char *backend; /* "memory" or "sqlite" */
+static const char *backend; /* "memory", "sqlite" or "postgres" */
 static char tmpdir[64];
 static char dbpath[128];
+/* The throwaway cluster's URL (tests/tools/pg.sh), or "" when none. */
+static char pg_url[512];
+
+/* The URL every handle of the backend under test opens. */
+static const char *store_url(void)
+{
+    if (strcmp(backend, "postgres") == 0)
+        return pg_url;
+    return dbpath;
+}
+
+/* Run SQL on the test cluster, outside the store under test. */
+static void pg_exec(const char *sql)
+{
+    PGconn *c = PQconnectdb(pg_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+        PQresultStatus(r) != PGRES_TUPLES_OK)
+        print_error("%s: %s\n", sql, PQresultErrorMessage(r));
+    assert_true(PQresultStatus(r) == PGRES_COMMAND_OK ||
+                PQresultStatus(r) == PGRES_TUPLES_OK);
+    PQclear(r);
+    PQfinish(c);
+}
 
 struct fx {
     long live0; /* allocations before the test, to find leaks */
@@ -35,6 +63,13 @@ struct fx {
 
 static void remove_db(void)
 {
+    if (strcmp(backend, "postgres") == 0) {
+        /* A new, empty store: no tables, no locks left by a test. */
+        pg_exec("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
+        return;
+    }
+    if (strcmp(backend, "sqlite") != 0)
+        return;
     static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
     char p[160];
     for (size_t i = 0; i < 4; i++) {
@@ -46,9 +81,11 @@ static void remove_db(void)
 static struct cairn_store *open_store(void)
 {
     struct cairn_store *s = NULL;
-    char url[160];
+    char url[600];
     if (strcmp(backend, "memory") == 0)
         snprintf(url, sizeof url, "memory:");
+    else if (strcmp(backend, "postgres") == 0)
+        snprintf(url, sizeof url, "%s", pg_url);
     else
         snprintf(url, sizeof url, "sqlite:%s", dbpath);
     assert_int_equal(cairn_store_open(url, NULL, &s), 0);
@@ -102,6 +139,13 @@ static int group_memory(void **state)
     (void)state;
     backend = "memory";
     return 0;
+}
+
+static int group_postgres(void **state)
+{
+    (void)state;
+    backend = "postgres";
+    return pg_url[0] ? 0 : -1;
 }
 
 static int group_done(void **state)
@@ -1226,7 +1270,7 @@ static void *writer(void *p)
 {
     struct conc_arg *a = p;
     struct cairn_store *s = NULL;
-    if (cairn_store_open(dbpath, NULL, &s) < 0) {
+    if (cairn_store_open(store_url(), NULL, &s) < 0) {
         conc_error(a->c);
         s = NULL;
     }
@@ -1261,7 +1305,7 @@ static void *reader(void *p)
     struct conc *c = a->c;
     struct cairn_store *s = NULL;
     unsigned char *seen = calloc(CONC_TOTAL, 1);
-    if (seen == NULL || cairn_store_open(dbpath, NULL, &s) < 0) {
+    if (seen == NULL || cairn_store_open(store_url(), NULL, &s) < 0) {
         conc_error(c);
         free(seen);
         return NULL;
@@ -1385,7 +1429,7 @@ static void *group_writer(void *p)
     struct group_arg *a = p;
     struct group *g = a->g;
     struct cairn_store *s = NULL;
-    int open_rc = cairn_store_open(dbpath, NULL, &s);
+    int open_rc = cairn_store_open(store_url(), NULL, &s);
     for (int round = 0; round < GROUP_ROUNDS; round++) {
         struct cairn_store_object_in in[GROUP_PER];
         struct cairn_store_result res[GROUP_PER];
@@ -1490,7 +1534,7 @@ struct two_arg {
 static int put_batches(const char *coll, unsigned long first)
 {
     struct cairn_store *s = NULL;
-    int rc = cairn_store_open(dbpath, NULL, &s);
+    int rc = cairn_store_open(store_url(), NULL, &s);
     for (int b = 0; rc == 0 && b < TWO_CHILD_BATCHES; b++) {
         struct cairn_store_object_in in[TWO_PER];
         for (int i = 0; i < TWO_PER; i++)
@@ -1560,7 +1604,7 @@ static void *busy_writer(void *p)
     struct busy_arg *a = p;
     struct cairn_store_opts o = {.busy_timeout_ms = 300};
     struct cairn_store *s = NULL;
-    a->rc = cairn_store_open(dbpath, &o, &s);
+    a->rc = cairn_store_open(store_url(), &o, &s);
     json_t *obj = indicator(9000 + (unsigned long)a->index, 1);
     struct cairn_store_object_in in = {obj, NULL, 0};
     if (a->rc == 0)
@@ -1603,7 +1647,7 @@ static void test_busy_gives_up(void **state)
 static void crash_child(const char *coll, unsigned long start, int fd)
 {
     struct cairn_store *s = NULL;
-    if (cairn_store_open(dbpath, NULL, &s) < 0)
+    if (cairn_store_open(store_url(), NULL, &s) < 0)
         _exit(3);
     for (unsigned long i = start;; i += 50) {
         struct cairn_store_object_in in[50];
@@ -1844,6 +1888,288 @@ static void test_migrate_root_limit(void **state)
     cairn_store_api_root_free(r);
 }
 
+/* ---- PostgreSQL only --------------------------------------------------------
+ */
+
+/* The schema is PostgreSQL's own; newer ones and bad URLs are refused. */
+static void test_pg_reopen(void **state)
+{
+    struct fx *f = *state;
+    int v = 0;
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, 1);
+    put_range(f->s, f->coll, 0, 10, 1);
+    cairn_store_close(f->s);
+    f->s = open_store();
+    assert_int_equal(count_rows(f->s, f->coll, 0), 10);
+    cairn_store_close(f->s);
+    f->s = NULL;
+    pg_exec("UPDATE schema_version SET version = 999");
+    struct cairn_store *s = NULL;
+    assert_int_equal(cairn_store_open(pg_url, NULL, &s), CAIRN_EUNSUPPORTED);
+    assert_null(s);
+    pg_exec("UPDATE schema_version SET version = 1");
+    assert_int_equal(cairn_store_open("postgresql://x:y@/db?bad_option=1",
+                                      NULL, &s),
+                     CAIRN_EINVAL);
+    assert_int_equal(
+        cairn_store_open("postgresql:///cairn?host=/nonexistent-cairn-dir",
+                         NULL, &s),
+        CAIRN_EIO);
+    assert_null(s);
+    f->s = open_store();
+    char red[200];
+    assert_int_equal(cairn_store_url_redact("postgresql://bob:s3cret@db.example"
+                                            "/cairn?sslmode=verify-full"
+                                            "&password=other",
+                                            red, sizeof red),
+                     0);
+    assert_string_equal(red, "postgresql://bob:***@db.example/cairn?"
+                             "sslmode=verify-full&password=***");
+}
+
+/* What the database holds of a password or a token is a hash only. */
+static void test_pg_secrets(void **state)
+{
+    struct fx *f = *state;
+    char tok[CAIRN_STORE_TOKEN_LEN];
+    assert_int_equal(cairn_store_user_add(f->s, "alice", "Tr0ub4dor&3xyz"), 0);
+    assert_int_equal(cairn_store_token_new(f->s, "alice", tok), 0);
+    PGconn *c = PQconnectdb(pg_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, "SELECT (SELECT string_agg(u::text, '|') FROM"
+                            " users u) || (SELECT string_agg(t::text, '|')"
+                            " FROM tokens t)");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    const char *all = PQgetvalue(r, 0, 0);
+    assert_non_null(strstr(all, "alice"));
+    assert_null(strstr(all, tok));
+    assert_null(strstr(all, "Tr0ub4dor"));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/*
+ * Another connection holds the collection (as a writer on another node
+ * would, stuck): every put of this process gives up with CAIRN_EBUSY
+ * after the busy timeout, and the store works once it lets go.
+ */
+static void test_pg_busy(void **state)
+{
+    struct fx *f = *state;
+    PGconn *c = PQconnectdb(pg_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, "BEGIN; SELECT * FROM collections FOR UPDATE");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    pthread_t t[BUSY_THREADS];
+    struct busy_arg args[BUSY_THREADS];
+    for (int i = 0; i < BUSY_THREADS; i++) {
+        args[i] = (struct busy_arg){f->coll, i, 1};
+        assert_int_equal(pthread_create(&t[i], NULL, busy_writer, &args[i]), 0);
+    }
+    for (int i = 0; i < BUSY_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(args[i].rc, CAIRN_EBUSY);
+    }
+    r = PQexec(c, "COMMIT");
+    PQclear(r);
+    PQfinish(c);
+    put_range(f->s, f->coll, 1, 3, 1);
+    assert_int_equal(count_rows(f->s, f->coll, 0), 3);
+}
+
+/*
+ * Two nodes (processes) write one collection while readers page it with
+ * added_after: no reader ever misses an object or sees one twice, as
+ * date_added is taken under the collection's lock in commit order.
+ */
+static void test_pg_nodes_paging(void **state)
+{
+    struct fx *f = *state;
+    struct conc c = {.coll = f->coll, .writers_left = 1};
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_t r[READERS];
+    struct conc_arg ra[READERS];
+    for (int i = 0; i < READERS; i++) {
+        ra[i] = (struct conc_arg){&c, i};
+        assert_int_equal(pthread_create(&r[i], NULL, reader, &ra[i]), 0);
+    }
+    unsigned long per = TWO_CHILD_BATCHES * TWO_PER;
+    assert_int_equal(2 * per, CONC_TOTAL);
+    pid_t pid[2];
+    for (int k = 0; k < 2; k++) {
+        pid[k] = fork();
+        assert_true(pid[k] >= 0);
+        if (pid[k] == 0)
+            _exit(put_batches(f->coll, (unsigned long)k * per) == 0 ? 0 : 3);
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(pid[k], &status, 0), pid[k]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    pthread_mutex_lock(&c.lock);
+    c.writers_left = 0;
+    pthread_mutex_unlock(&c.lock);
+    for (int i = 0; i < READERS; i++)
+        pthread_join(r[i], NULL);
+    pthread_mutex_destroy(&c.lock);
+    assert_int_equal(c.errors, 0);
+    for (int i = 0; i < READERS; i++)
+        assert_int_equal(c.seen_by[i], CONC_TOTAL);
+}
+
+/*
+ * A node starting up finishes the statuses of nodes that are gone, not
+ * those of a node still running (its POST jobs are writing them).
+ */
+static void test_pg_abandon_nodes(void **state)
+{
+    struct fx *f = *state;
+    int to_child[2], to_parent[2];
+    assert_int_equal(pipe(to_child), 0);
+    assert_int_equal(pipe(to_parent), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(to_child[1]);
+        close(to_parent[0]);
+        struct cairn_store *s = NULL;
+        char sid[CAIRN_UUID_STRLEN];
+        if (cairn_store_open(pg_url, NULL, &s) < 0 ||
+            cairn_store_status_new(s, f->coll, NULL, 3, sid) < 0 ||
+            write(to_parent[1], sid, sizeof sid) != (ssize_t)sizeof sid)
+            _exit(3);
+        char b;
+        (void)read(to_child[0], &b, 1); /* stay alive until killed */
+        _exit(0);
+    }
+    /* Only the child writes: a child that fails ends the read. */
+    close(to_child[0]);
+    close(to_parent[1]);
+    char sid[CAIRN_UUID_STRLEN];
+    ssize_t got = read(to_parent[0], sid, sizeof sid);
+    close(to_parent[0]);
+    if (got != (ssize_t)sizeof sid) {
+        close(to_child[1]);
+        waitpid(pid, NULL, 0);
+    }
+    assert_int_equal(got, (ssize_t)sizeof sid);
+    size_t n = 99;
+    int rc = cairn_store_status_abandon_pending(f->s, &n);
+    kill(pid, SIGKILL);
+    close(to_child[1]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 0); /* the child's node is alive: left alone */
+    /* Its connection ends when the server notices the process is gone. */
+    for (int i = 0; i < 400 && n == 0; i++) {
+        assert_int_equal(cairn_store_status_abandon_pending(f->s, &n), 0);
+        if (n == 0)
+            usleep(25000);
+    }
+    assert_int_equal(n, 1);
+    struct cairn_store_status *st = NULL;
+    assert_int_equal(cairn_store_status_get(f->s, sid, &st), 0);
+    assert_true(st->complete);
+    assert_int_equal(st->failure, 3);
+    cairn_store_status_free(st);
+}
+
+/* pg.sh CMD on the test cluster ($CAIRN_TEST_PG); false when there is none. */
+static bool pg_ctl(const char *cmd)
+{
+    const char *st = getenv("CAIRN_TEST_PG");
+    if (st == NULL || st[0] == '\0')
+        return false;
+    char line[1200];
+    snprintf(line, sizeof line, "sh '%s/../tools/pg.sh' %s '%s'",
+             CAIRN_TEST_DATA, cmd, st);
+    assert_int_equal(system(line), 0);
+    return true;
+}
+
+/* Put one object; the put's code (its outcome must be stored when 0). */
+static int put_one(struct cairn_store *s, const char *coll, unsigned long n)
+{
+    json_t *o = indicator(n, 1);
+    struct cairn_store_object_in in = {o, NULL, 0};
+    struct cairn_store_result res;
+    memset(&res, 0, sizeof res);
+    int rc = cairn_store_put_objects(s, coll, &in, 1, NULL, &res);
+    if (rc == 0)
+        assert_int_equal(res.outcome, CAIRN_STORE_STORED);
+    json_decref(o);
+    return rc;
+}
+
+/*
+ * The database goes away (crash) and comes back: calls meanwhile fail
+ * with CAIRN_EBUSY (the server's 503), the handle reconnects by itself,
+ * and every object acknowledged before is still there.
+ */
+static void test_pg_restart(void **state)
+{
+    struct fx *f = *state;
+    put_range(f->s, f->coll, 0, 10, 1);
+    if (!pg_ctl("kill"))
+        skip();
+    assert_int_equal(put_one(f->s, f->coll, 100), CAIRN_EBUSY);
+    assert_int_equal(put_one(f->s, f->coll, 100), CAIRN_EBUSY);
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(cairn_store_user_list(f->s, &names, &n), CAIRN_EBUSY);
+    assert_null(names);
+    pg_ctl("up");
+    int rc = CAIRN_EBUSY;
+    for (int i = 0; i < 200 && rc == CAIRN_EBUSY; i++) {
+        rc = put_one(f->s, f->coll, 100);
+        if (rc == CAIRN_EBUSY)
+            usleep(50000);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(count_rows(f->s, f->coll, 0), 11);
+    /* A fast restart between two calls: a read retries on its own. */
+    pg_ctl("restart");
+    assert_int_equal(count_rows(f->s, f->coll, 0), 11);
+}
+
+/* A named lock: one holder among handles; free again once it closes. */
+static void test_pg_lock(void **state)
+{
+    struct fx *f = *state;
+    struct cairn_store *b = open_store();
+    bool got = false;
+    assert_int_equal(cairn_store_lock_try(f->s, "peer:hub", &got), 0);
+    assert_true(got);
+    assert_int_equal(cairn_store_lock_try(b, "peer:hub", &got), 0);
+    assert_false(got);
+    assert_int_equal(cairn_store_lock_try(f->s, "peer:hub", &got), 0);
+    assert_true(got); /* still, and not twice */
+    assert_int_equal(cairn_store_lock_try(b, "peer:other", &got), 0);
+    assert_true(got);
+    assert_int_equal(cairn_store_lock_release(f->s, "peer:hub"), 0);
+    assert_int_equal(cairn_store_lock_try(b, "peer:hub", &got), 0);
+    assert_true(got);
+    cairn_store_close(b);
+    got = false;
+    for (int i = 0; i < 400 && !got; i++) {
+        assert_int_equal(cairn_store_lock_try(f->s, "peer:hub", &got), 0);
+        if (!got)
+            usleep(25000);
+    }
+    assert_true(got);
+    /* A store one process owns has no such locks. */
+    struct cairn_store *m = NULL;
+    assert_int_equal(cairn_store_open("memory:", NULL, &m), 0);
+    assert_int_equal(cairn_store_lock_try(m, "peer:hub", &got),
+                     CAIRN_EUNSUPPORTED);
+    cairn_store_close(m);
+}
+
 /* ---- main -------------------------------------------------------------------
  */
 
@@ -1862,6 +2188,47 @@ static void test_migrate_root_limit(void **state)
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_sharing, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)
+
+/* The test cluster's URL: $CAIRN_TEST_PG_URL, or the file tests/tools/pg.sh
+ * wrote ($CAIRN_TEST_PG.url). */
+static void find_pg(void)
+{
+    const char *u = getenv("CAIRN_TEST_PG_URL");
+    if (u != NULL && u[0] != '\0') {
+        snprintf(pg_url, sizeof pg_url, "%s", u);
+        return;
+    }
+    const char *st = getenv("CAIRN_TEST_PG");
+    char path[512];
+    if (st == NULL || st[0] == '\0')
+        return;
+    snprintf(path, sizeof path, "%s.url", st);
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return;
+    if (fgets(pg_url, sizeof pg_url, fp) == NULL)
+        pg_url[0] = '\0';
+    pg_url[strcspn(pg_url, "\n")] = '\0';
+    fclose(fp);
+}
+
+/* $CAIRN_STORE_BACKENDS ("memory sqlite", "postgres") picks the groups
+ * to run, so that ctest runs the PostgreSQL group beside the others. */
+static bool want_backend(const char *name)
+{
+    const char *list = getenv("CAIRN_STORE_BACKENDS");
+    if (list == NULL || list[0] == '\0')
+        return true;
+    size_t len = strlen(name);
+    for (const char *p = strstr(list, name); p != NULL;
+         p = strstr(p + 1, name)) {
+        bool start = p == list || p[-1] == ' ' || p[-1] == ',';
+        bool end = p[len] == '\0' || p[len] == ' ' || p[len] == ',';
+        if (start && end)
+            return true;
+    }
+    return false;
+}
 
 int main(void)
 {
@@ -1884,9 +2251,42 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_busy_gives_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
     };
-    int failed = cmocka_run_group_tests_name("store/memory", memory_tests,
-                                             group_memory, group_done);
-    failed += cmocka_run_group_tests_name("store/sqlite", sqlite_tests,
-                                          group_sqlite, group_done);
+    int failed = 0;
+    if (want_backend("memory"))
+        failed += cmocka_run_group_tests_name("store/memory", memory_tests,
+                                              group_memory, group_done);
+    if (want_backend("sqlite"))
+        failed += cmocka_run_group_tests_name("store/sqlite", sqlite_tests,
+                                              group_sqlite, group_done);
+    const struct CMUnitTest postgres_tests[] = {
+        COMMON_TESTS,
+        cmocka_unit_test_setup_teardown(test_pg_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_nodes_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_abandon_nodes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pg_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
+    };
+    if (!want_backend("postgres"))
+        return failed ? 1 : 0;
+    find_pg();
+    if (pg_url[0] != '\0') {
+        failed += cmocka_run_group_tests_name("store/postgres", postgres_tests,
+                                              group_postgres, group_done);
+    } else {
+        const char *req = getenv("CAIRN_REQUIRE_PG");
+        printf("store/postgres: skipped: no test cluster (tests/tools/pg.sh "
+               "did not start one)\n");
+        if (req != NULL && strcmp(req, "1") == 0)
+            failed++;
+        else if (failed == 0 && getenv("CAIRN_STORE_BACKENDS") != NULL)
+            return 77; /* ctest's SKIP_RETURN_CODE: nothing else ran */
+    }
     return failed ? 1 : 0;
 }
