@@ -393,8 +393,10 @@ static int on_entry(struct cairn_ini *ini, const char *section,
         if (section[0] == '\0')
             return cairn_ini_fail(ini,
                                   "'%s' is outside a section; put it under "
-                                  "[server], [taxii], [hunt], [archive] or "
-                                  "[peer NAME]",
+                                  "[server], [taxii], [store], [hunt], "
+                                  "[archive], [analysis], [console], "
+                                  "[peer NAME], [collection ID] or "
+                                  "[export NAME]",
                                   name);
         return cairn_ini_fail(ini, "unknown section [%s]", section);
     }

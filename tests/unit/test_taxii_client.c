@@ -482,8 +482,11 @@ client_with(const char *user, const char *password, const char *token)
         .user = user,
         .password = password,
         .token = token,
-        .connect_timeout_ms = 2000,
-        .timeout_ms = 5000,
+        /* Generous: a wrong password costs the test server a full scrypt,
+         * which a loaded machine may take seconds over, and a client that
+         * timed out would retry, counting as a second request. */
+        .connect_timeout_ms = 30000,
+        .timeout_ms = 60000,
         .max_attempts = 3,
         .backoff_ms = 2,
         .backoff_max_ms = 10,
@@ -793,14 +796,14 @@ static const struct fault_case fault_cases[] = {
      1,
      "untyped"},
     {"too slow forever",
-     {{.status = 200, .body = "{}", .delay_ms = 300}},
+     {{.status = 200, .body = "{}", .delay_ms = 1200}},
      1,
      true,
      CAIRN_EIO,
      3,
      "imeout"},
     {"slow once",
-     {{.status = 200, .body = "{}", .delay_ms = 300}},
+     {{.status = 200, .body = "{}", .delay_ms = 1200}},
      1,
      false,
      0,
@@ -814,7 +817,6 @@ static void test_fault_table(void **state)
     struct cairn_taxii_client_opts o = {
         .user = "member",
         .password = "member-pw",
-        .timeout_ms = 200,
         .max_attempts = 3,
         .backoff_ms = 1,
         .backoff_max_ms = 4,
@@ -826,6 +828,9 @@ static void test_fault_table(void **state)
         json_t *doc = NULL;
 
         print_message("case: %s\n", fc->name);
+        /* Short enough for the slow answers to time out, and long
+         * enough everywhere else for a loaded machine to answer. */
+        o.timeout_ms = fc->faults[0].delay_ms > 0 ? 700 : 60000;
         assert_int_equal(cairn_taxii_client_new(&o, &c), 0);
         set_faults(fc->faults, fc->n, fc->repeat);
         int rc = cairn_taxii_client_get(c, url("/taxii2/"), &doc);
@@ -836,7 +841,9 @@ static void test_fault_table(void **state)
         for (int k = 0; k < 200 && served() < fc->tries; k++)
             nanosleep(&ts, NULL);
         if (fc->faults[0].delay_ms > 0) {
-            ts.tv_nsec = (long)(fc->faults[0].delay_ms + 100) * 1000000L;
+            unsigned ms = fc->faults[0].delay_ms + 100;
+            ts.tv_sec = (time_t)(ms / 1000);
+            ts.tv_nsec = (long)(ms % 1000) * 1000000L;
             nanosleep(&ts, NULL);
         }
         assert_int_equal(served(), fc->tries);
