@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Build the libFuzzer targets with clang and run each one for SECONDS
-# (default 60) over a copy of its corpus. A crash leaves its input in
+# (default 60) over a copy of its corpus, one target per processor at a
+# time (FUZZ_JOBS to change). A crash leaves its input in
 # BUILD_DIR/crashes/; add it to fuzz/corpus/NAME/ once fixed, so the normal
 # test run replays it.
 #   usage: scripts/fuzz.sh [BUILD_DIR] [SECONDS] [TARGET...]
@@ -24,19 +25,39 @@ if [ -z "$targets" ]; then
 fi
 
 mkdir -p "$build/crashes"
-status=0
-for t in $targets; do
+
+# run_one TARGET: fuzz it for $seconds; 1 and its log's tail when it fails.
+run_one() {
+    t=$1
     work="$build/corpus-$t"
     mkdir -p "$work"
     cp -r "$top/fuzz/corpus/$t/." "$work/" 2>/dev/null || true
-    echo "fuzz_$t: ${seconds}s"
     if ! "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=65536 \
         -rss_limit_mb=2048 -print_final_stats=0 \
         -artifact_prefix="$build/crashes/$t-" "$work" \
         >"$build/fuzz_$t.log" 2>&1; then
         echo "fuzz_$t FAILED; see $build/fuzz_$t.log and $build/crashes/"
         tail -n 30 "$build/fuzz_$t.log"
-        status=1
+        return 1
     fi
+    echo "fuzz_$t: ${seconds}s, no crash"
+}
+
+# One target per processor at a time.
+jobs=${FUZZ_JOBS:-$(nproc)}
+status=0
+set -- $targets
+while [ $# -gt 0 ]; do
+    pids=""
+    i=0
+    while [ $# -gt 0 ] && [ $i -lt "$jobs" ]; do
+        run_one "$1" &
+        pids="$pids $!"
+        shift
+        i=$((i + 1))
+    done
+    for p in $pids; do
+        wait "$p" || status=1
+    done
 done
 exit $status
