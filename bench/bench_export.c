@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Exports: writing N indicators in every format, and a rewrite after one more. */
+/* Exports: writing N indicators in every format, and a rewrite after one more.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_values.h"
 #include "cairn/export.h"
 
 /*
@@ -32,73 +34,10 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static void word(char *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)('a' + next() % 26);
-    out[n] = '\0';
-}
-
-/* The i-th value, and the matching STIX pattern. */
-static void value(uint64_t i, char *line, size_t cap, char *pat, size_t pcap)
-{
-    static const char *const tlds[] = {"com", "net", "org", "ru", "io", "info"};
-    char w1[16], w2[16];
-    uint64_t kind = i % 20;
-    word(w1, 6 + next() % 8);
-    word(w2, 4 + next() % 6);
-    if (kind < 9) {
-        snprintf(line, cap, "%s-%llu.%s", w1, (unsigned long long)i,
-                 tlds[next() % 6]);
-        snprintf(pat, pcap, "[domain-name:value = '%s']", line);
-    } else if (kind < 13) {
-        uint32_t a = (uint32_t)(next() | 0x01000000u);
-        if (kind == 12)
-            snprintf(line, cap, "%u.%u.%u.0/24", a >> 24, (a >> 16) & 255,
-                     (a >> 8) & 255);
-        else
-            snprintf(line, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
-                     (a >> 8) & 255, a & 255);
-        snprintf(pat, pcap, "[ipv4-addr:value = '%s']", line);
-    } else if (kind < 15) {
-        snprintf(line, cap, "http://%s.%s/%s/%llu.php", w1, tlds[next() % 6],
-                 w2, (unsigned long long)i);
-        snprintf(pat, pcap, "[url:value = '%s']", line);
-    } else if (kind < 19) {
-        static const int lens[] = {32, 40, 64};
-        static const char *const algos[] = {"MD5", "'SHA-1'", "'SHA-256'"};
-        int a = (int)(next() % 3);
-        for (int k = 0; k < lens[a]; k++)
-            line[k] = "0123456789abcdef"[next() % 16];
-        line[lens[a]] = '\0';
-        snprintf(pat, pcap, "[file:hashes.%s = '%s']", algos[a], line);
-    } else {
-        snprintf(line, cap, "%s.%llu@%s.com", w2, (unsigned long long)i, w1);
-        snprintf(pat, pcap, "[email-addr:value = '%s']", line);
-    }
-}
-
 static int object(uint64_t i, char *out, size_t cap, char *line, size_t lcap)
 {
     char pat[256];
-    value(i, line, lcap, pat, sizeof pat);
+    bench_value(i, line, lcap, pat, sizeof pat);
     return snprintf(out, cap,
                     "{\"type\":\"indicator\",\"spec_version\":\"2.1\","
                     "\"id\":\"indicator--%08llx-0000-4000-8000-%012llx\","
@@ -139,7 +78,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    double wall0 = wall_s(), read_s = 0;
+    double wall0 = bench_wall_s(), read_s = 0;
     for (size_t i = 0; i < n; i++) {
         int len = object(i, obj, sizeof obj, line, sizeof line);
         double t0 = now_s();
@@ -153,9 +92,10 @@ int main(int argc, char **argv)
         if (cairn_buf_puts(&list, line) != 0 || cairn_buf_putc(&list, '\n'))
             goto out;
     }
-    printf("export: %zu indicators, read into %d exports in %.2f s, %.2f s each\n", n,
-           CAIRN_EXPORT_FORMAT_COUNT - 1, read_s,
-           read_s / (CAIRN_EXPORT_FORMAT_COUNT - 1));
+    printf(
+        "export: %zu indicators, read into %d exports in %.2f s, %.2f s each\n",
+        n, CAIRN_EXPORT_FORMAT_COUNT - 1, read_s,
+        read_s / (CAIRN_EXPORT_FORMAT_COUNT - 1));
 
     /* the baseline: the values one a line, built again and written */
     double t0 = now_s();
@@ -203,7 +143,7 @@ int main(int argc, char **argv)
                st.unsupported);
     }
     printf("(CPU seconds; the whole run took %.1f s of wall time)\n",
-           wall_s() - wall0);
+           bench_wall_s() - wall0);
     rc = 0;
 out:
     unlink(path);
