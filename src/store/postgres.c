@@ -602,8 +602,8 @@ static int index_existing(struct pg_store *s)
             break;
         int n = PQntuples(r);
         for (int i = 0; rc == 0 && i < n; i++) {
-            struct row_keys rk = {.kb = &kb, .coll = get_i64(r, i, 0),
-                                  .added = get_i64(r, i, 1)};
+            struct row_keys rk = {
+                .kb = &kb, .coll = get_i64(r, i, 0), .added = get_i64(r, i, 1)};
             p[0] = i64(&nc, rk.coll);
             p[1] = i64(&na, rk.added);
             json_error_t e;

@@ -788,11 +788,11 @@ static void put_sighting(struct cairn_store *s, const char *coll,
 {
     char ind[80];
     make_id(ind, sizeof ind, n);
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sighting", "spec_version",
-        "2.1", "id", "sighting--00000000-0000-4000-8000-00000000000a",
-        "created", "2024-01-01T00:00:00.000Z", "modified",
-        "2024-01-01T00:00:00.000Z", "sighting_of_ref", ind);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sighting",
+                          "spec_version", "2.1", "id",
+                          "sighting--00000000-0000-4000-8000-00000000000a",
+                          "created", "2024-01-01T00:00:00.000Z", "modified",
+                          "2024-01-01T00:00:00.000Z", "sighting_of_ref", ind);
     struct cairn_store_object_in in = {.obj = o};
     struct cairn_store_result res;
     memset(&res, 0, sizeof res);
@@ -821,8 +821,8 @@ static void test_index(void **state)
     struct cairn_store_object_in in = {.obj = indicator(2, 1)};
     struct cairn_store_result res;
     memset(&res, 0, sizeof res);
-    assert_int_equal(
-        cairn_store_put_objects(f->s, f->coll, &in, 1, NULL, &res), 0);
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, &in, 1, NULL, &res),
+                     0);
     assert_int_equal(res.outcome, CAIRN_STORE_EXISTED);
     json_decref((json_t *)in.obj);
 
