@@ -983,6 +983,7 @@ static int add_pair(struct m_pair **arr, size_t *n, const char *a,
     p->b = dup(b, &rc);
     p->bits = bits;
     p->identity = NULL;
+    p->admin = false;
     if (rc < 0) {
         cairn_free(p->a);
         cairn_free(p->b);

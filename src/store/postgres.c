@@ -9,9 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <openssl/rand.h>
 
+#include "cairn/values.h"
 #include "store/store_int.h"
 
 /*
@@ -93,7 +95,20 @@ static const char *const migrations[] = {
     "  REFERENCES collections(id) ON DELETE CASCADE,"
     " bits INTEGER NOT NULL, PRIMARY KEY(usr, coll));"
     "CREATE INDEX rights_coll ON rights(coll);",
+    /*
+     * 2: the correlation index (docs/analysis.md): each object version's
+     * value and reference keys (cairn_value_object_keys), 64-bit hashes
+     * next to the row's key (coll, date_added). Filled for the rows
+     * already stored by index_existing() in the same transaction.
+     */
+    "CREATE TABLE obj_keys(k BIGINT NOT NULL, coll BIGINT NOT NULL,"
+    " added BIGINT NOT NULL, PRIMARY KEY(k, coll, added));",
+    /* 3: the web console's administrators (docs/console.md). */
+    "ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;",
 };
+
+/* The migration after which index_existing() runs. */
+#define MIGRATION_KEYS 2
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -485,6 +500,136 @@ static int read_version(struct pg_store *s, int *out)
     return rc;
 }
 
+/* ---- the correlation index: entries go in batches ----------------------- */
+
+/* Entries (k, coll, added) as three bigint[] texts. */
+struct key_batch {
+    struct cairn_buf k, c, a;
+    size_t n;
+};
+
+/* A batch is written when its text passes this size. */
+#define KEY_BATCH_BYTES (1u << 20)
+
+static void kb_init(struct key_batch *kb)
+{
+    cairn_buf_init(&kb->k, (size_t)1 << 30);
+    cairn_buf_init(&kb->c, (size_t)1 << 30);
+    cairn_buf_init(&kb->a, (size_t)1 << 30);
+    kb->n = 0;
+}
+
+static void kb_release(struct key_batch *kb)
+{
+    cairn_buf_release(&kb->k);
+    cairn_buf_release(&kb->c);
+    cairn_buf_release(&kb->a);
+}
+
+static int kb_add(struct key_batch *kb, int64_t key, int64_t coll,
+                  int64_t added)
+{
+    const char *sep = kb->n ? "," : "{";
+    int rc = cairn_buf_printf(&kb->k, "%s%" PRId64, sep, key);
+    if (rc == 0)
+        rc = cairn_buf_printf(&kb->c, "%s%" PRId64, sep, coll);
+    if (rc == 0)
+        rc = cairn_buf_printf(&kb->a, "%s%" PRId64, sep, added);
+    if (rc == 0)
+        kb->n++;
+    return rc;
+}
+
+/* Write the batch's entries (a key twice is one entry) and empty it. */
+static int kb_flush(struct pg_store *s, struct key_batch *kb)
+{
+    if (kb->n == 0)
+        return 0;
+    int rc = cairn_buf_putc(&kb->k, '}');
+    if (rc == 0)
+        rc = cairn_buf_putc(&kb->c, '}');
+    if (rc == 0)
+        rc = cairn_buf_putc(&kb->a, '}');
+    if (rc == 0) {
+        const char *p[3] = {kb->k.data, kb->c.data, kb->a.data};
+        rc = run(s,
+                 "INSERT INTO obj_keys(k, coll, added) SELECT k, c, a FROM"
+                 " unnest($1::bigint[], $2::bigint[], $3::bigint[])"
+                 " AS t(k, c, a) ON CONFLICT DO NOTHING",
+                 3, p, NULL, NULL, false);
+    }
+    cairn_buf_reset(&kb->k);
+    cairn_buf_reset(&kb->c);
+    cairn_buf_reset(&kb->a);
+    kb->n = 0;
+    return rc;
+}
+
+static bool kb_full(const struct key_batch *kb)
+{
+    return kb->k.len + kb->c.len + kb->a.len > KEY_BATCH_BYTES;
+}
+
+struct row_keys {
+    struct key_batch *kb;
+    int64_t coll, added;
+};
+
+static int row_key_add(void *ud, uint64_t key)
+{
+    struct row_keys *rk = ud;
+    return kb_add(rk->kb, (int64_t)key, rk->coll, rk->added);
+}
+
+/* Fill the correlation index for the rows a store held before it, in
+ * chunks in (coll, date_added) order, inside the migration. */
+static int index_existing(struct pg_store *s)
+{
+    struct key_batch kb;
+    kb_init(&kb);
+    struct num nc, na;
+    const char *p[2] = {i64(&nc, 0), i64(&na, 0)};
+    size_t rows = 0;
+    int rc = 0;
+    for (;;) {
+        PGresult *r = NULL;
+        rc = run(s,
+                 "SELECT coll, date_added, json FROM objects"
+                 " WHERE (coll, date_added) > ($1::bigint, $2::bigint)"
+                 " ORDER BY coll, date_added LIMIT 1025",
+                 2, p, NULL, &r, false);
+        if (rc < 0)
+            break;
+        int n = PQntuples(r);
+        for (int i = 0; rc == 0 && i < n; i++) {
+            struct row_keys rk = {
+                .kb = &kb, .coll = get_i64(r, i, 0), .added = get_i64(r, i, 1)};
+            p[0] = i64(&nc, rk.coll);
+            p[1] = i64(&na, rk.added);
+            json_error_t e;
+            json_t *obj = json_loadb(PQgetvalue(r, i, 2),
+                                     (size_t)PQgetlength(r, i, 2), 0, &e);
+            if (obj == NULL)
+                continue;
+            rc = cairn_value_object_keys(obj, row_key_add, &rk);
+            json_decref(obj);
+            if (rc == 0 && kb_full(&kb))
+                rc = kb_flush(s, &kb);
+            rows++;
+        }
+        PQclear(r);
+        if (rc < 0 || n < 1025)
+            break;
+    }
+    if (rc == 0)
+        rc = kb_flush(s, &kb);
+    kb_release(&kb);
+    if (rc == 0 && rows > 0)
+        cairn_log(CAIRN_LOG_INFO, "store: indexed the values of %zu stored "
+                  "objects", rows);
+    return rc;
+}
+
 static int migrate(struct pg_store *s)
 {
     int v;
@@ -510,6 +655,8 @@ static int migrate(struct pg_store *s)
                      "INSERT INTO schema_version VALUES(0)");
     for (; rc == 0 && v < N_MIGRATIONS; v++) {
         rc = run0(s, migrations[v]);
+        if (rc == 0 && v + 1 == MIGRATION_KEYS)
+            rc = index_existing(s);
         if (rc == 0) {
             char sql[64];
             snprintf(sql, sizeof sql, "UPDATE schema_version SET version=%d",
@@ -1313,6 +1460,26 @@ static int put_request(struct pg_store *s, const struct put_req *q,
     }
     PQclear(ref);
     PQclear(cand);
+    /* The index entries of the rows stored, under the date_added each
+     * was given above. */
+    struct key_batch kb;
+    kb_init(&kb);
+    int64_t added = first;
+    for (size_t i = 0; rc == 0 && i < q->n; i++) {
+        const struct store_obj *o = &q->objs[i];
+        if (o->failed)
+            continue;
+        int64_t at = added++;
+        if (q->res[i].outcome != CAIRN_STORE_STORED)
+            continue;
+        for (size_t k = 0; rc == 0 && k < o->n_keys; k++)
+            rc = kb_add(&kb, o->keys[k], lk->pk, at);
+        if (rc == 0 && kb_full(&kb))
+            rc = kb_flush(s, &kb);
+    }
+    if (rc == 0)
+        rc = kb_flush(s, &kb);
+    kb_release(&kb);
     if (rc == 0 && next > first) {
         struct num a, b2;
         const char *pl[2] = {i64(&a, lk->pk), i64(&b2, next - 1)};
@@ -1692,6 +1859,56 @@ static int pg_query(struct cairn_store *base, const struct store_q *q,
     pl_free(&pl);
     cairn_buf_release(&sql);
     return rc;
+}
+
+/*
+ * The rows whose index entries hold `key`, in chunks in (coll, added)
+ * order. Entries of deleted rows find no row and are skipped: date_added
+ * never comes back in a collection, nor a collection's pk.
+ */
+static int pg_keys_find(struct cairn_store *base, int64_t key,
+                        const struct store_hit_sink *sink)
+{
+    struct pg_store *s = pg(base);
+    struct num nk, nc, na;
+    const char *p[3] = {i64(&nk, key), i64(&nc, 0), i64(&na, 0)};
+    int rc = 0;
+    while (rc == 0) {
+        PGresult *r = NULL;
+        rc = run(s,
+                 "SELECT k.coll, k.added, o.id, o.type, o.spec_version,"
+                 " o.created, o.modified, o.json, c.id FROM obj_keys k"
+                 " JOIN objects o ON o.coll = k.coll"
+                 " AND o.date_added = k.added"
+                 " JOIN collections c ON c.pk = k.coll"
+                 " WHERE k.k = $1::bigint"
+                 " AND (k.coll, k.added) > ($2::bigint, $3::bigint)"
+                 " ORDER BY k.coll, k.added LIMIT 1025",
+                 3, p, NULL, &r, true);
+        if (rc < 0)
+            break;
+        int rows = PQntuples(r);
+        for (int i = 0; rc == 0 && i < rows; i++) {
+            struct cairn_store_row row = {0};
+            int64_t coll = get_i64(r, i, 0), added = get_i64(r, i, 1);
+            row.date_added = cairn__store_us_time(added);
+            row.id = get_str(r, i, 2);
+            row.type = get_str(r, i, 3);
+            row.spec_version = get_str(r, i, 4);
+            row.created = get_str(r, i, 5);
+            row.modified = get_str(r, i, 6);
+            row.version = row.modified ? row.modified : row.created;
+            row.json = get_str(r, i, 7);
+            row.json_len = row.json ? (size_t)PQgetlength(r, i, 7) : 0;
+            p[1] = i64(&nc, coll);
+            p[2] = i64(&na, added);
+            rc = sink->hit(sink->ud, get_str(r, i, 8), &row);
+        }
+        PQclear(r);
+        if (rows < 1025)
+            break;
+    }
+    return rc > 0 ? 0 : rc;
 }
 
 static int pg_delete_objects(struct cairn_store *base, const struct store_q *q,
@@ -2115,6 +2332,45 @@ static int pg_user_share_set(struct cairn_store *base, const char *name,
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
+static int pg_collection_count(struct cairn_store *base, const char *id,
+                               size_t *out)
+{
+    char *v = NULL;
+    const char *p[1] = {id};
+    int rc = read_n(pg(base),
+                    "SELECT (SELECT count(*) FROM objects o"
+                    " WHERE o.coll = c.pk)::text FROM collections c"
+                    " WHERE c.id = $1",
+                    1, p, &v);
+    if (rc == 0)
+        *out = (size_t)strtoull(v, NULL, 10);
+    cairn_free(v);
+    return rc;
+}
+
+static int pg_user_admin_get(struct cairn_store *base, const char *name,
+                             bool *out)
+{
+    char *v = NULL;
+    const char *p[1] = {name};
+    int rc = read_n(pg(base), "SELECT admin::text FROM users WHERE name = $1",
+                    1, p, &v);
+    if (rc == 0)
+        *out = strtol(v, NULL, 10) != 0;
+    cairn_free(v);
+    return rc;
+}
+
+static int pg_user_admin_set(struct cairn_store *base, const char *name,
+                             bool admin)
+{
+    int64_t ch = 0;
+    const char *p[2] = {name, admin ? "1" : "0"};
+    int rc = write_n(pg(base), "UPDATE users SET admin = $2::int WHERE name = $1",
+                     2, p, &ch);
+    return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
+}
+
 static int pg_collection_tlp_get(struct cairn_store *base, const char *id,
                                  int *out)
 {
@@ -2196,6 +2452,7 @@ static const struct store_ops pg_ops = {
     .collection_delete = pg_collection_delete,
     .put_objects = pg_put_objects,
     .query = pg_query,
+    .keys_find = pg_keys_find,
     .delete_objects = pg_delete_objects,
     .status_new = pg_status_new,
     .status_add_pending = pg_status_add_pending,
@@ -2214,6 +2471,9 @@ static const struct store_ops pg_ops = {
     .rights_get = pg_rights_get,
     .user_share_get = pg_user_share_get,
     .user_share_set = pg_user_share_set,
+    .collection_count = pg_collection_count,
+    .user_admin_get = pg_user_admin_get,
+    .user_admin_set = pg_user_admin_set,
     .collection_tlp_get = pg_collection_tlp_get,
     .collection_tlp_set = pg_collection_tlp_set,
     .lock_try = pg_lock_try,

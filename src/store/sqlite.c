@@ -2001,9 +2001,9 @@ static int sq_collection_count(struct cairn_store *base, const char *id,
 {
     char *v = NULL;
     int rc = read1(sq(base),
-                   "SELECT count(*) FROM objects WHERE coll ="
-                   " (SELECT pk FROM collections WHERE id = ?1)"
-                   " AND EXISTS (SELECT 1 FROM collections WHERE id = ?1)",
+                   "SELECT (SELECT count(*) FROM objects o"
+                   " WHERE o.coll = c.pk) FROM collections c"
+                   " WHERE c.id = ?1",
                    id, NULL, &v);
     if (rc == 0)
         *out = (size_t)strtoull(v, NULL, 10);

@@ -11,6 +11,7 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
 need curl jq
+: "${CAIRN_DATA:?CAIRN_DATA must name tests/data}"
 
 pga=""
 pgb=""
@@ -179,6 +180,22 @@ curl -sS --max-time 30 -u w:pw -H "Accept: $TAXII" -o "$tmp/k.out" \
     "$B/api1/collections/$col/objects/?limit=100&match%5Bid%5D=indicator--00000000-0000-4000-8007-000000000029"
 check "what node a acknowledged before kill -9 is on node b" \
     test "$code" = 202 -a "$(jq '.objects | length' "$tmp/k.out")" = 1
+
+# ---- console admins, counts, the correlation index ---------------------------
+printf 'pw\n' >"$tmp/pw"
+stdin=$tmp/pw run user add adm --admin --data "$url"
+expect 0 "cairn user add --admin on PostgreSQL"
+L=33333333-3333-4333-8333-333333333333
+run collection add --data "$url" --title L --id $L
+expect 0 "a collection for the lookups"
+run import --data "$url" --collection $L "$CAIRN_DATA/lookup/a.json"
+expect 0 "an import into it"
+run lookup --data "$url" --json 10.1.2.3
+expect 0 "cairn lookup on PostgreSQL"
+check "the address finds the CIDR block's indicator through the index" \
+    sh -c "jq -e '.matches[0].id == \"indicator--a1000000-0000-4000-8000-000000000002\"' '$out'"
+check "and no command printed the password" \
+    sh -c "! grep -q Sekr1tPw '$out' '$err'"
 
 # ---- secrets ------------------------------------------------------------------
 check "the banner names the database without its password" \

@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "cairn/store.h"
+#include "cairn/values.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
 
@@ -732,6 +733,171 @@ static void test_delete(void **state)
     assert_true(cairn_time_cmp(&p->rows[0].date_added, &high) > 0);
     assert_true(cairn_time_cmp(&p->rows[0].date_added, &before) > 0);
     cairn_store_page_free(p);
+}
+
+/* ---- the correlation index, counts, console admins ---------------------- */
+
+struct hits {
+    size_t n;
+    size_t in_coll; /* hits in `coll` */
+    const char *coll;
+    char ids[8][80];
+    bool stop;
+};
+
+static int collect_hit(void *ud, const char *collection,
+                       const struct cairn_store_row *row)
+{
+    struct hits *h = ud;
+    assert_non_null(row->json);
+    assert_non_null(row->id);
+    if (h->n < 8)
+        snprintf(h->ids[h->n], sizeof h->ids[0], "%s", row->id);
+    h->n++;
+    if (h->coll != NULL && strcmp(collection, h->coll) == 0)
+        h->in_coll++;
+    return h->stop ? 1 : 0;
+}
+
+static struct hits find(struct cairn_store *s, uint64_t key, const char *coll)
+{
+    struct hits h = {.coll = coll};
+    assert_int_equal(cairn_store_find_key(s, key, collect_hit, &h), 0);
+    return h;
+}
+
+static bool hit_has(const struct hits *h, const char *id)
+{
+    for (size_t i = 0; i < h->n && i < 8; i++)
+        if (strcmp(h->ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+static uint64_t ip_key(const char *addr)
+{
+    uint64_t k = 0;
+    assert_int_equal(cairn_value_key(CAIRN_IOC_IPV4, addr, strlen(addr), &k),
+                     0);
+    return k;
+}
+
+/* A sighting of indicator `n`, in `coll`. */
+static void put_sighting(struct cairn_store *s, const char *coll,
+                         unsigned long n)
+{
+    char ind[80];
+    make_id(ind, sizeof ind, n);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "sighting",
+                          "spec_version", "2.1", "id",
+                          "sighting--00000000-0000-4000-8000-00000000000a",
+                          "created", "2024-01-01T00:00:00.000Z", "modified",
+                          "2024-01-01T00:00:00.000Z", "sighting_of_ref", ind);
+    struct cairn_store_object_in in = {.obj = o};
+    struct cairn_store_result res;
+    memset(&res, 0, sizeof res);
+    assert_int_equal(cairn_store_put_objects(s, coll, &in, 1, NULL, &res), 0);
+    assert_int_equal(res.outcome, CAIRN_STORE_STORED);
+    json_decref(o);
+}
+
+/*
+ * Every backend keeps the correlation index: every version stored gets
+ * its keys, in the put's transaction, once; a deleted row is not handed
+ * out; the callback can stop the walk.
+ */
+static void test_index(void **state)
+{
+    struct fx *f = *state;
+    assert_true(cairn_store_has_index(f->s));
+    struct cairn_store_collection c2 = {.api_root = "api1", .title = "two"};
+    char coll2[CAIRN_UUID_STRLEN];
+    assert_int_equal(cairn_store_collection_create(f->s, &c2, coll2), 0);
+    put_range(f->s, f->coll, 1, 3, 1);
+    put_range(f->s, f->coll, 1, 1, 2); /* a second version of 1 */
+    put_range(f->s, coll2, 4, 1, 1);
+    put_sighting(f->s, coll2, 1);
+    /* Stored before: no second entry. */
+    struct cairn_store_object_in in = {.obj = indicator(2, 1)};
+    struct cairn_store_result res;
+    memset(&res, 0, sizeof res);
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, &in, 1, NULL, &res),
+                     0);
+    assert_int_equal(res.outcome, CAIRN_STORE_EXISTED);
+    json_decref((json_t *)in.obj);
+
+    struct hits h = find(f->s, ip_key("198.51.100.1"), f->coll);
+    assert_int_equal(h.n, 5); /* 1 (two versions), 2, 3 and 4 */
+    assert_int_equal(h.in_coll, 4);
+    char id1[80], id4[80];
+    make_id(id1, sizeof id1, 1);
+    make_id(id4, sizeof id4, 4);
+    assert_true(hit_has(&h, id1));
+    assert_true(hit_has(&h, id4));
+
+    h = find(f->s, cairn_value_ref_key(id1, strlen(id1)), coll2);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.in_coll, 1);
+    assert_string_equal(h.ids[0],
+                        "sighting--00000000-0000-4000-8000-00000000000a");
+
+    assert_int_equal(find(f->s, ip_key("198.51.100.2"), NULL).n, 0);
+
+    struct hits stop = {.stop = true};
+    assert_int_equal(
+        cairn_store_find_key(f->s, ip_key("198.51.100.1"), collect_hit, &stop),
+        0);
+    assert_int_equal(stop.n, 1);
+
+    /* Deleted rows and collections are gone from the answers. */
+    const char *ids[] = {id1};
+    struct cairn_store_query q = {.collection = f->coll,
+                                  .ids = ids,
+                                  .n_ids = 1,
+                                  .versions = CAIRN_STORE_VERSION_ALL};
+    size_t n = 0;
+    assert_int_equal(cairn_store_delete(f->s, &q, &n), 0);
+    assert_int_equal(n, 2);
+    h = find(f->s, ip_key("198.51.100.1"), f->coll);
+    assert_int_equal(h.n, 3);
+    assert_false(hit_has(&h, id1));
+    assert_int_equal(cairn_store_collection_delete(f->s, coll2), 0);
+    h = find(f->s, ip_key("198.51.100.1"), f->coll);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.in_coll, 2);
+    assert_int_equal(find(f->s, cairn_value_ref_key(id1, strlen(id1)), NULL).n,
+                     0);
+}
+
+/* Stored versions per collection; the console's administrator flag. */
+static void test_count_admin(void **state)
+{
+    struct fx *f = *state;
+    size_t n = 99;
+    assert_int_equal(cairn_store_collection_count(f->s, f->coll, &n), 0);
+    assert_int_equal(n, 0);
+    put_range(f->s, f->coll, 1, 3, 1);
+    put_range(f->s, f->coll, 1, 1, 2);
+    assert_int_equal(cairn_store_collection_count(f->s, f->coll, &n), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(cairn_store_collection_count(
+                         f->s, "0b1e8b4a-1d6e-4c1a-9a55-3e2b8b8e1f00", &n),
+                     CAIRN_ENOTFOUND);
+
+    bool admin = true;
+    assert_int_equal(cairn_store_user_add(f->s, "alice", "pw"), 0);
+    assert_int_equal(cairn_store_user_admin_get(f->s, "alice", &admin), 0);
+    assert_false(admin);
+    assert_int_equal(cairn_store_user_admin_set(f->s, "alice", true), 0);
+    assert_int_equal(cairn_store_user_admin_get(f->s, "alice", &admin), 0);
+    assert_true(admin);
+    assert_int_equal(cairn_store_user_admin_set(f->s, "alice", false), 0);
+    assert_int_equal(cairn_store_user_admin_get(f->s, "alice", &admin), 0);
+    assert_false(admin);
+    assert_int_equal(cairn_store_user_admin_set(f->s, "carol", true),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_user_admin_get(f->s, "carol", &admin),
+                     CAIRN_ENOTFOUND);
 }
 
 /* ---- status resources --------------------------------------------------- */
@@ -1897,7 +2063,7 @@ static void test_pg_reopen(void **state)
     struct fx *f = *state;
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
-    assert_int_equal(v, 1);
+    assert_int_equal(v, 3);
     put_range(f->s, f->coll, 0, 10, 1);
     cairn_store_close(f->s);
     f->s = open_store();
@@ -1908,7 +2074,7 @@ static void test_pg_reopen(void **state)
     struct cairn_store *s = NULL;
     assert_int_equal(cairn_store_open(pg_url, NULL, &s), CAIRN_EUNSUPPORTED);
     assert_null(s);
-    pg_exec("UPDATE schema_version SET version = 1");
+    pg_exec("UPDATE schema_version SET version = 3");
     assert_int_equal(cairn_store_open("postgresql://x:y@/db?bad_option=1",
                                       NULL, &s),
                      CAIRN_EINVAL);
@@ -2079,6 +2245,40 @@ static void test_pg_abandon_nodes(void **state)
     cairn_store_status_free(st);
 }
 
+/*
+ * A store the first PostgreSQL schema wrote gets the correlation index,
+ * built for the rows it holds, and the console's admin flag, off.
+ */
+static void test_pg_migrate(void **state)
+{
+    struct fx *f = *state;
+    put_range(f->s, f->coll, 1, 2, 1);
+    put_sighting(f->s, f->coll, 1);
+    assert_int_equal(cairn_store_user_add(f->s, "old", "pw"), 0);
+    cairn_store_close(f->s);
+    f->s = NULL;
+    pg_exec("DROP TABLE obj_keys; ALTER TABLE users DROP COLUMN admin;"
+            " UPDATE schema_version SET version = 1");
+    f->s = open_store();
+    int v = 0;
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, 3);
+    struct hits h = find(f->s, ip_key("198.51.100.1"), f->coll);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.in_coll, 2);
+    char id1[80];
+    make_id(id1, sizeof id1, 1);
+    h = find(f->s, cairn_value_ref_key(id1, strlen(id1)), NULL);
+    assert_int_equal(h.n, 1);
+    /* New rows go in as before. */
+    put_range(f->s, f->coll, 3, 1, 1);
+    assert_int_equal(find(f->s, ip_key("198.51.100.1"), NULL).n, 3);
+    bool admin = true;
+    assert_int_equal(cairn_store_user_admin_get(f->s, "old", &admin), 0);
+    assert_false(admin);
+    assert_int_equal(cairn_store_user_verify(f->s, "old", "pw"), 0);
+}
+
 /* pg.sh CMD on the test cluster ($CAIRN_TEST_PG); false when there is none. */
 static bool pg_ctl(const char *cmd)
 {
@@ -2187,6 +2387,8 @@ static void test_pg_lock(void **state)
         cmocka_unit_test_setup_teardown(test_status_abandon, setup, teardown), \
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_sharing, setup, teardown),        \
+        cmocka_unit_test_setup_teardown(test_index, setup, teardown),          \
+        cmocka_unit_test_setup_teardown(test_count_admin, setup, teardown),    \
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)
 
 /* The test cluster's URL: $CAIRN_TEST_PG_URL, or the file tests/tools/pg.sh
@@ -2262,6 +2464,7 @@ int main(void)
         COMMON_TESTS,
         cmocka_unit_test_setup_teardown(test_pg_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
