@@ -6,7 +6,8 @@
 #   BUILD_DIR=build-asan CAIRN_CMAKE_FLAGS="-DCAIRN_SANITIZE=ON" scripts/test.sh
 #
 # BUILD_DIR (default build) is relative to the source tree unless absolute;
-# CAIRN_CMAKE_FLAGS are passed to cmake as they are (split at blanks).
+# CAIRN_CMAKE_FLAGS are passed to cmake as they are (split at blanks);
+# CAIRN_TEST_JOBS is how many tests run at once (processors + 2).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-build}
@@ -16,4 +17,7 @@ case $build in /*) ;; *) build=$here/$build ;; esac
 # shellcheck disable=SC2086
 cmake -S "$here" -B "$build" ${CAIRN_CMAKE_FLAGS:-}
 cmake --build "$build" -j2
-ctest --test-dir "$build" --output-on-failure -j2
+# Two more tests than processors: many of them spend their time waiting
+# on servers they started, and every test passes on a loaded machine.
+ctest --test-dir "$build" --output-on-failure \
+    -j"${CAIRN_TEST_JOBS:-$(($(nproc) + 2))}"
