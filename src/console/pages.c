@@ -1144,7 +1144,8 @@ static int value_cell(struct console_view *v, const char *key,
 
 /*
  * The sightings report (cairn report sightings) over the readable
- * collections, of the visible sightings that mention indicator `id`:
+ * collections, of the visible sightings of indicator `id` (found through
+ * the correlation index, `of`):
  * *rep is the report, *entry its indicator `id` (NULL: no sighting).
  */
 static int report_of(struct console_view *v, const char *id, bool identities,
@@ -1164,9 +1165,14 @@ static int report_of(struct console_view *v, const char *id, bool identities,
                                    .n_collections = n,
                                    .identities = identities,
                                    .visible = vis_cb,
-                                   .visible_ud = &vc};
+                                   .visible_ud = &vc,
+                                   .of = id};
     /* no readable collection: nothing (the report would read them all) */
     int rc = n > 0 ? cairn_report_sightings(v->s, &ro, rep) : 0;
+    if (rc == CAIRN_EUNSUPPORTED) { /* a store without the index */
+        ro.of = NULL;
+        rc = cairn_report_sightings(v->s, &ro, rep);
+    }
     cairn_free(ids);
     size_t i;
     const json_t *e;
