@@ -659,6 +659,13 @@ static int run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* The archive the dashboard shows: [archive] dir, else DATA/archive. */
+    char archbuf[PATH_MAX] = "";
+    if (ini.archive_dir != NULL)
+        snprintf(archbuf, sizeof archbuf, "%s", ini.archive_dir);
+    else if (dir != NULL && !cairn_store_url_is_postgres(dir))
+        snprintf(archbuf, sizeof archbuf, "%s/archive", dir);
+
     struct cairn_server_config sc = {
         .listen = set.listen,
         .store_url = url,
@@ -674,7 +681,8 @@ static int run(int argc, char **argv)
         .body_timeout = ini.body_timeout,
         .body_budget = ini.body_budget,
         .console_off = ini.console_enabled == 0,
-        .console = {.peers = &peers},
+        .console = {.peers = &peers,
+                    .archive_dir = archbuf[0] ? archbuf : NULL},
         .taxii =
             {
                 .title = ini.title,

@@ -306,6 +306,12 @@ struct cairn_report_opts {
     struct cairn_score_opts score;
     int min_score; /* list only indicators scoring at least this; 0: all */
     size_t limit;  /* 0: all */
+    /*
+     * Only the sightings of this object (an indicator's id), found through
+     * the correlation index instead of reading every sighting; NULL: all.
+     * CAIRN_EUNSUPPORTED for a store without the index.
+     */
+    const char *of;
 };
 
 /*

@@ -37,6 +37,9 @@ struct cairn_console_config {
     /* Peers shown on the dashboard and the admin page; may be NULL,
      * borrowed for the console's life. */
     const struct cairn_peers *peers;
+    /* The telemetry archive whose state the dashboard shows (opened read
+     * only, as `cairn archive stats` does); NULL: none. Copied. */
+    const char *archive_dir;
 };
 
 struct cairn_console;

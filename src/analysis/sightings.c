@@ -438,6 +438,88 @@ static int entry_json(struct cairn_store *s, const struct entry *e,
     return 0;
 }
 
+/* ---- the sightings of one object, through the index (o->of) ------------- */
+
+struct of_row {
+    char *collection;
+    char *id;
+    struct cairn_time added;
+    json_t *obj;
+};
+
+struct of_ctx {
+    const struct cairn_report_opts *o;
+    struct of_row *v;
+    size_t n;
+};
+
+static int of_hit(void *ud, const char *collection,
+                  const struct cairn_store_row *row)
+{
+    struct of_ctx *x = ud;
+    const struct cairn_report_opts *o = x->o;
+    if (row->type == NULL || strcmp(row->type, "sighting") != 0)
+        return 0;
+    bool listed = o->n_collections == 0;
+    for (size_t i = 0; !listed && i < o->n_collections; i++)
+        listed = strcmp(o->collections[i], collection) == 0;
+    if (!listed ||
+        (o->visible != NULL && !o->visible(o->visible_ud, collection, row)))
+        return 0;
+    /* the newest version of each sighting in each collection */
+    struct of_row *r = NULL;
+    for (size_t i = 0; r == NULL && i < x->n; i++)
+        if (strcmp(x->v[i].id, row->id) == 0 &&
+            strcmp(x->v[i].collection, collection) == 0)
+            r = &x->v[i];
+    if (r != NULL && cairn_time_cmp(&r->added, &row->date_added) >= 0)
+        return 0;
+    json_error_t je;
+    json_t *obj = json_loadb(row->json, row->json_len, 0, &je);
+    if (obj == NULL)
+        return 0;
+    if (r == NULL) {
+        struct of_row *g = cairn_realloc(x->v, (x->n + 1) * sizeof *g);
+        if (g == NULL) {
+            json_decref(obj);
+            return CAIRN_ENOMEM;
+        }
+        x->v = g;
+        r = &g[x->n];
+        memset(r, 0, sizeof *r);
+        r->collection = cairn_strndup(collection, strlen(collection));
+        r->id = cairn_strndup(row->id, strlen(row->id));
+        x->n++;
+        if (r->collection == NULL || r->id == NULL) {
+            json_decref(obj);
+            return CAIRN_ENOMEM;
+        }
+    }
+    json_decref(r->obj);
+    r->obj = obj;
+    r->added = row->date_added;
+    return 0;
+}
+
+static int scan_of(struct cairn_store *s, const struct cairn_report_opts *o,
+                   struct agg *a)
+{
+    struct of_ctx x = {.o = o};
+    int rc = cairn_store_find_key(s, cairn_value_ref_key(o->of, strlen(o->of)),
+                                  of_hit, &x);
+    for (size_t i = 0; i < x.n; i++) {
+        const json_t *ofr = json_object_get(x.v[i].obj, "sighting_of_ref");
+        if (rc == 0 && json_is_string(ofr) &&
+            strcmp(json_string_value(ofr), o->of) == 0)
+            rc = sightings_add(a, x.v[i].collection, x.v[i].obj, o->since);
+        json_decref(x.v[i].obj);
+        cairn_free(x.v[i].collection);
+        cairn_free(x.v[i].id);
+    }
+    cairn_free(x.v);
+    return rc;
+}
+
 int cairn_report_sightings(struct cairn_store *s,
                            const struct cairn_report_opts *o, json_t **out)
 {
@@ -456,7 +538,9 @@ int cairn_report_sightings(struct cairn_store *s,
         o = &dflt;
     unsigned k = o->threshold > 0 ? o->threshold : CAIRN_REPORT_THRESHOLD;
     a.keep_idents = o->identities;
-    if (o->n_collections > 0) {
+    if (o->of != NULL) {
+        rc = scan_of(s, o, &a);
+    } else if (o->n_collections > 0) {
         for (size_t i = 0; rc == 0 && i < o->n_collections; i++)
             rc = scan_collection(s, o->collections[i], o, &a);
     } else {

@@ -79,6 +79,12 @@ int cairn_console_new(const struct cairn_console_config *cfg,
             snprintf(con->peer_state[i].name, sizeof con->peer_state[i].name,
                      "%s", con->peers->peers[i].name);
     }
+    if (cfg != NULL && cfg->archive_dir != NULL &&
+        (con->archive_dir = cairn_strdup(cfg->archive_dir)) == NULL) {
+        cairn_free(con->peer_state);
+        cairn_free(con);
+        return CAIRN_ENOMEM;
+    }
     pthread_mutex_init(&con->lock, NULL);
     *out = con;
     return 0;
@@ -91,6 +97,7 @@ void cairn_console_free(struct cairn_console *con)
     pthread_mutex_destroy(&con->lock);
     OPENSSL_cleanse(con->sessions, sizeof con->sessions);
     cairn_free(con->peer_state);
+    cairn_free(con->archive_dir);
     cairn_free(con);
 }
 

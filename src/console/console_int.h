@@ -91,6 +91,7 @@ struct cairn_console {
     unsigned max_seconds;
     size_t max_upload;
     const struct cairn_peers *peers;
+    char *archive_dir;                     /* NULL: no archive shown */
     struct console_peer_state *peer_state; /* one per peer */
     pthread_mutex_t lock;                  /* sessions and peer_state */
     struct console_session sessions[CONSOLE_SESSIONS];
@@ -159,26 +160,9 @@ int cairn__console_import(struct console_view *v);
 int cairn__console_admin(struct console_view *v);
 
 /*
- * The value search of the search page: indicators of the readable
- * collections whose patterns match `value`, looked up as one event of
- * one field through a compiled indicator set. The analysis module's
- * lookup (suffix and CIDR semantics over objects, sightings, archive)
- * takes its place when it lands; the page calls only this.
- */
-struct console_value_hit {
-    char indicator_id[CAIRN_HUNT_ID_MAX];
-    char *name;
-    size_t coll; /* index into v->colls */
-};
-int cairn__console_value_search(struct console_view *v, const char *value,
-                                struct console_value_hit **out, size_t *n);
-void cairn__console_value_hits_free(struct console_value_hit *h, size_t n);
-
-/*
  * Add the indicators of the readable collections (all of them when
  * `only` is NULL, else the one with that id) that the user may see to
- * `b`; `from` (may be NULL) gets, per indicator added, its collection
- * index, in the order they were added. *n_added counts them.
+ * `b`. *n_added counts them.
  */
 int cairn__console_add_indicators(struct console_view *v,
                                   struct cairn_hunt_builder *b,

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "cairn/analysis.h"
+#include "cairn/archive.h"
 #include "console/console_int.h"
 
 #define LATEST_N     10
@@ -10,7 +12,6 @@
 #define GRAPH_MAX    16  /* neighbours drawn around an object */
 #define HEAT_ROWS    15
 #define HEAT_COLS    10
-#define REFS_SCAN    500 /* latest sightings and relationships scanned */
 
 #define P(...)                                                                 \
     do {                                                                       \
@@ -62,6 +63,63 @@ static int tlp_badge(struct console_view *v, const json_t *obj, int deflt)
     E(name != NULL ? name : "TLP:CLEAR");
     S("</span>");
     return rc;
+}
+
+/* ---- the analysis module and the archive, with the console's rights --------- */
+
+/*
+ * The filter of cairn_lookup, cairn_neighbourhood and
+ * cairn_report_sightings: rows of the collections the user may read that
+ * the sharing rules let them see (optionally only rows of one collection,
+ * or rows that mention one id). It does not use the store.
+ */
+struct vis_ctx {
+    const struct console_view *v;
+    const char *only_coll; /* NULL or "": every readable collection */
+    const char *mention;   /* NULL: any row */
+};
+
+static bool vis_cb(void *ud, const char *collection,
+                   const struct cairn_store_row *row)
+{
+    const struct vis_ctx *x = ud;
+    if (x->only_coll != NULL && x->only_coll[0] != '\0' &&
+        strcmp(x->only_coll, collection) != 0)
+        return false;
+    for (size_t c = 0; c < x->v->n_colls; c++)
+        if (strcmp(x->v->colls[c].id, collection) == 0)
+            return cairn__console_visible(x->v, &x->v->colls[c], row) &&
+                   (x->mention == NULL ||
+                    memmem(row->json, row->json_len, x->mention,
+                           strlen(x->mention)) != NULL);
+    return false;
+}
+
+/* The readable collection `id`, or NULL. */
+static const struct console_coll *coll_of(const struct console_view *v,
+                                          const char *id)
+{
+    for (size_t c = 0; id != NULL && c < v->n_colls; c++)
+        if ((v->colls[c].rights & CAIRN_STORE_READ) != 0 &&
+            strcmp(v->colls[c].id, id) == 0)
+            return &v->colls[c];
+    return NULL;
+}
+
+/*
+ * The node's telemetry archive, opened read only as `cairn archive stats`
+ * and `cairn archive lookup` open it. Shown to administrators only: no
+ * collection's rights govern the node's own logs. 1 when there is none
+ * to show (not an admin, no archive configured or made yet).
+ */
+static int archive_open(struct console_view *v, struct cairn_archive **out)
+{
+    *out = NULL;
+    if (!v->admin || v->con->archive_dir == NULL)
+        return 1;
+    struct cairn_archive_opts o = {.read_only = true};
+    int rc = cairn_archive_open(v->con->archive_dir, &o, out, NULL);
+    return rc == CAIRN_EIO ? 1 : rc;
 }
 
 /* ---- dashboard ------------------------------------------------------------ */
@@ -178,6 +236,59 @@ static int recent_table(struct console_view *v, const struct recent *r,
     return rc;
 }
 
+/* The archive's state, as `cairn archive stats` prints it. */
+static int archive_state(struct console_view *v)
+{
+    struct cairn_archive *a = NULL;
+    struct cairn_archive_stats st;
+    int rc = archive_open(v, &a);
+    if (rc == 1)
+        return v->admin && v->con->archive_dir != NULL
+                   ? cairn_buf_puts(&v->b,
+                                    "<section aria-labelledby=\"h-arch\"><h2 "
+                                    "id=\"h-arch\">Archive</h2><p "
+                                    "class=\"empty\" id=\"archive-none\">No "
+                                    "telemetry has been archived yet.</p>"
+                                    "</section>")
+                   : 0;
+    if (rc == 0)
+        rc = cairn_archive_get_stats(a, &st);
+    cairn_archive_free(a);
+    int err = rc;
+    if (err == CAIRN_ENOMEM)
+        return err;
+    rc = 0;
+    S("<section aria-labelledby=\"h-arch\"><h2 id=\"h-arch\">Archive</h2>");
+    if (err < 0) {
+        S("<p class=\"bad\" id=\"archive-error\">The archive cannot be "
+          "read: ");
+        E(cairn_strerror(err));
+        S(".</p></section>");
+        return rc;
+    }
+    char first[40] = "–", last[40] = "–";
+    if (st.has_range) {
+        cairn_time_format(&st.first, 0, first, sizeof first);
+        cairn_time_format(&st.last, 0, last, sizeof last);
+    }
+    uint64_t disk = st.data_bytes + st.index_bytes;
+    P("<div class=\"scroll\"><table id=\"archive\"><tbody>"
+      "<tr><th scope=\"row\">Events</th><td>%llu</td></tr>"
+      "<tr><th scope=\"row\">Segments</th><td>%llu</td></tr>"
+      "<tr><th scope=\"row\">Distinct values</th><td>%llu</td></tr>"
+      "<tr><th scope=\"row\">Bytes read</th><td>%llu</td></tr>"
+      "<tr><th scope=\"row\">Bytes on disk</th><td>%llu (%.3f of those "
+      "read)</td></tr>"
+      "<tr><th scope=\"row\">First event</th><td>%s</td></tr>"
+      "<tr><th scope=\"row\">Last event</th><td>%s</td></tr>"
+      "</tbody></table></div></section>",
+      (unsigned long long)st.events, (unsigned long long)st.segments,
+      (unsigned long long)st.values, (unsigned long long)st.raw_bytes,
+      (unsigned long long)disk,
+      st.raw_bytes ? (double)disk / (double)st.raw_bytes : 0.0, first, last);
+    return rc;
+}
+
 int cairn__console_dashboard(struct console_view *v)
 {
     struct recent *r = NULL;
@@ -258,9 +369,9 @@ int cairn__console_dashboard(struct console_view *v)
         pthread_mutex_unlock(&v->con->lock);
         S("</tbody></table></div>");
     }
-    S("</section><section aria-labelledby=\"h-arch\"><h2 id=\"h-arch\">"
-      "Archive</h2><p class=\"empty\">The telemetry archive is not part of "
-      "this build of the console yet.</p></section>");
+    S("</section>");
+    if (rc == 0)
+        rc = archive_state(v);
     if (rc == 0)
         rc = cairn__console_page_end(v);
     return rc;
@@ -339,39 +450,327 @@ static int id_search(struct console_view *v, const char *id)
     return rc;
 }
 
+/*
+ * Whether `pattern` compares with a string literal that is a name under
+ * `domain` ('a.b.example.com' for example.com): what a search for a
+ * domain adds to the lookup's answer, which holds the domain and its
+ * parents.
+ */
+static bool pattern_under(const char *pattern, const char *domain)
+{
+    size_t dl = strlen(domain);
+    for (const char *p = pattern; dl > 0 && (p = strcasestr(p, domain));
+         p++)
+        if (p[dl] == '\'' && p > pattern && p[-1] == '.')
+            return true;
+    return false;
+}
+
+/* Whether `len` bytes at `s` hold ".DOMAIN'" in any case. */
+static bool text_under(const char *s, size_t len, const char *domain)
+{
+    size_t dl = strlen(domain);
+    for (size_t i = 1; dl > 0 && i + dl < len; i++)
+        if (s[i - 1] == '.' && s[i + dl] == '\'' &&
+            strncasecmp(s + i, domain, dl) == 0)
+            return true;
+    return false;
+}
+
+static bool listed(const json_t *list, const char *id, const char *coll)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        if (strcmp(jstr(e, "id"), id) == 0 &&
+            strcmp(jstr(e, "collection"), coll) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The indicators of the readable collections naming a host under domain
+ * `dom`, not already in `matches`, appended to `under` as the lookup lists
+ * its matches. The correlation index keys whole names, so this reads the
+ * indicators (only their text, parsing the few that name the domain).
+ */
+static int names_under(struct console_view *v, const char *dom,
+                       const json_t *matches, json_t *under)
+{
+    const char *types[1] = {"indicator"};
+    int rc = 0;
+    for (size_t c = 0; rc == 0 && c < v->n_colls; c++) {
+        if ((v->colls[c].rights & CAIRN_STORE_READ) == 0)
+            continue;
+        char cursor[CAIRN_STORE_CURSOR_LEN] = "";
+        bool more = true;
+        while (rc == 0 && more && json_array_size(under) < CAIRN_LOOKUP_LIMIT) {
+            struct cairn_store_page *p = NULL;
+            struct cairn_store_query q = {.collection = v->colls[c].id,
+                                          .types = types,
+                                          .n_types = 1,
+                                          .with_json = true,
+                                          .limit = 1000,
+                                          .max_bytes = (size_t)16 << 20,
+                                          .next = cursor[0] ? cursor : NULL};
+            rc = cairn_store_query(v->s, &q, &p);
+            if (rc < 0)
+                break;
+            for (size_t i = 0; rc == 0 && i < p->n; i++) {
+                const struct cairn_store_row *row = &p->rows[i];
+                if (!text_under(row->json, row->json_len, dom) ||
+                    !cairn__console_visible(v, &v->colls[c], row))
+                    continue;
+                json_t *o = json_loadb(row->json, row->json_len, 0, NULL);
+                if (o != NULL && pattern_under(jstr(o, "pattern"), dom) &&
+                    !listed(matches, jstr(o, "id"), v->colls[c].id) &&
+                    !listed(under, jstr(o, "id"), v->colls[c].id)) {
+                    json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:O?}", "id",
+                                          jstr(o, "id"), "type", "indicator",
+                                          "collection", v->colls[c].id,
+                                          "matched", dom, "name",
+                                          json_object_get(o, "name"));
+                    if (e == NULL || json_array_append_new(under, e) != 0)
+                        rc = CAIRN_ENOMEM;
+                }
+                json_decref(o);
+            }
+            more = p->more;
+            if (more)
+                memcpy(cursor, p->next, sizeof cursor);
+            cairn_store_page_free(p);
+        }
+    }
+    return rc;
+}
+
+/* One row of a result table: the object, its type, then `extra` cells. */
+static int result_link(struct console_view *v, const json_t *e, bool hit)
+{
+    int rc = 0;
+    const char *name = jstr(e, "name");
+    P("<a%s href=\"/ui/object?id=", hit ? " class=\"hit\"" : "");
+    U(jstr(e, "id"));
+    S("&amp;c=");
+    U(jstr(e, "collection"));
+    S("\">");
+    E(name[0] ? name : jstr(e, "id"));
+    S("</a><br><small>");
+    E(jstr(e, "id"));
+    S("</small>");
+    return rc;
+}
+
+static int match_rows(struct console_view *v, const json_t *list)
+{
+    int rc = 0;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const struct console_coll *c = coll_of(v, jstr(e, "collection"));
+        if (c == NULL || rc < 0)
+            continue;
+        S("<tr><td>");
+        if (rc == 0)
+            rc = result_link(v, e, true);
+        S("</td><td>");
+        E(jstr(e, "type"));
+        S("</td><td>");
+        E(jstr(e, "matched"));
+        S("</td><td class=\"score\">");
+        if (json_is_integer(json_object_get(e, "score")))
+            P("%lld", (long long)json_integer_value(json_object_get(e, "score")));
+        else
+            S("–");
+        S("</td><td>");
+        E(c->title);
+        S("</td></tr>");
+    }
+    return rc;
+}
+
+static size_t count_type(const json_t *list, const char *type)
+{
+    size_t i, n = 0;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        if (strcmp(jstr(e, "type"), type) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* What the archive's catalogue knows of `value` (cairn archive lookup). */
+static int archive_hits(struct console_view *v, const char *value)
+{
+    struct cairn_archive *a = NULL;
+    int rc = archive_open(v, &a);
+    if (rc == 1)
+        return 0;
+    size_t len = strlen(value), n = 0;
+    char *norm = rc == 0 ? cairn_malloc(len + 4) : NULL;
+    struct cairn_archive_value rec;
+    int found = 0;
+    if (rc == 0 && norm == NULL)
+        rc = CAIRN_ENOMEM;
+    if (rc == 0) {
+        enum cairn_ioc_type t = cairn_hunt_detect(value, len, norm, len + 3, &n);
+        if (t == CAIRN_IOC_UNKNOWN) {
+            static const enum cairn_ioc_type shapeless[] = {
+                CAIRN_IOC_FILENAME, CAIRN_IOC_REGKEY, CAIRN_IOC_STRING};
+            for (size_t i = 0; found == 0 && i < 3; i++)
+                found = cairn_archive_lookup(a, shapeless[i], value, len, &rec);
+        } else {
+            found = cairn_archive_lookup(a, t, norm, n, &rec);
+        }
+    }
+    int err = rc < 0 ? rc : found < 0 ? found : 0;
+    rc = 0;
+    S("<section aria-labelledby=\"h-arch\"><h3 id=\"h-arch\">In the "
+      "archive</h3>");
+    if (err < 0) {
+        S("<p class=\"bad\" id=\"archive-error\">The archive cannot be "
+          "read: ");
+        E(cairn_strerror(err));
+        S(".</p>");
+    } else if (found == 0) {
+        S("<p class=\"empty\" id=\"archive-miss\">The archived telemetry "
+          "never saw this value.</p>");
+    } else {
+        char first[40] = "–", last[40] = "–";
+        if (rec.first_seen.sec || rec.first_seen.nsec)
+            cairn_time_format(&rec.first_seen, 0, first, sizeof first);
+        if (rec.last_seen.sec || rec.last_seen.nsec)
+            cairn_time_format(&rec.last_seen, 0, last, sizeof last);
+        P("<p id=\"archive-hit\">Seen %llu time%s in the archived telemetry "
+          "as the %s <code>",
+          (unsigned long long)rec.count, rec.count == 1 ? "" : "s",
+          cairn_ioc_type_name(rec.type));
+        if (rc == 0)
+            rc = cairn__console_esc(&v->b, rec.value, rec.len);
+        S("</code>, first ");
+        E(first);
+        S(", last ");
+        E(last);
+        S(".</p>");
+    }
+    S("</section>");
+    cairn_free(norm);
+    cairn_archive_free(a);
+    return err == CAIRN_ENOMEM ? err : rc;
+}
+
+/*
+ * A value: cairn_lookup over the correlation index (the value, its parent
+ * domains, the CIDR blocks that hold an address, a URL's host), the names
+ * under a searched domain, the objects that refer to those (sightings,
+ * reports, relationships), and the archive's record of the value.
+ */
 static int value_search(struct console_view *v, const char *value)
 {
-    struct console_value_hit *hits = NULL;
-    size_t n = 0;
-    int rc = cairn__console_value_search(v, value, &hits, &n);
-    if (rc < 0)
+    struct vis_ctx vc = {.v = v};
+    struct cairn_score_opts so = {0};
+    struct cairn_lookup_opts lo = {
+        .visible = vis_cb, .visible_ud = &vc, .score = &so};
+    json_t *res = NULL, *under = json_array();
+    int rc = under != NULL ? cairn_lookup(v->s, value, &lo, &res)
+                           : CAIRN_ENOMEM;
+    if (rc == CAIRN_EINVAL || rc == CAIRN_EUNSUPPORTED) {
+        bool inval = rc == CAIRN_EINVAL;
+        json_decref(under);
+        rc = 0;
+        S(inval
+              ? "<p class=\"empty\" id=\"no-results\">This value is too long "
+                "to look up.</p>"
+              : "<p class=\"empty\" id=\"no-results\">This store keeps no "
+                "correlation index to search.</p>");
         return rc;
-    if (n == 0) {
-        S("<p class=\"empty\" id=\"no-results\">No indicator of the "
-          "collections you may read matches this value.</p>");
+    }
+    const json_t *matches = json_object_get(res, "matches");
+    const json_t *related = json_object_get(res, "related");
+    if (rc < 0)
+        goto out;
+    /* The normal form of a domain (cairn_hunt_detect does not end it). */
+    size_t len = strlen(value), nl = 0;
+    char *dom = cairn_malloc(len + 4);
+    if (dom == NULL) {
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    if (cairn_hunt_detect(value, len, dom, len + 3, &nl) == CAIRN_IOC_DOMAIN &&
+        nl > 0 && nl <= len + 3) {
+        dom[nl] = '\0';
+        rc = names_under(v, dom, matches, under);
+    }
+    cairn_free(dom);
+    if (rc < 0)
+        goto out;
+    size_t n_ind = count_type(matches, "indicator") +
+                   json_array_size(under);
+    size_t n_all = json_array_size(matches) + json_array_size(under);
+    if (n_all == 0) {
+        S("<p class=\"empty\" id=\"no-results\">No object of the "
+          "collections you may read carries this value.</p>");
     } else {
-        P("<p id=\"result-count\">%zu indicator%s match%s this value.</p>", n,
-          n == 1 ? "" : "s", n == 1 ? "es" : "");
-        S("<div class=\"scroll\"><table id=\"results\"><thead><tr><th "
-          "scope=\"col\">Indicator</th><th scope=\"col\">Collection</th>"
-          "</tr></thead><tbody>");
-        for (size_t i = 0; rc == 0 && i < n; i++) {
-            S("<tr><td><a class=\"hit\" href=\"/ui/object?id=");
-            U(hits[i].indicator_id);
-            S("&amp;c=");
-            U(v->colls[hits[i].coll].id);
-            S("\">");
-            E(hits[i].name != NULL && hits[i].name[0] ? hits[i].name
-                                                      : hits[i].indicator_id);
-            S("</a><br><small>");
-            E(hits[i].indicator_id);
-            S("</small></td><td>");
-            E(v->colls[hits[i].coll].title);
-            S("</td></tr>");
-        }
+        P("<p id=\"result-count\">%zu indicator%s match%s this value",
+          n_ind, n_ind == 1 ? "" : "s", n_ind == 1 ? "es" : "");
+        if (n_all > n_ind)
+            P(", and %zu other object%s carr%s it", n_all - n_ind,
+              n_all - n_ind == 1 ? "" : "s",
+              n_all - n_ind == 1 ? "ies" : "y");
+        S(".</p><div class=\"scroll\"><table id=\"results\"><thead><tr><th "
+          "scope=\"col\">Object</th><th scope=\"col\">Type</th><th "
+          "scope=\"col\">Matched as</th><th scope=\"col\">Score</th><th "
+          "scope=\"col\">Collection</th></tr></thead><tbody>");
+        if (rc == 0)
+            rc = match_rows(v, matches);
+        if (rc == 0)
+            rc = match_rows(v, under);
         S("</tbody></table></div>");
     }
-    cairn__console_value_hits_free(hits, n);
+    if (json_array_size(related) > 0) {
+        S("<section aria-labelledby=\"h-rel\"><h3 id=\"h-rel\">Sightings, "
+          "reports and relationships that refer to them</h3><div "
+          "class=\"scroll\"><table id=\"related\"><thead><tr><th "
+          "scope=\"col\">Object</th><th scope=\"col\">Type</th><th "
+          "scope=\"col\">Refers to</th><th scope=\"col\">Collection</th>"
+          "</tr></thead><tbody>");
+        size_t i;
+        const json_t *e;
+        json_array_foreach(related, i, e)
+        {
+            const struct console_coll *c = coll_of(v, jstr(e, "collection"));
+            if (c == NULL || rc < 0)
+                continue;
+            S("<tr><td>");
+            if (rc == 0)
+                rc = result_link(v, e, false);
+            S("</td><td>");
+            E(jstr(e, "type"));
+            S("</td><td>");
+            if (rc == 0)
+                rc = obj_link(v, jstr(e, "refers_to"), NULL);
+            S(" <small>(");
+            E(jstr(e, "via"));
+            S(")</small></td><td>");
+            E(c->title);
+            S("</td></tr>");
+        }
+        S("</tbody></table></div></section>");
+    }
+    if (json_is_true(json_object_get(res, "truncated")))
+        P("<p class=\"note\">Only the first %d objects per value are "
+          "listed.</p>",
+          CAIRN_LOOKUP_LIMIT);
+    if (rc == 0)
+        rc = archive_hits(v, value);
+out:
+    json_decref(res);
+    json_decref(under);
     return rc;
 }
 
@@ -402,58 +801,10 @@ int cairn__console_search(struct console_view *v)
     return rc;
 }
 
-/* ---- value search through a compiled set -------------------------------------- */
-
-struct ind_origin {
-    char id[CAIRN_HUNT_ID_MAX];
-    size_t coll;
-};
-
-struct add_ctx {
-    struct ind_origin *orig;
-    size_t n, cap;
-    /* Search: a domain whose subdomains in patterns also match. */
-    const char *suffix;
-    struct console_value_hit *extra;
-    size_t n_extra;
-};
-
-/*
- * Whether `pattern` compares with a string literal that is `domain` or a
- * name under it ('a.b.example.com' for example.com): the suffix semantics
- * of a domain search, until the analysis lookup provides them.
- */
-static bool pattern_under(const char *pattern, const char *domain)
-{
-    size_t dl = strlen(domain);
-    for (const char *p = pattern; dl > 0 && (p = strcasestr(p, domain));
-         p++) {
-        if (p[dl] != '\'')
-            continue;
-        if (p > pattern && (p[-1] == '.' || p[-1] == '\''))
-            return true;
-    }
-    return false;
-}
-
-static int add_extra(struct add_ctx *ac, const json_t *o, size_t c)
-{
-    struct console_value_hit *g =
-        cairn_realloc(ac->extra, (ac->n_extra + 1) * sizeof *g);
-    if (g == NULL)
-        return CAIRN_ENOMEM;
-    ac->extra = g;
-    struct console_value_hit *h = &g[ac->n_extra++];
-    memset(h, 0, sizeof *h);
-    snprintf(h->indicator_id, sizeof h->indicator_id, "%s", jstr(o, "id"));
-    h->coll = c;
-    h->name = jstr(o, "name")[0] ? cairn_strdup(jstr(o, "name")) : NULL;
-    return 0;
-}
+/* ---- the indicators of the readable collections, for the hunt page ------- */
 
 static int add_coll_indicators(struct console_view *v, size_t c,
-                               struct cairn_hunt_builder *b,
-                               struct add_ctx *ac)
+                               struct cairn_hunt_builder *b, size_t *n_added)
 {
     const char *types[1] = {"indicator"};
     char cursor[CAIRN_STORE_CURSOR_LEN] = "";
@@ -477,30 +828,9 @@ static int add_coll_indicators(struct console_view *v, size_t c,
                 json_loadb(p->rows[i].json, p->rows[i].json_len, 0, NULL);
             if (o == NULL)
                 continue;
-            int r = 0;
-            if (ac != NULL && ac->suffix != NULL &&
-                pattern_under(jstr(o, "pattern"), ac->suffix))
-                r = add_extra(ac, o, c);
+            int r = cairn_hunt_builder_add_indicator(b, o, NULL);
             if (r == 0)
-                r = cairn_hunt_builder_add_indicator(b, o, NULL);
-            if (r == 0 && ac != NULL) {
-                if (ac->n == ac->cap) {
-                    size_t cap = ac->cap ? 2 * ac->cap : 64;
-                    struct ind_origin *g =
-                        cairn_realloc(ac->orig, cap * sizeof *g);
-                    if (g == NULL)
-                        r = CAIRN_ENOMEM;
-                    else {
-                        ac->orig = g;
-                        ac->cap = cap;
-                    }
-                }
-                if (r == 0) {
-                    snprintf(ac->orig[ac->n].id, sizeof ac->orig[ac->n].id,
-                             "%s", jstr(o, "id"));
-                    ac->orig[ac->n++].coll = c;
-                }
-            }
+                (*n_added)++;
             json_decref(o);
             if (r < 0)
                 rc = r;
@@ -514,144 +844,20 @@ static int add_coll_indicators(struct console_view *v, size_t c,
     }
 }
 
-static int add_indicators(struct console_view *v, struct cairn_hunt_builder *b,
-                          const char *only, struct add_ctx *ac)
+int cairn__console_add_indicators(struct console_view *v,
+                                  struct cairn_hunt_builder *b,
+                                  const char *only, size_t *n_added)
 {
     int rc = 0;
+    *n_added = 0;
     for (size_t c = 0; rc == 0 && c < v->n_colls; c++) {
         if ((v->colls[c].rights & CAIRN_STORE_READ) == 0 ||
             (only != NULL && only[0] != '\0' &&
              strcmp(only, v->colls[c].id) != 0))
             continue;
-        rc = add_coll_indicators(v, c, b, ac);
+        rc = add_coll_indicators(v, c, b, n_added);
     }
     return rc;
-}
-
-int cairn__console_add_indicators(struct console_view *v,
-                                  struct cairn_hunt_builder *b,
-                                  const char *only, size_t *n_added)
-{
-    struct add_ctx ac = {0};
-    int rc = add_indicators(v, b, only, &ac);
-    *n_added = ac.n;
-    cairn_free(ac.orig);
-    return rc;
-}
-
-struct match_ctx {
-    struct console_value_hit *hits;
-    size_t n;
-    int rc;
-    const struct add_ctx *ac;
-};
-
-static void on_value_hit(const struct cairn_hunt_hit *hit, void *ud)
-{
-    struct match_ctx *m = ud;
-    if (m->rc < 0)
-        return;
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->hits[i].indicator_id, hit->indicator_id) == 0)
-            return;
-    struct console_value_hit *g =
-        cairn_realloc(m->hits, (m->n + 1) * sizeof *g);
-    if (g == NULL) {
-        m->rc = CAIRN_ENOMEM;
-        return;
-    }
-    m->hits = g;
-    struct console_value_hit *h = &m->hits[m->n++];
-    memset(h, 0, sizeof *h);
-    snprintf(h->indicator_id, sizeof h->indicator_id, "%s", hit->indicator_id);
-    h->name = hit->indicator_name ? cairn_strdup(hit->indicator_name) : NULL;
-    for (size_t i = 0; i < m->ac->n; i++)
-        if (strcmp(m->ac->orig[i].id, hit->indicator_id) == 0) {
-            h->coll = m->ac->orig[i].coll;
-            break;
-        }
-}
-
-int cairn__console_value_search(struct console_view *v, const char *value,
-                                struct console_value_hit **out, size_t *n)
-{
-    struct cairn_hunt_builder *b = NULL;
-    struct cairn_hunt_set *set = NULL;
-    struct cairn_hunt_matcher *m = NULL;
-    struct add_ctx ac = {0};
-    struct match_ctx mc = {.ac = &ac};
-    size_t len = strlen(value);
-    /* The normal form is not NUL-terminated by cairn_hunt_detect: one
-     * byte more for the terminator the suffix search needs. */
-    char *norm = cairn_malloc(len + 4);
-    *out = NULL;
-    *n = 0;
-    size_t nl = 0;
-    enum cairn_ioc_type t = CAIRN_IOC_UNKNOWN;
-    if (norm != NULL) {
-        t = cairn_hunt_detect(value, len, norm, len + 3, &nl);
-        norm[nl <= len + 3 ? nl : 0] = '\0';
-    }
-    if (t == CAIRN_IOC_DOMAIN)
-        ac.suffix = norm;
-    int rc = norm != NULL ? cairn_hunt_builder_new(NULL, &b) : CAIRN_ENOMEM;
-    if (rc == 0)
-        rc = add_indicators(v, b, NULL, &ac);
-    if (rc == 0)
-        rc = cairn_hunt_builder_build(b, &set);
-    if (rc == 0)
-        rc = cairn_hunt_matcher_new(set, &m);
-    if (rc == 0) {
-        struct cairn_hunt_field f = {.type = t,
-                                     .value = t != CAIRN_IOC_UNKNOWN ? norm
-                                                                     : value,
-                                     .len = t != CAIRN_IOC_UNKNOWN ? nl : len,
-                                     .name = "search"};
-        if (t == CAIRN_IOC_UNKNOWN)
-            f.type = CAIRN_IOC_STRING;
-        struct cairn_hunt_event ev = {
-            .fields = &f, .n_fields = 1, .file = "search", .line = 1};
-        int r = cairn_hunt_match_event(m, &ev, on_value_hit, &mc);
-        rc = r < 0 ? r : mc.rc;
-    }
-    /* The names under a searched domain, after the exact matches. */
-    for (size_t i = 0; rc == 0 && i < ac.n_extra; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < mc.n; j++)
-            dup = dup || strcmp(mc.hits[j].indicator_id,
-                                ac.extra[i].indicator_id) == 0;
-        if (dup)
-            continue;
-        struct console_value_hit *g =
-            cairn_realloc(mc.hits, (mc.n + 1) * sizeof *g);
-        if (g == NULL) {
-            rc = CAIRN_ENOMEM;
-            break;
-        }
-        mc.hits = g;
-        mc.hits[mc.n++] = ac.extra[i];
-        ac.extra[i].name = NULL;
-    }
-    cairn__console_value_hits_free(ac.extra, ac.n_extra);
-    if (rc == 0) {
-        *out = mc.hits;
-        *n = mc.n;
-    } else {
-        cairn__console_value_hits_free(mc.hits, mc.n);
-    }
-    cairn_hunt_matcher_free(m);
-    cairn_hunt_set_free(set);
-    cairn_hunt_builder_free(b);
-    cairn_free(ac.orig);
-    cairn_free(norm);
-    return rc;
-}
-
-void cairn__console_value_hits_free(struct console_value_hit *h, size_t n)
-{
-    for (size_t i = 0; h != NULL && i < n; i++)
-        cairn_free(h[i].name);
-    cairn_free(h);
 }
 
 /* ---- object ------------------------------------------------------------------ */
@@ -677,10 +883,12 @@ static bool is_ref_key(const char *k)
            (l > 5 && strcmp(k + l - 5, "_refs") == 0);
 }
 
+/* A neighbour of the graph; `label` may be NULL or "" (its type then). */
 static int add_nb(struct nb *nbs, size_t *n, const char *id, const char *rel,
-                  bool incoming)
+                  bool incoming, const char *label)
 {
-    if (*n >= GRAPH_MAX || id == NULL || strlen(id) >= sizeof nbs->id)
+    if (*n >= GRAPH_MAX || id == NULL || id[0] == '\0' ||
+        strlen(id) >= sizeof nbs->id)
         return 0;
     for (size_t i = 0; i < *n; i++)
         if (strcmp(nbs[i].id, id) == 0)
@@ -690,39 +898,13 @@ static int add_nb(struct nb *nbs, size_t *n, const char *id, const char *rel,
     snprintf(x->id, sizeof x->id, "%s", id);
     snprintf(x->rel, sizeof x->rel, "%s", rel);
     x->incoming = incoming;
+    const char *dd = strstr(id, "--");
+    int tl = dd ? (int)(dd - id) : (int)strlen(id);
+    if (label != NULL && label[0] != '\0')
+        snprintf(x->label, sizeof x->label, "%.*s: %.60s", tl, id, label);
+    else
+        snprintf(x->label, sizeof x->label, "%.*s", tl, id);
     return 0;
-}
-
-/* The name of object `id` in a readable collection, for graph labels. */
-static void label_of(struct console_view *v, struct nb *x)
-{
-    const char *ids[1] = {x->id};
-    const char *dd = strstr(x->id, "--");
-    snprintf(x->label, sizeof x->label, "%.*s",
-             dd ? (int)(dd - x->id) : (int)strlen(x->id), x->id);
-    for (size_t c = 0; c < v->n_colls; c++) {
-        if ((v->colls[c].rights & CAIRN_STORE_READ) == 0)
-            continue;
-        struct cairn_store_page *p = NULL;
-        struct cairn_store_query q = {.collection = v->colls[c].id,
-                                      .ids = ids,
-                                      .n_ids = 1,
-                                      .with_json = true,
-                                      .limit = 1};
-        if (cairn_store_query(v->s, &q, &p) == 0 && p->n > 0 &&
-            cairn__console_visible(v, &v->colls[c], &p->rows[0])) {
-            json_t *o =
-                json_loadb(p->rows[0].json, p->rows[0].json_len, 0, NULL);
-            const char *name = jstr(o, "name");
-            if (name[0] != '\0')
-                snprintf(x->label, sizeof x->label, "%.*s: %.60s",
-                         dd ? (int)(dd - x->id) : 0, x->id, name);
-            json_decref(o);
-            cairn_store_page_free(p);
-            return;
-        }
-        cairn_store_page_free(p);
-    }
 }
 
 static int graph_svg(struct console_view *v, const json_t *obj, struct nb *nbs,
@@ -797,7 +979,7 @@ static int sightings_svg(struct console_view *v, const json_t *list)
         struct cairn_time t;
         const char *f = jstr(s, "first_seen");
         if (f[0] == '\0')
-            f = jstr(s, "created");
+            f = jstr(s, "date_added");
         if (cairn_time_parse(f, strlen(f), false, &t) != 0)
             continue;
         int64_t day = t.sec / 86400;
@@ -819,7 +1001,7 @@ static int sightings_svg(struct console_view *v, const json_t *list)
         struct cairn_time t;
         const char *f = jstr(s, "first_seen");
         if (f[0] == '\0')
-            f = jstr(s, "created");
+            f = jstr(s, "date_added");
         if (cairn_time_parse(f, strlen(f), false, &t) != 0 ||
             t.sec / 86400 < lo)
             continue;
@@ -855,44 +1037,65 @@ static int sightings_svg(struct console_view *v, const json_t *list)
     return rc;
 }
 
-/* Sightings and relationships of the readable collections that refer to
- * `id`, from the latest REFS_SCAN of each. */
-static int referrers(struct console_view *v, const char *id, struct nb *nbs,
-                     size_t *n_nb, json_t *sightings)
+/*
+ * The neighbourhood of `id` through the correlation index
+ * (cairn_neighbourhood, as `cairn lookup --object`): what it refers to,
+ * then what refers to it; the sightings of it go to `sightings`.
+ */
+static int neighbours(struct console_view *v, const char *id, json_t *obj,
+                      struct nb *nbs, size_t *n_nb, json_t *sightings)
 {
-    static const char *const kinds[] = {"sighting", "relationship"};
-    int rc = 0;
-    for (size_t c = 0; rc == 0 && c < v->n_colls; c++) {
-        if ((v->colls[c].rights & CAIRN_STORE_READ) == 0)
+    struct vis_ctx vc = {.v = v};
+    struct cairn_lookup_opts lo = {.visible = vis_cb, .visible_ud = &vc};
+    json_t *res = NULL;
+    int rc = cairn_neighbourhood(v->s, id, &lo, &res);
+    if (rc == CAIRN_ENOTFOUND || rc == CAIRN_EUNSUPPORTED)
+        rc = 0; /* the references of the object itself still show */
+    if (rc < 0)
+        return rc;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(res, "refers_to"), i, e)
+    {
+        add_nb(nbs, n_nb, jstr(e, "id"), jstr(e, "via"), false,
+               jstr(e, "name"));
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val)
+    {
+        if (!is_ref_key(key))
             continue;
-        for (size_t k = 0; rc == 0 && k < 2; k++) {
-            struct cairn_store_page *p = NULL;
-            rc = cairn__console_latest(v->s, v->colls[c].id, kinds[k],
-                                       REFS_SCAN, &p);
-            for (size_t i = 0; rc == 0 && i < p->n; i++) {
-                const struct cairn_store_row *row = &p->rows[i];
-                if (memmem(row->json, row->json_len, id, strlen(id)) == NULL ||
-                    !cairn__console_visible(v, &v->colls[c], row))
-                    continue;
-                json_t *o = json_loadb(row->json, row->json_len, 0, NULL);
-                if (o == NULL)
-                    continue;
-                if (k == 0 &&
-                    strcmp(jstr(o, "sighting_of_ref"), id) == 0) {
-                    json_array_append(sightings, o);
-                    add_nb(nbs, n_nb, jstr(o, "id"), "sighting_of", true);
-                } else if (k == 1 && strcmp(jstr(o, "target_ref"), id) == 0) {
-                    add_nb(nbs, n_nb, jstr(o, "source_ref"),
-                           jstr(o, "relationship_type"), true);
-                } else if (k == 1 && strcmp(jstr(o, "source_ref"), id) == 0) {
-                    add_nb(nbs, n_nb, jstr(o, "target_ref"),
-                           jstr(o, "relationship_type"), false);
-                }
-                json_decref(o);
-            }
-            cairn_store_page_free(p);
+        if (json_is_string(val))
+            add_nb(nbs, n_nb, json_string_value(val), key, false, NULL);
+        json_array_foreach(val, i, e)
+        {
+            if (json_is_string(e))
+                add_nb(nbs, n_nb, json_string_value(e), key, false, NULL);
         }
     }
+    json_array_foreach(json_object_get(res, "referred_by"), i, e)
+    {
+        const char *type = jstr(e, "type");
+        if (strcmp(type, "sighting") == 0 &&
+            strcmp(jstr(e, "sighting_of_ref"), id) == 0) {
+            if (json_array_append(sightings, e) != 0)
+                rc = CAIRN_ENOMEM;
+            add_nb(nbs, n_nb, jstr(e, "id"), "sighting_of", true, NULL);
+        } else if (strcmp(type, "relationship") == 0 &&
+                   strcmp(jstr(e, "target_ref"), id) == 0) {
+            add_nb(nbs, n_nb, jstr(e, "source_ref"),
+                   jstr(e, "relationship_type"), true, NULL);
+        } else if (strcmp(type, "relationship") == 0 &&
+                   strcmp(jstr(e, "source_ref"), id) == 0) {
+            add_nb(nbs, n_nb, jstr(e, "target_ref"),
+                   jstr(e, "relationship_type"), false, NULL);
+        } else {
+            add_nb(nbs, n_nb, jstr(e, "id"), jstr(e, "via"), true,
+                   jstr(e, "name"));
+        }
+    }
+    json_decref(res);
     return rc;
 }
 
@@ -934,7 +1137,237 @@ static int value_cell(struct console_view *v, const char *key,
     return rc;
 }
 
-static int org_table(struct console_view *v, const json_t *sightings)
+/* ---- score, decay and who else saw it (cairn_report_sightings) ------------- */
+
+#define CURVE_DAYS   365
+#define CURVE_POINTS 74 /* one every five days */
+
+/*
+ * The sightings report (cairn report sightings) over the readable
+ * collections, of the visible sightings of indicator `id` (found through
+ * the correlation index, `of`):
+ * *rep is the report, *entry its indicator `id` (NULL: no sighting).
+ */
+static int report_of(struct console_view *v, const char *id, bool identities,
+                     json_t **rep, const json_t **entry)
+{
+    const char **ids = cairn_calloc(v->n_colls ? v->n_colls : 1, sizeof *ids);
+    size_t n = 0;
+    *rep = NULL;
+    *entry = NULL;
+    if (ids == NULL)
+        return CAIRN_ENOMEM;
+    for (size_t c = 0; c < v->n_colls; c++)
+        if ((v->colls[c].rights & CAIRN_STORE_READ) != 0)
+            ids[n++] = v->colls[c].id;
+    struct vis_ctx vc = {.v = v, .mention = id};
+    struct cairn_report_opts ro = {.collections = ids,
+                                   .n_collections = n,
+                                   .identities = identities,
+                                   .visible = vis_cb,
+                                   .visible_ud = &vc,
+                                   .of = id};
+    /* no readable collection: nothing (the report would read them all) */
+    int rc = n > 0 ? cairn_report_sightings(v->s, &ro, rep) : 0;
+    if (rc == CAIRN_EUNSUPPORTED) { /* a store without the index */
+        ro.of = NULL;
+        rc = cairn_report_sightings(v->s, &ro, rep);
+    }
+    cairn_free(ids);
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(*rep, "indicators"), i, e)
+    {
+        if (strcmp(jstr(e, "id"), id) == 0)
+            *entry = e;
+    }
+    return rc;
+}
+
+/* The score of `obj` from now on, day by day, as a line. */
+static int decay_svg(struct console_view *v, const json_t *obj,
+                     const struct cairn_score_sightings *sg)
+{
+    int rc = 0;
+    const double W = 640, H = 160;
+    struct cairn_time now = cairn_time_now(0);
+    P("<figure><svg class=\"decay\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+      "aria-labelledby=\"decay-title\"><title id=\"decay-title\">Score over "
+      "the next year</title>"
+      "<line x1=\"0\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" class=\"grid\"/>"
+      "<polyline class=\"curve\" points=\"",
+      W, H + 20, H / 2, W, H / 2);
+    int last = 0;
+    for (int i = 0; rc == 0 && i < CURVE_POINTS; i++) {
+        double d = (double)CURVE_DAYS * i / (CURVE_POINTS - 1);
+        struct cairn_time t = {.sec = now.sec + (int64_t)(d * 86400)};
+        struct cairn_score_opts so = {.now = &t};
+        int sc = cairn_score_indicator(obj, sg, &so, NULL);
+        if (sc < 0)
+            sc = 0;
+        if (i == CURVE_POINTS - 1)
+            last = sc;
+        P("%s%.1f,%.1f", i ? " " : "", d / CURVE_DAYS * W,
+          H - (double)sc / 100.0 * H);
+    }
+    P("\"/><text x=\"0\" y=\"%.0f\" class=\"axis\">today</text><text "
+      "x=\"%.0f\" y=\"%.0f\" class=\"axis\" text-anchor=\"end\">in %d days"
+      "</text></svg><figcaption>The score from today on, if nothing new is "
+      "seen: %d in %d days.</figcaption></figure>",
+      H + 16, W, H + 16, CURVE_DAYS, last, CURVE_DAYS);
+    return rc;
+}
+
+static const char *const score_terms[][2] = {
+    {"base", "Base (confidence)"},
+    {"age_days", "Age (days)"},
+    {"lifetime_days", "Lifetime (days)"},
+    {"decay_speed", "Decay speed"},
+    {"decay", "Decay"},
+    {"sightings_boost", "Sightings"},
+    {"false_positive_penalty", "False positives"},
+    {"warninglist", "On a warninglist"},
+    {"expired", "Expired or revoked"},
+};
+
+/*
+ * The indicator's score with its terms and decay curve, and who else saw
+ * it: the count of organisations, or "fewer than k" under the privacy
+ * threshold unless the user is an administrator. *below is set when the
+ * organisations must not be named.
+ */
+static int score_section(struct console_view *v, const char *id,
+                         const json_t *obj, bool *below)
+{
+    json_t *rep = NULL, *full = NULL, *ex = NULL;
+    const json_t *e = NULL, *fe = NULL;
+    struct cairn_score_sightings sg = {0};
+    *below = false;
+    int rc = report_of(v, id, v->admin, &rep, &e);
+    fe = e;
+    /* The score's terms need the exact counts the threshold hides. */
+    if (rc == 0 && e != NULL &&
+        (!json_is_integer(json_object_get(e, "organisations")) ||
+         json_is_string(json_object_get(e, "false_positive_organisations"))))
+        rc = report_of(v, id, true, &full, &fe);
+    if (rc < 0)
+        goto out;
+    if (fe != NULL) {
+        const char *ls = jstr(fe, "last_seen");
+        sg.orgs = (uint64_t)json_integer_value(
+            json_object_get(fe, "organisations"));
+        sg.fp_orgs = (uint64_t)json_integer_value(
+            json_object_get(fe, "false_positive_organisations"));
+        sg.count = (uint64_t)json_integer_value(
+            json_object_get(fe, "sightings"));
+        sg.has_last_seen =
+            ls[0] != '\0' &&
+            cairn_time_parse(ls, strlen(ls), false, &sg.last_seen) == 0;
+    }
+    struct cairn_score_opts so = {0};
+    int score = cairn_score_indicator(obj, fe != NULL ? &sg : NULL, &so, &ex);
+    if (score == CAIRN_ENOMEM) {
+        rc = score;
+        goto out;
+    }
+    S("<section aria-labelledby=\"h-score\"><h2 id=\"h-score\">Score</h2>");
+    if (score < 0) {
+        S("<p class=\"empty\" id=\"score\">This indicator has no score.</p>");
+    } else {
+        P("<p id=\"score\"><strong class=\"score-value\">%d</strong> of 100 "
+          "today.</p>",
+          score);
+        S("<div class=\"scroll\"><table id=\"score-terms\"><tbody>");
+        for (size_t i = 0; rc == 0 && i < sizeof score_terms /
+                                              sizeof score_terms[0]; i++) {
+            json_t *t = json_object_get(ex, score_terms[i][0]);
+            if (t == NULL)
+                continue;
+            S("<tr><th scope=\"row\">");
+            E(score_terms[i][1]);
+            S("</th><td>");
+            if (json_is_number(t))
+                P("%g", json_number_value(t));
+            else if (json_is_string(t))
+                E(json_string_value(t));
+            else
+                S(json_is_true(t) ? "yes" : "no");
+            S("</td></tr>");
+        }
+        S("</tbody></table></div>");
+        if (rc == 0)
+            rc = decay_svg(v, obj, fe != NULL ? &sg : NULL);
+    }
+    S("</section><section aria-labelledby=\"h-who\"><h2 id=\"h-who\">Who "
+      "else saw it</h2>");
+    json_int_t k = json_integer_value(json_object_get(rep, "threshold"));
+    if (k <= 0)
+        k = CAIRN_REPORT_THRESHOLD;
+    if (e == NULL) {
+        S("<p class=\"empty\" id=\"who\">No organisation reported a "
+          "sighting of it that you may see.</p>");
+    } else {
+        json_t *orgs = json_object_get(e, "organisations");
+        json_t *fp = json_object_get(e, "false_positive_organisations");
+        *below = !json_is_integer(orgs);
+        S("<p id=\"who\">Seen by <strong>");
+        if (json_is_integer(orgs))
+            P("%lld organisation%s", (long long)json_integer_value(orgs),
+              json_integer_value(orgs) == 1 ? "" : "s");
+        else {
+            E(json_string_value(orgs) ? json_string_value(orgs) : "?");
+            S(" organisations");
+        }
+        P("</strong>, %lld sighting%s",
+          (long long)json_integer_value(json_object_get(e, "sightings")),
+          json_integer_value(json_object_get(e, "sightings")) == 1 ? "" : "s");
+        if (jstr(e, "first_seen")[0] != '\0') {
+            S(", first ");
+            E(jstr(e, "first_seen"));
+        }
+        if (jstr(e, "last_seen")[0] != '\0') {
+            S(", last ");
+            E(jstr(e, "last_seen"));
+        }
+        S(".</p>");
+        if (fp != NULL) {
+            S("<p id=\"who-fp\">Called a false positive by ");
+            if (json_is_integer(fp))
+                P("%lld", (long long)json_integer_value(fp));
+            else
+                E(json_string_value(fp) ? json_string_value(fp) : "?");
+            S(" organisation(s).</p>");
+        }
+        if (*below)
+            P("<p class=\"note\" id=\"who-threshold\">Fewer than %lld "
+              "organisations saw it: under the privacy threshold, neither "
+              "their number nor their names are shown.</p>",
+              (long long)k);
+        json_t *idents = json_object_get(e, "identities");
+        if (json_array_size(idents) > 0) {
+            S("<ul class=\"refs\" id=\"who-ids\">");
+            size_t i;
+            json_t *x;
+            json_array_foreach(idents, i, x)
+            {
+                S("<li>");
+                if (rc == 0 && json_is_string(x))
+                    rc = obj_link(v, json_string_value(x), NULL);
+                S("</li>");
+            }
+            S("</ul>");
+        }
+    }
+    S("</section>");
+out:
+    json_decref(ex);
+    json_decref(full);
+    json_decref(rep);
+    return rc;
+}
+
+static int org_table(struct console_view *v, const json_t *sightings,
+                     bool below)
 {
     int rc = 0;
     size_t i;
@@ -948,7 +1381,9 @@ static int org_table(struct console_view *v, const json_t *sightings)
         json_t *where = json_object_get(s, "where_sighted_refs");
         const char *org = json_string_value(json_array_get(where, 0));
         S("<tr><td>");
-        if (org != NULL && rc == 0)
+        if (below)
+            S("(under the privacy threshold)");
+        else if (org != NULL && rc == 0)
             rc = obj_link(v, org, org);
         else
             S("(not said)");
@@ -1057,28 +1492,15 @@ int cairn__console_object(struct console_view *v)
         S("</p></section>");
     }
 
-    /* Outgoing references, then what refers to it. */
+    /* What it refers to, then what refers to it. */
     const char *key;
     json_t *val;
-    json_object_foreach(obj, key, val)
-    {
-        if (!is_ref_key(key))
-            continue;
-        if (json_is_string(val))
-            add_nb(nbs, &n_nb, json_string_value(val), key, false);
-        size_t i;
-        json_t *x;
-        json_array_foreach(val, i, x)
-        {
-            if (json_is_string(x))
-                add_nb(nbs, &n_nb, json_string_value(x), key, false);
-        }
-    }
     if (rc == 0)
-        rc = referrers(v, id, nbs, &n_nb, sightings);
-    for (size_t i = 0; rc == 0 && i < n_nb; i++)
-        label_of(v, &nbs[i]);
+        rc = neighbours(v, id, obj, nbs, &n_nb, sightings);
 
+    bool below = false;
+    if (rc == 0 && strcmp(type, "indicator") == 0)
+        rc = score_section(v, id, obj, &below);
     if (strcmp(type, "indicator") == 0) {
         P("<section aria-labelledby=\"h-sig\"><h2 id=\"h-sig\">Sightings "
           "(%zu)</h2>",
@@ -1089,7 +1511,7 @@ int cairn__console_object(struct console_view *v)
             if (rc == 0)
                 rc = sightings_svg(v, sightings);
             if (rc == 0)
-                rc = org_table(v, sightings);
+                rc = org_table(v, sightings, below);
         }
         S("</section>");
     }

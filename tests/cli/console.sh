@@ -46,12 +46,51 @@ cat >"$tmp/secret.json" <<'EOF'
  "pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"},
 {"type":"sighting","spec_version":"2.1","id":"sighting--0d8b3a55-7d8f-4c4e-9b11-333333333333",
  "created":"2024-01-02T00:00:00.000Z","modified":"2024-01-02T00:00:00.000Z",
- "sighting_of_ref":"indicator--0d8b3a55-7d8f-4c4e-9b11-222222222222","count":3}]}
+ "sighting_of_ref":"indicator--0d8b3a55-7d8f-4c4e-9b11-222222222222","count":3},
+{"type":"sighting","spec_version":"2.1","id":"sighting--0d8b3a55-7d8f-4c4e-9b11-dddddddddddd",
+ "created":"2024-02-03T00:00:00.000Z","modified":"2024-02-03T00:00:00.000Z",
+ "first_seen":"2024-02-03T00:00:00Z","last_seen":"2024-02-03T00:00:00Z",
+ "sighting_of_ref":"indicator--0d8b3a55-7d8f-4c4e-9b11-111111111111","count":5,
+ "where_sighted_refs":["identity--0d8b3a55-7d8f-4c4e-9b11-cccccccccccc"]}]}
+EOF
+# Sightings of the open indicator by two organisations here, and by a
+# third in the secret collection; a domain-name SCO under its domain; an
+# indicator of a CIDR block.
+cat >"$tmp/open-seen.json" <<'EOF'
+{"type":"bundle","id":"bundle--7d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+{"type":"sighting","spec_version":"2.1","id":"sighting--0d8b3a55-7d8f-4c4e-9b11-555555555555",
+ "created":"2024-02-01T00:00:00.000Z","modified":"2024-02-01T00:00:00.000Z",
+ "first_seen":"2024-02-01T00:00:00Z","last_seen":"2024-02-01T00:00:00Z",
+ "sighting_of_ref":"indicator--0d8b3a55-7d8f-4c4e-9b11-111111111111","count":2,
+ "where_sighted_refs":["identity--0d8b3a55-7d8f-4c4e-9b11-aaaaaaaaaaaa"]},
+{"type":"sighting","spec_version":"2.1","id":"sighting--0d8b3a55-7d8f-4c4e-9b11-666666666666",
+ "created":"2024-02-02T00:00:00.000Z","modified":"2024-02-02T00:00:00.000Z",
+ "first_seen":"2024-02-02T00:00:00Z","last_seen":"2024-02-02T00:00:00Z",
+ "sighting_of_ref":"indicator--0d8b3a55-7d8f-4c4e-9b11-111111111111","count":1,
+ "where_sighted_refs":["identity--0d8b3a55-7d8f-4c4e-9b11-bbbbbbbbbbbb"]},
+{"type":"domain-name","spec_version":"2.1","id":"domain-name--0d8b3a55-7d8f-4c4e-9b11-777777777777",
+ "value":"deep.sub.open.example"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--0d8b3a55-7d8f-4c4e-9b11-999999999999",
+ "created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",
+ "name":"cdn-under-open","pattern":"[domain-name:value = 'cdn.open.example']","pattern_type":"stix",
+ "valid_from":"2024-01-01T00:00:00Z"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--0d8b3a55-7d8f-4c4e-9b11-888888888888",
+ "created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",
+ "name":"net-block","pattern":"[ipv4-addr:value = '198.51.100.0/24']","pattern_type":"stix",
+ "valid_from":"2024-01-01T00:00:00Z"}]}
 EOF
 run import --collection "$coll" --data "$data" "$tmp/open.json"
 expect 0 "the open bundle is imported"
+run import --collection "$coll" --data "$data" "$tmp/open-seen.json"
+expect 0 "the open sightings are imported"
 run import --collection "$secret" --data "$data" "$tmp/secret.json"
 expect 0 "the secret bundle is imported"
+
+# Telemetry in the node's archive (DATA/archive), for the dashboard and
+# the search.
+printf 'ts,query\n2024-03-01T10:00:00Z,archived-only.example\n2024-03-01T10:00:01Z,archived-only.example\n2024-03-01T10:00:02Z,other.example\n' >"$tmp/dns.csv"
+run archive add --data "$data" --sensor dns1 "$tmp/dns.csv"
+expect 0 "telemetry is archived"
 
 ui=$base/ui
 # login USER PASSWORD JAR: logs in through the form; prints the status.
@@ -172,12 +211,12 @@ page "$tmp/b" "/search?q=$id_secret" >/dev/null
 contains "$tmp/page.html" 'id="no-results"' "bob's search for the secret id finds nothing"
 check "no trace of the secret collection on a search for its id" \
     sh -c "! grep -qe '$secret' -e secret-coll-title -e TOPSECRET '$tmp/page.html'"
-for p in / /search "/search?q=secret-only.example" "/object?id=$id_secret" "/object?id=$id_secret&c=$secret" \
+for p in / /search "/search?q=secret-only.example" "/search?q=open.example" "/object?id=$id_secret" "/object?id=$id_secret&c=$secret" \
     "/object?id=sighting--0d8b3a55-7d8f-4c4e-9b11-333333333333" \
     /sightings /hunt /import "/object?id=$id_open"; do
     page "$tmp/b" "$p" >/dev/null
     check "no trace of the secret collection on $p" \
-        sh -c "! grep -qe '$secret' -e secret-coll-title -e TOPSECRET -e '$id_secret' -e 333333333333 '$tmp/page.html'"
+        sh -c "! grep -qe '$secret' -e secret-coll-title -e TOPSECRET -e '$id_secret' -e 333333333333 -e dddddddddddd -e cccccccccccc '$tmp/page.html'"
 done
 page "$tmp/b" /hunt >/dev/null
 tok=$(csrf_of "$tmp/page.html")
@@ -193,6 +232,51 @@ check "bob may not import into the secret collection" [ "$st" = 403 ]
 check "the admin page is for administrators" [ "$(page "$tmp/b" /admin)" = 403 ]
 page "$tmp/a" "/search?q=secret-only.example" >/dev/null
 contains "$tmp/page.html" TOPSECRET "alice, who may read it, finds it"
+
+# ---- search over the correlation index -------------------------------------
+page "$tmp/a" "/search?q=x.y.open.example" >/dev/null
+contains "$tmp/page.html" "$id_open" "a name under a domain finds the domain's indicator"
+contains "$tmp/page.html" '<td>open.example</td>' "and says it matched as the parent domain"
+page "$tmp/a" "/search?q=open.example" >/dev/null
+contains "$tmp/page.html" 'indicator--0d8b3a55-7d8f-4c4e-9b11-999999999999' "a domain finds the indicators of names under it"
+contains "$tmp/page.html" '2 indicators match' "and counts them"
+contains "$tmp/page.html" 'id="related"' "the search lists what refers to the matches"
+contains "$tmp/page.html" 'sighting--0d8b3a55-7d8f-4c4e-9b11-555555555555' "the sightings of a matched indicator"
+contains "$tmp/page.html" 'sighting--0d8b3a55-7d8f-4c4e-9b11-dddddddddddd' "alice sees the sighting of the collection she may read"
+contains "$tmp/page.html" 'class="score"' "matched indicators have a score"
+page "$tmp/a" "/search?q=deep.sub.open.example" >/dev/null
+contains "$tmp/page.html" 'domain-name--0d8b3a55-7d8f-4c4e-9b11-777777777777' "a value finds the SCO that carries it"
+page "$tmp/a" "/search?q=198.51.100.7" >/dev/null
+contains "$tmp/page.html" 'indicator--0d8b3a55-7d8f-4c4e-9b11-888888888888' "an address finds the CIDR block that holds it"
+contains "$tmp/page.html" '198.51.100.0/24' "matched as the block"
+
+# ---- the archive -----------------------------------------------------------
+page "$tmp/a" / >/dev/null
+contains "$tmp/page.html" 'id="archive"' "the dashboard shows the archive's state to an admin"
+contains "$tmp/page.html" '<th scope="row">Events</th><td>3</td>' "with its events, as cairn archive stats counts them"
+page "$tmp/a" "/search?q=archived-only.example" >/dev/null
+contains "$tmp/page.html" 'id="archive-hit"' "the search finds a value in the archive"
+contains "$tmp/page.html" 'Seen 2 times' "with its count"
+page "$tmp/a" "/search?q=never-archived.example" >/dev/null
+contains "$tmp/page.html" 'id="archive-miss"' "and says when the archive never saw a value"
+for p in / "/search?q=archived-only.example"; do
+    page "$tmp/b" "$p" >/dev/null
+    check "the node's archive is for administrators ($p)" \
+        sh -c "! grep -qe 'id=\"h-arch\"' -e archive-hit '$tmp/page.html'"
+done
+
+# ---- score, decay, who else saw it ------------------------------------------
+page "$tmp/a" "/object?id=$id_open" >/dev/null
+contains "$tmp/page.html" 'id="score"' "the indicator's score"
+contains "$tmp/page.html" 'class="decay"' "its decay curve"
+contains "$tmp/page.html" '3 organisations' "alice (admin, both collections) sees the three organisations"
+contains "$tmp/page.html" 'identity--0d8b3a55-7d8f-4c4e-9b11-cccccccccccc' "and, an admin, their names"
+page "$tmp/b" "/object?id=$id_open" >/dev/null
+contains "$tmp/page.html" 'fewer than 3 organisations' "bob's two are under the privacy threshold"
+contains "$tmp/page.html" 'id="who-threshold"' "which the page says"
+check "and no organisation is named to bob" \
+    sh -c "! grep -qe aaaaaaaaaaaa -e bbbbbbbbbbbb '$tmp/page.html'"
+contains "$tmp/page.html" 'class="bars"' "bob still sees the sightings over time"
 
 # ---- session fixation --------------------------------------------------------
 fixed=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
