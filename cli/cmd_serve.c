@@ -659,12 +659,19 @@ static int run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Local files (the archive, the response loop's state, the peers'
+     * progress) stay in a directory, with a PostgreSQL store too
+     * (docs/postgres.md): the default data directory then. */
+    char localbuf[PATH_MAX];
+    const char *local = dir != NULL && cairn_store_url_is_postgres(dir)
+                            ? cli_data_dir_default(localbuf, sizeof localbuf)
+                            : dir;
     /* The archive the dashboard shows: [archive] dir, else DATA/archive. */
     char archbuf[PATH_MAX] = "";
     if (ini.archive_dir != NULL)
         snprintf(archbuf, sizeof archbuf, "%s", ini.archive_dir);
-    else if (dir != NULL && !cairn_store_url_is_postgres(dir))
-        snprintf(archbuf, sizeof archbuf, "%s/archive", dir);
+    else if (local != NULL)
+        snprintf(archbuf, sizeof archbuf, "%s/archive", local);
 
     struct cairn_server_config sc = {
         .listen = set.listen,
@@ -720,9 +727,7 @@ static int run(int argc, char **argv)
     sched.srv = srv;
     sched.store_url = url;
     /* The peers' progress stays in a local directory (docs/postgres.md). */
-    sched.data_dir = cairn_store_url_is_postgres(dir)
-                         ? cli_data_dir_default(dirbuf, sizeof dirbuf)
-                         : dir;
+    sched.data_dir = local;
     if (sched.data_dir == NULL && peers.n > 0) {
         cli_error(cmd, "no directory for the peers' progress: set "
                        "CAIRN_DATA_DIR or HOME");
@@ -736,9 +741,16 @@ static int run(int argc, char **argv)
         cairn_log(CAIRN_LOG_INFO, "running %zu peer%s on their schedule",
                   peers.n, peers.n == 1 ? "" : "s");
     if (ini.n_hunt_indicators > 0 || ini.n_archive_watch > 0) {
+        /* The loop's state and the archive stay in a local directory,
+         * as the peers' progress does, with a PostgreSQL store too. */
+        if (sched.data_dir == NULL) {
+            cli_error(cmd, "no directory for the response loop's state: "
+                           "set CAIRN_DATA_DIR or HOME");
+            goto out;
+        }
         struct cairn_loop_opts lo = {
             .store_url = url,
-            .data_dir = dir,
+            .data_dir = sched.data_dir,
             .indicators = (const char *const *)ini.hunt_indicators,
             .n_indicators = ini.n_hunt_indicators,
             .sightings = ini.hunt_sightings,
