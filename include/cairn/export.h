@@ -10,6 +10,7 @@
 #include "cairn/base.h"
 #include "cairn/error.h"
 #include "cairn/store.h"
+#include "cairn/values.h"
 
 /*
  * Ownership: arguments are borrowed for the call; a struct cairn_export
@@ -46,8 +47,10 @@ const char *cairn_export_format_media(enum cairn_export_format f);
  * What an export holds. `types` names value types (cairn_ioc_type_name:
  * "domain", "ipv4", ..., "yara" for the rules of yara indicators); none:
  * every type. Values of other types are left out (counted as filtered).
- * The filter is one function in src/export/filter.c, where scores and
- * warninglists will join it.
+ * Values on one of `warninglists` are left out (counted apart) unless
+ * `include_warninglisted`; indicators whose score (cairn_score_indicator,
+ * the analysis module's) is below `min_score` are left out too. One place
+ * decides all this: the filter in src/export/export.c.
  */
 struct cairn_export_opts {
     enum cairn_export_format format;
@@ -65,6 +68,21 @@ struct cairn_export_opts {
     const char *state_path;
     const char *source; /* Zeek meta.source, MISP org; NULL: "cairn" */
     const char *zone;   /* RPZ zone origin; NULL: "rpz.cairn." */
+    /*
+     * Known false positives (may be NULL: none). Borrowed, not copied: the
+     * set must outlive the export. Values on a list are left out of the
+     * file, and lower the score, unless include_warninglisted (they are
+     * then written, and still lower the score).
+     */
+    const struct cairn_warninglists *warninglists;
+    bool include_warninglisted;
+    /*
+     * Leave out indicators scoring below this (0..100; 0: none). The
+     * score is the confidence (default CAIRN_SCORE_DEFAULT_CONFIDENCE) and
+     * its decay, a quarter for a warninglisted value; sightings are not
+     * counted (an export reads indicators only). The CSV format writes it.
+     */
+    int min_score;
 };
 
 #define CAIRN_EXPORT_SID_BASE 1000000u
@@ -109,6 +127,9 @@ struct cairn_export_stats {
     size_t unsupported; /* left out: the format cannot express them */
     size_t partial;     /* written without some of their values */
     size_t filtered;    /* left out by the filter (types) */
+    size_t warninglisted; /* left out: every value on a warninglist */
+    size_t low_score;     /* left out: score below min_score */
+    size_t warninglisted_values; /* values left out (on a warninglist) */
 };
 
 /*
@@ -179,6 +200,9 @@ struct cairn_export_def {
     char *state;  /* state file; NULL: PATH.state, or none without PATH */
     char *source; /* NULL: "cairn" */
     char *zone;   /* NULL: "rpz.cairn." */
+    char *warninglists; /* NULL: the server's [analysis] warninglists */
+    bool include_warninglisted;
+    int min_score; /* 0: none */
 };
 
 struct cairn_export_defs {
