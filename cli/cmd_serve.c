@@ -690,6 +690,7 @@ static int run(int argc, char **argv)
     };
     if (xdefs.n > 0) {
         /* the first rewrite of each export before the first request */
+        xdefs.warninglists = wl; /* [analysis] warninglists by default */
         int xrc = cairn_export_service_new(url, NULL, &xdefs, 0, &xsvc, &diag);
         if (xrc != 0) {
             cli_error(cmd, "%s",

@@ -208,14 +208,21 @@ struct cairn_export_def {
 struct cairn_export_defs {
     struct cairn_export_def *defs;
     size_t n;
+    /*
+     * The server's [analysis] warninglists, set by the server (may be
+     * NULL): the lists of every export whose section names none. Borrowed:
+     * they must outlive the service.
+     */
+    const struct cairn_warninglists *warninglists;
 };
 
 /*
  * Read the [export NAME] sections of configuration file `path` (other
  * sections are left to their readers): format (required), collection
  * (one or more, a list separated by commas or given again), type, path,
- * state, source, zone. Relative paths are taken from the file's
- * directory. CAIRN_EINVAL with `diag` naming file:line; CAIRN_EIO.
+ * state, source, zone, min_score (0..100), warninglists (a path),
+ * include_warninglisted (yes or no). Relative paths are taken from the
+ * file's directory. CAIRN_EINVAL with `diag` naming file:line; CAIRN_EIO.
  */
 int cairn_export_defs_load(const char *path, struct cairn_export_defs *out,
                            struct cairn_diag *diag);
@@ -228,8 +235,11 @@ struct cairn_export_service;
  * `store_url` (its own handle): one full read and rewrite now, then a
  * thread that looks for added objects every `poll_ms` (0: 500), and
  * rewrites the exports whose collections changed (or whose indicators
- * expired) with cairn_export_write_file. Errors of the first rewrite are
- * returned (with `diag`); later ones are logged and tried again.
+ * expired) with cairn_export_write_file. An export's `warninglists` path
+ * is loaded here (a bad entry or file logged, a path with no list an
+ * error); without one, defs->warninglists applies. Errors of the first
+ * rewrite are returned (with `diag`); later ones are logged and tried
+ * again.
  */
 int cairn_export_service_new(const char *store_url,
                              const struct cairn_store_opts *store_opts,
