@@ -117,7 +117,7 @@ const struct cli_command cli_cmd_export = {
                 "-o cairn.rules\n"
                 "$ cairn export --format csv --collection ID --type domain\n"
                 "$ cairn export -f rpz --collection ID --min-score 40 "
-                "--warninglists misp-warninglists/lists",
+                "--warninglists wl/",
     .run = run,
 };
 

@@ -14,7 +14,7 @@
 
 /*
  * Ownership: arguments are borrowed for the call; a struct cairn_export
- * copies its options. An export keeps the indicators of its collections
+ * copies its options (but for the warninglists, borrowed). An export keeps the indicators of its collections
  * in memory (what its format needs of each), so that after the first
  * full read only the objects added since are read again
  * (cairn_export_update), and a rewrite costs the rendering alone. One
