@@ -943,7 +943,8 @@ static int tail(struct render *r, size_t body_start)
 
 /*
  * The values of `e` on a warninglist, left out: each reported and counted.
- * False when nothing of `e` is left (every value the types keep is listed).
+ * False when nothing of `e` is left (every value the types keep is listed;
+ * any listed value in a STIX bundle).
  */
 static bool left_out_listed(struct render *r, const struct entry *e)
 {
@@ -970,7 +971,8 @@ static bool left_out_listed(struct render *r, const struct entry *e)
         report(r, e, why);
     }
     r->st->warninglisted_values += listed;
-    if (kept == 0 && listed > 0) {
+    /* a bundle holds the indicator whole: it cannot drop one value */
+    if (listed > 0 && (kept == 0 || ex->o.format == CAIRN_EXPORT_STIX)) {
         r->st->warninglisted++;
         return false;
     }

@@ -151,6 +151,9 @@ contains "$err" "x.cloudfront.net is on warninglist 'CDN host names'" \
     "...a domain under a listed host name too"
 contains "$err" "0 filtered, 2 warninglisted (3 values)" \
     "the summary counts the indicators and values left out"
+run export --format stix --collection "$scol" --data "$data" --warninglists "$wl"
+check "stix: an indicator with a listed value is left out whole" \
+    [ "$(jq -r '[.objects[].name] | sort | join(" ")' "$out")" = "high low" ]
 CAIRN_WARNINGLISTS=$wl run export --format rpz --collection "$scol" --data "$data"
 check "\$CAIRN_WARNINGLISTS is the default --warninglists" \
     sh -c "! grep -q cloudfront '$out'"
