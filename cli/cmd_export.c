@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `cairn export`: the indicators of collections in a sensor's format. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,9 @@ enum {
     OPT_STATE,
     OPT_SOURCE,
     OPT_ZONE,
+    OPT_MIN_SCORE,
+    OPT_WARNINGLISTS,
+    OPT_INCLUDE_WARNINGLISTED,
     OPT_DATA,
     OPT_QUIET,
 };
@@ -49,6 +53,15 @@ static const struct cli_option options[] = {
                   "The name the resolver loads the RPZ zone as (default: "
                   "rpz.cairn.): owner names are relative to it, and a name "
                   "too long under it is left out."},
+    [OPT_MIN_SCORE] = {0, "min-score", "N",
+                       "Export only indicators whose score is at least N "
+                       "(0 to 100; the score of 'cairn report', without "
+                       "sightings: docs/export.md)."},
+    [OPT_WARNINGLISTS] = CLI_WARNINGLISTS_OPTION,
+    [OPT_INCLUDE_WARNINGLISTED] = {0, "include-warninglisted", NULL,
+                                   "Export values on a warninglist too (by "
+                                   "default they are left out, and said "
+                                   "so)."},
     [OPT_DATA] = CLI_DATA_OPTION,
     [OPT_QUIET] = {'q', "quiet", NULL,
                    "Print no summary and no list of what was left out."},
@@ -60,7 +73,8 @@ static int run(int argc, char **argv);
 const struct cli_command cli_cmd_export = {
     .name = "export",
     .synopsis = "--format FORMAT --collection ID... [--type TYPE]... "
-                "[-o FILE] [--state FILE]",
+                "[--min-score N] [--warninglists PATH] [-o FILE] "
+                "[--state FILE]",
     .summary = "Write indicators for Zeek, Suricata, Snort, RPZ, YARA, CSV, "
                "MISP.",
     .description =
@@ -79,16 +93,18 @@ const struct cli_command cli_cmd_export = {
         "  csv         type,value,indicator_id,name,score,valid_until\n"
         "  misp        one MISP event (JSON) with an attribute per value\n"
         "  stix        a STIX 2.1 bundle of the indicators\n\n"
-        "Revoked and expired indicators are left out. Indicators the format "
+        "Revoked and expired indicators are left out, and so are values on "
+        "a warninglist (--warninglists, else $CAIRN_WARNINGLISTS; an "
+        "indicator with no other value is left out whole) unless "
+        "--include-warninglisted, and indicators scoring below "
+        "--min-score. Indicators the format "
         "cannot express (a pattern that is more than a list of values, a "
         "value type the format has no rule for) are left out too, and "
         "listed on standard error with the reason; the summary counts "
         "them. Sids stay the same for the same indicator and value when "
         "--state keeps them, and rev is raised when the indicator changes. "
         "A server rewrites exports by itself: see the [export NAME] "
-        "sections in 'cairn help serve' and docs/export.md.\n\n"
-        "Not yet available: --min-score (indicator scores) and leaving "
-        "out warninglisted values; every live indicator is exported.",
+        "sections in 'cairn help serve' and docs/export.md.",
     .options = options,
     .exit_status = "0 every indicator read was written (or left out as "
                    "revoked, expired or filtered)\n"
@@ -99,7 +115,9 @@ const struct cli_command cli_cmd_export = {
                 "cairn.rpz\n"
                 "$ cairn export -f suricata --collection ID --state sids "
                 "-o cairn.rules\n"
-                "$ cairn export --format csv --collection ID --type domain",
+                "$ cairn export --format csv --collection ID --type domain\n"
+                "$ cairn export -f rpz --collection ID --min-score 40 "
+                "--warninglists wl/",
     .run = run,
 };
 
@@ -128,8 +146,10 @@ static int run(int argc, char **argv)
     const char **types = cairn_calloc((size_t)argc + 1, sizeof(char *));
     size_t n_coll = 0, n_types = 0;
     const char *format = NULL, *output = NULL, *state = NULL, *source = NULL,
-               *zone = NULL, *data = NULL;
-    bool quiet = false;
+               *zone = NULL, *data = NULL, *wl_path = NULL;
+    bool quiet = false, include_listed = false;
+    int min_score = 0;
+    struct cairn_warninglists *wl = NULL;
     struct cairn_store *store = NULL;
     struct cairn_export *ex = NULL;
     struct cairn_buf b;
@@ -167,6 +187,22 @@ static int run(int argc, char **argv)
         case OPT_ZONE:
             zone = arg;
             break;
+        case OPT_MIN_SCORE: {
+            char *end;
+            unsigned long v = strtoul(arg, &end, 10);
+            if (*arg < '0' || *arg > '9' || *end != '\0' || v > 100) {
+                cli_error(CMD, "--min-score needs a number from 0 to 100");
+                goto out;
+            }
+            min_score = (int)v;
+            break;
+        }
+        case OPT_WARNINGLISTS:
+            wl_path = arg;
+            break;
+        case OPT_INCLUDE_WARNINGLISTED:
+            include_listed = true;
+            break;
         case OPT_DATA:
             data = arg;
             break;
@@ -191,6 +227,8 @@ static int run(int argc, char **argv)
         .state_path = state,
         .source = source,
         .zone = zone,
+        .include_warninglisted = include_listed,
+        .min_score = min_score,
     };
     if (format == NULL ||
         cairn_export_format_parse(format, &eo.format) != 0) {
@@ -203,6 +241,9 @@ static int run(int argc, char **argv)
         cli_error(CMD, "no collection: give --collection ID");
         goto out;
     }
+    if (cli_warninglists_load(CMD, wl_path, &wl) < 0)
+        goto out;
+    eo.warninglists = wl;
     struct cairn_diag d;
     cairn_diag_clear(&d);
     int rc = cairn_export_new(&eo, &ex, &d);
@@ -255,19 +296,30 @@ static int run(int argc, char **argv)
         if (sk.n > MAX_SKIPS_SHOWN)
             fprintf(stderr, "cairn export: ... and %zu more left out\n",
                     sk.n - MAX_SKIPS_SHOWN);
+        char more[200] = "";
+        size_t ml = 0;
+        if (wl != NULL && !include_listed)
+            ml += (size_t)snprintf(more, sizeof more,
+                                   ", %zu warninglisted (%zu values)",
+                                   st.warninglisted,
+                                   st.warninglisted_values);
+        if (min_score > 0 && ml < sizeof more)
+            (void)snprintf(more + ml, sizeof more - ml,
+                           ", %zu below score %d", st.low_score, min_score);
         fprintf(stderr,
                 "cairn export: %s: %zu entries from %zu of %zu indicators; "
                 "%zu unsupported, %zu in part, %zu revoked, %zu expired, "
-                "%zu filtered\n",
+                "%zu filtered%s\n",
                 cairn_export_format_name(eo.format), st.entries, st.exported,
                 st.indicators, st.unsupported, st.partial, st.revoked,
-                st.expired, st.filtered);
+                st.expired, st.filtered, more);
     }
     ret = st.unsupported > 0 || st.partial > 0 ? CLI_EXIT_FINDINGS
                                                 : CLI_EXIT_OK;
 out:
     cairn_buf_release(&b);
     cairn_export_free(ex);
+    cairn_warninglists_free(wl);
     cairn_store_close(store);
     cairn_free(collections);
     cairn_free(types);

@@ -114,7 +114,9 @@ const struct cli_command cli_cmd_serve = {
         "peers' push flows run as soon as sightings are stored.\n\n"
         "The [export NAME] sections (see 'cairn export' and "
         "docs/export.md: format, collection, type, path, state, source, "
-        "zone) are written at start and rewritten atomically within a "
+        "zone, min_score, warninglists, include_warninglisted; the "
+        "[analysis] warninglists apply unless a section names its own) "
+        "are written at start and rewritten atomically within a "
         "second of a change to their collections; each is also served at "
         "/export/NAME to users who may read all its collections, with an "
         "ETag (If-None-Match is answered 304).\n\n"
@@ -705,6 +707,7 @@ static int run(int argc, char **argv)
     };
     if (xdefs.n > 0) {
         /* the first rewrite of each export before the first request */
+        xdefs.warninglists = wl; /* [analysis] warninglists by default */
         int xrc = cairn_export_service_new(url, NULL, &xdefs, 0, &xsvc, &diag);
         if (xrc != 0) {
             cli_error(cmd, "%s",

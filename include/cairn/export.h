@@ -10,10 +10,11 @@
 #include "cairn/base.h"
 #include "cairn/error.h"
 #include "cairn/store.h"
+#include "cairn/values.h"
 
 /*
  * Ownership: arguments are borrowed for the call; a struct cairn_export
- * copies its options. An export keeps the indicators of its collections
+ * copies its options (but for the warninglists, borrowed). An export keeps the indicators of its collections
  * in memory (what its format needs of each), so that after the first
  * full read only the objects added since are read again
  * (cairn_export_update), and a rewrite costs the rendering alone. One
@@ -46,8 +47,10 @@ const char *cairn_export_format_media(enum cairn_export_format f);
  * What an export holds. `types` names value types (cairn_ioc_type_name:
  * "domain", "ipv4", ..., "yara" for the rules of yara indicators); none:
  * every type. Values of other types are left out (counted as filtered).
- * The filter is one function in src/export/filter.c, where scores and
- * warninglists will join it.
+ * Values on one of `warninglists` are left out (counted apart) unless
+ * `include_warninglisted`; indicators whose score (cairn_score_indicator,
+ * the analysis module's) is below `min_score` are left out too. One place
+ * decides all this: the filter in src/export/export.c.
  */
 struct cairn_export_opts {
     enum cairn_export_format format;
@@ -65,6 +68,21 @@ struct cairn_export_opts {
     const char *state_path;
     const char *source; /* Zeek meta.source, MISP org; NULL: "cairn" */
     const char *zone;   /* RPZ zone origin; NULL: "rpz.cairn." */
+    /*
+     * Known false positives (may be NULL: none). Borrowed, not copied: the
+     * set must outlive the export. Values on a list are left out of the
+     * file, and lower the score, unless include_warninglisted (they are
+     * then written, and still lower the score).
+     */
+    const struct cairn_warninglists *warninglists;
+    bool include_warninglisted;
+    /*
+     * Leave out indicators scoring below this (0..100; 0: none). The
+     * score is the confidence (default CAIRN_SCORE_DEFAULT_CONFIDENCE) and
+     * its decay, a quarter for a warninglisted value; sightings are not
+     * counted (an export reads indicators only). The CSV format writes it.
+     */
+    int min_score;
 };
 
 #define CAIRN_EXPORT_SID_BASE 1000000u
@@ -109,6 +127,9 @@ struct cairn_export_stats {
     size_t unsupported; /* left out: the format cannot express them */
     size_t partial;     /* written without some of their values */
     size_t filtered;    /* left out by the filter (types) */
+    size_t warninglisted; /* left out: every value on a warninglist */
+    size_t low_score;     /* left out: score below min_score */
+    size_t warninglisted_values; /* values left out (on a warninglist) */
 };
 
 /*
@@ -179,19 +200,29 @@ struct cairn_export_def {
     char *state;  /* state file; NULL: PATH.state, or none without PATH */
     char *source; /* NULL: "cairn" */
     char *zone;   /* NULL: "rpz.cairn." */
+    char *warninglists; /* NULL: the server's [analysis] warninglists */
+    bool include_warninglisted;
+    int min_score; /* 0: none */
 };
 
 struct cairn_export_defs {
     struct cairn_export_def *defs;
     size_t n;
+    /*
+     * The server's [analysis] warninglists, set by the server (may be
+     * NULL): the lists of every export whose section names none. Borrowed:
+     * they must outlive the service.
+     */
+    const struct cairn_warninglists *warninglists;
 };
 
 /*
  * Read the [export NAME] sections of configuration file `path` (other
  * sections are left to their readers): format (required), collection
  * (one or more, a list separated by commas or given again), type, path,
- * state, source, zone. Relative paths are taken from the file's
- * directory. CAIRN_EINVAL with `diag` naming file:line; CAIRN_EIO.
+ * state, source, zone, min_score (0..100), warninglists (a path),
+ * include_warninglisted (yes or no). Relative paths are taken from the
+ * file's directory. CAIRN_EINVAL with `diag` naming file:line; CAIRN_EIO.
  */
 int cairn_export_defs_load(const char *path, struct cairn_export_defs *out,
                            struct cairn_diag *diag);
@@ -204,8 +235,11 @@ struct cairn_export_service;
  * `store_url` (its own handle): one full read and rewrite now, then a
  * thread that looks for added objects every `poll_ms` (0: 500), and
  * rewrites the exports whose collections changed (or whose indicators
- * expired) with cairn_export_write_file. Errors of the first rewrite are
- * returned (with `diag`); later ones are logged and tried again.
+ * expired) with cairn_export_write_file. An export's `warninglists` path
+ * is loaded here (a bad entry or file logged, a path with no list an
+ * error); without one, defs->warninglists applies. Errors of the first
+ * rewrite are returned (with `diag`); later ones are logged and tried
+ * again.
  */
 int cairn_export_service_new(const char *store_url,
                              const struct cairn_store_opts *store_opts,

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "cairn/analysis.h"
 #include "cairn/hunt.h"
 #include "cairn/pattern.h"
 #include "cairn/stix.h"
@@ -95,7 +96,8 @@ int cairn_export_new(const struct cairn_export_opts *opts,
     int rc = CAIRN_ENOMEM;
 
     *out = NULL;
-    if (opts == NULL || (unsigned)opts->format >= CAIRN_EXPORT_FORMAT_COUNT)
+    if (opts == NULL || (unsigned)opts->format >= CAIRN_EXPORT_FORMAT_COUNT ||
+        opts->min_score < 0 || opts->min_score > 100)
         return CAIRN_EINVAL;
     ex = cairn_calloc(1, sizeof *ex);
     if (ex == NULL)
@@ -166,6 +168,7 @@ void cairn__export_entry_free(struct entry *e)
     cairn_free(e->imports);
     cairn_free(e->json);
     cairn_free(e->valid_until_text);
+    json_decref(e->score_obj);
     cairn_free(e);
 }
 
@@ -224,8 +227,9 @@ static int push_val(struct vwalk *w, enum cairn_ioc_type t, const char *s,
     }
     if (w->text.len + len + 1 > UINT32_MAX)
         return CAIRN_ETOOBIG;
-    w->vals[w->n++] = (struct xval){(uint8_t)t, (uint32_t)w->text.len,
-                                    (uint32_t)len};
+    w->vals[w->n++] = (struct xval){.type = (uint8_t)t,
+                                    .off = (uint32_t)w->text.len,
+                                    .len = (uint32_t)len};
     int rc = cairn_buf_append(&w->text, s, len);
     return rc == 0 ? cairn_buf_putc(&w->text, '\0') : rc;
 }
@@ -486,6 +490,42 @@ static int entry_yara(const struct cairn_export *ex, struct entry *e,
     return rc;
 }
 
+/* Mark the values on the export's warninglists (read once, not per
+ * rewrite: the lists do not change during an export's life). */
+static int entry_lists(const struct cairn_export *ex, struct entry *e)
+{
+    if (ex->o.warninglists == NULL)
+        return 0;
+    for (uint32_t i = 0; i < e->n_vals; i++) {
+        struct xval *v = &e->vals[i];
+        if (cairn_warninglists_match(ex->o.warninglists, v->type,
+                                     e->text + v->off, v->len) != NULL) {
+            v->listed = true;
+            e->n_listed++;
+        }
+    }
+    return 0;
+}
+
+/* Keep what cairn_score_indicator reads of the object. */
+static int entry_score_obj(struct entry *e, const json_t *obj)
+{
+    static const char *const keys[] = {
+        "type",       "spec_version", "id",          "created",
+        "modified",   "confidence",   "valid_from",  "valid_until",
+        "revoked",    "pattern",      "pattern_type",
+    };
+    e->score_obj = json_object();
+    if (e->score_obj == NULL)
+        return CAIRN_ENOMEM;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(obj, keys[i]);
+        if (v != NULL && json_object_set(e->score_obj, keys[i], v) != 0)
+            return CAIRN_ENOMEM;
+    }
+    return 0;
+}
+
 /* 1 when the object is not an indicator (ignored). */
 int cairn__export_entry_new(const struct cairn_export *ex, const char *json,
                             size_t len, struct entry **out)
@@ -555,6 +595,10 @@ int cairn__export_entry_new(const struct cairn_export *ex, const char *json,
         snprintf(why, sizeof why, "pattern_type '%.40s'", ptype);
         rc = set_why(e, ENT_OTHER, why);
     }
+    if (rc == 0)
+        rc = entry_lists(ex, e);
+    if (rc == 0 && cairn__export_scores(ex))
+        rc = entry_score_obj(e, obj);
     if (rc == 0) {
         *out = e;
         e = NULL;
@@ -702,17 +746,35 @@ bool cairn_export_next_expiry(const struct cairn_export *ex,
 
 /* ---- the filter -----------------------------------------------------------
  *
- * One place decides what an export holds. Scores (--min-score) and
- * warninglists (left out by default) come from the analysis module, which
- * this module may include: cairn__export_keep_entry will compare the
- * indicator's score, cairn__export_keep_value ask the warninglists.
+ * One place decides what an export holds: value types, warninglists (the
+ * values marked when read; left out unless include_warninglisted), and
+ * scores (cairn_score_indicator of the analysis module, the one `cairn
+ * report` and `cairn lookup` use; the render loop compares min_score).
  */
 
 bool cairn__export_keep_value(const struct cairn_export *ex,
                               const struct entry *e, const struct xval *v)
 {
     (void)e;
+    if (v->listed && !ex->o.include_warninglisted)
+        return false;
     return ex->any_type || ex->type_ok[v->type];
+}
+
+bool cairn__export_scores(const struct cairn_export *ex)
+{
+    return ex->o.min_score > 0 || ex->o.format == CAIRN_EXPORT_CSV;
+}
+
+int cairn__export_score(const struct cairn_export *ex, const struct entry *e,
+                        const struct cairn_time *now)
+{
+    if (e->score_obj == NULL)
+        return -1;
+    struct cairn_score_opts so = {.warninglists = ex->o.warninglists,
+                                  .now = now};
+    int s = cairn_score_indicator(e->score_obj, NULL, &so, NULL);
+    return s < 0 ? -1 : s;
 }
 
 bool cairn__export_keep_entry(const struct cairn_export *ex,

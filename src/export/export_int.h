@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "cairn/export.h"
 #include "cairn/values.h"
 
@@ -23,6 +25,7 @@ enum ent_kind {
 /* One value of an indicator: type and normalised text. */
 struct xval {
     uint8_t type; /* enum cairn_ioc_type; CAIRN_IOC_IPV4/6 may be CIDR */
+    bool listed;  /* on one of the export's warninglists */
     uint32_t off; /* into the entry's text */
     uint32_t len;
 };
@@ -45,6 +48,10 @@ struct entry {
     char *json;    /* the object's JSON (stix format only) */
     size_t json_len;
     char *valid_until_text; /* as written, for csv and misp; may be NULL */
+    /* what cairn_score_indicator reads of the object, when the export
+     * scores (min_score, csv); NULL otherwise */
+    json_t *score_obj;
+    uint32_t n_listed; /* values with `listed` */
 };
 
 /* Sids of rules by key (indicator id and rule), with their rev. */
@@ -86,11 +93,16 @@ int cairn__export_entry_new(const struct cairn_export *ex, const char *json,
                             size_t len, struct entry **out);
 void cairn__export_entry_free(struct entry *e);
 
-/* The filter: values, and whole indicators (scores, warninglists later). */
+/* The filter: values, and whole indicators (types, warninglists). */
 bool cairn__export_keep_value(const struct cairn_export *ex,
                               const struct entry *e, const struct xval *v);
 bool cairn__export_keep_entry(const struct cairn_export *ex,
                               const struct entry *e);
+/* Whether the export scores its indicators (min_score, or csv). */
+bool cairn__export_scores(const struct cairn_export *ex);
+/* The score of `e` as of `now` (0..100), or -1 when it has none. */
+int cairn__export_score(const struct cairn_export *ex, const struct entry *e,
+                        const struct cairn_time *now);
 
 /* Sid map: load, look up (assigning), save. */
 int cairn__export_sids_load(struct sidmap *m, const char *path,

@@ -20,6 +20,7 @@ struct render {
     size_t seen_cap, seen_n;
     struct cairn_buf imports; /* YARA: every import once */
     bool partial;             /* the entry at hand lost a value */
+    int score;                /* of the entry at hand; -1: none */
 };
 
 static void report(struct render *r, const struct entry *e, const char *why)
@@ -652,9 +653,12 @@ static int csv_entry(struct render *r, const struct entry *e, size_t *n)
             rc = cairn_buf_printf(b, ",%s,", e->id);
         if (rc == 0 && e->name != NULL)
             rc = put_csv(b, e->name);
-        /* score: from the analysis module once it lands */
+        if (rc == 0 && r->score >= 0)
+            rc = cairn_buf_printf(b, ",%d", r->score);
+        else if (rc == 0)
+            rc = cairn_buf_putc(b, ',');
         if (rc == 0)
-            rc = cairn_buf_printf(b, ",,%s\n",
+            rc = cairn_buf_printf(b, ",%s\n",
                                   e->valid_until_text != NULL
                                       ? e->valid_until_text
                                       : "");
@@ -937,6 +941,44 @@ static int tail(struct render *r, size_t body_start)
     }
 }
 
+/*
+ * The values of `e` on a warninglist, left out: each reported and counted.
+ * False when nothing of `e` is left (every value the types keep is listed;
+ * any listed value in a STIX bundle).
+ */
+static bool left_out_listed(struct render *r, const struct entry *e)
+{
+    const struct cairn_export *ex = r->ex;
+    if (e->n_listed == 0 || ex->o.include_warninglisted)
+        return true;
+    size_t kept = 0, listed = 0;
+    for (uint32_t i = 0; i < e->n_vals; i++) {
+        const struct xval *v = &e->vals[i];
+        if (!ex->any_type && !ex->type_ok[v->type])
+            continue;
+        if (!v->listed) {
+            kept++;
+            continue;
+        }
+        listed++;
+        const char *list = cairn_warninglists_match(ex->o.warninglists,
+                                                    v->type, val(e, v),
+                                                    v->len);
+        char why[700];
+        snprintf(why, sizeof why, "%.*s is on warninglist '%.200s'",
+                 (int)(v->len < 300 ? v->len : 300), val(e, v),
+                 list != NULL ? list : "?");
+        report(r, e, why);
+    }
+    r->st->warninglisted_values += listed;
+    /* a bundle holds the indicator whole: it cannot drop one value */
+    if (listed > 0 && (kept == 0 || ex->o.format == CAIRN_EXPORT_STIX)) {
+        r->st->warninglisted++;
+        return false;
+    }
+    return true;
+}
+
 int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
                         struct cairn_buf *out, struct cairn_export_stats *stats,
                         cairn_export_skip_cb skip, void *ud)
@@ -966,6 +1008,13 @@ int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
         }
         if (!cairn__export_keep_entry(ex, e)) {
             st.filtered++;
+            continue;
+        }
+        if (!left_out_listed(&r, e))
+            continue;
+        r.score = cairn__export_score(ex, e, &r.now);
+        if (ex->o.min_score > 0 && r.score < ex->o.min_score) {
+            st.low_score++;
             continue;
         }
         switch (ex->o.format) {

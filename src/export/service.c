@@ -2,6 +2,7 @@
 /* A server's exports: [export NAME] sections, kept current by one thread. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -112,6 +113,30 @@ static int on_entry(struct cairn_ini *ini, const char *section,
         return cairn_ini_string(ini, &x->source, section, name, value, false);
     if (strcmp(name, "zone") == 0)
         return cairn_ini_string(ini, &x->zone, section, name, value, false);
+    if (strcmp(name, "warninglists") == 0)
+        return cairn_ini_string(ini, &x->warninglists, section, name, value,
+                                true);
+    if (strcmp(name, "min_score") == 0) {
+        char *end;
+        unsigned long v = strtoul(value, &end, 10);
+        if (*value < '0' || *value > '9' || *end != '\0' || v > 100)
+            return cairn_ini_fail(ini, "min_score: '%s' is not a number "
+                                       "from 0 to 100",
+                                  value);
+        x->min_score = (int)v;
+        return 0;
+    }
+    if (strcmp(name, "include_warninglisted") == 0) {
+        if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+            x->include_warninglisted = true;
+        else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+            x->include_warninglisted = false;
+        else
+            return cairn_ini_fail(ini, "include_warninglisted: '%s' is "
+                                       "not yes or no",
+                                  value);
+        return 0;
+    }
     return cairn_ini_fail(ini, "unknown key '%s' in section [%s]", name,
                           section);
 }
@@ -129,6 +154,7 @@ static void def_release(struct cairn_export_def *x)
     cairn_free(x->state);
     cairn_free(x->source);
     cairn_free(x->zone);
+    cairn_free(x->warninglists);
 }
 
 void cairn_export_defs_release(struct cairn_export_defs *defs)
@@ -179,6 +205,7 @@ int cairn_export_defs_load(const char *path, struct cairn_export_defs *out,
 
 struct svc_export {
     struct cairn_export *ex;
+    struct cairn_warninglists *wl; /* the section's own lists; may be NULL */
     char *name;
     char *path;
     enum cairn_export_format format;
@@ -265,9 +292,10 @@ static int rewrite(struct cairn_export_service *svc, struct svc_export *x,
     pthread_mutex_unlock(&svc->mu);
     cairn_log(CAIRN_LOG_INFO,
               "export %s: %zu entries from %zu indicators (%zu unsupported, "
-              "%zu revoked, %zu expired)",
+              "%zu revoked, %zu expired, %zu warninglisted, %zu below "
+              "min_score)",
               x->name, st.entries, st.indicators, st.unsupported, st.revoked,
-              st.expired);
+              st.expired, st.warninglisted, st.low_score);
     return 0;
 }
 
@@ -315,6 +343,34 @@ static void *service_main(void *arg)
     return NULL;
 }
 
+static void list_err(void *ud, const char *file, const char *where,
+                     const char *msg)
+{
+    const struct cairn_export_def *d = ud;
+    cairn_log(CAIRN_LOG_WARN, "[export %s] warninglists: %s%s%s: %s",
+              d->name, file, where[0] != '\0' ? ": " : "", where, msg);
+}
+
+/* The lists of a section's `warninglists`: an error when none loads. */
+static int load_lists(const struct cairn_export_def *d,
+                      struct cairn_warninglists **out,
+                      struct cairn_diag *diag)
+{
+    int rc = cairn_warninglists_new(out);
+    if (rc != 0)
+        return rc;
+    rc = cairn_warninglists_load(*out, d->warninglists, list_err, (void *)d,
+                                 NULL);
+    if (rc == CAIRN_ENOMEM ||
+        (rc < 0 && cairn_warninglists_count(*out) == 0)) {
+        cairn_diag_set(diag, CAIRN_SEV_ERROR, "export",
+                       "[export %s]: warninglists %s: %s", d->name,
+                       d->warninglists, cairn_strerror(rc));
+        return rc;
+    }
+    return 0;
+}
+
 int cairn_export_service_new(const char *store_url,
                              const struct cairn_store_opts *store_opts,
                              const struct cairn_export_defs *defs,
@@ -354,8 +410,17 @@ int cairn_export_service_new(const char *store_url,
             .state_path = d->state,
             .source = d->source,
             .zone = d->zone,
+            .warninglists = defs->warninglists,
+            .include_warninglisted = d->include_warninglisted,
+            .min_score = d->min_score,
         };
         svc->n++;
+        if (d->warninglists != NULL && !d->include_warninglisted) {
+            rc = load_lists(d, &x->wl, diag);
+            if (rc != 0)
+                goto out;
+            o.warninglists = x->wl;
+        }
         rc = CAIRN_ENOMEM;
         x->name = cairn_strdup(d->name);
         x->path = d->path != NULL ? cairn_strdup(d->path) : NULL;
@@ -418,6 +483,7 @@ void cairn_export_service_free(struct cairn_export_service *svc)
     for (size_t i = 0; i < svc->n; i++) {
         struct svc_export *x = &svc->x[i];
         cairn_export_free(x->ex);
+        cairn_warninglists_free(x->wl);
         cairn_free(x->name);
         cairn_free(x->path);
         for (size_t c = 0; c < x->n_collections; c++)

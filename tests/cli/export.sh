@@ -21,9 +21,12 @@ data=$tmp/data
 cd "$tmp" || exit 2
 
 # same FILE EXPECTED DESCRIPTION: one check that FILE is EXPECTED, byte for
-# byte (the RPZ serial, which changes with every rewrite, masked as N).
+# byte (the RPZ serial, which changes with every rewrite, masked as N, and
+# the CSV score, which decays with the days, as S: scores are checked below
+# on indicators valid from now).
 same() {
-    sed 's/^\(@ IN SOA localhost\. hostmaster\.localhost\.\) [0-9]* /\1 N /' \
+    sed -e 's/^\(@ IN SOA localhost\. hostmaster\.localhost\.\) [0-9]* /\1 N /' \
+        -e '/^[a-z0-9]*,.*,indicator--/s/,[0-9][0-9]*,\([^,]*\)$/,S,\1/' \
         "$1" >"$1.masked"
     if cmp -s "$1.masked" "$2"; then ok; else
         fail "$3"
@@ -94,6 +97,77 @@ expect 2 "an unknown --format is a usage error"
 run export --format csv --collection 00000000-0000-4000-8000-000000000000 --data "$data"
 expect 2 "an unknown collection is an error"
 check "...which names it" said "collection 00000000-0000-4000-8000-000000000000: no such collection"
+
+# ---- scores and warninglists (the analysis module's) ------------------------
+# Indicators valid from now, so that their scores are their confidence.
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+sind() { # ID CONFIDENCE PATTERN NAME
+    printf '{"type":"indicator","spec_version":"2.1","id":"indicator--%s-0000-4000-8000-000000000000","created":"%s","modified":"%s","valid_from":"%s","pattern_type":"stix","confidence":%s,"pattern":"%s","name":"%s"}' \
+        "$1" "$now" "$now" "$now" "$2" "$3" "$4"
+}
+{
+    printf '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-0000000000aa","objects":['
+    sind 000000a1 90 "[domain-name:value = 'high.example']" high
+    printf ,
+    sind 000000a2 20 "[domain-name:value = 'low.example']" low
+    printf ,
+    sind 000000a3 90 "[ipv4-addr:value = '8.8.8.8']" resolver
+    printf ,
+    sind 000000a4 90 "[ipv4-addr:value = '8.8.4.4' OR ipv4-addr:value = '198.18.0.1']" mixed
+    printf ,
+    sind 000000a5 90 "[domain-name:value = 'x.cloudfront.net']" cdn
+    printf ']}\n'
+} >scored.json
+scol=$("$CAIRN" collection add --title scored --data "$data" 2>/dev/null | tail -1)
+run import --collection "$scol" --data "$data" scored.json
+expect 0 "the scored indicators are stored"
+wl=$CAIRN_EXAMPLES/warninglists
+
+run export --format csv --collection "$scol" --data "$data"
+expect 0 "csv: without warninglists every value is written"
+check "csv: the score column holds the indicator's score" \
+    [ "$(grep -E '^domain,(high|low)\.example,' "$out" | cut -d, -f2,5 | tr '\n' ' ')" = \
+        "high.example,90 low.example,20 " ]
+check "csv: every row has a score" \
+    [ "$(sed 1d "$out" | cut -d, -f5 | grep -c '^[0-9][0-9]*$')" = 6 ]
+
+run export --format csv --collection "$scol" --data "$data" --min-score 50
+expect 0 "--min-score: written (a low score is not an error)"
+check "--min-score 50 leaves out the indicator scoring 20" \
+    sh -c "! grep -q low.example '$out'"
+check "...and keeps the one scoring 90" grep -q '^domain,high.example,' "$out"
+contains "$err" "0 filtered, 1 below score 50" "the summary counts those below the score"
+run export --format csv --collection "$scol" --data "$data" --min-score 101
+expect 2 "--min-score above 100 is a usage error"
+
+run export --format rpz --collection "$scol" --data "$data" --warninglists "$wl"
+expect 0 "--warninglists: written (what a list leaves out is not an error)"
+check "a value on a list is not in the zone" sh -c "! grep -q '8\.8\.8\.rpz-ip\|4\.4\.8\.8\.rpz-ip\|cloudfront' '$out'"
+check "...the other value of the same indicator is" grep -q '^32\.1\.0\.18\.198\.rpz-ip CNAME \.$' "$out"
+check "...and the indicators on no list" grep -q '^high\.example CNAME \.$' "$out"
+contains "$err" "indicator--000000a3-0000-4000-8000-000000000000: 8.8.8.8 is on warninglist 'Public DNS resolvers'" \
+    "each value left out is named with its list"
+contains "$err" "x.cloudfront.net is on warninglist 'CDN host names'" \
+    "...a domain under a listed host name too"
+contains "$err" "0 filtered, 2 warninglisted (3 values)" \
+    "the summary counts the indicators and values left out"
+run export --format stix --collection "$scol" --data "$data" --warninglists "$wl"
+check "stix: an indicator with a listed value is left out whole" \
+    [ "$(jq -r '[.objects[].name] | sort | join(" ")' "$out")" = "high low" ]
+CAIRN_WARNINGLISTS=$wl run export --format rpz --collection "$scol" --data "$data"
+check "\$CAIRN_WARNINGLISTS is the default --warninglists" \
+    sh -c "! grep -q cloudfront '$out'"
+run export --format rpz --collection "$scol" --data "$data" --warninglists "$wl" \
+    --include-warninglisted
+expect 0 "--include-warninglisted: written"
+check "--include-warninglisted writes the listed values" \
+    grep -q '^x\.cloudfront\.net CNAME \.$' "$out"
+run export --format csv --collection "$scol" --data "$data" --warninglists "$wl" \
+    --include-warninglisted --min-score 50
+check "a listed indicator's score is a quarter (90 becomes 22 or 23: below 50)" \
+    sh -c "! grep -q cloudfront '$out' && grep -q high.example '$out'"
+run export --format csv --collection "$scol" --data "$data" --warninglists /nonexistent
+expect 2 "--warninglists that cannot be read is an error"
 
 # ---- sids stay, rev rises -----------------------------------------------------
 jq '.objects |= map(select(.id == "indicator--00000001-0000-4000-8000-000000000001")

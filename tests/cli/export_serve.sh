@@ -174,5 +174,76 @@ stop_server
 check "the server stops cleanly (exit $rc)" [ "$rc" = 0 ]
 check "no sanitizer report" no_crash_report "$errf"
 
+# ---- warninglists and scores in sections -----------------------------------
+refused "[export x]
+format = csv
+collection = $c1
+min_score = 200" "min_score: '200' is not a number from 0 to 100" \
+    "a min_score out of range"
+refused "[export x]
+format = csv
+collection = $c1
+include_warninglisted = maybe" "include_warninglisted: 'maybe' is not yes or no" \
+    "an include_warninglisted that is not yes or no"
+refused "[export x]
+format = csv
+collection = $c1
+warninglists = $tmp/nosuch" "[export x]: warninglists $tmp/nosuch" \
+    "warninglists that cannot be read"
+c3=$("$CAIRN" collection add --title scored --data "$data" 2>/dev/null | tail -1)
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+sdomain() { # N NAME CONFIDENCE: valid from now
+    domain "$1" "$2" | sed -e "s/2026-11-01T00:00:00\(\.000\)*Z/$now/g" \
+        -e "s/^{/{\"confidence\":$3,/"
+}
+printf '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000002","objects":[%s,%s,%s]}' \
+    "$(sdomain 11 cdn.example 90)" "$(sdomain 12 good.example 90)" \
+    "$(sdomain 13 weak.example 10)" >"$tmp/scored.json"
+run import --collection "$c3" --data "$data" "$tmp/scored.json"
+expect 0 "indicators with confidences are stored"
+printf '{"name":"server list","type":"hostname","list":["cdn.example"]}' >"$tmp/wl1.json"
+printf '{"name":"own list","type":"hostname","list":["good.example"]}' >"$tmp/wl2.json"
+cat >"$tmp/scored.ini" <<EOF
+[server]
+data = data
+[analysis]
+warninglists = $tmp/wl1.json
+[export listed]
+format = csv
+collection = $c3
+path = $tmp/listed.csv
+[export all]
+format = csv
+collection = $c3
+path = $tmp/all.csv
+include_warninglisted = yes
+[export own]
+format = csv
+collection = $c3
+path = $tmp/own.csv
+warninglists = $tmp/wl2.json
+[export high]
+format = csv
+collection = $c3
+path = $tmp/high.csv
+min_score = 50
+EOF
+check "the server starts with exports that filter" start_server --config \
+    "$tmp/scored.ini" --listen 127.0.0.1:0
+check "[analysis] warninglists leave a listed value out of an export" \
+    sh -c "! grep -q cdn.example '$tmp/listed.csv' && grep -q good.example '$tmp/listed.csv'"
+contains "$errf" "export listed: indicator--00000000-0000-4000-8000-000000000011: cdn.example is on warninglist 'server list'" \
+    "...and the server logs it"
+check "include_warninglisted = yes keeps it" grep -q '^domain,cdn\.example,' "$tmp/all.csv"
+check "a section's own warninglists replace the server's" \
+    sh -c "grep -q cdn.example '$tmp/own.csv' && ! grep -q good.example '$tmp/own.csv'"
+check "min_score = 50 leaves out the indicator scoring 10" \
+    sh -c "! grep -q weak.example '$tmp/high.csv' && grep -q '^domain,good\.example,.*,90,\$' '$tmp/high.csv'"
+contains "$errf" "export high: 1 entries from 3 indicators (0 unsupported, 0 revoked, 0 expired, 1 warninglisted, 1 below min_score)" \
+    "the server counts what the filters left out"
+stop_server
+check "the server stops cleanly (exit $rc)" [ "$rc" = 0 ]
+check "no sanitizer report" no_crash_report "$errf"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
