@@ -320,6 +320,20 @@ int cairn_hunt_sightings_changed(struct cairn_hunt_sightings *s, json_t **out);
 void cairn_hunt_sightings_unwritten(struct cairn_hunt_sightings *s,
                                     const json_t *bundle);
 
+struct cairn_store;
+struct cairn_ingest_opts;
+struct cairn_ingest_counts;
+
+/*
+ * Store the objects of a sighting bundle through one ingest with `io` (its
+ * batch set from how many there are: all in one transaction, up to
+ * CAIRN_STORE_BATCH_MAX); what was stored and refused in *c.
+ */
+int cairn_hunt_sightings_store(struct cairn_store *s,
+                               const struct cairn_ingest_opts *io,
+                               const json_t *bundle,
+                               struct cairn_ingest_counts *c);
+
 /* ---- hunt jobs ------------------------------------------------------------ */
 
 /*
