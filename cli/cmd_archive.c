@@ -517,70 +517,10 @@ static void on_skip(const struct cairn_hunt_skip *s, void *ud)
             s->message);
 }
 
-static int write_bundle(const json_t *bundle, const char *path)
+/* The shared hunt helpers' messages. */
+static void say_text(const char *text)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int rc = cairn_stix_serialize(bundle, true, &text, &len);
-
-    if (rc < 0) {
-        msg("sightings: %s", cairn_strerror(rc));
-        return rc;
-    }
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (f == NULL) {
-        msg("%s: %s", path, strerror(errno));
-        cairn_free(text);
-        return CAIRN_EIO;
-    }
-    rc = 0;
-    if (fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF)
-        rc = CAIRN_EIO;
-    if (f != stdout && fclose(f) != 0)
-        rc = CAIRN_EIO;
-    if (rc < 0)
-        msg("%s: cannot write: %s", path, strerror(errno));
-    cairn_free(text);
-    return rc;
-}
-
-static void sighting_refused(const struct cairn_store_result *r, bool invalid,
-                             void *ud)
-{
-    (void)invalid;
-    if (r->outcome == CAIRN_STORE_FAILED)
-        msg("collection %s: %s: %s", (const char *)ud, r->id, r->message);
-}
-
-static int store_bundle(struct cairn_store *s, const char *coll,
-                        const json_t *bundle)
-{
-    const json_t *objs = json_object_get(bundle, "objects");
-    size_t n = json_array_size(objs);
-    struct cairn_ingest_opts io = {
-        .collection = coll,
-        .batch = n < CAIRN_STORE_BATCH_MAX ? n : CAIRN_STORE_BATCH_MAX,
-        .on_result = sighting_refused,
-        .result_ud = (void *)coll,
-    };
-    struct cairn_ingest *in = NULL;
-    struct cairn_ingest_counts c;
-
-    if (n == 0)
-        return 0;
-    int rc = cairn_ingest_new(s, &io, &in);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = cairn_ingest_add(in, json_array_get(objs, i), NULL, 0, NULL, 0);
-    if (rc == 0)
-        rc = cairn_ingest_flush(in);
-    cairn_ingest_counts(in, &c);
-    cairn_ingest_free(in);
-    if (rc < 0)
-        msg("collection %s: cannot store the sightings: %s", coll,
-            rc == CAIRN_ENOTFOUND ? "no such collection" : cairn_strerror(rc));
-    else if (c.invalid + c.failed > 0)
-        rc = CAIRN_EINVALID;
-    return rc;
+    msg("%s", text);
 }
 
 static void hunt_msg(enum cairn_severity sev, const char *text, void *ud)
@@ -694,12 +634,14 @@ static int cmd_hunt(struct args *a, int argc, char **argv)
             msg("sightings: out of memory");
             errors++;
         } else {
-            if (a->stix && write_bundle(bundle, "-") < 0)
+            if (a->stix && hunt_write_bundle(bundle, "-", say_text) < 0)
                 errors++;
-            if (a->sightings && write_bundle(bundle, a->sightings) < 0)
+            if (a->sightings &&
+                hunt_write_bundle(bundle, a->sightings, say_text) < 0)
                 errors++;
             if (a->sightings_into &&
-                store_bundle(store, a->sightings_into, bundle) < 0)
+                hunt_store_bundle(store, a->sightings_into, bundle, NULL,
+                                  say_text) < 0)
                 errors++;
         }
     }

@@ -183,6 +183,12 @@ __attribute__((format(printf, 1, 2))) static void msg(const char *fmt, ...)
     va_end(ap);
 }
 
+/* The shared hunt helpers' messages. */
+static void say_text(const char *text)
+{
+    msg("%s", text);
+}
+
 /* What the library's callbacks share: how to print, what was skipped. */
 struct hunt_cli {
     bool quiet;
@@ -250,42 +256,6 @@ static int load_source(struct cairn_hunt_builder *b, const char *path,
 
 /* ---- sightings out ------------------------------------------------------ */
 
-static int write_bundle(const json_t *bundle, const char *path)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int rc = cairn_stix_serialize(bundle, true, &text, &len);
-
-    if (rc < 0) {
-        msg("sightings: %s", cairn_strerror(rc));
-        return rc;
-    }
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (f == NULL) {
-        msg("%s: %s", path, strerror(errno));
-        cairn_free(text);
-        return CAIRN_EIO;
-    }
-    rc = 0;
-    if (fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF)
-        rc = CAIRN_EIO;
-    if (f != stdout && fclose(f) != 0)
-        rc = CAIRN_EIO;
-    if (rc < 0)
-        msg("%s: cannot write: %s", path, strerror(errno));
-    cairn_free(text);
-    return rc;
-}
-
-/* A sighting validation or the store refused. */
-static void sighting_refused(const struct cairn_store_result *r, bool invalid,
-                             void *ud)
-{
-    (void)invalid;
-    if (r->outcome == CAIRN_STORE_FAILED)
-        msg("collection %s: %s: %s", (const char *)ud, r->id, r->message);
-}
-
 /* Sign the bundle's objects in place, and add the extension's definition. */
 static int sign_bundle(json_t *bundle, const struct cairn_sign_key *signer)
 {
@@ -305,42 +275,6 @@ static int sign_bundle(json_t *bundle, const struct cairn_sign_key *signer)
     int rc = cairn_sign_extension_definition(&def);
     if (rc == 0 && json_array_append_new(objs, def) != 0)
         rc = CAIRN_ENOMEM;
-    return rc;
-}
-
-/* Validate and store the sightings, as every other object comes in. */
-static int store_bundle(struct cairn_store *s, const char *coll,
-                        const json_t *bundle,
-                        const struct cairn_sign_key *signer)
-{
-    const json_t *objs = json_object_get(bundle, "objects");
-    size_t n = json_array_size(objs);
-    struct cairn_sign_gate gate = {.signer = signer};
-    struct cairn_ingest_opts io = {
-        .collection = coll,
-        .batch = n < CAIRN_STORE_BATCH_MAX ? n : CAIRN_STORE_BATCH_MAX,
-        .on_result = sighting_refused,
-        .result_ud = (void *)coll,
-        .hook = signer != NULL ? cairn_sign_gate_hook : NULL,
-        .hook_ud = &gate,
-    };
-    struct cairn_ingest *in = NULL;
-    struct cairn_ingest_counts c;
-
-    if (n == 0)
-        return 0;
-    int rc = cairn_ingest_new(s, &io, &in);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = cairn_ingest_add(in, json_array_get(objs, i), NULL, 0, NULL, 0);
-    if (rc == 0)
-        rc = cairn_ingest_flush(in);
-    cairn_ingest_counts(in, &c);
-    cairn_ingest_free(in);
-    if (rc < 0)
-        msg("collection %s: cannot store the sightings: %s", coll,
-            rc == CAIRN_ENOTFOUND ? "no such collection" : cairn_strerror(rc));
-    else if (c.invalid + c.failed > 0)
-        rc = CAIRN_EINVALID;
     return rc;
 }
 
@@ -723,12 +657,14 @@ static int run(int argc, char **argv)
             msg("sightings: %s", cairn_strerror(brc));
             errors++;
         } else {
-            if (a.stix && write_bundle(bundle, "-") < 0)
+            if (a.stix && hunt_write_bundle(bundle, "-", say_text) < 0)
                 errors++;
-            if (a.sightings && write_bundle(bundle, a.sightings) < 0)
+            if (a.sightings &&
+                hunt_write_bundle(bundle, a.sightings, say_text) < 0)
                 errors++;
             if (a.sightings_into &&
-                store_bundle(store, a.sightings_into, bundle, signer) < 0)
+                hunt_store_bundle(store, a.sightings_into, bundle, signer,
+                                  say_text) < 0)
                 errors++;
         }
     }

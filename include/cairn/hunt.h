@@ -320,6 +320,20 @@ int cairn_hunt_sightings_changed(struct cairn_hunt_sightings *s, json_t **out);
 void cairn_hunt_sightings_unwritten(struct cairn_hunt_sightings *s,
                                     const json_t *bundle);
 
+struct cairn_store;
+struct cairn_ingest_opts;
+struct cairn_ingest_counts;
+
+/*
+ * Store the objects of a sighting bundle through one ingest with `io` (its
+ * batch set from how many there are: all in one transaction, up to
+ * CAIRN_STORE_BATCH_MAX); what was stored and refused in *c.
+ */
+int cairn_hunt_sightings_store(struct cairn_store *s,
+                               const struct cairn_ingest_opts *io,
+                               const json_t *bundle,
+                               struct cairn_ingest_counts *c);
+
 /* ---- hunt jobs ------------------------------------------------------------ */
 
 /*
@@ -343,6 +357,28 @@ struct cairn_hunt_job;
  */
 typedef void (*cairn_hunt_msg_cb)(enum cairn_severity sev, const char *text,
                                   void *ud);
+
+/*
+ * Confirming the hits of a multi-observation pattern: candidate k (0 to
+ * n - 1) of one indicator gives its event's SCOs (NULL: none of its own)
+ * and time (*ts NULL: none); `confirmed` is called for each candidate whose
+ * SCOs the pattern used in its match.
+ */
+struct cairn_hunt_confirm_ops {
+    json_t *(*candidate)(size_t k, const struct cairn_time **ts, void *ud);
+    void (*confirmed)(size_t k, void *ud);
+    cairn_hunt_msg_cb on_msg; /* why hits cannot be confirmed; may be NULL */
+};
+
+/*
+ * Evaluate the pattern of indicator `indicator` of `set` over the n
+ * candidates' observations. A pattern that does not parse or observations
+ * that do not seal are said through on_msg, and 0 returned. Returns 0,
+ * CAIRN_ENOMEM, or CAIRN_EINTERNAL when `indicator` is not in the set.
+ */
+int cairn_hunt_confirm(const struct cairn_hunt_set *set, size_t indicator,
+                       size_t n, const struct cairn_hunt_confirm_ops *ops,
+                       void *ud);
 
 /*
  * Add the indicators of one source held in memory: a STIX bundle or

@@ -503,77 +503,49 @@ static int cmp_place(const void *x, const void *y)
     return p->i < q->i ? -1 : p->i > q->i;
 }
 
+/* Candidates [from, to) of `refs`, one indicator's, for cairn_hunt_confirm. */
+struct group {
+    struct hunt *h;
+    struct cref *refs;
+};
+
+static json_t *group_candidate(size_t k, const struct cairn_time **ts, void *ud)
+{
+    const struct group *g = ud;
+    struct res *c = cres(g->h, &g->refs[k]);
+
+    *ts = c->has_ts ? &c->ts : NULL;
+    return c->scos;
+}
+
+static void group_confirmed(size_t k, void *ud)
+{
+    const struct group *g = ud;
+
+    cres(g->h, &g->refs[k])->confirmed = true;
+}
+
+static void group_msg(enum cairn_severity sev, const char *text, void *ud)
+{
+    const struct group *g = ud;
+
+    cairn__archive_say(g->h->a, sev, "%s", text);
+}
+
+static const struct cairn_hunt_confirm_ops group_ops = {
+    .candidate = group_candidate,
+    .confirmed = group_confirmed,
+    .on_msg = group_msg,
+};
+
 /* Evaluate one indicator's pattern over its candidates [from, to). */
 static int confirm_group(struct hunt *h, struct cref *refs, size_t from,
                          size_t to)
 {
-    size_t ind = cres(h, &refs[from])->indicator;
-    struct cairn_hunt_indicator_info info;
-    struct cairn_pattern *p = NULL;
-    struct cairn_observation_set *set = NULL;
-    struct cairn_match_result res = {0};
-    struct cairn_diag diag;
-    size_t *obs_of = NULL, n_obs = 0, cap_obs = 0;
-    int rc = CAIRN_ENOMEM;
+    struct group g = {h, refs + from};
 
-    cairn_diag_clear(&diag);
-    if (cairn_hunt_set_indicator(h->o->set, ind, &info) < 0)
-        return CAIRN_EINTERNAL;
-    if (info.pattern == NULL ||
-        cairn_pattern_parse(info.pattern, strlen(info.pattern), NULL, &p,
-                            &diag) < 0) {
-        cairn__archive_say(h->a, CAIRN_SEV_ERROR,
-                           "%s: cannot confirm hits: %s", info.id,
-                           info.pattern ? diag.message : "no pattern");
-        return 0;
-    }
-    if (cairn_observations_new(&set) < 0)
-        goto out;
-    for (size_t k = from; k < to; k++) {
-        struct res *c = cres(h, &refs[k]);
-        for (size_t s = 0; c->scos != NULL && s < json_array_size(c->scos);
-             s++) {
-            if (n_obs == cap_obs) {
-                size_t cap = cap_obs ? cap_obs * 2 : 64;
-                size_t *nv = cairn_realloc(obs_of, cap * sizeof *nv);
-                if (nv == NULL)
-                    goto out;
-                obs_of = nv;
-                cap_obs = cap;
-            }
-            const struct cairn_time *t = c->has_ts ? &c->ts : NULL;
-            if (cairn_observations_add_sco(set, json_array_get(c->scos, s), t,
-                                           t, 1) < 0)
-                goto out;
-            obs_of[n_obs++] = k;
-        }
-    }
-    cairn_diag_clear(&diag);
-    if (cairn_observations_seal(set, &diag) < 0) {
-        cairn__archive_say(h->a, CAIRN_SEV_ERROR,
-                           "%s: cannot confirm hits: %s", info.id,
-                           diag.message);
-        rc = 0;
-        goto out;
-    }
-    if (cairn_pattern_match(p, set, NULL, &res) < 0)
-        goto out;
-    if (res.truncated)
-        cairn__archive_say(h->a, CAIRN_SEV_WARNING,
-                           "%s: the search for matching observations reached "
-                           "its bounds; some hits may not be confirmed",
-                           info.id);
-    for (size_t k = 0; res.matched && k < res.n_indexes; k++) {
-        if (res.indexes[k] < n_obs)
-            cres(h, &refs[obs_of[res.indexes[k]]])->confirmed = true;
-    }
-    rc = 0;
-out:
-    cairn_match_result_release(&res);
-    cairn_observations_free(set);
-    cairn_pattern_free(p);
-    cairn_free(obs_of);
-    return rc;
+    return cairn_hunt_confirm(h->o->set, cres(h, &refs[from])->indicator,
+                              to - from, &group_ops, &g);
 }
 
 static int confirm_all(struct hunt *h, cairn_archive_hit_cb cb, void *ud,

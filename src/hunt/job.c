@@ -962,79 +962,53 @@ static int cmp_by_place(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Candidates [from, to) of `order`, one indicator's, for cairn_hunt_confirm. */
+struct group {
+    struct cairn_hunt_job *h;
+    const size_t *order;
+};
+
+static json_t *group_candidate(size_t k, const struct cairn_time **ts, void *ud)
+{
+    const struct group *g = ud;
+    struct cand *c = &g->h->cands.v[g->order[k]];
+
+    *ts = c->has_ts ? &c->ts : NULL;
+    return c->scos;
+}
+
+static void group_confirmed(size_t k, void *ud)
+{
+    const struct group *g = ud;
+
+    g->h->cands.v[g->order[k]].confirmed = true;
+}
+
+static void group_msg(enum cairn_severity sev, const char *text, void *ud)
+{
+    const struct group *g = ud;
+
+    if (sev == CAIRN_SEV_WARNING)
+        say_warning(g->h, "%s", text);
+    else
+        say_error(g->h, "%s", text);
+}
+
+static const struct cairn_hunt_confirm_ops group_ops = {
+    .candidate = group_candidate,
+    .confirmed = group_confirmed,
+    .on_msg = group_msg,
+};
+
 /* Evaluate one indicator's pattern over its candidates [from, to) of `order`.
  */
 static int confirm_group(struct cairn_hunt_job *h, const size_t *order,
                          size_t from, size_t to)
 {
-    size_t ind = h->cands.v[order[from]].indicator;
-    struct cairn_hunt_indicator_info info;
-    struct cairn_pattern *p = NULL;
-    struct cairn_observation_set *set = NULL;
-    struct cairn_match_result res = {0};
-    struct cairn_diag diag;
-    size_t *obs_of = NULL, n_obs = 0, cap_obs = 0;
-    int rc = CAIRN_ENOMEM;
+    struct group g = {h, order + from};
 
-    cairn_diag_clear(&diag);
-    if (cairn_hunt_set_indicator(h->set, ind, &info) < 0) {
-        rc = CAIRN_EINTERNAL;
-        goto out;
-    }
-    const char *text = info.pattern;
-    if (text == NULL ||
-        cairn_pattern_parse(text, strlen(text), NULL, &p, &diag) < 0) {
-        say_error(h, "%s: cannot confirm hits: %s", info.id,
-                  text ? diag.message : "no pattern");
-        rc = 0;
-        goto out;
-    }
-    if (cairn_observations_new(&set) < 0)
-        goto out;
-    for (size_t k = from; k < to; k++) {
-        struct cand *c = &h->cands.v[order[k]];
-        for (size_t s = 0; c->scos != NULL && s < json_array_size(c->scos);
-             s++) {
-            if (n_obs == cap_obs) {
-                size_t cap = cap_obs ? cap_obs * 2 : 64;
-                size_t *v = cairn_realloc(obs_of, cap * sizeof *v);
-                if (v == NULL)
-                    goto out;
-                obs_of = v;
-                cap_obs = cap;
-            }
-            const struct cairn_time *t = c->has_ts ? &c->ts : NULL;
-            if (cairn_observations_add_sco(set, json_array_get(c->scos, s), t,
-                                           t, 1) < 0)
-                goto out;
-            obs_of[n_obs++] = order[k];
-        }
-    }
-    cairn_diag_clear(&diag);
-    if (cairn_observations_seal(set, &diag) < 0) {
-        say_error(h, "%s: cannot confirm hits: %s", info.id, diag.message);
-        rc = 0;
-        goto out;
-    }
-    if (cairn_pattern_match(p, set, NULL, &res) < 0)
-        goto out;
-    if (res.truncated)
-        say_warning(
-            h,
-            "%s: the search for matching observations reached its bounds; "
-            "some hits may not be confirmed",
-            info.id);
-    for (size_t k = 0; res.matched && k < res.n_indexes; k++) {
-        if (res.indexes[k] < n_obs)
-            h->cands.v[obs_of[res.indexes[k]]].confirmed = true;
-    }
-    rc = 0;
-out:
-    cairn_match_result_release(&res);
-    cairn_observations_free(set);
-    cairn_pattern_free(p);
-    cairn_free(obs_of);
-    return rc;
+    return cairn_hunt_confirm(h->set, h->cands.v[order[from]].indicator,
+                              to - from, &group_ops, &g);
 }
 
 /* Confirm the candidates, then report the confirmed ones in input order. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cairn/stix.h"
+#include "cairn/store.h"
 #include "hunt/hunt_int.h"
 
 /* Namespace of identity ids derived from a name (a fixed random UUID). */
@@ -527,4 +528,25 @@ void cairn_hunt_sightings_unwritten(struct cairn_hunt_sightings *s,
         else if (of != NULL && find_rec(s, of, false, &r) == 0 && r != NULL)
             r->dirty = true;
     }
+}
+
+int cairn_hunt_sightings_store(struct cairn_store *s,
+                               const struct cairn_ingest_opts *io,
+                               const json_t *bundle,
+                               struct cairn_ingest_counts *c)
+{
+    const json_t *objs = json_object_get(bundle, "objects");
+    size_t n = json_array_size(objs);
+    struct cairn_ingest_opts o = *io;
+    struct cairn_ingest *in = NULL;
+
+    o.batch = n < CAIRN_STORE_BATCH_MAX ? n : CAIRN_STORE_BATCH_MAX;
+    int rc = cairn_ingest_new(s, &o, &in);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = cairn_ingest_add(in, json_array_get(objs, i), NULL, 0, NULL, 0);
+    if (rc == 0)
+        rc = cairn_ingest_flush(in);
+    cairn_ingest_counts(in, c);
+    cairn_ingest_free(in);
+    return rc;
 }

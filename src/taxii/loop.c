@@ -257,7 +257,6 @@ static int sightings_resume(struct cairn_loop *l, struct cairn_store *s)
 static int sightings_store(struct cairn_loop *l, struct cairn_store *s)
 {
     json_t *bundle = NULL;
-    struct cairn_ingest *in = NULL;
     struct cairn_ingest_counts c = {0};
 
     pthread_mutex_lock(&l->mu);
@@ -266,25 +265,16 @@ static int sightings_store(struct cairn_loop *l, struct cairn_store *s)
     pthread_mutex_unlock(&l->mu);
     if (rc < 0 || bundle == NULL)
         return rc;
-    const json_t *objs = json_object_get(bundle, "objects");
-    size_t n = json_array_size(objs);
     if (l->sightings_coll == NULL) {
         json_decref(bundle);
         return 0;
     }
     struct cairn_ingest_opts io = {
         .collection = l->sightings_coll,
-        .batch = n < CAIRN_STORE_BATCH_MAX ? n : CAIRN_STORE_BATCH_MAX,
         .busy_retries = 3,
         .on_result = on_refused,
     };
-    rc = cairn_ingest_new(s, &io, &in);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = cairn_ingest_add(in, json_array_get(objs, i), NULL, 0, NULL, 0);
-    if (rc == 0)
-        rc = cairn_ingest_flush(in);
-    cairn_ingest_counts(in, &c);
-    cairn_ingest_free(in);
+    rc = cairn_hunt_sightings_store(s, &io, bundle, &c);
     if (rc < 0) {
         cairn_log(CAIRN_LOG_ERROR,
                   "hunt: cannot store the sightings in %s: %s; trying again",
