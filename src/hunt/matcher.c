@@ -336,6 +336,12 @@ static void lookup_domain(struct cairn_hunt_matcher *m, const char *v,
         labels++;
         if (len - start > max)
             return;
+        if (labels == 2 && set->dom2 != NULL) {
+            /* no key ends in these two labels: none can match */
+            uint64_t bit = h & set->dom2_mask;
+            if (!((set->dom2[bit >> 6] >> (bit & 63)) & 1))
+                return;
+        }
         if (set->domain_labels & (1ULL << labels))
             probe(m, h, CAIRN_IOC_DOMAIN, v + start, len - start, NULL, v,
                   full);
