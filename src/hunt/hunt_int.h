@@ -137,6 +137,15 @@ struct cairn_hunt_set {
      */
     uint64_t *url_hosts;
     uint64_t url_host_mask;
+    /*
+     * Domain keys: bit (the hash of its last two labels, as the label
+     * chain has it) & dom2_mask of dom2 is set for each, so that a name
+     * whose last two labels no key has is not looked up further (a log's
+     * names share few such suffixes: these bits stay in the cache). NULL:
+     * no domain keys, or one of a single label.
+     */
+    uint64_t *dom2;
+    uint64_t dom2_mask;
     size_t count[CAIRN_IOC_TYPE_COUNT];       /* keys per type */
     size_t regex_count[CAIRN_IOC_TYPE_COUNT]; /* regexes per type */
     size_t max_len[CAIRN_IOC_TYPE_COUNT];     /* longest key per type */

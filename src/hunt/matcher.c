@@ -76,6 +76,11 @@ struct cairn_hunt_matcher {
     size_t n_done;
     struct probe probes[MAX_PROBES];
     size_t n_probes;
+    /* the host of the last URL field, looked up with it: the extractor
+     * gives it again as the next field, to be looked up only once */
+    const char *url_host;
+    size_t url_host_len;
+    size_t url_field;
     struct {
         uint32_t ind;
         char id[CAIRN_HUNT_ID_MAX];
@@ -331,6 +336,12 @@ static void lookup_domain(struct cairn_hunt_matcher *m, const char *v,
         labels++;
         if (len - start > max)
             return;
+        if (labels == 2 && set->dom2 != NULL) {
+            /* no key ends in these two labels: none can match */
+            uint64_t bit = h & set->dom2_mask;
+            if (!((set->dom2[bit >> 6] >> (bit & 63)) & 1))
+                return;
+        }
         if (set->domain_labels & (1ULL << labels))
             probe(m, h, CAIRN_IOC_DOMAIN, v + start, len - start, NULL, v,
                   full);
@@ -592,8 +603,26 @@ static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
     } else {
         got = cairn__hunt_url_host(v, len, &host, &hl);
     }
-    if (got && !lookup_ip(m, host, hl))
-        lookup_domain(m, host, hl);
+    if (got) {
+        if (!lookup_ip(m, host, hl))
+            lookup_domain(m, host, hl);
+        m->url_host = host;
+        m->url_host_len = hl;
+        m->url_field = m->field;
+    }
+}
+
+/*
+ * Whether this field is the host of the URL field before it, as the
+ * extractor gives it: the URL's look-ups have already probed every key it
+ * can match (an address's, or a domain's label suffixes), with this very
+ * value, so its hits would be the same and dropped as repeats.
+ */
+static inline bool is_url_host(const struct cairn_hunt_matcher *m,
+                               const char *v, size_t len)
+{
+    return v == m->url_host && len == m->url_host_len &&
+           m->field == m->url_field + 1;
 }
 
 static void lookup_email(struct cairn_hunt_matcher *m, const char *v,
@@ -665,11 +694,13 @@ static int match_field(struct cairn_hunt_matcher *m,
         return 0;
     switch (t) {
     case CAIRN_IOC_DOMAIN:
-        lookup_domain(m, v, len);
+        if (!is_url_host(m, v, len))
+            lookup_domain(m, v, len);
         return scan(m, v, len, t, BIT(t) | ADDR_BITS);
     case CAIRN_IOC_IPV4:
     case CAIRN_IOC_IPV6:
-        lookup_addr(m, v, len);
+        if (!is_url_host(m, v, len))
+            lookup_addr(m, v, len);
         return scan(m, v, len, t,
                     BIT(CAIRN_IOC_IPV4) | BIT(CAIRN_IOC_IPV6) | ADDR_BITS);
     case CAIRN_IOC_URL:
@@ -747,6 +778,7 @@ int cairn_hunt_match_event(struct cairn_hunt_matcher *m,
     m->n_pend = 0;
     m->n_done = 0;
     m->n_probes = 0;
+    m->url_host = NULL;
     for (size_t i = 0; i < ev->n_fields; i++) {
         m->field = i;
         int rc = match_field(m, &ev->fields[i]);

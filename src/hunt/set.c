@@ -861,6 +861,31 @@ static void *shrink(void *p, size_t n, size_t elem)
 }
 
 /*
+ * The label-chain hash of a domain key's last two labels (as
+ * cairn__hunt_key_hash goes from the right); false for a single label.
+ */
+static bool dom2_hash(const char *key, size_t len, uint64_t *out)
+{
+    uint64_t h = hunt_seed(CAIRN_IOC_DOMAIN);
+    size_t end = len;
+    unsigned labels = 0;
+    for (size_t i = len; i > 0; i--) {
+        if (key[i - 1] == '.') {
+            h = hunt_domain_step(h, key, len, i, end);
+            end = i - 1;
+            if (++labels == 2) {
+                *out = h;
+                return true;
+            }
+        }
+    }
+    if (labels == 0)
+        return false;
+    *out = hunt_domain_step(h, key, len, 0, end);
+    return true;
+}
+
+/*
  * The filters in front of the table: the prefix lengths an address is
  * looked up under,
  * v4_cidr16 (which IPv4 prefixes cover each /16) and v6_top (the first 32
@@ -882,6 +907,16 @@ static int prefix_tables(struct cairn_hunt_set *set, size_t n_v6_top)
         if (set->v6_top == NULL)
             return CAIRN_ENOMEM;
         set->v6_top_mask = (uint32_t)(bits - 1);
+    }
+    size_t n_dom = set->count[CAIRN_IOC_DOMAIN];
+    if (n_dom > 0) {
+        size_t bits = 4096;
+        while (bits < 16 * n_dom && bits < ((size_t)1 << 30))
+            bits *= 2;
+        set->dom2 = cairn_calloc(bits / 64, sizeof *set->dom2);
+        if (set->dom2 == NULL)
+            return CAIRN_ENOMEM;
+        set->dom2_mask = bits - 1;
     }
     size_t n_url = set->count[CAIRN_IOC_URL];
     if (n_url > 0) {
@@ -908,6 +943,17 @@ static int prefix_tables(struct cairn_hunt_set *set, size_t n_v6_top)
             uint64_t bit =
                 hunt_hash(u + hs, he - hs, HUNT_K2, true) & set->url_host_mask;
             set->url_hosts[bit >> 6] |= 1ULL << (bit & 63);
+        }
+        if (k->type == CAIRN_IOC_DOMAIN && set->dom2 != NULL) {
+            uint64_t h;
+            if (!dom2_hash(set->text + k->off, k->len, &h)) {
+                /* a key of one label: every name is looked up */
+                cairn_free(set->dom2);
+                set->dom2 = NULL;
+                continue;
+            }
+            uint64_t bit = h & set->dom2_mask;
+            set->dom2[bit >> 6] |= 1ULL << (bit & 63);
         }
         if (k->type == CAIRN_IOC_IPV4 && k->len == 5 && kb[0] < 32) {
             /* a prefix key: 5 bytes, the length and the masked address */
@@ -1015,6 +1061,7 @@ void cairn_hunt_set_free(struct cairn_hunt_set *set)
     cairn_free(set->bloom_mem);
     cairn_free(set->v4_cidr16);
     cairn_free(set->v6_top);
+    cairn_free(set->dom2);
     cairn_free(set->url_hosts);
     hs_free_database(set->db);
     cairn_free(set);

@@ -122,6 +122,54 @@ bool cairn__tele_is_domain(const char *s, size_t len)
         e--;
     if (e < len && (e == 0 || s[e - 1] == '.'))
         return false;
+    if (len <= 64) {
+        /* A bit per byte, no branch per byte; then the rules below as
+         * bit tests (a label of 64 bytes cannot fit in 64 with a TLD). */
+        uint64_t dots = 0, hy = 0, na = 0, bad = 0;
+#if defined(__SSE2__)
+        if (len >= 16) {
+            /* 16 bytes at a time, the last load ending at s[len - 1] */
+            for (size_t k = 0; k < len; k += 16) {
+                size_t at = k + 16 <= len ? k : len - 16;
+                __m128i x =
+                    _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+                __m128i al =
+                    in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+                __m128i dg = in_range(x, '0', '9');
+                __m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+                __m128i h = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
+                unsigned host = (unsigned)_mm_movemask_epi8(
+                    _mm_or_si128(_mm_or_si128(al, dg), _mm_or_si128(dt, h)));
+                dots |= (uint64_t)(unsigned)_mm_movemask_epi8(dt) << at;
+                hy |= (uint64_t)(unsigned)_mm_movemask_epi8(h) << at;
+                na |= (uint64_t)(~(unsigned)_mm_movemask_epi8(al) & 0xFFFFu)
+                      << at;
+                bad |= (uint64_t)(~host & 0xFFFFu) << at;
+            }
+        } else
+#endif
+        {
+            for (size_t i = 0; i < len; i++) {
+                unsigned char k = cls[(unsigned char)s[i]];
+                bad |= (uint64_t)!(k & C_HOST) << i;
+                dots |= (uint64_t)(s[i] == '.') << i;
+                hy |= (uint64_t)(s[i] == '-') << i;
+                na |= (uint64_t)!(k & C_ALPHA) << i;
+            }
+        }
+        if (bad != 0 || dots == 0)
+            return false;
+        uint64_t starts = dots << 1 | 1, ends = dots >> 1 | 1ULL << (len - 1);
+        if ((dots & starts) != 0 || (hy & (starts | ends)) != 0)
+            return false;
+        size_t last = 64 - (size_t)__builtin_clzll(dots);
+        size_t lab = len - last;
+        if (lab < 2)
+            return false;
+        uint64_t in_last = (~0ULL >> (64 - len)) & ~((1ULL << last) - 1);
+        return (na & in_last) == 0 ||
+               (lab > 4 && strncasecmp(s + last, "xn--", 4) == 0);
+    }
     /* One pass: label lengths, hyphen placement, a letters-only TLD. */
     size_t lab = 0, labels = 1, last = 0;
     bool alpha = true;
@@ -250,7 +298,10 @@ static enum cairn_ioc_type host_type(const char *s, size_t len)
 {
     if (len > 0 && IS(s[0], C_DIGIT) && cairn__tele_is_ipv4(s, len))
         return CAIRN_IOC_IPV4;
-    if (memchr(s, ':', len) != NULL)
+    bool colon = false;
+    for (size_t i = 0; i < len; i++) /* host names are short: no call */
+        colon |= s[i] == ':';
+    if (colon)
         return cairn__tele_is_ipv6(s, len) ? CAIRN_IOC_IPV6 : CAIRN_IOC_UNKNOWN;
     return cairn__tele_is_domain(s, len) ? CAIRN_IOC_DOMAIN : CAIRN_IOC_UNKNOWN;
 }
@@ -275,39 +326,6 @@ enum cairn_ioc_type cairn_telemetry_classify(const char *value, size_t len)
 typedef int (*emit_fn)(void *ud, enum cairn_ioc_type type, const char *v,
                        size_t len);
 
-
-/*
- * The end of the run of host characters (C_HOST) from s[j]; *dot is set
- * when the run holds a '.'. Sixteen bytes at a time while they are there
- * (no byte past s[len] is read).
- */
-static inline size_t host_run(const char *s, size_t len, size_t j, bool *dot)
-{
-#if defined(__SSE2__)
-    for (; j + 16 <= len; j += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
-        __m128i al = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
-        __m128i dg = in_range(x, '0', '9');
-        __m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
-        __m128i hy = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
-        unsigned host = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_or_si128(al, dg), _mm_or_si128(dt, hy)));
-        unsigned dots = (unsigned)_mm_movemask_epi8(dt);
-        unsigned stop = ~host & 0xFFFFu;
-        if (stop != 0) {
-            unsigned n = (unsigned)__builtin_ctz(stop);
-            *dot |= (dots & ((1u << n) - 1)) != 0;
-            return j + n;
-        }
-        *dot |= dots != 0;
-    }
-#endif
-    while (j < len && IS(s[j], C_HOST)) {
-        *dot |= s[j] == '.';
-        j++;
-    }
-    return j;
-}
 
 /* An IPv6 address starting at s[i]; its end in *end, or false. */
 static bool scan_ipv6(const char *s, size_t len, size_t i, size_t *end)
@@ -386,36 +404,114 @@ end:
     return k > j + 3 ? k : 0;
 }
 
-static int extract(const char *s, size_t len, emit_fn emit, void *ud)
+/*
+ * The end of the run of host characters (C_HOST) from s[j]; *dot is set
+ * when the run holds a '.'. Sixteen bytes at a time while they are there
+ * (no byte past s[len] is read).
+ */
+static inline size_t host_run(const char *s, size_t len, size_t j, bool *dot)
+{
+#if defined(__SSE2__)
+    for (; j + 16 <= len; j += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+        __m128i al = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+        __m128i dg = in_range(x, '0', '9');
+        __m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+        __m128i hy = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
+        unsigned host = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(al, dg), _mm_or_si128(dt, hy)));
+        unsigned dots = (unsigned)_mm_movemask_epi8(dt);
+        unsigned stop = ~host & 0xFFFFu;
+        if (stop != 0) {
+            unsigned n = (unsigned)__builtin_ctz(stop);
+            *dot |= (dots & ((1u << n) - 1)) != 0;
+            return j + n;
+        }
+        *dot |= dots != 0;
+    }
+#endif
+    while (j < len && IS(s[j], C_HOST)) {
+        *dot |= s[j] == '.';
+        j++;
+    }
+    return j;
+}
+
+/*
+ * The first byte at or after s[i] that may start or continue a value:
+ * letters, digits, '.', '-', ':' (C_HOST | C_V6); len when none. Sixteen
+ * bytes at a time: the bytes between values (spaces, quotes, slashes,
+ * '_', '=') are passed over without a branch each.
+ */
+static inline size_t next_value_byte(const char *s, size_t len, size_t i)
+{
+#if defined(__SSE2__)
+    for (; i + 16 <= len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i al = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+        /* '-', '.', '/', the digits and ':' are 0x2d..0x3a: less '/' */
+        __m128i dg = in_range(x, '-', ':');
+        __m128i sl = _mm_cmpeq_epi8(x, _mm_set1_epi8('/'));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_andnot_si128(sl, _mm_or_si128(al, dg)));
+        if (m != 0)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < len && !IS(s[i], C_HOST | C_V6))
+        i++;
+    return i;
+}
+
+static inline __attribute__((always_inline)) int
+extract(const char *s, size_t len, emit_fn emit, void *ud)
 {
     size_t i = 0;
     int rc;
     while (i < len) {
         unsigned char k = cls[(unsigned char)s[i]];
         if (!(k & (C_HOST | C_V6))) {
-            i++;
+            i = next_value_byte(s, len, i + 1);
             continue;
         }
         size_t end;
         bool boundary = i == 0 || !IS(s[i - 1], C_HOST | C_V6);
-        if ((k & C_V6) && boundary) {
-            /* Only when a ':' follows within a group's reach. */
+        if (!(k & C_HOST)) {
+            /* a ':' ("::1"): an IPv6 address or nothing */
+            if (boundary && scan_ipv6(s, len, i, &end)) {
+                if ((rc = emit(ud, CAIRN_IOC_IPV6, s + i, end - i)) < 0)
+                    return rc;
+                i = end;
+                continue;
+            }
+            i++;
+            continue;
+        }
+        bool dot = false;
+        size_t j = host_run(s, len, i, &dot);
+        unsigned char next = j < len ? (unsigned char)s[j] : 0;
+        /* Nothing can start here without a dot (address, domain), a
+         * ':' after it (URL, IPv6), an email's '@' or 32 bytes (digest):
+         * most words are passed over on this one test. */
+        if (!dot && j - i < 32 && next != ':' && next != '@' &&
+            !IS(next, C_LOCAL)) {
+            /* s[j] (not ':') can be no value's first byte either */
+            i = j < len ? next_value_byte(s, len, j + 1) : len;
+            continue;
+        }
+        /* IPv6: one to five hex digits and a ':' (the run of host
+         * characters ends at the ':'). */
+        if (next == ':' && boundary && j - i <= 5) {
             size_t q = i;
-            while (q < len && q - i < 5 && IS(s[q], C_HEX))
+            while (q < j && IS(s[q], C_HEX))
                 q++;
-            if (q < len && s[q] == ':' && scan_ipv6(s, len, i, &end)) {
+            if (q == j && scan_ipv6(s, len, i, &end)) {
                 if ((rc = emit(ud, CAIRN_IOC_IPV6, s + i, end - i)) < 0)
                     return rc;
                 i = end;
                 continue;
             }
         }
-        if (!(k & C_HOST)) {
-            i++;
-            continue;
-        }
-        bool dot = false;
-        size_t j = host_run(s, len, i, &dot);
         if (len - j >= 3 && s[j] == ':' && s[j + 1] == '/' && s[j + 2] == '/' &&
             is_scheme(s + i, j - i)) {
             size_t e = scan_url(s, len, j);

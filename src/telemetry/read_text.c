@@ -2,6 +2,10 @@
 /* Plain-text lines (syslog, proxy, web server logs) and their timestamps. */
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "telemetry/telemetry_int.h"
 
 static bool num(const char *s, size_t len, size_t *i, int n, unsigned *v)
@@ -26,6 +30,14 @@ static bool ch(const char *s, size_t len, size_t *i, char c)
         return false;
     (*i)++;
     return true;
+}
+
+static inline bool all_digits(const char *s, size_t n)
+{
+    bool ok = true;
+    for (size_t i = 0; i < n; i++)
+        ok &= (unsigned)(s[i] - '0') <= 9;
+    return ok;
 }
 
 /* ".123" after seconds: nanoseconds and digits; none is fine. */
@@ -222,6 +234,19 @@ bool cairn__tele_parse_line_ts(const char *s, size_t len, int year,
         if (iso_prefix(p, n, out, &used))
             return true;
     }
+    if (n >= 15 && p[10] == '.' && (p[14] == ' ' || p[14] == '\t') &&
+        all_digits(p, 10) && all_digits(p + 11, 3) && p[0] != '0') {
+        /* squid's own "1606780800.123 ", as below without the loops */
+        int64_t sec = 0;
+        for (int k = 0; k < 10; k++)
+            sec = sec * 10 + (p[k] - '0');
+        out->sec = sec;
+        out->nsec = (int32_t)(((p[11] - '0') * 100 + (p[12] - '0') * 10 +
+                               (p[13] - '0')) *
+                              1000000);
+        out->digits = 3;
+        return true;
+    }
     if (n >= 10 && p[0] >= '1' && p[0] <= '9') {
         /* squid: "1606780800.123 ..." */
         size_t e = 0;
@@ -240,12 +265,40 @@ int cairn__tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t l
 {
     /* Binary junk: a NUL anywhere, or control bytes up front. */
     size_t head = len < 64 ? len : 64, ctrl = 0;
+#if defined(__SSE2__)
+    if (head == 64) {
+        for (size_t i = 0; i < 64; i += 16) {
+            __m128i x =
+                _mm_loadu_si128((const __m128i *)(const void *)(line + i));
+            /* below 0x20 (signed: 0x80 and up are not), less \t \v \f */
+            __m128i c = _mm_andnot_si128(
+                _mm_cmplt_epi8(x, _mm_setzero_si128()),
+                _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+            __m128i ok = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t')),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\f'))),
+                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\v')),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8(0x1b))));
+            c = _mm_or_si128(_mm_andnot_si128(ok, c),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+            /* no popcount instruction without -mpopcnt: the bits of a
+             * short mask, a library call saved */
+            unsigned m = (unsigned)_mm_movemask_epi8(c);
+            while (m != 0) {
+                ctrl++;
+                m &= m - 1;
+            }
+        }
+        head = 0; /* counted */
+    }
+#endif
     for (size_t i = 0; i < head; i++) {
         unsigned char c = (unsigned char)line[i];
         ctrl +=
             (c < 0x20 && c != '\t' && c != '\f' && c != '\v' && c != 0x1b) ||
             c == 0x7f;
     }
+    head = len < 64 ? len : 64;
     if (ctrl * 10 > head || memchr(line, '\0', len) != NULL) {
         cairn__tele_malformed(r, r->lineno, "binary-line",
                        "binary data, not a line of text");

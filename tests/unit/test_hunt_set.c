@@ -505,6 +505,57 @@ static void test_hits_per_value(void **state)
 }
 
 /*
+ * A URL in free text and its host, which the extractor gives next as a
+ * field of its own: the host's look-ups are made once (with the URL), and
+ * each value hits once; an address that appears twice in the line hits
+ * twice (two values), a domain under a URL with a port or userinfo too;
+ * a URL inside a URL's query is part of it, not a value.
+ */
+static void test_text_url_host_once(void **state)
+{
+    (void)state;
+    struct cairn_hunt_builder *b;
+    struct cairn_hunt_set *set;
+    struct cairn_hunt_matcher *m;
+    assert_int_equal(cairn_hunt_builder_new(NULL, &b), 0);
+    json_t *ind = indicator_json(
+        "[domain-name:value = 'evil.example' OR "
+        "ipv4-addr:value = '198.51.100.0/24']",
+        1);
+    assert_int_equal(cairn_hunt_builder_add_indicator(b, ind, NULL), 0);
+    json_decref(ind);
+    assert_int_equal(cairn_hunt_builder_build(b, &set), 0);
+    cairn_hunt_builder_free(b);
+    assert_int_equal(cairn_hunt_matcher_new(set, &m), 0);
+    static const struct {
+        const char *line;
+        int hits;
+    } cases[] = {
+        {"1607904000.017 GET http://a.evil.example/x - DIRECT/192.0.2.1", 1},
+        {"GET http://a.evil.example/x - HIER_DIRECT/198.51.100.7 "
+         "http://198.51.100.7/y",
+         3},
+        {"http://u:p@b.evil.example:8080/ evil.example", 2},
+        {"http://good.example/?u=http://evil.example/", 0},
+        {"http://[2001:db8::1]/ http://good.example/", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cairn_hunt_field f[32];
+        const char *l = cases[i].line;
+        size_t n = cairn_telemetry_extract(l, strlen(l), f, 32);
+        struct cairn_hunt_event ev = {.fields = f, .n_fields = n};
+        struct hits h = {0};
+        int r = cairn_hunt_match_event(m, &ev, count_hit, &h);
+        if (r != cases[i].hits || h.n != r) {
+            print_error("%s: %d hits, want %d\n", l, r, cases[i].hits);
+            fail();
+        }
+    }
+    cairn_hunt_matcher_free(m);
+    cairn_hunt_set_free(set);
+}
+
+/*
  * Repeated list entries are dropped when the index is built: next to a
  * STIX indicator with the same value (which is kept: its id differs),
  * and with the indicators after them numbered as if they never were.
@@ -689,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_indicator_bundle),
         cmocka_unit_test(test_list_ids_and_reports),
         cmocka_unit_test(test_hits_per_value),
+        cmocka_unit_test(test_text_url_host_once),
         cmocka_unit_test(test_list_repeats_among_stix),
         cmocka_unit_test(test_log_file_ends),
         cmocka_unit_test(test_pattern_walk),

@@ -120,6 +120,32 @@ static const struct extract_case extract_cases[] = {
     {"http://f.example.net/caf\xc3\xa9-0123456789abcdef/x y",
      "url:http://f.example.net/caf\xc3\xa9-0123456789abcdef/x "
      "domain:f.example.net"},
+    /* Words passed over whole, and what ends one: a ':' (IPv6 of one to
+     * five hex digits first, a URL's scheme), '_' and '+' that go on
+     * into an email's local part, a '.' anywhere in it. */
+    {"TCP_MISS/304 70401 GET - HIER_NONE/- text/html", ""},
+    {"x fe80::1 abcd:ef01::2 abcde:1::2 abcdef:1::2 y",
+     "ipv6:fe80::1 ipv6:abcd:ef01::2"},
+    {"w=:: ::1 a::1 -::2", "ipv6:::1 ipv6:a::1"},
+    {"first_last+tag@example.com TCP_MISS@x", "email:first_last+tag@example.com"},
+    {"abcdefghijklmnopqrstuvwxyz0123456789abcdef.example.org",
+     "domain:abcdefghijklmnopqrstuvwxyz0123456789abcdef.example.org"},
+    /* Domains of 16 to 64 bytes and beyond, with the rules at the edges
+     * of the 16-byte pieces they are checked in. */
+    {"abcdefghijklmn.co abcdefghijklm-.co abcdefghijklmn.c0 "
+     "a.bcdefghijklmnopq",
+     "domain:abcdefghijklmn.co domain:a.bcdefghijklmnopq"},
+    {"aaaaaaaaaaaaaaa.-bbbbbbbbbbbbbb.com aaaaaaaaaaaaaaaa..bbbbbbbbbbbb.com",
+     ""},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.xn--p1ai "
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.xn--p1ai",
+     "domain:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."
+     "xn--p1ai "
+     "domain:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."
+     "xn--p1ai"},
+    {"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.com "
+     "x.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.com",
+     ""},
     /* A last label of digits is no TLD. */
     {"1607904000.017 host.123 ab.12 12.34.56 example.c0m a.b.c9", ""},
     /* Mixed syslog line. */
@@ -236,6 +262,18 @@ static void test_timestamps(void **state)
     assert_true(cairn__tele_parse_line_ts("1606780800.123 1 x", 18, 0, &t));
     assert_int_equal(t.sec, 1606780800);
     assert_int_equal(t.nsec, 123000000);
+    assert_int_equal(t.digits, 3);
+    /* squid's own form has a fast path: the same as the general one */
+    assert_true(cairn__tele_parse_line_ts("1606780800.009\t1", 16, 0, &t));
+    assert_int_equal(t.sec, 1606780800);
+    assert_int_equal(t.nsec, 9000000);
+    assert_true(cairn__tele_parse_line_ts("1606780800.1234 x", 17, 0, &t));
+    assert_int_equal(t.nsec, 123400000);
+    assert_int_equal(t.digits, 4);
+    assert_true(cairn__tele_parse_line_ts("160678080.123 x", 15, 0, &t));
+    assert_int_equal(t.sec, 160678080);
+    assert_false(cairn__tele_parse_line_ts("0606780800.123 x", 16, 0, &t));
+    assert_false(cairn__tele_parse_line_ts("16067808x0.123 x", 16, 0, &t));
     assert_true(
         cairn__tele_parse_line_ts("<13>1 2020-12-14T10:00:00Z host", 31, 0, &t));
     assert_int_equal(t.sec, 1607940000);

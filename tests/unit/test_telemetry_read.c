@@ -407,6 +407,56 @@ static void test_open_errors(void **state)
     cairn_telemetry_free(NULL);
 }
 
+/*
+ * A text line is binary when more than a tenth of its first 64 bytes
+ * are control bytes (tab, form feed, vertical tab and ESC are not), or
+ * it holds a NUL: 6 of 64 pass, 7 do not, as do 1 of 9 and 1 of 10.
+ */
+static void test_binary_lines(void **state)
+{
+    (void)state;
+    char text[4 * 80 + 64];
+    size_t len = 0;
+    static const struct {
+        unsigned ctrl, size;
+    } lines[] = {{6, 70}, {7, 70}, {7, 64}, {1, 10}, {1, 9}};
+    for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++) {
+        char *l = text + len;
+        memset(l, 'a', lines[k].size);
+        memcpy(l, "192.0.2.1 ", 10);
+        for (unsigned c = 0; c < lines[k].ctrl; c++)
+            l[(lines[k].size < 64 ? lines[k].size : 64) - 1 - c * 3] =
+                c % 2 ? 0x7f : 0x01;
+        /* tabs and ESC do not count */
+        if (lines[k].size >= 64) {
+            l[20] = '\t';
+            l[21] = 0x1b;
+            l[22] = '\f';
+        }
+        len += lines[k].size;
+        text[len++] = '\n';
+    }
+    struct cairn_telemetry_opts opts;
+    cairn_telemetry_opts_init(&opts);
+    opts.format = CAIRN_TELEMETRY_TEXT;
+    struct cairn_telemetry_reader *r;
+    struct cairn_diag diag;
+    assert_int_equal(
+        cairn_telemetry_open_mem(text, len, "b.log", &opts, &r, &diag), 0);
+    struct cairn_hunt_event ev;
+    uint64_t got[8];
+    size_t n = 0;
+    while (cairn_telemetry_next(r, &ev, &diag) == 1 && n < 8)
+        got[n++] = ev.line;
+    assert_int_equal(n, 2);
+    assert_int_equal(got[0], 1);
+    assert_int_equal(got[1], 4);
+    struct cairn_telemetry_stats st;
+    cairn_telemetry_get_stats(r, &st);
+    assert_int_equal(st.malformed, 3);
+    cairn_telemetry_free(r);
+}
+
 static void test_stdin(void **state)
 {
     (void)state;
@@ -485,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_max_reported),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_binary_lines),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_format_names),
         cmocka_unit_test(test_csv_sniff),
