@@ -158,20 +158,11 @@ out:
     return rc;
 }
 
-void cairn__export_entry_free(struct entry *e)
-{
-    if (e == NULL)
-        return;
-    cairn_free(e->r);
-    cairn_free(e);
-}
-
 void cairn_export_reset(struct cairn_export *ex)
 {
     if (ex == NULL)
         return;
-    for (size_t i = 0; i < ex->n_ents; i++)
-        cairn__export_entry_free(ex->ents[i]);
+    cairn__export_slab_free(ex);
     ex->n_ents = 0;
     if (ex->map != NULL)
         memset(ex->map, 0, ex->map_cap * sizeof *ex->map);
@@ -465,6 +456,121 @@ struct draft {
     char why_buf[400];
 };
 
+/*
+ * The common pattern "[TYPE:PATH = 'VALUE']", or several such comparisons
+ * joined by OR in one observation, without the parser: 0 when it is one
+ * and its values are pushed (typed by the same calls as the parser's walk:
+ * cairn_hunt_property_type and add_literal), 1 when it is anything else
+ * (then the parser reads it: an escape, a byte outside printable ASCII, a
+ * comment, another operator or a value that is not of its type all go
+ * there, so the reasons given stay the parser's).
+ */
+static bool ident(const char **p, const char *end, bool lower_type)
+{
+    const char *s = *p;
+    if (s >= end || !((*s >= 'a' && *s <= 'z') ||
+                      (!lower_type && ((*s >= 'A' && *s <= 'Z') || *s == '_'))))
+        return false;
+    while (s < end && ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+                       *s == '-' || (!lower_type && ((*s >= 'A' && *s <= 'Z') ||
+                                                     *s == '_'))))
+        s++;
+    *p = s;
+    return true;
+}
+
+static void spaces(const char **p, const char *end)
+{
+    while (*p < end && **p == ' ')
+        (*p)++;
+}
+
+static int simple_pattern(struct vwalk *w, const char *p, size_t len)
+{
+    const char *end = p + len;
+    char type[64], path[128];
+
+    if (len > 4096)
+        return 1;
+    spaces(&p, end);
+    if (p >= end || *p++ != '[')
+        return 1;
+    for (;;) {
+        spaces(&p, end);
+        const char *t0 = p;
+        if (!ident(&p, end, true) || (size_t)(p - t0) >= sizeof type)
+            return 1;
+        memcpy(type, t0, (size_t)(p - t0));
+        type[p - t0] = '\0';
+        if (p >= end || *p++ != ':')
+            return 1;
+        size_t pl = 0;
+        for (;;) {
+            const char *k0 = p;
+            bool quoted = p < end && *p == '\'';
+            if (quoted) {
+                p++;
+                k0 = p;
+                while (p < end && ((*p >= 'a' && *p <= 'z') ||
+                                   (*p >= 'A' && *p <= 'Z') ||
+                                   (*p >= '0' && *p <= '9') || *p == '-' ||
+                                   *p == '_'))
+                    p++;
+                if (p == k0 || p >= end || *p != '\'')
+                    return 1;
+            } else if (!ident(&p, end, false)) {
+                return 1;
+            }
+            size_t kl = (size_t)(p - k0);
+            if (pl + kl + 2 >= sizeof path)
+                return 1;
+            if (pl > 0)
+                path[pl++] = '.';
+            memcpy(path + pl, k0, kl);
+            pl += kl;
+            if (quoted)
+                p++;
+            if (p < end && *p == '.') {
+                p++;
+                continue;
+            }
+            break;
+        }
+        path[pl] = '\0';
+        spaces(&p, end);
+        if (p + 1 >= end || p[0] != '=' || p[1] == '=')
+            return 1;
+        p++;
+        spaces(&p, end);
+        if (p >= end || *p++ != '\'')
+            return 1;
+        const char *l0 = p;
+        while (p < end && *p != '\'' && *p != '\\' && *p >= 0x20 && *p < 0x7f)
+            p++;
+        if (p >= end || *p != '\'')
+            return 1;
+        struct cairn_pattern_literal lit = {.kind = CAIRN_PATTERN_LIT_STRING,
+                                            .s = l0,
+                                            .len = (size_t)(p - l0)};
+        p++;
+        enum cairn_ioc_type t = cairn_hunt_property_type(type, path);
+        if (t == CAIRN_IOC_UNKNOWN)
+            return 1;
+        int rc = add_literal(w, t, &lit);
+        if (rc != 0)
+            return rc;
+        spaces(&p, end);
+        if (end - p >= 3 && memcmp(p, "OR ", 3) == 0) {
+            p += 3;
+            continue;
+        }
+        if (p >= end || *p++ != ']')
+            return 1;
+        spaces(&p, end);
+        return p == end ? 0 : 1;
+    }
+}
+
 static int draft_pattern(struct cairn_export *ex, struct draft *d,
                          struct entry *e, const char *ptext, size_t plen)
 {
@@ -476,6 +582,14 @@ static int draft_pattern(struct cairn_export *ex, struct draft *d,
 
     cairn_diag_clear(&dg);
     ex->scratch2.len = 0;
+    rc = ex->no_fast_path ? 1 : simple_pattern(&w, ptext, plen);
+    if (rc < 0)
+        goto out;
+    if (rc == 0)
+        goto values;
+    /* not the simple form: the parser, from the start */
+    ex->scratch2.len = 0;
+    w.n = 0;
     rc = cairn_pattern_parse(ptext, plen, NULL, &pat, &dg);
     if (rc == CAIRN_ENOMEM)
         goto out;
@@ -500,6 +614,7 @@ static int draft_pattern(struct cairn_export *ex, struct draft *d,
         rc = 0;
         goto out;
     }
+values:
     e->kind = ENT_VALUES;
     d->vals = w.vals;
     d->n_vals = w.n;
@@ -587,7 +702,7 @@ static size_t slen(const char *s)
 }
 
 /* The entry in one block: the struct, the values, the strings. */
-static int entry_build(const struct cairn_export *ex, const struct entry *e0,
+static int entry_build(struct cairn_export *ex, const struct entry *e0,
                        const struct draft *d, struct entry **out)
 {
     size_t head = (sizeof *e0 + 15) & ~(size_t)15;
@@ -598,11 +713,12 @@ static int entry_build(const struct cairn_export *ex, const struct entry *e0,
                   d->json_len + 1 + rules_len + 1 + imp_len + 1 +
                   d->pattern_len + 1 + slen(d->ptype) + 1 +
                   slen(d->valid_from) + 1 + slen(d->created) + 1;
-    char *base = cairn_malloc(need);
+    char *base = cairn__export_alloc((struct cairn_export *)ex, need);
     if (base == NULL)
         return CAIRN_ENOMEM;
     struct entry *e = (struct entry *)(void *)base;
     *e = *e0;
+    e->blk = need;
     size_t at = head;
     e->vals = d->n_vals > 0 ? (struct xval *)(void *)(base + at) : NULL;
     if (vals > 0)
@@ -671,6 +787,7 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
         strlen(id) >= sizeof e.id || !cairn_stix_id_check(id, "indicator"))
         return 1;
     memcpy(e.id, id, strlen(id) + 1);
+    e.idh = cairn__export_hash(id, strlen(id), 0);
     size_t vl;
     const char *ver = field_str(&f, F_MODIFIED, b, &vl);
     d.created = field_str(&f, F_CREATED, b, NULL);
@@ -740,26 +857,38 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
 /* ---- the table of indicators ----------------------------------------------
  */
 
-static size_t slot_of(const struct cairn_export *ex, const char *id)
+/* The slot of `id` (hash `h`): where it is, or the empty one to take. */
+static size_t slot_of(const struct cairn_export *ex, uint64_t h,
+                      const char *id)
 {
     size_t mask = ex->map_cap - 1;
-    size_t i = (size_t)cairn__export_hash(id, strlen(id), 0) & mask;
-    while (ex->map[i] != 0 && strcmp(ex->ents[ex->map[i] - 1]->id, id) != 0)
+    size_t i = (size_t)h & mask;
+    uint64_t tag = h >> 32 << 32;
+    while (ex->map[i] != 0) {
+        if ((ex->map[i] >> 32 << 32) == tag &&
+            strcmp(ex->ents[(uint32_t)ex->map[i] - 1]->id, id) == 0)
+            break;
         i = (i + 1) & mask;
+    }
     return i;
 }
 
 static int grow_map(struct cairn_export *ex)
 {
     size_t nc = ex->map_cap ? ex->map_cap * 2 : 1024;
-    uint32_t *nm = cairn_calloc(nc, sizeof *nm);
+    uint64_t *nm = cairn_calloc(nc, sizeof *nm);
     if (nm == NULL)
         return CAIRN_ENOMEM;
     cairn_free(ex->map);
     ex->map = nm;
     ex->map_cap = nc;
-    for (size_t k = 0; k < ex->n_ents; k++)
-        ex->map[slot_of(ex, ex->ents[k]->id)] = (uint32_t)(k + 1);
+    for (size_t k = 0; k < ex->n_ents; k++) {
+        uint64_t h = ex->ents[k]->idh;
+        size_t i = (size_t)h & (nc - 1);
+        while (nm[i] != 0) /* ids are unique: no comparison */
+            i = (i + 1) & (nc - 1);
+        nm[i] = h >> 32 << 32 | (uint64_t)(k + 1);
+    }
     return 0;
 }
 
@@ -767,17 +896,17 @@ static int grow_map(struct cairn_export *ex)
 static int put_entry(struct cairn_export *ex, struct entry *e)
 {
     if ((ex->n_ents + 1) * 2 > ex->map_cap && grow_map(ex) != 0) {
-        cairn__export_entry_free(e);
+        cairn__export_entry_free(ex, e);
         return CAIRN_ENOMEM;
     }
-    size_t s = slot_of(ex, e->id);
+    size_t s = slot_of(ex, e->idh, e->id);
     if (ex->map[s] != 0) {
-        struct entry **old = &ex->ents[ex->map[s] - 1];
+        struct entry **old = &ex->ents[(uint32_t)ex->map[s] - 1];
         if (cairn_time_cmp(&(*old)->version, &e->version) > 0) {
-            cairn__export_entry_free(e);
+            cairn__export_entry_free(ex, e);
             return 0;
         }
-        cairn__export_entry_free(*old);
+        cairn__export_entry_free(ex, *old);
         *old = e;
         return 0;
     }
@@ -785,14 +914,14 @@ static int put_entry(struct cairn_export *ex, struct entry *e)
         size_t nc = ex->cap_ents ? ex->cap_ents * 2 : 1024;
         struct entry **ne = cairn_realloc(ex->ents, nc * sizeof *ne);
         if (ne == NULL) {
-            cairn__export_entry_free(e);
+            cairn__export_entry_free(ex, e);
             return CAIRN_ENOMEM;
         }
         ex->ents = ne;
         ex->cap_ents = nc;
     }
     ex->ents[ex->n_ents++] = e;
-    ex->map[s] = (uint32_t)ex->n_ents;
+    ex->map[s] = e->idh >> 32 << 32 | (uint64_t)ex->n_ents;
     return 0;
 }
 

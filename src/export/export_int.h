@@ -57,6 +57,7 @@ enum {
 };
 
 struct rendered {
+    size_t blk; /* bytes of the block */
     uint8_t cls;
     bool partial;
     uint32_t n_pieces;
@@ -74,6 +75,8 @@ struct rendered {
 /* The latest version of one indicator, with what the format needs. One
  * allocation: the strings follow the struct. */
 struct entry {
+    size_t blk;   /* bytes of the block */
+    uint64_t idh; /* hash of the id */
     char id[64];
     struct cairn_time version; /* modified, else created */
     uint64_t ver_hash;         /* of the version text: rev raised on change */
@@ -112,6 +115,8 @@ struct sid_rec {
     uint32_t rev;
 };
 
+struct slab_blk;
+
 struct sidmap {
     struct sid_rec *recs; /* open addressing; key 0 is empty */
     size_t cap, n;
@@ -129,7 +134,9 @@ struct cairn_export {
     bool any_type;
     struct entry **ents; /* in the order first read */
     size_t n_ents, cap_ents;
-    uint32_t *map; /* id hash -> index + 1 */
+    struct slab_blk *slab; /* where entries and rendered parts live */
+    size_t slab_live, slab_waste;
+    uint64_t *map; /* id hash's high 32 bits << 32 | index + 1 */
     size_t map_cap;
     struct cairn_time *added; /* per collection: last date_added read */
     bool *have_added;
@@ -141,6 +148,7 @@ struct cairn_export {
     struct piece *pcs; /* the pieces of the entry being rendered */
     size_t pcs_cap;
     size_t last_len; /* of the last file rendered: the next one's room */
+    bool no_fast_path; /* tests: every pattern through the parser */
 };
 
 uint64_t cairn__export_hash(const void *p, size_t len, uint64_t seed);
@@ -167,7 +175,16 @@ size_t cairn__export_json_unescape(const char *s, size_t len, char *out);
 /* Parse one indicator object's JSON into a new entry. */
 int cairn__export_entry_new(struct cairn_export *ex, const char *json,
                             size_t len, struct entry **out);
-void cairn__export_entry_free(struct entry *e);
+/* Entries and rendered parts: allocated in the export's blocks (slab.c),
+ * freed by counting, compacted when more is wasted than live (force:
+ * always). */
+void *cairn__export_alloc(struct cairn_export *ex, size_t n);
+void cairn__export_entry_free(struct cairn_export *ex, struct entry *e);
+void cairn__export_rendered_free(struct cairn_export *ex, struct rendered *r);
+void cairn__export_slab_free(struct cairn_export *ex);
+int cairn__export_compact(struct cairn_export *ex, bool force);
+/* Ask for huge pages inside [p, p+len) (fewer page faults); a hint. */
+void cairn__export_hugepages(void *p, size_t len);
 
 /* The filter: values, and whole indicators (types, warninglists). */
 bool cairn__export_keep_value(const struct cairn_export *ex,

@@ -1119,12 +1119,13 @@ build:;
                      : 0;
     size_t pcs = r->n_pcs * sizeof(struct piece);
     size_t head = (sizeof rd + 15) & ~(size_t)15;
-    char *base = cairn_malloc(head + pcs + r->out->len + r->why->len + imp +
-                              1);
+    size_t blk = head + pcs + r->out->len + r->why->len + imp + 1;
+    char *base = cairn__export_alloc(ex, blk);
     if (base == NULL)
         return CAIRN_ENOMEM;
     struct rendered *k = (struct rendered *)(void *)base;
     *k = rd;
+    k->blk = blk;
     k->n_pieces = (uint32_t)r->n_pcs;
     k->n_why = r->n_why;
     k->pieces = (struct piece *)(void *)(base + head);
@@ -1143,7 +1144,7 @@ build:;
         k->imports = k->why + k->why_len;
         memcpy(k->imports, e->imports, imp);
     }
-    cairn_free(e->r);
+    cairn__export_rendered_free(ex, e->r);
     e->r = k;
     return 0;
 }
@@ -1217,11 +1218,14 @@ int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
     int rc;
 
     r.now = now != NULL ? *now : cairn_time_now(3);
+    (void)cairn__export_compact(ex, false); /* ENOMEM: the old blocks stay */
     er = r;
     er.out = &ex->scratch;
     er.why = &ex->scratch2;
     cairn_buf_init(&r.imports, (size_t)1 << 24);
     rc = cairn_buf_reserve(out, ex->last_len + ex->last_len / 16 + 4096);
+    if (rc == 0)
+        cairn__export_hugepages(out->data + out->len, out->alloc - out->len);
     if (rc == 0)
         rc = head(&r);
     for (size_t i = 0; i < ex->n_ents && rc == 0; i++) {
