@@ -442,6 +442,46 @@ static int snort_entry(struct render *r, const struct entry *e, size_t *n)
                 rc = cairn_buf_puts(b, "(?:\\x3a\\d+)?\\r?$/Hmi\"; ");
             if (rc == 0)
                 rc = rule_tail(r, e, "http", s, n);
+            /*
+             * TLS SNI: Snort 2.9 has no keyword for it; its SSL
+             * preprocessor's ssl_state:client_hello and a content on the
+             * server_name entry, as Snort rule sets do: the name itself
+             * after its type (0) and length, and a subdomain as ".NAME"
+             * before the next extension's type (whose first byte is 0).
+             */
+            if (rc == 0 && v->len <= 253) {
+                char sni[260];
+                sni[0] = sni[1] = '\0';
+                sni[2] = (char)v->len;
+                memcpy(sni + 3, s, v->len);
+                rc = rule_head(r, e, "tcp any any -> any any", "TLS SNI", s);
+                if (rc == 0)
+                    rc = cairn_buf_puts(b, "flow:to_server,established; "
+                                           "ssl_state:client_hello; "
+                                           "content:\"");
+                if (rc == 0)
+                    rc = put_content(b, sni, v->len + 3);
+                if (rc == 0)
+                    rc = cairn_buf_puts(b, "\"; nocase; ");
+                if (rc == 0)
+                    rc = rule_tail(r, e, "tls", s, n);
+                sni[0] = '.';
+                memcpy(sni + 1, s, v->len);
+                sni[v->len + 1] = '\0';
+                if (rc == 0)
+                    rc = rule_head(r, e, "tcp any any -> any any",
+                                   "TLS SNI subdomain of", s);
+                if (rc == 0)
+                    rc = cairn_buf_puts(b, "flow:to_server,established; "
+                                           "ssl_state:client_hello; "
+                                           "content:\"");
+                if (rc == 0)
+                    rc = put_content(b, sni, v->len + 2);
+                if (rc == 0)
+                    rc = cairn_buf_puts(b, "\"; nocase; ");
+                if (rc == 0)
+                    rc = rule_tail(r, e, "tls-sub", s, n);
+            }
             break;
         case CAIRN_IOC_IPV4:
         case CAIRN_IOC_IPV6: {
