@@ -233,9 +233,12 @@ struct cairn_export_service;
 /*
  * Keep each export of `defs` (copied) current from the store at
  * `store_url` (its own handle): one full read and rewrite now, then a
- * thread that looks for added objects every `poll_ms` (0: 500), and
- * rewrites the exports whose collections changed (or whose indicators
- * expired) with cairn_export_write_file. An export's `warninglists` path
+ * thread that looks for added objects every `poll_ms` (0: 1000) or when
+ * poked (cairn_export_service_poke), reads only those (the store's
+ * change feed: date_added after the last one read), and rewrites the
+ * exports whose collections changed (or whose indicators expired) with
+ * cairn_export_write_file from the rendered parts it keeps of every other
+ * indicator. An export's `warninglists` path
  * is loaded here (a bad entry or file logged, a path with no list an
  * error); without one, defs->warninglists applies. Errors of the first
  * rewrite are returned (with `diag`); later ones are logged and tried
@@ -249,25 +252,40 @@ int cairn_export_service_new(const char *store_url,
                              struct cairn_diag *diag);
 void cairn_export_service_free(struct cairn_export_service *svc);
 
-/* The current content of one export, as served over HTTP. */
+/*
+ * The current content of one export, as served over HTTP: the latest
+ * rewrite itself, shared and read-only (no copy per request), kept alive
+ * until released even when a newer rewrite replaces it.
+ */
 struct cairn_export_content {
-    char *body; /* a copy; the caller frees it with cairn_free */
+    const char *body; /* valid until cairn_export_content_release */
     size_t len;
     char etag[40]; /* "\"...\"", quotes included */
     const char *media; /* static */
+    void *ref_;        /* internal: the reference held */
 };
 
 /*
- * A copy of export `name`'s latest rewrite (`out` NULL: no copy, only
+ * A reference to export `name`'s latest rewrite (`out` NULL: none, only
  * the collections). `collections` (may be NULL) receives its collection
- * ids, valid while the service lives.
- * CAIRN_ENOTFOUND when there is no such export, CAIRN_ENOMEM.
+ * ids, valid while the service lives. Release `out` with
+ * cairn_export_content_release (from any thread). CAIRN_ENOTFOUND when
+ * there is no such export.
  */
 int cairn_export_service_get(struct cairn_export_service *svc,
                              const char *name,
                              struct cairn_export_content *out,
                              const char *const **collections,
                              size_t *n_collections);
+/* Drop the reference; `c` may be NULL or released already. */
+void cairn_export_content_release(struct cairn_export_content *c);
+
+/*
+ * Look at the exports' collections now rather than at the next poll (a
+ * server calls it after storing objects): a rewrite follows within a
+ * moment when one of them changed. NULL: nothing.
+ */
+void cairn_export_service_poke(struct cairn_export_service *svc);
 
 /* Export `name`'s ETag alone (no copy); CAIRN_ENOTFOUND. */
 int cairn_export_service_etag(struct cairn_export_service *svc,

@@ -103,6 +103,8 @@ int cairn_export_new(const struct cairn_export_opts *opts,
     if (ex == NULL)
         return CAIRN_ENOMEM;
     ex->o = *opts;
+    cairn_buf_init(&ex->scratch, (size_t)-1 >> 1);
+    cairn_buf_init(&ex->scratch2, (size_t)-1 >> 1);
     ex->any_type = opts->n_types == 0;
     for (size_t i = 0; i < opts->n_types; i++) {
         bool found = false;
@@ -156,28 +158,11 @@ out:
     return rc;
 }
 
-void cairn__export_entry_free(struct entry *e)
-{
-    if (e == NULL)
-        return;
-    cairn_free(e->name);
-    cairn_free(e->why);
-    cairn_free(e->text);
-    cairn_free(e->vals);
-    cairn_free(e->rules);
-    cairn_free(e->imports);
-    cairn_free(e->json);
-    cairn_free(e->valid_until_text);
-    json_decref(e->score_obj);
-    cairn_free(e);
-}
-
 void cairn_export_reset(struct cairn_export *ex)
 {
     if (ex == NULL)
         return;
-    for (size_t i = 0; i < ex->n_ents; i++)
-        cairn__export_entry_free(ex->ents[i]);
+    cairn__export_slab_free(ex);
     ex->n_ents = 0;
     if (ex->map != NULL)
         memset(ex->map, 0, ex->map_cap * sizeof *ex->map);
@@ -200,6 +185,10 @@ void cairn_export_free(struct cairn_export *ex)
     cairn_free(ex->added);
     cairn_free(ex->have_added);
     cairn__export_sids_free(&ex->sids);
+    cairn_buf_release(&ex->scratch);
+    cairn_buf_release(&ex->scratch2);
+    cairn_free(ex->vw_vals);
+    cairn_free(ex->pcs);
     cairn_free(ex);
 }
 
@@ -207,7 +196,7 @@ void cairn_export_free(struct cairn_export *ex)
  */
 
 struct vwalk {
-    struct cairn_buf text;
+    struct cairn_buf *text; /* the export's scratch, reset per indicator */
     struct xval *vals;
     size_t n, cap;
     char why[200];
@@ -218,20 +207,20 @@ static int push_val(struct vwalk *w, enum cairn_ioc_type t, const char *s,
                     size_t len)
 {
     if (w->n == w->cap) {
-        size_t nc = w->cap ? w->cap * 2 : 4;
+        size_t nc = w->cap ? w->cap * 2 : 8;
         struct xval *nv = cairn_realloc(w->vals, nc * sizeof *nv);
         if (nv == NULL)
             return CAIRN_ENOMEM;
         w->vals = nv;
         w->cap = nc;
     }
-    if (w->text.len + len + 1 > UINT32_MAX)
+    if (w->text->len + len + 1 > UINT32_MAX)
         return CAIRN_ETOOBIG;
     w->vals[w->n++] = (struct xval){.type = (uint8_t)t,
-                                    .off = (uint32_t)w->text.len,
+                                    .off = (uint32_t)w->text->len,
                                     .len = (uint32_t)len};
-    int rc = cairn_buf_append(&w->text, s, len);
-    return rc == 0 ? cairn_buf_putc(&w->text, '\0') : rc;
+    int rc = cairn_buf_append(w->text, s, len);
+    return rc == 0 ? cairn_buf_putc(w->text, '\0') : rc;
 }
 
 /* An address or CIDR in its canonical text; false if it is not one. */
@@ -267,7 +256,7 @@ static bool addr_text(const char *s, size_t len, enum cairn_ioc_type *t,
 static int add_literal(struct vwalk *w, enum cairn_ioc_type t,
                        const struct cairn_pattern_literal *lit)
 {
-    char small[64];
+    char small[64], stack[512];
     size_t n;
 
     if (lit->kind != CAIRN_PATTERN_LIT_STRING || lit->len == 0 ||
@@ -285,7 +274,8 @@ static int add_literal(struct vwalk *w, enum cairn_ioc_type t,
             return 1;
         return push_val(w, at, small, n);
     }
-    char *norm = cairn_malloc(lit->len + 3);
+    char *norm = lit->len + 3 <= sizeof stack ? stack
+                                              : cairn_malloc(lit->len + 3);
     int rc = 1;
     if (norm == NULL)
         return CAIRN_ENOMEM;
@@ -322,7 +312,8 @@ static int add_literal(struct vwalk *w, enum cairn_ioc_type t,
     }
     rc = push_val(w, t, norm, n);
 out:
-    cairn_free(norm);
+    if (norm != stack)
+        cairn_free(norm);
     return rc;
 }
 
@@ -383,34 +374,231 @@ static int vwalk_cb(const struct cairn_pattern_walk_item *it, void *ud)
 }
 
 /* ---- one indicator ---------------------------------------------------------
+ *
+ * The object's members are read in place (scan.c), the strings decoded
+ * into the export's scratch buffer, and what the entry keeps is copied
+ * into one allocation.
  */
 
-static int set_why(struct entry *e, enum ent_kind k, const char *why)
+enum {
+    F_TYPE, F_ID, F_MODIFIED, F_CREATED, F_NAME, F_VALID_UNTIL, F_REVOKED,
+    F_PATTERN, F_PATTERN_TYPE, F_VALID_FROM, F_CONFIDENCE, F_COUNT
+};
+
+static const char *const field_names[F_COUNT] = {
+    "type",    "id",      "modified",     "created",    "name",
+    "valid_until", "revoked", "pattern", "pattern_type", "valid_from",
+    "confidence",
+};
+
+struct fields {
+    struct cairn__export_member m[F_COUNT];
+    bool has[F_COUNT];
+};
+
+static int on_member(const struct cairn__export_member *m, void *ud)
 {
-    e->kind = (uint8_t)k;
-    cairn_free(e->why);
-    e->why = cairn_strdup(why);
-    return e->why != NULL ? 0 : CAIRN_ENOMEM;
+    struct fields *f = ud;
+    char kb[16];
+    const char *k = m->key;
+    size_t kl = m->key_len;
+
+    if (kl >= 64)
+        return 0;
+    if (m->key_esc) {
+        char big[64];
+        kl = cairn__export_json_unescape(m->key, m->key_len, big);
+        if (kl >= sizeof kb)
+            return 0;
+        memcpy(kb, big, kl);
+        k = kb;
+    }
+    for (int i = 0; i < F_COUNT; i++) {
+        if (strlen(field_names[i]) == kl && memcmp(field_names[i], k, kl) == 0) {
+            f->m[i] = *m;
+            f->has[i] = true; /* the last of a name given twice, as jansson */
+            break;
+        }
+    }
+    return 0;
 }
 
-static int entry_pattern(const struct cairn_export *ex, struct entry *e,
-                         const char *ptext, size_t plen)
+/* Field `i` when it is a string: decoded into `b` (room reserved), NUL-ended;
+ * NULL otherwise. */
+static const char *field_str(struct fields *f, int i, struct cairn_buf *b,
+                             size_t *len)
+{
+    if (!f->has[i] || f->m[i].kind != 's')
+        return NULL;
+    char *o = b->data + b->len;
+    size_t n = f->m[i].v_esc ? cairn__export_json_unescape(f->m[i].v,
+                                                           f->m[i].v_len, o)
+                             : f->m[i].v_len;
+    if (!f->m[i].v_esc)
+        memcpy(o, f->m[i].v, n);
+    o[n] = '\0';
+    b->len += n + 1;
+    if (len != NULL)
+        *len = n;
+    return o;
+}
+
+/* What an entry is built from, before it is copied into its block. */
+struct draft {
+    const char *name, *why, *valid_until_text, *json, *pattern, *ptype,
+        *valid_from, *created;
+    size_t json_len, pattern_len;
+    const char *rules, *imports;
+    const char *text; /* values' text */
+    size_t text_len;
+    const struct xval *vals;
+    size_t n_vals;
+    char why_buf[400];
+};
+
+/*
+ * The common pattern "[TYPE:PATH = 'VALUE']", or several such comparisons
+ * joined by OR in one observation, without the parser: 0 when it is one
+ * and its values are pushed (typed by the same calls as the parser's walk:
+ * cairn_hunt_property_type and add_literal), 1 when it is anything else
+ * (then the parser reads it: an escape, a byte outside printable ASCII, a
+ * comment, another operator or a value that is not of its type all go
+ * there, so the reasons given stay the parser's).
+ */
+static bool ident(const char **p, const char *end, bool lower_type)
+{
+    const char *s = *p;
+    if (s >= end || !((*s >= 'a' && *s <= 'z') ||
+                      (!lower_type && ((*s >= 'A' && *s <= 'Z') || *s == '_'))))
+        return false;
+    while (s < end && ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+                       *s == '-' || (!lower_type && ((*s >= 'A' && *s <= 'Z') ||
+                                                     *s == '_'))))
+        s++;
+    *p = s;
+    return true;
+}
+
+static void spaces(const char **p, const char *end)
+{
+    while (*p < end && **p == ' ')
+        (*p)++;
+}
+
+static int simple_pattern(struct vwalk *w, const char *p, size_t len)
+{
+    const char *end = p + len;
+    char type[64], path[128];
+
+    if (len > 4096)
+        return 1;
+    spaces(&p, end);
+    if (p >= end || *p++ != '[')
+        return 1;
+    for (;;) {
+        spaces(&p, end);
+        const char *t0 = p;
+        if (!ident(&p, end, true) || (size_t)(p - t0) >= sizeof type)
+            return 1;
+        memcpy(type, t0, (size_t)(p - t0));
+        type[p - t0] = '\0';
+        if (p >= end || *p++ != ':')
+            return 1;
+        size_t pl = 0;
+        for (;;) {
+            const char *k0 = p;
+            bool quoted = p < end && *p == '\'';
+            if (quoted) {
+                p++;
+                k0 = p;
+                while (p < end && ((*p >= 'a' && *p <= 'z') ||
+                                   (*p >= 'A' && *p <= 'Z') ||
+                                   (*p >= '0' && *p <= '9') || *p == '-' ||
+                                   *p == '_'))
+                    p++;
+                if (p == k0 || p >= end || *p != '\'')
+                    return 1;
+            } else if (!ident(&p, end, false)) {
+                return 1;
+            }
+            size_t kl = (size_t)(p - k0);
+            if (pl + kl + 2 >= sizeof path)
+                return 1;
+            if (pl > 0)
+                path[pl++] = '.';
+            memcpy(path + pl, k0, kl);
+            pl += kl;
+            if (quoted)
+                p++;
+            if (p < end && *p == '.') {
+                p++;
+                continue;
+            }
+            break;
+        }
+        path[pl] = '\0';
+        spaces(&p, end);
+        if (p + 1 >= end || p[0] != '=' || p[1] == '=')
+            return 1;
+        p++;
+        spaces(&p, end);
+        if (p >= end || *p++ != '\'')
+            return 1;
+        const char *l0 = p;
+        while (p < end && *p != '\'' && *p != '\\' && *p >= 0x20 && *p < 0x7f)
+            p++;
+        if (p >= end || *p != '\'')
+            return 1;
+        struct cairn_pattern_literal lit = {.kind = CAIRN_PATTERN_LIT_STRING,
+                                            .s = l0,
+                                            .len = (size_t)(p - l0)};
+        p++;
+        enum cairn_ioc_type t = cairn_hunt_property_type(type, path);
+        if (t == CAIRN_IOC_UNKNOWN)
+            return 1;
+        int rc = add_literal(w, t, &lit);
+        if (rc != 0)
+            return rc;
+        spaces(&p, end);
+        if (end - p >= 3 && memcmp(p, "OR ", 3) == 0) {
+            p += 3;
+            continue;
+        }
+        if (p >= end || *p++ != ']')
+            return 1;
+        spaces(&p, end);
+        return p == end ? 0 : 1;
+    }
+}
+
+static int draft_pattern(struct cairn_export *ex, struct draft *d,
+                         struct entry *e, const char *ptext, size_t plen)
 {
     struct cairn_pattern *pat = NULL;
-    struct vwalk w = {0};
-    struct cairn_diag d;
+    struct vwalk w = {.text = &ex->scratch2, .vals = ex->vw_vals,
+                      .cap = ex->vw_cap};
+    struct cairn_diag dg;
     int rc;
 
-    (void)ex;
-    cairn_diag_clear(&d);
-    cairn_buf_init(&w.text, (size_t)UINT32_MAX);
-    rc = cairn_pattern_parse(ptext, plen, NULL, &pat, &d);
+    cairn_diag_clear(&dg);
+    ex->scratch2.len = 0;
+    rc = ex->no_fast_path ? 1 : simple_pattern(&w, ptext, plen);
+    if (rc < 0)
+        goto out;
+    if (rc == 0)
+        goto values;
+    /* not the simple form: the parser, from the start */
+    ex->scratch2.len = 0;
+    w.n = 0;
+    rc = cairn_pattern_parse(ptext, plen, NULL, &pat, &dg);
     if (rc == CAIRN_ENOMEM)
         goto out;
     if (rc != 0) {
-        char why[400];
-        snprintf(why, sizeof why, "pattern does not parse: %s", d.message);
-        rc = set_why(e, ENT_INVALID, why);
+        snprintf(d->why_buf, sizeof d->why_buf, "pattern does not parse: %s",
+                 dg.message);
+        d->why = d->why_buf;
+        e->kind = ENT_INVALID;
+        rc = 0;
         goto out;
     }
     rc = cairn_pattern_walk(pat, vwalk_cb, &w);
@@ -419,28 +607,30 @@ static int entry_pattern(const struct cairn_export *ex, struct entry *e,
         goto out;
     }
     if (rc != 0) {
-        rc = set_why(e, ENT_PARTIAL,
-                     w.why[0] != '\0' ? w.why : "a property path too long");
+        snprintf(d->why_buf, sizeof d->why_buf, "%s",
+                 w.why[0] != '\0' ? w.why : "a property path too long");
+        d->why = d->why_buf;
+        e->kind = ENT_PARTIAL;
+        rc = 0;
         goto out;
     }
+values:
     e->kind = ENT_VALUES;
-    e->n_vals = (uint32_t)w.n;
-    e->vals = w.vals;
-    w.vals = NULL;
-    e->text = cairn_buf_steal(&w.text, NULL);
-    if (e->text == NULL && w.n > 0)
-        rc = CAIRN_ENOMEM;
+    d->vals = w.vals;
+    d->n_vals = w.n;
+    d->text = ex->scratch2.data;
+    d->text_len = ex->scratch2.len;
 out:
-    cairn_free(w.vals);
-    cairn_buf_release(&w.text);
+    ex->vw_vals = w.vals;
+    ex->vw_cap = w.cap;
     cairn_pattern_free(pat);
     return rc;
 }
 
-static int entry_yara(const struct cairn_export *ex, struct entry *e,
-                      const char *ptext, size_t plen)
+static int draft_yara(struct cairn_export *ex, struct draft *d,
+                      struct entry *e, const char *ptext, size_t plen)
 {
-    struct cairn_buf out, imp;
+    struct cairn_buf imp, all;
     char prefix[64], why[300];
     const char *u = e->id + strlen("indicator--");
     size_t o = 0;
@@ -455,47 +645,112 @@ static int entry_yara(const struct cairn_export *ex, struct entry *e,
             prefix[o++] = *u;
     prefix[o++] = '_';
     prefix[o] = '\0';
-    cairn_buf_init(&out, (size_t)64 << 20);
+    ex->scratch2.len = 0;
     cairn_buf_init(&imp, (size_t)1 << 20);
+    cairn_buf_init(&all, (size_t)128 << 20);
     why[0] = '\0';
-    rc = cairn_export_yara_rename(ptext, plen, prefix, &out, &imp, why,
-                                  sizeof why);
+    rc = cairn_export_yara_rename(ptext, plen, prefix, &ex->scratch2, &imp,
+                                  why, sizeof why);
     if (rc == 0) {
         /* compiled alone, with its imports, before it may be written */
-        struct cairn_buf all;
-        cairn_buf_init(&all, (size_t)128 << 20);
         rc = cairn_buf_append(&all, imp.data, imp.len);
         if (rc == 0)
-            rc = cairn_buf_append(&all, out.data, out.len);
+            rc = cairn_buf_append(&all, ex->scratch2.data, ex->scratch2.len);
         if (rc == 0)
             rc = cairn_buf_putc(&all, '\0');
         if (rc == 0)
             rc = cairn__export_yara_compile(all.data, why, sizeof why);
-        cairn_buf_release(&all);
     }
     if (rc == CAIRN_EINVALID) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "YARA rules refused: %s", why);
-        rc = set_why(e, ENT_INVALID, msg);
+        snprintf(d->why_buf, sizeof d->why_buf, "YARA rules refused: %s", why);
+        d->why = d->why_buf;
+        e->kind = ENT_INVALID;
+        rc = 0;
     } else if (rc == 0) {
-        cairn_buf_putc(&out, '\0');
-        cairn_buf_putc(&imp, '\0');
-        e->rules = cairn_buf_steal(&out, NULL);
-        e->imports = cairn_buf_steal(&imp, NULL);
-        if (e->rules == NULL || e->imports == NULL)
-            rc = CAIRN_ENOMEM;
+        /* the rules, a NUL, the imports, a NUL: one run of scratch2 */
+        rc = cairn_buf_putc(&ex->scratch2, '\0');
+        size_t rl = ex->scratch2.len;
+        if (rc == 0)
+            rc = cairn_buf_append(&ex->scratch2, imp.data, imp.len);
+        if (rc == 0)
+            rc = cairn_buf_putc(&ex->scratch2, '\0');
+        if (rc == 0) {
+            d->rules = ex->scratch2.data;
+            d->imports = ex->scratch2.data + rl;
+        }
     }
-    cairn_buf_release(&out);
     cairn_buf_release(&imp);
+    cairn_buf_release(&all);
     return rc;
+}
+
+/* Room for a NUL-ended copy of `s` in the block at `*at`. */
+static const char *place(char *base, size_t *at, const char *s, size_t n)
+{
+    if (s == NULL)
+        return NULL;
+    char *o = base + *at;
+    memcpy(o, s, n);
+    o[n] = '\0';
+    *at += n + 1;
+    return o;
+}
+
+static size_t slen(const char *s)
+{
+    return s != NULL ? strlen(s) : 0;
+}
+
+/* The entry in one block: the struct, the values, the strings. */
+static int entry_build(struct cairn_export *ex, const struct entry *e0,
+                       const struct draft *d, struct entry **out)
+{
+    size_t head = (sizeof *e0 + 15) & ~(size_t)15;
+    size_t vals = d->n_vals * sizeof(struct xval);
+    size_t rules_len = slen(d->rules), imp_len = slen(d->imports);
+    size_t need = head + vals + d->text_len + 1 + slen(d->name) + 1 +
+                  slen(d->why) + 1 + slen(d->valid_until_text) + 1 +
+                  d->json_len + 1 + rules_len + 1 + imp_len + 1 +
+                  d->pattern_len + 1 + slen(d->ptype) + 1 +
+                  slen(d->valid_from) + 1 + slen(d->created) + 1;
+    char *base = cairn__export_alloc((struct cairn_export *)ex, need);
+    if (base == NULL)
+        return CAIRN_ENOMEM;
+    struct entry *e = (struct entry *)(void *)base;
+    *e = *e0;
+    e->blk = need;
+    size_t at = head;
+    e->vals = d->n_vals > 0 ? (struct xval *)(void *)(base + at) : NULL;
+    if (vals > 0)
+        memcpy(base + at, d->vals, vals);
+    at += vals;
+    e->n_vals = (uint32_t)d->n_vals;
+    e->text = place(base, &at, d->text != NULL ? d->text : "", d->text_len);
+    e->name = place(base, &at, d->name, slen(d->name));
+    e->why = place(base, &at, d->why, slen(d->why));
+    e->valid_until_text =
+        place(base, &at, d->valid_until_text, slen(d->valid_until_text));
+    e->json = place(base, &at, d->json, d->json_len);
+    e->json_len = d->json_len;
+    e->rules = place(base, &at, d->rules, rules_len);
+    e->imports = place(base, &at, d->imports, imp_len);
+    if (cairn__export_scores(ex)) {
+        e->pattern = place(base, &at, d->pattern, d->pattern_len);
+        e->pattern_len = d->pattern_len;
+        e->pattern_type = place(base, &at, d->ptype, slen(d->ptype));
+        e->valid_from = place(base, &at, d->valid_from, slen(d->valid_from));
+        e->created = place(base, &at, d->created, slen(d->created));
+    }
+    *out = e;
+    return 0;
 }
 
 /* Mark the values on the export's warninglists (read once, not per
  * rewrite: the lists do not change during an export's life). */
-static int entry_lists(const struct cairn_export *ex, struct entry *e)
+static void entry_lists(const struct cairn_export *ex, struct entry *e)
 {
     if (ex->o.warninglists == NULL)
-        return 0;
+        return;
     for (uint32_t i = 0; i < e->n_vals; i++) {
         struct xval *v = &e->vals[i];
         if (cairn_warninglists_match(ex->o.warninglists, v->type,
@@ -504,134 +759,136 @@ static int entry_lists(const struct cairn_export *ex, struct entry *e)
             e->n_listed++;
         }
     }
-    return 0;
-}
-
-/* Keep what cairn_score_indicator reads of the object. */
-static int entry_score_obj(struct entry *e, const json_t *obj)
-{
-    static const char *const keys[] = {
-        "type",       "spec_version", "id",          "created",
-        "modified",   "confidence",   "valid_from",  "valid_until",
-        "revoked",    "pattern",      "pattern_type",
-    };
-    e->score_obj = json_object();
-    if (e->score_obj == NULL)
-        return CAIRN_ENOMEM;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        json_t *v = json_object_get(obj, keys[i]);
-        if (v != NULL && json_object_set(e->score_obj, keys[i], v) != 0)
-            return CAIRN_ENOMEM;
-    }
-    return 0;
 }
 
 /* 1 when the object is not an indicator (ignored). */
-int cairn__export_entry_new(const struct cairn_export *ex, const char *json,
+int cairn__export_entry_new(struct cairn_export *ex, const char *json,
                             size_t len, struct entry **out)
 {
-    json_t *obj = NULL;
-    struct entry *e = NULL;
-    int rc = CAIRN_EINVAL;
+    struct fields f;
+    struct draft d = {0};
+    struct entry e = {0};
+    struct cairn_buf *b = &ex->scratch;
+    int rc;
 
     *out = NULL;
-    obj = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
-    if (!json_is_object(obj))
-        goto out;
-    const char *type = cairn_stix_type(obj);
-    const char *id = cairn_stix_id(obj);
+    memset(f.has, 0, sizeof f.has);
+    rc = cairn__export_json_scan(json, len, on_member, &f);
+    if (rc != 0)
+        return rc;
+    /* every string decoded once into scratch: no more than the input */
+    b->len = 0;
+    rc = cairn_buf_reserve(b, len + F_COUNT + 1);
+    if (rc != 0)
+        return rc;
+    const char *type = field_str(&f, F_TYPE, b, NULL);
+    const char *id = field_str(&f, F_ID, b, NULL);
     if (type == NULL || strcmp(type, "indicator") != 0 || id == NULL ||
-        strlen(id) >= sizeof e->id || !cairn_stix_id_check(id, "indicator")) {
-        rc = 1;
-        goto out;
+        strlen(id) >= sizeof e.id || !cairn_stix_id_check(id, "indicator"))
+        return 1;
+    memcpy(e.id, id, strlen(id) + 1);
+    e.idh = cairn__export_hash(id, strlen(id), 0);
+    size_t vl;
+    const char *ver = field_str(&f, F_MODIFIED, b, &vl);
+    d.created = field_str(&f, F_CREATED, b, NULL);
+    if (ver == NULL && d.created != NULL) {
+        ver = d.created;
+        vl = strlen(ver);
     }
-    rc = CAIRN_ENOMEM;
-    e = cairn_calloc(1, sizeof *e);
-    if (e == NULL)
-        goto out;
-    memcpy(e->id, id, strlen(id) + 1);
-    const json_t *ver = json_object_get(obj, "modified");
-    if (!json_is_string(ver))
-        ver = json_object_get(obj, "created");
-    if (json_is_string(ver)) {
-        (void)cairn_time_parse(json_string_value(ver), json_string_length(ver),
-                               true, &e->version);
-        e->ver_hash = cairn__export_hash(json_string_value(ver),
-                                         json_string_length(ver), 7);
+    if (ver != NULL) {
+        (void)cairn_time_parse(ver, vl, true, &e.version);
+        e.ver_hash = cairn__export_hash(ver, vl, 7);
     }
-    const char *name = json_string_value(json_object_get(obj, "name"));
-    if (name != NULL && (e->name = cairn_strdup(name)) == NULL)
-        goto out;
-    const json_t *vu = json_object_get(obj, "valid_until");
-    if (json_is_string(vu) &&
-        cairn_time_parse(json_string_value(vu), json_string_length(vu), true,
-                         &e->until) == 0) {
-        e->has_until = true;
-        e->valid_until_text = cairn_strdup(json_string_value(vu));
-        if (e->valid_until_text == NULL)
-            goto out;
+    d.name = field_str(&f, F_NAME, b, NULL);
+    size_t ul;
+    const char *vu = field_str(&f, F_VALID_UNTIL, b, &ul);
+    if (vu != NULL && cairn_time_parse(vu, ul, true, &e.until) == 0) {
+        e.has_until = true;
+        d.valid_until_text = vu;
+    }
+    d.valid_from = field_str(&f, F_VALID_FROM, b, NULL);
+    e.confidence = -1;
+    if (f.has[F_CONFIDENCE] && f.m[F_CONFIDENCE].kind == 'n' &&
+        f.m[F_CONFIDENCE].v_len <= 4) {
+        const struct cairn__export_member *m = &f.m[F_CONFIDENCE];
+        int v = 0;
+        bool digits = true;
+        for (size_t i = 0; i < m->v_len; i++) {
+            if (m->v[i] < '0' || m->v[i] > '9')
+                digits = false;
+            else
+                v = v * 10 + (m->v[i] - '0');
+        }
+        if (digits && v <= 100)
+            e.confidence = v;
     }
     if (ex->o.format == CAIRN_EXPORT_STIX) {
-        e->json = cairn_strndup(json, len);
-        e->json_len = len;
-        if (e->json == NULL)
-            goto out;
+        d.json = json;
+        d.json_len = len;
     }
-    const char *ptype = json_string_value(json_object_get(obj, "pattern_type"));
-    const json_t *pat = json_object_get(obj, "pattern");
-    if (json_is_true(json_object_get(obj, "revoked"))) {
-        e->kind = ENT_REVOKED;
-        rc = 0;
-    } else if (ptype == NULL || !json_is_string(pat)) {
-        rc = set_why(e, ENT_INVALID, "no pattern or pattern_type");
-    } else if (strcmp(ptype, "stix") == 0) {
-        rc = entry_pattern(ex, e, json_string_value(pat),
-                           json_string_length(pat));
-    } else if (strcmp(ptype, "yara") == 0) {
-        rc = entry_yara(ex, e, json_string_value(pat),
-                        json_string_length(pat));
+    d.ptype = field_str(&f, F_PATTERN_TYPE, b, NULL);
+    d.pattern = field_str(&f, F_PATTERN, b, &d.pattern_len);
+    e.revoked = f.has[F_REVOKED] && f.m[F_REVOKED].kind == 't';
+    if (e.revoked) {
+        e.kind = ENT_REVOKED;
+    } else if (d.ptype == NULL || d.pattern == NULL) {
+        e.kind = ENT_INVALID;
+        d.why = "no pattern or pattern_type";
+    } else if (strcmp(d.ptype, "stix") == 0) {
+        rc = draft_pattern(ex, &d, &e, d.pattern, d.pattern_len);
+    } else if (strcmp(d.ptype, "yara") == 0) {
+        rc = draft_yara(ex, &d, &e, d.pattern, d.pattern_len);
     } else {
-        char why[120];
-        snprintf(why, sizeof why, "pattern_type '%.40s'", ptype);
-        rc = set_why(e, ENT_OTHER, why);
+        snprintf(d.why_buf, sizeof d.why_buf, "pattern_type '%.40s'", d.ptype);
+        d.why = d.why_buf;
+        e.kind = ENT_OTHER;
     }
-    if (rc == 0)
-        rc = entry_lists(ex, e);
-    if (rc == 0 && cairn__export_scores(ex))
-        rc = entry_score_obj(e, obj);
-    if (rc == 0) {
-        *out = e;
-        e = NULL;
-    }
-out:
-    cairn__export_entry_free(e);
-    json_decref(obj);
-    return rc;
+    if (rc != 0)
+        return rc;
+    struct entry *n = NULL;
+    rc = entry_build(ex, &e, &d, &n);
+    if (rc != 0)
+        return rc;
+    entry_lists(ex, n);
+    *out = n;
+    return 0;
 }
 
 /* ---- the table of indicators ----------------------------------------------
  */
 
-static size_t slot_of(const struct cairn_export *ex, const char *id)
+/* The slot of `id` (hash `h`): where it is, or the empty one to take. */
+static size_t slot_of(const struct cairn_export *ex, uint64_t h,
+                      const char *id)
 {
     size_t mask = ex->map_cap - 1;
-    size_t i = (size_t)cairn__export_hash(id, strlen(id), 0) & mask;
-    while (ex->map[i] != 0 && strcmp(ex->ents[ex->map[i] - 1]->id, id) != 0)
+    size_t i = (size_t)h & mask;
+    uint64_t tag = h >> 32 << 32;
+    while (ex->map[i] != 0) {
+        if ((ex->map[i] >> 32 << 32) == tag &&
+            strcmp(ex->ents[(uint32_t)ex->map[i] - 1]->id, id) == 0)
+            break;
         i = (i + 1) & mask;
+    }
     return i;
 }
 
 static int grow_map(struct cairn_export *ex)
 {
     size_t nc = ex->map_cap ? ex->map_cap * 2 : 1024;
-    uint32_t *nm = cairn_calloc(nc, sizeof *nm);
+    uint64_t *nm = cairn_calloc(nc, sizeof *nm);
     if (nm == NULL)
         return CAIRN_ENOMEM;
     cairn_free(ex->map);
     ex->map = nm;
     ex->map_cap = nc;
-    for (size_t k = 0; k < ex->n_ents; k++)
-        ex->map[slot_of(ex, ex->ents[k]->id)] = (uint32_t)(k + 1);
+    for (size_t k = 0; k < ex->n_ents; k++) {
+        uint64_t h = ex->ents[k]->idh;
+        size_t i = (size_t)h & (nc - 1);
+        while (nm[i] != 0) /* ids are unique: no comparison */
+            i = (i + 1) & (nc - 1);
+        nm[i] = h >> 32 << 32 | (uint64_t)(k + 1);
+    }
     return 0;
 }
 
@@ -639,17 +896,17 @@ static int grow_map(struct cairn_export *ex)
 static int put_entry(struct cairn_export *ex, struct entry *e)
 {
     if ((ex->n_ents + 1) * 2 > ex->map_cap && grow_map(ex) != 0) {
-        cairn__export_entry_free(e);
+        cairn__export_entry_free(ex, e);
         return CAIRN_ENOMEM;
     }
-    size_t s = slot_of(ex, e->id);
+    size_t s = slot_of(ex, e->idh, e->id);
     if (ex->map[s] != 0) {
-        struct entry **old = &ex->ents[ex->map[s] - 1];
+        struct entry **old = &ex->ents[(uint32_t)ex->map[s] - 1];
         if (cairn_time_cmp(&(*old)->version, &e->version) > 0) {
-            cairn__export_entry_free(e);
+            cairn__export_entry_free(ex, e);
             return 0;
         }
-        cairn__export_entry_free(*old);
+        cairn__export_entry_free(ex, *old);
         *old = e;
         return 0;
     }
@@ -657,14 +914,14 @@ static int put_entry(struct cairn_export *ex, struct entry *e)
         size_t nc = ex->cap_ents ? ex->cap_ents * 2 : 1024;
         struct entry **ne = cairn_realloc(ex->ents, nc * sizeof *ne);
         if (ne == NULL) {
-            cairn__export_entry_free(e);
+            cairn__export_entry_free(ex, e);
             return CAIRN_ENOMEM;
         }
         ex->ents = ne;
         ex->cap_ents = nc;
     }
     ex->ents[ex->n_ents++] = e;
-    ex->map[s] = (uint32_t)ex->n_ents;
+    ex->map[s] = e->idh >> 32 << 32 | (uint64_t)ex->n_ents;
     return 0;
 }
 
@@ -766,15 +1023,66 @@ bool cairn__export_scores(const struct cairn_export *ex)
     return ex->o.min_score > 0 || ex->o.format == CAIRN_EXPORT_CSV;
 }
 
-int cairn__export_score(const struct cairn_export *ex, const struct entry *e,
+/*
+ * A score moves by days (its decay): one computed less than this long ago
+ * is used again, so that a rewrite after one new indicator does not score
+ * every other one again.
+ */
+#define SCORE_KEEP_S 600
+
+static int set_str(json_t *o, const char *k, const char *v, size_t n)
+{
+    if (v == NULL)
+        return 0;
+    json_t *s = json_stringn_nocheck(v, n);
+    return s != NULL && json_object_set_new(o, k, s) == 0 ? 0 : CAIRN_ENOMEM;
+}
+
+int cairn__export_score(const struct cairn_export *ex, struct entry *e,
                         const struct cairn_time *now)
 {
-    if (e->score_obj == NULL)
+    if (!cairn__export_scores(ex))
         return -1;
-    struct cairn_score_opts so = {.warninglists = ex->o.warninglists,
-                                  .now = now};
-    int s = cairn_score_indicator(e->score_obj, NULL, &so, NULL);
-    return s < 0 ? -1 : s;
+    if (e->has_score && now->sec >= e->score_at &&
+        now->sec - e->score_at < SCORE_KEEP_S)
+        return e->score;
+    /* what cairn_score_indicator reads of the object */
+    json_t *o = json_object();
+    int rc = o != NULL ? 0 : CAIRN_ENOMEM;
+    if (rc == 0)
+        rc = set_str(o, "type", "indicator", 9);
+    if (rc == 0)
+        rc = set_str(o, "id", e->id, strlen(e->id));
+    if (rc == 0)
+        rc = set_str(o, "pattern", e->pattern, e->pattern_len);
+    if (rc == 0)
+        rc = set_str(o, "pattern_type", e->pattern_type, slen(e->pattern_type));
+    if (rc == 0)
+        rc = set_str(o, "valid_from", e->valid_from, slen(e->valid_from));
+    if (rc == 0)
+        rc = set_str(o, "created", e->created, slen(e->created));
+    if (rc == 0)
+        rc = set_str(o, "valid_until", e->valid_until_text,
+                     slen(e->valid_until_text));
+    if (rc == 0 && e->confidence >= 0 &&
+        json_object_set_new(o, "confidence", json_integer(e->confidence)) != 0)
+        rc = CAIRN_ENOMEM;
+    if (rc == 0 && e->revoked &&
+        json_object_set_new(o, "revoked", json_true()) != 0)
+        rc = CAIRN_ENOMEM;
+    int s = -1;
+    if (rc == 0) {
+        struct cairn_score_opts so = {.warninglists = ex->o.warninglists,
+                                      .now = now};
+        s = cairn_score_indicator(o, NULL, &so, NULL);
+        if (s < 0)
+            s = -1;
+        e->has_score = true;
+        e->score = s;
+        e->score_at = now->sec;
+    }
+    json_decref(o);
+    return s;
 }
 
 bool cairn__export_keep_entry(const struct cairn_export *ex,

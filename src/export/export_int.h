@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "cairn/export.h"
 #include "cairn/values.h"
 
@@ -30,28 +28,83 @@ struct xval {
     uint32_t len;
 };
 
-/* The latest version of one indicator, with what the format needs. */
+/*
+ * One indicator's part of the file, rendered once (when the version is
+ * read) and kept, so that a rewrite copies it: pieces of text, each with
+ * what the assembly does with it (RPZ: written once per owner name; CSV:
+ * the score, which changes with time, goes after it; MISP and STIX:
+ * separated by commas).
+ */
+struct piece {
+    uint64_t key;     /* RPZ owner name (0: none) */
+    uint32_t len;
+    uint32_t entries : 24; /* entries (lines, rules, records) it holds */
+    uint32_t flags : 8;    /* PIECE_* */
+};
+
+enum {
+    PIECE_LEAD = 1,  /* written only before another piece of the entry */
+    PIECE_SCORE = 2, /* CSV: ",SCORE" follows */
+    PIECE_ITEM = 4,  /* MISP, STIX: a list item (comma before all but one) */
+};
+
+/* What the rendered part of an indicator is. */
+enum {
+    CLS_FILTERED = 1, /* the types leave nothing */
+    CLS_LISTED,       /* every value is on a warninglist */
+    CLS_WHOLE_NO,     /* the format cannot express it at all */
+    CLS_RENDERED,     /* pieces (maybe none: then unsupported) */
+};
+
+struct rendered {
+    size_t blk; /* bytes of the block */
+    uint8_t cls;
+    bool partial;
+    uint32_t n_pieces;
+    uint32_t listed_values; /* values left out as warninglisted */
+    uint32_t n_listed_why;  /* the first n_why are about listed values */
+    uint32_t n_why;
+    size_t text_len;
+    size_t why_len;
+    struct piece *pieces; /* these point into the same block */
+    char *text;
+    char *why; /* n_why sentences, each NUL-ended */
+    char *imports; /* YARA: the entry's import lines */
+};
+
+/* The latest version of one indicator, with what the format needs. One
+ * allocation: the strings follow the struct. */
 struct entry {
+    size_t blk;   /* bytes of the block */
+    uint64_t idh; /* hash of the id */
     char id[64];
     struct cairn_time version; /* modified, else created */
     uint64_t ver_hash;         /* of the version text: rev raised on change */
     bool has_until;
     struct cairn_time until;
     uint8_t kind; /* enum ent_kind */
-    char *name;   /* may be NULL */
-    char *why;    /* ENT_PARTIAL, ENT_OTHER, ENT_INVALID, yara refused */
-    char *text;   /* values' text */
+    const char *name;   /* may be NULL */
+    const char *why;    /* ENT_PARTIAL, ENT_OTHER, ENT_INVALID, yara refused */
+    const char *text;   /* values' text */
     struct xval *vals;
     uint32_t n_vals;
-    char *rules;   /* ENT_YARA: the rules renamed (for the yara format) */
-    char *imports; /* ENT_YARA: its import lines */
-    char *json;    /* the object's JSON (stix format only) */
-    size_t json_len;
-    char *valid_until_text; /* as written, for csv and misp; may be NULL */
-    /* what cairn_score_indicator reads of the object, when the export
-     * scores (min_score, csv); NULL otherwise */
-    json_t *score_obj;
     uint32_t n_listed; /* values with `listed` */
+    const char *rules;   /* ENT_YARA: the rules renamed (yara format) */
+    const char *imports; /* ENT_YARA: its import lines */
+    const char *json;    /* the object's JSON (stix format only) */
+    size_t json_len;
+    const char *valid_until_text; /* as written, for csv; may be NULL */
+    /* what cairn_score_indicator reads, when the export scores (min_score,
+     * csv); NULL otherwise */
+    const char *pattern, *pattern_type, *valid_from, *created;
+    size_t pattern_len;
+    int confidence; /* -1: none or not an integer */
+    bool revoked;
+    /* the score, kept for SCORE_KEEP_S (it moves by days) */
+    bool has_score;
+    int score;
+    int64_t score_at;
+    struct rendered *r; /* NULL until rendered */
 };
 
 /* Sids of rules by key (indicator id and rule), with their rev. */
@@ -61,6 +114,8 @@ struct sid_rec {
     uint32_t sid;
     uint32_t rev;
 };
+
+struct slab_blk;
 
 struct sidmap {
     struct sid_rec *recs; /* open addressing; key 0 is empty */
@@ -79,19 +134,57 @@ struct cairn_export {
     bool any_type;
     struct entry **ents; /* in the order first read */
     size_t n_ents, cap_ents;
-    uint32_t *map; /* id hash -> index + 1 */
+    struct slab_blk *slab; /* where entries and rendered parts live */
+    size_t slab_live, slab_waste;
+    uint64_t *map; /* id hash's high 32 bits << 32 | index + 1 */
     size_t map_cap;
     struct cairn_time *added; /* per collection: last date_added read */
     bool *have_added;
     struct sidmap sids;
+    struct cairn_buf scratch; /* reused while reading and rendering */
+    struct cairn_buf scratch2;
+    struct xval *vw_vals; /* the values of the pattern at hand */
+    size_t vw_cap;
+    struct piece *pcs; /* the pieces of the entry being rendered */
+    size_t pcs_cap;
+    size_t last_len; /* of the last file rendered: the next one's room */
+    bool no_fast_path; /* tests: every pattern through the parser */
 };
 
 uint64_t cairn__export_hash(const void *p, size_t len, uint64_t seed);
 
+/* One member of a JSON object, as read in place (scan.c). */
+struct cairn__export_member {
+    const char *key; /* between the quotes, escapes as written */
+    size_t key_len;
+    bool key_esc;
+    char kind; /* 's' string, 'n' number, 't', 'f', '0' null, 'o', 'a' */
+    const char *v; /* a string's contents (escapes as written), else the text */
+    size_t v_len;
+    bool v_esc;
+};
+typedef int (*cairn__export_member_cb)(const struct cairn__export_member *m,
+                                       void *ud);
+/* Call `cb` with each member of the JSON object `json`: 0, CAIRN_EINVAL
+ * when the text is not one JSON object, or what `cb` returned. */
+int cairn__export_json_scan(const char *json, size_t len,
+                            cairn__export_member_cb cb, void *ud);
+/* The decoded bytes of a string the scan accepted (at most `len`). */
+size_t cairn__export_json_unescape(const char *s, size_t len, char *out);
+
 /* Parse one indicator object's JSON into a new entry. */
-int cairn__export_entry_new(const struct cairn_export *ex, const char *json,
+int cairn__export_entry_new(struct cairn_export *ex, const char *json,
                             size_t len, struct entry **out);
-void cairn__export_entry_free(struct entry *e);
+/* Entries and rendered parts: allocated in the export's blocks (slab.c),
+ * freed by counting, compacted when more is wasted than live (force:
+ * always). */
+void *cairn__export_alloc(struct cairn_export *ex, size_t n);
+void cairn__export_entry_free(struct cairn_export *ex, struct entry *e);
+void cairn__export_rendered_free(struct cairn_export *ex, struct rendered *r);
+void cairn__export_slab_free(struct cairn_export *ex);
+int cairn__export_compact(struct cairn_export *ex, bool force);
+/* Ask for huge pages inside [p, p+len) (fewer page faults); a hint. */
+void cairn__export_hugepages(void *p, size_t len);
 
 /* The filter: values, and whole indicators (types, warninglists). */
 bool cairn__export_keep_value(const struct cairn_export *ex,
@@ -101,7 +194,7 @@ bool cairn__export_keep_entry(const struct cairn_export *ex,
 /* Whether the export scores its indicators (min_score, or csv). */
 bool cairn__export_scores(const struct cairn_export *ex);
 /* The score of `e` as of `now` (0..100), or -1 when it has none. */
-int cairn__export_score(const struct cairn_export *ex, const struct entry *e,
+int cairn__export_score(const struct cairn_export *ex, struct entry *e,
                         const struct cairn_time *now);
 
 /* Sid map: load, look up (assigning), save. */

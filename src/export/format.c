@@ -10,23 +10,52 @@
 
 struct render {
     struct cairn_export *ex;
-    struct cairn_buf *out;
+    struct cairn_buf *out; /* the entry being rendered: ex->scratch */
     struct cairn_export_stats *st;
     cairn_export_skip_cb skip;
     void *ud;
     struct cairn_time now;
-    /* owner names written (RPZ): no record twice */
+    /* owner names written (RPZ), imports written (YARA): no line twice */
     uint64_t *seen;
     size_t seen_cap, seen_n;
     struct cairn_buf imports; /* YARA: every import once */
-    bool partial;             /* the entry at hand lost a value */
-    int score;                /* of the entry at hand; -1: none */
+    struct cairn_buf *why;    /* the entry's sentences: ex->scratch2 */
+    uint32_t n_why;
+    size_t n_pcs, cut_at; /* pieces of the entry (ex->pcs) */
+    bool partial;         /* the entry at hand lost a value */
+    int score;            /* of the entry at hand; -1: none */
 };
 
+/* Kept with the entry, said again at each rewrite. */
 static void report(struct render *r, const struct entry *e, const char *why)
 {
-    if (r->skip != NULL)
-        r->skip(e->id, why, r->ud);
+    (void)e;
+    if (cairn_buf_puts(r->why, why) == 0 && cairn_buf_putc(r->why, '\0') == 0)
+        r->n_why++;
+}
+
+/* End a piece of the entry's text here. */
+static int cut(struct render *r, uint64_t key, size_t entries, unsigned flags)
+{
+    struct cairn_export *ex = r->ex;
+    if (r->out->len - r->cut_at > UINT32_MAX || entries > 0xffffff)
+        return CAIRN_ETOOBIG;
+    if (r->n_pcs == ex->pcs_cap) {
+        size_t nc = ex->pcs_cap ? ex->pcs_cap * 2 : 16;
+        struct piece *np = cairn_realloc(ex->pcs, nc * sizeof *np);
+        if (np == NULL)
+            return CAIRN_ENOMEM;
+        ex->pcs = np;
+        ex->pcs_cap = nc;
+    }
+    ex->pcs[r->n_pcs++] = (struct piece){
+        .key = key,
+        .len = (uint32_t)(r->out->len - r->cut_at),
+        .entries = (uint32_t)entries,
+        .flags = flags & 0xff,
+    };
+    r->cut_at = r->out->len;
+    return 0;
 }
 
 /* A type the format cannot express: reported once per indicator. */
@@ -413,6 +442,46 @@ static int snort_entry(struct render *r, const struct entry *e, size_t *n)
                 rc = cairn_buf_puts(b, "(?:\\x3a\\d+)?\\r?$/Hmi\"; ");
             if (rc == 0)
                 rc = rule_tail(r, e, "http", s, n);
+            /*
+             * TLS SNI: Snort 2.9 has no keyword for it; its SSL
+             * preprocessor's ssl_state:client_hello and a content on the
+             * server_name entry, as Snort rule sets do: the name itself
+             * after its type (0) and length, and a subdomain as ".NAME"
+             * before the next extension's type (whose first byte is 0).
+             */
+            if (rc == 0 && v->len <= 253) {
+                char sni[260];
+                sni[0] = sni[1] = '\0';
+                sni[2] = (char)v->len;
+                memcpy(sni + 3, s, v->len);
+                rc = rule_head(r, e, "tcp any any -> any any", "TLS SNI", s);
+                if (rc == 0)
+                    rc = cairn_buf_puts(b, "flow:to_server,established; "
+                                           "ssl_state:client_hello; "
+                                           "content:\"");
+                if (rc == 0)
+                    rc = put_content(b, sni, v->len + 3);
+                if (rc == 0)
+                    rc = cairn_buf_puts(b, "\"; nocase; ");
+                if (rc == 0)
+                    rc = rule_tail(r, e, "tls", s, n);
+                sni[0] = '.';
+                memcpy(sni + 1, s, v->len);
+                sni[v->len + 1] = '\0';
+                if (rc == 0)
+                    rc = rule_head(r, e, "tcp any any -> any any",
+                                   "TLS SNI subdomain of", s);
+                if (rc == 0)
+                    rc = cairn_buf_puts(b, "flow:to_server,established; "
+                                           "ssl_state:client_hello; "
+                                           "content:\"");
+                if (rc == 0)
+                    rc = put_content(b, sni, v->len + 2);
+                if (rc == 0)
+                    rc = cairn_buf_puts(b, "\"; nocase; ");
+                if (rc == 0)
+                    rc = rule_tail(r, e, "tls-sub", s, n);
+            }
             break;
         case CAIRN_IOC_IPV4:
         case CAIRN_IOC_IPV6: {
@@ -458,11 +527,10 @@ static int snort_entry(struct render *r, const struct entry *e, size_t *n)
 
 /* ---- RPZ ------------------------------------------------------------------- */
 
-/* False when the name was written already. */
-static bool first_time(struct render *r, const char *a, size_t al,
-                       const char *bb, size_t bl)
+/* False when `h` was seen already in this rewrite (RPZ owners, YARA
+ * imports). */
+static bool first_time(struct render *r, uint64_t h)
 {
-    uint64_t h = cairn__export_hash(a, al, cairn__export_hash(bb, bl, 3));
     if (h == 0)
         h = 1;
     if ((r->seen_n + 1) * 2 > r->seen_cap) {
@@ -491,6 +559,12 @@ static bool first_time(struct render *r, const char *a, size_t al,
     r->seen[j] = h;
     r->seen_n++;
     return true;
+}
+
+static uint64_t owner_key(const char *kind, const char *s, size_t n)
+{
+    uint64_t h = cairn__export_hash(kind, 1, cairn__export_hash(s, n, 3));
+    return h != 0 ? h : 1;
 }
 
 /* A domain as a relative owner name; false if DNS cannot hold it. */
@@ -571,27 +645,28 @@ static bool rpz_ip(const char *s, size_t n, char *out, size_t cap)
     return o + 8 < cap;
 }
 
+/*
+ * The records of one indicator, after a "; ID" line (a lead piece: written
+ * only when a record follows); a record whose owner an earlier indicator
+ * wrote is dropped when the file is assembled.
+ */
 static int rpz_entry(struct render *r, const struct entry *e, size_t *n)
 {
     struct cairn_buf *b = r->out;
     size_t zl = strlen(r->ex->o.zone);
-    bool rep = false, said = false;
-    int rc = 0;
+    bool rep = false;
+    int rc = cairn_buf_printf(b, "; %s\n", e->id);
 
+    if (rc == 0)
+        rc = cut(r, 0, 0, PIECE_LEAD);
     for (uint32_t i = 0; i < e->n_vals && rc == 0; i++) {
         const struct xval *v = &e->vals[i];
         const char *s = val(e, v);
         if (!cairn__export_keep_value(r->ex, e, v))
             continue;
         if (v->type == CAIRN_IOC_DOMAIN) {
-            if (!first_time(r, "d", 1, s, v->len))
-                continue;
-            if (!said) {
-                rc = cairn_buf_printf(b, "; %s\n", e->id);
-                said = true;
-            }
             size_t mark = b->len;
-            if (rc == 0 && !put_owner(b, s, v->len, zl + 2, &rc)) {
+            if (!put_owner(b, s, v->len, zl + 2, &rc)) {
                 b->len = mark;
                 cannot(r, e, CAIRN_IOC_DOMAIN, &rep);
                 continue;
@@ -602,6 +677,8 @@ static int rpz_entry(struct render *r, const struct entry *e, size_t *n)
                 (void)put_owner(b, s, v->len, zl + 2, &rc);
             if (rc == 0)
                 rc = cairn_buf_puts(b, " CNAME .\n");
+            if (rc == 0)
+                rc = cut(r, owner_key("d", s, v->len), 2, 0);
             *n += 2;
         } else if (v->type == CAIRN_IOC_IPV4 || v->type == CAIRN_IOC_IPV6) {
             char owner[128];
@@ -609,14 +686,11 @@ static int rpz_entry(struct render *r, const struct entry *e, size_t *n)
                 cannot(r, e, (enum cairn_ioc_type)v->type, &rep);
                 continue;
             }
-            if (!first_time(r, "i", 1, owner, strlen(owner)))
-                continue;
-            if (!said) {
-                rc = cairn_buf_printf(b, "; %s\n", e->id);
-                said = true;
-            }
+            rc = cairn_buf_puts(b, owner);
             if (rc == 0)
-                rc = cairn_buf_printf(b, "%s CNAME .\n", owner);
+                rc = cairn_buf_puts(b, " CNAME .\n");
+            if (rc == 0)
+                rc = cut(r, owner_key("i", owner, strlen(owner)), 1, 0);
             (*n)++;
         } else {
             cannot(r, e, (enum cairn_ioc_type)v->type, &rep);
@@ -637,6 +711,7 @@ static int put_csv(struct cairn_buf *b, const char *s)
     return rc == 0 ? cairn_buf_putc(b, '"') : rc;
 }
 
+/* A row is two pieces: the score (as of the rewrite) goes between. */
 static int csv_entry(struct render *r, const struct entry *e, size_t *n)
 {
     struct cairn_buf *b = r->out;
@@ -645,23 +720,30 @@ static int csv_entry(struct render *r, const struct entry *e, size_t *n)
         const struct xval *v = &e->vals[i];
         if (!cairn__export_keep_value(r->ex, e, v))
             continue;
-        rc = cairn_buf_printf(b, "%s,",
-                              cairn_ioc_type_name((enum cairn_ioc_type)v->type));
+        rc = cairn_buf_puts(b,
+                            cairn_ioc_type_name((enum cairn_ioc_type)v->type));
+        if (rc == 0)
+            rc = cairn_buf_putc(b, ',');
         if (rc == 0)
             rc = put_csv(b, val(e, v));
         if (rc == 0)
-            rc = cairn_buf_printf(b, ",%s,", e->id);
-        if (rc == 0 && e->name != NULL)
-            rc = put_csv(b, e->name);
-        if (rc == 0 && r->score >= 0)
-            rc = cairn_buf_printf(b, ",%d", r->score);
-        else if (rc == 0)
             rc = cairn_buf_putc(b, ',');
         if (rc == 0)
-            rc = cairn_buf_printf(b, ",%s\n",
-                                  e->valid_until_text != NULL
-                                      ? e->valid_until_text
-                                      : "");
+            rc = cairn_buf_puts(b, e->id);
+        if (rc == 0)
+            rc = cairn_buf_putc(b, ',');
+        if (rc == 0 && e->name != NULL)
+            rc = put_csv(b, e->name);
+        if (rc == 0)
+            rc = cut(r, 0, 1, PIECE_SCORE);
+        if (rc == 0)
+            rc = cairn_buf_putc(b, ',');
+        if (rc == 0 && e->valid_until_text != NULL)
+            rc = cairn_buf_puts(b, e->valid_until_text);
+        if (rc == 0)
+            rc = cairn_buf_putc(b, '\n');
+        if (rc == 0)
+            rc = cut(r, 0, 0, 0);
         (*n)++;
     }
     return rc;
@@ -723,39 +805,39 @@ static int misp_entry(struct render *r, const struct entry *e, size_t *n)
             cannot(r, e, (enum cairn_ioc_type)v->type, &rep);
             continue;
         }
-        char uuid[CAIRN_UUID_STRLEN], key[200];
+        char uuid[CAIRN_UUID_STRLEN], key[CAIRN_VALUE_URL_MAX + 300];
         int kl = snprintf(key, sizeof key, "%s|%s|", e->id, type);
-        struct cairn_buf kb;
-        cairn_buf_init(&kb, (size_t)1 << 20);
-        rc = cairn_buf_append(&kb, key, (size_t)kl);
-        if (rc == 0)
-            rc = cairn_buf_append(&kb, val(e, v), v->len);
-        if (rc == 0)
-            rc = cairn_uuid5(MISP_NS, kb.data, kb.len, uuid);
-        cairn_buf_release(&kb);
+        if (kl < 0 || (size_t)kl + v->len > sizeof key) {
+            cannot(r, e, (enum cairn_ioc_type)v->type, &rep);
+            continue;
+        }
+        memcpy(key + kl, val(e, v), v->len);
+        rc = cairn_uuid5(MISP_NS, key, (size_t)kl + v->len, uuid);
         if (rc == 0)
             rc = cairn_buf_printf(b,
-                                  "%s\n{\"uuid\":\"%s\",\"type\":\"%s\","
+                                  "\n{\"uuid\":\"%s\",\"type\":\"%s\","
                                   "\"category\":\"%s\",\"to_ids\":true,"
                                   "\"timestamp\":\"%lld\",\"value\":",
-                                  r->st->entries > 0 || *n > 0 ? "," : "",
                                   uuid, type, cat, (long long)e->version.sec);
         if (rc == 0)
             rc = cairn__export_json_str(b, val(e, v), v->len);
+        if (rc == 0)
+            rc = cairn_buf_puts(b, ",\"comment\":");
         if (rc == 0) {
-            struct cairn_buf c;
-            cairn_buf_init(&c, (size_t)1 << 20);
-            rc = e->name != NULL ? cairn_buf_printf(&c, "%s (%s)", e->name,
+            /* "NAME (ID)", or the id alone */
+            struct cairn_buf *c = &r->ex->scratch2;
+            size_t mark = c->len;
+            rc = e->name != NULL ? cairn_buf_printf(c, "%s (%s)", e->name,
                                                     e->id)
-                                 : cairn_buf_puts(&c, e->id);
+                                 : cairn_buf_puts(c, e->id);
             if (rc == 0)
-                rc = cairn_buf_puts(b, ",\"comment\":");
-            if (rc == 0)
-                rc = cairn__export_json_str(b, c.data, c.len);
-            cairn_buf_release(&c);
+                rc = cairn__export_json_str(b, c->data + mark, c->len - mark);
+            c->len = mark;
         }
         if (rc == 0)
             rc = cairn_buf_putc(b, '}');
+        if (rc == 0)
+            rc = cut(r, 0, 1, PIECE_ITEM);
         (*n)++;
     }
     return rc;
@@ -820,32 +902,31 @@ static int yara_entry(struct render *r, const struct entry *e, size_t *n)
         rc = cairn_buf_puts(r->out, e->rules);
     if (rc == 0)
         rc = cairn_buf_putc(r->out, '\n');
-    /* imports once each, for the head of the file */
-    const char *p = e->imports;
+    (*n)++;
+    return rc;
+}
+
+/* The entry's import lines, each once in the file (r->imports). */
+static int yara_imports(struct render *r, const char *p)
+{
+    int rc = 0;
     while (rc == 0 && p != NULL && *p != '\0') {
         const char *nl = strchr(p, '\n');
         size_t l = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
-        bool seen = false;
-        for (size_t k = 0; k + l <= r->imports.len; k++) {
-            if ((k == 0 || r->imports.data[k - 1] == '\n') &&
-                memcmp(r->imports.data + k, p, l) == 0) {
-                seen = true;
-                break;
-            }
-        }
-        if (!seen)
+        if (first_time(r, cairn__export_hash(p, l, 5)))
             rc = cairn_buf_append(&r->imports, p, l);
         p += l;
     }
-    (*n)++;
     return rc;
 }
 
 static int stix_entry(struct render *r, const struct entry *e, size_t *n)
 {
-    int rc = cairn_buf_puts(r->out, *n > 0 ? ",\n" : "\n");
+    int rc = cairn_buf_putc(r->out, '\n');
     if (rc == 0)
         rc = cairn_buf_append(r->out, e->json, e->json_len);
+    if (rc == 0)
+        rc = cut(r, 0, 1, PIECE_ITEM);
     (*n)++;
     return rc;
 }
@@ -946,9 +1027,11 @@ static int tail(struct render *r, size_t body_start)
  * False when nothing of `e` is left (every value the types keep is listed;
  * any listed value in a STIX bundle).
  */
-static bool left_out_listed(struct render *r, const struct entry *e)
+static bool left_out_listed(struct render *r, const struct entry *e,
+                            uint32_t *listed_values)
 {
     const struct cairn_export *ex = r->ex;
+    *listed_values = 0;
     if (e->n_listed == 0 || ex->o.include_warninglisted)
         return true;
     size_t kept = 0, listed = 0;
@@ -970,13 +1053,197 @@ static bool left_out_listed(struct render *r, const struct entry *e)
                  list != NULL ? list : "?");
         report(r, e, why);
     }
-    r->st->warninglisted_values += listed;
+    *listed_values = (uint32_t)listed;
     /* a bundle holds the indicator whole: it cannot drop one value */
-    if (listed > 0 && (kept == 0 || ex->o.format == CAIRN_EXPORT_STIX)) {
-        r->st->warninglisted++;
-        return false;
+    return !(listed > 0 && (kept == 0 || ex->o.format == CAIRN_EXPORT_STIX));
+}
+
+/*
+ * Render one indicator's part of the file into e->r, once: what does not
+ * change until the indicator does (its lines, rules or records, its sids,
+ * what it loses and why). The revoked, the expired and the scores are left
+ * to the assembly, which runs at each rewrite.
+ */
+static int render_entry(struct render *r, struct entry *e)
+{
+    struct cairn_export *ex = r->ex;
+    struct rendered rd = {0};
+    size_t n = 0;
+    int rc = 0;
+
+    r->out->len = 0;
+    r->why->len = 0;
+    r->n_why = 0;
+    r->n_pcs = 0;
+    r->cut_at = 0;
+    r->partial = false;
+    if (!cairn__export_keep_entry(ex, e)) {
+        rd.cls = CLS_FILTERED;
+        goto build;
     }
-    return true;
+    bool keep = left_out_listed(r, e, &rd.listed_values);
+    rd.n_listed_why = r->n_why;
+    if (!keep) {
+        rd.cls = CLS_LISTED;
+        goto build;
+    }
+    bool whole = true; /* the format takes any indicator as it is */
+    switch (ex->o.format) {
+    case CAIRN_EXPORT_STIX:
+        rc = stix_entry(r, e, &n);
+        break;
+    case CAIRN_EXPORT_YARA:
+        whole = e->kind == ENT_YARA && e->rules != NULL;
+        if (whole)
+            rc = yara_entry(r, e, &n);
+        break;
+    default:
+        whole = e->kind == ENT_VALUES;
+        if (!whole)
+            break;
+        switch (ex->o.format) {
+        case CAIRN_EXPORT_ZEEK:
+            rc = zeek_entry(r, e, &n);
+            break;
+        case CAIRN_EXPORT_SURICATA:
+            rc = suricata_entry(r, e, &n);
+            break;
+        case CAIRN_EXPORT_SNORT:
+            rc = snort_entry(r, e, &n);
+            break;
+        case CAIRN_EXPORT_RPZ:
+            rc = rpz_entry(r, e, &n);
+            break;
+        case CAIRN_EXPORT_CSV:
+            rc = csv_entry(r, e, &n);
+            break;
+        case CAIRN_EXPORT_MISP:
+            rc = misp_entry(r, e, &n);
+            break;
+        default:
+            break;
+        }
+        break;
+    }
+    if (rc != 0)
+        return rc;
+    if (!whole) {
+        char why[400];
+        if (e->kind == ENT_YARA)
+            snprintf(why, sizeof why,
+                     "%s cannot express YARA rules (use --format yara)",
+                     cairn_export_format_name(ex->o.format));
+        else if (e->kind == ENT_VALUES)
+            snprintf(why, sizeof why, "yara exports YARA rules only");
+        else
+            snprintf(why, sizeof why, "%s cannot express it: %s",
+                     cairn_export_format_name(ex->o.format),
+                     e->why != NULL ? e->why : "?");
+        report(r, e, why);
+        rd.cls = CLS_WHOLE_NO;
+        r->out->len = 0;
+        r->n_pcs = 0;
+        goto build;
+    }
+    rd.cls = CLS_RENDERED;
+    rd.partial = r->partial;
+    /* what is left after the last cut: one piece of every entry in it */
+    if (r->out->len > r->cut_at || (r->n_pcs == 0 && n > 0))
+        rc = cut(r, 0, r->n_pcs == 0 ? n : 0, 0);
+    if (rc != 0)
+        return rc;
+build:;
+    size_t imp = ex->o.format == CAIRN_EXPORT_YARA && e->imports != NULL &&
+                         rd.cls == CLS_RENDERED
+                     ? strlen(e->imports) + 1
+                     : 0;
+    size_t pcs = r->n_pcs * sizeof(struct piece);
+    size_t head = (sizeof rd + 15) & ~(size_t)15;
+    size_t blk = head + pcs + r->out->len + r->why->len + imp + 1;
+    char *base = cairn__export_alloc(ex, blk);
+    if (base == NULL)
+        return CAIRN_ENOMEM;
+    struct rendered *k = (struct rendered *)(void *)base;
+    *k = rd;
+    k->blk = blk;
+    k->n_pieces = (uint32_t)r->n_pcs;
+    k->n_why = r->n_why;
+    k->pieces = (struct piece *)(void *)(base + head);
+    if (pcs > 0)
+        memcpy(k->pieces, ex->pcs, pcs);
+    k->text = base + head + pcs;
+    k->text_len = r->out->len;
+    if (r->out->len > 0)
+        memcpy(k->text, r->out->data, r->out->len);
+    k->why = k->text + k->text_len;
+    k->why_len = r->why->len;
+    if (r->why->len > 0)
+        memcpy(k->why, r->why->data, r->why->len);
+    k->imports = NULL;
+    if (imp > 0) {
+        k->imports = k->why + k->why_len;
+        memcpy(k->imports, e->imports, imp);
+    }
+    cairn__export_rendered_free(ex, e->r);
+    e->r = k;
+    return 0;
+}
+
+/* Say the kept sentences again: `from` to `to` of e->r's. */
+static void replay(struct render *r, const struct entry *e, uint32_t from,
+                   uint32_t to)
+{
+    const char *p = e->r->why;
+    for (uint32_t i = 0; i < to; i++) {
+        size_t l = strlen(p);
+        if (i >= from && r->skip != NULL)
+            r->skip(e->id, p, r->ud);
+        p += l + 1;
+    }
+}
+
+/* Append e->r's pieces to the file; the entries written. */
+static int assemble(struct render *r, const struct entry *e, size_t *n,
+                    size_t *items)
+{
+    const struct rendered *k = e->r;
+    struct cairn_buf *b = r->out;
+    const char *t = k->text;
+    const struct piece *lead = NULL;
+    const char *lead_text = NULL;
+    int rc = 0;
+
+    *n = 0;
+    for (uint32_t i = 0; i < k->n_pieces && rc == 0; i++) {
+        const struct piece *p = &k->pieces[i];
+        const char *pt = t;
+        t += p->len;
+        if (p->flags & PIECE_LEAD) {
+            lead = p;
+            lead_text = pt;
+            continue;
+        }
+        if (p->key != 0 && !first_time(r, p->key))
+            continue;
+        if (lead != NULL) {
+            rc = cairn_buf_append(b, lead_text, lead->len);
+            lead = NULL;
+        }
+        if (rc == 0 && (p->flags & PIECE_ITEM) && (*items)++ > 0)
+            rc = cairn_buf_putc(b, ',');
+        if (rc == 0)
+            rc = cairn_buf_append(b, pt, p->len);
+        if (rc == 0 && (p->flags & PIECE_SCORE)) {
+            char sc[16];
+            int l = r->score >= 0 ? snprintf(sc, sizeof sc, ",%d", r->score)
+                                  : snprintf(sc, sizeof sc, ",");
+            rc = cairn_buf_append(b, sc, (size_t)l);
+        }
+        *n += p->entries;
+    }
+    if (rc == 0 && k->imports != NULL && *n > 0)
+        rc = yara_imports(r, k->imports);
+    return rc;
 }
 
 int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
@@ -986,18 +1253,25 @@ int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
     struct cairn_export_stats st = {0};
     struct render r = {.ex = ex, .out = out, .st = &st, .skip = skip,
                        .ud = ud};
-    size_t body_start = out->len;
+    struct render er; /* renders one entry into ex->scratch */
+    size_t body_start = out->len, items = 0;
     int rc;
 
     r.now = now != NULL ? *now : cairn_time_now(3);
+    (void)cairn__export_compact(ex, false); /* ENOMEM: the old blocks stay */
+    er = r;
+    er.out = &ex->scratch;
+    er.why = &ex->scratch2;
     cairn_buf_init(&r.imports, (size_t)1 << 24);
-    rc = head(&r);
+    rc = cairn_buf_reserve(out, ex->last_len + ex->last_len / 16 + 4096);
+    if (rc == 0)
+        cairn__export_hugepages(out->data + out->len, out->alloc - out->len);
+    if (rc == 0)
+        rc = head(&r);
     for (size_t i = 0; i < ex->n_ents && rc == 0; i++) {
-        const struct entry *e = ex->ents[i];
+        struct entry *e = ex->ents[i];
         size_t n = 0;
-        bool whole = true; /* the format takes any indicator as it is */
         st.indicators++;
-        r.partial = false;
         if (e->kind == ENT_REVOKED) {
             st.revoked++;
             continue;
@@ -1006,78 +1280,39 @@ int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
             st.expired++;
             continue;
         }
-        if (!cairn__export_keep_entry(ex, e)) {
+        if (e->r == NULL) {
+            rc = render_entry(&er, e);
+            if (rc != 0)
+                break;
+        }
+        const struct rendered *k = e->r;
+        if (k->cls == CLS_FILTERED) {
             st.filtered++;
             continue;
         }
-        if (!left_out_listed(&r, e))
+        replay(&r, e, 0, k->n_listed_why);
+        st.warninglisted_values += k->listed_values;
+        if (k->cls == CLS_LISTED) {
+            st.warninglisted++;
             continue;
+        }
         r.score = cairn__export_score(ex, e, &r.now);
         if (ex->o.min_score > 0 && r.score < ex->o.min_score) {
             st.low_score++;
             continue;
         }
-        switch (ex->o.format) {
-        case CAIRN_EXPORT_STIX:
-            rc = stix_entry(&r, e, &st.entries);
-            n = 1;
-            break;
-        case CAIRN_EXPORT_YARA:
-            whole = e->kind == ENT_YARA && e->rules != NULL;
-            if (whole)
-                rc = yara_entry(&r, e, &n);
-            break;
-        default:
-            whole = e->kind == ENT_VALUES;
-            if (!whole)
-                break;
-            switch (ex->o.format) {
-            case CAIRN_EXPORT_ZEEK:
-                rc = zeek_entry(&r, e, &n);
-                break;
-            case CAIRN_EXPORT_SURICATA:
-                rc = suricata_entry(&r, e, &n);
-                break;
-            case CAIRN_EXPORT_SNORT:
-                rc = snort_entry(&r, e, &n);
-                break;
-            case CAIRN_EXPORT_RPZ:
-                rc = rpz_entry(&r, e, &n);
-                break;
-            case CAIRN_EXPORT_CSV:
-                rc = csv_entry(&r, e, &n);
-                break;
-            case CAIRN_EXPORT_MISP:
-                rc = misp_entry(&r, e, &n);
-                break;
-            default:
-                break;
-            }
-            break;
-        }
-        if (!whole) {
-            char why[400];
-            if (e->kind == ENT_YARA)
-                snprintf(why, sizeof why,
-                         "%s cannot express YARA rules (use --format yara)",
-                         cairn_export_format_name(ex->o.format));
-            else if (e->kind == ENT_VALUES)
-                snprintf(why, sizeof why, "yara exports YARA rules only");
-            else
-                snprintf(why, sizeof why, "%s cannot express it: %s",
-                         cairn_export_format_name(ex->o.format),
-                         e->why != NULL ? e->why : "?");
-            report(&r, e, why);
+        replay(&r, e, k->n_listed_why, k->n_why);
+        if (k->cls == CLS_WHOLE_NO) {
             st.unsupported++;
             continue;
         }
-        if (ex->o.format != CAIRN_EXPORT_STIX)
-            st.entries += n;
+        rc = assemble(&r, e, &n, &items);
+        st.entries += n;
         if (n > 0)
             st.exported++;
         else
             st.unsupported++;
-        if (n > 0 && r.partial)
+        if (n > 0 && k->partial)
             st.partial++;
     }
     if (rc == 0)
@@ -1087,6 +1322,8 @@ int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
         if (rc == 0)
             ex->sids.dirty = false;
     }
+    if (rc == 0)
+        ex->last_len = out->len - body_start;
     if (stats != NULL)
         *stats = st;
     cairn_free(r.seen);

@@ -2,6 +2,7 @@
 /* A server's exports: [export NAME] sections, kept current by one thread. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -203,6 +204,32 @@ int cairn_export_defs_load(const char *path, struct cairn_export_defs *out,
 
 /* ---- the service ------------------------------------------------------------ */
 
+/* One rewrite as served: shared by the requests that hold it. */
+struct body {
+    atomic_size_t refs;
+    char *data;
+    size_t len;
+    char etag[40];
+};
+
+static void body_unref(struct body *b)
+{
+    if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1) {
+        cairn_free(b->data);
+        cairn_free(b);
+    }
+}
+
+void cairn_export_content_release(struct cairn_export_content *c)
+{
+    if (c == NULL)
+        return;
+    body_unref(c->ref_);
+    c->ref_ = NULL;
+    c->body = NULL;
+    c->len = 0;
+}
+
 struct svc_export {
     struct cairn_export *ex;
     struct cairn_warninglists *wl; /* the section's own lists; may be NULL */
@@ -212,9 +239,7 @@ struct svc_export {
     char **collections;
     size_t n_collections;
     /* the latest rewrite, under the service's mutex */
-    char *body;
-    size_t len;
-    char etag[40];
+    struct body *body;
     uint64_t gen;
     bool has_expiry;
     struct cairn_time expiry;
@@ -230,6 +255,7 @@ struct cairn_export_service {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
+    bool poked;
 };
 
 #define SKIPS_LOGGED 10 /* per rewrite; the summary counts the rest */
@@ -273,23 +299,31 @@ static int rewrite(struct cairn_export_service *svc, struct svc_export *x,
         cairn_buf_release(&b);
         return rc;
     }
-    size_t len = b.len;
-    char *body = cairn_buf_steal(&b, NULL);
-    if (body == NULL && len > 0)
+    struct body *nb = cairn_calloc(1, sizeof *nb);
+    if (nb == NULL) {
+        cairn_buf_release(&b);
         return CAIRN_ENOMEM;
-    uint64_t h = cairn__export_hash(body != NULL ? body : "", len, 11);
+    }
+    nb->len = b.len;
+    nb->data = cairn_buf_steal(&b, NULL);
+    if (nb->data == NULL) {
+        cairn_free(nb);
+        return CAIRN_ENOMEM;
+    }
+    atomic_init(&nb->refs, 1);
+    uint64_t h = cairn__export_hash(nb->data, nb->len, 11);
+    snprintf(nb->etag, sizeof nb->etag, "\"%016llx-%zx\"",
+             (unsigned long long)h, nb->len);
     struct cairn_time exp;
     bool has_exp = cairn_export_next_expiry(x->ex, &now, &exp);
     pthread_mutex_lock(&svc->mu);
-    cairn_free(x->body);
-    x->body = body;
-    x->len = len;
-    snprintf(x->etag, sizeof x->etag, "\"%016llx-%zx\"",
-             (unsigned long long)h, len);
+    struct body *old = x->body;
+    x->body = nb;
     x->gen++;
     x->has_expiry = has_exp;
     x->expiry = exp;
     pthread_mutex_unlock(&svc->mu);
+    body_unref(old); /* requests still sending it hold their own */
     cairn_log(CAIRN_LOG_INFO,
               "export %s: %zu entries from %zu indicators (%zu unsupported, "
               "%zu revoked, %zu expired, %zu warninglisted, %zu below "
@@ -310,9 +344,11 @@ static void *service_main(void *arg)
         ts.tv_nsec += (long)(svc->poll_ms % 1000) * 1000000L;
         ts.tv_sec += svc->poll_ms / 1000 + ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
-        (void)pthread_cond_timedwait(&svc->cv, &svc->mu, &ts);
+        if (!svc->poked)
+            (void)pthread_cond_timedwait(&svc->cv, &svc->mu, &ts);
         if (svc->stop)
             break;
+        svc->poked = false;
         pthread_mutex_unlock(&svc->mu);
         for (size_t i = 0; i < svc->n; i++) {
             struct svc_export *x = &svc->x[i];
@@ -387,7 +423,7 @@ int cairn_export_service_new(const char *store_url,
         return CAIRN_ENOMEM;
     pthread_mutex_init(&svc->mu, NULL);
     pthread_cond_init(&svc->cv, NULL);
-    svc->poll_ms = poll_ms != 0 ? poll_ms : 500;
+    svc->poll_ms = poll_ms != 0 ? poll_ms : 1000;
     svc->x = cairn_calloc(defs->n + 1, sizeof *svc->x);
     if (svc->x == NULL)
         goto out;
@@ -489,7 +525,7 @@ void cairn_export_service_free(struct cairn_export_service *svc)
         for (size_t c = 0; c < x->n_collections; c++)
             cairn_free(x->collections[c]);
         cairn_free(x->collections);
-        cairn_free(x->body);
+        body_unref(x->body);
     }
     cairn_free(svc->x);
     cairn_store_close(svc->store);
@@ -507,6 +543,16 @@ static struct svc_export *find(struct cairn_export_service *svc,
     return NULL;
 }
 
+void cairn_export_service_poke(struct cairn_export_service *svc)
+{
+    if (svc == NULL)
+        return;
+    pthread_mutex_lock(&svc->mu);
+    svc->poked = true;
+    pthread_cond_broadcast(&svc->cv);
+    pthread_mutex_unlock(&svc->mu);
+}
+
 int cairn_export_service_get(struct cairn_export_service *svc,
                              const char *name,
                              struct cairn_export_content *out,
@@ -514,7 +560,6 @@ int cairn_export_service_get(struct cairn_export_service *svc,
                              size_t *n_collections)
 {
     struct svc_export *x = find(svc, name);
-    int rc = 0;
 
     if (out != NULL)
         memset(out, 0, sizeof *out);
@@ -527,19 +572,15 @@ int cairn_export_service_get(struct cairn_export_service *svc,
     if (out == NULL)
         return 0;
     pthread_mutex_lock(&svc->mu);
-    out->body = cairn_malloc(x->len + 1);
-    if (out->body == NULL) {
-        rc = CAIRN_ENOMEM;
-    } else {
-        if (x->len > 0)
-            memcpy(out->body, x->body, x->len);
-        out->body[x->len] = '\0';
-        out->len = x->len;
-        memcpy(out->etag, x->etag, sizeof out->etag);
-    }
+    struct body *b = x->body;
+    atomic_fetch_add(&b->refs, 1);
     pthread_mutex_unlock(&svc->mu);
+    out->body = b->data;
+    out->len = b->len;
+    memcpy(out->etag, b->etag, sizeof out->etag);
     out->media = cairn_export_format_media(x->format);
-    return rc;
+    out->ref_ = b;
+    return 0;
 }
 
 int cairn_export_service_etag(struct cairn_export_service *svc,
@@ -549,7 +590,7 @@ int cairn_export_service_etag(struct cairn_export_service *svc,
     if (x == NULL)
         return CAIRN_ENOTFOUND;
     pthread_mutex_lock(&svc->mu);
-    memcpy(etag, x->etag, 40);
+    memcpy(etag, x->body->etag, 40);
     pthread_mutex_unlock(&svc->mu);
     return 0;
 }

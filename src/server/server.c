@@ -373,6 +373,7 @@ struct conn {
     int status;
     size_t bytes;
     char errbody[384]; /* responses the adapter makes itself */
+    struct cairn_export_content xct; /* GET /export/NAME: held, not copied */
 };
 
 static int64_t mono_ms(void)
@@ -532,10 +533,15 @@ static void request_end(struct conn *c)
     if (!c->active)
         return;
     log_request(c);
+    /* objects stored: the exports look now rather than at their poll */
+    if (c->have_resp && c->resp.status == 202 &&
+        strcmp(c->method, "POST") == 0)
+        cairn_export_service_poke(c->srv->exports);
     if (c->have_resp)
         cairn_taxii_response_release(&c->resp);
     memset(&c->resp, 0, sizeof c->resp);
     c->have_resp = false;
+    cairn_export_content_release(&c->xct);
     if (c->have_cresp)
         cairn_console_response_release(&c->cresp);
     memset(&c->cresp, 0, sizeof c->cresp);
@@ -822,7 +828,9 @@ static void refusal(struct conn *c)
 static enum MHD_Result send_resp(struct conn *c, struct MHD_Connection *mc,
                                  bool close_after)
 {
-    const char *body = c->resp.body != NULL ? c->resp.body : c->errbody;
+    const char *body = c->xct.body != NULL   ? c->xct.body
+                       : c->resp.body != NULL ? c->resp.body
+                                              : c->errbody;
     size_t len =
         c->resp.body != NULL || c->resp.body_len > 0 ? c->resp.body_len : 0;
     enum MHD_Result ret = MHD_NO;
@@ -912,19 +920,20 @@ static void serve_export(struct conn *c, struct MHD_Connection *mc,
         add_header(c, "ETag", etag);
         return;
     }
-    struct cairn_export_content ct;
-    if (cairn_export_service_get(srv->exports, name, &ct, NULL, NULL) != 0) {
-        own_error(c, 500, "Out of memory");
+    /* the rewrite itself, held until the request ends: no copy */
+    cairn_export_content_release(&c->xct);
+    if (cairn_export_service_get(srv->exports, name, &c->xct, NULL, NULL) !=
+        0) {
+        own_error(c, 404, "No such export");
         return;
     }
     cairn_taxii_response_release(&c->resp);
     memset(&c->resp, 0, sizeof c->resp);
     c->resp.status = 200;
-    c->resp.content_type = ct.media;
-    c->resp.body = ct.body;
-    c->resp.body_len = ct.len;
+    c->resp.content_type = c->xct.media;
+    c->resp.body_len = c->xct.len;
     c->have_resp = true;
-    add_header(c, "ETag", ct.etag);
+    add_header(c, "ETag", c->xct.etag);
     add_header(c, "Cache-Control", "no-cache");
 }
 
