@@ -796,14 +796,14 @@ static const struct fault_case fault_cases[] = {
      1,
      "untyped"},
     {"too slow forever",
-     {{.status = 200, .body = "{}", .delay_ms = 1200}},
+     {{.status = 200, .body = "{}", .delay_ms = 4000}},
      1,
      true,
      CAIRN_EIO,
      3,
      "imeout"},
     {"slow once",
-     {{.status = 200, .body = "{}", .delay_ms = 1200}},
+     {{.status = 200, .body = "{}", .delay_ms = 4000}},
      1,
      false,
      0,
@@ -830,7 +830,7 @@ static void test_fault_table(void **state)
         print_message("case: %s\n", fc->name);
         /* Short enough for the slow answers to time out, and long
          * enough everywhere else for a loaded machine to answer. */
-        o.timeout_ms = fc->faults[0].delay_ms > 0 ? 700 : 60000;
+        o.timeout_ms = fc->faults[0].delay_ms > 0 ? 2000 : 60000;
         assert_int_equal(cairn_taxii_client_new(&o, &c), 0);
         set_faults(fc->faults, fc->n, fc->repeat);
         int rc = cairn_taxii_client_get(c, url("/taxii2/"), &doc);
