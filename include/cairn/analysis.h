@@ -220,6 +220,11 @@ struct cairn_lookup_opts {
      * warninglists the value is on (`warninglists`).
      */
     const struct cairn_score_opts *score;
+    /*
+     * A domain's lookup also lists, under `under`, the objects carrying a
+     * name under it (cairn_lookup_under) that `matches` does not list.
+     */
+    bool under;
 };
 
 /*
@@ -237,6 +242,21 @@ struct cairn_lookup_opts {
  */
 int cairn_lookup(struct cairn_store *s, const char *value,
                  const struct cairn_lookup_opts *o, json_t **out);
+
+/*
+ * The objects carrying a name strictly under domain `domain`
+ * ("a.b.example.com" for example.com), through the index's parent keys
+ * (one probe, cairn_value_under_key), appended to the JSON array `out` as
+ * cairn_lookup lists its matches (`matched` is `domain`; `score` with
+ * o->score): the newest version of each, only of `type` (NULL: any),
+ * leaving out those `skip` (an array of such entries, may be NULL) or
+ * `out` already lists. Nothing for a value that is not a domain of two
+ * labels or more. CAIRN_EINVAL, CAIRN_EUNSUPPORTED (no index), the
+ * store's errors.
+ */
+int cairn_lookup_under(struct cairn_store *s, const char *domain,
+                       const struct cairn_lookup_opts *o, const char *type,
+                       const json_t *skip, json_t *out);
 
 /*
  * The neighbourhood of object `id`, for the console: `objects`, its
@@ -325,6 +345,14 @@ struct cairn_report_opts {
  */
 int cairn_report_sightings(struct cairn_store *s,
                            const struct cairn_report_opts *o, json_t **out);
+
+/*
+ * Whether user `user` is entitled to the identities behind sightings
+ * (`cairn user --identities`, cairn_store_user_identities_get): what the
+ * HTTP report and the console pass as `identities`. False for an unknown
+ * user, a store without the flag, or on any error.
+ */
+bool cairn_report_entitled(struct cairn_store *s, const char *user);
 
 #ifdef __cplusplus
 }

@@ -171,59 +171,36 @@ static bool get_time(const json_t *o, const char *k, struct cairn_time *t)
                             t) == 0;
 }
 
-static int sightings_add(struct agg *a, const char *collection,
-                         const json_t *sg, const struct cairn_time *since)
+/* Count one sighting (the newest version of it) into its entry. */
+static int summary_add(struct agg *a, const struct cairn_store_sighting *sg,
+                       const struct cairn_time *since)
 {
-    const json_t *of = json_object_get(sg, "sighting_of_ref");
-    struct cairn_time first, last;
-    if (!json_is_string(of))
-        return 0;
-    bool has_first = get_time(sg, "first_seen", &first);
-    bool has_last = get_time(sg, "last_seen", &last);
-    if (!has_last)
-        has_last = get_time(sg, "modified", &last) ||
-                   get_time(sg, "created", &last);
-    if (!has_first && has_last) {
-        first = last;
-        has_first = true;
-    }
-    if (since != NULL && (!has_last || cairn_time_cmp(&last, since) < 0))
+    if (since != NULL &&
+        (!sg->has_last || cairn_time_cmp(&sg->last, since) < 0))
         return 0;
     struct entry *e = NULL;
-    int rc = find_entry(a, json_string_value(of), json_string_length(of), &e);
+    int rc =
+        find_entry(a, sg->sighting_of_ref, strlen(sg->sighting_of_ref), &e);
     if (rc < 0)
         return rc;
-    bool fp = json_is_true(json_object_get(sg, "x_cairn_false_positive"));
-    const json_t *cnt = json_object_get(sg, "count");
-    uint64_t n = json_is_integer(cnt) && json_integer_value(cnt) >= 0
-                     ? (uint64_t)json_integer_value(cnt)
-                     : 1;
+    bool fp = sg->false_positive;
+    uint64_t n = sg->count;
     if (!fp) {
         e->count += n;
-        if (has_first && (!e->has_first || cairn_time_cmp(&first, &e->first) < 0))
-            e->first = first, e->has_first = true;
-        if (has_last && (!e->has_last || cairn_time_cmp(&last, &e->last) > 0))
-            e->last = last, e->has_last = true;
+        if (sg->has_first &&
+            (!e->has_first || cairn_time_cmp(&sg->first, &e->first) < 0))
+            e->first = sg->first, e->has_first = true;
+        if (sg->has_last &&
+            (!e->has_last || cairn_time_cmp(&sg->last, &e->last) > 0))
+            e->last = sg->last, e->has_last = true;
     }
-    /* the organisations: where_sighted_refs, else the creator; a
-     * pseudonym counts as one organisation of its own */
-    const json_t *where = json_object_get(sg, "where_sighted_refs");
-    size_t i;
-    const json_t *w;
-    bool any = false;
-    json_array_foreach(where, i, w)
-    {
-        if (rc == 0 && json_is_string(w)) {
-            rc = add_org(a, e, json_string_value(w), json_string_length(w), fp);
-            any = true;
-        }
-    }
-    const json_t *by = json_object_get(sg, "created_by_ref");
-    if (rc == 0 && !any && json_is_string(by))
-        rc = add_org(a, e, json_string_value(by), json_string_length(by), fp);
+    /* a pseudonym counts as one organisation of its own */
+    for (size_t i = 0; rc == 0 && i < sg->n_orgs; i++)
+        rc = add_org(a, e, sg->orgs[i], strlen(sg->orgs[i]), fp);
     if (rc < 0 || fp)
         return rc;
-    for (i = 0; i < e->n_colls; i++)
+    const char *collection = sg->collection;
+    for (size_t i = 0; i < e->n_colls; i++)
         if (strcmp(e->colls[i].collection, collection) == 0) {
             e->colls[i].sightings += n;
             return 0;
@@ -238,6 +215,52 @@ static int sightings_add(struct agg *a, const char *collection,
         return CAIRN_ENOMEM;
     p[e->n_colls++].sightings = n;
     return 0;
+}
+
+/* The same from a sighting's JSON, for a store without summaries. */
+static int sightings_add(struct agg *a, const char *collection,
+                         const json_t *sg, const struct cairn_time *since)
+{
+    const json_t *of = json_object_get(sg, "sighting_of_ref");
+    if (!json_is_string(of))
+        return 0;
+    const char *orgs[CAIRN_STORE_SIGHTING_ORGS_MAX];
+    struct cairn_store_sighting s = {
+        .collection = collection,
+        .sighting_of_ref = json_string_value(of),
+        .orgs = orgs,
+        .false_positive =
+            json_is_true(json_object_get(sg, "x_cairn_false_positive")),
+        .count = 1,
+    };
+    s.has_first = get_time(sg, "first_seen", &s.first);
+    s.has_last = get_time(sg, "last_seen", &s.last);
+    if (!s.has_last)
+        s.has_last = get_time(sg, "modified", &s.last) ||
+                     get_time(sg, "created", &s.last);
+    if (!s.has_first && s.has_last) {
+        s.first = s.last;
+        s.has_first = true;
+    }
+    const json_t *cnt = json_object_get(sg, "count");
+    if (json_is_integer(cnt) && json_integer_value(cnt) >= 0)
+        s.count = (uint64_t)json_integer_value(cnt);
+    const json_t *where = json_object_get(sg, "where_sighted_refs");
+    size_t i;
+    const json_t *w;
+    bool any = false;
+    json_array_foreach(where, i, w)
+    {
+        if (json_is_string(w)) {
+            any = true;
+            if (s.n_orgs < CAIRN_STORE_SIGHTING_ORGS_MAX)
+                orgs[s.n_orgs++] = json_string_value(w);
+        }
+    }
+    const json_t *by = json_object_get(sg, "created_by_ref");
+    if (!any && json_is_string(by))
+        orgs[s.n_orgs++] = json_string_value(by);
+    return summary_add(a, &s, since);
 }
 
 static void agg_clear(struct agg *a)
@@ -520,6 +543,42 @@ static int scan_of(struct cairn_store *s, const struct cairn_report_opts *o,
     return rc;
 }
 
+/* ---- from the store's sighting summaries -----------------------------------
+ */
+
+struct sum_ctx {
+    const struct cairn_report_opts *o;
+    struct agg *a;
+};
+
+static int sum_hit(void *ud, const struct cairn_store_sighting *sg)
+{
+    struct sum_ctx *x = ud;
+    const struct cairn_report_opts *o = x->o;
+    if (o->n_collections > 0) {
+        bool listed = false;
+        for (size_t i = 0; !listed && i < o->n_collections; i++)
+            listed = strcmp(o->collections[i], sg->collection) == 0;
+        if (!listed)
+            return 0;
+    }
+    if (o->visible != NULL &&
+        (sg->row == NULL ||
+         !o->visible(o->visible_ud, sg->collection, sg->row)))
+        return 0;
+    return summary_add(x->a, sg, o->since);
+}
+
+/* 0, or CAIRN_EUNSUPPORTED for a store without summaries. */
+static int scan_summaries(struct cairn_store *s,
+                          const struct cairn_report_opts *o, struct agg *a)
+{
+    struct sum_ctx x = {.o = o, .a = a};
+    struct cairn_store_sightings_query q = {.of = o->of,
+                                            .with_json = o->visible != NULL};
+    return cairn_store_sightings(s, &q, sum_hit, &x);
+}
+
 int cairn_report_sightings(struct cairn_store *s,
                            const struct cairn_report_opts *o, json_t **out)
 {
@@ -538,9 +597,18 @@ int cairn_report_sightings(struct cairn_store *s,
         o = &dflt;
     unsigned k = o->threshold > 0 ? o->threshold : CAIRN_REPORT_THRESHOLD;
     a.keep_idents = o->identities;
-    if (o->of != NULL) {
+    /* the store's summaries; else every sighting read */
+    rc = scan_summaries(s, o, &a);
+    if (rc != CAIRN_EUNSUPPORTED) {
+        for (size_t i = 0; rc == 0 && i < o->n_collections; i++) {
+            struct cairn_store_collection *c = NULL; /* it must exist */
+            rc = cairn_store_collection_get(s, NULL, o->collections[i], &c);
+            cairn_store_collection_free(c);
+        }
+    } else if (o->of != NULL) {
         rc = scan_of(s, o, &a);
     } else if (o->n_collections > 0) {
+        rc = 0;
         for (size_t i = 0; rc == 0 && i < o->n_collections; i++)
             rc = scan_collection(s, o->collections[i], o, &a);
     } else {
@@ -601,4 +669,13 @@ out:
     agg_clear(&a);
     cairn_store_api_root_list_free(roots, n_roots);
     return rc;
+}
+
+bool cairn_report_entitled(struct cairn_store *s, const char *user)
+{
+    bool on = false;
+    if (s == NULL || user == NULL ||
+        cairn_store_user_identities_get(s, user, &on) < 0)
+        return false;
+    return on;
 }

@@ -1243,7 +1243,8 @@ static int score_section(struct console_view *v, const char *id,
     const json_t *e = NULL, *fe = NULL;
     struct cairn_score_sightings sg = {0};
     *below = false;
-    int rc = report_of(v, id, v->admin, &rep, &e);
+    int rc = report_of(v, id, v->admin || cairn_report_entitled(v->s, v->user),
+                       &rep, &e);
     fe = e;
     /* The score's terms need the exact counts the threshold hides. */
     if (rc == 0 && e != NULL &&

@@ -140,6 +140,8 @@ static int sightings(struct cairn_store *s, const char *user, const char *root,
         readable_free(&r);
         return rc == CAIRN_ENOMEM ? rc : cairn__taxii_store_error(resp, rc);
     }
+    /* exact counts and the organisations for a user entitled to them */
+    ro.identities = cairn_report_entitled(s, user);
     const char *one[1] = {coll};
     const char **ids = cairn_calloc(r.n ? r.n : 1, sizeof *ids);
     if (ids == NULL) {
