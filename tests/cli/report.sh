@@ -129,6 +129,19 @@ cp body hidden.json
 c2=$(get bob "$S?collection=33333333-3333-4333-8333-333333333333")
 check "a collection bob may not read is as absent as one nowhere ($c1, $c2)" \
     sh -c "[ $c1 = 404 ] && [ $c2 = 404 ] && cmp -s hidden.json body"
+run user set alice --identities --data "$data"
+expect 0 "user set --identities"
+run user list --sharing --data "$data"
+check "user list --sharing names the entitlement" printed "alice  -  -  identities"
+check "alice, entitled to the identities: 200" [ "$(get alice $S)" = 200 ]
+check "exact counts below the threshold and the organisations' ids" \
+    jq -e '(.indicators[0].organisations | type) == "number" and (.indicators[0].identities | length) == .indicators[0].organisations' body
+check "bob, not entitled, still sees the threshold" [ "$(get bob $S)" = 200 ]
+check "fewer than 3 for bob" \
+    jq -e '.indicators[0].organisations == "fewer than 3" and (.indicators[0] | has("identities") | not)' body
+run user set alice --no-identities --data "$data"
+check "--no-identities: 200" [ "$(get alice $S)" = 200 ]
+check "and the threshold again" jq -e '.indicators[0].organisations == "fewer than 3"' body
 check "?since" [ "$(get alice "$S?since=2026-11-05T00:00:00Z")" = 200 ]
 check "filters" jq -e "[.indicators[].id] == [\"$I2\"]" body
 check "a bad since: 400" [ "$(get alice "$S?since=yesterday")" = 400 ]
