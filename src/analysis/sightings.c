@@ -18,6 +18,9 @@ struct coll_count {
 
 struct entry {
     char *id; /* the indicator (or other object) sighted */
+    size_t id_len;
+    uint64_t h; /* mix(fnv(id)) */
+    uint64_t org_bits, fp_bits; /* the first ORG_BITS organisations seen */
     uint64_t count, orgs, fp_orgs;
     struct cairn_time first, last;
     bool has_first, has_last;
@@ -27,7 +30,21 @@ struct entry {
     size_t n_idents;
 };
 
+/* Organisations numbered as first seen: the first ORG_BITS are counted in
+ * each entry's bits, not in the pair table (a cache miss per sighting). */
+#define ORG_BITS  64
+#define ORG_SLOTS 128
+
+struct org_slot {
+    uint64_t h;
+    char *name; /* NULL: empty */
+    size_t len;
+    unsigned bit;
+};
+
 struct agg {
+    struct org_slot orgs[ORG_SLOTS];
+    unsigned n_orgs;
     struct entry *v;
     size_t n, alloc;
     size_t *slots; /* index + 1; 0 empty */
@@ -46,6 +63,18 @@ static uint64_t fnv(const char *s, size_t len, uint64_t h)
     return h;
 }
 
+/* FNV-1a's low bits vary little between ids that differ in their last
+ * digits: mixed (MurmurHash3's finaliser) before they pick a slot. */
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
 static int grow_entries(struct agg *a)
 {
     if (a->n * 2 >= a->n_slots) {
@@ -54,8 +83,7 @@ static int grow_entries(struct agg *a)
         if (sl == NULL)
             return CAIRN_ENOMEM;
         for (size_t i = 0; i < a->n; i++) {
-            uint64_t h = fnv(a->v[i].id, strlen(a->v[i].id), 14695981039346656037ull);
-            size_t j = (size_t)h & (ns - 1);
+            size_t j = (size_t)a->v[i].h & (ns - 1);
             while (sl[j] != 0)
                 j = (j + 1) & (ns - 1);
             sl[j] = i + 1;
@@ -81,11 +109,11 @@ static int find_entry(struct agg *a, const char *id, size_t len,
     int rc = grow_entries(a);
     if (rc < 0)
         return rc;
-    uint64_t h = fnv(id, len, 14695981039346656037ull);
+    uint64_t h = mix(fnv(id, len, 14695981039346656037ull));
     size_t j = (size_t)h & (a->n_slots - 1);
     while (a->slots[j] != 0) {
         struct entry *e = &a->v[a->slots[j] - 1];
-        if (strlen(e->id) == len && memcmp(e->id, id, len) == 0) {
+        if (e->h == h && e->id_len == len && memcmp(e->id, id, len) == 0) {
             *out = e;
             return 0;
         }
@@ -96,6 +124,8 @@ static int find_entry(struct agg *a, const char *id, size_t len,
     e->id = cairn_strndup(id, len);
     if (e->id == NULL)
         return CAIRN_ENOMEM;
+    e->id_len = len;
+    e->h = h;
     a->slots[j] = ++a->n;
     *out = e;
     return 0;
@@ -137,12 +167,44 @@ static int pair_new(struct agg *a, uint64_t h, bool *fresh)
     return 0;
 }
 
+/* The bit of organisation `org`, numbering it if there is room; -1 when
+ * the bits are all taken by others; CAIRN_ENOMEM. */
+static int org_bit(struct agg *a, const char *org, size_t len)
+{
+    uint64_t h = mix(fnv(org, len, 14695981039346656037ull));
+    size_t j = (size_t)h & (ORG_SLOTS - 1);
+    while (a->orgs[j].name != NULL) {
+        struct org_slot *o = &a->orgs[j];
+        if (o->h == h && o->len == len && memcmp(o->name, org, len) == 0)
+            return (int)o->bit;
+        j = (j + 1) & (ORG_SLOTS - 1);
+    }
+    if (a->n_orgs == ORG_BITS)
+        return -1;
+    a->orgs[j].name = cairn_strndup(org, len);
+    if (a->orgs[j].name == NULL)
+        return CAIRN_ENOMEM;
+    a->orgs[j].h = h;
+    a->orgs[j].len = len;
+    a->orgs[j].bit = a->n_orgs;
+    return (int)a->n_orgs++;
+}
+
 static int add_org(struct agg *a, struct entry *e, const char *org, size_t len,
                    bool fp)
 {
     bool fresh;
-    uint64_t h = fnv(org, len, fnv(e->id, strlen(e->id), fp ? 7 : 3));
-    int rc = pair_new(a, h, &fresh);
+    int rc = org_bit(a, org, len);
+    if (rc >= 0) {
+        uint64_t *bits = fp ? &e->fp_bits : &e->org_bits;
+        uint64_t m = (uint64_t)1 << rc;
+        fresh = (*bits & m) == 0;
+        *bits |= m;
+        rc = 0;
+    } else if (rc == -1) {
+        uint64_t h = mix(fnv(org, len, e->h ^ (fp ? 7 : 3)));
+        rc = pair_new(a, h, &fresh);
+    }
     if (rc < 0 || !fresh)
         return rc;
     if (fp) {
@@ -278,6 +340,8 @@ static void agg_clear(struct agg *a)
     cairn_free(a->v);
     cairn_free(a->slots);
     cairn_free(a->pairs);
+    for (size_t i = 0; i < ORG_SLOTS; i++)
+        cairn_free(a->orgs[i].name);
 }
 
 /* ---- reading the store ---------------------------------------------------- */
@@ -372,12 +436,21 @@ static json_t *time_json(const struct cairn_time *t)
     return json_string(buf);
 }
 
+static int cmp_coll(const void *x, const void *y)
+{
+    return strcmp(((const struct coll_count *)x)->collection,
+                  ((const struct coll_count *)y)->collection);
+}
+
 static int entry_json(struct cairn_store *s, const struct entry *e,
                       const struct cairn_report_opts *o, unsigned k,
                       json_t **out)
 {
     json_t *j = json_object(), *colls = json_array();
     int rc = j == NULL || colls == NULL ? CAIRN_ENOMEM : 0;
+    /* collections in the order of their ids, whatever order was read */
+    if (e->n_colls > 1)
+        qsort(e->colls, e->n_colls, sizeof *e->colls, cmp_coll);
     char fewer[40];
     snprintf(fewer, sizeof fewer, "fewer than %u", k);
     if (rc == 0)

@@ -1971,24 +1971,25 @@ static int write_n(struct pg_store *s, const char *sql, int n,
                    const char *const *p, int64_t *changes);
 
 /* The summaries in keyset pages of 5,000, in (coll, idh, vsec, vns,
- * added) order. */
+ * added) order, newest first. */
 static int pg_sightings_scan(struct cairn_store *base, const char *of,
                              bool with_json,
                              const struct store_sight_sink *sink)
 {
     struct pg_store *s = pg(base);
     struct num n[5];
-    const char *p[6] = {i64(&n[0], INT64_MIN), i64(&n[1], INT64_MIN),
-                        i64(&n[2], INT64_MIN), i64(&n[3], INT32_MIN),
-                        i64(&n[4], INT64_MIN), of};
+    const char *p[6] = {i64(&n[0], INT64_MAX), i64(&n[1], INT64_MAX),
+                        i64(&n[2], INT64_MAX), i64(&n[3], INT32_MAX),
+                        i64(&n[4], INT64_MAX), of};
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT c.id, g.coll, g.idh, g.vsec, g.vns, g.added, g.of_ref,"
              " g.orgs, g.fp, g.cnt, g.first_seen, g.last_seen%s"
              " FROM sightings g JOIN collections c ON c.pk = g.coll%s"
-             " WHERE (g.coll, g.idh, g.vsec, g.vns, g.added) >"
+             " WHERE (g.coll, g.idh, g.vsec, g.vns, g.added) <"
              " ($1::bigint, $2::bigint, $3::bigint, $4::int, $5::bigint)%s"
-             " ORDER BY g.coll, g.idh, g.vsec, g.vns, g.added LIMIT 5000",
+             " ORDER BY g.coll DESC, g.idh DESC, g.vsec DESC, g.vns DESC,"
+             " g.added DESC LIMIT 5000",
              with_json ? ", o.id, o.type, o.spec_version, o.created,"
                          " o.modified, o.json"
                        : "",

@@ -1674,7 +1674,7 @@ static int sq_sightings_scan(struct cairn_store *base, const char *of,
              "SELECT c.id, g.idh, g.vsec, g.vns, g.of_ref, g.orgs, g.fp,"
              " g.cnt, g.first_seen, g.last_seen%s FROM sightings g"
              " JOIN collections c ON c.pk = g.coll%s%s"
-             " ORDER BY g.coll, g.idh, g.vsec, g.vns",
+             " ORDER BY g.coll DESC, g.idh DESC, g.vsec DESC, g.vns DESC",
              with_json ? ", o.date_added, o.id, o.type, o.spec_version,"
                          " o.created, o.modified, o.json"
                        : "",

@@ -1516,45 +1516,44 @@ struct sight_state {
     const struct cairn_store_sightings_query *q;
     cairn_store_sighting_cb cb;
     void *ud;
-    /* the newest version so far of the current (collection, idh) */
+    /* the (collection, idh) of the last row: its newer versions came
+     * first, so the rows after it with the same pair are older */
     bool have;
     char coll[CAIRN_UUID_STRLEN];
-    int64_t idh, vsec, vns;
-    struct cairn_arena *a; /* the held summary's strings */
-    struct store_sight sight;
-    struct cairn_store_row row;
-    bool has_row;
+    int64_t idh;
     int err;
 };
-
-static const char *hold(struct sight_state *st, const char *v)
-{
-    if (v == NULL)
-        return NULL;
-    const char *p = cairn_arena_strndup(st->a, v, strlen(v));
-    if (p == NULL)
-        st->err = CAIRN_ENOMEM;
-    return p;
-}
 
 static bool parse_time(const char *v, struct cairn_time *t)
 {
     return v != NULL && cairn_time_parse(v, strlen(v), true, t) == 0;
 }
 
-/* Hand the held summary to the caller; 0, 1 (stop) or an error. */
-static int sight_emit(struct sight_state *st)
+static int sight_row(void *ud, const struct store_sight_row *r)
 {
-    if (!st->have)
+    struct sight_state *st = ud;
+    if (st->have && r->idh == st->idh && strcmp(r->collection, st->coll) == 0)
+        return 0; /* an older version of the sighting just handed out */
+    st->have = true;
+    st->idh = r->idh;
+    snprintf(st->coll, sizeof st->coll, "%s", r->collection);
+    const struct store_sight *h = &r->sight;
+    if (h->of_ref == NULL ||
+        (st->q->of != NULL && strcmp(h->of_ref, st->q->of) != 0))
         return 0;
-    st->have = false;
-    const struct store_sight *h = &st->sight;
-    if (st->q->of != NULL && strcmp(h->of_ref, st->q->of) != 0)
-        return 0;
+    /* the organisations, split at spaces in a copy */
     const char *orgs[CAIRN_STORE_SIGHTING_ORGS_MAX];
-    size_t n = 0;
-    char *p = (char *)h->orgs; /* held in the arena: ours to split */
-    while (p != NULL && *p != '\0' && n < CAIRN_STORE_SIGHTING_ORGS_MAX) {
+    char buf[4096], *heap = NULL, *p = buf;
+    size_t ol = h->orgs != NULL ? strlen(h->orgs) : 0, n = 0;
+    if (ol >= sizeof buf) {
+        p = heap = cairn_malloc(ol + 1);
+        if (heap == NULL)
+            return st->err = CAIRN_ENOMEM;
+    }
+    if (ol > 0)
+        memcpy(p, h->orgs, ol);
+    p[ol] = '\0';
+    while (*p != '\0' && n < CAIRN_STORE_SIGHTING_ORGS_MAX) {
         orgs[n++] = p;
         char *sp = strchr(p, ' ');
         if (sp == NULL)
@@ -1563,13 +1562,13 @@ static int sight_emit(struct sight_state *st)
         p = sp + 1;
     }
     struct cairn_store_sighting sg = {
-        .collection = st->coll,
+        .collection = r->collection,
         .sighting_of_ref = h->of_ref,
         .orgs = orgs,
         .n_orgs = n,
         .false_positive = h->fp,
-        .count = (uint64_t)h->count,
-        .row = st->has_row ? &st->row : NULL,
+        .count = h->count > 0 ? (uint64_t)h->count : 0,
+        .row = r->row,
     };
     sg.has_first = parse_time(h->first, &sg.first);
     sg.has_last = parse_time(h->last, &sg.last);
@@ -1578,62 +1577,10 @@ static int sight_emit(struct sight_state *st)
         sg.has_first = true;
     }
     int rc = st->cb(st->ud, &sg);
+    cairn_free(heap);
     if (rc < 0)
         st->err = rc;
     return rc;
-}
-
-static int sight_row(void *ud, const struct store_sight_row *r)
-{
-    struct sight_state *st = ud;
-    bool same =
-        st->have && r->idh == st->idh && strcmp(r->collection, st->coll) == 0;
-    if (same &&
-        (r->vsec < st->vsec || (r->vsec == st->vsec && r->vns < st->vns)))
-        return 0;
-    if (!same) {
-        int rc = sight_emit(st);
-        if (rc != 0)
-            return rc;
-    }
-    if (cairn_arena_used(st->a) > 1024 * 1024) {
-        cairn_arena_free(st->a);
-        st->a = NULL;
-        if (cairn_arena_new(0, &st->a) < 0)
-            return st->err = CAIRN_ENOMEM;
-    }
-    snprintf(st->coll, sizeof st->coll, "%s", r->collection);
-    st->idh = r->idh;
-    st->vsec = r->vsec;
-    st->vns = r->vns;
-    st->sight.of_ref = hold(st, r->sight.of_ref);
-    st->sight.orgs = hold(st, r->sight.orgs ? r->sight.orgs : "");
-    st->sight.fp = r->sight.fp;
-    st->sight.count = r->sight.count;
-    st->sight.first = hold(st, r->sight.first);
-    st->sight.last = hold(st, r->sight.last);
-    st->has_row = r->row != NULL;
-    if (st->has_row) {
-        st->row = *r->row;
-        st->row.id = hold(st, r->row->id);
-        st->row.type = hold(st, r->row->type);
-        st->row.spec_version = hold(st, r->row->spec_version);
-        st->row.created = hold(st, r->row->created);
-        st->row.modified = hold(st, r->row->modified);
-        st->row.version = st->row.modified ? st->row.modified : st->row.created;
-        st->row.json =
-            r->row->json == NULL
-                ? NULL
-                : cairn_arena_strndup(st->a, r->row->json, r->row->json_len);
-        if (r->row->json != NULL && st->row.json == NULL)
-            st->err = CAIRN_ENOMEM;
-    }
-    if (st->sight.of_ref == NULL && st->err == 0)
-        st->err = CAIRN_EINTERNAL;
-    if (st->err < 0)
-        return st->err;
-    st->have = true;
-    return 0;
 }
 
 int cairn_store_sightings(struct cairn_store *s,
@@ -1648,13 +1595,8 @@ int cairn_store_sightings(struct cairn_store *s,
     if (q == NULL)
         q = &all;
     struct sight_state st = {.q = q, .cb = cb, .ud = ud};
-    if (cairn_arena_new(0, &st.a) < 0)
-        return CAIRN_ENOMEM;
     struct store_sight_sink sink = {.row = sight_row, .ud = &st};
     int rc = s->ops->sightings_scan(s, q->of, q->with_json, &sink);
-    if (rc == 0 && st.err == 0)
-        rc = sight_emit(&st);
-    cairn_arena_free(st.a);
     if (st.err < 0)
         return st.err;
     return rc < 0 ? rc : 0;

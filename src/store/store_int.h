@@ -204,9 +204,9 @@ struct store_ops {
     int (*lock_release)(struct cairn_store *s, const char *name);
     /*
      * The sighting summaries (optional): every stored sighting version's
-     * store_sight, kept with its row (a deleted row's goes with it), in
-     * order of collection, then idh, then version, oldest first, so that
-     * store.c keeps the newest version of each sighting. With `of`, at
+     * store_sight, kept with its row (a deleted row's goes with it), the
+     * versions of one (collection, idh) one after the other, newest
+     * first, so that store.c hands out the first of each. With `of`, at
      * least every version of each sighting (coll, idh) one of whose
      * versions sighted `of`. With `with_json`, each with its row.
      */
