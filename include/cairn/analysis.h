@@ -283,15 +283,47 @@ struct cairn_score_sightings {
     struct cairn_time last_seen; /* the newest true sighting */
 };
 
+/* The base of an indicator without a confidence created by `identity`. */
+struct cairn_score_source {
+    char *identity;
+    int confidence; /* 0..100 */
+};
+
+/* The decay model of one value type (an enum cairn_ioc_type). */
+struct cairn_score_decay {
+    int type;
+    double lifetime_days; /* > 0 */
+    double speed;         /* > 0 */
+};
+
 struct cairn_score_opts {
     const struct cairn_warninglists *warninglists; /* may be NULL */
     int default_confidence;       /* 0: CAIRN_SCORE_DEFAULT_CONFIDENCE */
     const struct cairn_time *now; /* NULL: now */
+    /* per source (created_by_ref): the base without a confidence */
+    const struct cairn_score_source *sources;
+    size_t n_sources;
+    /* per value type: replaces the built-in lifetime and speed */
+    const struct cairn_score_decay *decay;
+    size_t n_decay;
 };
 
 /*
- * The score (0..100) of indicator `ind`: its confidence (else the
- * default) times MISP's polynomial decay 1 - (age / lifetime)^(1 / speed)
+ * Read the score settings of [analysis] (docs/analysis.md) into `o`:
+ * `sources`, "IDENTITY N, IDENTITY N, ..." (a source's default confidence,
+ * N 0..100), and `decay`, "TYPE DAYS SPEED, ..." (TYPE a value type name
+ * such as ipv4, domain, sha256; DAYS and SPEED positive numbers). Either
+ * may be NULL or empty. What `o` held in sources and decay is replaced;
+ * cairn_score_opts_clear frees them. CAIRN_EINVAL with `err` naming the
+ * entry that is wrong, CAIRN_ENOMEM.
+ */
+int cairn_score_opts_parse(struct cairn_score_opts *o, const char *sources,
+                           const char *decay, char *err, size_t err_len);
+void cairn_score_opts_clear(struct cairn_score_opts *o);
+
+/*
+ * The score (0..100) of indicator `ind`: its confidence (else its
+ * source's default, else the default) times MISP's polynomial decay 1 - (age / lifetime)^(1 / speed)
  * with the lifetime and speed of its first value's type, the age counted
  * from valid_from or the newest sighting; 0 past valid_until or revoked;
  * plus 5 per sighting organisation (at most 20) while it has not decayed

@@ -107,8 +107,14 @@ CAIRN_WARNINGLISTS=$wl run hunt --data "$data" --collection $A --include-warning
 check "--include-warninglisted hunts it too" \
     sh -c "jq -r .indicator '$out' | sort | tr '\n' ' ' | grep -qx '$I1 $I2 '"
 
+# ---- [analysis] score settings ------------------------------------------------------
+printf '[server]\ndata = %s\n[analysis]\ndecay = ipv4 30 0.3, domain -1 2\n' "$data" >bad.ini
+run serve --config bad.ini --listen 127.0.0.1:0
+expect 2 "a bad decay setting stops serve"
+check "naming the entry and the line" said "bad.ini:4: decay: 'domain -1 2' is not TYPE DAYS SPEED"
+
 # ---- over HTTP ---------------------------------------------------------------------
-printf '[server]\ndata = %s\n[analysis]\nwarninglists = %s\n' "$data" "$wl" >serve.ini
+printf '[server]\ndata = %s\n[analysis]\nwarninglists = %s\ndefault_confidence = 60\nsource_confidence = identity--c0000001-0000-4000-8000-000000000000 70\ndecay = ipv4 60 0.5\n' "$data" "$wl" >serve.ini
 start_server --config serve.ini --listen 127.0.0.1:0 || fail "serve starts"
 at_exit='reap $pid'
 get() {
@@ -142,6 +148,8 @@ check "fewer than 3 for bob" \
 run user set alice --no-identities --data "$data"
 check "--no-identities: 200" [ "$(get alice $S)" = 200 ]
 check "and the threshold again" jq -e '.indicators[0].organisations == "fewer than 3"' body
+check "HTTP lookup: 200" [ "$(get alice "/api1/cairn/lookup?value=c2.widespread.example")" = 200 ]
+check "with the indicator's score" jq -e ".matches[0].id == \"$I1\" and .matches[0].score == 100" body
 check "?since" [ "$(get alice "$S?since=2026-11-05T00:00:00Z")" = 200 ]
 check "filters" jq -e "[.indicators[].id] == [\"$I2\"]" body
 check "a bad since: 400" [ "$(get alice "$S?since=yesterday")" = 400 ]
