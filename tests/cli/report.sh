@@ -165,6 +165,13 @@ check "POST of a warninglisted indicator: stored ($code)" \
     sh -c "[ $code = 202 ] && jq -e '.success_count == 1' body >/dev/null"
 check "and flagged in the server's log with the list's name" \
     grep -q "indicator--c1000000-0000-4000-8000-0000000000aa: 8.8.8.8 is on warninglist 'Public DNS resolvers' (stored, flagged)" "$errf"
+# ---- pull with warninglists, outside the server -----------------------------------
+run collection add --data "$tmp/d2" --title copy --id $B
+CAIRN_PASSWORD=$pw run pull "$base/api1/" --collection $A --into $B \
+    --data "$tmp/d2" --user alice --warninglists "$wl"
+expect 0 "pull with warninglists"
+check "a pulled indicator on a list is flagged with the list's name" \
+    said "$I2: 203.0.113.9 is on warninglist 'Special-purpose address ranges' (stored, flagged)"
 stop_server
 check "the server stops cleanly" [ "$rc" -eq 0 ]
 check "no sanitizer report from the server" no_crash_report "$errf"
