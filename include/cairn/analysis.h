@@ -341,6 +341,16 @@ int cairn_score_indicator(const json_t *ind,
 /* The privacy threshold k by default. */
 #define CAIRN_REPORT_THRESHOLD 3
 
+/* A report's breakdown over time. */
+enum cairn_report_by {
+    CAIRN_REPORT_BY_NONE = 0,
+    CAIRN_REPORT_BY_DAY,  /* UTC days */
+    CAIRN_REPORT_BY_WEEK, /* weeks from Monday, UTC */
+};
+
+/* "day" or "week" to CAIRN_REPORT_BY_*; CAIRN_EINVAL for anything else. */
+int cairn_report_by_parse(const char *s, enum cairn_report_by *out);
+
 struct cairn_report_opts {
     const char *const *collections; /* NULL: every collection */
     size_t n_collections;
@@ -364,6 +374,12 @@ struct cairn_report_opts {
      * CAIRN_EUNSUPPORTED for a store without the index.
      */
     const char *of;
+    /*
+     * With DAY or WEEK, each entry's `periods`: the sightings per period
+     * of their last time (`start`: the period's first day, `sightings`:
+     * the sum of counts), oldest first, and the report's `by`.
+     */
+    enum cairn_report_by by;
 };
 
 /*

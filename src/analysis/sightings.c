@@ -16,7 +16,14 @@ struct coll_count {
     uint64_t sightings;
 };
 
+struct period {
+    int64_t day; /* the period's first day, days since 1970-01-01 */
+    uint64_t sightings;
+};
+
 struct entry {
+    struct period *periods; /* with o->by */
+    size_t n_periods;
     char *id; /* the indicator (or other object) sighted */
     size_t id_len;
     uint64_t h; /* mix(fnv(id)) */
@@ -43,6 +50,7 @@ struct org_slot {
 };
 
 struct agg {
+    enum cairn_report_by by;
     struct org_slot orgs[ORG_SLOTS];
     unsigned n_orgs;
     struct entry *v;
@@ -233,6 +241,37 @@ static bool get_time(const json_t *o, const char *k, struct cairn_time *t)
                             t) == 0;
 }
 
+/* The first day of the period holding `t`. */
+static int64_t period_of(enum cairn_report_by by, const struct cairn_time *t)
+{
+    int64_t day = t->sec >= 0 ? t->sec / 86400 : -((-t->sec + 86399) / 86400);
+    if (by != CAIRN_REPORT_BY_WEEK)
+        return day;
+    /* 1970-01-01 was a Thursday: Monday is day -3 of its week */
+    int64_t w = day + 3;
+    w = w >= 0 ? w / 7 : -((-w + 6) / 7);
+    return w * 7 - 3;
+}
+
+static int period_add(struct entry *e, int64_t day, uint64_t n)
+{
+    for (size_t i = e->n_periods; i-- > 0;)
+        if (e->periods[i].day == day) {
+            e->periods[i].sightings += n;
+            return 0;
+        }
+    if (e->n_periods >= 100000)
+        return 0; /* bounded: a century of days */
+    struct period *p =
+        cairn_realloc(e->periods, (e->n_periods + 1) * sizeof *p);
+    if (p == NULL)
+        return CAIRN_ENOMEM;
+    e->periods = p;
+    p[e->n_periods].day = day;
+    p[e->n_periods++].sightings = n;
+    return 0;
+}
+
 /* Count one sighting (the newest version of it) into its entry. */
 static int summary_add(struct agg *a, const struct cairn_store_sighting *sg,
                        const struct cairn_time *since)
@@ -255,6 +294,10 @@ static int summary_add(struct agg *a, const struct cairn_store_sighting *sg,
         if (sg->has_last &&
             (!e->has_last || cairn_time_cmp(&sg->last, &e->last) > 0))
             e->last = sg->last, e->has_last = true;
+        if (a->by != CAIRN_REPORT_BY_NONE && sg->has_last)
+            rc = period_add(e, period_of(a->by, &sg->last), n);
+        if (rc < 0)
+            return rc;
     }
     /* a pseudonym counts as one organisation of its own */
     for (size_t i = 0; rc == 0 && i < sg->n_orgs; i++)
@@ -336,6 +379,7 @@ static void agg_clear(struct agg *a)
         for (size_t j = 0; j < e->n_idents; j++)
             cairn_free(e->idents[j]);
         cairn_free(e->idents);
+        cairn_free(e->periods);
     }
     cairn_free(a->v);
     cairn_free(a->slots);
@@ -442,6 +486,36 @@ static int cmp_coll(const void *x, const void *y)
                   ((const struct coll_count *)y)->collection);
 }
 
+static int cmp_period(const void *x, const void *y)
+{
+    int64_t a = ((const struct period *)x)->day;
+    int64_t b = ((const struct period *)y)->day;
+    return a < b ? -1 : a > b;
+}
+
+static int periods_json(const struct entry *e, json_t *j)
+{
+    json_t *arr = json_array();
+    int rc = arr == NULL ? CAIRN_ENOMEM : 0;
+    if (e->n_periods > 1)
+        qsort(e->periods, e->n_periods, sizeof *e->periods, cmp_period);
+    for (size_t i = 0; rc == 0 && i < e->n_periods; i++) {
+        struct cairn_time t = {.sec = e->periods[i].day * 86400};
+        char day[40];
+        if (cairn_time_format(&t, 0, day, sizeof day) < 0)
+            continue;
+        day[10] = '\0'; /* the date */
+        json_t *p = json_pack("{s:s, s:I}", "start", day, "sightings",
+                              (json_int_t)e->periods[i].sightings);
+        rc = p != NULL && json_array_append_new(arr, p) == 0 ? 0
+                                                            : CAIRN_ENOMEM;
+    }
+    if (rc == 0)
+        return put(j, "periods", arr);
+    json_decref(arr);
+    return rc;
+}
+
 static int entry_json(struct cairn_store *s, const struct entry *e,
                       const struct cairn_report_opts *o, unsigned k,
                       json_t **out)
@@ -496,6 +570,8 @@ static int entry_json(struct cairn_store *s, const struct entry *e,
         rc = put(j, "collections", colls);
         colls = NULL;
     }
+    if (rc == 0 && o->by != CAIRN_REPORT_BY_NONE)
+        rc = periods_json(e, j);
     if (rc == 0 && o->identities) {
         json_t *ids = json_array();
         rc = ids == NULL ? CAIRN_ENOMEM : 0;
@@ -670,6 +746,7 @@ int cairn_report_sightings(struct cairn_store *s,
         o = &dflt;
     unsigned k = o->threshold > 0 ? o->threshold : CAIRN_REPORT_THRESHOLD;
     a.keep_idents = o->identities;
+    a.by = o->by;
     /* the store's summaries; else every sighting read */
     rc = scan_summaries(s, o, &a);
     if (rc != CAIRN_EUNSUPPORTED) {
@@ -727,6 +804,9 @@ int cairn_report_sightings(struct cairn_store *s,
     }
     if (rc == 0)
         rc = put(res, "threshold", json_integer(k));
+    if (rc == 0 && o->by != CAIRN_REPORT_BY_NONE)
+        rc = put(res, "by", json_string(o->by == CAIRN_REPORT_BY_DAY ? "day"
+                                                                    : "week"));
     if (rc == 0) {
         rc = put(res, "indicators", list);
         list = NULL;
@@ -751,4 +831,17 @@ bool cairn_report_entitled(struct cairn_store *s, const char *user)
         cairn_store_user_identities_get(s, user, &on) < 0)
         return false;
     return on;
+}
+
+int cairn_report_by_parse(const char *s, enum cairn_report_by *out)
+{
+    if (s == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    if (strcmp(s, "day") == 0)
+        *out = CAIRN_REPORT_BY_DAY;
+    else if (strcmp(s, "week") == 0)
+        *out = CAIRN_REPORT_BY_WEEK;
+    else
+        return CAIRN_EINVAL;
+    return 0;
 }

@@ -112,7 +112,8 @@ static int json_body(struct cairn_taxii_response *resp, const json_t *j)
 }
 
 /*
- * GET /ROOT/cairn/sightings[?since=TIME][&collection=ID]: the report of
+ * GET /ROOT/cairn/sightings[?since=TIME][&collection=ID][&by=day|week]:
+ * the report of
  * cairn report sightings over the collections of the root the user may
  * read, counts below the threshold shown as "fewer than k".
  */
@@ -134,6 +135,10 @@ static int sightings(struct cairn_store *s, const char *user, const char *root,
                                   "2026-01-01T00:00:00Z");
     if (rc == 0)
         ro.since = &since;
+    char by[16];
+    int brc = param(query, "by", by, sizeof by);
+    if (brc < 0 || (brc == 0 && cairn_report_by_parse(by, &ro.by) < 0))
+        return cairn__taxii_error(resp, 400, "by must be day or week");
     int crc = param(query, "collection", coll, sizeof coll);
     if (crc < 0)
         return cairn__taxii_error(resp, 400, "no such collection here");

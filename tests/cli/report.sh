@@ -71,6 +71,17 @@ check "--identities: exact counts and who" \
     jq -e '.indicators[2].organisations == 1 and .indicators[2].identities == ["identity--c0000002-0000-4000-8000-000000000000"] and .threshold == 5' out
 run report sightings --data "$data" --json --threshold 5
 check "--threshold 5 hides 4" jq -e '.indicators[1].organisations == "fewer than 5"' out
+run report sightings --data "$data" --json --by day
+expect 0 "report sightings --by day"
+check "per day: the periods add up to the sightings, oldest first" \
+    jq -e '.by == "day" and ([.indicators[] | ([.periods[].sightings] | add) == .sightings] | all) and ([.indicators[] | [.periods[].start] | . == sort] | all)' out
+run report sightings --data "$data" --json --by week
+check "per week: each period starts on a Monday" \
+    jq -e '.by == "week" and ([.indicators[].periods[].start + "T00:00:00Z" | fromdateiso8601 | strftime("%u") == "1"] | all) and ([.indicators[] | ([.periods[].sightings] | add) == .sightings] | all)' out
+run report sightings --data "$data" --by day
+check "the text report lists the days" sh -c "grep -Eq '^    [0-9]{4}-[0-9]{2}-[0-9]{2}  sightings [0-9]+$' '$out'"
+run report sightings --data "$data" --by month
+expect 2 "--by month is refused"
 run report sightings --data "$data" --json --collection $B
 check "--collection: that collection's sightings only" \
     jq -e ".indicators | length == 1 and .[0].id == \"$I2\" and .[0].sightings == 5" out
@@ -153,6 +164,9 @@ check "with the indicator's score" jq -e ".matches[0].id == \"$I1\" and .matches
 check "?since" [ "$(get alice "$S?since=2026-11-05T00:00:00Z")" = 200 ]
 check "filters" jq -e "[.indicators[].id] == [\"$I2\"]" body
 check "a bad since: 400" [ "$(get alice "$S?since=yesterday")" = 400 ]
+check "?by=week: 200" [ "$(get alice "$S?by=week")" = 200 ]
+check "with periods" jq -e '.by == "week" and ([.indicators[] | ([.periods[].sightings] | add) == .sightings] | all)' body
+check "?by=year: 400" [ "$(get alice "$S?by=year")" = 400 ]
 run grant carol $A --write --data "$data"
 cat >post.json <<'EOB'
 {"type": "bundle", "id": "bundle--c0000000-0000-4000-8000-0000000000aa", "objects": [{"type": "indicator", "spec_version": "2.1", "id": "indicator--c1000000-0000-4000-8000-0000000000aa", "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "pattern": "[ipv4-addr:value = '8.8.8.8']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}]}
