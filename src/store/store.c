@@ -1536,7 +1536,8 @@ static int sight_row(void *ud, const struct store_sight_row *r)
         return 0; /* an older version of the sighting just handed out */
     st->have = true;
     st->idh = r->idh;
-    snprintf(st->coll, sizeof st->coll, "%s", r->collection);
+    if (strcmp(st->coll, r->collection) != 0)
+        snprintf(st->coll, sizeof st->coll, "%s", r->collection);
     const struct store_sight *h = &r->sight;
     if (h->of_ref == NULL ||
         (st->q->of != NULL && strcmp(h->of_ref, st->q->of) != 0))
