@@ -32,6 +32,7 @@ enum {
     OPT_CACERT,
     OPT_QUIET,
     OPT_SIGN,
+    OPT_WARNINGLISTS,
 };
 
 static const struct cli_option options[] = {
@@ -61,6 +62,10 @@ static const struct cli_option options[] = {
     [OPT_SIGN] = {0, "sign", "KEY",
                   "Sign each object with key KEY (DATA/keys/KEY.key, or a "
                   "file) before it is stored or written; docs/signing.md."},
+    [OPT_WARNINGLISTS] = {0, "warninglists", "PATH",
+                          "With --into: flag the indicators with a value on "
+                          "these MISP warninglists, reported and stored all "
+                          "the same ($CAIRN_WARNINGLISTS; docs/analysis.md)."},
     {0, NULL, NULL, NULL},
 };
 
@@ -135,6 +140,7 @@ struct sink {
     int store_err;
     struct cairn_sign_key *signer; /* --sign */
     struct cairn_sign_gate gate;
+    struct cairn_warninglists *warninglists; /* --warninglists */
 };
 
 static void on_report(const struct cairn_diag *d, void *ud)
@@ -160,6 +166,19 @@ static void on_result(const struct cairn_store_result *r, bool invalid,
         return;
     snprintf(line, sizeof line, "%s: error: not stored: %s",
              r->id[0] ? r->id : "(no id)", r->message);
+    cli_print_line(line);
+}
+
+static void on_flag(const char *id, const char *value, const char *list,
+                    void *ud)
+{
+    const struct sink *s = ud;
+    char line[1400];
+    if (s->quiet)
+        return;
+    snprintf(line, sizeof line,
+             "%s: warning: %s is on warninglist '%s' (stored, flagged)", id,
+             value, list);
     cli_print_line(line);
 }
 
@@ -390,6 +409,7 @@ out:
 struct args {
     enum format fmt;
     const char *map, *output, *into, *dir, *identity, *cacert, *sign;
+    const char *warninglists;
     enum cairn_tlp tlp;
     bool quiet;
 };
@@ -455,6 +475,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_SIGN:
             a->sign = arg;
+            break;
+        case OPT_WARNINGLISTS:
+            a->warninglists = arg;
             break;
         }
     }
@@ -574,7 +597,11 @@ static int run(int argc, char **argv)
                 cli_store_failed(cmd, rc, "looking up the collection");
             goto out;
         }
+        if (cli_warninglists_load(cmd, a.warninglists, &s->warninglists) < 0)
+            goto out;
         struct cairn_ingest_opts io = {
+            .warninglists = s->warninglists,
+            .on_flag = on_flag,
             .collection = coll->id,
             .batch = BATCH,
             .on_result = on_result,
@@ -674,13 +701,17 @@ static int run(int argc, char **argv)
                 stats.reports, stats.skipped);
         if (s->store != NULL)
             fprintf(stderr,
-                    "feed: %zu stored, %zu already present, %zu rejected\n",
-                    c.stored, c.existed, c.invalid + c.failed);
+                    "feed: %zu stored, %zu already present, %zu rejected%s",
+                    c.stored, c.existed, c.invalid + c.failed,
+                    s->warninglists != NULL ? "" : "\n");
+        if (!a.quiet && s->warninglists != NULL)
+            fprintf(stderr, ", %zu flagged\n", c.flagged);
     }
 out:
     if (s != NULL) {
         cairn_ingest_free(s->ingest);
         cairn_sign_key_free(s->signer);
+        cairn_warninglists_free(s->warninglists);
         if (s->out != NULL && s->out != stdout && fclose(s->out) != 0)
             status = CLI_EXIT_ERROR;
         if (tmp[0] != '\0') {

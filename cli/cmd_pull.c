@@ -32,6 +32,7 @@ enum {
     OPT_QUIET,
     OPT_SIGNATURES,
     OPT_TRUST,
+    OPT_WARNINGLISTS,
     OPT_TYPE, /* push only from here on, so that pull's table ends here */
     OPT_IDENTITY,
     OPT_MEMBER,
@@ -95,7 +96,11 @@ enum {
                         "others) or ignore (default); docs/signing.md."},      \
     [OPT_TRUST] = {0, "trust", "KEYFILE",                                      \
                    "pull: trust the public key in KEYFILE ('cairn key "        \
-                   "export'); may be repeated."}
+                   "export'); may be repeated."},                              \
+    [OPT_WARNINGLISTS] = {0, "warninglists", "PATH",                           \
+                          "pull: flag the indicators with a value on these "   \
+                          "MISP warninglists (stored all the same; "           \
+                          "$CAIRN_WARNINGLISTS; docs/analysis.md)."}
 
 static const struct cli_option pull_options[] = {
     [OPT_DATA] = CLI_DATA_OPTION,
@@ -221,6 +226,7 @@ enum {
     SOPT_CONFIG,
     SOPT_DATA,
     SOPT_PEER,
+    SOPT_WARNINGLISTS,
 };
 
 static const struct cli_option sync_options[] = {
@@ -230,12 +236,17 @@ static const struct cli_option sync_options[] = {
     [SOPT_DATA] = CLI_DATA_OPTION,
     [SOPT_PEER] = {'p', "peer", "NAME",
                    "Run only this peer's flows; may be repeated."},
+    [SOPT_WARNINGLISTS] = {0, "warninglists", "PATH",
+                           "Flag the pulled indicators with a value on these "
+                           "MISP warninglists (stored all the same; "
+                           "$CAIRN_WARNINGLISTS; docs/analysis.md)."},
     {0, NULL, NULL, NULL},
 };
 
 const struct cli_command cli_cmd_sync = {
     .name = "sync",
-    .synopsis = "--config FILE [--data DIR] [--peer NAME]...",
+    .synopsis = "--config FILE [--data DIR] [--peer NAME]... "
+                "[--warninglists PATH]",
     .summary = "Run every pull and push configured for the peers, once.",
     .description =
         "Reads the [peer NAME] sections of the configuration file (see "
@@ -281,6 +292,7 @@ struct net_args {
     int signatures;                  /* pull: enum cairn_sign_policy */
     const char *trust[RESTRICTED_MAX]; /* pull: key files */
     size_t n_trust;
+    const char *warninglists; /* pull: --warninglists */
 };
 
 static int parse_uint(const struct cli_command *cmd, const char *opt,
@@ -470,6 +482,13 @@ static int parse_net(const struct cli_command *cmd, bool push, int argc,
             }
             a->trust[a->n_trust++] = arg;
             break;
+        case OPT_WARNINGLISTS:
+            if (push) {
+                cli_error(cmd, "--warninglists applies to pull only");
+                return -1;
+            }
+            a->warninglists = arg;
+            break;
         }
     }
     if (opt == -2)
@@ -537,6 +556,11 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
 
     if (parse_net(cmd, push, argc, argv, &a) < 0)
         return CLI_EXIT_ERROR;
+    /* what every ingest session of the pull flags (cairn_ingest) */
+    struct cairn_warninglists *wl = NULL;
+    if (!push && cli_warninglists_load(cmd, a.warninglists, &wl) < 0)
+        return CLI_EXIT_ERROR;
+    cairn_ingest_set_default_warninglists(wl);
     if (a.password_file != NULL &&
         (rc = cairn_taxii_secret_read(a.password_file, &password)) < 0) {
         cli_error(cmd, "--password-file %s: %s", a.password_file,
@@ -688,6 +712,8 @@ out:
         explicit_bzero(token, strlen(token));
         cairn_free(token);
     }
+    cairn_ingest_set_default_warninglists(NULL);
+    cairn_warninglists_free(wl);
     return status;
 }
 
@@ -710,7 +736,8 @@ static int run_push(int argc, char **argv)
 static int run_sync(int argc, char **argv)
 {
     const struct cli_command *cmd = &cli_cmd_sync;
-    const char *config = NULL, *dir = NULL;
+    const char *config = NULL, *dir = NULL, *wl_path = NULL;
+    struct cairn_warninglists *wl = NULL;
     const char *only[SYNC_PEERS_MAX];
     size_t n_only = 0;
     struct cairn_peers peers = {0};
@@ -737,6 +764,9 @@ static int run_sync(int argc, char **argv)
                 return CLI_EXIT_ERROR;
             }
             only[n_only++] = arg;
+            break;
+        case SOPT_WARNINGLISTS:
+            wl_path = arg;
             break;
         }
     }
@@ -771,6 +801,10 @@ static int run_sync(int argc, char **argv)
             goto out;
         }
     }
+    /* what every pull's ingest session flags (cairn_ingest) */
+    if (cli_warninglists_load(cmd, wl_path, &wl) < 0)
+        goto out;
+    cairn_ingest_set_default_warninglists(wl);
     if (peers.n == 0) {
         cli_error(cmd, "%s has no [peer NAME] section", config);
         goto out;
@@ -804,5 +838,7 @@ static int run_sync(int argc, char **argv)
 out:
     cairn_store_close(store);
     cairn_peers_release(&peers);
+    cairn_ingest_set_default_warninglists(NULL);
+    cairn_warninglists_free(wl);
     return status;
 }

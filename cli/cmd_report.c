@@ -19,6 +19,7 @@ enum {
     OPT_MIN_SCORE,
     OPT_LIMIT,
     OPT_WARNINGLISTS,
+    OPT_BY,
 };
 
 #define COLLECTIONS_MAX 64
@@ -45,6 +46,9 @@ static const struct cli_option report_options[] = {
                        "(0 to 100)."},
     [OPT_LIMIT] = {'n', "limit", "N", "List at most N objects."},
     [OPT_WARNINGLISTS] = CLI_WARNINGLISTS_OPTION,
+    [OPT_BY] = {0, "by", "PERIOD",
+                "Also the sightings of each object per day or week (from "
+                "Monday, UTC) of their last time, oldest first."},
     {0, NULL, NULL, NULL},
 };
 
@@ -74,7 +78,8 @@ const struct cli_command cli_cmd_report = {
     .examples = "$ cairn report sightings\n"
                 "$ cairn report sightings --since 2026-11-01T00:00:00Z "
                 "--json\n"
-                "$ cairn report sightings -c \"$COLL\" --min-score 50",
+                "$ cairn report sightings -c \"$COLL\" --min-score 50\n"
+                "$ cairn report sightings --by week --json",
     .run = run_report,
 };
 
@@ -109,6 +114,13 @@ static void print_text(const json_t *res)
         if (label[0] != '\0')
             printf("  %s", label);
         printf("\n");
+        size_t j;
+        const json_t *p;
+        json_array_foreach(json_object_get(e, "periods"), j, p)
+        {
+            printf("    %s  sightings %lld\n", str(p, "start"),
+                   (long long)json_integer_value(json_object_get(p, "sightings")));
+        }
     }
 }
 
@@ -186,6 +198,12 @@ static int run_report(int argc, char **argv)
             break;
         case OPT_WARNINGLISTS:
             wl_path = arg;
+            break;
+        case OPT_BY:
+            if (cairn_report_by_parse(arg, &ro.by) < 0) {
+                cli_error(cmd, "--by: '%s' is not day or week", arg);
+                return CLI_EXIT_ERROR;
+            }
             break;
         }
     }

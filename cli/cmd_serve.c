@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "cairn/analysis.h"
 #include "cairn/cairn.h"
 #include "cairn/export.h"
 #include "cairn/server.h"
@@ -120,6 +121,9 @@ const struct cli_command cli_cmd_serve = {
         "second of a change to their collections; each is also served at "
         "/export/NAME to users who may read all its collections, with an "
         "ETag (If-None-Match is answered 304).\n\n"
+        "[analysis] default_confidence, source_confidence (IDENTITY N, "
+        "...) and decay (TYPE DAYS SPEED, ...) set how the lookup and "
+        "sightings endpoints score indicators (docs/analysis.md).\n\n"
         "The web console is served under /ui/ on the same address and "
         "TLS: analysts log in there with their user name and password "
         "(docs/console.md). '[console] enabled = no' in the configuration "
@@ -517,6 +521,7 @@ static int run(int argc, char **argv)
     struct cairn_store *store = NULL;
     struct cairn_server *srv = NULL;
     struct cairn_warninglists *wl = NULL;
+    struct cairn_score_opts score = {0};
     struct bootstrap_info info;
     struct cairn_peers peers = {0};
     struct cairn_export_defs xdefs = {0};
@@ -596,6 +601,12 @@ static int run(int argc, char **argv)
         if (cli_warninglists_load(cmd, ini.warninglists, &wl) < 0)
             goto out;
         cairn_ingest_set_default_warninglists(wl);
+        /* checked when the configuration was read */
+        if (cairn_score_opts_parse(&score, ini.source_confidence, ini.decay,
+                                   NULL, 0) < 0)
+            goto out;
+        score.warninglists = wl;
+        score.default_confidence = ini.default_confidence;
         if (set.listen == NULL)
             set.listen = ini.listen;
         if (set.tls_cert == NULL) {
@@ -703,6 +714,7 @@ static int run(int argc, char **argv)
                 .credential_cache_seconds = ini.credential_cache_seconds,
                 .signing = &peers,
                 .signer = signer,
+                .score = &score,
             },
     };
     if (xdefs.n > 0) {
@@ -816,5 +828,6 @@ out:
     cairn_server_ini_release(&ini);
     cairn_ingest_set_default_warninglists(NULL);
     cairn_warninglists_free(wl);
+    cairn_score_opts_clear(&score);
     return status;
 }

@@ -20,6 +20,8 @@ enum {
     OPT_SHARING,
     OPT_ADMIN,
     OPT_NO_ADMIN,
+    OPT_IDENTITIES,
+    OPT_NO_IDENTITIES,
 };
 
 static const struct cli_option options[] = {
@@ -44,6 +46,13 @@ static const struct cli_option options[] = {
                    "pages of users, tokens, grants and peers)."},
     [OPT_NO_ADMIN] = {0, "no-admin", NULL,
                       "set: the user is no longer an administrator."},
+    [OPT_IDENTITIES] = {0, "identities", NULL,
+                        "add, set: the user is entitled to the identities "
+                        "behind sightings: exact counts below the privacy "
+                        "threshold and the organisations' ids in the HTTP "
+                        "report and the console (docs/analysis.md)."},
+    [OPT_NO_IDENTITIES] = {0, "no-identities", NULL,
+                           "set: the user no longer is."},
     {0, NULL, NULL, NULL},
 };
 
@@ -51,9 +60,10 @@ static int run(int argc, char **argv);
 
 const struct cli_command cli_cmd_user = {
     .name = "user",
-    .synopsis = "add NAME [--identity ID] [--member] [--admin] | set NAME "
-                "[--identity ID] [--member | --no-member] [--admin | "
-                "--no-admin] | list [--rights | --sharing] "
+    .synopsis = "add NAME [--identity ID] [--member] [--admin] "
+                "[--identities] | set NAME [--identity ID] [--member | "
+                "--no-member] [--admin | --no-admin] [--identities | "
+                "--no-identities] | list [--rights | --sharing] "
                 "| remove NAME | passwd NAME [--data DIR]",
     .summary = "Add, list and remove the users of the TAXII server.",
     .description =
@@ -86,7 +96,8 @@ const struct cli_command cli_cmd_user = {
         "cairn user list --sharing prints NAME  IDENTITY  MEMBER per user, "
         "with - for no identity and member or - for the flag, and admin "
         "after it for an administrator of the web console (--admin, "
-        "docs/console.md).",
+        "docs/console.md) and identities for a user entitled to the "
+        "identities behind sightings (--identities).",
     .options = options,
     .exit_status = CLI_ADMIN_EXIT_STATUS,
     .examples = "$ cairn user add alice\n"
@@ -240,6 +251,7 @@ struct share_args {
     const char *identity; /* NULL: unchanged; "none": removed */
     int member;           /* -1 unchanged, 0 or 1 */
     int admin;            /* -1 unchanged, 0 or 1 */
+    int identities;       /* -1 unchanged, 0 or 1 */
 };
 
 static int check_identity(const struct cli_command *cmd, const char *id)
@@ -271,6 +283,8 @@ static int apply_share(const struct cli_command *cmd, struct cairn_store *s,
         rc = cairn_store_user_share_set(s, name, &sh);
     if (rc == 0 && sa->admin >= 0)
         rc = cairn_store_user_admin_set(s, name, sa->admin != 0);
+    if (rc == 0 && sa->identities >= 0)
+        rc = cairn_store_user_identities_set(s, name, sa->identities != 0);
     if (rc == CAIRN_ENOTFOUND) {
         cli_error(cmd, "no user '%s'", name);
         return CLI_EXIT_FINDINGS;
@@ -337,7 +351,8 @@ static int set_password(const struct cli_command *cmd, const char *dir,
         goto out;
     }
     status = CLI_EXIT_OK;
-    if (add && (sa->identity != NULL || sa->member >= 0 || sa->admin >= 0))
+    if (add && (sa->identity != NULL || sa->member >= 0 || sa->admin >= 0 ||
+                sa->identities >= 0))
         status = apply_share(cmd, s, name, sa);
 out:
     explicit_bzero(password, sizeof password);
@@ -409,13 +424,18 @@ static int all_collections(struct cairn_store *s,
 static int print_sharing(struct cairn_store *s, const char *name)
 {
     struct cairn_store_user_share sh;
-    bool admin = false;
+    bool admin = false, idents = false;
     int rc = cairn_store_user_share_get(s, name, &sh);
     if (rc == 0)
         rc = cairn_store_user_admin_get(s, name, &admin);
     if (rc == 0)
-        printf("%s  %s  %s%s\n", name, sh.identity[0] ? sh.identity : "-",
-               sh.member ? "member" : "-", admin ? "  admin" : "");
+        rc = cairn_store_user_identities_get(s, name, &idents);
+    if (rc == CAIRN_EUNSUPPORTED)
+        rc = 0;
+    if (rc == 0)
+        printf("%s  %s  %s%s%s\n", name, sh.identity[0] ? sh.identity : "-",
+               sh.member ? "member" : "-", admin ? "  admin" : "",
+               idents ? "  identities" : "");
     return rc;
 }
 
@@ -487,7 +507,7 @@ static int run(int argc, char **argv)
     const struct cli_command *cmd = &cli_cmd_user;
     const char *dir = NULL;
     bool rights = false, sharing = false;
-    struct share_args sa = {.member = -1, .admin = -1};
+    struct share_args sa = {.member = -1, .admin = -1, .identities = -1};
     const char *arg;
     int opt;
 
@@ -509,6 +529,10 @@ static int run(int argc, char **argv)
             sa.admin = 1;
         else if (opt == OPT_NO_ADMIN)
             sa.admin = 0;
+        else if (opt == OPT_IDENTITIES)
+            sa.identities = 1;
+        else if (opt == OPT_NO_IDENTITIES)
+            sa.identities = 0;
     }
     if (opt == -2)
         return CLI_EXIT_ERROR;
@@ -533,19 +557,24 @@ static int run(int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
     bool is_set = strcmp(sub, "set") == 0;
-    if ((sa.identity != NULL || sa.member >= 0 || sa.admin >= 0) &&
+    if ((sa.identity != NULL || sa.member >= 0 || sa.admin >= 0 ||
+         sa.identities >= 0) &&
         !is_set && strcmp(sub, "add") != 0) {
-        cli_error(cmd, "--identity, --member, --admin and their --no- forms "
-                       "are options of 'user add' and 'user set'");
+        cli_error(cmd, "--identity, --member, --admin, --identities and "
+                       "their --no- forms are options of 'user add' and "
+                       "'user set'");
         return CLI_EXIT_ERROR;
     }
-    if ((sa.member == 0 || sa.admin == 0) && !is_set) {
-        cli_error(cmd, "--no-member and --no-admin are options of 'user set'");
+    if ((sa.member == 0 || sa.admin == 0 || sa.identities == 0) && !is_set) {
+        cli_error(cmd, "--no-member, --no-admin and --no-identities are "
+                       "options of 'user set'");
         return CLI_EXIT_ERROR;
     }
-    if (is_set && sa.identity == NULL && sa.member < 0 && sa.admin < 0) {
+    if (is_set && sa.identity == NULL && sa.member < 0 && sa.admin < 0 &&
+        sa.identities < 0) {
         cli_error(cmd, "set needs --identity ID, --member, --no-member, "
-                       "--admin or --no-admin");
+                       "--admin, --no-admin, --identities or "
+                       "--no-identities");
         return CLI_EXIT_ERROR;
     }
     if (sa.identity != NULL && check_identity(cmd, sa.identity) < 0)

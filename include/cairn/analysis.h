@@ -220,6 +220,11 @@ struct cairn_lookup_opts {
      * warninglists the value is on (`warninglists`).
      */
     const struct cairn_score_opts *score;
+    /*
+     * A domain's lookup also lists, under `under`, the objects carrying a
+     * name under it (cairn_lookup_under) that `matches` does not list.
+     */
+    bool under;
 };
 
 /*
@@ -237,6 +242,21 @@ struct cairn_lookup_opts {
  */
 int cairn_lookup(struct cairn_store *s, const char *value,
                  const struct cairn_lookup_opts *o, json_t **out);
+
+/*
+ * The objects carrying a name strictly under domain `domain`
+ * ("a.b.example.com" for example.com), through the index's parent keys
+ * (one probe, cairn_value_under_key), appended to the JSON array `out` as
+ * cairn_lookup lists its matches (`matched` is `domain`; `score` with
+ * o->score): the newest version of each, only of `type` (NULL: any),
+ * leaving out those `skip` (an array of such entries, may be NULL) or
+ * `out` already lists. Nothing for a value that is not a domain of two
+ * labels or more. CAIRN_EINVAL, CAIRN_EUNSUPPORTED (no index), the
+ * store's errors.
+ */
+int cairn_lookup_under(struct cairn_store *s, const char *domain,
+                       const struct cairn_lookup_opts *o, const char *type,
+                       const json_t *skip, json_t *out);
 
 /*
  * The neighbourhood of object `id`, for the console: `objects`, its
@@ -263,15 +283,47 @@ struct cairn_score_sightings {
     struct cairn_time last_seen; /* the newest true sighting */
 };
 
+/* The base of an indicator without a confidence created by `identity`. */
+struct cairn_score_source {
+    char *identity;
+    int confidence; /* 0..100 */
+};
+
+/* The decay model of one value type (an enum cairn_ioc_type). */
+struct cairn_score_decay {
+    int type;
+    double lifetime_days; /* > 0 */
+    double speed;         /* > 0 */
+};
+
 struct cairn_score_opts {
     const struct cairn_warninglists *warninglists; /* may be NULL */
     int default_confidence;       /* 0: CAIRN_SCORE_DEFAULT_CONFIDENCE */
     const struct cairn_time *now; /* NULL: now */
+    /* per source (created_by_ref): the base without a confidence */
+    const struct cairn_score_source *sources;
+    size_t n_sources;
+    /* per value type: replaces the built-in lifetime and speed */
+    const struct cairn_score_decay *decay;
+    size_t n_decay;
 };
 
 /*
- * The score (0..100) of indicator `ind`: its confidence (else the
- * default) times MISP's polynomial decay 1 - (age / lifetime)^(1 / speed)
+ * Read the score settings of [analysis] (docs/analysis.md) into `o`:
+ * `sources`, "IDENTITY N, IDENTITY N, ..." (a source's default confidence,
+ * N 0..100), and `decay`, "TYPE DAYS SPEED, ..." (TYPE a value type name
+ * such as ipv4, domain, sha256; DAYS and SPEED positive numbers). Either
+ * may be NULL or empty. What `o` held in sources and decay is replaced;
+ * cairn_score_opts_clear frees them. CAIRN_EINVAL with `err` naming the
+ * entry that is wrong, CAIRN_ENOMEM.
+ */
+int cairn_score_opts_parse(struct cairn_score_opts *o, const char *sources,
+                           const char *decay, char *err, size_t err_len);
+void cairn_score_opts_clear(struct cairn_score_opts *o);
+
+/*
+ * The score (0..100) of indicator `ind`: its confidence (else its
+ * source's default, else the default) times MISP's polynomial decay 1 - (age / lifetime)^(1 / speed)
  * with the lifetime and speed of its first value's type, the age counted
  * from valid_from or the newest sighting; 0 past valid_until or revoked;
  * plus 5 per sighting organisation (at most 20) while it has not decayed
@@ -288,6 +340,16 @@ int cairn_score_indicator(const json_t *ind,
 
 /* The privacy threshold k by default. */
 #define CAIRN_REPORT_THRESHOLD 3
+
+/* A report's breakdown over time. */
+enum cairn_report_by {
+    CAIRN_REPORT_BY_NONE = 0,
+    CAIRN_REPORT_BY_DAY,  /* UTC days */
+    CAIRN_REPORT_BY_WEEK, /* weeks from Monday, UTC */
+};
+
+/* "day" or "week" to CAIRN_REPORT_BY_*; CAIRN_EINVAL for anything else. */
+int cairn_report_by_parse(const char *s, enum cairn_report_by *out);
 
 struct cairn_report_opts {
     const char *const *collections; /* NULL: every collection */
@@ -312,6 +374,12 @@ struct cairn_report_opts {
      * CAIRN_EUNSUPPORTED for a store without the index.
      */
     const char *of;
+    /*
+     * With DAY or WEEK, each entry's `periods`: the sightings per period
+     * of their last time (`start`: the period's first day, `sightings`:
+     * the sum of counts), oldest first, and the report's `by`.
+     */
+    enum cairn_report_by by;
 };
 
 /*
@@ -325,6 +393,14 @@ struct cairn_report_opts {
  */
 int cairn_report_sightings(struct cairn_store *s,
                            const struct cairn_report_opts *o, json_t **out);
+
+/*
+ * Whether user `user` is entitled to the identities behind sightings
+ * (`cairn user --identities`, cairn_store_user_identities_get): what the
+ * HTTP report and the console pass as `identities`. False for an unknown
+ * user, a store without the flag, or on any error.
+ */
+bool cairn_report_entitled(struct cairn_store *s, const char *user);
 
 #ifdef __cplusplus
 }

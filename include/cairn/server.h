@@ -142,7 +142,8 @@ void cairn_server_free(struct cairn_server *srv);
  *            header_timeout, body_timeout, body_budget
  *   [taxii]  title, description, contact, default_api_root,
  *            max_content_length, page_bytes, credential_cache_seconds
- *   [analysis] warninglists (docs/analysis.md)
+ *   [analysis] warninglists, default_confidence, source_confidence,
+ *            decay (docs/analysis.md)
  *   [hunt]   indicators (collection ids, any number), sightings, org
  *   [archive] dir, watch (any number), keep, max_size
  * (the response loop, docs/response.md)
@@ -173,6 +174,11 @@ struct cairn_server_ini {
     unsigned body_timeout;      /* 0: unset */
     size_t body_budget;         /* 0: unset */
     char *warninglists; /* [analysis] warninglists: a file or directory */
+    /* [analysis] scores: default_confidence (0: unset), and the
+     * source_confidence and decay lists (cairn_score_opts_parse) */
+    int default_confidence;
+    char *source_confidence;
+    char *decay;
     /* [hunt]: the response loop runs when indicators are named. */
     char **hunt_indicators; /* collection ids */
     size_t n_hunt_indicators;

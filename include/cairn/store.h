@@ -640,6 +640,65 @@ int cairn_store_find_key(struct cairn_store *s, uint64_t key,
 /* Whether the store's backend keeps the index. */
 bool cairn_store_has_index(struct cairn_store *s);
 
+/* ---- sighting summaries (docs/analysis.md) --------------------------------
+ */
+
+/* Most organisations one sighting names that a summary hands out. */
+#define CAIRN_STORE_SIGHTING_ORGS_MAX 256
+
+/*
+ * What one sighting says, as the store keeps it for `cairn report
+ * sightings`, read once when it was written. Strings live for the call.
+ */
+struct cairn_store_sighting {
+    const char *collection;      /* the collection's id */
+    const char *sighting_of_ref; /* the object sighted */
+    /* where_sighted_refs, else created_by_ref (none: 0) */
+    const char *const *orgs;
+    size_t n_orgs;
+    bool false_positive; /* "x_cairn_false_positive": true */
+    uint64_t count;      /* its count; 1 when absent */
+    /* first_seen (else the last time); last_seen, else modified, else
+     * created */
+    bool has_first, has_last;
+    struct cairn_time first, last;
+    /* with_json: the sighting version itself (json included); else NULL */
+    const struct cairn_store_row *row;
+};
+
+struct cairn_store_sightings_query {
+    const char *of; /* only sightings of this object; NULL: all */
+    bool with_json; /* hand out each sighting's row too (slower) */
+};
+
+typedef int (*cairn_store_sighting_cb)(void *ud,
+                                       const struct cairn_store_sighting *sg);
+
+/*
+ * Every stored sighting (with a sighting_of_ref), the newest version of
+ * each in each collection, from the summaries the store keeps current on
+ * every write (so without reading the sightings' JSON), in no set order.
+ * The callback returns 0 to go on, 1 to stop, or a negative error, which
+ * is returned; it must not use the store. CAIRN_EUNSUPPORTED for a
+ * backend without summaries, CAIRN_EIO, CAIRN_ENOMEM.
+ */
+int cairn_store_sightings(struct cairn_store *s,
+                          const struct cairn_store_sightings_query *q,
+                          cairn_store_sighting_cb cb, void *ud);
+/* Whether the store's backend keeps the sighting summaries. */
+bool cairn_store_has_sightings(struct cairn_store *s);
+
+/*
+ * Whether user `name` is entitled to the identities behind sightings
+ * (exact counts below the privacy threshold, the organisations' ids;
+ * docs/analysis.md); a new user is not. CAIRN_ENOTFOUND when there is no
+ * such user, CAIRN_EUNSUPPORTED for a backend without the flag.
+ */
+int cairn_store_user_identities_get(struct cairn_store *s, const char *name,
+                                    bool *out);
+int cairn_store_user_identities_set(struct cairn_store *s, const char *name,
+                                    bool on);
+
 #ifdef __cplusplus
 }
 #endif

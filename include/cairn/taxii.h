@@ -55,9 +55,13 @@ struct cairn_taxii_config {
      * sightings) is signed with it before it is stored, through an ingest
      * session's hook (cairn_sign_gate_hook with .signer); NULL: unsigned. */
     const struct cairn_sign_key *signer;
+    /* [analysis] scores (warninglists, confidences, decay) of the lookup
+     * and sightings endpoints; NULL: the defaults. Borrowed. */
+    const struct cairn_score_opts *score;
 };
 
 struct cairn_taxii;
+struct cairn_score_opts;
 
 int cairn_taxii_new(const struct cairn_taxii_config *cfg,
                     struct cairn_taxii **out);

@@ -166,6 +166,14 @@ uint64_t cairn_value_ip_key(int family, const uint8_t addr[16],
                             unsigned prefix);
 /* The key of a reference to the object `id`. */
 uint64_t cairn_value_ref_key(const char *id, size_t len);
+/*
+ * The key every domain name strictly under `domain` gets besides its own
+ * (a kind of its own, never equal to a value's key): a name's parents of
+ * two labels or more, the nearest 16, so that "the objects with a name
+ * under example.com" is one probe. CAIRN_EINVAL for an empty, over-long
+ * or one-label name.
+ */
+int cairn_value_under_key(const char *domain, size_t len, uint64_t *out);
 
 /*
  * The value type a STIX pattern comparison of `path` on `obj` ("file",

@@ -530,6 +530,15 @@ int cairn_lookup(struct cairn_store *s, const char *value,
     for (size_t i = 0; i < rel.n; i++)
         if (json_array_append_new(r, referrer_json(&rel.v[i])) != 0)
             goto out;
+    if (o != NULL && o->under && t == CAIRN_IOC_DOMAIN) {
+        json_t *u = json_array();
+        if (set_new(res, "under", u) < 0)
+            goto out;
+        rc = cairn_lookup_under(s, value, o, NULL, m, u);
+        if (rc < 0)
+            goto out;
+        rc = CAIRN_ENOMEM;
+    }
     if (set_new(res, "truncated",
                 json_boolean(direct.truncated || rel.truncated)) < 0)
         goto out;
@@ -540,6 +549,68 @@ out:
     json_decref(res);
     hits_clear(&direct);
     hits_clear(&rel);
+    return rc;
+}
+
+/* ---- names under a domain -------------------------------------------------
+ */
+
+/* Whether `list` has an entry of object `id` in `coll`. */
+static bool listed_in(const json_t *list, const char *id, const char *coll)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *ei = json_string_value(json_object_get(e, "id"));
+        const char *ec = json_string_value(json_object_get(e, "collection"));
+        if (ei != NULL && ec != NULL && strcmp(ei, id) == 0 &&
+            strcmp(ec, coll) == 0)
+            return true;
+    }
+    return false;
+}
+
+int cairn_lookup_under(struct cairn_store *s, const char *domain,
+                       const struct cairn_lookup_opts *o, const char *type,
+                       const json_t *skip, json_t *out)
+{
+    char norm[CAIRN_VALUE_URL_MAX + 2];
+    size_t nl = 0;
+    uint64_t key;
+    if (s == NULL || domain == NULL || !json_is_array(out))
+        return CAIRN_EINVAL;
+    size_t len = strlen(domain);
+    if (len == 0 || len > CAIRN_VALUE_URL_MAX)
+        return CAIRN_EINVAL;
+    if (!cairn_store_has_index(s))
+        return CAIRN_EUNSUPPORTED;
+    if (cairn_hunt_detect(domain, len, norm, sizeof norm, &nl) !=
+            CAIRN_IOC_DOMAIN ||
+        nl == 0 || nl >= sizeof norm ||
+        cairn_value_under_key(norm, nl, &key) != 0)
+        return 0;
+    norm[nl] = '\0';
+    struct hits hs = {.o = o, .limit = limit_of(o)};
+    int rc = probe(s, &hs, key, norm, NULL);
+    for (size_t i = 0; rc == 0 && i < hs.n; i++) {
+        const struct hit *h = &hs.v[i];
+        if ((type != NULL && strcmp(h->type, type) != 0) ||
+            (skip != NULL && listed_in(skip, h->id, h->collection)) ||
+            listed_in(out, h->id, h->collection))
+            continue;
+        json_t *hj = hit_json(h, false);
+        if (hj != NULL && o != NULL && o->score != NULL &&
+            strcmp(h->type, "indicator") == 0) {
+            const struct hits none = {0};
+            int sc = score_of(h, &none, o->score);
+            if (sc >= 0 && set_new(hj, "score", json_integer(sc)) < 0)
+                hj = NULL;
+        }
+        if (hj == NULL || json_array_append_new(out, hj) != 0)
+            rc = CAIRN_ENOMEM;
+    }
+    hits_clear(&hs);
     return rc;
 }
 

@@ -2,6 +2,7 @@
 /* Indicator scores: confidence, decay, sightings, false positives. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analysis_int.h"
@@ -76,6 +77,12 @@ int cairn_score_indicator(const json_t *ind,
     double base = o != NULL && o->default_confidence > 0
                       ? o->default_confidence
                       : CAIRN_SCORE_DEFAULT_CONFIDENCE;
+    const char *by = json_string_value(json_object_get(ind, "created_by_ref"));
+    for (size_t i = 0; o != NULL && by != NULL && i < o->n_sources; i++)
+        if (strcmp(o->sources[i].identity, by) == 0) {
+            base = o->sources[i].confidence;
+            break;
+        }
     if (json_is_integer(c) && json_integer_value(c) >= 0 &&
         json_integer_value(c) <= 100)
         base = (double)json_integer_value(c);
@@ -87,6 +94,11 @@ int cairn_score_indicator(const json_t *ind,
         if ((int)decay_table[i].type == fv.type) {
             tau = decay_table[i].lifetime_days;
             speed = decay_table[i].speed;
+        }
+    for (size_t i = 0; o != NULL && i < o->n_decay; i++)
+        if (o->decay[i].type == fv.type) {
+            tau = o->decay[i].lifetime_days;
+            speed = o->decay[i].speed;
         }
 
     /* age: since valid_from, or the last sighting when later */
@@ -152,4 +164,184 @@ int cairn_score_indicator(const json_t *ind,
         *explain = e;
     }
     return result;
+}
+
+/* ---- the settings of [analysis] ------------------------------------------- */
+
+/* The next comma-separated entry of *p, trimmed, into `out`; false at end. */
+static bool next_entry(const char **p, char *out, size_t cap, bool *too_long)
+{
+    const char *s = *p;
+    *too_long = false;
+    while (*s == ' ' || *s == '\t' || *s == ',')
+        s++;
+    if (*s == '\0')
+        return false;
+    const char *e = strchr(s, ',');
+    if (e == NULL)
+        e = s + strlen(s);
+    *p = e;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    size_t n = (size_t)(e - s);
+    if (n >= cap) {
+        *too_long = true;
+        n = cap - 1;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+static bool to_double(const char *s, double *out)
+{
+    char *end = NULL;
+    if (s == NULL || *s == '\0')
+        return false;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !(v > 0) || v > 1e6)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Split `entry` at blanks into at most `max` words; their count. */
+static size_t words(char *entry, char **w, size_t max)
+{
+    size_t n = 0;
+    char *p = entry;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == '\t')
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        if (n == max)
+            return max + 1;
+        w[n++] = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t')
+            p++;
+    }
+    return n;
+}
+
+static void opts_free_sources(struct cairn_score_source *v, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++)
+        cairn_free(v[i].identity);
+    cairn_free(v);
+}
+
+void cairn_score_opts_clear(struct cairn_score_opts *o)
+{
+    if (o == NULL)
+        return;
+    opts_free_sources((struct cairn_score_source *)o->sources, o->n_sources);
+    cairn_free((struct cairn_score_decay *)o->decay);
+    o->sources = NULL;
+    o->n_sources = 0;
+    o->decay = NULL;
+    o->n_decay = 0;
+}
+
+#define ENTRY_MAX 512
+#define ENTRIES_MAX 4096
+
+int cairn_score_opts_parse(struct cairn_score_opts *o, const char *sources,
+                           const char *decay, char *err, size_t err_len)
+{
+    struct cairn_score_source *sv = NULL;
+    struct cairn_score_decay *dv = NULL;
+    size_t ns = 0, nd = 0;
+    char entry[ENTRY_MAX];
+    bool too_long;
+    int rc = 0;
+    if (err != NULL && err_len > 0)
+        err[0] = '\0';
+    if (o == NULL)
+        return CAIRN_EINVAL;
+    for (const char *p = sources ? sources : "";
+         rc == 0 && next_entry(&p, entry, sizeof entry, &too_long);) {
+        char show[64];
+        snprintf(show, sizeof show, "%.60s", entry);
+        char *w[2];
+        char *end = NULL;
+        long n = 0;
+        size_t k = too_long ? 0 : words(entry, w, 2);
+        if (k == 2)
+            n = strtol(w[1], &end, 10);
+        if (k != 2 || end == w[1] || *end != '\0' || n < 0 || n > 100 ||
+            strncmp(w[0], "identity--", 10) != 0) {
+            if (err != NULL)
+                snprintf(err, err_len,
+                         "source_confidence: '%s' is not IDENTITY N "
+                         "(identity--UUID and 0..100)",
+                         show);
+            rc = CAIRN_EINVAL;
+            break;
+        }
+        if (ns == ENTRIES_MAX) {
+            if (err != NULL)
+                snprintf(err, err_len, "source_confidence: over %d sources",
+                         ENTRIES_MAX);
+            rc = CAIRN_EINVAL;
+            break;
+        }
+        struct cairn_score_source *g = cairn_realloc(sv, (ns + 1) * sizeof *g);
+        if (g == NULL) {
+            rc = CAIRN_ENOMEM;
+            break;
+        }
+        sv = g;
+        sv[ns].identity = cairn_strndup(w[0], strlen(w[0]));
+        sv[ns].confidence = (int)n;
+        if (sv[ns++].identity == NULL)
+            rc = CAIRN_ENOMEM;
+    }
+    for (const char *p = decay ? decay : "";
+         rc == 0 && next_entry(&p, entry, sizeof entry, &too_long);) {
+        char show[64];
+        snprintf(show, sizeof show, "%.60s", entry);
+        char *w[3];
+        size_t k = too_long ? 0 : words(entry, w, 3);
+        int type = CAIRN_IOC_UNKNOWN;
+        for (int t = CAIRN_IOC_UNKNOWN + 1; k == 3 && t < CAIRN_IOC_TYPE_COUNT;
+             t++)
+            if (strcmp(w[0], cairn_ioc_type_name((enum cairn_ioc_type)t)) == 0)
+                type = t;
+        struct cairn_score_decay d = {.type = type};
+        if (k != 3 || type == CAIRN_IOC_UNKNOWN ||
+            !to_double(w[1], &d.lifetime_days) || !to_double(w[2], &d.speed)) {
+            if (err != NULL)
+                snprintf(err, err_len,
+                         "decay: '%s' is not TYPE DAYS SPEED (a value type "
+                         "such as ipv4 or sha256, and two positive numbers)",
+                         show);
+            rc = CAIRN_EINVAL;
+            break;
+        }
+        if (nd == ENTRIES_MAX) {
+            if (err != NULL)
+                snprintf(err, err_len, "decay: over %d entries", ENTRIES_MAX);
+            rc = CAIRN_EINVAL;
+            break;
+        }
+        struct cairn_score_decay *g = cairn_realloc(dv, (nd + 1) * sizeof *g);
+        if (g == NULL) {
+            rc = CAIRN_ENOMEM;
+            break;
+        }
+        dv = g;
+        dv[nd++] = d;
+    }
+    if (rc < 0) {
+        opts_free_sources(sv, ns);
+        cairn_free(dv);
+        return rc;
+    }
+    cairn_score_opts_clear(o);
+    o->sources = sv;
+    o->n_sources = ns;
+    o->decay = dv;
+    o->n_decay = nd;
+    return 0;
 }

@@ -16,8 +16,18 @@ struct coll_count {
     uint64_t sightings;
 };
 
+struct period {
+    int64_t day; /* the period's first day, days since 1970-01-01 */
+    uint64_t sightings;
+};
+
 struct entry {
+    struct period *periods; /* with o->by */
+    size_t n_periods;
     char *id; /* the indicator (or other object) sighted */
+    size_t id_len;
+    uint64_t h; /* mix(fnv(id)) */
+    uint64_t org_bits, fp_bits; /* the first ORG_BITS organisations seen */
     uint64_t count, orgs, fp_orgs;
     struct cairn_time first, last;
     bool has_first, has_last;
@@ -27,7 +37,22 @@ struct entry {
     size_t n_idents;
 };
 
+/* Organisations numbered as first seen: the first ORG_BITS are counted in
+ * each entry's bits, not in the pair table (a cache miss per sighting). */
+#define ORG_BITS  64
+#define ORG_SLOTS 128
+
+struct org_slot {
+    uint64_t h;
+    char *name; /* NULL: empty */
+    size_t len;
+    unsigned bit;
+};
+
 struct agg {
+    enum cairn_report_by by;
+    struct org_slot orgs[ORG_SLOTS];
+    unsigned n_orgs;
     struct entry *v;
     size_t n, alloc;
     size_t *slots; /* index + 1; 0 empty */
@@ -46,6 +71,18 @@ static uint64_t fnv(const char *s, size_t len, uint64_t h)
     return h;
 }
 
+/* FNV-1a's low bits vary little between ids that differ in their last
+ * digits: mixed (MurmurHash3's finaliser) before they pick a slot. */
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
 static int grow_entries(struct agg *a)
 {
     if (a->n * 2 >= a->n_slots) {
@@ -54,8 +91,7 @@ static int grow_entries(struct agg *a)
         if (sl == NULL)
             return CAIRN_ENOMEM;
         for (size_t i = 0; i < a->n; i++) {
-            uint64_t h = fnv(a->v[i].id, strlen(a->v[i].id), 14695981039346656037ull);
-            size_t j = (size_t)h & (ns - 1);
+            size_t j = (size_t)a->v[i].h & (ns - 1);
             while (sl[j] != 0)
                 j = (j + 1) & (ns - 1);
             sl[j] = i + 1;
@@ -81,11 +117,11 @@ static int find_entry(struct agg *a, const char *id, size_t len,
     int rc = grow_entries(a);
     if (rc < 0)
         return rc;
-    uint64_t h = fnv(id, len, 14695981039346656037ull);
+    uint64_t h = mix(fnv(id, len, 14695981039346656037ull));
     size_t j = (size_t)h & (a->n_slots - 1);
     while (a->slots[j] != 0) {
         struct entry *e = &a->v[a->slots[j] - 1];
-        if (strlen(e->id) == len && memcmp(e->id, id, len) == 0) {
+        if (e->h == h && e->id_len == len && memcmp(e->id, id, len) == 0) {
             *out = e;
             return 0;
         }
@@ -96,6 +132,8 @@ static int find_entry(struct agg *a, const char *id, size_t len,
     e->id = cairn_strndup(id, len);
     if (e->id == NULL)
         return CAIRN_ENOMEM;
+    e->id_len = len;
+    e->h = h;
     a->slots[j] = ++a->n;
     *out = e;
     return 0;
@@ -137,12 +175,44 @@ static int pair_new(struct agg *a, uint64_t h, bool *fresh)
     return 0;
 }
 
+/* The bit of organisation `org`, numbering it if there is room; -1 when
+ * the bits are all taken by others; CAIRN_ENOMEM. */
+static int org_bit(struct agg *a, const char *org, size_t len)
+{
+    uint64_t h = mix(fnv(org, len, 14695981039346656037ull));
+    size_t j = (size_t)h & (ORG_SLOTS - 1);
+    while (a->orgs[j].name != NULL) {
+        struct org_slot *o = &a->orgs[j];
+        if (o->h == h && o->len == len && memcmp(o->name, org, len) == 0)
+            return (int)o->bit;
+        j = (j + 1) & (ORG_SLOTS - 1);
+    }
+    if (a->n_orgs == ORG_BITS)
+        return -1;
+    a->orgs[j].name = cairn_strndup(org, len);
+    if (a->orgs[j].name == NULL)
+        return CAIRN_ENOMEM;
+    a->orgs[j].h = h;
+    a->orgs[j].len = len;
+    a->orgs[j].bit = a->n_orgs;
+    return (int)a->n_orgs++;
+}
+
 static int add_org(struct agg *a, struct entry *e, const char *org, size_t len,
                    bool fp)
 {
     bool fresh;
-    uint64_t h = fnv(org, len, fnv(e->id, strlen(e->id), fp ? 7 : 3));
-    int rc = pair_new(a, h, &fresh);
+    int rc = org_bit(a, org, len);
+    if (rc >= 0) {
+        uint64_t *bits = fp ? &e->fp_bits : &e->org_bits;
+        uint64_t m = (uint64_t)1 << rc;
+        fresh = (*bits & m) == 0;
+        *bits |= m;
+        rc = 0;
+    } else if (rc == -1) {
+        uint64_t h = mix(fnv(org, len, e->h ^ (fp ? 7 : 3)));
+        rc = pair_new(a, h, &fresh);
+    }
     if (rc < 0 || !fresh)
         return rc;
     if (fp) {
@@ -171,59 +241,71 @@ static bool get_time(const json_t *o, const char *k, struct cairn_time *t)
                             t) == 0;
 }
 
-static int sightings_add(struct agg *a, const char *collection,
-                         const json_t *sg, const struct cairn_time *since)
+/* The first day of the period holding `t`. */
+static int64_t period_of(enum cairn_report_by by, const struct cairn_time *t)
 {
-    const json_t *of = json_object_get(sg, "sighting_of_ref");
-    struct cairn_time first, last;
-    if (!json_is_string(of))
-        return 0;
-    bool has_first = get_time(sg, "first_seen", &first);
-    bool has_last = get_time(sg, "last_seen", &last);
-    if (!has_last)
-        has_last = get_time(sg, "modified", &last) ||
-                   get_time(sg, "created", &last);
-    if (!has_first && has_last) {
-        first = last;
-        has_first = true;
-    }
-    if (since != NULL && (!has_last || cairn_time_cmp(&last, since) < 0))
+    int64_t day = t->sec >= 0 ? t->sec / 86400 : -((-t->sec + 86399) / 86400);
+    if (by != CAIRN_REPORT_BY_WEEK)
+        return day;
+    /* 1970-01-01 was a Thursday: Monday is day -3 of its week */
+    int64_t w = day + 3;
+    w = w >= 0 ? w / 7 : -((-w + 6) / 7);
+    return w * 7 - 3;
+}
+
+static int period_add(struct entry *e, int64_t day, uint64_t n)
+{
+    for (size_t i = e->n_periods; i-- > 0;)
+        if (e->periods[i].day == day) {
+            e->periods[i].sightings += n;
+            return 0;
+        }
+    if (e->n_periods >= 100000)
+        return 0; /* bounded: a century of days */
+    struct period *p =
+        cairn_realloc(e->periods, (e->n_periods + 1) * sizeof *p);
+    if (p == NULL)
+        return CAIRN_ENOMEM;
+    e->periods = p;
+    p[e->n_periods].day = day;
+    p[e->n_periods++].sightings = n;
+    return 0;
+}
+
+/* Count one sighting (the newest version of it) into its entry. */
+static int summary_add(struct agg *a, const struct cairn_store_sighting *sg,
+                       const struct cairn_time *since)
+{
+    if (since != NULL &&
+        (!sg->has_last || cairn_time_cmp(&sg->last, since) < 0))
         return 0;
     struct entry *e = NULL;
-    int rc = find_entry(a, json_string_value(of), json_string_length(of), &e);
+    int rc =
+        find_entry(a, sg->sighting_of_ref, strlen(sg->sighting_of_ref), &e);
     if (rc < 0)
         return rc;
-    bool fp = json_is_true(json_object_get(sg, "x_cairn_false_positive"));
-    const json_t *cnt = json_object_get(sg, "count");
-    uint64_t n = json_is_integer(cnt) && json_integer_value(cnt) >= 0
-                     ? (uint64_t)json_integer_value(cnt)
-                     : 1;
+    bool fp = sg->false_positive;
+    uint64_t n = sg->count;
     if (!fp) {
         e->count += n;
-        if (has_first && (!e->has_first || cairn_time_cmp(&first, &e->first) < 0))
-            e->first = first, e->has_first = true;
-        if (has_last && (!e->has_last || cairn_time_cmp(&last, &e->last) > 0))
-            e->last = last, e->has_last = true;
+        if (sg->has_first &&
+            (!e->has_first || cairn_time_cmp(&sg->first, &e->first) < 0))
+            e->first = sg->first, e->has_first = true;
+        if (sg->has_last &&
+            (!e->has_last || cairn_time_cmp(&sg->last, &e->last) > 0))
+            e->last = sg->last, e->has_last = true;
+        if (a->by != CAIRN_REPORT_BY_NONE && sg->has_last)
+            rc = period_add(e, period_of(a->by, &sg->last), n);
+        if (rc < 0)
+            return rc;
     }
-    /* the organisations: where_sighted_refs, else the creator; a
-     * pseudonym counts as one organisation of its own */
-    const json_t *where = json_object_get(sg, "where_sighted_refs");
-    size_t i;
-    const json_t *w;
-    bool any = false;
-    json_array_foreach(where, i, w)
-    {
-        if (rc == 0 && json_is_string(w)) {
-            rc = add_org(a, e, json_string_value(w), json_string_length(w), fp);
-            any = true;
-        }
-    }
-    const json_t *by = json_object_get(sg, "created_by_ref");
-    if (rc == 0 && !any && json_is_string(by))
-        rc = add_org(a, e, json_string_value(by), json_string_length(by), fp);
+    /* a pseudonym counts as one organisation of its own */
+    for (size_t i = 0; rc == 0 && i < sg->n_orgs; i++)
+        rc = add_org(a, e, sg->orgs[i], strlen(sg->orgs[i]), fp);
     if (rc < 0 || fp)
         return rc;
-    for (i = 0; i < e->n_colls; i++)
+    const char *collection = sg->collection;
+    for (size_t i = 0; i < e->n_colls; i++)
         if (strcmp(e->colls[i].collection, collection) == 0) {
             e->colls[i].sightings += n;
             return 0;
@@ -240,6 +322,52 @@ static int sightings_add(struct agg *a, const char *collection,
     return 0;
 }
 
+/* The same from a sighting's JSON, for a store without summaries. */
+static int sightings_add(struct agg *a, const char *collection,
+                         const json_t *sg, const struct cairn_time *since)
+{
+    const json_t *of = json_object_get(sg, "sighting_of_ref");
+    if (!json_is_string(of))
+        return 0;
+    const char *orgs[CAIRN_STORE_SIGHTING_ORGS_MAX];
+    struct cairn_store_sighting s = {
+        .collection = collection,
+        .sighting_of_ref = json_string_value(of),
+        .orgs = orgs,
+        .false_positive =
+            json_is_true(json_object_get(sg, "x_cairn_false_positive")),
+        .count = 1,
+    };
+    s.has_first = get_time(sg, "first_seen", &s.first);
+    s.has_last = get_time(sg, "last_seen", &s.last);
+    if (!s.has_last)
+        s.has_last = get_time(sg, "modified", &s.last) ||
+                     get_time(sg, "created", &s.last);
+    if (!s.has_first && s.has_last) {
+        s.first = s.last;
+        s.has_first = true;
+    }
+    const json_t *cnt = json_object_get(sg, "count");
+    if (json_is_integer(cnt) && json_integer_value(cnt) >= 0)
+        s.count = (uint64_t)json_integer_value(cnt);
+    const json_t *where = json_object_get(sg, "where_sighted_refs");
+    size_t i;
+    const json_t *w;
+    bool any = false;
+    json_array_foreach(where, i, w)
+    {
+        if (json_is_string(w)) {
+            any = true;
+            if (s.n_orgs < CAIRN_STORE_SIGHTING_ORGS_MAX)
+                orgs[s.n_orgs++] = json_string_value(w);
+        }
+    }
+    const json_t *by = json_object_get(sg, "created_by_ref");
+    if (!any && json_is_string(by))
+        orgs[s.n_orgs++] = json_string_value(by);
+    return summary_add(a, &s, since);
+}
+
 static void agg_clear(struct agg *a)
 {
     for (size_t i = 0; i < a->n; i++) {
@@ -251,10 +379,13 @@ static void agg_clear(struct agg *a)
         for (size_t j = 0; j < e->n_idents; j++)
             cairn_free(e->idents[j]);
         cairn_free(e->idents);
+        cairn_free(e->periods);
     }
     cairn_free(a->v);
     cairn_free(a->slots);
     cairn_free(a->pairs);
+    for (size_t i = 0; i < ORG_SLOTS; i++)
+        cairn_free(a->orgs[i].name);
 }
 
 /* ---- reading the store ---------------------------------------------------- */
@@ -349,12 +480,51 @@ static json_t *time_json(const struct cairn_time *t)
     return json_string(buf);
 }
 
+static int cmp_coll(const void *x, const void *y)
+{
+    return strcmp(((const struct coll_count *)x)->collection,
+                  ((const struct coll_count *)y)->collection);
+}
+
+static int cmp_period(const void *x, const void *y)
+{
+    int64_t a = ((const struct period *)x)->day;
+    int64_t b = ((const struct period *)y)->day;
+    return a < b ? -1 : a > b;
+}
+
+static int periods_json(const struct entry *e, json_t *j)
+{
+    json_t *arr = json_array();
+    int rc = arr == NULL ? CAIRN_ENOMEM : 0;
+    if (e->n_periods > 1)
+        qsort(e->periods, e->n_periods, sizeof *e->periods, cmp_period);
+    for (size_t i = 0; rc == 0 && i < e->n_periods; i++) {
+        struct cairn_time t = {.sec = e->periods[i].day * 86400};
+        char day[40];
+        if (cairn_time_format(&t, 0, day, sizeof day) < 0)
+            continue;
+        day[10] = '\0'; /* the date */
+        json_t *p = json_pack("{s:s, s:I}", "start", day, "sightings",
+                              (json_int_t)e->periods[i].sightings);
+        rc = p != NULL && json_array_append_new(arr, p) == 0 ? 0
+                                                            : CAIRN_ENOMEM;
+    }
+    if (rc == 0)
+        return put(j, "periods", arr);
+    json_decref(arr);
+    return rc;
+}
+
 static int entry_json(struct cairn_store *s, const struct entry *e,
                       const struct cairn_report_opts *o, unsigned k,
                       json_t **out)
 {
     json_t *j = json_object(), *colls = json_array();
     int rc = j == NULL || colls == NULL ? CAIRN_ENOMEM : 0;
+    /* collections in the order of their ids, whatever order was read */
+    if (e->n_colls > 1)
+        qsort(e->colls, e->n_colls, sizeof *e->colls, cmp_coll);
     char fewer[40];
     snprintf(fewer, sizeof fewer, "fewer than %u", k);
     if (rc == 0)
@@ -400,6 +570,8 @@ static int entry_json(struct cairn_store *s, const struct entry *e,
         rc = put(j, "collections", colls);
         colls = NULL;
     }
+    if (rc == 0 && o->by != CAIRN_REPORT_BY_NONE)
+        rc = periods_json(e, j);
     if (rc == 0 && o->identities) {
         json_t *ids = json_array();
         rc = ids == NULL ? CAIRN_ENOMEM : 0;
@@ -520,6 +692,42 @@ static int scan_of(struct cairn_store *s, const struct cairn_report_opts *o,
     return rc;
 }
 
+/* ---- from the store's sighting summaries -----------------------------------
+ */
+
+struct sum_ctx {
+    const struct cairn_report_opts *o;
+    struct agg *a;
+};
+
+static int sum_hit(void *ud, const struct cairn_store_sighting *sg)
+{
+    struct sum_ctx *x = ud;
+    const struct cairn_report_opts *o = x->o;
+    if (o->n_collections > 0) {
+        bool listed = false;
+        for (size_t i = 0; !listed && i < o->n_collections; i++)
+            listed = strcmp(o->collections[i], sg->collection) == 0;
+        if (!listed)
+            return 0;
+    }
+    if (o->visible != NULL &&
+        (sg->row == NULL ||
+         !o->visible(o->visible_ud, sg->collection, sg->row)))
+        return 0;
+    return summary_add(x->a, sg, o->since);
+}
+
+/* 0, or CAIRN_EUNSUPPORTED for a store without summaries. */
+static int scan_summaries(struct cairn_store *s,
+                          const struct cairn_report_opts *o, struct agg *a)
+{
+    struct sum_ctx x = {.o = o, .a = a};
+    struct cairn_store_sightings_query q = {.of = o->of,
+                                            .with_json = o->visible != NULL};
+    return cairn_store_sightings(s, &q, sum_hit, &x);
+}
+
 int cairn_report_sightings(struct cairn_store *s,
                            const struct cairn_report_opts *o, json_t **out)
 {
@@ -538,9 +746,19 @@ int cairn_report_sightings(struct cairn_store *s,
         o = &dflt;
     unsigned k = o->threshold > 0 ? o->threshold : CAIRN_REPORT_THRESHOLD;
     a.keep_idents = o->identities;
-    if (o->of != NULL) {
+    a.by = o->by;
+    /* the store's summaries; else every sighting read */
+    rc = scan_summaries(s, o, &a);
+    if (rc != CAIRN_EUNSUPPORTED) {
+        for (size_t i = 0; rc == 0 && i < o->n_collections; i++) {
+            struct cairn_store_collection *c = NULL; /* it must exist */
+            rc = cairn_store_collection_get(s, NULL, o->collections[i], &c);
+            cairn_store_collection_free(c);
+        }
+    } else if (o->of != NULL) {
         rc = scan_of(s, o, &a);
     } else if (o->n_collections > 0) {
+        rc = 0;
         for (size_t i = 0; rc == 0 && i < o->n_collections; i++)
             rc = scan_collection(s, o->collections[i], o, &a);
     } else {
@@ -586,6 +804,9 @@ int cairn_report_sightings(struct cairn_store *s,
     }
     if (rc == 0)
         rc = put(res, "threshold", json_integer(k));
+    if (rc == 0 && o->by != CAIRN_REPORT_BY_NONE)
+        rc = put(res, "by", json_string(o->by == CAIRN_REPORT_BY_DAY ? "day"
+                                                                    : "week"));
     if (rc == 0) {
         rc = put(res, "indicators", list);
         list = NULL;
@@ -601,4 +822,26 @@ out:
     agg_clear(&a);
     cairn_store_api_root_list_free(roots, n_roots);
     return rc;
+}
+
+bool cairn_report_entitled(struct cairn_store *s, const char *user)
+{
+    bool on = false;
+    if (s == NULL || user == NULL ||
+        cairn_store_user_identities_get(s, user, &on) < 0)
+        return false;
+    return on;
+}
+
+int cairn_report_by_parse(const char *s, enum cairn_report_by *out)
+{
+    if (s == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    if (strcmp(s, "day") == 0)
+        *out = CAIRN_REPORT_BY_DAY;
+    else if (strcmp(s, "week") == 0)
+        *out = CAIRN_REPORT_BY_WEEK;
+    else
+        return CAIRN_EINVAL;
+    return 0;
 }

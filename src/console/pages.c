@@ -450,102 +450,6 @@ static int id_search(struct console_view *v, const char *id)
     return rc;
 }
 
-/*
- * Whether `pattern` compares with a string literal that is a name under
- * `domain` ('a.b.example.com' for example.com): what a search for a
- * domain adds to the lookup's answer, which holds the domain and its
- * parents.
- */
-static bool pattern_under(const char *pattern, const char *domain)
-{
-    size_t dl = strlen(domain);
-    for (const char *p = pattern; dl > 0 && (p = strcasestr(p, domain));
-         p++)
-        if (p[dl] == '\'' && p > pattern && p[-1] == '.')
-            return true;
-    return false;
-}
-
-/* Whether `len` bytes at `s` hold ".DOMAIN'" in any case. */
-static bool text_under(const char *s, size_t len, const char *domain)
-{
-    size_t dl = strlen(domain);
-    for (size_t i = 1; dl > 0 && i + dl < len; i++)
-        if (s[i - 1] == '.' && s[i + dl] == '\'' &&
-            strncasecmp(s + i, domain, dl) == 0)
-            return true;
-    return false;
-}
-
-static bool listed(const json_t *list, const char *id, const char *coll)
-{
-    size_t i;
-    const json_t *e;
-    json_array_foreach(list, i, e)
-    {
-        if (strcmp(jstr(e, "id"), id) == 0 &&
-            strcmp(jstr(e, "collection"), coll) == 0)
-            return true;
-    }
-    return false;
-}
-
-/*
- * The indicators of the readable collections naming a host under domain
- * `dom`, not already in `matches`, appended to `under` as the lookup lists
- * its matches. The correlation index keys whole names, so this reads the
- * indicators (only their text, parsing the few that name the domain).
- */
-static int names_under(struct console_view *v, const char *dom,
-                       const json_t *matches, json_t *under)
-{
-    const char *types[1] = {"indicator"};
-    int rc = 0;
-    for (size_t c = 0; rc == 0 && c < v->n_colls; c++) {
-        if ((v->colls[c].rights & CAIRN_STORE_READ) == 0)
-            continue;
-        char cursor[CAIRN_STORE_CURSOR_LEN] = "";
-        bool more = true;
-        while (rc == 0 && more && json_array_size(under) < CAIRN_LOOKUP_LIMIT) {
-            struct cairn_store_page *p = NULL;
-            struct cairn_store_query q = {.collection = v->colls[c].id,
-                                          .types = types,
-                                          .n_types = 1,
-                                          .with_json = true,
-                                          .limit = 1000,
-                                          .max_bytes = (size_t)16 << 20,
-                                          .next = cursor[0] ? cursor : NULL};
-            rc = cairn_store_query(v->s, &q, &p);
-            if (rc < 0)
-                break;
-            for (size_t i = 0; rc == 0 && i < p->n; i++) {
-                const struct cairn_store_row *row = &p->rows[i];
-                if (!text_under(row->json, row->json_len, dom) ||
-                    !cairn__console_visible(v, &v->colls[c], row))
-                    continue;
-                json_t *o = json_loadb(row->json, row->json_len, 0, NULL);
-                if (o != NULL && pattern_under(jstr(o, "pattern"), dom) &&
-                    !listed(matches, jstr(o, "id"), v->colls[c].id) &&
-                    !listed(under, jstr(o, "id"), v->colls[c].id)) {
-                    json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:O?}", "id",
-                                          jstr(o, "id"), "type", "indicator",
-                                          "collection", v->colls[c].id,
-                                          "matched", dom, "name",
-                                          json_object_get(o, "name"));
-                    if (e == NULL || json_array_append_new(under, e) != 0)
-                        rc = CAIRN_ENOMEM;
-                }
-                json_decref(o);
-            }
-            more = p->more;
-            if (more)
-                memcpy(cursor, p->next, sizeof cursor);
-            cairn_store_page_free(p);
-        }
-    }
-    return rc;
-}
-
 /* One row of a result table: the object, its type, then `extra` cells. */
 static int result_link(struct console_view *v, const json_t *e, bool hit)
 {
@@ -704,7 +608,9 @@ static int value_search(struct console_view *v, const char *value)
     if (cairn_hunt_detect(value, len, dom, len + 3, &nl) == CAIRN_IOC_DOMAIN &&
         nl > 0 && nl <= len + 3) {
         dom[nl] = '\0';
-        rc = names_under(v, dom, matches, under);
+        /* the indicators naming a host under it: one probe of the
+         * index's parent keys */
+        rc = cairn_lookup_under(v->s, dom, &lo, "indicator", matches, under);
     }
     cairn_free(dom);
     if (rc < 0)
@@ -1243,7 +1149,8 @@ static int score_section(struct console_view *v, const char *id,
     const json_t *e = NULL, *fe = NULL;
     struct cairn_score_sightings sg = {0};
     *below = false;
-    int rc = report_of(v, id, v->admin, &rep, &e);
+    int rc = report_of(v, id, v->admin || cairn_report_entitled(v->s, v->user),
+                       &rep, &e);
     fe = e;
     /* The score's terms need the exact counts the threshold hides. */
     if (rc == 0 && e != NULL &&

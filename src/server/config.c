@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/analysis.h"
 #include "cairn/base.h"
 #include "cairn/server.h"
 #include "cairn/store.h"
@@ -316,6 +317,34 @@ static int on_entry(struct cairn_ini *ini, const char *section,
         if (strcmp(name, "warninglists") == 0)
             return cairn_ini_string(ini, &cfg->warninglists, section, name,
                                     value, true);
+        if (strcmp(name, "default_confidence") == 0) {
+            char *end = NULL;
+            long v = strtol(value, &end, 10);
+            if (end == value || *end != '\0' || v < 1 || v > 100)
+                return cairn_ini_fail(ini,
+                                      "default_confidence: '%.64s' is not "
+                                      "1..100",
+                                      value);
+            cfg->default_confidence = (int)v;
+            return 0;
+        }
+        if (strcmp(name, "source_confidence") == 0 ||
+            strcmp(name, "decay") == 0) {
+            bool src = name[0] == 's';
+            struct cairn_score_opts so = {0};
+            char why[200];
+            int rc = cairn_score_opts_parse(&so, src ? value : NULL,
+                                            src ? NULL : value, why,
+                                            sizeof why);
+            cairn_score_opts_clear(&so);
+            if (rc == CAIRN_EINVAL)
+                return cairn_ini_fail(ini, "%s", why);
+            if (rc < 0)
+                return rc;
+            return cairn_ini_string(ini,
+                                    src ? &cfg->source_confidence : &cfg->decay,
+                                    section, name, value, false);
+        }
     } else if (strcmp(section, "hunt") == 0) {
         if (strcmp(name, "indicators") == 0)
             return hunt_collections(ini, cfg, value);
@@ -460,6 +489,8 @@ void cairn_server_ini_release(struct cairn_server_ini *ini)
         cairn_free(ini->archive_watch[i]);
     cairn_free(ini->archive_watch);
     cairn_free(ini->warninglists);
+    cairn_free(ini->source_confidence);
+    cairn_free(ini->decay);
     if (ini->store_url != NULL)
         explicit_bzero(ini->store_url, strlen(ini->store_url));
     cairn_free(ini->store_url);

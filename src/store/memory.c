@@ -22,6 +22,8 @@ struct m_obj {
     char vkey[32];
     int64_t *keys; /* sorted: the index keys (a scan finds them) */
     size_t n_keys;
+    bool has_sight; /* a sighting: its summary, strings owned */
+    struct store_sight sight;
 };
 
 struct m_versions {
@@ -58,6 +60,7 @@ struct m_pair {
     unsigned bits; /* rights; for users, 1 when a community member */
     char *identity; /* users: the STIX identity they act for, or NULL */
     bool admin;     /* users: an administrator of the console */
+    bool identities; /* users: entitled to the identities of sightings */
 };
 
 struct m_store {
@@ -120,6 +123,10 @@ static void obj_free(struct m_obj *o)
     cairn_free(o->modified);
     cairn_free(o->json);
     cairn_free(o->keys);
+    cairn_free((char *)o->sight.of_ref);
+    cairn_free((char *)o->sight.orgs);
+    cairn_free((char *)o->sight.first);
+    cairn_free((char *)o->sight.last);
     cairn_free(o);
 }
 
@@ -557,6 +564,14 @@ static int put_one(struct m_coll *c, struct store_obj *o,
         rc = CAIRN_ENOMEM;
     m->json_len = o->json_len;
     memcpy(m->vkey, o->vkey, sizeof m->vkey);
+    if (o->sight != NULL) {
+        m->has_sight = true;
+        m->sight = *o->sight;
+        m->sight.of_ref = dup(o->sight->of_ref, &rc);
+        m->sight.orgs = dup(o->sight->orgs, &rc);
+        m->sight.first = dup(o->sight->first, &rc);
+        m->sight.last = dup(o->sight->last, &rc);
+    }
     if (o->n_keys > 0) {
         m->keys = cairn_malloc(o->n_keys * sizeof *m->keys);
         if (m->keys == NULL)
@@ -703,6 +718,57 @@ static int m_keys_find(struct cairn_store *base, int64_t key,
                 .json_len = o->json_len,
             };
             rc = sink->hit(sink->ud, c->c.id, &row);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc > 0 ? 0 : rc;
+}
+
+/* Whether `o` is the newest live version of its id with a summary. */
+static bool newest_sight(struct m_coll *c, const struct m_obj *o)
+{
+    struct m_versions *v = map_find(c, o->id);
+    for (size_t i = 0; v != NULL && i < v->n; i++) {
+        const struct m_obj *x = v->v[i];
+        if (x != o && !x->dead && x->has_sight && strcmp(x->vkey, o->vkey) > 0)
+            return false;
+    }
+    return true;
+}
+
+/* A scan, as the index's: the memory backend is for tests. Only the
+ * newest version of each sighting is handed out. */
+static int m_sightings_scan(struct cairn_store *base, const char *of,
+                            bool with_json, const struct store_sight_sink *sink)
+{
+    struct m_store *s = ms(base);
+    int rc = 0;
+    (void)of; /* store.c filters: every sighting is "at least" */
+    pthread_mutex_lock(&s->lock);
+    for (size_t ci = 0; rc == 0 && ci < s->n_colls; ci++) {
+        struct m_coll *c = s->colls[ci];
+        for (size_t i = 0; rc == 0 && i < c->n; i++) {
+            const struct m_obj *o = c->rows[i];
+            if (o->dead || !o->has_sight || !newest_sight(c, o))
+                continue;
+            struct cairn_store_row row = {
+                .id = o->id,
+                .type = o->type,
+                .spec_version = o->spec_version,
+                .created = o->created,
+                .modified = o->modified,
+                .version = o->modified ? o->modified : o->created,
+                .date_added = cairn__store_us_time(o->added),
+                .json = o->json,
+                .json_len = o->json_len,
+            };
+            struct store_sight_row r = {
+                .collection = c->c.id,
+                .idh = (int64_t)i,
+                .sight = o->sight,
+                .row = with_json ? &row : NULL,
+            };
+            rc = sink->row(sink->ud, &r);
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -984,6 +1050,7 @@ static int add_pair(struct m_pair **arr, size_t *n, const char *a,
     p->bits = bits;
     p->identity = NULL;
     p->admin = false;
+    p->identities = false;
     if (rc < 0) {
         cairn_free(p->a);
         cairn_free(p->b);
@@ -1214,6 +1281,30 @@ static int m_user_admin_set(struct cairn_store *base, const char *name,
     return p ? 0 : CAIRN_ENOTFOUND;
 }
 
+static int m_user_identities_get(struct cairn_store *base, const char *name,
+                                 bool *out)
+{
+    struct m_store *s = ms(base);
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
+    if (p != NULL)
+        *out = p->identities;
+    pthread_mutex_unlock(&s->lock);
+    return p ? 0 : CAIRN_ENOTFOUND;
+}
+
+static int m_user_identities_set(struct cairn_store *base, const char *name,
+                                 bool on)
+{
+    struct m_store *s = ms(base);
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
+    if (p != NULL)
+        p->identities = on;
+    pthread_mutex_unlock(&s->lock);
+    return p ? 0 : CAIRN_ENOTFOUND;
+}
+
 static int m_user_share_set(struct cairn_store *base, const char *name,
                             const struct cairn_store_user_share *in)
 {
@@ -1293,6 +1384,9 @@ static const struct store_ops memory_ops = {
     .user_admin_get = m_user_admin_get,
     .collection_count = m_collection_count,
     .user_admin_set = m_user_admin_set,
+    .sightings_scan = m_sightings_scan,
+    .user_identities_get = m_user_identities_get,
+    .user_identities_set = m_user_identities_set,
     .collection_tlp_get = m_collection_tlp_get,
     .collection_tlp_set = m_collection_tlp_set,
 };

@@ -105,10 +105,32 @@ static const char *const migrations[] = {
     " added BIGINT NOT NULL, PRIMARY KEY(k, coll, added));",
     /* 3: the web console's administrators (docs/console.md). */
     "ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;",
+    /*
+     * 4: sighting summaries (docs/analysis.md): what each sighting
+     * version tells the report, read once when it is written, in the
+     * order the report reads them; a deleted row's summary goes with it.
+     * Users entitled to the identities behind sightings. The correlation
+     * index gets the keys of the domains a name lies under: rebuilt, with
+     * the summaries, by index_existing() in the same transaction.
+     */
+    "CREATE TABLE sightings("
+    " coll BIGINT NOT NULL, idh BIGINT NOT NULL, vsec BIGINT NOT NULL,"
+    " vns INTEGER NOT NULL, added BIGINT NOT NULL,"
+    " of_ref TEXT COLLATE \"C\" NOT NULL, orgs TEXT NOT NULL,"
+    " fp INTEGER NOT NULL, cnt BIGINT NOT NULL,"
+    " first_seen TEXT, last_seen TEXT,"
+    " PRIMARY KEY(coll, idh, vsec, vns, added),"
+    " FOREIGN KEY(coll, added) REFERENCES objects(coll, date_added)"
+    "  ON DELETE CASCADE);"
+    "CREATE INDEX sightings_added ON sightings(coll, added);"
+    "CREATE INDEX sightings_of ON sightings(of_ref);"
+    "ALTER TABLE users ADD COLUMN identities INTEGER NOT NULL DEFAULT 0;"
+    "DELETE FROM obj_keys;",
 };
 
-/* The migration after which index_existing() runs. */
-#define MIGRATION_KEYS 2
+/* The migration after which index_existing() runs: it (re)builds the
+ * correlation index and the sighting summaries of the rows stored. */
+#define MIGRATION_KEYS 4
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -581,6 +603,24 @@ static int row_key_add(void *ud, uint64_t key)
     return kb_add(rk->kb, (int64_t)key, rk->coll, rk->added);
 }
 
+/* Store the summary of sighting row (coll, added). */
+static int insert_sight(struct pg_store *s, int64_t coll, int64_t idh,
+                        int64_t vsec, int64_t vns, int64_t added,
+                        const struct store_sight *sg)
+{
+    struct num a, b, c, d, e, f;
+    const char *p[11] = {
+        i64(&a, coll),      i64(&b, idh), i64(&c, vsec), i64(&d, vns),
+        i64(&e, added),     sg->of_ref,   sg->orgs,      sg->fp ? "1" : "0",
+        i64(&f, sg->count), sg->first,    sg->last};
+    return run(s,
+               "INSERT INTO sightings(coll, idh, vsec, vns, added, of_ref,"
+               " orgs, fp, cnt, first_seen, last_seen) VALUES($1::bigint,"
+               " $2::bigint, $3::bigint, $4::int, $5::bigint, $6, $7,"
+               " $8::int, $9::bigint, $10, $11) ON CONFLICT DO NOTHING",
+               11, p, NULL, NULL, false);
+}
+
 /* Fill the correlation index for the rows a store held before it, in
  * chunks in (coll, date_added) order, inside the migration. */
 static int index_existing(struct pg_store *s)
@@ -594,7 +634,7 @@ static int index_existing(struct pg_store *s)
     for (;;) {
         PGresult *r = NULL;
         rc = run(s,
-                 "SELECT coll, date_added, json FROM objects"
+                 "SELECT coll, date_added, json, idh, vsec, vns FROM objects"
                  " WHERE (coll, date_added) > ($1::bigint, $2::bigint)"
                  " ORDER BY coll, date_added LIMIT 1025",
                  2, p, NULL, &r, false);
@@ -612,6 +652,17 @@ static int index_existing(struct pg_store *s)
             if (obj == NULL)
                 continue;
             rc = cairn_value_object_keys(obj, row_key_add, &rk);
+            struct cairn_arena *a = NULL;
+            struct store_sight sg;
+            if (rc == 0)
+                rc = cairn_arena_new(0, &a);
+            if (rc == 0)
+                rc = cairn__store_sight_read(obj, a, &sg);
+            if (rc == 1)
+                rc =
+                    insert_sight(s, rk.coll, get_i64(r, i, 3), get_i64(r, i, 4),
+                                 get_i64(r, i, 5), rk.added, &sg);
+            cairn_arena_free(a);
             json_decref(obj);
             if (rc == 0 && kb_full(&kb))
                 rc = kb_flush(s, &kb);
@@ -1474,6 +1525,9 @@ static int put_request(struct pg_store *s, const struct put_req *q,
             continue;
         for (size_t k = 0; rc == 0 && k < o->n_keys; k++)
             rc = kb_add(&kb, o->keys[k], lk->pk, at);
+        if (rc == 0 && o->sight != NULL)
+            rc = insert_sight(s, lk->pk, o->idh, vsec_of(o), vns_of(o), at,
+                              o->sight);
         if (rc == 0 && kb_full(&kb))
             rc = kb_flush(s, &kb);
     }
@@ -1909,6 +1963,109 @@ static int pg_keys_find(struct cairn_store *base, int64_t key,
             break;
     }
     return rc > 0 ? 0 : rc;
+}
+
+static int read_n(struct pg_store *s, const char *sql, int n,
+                  const char *const *p, char **out);
+static int write_n(struct pg_store *s, const char *sql, int n,
+                   const char *const *p, int64_t *changes);
+
+/* The summaries in keyset pages of 5,000, in (coll, idh, vsec, vns,
+ * added) order, newest first. */
+static int pg_sightings_scan(struct cairn_store *base, const char *of,
+                             bool with_json,
+                             const struct store_sight_sink *sink)
+{
+    struct pg_store *s = pg(base);
+    struct num n[5];
+    const char *p[6] = {i64(&n[0], INT64_MAX), i64(&n[1], INT64_MAX),
+                        i64(&n[2], INT64_MAX), i64(&n[3], INT32_MAX),
+                        i64(&n[4], INT64_MAX), of};
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT c.id, g.coll, g.idh, g.vsec, g.vns, g.added, g.of_ref,"
+             " g.orgs, g.fp, g.cnt, g.first_seen, g.last_seen%s"
+             " FROM sightings g JOIN collections c ON c.pk = g.coll%s"
+             " WHERE (g.coll, g.idh, g.vsec, g.vns, g.added) <"
+             " ($1::bigint, $2::bigint, $3::bigint, $4::int, $5::bigint)%s"
+             " ORDER BY g.coll DESC, g.idh DESC, g.vsec DESC, g.vns DESC,"
+             " g.added DESC LIMIT 5000",
+             with_json ? ", o.id, o.type, o.spec_version, o.created,"
+                         " o.modified, o.json"
+                       : "",
+             with_json ? " JOIN objects o ON o.coll = g.coll"
+                         " AND o.date_added = g.added"
+                       : "",
+             of != NULL ? " AND (g.coll, g.idh) IN (SELECT coll, idh FROM"
+                          " sightings WHERE of_ref = $6)"
+                        : "");
+    int rc = 0;
+    while (rc == 0) {
+        PGresult *r = NULL;
+        rc = run(s, sql, of != NULL ? 6 : 5, p, NULL, &r, true);
+        if (rc < 0)
+            break;
+        int rows = PQntuples(r);
+        for (int i = 0; rc == 0 && i < rows; i++) {
+            struct cairn_store_row row = {0};
+            struct store_sight_row g = {
+                .collection = get_str(r, i, 0),
+                .idh = get_i64(r, i, 2),
+                .vsec = get_i64(r, i, 3),
+                .vns = get_i64(r, i, 4),
+                .sight = {.of_ref = get_str(r, i, 6),
+                          .orgs = get_str(r, i, 7),
+                          .fp = get_i64(r, i, 8) != 0,
+                          .count = get_i64(r, i, 9),
+                          .first = get_str(r, i, 10),
+                          .last = get_str(r, i, 11)},
+            };
+            if (with_json) {
+                row.date_added = cairn__store_us_time(get_i64(r, i, 5));
+                row.id = get_str(r, i, 12);
+                row.type = get_str(r, i, 13);
+                row.spec_version = get_str(r, i, 14);
+                row.created = get_str(r, i, 15);
+                row.modified = get_str(r, i, 16);
+                row.version = row.modified ? row.modified : row.created;
+                row.json = get_str(r, i, 17);
+                row.json_len = row.json ? (size_t)PQgetlength(r, i, 17) : 0;
+                g.row = &row;
+            }
+            for (int k = 0; k < 5; k++)
+                p[k] = i64(&n[k], get_i64(r, i, 1 + k));
+            rc = sink->row(sink->ud, &g);
+        }
+        PQclear(r);
+        if (rows < 5000)
+            break;
+    }
+    return rc > 0 ? 0 : rc;
+}
+
+static int pg_user_identities_get(struct cairn_store *base, const char *name,
+                                  bool *out)
+{
+    char *v = NULL;
+    const char *p[1] = {name};
+    int rc =
+        read_n(pg(base), "SELECT identities::text FROM users WHERE name = $1",
+               1, p, &v);
+    if (rc == 0)
+        *out = strtol(v, NULL, 10) != 0;
+    cairn_free(v);
+    return rc;
+}
+
+static int pg_user_identities_set(struct cairn_store *base, const char *name,
+                                  bool on)
+{
+    int64_t ch = 0;
+    const char *p[2] = {name, on ? "1" : "0"};
+    int rc = write_n(pg(base),
+                     "UPDATE users SET identities = $2::int WHERE name = $1", 2,
+                     p, &ch);
+    return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
 static int pg_delete_objects(struct cairn_store *base, const struct store_q *q,
@@ -2474,6 +2631,9 @@ static const struct store_ops pg_ops = {
     .collection_count = pg_collection_count,
     .user_admin_get = pg_user_admin_get,
     .user_admin_set = pg_user_admin_set,
+    .sightings_scan = pg_sightings_scan,
+    .user_identities_get = pg_user_identities_get,
+    .user_identities_set = pg_user_identities_set,
     .collection_tlp_get = pg_collection_tlp_get,
     .collection_tlp_set = pg_collection_tlp_set,
     .lock_try = pg_lock_try,

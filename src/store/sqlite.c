@@ -102,10 +102,31 @@ static const char *const migrations[] = {
     " PRIMARY KEY(k, rid)) WITHOUT ROWID;",
     /* 6: the web console's administrators (docs/console.md). */
     "ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;",
+    /*
+     * 7: sighting summaries (docs/analysis.md): what each sighting
+     * version tells the report, read once when it is written, in the
+     * order the report reads them (collection, sighting, version); a
+     * deleted row's summary goes with it. Users entitled to the
+     * identities behind sightings. The correlation index gets the keys
+     * of the domains a name lies under: rebuilt, with the summaries, by
+     * index_existing() in the same transaction.
+     */
+    "CREATE TABLE sightings("
+    " coll INTEGER NOT NULL, idh INTEGER NOT NULL,"
+    " vsec INTEGER NOT NULL, vns INTEGER NOT NULL,"
+    " rid INTEGER NOT NULL REFERENCES objects(rid) ON DELETE CASCADE,"
+    " of_ref TEXT NOT NULL, orgs TEXT NOT NULL, fp INTEGER NOT NULL,"
+    " cnt INTEGER NOT NULL, first_seen TEXT, last_seen TEXT,"
+    " PRIMARY KEY(coll, idh, vsec, vns, rid)) WITHOUT ROWID;"
+    "CREATE INDEX sightings_rid ON sightings(rid);"
+    "CREATE INDEX sightings_of ON sightings(of_ref);"
+    "ALTER TABLE users ADD COLUMN identities INTEGER NOT NULL DEFAULT 0;"
+    "DELETE FROM obj_keys;",
 };
 
-/* The migration after which index_existing() runs. */
-#define MIGRATION_KEYS 5
+/* The migration after which index_existing() runs: it (re)builds the
+ * correlation index and the sighting summaries of the rows stored. */
+#define MIGRATION_KEYS 7
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -131,6 +152,7 @@ enum stmt_id {
     S_ITEM_INSERT,
     S_INSERT_KEY,
     S_FIND_KEY,
+    S_INSERT_SIGHT,
     S_COUNT
 };
 
@@ -163,6 +185,9 @@ static const char *const stmt_sql[S_COUNT] = {
                    " o.created, o.modified, o.json, c.id FROM obj_keys k"
                    " JOIN objects o ON o.rid = k.rid"
                    " JOIN collections c ON c.pk = o.coll WHERE k.k = ?1",
+    [S_INSERT_SIGHT] = "INSERT OR IGNORE INTO sightings(coll, idh, vsec, vns,"
+                       " rid, of_ref, orgs, fp, cnt, first_seen, last_seen)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
 
 /* Statements built from a query's shape, kept by their text. */
@@ -561,6 +586,9 @@ static int read_version(struct sq_store *s, int *out)
 
 static int insert_keys(struct sq_store *s, int64_t rid, const int64_t *keys,
                        size_t n);
+static int insert_sight(struct sq_store *s, int64_t pk, int64_t idh,
+                        int64_t vsec, int64_t vns, int64_t rid,
+                        const struct store_sight *sg);
 
 struct key_list {
     int64_t **keys;
@@ -585,8 +613,11 @@ static int index_existing(struct sq_store *s)
     sqlite3_stmt *st = NULL;
     int64_t *keys = NULL;
     size_t alloc = 0, rows = 0;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT rid, json FROM objects", -1,
-                                &st, NULL);
+    struct cairn_arena *a = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT rid, json, coll, idh, vsec, vns"
+                                " FROM objects",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return map_rc(rc);
     rc = 0;
@@ -597,11 +628,24 @@ static int index_existing(struct sq_store *s)
                                  (size_t)sqlite3_column_bytes(st, 1), 0, &e);
         if (obj == NULL)
             continue;
+        int64_t rid = sqlite3_column_int64(st, 0);
         struct key_list kl = {.keys = &keys, .alloc = &alloc};
         rc = cairn_value_object_keys(obj, key_list_add, &kl);
-        json_decref(obj);
         if (rc == 0)
-            rc = insert_keys(s, sqlite3_column_int64(st, 0), keys, kl.n);
+            rc = insert_keys(s, rid, keys, kl.n);
+        struct store_sight sg;
+        if (rc == 0)
+            rc = cairn_arena_new(0, &a);
+        if (rc == 0)
+            rc = cairn__store_sight_read(obj, a, &sg);
+        if (rc == 1)
+            rc = insert_sight(s, sqlite3_column_int64(st, 2),
+                              sqlite3_column_int64(st, 3),
+                              sqlite3_column_int64(st, 4),
+                              sqlite3_column_int64(st, 5), rid, &sg);
+        cairn_arena_free(a);
+        a = NULL;
+        json_decref(obj);
         rows++;
     }
     if (rc == 0 && step != SQLITE_DONE)
@@ -1154,6 +1198,29 @@ static int find_stored(sqlite3_stmt *find, int64_t pk, int64_t idh,
     return step == SQLITE_DONE ? 0 : map_rc(step);
 }
 
+/* Add the sighting summary of row `rid`. */
+static int insert_sight(struct sq_store *s, int64_t pk, int64_t idh,
+                        int64_t vsec, int64_t vns, int64_t rid,
+                        const struct store_sight *sg)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = get_stmt(s, S_INSERT_SIGHT, &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, pk);
+    sqlite3_bind_int64(st, 2, idh);
+    sqlite3_bind_int64(st, 3, vsec);
+    sqlite3_bind_int64(st, 4, vns);
+    sqlite3_bind_int64(st, 5, rid);
+    bind_text(st, 6, sg->of_ref);
+    bind_text(st, 7, sg->orgs);
+    sqlite3_bind_int(st, 8, sg->fp ? 1 : 0);
+    sqlite3_bind_int64(st, 9, sg->count);
+    bind_text(st, 10, sg->first);
+    bind_text(st, 11, sg->last);
+    return step_done(st);
+}
+
 /* Add the index entries of row `rid`. */
 static int insert_keys(struct sq_store *s, int64_t rid, const int64_t *keys,
                        size_t n)
@@ -1249,11 +1316,17 @@ static int put_request(struct sq_store *s, const struct put_req *r, bool *wrote)
     *wrote = true;
     for (size_t i = 0; rc == 0 && i < r->n; i++)
         if (!r->objs[i].failed) {
+            const struct store_obj *o = &r->objs[i];
             rc = put_one(s, pk, &r->objs[i], &last, &r->res[i]);
-            if (rc == 0 && r->res[i].outcome == CAIRN_STORE_STORED &&
-                r->objs[i].n_keys > 0)
-                rc = insert_keys(s, sqlite3_last_insert_rowid(s->db),
-                                 r->objs[i].keys, r->objs[i].n_keys);
+            if (rc < 0 || r->res[i].outcome != CAIRN_STORE_STORED)
+                continue;
+            int64_t rid = sqlite3_last_insert_rowid(s->db);
+            if (o->n_keys > 0)
+                rc = insert_keys(s, rid, o->keys, o->n_keys);
+            if (rc == 0 && o->sight != NULL)
+                rc = insert_sight(
+                    s, pk, o->idh, o->vkey[0] ? o->vtime.sec : NO_VERSION,
+                    o->vkey[0] ? o->vtime.nsec : 0, rid, o->sight);
         }
     if (rc == 0)
         rc = get_stmt(s, S_SET_LAST_ADDED, &st);
@@ -1580,6 +1653,71 @@ static int sq_keys_find(struct cairn_store *base, int64_t key,
         row.json = col_str(st, 6);
         row.json_len = (size_t)sqlite3_column_bytes(st, 6);
         rc = sink->hit(sink->ud, col_str(st, 7), &row);
+        if (rc != 0)
+            break;
+    }
+    if (rc > 0)
+        rc = 0;
+    else if (rc == 0 && step != SQLITE_DONE)
+        rc = map_rc(step);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_sightings_scan(struct cairn_store *base, const char *of,
+                             bool with_json,
+                             const struct store_sight_sink *sink)
+{
+    struct sq_store *s = sq(base);
+    char sql[768];
+    snprintf(sql, sizeof sql,
+             "SELECT c.id, g.idh, g.vsec, g.vns, g.of_ref, g.orgs, g.fp,"
+             " g.cnt, g.first_seen, g.last_seen%s FROM sightings g"
+             " JOIN collections c ON c.pk = g.coll%s%s"
+             " ORDER BY g.coll DESC, g.idh DESC, g.vsec DESC, g.vns DESC",
+             with_json ? ", o.date_added, o.id, o.type, o.spec_version,"
+                         " o.created, o.modified, o.json"
+                       : "",
+             with_json ? " JOIN objects o ON o.rid = g.rid" : "",
+             of != NULL ? " WHERE (g.coll, g.idh) IN (SELECT coll, idh"
+                          " FROM sightings WHERE of_ref = ?1)"
+                        : "");
+    sqlite3_stmt *st = NULL;
+    int rc = get_dyn(s, sql, &st);
+    if (rc < 0)
+        return rc;
+    if (of != NULL)
+        bind_text(st, 1, of);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cairn_store_row row = {0};
+        struct store_sight_row r = {
+            .collection = col_str(st, 0),
+            .idh = sqlite3_column_int64(st, 1),
+            .vsec = sqlite3_column_int64(st, 2),
+            .vns = sqlite3_column_int64(st, 3),
+            .sight = {.of_ref = col_str(st, 4),
+                      .orgs = col_str(st, 5),
+                      .fp = sqlite3_column_int(st, 6) != 0,
+                      .count = sqlite3_column_int64(st, 7),
+                      .first = col_str(st, 8),
+                      .last = col_str(st, 9)},
+        };
+        if (with_json) {
+            row.date_added = cairn__store_us_time(sqlite3_column_int64(st, 10));
+            row.id = col_str(st, 11);
+            row.type = col_str(st, 12);
+            row.spec_version = col_str(st, 13);
+            row.created = col_str(st, 14);
+            row.modified = col_str(st, 15);
+            row.version = row.modified ? row.modified : row.created;
+            row.json = col_str(st, 16);
+            row.json_len = (size_t)sqlite3_column_bytes(st, 16);
+            r.row = &row;
+        }
+        if (r.collection == NULL || r.sight.of_ref == NULL)
+            continue;
+        rc = sink->row(sink->ud, &r);
         if (rc != 0)
             break;
     }
@@ -2034,6 +2172,29 @@ static int sq_user_admin_set(struct cairn_store *base, const char *name,
     return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
+static int sq_user_identities_get(struct cairn_store *base, const char *name,
+                                  bool *out)
+{
+    char *v = NULL;
+    int rc = read1(sq(base), "SELECT identities FROM users WHERE name = ?1",
+                   name, NULL, &v);
+    if (rc == 0)
+        *out = strtol(v, NULL, 10) != 0;
+    cairn_free(v);
+    return rc;
+}
+
+static int sq_user_identities_set(struct cairn_store *base, const char *name,
+                                  bool on)
+{
+    int changes = 0;
+    int rc = write3(sq(base),
+                    "UPDATE users SET identities = CAST(?2 AS INTEGER)"
+                    " WHERE name = ?1",
+                    name, on ? "1" : "0", NULL, &changes);
+    return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
+}
+
 static int sq_collection_tlp_get(struct cairn_store *base, const char *id,
                                  int *out)
 {
@@ -2073,6 +2234,9 @@ static const struct store_ops sqlite_ops = {
     .collection_delete = sq_collection_delete,
     .put_objects = sq_put_objects,
     .keys_find = sq_keys_find,
+    .sightings_scan = sq_sightings_scan,
+    .user_identities_get = sq_user_identities_get,
+    .user_identities_set = sq_user_identities_set,
     .query = sq_query,
     .delete_objects = sq_delete_objects,
     .status_new = sq_status_new,

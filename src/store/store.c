@@ -492,6 +492,86 @@ static const char *str_member(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
+/* Whether an organisation id can be kept in a space-joined list. */
+static bool org_ok(const char *v, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f)
+            return false;
+    return true;
+}
+
+static const char *arena_jstr(struct cairn_arena *a, const json_t *v, int *rc)
+{
+    if (!json_is_string(v))
+        return NULL;
+    char *p =
+        cairn_arena_strndup(a, json_string_value(v), json_string_length(v));
+    if (p == NULL)
+        *rc = CAIRN_ENOMEM;
+    return p;
+}
+
+int cairn__store_sight_read(const json_t *obj, struct cairn_arena *a,
+                            struct store_sight *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *type = str_member(obj, "type");
+    const json_t *of = json_object_get(obj, "sighting_of_ref");
+    if (type == NULL || strcmp(type, "sighting") != 0 || !json_is_string(of))
+        return 0;
+    int rc = 0;
+    out->of_ref = arena_jstr(a, of, &rc);
+    out->fp = json_is_true(json_object_get(obj, "x_cairn_false_positive"));
+    const json_t *cnt = json_object_get(obj, "count");
+    out->count = json_is_integer(cnt) && json_integer_value(cnt) >= 0
+                     ? (int64_t)json_integer_value(cnt)
+                     : 1;
+    out->first = arena_jstr(a, json_object_get(obj, "first_seen"), &rc);
+    static const char *const lasts[] = {"last_seen", "modified", "created"};
+    for (size_t i = 0; out->last == NULL && i < 3; i++)
+        out->last = arena_jstr(a, json_object_get(obj, lasts[i]), &rc);
+    /* the organisations: where_sighted_refs, else the creator */
+    size_t len = 0, i;
+    const json_t *w, *where = json_object_get(obj, "where_sighted_refs");
+    const json_t *by = json_object_get(obj, "created_by_ref");
+    bool any = false;
+    json_array_foreach(where, i, w)
+    {
+        if (json_is_string(w)) {
+            any = true;
+            if (org_ok(json_string_value(w), json_string_length(w)))
+                len += json_string_length(w) + 1;
+        }
+    }
+    if (!any && json_is_string(by) &&
+        org_ok(json_string_value(by), json_string_length(by)))
+        len = json_string_length(by) + 1;
+    char *orgs = cairn_arena_alloc(a, len + 1);
+    if (orgs == NULL)
+        return CAIRN_ENOMEM;
+    size_t at = 0;
+    json_array_foreach(where, i, w)
+    {
+        if (json_is_string(w) &&
+            org_ok(json_string_value(w), json_string_length(w))) {
+            if (at > 0)
+                orgs[at++] = ' ';
+            memcpy(orgs + at, json_string_value(w), json_string_length(w));
+            at += json_string_length(w);
+        }
+    }
+    if (!any && len > 0) {
+        memcpy(orgs, json_string_value(by), json_string_length(by));
+        at = json_string_length(by);
+    }
+    orgs[at] = '\0';
+    out->orgs = orgs;
+    return rc < 0 ? rc : 1;
+}
+
 /* A copy of `v` in the batch's strings, or NULL for NULL. */
 static const char *keep(struct cairn_store_batch *b, const char *v, int *rc)
 {
@@ -565,6 +645,16 @@ static int prepare_obj(struct cairn_store_batch *b, const json_t *obj,
     int rc = object_keys(b, obj, o);
     if (rc < 0)
         return rc;
+    if (strcmp(type, "sighting") == 0) {
+        struct store_sight *sg = cairn_arena_alloc(b->strings, sizeof *sg);
+        if (sg == NULL)
+            return CAIRN_ENOMEM;
+        rc = cairn__store_sight_read(obj, b->strings, sg);
+        if (rc < 0)
+            return rc;
+        o->sight = rc == 1 ? sg : NULL;
+        rc = 0;
+    }
     o->type = keep(b, type, &rc);
     o->spec_version = keep(b, spec_version, &rc);
     o->created = keep(b, vals[0], &rc);
@@ -1416,4 +1506,126 @@ int cairn_store_find_key(struct cairn_store *s, uint64_t key,
 bool cairn_store_has_index(struct cairn_store *s)
 {
     return s != NULL && s->ops->keys_find != NULL;
+}
+
+/* ---- sighting summaries
+ * ------------------------------------------------------
+ */
+
+struct sight_state {
+    const struct cairn_store_sightings_query *q;
+    cairn_store_sighting_cb cb;
+    void *ud;
+    /* the (collection, idh) of the last row: its newer versions came
+     * first, so the rows after it with the same pair are older */
+    bool have;
+    char coll[CAIRN_UUID_STRLEN];
+    int64_t idh;
+    int err;
+};
+
+static bool parse_time(const char *v, struct cairn_time *t)
+{
+    return v != NULL && cairn_time_parse(v, strlen(v), true, t) == 0;
+}
+
+static int sight_row(void *ud, const struct store_sight_row *r)
+{
+    struct sight_state *st = ud;
+    if (st->have && r->idh == st->idh && strcmp(r->collection, st->coll) == 0)
+        return 0; /* an older version of the sighting just handed out */
+    st->have = true;
+    st->idh = r->idh;
+    if (strcmp(st->coll, r->collection) != 0)
+        snprintf(st->coll, sizeof st->coll, "%s", r->collection);
+    const struct store_sight *h = &r->sight;
+    if (h->of_ref == NULL ||
+        (st->q->of != NULL && strcmp(h->of_ref, st->q->of) != 0))
+        return 0;
+    /* the organisations, split at spaces in a copy */
+    const char *orgs[CAIRN_STORE_SIGHTING_ORGS_MAX];
+    char buf[4096], *heap = NULL, *p = buf;
+    size_t ol = h->orgs != NULL ? strlen(h->orgs) : 0, n = 0;
+    if (ol >= sizeof buf) {
+        p = heap = cairn_malloc(ol + 1);
+        if (heap == NULL)
+            return st->err = CAIRN_ENOMEM;
+    }
+    if (ol > 0)
+        memcpy(p, h->orgs, ol);
+    p[ol] = '\0';
+    while (*p != '\0' && n < CAIRN_STORE_SIGHTING_ORGS_MAX) {
+        orgs[n++] = p;
+        char *sp = strchr(p, ' ');
+        if (sp == NULL)
+            break;
+        *sp = '\0';
+        p = sp + 1;
+    }
+    struct cairn_store_sighting sg = {
+        .collection = r->collection,
+        .sighting_of_ref = h->of_ref,
+        .orgs = orgs,
+        .n_orgs = n,
+        .false_positive = h->fp,
+        .count = h->count > 0 ? (uint64_t)h->count : 0,
+        .row = r->row,
+    };
+    sg.has_first = parse_time(h->first, &sg.first);
+    sg.has_last = parse_time(h->last, &sg.last);
+    if (!sg.has_first && sg.has_last) {
+        sg.first = sg.last;
+        sg.has_first = true;
+    }
+    int rc = st->cb(st->ud, &sg);
+    cairn_free(heap);
+    if (rc < 0)
+        st->err = rc;
+    return rc;
+}
+
+int cairn_store_sightings(struct cairn_store *s,
+                          const struct cairn_store_sightings_query *q,
+                          cairn_store_sighting_cb cb, void *ud)
+{
+    static const struct cairn_store_sightings_query all = {0};
+    if (s == NULL || cb == NULL)
+        return CAIRN_EINVAL;
+    if (s->ops->sightings_scan == NULL)
+        return CAIRN_EUNSUPPORTED;
+    if (q == NULL)
+        q = &all;
+    struct sight_state st = {.q = q, .cb = cb, .ud = ud};
+    struct store_sight_sink sink = {.row = sight_row, .ud = &st};
+    int rc = s->ops->sightings_scan(s, q->of, q->with_json, &sink);
+    if (st.err < 0)
+        return st.err;
+    return rc < 0 ? rc : 0;
+}
+
+bool cairn_store_has_sightings(struct cairn_store *s)
+{
+    return s != NULL && s->ops->sightings_scan != NULL;
+}
+
+int cairn_store_user_identities_get(struct cairn_store *s, const char *name,
+                                    bool *out)
+{
+    if (out != NULL)
+        *out = false;
+    if (s == NULL || name == NULL || out == NULL)
+        return CAIRN_EINVAL;
+    if (s->ops->user_identities_get == NULL)
+        return CAIRN_EUNSUPPORTED;
+    return s->ops->user_identities_get(s, name, out);
+}
+
+int cairn_store_user_identities_set(struct cairn_store *s, const char *name,
+                                    bool on)
+{
+    if (s == NULL || name == NULL)
+        return CAIRN_EINVAL;
+    if (s->ops->user_identities_set == NULL)
+        return CAIRN_EUNSUPPORTED;
+    return s->ops->user_identities_set(s, name, on);
 }

@@ -16,6 +16,24 @@
  * date_added as integer microseconds since the epoch.
  */
 
+/*
+ * What one sighting version tells the report (docs/analysis.md), read
+ * from it once when it is written: the object it sighted, the
+ * organisations (where_sighted_refs, else created_by_ref) joined by
+ * spaces ("" when none; an id holding a space or control character is
+ * left out), whether it calls that a false positive, its count (1 when
+ * absent), first_seen as written (NULL when absent) and its last time
+ * (last_seen, else modified, else created; NULL when none).
+ */
+struct store_sight {
+    const char *of_ref;
+    const char *orgs;
+    bool fp;
+    int64_t count;
+    const char *first;
+    const char *last;
+};
+
 /* One object ready to be stored. */
 struct store_obj {
     const char *id;
@@ -35,6 +53,9 @@ struct store_obj {
      * transaction; one without ignores them. */
     const int64_t *keys;
     size_t n_keys;
+    /* A sighting with a sighting_of_ref: its summary, which a backend
+     * with sightings_scan stores with the row; NULL otherwise. */
+    const struct store_sight *sight;
 };
 
 /* A query with its cursor decoded and lists checked. */
@@ -60,6 +81,23 @@ struct store_row_sink {
 struct store_hit_sink {
     int (*hit)(void *ud, const char *collection,
                const struct cairn_store_row *row);
+    void *ud;
+};
+
+/*
+ * One stored sighting summary, as sightings_scan hands it out: the
+ * collection's id, the sighting's id hash and version (vsec, vns) and the
+ * summary; `row` (with json) only when asked for, else NULL.
+ */
+struct store_sight_row {
+    const char *collection;
+    int64_t idh, vsec, vns;
+    struct store_sight sight;
+    const struct cairn_store_row *row;
+};
+
+struct store_sight_sink {
+    int (*row)(void *ud, const struct store_sight_row *r);
     void *ud;
 };
 
@@ -164,6 +202,21 @@ struct store_ops {
      */
     int (*lock_try)(struct cairn_store *s, const char *name, bool *got);
     int (*lock_release)(struct cairn_store *s, const char *name);
+    /*
+     * The sighting summaries (optional): every stored sighting version's
+     * store_sight, kept with its row (a deleted row's goes with it), the
+     * versions of one (collection, idh) one after the other, newest
+     * first, so that store.c hands out the first of each. With `of`, at
+     * least every version of each sighting (coll, idh) one of whose
+     * versions sighted `of`. With `with_json`, each with its row.
+     */
+    int (*sightings_scan)(struct cairn_store *s, const char *of, bool with_json,
+                          const struct store_sight_sink *sink);
+    /* Whether a user is entitled to the identities behind sightings. */
+    int (*user_identities_get)(struct cairn_store *s, const char *name,
+                               bool *out);
+    int (*user_identities_set)(struct cairn_store *s, const char *name,
+                               bool on);
 };
 
 /* Every backend's handle starts with this. */
@@ -204,6 +257,13 @@ void cairn__store_result_msg(struct cairn_store_result *r, const char *fmt, ...)
 /* Free the strings of the records, not the arrays. */
 void cairn__store_api_root_clear(struct cairn_store_api_root *r);
 void cairn__store_collection_clear(struct cairn_store_collection *c);
+/*
+ * The summary of sighting `obj` into `out`, its strings in `a` (a
+ * backend's migration reads stored rows with it): 1 when it is a
+ * sighting with a sighting_of_ref, 0 when not, CAIRN_ENOMEM.
+ */
+int cairn__store_sight_read(const json_t *obj, struct cairn_arena *a,
+                            struct store_sight *out);
 /* Append one result to a growable array; CAIRN_ENOMEM. */
 int cairn__store_result_push(struct cairn_store_result **arr, size_t *n,
                              size_t *alloc, const struct cairn_store_result *r);

@@ -112,18 +112,21 @@ static int json_body(struct cairn_taxii_response *resp, const json_t *j)
 }
 
 /*
- * GET /ROOT/cairn/sightings[?since=TIME][&collection=ID]: the report of
+ * GET /ROOT/cairn/sightings[?since=TIME][&collection=ID][&by=day|week]:
+ * the report of
  * cairn report sightings over the collections of the root the user may
  * read, counts below the threshold shown as "fewer than k".
  */
 static int sightings(struct cairn_store *s, const char *user, const char *root,
-                     const char *query, struct cairn_taxii_response *resp)
+                     const char *query, const struct cairn_score_opts *score,
+                     struct cairn_taxii_response *resp)
 {
     struct readable r;
     json_t *res = NULL;
     char since_text[64], coll[CAIRN_UUID_STRLEN + 1];
     struct cairn_time since;
-    struct cairn_report_opts ro = {.visible = visible, .visible_ud = &r};
+    struct cairn_report_opts ro = {
+        .visible = visible, .visible_ud = &r, .score = *score};
     int rc = param(query, "since", since_text, sizeof since_text);
     if (rc < 0 || (rc == 0 && cairn_time_parse(since_text, strlen(since_text),
                                                false, &since) < 0))
@@ -132,6 +135,10 @@ static int sightings(struct cairn_store *s, const char *user, const char *root,
                                   "2026-01-01T00:00:00Z");
     if (rc == 0)
         ro.since = &since;
+    char by[16];
+    int brc = param(query, "by", by, sizeof by);
+    if (brc < 0 || (brc == 0 && cairn_report_by_parse(by, &ro.by) < 0))
+        return cairn__taxii_error(resp, 400, "by must be day or week");
     int crc = param(query, "collection", coll, sizeof coll);
     if (crc < 0)
         return cairn__taxii_error(resp, 400, "no such collection here");
@@ -140,6 +147,8 @@ static int sightings(struct cairn_store *s, const char *user, const char *root,
         readable_free(&r);
         return rc == CAIRN_ENOMEM ? rc : cairn__taxii_store_error(resp, rc);
     }
+    /* exact counts and the organisations for a user entitled to them */
+    ro.identities = cairn_report_entitled(s, user);
     const char *one[1] = {coll};
     const char **ids = cairn_calloc(r.n ? r.n : 1, sizeof *ids);
     if (ids == NULL) {
@@ -183,15 +192,20 @@ static int sightings(struct cairn_store *s, const char *user, const char *root,
 int cairn__taxii_analysis(struct cairn_store *s, const char *user,
                           const char *root, const char *what,
                           const char *query,
+                          const struct cairn_score_opts *score,
                           struct cairn_taxii_response *resp)
 {
+    static const struct cairn_score_opts defaults = {0};
+    if (score == NULL)
+        score = &defaults;
     struct readable r;
     json_t *res = NULL;
     char arg[CAIRN_VALUE_URL_MAX + 2] = "";
     bool is_lookup = strcmp(what, "lookup") == 0;
     bool is_neigh = strcmp(what, "neighbourhood") == 0;
     if (strcmp(what, "sightings") == 0)
-        return sightings(s, user, root, query != NULL ? query : "", resp);
+        return sightings(s, user, root, query != NULL ? query : "", score,
+                         resp);
     if (!is_lookup && !is_neigh)
         return cairn__taxii_error(resp, 404,
                                   "there is no cairn endpoint at this path");
@@ -211,7 +225,9 @@ int cairn__taxii_analysis(struct cairn_store *s, const char *user,
         readable_free(&r);
         return rc == CAIRN_ENOMEM ? rc : cairn__taxii_store_error(resp, rc);
     }
-    struct cairn_lookup_opts lo = {.visible = visible, .visible_ud = &r};
+    /* every indicator matched with its score (docs/analysis.md) */
+    struct cairn_lookup_opts lo = {
+        .visible = visible, .visible_ud = &r, .score = score};
     rc = is_lookup ? cairn_lookup(s, arg, &lo, &res)
                    : cairn_neighbourhood(s, arg, &lo, &res);
     readable_free(&r);

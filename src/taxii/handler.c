@@ -89,6 +89,7 @@ int cairn_taxii_new(const struct cairn_taxii_config *cfg,
         cfg->credential_cache_seconds ? cfg->credential_cache_seconds : 300;
     t->signing = cfg->signing;
     t->signer = cfg->signer;
+    t->score = cfg->score;
     t->verify = cairn_store_user_verify;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     t->verify_max = cores < 1                  ? 1
@@ -1233,7 +1234,7 @@ static bool cairn_path(struct ctx *c, const char *path, int *rc)
     if (*rc < 0 || answered)
         return true;
     *rc = cairn__taxii_analysis(c->s, c->user, root, name, c->req->query,
-                                c->resp);
+                                c->t->score, c->resp);
     return true;
 }
 

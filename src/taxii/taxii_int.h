@@ -131,6 +131,7 @@ struct cairn_taxii {
     unsigned cred_seconds;
     const struct cairn_peers *signing; /* [collection] rules, borrowed */
     const struct cairn_sign_key *signer; /* [server] sign, borrowed */
+    const struct cairn_score_opts *score; /* [analysis], borrowed */
     cairn__taxii_verify_fn verify;
     unsigned verifying;      /* password checks running now */
     unsigned verify_max;     /* most at once: the cores, at most 4 */
@@ -216,6 +217,7 @@ void cairn__taxii_body(struct cairn_taxii_response *resp, int status,
 int cairn__taxii_analysis(struct cairn_store *s, const char *user,
                           const char *root, const char *what,
                           const char *query,
+                          const struct cairn_score_opts *score,
                           struct cairn_taxii_response *resp);
 
 /* ---- POST and jobs (post.c) -------------------------------------------- */

@@ -16,7 +16,7 @@
  * same value always gives the same key, whichever object carries it and
  * however it was written there.
  */
-enum { KEY_REF = 0x80 };
+enum { KEY_REF = 0x80, KEY_UNDER = 0x81 };
 
 static uint64_t key_hash(unsigned tag, const void *p, size_t len)
 {
@@ -53,6 +53,49 @@ uint64_t cairn_value_ip_key(int family, const uint8_t addr[16],
 uint64_t cairn_value_ref_key(const char *id, size_t len)
 {
     return key_hash(KEY_REF, id, len);
+}
+
+/* Most parents of one name that get a key (the nearest ones). */
+#define UNDER_MAX 16
+
+int cairn_value_under_key(const char *domain, size_t len, uint64_t *out)
+{
+    char norm[HUNT_URL_MAX + 2];
+    if (domain == NULL || out == NULL || len == 0 || len > HUNT_URL_MAX)
+        return CAIRN_EINVAL;
+    cairn__hunt_lower(domain, len, norm);
+    if (len > 1 && norm[len - 1] == '.')
+        len--;
+    if (memchr(norm, '.', len) == NULL)
+        return CAIRN_EINVAL; /* a top-level domain: too many names */
+    *out = key_hash(KEY_UNDER, norm, len);
+    return 0;
+}
+
+/* The under-keys of domain `s`: one for each parent of two labels or
+ * more ("a.b.example.com": b.example.com, example.com). */
+static int under_keys(cairn_value_key_cb cb, void *ud, const char *s,
+                      size_t len)
+{
+    char norm[HUNT_URL_MAX + 2];
+    if (len == 0 || len > HUNT_URL_MAX)
+        return 0;
+    cairn__hunt_lower(s, len, norm);
+    if (len > 1 && norm[len - 1] == '.')
+        len--;
+    size_t i = 0;
+    for (int n = 0; n < UNDER_MAX; n++) {
+        const char *dot = memchr(norm + i, '.', len - i);
+        if (dot == NULL)
+            break;
+        i = (size_t)(dot - norm) + 1;
+        if (i >= len || memchr(norm + i, '.', len - i) == NULL)
+            break;
+        int rc = cb(ud, key_hash(KEY_UNDER, norm + i, len - i));
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }
 
 static bool caseless(enum cairn_ioc_type t)
@@ -181,7 +224,15 @@ static int emit_value(struct kstate *k, int type, const char *s, size_t len)
         return k->vcb(k->ud, type, s, len);
     if (cairn_value_key(type, s, len, &key) != 0)
         return 0; /* not a value the hunt could compare: not indexed */
-    return k->cb(k->ud, key);
+    int rc = k->cb(k->ud, key);
+    int family;
+    uint8_t addr[16];
+    unsigned prefix;
+    if (rc == 0 && (type == CAIRN_IOC_DOMAIN ||
+                    (type == CAIRN_VALUE_ADDR &&
+                     !cairn__hunt_parse_cidr(s, len, &family, addr, &prefix))))
+        rc = under_keys(k->cb, k->ud, s, len);
+    return rc;
 }
 
 static int pattern_cb(const struct cairn_pattern_walk_item *it, void *ud)

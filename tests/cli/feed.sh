@@ -110,6 +110,13 @@ check "a re-import stores nothing new" said "0 stored, 31 already present"
 run feed import --into 0b6f0b68-5a3f-4b8d-9b0c-1f0e2d3c4b5a --data "$data" \
     "$feed/list.txt"
 expect 2 "--into a collection that does not exist"
+printf '8.8.8.8\nc2.feed-flag.example\n' >flag.txt
+run feed import --format list --into "$coll" --data "$data" \
+    --warninglists "$CAIRN_SRC/examples/warninglists" flag.txt
+expect 0 "feed import with warninglists"
+check "the listed value is reported with the list's name" \
+    said "8.8.8.8 is on warninglist 'Public DNS resolvers' (stored, flagged)"
+check "stored all the same, and counted" said "2 stored, 0 already present, 0 rejected, 1 flagged"
 
 # ---- bad input ------------------------------------------------------------------
 run feed import "$feed/bad/event-malformed.json"

@@ -76,14 +76,15 @@ expect 2 "no operand"
 # ---- a store written before the index -------------------------------------------
 cp "$data/cairn.db" old.db
 sqlite3 old.db 'DROP TABLE obj_keys; ALTER TABLE users DROP COLUMN admin;
+    DROP TABLE sightings; ALTER TABLE users DROP COLUMN identities;
     UPDATE schema_version SET version = 4'
 mkdir old && mv old.db old/cairn.db && chmod 700 old
 run lookup --data old --json x.avsvmcloud.com
 expect 0 "lookup in a store of schema 4"
 check "the migration indexed the objects it held" \
     sh -c "jq -e '.matches | length == 2' '$out'"
-check "and the store is at the latest schema (6)" \
-    [ "$(sqlite3 old/cairn.db 'SELECT version FROM schema_version')" = 6 ]
+check "and the store is at the latest schema (7 or later)" \
+    [ "$(sqlite3 old/cairn.db 'SELECT version FROM schema_version')" -ge 7 ]
 
 # ---- over HTTP, for users of each right -----------------------------------------
 start_server --data "$data" --listen 127.0.0.1:0 || fail "serve starts"

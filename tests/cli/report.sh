@@ -71,6 +71,17 @@ check "--identities: exact counts and who" \
     jq -e '.indicators[2].organisations == 1 and .indicators[2].identities == ["identity--c0000002-0000-4000-8000-000000000000"] and .threshold == 5' out
 run report sightings --data "$data" --json --threshold 5
 check "--threshold 5 hides 4" jq -e '.indicators[1].organisations == "fewer than 5"' out
+run report sightings --data "$data" --json --by day
+expect 0 "report sightings --by day"
+check "per day: the periods add up to the sightings, oldest first" \
+    jq -e '.by == "day" and ([.indicators[] | ([.periods[].sightings] | add) == .sightings] | all) and ([.indicators[] | [.periods[].start] | . == sort] | all)' out
+run report sightings --data "$data" --json --by week
+check "per week: each period starts on a Monday" \
+    jq -e '.by == "week" and ([.indicators[].periods[].start + "T00:00:00Z" | fromdateiso8601 | strftime("%u") == "1"] | all) and ([.indicators[] | ([.periods[].sightings] | add) == .sightings] | all)' out
+run report sightings --data "$data" --by day
+check "the text report lists the days" sh -c "grep -Eq '^    [0-9]{4}-[0-9]{2}-[0-9]{2}  sightings [0-9]+$' '$out'"
+run report sightings --data "$data" --by month
+expect 2 "--by month is refused"
 run report sightings --data "$data" --json --collection $B
 check "--collection: that collection's sightings only" \
     jq -e ".indicators | length == 1 and .[0].id == \"$I2\" and .[0].sightings == 5" out
@@ -107,8 +118,14 @@ CAIRN_WARNINGLISTS=$wl run hunt --data "$data" --collection $A --include-warning
 check "--include-warninglisted hunts it too" \
     sh -c "jq -r .indicator '$out' | sort | tr '\n' ' ' | grep -qx '$I1 $I2 '"
 
+# ---- [analysis] score settings ------------------------------------------------------
+printf '[server]\ndata = %s\n[analysis]\ndecay = ipv4 30 0.3, domain -1 2\n' "$data" >bad.ini
+run serve --config bad.ini --listen 127.0.0.1:0
+expect 2 "a bad decay setting stops serve"
+check "naming the entry and the line" said "bad.ini:4: decay: 'domain -1 2' is not TYPE DAYS SPEED"
+
 # ---- over HTTP ---------------------------------------------------------------------
-printf '[server]\ndata = %s\n[analysis]\nwarninglists = %s\n' "$data" "$wl" >serve.ini
+printf '[server]\ndata = %s\n[analysis]\nwarninglists = %s\ndefault_confidence = 60\nsource_confidence = identity--c0000001-0000-4000-8000-000000000000 70\ndecay = ipv4 60 0.5\n' "$data" "$wl" >serve.ini
 start_server --config serve.ini --listen 127.0.0.1:0 || fail "serve starts"
 at_exit='reap $pid'
 get() {
@@ -129,9 +146,27 @@ cp body hidden.json
 c2=$(get bob "$S?collection=33333333-3333-4333-8333-333333333333")
 check "a collection bob may not read is as absent as one nowhere ($c1, $c2)" \
     sh -c "[ $c1 = 404 ] && [ $c2 = 404 ] && cmp -s hidden.json body"
+run user set alice --identities --data "$data"
+expect 0 "user set --identities"
+run user list --sharing --data "$data"
+check "user list --sharing names the entitlement" printed "alice  -  -  identities"
+check "alice, entitled to the identities: 200" [ "$(get alice $S)" = 200 ]
+check "exact counts below the threshold and the organisations' ids" \
+    jq -e '(.indicators[0].organisations | type) == "number" and (.indicators[0].identities | length) == .indicators[0].organisations' body
+check "bob, not entitled, still sees the threshold" [ "$(get bob $S)" = 200 ]
+check "fewer than 3 for bob" \
+    jq -e '.indicators[0].organisations == "fewer than 3" and (.indicators[0] | has("identities") | not)' body
+run user set alice --no-identities --data "$data"
+check "--no-identities: 200" [ "$(get alice $S)" = 200 ]
+check "and the threshold again" jq -e '.indicators[0].organisations == "fewer than 3"' body
+check "HTTP lookup: 200" [ "$(get alice "/api1/cairn/lookup?value=c2.widespread.example")" = 200 ]
+check "with the indicator's score" jq -e ".matches[0].id == \"$I1\" and .matches[0].score == 100" body
 check "?since" [ "$(get alice "$S?since=2026-11-05T00:00:00Z")" = 200 ]
 check "filters" jq -e "[.indicators[].id] == [\"$I2\"]" body
 check "a bad since: 400" [ "$(get alice "$S?since=yesterday")" = 400 ]
+check "?by=week: 200" [ "$(get alice "$S?by=week")" = 200 ]
+check "with periods" jq -e '.by == "week" and ([.indicators[] | ([.periods[].sightings] | add) == .sightings] | all)' body
+check "?by=year: 400" [ "$(get alice "$S?by=year")" = 400 ]
 run grant carol $A --write --data "$data"
 cat >post.json <<'EOB'
 {"type": "bundle", "id": "bundle--c0000000-0000-4000-8000-0000000000aa", "objects": [{"type": "indicator", "spec_version": "2.1", "id": "indicator--c1000000-0000-4000-8000-0000000000aa", "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "pattern": "[ipv4-addr:value = '8.8.8.8']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}]}
@@ -144,6 +179,13 @@ check "POST of a warninglisted indicator: stored ($code)" \
     sh -c "[ $code = 202 ] && jq -e '.success_count == 1' body >/dev/null"
 check "and flagged in the server's log with the list's name" \
     grep -q "indicator--c1000000-0000-4000-8000-0000000000aa: 8.8.8.8 is on warninglist 'Public DNS resolvers' (stored, flagged)" "$errf"
+# ---- pull with warninglists, outside the server -----------------------------------
+run collection add --data "$tmp/d2" --title copy --id $B
+CAIRN_PASSWORD=$pw run pull "$base/api1/" --collection $A --into $B \
+    --data "$tmp/d2" --user alice --warninglists "$wl"
+expect 0 "pull with warninglists"
+check "a pulled indicator on a list is flagged with the list's name" \
+    said "$I2: 203.0.113.9 is on warninglist 'Special-purpose address ranges' (stored, flagged)"
 stop_server
 check "the server stops cleanly" [ "$rc" -eq 0 ]
 check "no sanitizer report from the server" no_crash_report "$errf"

@@ -110,10 +110,61 @@ static void test_limits(void **state)
                      CAIRN_EINVAL);
 }
 
+/*
+ * The worked example of docs/analysis.md with the [analysis] settings: a
+ * source's default confidence, a decay of the indicator's type.
+ */
+static void test_settings(void **state)
+{
+    (void)state;
+    json_t *ind = indicator(",\"created_by_ref\":\"identity--a\"");
+    struct cairn_time now = at("2026-03-02T00:00:00Z");
+    struct cairn_score_opts o = {.now = &now};
+    char err[200];
+    /* no confidence: the default, 50 x 0.974 */
+    assert_int_equal(cairn_score_indicator(ind, NULL, &o, NULL), 49);
+    assert_int_equal(cairn_score_opts_parse(&o, " identity--a 80 , identity--b 10",
+                                            "ipv4 7 1, domain 90 1", err,
+                                            sizeof err),
+                     0);
+    assert_int_equal(o.n_sources, 2);
+    assert_int_equal(o.n_decay, 2);
+    /* the source's 80, decayed over 90 days linearly: 80 x (1 - 60/90) */
+    assert_int_equal(cairn_score_indicator(ind, NULL, &o, NULL), 27);
+    /* a confidence of its own wins over the source's */
+    json_object_set_new(ind, "confidence", json_integer(20));
+    assert_int_equal(cairn_score_indicator(ind, NULL, &o, NULL), 7);
+    /* only decay: the built-in 180 days and 0.3 for the others */
+    assert_int_equal(cairn_score_opts_parse(&o, NULL, "", err, sizeof err), 0);
+    assert_int_equal(o.n_sources, 0);
+    assert_int_equal(cairn_score_indicator(ind, NULL, &o, NULL), 19);
+    /* bad entries are named; what o held stays */
+    assert_int_equal(cairn_score_opts_parse(&o, "identity--a 101", NULL, err,
+                                            sizeof err),
+                     CAIRN_EINVAL);
+    assert_non_null(strstr(err, "source_confidence: 'identity--a 101'"));
+    assert_int_equal(cairn_score_opts_parse(&o, "x 5", NULL, err, sizeof err),
+                     CAIRN_EINVAL);
+    assert_int_equal(cairn_score_opts_parse(&o, NULL, "domain 90 1, bogus 1 1",
+                                            err, sizeof err),
+                     CAIRN_EINVAL);
+    assert_non_null(strstr(err, "decay: 'bogus 1 1'"));
+    assert_int_equal(cairn_score_opts_parse(&o, NULL, "domain 0 1", err,
+                                            sizeof err),
+                     CAIRN_EINVAL);
+    assert_int_equal(cairn_score_opts_parse(&o, NULL, "domain 9 1 2", err,
+                                            sizeof err),
+                     CAIRN_EINVAL);
+    cairn_score_opts_clear(&o);
+    cairn_score_opts_clear(NULL);
+    json_decref(ind);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worked_example),
+        cmocka_unit_test(test_settings),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -900,6 +900,193 @@ static void test_count_admin(void **state)
                      CAIRN_ENOTFOUND);
 }
 
+/* ---- sighting summaries, names under a domain -------------------------- */
+
+/* Store one object given as JSON text; it must be stored. */
+static void put_text(struct cairn_store *s, const char *coll, const char *text)
+{
+    json_error_t e;
+    json_t *o = json_loads(text, 0, &e);
+    assert_non_null(o);
+    struct cairn_store_object_in in = {.obj = o};
+    struct cairn_store_result res;
+    memset(&res, 0, sizeof res);
+    assert_int_equal(cairn_store_put_objects(s, coll, &in, 1, NULL, &res), 0);
+    assert_int_equal(res.outcome, CAIRN_STORE_STORED);
+    json_decref(o);
+}
+
+struct sg_seen {
+    size_t n;
+    struct {
+        char of[80], org0[80], coll[CAIRN_UUID_STRLEN];
+        size_t n_orgs;
+        uint64_t count;
+        bool fp, has_row, row_ok;
+        char last[40];
+    } v[4];
+};
+
+static int collect_sg(void *ud, const struct cairn_store_sighting *sg)
+{
+    struct sg_seen *x = ud;
+    if (x->n < 4) {
+        snprintf(x->v[x->n].of, 80, "%s", sg->sighting_of_ref);
+        snprintf(x->v[x->n].org0, 80, "%s", sg->n_orgs ? sg->orgs[0] : "");
+        snprintf(x->v[x->n].coll, CAIRN_UUID_STRLEN, "%s", sg->collection);
+        x->v[x->n].n_orgs = sg->n_orgs;
+        x->v[x->n].count = sg->count;
+        x->v[x->n].fp = sg->false_positive;
+        x->v[x->n].has_row = sg->row != NULL;
+        x->v[x->n].row_ok = sg->row != NULL && sg->row->json != NULL &&
+                            strncmp(sg->row->id, "sighting--", 10) == 0;
+        if (!sg->has_last ||
+            cairn_time_format(&sg->last, 0, x->v[x->n].last, 40) < 0)
+            x->v[x->n].last[0] = '\0';
+    }
+    x->n++;
+    return 0;
+}
+
+static struct sg_seen scan_sg(struct cairn_store *s, const char *of,
+                              bool with_json)
+{
+    struct sg_seen x = {0};
+    struct cairn_store_sightings_query q = {.of = of, .with_json = with_json};
+    assert_int_equal(cairn_store_sightings(s, &q, collect_sg, &x), 0);
+    return x;
+}
+
+#define SG_A  "sighting--00000000-0000-4000-8000-0000000000a1"
+#define SG_B  "sighting--00000000-0000-4000-8000-0000000000b1"
+#define IND1  "indicator--00000000-0000-4000-8000-000000000001"
+#define IND2  "indicator--00000000-0000-4000-8000-000000000002"
+#define ORG_X "identity--00000000-0000-4000-8000-0000000000f1"
+#define ORG_Y "identity--00000000-0000-4000-8000-0000000000f2"
+
+/*
+ * Every backend keeps what each sighting tells the report, from the
+ * newest version of each; a deleted version's summary goes with it (the
+ * one before counts again). The identities flag of a user.
+ */
+static void test_sightings_summary(void **state)
+{
+    struct fx *f = *state;
+    assert_true(cairn_store_has_sightings(f->s));
+    put_text(f->s, f->coll,
+             "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"" SG_A
+             "\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":"
+             "\"2026-01-01T00:00:00Z\",\"sighting_of_ref\":\"" IND1
+             "\",\"where_sighted_refs\":[\"" ORG_X "\"],\"count\":2}");
+    put_text(f->s, f->coll,
+             "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"" SG_A
+             "\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":"
+             "\"2026-01-02T00:00:00Z\",\"sighting_of_ref\":\"" IND1
+             "\",\"where_sighted_refs\":[\"" ORG_X "\",\"" ORG_Y
+             "\"],\"count\":5,\"last_seen\":\"2026-01-03T00:00:00Z\"}");
+    put_text(f->s, f->coll,
+             "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"" SG_B
+             "\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":"
+             "\"2026-01-01T00:00:00Z\",\"sighting_of_ref\":\"" IND2
+             "\",\"created_by_ref\":\"" ORG_Y
+             "\",\"x_cairn_false_positive\":true}");
+    put_range(f->s, f->coll, 1, 2, 1); /* not sightings */
+
+    struct sg_seen x = scan_sg(f->s, NULL, false);
+    assert_int_equal(x.n, 2);
+    size_t a = strcmp(x.v[0].of, IND1) == 0 ? 0 : 1, b = 1 - a;
+    assert_string_equal(x.v[a].of, IND1);
+    assert_int_equal(x.v[a].count, 5);
+    assert_int_equal(x.v[a].n_orgs, 2);
+    assert_string_equal(x.v[a].org0, ORG_X);
+    assert_string_equal(x.v[a].last, "2026-01-03T00:00:00Z");
+    assert_string_equal(x.v[a].coll, f->coll);
+    assert_false(x.v[a].fp);
+    assert_false(x.v[a].has_row);
+    assert_string_equal(x.v[b].of, IND2);
+    assert_true(x.v[b].fp);
+    assert_int_equal(x.v[b].count, 1);
+    assert_int_equal(x.v[b].n_orgs, 1);
+    assert_string_equal(x.v[b].org0, ORG_Y);
+    assert_string_equal(x.v[b].last, "2026-01-01T00:00:00Z");
+
+    x = scan_sg(f->s, IND1, true);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.v[0].count, 5);
+    assert_true(x.v[0].row_ok);
+    assert_int_equal(scan_sg(f->s, IND2, false).n, 1);
+    assert_int_equal(scan_sg(f->s, "indicator--none", false).n, 0);
+
+    /* The newest version deleted: the one before counts. */
+    const char *ids[] = {SG_A};
+    struct cairn_time t2;
+    assert_int_equal(cairn_time_parse("2026-01-02T00:00:00Z", 20, true, &t2),
+                     0);
+    struct cairn_store_query q = {.collection = f->coll,
+                                  .ids = ids,
+                                  .n_ids = 1,
+                                  .version_times = &t2,
+                                  .n_version_times = 1};
+    size_t n = 0;
+    assert_int_equal(cairn_store_delete(f->s, &q, &n), 0);
+    assert_int_equal(n, 1);
+    x = scan_sg(f->s, IND1, false);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.v[0].count, 2);
+    assert_int_equal(x.v[0].n_orgs, 1);
+
+    bool on = true;
+    assert_int_equal(cairn_store_user_add(f->s, "alice", "pw"), 0);
+    assert_int_equal(cairn_store_user_identities_get(f->s, "alice", &on), 0);
+    assert_false(on);
+    assert_int_equal(cairn_store_user_identities_set(f->s, "alice", true), 0);
+    assert_int_equal(cairn_store_user_identities_get(f->s, "alice", &on), 0);
+    assert_true(on);
+    assert_int_equal(cairn_store_user_identities_set(f->s, "carol", true),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_collection_delete(f->s, f->coll), 0);
+    assert_int_equal(scan_sg(f->s, NULL, false).n, 0);
+}
+
+static uint64_t under_key(const char *d)
+{
+    uint64_t k = 0;
+    assert_int_equal(cairn_value_under_key(d, strlen(d), &k), 0);
+    return k;
+}
+
+/* "The objects with a name under D" is one probe of the index. */
+static void test_index_under(void **state)
+{
+    struct fx *f = *state;
+    put_text(f->s, f->coll,
+             "{\"type\":\"domain-name\",\"spec_version\":\"2.1\",\"id\":"
+             "\"domain-name--00000000-0000-4000-8000-000000000001\","
+             "\"value\":\"A.B.Example.COM\"}");
+    put_text(f->s, f->coll,
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"" IND1
+             "\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":"
+             "\"2026-01-01T00:00:00Z\",\"pattern\":\"[domain-name:value = "
+             "'c2.example.com']\",\"pattern_type\":\"stix\","
+             "\"valid_from\":\"2026-01-01T00:00:00Z\"}");
+    put_text(f->s, f->coll,
+             "{\"type\":\"domain-name\",\"spec_version\":\"2.1\",\"id\":"
+             "\"domain-name--00000000-0000-4000-8000-000000000002\","
+             "\"value\":\"example.com\"}");
+    assert_int_equal(find(f->s, under_key("example.com"), NULL).n, 2);
+    assert_int_equal(find(f->s, under_key("EXAMPLE.com."), NULL).n, 2);
+    assert_int_equal(find(f->s, under_key("b.example.com"), NULL).n, 1);
+    assert_int_equal(find(f->s, under_key("a.b.example.com"), NULL).n, 0);
+    assert_int_equal(find(f->s, under_key("example.org"), NULL).n, 0);
+    uint64_t k;
+    assert_int_equal(cairn_value_under_key("com", 3, &k), CAIRN_EINVAL);
+    /* an under-key is never a value's key */
+    uint64_t exact = 0;
+    assert_int_equal(
+        cairn_value_key(CAIRN_IOC_DOMAIN, "example.com", 11, &exact), 0);
+    assert_true(exact != under_key("example.com"));
+}
+
 /* ---- status resources --------------------------------------------------- */
 
 static void test_status(void **state)
@@ -1347,6 +1534,8 @@ static void test_migrate_status_items(void **state)
                                   "ALTER TABLE collections"
                                   " DROP COLUMN default_tlp;"
                                   "ALTER TABLE users DROP COLUMN admin;"
+                                  "DROP TABLE sightings;"
+                                  "ALTER TABLE users DROP COLUMN identities;"
                                   "UPDATE schema_version SET version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1953,6 +2142,8 @@ static void test_migrate_sharing(void **state)
                                   "ALTER TABLE collections"
                                   " DROP COLUMN default_tlp;"
                                   "ALTER TABLE users DROP COLUMN admin;"
+                                  "DROP TABLE sightings;"
+                                  "ALTER TABLE users DROP COLUMN identities;"
                                   "UPDATE schema_version SET version = 2",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1977,6 +2168,49 @@ static void test_migrate_sharing(void **state)
     assert_int_equal(cairn_store_user_admin_set(f->s, "old", true), 0);
     assert_int_equal(cairn_store_user_admin_get(f->s, "old", &admin), 0);
     assert_true(admin);
+}
+
+/*
+ * A schema 6 store: migration 7 summarises the sightings it holds,
+ * rebuilds the correlation index with the keys of the domains names lie
+ * under, and entitles nobody to the identities.
+ */
+static void test_migrate_summaries(void **state)
+{
+    struct fx *f = *state;
+    put_sighting(f->s, f->coll, 1);
+    put_text(f->s, f->coll,
+             "{\"type\":\"domain-name\",\"spec_version\":\"2.1\",\"id\":"
+             "\"domain-name--00000000-0000-4000-8000-000000000001\","
+             "\"value\":\"a.b.example.com\"}");
+    assert_int_equal(cairn_store_user_add(f->s, "old", "pw"), 0);
+    cairn_store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE sightings;"
+                                  "ALTER TABLE users DROP COLUMN identities;"
+                                  "DELETE FROM obj_keys;"
+                                  "UPDATE schema_version SET version = 6",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    f->s = open_store();
+    int v = 0;
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, cairn_store_schema_latest());
+    struct sg_seen x = scan_sg(f->s, NULL, false);
+    assert_int_equal(x.n, 1);
+    char id1[80];
+    make_id(id1, sizeof id1, 1);
+    assert_string_equal(x.v[0].of, id1);
+    assert_int_equal(find(f->s, under_key("example.com"), NULL).n, 1);
+    assert_int_equal(find(f->s, cairn_value_ref_key(id1, strlen(id1)), NULL).n,
+                     1);
+    bool on = true;
+    assert_int_equal(cairn_store_user_identities_get(f->s, "old", &on), 0);
+    assert_false(on);
 }
 
 /*
@@ -2041,6 +2275,8 @@ static void test_migrate_root_limit(void **state)
                      "UPDATE api_roots SET max_content_length = 104857600"
                      " WHERE name = 'api1';"
                      "ALTER TABLE users DROP COLUMN admin;"
+                     "DROP TABLE sightings;"
+                     "ALTER TABLE users DROP COLUMN identities;"
                      "UPDATE schema_version SET version = 3",
                      NULL, NULL, NULL),
         SQLITE_OK);
@@ -2067,7 +2303,7 @@ static void test_pg_reopen(void **state)
     struct fx *f = *state;
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
     put_range(f->s, f->coll, 0, 10, 1);
     cairn_store_close(f->s);
     f->s = open_store();
@@ -2078,7 +2314,7 @@ static void test_pg_reopen(void **state)
     struct cairn_store *s = NULL;
     assert_int_equal(cairn_store_open(pg_url, NULL, &s), CAIRN_EUNSUPPORTED);
     assert_null(s);
-    pg_exec("UPDATE schema_version SET version = 3");
+    pg_exec("UPDATE schema_version SET version = 4");
     assert_int_equal(cairn_store_open("postgresql://x:y@/db?bad_option=1",
                                       NULL, &s),
                      CAIRN_EINVAL);
@@ -2261,12 +2497,16 @@ static void test_pg_migrate(void **state)
     assert_int_equal(cairn_store_user_add(f->s, "old", "pw"), 0);
     cairn_store_close(f->s);
     f->s = NULL;
-    pg_exec("DROP TABLE obj_keys; ALTER TABLE users DROP COLUMN admin;"
+    pg_exec("DROP TABLE sightings; DROP TABLE obj_keys;"
+            " ALTER TABLE users DROP COLUMN admin;"
+            " ALTER TABLE users DROP COLUMN identities;"
             " UPDATE schema_version SET version = 1");
     f->s = open_store();
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
-    assert_int_equal(v, 3);
+    assert_int_equal(v, 4);
+    /* migration 4 summarised the sighting stored before */
+    assert_int_equal(scan_sg(f->s, NULL, false).n, 1);
     struct hits h = find(f->s, ip_key("198.51.100.1"), f->coll);
     assert_int_equal(h.n, 2);
     assert_int_equal(h.in_coll, 2);
@@ -2393,6 +2633,9 @@ static void test_pg_lock(void **state)
         cmocka_unit_test_setup_teardown(test_sharing, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_count_admin, setup, teardown),    \
+        cmocka_unit_test_setup_teardown(test_sightings_summary, setup,         \
+                                        teardown),                             \
+        cmocka_unit_test_setup_teardown(test_index_under, setup, teardown),    \
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)
 
 /* The test cluster's URL: $CAIRN_TEST_PG_URL, or the file tests/tools/pg.sh
@@ -2448,6 +2691,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_status_items, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_migrate_sharing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_summaries, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_migrate_root_limit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_salt_gap, setup, teardown),
