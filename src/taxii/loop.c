@@ -281,6 +281,13 @@ static int sightings_store(struct cairn_loop *l, struct cairn_store *s)
     bool locked = false;
     int rc = 0;
 
+    pthread_mutex_lock(&l->mu);
+    bool owed = cairn_hunt_sightings_owed(l->sightings);
+    if (!owed)
+        l->owed = false;
+    pthread_mutex_unlock(&l->mu);
+    if (!owed)
+        return 0; /* most polls: no query at all */
     if (l->sightings_coll != NULL) {
         bool got = false;
         rc = cairn_store_lock_try(s, l->sight_lock, &got);
