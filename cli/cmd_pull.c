@@ -227,6 +227,7 @@ enum {
     SOPT_DATA,
     SOPT_PEER,
     SOPT_WARNINGLISTS,
+    SOPT_FORGET,
 };
 
 static const struct cli_option sync_options[] = {
@@ -240,13 +241,17 @@ static const struct cli_option sync_options[] = {
                            "Flag the pulled indicators with a value on these "
                            "MISP warninglists (stored all the same; "
                            "$CAIRN_WARNINGLISTS; docs/analysis.md)."},
+    [SOPT_FORGET] = {0, "forget", NULL,
+                     "Run nothing: forget the progress of the flows (of "
+                     "every peer, or of each --peer), so that their next "
+                     "run starts from the beginning."},
     {0, NULL, NULL, NULL},
 };
 
 const struct cli_command cli_cmd_sync = {
     .name = "sync",
     .synopsis = "--config FILE [--data DIR] [--peer NAME]... "
-                "[--warninglists PATH]",
+                "[--warninglists PATH] [--forget]",
     .summary = "Run every pull and push configured for the peers, once.",
     .description =
         "Reads the [peer NAME] sections of the configuration file (see "
@@ -257,6 +262,10 @@ const struct cli_command cli_cmd_sync = {
         "goes to standard error. The keys max_pages, max_objects and "
         "deadline of a peer bound each run of its flows as --max-pages, "
         "--max-objects and --deadline do.\n\n"
+        "Each flow's progress is kept in the store, so that every node "
+        "sharing a PostgreSQL store goes on where another stopped; "
+        "--forget removes it (the peer, or the store, then finds what "
+        "comes again already present).\n\n"
         "  [peer hub]\n"
         "  url = https://hub.example.org/taxii2/\n"
         "  user = member-a\n"
@@ -599,9 +608,20 @@ static int run_net(const struct cli_command *cmd, bool push, int argc,
                        "CAIRN_DATA_DIR or HOME");
         goto out;
     }
-    int n = snprintf(state_dir, sizeof state_dir, "%s/peers", dir);
+    /* The flow's lock file stays in a local directory, with a
+     * PostgreSQL store too (its progress is in the store). */
+    char localbuf[PATH_MAX];
+    const char *local = cairn_store_url_is_postgres(dir)
+                            ? cli_data_dir_default(localbuf, sizeof localbuf)
+                            : dir;
+    if (local == NULL) {
+        cli_error(cmd, "no local directory for the flow's lock file: set "
+                       "CAIRN_DATA_DIR or HOME");
+        goto out;
+    }
+    int n = snprintf(state_dir, sizeof state_dir, "%s/peers", local);
     if (n < 0 || (size_t)n >= sizeof state_dir) {
-        cli_error(cmd, "%s: path too long", dir);
+        cli_error(cmd, "%s: path too long", local);
         goto out;
     }
     if (cli_store_open(cmd, dir, false, &store) < 0)
@@ -733,6 +753,46 @@ static int run_push(int argc, char **argv)
 
 #define SYNC_PEERS_MAX 64
 
+/* Remove the progress of every flow of `peer`. */
+static int forget_peer(const struct cli_command *cmd,
+                       const struct cairn_peer *peer, struct cairn_store *s,
+                       const char *data_dir)
+{
+    char state_dir[PATH_MAX];
+    int n = snprintf(state_dir, sizeof state_dir, "%s/peers", data_dir);
+
+    if (n < 0 || (size_t)n >= sizeof state_dir) {
+        cli_error(cmd, "%s: path too long", data_dir);
+        return CAIRN_EINVAL;
+    }
+    for (size_t i = 0; i < peer->n_flows; i++) {
+        const struct cairn_peer_flow *pf = &peer->flows[i];
+        struct cairn_sync_flow f = {
+            .url = peer->url,
+            .remote = pf->remote,
+            .local = pf->local,
+            .state_dir = state_dir,
+            .types = (const char *const *)pf->types,
+            .n_types = pf->n_types,
+        };
+        int rc = cairn_sync_forget(s, &f, pf->push);
+        if (rc < 0) {
+            cli_error(cmd, "peer %s: forgetting %s %s -> %s: %s", peer->name,
+                      pf->push ? "push" : "pull",
+                      pf->push ? pf->local : pf->remote,
+                      pf->push ? pf->remote : pf->local, cairn_strerror(rc));
+            return rc;
+        }
+        fprintf(stderr,
+                "peer %s: %s %s -> %s: progress forgotten; the next run "
+                "starts from the beginning\n",
+                peer->name, pf->push ? "push" : "pull",
+                pf->push ? pf->local : pf->remote,
+                pf->push ? pf->remote : pf->local);
+    }
+    return 0;
+}
+
 static int run_sync(int argc, char **argv)
 {
     const struct cli_command *cmd = &cli_cmd_sync;
@@ -747,12 +807,16 @@ static int run_sync(int argc, char **argv)
     char dirbuf[PATH_MAX];
     const char *arg;
     int status = CLI_EXIT_ERROR;
+    bool forget = false;
     int opt;
 
     while ((opt = cli_getopt(cmd, argc, argv, &arg)) >= 0) {
         switch (opt) {
         case SOPT_CONFIG:
             config = arg;
+            break;
+        case SOPT_FORGET:
+            forget = true;
             break;
         case SOPT_DATA:
             dir = arg;
@@ -819,6 +883,17 @@ static int run_sync(int argc, char **argv)
     }
     if (cli_store_open(cmd, dir, false, &store) < 0)
         goto out;
+    /* The flows' lock files (and older progress files) stay in a local
+     * directory, with a PostgreSQL store too. */
+    char localbuf[PATH_MAX];
+    const char *local = cairn_store_url_is_postgres(dir)
+                            ? cli_data_dir_default(localbuf, sizeof localbuf)
+                            : dir;
+    if (local == NULL) {
+        cli_error(cmd, "no local directory for the flows' lock files: set "
+                       "CAIRN_DATA_DIR or HOME");
+        goto out;
+    }
     rc = 0;
     for (size_t i = 0; i < peers.n; i++) {
         bool wanted = n_only == 0;
@@ -826,8 +901,13 @@ static int run_sync(int argc, char **argv)
             wanted = strcmp(peers.peers[i].name, only[j]) == 0;
         if (!wanted)
             continue;
+        if (forget) {
+            if (forget_peer(cmd, &peers.peers[i], store, local) < 0)
+                goto out;
+            continue;
+        }
         int prc =
-            cairn_sync_run_peer(&peers.peers[i], store, dir, NULL, &total);
+            cairn_sync_run_peer(&peers.peers[i], store, local, NULL, &total);
         if (prc < 0 && rc == 0)
             rc = prc;
     }

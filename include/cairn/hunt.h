@@ -319,6 +319,8 @@ int cairn_hunt_sightings_merge(struct cairn_hunt_sightings *dst,
 int cairn_hunt_sightings_changed(struct cairn_hunt_sightings *s, json_t **out);
 void cairn_hunt_sightings_unwritten(struct cairn_hunt_sightings *s,
                                     const json_t *bundle);
+/* Whether _changed would hand anything out now (it changes nothing). */
+bool cairn_hunt_sightings_owed(const struct cairn_hunt_sightings *s);
 
 struct cairn_store;
 struct cairn_ingest_opts;

@@ -615,6 +615,26 @@ int cairn_store_collection_tlp_get(struct cairn_store *s, const char *id,
 int cairn_store_collection_tlp_set(struct cairn_store *s, const char *id,
                                    int tlp);
 
+/* ---- named state (the federation flows' progress) -------------------------
+ */
+
+/* Longest name and value of a named state entry. */
+#define CAIRN_STORE_STATE_NAME_MAX 256
+#define CAIRN_STORE_STATE_MAX      65536
+
+/*
+ * A small named text kept in the store for every process that shares it:
+ * the progress of the federation flows (docs/federation.md), so that a
+ * node taking over a [peer] goes on where another stopped. _get gives a
+ * copy (the caller frees it with cairn_free) or CAIRN_ENOTFOUND; _set
+ * replaces the value, or removes the entry when `value` is NULL.
+ * CAIRN_EINVAL for an empty or over-long name or one with control
+ * characters, CAIRN_ETOOBIG for a value over CAIRN_STORE_STATE_MAX bytes.
+ */
+int cairn_store_state_get(struct cairn_store *s, const char *name, char **out);
+int cairn_store_state_set(struct cairn_store *s, const char *name,
+                          const char *value);
+
 /* ---- the correlation index (docs/analysis.md) ----------------------------
  */
 

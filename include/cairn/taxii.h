@@ -450,6 +450,25 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
                     struct cairn_sync_result *result);
 
 /*
+ * The name under which the store keeps the progress of flow `f` (a push
+ * when `push`, else a pull): "flow:" and the hex SHA-256 of its direction,
+ * URL, collections and types, into `out` (at least 70 bytes). Every
+ * process sharing the store finds a flow's progress under the same name.
+ * CAIRN_ETOOBIG, CAIRN_EINTERNAL.
+ */
+int cairn_sync_state_name(const struct cairn_sync_flow *f, bool push,
+                          char *out, size_t len);
+
+/*
+ * Forget the progress of flow `f`: its next run starts from the beginning
+ * and looks the peer's collection up again. Removes the store's entry and
+ * the file earlier versions kept in f->state_dir. CAIRN_EIO, the store's
+ * errors.
+ */
+int cairn_sync_forget(struct cairn_store *s, const struct cairn_sync_flow *f,
+                      bool push);
+
+/*
  * Signatures on the way in (docs/signing.md): `signatures = require |
  * check | ignore` and `trust = KEYFILE...` in a [peer NAME] section (its
  * pulls) or a [collection ID] section (POSTs into the collection, and

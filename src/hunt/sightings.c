@@ -509,6 +509,18 @@ out:
     return rc;
 }
 
+bool cairn_hunt_sightings_owed(const struct cairn_hunt_sightings *s)
+{
+    if (s == NULL || !s->stable)
+        return false;
+    if (!s->identity_written)
+        return true;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->recs[i].dirty)
+            return true;
+    return false;
+}
+
 void cairn_hunt_sightings_unwritten(struct cairn_hunt_sightings *s,
                                     const json_t *bundle)
 {

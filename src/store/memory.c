@@ -74,6 +74,8 @@ struct m_store {
     size_t n_statuses;
     struct m_pair *users, *tokens, *rights;
     size_t n_users, n_tokens, n_rights;
+    struct m_pair *states; /* named state: name and value */
+    size_t n_states;
 };
 
 static struct m_store *ms(struct cairn_store *s)
@@ -179,6 +181,7 @@ static void m_close(struct cairn_store *base)
     pairs_free(s->users, s->n_users);
     pairs_free(s->tokens, s->n_tokens);
     pairs_free(s->rights, s->n_rights);
+    pairs_free(s->states, s->n_states);
     pthread_mutex_destroy(&s->lock);
     cairn_free(s);
 }
@@ -1305,6 +1308,47 @@ static int m_user_identities_set(struct cairn_store *base, const char *name,
     return p ? 0 : CAIRN_ENOTFOUND;
 }
 
+static int m_state_get(struct cairn_store *base, const char *name,
+                       char **out)
+{
+    struct m_store *s = ms(base);
+    int rc = CAIRN_ENOTFOUND;
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = find_pair(s->states, s->n_states, name, NULL);
+    if (p != NULL) {
+        rc = 0;
+        *out = dup(p->b, &rc);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int m_state_set(struct cairn_store *base, const char *name,
+                       const char *value)
+{
+    struct m_store *s = ms(base);
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = find_pair(s->states, s->n_states, name, NULL);
+    if (value == NULL) {
+        if (p != NULL) {
+            cairn_free(p->a);
+            cairn_free(p->b);
+            *p = s->states[--s->n_states];
+        }
+    } else if (p != NULL) {
+        char *v = dup(value, &rc);
+        if (rc == 0) {
+            cairn_free(p->b);
+            p->b = v;
+        }
+    } else {
+        rc = add_pair(&s->states, &s->n_states, name, value, 0);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 static int m_user_share_set(struct cairn_store *base, const char *name,
                             const struct cairn_store_user_share *in)
 {
@@ -1387,6 +1431,8 @@ static const struct store_ops memory_ops = {
     .sightings_scan = m_sightings_scan,
     .user_identities_get = m_user_identities_get,
     .user_identities_set = m_user_identities_set,
+    .state_get = m_state_get,
+    .state_set = m_state_set,
     .collection_tlp_get = m_collection_tlp_get,
     .collection_tlp_set = m_collection_tlp_set,
 };

@@ -126,6 +126,13 @@ static const char *const migrations[] = {
     "CREATE INDEX sightings_of ON sightings(of_ref);"
     "ALTER TABLE users ADD COLUMN identities INTEGER NOT NULL DEFAULT 0;"
     "DELETE FROM obj_keys;",
+    /*
+     * 5: named state, the federation
+     * flows' progress (docs/federation.md), shared by the nodes so that
+     * one taking over a [peer] goes on where another stopped.
+     */
+    "CREATE TABLE IF NOT EXISTS sync_state(name TEXT COLLATE \"C\""
+    " PRIMARY KEY, value TEXT NOT NULL, updated BIGINT NOT NULL);",
 };
 
 /* The migration after which index_existing() runs: it (re)builds the
@@ -2528,6 +2535,29 @@ static int pg_user_admin_set(struct cairn_store *base, const char *name,
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
+static int pg_state_get(struct cairn_store *base, const char *name,
+                        char **out)
+{
+    const char *p[1] = {name};
+    return read_n(pg(base), "SELECT value FROM sync_state WHERE name = $1", 1,
+                  p, out);
+}
+
+static int pg_state_set(struct cairn_store *base, const char *name,
+                        const char *value)
+{
+    struct num now;
+    const char *p[3] = {name, value, i64(&now, cairn__store_now_us())};
+    if (value == NULL)
+        return write_n(pg(base), "DELETE FROM sync_state WHERE name = $1", 1,
+                       p, NULL);
+    return write_n(pg(base),
+                   "INSERT INTO sync_state(name, value, updated)"
+                   " VALUES($1, $2, $3::bigint) ON CONFLICT (name) DO UPDATE"
+                   " SET value = EXCLUDED.value, updated = EXCLUDED.updated",
+                   3, p, NULL);
+}
+
 static int pg_collection_tlp_get(struct cairn_store *base, const char *id,
                                  int *out)
 {
@@ -2634,6 +2664,8 @@ static const struct store_ops pg_ops = {
     .sightings_scan = pg_sightings_scan,
     .user_identities_get = pg_user_identities_get,
     .user_identities_set = pg_user_identities_set,
+    .state_get = pg_state_get,
+    .state_set = pg_state_set,
     .collection_tlp_get = pg_collection_tlp_get,
     .collection_tlp_set = pg_collection_tlp_set,
     .lock_try = pg_lock_try,

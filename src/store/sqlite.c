@@ -122,6 +122,13 @@ static const char *const migrations[] = {
     "CREATE INDEX sightings_of ON sightings(of_ref);"
     "ALTER TABLE users ADD COLUMN identities INTEGER NOT NULL DEFAULT 0;"
     "DELETE FROM obj_keys;",
+    /*
+     * 8: named state, the federation
+     * flows' progress (docs/federation.md), in the store instead of files
+     * beside it.
+     */
+    "CREATE TABLE IF NOT EXISTS sync_state(name TEXT PRIMARY KEY,"
+    " value TEXT NOT NULL, updated INTEGER NOT NULL);",
 };
 
 /* The migration after which index_existing() runs: it (re)builds the
@@ -2195,6 +2202,26 @@ static int sq_user_identities_set(struct cairn_store *base, const char *name,
     return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
+static int sq_state_get(struct cairn_store *base, const char *name,
+                        char **out)
+{
+    return read1(sq(base), "SELECT value FROM sync_state WHERE name = ?1",
+                 name, NULL, out);
+}
+
+static int sq_state_set(struct cairn_store *base, const char *name,
+                        const char *value)
+{
+    if (value == NULL)
+        return write3(sq(base), "DELETE FROM sync_state WHERE name = ?1", name,
+                      NULL, NULL, NULL);
+    return write3(sq(base),
+                  "INSERT INTO sync_state(name, value, updated)"
+                  " VALUES(?1, ?2, ?4) ON CONFLICT(name) DO UPDATE"
+                  " SET value = excluded.value, updated = excluded.updated",
+                  name, value, NULL, NULL);
+}
+
 static int sq_collection_tlp_get(struct cairn_store *base, const char *id,
                                  int *out)
 {
@@ -2259,6 +2286,8 @@ static const struct store_ops sqlite_ops = {
     .user_admin_get = sq_user_admin_get,
     .collection_count = sq_collection_count,
     .user_admin_set = sq_user_admin_set,
+    .state_get = sq_state_get,
+    .state_set = sq_state_set,
     .collection_tlp_get = sq_collection_tlp_get,
     .collection_tlp_set = sq_collection_tlp_set,
 };

@@ -1446,6 +1446,29 @@ int cairn_store_collection_tlp_set(struct cairn_store *s, const char *id,
     return s->ops->collection_tlp_set(s, id, tlp);
 }
 
+/* ---- named state ------------------------------------------------------------
+ */
+
+int cairn_store_state_get(struct cairn_store *s, const char *name, char **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || out == NULL || !name_ok(name, CAIRN_STORE_STATE_NAME_MAX))
+        return CAIRN_EINVAL;
+    return s->ops->state_get(s, name, out);
+}
+
+int cairn_store_state_set(struct cairn_store *s, const char *name,
+                          const char *value)
+{
+    if (s == NULL || !name_ok(name, CAIRN_STORE_STATE_NAME_MAX))
+        return CAIRN_EINVAL;
+    if (value != NULL &&
+        strnlen(value, CAIRN_STORE_STATE_MAX + 1) > CAIRN_STORE_STATE_MAX)
+        return CAIRN_ETOOBIG;
+    return s->ops->state_set(s, name, value);
+}
+
 /* ---- the correlation index -------------------------------------------------
  */
 

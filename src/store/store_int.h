@@ -194,6 +194,11 @@ struct store_ops {
      */
     int (*keys_find)(struct cairn_store *s, int64_t key,
                      const struct store_hit_sink *sink);
+    /* Named state: the copy in *out (CAIRN_ENOTFOUND); value NULL
+     * removes the entry. Arguments are checked by store.c. */
+    int (*state_get)(struct cairn_store *s, const char *name, char **out);
+    int (*state_set)(struct cairn_store *s, const char *name,
+                     const char *value);
     /*
      * Optional ops: a backend may leave any of these NULL, and store.c
      * answers CAIRN_EUNSUPPORTED for it. Named locks between processes

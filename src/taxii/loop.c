@@ -59,6 +59,12 @@ struct cairn_loop {
     char state_path[PATH_MAX];
     struct cairn_time *pos; /* per collection */
     bool *has_pos;
+    /* The sightings collection read up to here (loop thread; at start,
+     * before it runs), and the store's lock that makes the nodes sharing
+     * a database write sightings one at a time. */
+    struct cairn_time sight_pos;
+    bool has_sight_pos;
+    char sight_lock[CAIRN_UUID_STRLEN + 16];
 
     struct cairn_archive *archive;
     pthread_t loop_thread, watch_thread;
@@ -212,11 +218,15 @@ static void on_refused(const struct cairn_store_result *r, bool invalid,
                   r->message);
 }
 
-/* Take up the sightings stored by earlier runs. */
+/*
+ * Take up the sightings stored since the last call: at start, those of
+ * earlier runs; later, those another node sharing the database stored
+ * (same organisation, same ids), so that this node's next version widens
+ * theirs, keeps their `created`, and is not written when it adds nothing.
+ */
 static int sightings_resume(struct cairn_loop *l, struct cairn_store *s)
 {
     static const char *const types[] = {"sighting", "identity"};
-    char cursor[CAIRN_STORE_CURSOR_LEN] = "";
     int rc;
 
     if (l->sightings_coll == NULL)
@@ -225,10 +235,11 @@ static int sightings_resume(struct cairn_loop *l, struct cairn_store *s)
         struct cairn_store_page *page = NULL;
         struct cairn_store_query q = {
             .collection = l->sightings_coll,
+            .added_after = l->has_sight_pos ? &l->sight_pos : NULL,
             .types = types,
             .n_types = 2,
+            .versions = CAIRN_STORE_VERSION_ALL,
             .limit = CAIRN_STORE_LIMIT_MAX,
-            .next = cursor[0] ? cursor : NULL,
             .with_json = true,
         };
         rc = cairn_store_query(s, &q, &page);
@@ -236,35 +247,65 @@ static int sightings_resume(struct cairn_loop *l, struct cairn_store *s)
             return rc;
         for (size_t i = 0; i < page->n; i++) {
             json_t *obj = NULL;
+            l->sight_pos = page->rows[i].date_added;
+            l->has_sight_pos = true;
             if (cairn_json_parse(page->rows[i].json, page->rows[i].json_len,
                                  &obj, NULL) < 0)
                 continue;
+            pthread_mutex_lock(&l->mu);
             rc = cairn_hunt_sightings_resume(l->sightings, obj);
+            pthread_mutex_unlock(&l->mu);
             json_decref(obj);
             if (rc < 0)
                 break;
             rc = 0;
         }
-        bool more = page->more;
-        snprintf(cursor, sizeof cursor, "%s", page->next);
+        bool more = page->more && page->n > 0;
         cairn_store_page_free(page);
         if (rc < 0 || !more)
             return rc;
     }
 }
 
-/* Store the versions owed; returns how many were stored, or an error. */
+/*
+ * Store the versions owed; returns how many were stored, or an error.
+ * Nodes sharing a database write one at a time (the store's named lock),
+ * each after taking up what the others stored: one sighting per indicator
+ * and organisation, whichever node saw it, and no version that adds
+ * nothing. While another node writes, CAIRN_EBUSY: the hits stay owed.
+ */
 static int sightings_store(struct cairn_loop *l, struct cairn_store *s)
 {
     json_t *bundle = NULL;
     struct cairn_ingest_counts c = {0};
+    bool locked = false;
+    int rc = 0;
 
     pthread_mutex_lock(&l->mu);
+    bool owed = cairn_hunt_sightings_owed(l->sightings);
+    if (!owed)
+        l->owed = false;
+    pthread_mutex_unlock(&l->mu);
+    if (!owed)
+        return 0; /* most polls: no query at all */
+    if (l->sightings_coll != NULL) {
+        bool got = false;
+        rc = cairn_store_lock_try(s, l->sight_lock, &got);
+        if (rc == 0 && !got)
+            return CAIRN_EBUSY; /* another node is writing: next poll */
+        if (rc < 0 && rc != CAIRN_EUNSUPPORTED)
+            return rc;
+        locked = rc == 0;
+        rc = sightings_resume(l, s);
+        if (rc < 0)
+            goto out;
+    }
+    pthread_mutex_lock(&l->mu);
     l->owed = false;
-    int rc = cairn_hunt_sightings_changed(l->sightings, &bundle);
+    rc = cairn_hunt_sightings_changed(l->sightings, &bundle);
     pthread_mutex_unlock(&l->mu);
     if (rc < 0 || bundle == NULL)
-        return rc;
+        goto out;
     if (l->sightings_coll == NULL) {
         json_decref(bundle);
         return 0;
@@ -289,6 +330,9 @@ static int sightings_store(struct cairn_loop *l, struct cairn_store *s)
         rc = (int)(c.stored > INT_MAX ? INT_MAX : c.stored);
     }
     json_decref(bundle);
+out:
+    if (locked)
+        (void)cairn_store_lock_release(s, l->sight_lock);
     return rc;
 }
 
@@ -919,6 +963,9 @@ int cairn_loop_start(const struct cairn_loop_opts *o, struct cairn_loop **out,
         (o->sightings != NULL &&
          (l->sightings_coll = cairn_strdup(o->sightings)) == NULL))
         goto out;
+    if (l->sightings_coll != NULL)
+        snprintf(l->sight_lock, sizeof l->sight_lock, "sightings:%.36s",
+                 l->sightings_coll);
     rc = copy_list(o->indicators, o->n_indicators, &l->colls);
     l->n_colls = o->n_indicators;
     if (rc < 0)

@@ -62,29 +62,44 @@ static void reject(const struct cairn_sync_flow *f, const char *id,
     f->cb(&d, f->ud);
 }
 
-/* ---- state files
+/* ---- progress, kept in the store
  * -------------------------------------------------------------
  */
 
 /*
- * Version 2 of the file: a pull's added_after is where the next run
- * starts, just before the last date_added seen. Version 1 (no "version")
- * held that date itself, which skipped the objects that shared it.
+ * A flow's progress lives in the store (cairn_store_state_*), under
+ * "flow:<hex sha256 of the flow's identity>", so that every process that
+ * shares the store (several nodes over one PostgreSQL database) goes on
+ * where another stopped. Version 3 adds where the peer's objects are
+ * (the API root URL and the collection's id, learnt by the first run),
+ * so that a run asks for objects at once. Version 2 of the older files
+ * (DATA/peers/<hex>.json, read once when the store has nothing for the
+ * flow): a pull's added_after is where the next run starts, just before
+ * the last date_added seen. Version 1 (no "version") held that date
+ * itself, which skipped the objects that shared it.
  */
-#define STATE_VERSION 2
+#define STATE_VERSION 3
 
 static struct cairn_time resume_point(const struct cairn_time *t);
 
 struct state {
-    char path[PATH_MAX];
-    char tmp[PATH_MAX];
+    char key[80];        /* the store's name for this flow's progress */
+    char path[PATH_MAX]; /* the file of earlier versions */
     char lock[PATH_MAX];
-    int lock_fd; /* held for the run; -1 when not taken */
+    int lock_fd;       /* held for the run; -1 when not taken */
+    bool store_locked; /* the store's named lock (shared databases) */
+    bool from_file;    /* loaded from `path`: removed once in the store */
     bool has;
     char added_after[40];
+    /* Where the peer's objects are; has_where when known. */
+    bool has_where;
+    bool where_dirty; /* learnt in this run, not saved yet */
+    char root_url[1024];
+    char remote[CAIRN_UUID_STRLEN];
+    int64_t max_content_length;
 };
 
-/* STATE_DIR/<hex sha256 of the flow's identity>.json */
+/* The store's key, the older file and the lock file of a flow. */
 static int state_path(const struct cairn_sync_flow *f, bool push,
                       struct state *st, struct cairn_sync_result *res)
 {
@@ -103,19 +118,18 @@ static int state_path(const struct cairn_sync_flow *f, bool push,
     ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
     EVP_MD_CTX_free(ctx);
     if (!ok) {
-        say(res, "cannot hash the state file name");
+        say(res, "cannot hash the flow's name");
         return CAIRN_EINTERNAL;
     }
     for (size_t i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    snprintf(st->key, sizeof st->key, "flow:%s", hex);
     int n =
         snprintf(st->path, sizeof st->path, "%s/%s.json", f->state_dir, hex);
-    int m =
-        snprintf(st->tmp, sizeof st->tmp, "%s/.%s.json.tmp", f->state_dir, hex);
     int k =
         snprintf(st->lock, sizeof st->lock, "%s/.%s.lock", f->state_dir, hex);
-    if (n < 0 || (size_t)n >= sizeof st->path || m < 0 ||
-        (size_t)m >= sizeof st->tmp || k < 0 || (size_t)k >= sizeof st->lock) {
+    if (n < 0 || (size_t)n >= sizeof st->path || k < 0 ||
+        (size_t)k >= sizeof st->lock) {
         say(res, "%s: path too long", f->state_dir);
         return CAIRN_EINVAL;
     }
@@ -124,9 +138,12 @@ static int state_path(const struct cairn_sync_flow *f, bool push,
 
 /*
  * One run per flow at a time: two (a cron job and serve's timer, say)
- * would race on the state file. The lock dies with the process.
+ * would race on the progress. A lock file for the processes of this
+ * machine, and the store's named lock for the nodes sharing a database.
+ * Both die with the process.
  */
-static int state_lock(struct state *st, const struct cairn_sync_flow *f,
+static int state_lock(struct state *st, struct cairn_store *s,
+                      const struct cairn_sync_flow *f,
                       struct cairn_sync_result *res)
 {
     if (mkdir(f->state_dir, 0700) < 0 && errno != EEXIST) {
@@ -147,26 +164,126 @@ static int state_lock(struct state *st, const struct cairn_sync_flow *f,
         st->lock_fd = -1;
         return CAIRN_EIO;
     }
+    bool got = false;
+    int rc = cairn_store_lock_try(s, st->key, &got);
+    if (rc == CAIRN_EUNSUPPORTED)
+        return 0; /* one process owns the store: the file lock does */
+    if (rc < 0) {
+        say(res, "taking the lock of this flow in the store: %s",
+            cairn_strerror(rc));
+        return rc;
+    }
+    if (!got) {
+        say(res, "another run of this flow is in progress (on another node "
+                 "sharing the store)");
+        return CAIRN_EIO;
+    }
+    st->store_locked = true;
     return 0;
 }
 
-static void state_unlock(struct state *st)
+static void state_unlock(struct state *st, struct cairn_store *s)
 {
+    if (st->store_locked)
+        (void)cairn_store_lock_release(s, st->key);
+    st->store_locked = false;
     if (st->lock_fd >= 0)
         close(st->lock_fd);
     st->lock_fd = -1;
 }
 
-static int state_load(struct state *st, bool push,
+/* Read the progress text `text` (from `where`) into `st`. */
+static int state_parse(struct state *st, bool push, const char *text,
+                       size_t len, const char *where,
+                       struct cairn_sync_result *res)
+{
+    json_t *j = NULL;
+    struct cairn_diag diag;
+    int rc = CAIRN_EPARSE;
+
+    if (cairn_json_parse(text, len, &j, &diag) < 0 || !json_is_object(j)) {
+        say(res,
+            "%s: the progress of this flow is damaged; %s to start this "
+            "flow over",
+            where,
+            st->from_file ? "remove it" : "run 'cairn sync --forget' on it");
+        goto out;
+    }
+    json_int_t version = json_integer_value(json_object_get(j, "version"));
+    const char *after = json_string_value(json_object_get(j, "added_after"));
+    struct cairn_time t;
+    /* Version 3 may be saved before anything was pulled; earlier ones
+     * always had a date. */
+    if ((after == NULL && version < 3) ||
+        (after != NULL &&
+         (strlen(after) >= sizeof st->added_after ||
+          cairn_time_parse(after, strlen(after), false, &t) < 0))) {
+        say(res,
+            "%s: the progress of this flow has no valid added_after; %s to "
+            "start this flow over",
+            where,
+            st->from_file ? "remove it" : "run 'cairn sync --forget' on it");
+        goto out;
+    }
+    if (after != NULL) {
+        memcpy(st->added_after, after, strlen(after) + 1);
+        if (!push && version < 2) {
+            /* Fetch again what shared the last time seen: none is
+             * skipped. */
+            t = resume_point(&t);
+            if (cairn_time_format(&t, 6, st->added_after,
+                                  sizeof st->added_after) < 0) {
+                say(res, "%s: added_after is out of range", where);
+                goto out;
+            }
+        }
+        st->has = true;
+    }
+    /* Where the objects are: only trusted when whole; else looked up. */
+    const char *root = json_string_value(json_object_get(j, "root_url"));
+    const char *col = json_string_value(json_object_get(j, "collection"));
+    json_int_t mcl =
+        json_integer_value(json_object_get(j, "max_content_length"));
+    if (root != NULL && col != NULL && strlen(root) < sizeof st->root_url &&
+        strlen(col) == CAIRN_UUID_STRLEN - 1 &&
+        cairn_uuid_check(col, strlen(col), false, NULL) && mcl >= 0) {
+        memcpy(st->root_url, root, strlen(root) + 1);
+        memcpy(st->remote, col, CAIRN_UUID_STRLEN);
+        st->max_content_length = mcl;
+        st->has_where = true;
+    }
+    rc = 0;
+out:
+    json_decref(j);
+    return rc;
+}
+
+/*
+ * The flow's progress: from the store, else (once, on the first run of a
+ * cairn that keeps it there) from the file earlier versions wrote.
+ */
+static int state_load(struct state *st, struct cairn_store *s, bool push,
                       struct cairn_sync_result *res)
 {
     char buf[STATE_MAX];
-    json_t *j = NULL;
-    struct cairn_diag diag;
-    int rc = CAIRN_EIO;
-    int fd = open(st->path, O_RDONLY | O_CLOEXEC);
+    char *text = NULL;
+    int rc = cairn_store_state_get(s, st->key, &text);
 
     st->has = false;
+    st->has_where = false;
+    if (rc == 0) {
+        char where[sizeof st->key + 16];
+        snprintf(where, sizeof where, "store: %s", st->key);
+        rc = state_parse(st, push, text, strlen(text), where, res);
+        cairn_free(text);
+        return rc;
+    }
+    if (rc != CAIRN_ENOTFOUND) {
+        say(res, "reading the progress of this flow (%s) from the store: %s",
+            st->key, cairn_strerror(rc));
+        return rc;
+    }
+    int fd = open(st->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return 0; /* never run: from the start */
@@ -177,120 +294,84 @@ static int state_load(struct state *st, bool push,
     close(fd);
     if (n < 0) {
         say(res, "%s: %s", st->path, strerror(errno));
-        goto out;
+        return CAIRN_EIO;
     }
-    rc = CAIRN_EPARSE;
-    if ((size_t)n == sizeof buf ||
-        cairn_json_parse(buf, (size_t)n, &j, &diag) < 0) {
+    st->from_file = true;
+    if ((size_t)n == sizeof buf) {
         say(res,
-            "%s: the progress file is damaged; remove it to start this "
-            "flow over",
+            "%s: the progress of this flow is damaged; remove it to start "
+            "this flow over",
             st->path);
-        goto out;
+        return CAIRN_EPARSE;
     }
-    const char *after = json_string_value(json_object_get(j, "added_after"));
-    struct cairn_time t;
-    if (after == NULL || strlen(after) >= sizeof st->added_after ||
-        cairn_time_parse(after, strlen(after), false, &t) < 0) {
-        say(res,
-            "%s: the progress file has no valid added_after; remove it to "
-            "start this flow over",
-            st->path);
-        goto out;
-    }
-    memcpy(st->added_after, after, strlen(after) + 1);
-    if (!push &&
-        json_integer_value(json_object_get(j, "version")) < STATE_VERSION) {
-        /* Fetch again what shared the last time seen: none is skipped. */
-        t = resume_point(&t);
-        if (cairn_time_format(&t, 6, st->added_after, sizeof st->added_after) <
-            0) {
-            say(res, "%s: added_after is out of range", st->path);
-            goto out;
-        }
-    }
-    st->has = true;
-    rc = 0;
-out:
-    json_decref(j);
+    /* The older files knew nothing of where the objects are. */
+    rc = state_parse(st, push, buf, (size_t)n, st->path, res);
+    st->has_where = false;
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /*
- * Record progress: temporary file, fsync, rename over the old one, fsync
- * of the directory, so a crash leaves either the old or the new state.
+ * Record progress (and where the peer's objects are) in the store: one
+ * statement, so a crash leaves the old or the new state. `added` NULL
+ * keeps the current point.
  */
-static int state_save(struct state *st, const struct cairn_sync_flow *f,
-                      bool push, const struct cairn_time *added,
+static int state_save(struct state *st, struct cairn_store *s,
+                      const struct cairn_sync_flow *f, bool push,
+                      const struct cairn_time *added,
                       struct cairn_sync_result *res)
 {
-    char ts[40], now[40];
+    char ts[40] = "", now[40];
     struct cairn_time t = cairn_time_now(6);
     json_t *j = NULL;
     char *text = NULL;
-    int fd = -1, dfd = -1;
-    int rc = CAIRN_EIO;
+    int rc = CAIRN_ENOMEM;
 
-    if (cairn_time_format(added, 6, ts, sizeof ts) < 0 ||
+    if ((added != NULL && cairn_time_format(added, 6, ts, sizeof ts) < 0) ||
         cairn_time_format(&t, 6, now, sizeof now) < 0) {
         say(res, "cannot format a timestamp");
         return CAIRN_EINTERNAL;
     }
-    j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "version",
-                  STATE_VERSION, "direction", push ? "push" : "pull", "url",
-                  f->url, "remote", f->remote, "local", f->local, "added_after",
-                  ts, "updated", now);
+    if (added == NULL && st->has)
+        memcpy(ts, st->added_after, sizeof ts);
+    j = json_pack("{s:i, s:s, s:s, s:s, s:s}", "version", STATE_VERSION,
+                  "direction", push ? "push" : "pull", "url", f->url, "remote",
+                  f->remote, "local", f->local);
     if (j == NULL ||
-        (text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL) {
-        rc = CAIRN_ENOMEM;
+        (f->peer != NULL &&
+         json_object_set_new(j, "peer", json_string(f->peer)) < 0) ||
+        (ts[0] != '\0' &&
+         json_object_set_new(j, "added_after", json_string(ts)) < 0) ||
+        (st->has_where &&
+         (json_object_set_new(j, "root_url", json_string(st->root_url)) < 0 ||
+          json_object_set_new(j, "collection", json_string(st->remote)) < 0 ||
+          json_object_set_new(j, "max_content_length",
+                              json_integer(st->max_content_length)) < 0)) ||
+        json_object_set_new(j, "updated", json_string(now)) < 0 ||
+        (text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
         say(res, "out of memory");
         goto out;
     }
-    if (mkdir(f->state_dir, 0700) < 0 && errno != EEXIST) {
-        say(res, "%s: %s", f->state_dir, strerror(errno));
+    rc = cairn_store_state_set(s, st->key, text);
+    if (rc < 0) {
+        say(res, "saving the progress of this flow (%s) in the store: %s",
+            st->key, cairn_strerror(rc));
         goto out;
     }
-    fd = open(st->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, text, strlen(text)) < 0 ||
-        write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
-        say(res, "%s: %s", st->tmp, strerror(errno));
-        goto out;
+    if (ts[0] != '\0') {
+        memcpy(st->added_after, ts, sizeof st->added_after);
+        st->has = true;
     }
-    close(fd);
-    fd = -1;
-    if (rename(st->tmp, st->path) < 0) {
-        say(res, "%s: %s", st->path, strerror(errno));
-        goto out;
+    st->where_dirty = false;
+    if (st->from_file) {
+        /* It lives in the store now; the file would only mislead. */
+        if (unlink(st->path) < 0 && errno != ENOENT)
+            cairn_log(CAIRN_LOG_WARN, "%s: %s (the progress is in the store "
+                                      "now; the file is not read again)",
+                      st->path, strerror(errno));
+        st->from_file = false;
     }
-    dfd = open(f->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        say(res, "%s: %s", f->state_dir, strerror(errno));
-        goto out;
-    }
-    memcpy(st->added_after, ts, strlen(ts) + 1);
-    st->has = true;
     rc = 0;
 out:
-    if (fd >= 0) {
-        close(fd);
-        unlink(st->tmp);
-    }
-    if (dfd >= 0)
-        close(dfd);
     json_decref(j);
     /* json_dumps allocates through jansson's functions. */
     if (text != NULL) {
@@ -300,6 +381,44 @@ out:
         fr(text);
     }
     return rc;
+}
+
+int cairn_sync_state_name(const struct cairn_sync_flow *f, bool push,
+                          char *out, size_t len)
+{
+    struct state st = {.lock_fd = -1};
+    struct cairn_sync_result res;
+    struct cairn_sync_flow g = *f;
+
+    if (len > 0)
+        out[0] = '\0';
+    g.state_dir = f->state_dir != NULL ? f->state_dir : ".";
+    int rc = state_path(&g, push, &st, &res);
+    if (rc < 0)
+        return rc;
+    if (strlen(st.key) >= len)
+        return CAIRN_ETOOBIG;
+    memcpy(out, st.key, strlen(st.key) + 1);
+    return 0;
+}
+
+int cairn_sync_forget(struct cairn_store *s, const struct cairn_sync_flow *f,
+                      bool push)
+{
+    struct state st = {.lock_fd = -1};
+    struct cairn_sync_result res;
+    struct cairn_sync_flow g = *f;
+
+    g.state_dir = f->state_dir != NULL ? f->state_dir : ".";
+    int rc = state_path(&g, push, &st, &res);
+    if (rc < 0)
+        return rc;
+    rc = cairn_store_state_set(s, st.key, NULL);
+    if (rc < 0)
+        return rc;
+    if (f->state_dir != NULL && unlink(st.path) < 0 && errno != ENOENT)
+        return CAIRN_EIO;
+    return 0;
 }
 
 /* ---- shared steps
@@ -356,6 +475,58 @@ static int find_remote(struct cairn_taxii_client *c,
         return found == 0 ? CAIRN_ENOTFOUND : CAIRN_EINVAL;
     }
     return 0;
+}
+
+/*
+ * Where the flow's objects are: what its progress remembers (no request),
+ * else looked up with find_remote and remembered (saved with the next
+ * progress). `*root` gets the API root resource when it was fetched.
+ * st->max_content_length is the root's limit either way (0: none).
+ */
+static int locate(struct cairn_taxii_client *c, const struct cairn_sync_flow *f,
+                  struct state *st, char **root_url, json_t **root,
+                  char id[CAIRN_UUID_STRLEN], bool *cached,
+                  struct cairn_sync_result *res)
+{
+    *cached = false;
+    cairn_free(*root_url);
+    *root_url = NULL;
+    json_decref(*root);
+    *root = NULL;
+    if (st->has_where) {
+        *root_url = cairn_strdup(st->root_url);
+        if (*root_url == NULL) {
+            say(res, "out of memory");
+            return CAIRN_ENOMEM;
+        }
+        memcpy(id, st->remote, CAIRN_UUID_STRLEN);
+        *cached = true;
+        return 0;
+    }
+    int rc = find_remote(c, f, root_url, root, id, res);
+    if (rc < 0)
+        return rc;
+    json_int_t mcl =
+        json_integer_value(json_object_get(*root, "max_content_length"));
+    st->max_content_length = mcl > 0 ? mcl : 0;
+    if (strlen(*root_url) < sizeof st->root_url) {
+        memcpy(st->root_url, *root_url, strlen(*root_url) + 1);
+        memcpy(st->remote, id, CAIRN_UUID_STRLEN);
+        st->has_where = true;
+        st->where_dirty = true;
+    }
+    return 0;
+}
+
+/*
+ * A request to the remembered location failed in a way that a new look-up
+ * may mend (the root or collection moved, the URL now serves something
+ * else, the server failed): look it up again, once. Credentials refused
+ * or a response too large would fail the same way.
+ */
+static bool relocatable(int rc)
+{
+    return rc == CAIRN_ENOTFOUND || rc == CAIRN_EPARSE || rc == CAIRN_EIO;
 }
 
 static int check_local(struct cairn_store *s, const struct cairn_sync_flow *f,
@@ -777,6 +948,20 @@ static int64_t run_deadline(const struct cairn_sync_flow *f)
     return cairn__taxii_now_ms() + (int64_t)s * 1000;
 }
 
+/* End the fetcher: a fetch in flight (perhaps waiting to retry) is not
+ * needed. */
+static void fetcher_stop(struct prefetch *pf, struct cairn_taxii_client *c,
+                         pthread_t fetcher)
+{
+    pthread_mutex_lock(&pf->mu);
+    pf->stop = true;
+    pthread_cond_broadcast(&pf->cv);
+    pthread_mutex_unlock(&pf->mu);
+    cairn__taxii_client_abort(c, true);
+    pthread_join(fetcher, NULL);
+    cairn__taxii_client_abort(c, false);
+}
+
 int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
                     const struct cairn_sync_flow *f,
                     struct cairn_sync_result *res)
@@ -787,7 +972,7 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
     char remote[CAIRN_UUID_STRLEN];
     char *root_url = NULL;
     json_t *root = NULL;
-    bool warned = false, started = false, have_prev = false;
+    bool warned = false, started = false, have_prev = false, cached = false;
     struct cairn_time prev_last = {0};
     int64_t deadline = run_deadline(f);
     pthread_t fetcher;
@@ -799,9 +984,9 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
     cairn__taxii_client_deadline(c, deadline);
     if ((rc = check_local(s, f, res)) < 0 ||
         (rc = state_path(f, false, &st, res)) < 0 ||
-        (rc = state_lock(&st, f, res)) < 0 ||
-        (rc = state_load(&st, false, res)) < 0 ||
-        (rc = find_remote(c, f, &root_url, &root, remote, res)) < 0)
+        (rc = state_lock(&st, s, f, res)) < 0 ||
+        (rc = state_load(&st, s, false, res)) < 0 ||
+        (rc = locate(c, f, &st, &root_url, &root, remote, &cached, res)) < 0)
         goto out;
     if (st.has)
         memcpy(pf.after, st.added_after, sizeof pf.after);
@@ -836,6 +1021,37 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
             say(res, "%s: the page fetcher ended early", root_url);
             rc = CAIRN_EINTERNAL;
             goto out;
+        }
+        if (pf.rc[slot] < 0 && k == 0 && cached &&
+            relocatable(pf.rc[slot]) && cairn__taxii_now_ms() < deadline) {
+            /* The remembered location failed: look it up again and start
+             * over, once. */
+            cairn_log(CAIRN_LOG_INFO,
+                      "%s: %s; looking the collection up again", f->url,
+                      pf.err[slot]);
+            fetcher_stop(&pf, c, fetcher);
+            started = false;
+            pf.full[0] = pf.full[1] = false;
+            pf.done = pf.stop = false;
+            pf.fetched_pages = pf.fetched_objects = 0;
+            pf.n_nexts = 0;
+            pf.next[0] = '\0';
+            pf.after[0] = '\0';
+            if (st.has)
+                memcpy(pf.after, st.added_after, sizeof pf.after);
+            st.has_where = false;
+            rc = locate(c, f, &st, &root_url, &root, remote, &cached, res);
+            if (rc < 0)
+                goto out;
+            pf.root_url = root_url;
+            if (pthread_create(&fetcher, NULL, prefetch_run, &pf) != 0) {
+                say(res, "cannot start a thread");
+                rc = CAIRN_ENOMEM;
+                goto out;
+            }
+            started = true;
+            k = UINT_MAX; /* the loop's k++ makes it 0: the first page */
+            continue;
         }
         if (pf.rc[slot] < 0) {
             rc = pf.rc[slot];
@@ -876,7 +1092,7 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
                 cairn_time_parse(st.added_after, strlen(st.added_after), false,
                                  &cur) < 0 ||
                 cairn_time_cmp(&t, &cur) > 0) {
-                rc = state_save(&st, f, false, &t, res);
+                rc = state_save(&st, s, f, false, &t, res);
                 if (rc < 0)
                     goto out;
             }
@@ -925,18 +1141,11 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
             break;
         }
     }
-    rc = 0;
+    /* Where the objects are, learnt by this run, for the next one. */
+    rc = st.where_dirty ? state_save(&st, s, f, false, NULL, res) : 0;
 out:
-    if (started) {
-        pthread_mutex_lock(&pf.mu);
-        pf.stop = true;
-        pthread_cond_broadcast(&pf.cv);
-        pthread_mutex_unlock(&pf.mu);
-        /* A fetch in flight (perhaps waiting to retry) is not needed. */
-        cairn__taxii_client_abort(c, true);
-        pthread_join(fetcher, NULL);
-        cairn__taxii_client_abort(c, false);
-    }
+    if (started)
+        fetcher_stop(&pf, c, fetcher);
     cairn__taxii_client_deadline(c, 0);
     pthread_cond_destroy(&pf.cv);
     pthread_mutex_destroy(&pf.mu);
@@ -949,7 +1158,7 @@ out:
     }
     json_decref(root);
     cairn_free(root_url);
-    state_unlock(&st);
+    state_unlock(&st, s);
     return rc;
 }
 
@@ -1072,6 +1281,7 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
     char remote[CAIRN_UUID_STRLEN];
     char *root_url = NULL;
     json_t *root = NULL, *status = NULL;
+    bool located = false, cached = false;
     int64_t deadline = run_deadline(f);
     size_t max_pages = f->max_pages ? f->max_pages : CAIRN_SYNC_MAX_PAGES_DEF;
     size_t max_objects =
@@ -1090,19 +1300,13 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
     if ((rc = check_local(s, f, res)) < 0 ||
         (rc = cairn_store_collection_tlp_get(s, f->local, &tlp_default)) < 0 ||
         (rc = state_path(f, true, &st, res)) < 0 ||
-        (rc = state_lock(&st, f, res)) < 0 ||
-        (rc = state_load(&st, true, res)) < 0 ||
-        (rc = find_remote(c, f, &root_url, &root, remote, res)) < 0)
+        (rc = state_lock(&st, s, f, res)) < 0 ||
+        (rc = state_load(&st, s, true, res)) < 0)
         goto out;
     size_t max_bytes = f->max_bytes ? f->max_bytes : MAX_BYTES_DEF;
-    json_int_t mcl =
-        json_integer_value(json_object_get(root, "max_content_length"));
-    if (mcl > 0 && (uint64_t)mcl < max_bytes)
-        max_bytes = (size_t)mcl;
     size_t limit = f->limit ? f->limit : LIMIT_DEF;
     if (limit > CAIRN_STORE_LIMIT_MAX)
         limit = CAIRN_STORE_LIMIT_MAX;
-    cairn_buf_init(&env, max_bytes);
     if (st.has)
         cairn_time_parse(st.added_after, strlen(st.added_after), false, &after);
 
@@ -1124,6 +1328,17 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
         }
         if (page->n == 0)
             break;
+        if (!located) {
+            /* Something to send: only now is the peer asked anything. */
+            rc = locate(c, f, &st, &root_url, &root, remote, &cached, res);
+            if (rc < 0)
+                goto out;
+            located = true;
+            if (st.max_content_length > 0 &&
+                (uint64_t)st.max_content_length < max_bytes)
+                max_bytes = (size_t)st.max_content_length;
+            cairn_buf_init(&env, max_bytes);
+        }
         res->received += page->n;
         for (size_t i = 0; i < page->n;) {
             size_t j = i, in_env = 0;
@@ -1172,6 +1387,21 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
             if (in_env > 0) {
                 rc = cairn_taxii_client_add(c, root_url, remote, env.data,
                                             env.len, &status);
+                if (rc < 0 && cached && relocatable(rc) &&
+                    cairn__taxii_now_ms() < deadline) {
+                    /* The remembered location failed: look it up again
+                     * and send the envelope once more. */
+                    cairn_log(CAIRN_LOG_INFO,
+                              "%s: %s; looking the collection up again",
+                              f->url, cairn_taxii_client_error(c));
+                    st.has_where = false;
+                    rc = locate(c, f, &st, &root_url, &root, remote, &cached,
+                                res);
+                    if (rc < 0)
+                        goto out;
+                    rc = cairn_taxii_client_add(c, root_url, remote, env.data,
+                                                env.len, &status);
+                }
                 if (rc < 0) {
                     say(res, "%s", cairn_taxii_client_error(c));
                     if (cairn__taxii_now_ms() >= deadline) {
@@ -1187,7 +1417,8 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
                 status = NULL;
             }
             /* Acknowledged complete: the state may move past it. */
-            rc = state_save(&st, f, true, &page->rows[j - 1].date_added, res);
+            rc = state_save(&st, s, f, true, &page->rows[j - 1].date_added,
+                            res);
             if (rc < 0)
                 goto out;
             after = page->rows[j - 1].date_added;
@@ -1217,7 +1448,8 @@ int cairn_sync_push(struct cairn_taxii_client *c, struct cairn_store *s,
         if (!more)
             break;
     }
-    rc = 0;
+    /* Where the objects go, learnt by this run, for the next one. */
+    rc = st.where_dirty ? state_save(&st, s, f, true, NULL, res) : 0;
 out:
     cairn__taxii_client_deadline(c, 0);
     json_decref(sent);
@@ -1228,7 +1460,7 @@ out:
     cairn_buf_release(&env);
     json_decref(root);
     cairn_free(root_url);
-    state_unlock(&st);
+    state_unlock(&st, s);
     return rc;
 }
 

@@ -96,8 +96,8 @@ check "B holds the 50 indicators ($(count b "$col_b"))" \
     [ "$(count b "$col_b")" = 50 ]
 check "...exactly those of A" \
     [ "$(objects b "$col_b")" = "$(objects a "$col_a")" ]
-check "the progress is kept under DATA/peers" \
-    sh -c "ls '$B/peers/'*.json"
+check "the progress is kept in the store" \
+    test -n "$(progress "$B" "\"url\":\"$URL_A\"")"
 
 pull 2>"$tmp/pull.err"
 rc=$?
@@ -123,16 +123,16 @@ check "...B holds 55" [ "$(count b "$col_b")" = 55 ]
 bundle indicator 1000 3000 >"$tmp/big.json"
 "$CAIRN" import --collection "$col_a" --data "$A" "$tmp/big.json" \
     >/dev/null 2>&1 || fail "import 3000 on A"
-# The flow's progress file, which the puller rewrites page by page.
-state=$(grep -l "\"url\": \"$URL_A\"" "$B/peers/"*.json)
-before=$(cat "$state")
+# The flow's progress, which the puller rewrites page by page.
+flow="\"url\":\"$URL_A\",\"remote\":\"$col_a\""
+before=$(progress "$B" "$flow")
 # The puller itself, not a shell around it, is what gets killed.
 "$CAIRN" pull "$URL_A" --user member --collection "$col_a" --into "$col_b" \
     --data "$B" --limit 1 2>/dev/null &
 pid_pull=$!
 # Kill -9 the puller a moment after it has committed its first pages
 # (one object a page; the first ones are the 5 the alias flow has).
-wait_change "$state" "$before"
+wait_progress "$B" "$flow" "$before"
 sleep 0.3
 kill -9 "$pid_pull" 2>/dev/null
 wait "$pid_pull" 2>/dev/null
@@ -154,11 +154,11 @@ check "...the same as A" [ "$(objects b "$col_b")" = "$(objects a "$col_a")" ]
 bundle indicator 5000 3000 >"$tmp/big2.json"
 "$CAIRN" import --collection "$col_a" --data "$A" "$tmp/big2.json" \
     >/dev/null 2>&1 || fail "import 3000 more on A"
-before=$(cat "$state")
+before=$(progress "$B" "$flow")
 "$CAIRN" pull "$URL_A" --user member --collection "$col_a" --into "$col_b" \
     --data "$B" --limit 5 --retries 8 2>"$tmp/pull.err" &
 pid_pull=$!
-wait_change "$state" "$before"
+wait_progress "$B" "$flow" "$before"
 stop_node a 9
 mid=$(count b "$col_b")
 check "the hub died in the middle of the pull ($mid of 6055)" \

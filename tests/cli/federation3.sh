@@ -280,8 +280,8 @@ import hub "$hub_ind" "$tmp/big.json"
 import hub "$hub_ind" "$tmp/mixed.json"
 many 5000 500 >"$tmp/big2.json"
 import hub "$hub_ind" "$tmp/big2.json"
-state=$(grep -l "\"local\": \"$b_ind\"" "$tmp/b/peers/"*.json)
-before=$(cat "$state" 2>/dev/null)
+flow="\"local\":\"$b_ind\""
+before=$(progress "$tmp/b" "$flow")
 # The same flow as B's [peer hub] (same URL and collections), so it
 # continues B's progress; small pages to be in the middle when the hub dies;
 # retries enough to ride out a restart on a loaded machine.
@@ -289,7 +289,7 @@ before=$(cat "$state" 2>/dev/null)
     --collection indicators --into "$b_ind" --data "$tmp/b" --limit 5 \
     --retries 8 2>"$tmp/pull.err" &
 pid_pull=$!
-wait_change "$state" "$before"
+wait_progress "$tmp/b" "$flow" "$before"
 stop_node hub 9
 mid=$(count b "$b_ind" 2>/dev/null)
 check "the hub died in the middle of the pull ($mid of 3504)" \

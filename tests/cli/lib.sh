@@ -217,3 +217,29 @@ wait_change() {
         tries=$((tries + 1))
     done
 }
+
+# progress STORE TEXT: the stored progress (docs/federation.md) of the
+# flows whose JSON holds TEXT; STORE is a data directory (SQLite) or a
+# postgresql:// URL.
+progress() {
+    case $1 in
+    postgres*)
+        psql -X -q -At "$1" -c "SELECT value FROM sync_state WHERE
+            strpos(value, \$q\$$2\$q\$) > 0 ORDER BY name" 2>/dev/null
+        ;;
+    *)
+        sqlite3 -cmd ".timeout 5000" "$1/cairn.db" "SELECT value FROM
+            sync_state WHERE instr(value, '$2') > 0 ORDER BY name" 2>/dev/null
+        ;;
+    esac
+}
+
+# wait_progress STORE TEXT BEFORE: waits (5 s at most) until that progress
+# is no longer BEFORE.
+wait_progress() {
+    tries=0
+    while [ "$(progress "$1" "$2")" = "$3" ] && [ $tries -lt 500 ]; do
+        sleep 0.01
+        tries=$((tries + 1))
+    done
+}

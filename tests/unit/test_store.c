@@ -56,6 +56,9 @@ static void pg_exec(const char *sql)
     PQfinish(c);
 }
 
+/* The newest schema of the PostgreSQL backend (postgres.c's migrations). */
+#define PG_SCHEMA_LATEST 5
+
 struct fx {
     long live0; /* allocations before the test, to find leaks */
     struct cairn_store *s;
@@ -1085,6 +1088,64 @@ static void test_index_under(void **state)
     assert_int_equal(
         cairn_value_key(CAIRN_IOC_DOMAIN, "example.com", 11, &exact), 0);
     assert_true(exact != under_key("example.com"));
+}
+
+/*
+ * Named state (the federation flows' progress): absent, set, replaced,
+ * read by another handle of the same database, removed; bad names and
+ * values refused.
+ */
+static void test_named_state(void **state)
+{
+    struct fx *f = *state;
+    char *v = (char *)"x";
+    assert_int_equal(cairn_store_state_get(f->s, "pull:abc", &v),
+                     CAIRN_ENOTFOUND);
+    assert_null(v);
+    assert_int_equal(cairn_store_state_set(f->s, "pull:abc", "{\"a\":1}"), 0);
+    assert_int_equal(cairn_store_state_set(f->s, "push:abc", "other"), 0);
+    assert_int_equal(cairn_store_state_get(f->s, "pull:abc", &v), 0);
+    assert_string_equal(v, "{\"a\":1}");
+    cairn_free(v);
+    assert_int_equal(cairn_store_state_set(f->s, "pull:abc", "{\"a\":2}"), 0);
+    assert_int_equal(cairn_store_state_get(f->s, "pull:abc", &v), 0);
+    assert_string_equal(v, "{\"a\":2}");
+    cairn_free(v);
+    if (strcmp(backend, "memory") != 0) {
+        /* Every process sharing the store reads what another wrote. */
+        struct cairn_store *o = open_store();
+        assert_int_equal(cairn_store_state_get(o, "pull:abc", &v), 0);
+        assert_string_equal(v, "{\"a\":2}");
+        cairn_free(v);
+        assert_int_equal(cairn_store_state_set(o, "pull:abc", "{\"a\":3}"), 0);
+        cairn_store_close(o);
+        assert_int_equal(cairn_store_state_get(f->s, "pull:abc", &v), 0);
+        assert_string_equal(v, "{\"a\":3}");
+        cairn_free(v);
+    }
+    assert_int_equal(cairn_store_state_set(f->s, "pull:abc", NULL), 0);
+    assert_int_equal(cairn_store_state_get(f->s, "pull:abc", &v),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_state_set(f->s, "pull:abc", NULL), 0);
+    assert_int_equal(cairn_store_state_get(f->s, "push:abc", &v), 0);
+    assert_string_equal(v, "other");
+    cairn_free(v);
+
+    assert_int_equal(cairn_store_state_set(f->s, "", "v"), CAIRN_EINVAL);
+    assert_int_equal(cairn_store_state_set(f->s, "a\nb", "v"), CAIRN_EINVAL);
+    assert_int_equal(cairn_store_state_get(f->s, NULL, &v), CAIRN_EINVAL);
+    char *big = malloc(CAIRN_STORE_STATE_MAX + 2);
+    assert_non_null(big);
+    memset(big, 'x', CAIRN_STORE_STATE_MAX + 1);
+    big[CAIRN_STORE_STATE_MAX + 1] = '\0';
+    assert_int_equal(cairn_store_state_set(f->s, "pull:big", big),
+                     CAIRN_ETOOBIG);
+    big[CAIRN_STORE_STATE_MAX] = '\0';
+    assert_int_equal(cairn_store_state_set(f->s, "pull:big", big), 0);
+    assert_int_equal(cairn_store_state_get(f->s, "pull:big", &v), 0);
+    assert_int_equal(strlen(v), CAIRN_STORE_STATE_MAX);
+    cairn_free(v);
+    free(big);
 }
 
 /* ---- status resources --------------------------------------------------- */
@@ -2303,7 +2364,7 @@ static void test_pg_reopen(void **state)
     struct fx *f = *state;
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, PG_SCHEMA_LATEST);
     put_range(f->s, f->coll, 0, 10, 1);
     cairn_store_close(f->s);
     f->s = open_store();
@@ -2314,7 +2375,10 @@ static void test_pg_reopen(void **state)
     struct cairn_store *s = NULL;
     assert_int_equal(cairn_store_open(pg_url, NULL, &s), CAIRN_EUNSUPPORTED);
     assert_null(s);
-    pg_exec("UPDATE schema_version SET version = 4");
+    char sql[80];
+    snprintf(sql, sizeof sql, "UPDATE schema_version SET version = %d",
+             PG_SCHEMA_LATEST);
+    pg_exec(sql);
     assert_int_equal(cairn_store_open("postgresql://x:y@/db?bad_option=1",
                                       NULL, &s),
                      CAIRN_EINVAL);
@@ -2500,13 +2564,15 @@ static void test_pg_migrate(void **state)
     pg_exec("DROP TABLE sightings; DROP TABLE obj_keys;"
             " ALTER TABLE users DROP COLUMN admin;"
             " ALTER TABLE users DROP COLUMN identities;"
-            " UPDATE schema_version SET version = 1");
+            " DROP TABLE sync_state; UPDATE schema_version SET version = 1");
     f->s = open_store();
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, PG_SCHEMA_LATEST);
     /* migration 4 summarised the sighting stored before */
     assert_int_equal(scan_sg(f->s, NULL, false).n, 1);
+    /* The named state's table came with the migration. */
+    assert_int_equal(cairn_store_state_set(f->s, "pull:x", "{}"), 0);
     struct hits h = find(f->s, ip_key("198.51.100.1"), f->coll);
     assert_int_equal(h.n, 2);
     assert_int_equal(h.in_coll, 2);
@@ -2636,6 +2702,7 @@ static void test_pg_lock(void **state)
         cmocka_unit_test_setup_teardown(test_sightings_summary, setup,         \
                                         teardown),                             \
         cmocka_unit_test_setup_teardown(test_index_under, setup, teardown),    \
+        cmocka_unit_test_setup_teardown(test_named_state, setup, teardown),    \
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)
 
 /* The test cluster's URL: $CAIRN_TEST_PG_URL, or the file tests/tools/pg.sh

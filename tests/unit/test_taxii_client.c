@@ -388,11 +388,25 @@ static void make_collection(struct cairn_store *s, const char *id,
     assert_int_equal(cairn_store_collection_create(s, &c, NULL), 0);
 }
 
-static void rm_state(void)
+static void rm_files(void)
 {
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", state_dir);
     assert_int_equal(system(cmd), 0);
+}
+
+/* No progress of any flow: the files and a new local store, with empty
+ * collections L1 and L2 (the progress lives in the store). */
+static void rm_state(void)
+{
+    rm_files();
+    cairn_store_close(local);
+    assert_int_equal(cairn_store_open("memory:", NULL, &local), 0);
+    struct cairn_store_api_root r = {
+        .name = "api1", .title = "Hub", .max_content_length = 0};
+    assert_int_equal(cairn_store_api_root_put(local, &r), 0);
+    make_collection(local, L1, "Into", NULL);
+    make_collection(local, L2, "From", NULL);
 }
 
 /* Fresh collections on both sides, no scripted faults, no progress. */
@@ -407,8 +421,6 @@ static int reset(void **state)
     assert_int_equal(cairn_store_grant(srv.store, "member", C2,
                                        CAIRN_STORE_READ | CAIRN_STORE_WRITE),
                      0);
-    make_collection(local, L1, "Into", NULL);
-    make_collection(local, L2, "From", NULL);
     set_faults(NULL, 0, false);
     pthread_mutex_lock(&srv.lock);
     srv.peer = NULL;
@@ -467,7 +479,7 @@ static int teardown_all(void **state)
     cairn_taxii_free(srv.taxii);
     cairn_store_close(srv.store);
     cairn_store_close(local);
-    rm_state();
+    rm_files();
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "/tmp/cairn-client-test-%d", (int)getpid());
     rmdir(dir);
@@ -1147,16 +1159,22 @@ static void test_pull_keeps_bytes(void **state)
     cairn_taxii_client_free(c);
 }
 
-/* The state file of the flow, read whole. */
-static void read_state(char *buf, size_t len)
+/* The progress of pull flow `f`, read whole from the store. */
+static void read_state(const struct cairn_sync_flow *f, char *buf, size_t len)
 {
-    char cmd[PATH_MAX + 64];
-    snprintf(cmd, sizeof cmd, "cat '%s'/*.json", state_dir);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(buf, 1, len - 1, p);
-    buf[n] = '\0';
-    pclose(p);
+    char name[80];
+    char *v = NULL;
+    assert_int_equal(cairn_sync_state_name(f, false, name, sizeof name), 0);
+    assert_int_equal(cairn_store_state_get(local, name, &v), 0);
+    snprintf(buf, len, "%s", v);
+    cairn_free(v);
+}
+
+static void write_state(const struct cairn_sync_flow *f, const char *text)
+{
+    char name[80];
+    assert_int_equal(cairn_sync_state_name(f, false, name, sizeof name), 0);
+    assert_int_equal(cairn_store_state_set(local, name, text), 0);
 }
 
 static void test_pull_interrupted_resumes(void **state)
@@ -1178,8 +1196,15 @@ static void test_pull_interrupted_resumes(void **state)
     assert_int_equal(res.stored, 10);
     assert_int_equal(count(local, L1, NULL), 10);
     char after_one[4096];
-    read_state(after_one, sizeof after_one);
+    read_state(&f, after_one, sizeof after_one);
     assert_non_null(strstr(after_one, "\"added_after\""));
+    /* Kept in the store, not in a file beside it. */
+    char cmd[2 * PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "ls '%s'/*.json 2>/dev/null", state_dir);
+    FILE *p = popen(cmd, "r");
+    char path[PATH_MAX + 8];
+    assert_null(fgets(path, sizeof path, p));
+    pclose(p);
 
     /* The hub is back: the pull resumes at the end of page 1. */
     set_faults(NULL, 0, false);
@@ -1190,29 +1215,22 @@ static void test_pull_interrupted_resumes(void **state)
 
     /* Killed after committing pages but before saving the state: the
      * state is behind, the pages come again and are found identical. */
-    char path[PATH_MAX + 8];
-    char cmd[2 * PATH_MAX + 64];
-    snprintf(cmd, sizeof cmd, "ls '%s'/*.json", state_dir);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(fgets(path, sizeof path, p));
-    pclose(p);
-    path[strcspn(path, "\n")] = '\0';
-    FILE *w = fopen(path, "w");
-    assert_non_null(w);
-    fputs(after_one, w);
-    fclose(w);
+    write_state(&f, after_one);
     assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
     assert_int_equal(res.received, 21);
     assert_int_equal(res.stored, 0);
     assert_int_equal(res.existed, 21);
     assert_int_equal(count(local, L1, NULL), 30);
 
-    /* A damaged state file stops the pull with advice, not a restart. */
-    w = fopen(path, "w");
-    fputs("{\"added_after\": 12", w);
-    fclose(w);
+    /* A damaged state stops the pull with advice, not a restart. */
+    write_state(&f, "{\"added_after\": 12");
     assert_int_equal(cairn_sync_pull(c, local, &f, &res), CAIRN_EPARSE);
-    assert_non_null(strstr(res.error, "remove it"));
+    assert_non_null(strstr(res.error, "--forget"));
+    /* Forgotten, the flow starts over (and finds everything present). */
+    assert_int_equal(cairn_sync_forget(local, &f, false), 0);
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(res.received, 30);
+    assert_int_equal(res.existed, 30);
     cairn_taxii_client_free(c);
 }
 
@@ -1251,9 +1269,10 @@ static void test_pull_errors(void **state)
 
     /* A page that claims more but gives no way on is not followed. */
     f = pull_flow(C1, &rj);
+    /* The location is remembered: the page is the first request. */
     struct fault faults[] = {
-        {0}, {0}, {.status = 200, .body = "{\"objects\":[],\"more\":true}"}};
-    set_faults(faults, 3, false);
+        {.status = 200, .body = "{\"objects\":[],\"more\":true}"}};
+    set_faults(faults, 1, false);
     assert_int_equal(cairn_sync_pull(c, local, &f, &res), CAIRN_EPARSE);
     assert_non_null(strstr(res.error, "refusing to loop"));
     cairn_taxii_client_free(c);
@@ -1293,6 +1312,99 @@ static void test_push_bounded(void **state)
     assert_false(res.incomplete);
     assert_int_equal(res.stored, 2);
     assert_int_equal(count(srv.store, C2, "sighting"), 12);
+    cairn_taxii_client_free(c);
+}
+
+static unsigned long requests_now(void)
+{
+    pthread_mutex_lock(&srv.lock);
+    unsigned long n = srv.requests;
+    pthread_mutex_unlock(&srv.lock);
+    return n;
+}
+
+/*
+ * A pull that finds nothing is one request, counted by the server: the
+ * first run remembers the API root and the collection (found through
+ * discovery and an alias), later runs ask only for objects. A location
+ * that went stale (404) is looked up again, once. A push with nothing to
+ * send asks nothing.
+ */
+static void test_idle_runs_one_request(void **state)
+{
+    (void)state;
+    struct cairn_taxii_client *c = client();
+    struct cairn_sync_result res;
+    struct rejects rj = {0};
+
+    for (unsigned i = 0; i < 5; i++)
+        put(srv.store, C1, indicator(i));
+    struct cairn_sync_flow f = pull_flow("indicators", &rj);
+    unsigned long r0 = requests_now();
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(res.stored, 5);
+    /* Discovery, the API root, its collections (the alias), one page. */
+    assert_int_equal(requests_now() - r0, 4);
+    char text[4096];
+    read_state(&f, text, sizeof text);
+    assert_non_null(strstr(text, "\"root_url\":\""));
+    assert_non_null(strstr(text, "\"collection\":\"" C1 "\""));
+
+    for (unsigned k = 0; k < 3; k++) {
+        r0 = requests_now();
+        assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+        assert_int_equal(res.stored, 0);
+        assert_int_equal(requests_now() - r0, 1);
+        assert_non_null(strstr(srv.last_target, "/api1/collections/" C1
+                                                "/objects/?added_after="));
+    }
+    /* New objects: still no look-up. */
+    put(srv.store, C1, indicator(10));
+    r0 = requests_now();
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(requests_now() - r0, 1);
+
+    /* The remembered collection answers 404: looked up again, once, and
+     * the pull goes on; the run after is one request again. */
+    put(srv.store, C1, indicator(11));
+    struct fault gone[] = {{.status = 404}};
+    set_faults(gone, 1, false);
+    r0 = requests_now();
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(requests_now() - r0, 5);
+    r0 = requests_now();
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
+    assert_int_equal(requests_now() - r0, 1);
+    /* Refused credentials are not a reason to look anything up. */
+    struct fault refused[] = {{.status = 401}};
+    set_faults(refused, 1, false);
+    r0 = requests_now();
+    assert_int_equal(cairn_sync_pull(c, local, &f, &res), CAIRN_EPERM);
+    assert_int_equal(requests_now() - r0, 1);
+
+    /* A push with nothing to send asks the peer nothing; one with
+     * something looks the collection up once, then only posts. */
+    struct cairn_sync_flow p = {.url = url("/taxii2/"),
+                                .remote = C2,
+                                .local = L2,
+                                .state_dir = state_dir,
+                                .cb = on_reject,
+                                .ud = &rj};
+    r0 = requests_now();
+    assert_int_equal(cairn_sync_push(c, local, &p, &res), 0);
+    assert_int_equal(requests_now() - r0, 0);
+    put(local, L2, sighting(1));
+    assert_int_equal(cairn_sync_push(c, local, &p, &res), 0);
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(cairn_sync_push(c, local, &p, &res), 0);
+    assert_int_equal(res.received, 0);
+    put(local, L2, sighting(2));
+    r0 = requests_now();
+    assert_int_equal(cairn_sync_push(c, local, &p, &res), 0);
+    assert_int_equal(res.stored, 1);
+    assert_int_equal(requests_now() - r0, 1); /* the POST, complete */
     cairn_taxii_client_free(c);
 }
 
@@ -1384,8 +1496,8 @@ static void test_push_envelope_bytes(void **state)
     /* The hub down for good: an error, and the state does not move. */
     put(local, L2, indicator(8));
     f.max_bytes = 0;
-    struct fault faults[] = {{0}, {0}, {.status = 500}};
-    set_faults(faults, 3, true);
+    struct fault faults[] = {{.status = 500}};
+    set_faults(faults, 1, true);
     assert_int_equal(cairn_sync_push(c, local, &f, &res), CAIRN_EIO);
     set_faults(NULL, 0, false);
     assert_int_equal(cairn_sync_push(c, local, &f, &res), 0);
@@ -1593,12 +1705,11 @@ static void test_pull_old_state_file(void **state)
     set_peer(med_peer);
     med = (struct med_peer){.n = 20, .group = 5, .give_next = true};
     assert_int_equal(cairn_sync_pull(c, local, &f, &res), 0);
-    char path[PATH_MAX + 8], cmd[PATH_MAX + 64];
-    snprintf(cmd, sizeof cmd, "ls '%s'/*.json", state_dir);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(fgets(path, sizeof path, p));
-    pclose(p);
-    path[strcspn(path, "\n")] = '\0';
+    /* The file earlier versions kept, and nothing in the store yet. */
+    char name[80], path[PATH_MAX + 128];
+    assert_int_equal(cairn_sync_state_name(&f, false, name, sizeof name), 0);
+    assert_int_equal(cairn_sync_forget(local, &f, false), 0);
+    snprintf(path, sizeof path, "%s/%s.json", state_dir, name + 5);
     /* As version 1 wrote it after a page ending at objects 5..9's date. */
     FILE *w = fopen(path, "w");
     assert_non_null(w);
@@ -1608,8 +1719,10 @@ static void test_pull_old_state_file(void **state)
     assert_int_equal(res.received, 15); /* 5..19 */
     assert_int_equal(res.existed, 15);
     char text[4096];
-    read_state(text, sizeof text);
-    assert_non_null(strstr(text, "\"version\": 2"));
+    read_state(&f, text, sizeof text);
+    assert_non_null(strstr(text, "\"version\":3"));
+    /* Read once: the progress lives in the store now. */
+    assert_int_equal(access(path, F_OK), -1);
     cairn_taxii_client_free(c);
 }
 
@@ -1756,7 +1869,7 @@ static void test_pull_bounds_and_resume(void **state)
     assert_non_null(strstr(res.error, "the most pages a run takes"));
     assert_true(hostile.requests <= 6); /* at most one fetched ahead */
     char text[4096];
-    read_state(text, sizeof text);
+    read_state(&f, text, sizeof text);
     /* Page 5's date is 4 µs past the start: the next run starts 1 µs
      * before it. */
     assert_non_null(strstr(text, "2025-01-01T00:00:00.000003Z"));
@@ -2028,6 +2141,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_discovery_to_api_root, reset),
+        cmocka_unit_test_setup(test_idle_runs_one_request, reset),
         cmocka_unit_test_setup(test_relative_and_ambiguous_discovery, reset),
         cmocka_unit_test_setup(test_paging_versions_manifest, reset),
         cmocka_unit_test_setup(test_add_polls_pending_status, reset),
