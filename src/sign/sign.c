@@ -16,51 +16,17 @@
 
 /* ---- the bytes a signature covers ------------------------------------------ */
 
-/*
- * `obj` as it is signed: the signature member of the cairn extension left
- * out. Shallow copies of the three levels on the way down, so that the
- * rest of the object is shared, not copied.
- */
-static int unsigned_view(const json_t *obj, json_t **out)
-{
-    json_t *exts = json_object_get(obj, "extensions");
-    json_t *ext = json_object_get(exts, CAIRN_SIGN_EXTENSION);
-
-    *out = NULL;
-    if (!json_is_object(ext) || json_object_get(ext, "signature") == NULL) {
-        *out = json_incref((json_t *)obj);
-        return 0;
-    }
-    json_t *c = json_copy((json_t *)obj);
-    json_t *ce = json_copy(exts);
-    json_t *cx = json_copy(ext);
-    if (c == NULL || ce == NULL || cx == NULL ||
-        json_object_del(cx, "signature") != 0 ||
-        json_object_set(ce, CAIRN_SIGN_EXTENSION, cx) != 0 ||
-        json_object_set(c, "extensions", ce) != 0) {
-        json_decref(c);
-        json_decref(ce);
-        json_decref(cx);
-        return CAIRN_ENOMEM;
-    }
-    json_decref(ce);
-    json_decref(cx);
-    *out = c;
-    return 0;
-}
-
 int cairn_sign_canonical(const json_t *obj, char **out, size_t *len_out)
 {
-    json_t *view = NULL;
-
     *out = NULL;
     if (!json_is_object(obj))
         return CAIRN_EINVAL;
-    int rc = unsigned_view(obj, &view);
-    if (rc == 0)
-        rc = cairn_json_canonical(view, out, len_out);
-    json_decref(view);
-    return rc;
+    /* The object as it is signed: the signature member of the cairn
+     * extension left out (omitted while writing, nothing copied). */
+    const json_t *ext = json_object_get(json_object_get(obj, "extensions"),
+                                        CAIRN_SIGN_EXTENSION);
+    return cairn_json_canonical_omit(obj, json_is_object(ext) ? ext : NULL,
+                                     "signature", out, len_out);
 }
 
 /* ---- signing ----------------------------------------------------------------- */
