@@ -469,9 +469,9 @@ int cairn_sign_gate_hook(const json_t *obj, json_t **replace, char *why,
     g->verdicts[v]++;
     if (v == CAIRN_SIGN_VALID)
         return 0;
-    if (g->policy == CAIRN_SIGN_REQUIRE)
-        snprintf(why, why_len, "signature %s: %s", cairn_sign_verdict_name(v),
-                 reason);
+    /* REQUIRE: the refusal's reason; CHECK: the stored version's mark. */
+    snprintf(why, why_len, "signature %s: %s", cairn_sign_verdict_name(v),
+             reason);
     if (g->cb != NULL) {
         struct cairn_diag d;
         const char *id = json_string_value(json_object_get(obj, "id"));
@@ -490,5 +490,5 @@ int cairn_sign_gate_hook(const json_t *obj, json_t **replace, char *why,
                            cairn_sign_verdict_name(v), reason);
         g->cb(&d, g->ud);
     }
-    return g->policy == CAIRN_SIGN_REQUIRE ? 1 : 0;
+    return g->policy == CAIRN_SIGN_REQUIRE ? 1 : 2;
 }
