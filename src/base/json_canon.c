@@ -270,7 +270,8 @@ static int put_object(struct cairn_buf *b, const json_t *obj, int depth,
         mem[i].key = json_object_iter_key(it);
         mem[i].key_len = json_object_iter_key_len(it);
         mem[i].value = json_object_iter_value(it);
-        if (obj == om->in && strcmp(mem[i].key, om->key) == 0)
+        if (obj == om->in && mem[i].key_len == strlen(om->key) &&
+            memcmp(mem[i].key, om->key, mem[i].key_len) == 0)
             continue;
         i++;
     }
