@@ -82,8 +82,8 @@ run lookup --data old --json x.avsvmcloud.com
 expect 0 "lookup in a store of schema 4"
 check "the migration indexed the objects it held" \
     sh -c "jq -e '.matches | length == 2' '$out'"
-check "and the store is at the latest schema (6)" \
-    [ "$(sqlite3 old/cairn.db 'SELECT version FROM schema_version')" = 6 ]
+check "and the store is at the latest schema (7)" \
+    [ "$(sqlite3 old/cairn.db 'SELECT version FROM schema_version')" = 7 ]
 
 # ---- over HTTP, for users of each right -----------------------------------------
 start_server --data "$data" --listen 127.0.0.1:0 || fail "serve starts"
