@@ -778,6 +778,7 @@ static int run(int argc, char **argv)
             .threads = 2,
             .on_stored = schedule_kick,
             .ud = &sched,
+            .signer = signer,
         };
         cairn_diag_clear(&diag);
         rc = cairn_loop_start(&lo, &loop, &diag);

@@ -163,6 +163,10 @@ bool cairn_uuid_check(const char *s, size_t len, bool rfc4122,
  * CAIRN_EINVAL for a number JSON cannot hold (NaN, infinity).
  */
 int cairn_json_canonical(const json_t *value, char **out, size_t *len_out);
+/* The same with the member `key` of the object `in` (a value inside
+ * `value`, by identity) left out, as if it were not there. */
+int cairn_json_canonical_omit(const json_t *value, const json_t *in,
+                              const char *key, char **out, size_t *len_out);
 
 /* ---- logging ------------------------------------------------------------ */
 

@@ -177,7 +177,8 @@ const char *cairn_sign_policy_name(enum cairn_sign_policy p);
  *   this node creates); a signed one is left as it is;
  * - with a policy, the signature is verified against `trust`: under
  *   REQUIRE anything but VALID is refused with the reason; under CHECK it
- *   is stored and the reason goes to `cb` as a warning (the mark).
+ *   is stored, marked: the store keeps "signature VERDICT: why" beside
+ *   the version (cairn_store_mark_get), and `cb` gets it as a warning.
  * Counts are kept per verdict and of objects signed here.
  */
 struct cairn_sign_gate {
@@ -197,7 +198,8 @@ struct cairn_sign_gate {
 
 /*
  * The hook: 0 to store `obj` (or `*replace`, a signed copy the caller
- * frees), 1 to refuse it with `why`, or a negative error. The type is
+ * frees), 1 to refuse it with `why`, 2 to store it marked with `why`, or
+ * a negative error. The type is
  * cairn_ingest_hook_cb's (store.h), which this layer cannot name.
  */
 int cairn_sign_gate_hook(const json_t *obj, json_t **replace, char *why,

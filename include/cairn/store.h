@@ -267,8 +267,9 @@ typedef void (*cairn_ingest_cb)(const struct cairn_store_result *r,
  * gets them. Returns 0 to store the object, or `*replace` when the hook
  * set it (a new object, stored serialised, which the session frees); 1 to
  * refuse it with the reason in `why` (an invalid outcome, as validation's
- * refusals are); or a negative error, which ends the session as a
- * store's would.
+ * refusals are); 2 to store it marked: `why` becomes the stored version's
+ * mark (cairn_store_mark_get), its bytes unchanged; or a negative error,
+ * which ends the session as a store's would.
  */
 typedef int (*cairn_ingest_hook_cb)(const json_t *obj, json_t **replace,
                                     char *why, size_t why_len, void *ud);
@@ -634,6 +635,23 @@ int cairn_store_collection_tlp_set(struct cairn_store *s, const char *id,
 int cairn_store_state_get(struct cairn_store *s, const char *name, char **out);
 int cairn_store_state_set(struct cairn_store *s, const char *name,
                           const char *value);
+/*
+ * Marks: a side record of why an object version was stored though a check
+ * found fault with it (a signature policy of `check`: "signature bad:
+ * ..."), kept next to the object, never in its bytes (docs/signing.md).
+ * One mark per collection, object id and version (the version as the
+ * store result gives it: modified, else created, as written); _put
+ * replaces the one there. _get gives the mark (the caller frees it with
+ * cairn_free) or CAIRN_ENOTFOUND when the version was not marked.
+ * Deleting the collection deletes its marks. CAIRN_EINVAL (an empty id
+ * or version, a mark over 1000 bytes), CAIRN_ENOTFOUND (_put: no such
+ * collection).
+ */
+int cairn_store_mark_put(struct cairn_store *s, const char *collection,
+                         const char *id, const char *version,
+                         const char *mark);
+int cairn_store_mark_get(struct cairn_store *s, const char *collection,
+                         const char *id, const char *version, char **out);
 
 /* ---- the correlation index (docs/analysis.md) ----------------------------
  */

@@ -66,6 +66,9 @@ struct cairn_score_opts;
 int cairn_taxii_new(const struct cairn_taxii_config *cfg,
                     struct cairn_taxii **out);
 void cairn_taxii_free(struct cairn_taxii *t);
+/* The config's signer ([server] sign): the key that signs what the node
+ * creates itself, for the layers above (the console); NULL: none. */
+const struct cairn_sign_key *cairn_taxii_signer(const struct cairn_taxii *t);
 
 struct cairn_taxii_request {
     const char *method;        /* "GET", "POST", "DELETE", ... */
@@ -620,6 +623,9 @@ struct cairn_loop_opts {
     unsigned threads;      /* of a retro-hunt; 0: 1 */
     cairn_loop_stored_cb on_stored; /* may be NULL */
     void *ud;
+    /* [server] sign: the sightings are signed with it before they are
+     * stored (a private key, borrowed for the loop's life); NULL: not. */
+    const struct cairn_sign_key *signer;
 };
 
 /*

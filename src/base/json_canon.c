@@ -238,9 +238,17 @@ static int es_number(double v, char *out)
     return (int)o;
 }
 
-static int put_value(struct cairn_buf *b, const json_t *v, int depth);
+/* A member left out: `key` of the object `in` (by identity), or none. */
+struct omit {
+    const json_t *in;
+    const char *key;
+};
 
-static int put_object(struct cairn_buf *b, const json_t *obj, int depth)
+static int put_value(struct cairn_buf *b, const json_t *v, int depth,
+                     const struct omit *om);
+
+static int put_object(struct cairn_buf *b, const json_t *obj, int depth,
+                      const struct omit *om)
 {
     int rc = CAIRN_EINTERNAL;
     size_t n = json_object_size(obj);
@@ -262,6 +270,9 @@ static int put_object(struct cairn_buf *b, const json_t *obj, int depth)
         mem[i].key = json_object_iter_key(it);
         mem[i].key_len = json_object_iter_key_len(it);
         mem[i].value = json_object_iter_value(it);
+        if (obj == om->in && mem[i].key_len == strlen(om->key) &&
+            memcmp(mem[i].key, om->key, mem[i].key_len) == 0)
+            continue;
         i++;
     }
     qsort(mem, i, sizeof *mem, member_cmp);
@@ -275,7 +286,7 @@ static int put_object(struct cairn_buf *b, const json_t *obj, int depth)
         if (rc == 0)
             rc = cairn_buf_putc(b, ':');
         if (rc == 0)
-            rc = put_value(b, mem[j].value, depth + 1);
+            rc = put_value(b, mem[j].value, depth + 1, om);
     }
     if (rc == 0)
         rc = cairn_buf_putc(b, '}');
@@ -284,7 +295,8 @@ out:
     return rc;
 }
 
-static int put_value(struct cairn_buf *b, const json_t *v, int depth)
+static int put_value(struct cairn_buf *b, const json_t *v, int depth,
+                     const struct omit *om)
 {
     char num[40];
     int rc;
@@ -295,14 +307,14 @@ static int put_value(struct cairn_buf *b, const json_t *v, int depth)
         return CAIRN_ETOOBIG;
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        return put_object(b, v, depth);
+        return put_object(b, v, depth, om);
     case JSON_ARRAY:
         rc = cairn_buf_putc(b, '[');
         for (size_t i = 0; rc == 0 && i < json_array_size(v); i++) {
             if (i > 0)
                 rc = cairn_buf_putc(b, ',');
             if (rc == 0)
-                rc = put_value(b, json_array_get(v, i), depth + 1);
+                rc = put_value(b, json_array_get(v, i), depth + 1, om);
         }
         if (rc == 0)
             rc = cairn_buf_putc(b, ']');
@@ -330,7 +342,8 @@ static int put_value(struct cairn_buf *b, const json_t *v, int depth)
     return CAIRN_EINVAL;
 }
 
-int cairn_json_canonical(const json_t *value, char **out, size_t *len_out)
+static int canonical(const json_t *value, const struct omit *om, char **out,
+                     size_t *len_out)
 {
     int rc = CAIRN_EINTERNAL;
     struct cairn_buf b;
@@ -339,7 +352,10 @@ int cairn_json_canonical(const json_t *value, char **out, size_t *len_out)
     if (len_out != NULL)
         *len_out = 0;
     cairn_buf_init(&b, CANON_MAX_LEN);
-    rc = put_value(&b, value, 0);
+    /* Most objects fit; one allocation instead of a few doublings. */
+    rc = cairn_buf_reserve(&b, 1024);
+    if (rc == 0)
+        rc = put_value(&b, value, 0, om);
     if (rc < 0)
         goto out;
     *out = cairn_buf_steal(&b, len_out);
@@ -348,4 +364,17 @@ int cairn_json_canonical(const json_t *value, char **out, size_t *len_out)
 out:
     cairn_buf_release(&b);
     return rc;
+}
+
+int cairn_json_canonical(const json_t *value, char **out, size_t *len_out)
+{
+    struct omit om = {NULL, NULL};
+    return canonical(value, &om, out, len_out);
+}
+
+int cairn_json_canonical_omit(const json_t *value, const json_t *in,
+                              const char *key, char **out, size_t *len_out)
+{
+    struct omit om = {in, key};
+    return canonical(value, &om, out, len_out);
 }

@@ -436,8 +436,15 @@ static int feed_doc(struct console_view *v, const char *fmt, const char *coll,
             return 0;
         }
     }
+    /* A conversion is what this node creates: [server] sign signs it. */
+    struct cairn_sign_gate gate = {.signer = cairn_taxii_signer(v->con->taxii)};
     if (rc == 0 && coll != NULL) {
-        struct cairn_ingest_opts o = {.collection = coll, .batch = 1000};
+        struct cairn_ingest_opts o = {
+            .collection = coll,
+            .batch = 1000,
+            .hook = gate.signer != NULL ? cairn_sign_gate_hook : NULL,
+            .hook_ud = &gate,
+        };
         rc = cairn_ingest_new(v->s, &o, &fs.ing);
     }
     struct cairn_feed_opts fo = {

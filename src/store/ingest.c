@@ -17,10 +17,17 @@
  * once) and, for a status resource, the outcomes of the objects
  * validation refused, recorded in the same round.
  */
+struct slot_mark {
+    size_t idx; /* in objs */
+    char msg[sizeof(((struct cairn_store_result *)0)->message)];
+};
+
 struct slot {
     struct cairn_store_batch *objs;
     struct cairn_store_result *fails; /* for the status only */
     size_t n_fails;
+    struct slot_mark *marks; /* the hook's marks (its 2), kept once stored */
+    size_t n_marks, marks_cap;
     int rc;        /* of its commit */
     bool stored;   /* committed: results to deliver */
 };
@@ -88,6 +95,20 @@ static int commit(struct cairn_ingest *in, struct slot *sl)
                                        status);
         while (busy_again(rc, &tries, in->o.busy_retries));
     }
+    /* The marks of the versions now stored (or there already), beside
+     * them: the objects' bytes stay as they came. */
+    const struct cairn_store_result *res = cairn_store_batch_results(sl->objs);
+    for (size_t i = 0; rc == 0 && i < sl->n_marks; i++) {
+        const struct cairn_store_result *r = &res[sl->marks[i].idx];
+        if (r->outcome != CAIRN_STORE_STORED &&
+            r->outcome != CAIRN_STORE_EXISTED)
+            continue;
+        tries = 0;
+        do
+            rc = cairn_store_mark_put(in->store, in->collection, r->id,
+                                      r->version, sl->marks[i].msg);
+        while (busy_again(rc, &tries, in->o.busy_retries));
+    }
     return rc;
 }
 
@@ -143,6 +164,7 @@ static int settle(struct cairn_ingest *in, struct slot *sl)
         }
     }
     sl->n_fails = 0;
+    sl->n_marks = 0;
     sl->rc = 0;
     int rc = cairn_store_batch_clear(sl->objs);
     if (rc < 0 && in->err == 0)
@@ -263,6 +285,7 @@ void cairn_ingest_free(struct cairn_ingest *in)
     for (int i = 0; i < 2; i++) {
         cairn_store_batch_free(in->slots[i].objs);
         cairn_free(in->slots[i].fails);
+        cairn_free(in->slots[i].marks);
     }
     cairn_free(in);
 }
@@ -479,6 +502,8 @@ int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
                           fe.have ? fe.msg : "not a valid STIX object");
     }
     json_t *replace = NULL;
+    bool mark = false;
+    char mark_msg[sizeof(((struct slot_mark *)0)->msg)] = "";
     if (in->o.hook != NULL) {
         char hwhy[sizeof(((struct cairn_store_result *)0)->message)] = "";
         int hrc = in->o.hook(obj, &replace, hwhy, sizeof hwhy, in->o.hook_ud);
@@ -488,19 +513,38 @@ int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
                 in->err = hrc;
             return hrc;
         }
-        if (hrc > 0) {
+        if (hrc == 1) {
             json_decref(replace);
             return refuse(in, obj, path, hwhy[0] ? hwhy : "refused");
         }
+        mark = hrc == 2;
+        if (mark)
+            memcpy(mark_msg, hwhy, sizeof mark_msg);
     }
     check_flag(in, obj);
     struct slot *sl = &in->slots[in->filling];
+    if (mark && sl->n_marks == sl->marks_cap) {
+        size_t cap = sl->marks_cap ? sl->marks_cap * 2 : 16;
+        struct slot_mark *m = cairn_realloc(sl->marks, cap * sizeof *m);
+        if (m == NULL) {
+            json_decref(replace);
+            return CAIRN_ENOMEM;
+        }
+        sl->marks = m;
+        sl->marks_cap = cap;
+    }
     int rc = replace != NULL ? cairn_store_batch_add(sl->objs, replace, NULL, 0)
                              : cairn_store_batch_add(sl->objs, obj, json,
                                                      json ? json_len : 0);
     json_decref(replace);
     if (rc < 0)
         return rc;
+    if (mark) {
+        struct slot_mark *m = &sl->marks[sl->n_marks++];
+        m->idx = cairn_store_batch_len(sl->objs) - 1;
+        memcpy(m->msg, mark_msg, sizeof m->msg);
+        m->msg[sizeof m->msg - 1] = '\0';
+    }
     if (sl->n_fails + cairn_store_batch_len(sl->objs) >= in->batch)
         return submit(in);
     return 0;

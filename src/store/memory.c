@@ -76,6 +76,8 @@ struct m_store {
     size_t n_users, n_tokens, n_rights;
     struct m_pair *states; /* named state: name and value */
     size_t n_states;
+    struct m_pair *marks; /* collection, "ID VERSION", the mark (identity) */
+    size_t n_marks;
 };
 
 static struct m_store *ms(struct cairn_store *s)
@@ -182,6 +184,7 @@ static void m_close(struct cairn_store *base)
     pairs_free(s->tokens, s->n_tokens);
     pairs_free(s->rights, s->n_rights);
     pairs_free(s->states, s->n_states);
+    pairs_free(s->marks, s->n_marks);
     pthread_mutex_destroy(&s->lock);
     cairn_free(s);
 }
@@ -440,6 +443,17 @@ static int m_collection_delete(struct cairn_store *base, const char *id)
         s->n_colls--;
         rc = 0;
         break;
+    }
+    /* Its marks go with it, as with SQLite's cascade. */
+    for (size_t i = 0; rc == 0 && i < s->n_marks;) {
+        if (strcmp(s->marks[i].a, id) == 0) {
+            cairn_free(s->marks[i].a);
+            cairn_free(s->marks[i].b);
+            cairn_free(s->marks[i].identity);
+            s->marks[i] = s->marks[--s->n_marks];
+        } else {
+            i++;
+        }
     }
     /* Rights on it go with it, as with SQLite's cascade. */
     for (size_t i = 0; rc == 0 && i < s->n_rights;) {
@@ -1393,6 +1407,44 @@ static int m_collection_tlp_set(struct cairn_store *base, const char *id,
     return c ? 0 : CAIRN_ENOTFOUND;
 }
 
+static int m_mark_put(struct cairn_store *base, const char *collection,
+                      const char *key, const char *mark)
+{
+    struct m_store *s = ms(base);
+    int rc = 0;
+    char *copy = cairn_strdup(mark);
+    if (copy == NULL)
+        return CAIRN_ENOMEM;
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = NULL;
+    if (find_coll(s, collection) == NULL)
+        rc = CAIRN_ENOTFOUND;
+    else if ((p = find_pair(s->marks, s->n_marks, collection, key)) == NULL &&
+             (rc = add_pair(&s->marks, &s->n_marks, collection, key, 0)) == 0)
+        p = &s->marks[s->n_marks - 1];
+    if (p != NULL) {
+        cairn_free(p->identity);
+        p->identity = copy;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+    cairn_free(copy);
+    return rc;
+}
+
+static int m_mark_get(struct cairn_store *base, const char *collection,
+                      const char *key, char **out)
+{
+    struct m_store *s = ms(base);
+    int rc = CAIRN_ENOTFOUND;
+    pthread_mutex_lock(&s->lock);
+    struct m_pair *p = find_pair(s->marks, s->n_marks, collection, key);
+    if (p != NULL)
+        rc = (*out = cairn_strdup(p->identity)) != NULL ? 0 : CAIRN_ENOMEM;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 static const struct store_ops memory_ops = {
     .name = "memory",
     .close = m_close,
@@ -1434,5 +1486,7 @@ static const struct store_ops memory_ops = {
     .state_get = m_state_get,
     .state_set = m_state_set,
     .collection_tlp_get = m_collection_tlp_get,
+    .mark_put = m_mark_put,
+    .mark_get = m_mark_get,
     .collection_tlp_set = m_collection_tlp_set,
 };

@@ -133,6 +133,13 @@ static const char *const migrations[] = {
      */
     "CREATE TABLE IF NOT EXISTS sync_state(name TEXT COLLATE \"C\""
     " PRIMARY KEY, value TEXT NOT NULL, updated BIGINT NOT NULL);",
+    /* 6: marks (docs/signing.md),
+     * as SQLite's. */
+    "CREATE TABLE IF NOT EXISTS marks("
+    " coll TEXT COLLATE \"C\" NOT NULL"
+    "  REFERENCES collections(id) ON DELETE CASCADE,"
+    " obj TEXT COLLATE \"C\" NOT NULL, mark TEXT NOT NULL,"
+    " at BIGINT NOT NULL, PRIMARY KEY(coll, obj));",
 };
 
 /* The migration after which index_existing() runs: it (re)builds the
@@ -2586,6 +2593,32 @@ static int pg_collection_tlp_set(struct cairn_store *base, const char *id,
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
+static int pg_mark_put(struct cairn_store *base, const char *collection,
+                       const char *key, const char *mark)
+{
+    struct num now;
+    int64_t ch = 0;
+    const char *p[4] = {collection, key, mark,
+                        i64(&now, cairn__store_now_us())};
+    int rc = write_n(pg(base),
+                     "INSERT INTO marks(coll, obj, mark, at)"
+                     " SELECT $1, $2, $3, $4::bigint FROM collections"
+                     " WHERE id = $1"
+                     " ON CONFLICT (coll, obj) DO UPDATE"
+                     " SET mark = EXCLUDED.mark, at = EXCLUDED.at",
+                     4, p, &ch);
+    return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
+}
+
+static int pg_mark_get(struct cairn_store *base, const char *collection,
+                       const char *key, char **out)
+{
+    const char *p[2] = {collection, key};
+    return read_n(pg(base),
+                  "SELECT mark FROM marks WHERE coll = $1 AND obj = $2", 2, p,
+                  out);
+}
+
 /* ---- named locks (one node runs a [peer]) --------------------------------- */
 
 static int32_t lock_key(const char *name)
@@ -2667,6 +2700,8 @@ static const struct store_ops pg_ops = {
     .state_get = pg_state_get,
     .state_set = pg_state_set,
     .collection_tlp_get = pg_collection_tlp_get,
+    .mark_put = pg_mark_put,
+    .mark_get = pg_mark_get,
     .collection_tlp_set = pg_collection_tlp_set,
     .lock_try = pg_lock_try,
     .lock_release = pg_lock_release,

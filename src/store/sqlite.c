@@ -129,6 +129,15 @@ static const char *const migrations[] = {
      */
     "CREATE TABLE IF NOT EXISTS sync_state(name TEXT PRIMARY KEY,"
     " value TEXT NOT NULL, updated INTEGER NOT NULL);",
+    /*
+     * 9: marks, why an object
+     * version was stored though a check found fault with it (a signature
+     * policy of `check`; docs/signing.md), keyed "ID VERSION".
+     */
+    "CREATE TABLE IF NOT EXISTS marks("
+    " coll TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
+    " obj TEXT NOT NULL, mark TEXT NOT NULL, at INTEGER NOT NULL,"
+    " PRIMARY KEY(coll, obj)) WITHOUT ROWID;",
 };
 
 /* The migration after which index_existing() runs: it (re)builds the
@@ -2248,6 +2257,28 @@ static int sq_collection_tlp_set(struct cairn_store *base, const char *id,
     return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
+static int sq_mark_put(struct cairn_store *base, const char *collection,
+                       const char *key, const char *mark)
+{
+    char *pk = NULL;
+    int rc = read1(sq(base), "SELECT pk FROM collections WHERE id = ?1",
+                   collection, NULL, &pk);
+    cairn_free(pk);
+    if (rc < 0)
+        return rc;
+    return write3(sq(base),
+                  "INSERT OR REPLACE INTO marks(coll, obj, mark, at)"
+                  " VALUES(?1, ?2, ?3, ?4)",
+                  collection, key, mark, NULL);
+}
+
+static int sq_mark_get(struct cairn_store *base, const char *collection,
+                       const char *key, char **out)
+{
+    return read1(sq(base), "SELECT mark FROM marks WHERE coll = ?1 AND obj = ?2",
+                 collection, key, out);
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2289,5 +2320,7 @@ static const struct store_ops sqlite_ops = {
     .state_get = sq_state_get,
     .state_set = sq_state_set,
     .collection_tlp_get = sq_collection_tlp_get,
+    .mark_put = sq_mark_put,
+    .mark_get = sq_mark_get,
     .collection_tlp_set = sq_collection_tlp_set,
 };

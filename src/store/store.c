@@ -1467,6 +1467,44 @@ int cairn_store_state_set(struct cairn_store *s, const char *name,
         strnlen(value, CAIRN_STORE_STATE_MAX + 1) > CAIRN_STORE_STATE_MAX)
         return CAIRN_ETOOBIG;
     return s->ops->state_set(s, name, value);
+/* ---- marks ------------------------------------------------------------------ */
+
+#define MARK_MAX 1000
+
+/* "ID VERSION": neither holds a space that a STIX reader accepts. */
+static int mark_key(const char *id, const char *version, char *key,
+                    size_t len)
+{
+    if (id == NULL || version == NULL || id[0] == '\0' ||
+        version[0] == '\0' || strchr(id, ' ') != NULL ||
+        strchr(version, ' ') != NULL)
+        return CAIRN_EINVAL;
+    int n = snprintf(key, len, "%s %s", id, version);
+    return n < 0 || (size_t)n >= len ? CAIRN_EINVAL : 0;
+}
+
+int cairn_store_mark_put(struct cairn_store *s, const char *collection,
+                         const char *id, const char *version,
+                         const char *mark)
+{
+    char key[400];
+    if (s == NULL || collection == NULL || mark == NULL ||
+        strlen(mark) > MARK_MAX ||
+        mark_key(id, version, key, sizeof key) < 0)
+        return CAIRN_EINVAL;
+    return s->ops->mark_put(s, collection, key, mark);
+}
+
+int cairn_store_mark_get(struct cairn_store *s, const char *collection,
+                         const char *id, const char *version, char **out)
+{
+    char key[400];
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || collection == NULL || out == NULL ||
+        mark_key(id, version, key, sizeof key) < 0)
+        return CAIRN_EINVAL;
+    return s->ops->mark_get(s, collection, key, out);
 }
 
 /* ---- the correlation index -------------------------------------------------

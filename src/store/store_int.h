@@ -180,6 +180,12 @@ struct store_ops {
     int (*user_admin_set)(struct cairn_store *s, const char *name, bool admin);
     int (*collection_tlp_get)(struct cairn_store *s, const char *id, int *out);
     int (*collection_tlp_set)(struct cairn_store *s, const char *id, int tlp);
+    /* Marks (cairn_store_mark_put): `key` is "ID VERSION"; put replaces;
+     * get answers CAIRN_ENOTFOUND; a collection's go with it. */
+    int (*mark_put)(struct cairn_store *s, const char *collection,
+                    const char *key, const char *mark);
+    int (*mark_get)(struct cairn_store *s, const char *collection,
+                    const char *key, char **out);
 
     /*
      * The correlation index (docs/analysis.md). Optional: store.c answers

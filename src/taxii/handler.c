@@ -117,6 +117,11 @@ void cairn_taxii_free(struct cairn_taxii *t)
     cairn_free(t);
 }
 
+const struct cairn_sign_key *cairn_taxii_signer(const struct cairn_taxii *t)
+{
+    return t != NULL ? t->signer : NULL;
+}
+
 int cairn_taxii_body_allowed(const struct cairn_taxii *t,
                              int64_t content_length)
 {

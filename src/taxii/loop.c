@@ -55,6 +55,7 @@ struct cairn_loop {
     unsigned threads;
     cairn_loop_stored_cb on_stored;
     void *ud;
+    const struct cairn_sign_key *signer; /* [server] sign; borrowed */
 
     char state_path[PATH_MAX];
     struct cairn_time *pos; /* per collection */
@@ -310,10 +311,14 @@ static int sightings_store(struct cairn_loop *l, struct cairn_store *s)
         json_decref(bundle);
         return 0;
     }
+    /* What this node creates is signed before it is stored. */
+    struct cairn_sign_gate gate = {.signer = l->signer};
     struct cairn_ingest_opts io = {
         .collection = l->sightings_coll,
         .busy_retries = 3,
         .on_result = on_refused,
+        .hook = l->signer != NULL ? cairn_sign_gate_hook : NULL,
+        .hook_ud = &gate,
     };
     rc = cairn_hunt_sightings_store(s, &io, bundle, &c);
     if (rc < 0) {
@@ -975,6 +980,7 @@ int cairn_loop_start(const struct cairn_loop_opts *o, struct cairn_loop **out,
     if (rc < 0)
         goto out;
     l->poll_ms = o->poll_ms ? o->poll_ms : POLL_MS_DEF;
+    l->signer = o->signer;
     l->threads = o->threads ? o->threads : 1;
     l->on_stored = o->on_stored;
     l->ud = o->ud;

@@ -178,6 +178,15 @@ expect 0 "pull --signatures check stores all"
 check "...marking 3" said "$(ind 3).*stored, marked: signature bad"
 check "...and 6" said "$(ind 6).*stored, marked: signature unsigned"
 check "...all seven there" [ "$(ids m "$m_chk" | wc -w)" = 7 ]
+# The marks are kept beside the versions, the bytes as they came.
+if command -v sqlite3 >/dev/null; then
+    marks=$(sqlite3 m/cairn.db "SELECT obj || ' ' || mark FROM marks WHERE coll = '$m_chk' ORDER BY obj")
+    check "...3, 5 and 6 are marked in the store, no other" \
+        [ "$(printf '%s\n' "$marks" | cut -d' ' -f1 | tr '\n' ' ')" = "$(ind 3) $(ind 5) $(ind 6) " ]
+    check "...3's mark says why" sh -c "printf '%s\n' '$marks' | grep -q '^$(ind 3) 2024-01-01T00:00:00.000Z signature bad: '"
+    served m "$m_chk" >chk.json
+    check "...its bytes are the hub's" [ "$(jq -c '.objects[] | select(.id == "'"$(ind 3)"'")' chk.json)" = "$(jq -c '.objects[] | select(.id == "'"$(ind 3)"'")' hub.json)" ]
+fi
 
 # ---- POST under [collection] signatures = require -----------------------------
 jq -c '{objects: [.objects[] | select(.id != "'"$EXT"'")]}' hub.json >env.json

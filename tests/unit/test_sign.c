@@ -618,6 +618,12 @@ static void test_verify_many(void **state)
                      1);
     assert_int_equal(g.verdicts[CAIRN_SIGN_VALID], 1);
     assert_int_equal(g.verdicts[CAIRN_SIGN_BAD], 1);
+    /* Under check the same object is stored, marked with the reason. */
+    g.policy = CAIRN_SIGN_CHECK;
+    assert_int_equal(cairn_sign_gate_hook(objs[2], &rep, why, sizeof why, &g),
+                     2);
+    assert_null(rep);
+    assert_non_null(strstr(why, "signature bad: "));
     for (int i = 0; i < N; i++)
         json_decref(objs[i]);
     cairn_sign_key_free(stranger);

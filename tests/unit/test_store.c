@@ -57,7 +57,7 @@ static void pg_exec(const char *sql)
 }
 
 /* The newest schema of the PostgreSQL backend (postgres.c's migrations). */
-#define PG_SCHEMA_LATEST 5
+#define PG_SCHEMA_LATEST 6
 
 struct fx {
     long live0; /* allocations before the test, to find leaks */
@@ -2188,6 +2188,85 @@ static void test_sharing(void **state)
                      CAIRN_ENOTFOUND);
 }
 
+/* A hook that marks indicator 2's versions and lets the others through. */
+static int mark_two(const json_t *obj, json_t **replace, char *why,
+                    size_t why_len, void *ud)
+{
+    char id2[80];
+    (void)ud;
+    *replace = NULL;
+    make_id(id2, sizeof id2, 2);
+    if (strcmp(json_string_value(json_object_get(obj, "id")), id2) != 0)
+        return 0;
+    snprintf(why, why_len, "signature unsigned: not signed");
+    return 2;
+}
+
+/* Marks beside object versions: put, replace, get, by ingest, cascade. */
+static void test_marks(void **state)
+{
+    struct fx *f = *state;
+    char id1[80], id2[80], *m = NULL;
+    const char *v0 = "2024-01-01T00:00:00.000Z", *v1 = "2024-01-01T00:00:01.000Z";
+    const char *none = "5a0ee4a5-8c6b-4e8f-9d2e-3c1f0a9b8d7e";
+    make_id(id1, sizeof id1, 1);
+    make_id(id2, sizeof id2, 2);
+
+    assert_int_equal(cairn_store_mark_get(f->s, f->coll, id1, v0, &m),
+                     CAIRN_ENOTFOUND);
+    assert_null(m);
+    assert_int_equal(cairn_store_mark_put(f->s, f->coll, id1, v0, "first"), 0);
+    assert_int_equal(cairn_store_mark_put(f->s, f->coll, id1, v0, "second"), 0);
+    assert_int_equal(cairn_store_mark_get(f->s, f->coll, id1, v0, &m), 0);
+    assert_string_equal(m, "second");
+    cairn_free(m);
+    assert_int_equal(cairn_store_mark_get(f->s, f->coll, id1, v1, &m),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_mark_put(f->s, none, id1, v0, "x"),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_mark_get(f->s, none, id1, v0, &m),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_mark_put(f->s, f->coll, "", v0, "x"),
+                     CAIRN_EINVAL);
+    assert_int_equal(cairn_store_mark_put(f->s, f->coll, id1, "a b", "x"),
+                     CAIRN_EINVAL);
+
+    /* An ingest hook's 2 stores the object as it is, marked. */
+    struct cairn_ingest *in = NULL;
+    struct cairn_ingest_opts io = {.collection = f->coll, .hook = mark_two};
+    assert_int_equal(cairn_ingest_new(f->s, &io, &in), 0);
+    for (unsigned long n = 2; n <= 3; n++) {
+        json_t *o = indicator(n, 1);
+        assert_int_equal(cairn_ingest_add(in, o, NULL, 0, NULL, 0), 0);
+        json_decref(o);
+    }
+    assert_int_equal(cairn_ingest_flush(in), 0);
+    struct cairn_ingest_counts c;
+    cairn_ingest_counts(in, &c);
+    cairn_ingest_free(in);
+    assert_int_equal(c.stored, 2);
+    assert_int_equal(cairn_store_mark_get(f->s, f->coll, id2, v1, &m), 0);
+    assert_string_equal(m, "signature unsigned: not signed");
+    cairn_free(m);
+    char id3[80];
+    make_id(id3, sizeof id3, 3);
+    assert_int_equal(cairn_store_mark_get(f->s, f->coll, id3, v1, &m),
+                     CAIRN_ENOTFOUND);
+    struct cairn_store_query q = {.collection = f->coll, .with_json = true,
+                                  .limit = 10};
+    struct cairn_store_page *page = NULL;
+    assert_int_equal(cairn_store_query(f->s, &q, &page), 0);
+    assert_int_equal(page->n, 2);
+    for (size_t i = 0; i < page->n; i++)
+        assert_null(strstr(page->rows[i].json, "signature"));
+    cairn_store_page_free(page);
+
+    /* The collection's marks go with it. */
+    assert_int_equal(cairn_store_collection_delete(f->s, f->coll), 0);
+    assert_int_equal(cairn_store_mark_get(f->s, f->coll, id2, v1, &m),
+                     CAIRN_ENOTFOUND);
+}
+
 /* A schema 2 store gets the sharing columns, with nothing shared yet. */
 static void test_migrate_sharing(void **state)
 {
@@ -2564,7 +2643,8 @@ static void test_pg_migrate(void **state)
     pg_exec("DROP TABLE sightings; DROP TABLE obj_keys;"
             " ALTER TABLE users DROP COLUMN admin;"
             " ALTER TABLE users DROP COLUMN identities;"
-            " DROP TABLE sync_state; UPDATE schema_version SET version = 1");
+            " DROP TABLE sync_state; DROP TABLE marks;"
+            " UPDATE schema_version SET version = 1");
     f->s = open_store();
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
@@ -2703,6 +2783,7 @@ static void test_pg_lock(void **state)
                                         teardown),                             \
         cmocka_unit_test_setup_teardown(test_index_under, setup, teardown),    \
         cmocka_unit_test_setup_teardown(test_named_state, setup, teardown),    \
+        cmocka_unit_test_setup_teardown(test_marks, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)
 
 /* The test cluster's URL: $CAIRN_TEST_PG_URL, or the file tests/tools/pg.sh
