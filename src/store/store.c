@@ -1467,6 +1467,8 @@ int cairn_store_state_set(struct cairn_store *s, const char *name,
         strnlen(value, CAIRN_STORE_STATE_MAX + 1) > CAIRN_STORE_STATE_MAX)
         return CAIRN_ETOOBIG;
     return s->ops->state_set(s, name, value);
+}
+
 /* ---- marks ------------------------------------------------------------------ */
 
 #define MARK_MAX 1000
