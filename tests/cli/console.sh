@@ -278,6 +278,44 @@ check "and no organisation is named to bob" \
     sh -c "! grep -qe aaaaaaaaaaaa -e bbbbbbbbbbbb '$tmp/page.html'"
 contains "$tmp/page.html" 'class="bars"' "bob still sees the sightings over time"
 
+# ---- the heat map: the sightings report's figures, its privacy rule ---------
+page "$tmp/b" /sightings >/dev/null
+contains "$tmp/page.html" 'class="heat"' "bob sees the heat map"
+contains "$tmp/page.html" 'id="heat-weeks"' "over weeks, as he may not see the organisations"
+contains "$tmp/page.html" 'fewer than 3' "two organisations read as fewer than the threshold"
+check "the heat map names no organisation to bob" \
+    sh -c "! grep -qe aaaaaaaaaaaa -e bbbbbbbbbbbb '$tmp/page.html'"
+page "$tmp/a" /sightings >/dev/null
+contains "$tmp/page.html" 'Indicators by organisation' "alice, an administrator, sees organisations"
+for org in aaaaaaaaaaaa bbbbbbbbbbbb cccccccccccc; do
+    contains "$tmp/page.html" "$org" "the heat map names organisation $org to alice"
+done
+contains "$tmp/page.html" '<td>3</td><td>8</td>' "the report's line: 3 organisations, 8 sightings"
+contains "$tmp/page.html" '<title>5</title>' "a cell is the report's count for one organisation"
+
+# ---- the dashboard's counts follow what is added -----------------------------
+# count_of: the object count of collection $coll on the dashboard.
+count_of() {
+    page "$tmp/a" / >/dev/null
+    tr -d '\n' <"$tmp/page.html" |
+        sed -n "s|.*$coll</small></td><td>[^<]*</td><td>\([0-9]*\)</td>.*|\1|p"
+}
+c0=$(count_of)
+check "the dashboard counts the collection" [ -n "$c0" ]
+cat >"$tmp/more.json" <<'EOF2'
+{"type":"bundle","id":"bundle--8d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+{"type":"malware","spec_version":"2.1","id":"malware--0d8b3a55-7d8f-4c4e-9b11-121212121212",
+ "created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",
+ "name":"counted","is_family":true},
+{"type":"malware","spec_version":"2.1","id":"malware--0d8b3a55-7d8f-4c4e-9b11-121212121212",
+ "created":"2024-01-01T00:00:00.000Z","modified":"2024-01-02T00:00:00.000Z",
+ "name":"counted","is_family":true}]}
+EOF2
+run import --collection "$coll" --data "$data" "$tmp/more.json"
+expect 0 "two more versions are imported"
+check "the dashboard counts them at once ($c0 before)" [ "$(count_of)" = $((c0 + 2)) ]
+contains "$tmp/page.html" 'malware--0d8b3a55-7d8f-4c4e-9b11-121212121212' "and lists the newest among the latest arrivals"
+
 # ---- session fixation --------------------------------------------------------
 fixed=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 curl -sS -c "$tmp/f" -o "$tmp/login.html" "$ui/login"
