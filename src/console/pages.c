@@ -1723,12 +1723,16 @@ static int heat_svg(struct console_view *v, struct heat_row *rows, size_t nr,
     for (size_t r = 0; r < nr; r++)
         for (size_t c = 0; c < nc; c++)
             top = rows[r].cells[c] > top ? rows[r].cells[c] : top;
-    const double cw = 44, ch = 22, left = 220, head = by_org ? 110 : 60;
-    P("<figure><svg class=\"heat\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+    /* Drawn at its own size (scaled down on a narrow screen, never up);
+     * room on the right for the last column's slanted heading. */
+    const double cw = 44, ch = 22, left = 230, head = 80;
+    const double w = left + cw * (double)nc + 70;
+    const double h = head + ch * (double)nr + 10;
+    P("<figure><svg class=\"heat\" width=\"%.0f\" height=\"%.0f\" "
+      "viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
       "aria-labelledby=\"heat-title\"><title id=\"heat-title\">Sightings: "
       "indicators against %s</title>",
-      left + cw * (double)nc + 10, head + ch * (double)nr + 10,
-      by_org ? "organisations" : "weeks");
+      w, h, w, h, by_org ? "organisations" : "weeks");
     for (size_t c = 0; rc == 0 && c < nc; c++) {
         P("<text class=\"axis\" transform=\"translate(%.0f %.0f) "
           "rotate(-45)\">",
@@ -1744,8 +1748,8 @@ static int heat_svg(struct console_view *v, struct heat_row *rows, size_t nr,
     for (size_t y = 0; rc == 0 && y < nr; y++) {
         const char *name = jstr(rows[y].entry, "name");
         char label[48];
-        snprintf(label, sizeof label, "%.36s%s", name[0] ? name : rows[y].id,
-                 strlen(name[0] ? name : rows[y].id) > 36 ? "…" : "");
+        snprintf(label, sizeof label, "%.32s%s", name[0] ? name : rows[y].id,
+                 strlen(name[0] ? name : rows[y].id) > 32 ? "…" : "");
         S("<a href=\"/ui/object?id=");
         U(rows[y].id);
         P("\"><text class=\"axis\" x=\"%.0f\" y=\"%.0f\" "
@@ -1813,7 +1817,7 @@ int cairn__console_sightings(struct console_view *v)
     size_t n = 0, nr = 0, nc = 0;
     struct heat_row *rows = cairn_calloc(HEAT_ROWS, sizeof *rows);
     const char *cols[HEAT_COLS] = {0}, *heads[HEAT_COLS] = {0};
-    char weeks[HEAT_COLS][16];
+    char headbuf[HEAT_COLS][16]; /* the columns' headings */
     int rc = rows != NULL ? cairn__console_page_begin(v, "Sightings")
                           : CAIRN_ENOMEM;
     if (rc == 0)
@@ -1841,9 +1845,12 @@ int cairn__console_sightings(struct console_view *v)
     bool by_org = v->admin;
     if (rc == 0 && by_org) {
         nc = heat_orgs(rows, nr, cols);
+        /* the first part of the identity's UUID; the whole id on hover */
         for (size_t c = 0; c < nc; c++) {
             const char *dd = strstr(cols[c], "--");
-            heads[c] = dd != NULL ? dd + 2 : cols[c];
+            snprintf(headbuf[c], sizeof headbuf[c], "%.8s…",
+                     dd != NULL ? dd + 2 : cols[c]);
+            heads[c] = headbuf[c];
         }
         for (size_t y = 0; rc == 0 && y < nr; y++)
             for (size_t c = 0; rc == 0 && c < nc; c++)
@@ -1869,8 +1876,8 @@ int cairn__console_sightings(struct console_view *v)
                 struct cairn_time t = {.sec = w0 + (int64_t)c * HEAT_WEEK};
                 char ts[40] = "";
                 cairn_time_format(&t, 0, ts, sizeof ts);
-                snprintf(weeks[c], sizeof weeks[c], "%.10s", ts);
-                heads[c] = weeks[c];
+                snprintf(headbuf[c], sizeof headbuf[c], "%.10s", ts);
+                heads[c] = headbuf[c];
             }
             for (size_t y = 0; rc == 0 && y < nr; y++) {
                 struct cairn_time last;
