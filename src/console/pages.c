@@ -10,6 +10,7 @@
 #define LATEST_N     10
 #define GRAPH_MAX    16  /* neighbours drawn around an object */
 #define HEAT_ROWS    15
+#define SIGHTINGS_LISTED 50 /* sightings in an indicator's table */
 #define HEAT_COLS    10
 
 #define P(...)                                                                 \
@@ -1365,18 +1366,31 @@ out:
     return rc;
 }
 
+/* Newest last_seen first (RFC 3339 texts, UTC, compare as text). */
+static int sighting_cmp(const void *a, const void *b)
+{
+    const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
+    return -strcmp(jstr(x, "last_seen"), jstr(y, "last_seen"));
+}
+
+/* The latest SIGHTINGS_LISTED sightings, by organisation. */
 static int org_table(struct console_view *v, const json_t *sightings,
                      bool below)
 {
     int rc = 0;
-    size_t i;
-    json_t *s;
+    size_t n = json_array_size(sightings);
+    const json_t **order = cairn_calloc(n ? n : 1, sizeof *order);
+    if (order == NULL)
+        return CAIRN_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        order[i] = json_array_get(sightings, i);
+    qsort(order, n, sizeof *order, sighting_cmp);
     S("<div class=\"scroll\"><table id=\"sightings\"><thead><tr><th "
       "scope=\"col\">Seen by</th><th scope=\"col\">Count</th><th "
       "scope=\"col\">First seen</th><th scope=\"col\">Last seen</th></tr>"
       "</thead><tbody>");
-    json_array_foreach(sightings, i, s)
-    {
+    for (size_t i = 0; rc == 0 && i < n && i < SIGHTINGS_LISTED; i++) {
+        const json_t *s = order[i];
         json_t *where = json_object_get(s, "where_sighted_refs");
         const char *org = json_string_value(json_array_get(where, 0));
         S("<tr><td>");
@@ -1394,6 +1408,11 @@ static int org_table(struct console_view *v, const json_t *sightings,
         S("</td></tr>");
     }
     S("</tbody></table></div>");
+    if (n > SIGHTINGS_LISTED)
+        P("<p class=\"note\" id=\"sightings-more\">The latest %d of %zu "
+          "sightings are listed.</p>",
+          SIGHTINGS_LISTED, n);
+    cairn_free(order);
     return rc;
 }
 
