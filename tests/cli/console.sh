@@ -293,6 +293,25 @@ done
 contains "$tmp/page.html" '<td>3</td><td>8</td>' "the report's line: 3 organisations, 8 sightings"
 contains "$tmp/page.html" '<title>5</title>' "a cell is the report's count for one organisation"
 
+# ---- an indicator's sightings table: the latest 50 -----------------------------
+{
+    printf '{"type":"bundle","id":"bundle--9d0092c5-5f74-4287-9642-33f4c354e56d","objects":[\n'
+    printf '{"type":"indicator","spec_version":"2.1","id":"indicator--0d8b3a55-7d8f-4c4e-9b11-343434343434","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"often-seen","pattern":"[domain-name:value = '"'"'often.example'"'"']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}'
+    k=10
+    while [ $k -lt 62 ]; do
+        printf ',\n{"type":"sighting","spec_version":"2.1","id":"sighting--0d8b3a55-7d8f-4c4e-9b11-0000000000%02d","created":"2024-03-01T00:00:00.000Z","modified":"2024-03-01T00:00:00.000Z","first_seen":"2024-03-01T00:%02d:00Z","last_seen":"2024-03-01T00:%02d:00Z","sighting_of_ref":"indicator--0d8b3a55-7d8f-4c4e-9b11-343434343434","where_sighted_refs":["identity--0d8b3a55-7d8f-4c4e-9b11-aaaaaaaaaaaa"]}' $k $((k - 10)) $((k - 10))
+        k=$((k + 1))
+    done
+    printf ']}\n'
+} >"$tmp/often.json"
+run import --collection "$coll" --data "$data" "$tmp/often.json"
+expect 0 "52 sightings of one indicator are imported"
+page "$tmp/a" "/object?id=indicator--0d8b3a55-7d8f-4c4e-9b11-343434343434" >/dev/null
+contains "$tmp/page.html" 'The latest 50 of 52 sightings are listed.' "the table lists 50 of them"
+tr -d '\n' <"$tmp/page.html" | sed 's|.*<table id="sightings">||; s|</table>.*||' >"$tmp/table.html"
+contains "$tmp/table.html" '2024-03-01T00:51:00Z' "the newest is listed"
+check "the two oldest are not" sh -c "! grep -qe '2024-03-01T00:00:00Z' -e '2024-03-01T00:01:00Z' '$tmp/table.html'"
+
 # ---- the dashboard's counts follow what is added -----------------------------
 # count_of: the object count of collection $coll on the dashboard.
 count_of() {
