@@ -465,7 +465,7 @@ static struct cairn_time us_time(int64_t us)
 /* How many of the rows after `after` there are, up to `want`; *more. */
 static int count_after(struct cairn_store *s, const char *id,
                        const char *type, int64_t after, size_t want,
-                       size_t *n, bool *more)
+                       unsigned versions, size_t *n, bool *more)
 {
     struct cairn_store_page *p = NULL;
     struct cairn_time t = us_time(after);
@@ -474,6 +474,7 @@ static int count_after(struct cairn_store *s, const char *id,
                                   .added_after = after >= 0 ? &t : NULL,
                                   .types = type ? types : NULL,
                                   .n_types = type ? 1 : 0,
+                                  .versions = versions,
                                   .limit = want};
     int rc = cairn_store_query(s, &q, &p);
     if (rc == 0) {
@@ -484,29 +485,81 @@ static int count_after(struct cairn_store *s, const char *id,
     return rc;
 }
 
+/*
+ * The date_added (µs) of the newest row of collection `id`, by bisection
+ * over added_after with reads of one or two rows; -1 when it is empty.
+ */
+static int newest_us(struct cairn_store *s, const char *id, unsigned versions,
+                     int64_t *out)
+{
+    size_t n = 0;
+    bool more = false;
+    int64_t lo = -1; /* rows after lo: some; after hi: none */
+    struct cairn_time now = cairn_time_now(6);
+    int64_t hi = time_us(&now) + (int64_t)86400 * 1000000;
+    int rc = count_after(s, id, NULL, lo, 1, versions, &n, &more);
+    if (rc == 0 && n == 0)
+        hi = lo;
+    while (rc == 0 && hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        rc = count_after(s, id, NULL, mid, 1, versions, &n, &more);
+        if (rc == 0 && n > 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *out = hi;
+    return rc;
+}
+
 int cairn__console_latest(struct cairn_store *s, const char *id,
                           const char *type, size_t want,
                           struct cairn_store_page **out)
 {
-    size_t n = 0;
+    size_t n = 0, window = 4 * want;
     bool more = false;
     *out = NULL;
-    int rc = count_after(s, id, type, -1, want, &n, &more);
+    int rc = count_after(s, id, type, -1, window, 0, &n, &more);
     int64_t after = -1;
     if (rc == 0 && more) {
-        /* Rows after lo: more than want; after hi: fewer. */
-        int64_t lo = 0;
-        struct cairn_time now = cairn_time_now(6);
-        int64_t hi = time_us(&now) + (int64_t)86400 * 1000000;
-        while (rc == 0 && hi - lo > 1) {
-            int64_t mid = lo + (hi - lo) / 2;
-            rc = count_after(s, id, type, mid, want, &n, &more);
-            if (rc == 0 && (more || n >= want))
-                lo = mid;
-            else
-                hi = mid;
+        /*
+         * Back from the newest row in steps growing fourfold (as the
+         * window is four times want), so that each read is of the few
+         * rows before the newest, until one holds want; when it holds
+         * more than the window, bisect between it and the step before.
+         * Rows after lo: more than the window; after hi: fewer than want.
+         */
+        int64_t newest = 0, lo = -1, hi = 0, d = 1000;
+        rc = newest_us(s, id, 0, &newest);
+        hi = newest;
+        while (rc == 0) {
+            int64_t at = newest - d > 0 ? newest - d : 0;
+            rc = count_after(s, id, type, at, window, 0, &n, &more);
+            if (rc == 0 && more) {
+                lo = at;
+                break;
+            }
+            if (rc == 0 && (n >= want || at == 0)) {
+                after = at;
+                break;
+            }
+            hi = at;
+            d *= 4;
         }
-        after = lo;
+        while (rc == 0 && lo >= 0 && hi - lo > 1) {
+            int64_t mid = lo + (hi - lo) / 2;
+            rc = count_after(s, id, type, mid, window, 0, &n, &more);
+            if (rc == 0 && more) {
+                lo = mid;
+            } else if (rc == 0 && n >= want) {
+                lo = mid;
+                break;
+            } else {
+                hi = mid;
+            }
+        }
+        if (lo >= 0)
+            after = lo;
     }
     if (rc < 0)
         return rc;
@@ -516,10 +569,136 @@ int cairn__console_latest(struct cairn_store *s, const char *id,
                                   .added_after = after >= 0 ? &t : NULL,
                                   .types = type ? types : NULL,
                                   .n_types = type ? 1 : 0,
-                                  .limit = want,
+                                  .limit = window,
                                   .with_json = true,
                                   .max_bytes = (size_t)8 << 20};
-    return cairn_store_query(s, &q, out);
+    rc = cairn_store_query(s, &q, out);
+    /* the latest `want` of the window (its strings live in the arena) */
+    if (rc == 0 && (*out)->n > want && !(*out)->more) {
+        struct cairn_store_page *p = *out;
+        memmove(p->rows, p->rows + (p->n - want), want * sizeof *p->rows);
+        p->n = want;
+        p->added_first = p->rows[0].date_added;
+    }
+    return rc;
+}
+
+/* ---- object counts ------------------------------------------------------------- */
+
+#define COUNT_FULL_EVERY 60    /* seconds between full counts */
+#define COUNT_STEP_MAX   20000 /* new rows counted by reading; past it, count */
+
+/* The newest row of collection `id` (any type, any version), if any. */
+static int newest_added(struct cairn_store *s, const char *id,
+                        struct cairn_time *out, bool *has)
+{
+    int64_t us = -1;
+    int rc = newest_us(s, id, CAIRN_STORE_VERSION_ALL, &us);
+    *has = rc == 0 && us >= 0;
+    if (*has)
+        *out = us_time(us);
+    return rc;
+}
+
+/* The rows added after `*last`, up to COUNT_STEP_MAX; *last moves on;
+ * *over when there were more. */
+static int count_new(struct cairn_store *s, const char *id,
+                     struct cairn_time *last, size_t *n, bool *over)
+{
+    char cursor[CAIRN_STORE_CURSOR_LEN] = "";
+    int rc = 0;
+    *n = 0;
+    *over = false;
+    for (;;) {
+        struct cairn_store_page *p = NULL;
+        struct cairn_store_query q = {.collection = id,
+                                      .added_after = last,
+                                      .versions = CAIRN_STORE_VERSION_ALL,
+                                      .limit = 1000,
+                                      .next = cursor[0] ? cursor : NULL};
+        rc = cairn_store_query(s, &q, &p);
+        if (rc < 0)
+            return rc;
+        *n += p->n;
+        if (p->n > 0)
+            *last = p->added_last;
+        bool more = p->more;
+        if (more)
+            memcpy(cursor, p->next, sizeof cursor);
+        cairn_store_page_free(p);
+        if (!more)
+            return 0;
+        if (*n >= COUNT_STEP_MAX) {
+            *over = true;
+            return 0;
+        }
+    }
+}
+
+int cairn__console_count(struct console_view *v, const char *id, size_t *out)
+{
+    struct cairn_console *con = v->con;
+    struct console_count c = {0};
+    int64_t now = mono_s();
+    bool known = false;
+    *out = 0;
+    pthread_mutex_lock(&con->lock);
+    for (size_t i = 0; i < CONSOLE_COUNTS; i++)
+        if (strcmp(con->counts[i].id, id) == 0) {
+            c = con->counts[i];
+            known = true;
+        }
+    pthread_mutex_unlock(&con->lock);
+    int rc = 0;
+    bool full = !known || now - c.full_at >= COUNT_FULL_EVERY;
+    if (!full) {
+        size_t n = 0;
+        bool over = false;
+        struct cairn_time last = c.last;
+        if (c.has_last) {
+            rc = count_new(v->s, id, &last, &n, &over);
+        } else {
+            /* empty when counted: count from the start */
+            rc = count_new(v->s, id, NULL, &n, &over);
+            struct cairn_time t = {0};
+            bool has = false;
+            if (rc == 0 && n > 0 && !over)
+                rc = newest_added(v->s, id, &t, &has);
+            last = t;
+            c.has_last = has;
+        }
+        if (rc < 0)
+            return rc;
+        full = over;
+        c.count += n;
+        c.last = last;
+    }
+    if (full) {
+        /* The newest row first: a row added meanwhile is counted by the
+         * next step as well as by this count, until the next full one. */
+        rc = newest_added(v->s, id, &c.last, &c.has_last);
+        if (rc == 0)
+            rc = cairn_store_collection_count(v->s, id, &c.count);
+        if (rc < 0)
+            return rc;
+        c.full_at = now;
+    }
+    snprintf(c.id, sizeof c.id, "%s", id);
+    c.used_at = now;
+    pthread_mutex_lock(&con->lock);
+    size_t slot = 0;
+    for (size_t i = 0; i < CONSOLE_COUNTS; i++) {
+        if (strcmp(con->counts[i].id, id) == 0) {
+            slot = i;
+            break;
+        }
+        if (con->counts[i].used_at < con->counts[slot].used_at)
+            slot = i;
+    }
+    con->counts[slot] = c;
+    pthread_mutex_unlock(&con->lock);
+    *out = c.count;
+    return 0;
 }
 
 /* ---- log-in and log-out -------------------------------------------------------- */

@@ -77,6 +77,18 @@ struct console_session {
     bool used;
 };
 
+/* Objects counted per collection for the dashboard (cairn__console_count). */
+#define CONSOLE_COUNTS 64
+
+struct console_count {
+    char id[CAIRN_UUID_STRLEN]; /* "" unused */
+    size_t count;
+    struct cairn_time last; /* date_added of the newest row counted */
+    bool has_last;
+    int64_t full_at; /* monotonic seconds of the last full count */
+    int64_t used_at;
+};
+
 struct console_peer_state {
     char name[128];
     bool ran;
@@ -93,7 +105,8 @@ struct cairn_console {
     const struct cairn_peers *peers;
     char *archive_dir;                     /* NULL: no archive shown */
     struct console_peer_state *peer_state; /* one per peer */
-    pthread_mutex_t lock;                  /* sessions and peer_state */
+    pthread_mutex_t lock;                  /* sessions, peer_state, counts */
+    struct console_count counts[CONSOLE_COUNTS];
     struct console_session sessions[CONSOLE_SESSIONS];
 };
 
@@ -142,12 +155,23 @@ bool cairn__console_visible(const struct console_view *v,
 /*
  * The latest `want` versions (of `type`, or of all types when NULL) added
  * to collection `id`, oldest first, found without reading the whole
- * collection: a search over added_after for the point after which `want`
- * remain. *out is freed with cairn_store_page_free.
+ * collection: a search over added_after for a point after which between
+ * `want` and 4 * `want` remain (indexed range reads of at most that many
+ * rows). *out is freed with cairn_store_page_free.
  */
 int cairn__console_latest(struct cairn_store *s, const char *id,
                           const char *type, size_t want,
                           struct cairn_store_page **out);
+
+/*
+ * The number of object versions in collection `id`, as
+ * cairn_store_collection_count gives it, without counting the whole
+ * collection at every call: a full count at most once a minute per
+ * collection, and in between the count of the rows added since the
+ * newest one counted (an indexed range of date_added). Deletions show at
+ * the next full count.
+ */
+int cairn__console_count(struct console_view *v, const char *id, size_t *out);
 
 /* Pages (pages.c). Each fills v->b and the response status. */
 int cairn__console_dashboard(struct console_view *v);

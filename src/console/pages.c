@@ -8,9 +8,9 @@
 #include "console/console_int.h"
 
 #define LATEST_N     10
-#define SIGHTINGS_N  200 /* latest sightings read per collection */
 #define GRAPH_MAX    16  /* neighbours drawn around an object */
 #define HEAT_ROWS    15
+#define SIGHTINGS_LISTED 50 /* sightings in an indicator's table */
 #define HEAT_COLS    10
 
 #define P(...)                                                                 \
@@ -308,7 +308,7 @@ int cairn__console_dashboard(struct console_view *v)
         size_t count = 0;
         bool readable = (c->rights & CAIRN_STORE_READ) != 0;
         if (readable)
-            rc = cairn_store_collection_count(v->s, c->id, &count);
+            rc = cairn__console_count(v, c->id, &count);
         S("<tr><td>");
         E(c->title);
         S("<br><small>");
@@ -1273,18 +1273,31 @@ out:
     return rc;
 }
 
+/* Newest last_seen first (RFC 3339 texts, UTC, compare as text). */
+static int sighting_cmp(const void *a, const void *b)
+{
+    const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
+    return -strcmp(jstr(x, "last_seen"), jstr(y, "last_seen"));
+}
+
+/* The latest SIGHTINGS_LISTED sightings, by organisation. */
 static int org_table(struct console_view *v, const json_t *sightings,
                      bool below)
 {
     int rc = 0;
-    size_t i;
-    json_t *s;
+    size_t n = json_array_size(sightings);
+    const json_t **order = cairn_calloc(n ? n : 1, sizeof *order);
+    if (order == NULL)
+        return CAIRN_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        order[i] = json_array_get(sightings, i);
+    qsort(order, n, sizeof *order, sighting_cmp);
     S("<div class=\"scroll\"><table id=\"sightings\"><thead><tr><th "
       "scope=\"col\">Seen by</th><th scope=\"col\">Count</th><th "
       "scope=\"col\">First seen</th><th scope=\"col\">Last seen</th></tr>"
       "</thead><tbody>");
-    json_array_foreach(sightings, i, s)
-    {
+    for (size_t i = 0; rc == 0 && i < n && i < SIGHTINGS_LISTED; i++) {
+        const json_t *s = order[i];
         json_t *where = json_object_get(s, "where_sighted_refs");
         const char *org = json_string_value(json_array_get(where, 0));
         S("<tr><td>");
@@ -1302,6 +1315,11 @@ static int org_table(struct console_view *v, const json_t *sightings,
         S("</td></tr>");
     }
     S("</tbody></table></div>");
+    if (n > SIGHTINGS_LISTED)
+        P("<p class=\"note\" id=\"sightings-more\">The latest %d of %zu "
+          "sightings are listed.</p>",
+          SIGHTINGS_LISTED, n);
+    cairn_free(order);
     return rc;
 }
 
@@ -1486,138 +1504,349 @@ out:
 
 /* ---- sightings ------------------------------------------------------------------ */
 
-struct heat {
-    char ind[CAIRN_HUNT_ID_MAX + 200];
-    char org[300];
-    double count;
+/*
+ * The heat map: its rows are the indicators of the latest sightings (an
+ * indexed read of at most HEAT_SIGHTINGS rows), and every figure in it is
+ * the sightings report's (cairn_report_sightings of one indicator through
+ * the correlation index, as on the indicator's page), under the same
+ * privacy rule: the columns are the organisations for a reader entitled
+ * to them (administrators), else weeks.
+ */
+#define HEAT_SIGHTINGS 40
+#define HEAT_WEEK      (7 * 86400)
+
+struct heat_row {
+    char id[320];
+    json_t *rep;          /* the report of this indicator's sightings */
+    const json_t *entry;  /* its line in rep */
+    double cells[HEAT_COLS];
 };
 
-static int heat_add(struct heat **h, size_t *n, const char *ind,
-                    const char *org, double count)
+/* Only the sightings by organisation `org` (the report's organisations:
+ * where_sighted_refs, else created_by_ref); other rows as vis_cb. */
+struct org_ctx {
+    struct vis_ctx vc;
+    const char *org;
+};
+
+static bool org_cb(void *ud, const char *collection,
+                   const struct cairn_store_row *row)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*h)[i].ind, ind) == 0 && strcmp((*h)[i].org, org) == 0) {
-            (*h)[i].count += count;
-            return 0;
+    const struct org_ctx *x = ud;
+    if (!vis_cb((void *)&x->vc, collection, row))
+        return false;
+    if (row->type == NULL || strcmp(row->type, "sighting") != 0)
+        return true;
+    if (memmem(row->json, row->json_len, x->org, strlen(x->org)) == NULL)
+        return false;
+    json_t *o = json_loadb(row->json, row->json_len, 0, NULL);
+    const json_t *where = json_object_get(o, "where_sighted_refs");
+    bool by = false, any = false;
+    size_t i;
+    const json_t *w;
+    json_array_foreach(where, i, w)
+    {
+        if (json_is_string(w)) {
+            any = true;
+            by = by || strcmp(json_string_value(w), x->org) == 0;
         }
-    struct heat *g = cairn_realloc(*h, (*n + 1) * sizeof *g);
-    if (g == NULL)
-        return CAIRN_ENOMEM;
-    *h = g;
-    snprintf(g[*n].ind, sizeof g[*n].ind, "%s", ind);
-    snprintf(g[*n].org, sizeof g[*n].org, "%s", org);
-    g[*n].count = count;
-    (*n)++;
-    return 0;
+    }
+    if (!any)
+        by = strcmp(jstr(o, "created_by_ref"), x->org) == 0;
+    json_decref(o);
+    return by;
 }
 
-/* The `max` keys with the largest totals (indicators or organisations). */
-static size_t top_keys(const struct heat *h, size_t n, bool org,
-                       char keys[][300], size_t max)
+/* The readable collections' ids, for the report. */
+static const char **readable_ids(const struct console_view *v, size_t *n)
 {
-    size_t k = 0;
-    double tot[HEAT_ROWS > HEAT_COLS ? HEAT_ROWS : HEAT_COLS] = {0};
-    for (size_t i = 0; i < n; i++) {
-        const char *key = org ? h[i].org : h[i].ind;
-        bool seen = false;
-        for (size_t j = 0; j < k; j++)
-            if (strcmp(keys[j], key) == 0)
-                seen = true;
-        if (seen)
-            continue;
-        double t = 0;
-        for (size_t j = 0; j < n; j++)
-            if (strcmp(org ? h[j].org : h[j].ind, key) == 0)
-                t += h[j].count;
-        size_t at = k < max ? k++ : max;
-        if (at == max) {
-            size_t lowest = 0;
-            for (size_t j = 1; j < max; j++)
-                if (tot[j] < tot[lowest])
-                    lowest = j;
-            if (tot[lowest] >= t)
-                continue;
-            at = lowest;
-        }
-        snprintf(keys[at], 300, "%s", key);
-        tot[at] = t;
+    const char **ids = cairn_calloc(v->n_colls ? v->n_colls : 1, sizeof *ids);
+    *n = 0;
+    for (size_t c = 0; ids != NULL && c < v->n_colls; c++)
+        if ((v->colls[c].rights & CAIRN_STORE_READ) != 0)
+            ids[(*n)++] = v->colls[c].id;
+    return ids;
+}
+
+/*
+ * The sightings the report counts for indicator `id`: by organisation
+ * `org` (NULL: any), last seen since `since` (NULL: any time).
+ */
+static int heat_cell(struct console_view *v, const char *id, const char *org,
+                     const struct cairn_time *since, double *out)
+{
+    size_t n = 0;
+    const char **ids = readable_ids(v, &n);
+    struct org_ctx oc = {.vc = {.v = v, .mention = id}, .org = org};
+    struct cairn_report_opts ro = {.collections = ids,
+                                   .n_collections = n,
+                                   .since = since,
+                                   .visible = org != NULL ? org_cb : vis_cb,
+                                   .visible_ud = org != NULL ? (void *)&oc
+                                                             : (void *)&oc.vc,
+                                   .of = id};
+    json_t *rep = NULL;
+    *out = 0;
+    int rc = ids == NULL ? CAIRN_ENOMEM
+                         : n > 0 ? cairn_report_sightings(v->s, &ro, &rep) : 0;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(rep, "indicators"), i, e)
+    {
+        if (strcmp(jstr(e, "id"), id) == 0)
+            *out = (double)json_integer_value(json_object_get(e, "sightings"));
     }
-    return k;
+    json_decref(rep);
+    cairn_free(ids);
+    return rc;
+}
+
+static bool has_ident(const json_t *entry, const char *org)
+{
+    size_t i;
+    const json_t *x;
+    json_array_foreach(json_object_get(entry, "identities"), i, x)
+    {
+        if (json_is_string(x) && strcmp(json_string_value(x), org) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The organisations named most often over the rows (entitled readers). */
+static size_t heat_orgs(const struct heat_row *rows, size_t nr,
+                        const char *cols[HEAT_COLS])
+{
+    size_t nc = 0, hits[HEAT_COLS] = {0};
+    for (size_t r = 0; r < nr; r++) {
+        size_t i;
+        const json_t *x;
+        json_array_foreach(json_object_get(rows[r].entry, "identities"), i, x)
+        {
+            const char *org = json_string_value(x);
+            if (org == NULL)
+                continue;
+            size_t c = 0;
+            while (c < nc && strcmp(cols[c], org) != 0)
+                c++;
+            if (c < nc) {
+                hits[c]++;
+            } else if (nc < HEAT_COLS) {
+                cols[nc] = org;
+                hits[nc++] = 1;
+            }
+        }
+    }
+    return nc;
+}
+
+static int heat_svg(struct console_view *v, struct heat_row *rows, size_t nr,
+                    const char *const *cols, const char *const *heads,
+                    size_t nc, bool by_org)
+{
+    int rc = 0;
+    double top = 1;
+    for (size_t r = 0; r < nr; r++)
+        for (size_t c = 0; c < nc; c++)
+            top = rows[r].cells[c] > top ? rows[r].cells[c] : top;
+    /* Drawn at its own size (scaled down on a narrow screen, never up);
+     * room on the right for the last column's slanted heading. */
+    const double cw = 44, ch = 22, left = 230, head = 80;
+    const double w = left + cw * (double)nc + 70;
+    const double h = head + ch * (double)nr + 10;
+    P("<figure><svg class=\"heat\" width=\"%.0f\" height=\"%.0f\" "
+      "viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+      "aria-labelledby=\"heat-title\"><title id=\"heat-title\">Sightings: "
+      "indicators against %s</title>",
+      w, h, w, h, by_org ? "organisations" : "weeks");
+    for (size_t c = 0; rc == 0 && c < nc; c++) {
+        P("<text class=\"axis\" transform=\"translate(%.0f %.0f) "
+          "rotate(-45)\">",
+          left + cw * (double)c + cw / 2, head - 6);
+        E(heads[c]);
+        if (cols[c] != NULL) {
+            S("<title>");
+            E(cols[c]);
+            S("</title>");
+        }
+        S("</text>");
+    }
+    for (size_t y = 0; rc == 0 && y < nr; y++) {
+        const char *name = jstr(rows[y].entry, "name");
+        char label[48];
+        snprintf(label, sizeof label, "%.32s%s", name[0] ? name : rows[y].id,
+                 strlen(name[0] ? name : rows[y].id) > 32 ? "…" : "");
+        S("<a href=\"/ui/object?id=");
+        U(rows[y].id);
+        P("\"><text class=\"axis\" x=\"%.0f\" y=\"%.0f\" "
+          "text-anchor=\"end\">",
+          left - 6, head + ch * (double)y + ch * 0.7);
+        E(label);
+        S("<title>");
+        E(rows[y].id);
+        S("</title></text></a>");
+        for (size_t c = 0; rc == 0 && c < nc; c++) {
+            double cnt = rows[y].cells[c];
+            int level = cnt <= 0 ? 0 : 1 + (int)(4 * cnt / top);
+            P("<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" "
+              "class=\"h%d\"><title>%.0f</title></rect>",
+              left + cw * (double)c, head + ch * (double)y, cw - 2, ch - 2,
+              level > 4 ? 4 : level, cnt);
+        }
+    }
+    S("</svg><figcaption>");
+    S(by_org ? "Darker cells: more sightings of the indicator (row) by the "
+               "organisation (column)."
+             : "Darker cells: more sightings of the indicator (row) last "
+               "seen in the week (column) beginning on the date shown.");
+    S("</figcaption></figure>");
+    return rc;
+}
+
+/* The report's line of each row: organisations, sightings, last seen. */
+static int heat_table(struct console_view *v, const struct heat_row *rows,
+                      size_t nr)
+{
+    int rc = 0;
+    S("<div class=\"scroll\"><table id=\"heat-rows\"><thead><tr><th "
+      "scope=\"col\">Indicator</th><th scope=\"col\">Organisations</th><th "
+      "scope=\"col\">Sightings</th><th scope=\"col\">Last seen</th><th "
+      "scope=\"col\">Score</th></tr></thead><tbody>");
+    for (size_t r = 0; rc == 0 && r < nr; r++) {
+        const json_t *e = rows[r].entry;
+        const json_t *orgs = json_object_get(e, "organisations");
+        S("<tr><td>");
+        if (rc == 0)
+            rc = obj_link(v, rows[r].id, jstr(e, "name"));
+        S("</td><td>");
+        if (json_is_integer(orgs))
+            P("%lld", (long long)json_integer_value(orgs));
+        else
+            E(json_string_value(orgs) ? json_string_value(orgs) : "–");
+        P("</td><td>%lld</td><td>",
+          (long long)json_integer_value(json_object_get(e, "sightings")));
+        E(jstr(e, "last_seen"));
+        S("</td><td class=\"score\">");
+        if (json_is_integer(json_object_get(e, "score")))
+            P("%lld", (long long)json_integer_value(json_object_get(e, "score")));
+        else
+            S("–");
+        S("</td></tr>");
+    }
+    S("</tbody></table></div>");
+    return rc;
 }
 
 int cairn__console_sightings(struct console_view *v)
 {
     struct recent *r = NULL;
-    size_t n = 0;
-    struct heat *h = NULL;
-    size_t nh = 0;
-    char rows[HEAT_ROWS][300], cols[HEAT_COLS][300];
-    int rc = cairn__console_page_begin(v, "Sightings");
+    size_t n = 0, nr = 0, nc = 0;
+    struct heat_row *rows = cairn_calloc(HEAT_ROWS, sizeof *rows);
+    const char *cols[HEAT_COLS] = {0}, *heads[HEAT_COLS] = {0};
+    char headbuf[HEAT_COLS][16]; /* the columns' headings */
+    int rc = rows != NULL ? cairn__console_page_begin(v, "Sightings")
+                          : CAIRN_ENOMEM;
     if (rc == 0)
-        rc = gather_recent(v, "sighting", SIGHTINGS_N, &r, &n);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = gather_recent(v, "sighting", HEAT_SIGHTINGS, &r, &n);
+    /* The rows: the indicators of the latest sightings, newest first. */
+    for (size_t i = 0; rc == 0 && i < n && nr < HEAT_ROWS; i++) {
         json_t *o = json_loads(r[i].json, 0, NULL);
-        json_t *where = json_object_get(o, "where_sighted_refs");
-        const char *org = json_string_value(json_array_get(where, 0));
-        json_int_t c = json_integer_value(json_object_get(o, "count"));
-        rc = heat_add(&h, &nh, jstr(o, "sighting_of_ref"),
-                      org ? org : "(not said)", c > 0 ? (double)c : 1);
-        json_decref(o);
-    }
-    if (rc == 0 && nh == 0)
-        S("<p class=\"empty\">No sightings in the collections you may read."
-          "</p>");
-    if (rc == 0 && nh > 0) {
-        size_t nr = top_keys(h, nh, false, rows, HEAT_ROWS);
-        size_t nc = top_keys(h, nh, true, cols, HEAT_COLS);
-        double top = 1;
-        for (size_t i = 0; i < nh; i++)
-            top = h[i].count > top ? h[i].count : top;
-        const double cw = 48, ch = 22, left = 260, head = 120;
-        P("<section aria-labelledby=\"h-heat\"><h2 id=\"h-heat\">Indicators "
-          "by organisation</h2><figure><svg class=\"heat\" viewBox=\"0 0 "
-          "%.0f %.0f\" role=\"img\" aria-labelledby=\"heat-title\"><title "
-          "id=\"heat-title\">Sightings: indicators against organisations"
-          "</title>",
-          left + cw * (double)nc + 10, head + ch * (double)nr + 10);
-        for (size_t c = 0; rc == 0 && c < nc; c++) {
-            const char *dd = strstr(cols[c], "--");
-            P("<text class=\"axis\" transform=\"translate(%.0f %.0f) "
-              "rotate(-45)\">",
-              left + cw * (double)c + cw / 2, head - 6);
-            E(dd ? dd + 2 : cols[c]);
-            S("</text>");
-        }
-        for (size_t y = 0; rc == 0 && y < nr; y++) {
-            P("<text class=\"axis\" x=\"%.0f\" y=\"%.0f\" "
-              "text-anchor=\"end\">",
-              left - 6, head + ch * (double)y + ch * 0.7);
-            E(rows[y]);
-            S("</text>");
-            for (size_t c = 0; rc == 0 && c < nc; c++) {
-                double cnt = 0;
-                for (size_t i = 0; i < nh; i++)
-                    if (strcmp(h[i].ind, rows[y]) == 0 &&
-                        strcmp(h[i].org, cols[c]) == 0)
-                        cnt = h[i].count;
-                int level = cnt <= 0 ? 0 : 1 + (int)(4 * cnt / top);
-                P("<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" "
-                  "class=\"h%d\"><title>%.0f</title></rect>",
-                  left + cw * (double)c, head + ch * (double)y, cw - 2, ch - 2,
-                  level > 4 ? 4 : level, cnt);
+        const char *of = jstr(o, "sighting_of_ref");
+        bool dup = of[0] == '\0' || strlen(of) >= sizeof rows->id;
+        for (size_t k = 0; !dup && k < nr; k++)
+            dup = strcmp(rows[k].id, of) == 0;
+        if (!dup) {
+            struct heat_row *h = &rows[nr];
+            snprintf(h->id, sizeof h->id, "%s", of);
+            rc = report_of(v, h->id, v->admin, &h->rep, &h->entry);
+            if (rc == 0 && h->entry != NULL)
+                nr++;
+            else {
+                json_decref(h->rep);
+                h->rep = NULL;
             }
         }
-        S("</svg><figcaption>Darker cells: more sightings of the indicator "
-          "(row) by the organisation (column), over the latest sightings."
-          "</figcaption></figure></section>");
-        S("<section aria-labelledby=\"h-list\"><h2 id=\"h-list\">Latest"
-          "</h2>");
+        json_decref(o);
+    }
+    bool by_org = v->admin;
+    if (rc == 0 && by_org) {
+        nc = heat_orgs(rows, nr, cols);
+        /* the first part of the identity's UUID; the whole id on hover */
+        for (size_t c = 0; c < nc; c++) {
+            const char *dd = strstr(cols[c], "--");
+            snprintf(headbuf[c], sizeof headbuf[c], "%.8s…",
+                     dd != NULL ? dd + 2 : cols[c]);
+            heads[c] = headbuf[c];
+        }
+        for (size_t y = 0; rc == 0 && y < nr; y++)
+            for (size_t c = 0; rc == 0 && c < nc; c++)
+                if (has_ident(rows[y].entry, cols[c]))
+                    rc = heat_cell(v, rows[y].id, cols[c], NULL,
+                                   &rows[y].cells[c]);
+    } else if (rc == 0 && nr > 0) {
+        /* Weeks up to the newest last sighting; a cell is the difference
+         * of the sightings last seen since its week and since the next. */
+        int64_t newest = INT64_MIN;
+        for (size_t y = 0; y < nr; y++) {
+            struct cairn_time t;
+            const char *ls = jstr(rows[y].entry, "last_seen");
+            if (cairn_time_parse(ls, strlen(ls), false, &t) == 0 &&
+                t.sec > newest)
+                newest = t.sec;
+        }
+        if (newest != INT64_MIN) {
+            nc = HEAT_COLS;
+            int64_t w0 = newest - (newest % HEAT_WEEK + HEAT_WEEK) % HEAT_WEEK -
+                         (int64_t)(HEAT_COLS - 1) * HEAT_WEEK;
+            for (size_t c = 0; c < nc; c++) {
+                struct cairn_time t = {.sec = w0 + (int64_t)c * HEAT_WEEK};
+                char ts[40] = "";
+                cairn_time_format(&t, 0, ts, sizeof ts);
+                snprintf(headbuf[c], sizeof headbuf[c], "%.10s", ts);
+                heads[c] = headbuf[c];
+            }
+            for (size_t y = 0; rc == 0 && y < nr; y++) {
+                struct cairn_time last;
+                const char *ls = jstr(rows[y].entry, "last_seen");
+                if (cairn_time_parse(ls, strlen(ls), false, &last) != 0)
+                    continue;
+                double since[HEAT_COLS + 1] = {0};
+                for (size_t c = 0; rc == 0 && c < nc; c++) {
+                    struct cairn_time t = {.sec = w0 + (int64_t)c * HEAT_WEEK};
+                    if (t.sec <= last.sec)
+                        rc = heat_cell(v, rows[y].id, NULL, &t, &since[c]);
+                }
+                for (size_t c = 0; c < nc; c++)
+                    rows[y].cells[c] = since[c] - since[c + 1];
+            }
+        }
+    }
+    if (rc == 0 && nr == 0)
+        S("<p class=\"empty\">No sightings in the collections you may read."
+          "</p>");
+    if (rc == 0 && nr > 0) {
+        S(by_org ? "<section aria-labelledby=\"h-heat\"><h2 id=\"h-heat\">"
+                   "Indicators by organisation</h2>"
+                 : "<section aria-labelledby=\"h-heat\"><h2 id=\"h-heat\">"
+                   "Indicators by week</h2>");
+        if (!by_org)
+            S("<p class=\"note\" id=\"heat-weeks\">The organisations are "
+              "named to administrators only; here, the weeks in which the "
+              "sightings were last seen.</p>");
         if (rc == 0)
-            rc = recent_table(v, r, n < 50 ? n : 50, true);
+            rc = heat_svg(v, rows, nr, cols, heads, nc, by_org);
+        if (rc == 0)
+            rc = heat_table(v, rows, nr);
+        S("</section><section aria-labelledby=\"h-list\"><h2 id=\"h-list\">"
+          "Latest</h2>");
+        if (rc == 0)
+            rc = recent_table(v, r, n < 20 ? n : 20, true);
         S("</section>");
     }
     recent_free(r, n);
-    cairn_free(h);
+    for (size_t y = 0; rows != NULL && y < HEAT_ROWS; y++)
+        json_decref(rows[y].rep);
+    cairn_free(rows);
     if (rc == 0)
         rc = cairn__console_page_end(v);
     return rc;

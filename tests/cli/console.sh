@@ -278,6 +278,63 @@ check "and no organisation is named to bob" \
     sh -c "! grep -qe aaaaaaaaaaaa -e bbbbbbbbbbbb '$tmp/page.html'"
 contains "$tmp/page.html" 'class="bars"' "bob still sees the sightings over time"
 
+# ---- the heat map: the sightings report's figures, its privacy rule ---------
+page "$tmp/b" /sightings >/dev/null
+contains "$tmp/page.html" 'class="heat"' "bob sees the heat map"
+contains "$tmp/page.html" 'id="heat-weeks"' "over weeks, as he may not see the organisations"
+contains "$tmp/page.html" 'fewer than 3' "two organisations read as fewer than the threshold"
+check "the heat map names no organisation to bob" \
+    sh -c "! grep -qe aaaaaaaaaaaa -e bbbbbbbbbbbb '$tmp/page.html'"
+page "$tmp/a" /sightings >/dev/null
+contains "$tmp/page.html" 'Indicators by organisation' "alice, an administrator, sees organisations"
+for org in aaaaaaaaaaaa bbbbbbbbbbbb cccccccccccc; do
+    contains "$tmp/page.html" "$org" "the heat map names organisation $org to alice"
+done
+contains "$tmp/page.html" '<td>3</td><td>8</td>' "the report's line: 3 organisations, 8 sightings"
+contains "$tmp/page.html" '<title>5</title>' "a cell is the report's count for one organisation"
+
+# ---- an indicator's sightings table: the latest 50 -----------------------------
+{
+    printf '{"type":"bundle","id":"bundle--9d0092c5-5f74-4287-9642-33f4c354e56d","objects":[\n'
+    printf '{"type":"indicator","spec_version":"2.1","id":"indicator--0d8b3a55-7d8f-4c4e-9b11-343434343434","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"often-seen","pattern":"[domain-name:value = '"'"'often.example'"'"']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}'
+    k=10
+    while [ $k -lt 62 ]; do
+        printf ',\n{"type":"sighting","spec_version":"2.1","id":"sighting--0d8b3a55-7d8f-4c4e-9b11-0000000000%02d","created":"2024-03-01T00:00:00.000Z","modified":"2024-03-01T00:00:00.000Z","first_seen":"2024-03-01T00:%02d:00Z","last_seen":"2024-03-01T00:%02d:00Z","sighting_of_ref":"indicator--0d8b3a55-7d8f-4c4e-9b11-343434343434","where_sighted_refs":["identity--0d8b3a55-7d8f-4c4e-9b11-aaaaaaaaaaaa"]}' $k $((k - 10)) $((k - 10))
+        k=$((k + 1))
+    done
+    printf ']}\n'
+} >"$tmp/often.json"
+run import --collection "$coll" --data "$data" "$tmp/often.json"
+expect 0 "52 sightings of one indicator are imported"
+page "$tmp/a" "/object?id=indicator--0d8b3a55-7d8f-4c4e-9b11-343434343434" >/dev/null
+contains "$tmp/page.html" 'The latest 50 of 52 sightings are listed.' "the table lists 50 of them"
+tr -d '\n' <"$tmp/page.html" | sed 's|.*<table id="sightings">||; s|</table>.*||' >"$tmp/table.html"
+contains "$tmp/table.html" '2024-03-01T00:51:00Z' "the newest is listed"
+check "the two oldest are not" sh -c "! grep -qe '2024-03-01T00:00:00Z' -e '2024-03-01T00:01:00Z' '$tmp/table.html'"
+
+# ---- the dashboard's counts follow what is added -----------------------------
+# count_of: the object count of collection $coll on the dashboard.
+count_of() {
+    page "$tmp/a" / >/dev/null
+    tr -d '\n' <"$tmp/page.html" |
+        sed -n "s|.*$coll</small></td><td>[^<]*</td><td>\([0-9]*\)</td>.*|\1|p"
+}
+c0=$(count_of)
+check "the dashboard counts the collection" [ -n "$c0" ]
+cat >"$tmp/more.json" <<'EOF2'
+{"type":"bundle","id":"bundle--8d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+{"type":"malware","spec_version":"2.1","id":"malware--0d8b3a55-7d8f-4c4e-9b11-121212121212",
+ "created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z",
+ "name":"counted","is_family":true},
+{"type":"malware","spec_version":"2.1","id":"malware--0d8b3a55-7d8f-4c4e-9b11-121212121212",
+ "created":"2024-01-01T00:00:00.000Z","modified":"2024-01-02T00:00:00.000Z",
+ "name":"counted","is_family":true}]}
+EOF2
+run import --collection "$coll" --data "$data" "$tmp/more.json"
+expect 0 "two more versions are imported"
+check "the dashboard counts them at once ($c0 before)" [ "$(count_of)" = $((c0 + 2)) ]
+contains "$tmp/page.html" 'malware--0d8b3a55-7d8f-4c4e-9b11-121212121212' "and lists the newest among the latest arrivals"
+
 # ---- session fixation --------------------------------------------------------
 fixed=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 curl -sS -c "$tmp/f" -o "$tmp/login.html" "$ui/login"

@@ -8,7 +8,8 @@
 # console-screenshots/ beside the cairn binary. Skipped (77) without
 # chromium and chromedriver.
 . "$(dirname "$0")/lib.sh"
-need curl jq base64
+. "$(dirname "$0")/../tools/webdriver.sh"
+need curl jq base64 od
 for tool in chromium chromedriver; do
     command -v "$tool" >/dev/null || {
         echo "${0##*/}: $tool is not installed (scripts/install-deps.sh); skipped"
@@ -20,27 +21,8 @@ shots=$(cd "$(dirname "$CAIRN")" && pwd)/console-screenshots
 mkdir -p "$shots"
 
 data=$tmp/d
-driver_pid=""
-wd_session=""
-# At exit: the browser closed through its session, then chromedriver's
-# process group (it and any browser left) and the server.
+# At exit: the browser and chromedriver (end_browser), then the server.
 at_exit='end_browser; reap $pid'
-end_browser() {
-    [ -n "$wd_session" ] &&
-        curl -s --max-time 20 -X DELETE "$wd_session" >/dev/null 2>&1
-    wd_session=""
-    if [ -n "$driver_pid" ]; then
-        kill -TERM "-$driver_pid" 2>/dev/null
-        n=0
-        while [ $n -lt 100 ] && kill -0 "$driver_pid" 2>/dev/null; do
-            sleep 0.1
-            n=$((n + 1))
-        done
-        kill -KILL "-$driver_pid" 2>/dev/null
-        wait "$driver_pid" 2>/dev/null
-    fi
-    driver_pid=""
-}
 start_server --data "$data" --listen 127.0.0.1:0 || {
     fail "server did not start"
     exit 1
@@ -83,58 +65,14 @@ cat >"$tmp/upload.json" <<'EOF'
 EOF
 
 # ---- chromedriver ---------------------------------------------------------
-dport=""
-tries=0
-while [ -z "$dport" ] && [ $tries -lt 20 ]; do
-    p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-    # Its own process group, so that the browsers it starts end with it.
-    setsid chromedriver --port="$p" --allowed-ips=127.0.0.1 \
-        >"$tmp/driver.log" 2>&1 &
-    driver_pid=$!
-    n=0
-    while [ $n -lt 200 ] && kill -0 "$driver_pid" 2>/dev/null; do
-        if curl -s --max-time 2 "http://127.0.0.1:$p/status" 2>/dev/null |
-            jq -e '.value.ready' >/dev/null 2>&1; then
-            dport=$p
-            break
-        fi
-        sleep 0.05
-        n=$((n + 1))
-    done
-    [ -z "$dport" ] && end_browser
-    tries=$((tries + 1))
-done
-[ -n "$dport" ] || {
+start_driver || {
     fail "chromedriver did not start"
     cat "$tmp/driver.log"
     exit 1
 }
-wd_base=http://127.0.0.1:$dport
-
-# wd METHOD PATH [JSON]: one WebDriver command; the answer in $tmp/wd.json.
-wd() {
-    if [ -n "${3:-}" ]; then
-        curl -sS --max-time 60 -X "$1" -H 'Content-Type: application/json' \
-            -d "$3" -o "$tmp/wd.json" "$wd_base$2"
-    else
-        curl -sS --max-time 60 -X "$1" -o "$tmp/wd.json" "$wd_base$2"
-    fi
-}
-profile=$tmp/profile
-caps=$(jq -n --arg dir "$profile" '{capabilities: {alwaysMatch: {
-  browserName: "chrome", "goog:loggingPrefs": {browser: "ALL"},
-  "goog:chromeOptions": {binary: "/usr/bin/chromium", args: ["--headless",
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-dev-shm-usage", "--window-size=1200,900",
-    ("--user-data-dir=" + $dir)]}}}}')
-wd POST /session "$caps"
-sid=$(jq -r '.value.sessionId // empty' "$tmp/wd.json")
-if [ -z "$sid" ]; then
+if ! new_session 1200,900; then
     # Skipped only when the browser itself cannot run here.
-    if ! timeout 60 chromium --headless --no-sandbox --disable-gpu \
-        --user-data-dir="$tmp/probe" --dump-dom about:blank \
-        >"$tmp/probe.out" 2>&1; then
+    if ! chromium_runs; then
         echo "${0##*/}: chromium cannot start here; skipped:"
         sed 's/^/    /' "$tmp/probe.out" | tail -5
         exit 77
@@ -143,60 +81,22 @@ if [ -z "$sid" ]; then
     sed 's/^/    /' "$tmp/driver.log" | tail -20
     exit 1
 fi
-s=/session/$sid
-wd_session=$wd_base$s
 # Every element lookup waits up to 20 s for the element to appear; after
 # the first that never came, not at all, so that a broken console fails
 # the test quickly instead of waiting at every later step.
 wd POST "$s/timeouts" '{"implicit": 20000, "pageLoad": 60000}'
-W3C=element-6066-11e4-a52e-4f735466cecf
 
-# The steps below spawn as few processes as they can (curl, not jq, for
-# most): on a loaded machine each spawn costs more than the browser's work.
-# jstr TEXT: $J is TEXT as a JSON string.
-jstr() {
-    case $1 in
-    *[\"\\]*) J=$(jq -n --arg t "$1" '$t') ;;
-    *) J="\"$1\"" ;;
-    esac
-}
-go() {
-    jstr "$base$1"
-    wd POST "$s/url" "{\"url\": $J}"
-}
-# el CSS: $E is the element's id (it waits for it), or "" when it never
-# came.
-el() {
-    jstr "$1"
-    wd POST "$s/element" "{\"using\": \"css selector\", \"value\": $J}"
-    E=""
-    IFS= read -r line <"$tmp/wd.json" || :
-    case $line in
-    *"\"$W3C\":\""*)
-        E=${line#*\"$W3C\":\"}
-        E=${E%%\"*}
-        ;;
-    esac
-}
-type_in() {
-    el "$1"
-    jstr "$2"
-    wd POST "$s/element/$E/value" "{\"text\": $J}"
-}
-click() {
-    el "$1"
-    wd POST "$s/element/$E/click" '{}'
-}
 text_of() {
     el "$1"
     [ -n "$E" ] || return
     wd GET "$s/element/$E/text"
     jq -r '.value' "$tmp/wd.json"
 }
+# shot NAME: a screenshot of the page as $shots/NAME.png, checked to be a
+# PNG image.
 shot() {
-    wd GET "$s/screenshot"
-    jq -r '.value' "$tmp/wd.json" | base64 -d >"$shots/$1.png" 2>/dev/null
-    check "screenshot $1" [ -s "$shots/$1.png" ]
+    screenshot "$shots/$1.png"
+    check "screenshot $1 is a PNG image" is_png "$shots/$1.png"
 }
 # text_has CSS WORD DESCRIPTION: a check that the element's text has WORD.
 text_has() {
@@ -213,8 +113,7 @@ present() {
         fail "$2: no $1 on the page"
         wd GET "$s/url"
         echo "    at $(jq -r .value "$tmp/wd.json")"
-        wd POST "$s/execute/sync" \
-            '{"script": "return document.body ? document.body.innerText : \"\";", "args": []}'
+        js 'return document.body ? document.body.innerText : "";'
         jq -r .value "$tmp/wd.json" | head -15 | sed 's/^/    /'
         wd POST "$s/timeouts" '{"implicit": 0}'
     fi
@@ -268,13 +167,19 @@ go /ui/admin
 present '#h-grant' "the admin page"
 shot admin
 
-# At 360 px: nothing wider than the screen.
+# At 360 px: every page, nothing wider than the screen.
 wd POST "$s/window/rect" '{"width": 360, "height": 780}'
-go /ui/
-present '#h-colls' "the dashboard at 360 px"
-wd POST "$s/execute/sync" '{"script": "return document.documentElement.scrollWidth <= window.innerWidth + 1;", "args": []}'
-check "no horizontal scrolling at 360 px" [ "$(jq -r .value "$tmp/wd.json")" = true ]
-shot dashboard-360
+for p in "/ui/ dashboard #h-colls" "/ui/search?q=avsvmcloud.com search #results" \
+    "/ui/object?id=$ind indicator #pattern" "/ui/sightings sightings svg.heat" \
+    "/ui/hunt hunt #hunt-go" "/ui/import import #import-go" "/ui/admin admin #h-grant"; do
+    set -- $p
+    go "$1"
+    present "$3" "the $2 page at 360 px"
+    js 'return document.documentElement.scrollWidth <= window.innerWidth + 1;'
+    check "no horizontal scrolling at 360 px on the $2 page" \
+        [ "$(jq -r .value "$tmp/wd.json")" = true ]
+    shot "$2-360"
+done
 wd POST "$s/window/rect" '{"width": 1200, "height": 900}'
 
 click '#logout'
