@@ -115,9 +115,9 @@ case " $steps " in *" server "*)
                 printf "ratio %s/SQLite: import %.2fx, POST %.2fx, paging %.2fx the time, p99 %.2fx\n",
                     name[i], imp[i] / imp[1], post[i] / post[1], page[i] / page[1], p99[i] / (p99[1] > 0 ? p99[1] : 1)
             printf "goals on PostgreSQL (one node; two nodes): import >= 100000/s: %s, %s; page 1M < 10 s: %s, %s; GET p99 < 20 ms: %s, %s\n",
-                imp[2] >= 100000 ? "met" : "NOT met", imp[3] >= 100000 ? "met" : "NOT met",
-                page[2] < 10 ? "met" : "NOT met", page[3] < 10 ? "met" : "NOT met",
-                p99[2] < 20 ? "met" : "NOT met", p99[3] < 20 ? "met" : "NOT met"
+                (imp[2] >= 100000 ? "met" : "NOT met"), (imp[3] >= 100000 ? "met" : "NOT met"),
+                (page[2] < 10 ? "met" : "NOT met"), (page[3] < 10 ? "met" : "NOT met"),
+                (p99[2] < 20 ? "met" : "NOT met"), (p99[3] < 20 ? "met" : "NOT met")
         }'
     ;;
 esac
