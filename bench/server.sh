@@ -15,11 +15,27 @@
 #   bench/server.sh [BUILD_DIR [N [CLIENTS]]]   (BUILD_DIR defaults to build)
 #   CAIRN=/path/to/cairn bench/server.sh ...    (another binary)
 #   BASELINE=/path/to/old/cairn bench/server.sh ...
+#   STORE=postgresql://... bench/server.sh ...  (that store, emptied of
+#                             nothing: give an empty database; no sqlite3
+#                             baseline then)
+#   NODES=2 STORE=postgresql://... bench/server.sh ...
+#                             two servers over that one database: the POST
+#                             clients and wrk's connections split between
+#                             them, paging from the second
+# The last line, "RESULT import_s post_s page_s pages objects p50_ms p99_ms
+# req_s", is for bench/postgres.sh.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 n=${2:-1000000}
 clients=${3:-4}
+store=${STORE:-}
+nodes=${NODES:-1}
+case $nodes in 1 | 2) ;; *) echo "NODES is 1 or 2" >&2; exit 2 ;; esac
+if [ "$nodes" = 2 ] && [ -z "$store" ]; then
+    echo "NODES=2 needs STORE (a PostgreSQL URL)" >&2
+    exit 2
+fi
 case $build in /*) ;; *) build=$here/$build ;; esac
 cairn=${CAIRN:-$build/cairn}
 baseline=${BASELINE:-}
@@ -45,18 +61,22 @@ done
 
 tmp=$(mktemp -d)
 pid=""
+pid2=""
 cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
+    for p in $pid $pid2; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 2' INT TERM
 
 TAXII='application/taxii+json;version=2.1'
-data=$tmp/data
+data=${store:-$tmp/data}
+# A server over PostgreSQL keeps its local state (the loop's, the
+# archive) in its own data directory.
+export CAIRN_DATA_DIR="$tmp/local"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.001; printf "%.0f", n / s }'; }
@@ -106,10 +126,26 @@ start() {
     auth=$(printf 'bench:bench' | base64)
 }
 
+# start2 BIN DATA: a second server over the same store (NODES=2).
+start2() {
+    rm -f "$tmp/port2"
+    CAIRN_DATA_DIR="$tmp/local2" "$1" serve --data "$2" \
+        --listen 127.0.0.1:0 --port-file "$tmp/port2" \
+        --log "$tmp/access2.log" 2>"$tmp/serve2.err" &
+    pid2=$!
+    i=0
+    while [ ! -s "$tmp/port2" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    port2=$(cat "$tmp/port2")
+    base2=http://127.0.0.1:$port2
+}
+
 stop() {
-    kill -TERM "$pid"
-    wait "$pid" || true
+    for p in $pid $pid2; do
+        kill -TERM "$p"
+        wait "$p" || true
+    done
     pid=""
+    pid2=""
 }
 
 # writes BIN DATA: import the bundle into col, then POST the envelopes into
@@ -129,12 +165,50 @@ writes() {
     # connection, then polls every status until it is complete
     # (acknowledged means complete); a curl and a jq per request would
     # time process start-up.
-    "$poster" "$base/api1/collections/$pcol/objects/" "$auth" "$clients" \
-        "$tmp/env"/*.json >"$tmp/post" || {
-        echo "bench_post failed against $1" >&2
-        exit 1
-    }
-    read -r s_acked s_post posted ok failed <"$tmp/post"
+    if [ "$nodes" = 2 ]; then
+        # half the clients and half the envelopes on each node, at once
+        set -- "$1" "$2" "$tmp/env"/*.json
+        bin=$1
+        shift 2
+        half=$((($# + 1) / 2))
+        i=0
+        : >"$tmp/env1" && : >"$tmp/env2"
+        for f in "$@"; do
+            i=$((i + 1))
+            if [ $i -le $half ]; then echo "$f" >>"$tmp/env1"; else echo "$f" >>"$tmp/env2"; fi
+        done
+        c1=$(((clients + 1) / 2))
+        c2=$((clients / 2 > 0 ? clients / 2 : 1))
+        t0=$(now)
+        # shellcheck disable=SC2046
+        "$poster" "$base/api1/collections/$pcol/objects/" "$auth" "$c1" \
+            $(cat "$tmp/env1") >"$tmp/post1" &
+        p1=$!
+        # shellcheck disable=SC2046
+        "$poster" "$base2/api1/collections/$pcol/objects/" "$auth" "$c2" \
+            $(cat "$tmp/env2") >"$tmp/post2" || {
+            echo "bench_post failed against the second node" >&2
+            exit 1
+        }
+        wait $p1 || {
+            echo "bench_post failed against the first node" >&2
+            exit 1
+        }
+        s_post=$(since "$t0")
+        read -r _ _ posted ok failed <"$tmp/post1"
+        read -r _ _ posted2 ok2 failed2 <"$tmp/post2"
+        posted=$((posted + posted2))
+        ok=$((ok + ok2))
+        failed=$((failed + failed2))
+        set -- "$bin"
+    else
+        "$poster" "$base/api1/collections/$pcol/objects/" "$auth" "$clients" \
+            "$tmp/env"/*.json >"$tmp/post" || {
+            echo "bench_post failed against $1" >&2
+            exit 1
+        }
+        read -r s_acked s_post posted ok failed <"$tmp/post"
+    fi
     if [ "$failed" -ne 0 ] || [ "$ok" -ne "$n" ] || [ "$posted" -ne "$n" ]; then
         echo "POST to $1: $posted objects posted, $ok succeeded," \
             "$failed failed (want $n)" >&2
@@ -152,6 +226,9 @@ if [ -n "$baseline" ]; then
 fi
 
 start "$cairn" "$data"
+if [ "$nodes" = 2 ]; then
+    start2 "$cairn" "$data"
+fi
 writes "$cairn" "$data"
 r_import=$(rate "$n" "$s_import")
 r_post=$(rate "$n" "$s_post")
@@ -159,23 +236,45 @@ r_post=$(rate "$n" "$s_post")
 # ---- paging everything out, limit=1000 --------------------------------------
 # bench_pager keeps one connection and follows "next"; a curl per page
 # would time process start-up rather than the server.
-"$pager" "$port" "/api1/collections/$col/objects/" "$auth" 1000 >"$tmp/pager"
+# With two nodes, from the second: it sees what went in through the first.
+"$pager" "${port2:-$port}" "/api1/collections/$col/objects/" "$auth" 1000 \
+    >"$tmp/pager"
 read -r pages got s_page <"$tmp/pager"
 
 # Baseline: the same rows straight out of SQLite, one query.
-t0=$(now)
-sqlite3 "$data/cairn.db" "SELECT json FROM objects WHERE coll =
-    (SELECT pk FROM collections WHERE id = '$col') ORDER BY date_added" \
-    >/dev/null
-s_sqlite=$(since "$t0")
+s_sqlite=-
+if [ -z "$store" ]; then
+    t0=$(now)
+    sqlite3 "$data/cairn.db" "SELECT json FROM objects WHERE coll =
+        (SELECT pk FROM collections WHERE id = '$col') ORDER BY date_added" \
+        >/dev/null
+    s_sqlite=$(since "$t0")
+fi
 
 # ---- latency under 64 connections -------------------------------------------
-wrk -t2 -c64 -d10s --latency -H "Authorization: Basic $auth" \
-    -H "Accept: $TAXII" \
-    "$base/api1/collections/$col/objects/?limit=100" >"$tmp/wrk" 2>&1
-p50=$(awk '$1 == "50%" { print $2 }' "$tmp/wrk")
-p99=$(awk '$1 == "99%" { print $2 }' "$tmp/wrk")
-rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk")
+if [ "$nodes" = 2 ]; then
+    # 32 connections on each node at once; the worse p50 and p99
+    wrk -t1 -c32 -d10s --latency -H "Authorization: Basic $auth" \
+        -H "Accept: $TAXII" \
+        "$base/api1/collections/$col/objects/?limit=100" >"$tmp/wrk" 2>&1 &
+    w1=$!
+    wrk -t1 -c32 -d10s --latency -H "Authorization: Basic $auth" \
+        -H "Accept: $TAXII" \
+        "$base2/api1/collections/$col/objects/?limit=100" >"$tmp/wrk2" 2>&1
+    wait $w1
+else
+    wrk -t2 -c64 -d10s --latency -H "Authorization: Basic $auth" \
+        -H "Accept: $TAXII" \
+        "$base/api1/collections/$col/objects/?limit=100" >"$tmp/wrk" 2>&1
+fi
+# wrk's latencies (us, ms, s) in ms; with two nodes the worse one
+ms() { awk -v q="$1" '$1 == q {
+    v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+    if (u == "us") v /= 1000; else if (u == "s") v *= 1000
+    if (v > m) m = v } END { printf "%.2f", m }' "$tmp"/wrk*; }
+p50=$(ms 50%)ms
+p99=$(ms 99%)ms
+rps=$(awk '/Requests\/sec/ { s += $2 } END { printf "%.0f", s }' "$tmp"/wrk*)
 
 stop
 
@@ -190,7 +289,7 @@ printf '%-34s %10s  %s\n' "GET objects limit=1000, all" \
 printf '%-34s %10s  %s\n' "  baseline: sqlite3 one query" "" \
     "${s_sqlite}s for the same rows"
 printf '%-34s %10s  %s\n' "GET limit=100, 64 connections" "$rps req/s" \
-    "p50 $p50, p99 $p99 (wrk -t2 -c64 -d10s)"
+    "p50 $p50, p99 $p99 (wrk, 64 connections, 10 s)"
 if [ -n "$baseline" ]; then
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
     echo "baseline: $baseline, same data, run first"
@@ -199,3 +298,4 @@ if [ -n "$baseline" ]; then
     printf '%-34s %10s  %s\n' "  baseline POST" "$(rate "$n" "$b_post")/s" \
         "${b_post}s; this build: $(ratio "$b_post" "$s_post")x as fast"
 fi
+echo "RESULT $s_import $s_post $s_page $pages $got ${p50%ms} ${p99%ms} $rps"

@@ -57,7 +57,7 @@ static void pg_exec(const char *sql)
 }
 
 /* The newest schema of the PostgreSQL backend (postgres.c's migrations). */
-#define PG_SCHEMA_LATEST 6
+#define PG_SCHEMA_LATEST 7
 
 struct fx {
     long live0; /* allocations before the test, to find leaks */
@@ -499,6 +499,62 @@ static void test_versions(void **state)
                                       .versions = cases[c].versions,
                                       .version_times = times,
                                       .n_version_times = nt};
+        struct cairn_store_page *p = query(f->s, &q);
+        char got[128] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < p->n; i++)
+            len += (size_t)snprintf(got + len, sizeof got - len, "%s%c:%c",
+                                    i ? " " : "",
+                                    p->rows[i].id[strlen(p->rows[i].id) - 1],
+                                    p->rows[i].version[18]);
+        if (strcmp(got, cases[c].want) != 0)
+            fail_msg("case %zu: got \"%s\", want \"%s\"", c, got,
+                     cases[c].want);
+        cairn_store_page_free(p);
+    }
+}
+
+/*
+ * Several versions of an object in one put, and a second copy of one of
+ * them: each version is kept once, and "last" and "first" pick among them
+ * as when they come one put at a time.
+ */
+static void test_versions_one_put(void **state)
+{
+    struct fx *f = *state;
+    static const int objs[][2] = {{1, 2}, {1, 1}, {2, 5}, {1, 3}, {1, 1}};
+    enum { N = sizeof objs / sizeof objs[0] };
+    struct cairn_store_object_in in[N] = {0};
+    struct cairn_store_result res[N];
+    for (size_t i = 0; i < N; i++)
+        in[i].obj = indicator((unsigned long)objs[i][0], objs[i][1]);
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, in, N, NULL, res),
+                     0);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(res[i].outcome, i == N - 1 ? CAIRN_STORE_EXISTED
+                                                    : CAIRN_STORE_STORED);
+        json_decref((json_t *)in[i].obj);
+    }
+    /* A later put of one more version, and of a version stored before. */
+    json_t *more[2] = {indicator(2, 6), indicator(2, 5)};
+    struct cairn_store_object_in in2[2] = {{.obj = more[0]}, {.obj = more[1]}};
+    assert_int_equal(
+        cairn_store_put_objects(f->s, f->coll, in2, 2, NULL, res), 0);
+    assert_int_equal(res[0].outcome, CAIRN_STORE_STORED);
+    assert_int_equal(res[1].outcome, CAIRN_STORE_EXISTED);
+    json_decref(more[0]);
+    json_decref(more[1]);
+    static const struct {
+        unsigned versions;
+        const char *want;
+    } cases[] = {
+        {CAIRN_STORE_VERSION_LAST, "1:3 2:6"},
+        {CAIRN_STORE_VERSION_FIRST, "1:1 2:5"},
+        {CAIRN_STORE_VERSION_ALL, "1:2 1:1 2:5 1:3 2:6"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct cairn_store_query q = {.collection = f->coll,
+                                      .versions = cases[c].versions};
         struct cairn_store_page *p = query(f->s, &q);
         char got[128] = "";
         size_t len = 0;
@@ -2630,12 +2686,15 @@ static void test_pg_abandon_nodes(void **state)
 
 /*
  * A store the first PostgreSQL schema wrote gets the correlation index,
- * built for the rows it holds, and the console's admin flag, off.
+ * built for the rows it holds, the console's admin flag, off, and the
+ * objects with several versions marked (schema 7): "last" still finds
+ * one version of each.
  */
 static void test_pg_migrate(void **state)
 {
     struct fx *f = *state;
     put_range(f->s, f->coll, 1, 2, 1);
+    put_range(f->s, f->coll, 2, 1, 2);
     put_sighting(f->s, f->coll, 1);
     assert_int_equal(cairn_store_user_add(f->s, "old", "pw"), 0);
     cairn_store_close(f->s);
@@ -2644,6 +2703,7 @@ static void test_pg_migrate(void **state)
             " ALTER TABLE users DROP COLUMN admin;"
             " ALTER TABLE users DROP COLUMN identities;"
             " DROP TABLE sync_state; DROP TABLE marks;"
+            " ALTER TABLE objects DROP COLUMN multi;"
             " UPDATE schema_version SET version = 1");
     f->s = open_store();
     int v = 0;
@@ -2653,16 +2713,20 @@ static void test_pg_migrate(void **state)
     assert_int_equal(scan_sg(f->s, NULL, false).n, 1);
     /* The named state's table came with the migration. */
     assert_int_equal(cairn_store_state_set(f->s, "pull:x", "{}"), 0);
+    struct cairn_store_query lq = {.collection = f->coll};
+    struct cairn_store_page *lp = query(f->s, &lq);
+    assert_int_equal(lp->n, 3); /* objects 1 and 2, and the sighting */
+    cairn_store_page_free(lp);
     struct hits h = find(f->s, ip_key("198.51.100.1"), f->coll);
-    assert_int_equal(h.n, 2);
-    assert_int_equal(h.in_coll, 2);
+    assert_int_equal(h.n, 3);
+    assert_int_equal(h.in_coll, 3);
     char id1[80];
     make_id(id1, sizeof id1, 1);
     h = find(f->s, cairn_value_ref_key(id1, strlen(id1)), NULL);
     assert_int_equal(h.n, 1);
     /* New rows go in as before. */
     put_range(f->s, f->coll, 3, 1, 1);
-    assert_int_equal(find(f->s, ip_key("198.51.100.1"), NULL).n, 3);
+    assert_int_equal(find(f->s, ip_key("198.51.100.1"), NULL).n, 4);
     bool admin = true;
     assert_int_equal(cairn_store_user_admin_get(f->s, "old", &admin), 0);
     assert_false(admin);
@@ -2768,6 +2832,8 @@ static void test_pg_lock(void **state)
         cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_versions, setup, teardown),       \
+        cmocka_unit_test_setup_teardown(test_versions_one_put, setup,          \
+                                        teardown),                             \
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_paging_budget, setup, teardown),  \
