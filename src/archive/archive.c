@@ -96,13 +96,20 @@ static int seg_info(struct cairn_archive *a, struct arch_seg *s)
     if (fd < 0)
         return CAIRN_EIO;
     if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != s->size ||
-        st.st_size < (off_t)sizeof buf)
+        st.st_size < (off_t)(SEG_HEADER_LEN + SEG_FOOTER_LEN_V1))
         goto out;
-    if (pread(fd, buf, SEG_HEADER_LEN, 0) != SEG_HEADER_LEN ||
-        pread(fd, buf + SEG_HEADER_LEN, SEG_FOOTER_LEN,
-              st.st_size - SEG_FOOTER_LEN) != SEG_FOOTER_LEN)
+    if (pread(fd, buf, SEG_HEADER_LEN, 0) != SEG_HEADER_LEN)
         goto out;
-    rc = cairn__seg_footer(buf, sizeof buf, &s->foot);
+    /* the footer's length depends on the segment's format */
+    size_t flen = cairn__seg_footer_len((uint32_t)buf[8] |
+                                        (uint32_t)buf[9] << 8 |
+                                        (uint32_t)buf[10] << 16 |
+                                        (uint32_t)buf[11] << 24);
+    if (flen == 0 || st.st_size < (off_t)(SEG_HEADER_LEN + flen) ||
+        pread(fd, buf + SEG_HEADER_LEN, flen, st.st_size - (off_t)flen) !=
+            (ssize_t)flen)
+        goto out;
+    rc = cairn__seg_footer(buf, SEG_HEADER_LEN + flen, &s->foot);
     if (rc == 0)
         s->bad = false;
 out:
