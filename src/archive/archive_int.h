@@ -248,7 +248,8 @@ struct seg_keys {
 };
 
 #define SEG_KEYS_HEAD     24
-#define SEG_ADDRS_HEAD    16
+#define SEG_ADDRS_HEAD    32
+#define SEG_V4_BLOCK      128
 #define SEG_KEYS_MAX_BITS 26
 /* A key of more values than this is marked "many": those are scanned. */
 #define SEG_KEYS_MAX_LIST 64
@@ -267,7 +268,8 @@ void cairn__seg_keys_release(struct seg_keys *k);
 struct seg_probe {
     unsigned bits;
     const uint8_t *dir, *ents, *over, *v4, *v6;
-    uint64_t n_ents, n_over, n4, n6, values;
+    const uint8_t *v4_pay;
+    uint64_t n_ents, n_over, n4, nb4, v4_pay_len, n6, values;
 };
 
 /* Returned by cairn__seg_probe_hash for a key of too many values. */

@@ -464,19 +464,47 @@ int cairn__seg_keys_build(struct seg_keys *k, uint8_t **keys_out,
     for (size_t i = 0; i < k->n_v6; i++)
         if (i == 0 || cmp_v6(&k->v6[i], &k->v6[i - 1]) != 0)
             k->v6[n6++] = k->v6[i];
-    size_t al = SEG_ADDRS_HEAD + n4 * 8 + n6 * 20;
+    /* IPv4: blocks of SEG_V4_BLOCK entries, varint deltas, and an index of
+     * each block's first address and offset */
+    size_t nb4 = (n4 + SEG_V4_BLOCK - 1) / SEG_V4_BLOCK;
+    size_t al = SEG_ADDRS_HEAD + nb4 * 8 + n4 * 15 + n6 * 20;
     addrs = cairn_malloc(al);
     if (addrs == NULL)
         goto out;
     put64(addrs, n4);
     put64(addrs + 8, n6);
-    q = addrs + SEG_ADDRS_HEAD;
-    for (size_t i = 0; i < n4; i++, q += 8)
-        put64(q, k->v4[i]);
+    put64(addrs + 16, nb4);
+    uint8_t *ix = addrs + SEG_ADDRS_HEAD;
+    q = ix + nb4 * 8;
+    uint8_t *payload = q;
+    for (size_t i = 0; i < n4; i++) {
+        uint32_t addr = (uint32_t)(k->v4[i] >> 32), vid = (uint32_t)k->v4[i];
+        uint32_t prev = 0;
+        if (i % SEG_V4_BLOCK == 0) {
+            put32(ix + (i / SEG_V4_BLOCK) * 8, addr);
+            put32(ix + (i / SEG_V4_BLOCK) * 8 + 4, (uint32_t)(q - payload));
+        } else {
+            prev = (uint32_t)(k->v4[i - 1] >> 32);
+        }
+        uint64_t d = addr - prev;
+        while (d >= 0x80) {
+            *q++ = (uint8_t)(d | 0x80);
+            d >>= 7;
+        }
+        *q++ = (uint8_t)d;
+        uint64_t x = vid;
+        while (x >= 0x80) {
+            *q++ = (uint8_t)(x | 0x80);
+            x >>= 7;
+        }
+        *q++ = (uint8_t)x;
+    }
+    put64(addrs + 24, (uint64_t)(q - payload));
     for (size_t i = 0; i < n6; i++, q += 20) {
         memcpy(q, k->v6[i].a, 16);
         put32(q + 16, k->v6[i].vid);
     }
+    al = (size_t)(q - addrs);
     *keys_out = keys;
     *keys_len = kl;
     *addrs_out = addrs;
@@ -510,9 +538,12 @@ int cairn__seg_probe_open(const uint8_t *keys, size_t keys_len,
     size_t nb = (size_t)1 << bits;
     if (SEG_KEYS_HEAD + (nb + 1) * 4 + n_ents * 8 + n_over * 4 != keys_len)
         return CAIRN_EPARSE;
-    uint64_t n4 = get64(addrs), n6 = get64(addrs + 8);
-    if (n4 > addrs_len / 8 || n6 > addrs_len / 20 ||
-        SEG_ADDRS_HEAD + n4 * 8 + n6 * 20 != addrs_len)
+    uint64_t n4 = get64(addrs), n6 = get64(addrs + 8),
+             nb4 = get64(addrs + 16), pay = get64(addrs + 24);
+    if (n4 > addrs_len || n6 > addrs_len / 20 ||
+        nb4 != (n4 + SEG_V4_BLOCK - 1) / SEG_V4_BLOCK ||
+        pay > addrs_len ||
+        SEG_ADDRS_HEAD + nb4 * 8 + pay + n6 * 20 != addrs_len)
         return CAIRN_EPARSE;
     p->bits = bits;
     p->dir = keys + SEG_KEYS_HEAD;
@@ -522,7 +553,10 @@ int cairn__seg_probe_open(const uint8_t *keys, size_t keys_len,
     p->n_over = n_over;
     p->v4 = addrs + SEG_ADDRS_HEAD;
     p->n4 = n4;
-    p->v6 = p->v4 + n4 * 8;
+    p->nb4 = nb4;
+    p->v4_pay = p->v4 + nb4 * 8;
+    p->v4_pay_len = pay;
+    p->v6 = p->v4_pay + pay;
     p->n6 = n6;
     p->values = values;
     return 0;
@@ -570,25 +604,62 @@ int cairn__seg_probe_hash(const struct seg_probe *p, uint64_t h,
     return 0;
 }
 
+static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 35; shift += 7) {
+        if (*p >= end)
+            return false;
+        uint8_t b = *(*p)++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = x;
+            return true;
+        }
+    }
+    return false;
+}
+
 int cairn__seg_probe_v4(const struct seg_probe *p, uint32_t lo, uint32_t hi,
                         seg_probe_cb cb, void *ud)
 {
-    uint64_t key = (uint64_t)lo << 32;
-    uint64_t a = 0, b = p->n4;
+    if (p->nb4 == 0)
+        return 0;
+    /* the first block starting at lo or after, then one back (a run of
+     * one address may begin in the block before) */
+    uint64_t a = 0, b = p->nb4;
     while (a < b) {
         uint64_t m = a + (b - a) / 2;
-        if (get64(p->v4 + m * 8) < key)
+        if (get32(p->v4 + m * 8) < lo)
             a = m + 1;
         else
             b = m;
     }
-    for (; a < p->n4; a++) {
-        uint64_t e = get64(p->v4 + a * 8);
-        if ((uint32_t)(e >> 32) > hi)
-            break;
-        int rc = emit(p, (uint32_t)e, cb, ud);
-        if (rc < 0)
-            return rc;
+    if (a > 0)
+        a--;
+    const uint8_t *end = p->v4_pay + p->v4_pay_len;
+    for (uint64_t blk = a; blk < p->nb4; blk++) {
+        uint64_t off = get32(p->v4 + blk * 8 + 4);
+        uint64_t n = blk + 1 < p->nb4 ? SEG_V4_BLOCK
+                                      : p->n4 - blk * SEG_V4_BLOCK;
+        if (off > p->v4_pay_len)
+            return CAIRN_EPARSE;
+        const uint8_t *q = p->v4_pay + off;
+        uint64_t addr = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t d, vid;
+            if (!varint(&q, end, &d) || !varint(&q, end, &vid) ||
+                vid > UINT32_MAX)
+                return CAIRN_EPARSE;
+            addr += d;
+            if (addr > hi)
+                return 0;
+            if (addr < lo)
+                continue;
+            int rc = emit(p, (uint32_t)vid, cb, ud);
+            if (rc < 0)
+                return rc;
+        }
     }
     return 0;
 }
