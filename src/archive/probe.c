@@ -294,10 +294,31 @@ static int cmp_pair(const void *x, const void *y)
     return a->vid < b->vid ? -1 : a->vid > b->vid;
 }
 
-static int cmp_u64(const void *x, const void *y)
+/* Sort address << 32 | value by address, stably: two passes of 16 bits. */
+static int radix_v4(uint64_t *v, size_t n)
 {
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
+    if (n < 2)
+        return 0;
+    uint64_t *tmp = cairn_malloc(n * sizeof *tmp);
+    uint32_t *count = cairn_malloc(65537 * sizeof *count);
+    if (tmp == NULL || count == NULL) {
+        cairn_free(tmp);
+        cairn_free(count);
+        return CAIRN_ENOMEM;
+    }
+    for (unsigned shift = 32; shift < 64; shift += 16) {
+        memset(count, 0, 65537 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((v[i] >> shift) & 0xFFFF) + 1]++;
+        for (size_t b = 0; b < 65536; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(v[i] >> shift) & 0xFFFF]++] = v[i];
+        memcpy(v, tmp, n * sizeof *v);
+    }
+    cairn_free(tmp);
+    cairn_free(count);
+    return 0;
 }
 
 static int cmp_v6(const void *x, const void *y)
@@ -454,8 +475,12 @@ int cairn__seg_keys_build(struct seg_keys *k, uint8_t **keys_out,
         put32(q, over[i]);
     cairn_free(dir);
 
-    /* addresses */
-    qsort(k->v4, k->n_v4, sizeof *k->v4, cmp_u64);
+    /* addresses: stable radix passes over the address (the upper half);
+     * the values were added in order, so (address, value) comes out */
+    rc = radix_v4(k->v4, k->n_v4);
+    if (rc < 0)
+        goto out;
+    rc = CAIRN_ENOMEM;
     qsort(k->v6, k->n_v6, sizeof *k->v6, cmp_v6);
     size_t n4 = 0, n6 = 0;
     for (size_t i = 0; i < k->n_v4; i++)
