@@ -549,6 +549,7 @@ void cairn_archive_free(struct cairn_archive *a)
     pthread_mutex_destroy(&a->cat_mu);
     cairn_free(a->segs);
     cairn_free(a->inputs);
+    cairn_free(a->probe_ok);
     cairn_free(a->dir);
     cairn_free(a);
 }
@@ -1358,4 +1359,31 @@ int cairn_archive_check(struct cairn_archive *a)
     }
     cairn_free(segs);
     return rc < 0 ? rc : problems;
+}
+
+bool cairn__archive_probe_verified(struct cairn_archive *a, uint64_t seq)
+{
+    bool ok = false;
+
+    pthread_mutex_lock(&a->msg_mu);
+    for (size_t i = 0; i < a->n_probe_ok && !ok; i++)
+        ok = a->probe_ok[i] == seq;
+    pthread_mutex_unlock(&a->msg_mu);
+    return ok;
+}
+
+void cairn__archive_probe_mark(struct cairn_archive *a, uint64_t seq)
+{
+    pthread_mutex_lock(&a->msg_mu);
+    if (a->n_probe_ok == a->cap_probe_ok) {
+        size_t cap = a->cap_probe_ok ? a->cap_probe_ok * 2 : 64;
+        uint64_t *v = cairn_realloc(a->probe_ok, cap * sizeof *v);
+        if (v != NULL) {
+            a->probe_ok = v;
+            a->cap_probe_ok = cap;
+        }
+    }
+    if (a->n_probe_ok < a->cap_probe_ok)
+        a->probe_ok[a->n_probe_ok++] = seq;
+    pthread_mutex_unlock(&a->msg_mu);
 }

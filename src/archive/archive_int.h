@@ -287,9 +287,9 @@ int cairn__seg_probe_v4(const struct seg_probe *p, uint32_t lo, uint32_t hi,
 int cairn__seg_probe_v6(const struct seg_probe *p, const uint8_t lo[16],
                         const uint8_t hi[16], seg_probe_cb cb, void *ud);
 /* The probe index of an open segment of format 2: its sections checked
- * (CRC). CAIRN_EPARSE with `why`. */
-int cairn__seg_probe(const struct seg_reader *r, struct seg_probe *p,
-                     char *why, size_t why_len);
+ * (their CRC too with `verify`). CAIRN_EPARSE with `why`. */
+int cairn__seg_probe(const struct seg_reader *r, bool verify,
+                     struct seg_probe *p, char *why, size_t why_len);
 
 /*
  * Verify everything of a segment: every CRC, every block's events, the

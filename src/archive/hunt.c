@@ -389,9 +389,14 @@ static int hunt_indexed(struct worker *w, const struct arch_seg *s,
     uint64_t n_cand = 0;
     int rc;
 
-    rc = cairn__seg_probe(r, &p, why, why_len);
+    /* its checksums once per open archive: a sealed segment never changes
+     * (a later hunt of a server's loop pays only for what it reads) */
+    bool verified = cairn__archive_probe_verified(h->a, s->seq);
+    rc = cairn__seg_probe(r, !verified, &p, why, why_len);
     if (rc < 0)
         return rc;
+    if (!verified)
+        cairn__archive_probe_mark(h->a, s->seq);
     rc = cairn_arena_new(RESULT_ARENA, &w->varena);
     if (rc < 0)
         return rc;

@@ -1143,18 +1143,18 @@ int cairn__seg_chunk_posting(const struct seg_chunk *c, uint32_t i,
 /* A section stored as it is read: bounds and CRC. */
 static int check_stored(const uint8_t *data, size_t len,
                         const struct seg_section *s, const char *what,
-                        char *why, size_t why_len)
+                        bool verify, char *why, size_t why_len)
 {
     if (s->off < SEG_HEADER_LEN || s->off > len || s->len > len - s->off ||
         s->raw_len != s->len)
         return damaged(why, why_len, "%s section out of bounds", what);
-    if (cairn__seg_crc(data + s->off, s->len) != s->crc)
+    if (verify && cairn__seg_crc(data + s->off, s->len) != s->crc)
         return damaged(why, why_len, "%s section: checksum mismatch", what);
     return 0;
 }
 
-int cairn__seg_probe(const struct seg_reader *r, struct seg_probe *p,
-                     char *why, size_t why_len)
+int cairn__seg_probe(const struct seg_reader *r, bool verify,
+                     struct seg_probe *p, char *why, size_t why_len)
 {
     const struct seg_footer *f = &r->foot;
     int rc;
@@ -1162,10 +1162,10 @@ int cairn__seg_probe(const struct seg_reader *r, struct seg_probe *p,
     memset(p, 0, sizeof *p);
     if (f->version < 2)
         return damaged(why, why_len, "format 1 has no probe index");
-    if ((rc = check_stored(r->data, r->len, &f->sec[SEC_KEYS], "keys", why,
-                           why_len)) < 0 ||
+    if ((rc = check_stored(r->data, r->len, &f->sec[SEC_KEYS], "keys",
+                           verify, why, why_len)) < 0 ||
         (rc = check_stored(r->data, r->len, &f->sec[SEC_ADDRS], "addresses",
-                           why, why_len)) < 0)
+                           verify, why, why_len)) < 0)
         return rc;
     if (cairn__seg_probe_open(r->data + f->sec[SEC_KEYS].off,
                               f->sec[SEC_KEYS].len,
@@ -1647,7 +1647,7 @@ static int verify_probe(const struct seg_reader *r, const struct seg_values *v,
 
     if (k == NULL)
         return CAIRN_ENOMEM;
-    rc = cairn__seg_probe(r, &p, why, why_len);
+    rc = cairn__seg_probe(r, true, &p, why, why_len);
     if (rc < 0)
         goto out;
     for (uint64_t i = 0; i < v->n && k->err == 0; i++)
