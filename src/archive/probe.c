@@ -481,7 +481,8 @@ int cairn__seg_keys_build(struct seg_keys *k, uint8_t **keys_out,
     if (rc < 0)
         goto out;
     rc = CAIRN_ENOMEM;
-    qsort(k->v6, k->n_v6, sizeof *k->v6, cmp_v6);
+    if (k->n_v6 > 1)
+        qsort(k->v6, k->n_v6, sizeof *k->v6, cmp_v6);
     size_t n4 = 0, n6 = 0;
     for (size_t i = 0; i < k->n_v4; i++)
         if (i == 0 || k->v4[i] != k->v4[i - 1])
