@@ -114,8 +114,11 @@ const struct cli_command cli_cmd_archive = {
         "and nothing half-written; the same content added again then adds "
         "what was missing.\n\n"
         "cairn archive hunt finds every archived event that the indicators "
-        "match, through the indexes: each distinct value is matched once "
-        "and only the events holding a matching value are read back. "
+        "match, through the indexes: each indicator's value is looked up "
+        "in each segment's probe index (a domain also finds its "
+        "subdomains, a CIDR block its addresses), only the values found "
+        "are matched, and only the events holding a matching value are "
+        "read back (LIKE and MATCHES run over every distinct value). "
         "Domains match their subdomains, addresses CIDR indicators, URLs "
         "compare normalised, as with 'cairn hunt'; patterns with several "
         "observations are confirmed with the pattern evaluator. The output "
@@ -651,7 +654,7 @@ static int cmd_hunt(struct args *a, int argc, char **argv)
     }
     if (!a->quiet)
         msg("%zu indicators hunted over %llu segments (%llu skipped as "
-            "damaged), %llu distinct values, %llu events read back; %llu "
+            "damaged), %llu distinct values matched, %llu events read back; %llu "
             "hits in %.3f s",
             ss.indicators, (unsigned long long)hs.segments,
             (unsigned long long)hs.skipped, (unsigned long long)hs.values,

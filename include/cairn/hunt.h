@@ -175,11 +175,39 @@ struct cairn_hunt_indicator_info {
      * them with the pattern evaluator over the events collected.
      */
     bool needs_confirmation;
+    /*
+     * Its hits depend on several comparisons of one event together (AND,
+     * OR within an observation): an event must be matched whole, not one
+     * value at a time.
+     */
+    bool formula;
 };
 
 /* CAIRN_ENOTFOUND when `index` is out of range. */
 int cairn_hunt_set_indicator(const struct cairn_hunt_set *set, size_t index,
                              struct cairn_hunt_indicator_info *out);
+
+/*
+ * The values a set looks up (one per indexed comparison), for indexes
+ * kept elsewhere that must find every value the matcher would (the
+ * archive's). `key` is the value as the set stores it: domains, e-mail
+ * addresses, hashes and registry keys in lower case (a domain without its
+ * final dot), URLs normalised, an IPv4 address as its text; an IPv4 CIDR
+ * block of prefix below 32 as 5 bytes (the prefix length, then the masked
+ * address, most significant byte first); an IPv6 address or block as 17
+ * bytes (the prefix length, then the masked address). LIKE and MATCHES
+ * comparisons are not keys (cairn_hunt_set_stats.regexes counts them).
+ */
+struct cairn_hunt_key {
+    enum cairn_ioc_type type;
+    const uint8_t *key; /* valid while the set lives */
+    size_t len;
+};
+
+size_t cairn_hunt_set_key_count(const struct cairn_hunt_set *set);
+/* CAIRN_ENOTFOUND when `index` is out of range. */
+int cairn_hunt_set_key(const struct cairn_hunt_set *set, size_t index,
+                       struct cairn_hunt_key *out);
 
 /* Indicators with pattern_type "yara", for file hunting through libyara. */
 struct cairn_hunt_yara_rule {

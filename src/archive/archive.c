@@ -96,13 +96,20 @@ static int seg_info(struct cairn_archive *a, struct arch_seg *s)
     if (fd < 0)
         return CAIRN_EIO;
     if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != s->size ||
-        st.st_size < (off_t)sizeof buf)
+        st.st_size < (off_t)(SEG_HEADER_LEN + SEG_FOOTER_LEN_V1))
         goto out;
-    if (pread(fd, buf, SEG_HEADER_LEN, 0) != SEG_HEADER_LEN ||
-        pread(fd, buf + SEG_HEADER_LEN, SEG_FOOTER_LEN,
-              st.st_size - SEG_FOOTER_LEN) != SEG_FOOTER_LEN)
+    if (pread(fd, buf, SEG_HEADER_LEN, 0) != SEG_HEADER_LEN)
         goto out;
-    rc = cairn__seg_footer(buf, sizeof buf, &s->foot);
+    /* the footer's length depends on the segment's format */
+    size_t flen = cairn__seg_footer_len((uint32_t)buf[8] |
+                                        (uint32_t)buf[9] << 8 |
+                                        (uint32_t)buf[10] << 16 |
+                                        (uint32_t)buf[11] << 24);
+    if (flen == 0 || st.st_size < (off_t)(SEG_HEADER_LEN + flen) ||
+        pread(fd, buf + SEG_HEADER_LEN, flen, st.st_size - (off_t)flen) !=
+            (ssize_t)flen)
+        goto out;
+    rc = cairn__seg_footer(buf, SEG_HEADER_LEN + flen, &s->foot);
     if (rc == 0)
         s->bad = false;
 out:
@@ -542,6 +549,7 @@ void cairn_archive_free(struct cairn_archive *a)
     pthread_mutex_destroy(&a->cat_mu);
     cairn_free(a->segs);
     cairn_free(a->inputs);
+    cairn_free(a->probe_ok);
     cairn_free(a->dir);
     cairn_free(a);
 }
@@ -1351,4 +1359,31 @@ int cairn_archive_check(struct cairn_archive *a)
     }
     cairn_free(segs);
     return rc < 0 ? rc : problems;
+}
+
+bool cairn__archive_probe_verified(struct cairn_archive *a, uint64_t seq)
+{
+    bool ok = false;
+
+    pthread_mutex_lock(&a->msg_mu);
+    for (size_t i = 0; i < a->n_probe_ok && !ok; i++)
+        ok = a->probe_ok[i] == seq;
+    pthread_mutex_unlock(&a->msg_mu);
+    return ok;
+}
+
+void cairn__archive_probe_mark(struct cairn_archive *a, uint64_t seq)
+{
+    pthread_mutex_lock(&a->msg_mu);
+    if (a->n_probe_ok == a->cap_probe_ok) {
+        size_t cap = a->cap_probe_ok ? a->cap_probe_ok * 2 : 64;
+        uint64_t *v = cairn_realloc(a->probe_ok, cap * sizeof *v);
+        if (v != NULL) {
+            a->probe_ok = v;
+            a->cap_probe_ok = cap;
+        }
+    }
+    if (a->n_probe_ok < a->cap_probe_ok)
+        a->probe_ok[a->n_probe_ok++] = seq;
+    pthread_mutex_unlock(&a->msg_mu);
 }

@@ -28,8 +28,10 @@
 
 #define SEG_MAGIC        "CAIRNSG1"
 #define SEG_FOOT_MAGIC   "CAIRNSGF"
-#define SEG_VERSION      1
+#define SEG_VERSION      2 /* written; 1 is still read */
+#define SEG_VERSION_MIN  1
 #define SEG_HEADER_LEN   16
+#define SEG_CHUNK_VALUES 1024 /* values per chunk (format 2) */
 #define SEG_BLOCK_EVENTS 4096
 #define SEG_MAX_EVENTS   ((uint64_t)1 << 20) /* events in one segment */
 #define SEG_MAX_FIELDS   4096                /* values in one event */
@@ -41,9 +43,27 @@ struct seg_section {
     uint32_t crc;
 };
 
-enum { SEC_NAMES, SEC_VALUES, SEC_POSTINGS, SEC_BLOCKS, SEC_COUNT };
+/*
+ * Format 1: NAMES, VALUES, POSTINGS, BLOCKS. Format 2 keeps the values
+ * and their postings together in chunks of SEG_CHUNK_VALUES values (each
+ * a zstd frame; VALUES is their directory, POSTINGS is empty) and adds
+ * the probe index, stored uncompressed so that a hunt reads only the
+ * parts it looks at: KEYS (hashes of the values' look-up keys) and ADDRS
+ * (the addresses, sorted).
+ */
+enum {
+    SEC_NAMES,
+    SEC_VALUES,
+    SEC_POSTINGS,
+    SEC_BLOCKS,
+    SEC_KEYS,
+    SEC_ADDRS,
+    SEC_COUNT
+};
+#define SEC_COUNT_V1 4
 
 struct seg_footer {
+    uint32_t version;
     uint64_t events, values, n_blocks, raw_bytes;
     uint64_t fields; /* (event, value) pairs: the postings */
     bool has_range;
@@ -52,7 +72,11 @@ struct seg_footer {
 };
 
 /* Footer: magic 8, u32 version, u32 crc, then the numbers. */
-#define SEG_FOOTER_LEN (16 + 8 * 5 + 1 + 2 * 12 + SEC_COUNT * 28)
+#define SEG_FOOTER_LEN_V(nsec) (16 + 8 * 5 + 1 + 2 * 12 + (nsec) * 28)
+#define SEG_FOOTER_LEN_V1      SEG_FOOTER_LEN_V(SEC_COUNT_V1)
+#define SEG_FOOTER_LEN         SEG_FOOTER_LEN_V(SEC_COUNT)
+/* The footer's length in a segment of format `version` (0: unknown). */
+size_t cairn__seg_footer_len(uint32_t version);
 
 struct seg_block {
     uint64_t off, len, raw_len;
@@ -109,6 +133,8 @@ struct seg_reader {
     uint32_t *name_lens;
     uint64_t n_names;
     uint8_t *names_raw;
+    struct seg_block *chunks; /* format 2: the value chunks (events: values) */
+    uint64_t n_chunks;
 };
 
 /*
@@ -121,6 +147,8 @@ int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
 void cairn__seg_close(struct seg_reader *r);
 /* The footer alone, from the header followed by the footer's bytes. */
 int cairn__seg_footer(const uint8_t *buf, size_t len, struct seg_footer *f);
+
+
 
 /* Decode the values (and, with `postings`, the postings with offsets). */
 int cairn__seg_values(struct seg_reader *r, bool postings,
@@ -177,6 +205,91 @@ const char *cairn__seg_event(const struct seg_reader *r,
                              const struct seg_block_events *b, uint32_t i,
                              struct cairn_hunt_field *fields,
                              struct cairn_hunt_event *ev);
+
+/* ---- chunks and the probe index (format 2) ------------------------------ */
+
+/* One decoded chunk of values with their postings. */
+struct seg_chunk {
+    uint64_t first; /* its first value */
+    uint32_t n;
+    uint8_t *raw;
+    uint8_t *types;
+    uint32_t *offs, *lens; /* value text: raw + offs[i], lens[i] bytes */
+    uint32_t *post, *post_end; /* its posting record in raw */
+};
+
+uint64_t cairn__seg_chunks(const struct seg_reader *r);
+int cairn__seg_chunk(const struct seg_reader *r, uint64_t chunk,
+                     struct seg_chunk *out, char *why, size_t why_len);
+void cairn__seg_chunk_free(struct seg_chunk *c);
+/* The posting record of value i of a chunk. */
+int cairn__seg_chunk_posting(const struct seg_chunk *c, uint32_t i,
+                             struct seg_posting *out);
+
+/* The look-up keys of values, gathered while a segment is sealed. */
+struct seg_pair {
+    uint64_t h;
+    uint32_t vid;
+};
+struct seg_v6 {
+    uint8_t a[16];
+    uint32_t vid, pad;
+};
+struct seg_keys {
+    struct seg_pair *pairs;
+    size_t n_pairs, cap_pairs;
+    uint64_t *v4; /* address << 32 | value */
+    size_t n_v4, cap_v4;
+    struct seg_v6 *v6;
+    size_t n_v6, cap_v6;
+    uint32_t vid;
+    int err;
+    char url[CAIRN_VALUE_URL_MAX + 2];
+};
+
+#define SEG_KEYS_HEAD     24
+#define SEG_ADDRS_HEAD    32
+#define SEG_V4_BLOCK      128
+#define SEG_KEYS_MAX_BITS 26
+/* A key of more values than this is marked "many": those are scanned. */
+#define SEG_KEYS_MAX_LIST 64
+
+/* The hash of a key (ASCII case folded for the caseless types). */
+uint64_t cairn__seg_key_hash(enum cairn_ioc_type t, const char *s, size_t len);
+/* Add the keys under which the matcher of `cairn hunt` may look value
+ * `vid` up. */
+void cairn__seg_value_keys(struct seg_keys *k, enum cairn_ioc_type t,
+                           const char *v, size_t len, uint32_t vid);
+/* The KEYS and ADDRS sections (new buffers). CAIRN_ENOMEM. */
+int cairn__seg_keys_build(struct seg_keys *k, uint8_t **keys, size_t *keys_len,
+                          uint8_t **addrs, size_t *addrs_len);
+void cairn__seg_keys_release(struct seg_keys *k);
+
+struct seg_probe {
+    unsigned bits;
+    const uint8_t *dir, *ents, *over, *v4, *v6;
+    const uint8_t *v4_pay;
+    uint64_t n_ents, n_over, n4, nb4, v4_pay_len, n6, values;
+};
+
+/* Returned by cairn__seg_probe_hash for a key of too many values. */
+#define SEG_PROBE_MANY 1
+/* Called per value found; a negative return stops the probe. */
+typedef int (*seg_probe_cb)(uint32_t vid, void *ud);
+
+int cairn__seg_probe_open(const uint8_t *keys, size_t keys_len,
+                          const uint8_t *addrs, size_t addrs_len,
+                          uint64_t values, struct seg_probe *p);
+int cairn__seg_probe_hash(const struct seg_probe *p, uint64_t h,
+                          seg_probe_cb cb, void *ud);
+int cairn__seg_probe_v4(const struct seg_probe *p, uint32_t lo, uint32_t hi,
+                        seg_probe_cb cb, void *ud);
+int cairn__seg_probe_v6(const struct seg_probe *p, const uint8_t lo[16],
+                        const uint8_t hi[16], seg_probe_cb cb, void *ud);
+/* The probe index of an open segment of format 2: its sections checked
+ * (their CRC too with `verify`). CAIRN_EPARSE with `why`. */
+int cairn__seg_probe(const struct seg_reader *r, bool verify,
+                     struct seg_probe *p, char *why, size_t why_len);
 
 /*
  * Verify everything of a segment: every CRC, every block's events, the

@@ -46,6 +46,10 @@ struct cairn_archive {
     struct arch_follow_pos *follows;
     size_t n_follows, cap_follows;
     struct seg_writer *writer;
+    /* segments whose probe index's checksums a hunt verified (sealed
+     * segments never change), under msg_mu */
+    uint64_t *probe_ok;
+    size_t n_probe_ok, cap_probe_ok;
     /* the catalogue, built on demand, under cat_mu */
     pthread_mutex_t cat_mu;
     struct arch_catalogue *cat;
@@ -100,6 +104,10 @@ struct arch_map {
 int cairn__archive_map(struct cairn_archive *a, const struct arch_seg *s,
                        struct arch_map *m, char *why, size_t why_len);
 void cairn__archive_unmap(struct arch_map *m);
+
+/* Whether segment `seq`'s probe index was verified; mark it so. */
+bool cairn__archive_probe_verified(struct cairn_archive *a, uint64_t seq);
+void cairn__archive_probe_mark(struct cairn_archive *a, uint64_t seq);
 
 /* catalogue.c */
 int cairn__archive_catalogue_count(struct cairn_archive *a, uint64_t *out);

@@ -42,9 +42,21 @@ struct seg_out {
     bool done, skipped;
 };
 
+/* One look-up of the set's keys in a segment's probe index. */
+struct qkey {
+    uint8_t kind; /* QK_HASH, QK_V4, QK_V6 */
+    uint64_t h;
+    uint32_t lo, hi;
+    uint8_t lo6[16], hi6[16];
+};
+enum { QK_HASH, QK_V4, QK_V6 };
+
 struct hunt {
     struct cairn_archive *a;
     const struct cairn_archive_hunt_opts *o;
+    struct qkey *q;
+    size_t n_q;
+    bool scan; /* LIKE/MATCHES, or keys the probe index cannot answer */
     struct arch_seg *segs;
     size_t n_segs;
     struct seg_out *outs;
@@ -114,6 +126,19 @@ struct worker {
     } seen[MAX_SEEN];
     size_t cand_start; /* first candidate of the event at hand */
     int err;
+    /* the indexed pass: hits of the value at hand */
+    struct vh *vh;
+    size_t n_vh, cap_vh;
+    struct cairn_arena *varena;
+};
+
+/* A hit of one candidate value alone (the indexed pass). */
+struct vh {
+    size_t indicator;
+    enum cairn_ioc_type type;
+    const char *value; /* in the worker's varena */
+    size_t len;
+    bool whole; /* the event must be matched whole (formula, confirmation) */
 };
 
 static void on_value_hit(const struct cairn_hunt_hit *hit, void *ud)
@@ -212,6 +237,509 @@ static int cmp_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+/* ---- the indexed pass (segment format 2) ------------------------------------ */
+
+struct u32list {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+static int u32_add(uint32_t x, void *ud)
+{
+    struct u32list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        uint32_t *v = cairn_realloc(l->v, cap * sizeof *v);
+        if (v == NULL)
+            return CAIRN_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return 0;
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static void on_value_vh(const struct cairn_hunt_hit *hit, void *ud)
+{
+    struct worker *w = ud;
+    struct cairn_hunt_hit_detail d;
+    struct cairn_hunt_indicator_info info;
+
+    if (w->err < 0)
+        return;
+    cairn_hunt_hit_get_detail(hit, &d);
+    bool whole = d.needs_confirmation;
+    if (!whole) {
+        if (cairn_hunt_set_indicator(w->h->o->set, d.indicator, &info) < 0) {
+            w->err = CAIRN_EINTERNAL;
+            return;
+        }
+        whole = info.formula || info.needs_confirmation;
+    }
+    if (w->n_vh == w->cap_vh) {
+        size_t cap = w->cap_vh ? w->cap_vh * 2 : 64;
+        struct vh *v = cairn_realloc(w->vh, cap * sizeof *v);
+        if (v == NULL) {
+            w->err = CAIRN_ENOMEM;
+            return;
+        }
+        w->vh = v;
+        w->cap_vh = cap;
+    }
+    char *copy = cairn_arena_strndup(w->varena, hit->value, hit->value_len);
+    if (copy == NULL) {
+        w->err = CAIRN_ENOMEM;
+        return;
+    }
+    w->vh[w->n_vh++] = (struct vh){d.indicator, hit->type, copy,
+                                   hit->value_len, whole};
+}
+
+/* A value hit, and where its hits are in w->vh. */
+struct vhit {
+    uint32_t vid;
+    size_t from, to;
+    bool whole;
+};
+
+/* An event holding a hit value. */
+struct evref {
+    uint64_t id;
+    size_t vhit;
+};
+
+static int cmp_evref(const void *x, const void *y)
+{
+    const struct evref *a = x, *b = y;
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    return a->vhit < b->vhit ? -1 : a->vhit > b->vhit;
+}
+
+/* The chunks decoded so far, kept for the segment. */
+struct chunks {
+    struct seg_chunk *c;
+    bool *have;
+    uint64_t n;
+};
+
+static int chunk_get(const struct seg_reader *r, struct chunks *cs,
+                     uint64_t vid, const struct seg_chunk **out, uint32_t *i,
+                     char *why, size_t why_len)
+{
+    uint64_t k = vid / SEG_CHUNK_VALUES;
+    if (k >= cs->n) {
+        snprintf(why, why_len, "value %llu is not in a chunk",
+                 (unsigned long long)vid);
+        return CAIRN_EPARSE;
+    }
+    if (!cs->have[k]) {
+        int rc = cairn__seg_chunk(r, k, &cs->c[k], why, why_len);
+        if (rc < 0)
+            return rc;
+        cs->have[k] = true;
+    }
+    *out = &cs->c[k];
+    *i = (uint32_t)(vid - cs->c[k].first);
+    return 0;
+}
+
+static void chunks_free(struct chunks *cs)
+{
+    for (uint64_t k = 0; cs->have != NULL && k < cs->n; k++)
+        if (cs->have[k])
+            cairn__seg_chunk_free(&cs->c[k]);
+    cairn_free(cs->c);
+    cairn_free(cs->have);
+}
+
+static bool seen_value(struct worker *w, size_t indicator, const char *value,
+                       size_t len)
+{
+    struct cairn_hunt_hit hit = {.value = value, .value_len = len};
+    return seen_before(w, &hit, indicator);
+}
+
+/*
+ * The set's keys looked up in the segment's probe index; only the values
+ * found are matched (by the matcher, one at a time), and only the events
+ * holding a value hit are read. Returns 1 when a key stands for too many
+ * values of this segment (then they are all matched instead).
+ */
+static int hunt_indexed(struct worker *w, const struct arch_seg *s,
+                        struct seg_out *o, struct seg_reader *r, char *why,
+                        size_t why_len)
+{
+    struct hunt *h = w->h;
+    struct seg_probe p;
+    struct u32list cand = {0};
+    struct chunks cs = {0};
+    struct vhit *vhits = NULL;
+    size_t n_vhits = 0;
+    struct evref *evs = NULL;
+    size_t n_evs = 0, cap_evs = 0;
+    struct seg_block_events b = {0};
+    struct cairn_hunt_field *fields = NULL;
+    uint64_t n_cand = 0;
+    int rc;
+
+    /* its checksums once per open archive: a sealed segment never changes
+     * (a later hunt of a server's loop pays only for what it reads) */
+    bool verified = cairn__archive_probe_verified(h->a, s->seq);
+    rc = cairn__seg_probe(r, !verified, &p, why, why_len);
+    if (rc < 0)
+        return rc;
+    if (!verified)
+        cairn__archive_probe_mark(h->a, s->seq);
+    rc = cairn_arena_new(RESULT_ARENA, &w->varena);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < h->n_q; i++) {
+        const struct qkey *q = &h->q[i];
+        if (q->kind == QK_HASH)
+            rc = cairn__seg_probe_hash(&p, q->h, u32_add, &cand);
+        else if (q->kind == QK_V4)
+            rc = cairn__seg_probe_v4(&p, q->lo, q->hi, u32_add, &cand);
+        else
+            rc = cairn__seg_probe_v6(&p, q->lo6, q->hi6, u32_add, &cand);
+        if (rc == SEG_PROBE_MANY)
+            goto out;
+        if (rc == CAIRN_EPARSE)
+            snprintf(why, why_len, "probe index damaged");
+        if (rc < 0)
+            goto out;
+    }
+    rc = CAIRN_ENOMEM;
+    cs.n = cairn__seg_chunks(r);
+    cs.c = cairn_calloc(cs.n + 1, sizeof *cs.c);
+    cs.have = cairn_calloc(cs.n + 1, sizeof *cs.have);
+    if (cs.c == NULL || cs.have == NULL)
+        goto out;
+    if (cand.n > 0)
+        qsort(cand.v, cand.n, sizeof *cand.v, cmp_u32);
+    size_t nc = 0;
+    for (size_t i = 0; i < cand.n; i++)
+        if (i == 0 || cand.v[i] != cand.v[i - 1])
+            cand.v[nc++] = cand.v[i];
+    cand.n = nc;
+    vhits = cairn_calloc(nc + 1, sizeof *vhits);
+    if (vhits == NULL)
+        goto out;
+
+    /* each value found, matched alone */
+    w->n_vh = 0;
+    for (size_t i = 0; i < nc; i++) {
+        const struct seg_chunk *c;
+        uint32_t k;
+        rc = chunk_get(r, &cs, cand.v[i], &c, &k, why, why_len);
+        if (rc < 0)
+            goto out;
+        struct cairn_hunt_field f = {
+            .type = (enum cairn_ioc_type)c->types[k],
+            .value = (const char *)c->raw + c->offs[k],
+            .len = c->lens[k],
+        };
+        struct cairn_hunt_event ev = {.fields = &f, .n_fields = 1,
+                                      .file = ""};
+        size_t from = w->n_vh;
+        if (cairn_hunt_match_event(w->partial, &ev, on_value_vh, w) < 0) {
+            rc = CAIRN_EINTERNAL;
+            goto out;
+        }
+        if (w->err < 0) {
+            rc = w->err;
+            w->err = 0;
+            goto out;
+        }
+        if (w->n_vh == from)
+            continue;
+        struct vhit *vh = &vhits[n_vhits];
+        *vh = (struct vhit){cand.v[i], from, w->n_vh, false};
+        for (size_t x = from; x < w->n_vh; x++)
+            vh->whole |= w->vh[x].whole;
+        /* its events */
+        struct seg_posting post;
+        if (cairn__seg_chunk_posting(c, k, &post) < 0) {
+            snprintf(why, why_len, "postings of value %u unreadable",
+                     cand.v[i]);
+            rc = CAIRN_EPARSE;
+            goto out;
+        }
+        n_vhits++;
+        if ((h->o->has_since || h->o->has_until) &&
+            (!post.has_ts ||
+             (h->o->has_since &&
+              cairn_time_cmp(&post.last, &h->o->since) < 0) ||
+             (h->o->has_until &&
+              cairn_time_cmp(&post.first, &h->o->until) > 0)))
+            continue;
+        uint64_t id = 0;
+        for (uint64_t x = 0; x < post.count; x++) {
+            if (!cairn__seg_posting_next(&post, &id) ||
+                id >= r->foot.events) {
+                snprintf(why, why_len, "postings of value %u damaged",
+                         cand.v[i]);
+                rc = CAIRN_EPARSE;
+                goto out;
+            }
+            if (n_evs == cap_evs) {
+                size_t cap = cap_evs ? cap_evs * 2 : 256;
+                struct evref *nv = cairn_realloc(evs, cap * sizeof *nv);
+                if (nv == NULL) {
+                    rc = CAIRN_ENOMEM;
+                    goto out;
+                }
+                evs = nv;
+                cap_evs = cap;
+            }
+            evs[n_evs++] = (struct evref){id, n_vhits - 1};
+        }
+    }
+    pthread_mutex_lock(&h->mu);
+    h->values += nc;
+    pthread_mutex_unlock(&h->mu);
+    rc = 0;
+    if (n_evs == 0)
+        goto out;
+    qsort(evs, n_evs, sizeof *evs, cmp_evref);
+    fields = cairn_malloc(SEG_MAX_FIELDS * sizeof *fields);
+    if (fields == NULL) {
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    uint64_t block = UINT64_MAX;
+    for (size_t e0 = 0; e0 < n_evs;) {
+        uint64_t id = evs[e0].id;
+        size_t e1 = e0;
+        bool whole = false;
+        while (e1 < n_evs && evs[e1].id == id)
+            whole |= vhits[evs[e1++].vhit].whole;
+        if (id / SEG_BLOCK_EVENTS != block) {
+            cairn__seg_block_free(&b);
+            block = id / SEG_BLOCK_EVENTS;
+            rc = cairn__seg_block(r, block, NULL, &b, why, why_len);
+            if (rc < 0)
+                goto out;
+        }
+        uint32_t i = (uint32_t)(id - b.first);
+        if (i >= b.n) {
+            snprintf(why, why_len, "event %llu is not in its block",
+                     (unsigned long long)id);
+            rc = CAIRN_EPARSE;
+            goto out;
+        }
+        const struct seg_event *e = &b.events[i];
+        size_t ee = e0;
+        e0 = e1;
+        if (!in_range(h->o, e->has_ts, &e->ts))
+            continue;
+        n_cand++;
+        w->out = o;
+        w->event_id = (s->seq << 32) | id;
+        w->n_seen = 0;
+        w->cand_start = o->cands.n;
+        w->sensor = r->names[e->sensor];
+        if (whole) {
+            /* the event whole, as `cairn hunt` matches it */
+            for (uint32_t k = 0; k < e->n_fields; k++) {
+                const struct seg_field *fd = &b.fields[e->field_off + k];
+                const struct seg_chunk *c;
+                uint32_t ci;
+                rc = chunk_get(r, &cs, fd->value, &c, &ci, why, why_len);
+                if (rc < 0)
+                    goto out;
+                fields[k] = (struct cairn_hunt_field){
+                    .type = (enum cairn_ioc_type)c->types[ci],
+                    .value = (const char *)c->raw + c->offs[ci],
+                    .len = c->lens[ci],
+                    .name = fd->name ? r->names[fd->name - 1] : NULL,
+                };
+            }
+            struct cairn_hunt_event ev = {
+                .fields = fields,
+                .n_fields = e->n_fields,
+                .file = r->names[e->source],
+                .line = e->line,
+                .offset = e->offset,
+                .has_ts = e->has_ts,
+                .ts = e->ts,
+            };
+            if (cairn_hunt_match_event(w->full, &ev, on_event_hit, w) < 0) {
+                rc = CAIRN_EINTERNAL;
+                goto out;
+            }
+            if (w->err < 0) {
+                rc = w->err;
+                w->err = 0;
+                goto out;
+            }
+            continue;
+        }
+        /* only values hit alone: their hits, field by field */
+        const char *file = keep(o->arena, r->names[e->source],
+                                r->name_lens[e->source]);
+        const char *sensor = keep(o->arena, r->names[e->sensor],
+                                  r->name_lens[e->sensor]);
+        if (file == NULL || sensor == NULL) {
+            rc = CAIRN_ENOMEM;
+            goto out;
+        }
+        for (uint32_t k = 0; k < e->n_fields; k++) {
+            const struct seg_field *fd = &b.fields[e->field_off + k];
+            const struct vhit *vh = NULL;
+            for (size_t x = ee; x < e1; x++) {
+                if (vhits[evs[x].vhit].vid == fd->value) {
+                    vh = &vhits[evs[x].vhit];
+                    break;
+                }
+            }
+            if (vh == NULL)
+                continue;
+            for (size_t x = vh->from; x < vh->to; x++) {
+                const struct vh *v = &w->vh[x];
+                if (seen_value(w, v->indicator, v->value, v->len))
+                    continue;
+                const char *name = fd->name ? r->names[fd->name - 1] : NULL;
+                struct res res = {
+                    .indicator = v->indicator,
+                    .type = v->type,
+                    .value = keep(o->arena, v->value, v->len),
+                    .value_len = v->len,
+                    .file = file,
+                    .field = name ? keep(o->arena, name,
+                                         r->name_lens[fd->name - 1])
+                                  : NULL,
+                    .sensor = sensor,
+                    .line = e->line,
+                    .offset = e->offset,
+                    .event_id = w->event_id,
+                    .has_ts = e->has_ts,
+                    .ts = e->ts,
+                };
+                if (res.value == NULL || (name != NULL && res.field == NULL) ||
+                    res_push(&o->hits, &res) < 0) {
+                    rc = CAIRN_ENOMEM;
+                    goto out;
+                }
+            }
+        }
+    }
+    rc = 0;
+out:
+    pthread_mutex_lock(&h->mu);
+    h->candidates += n_cand;
+    pthread_mutex_unlock(&h->mu);
+    cairn__seg_block_free(&b);
+    cairn_free(fields);
+    cairn_free(evs);
+    cairn_free(vhits);
+    cairn_free(cand.v);
+    chunks_free(&cs);
+    cairn_arena_free(w->varena);
+    w->varena = NULL;
+    return rc;
+}
+
+static int cmp_qkey(const void *x, const void *y)
+{
+    const struct qkey *a = x, *b = y;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if (a->kind == QK_HASH)
+        return a->h < b->h ? -1 : a->h > b->h;
+    if (a->kind == QK_V4)
+        return a->lo < b->lo ? -1 : a->lo > b->lo;
+    return memcmp(a->lo6, b->lo6, 16);
+}
+
+/*
+ * The set's keys as look-ups of the probe index, sorted so that the
+ * index is read in order; h->scan when the set has LIKE or MATCHES (they
+ * run over every distinct value).
+ */
+static int plan(struct hunt *h)
+{
+    const struct cairn_hunt_set *set = h->o->set;
+    struct cairn_hunt_set_stats st;
+    size_t n = cairn_hunt_set_key_count(set);
+
+    cairn_hunt_set_get_stats(set, &st);
+    if (st.regexes > 0) {
+        h->scan = true;
+        return 0;
+    }
+    h->q = cairn_calloc(n + 1, sizeof *h->q);
+    if (h->q == NULL)
+        return CAIRN_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct cairn_hunt_key k;
+        struct qkey *q = &h->q[h->n_q];
+        if (cairn_hunt_set_key(set, i, &k) < 0)
+            return CAIRN_EINTERNAL;
+        switch (k.type) {
+        case CAIRN_IOC_IPV4:
+            if (k.len == 5 && k.key[0] < 32) {
+                unsigned pl = k.key[0];
+                q->kind = QK_V4;
+                q->lo = (uint32_t)k.key[1] << 24 | (uint32_t)k.key[2] << 16 |
+                        (uint32_t)k.key[3] << 8 | k.key[4];
+                q->hi = q->lo | (pl == 0 ? 0xFFFFFFFFu : 0xFFFFFFFFu >> pl);
+            } else if (k.len != 5 &&
+                       cairn_ipv4_parse((const char *)k.key, k.len, &q->lo)) {
+                q->kind = QK_V4;
+                q->hi = q->lo;
+            } else {
+                continue; /* no address: nothing to find */
+            }
+            break;
+        case CAIRN_IOC_IPV6:
+            if (k.len != 17 || k.key[0] > 128) {
+                h->scan = true;
+                return 0;
+            }
+            q->kind = QK_V6;
+            for (unsigned b = 0; b < 16; b++) {
+                unsigned keep = k.key[0] >= 8 * (b + 1) ? 8
+                                : k.key[0] > 8 * b      ? k.key[0] - 8 * b
+                                                        : 0;
+                uint8_t mask = (uint8_t)(0xFF00u >> keep);
+                q->lo6[b] = k.key[1 + b] & mask;
+                q->hi6[b] = (uint8_t)(q->lo6[b] | (uint8_t)~mask);
+            }
+            break;
+        case CAIRN_IOC_DOMAIN:
+        case CAIRN_IOC_URL:
+        case CAIRN_IOC_EMAIL:
+        case CAIRN_IOC_MD5:
+        case CAIRN_IOC_SHA1:
+        case CAIRN_IOC_SHA256:
+        case CAIRN_IOC_SHA512:
+        case CAIRN_IOC_FILENAME:
+        case CAIRN_IOC_REGKEY:
+            q->kind = QK_HASH;
+            q->h = cairn__seg_key_hash(k.type, (const char *)k.key, k.len);
+            break;
+        default:
+            h->scan = true; /* a kind of key the index does not hold */
+            return 0;
+        }
+        h->n_q++;
+    }
+    qsort(h->q, h->n_q, sizeof *h->q, cmp_qkey);
+    size_t m = 0;
+    for (size_t i = 0; i < h->n_q; i++)
+        if (m == 0 || cmp_qkey(&h->q[m - 1], &h->q[i]) != 0)
+            h->q[m++] = h->q[i];
+    h->n_q = m;
+    return 0;
+}
+
 static int hunt_segment(struct worker *w, size_t index)
 {
     struct hunt *h = w->h;
@@ -248,6 +776,17 @@ static int hunt_segment(struct worker *w, size_t index)
     if (rc < 0)
         goto out;
     opened = true;
+    if (r.foot.version >= 2 && !h->scan) {
+        rc = hunt_indexed(w, s, o, &r, why, sizeof why);
+        if (rc <= 0)
+            goto out;
+        /* a key of too many values: all of them are matched */
+        o->hits.n = 0;
+        for (size_t i = 0; i < o->cands.n; i++)
+            json_decref(o->cands.v[i].scos);
+        o->cands.n = 0;
+        rc = 0;
+    }
     rc = cairn__seg_values(&r, false, &v, why, sizeof why);
     if (rc < 0)
         goto out;
@@ -621,6 +1160,12 @@ int cairn_archive_hunt(struct cairn_archive *a,
     rc = cairn__archive_snapshot(a, &h.segs, &h.n_segs);
     if (rc < 0)
         return rc;
+    rc = plan(&h);
+    if (rc < 0) {
+        cairn_free(h.q);
+        cairn_free(h.segs);
+        return rc;
+    }
     /* Segments wholly outside the time bounds are not opened. */
     size_t kept = 0;
     for (size_t i = 0; i < h.n_segs; i++) {
@@ -705,6 +1250,7 @@ join:
     for (unsigned i = 0; i < nt; i++) {
         cairn_hunt_matcher_free(ws[i].partial);
         cairn_hunt_matcher_free(ws[i].full);
+        cairn_free(ws[i].vh);
     }
     pthread_mutex_destroy(&h.mu);
     pthread_cond_destroy(&h.cv);
@@ -721,6 +1267,7 @@ out:
         out_release(&h.outs[i]);
     cairn_free(h.outs);
     cairn_free(h.segs);
+    cairn_free(h.q);
     cairn_free(ws);
     cairn_free(tids);
     return rc;

@@ -581,7 +581,7 @@ static int add_section(struct seg_writer *w, struct vec *file,
 
 /* The postings: per value its count, time range and events (deltas). */
 static int build_postings(struct seg_writer *w, struct vec *out,
-                          uint64_t *fields)
+                          uint64_t *fields, uint64_t *pst)
 {
     size_t nv = w->values.n;
     uint32_t *count = cairn_calloc(nv + 1, sizeof *count);
@@ -634,6 +634,7 @@ static int build_postings(struct seg_writer *w, struct vec *out,
         const struct vtime *t = &w->vt[v];
         if (vec_reserve(out, 10 + 1 + 42 + (size_t)count[v] * 5) < 0)
             goto out;
+        pst[v] = out->len;
         put_varint_fast(out, count[v]);
         out->p[out->len++] = t->has_ts ? 1 : 0;
         if (t->has_ts && (put_time(out, &t->first) < 0 ||
@@ -645,6 +646,7 @@ static int build_postings(struct seg_writer *w, struct vec *out,
             prev = ids[i];
         }
     }
+    pst[nv] = out->len;
     *fields = total;
     rc = 0;
 out:
@@ -655,10 +657,108 @@ out:
     return rc;
 }
 
+/* The values and their postings, SEG_CHUNK_VALUES at a time; `sec` is
+ * the chunk directory. */
+static int add_chunks(struct seg_writer *w, struct vec *file,
+                      const struct vec *postings, const uint64_t *pst,
+                      struct seg_section *sec)
+{
+    struct vec chunk = {0}, dir = {0};
+    int rc = CAIRN_ENOMEM;
+    size_t nv = w->values.n;
+
+    for (size_t c = 0; c < nv; c += SEG_CHUNK_VALUES) {
+        size_t end = c + SEG_CHUNK_VALUES < nv ? c + SEG_CHUNK_VALUES : nv;
+        chunk.len = 0;
+        /* the values, then their postings: each compresses better so */
+        for (size_t i = c; i < end; i++) {
+            const struct entry *e = &w->values.v[i];
+            if (vec_reserve(&chunk, 11 + e->len) < 0)
+                goto out;
+            chunk.p[chunk.len++] = e->type;
+            put_varint_fast(&chunk, e->len);
+            memcpy(chunk.p + chunk.len, w->values.text.p + e->off, e->len);
+            chunk.len += e->len;
+        }
+        if (vec_put(&chunk, postings->p + pst[c],
+                    (size_t)(pst[end] - pst[c])) < 0)
+            goto out;
+        uint64_t off = file->len, stored = 0;
+        rc = compress_into(w->cctx, file, chunk.p, chunk.len, &stored);
+        if (rc < 0)
+            goto out;
+        rc = CAIRN_ENOMEM;
+        if (vec_reserve(&dir, 50) < 0)
+            goto out;
+        put_varint_fast(&dir, off);
+        put_varint_fast(&dir, stored);
+        put_varint_fast(&dir, chunk.len);
+        put_varint_fast(&dir, cairn__seg_crc(file->p + off, stored));
+    }
+    rc = add_section(w, file, &dir, sec);
+out:
+    cairn_free(chunk.p);
+    cairn_free(dir.p);
+    return rc;
+}
+
+static int add_stored(struct vec *file, const uint8_t *p, size_t len,
+                      struct seg_section *sec)
+{
+    sec->off = file->len;
+    if (vec_put(file, p, len) < 0)
+        return CAIRN_ENOMEM;
+    sec->len = sec->raw_len = len;
+    sec->crc = cairn__seg_crc(p, len);
+    return 0;
+}
+
+/* The probe index of the writer's values. */
+static int probe_sections(const struct strmap *values, uint8_t **keys,
+                          size_t *kl, uint8_t **addrs, size_t *al)
+{
+    struct seg_keys *k = cairn_calloc(1, sizeof *k);
+    int rc;
+
+    if (k == NULL)
+        return CAIRN_ENOMEM;
+    if (values->n >= 0x80000000u) {
+        cairn_free(k);
+        return CAIRN_ETOOBIG;
+    }
+    for (size_t i = 0; i < values->n && k->err == 0; i++) {
+        const struct entry *e = &values->v[i];
+        cairn__seg_value_keys(k, (enum cairn_ioc_type)e->type,
+                              (const char *)values->text.p + e->off, e->len,
+                              (uint32_t)i);
+    }
+    rc = cairn__seg_keys_build(k, keys, kl, addrs, al);
+    cairn__seg_keys_release(k);
+    cairn_free(k);
+    return rc;
+}
+
+static int add_probe(struct seg_writer *w, struct vec *file,
+                     struct seg_section *ks, struct seg_section *as)
+{
+    uint8_t *keys = NULL, *addrs = NULL;
+    size_t kl = 0, al = 0;
+    int rc = probe_sections(&w->values, &keys, &kl, &addrs, &al);
+
+    if (rc == 0)
+        rc = add_stored(file, keys, kl, ks);
+    if (rc == 0)
+        rc = add_stored(file, addrs, al, as);
+    cairn_free(keys);
+    cairn_free(addrs);
+    return rc;
+}
+
 int cairn__seg_writer_finish(struct seg_writer *w, uint8_t **out, size_t *len)
 {
     struct vec file = {0}, raw = {0};
     struct seg_footer f = {0};
+    uint64_t *pst = NULL;
     int rc;
 
     *out = NULL;
@@ -687,26 +787,18 @@ int cairn__seg_writer_finish(struct seg_writer *w, uint8_t **out, size_t *len)
     }
     if ((rc = add_section(w, &file, &raw, &f.sec[SEC_NAMES])) < 0)
         goto out;
-    /* values */
+    /* postings, then the values with theirs in chunks */
     rc = CAIRN_ENOMEM;
     raw.len = 0;
-    if (vec_reserve(&raw, w->values.text.len + w->values.n * 5) < 0)
+    pst = cairn_malloc((w->values.n + 1) * sizeof *pst);
+    if (pst == NULL)
         goto out;
-    for (size_t i = 0; i < w->values.n; i++) {
-        const struct entry *e = &w->values.v[i];
-        if (vec_reserve(&raw, 11 + e->len) < 0)
-            goto out;
-        raw.p[raw.len++] = e->type;
-        put_varint_fast(&raw, e->len);
-        memcpy(raw.p + raw.len, w->values.text.p + e->off, e->len);
-        raw.len += e->len;
-    }
-    if ((rc = add_section(w, &file, &raw, &f.sec[SEC_VALUES])) < 0)
+    if ((rc = build_postings(w, &raw, &f.fields, pst)) < 0)
         goto out;
-    /* postings */
+    rc = add_chunks(w, &file, &raw, pst, &f.sec[SEC_VALUES]);
+    if (rc < 0)
+        goto out;
     raw.len = 0;
-    if ((rc = build_postings(w, &raw, &f.fields)) < 0)
-        goto out;
     if ((rc = add_section(w, &file, &raw, &f.sec[SEC_POSTINGS])) < 0)
         goto out;
     /* block directory */
@@ -723,6 +815,9 @@ int cairn__seg_writer_finish(struct seg_writer *w, uint8_t **out, size_t *len)
         put_varint_fast(&raw, d->crc);
     }
     if ((rc = add_section(w, &file, &raw, &f.sec[SEC_BLOCKS])) < 0)
+        goto out;
+    /* the probe index, stored as it is read */
+    if ((rc = add_probe(w, &file, &f.sec[SEC_KEYS], &f.sec[SEC_ADDRS])) < 0)
         goto out;
 
     /* footer */
@@ -766,6 +861,7 @@ int cairn__seg_writer_finish(struct seg_writer *w, uint8_t **out, size_t *len)
 out:
     cairn_free(file.p);
     cairn_free(raw.p);
+    cairn_free(pst);
     return rc;
 }
 
@@ -807,16 +903,34 @@ static int read_section(const uint8_t *data, size_t len,
     return 0;
 }
 
-static int parse_footer(const uint8_t *p, struct seg_footer *f, char *why,
-                        size_t why_len)
+size_t cairn__seg_footer_len(uint32_t version)
 {
+    switch (version) {
+    case 1:
+        return SEG_FOOTER_LEN_V1;
+    case 2:
+        return SEG_FOOTER_LEN;
+    default:
+        return 0;
+    }
+}
+
+/* The footer of a segment of format `version` (from its header). */
+static int parse_footer(const uint8_t *p, uint32_t version,
+                        struct seg_footer *f, char *why, size_t why_len)
+{
+    size_t flen = cairn__seg_footer_len(version);
+    int nsec = version == 1 ? SEC_COUNT_V1 : SEC_COUNT;
+
+    memset(f, 0, sizeof *f);
     if (memcmp(p, SEG_FOOT_MAGIC, 8) != 0)
         return damaged(why, why_len, "no footer (a torn segment)");
-    if (get_u32(p + 8) != SEG_VERSION)
+    if (get_u32(p + 8) != version)
         return damaged(why, why_len, "footer: format %u is not known",
                        get_u32(p + 8));
-    if (get_u32(p + 12) != cairn__seg_crc(p + 16, SEG_FOOTER_LEN - 16))
+    if (get_u32(p + 12) != cairn__seg_crc(p + 16, flen - 16))
         return damaged(why, why_len, "footer: checksum mismatch");
+    f->version = version;
     const uint8_t *q = p + 16;
     f->events = get_u64(q), q += 8;
     f->values = get_u64(q), q += 8;
@@ -829,7 +943,7 @@ static int parse_footer(const uint8_t *p, struct seg_footer *f, char *why,
     f->last.sec = (int64_t)get_u64(q), q += 8;
     f->last.nsec = (int32_t)(get_u32(q) % 1000000000u), q += 4;
     f->first.digits = f->last.digits = 9;
-    for (int i = 0; i < SEC_COUNT; i++) {
+    for (int i = 0; i < nsec; i++) {
         f->sec[i].off = get_u64(q), q += 8;
         f->sec[i].len = get_u64(q), q += 8;
         f->sec[i].raw_len = get_u64(q), q += 8;
@@ -845,10 +959,220 @@ static int parse_footer(const uint8_t *p, struct seg_footer *f, char *why,
 int cairn__seg_footer(const uint8_t *buf, size_t len, struct seg_footer *f)
 {
     char why[8];
-    if (len != SEG_HEADER_LEN + SEG_FOOTER_LEN ||
-        memcmp(buf, SEG_MAGIC, 8) != 0 || get_u32(buf + 8) != SEG_VERSION)
+    if (len < SEG_HEADER_LEN || memcmp(buf, SEG_MAGIC, 8) != 0)
         return CAIRN_EPARSE;
-    return parse_footer(buf + SEG_HEADER_LEN, f, why, sizeof why);
+    uint32_t version = get_u32(buf + 8);
+    size_t flen = cairn__seg_footer_len(version);
+    if (flen == 0 || len != SEG_HEADER_LEN + flen)
+        return CAIRN_EPARSE;
+    return parse_footer(buf + SEG_HEADER_LEN, version, f, why, sizeof why);
+}
+
+/* Format 2: the chunk directory (in the VALUES section). */
+static int open_chunks(struct seg_reader *r, char *why, size_t why_len)
+{
+    const struct seg_footer *f = &r->foot;
+    uint8_t *raw = NULL;
+    uint64_t n = (f->values + SEG_CHUNK_VALUES - 1) / SEG_CHUNK_VALUES;
+    int rc = read_section(r->data, r->len, &f->sec[SEC_VALUES],
+                          "value chunks", &raw, why, why_len);
+
+    if (rc < 0)
+        return rc;
+    if (n > f->sec[SEC_VALUES].raw_len) {
+        cairn_free(raw);
+        return damaged(why, why_len, "value chunks: bad count");
+    }
+    r->chunks = cairn_calloc(n + 1, sizeof *r->chunks);
+    if (r->chunks == NULL) {
+        cairn_free(raw);
+        return CAIRN_ENOMEM;
+    }
+    struct cur c = {raw, raw + f->sec[SEC_VALUES].raw_len, false};
+    for (uint64_t i = 0; i < n; i++) {
+        struct seg_block *b = &r->chunks[i];
+        b->off = get_varint(&c);
+        b->len = get_varint(&c);
+        b->raw_len = get_varint(&c);
+        uint64_t crc = get_varint(&c);
+        b->crc = (uint32_t)crc;
+        b->events = (uint32_t)(i + 1 < n ? SEG_CHUNK_VALUES
+                                         : f->values - i * SEG_CHUNK_VALUES);
+        if (c.bad || b->off < SEG_HEADER_LEN || b->off > r->len ||
+            b->len > r->len - b->off || b->raw_len > MAX_BLOCK_RAW ||
+            crc > UINT32_MAX) {
+            cairn_free(raw);
+            return damaged(why, why_len, "value chunks: bad entry %llu",
+                           (unsigned long long)i);
+        }
+    }
+    bool trailing = c.p != c.end;
+    cairn_free(raw);
+    if (trailing)
+        return damaged(why, why_len, "value chunks: trailing bytes");
+    r->n_chunks = n;
+    return 0;
+}
+
+uint64_t cairn__seg_chunks(const struct seg_reader *r)
+{
+    return r->n_chunks;
+}
+
+void cairn__seg_chunk_free(struct seg_chunk *c)
+{
+    if (c == NULL)
+        return;
+    cairn_free(c->raw);
+    cairn_free(c->types);
+    cairn_free(c->offs);
+    cairn_free(c->lens);
+    cairn_free(c->post);
+    cairn_free(c->post_end);
+    memset(c, 0, sizeof *c);
+}
+
+/* Skip one posting record; false when damaged. */
+static bool skip_posting(struct cur *c, uint64_t events)
+{
+    uint64_t cnt = get_varint(c);
+    uint8_t has = get_byte(c);
+    struct cairn_time t;
+    if (has) {
+        get_time(c, &t);
+        get_time(c, &t);
+    }
+    if (cnt == 0 || cnt > events)
+        c->bad = true;
+    for (uint64_t k = 0; k < cnt && !c->bad; k++)
+        get_varint(c);
+    return !c->bad;
+}
+
+int cairn__seg_chunk(const struct seg_reader *r, uint64_t chunk,
+                     struct seg_chunk *out, char *why, size_t why_len)
+{
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (chunk >= r->n_chunks)
+        return damaged(why, why_len, "no value chunk %llu",
+                       (unsigned long long)chunk);
+    const struct seg_block *b = &r->chunks[chunk];
+    if (cairn__seg_crc(r->data + b->off, b->len) != b->crc)
+        return damaged(why, why_len, "value chunk %llu: checksum mismatch",
+                       (unsigned long long)chunk);
+    uint32_t n = b->events;
+    out->raw = cairn_malloc(b->raw_len + 1);
+    out->types = cairn_malloc(n + 1);
+    out->offs = cairn_malloc((n + 1) * sizeof *out->offs);
+    out->lens = cairn_malloc((n + 1) * sizeof *out->lens);
+    out->post = cairn_malloc((n + 1) * sizeof *out->post);
+    out->post_end = cairn_malloc((n + 1) * sizeof *out->post_end);
+    if (out->raw == NULL || out->types == NULL || out->offs == NULL ||
+        out->lens == NULL || out->post == NULL || out->post_end == NULL) {
+        rc = CAIRN_ENOMEM;
+        goto fail;
+    }
+    size_t got = ZSTD_decompress(out->raw, b->raw_len, r->data + b->off,
+                                 b->len);
+    if (ZSTD_isError(got) || got != b->raw_len) {
+        rc = damaged(why, why_len, "value chunk %llu does not decompress",
+                     (unsigned long long)chunk);
+        goto fail;
+    }
+    struct cur c = {out->raw, out->raw + b->raw_len, false};
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t t = get_byte(&c);
+        uint64_t l = get_varint(&c);
+        const uint8_t *s = get_bytes(&c, l);
+        if (c.bad || t >= CAIRN_IOC_TYPE_COUNT) {
+            rc = damaged(why, why_len, "value chunk %llu: bad value %u",
+                         (unsigned long long)chunk, i);
+            goto fail;
+        }
+        out->types[i] = t;
+        out->offs[i] = (uint32_t)(s - out->raw);
+        out->lens[i] = (uint32_t)l;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        out->post[i] = (uint32_t)(c.p - out->raw);
+        if (!skip_posting(&c, r->foot.events)) {
+            rc = damaged(why, why_len, "value chunk %llu: bad postings of %u",
+                         (unsigned long long)chunk, i);
+            goto fail;
+        }
+        out->post_end[i] = (uint32_t)(c.p - out->raw);
+    }
+    if (c.p != c.end) {
+        rc = damaged(why, why_len, "value chunk %llu: trailing bytes",
+                     (unsigned long long)chunk);
+        goto fail;
+    }
+    out->first = chunk * SEG_CHUNK_VALUES;
+    out->n = n;
+    return 0;
+fail:
+    cairn__seg_chunk_free(out);
+    return rc;
+}
+
+static int parse_posting(const uint8_t *p, const uint8_t *end,
+                         struct seg_posting *out)
+{
+    struct cur c = {p, end, false};
+    out->count = get_varint(&c);
+    out->has_ts = get_byte(&c) != 0;
+    if (out->has_ts) {
+        get_time(&c, &out->first);
+        get_time(&c, &out->last);
+    }
+    out->ids = c.p;
+    out->end = c.end;
+    return c.bad ? CAIRN_EPARSE : 0;
+}
+
+int cairn__seg_chunk_posting(const struct seg_chunk *c, uint32_t i,
+                             struct seg_posting *out)
+{
+    if (i >= c->n)
+        return CAIRN_EINVAL;
+    return parse_posting(c->raw + c->post[i], c->raw + c->post_end[i], out);
+}
+
+/* A section stored as it is read: bounds and CRC. */
+static int check_stored(const uint8_t *data, size_t len,
+                        const struct seg_section *s, const char *what,
+                        bool verify, char *why, size_t why_len)
+{
+    if (s->off < SEG_HEADER_LEN || s->off > len || s->len > len - s->off ||
+        s->raw_len != s->len)
+        return damaged(why, why_len, "%s section out of bounds", what);
+    if (verify && cairn__seg_crc(data + s->off, s->len) != s->crc)
+        return damaged(why, why_len, "%s section: checksum mismatch", what);
+    return 0;
+}
+
+int cairn__seg_probe(const struct seg_reader *r, bool verify,
+                     struct seg_probe *p, char *why, size_t why_len)
+{
+    const struct seg_footer *f = &r->foot;
+    int rc;
+
+    memset(p, 0, sizeof *p);
+    if (f->version < 2)
+        return damaged(why, why_len, "format 1 has no probe index");
+    if ((rc = check_stored(r->data, r->len, &f->sec[SEC_KEYS], "keys",
+                           verify, why, why_len)) < 0 ||
+        (rc = check_stored(r->data, r->len, &f->sec[SEC_ADDRS], "addresses",
+                           verify, why, why_len)) < 0)
+        return rc;
+    if (cairn__seg_probe_open(r->data + f->sec[SEC_KEYS].off,
+                              f->sec[SEC_KEYS].len,
+                              r->data + f->sec[SEC_ADDRS].off,
+                              f->sec[SEC_ADDRS].len, f->values, p) < 0)
+        return damaged(why, why_len, "probe index: bad layout");
+    return 0;
 }
 
 int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
@@ -860,15 +1184,19 @@ int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
     memset(r, 0, sizeof *r);
     r->data = data;
     r->len = len;
-    if (len < SEG_HEADER_LEN + SEG_FOOTER_LEN ||
+    if (len < SEG_HEADER_LEN + SEG_FOOTER_LEN_V1 ||
         memcmp(data, SEG_MAGIC, 8) != 0)
         return damaged(why, why_len, "not a segment (bad header)");
-    if (get_u32(data + 8) != SEG_VERSION)
+    uint32_t version = get_u32(data + 8);
+    size_t flen = cairn__seg_footer_len(version);
+    if (flen == 0)
         return damaged(why, why_len, "segment format %u is not known",
-                       get_u32(data + 8));
+                       version);
+    if (len < SEG_HEADER_LEN + flen)
+        return damaged(why, why_len, "not a segment (too short)");
     if (get_u32(data + 12) != 0)
         return damaged(why, why_len, "header: reserved bytes are not zero");
-    rc = parse_footer(data + len - SEG_FOOTER_LEN, &r->foot, why, why_len);
+    rc = parse_footer(data + len - flen, version, &r->foot, why, why_len);
     if (rc < 0)
         return rc;
     struct seg_footer *f = &r->foot;
@@ -956,6 +1284,8 @@ int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
                      (unsigned long long)f->events);
         goto fail;
     }
+    if (f->version >= 2 && (rc = open_chunks(r, why, why_len)) < 0)
+        goto fail;
     return 0;
 fail:
     cairn__seg_close(r);
@@ -967,6 +1297,9 @@ void cairn__seg_close(struct seg_reader *r)
     if (r == NULL)
         return;
     cairn_free(r->blocks);
+    cairn_free(r->chunks);
+    r->chunks = NULL;
+    r->n_chunks = 0;
     cairn_free(r->names);
     cairn_free(r->name_lens);
     cairn_free(r->names_raw);
@@ -974,6 +1307,53 @@ void cairn__seg_close(struct seg_reader *r)
     r->names = NULL;
     r->name_lens = NULL;
     r->names_raw = NULL;
+}
+
+/* Format 2: every chunk decoded, values and postings laid out as in 1. */
+static int values_v2(struct seg_reader *r, struct seg_values *out, char *why,
+                     size_t why_len)
+{
+    uint64_t n = r->foot.values, text_len = 0, post_len = 0;
+    struct seg_chunk c;
+    int rc = CAIRN_ENOMEM;
+
+    for (uint64_t i = 0; i < r->n_chunks; i++)
+        text_len += r->chunks[i].raw_len;
+    post_len = text_len;
+    out->types = cairn_malloc(n + 1);
+    out->offs = cairn_malloc((n + 1) * sizeof *out->offs);
+    out->lens = cairn_malloc((n + 1) * sizeof *out->lens);
+    out->text = cairn_malloc(text_len + 1);
+    out->postings = cairn_malloc(post_len + 1);
+    out->post_off = cairn_malloc((n + 1) * sizeof *out->post_off);
+    if (out->types == NULL || out->offs == NULL || out->lens == NULL ||
+        out->text == NULL || out->postings == NULL || out->post_off == NULL)
+        goto fail;
+    uint64_t tp = 0, pp = 0, v = 0;
+    for (uint64_t k = 0; k < r->n_chunks; k++) {
+        rc = cairn__seg_chunk(r, k, &c, why, why_len);
+        if (rc < 0)
+            goto fail;
+        for (uint32_t i = 0; i < c.n; i++, v++) {
+            out->types[v] = c.types[i];
+            out->offs[v] = tp;
+            out->lens[v] = c.lens[i];
+            memcpy(out->text + tp, c.raw + c.offs[i], c.lens[i]);
+            tp += c.lens[i];
+            size_t pl = c.post_end[i] - c.post[i];
+            out->post_off[v] = pp;
+            memcpy(out->postings + pp, c.raw + c.post[i], pl);
+            pp += pl;
+        }
+        cairn__seg_chunk_free(&c);
+    }
+    out->post_off[n] = pp;
+    out->postings_len = pp;
+    out->n = n;
+    return 0;
+fail:
+    cairn__seg_values_free(out);
+    return rc;
 }
 
 int cairn__seg_values(struct seg_reader *r, bool postings,
@@ -984,6 +1364,8 @@ int cairn__seg_values(struct seg_reader *r, bool postings,
     int rc;
 
     memset(out, 0, sizeof *out);
+    if (f->version >= 2)
+        return values_v2(r, out, why, why_len);
     rc = read_section(r->data, r->len, &f->sec[SEC_VALUES], "values", &raw,
                       why, why_len);
     if (rc < 0)
@@ -1102,17 +1484,8 @@ int cairn__seg_posting(const struct seg_values *v, uint64_t value,
 {
     if (v->post_off == NULL || value >= v->n)
         return CAIRN_EINVAL;
-    struct cur c = {v->postings + v->post_off[value],
-                    v->postings + v->post_off[value + 1], false};
-    out->count = get_varint(&c);
-    out->has_ts = get_byte(&c) != 0;
-    if (out->has_ts) {
-        get_time(&c, &out->first);
-        get_time(&c, &out->last);
-    }
-    out->ids = c.p;
-    out->end = c.end;
-    return c.bad ? CAIRN_EPARSE : 0;
+    return parse_posting(v->postings + v->post_off[value],
+                         v->postings + v->post_off[value + 1], out);
 }
 
 bool cairn__seg_posting_next(struct seg_posting *p, uint64_t *prev)
@@ -1262,6 +1635,41 @@ const char *cairn__seg_event(const struct seg_reader *r,
     return r->names[e->sensor];
 }
 
+/* The probe index must be exactly the one the values give. */
+static int verify_probe(const struct seg_reader *r, const struct seg_values *v,
+                        char *why, size_t why_len)
+{
+    struct seg_probe p;
+    struct seg_keys *k = cairn_calloc(1, sizeof *k);
+    uint8_t *keys = NULL, *addrs = NULL;
+    size_t kl = 0, al = 0;
+    int rc;
+
+    if (k == NULL)
+        return CAIRN_ENOMEM;
+    rc = cairn__seg_probe(r, true, &p, why, why_len);
+    if (rc < 0)
+        goto out;
+    for (uint64_t i = 0; i < v->n && k->err == 0; i++)
+        cairn__seg_value_keys(k, (enum cairn_ioc_type)v->types[i],
+                              v->text + v->offs[i], v->lens[i], (uint32_t)i);
+    rc = cairn__seg_keys_build(k, &keys, &kl, &addrs, &al);
+    if (rc < 0)
+        goto out;
+    const struct seg_section *ks = &r->foot.sec[SEC_KEYS],
+                             *as = &r->foot.sec[SEC_ADDRS];
+    if (kl != ks->len || memcmp(keys, r->data + ks->off, kl) != 0 ||
+        al != as->len || memcmp(addrs, r->data + as->off, al) != 0)
+        rc = damaged(why, why_len,
+                     "probe index does not match the values");
+out:
+    cairn_free(keys);
+    cairn_free(addrs);
+    cairn__seg_keys_release(k);
+    cairn_free(k);
+    return rc;
+}
+
 int cairn__seg_verify(struct seg_reader *r, char *why, size_t why_len)
 {
     struct seg_values v;
@@ -1329,6 +1737,8 @@ int cairn__seg_verify(struct seg_reader *r, char *why, size_t why_len)
                      (unsigned long long)r->foot.fields);
         goto out;
     }
+    if (r->foot.version >= 2 && (rc = verify_probe(r, &v, why, why_len)) < 0)
+        goto out;
     rc = 0;
 out:
     cairn_free(seen);

@@ -1141,11 +1141,30 @@ int cairn_hunt_set_indicator(const struct cairn_hunt_set *set, size_t index,
         out->name = set->text + h->name_off;
     out->from_list = (h->flags & IND_LIST) != 0;
     out->needs_confirmation = (h->flags & IND_CONFIRM) != 0;
+    out->formula = (h->flags & IND_FORMULA) != 0;
     if (h->extra != HUNT_NONE && set->extras[h->extra].pat_off != HUNT_NONE)
         out->pattern = set->text + set->extras[h->extra].pat_off;
     if (out->from_list)
         return cairn__hunt_list_id(set, h, out->id);
     cairn__hunt_format_id(set->uuids[h->id], out->id);
+    return 0;
+}
+
+size_t cairn_hunt_set_key_count(const struct cairn_hunt_set *set)
+{
+    return set != NULL ? set->n_keys : 0;
+}
+
+int cairn_hunt_set_key(const struct cairn_hunt_set *set, size_t index,
+                       struct cairn_hunt_key *out)
+{
+    memset(out, 0, sizeof *out);
+    if (set == NULL || index >= set->n_keys)
+        return CAIRN_ENOTFOUND;
+    const struct hkey *k = &set->keys[index];
+    out->type = (enum cairn_ioc_type)k->type;
+    out->key = (const uint8_t *)set->text + k->off;
+    out->len = k->len;
     return 0;
 }
 

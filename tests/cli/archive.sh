@@ -149,5 +149,67 @@ printed "^events  *0$" || fail "prune --keep: $(cat "$out")"
 run archive prune --data "$data3"
 expect 2 "prune without --keep or --max-size"
 
+# ---- the indexed hunt: the hits of cairn hunt over every reader ---------------
+# Every file of tests/data/telemetry (dns.log is the same bytes as
+# dns-as-text.log, which the archive adds once: left out), hunted with
+# domains (parents, near misses), addresses (IPv4-mapped too), CIDR blocks
+# of both families, a URL, an e-mail address, and STIX patterns with OR
+# inside an observation, AND across two, and network-traffic references:
+# `archive hunt --jsonl` must give exactly `cairn hunt --jsonl` (with
+# sensor), found through the probe index and the values' keys.
+cp -r "$CAIRN_SRC/tests/data/telemetry" tel
+rm -f tel/*.expect tel/dns.log
+cat >tel-iocs.txt <<'EOF2'
+avsvmcloud.com
+example.com
+co.uk
+google.com
+evil.example.net
+10.0.0.15
+10.0.0.0/24
+192.0.2.0/25
+192.0.2.9
+2606:4700:4700::1111
+2001:db8::/32
+fe80::/10
+http://evil.example.net/scan
+user@example.org
+20.140.0.0/16
+example.org
+EOF2
+ind() {
+    printf '{"type":"indicator","spec_version":"2.1","id":"indicator--0c1f3c3e-0d9c-4c2e-9d55-3f6f1b1e2a0%s","created":"2020-12-14T00:00:00Z","modified":"2020-12-14T00:00:00Z","pattern":"%s","pattern_type":"stix","valid_from":"2020-12-14T00:00:00Z"}' "$1" "$2"
+}
+{
+    printf '{"type":"bundle","id":"bundle--7a1f3c3e-0d9c-4c2e-9d55-3f6f1b1e2a01","objects":['
+    ind 1 "[ipv4-addr:value = '10.0.0.15'] AND [domain-name:value = 'www.example.com']"
+    printf ','
+    ind 2 "[domain-name:value = 'deftsecurity.com' OR domain-name:value = 'mail.google.com']"
+    printf ','
+    ind 3 "[network-traffic:dst_ref.value = '10.0.0.2' AND network-traffic:src_ref.value = '10.0.0.15']"
+    printf ']}\n'
+} >tel-stix.json
+data4=$tmp/data4
+run archive add --data "$data4" --sensor t tel
+expect 1 "add the telemetry samples (binary.bin is refused)"
+run hunt --jsonl -i tel-iocs.txt -i tel-stix.json tel
+expect 2 "cairn hunt over the samples (binary.bin is unreadable)"
+sed 's/}$/,"sensor":"t"}/' "$out" | sort >tel-hunt.jsonl
+run archive hunt --data "$data4" --jsonl -i tel-iocs.txt -i tel-stix.json
+expect 1 "archive hunt over the samples"
+sort "$out" >tel-archive.jsonl
+if cmp -s tel-hunt.jsonl tel-archive.jsonl &&
+    [ "$(wc -l <tel-archive.jsonl)" -ge 400 ] &&
+    grep -q 'e2a01".*"10.0.0.15"' tel-archive.jsonl &&
+    grep -q 'e2a02".*"mail.google.com"' tel-archive.jsonl &&
+    grep -q '"192.0.2.0/25".*"::ffff:192.0.2.9"' tel-archive.jsonl; then
+    ok
+else
+    fail "archive hunt and cairn hunt differ on the samples:"
+    diff tel-hunt.jsonl tel-archive.jsonl | head
+fi
+run archive check --data "$data4"
+expect 0 "check verifies the probe index"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
