@@ -355,10 +355,16 @@ check "anonymous requests are logged with user -" \
     grep -q ' 127\.0\.0\.1 - "GET /taxii2/" 401 ' "$log"
 mv "$log" "$log.1"
 kill -HUP "$pid"
-# The reopen is asynchronous: wait for the new file (10 s at most).
+# The reopen is asynchronous: wait for the new file (30 s at most).
 i=0
-while [ ! -e "$log" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -e "$log" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 req alice GET /api1/
+# A request's line is written once its answer has gone: wait for it too.
+i=0
+while ! grep -q '"GET /api1/" 200' "$log" 2>/dev/null && [ $i -lt 600 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
 check "SIGHUP reopens the log under its name" \
     grep -q '"GET /api1/" 200' "$log"
 check "...and the moved file keeps the older lines" \
