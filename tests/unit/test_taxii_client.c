@@ -808,14 +808,14 @@ static const struct fault_case fault_cases[] = {
      1,
      "untyped"},
     {"too slow forever",
-     {{.status = 200, .body = "{}", .delay_ms = 4000}},
+     {{.status = 200, .body = "{}", .delay_ms = 3500}},
      1,
      true,
      CAIRN_EIO,
      3,
      "imeout"},
     {"slow once",
-     {{.status = 200, .body = "{}", .delay_ms = 4000}},
+     {{.status = 200, .body = "{}", .delay_ms = 3500}},
      1,
      false,
      0,
@@ -840,9 +840,11 @@ static void test_fault_table(void **state)
         json_t *doc = NULL;
 
         print_message("case: %s\n", fc->name);
-        /* Short enough for the slow answers to time out, and long
-         * enough everywhere else for a loaded machine to answer. */
-        o.timeout_ms = fc->faults[0].delay_ms > 0 ? 2000 : 60000;
+        /* Short enough for the slow answers (3.5 s) to time out, and long
+         * enough everywhere else for a loaded machine to answer. The test
+         * server answers one request at a time: a retry waits for the slow
+         * answer to end (0.5 s) and then has 2.5 s to be served. */
+        o.timeout_ms = fc->faults[0].delay_ms > 0 ? 3000 : 60000;
         assert_int_equal(cairn_taxii_client_new(&o, &c), 0);
         set_faults(fc->faults, fc->n, fc->repeat);
         int rc = cairn_taxii_client_get(c, url("/taxii2/"), &doc);
