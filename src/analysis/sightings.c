@@ -34,6 +34,7 @@ struct entry {
     struct coll_count *colls;
     size_t n_colls;
     char **idents;
+    uint64_t *ident_counts; /* the sightings of each of idents */
     size_t n_idents;
 };
 
@@ -198,8 +199,20 @@ static int org_bit(struct agg *a, const char *org, size_t len)
     return (int)a->n_orgs++;
 }
 
+/* The sightings of organisation `org` in its entry, when the identities
+ * are kept: `n` more for a name already listed. */
+static void ident_count(struct entry *e, const char *org, size_t len,
+                        uint64_t n)
+{
+    for (size_t i = 0; i < e->n_idents; i++)
+        if (strncmp(e->idents[i], org, len) == 0 && e->idents[i][len] == '\0') {
+            e->ident_counts[i] += n;
+            return;
+        }
+}
+
 static int add_org(struct agg *a, struct entry *e, const char *org, size_t len,
-                   bool fp)
+                   bool fp, uint64_t n)
 {
     bool fresh;
     int rc = org_bit(a, org, len);
@@ -213,8 +226,13 @@ static int add_org(struct agg *a, struct entry *e, const char *org, size_t len,
         uint64_t h = mix(fnv(org, len, e->h ^ (fp ? 7 : 3)));
         rc = pair_new(a, h, &fresh);
     }
-    if (rc < 0 || !fresh)
+    if (rc < 0)
         return rc;
+    if (!fresh) {
+        if (!fp && a->keep_idents)
+            ident_count(e, org, len, n);
+        return 0;
+    }
     if (fp) {
         e->fp_orgs++;
         return 0;
@@ -226,10 +244,15 @@ static int add_org(struct agg *a, struct entry *e, const char *org, size_t len,
     if (p == NULL)
         return CAIRN_ENOMEM;
     e->idents = p;
+    uint64_t *c =
+        cairn_realloc(e->ident_counts, (e->n_idents + 1) * sizeof *c);
+    if (c == NULL)
+        return CAIRN_ENOMEM;
+    e->ident_counts = c;
     p[e->n_idents] = cairn_strndup(org, len);
     if (p[e->n_idents] == NULL)
         return CAIRN_ENOMEM;
-    e->n_idents++;
+    c[e->n_idents++] = n;
     return 0;
 }
 
@@ -301,7 +324,7 @@ static int summary_add(struct agg *a, const struct cairn_store_sighting *sg,
     }
     /* a pseudonym counts as one organisation of its own */
     for (size_t i = 0; rc == 0 && i < sg->n_orgs; i++)
-        rc = add_org(a, e, sg->orgs[i], strlen(sg->orgs[i]), fp);
+        rc = add_org(a, e, sg->orgs[i], strlen(sg->orgs[i]), fp, n);
     if (rc < 0 || fp)
         return rc;
     const char *collection = sg->collection;
@@ -379,6 +402,7 @@ static void agg_clear(struct agg *a)
         for (size_t j = 0; j < e->n_idents; j++)
             cairn_free(e->idents[j]);
         cairn_free(e->idents);
+        cairn_free(e->ident_counts);
         cairn_free(e->periods);
     }
     cairn_free(a->v);
@@ -583,6 +607,18 @@ static int entry_json(struct cairn_store *s, const struct entry *e,
             rc = put(j, "identities", ids);
         else
             json_decref(ids);
+        /* the sightings of each of them, in the same order */
+        json_t *per = rc == 0 ? json_array() : NULL;
+        rc = rc == 0 && per == NULL ? CAIRN_ENOMEM : rc;
+        for (size_t i = 0; rc == 0 && i < e->n_idents; i++)
+            rc = json_array_append_new(
+                     per, json_integer((json_int_t)e->ident_counts[i])) == 0
+                     ? 0
+                     : CAIRN_ENOMEM;
+        if (rc == 0)
+            rc = put(j, "identity_sightings", per);
+        else
+            json_decref(per);
     }
     if (rc == 0 && obj != NULL &&
         strcmp(json_string_value(json_object_get(obj, "type")) != NULL

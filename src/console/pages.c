@@ -1522,41 +1522,6 @@ struct heat_row {
     double cells[HEAT_COLS];
 };
 
-/* Only the sightings by organisation `org` (the report's organisations:
- * where_sighted_refs, else created_by_ref); other rows as vis_cb. */
-struct org_ctx {
-    struct vis_ctx vc;
-    const char *org;
-};
-
-static bool org_cb(void *ud, const char *collection,
-                   const struct cairn_store_row *row)
-{
-    const struct org_ctx *x = ud;
-    if (!vis_cb((void *)&x->vc, collection, row))
-        return false;
-    if (row->type == NULL || strcmp(row->type, "sighting") != 0)
-        return true;
-    if (memmem(row->json, row->json_len, x->org, strlen(x->org)) == NULL)
-        return false;
-    json_t *o = json_loadb(row->json, row->json_len, 0, NULL);
-    const json_t *where = json_object_get(o, "where_sighted_refs");
-    bool by = false, any = false;
-    size_t i;
-    const json_t *w;
-    json_array_foreach(where, i, w)
-    {
-        if (json_is_string(w)) {
-            any = true;
-            by = by || strcmp(json_string_value(w), x->org) == 0;
-        }
-    }
-    if (!any)
-        by = strcmp(jstr(o, "created_by_ref"), x->org) == 0;
-    json_decref(o);
-    return by;
-}
-
 /* The readable collections' ids, for the report. */
 static const char **readable_ids(const struct console_view *v, size_t *n)
 {
@@ -1568,22 +1533,19 @@ static const char **readable_ids(const struct console_view *v, size_t *n)
     return ids;
 }
 
-/*
- * The sightings the report counts for indicator `id`: by organisation
- * `org` (NULL: any), last seen since `since` (NULL: any time).
- */
-static int heat_cell(struct console_view *v, const char *id, const char *org,
+/* The sightings the report counts for indicator `id`, last seen since
+ * `since`. */
+static int heat_cell(struct console_view *v, const char *id,
                      const struct cairn_time *since, double *out)
 {
     size_t n = 0;
     const char **ids = readable_ids(v, &n);
-    struct org_ctx oc = {.vc = {.v = v, .mention = id}, .org = org};
+    struct vis_ctx vc = {.v = v, .mention = id};
     struct cairn_report_opts ro = {.collections = ids,
                                    .n_collections = n,
                                    .since = since,
-                                   .visible = org != NULL ? org_cb : vis_cb,
-                                   .visible_ud = org != NULL ? (void *)&oc
-                                                             : (void *)&oc.vc,
+                                   .visible = vis_cb,
+                                   .visible_ud = &vc,
                                    .of = id};
     json_t *rep = NULL;
     *out = 0;
@@ -1601,16 +1563,19 @@ static int heat_cell(struct console_view *v, const char *id, const char *org,
     return rc;
 }
 
-static bool has_ident(const json_t *entry, const char *org)
+/* The sightings by organisation `org` in a report entry made for a reader
+ * entitled to the identities (its identity_sightings); 0 when not named. */
+static double ident_sightings(const json_t *entry, const char *org)
 {
     size_t i;
     const json_t *x;
     json_array_foreach(json_object_get(entry, "identities"), i, x)
     {
         if (json_is_string(x) && strcmp(json_string_value(x), org) == 0)
-            return true;
+            return (double)json_integer_value(json_array_get(
+                json_object_get(entry, "identity_sightings"), i));
     }
-    return false;
+    return 0;
 }
 
 /* The organisations named most often over the rows (entitled readers). */
@@ -1778,11 +1743,10 @@ int cairn__console_sightings(struct console_view *v)
                      dd != NULL ? dd + 2 : cols[c]);
             heads[c] = headbuf[c];
         }
-        for (size_t y = 0; rc == 0 && y < nr; y++)
-            for (size_t c = 0; rc == 0 && c < nc; c++)
-                if (has_ident(rows[y].entry, cols[c]))
-                    rc = heat_cell(v, rows[y].id, cols[c], NULL,
-                                   &rows[y].cells[c]);
+        /* one report per row gives every organisation's sightings */
+        for (size_t y = 0; y < nr; y++)
+            for (size_t c = 0; c < nc; c++)
+                rows[y].cells[c] = ident_sightings(rows[y].entry, cols[c]);
     } else if (rc == 0 && nr > 0) {
         /* Weeks up to the newest last sighting; a cell is the difference
          * of the sightings last seen since its week and since the next. */
@@ -1814,7 +1778,7 @@ int cairn__console_sightings(struct console_view *v)
                 for (size_t c = 0; rc == 0 && c < nc; c++) {
                     struct cairn_time t = {.sec = w0 + (int64_t)c * HEAT_WEEK};
                     if (t.sec <= last.sec)
-                        rc = heat_cell(v, rows[y].id, NULL, &t, &since[c]);
+                        rc = heat_cell(v, rows[y].id, &t, &since[c]);
                 }
                 for (size_t c = 0; c < nc; c++)
                     rows[y].cells[c] = since[c] - since[c + 1];

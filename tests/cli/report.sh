@@ -69,6 +69,9 @@ check "an expired indicator scores 0, a fresh one sighted by 4 scores 100" \
 run report sightings --data "$data" --json --identities --threshold 5
 check "--identities: exact counts and who" \
     jq -e '.indicators[2].organisations == 1 and .indicators[2].identities == ["identity--c0000002-0000-4000-8000-000000000000"] and .threshold == 5' out
+# A sighting by two organisations counts for each of them.
+check "--identities: each organisation's sightings, the one organisation's all of them" \
+    jq -e '([.indicators[] | .sightings as $t | (.identity_sightings | length) == (.identities | length) and all(.identity_sightings[]; . >= 1 and . <= $t) and (.identity_sightings | add) >= $t] | all) and .indicators[2].identity_sightings == [.indicators[2].sightings]' out
 run report sightings --data "$data" --json --threshold 5
 check "--threshold 5 hides 4" jq -e '.indicators[1].organisations == "fewer than 5"' out
 run report sightings --data "$data" --json --by day
