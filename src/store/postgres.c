@@ -2216,11 +2216,6 @@ static int pg_keys_find(struct cairn_store *base, int64_t key,
     return rc > 0 ? 0 : rc;
 }
 
-static int read_n(struct pg_store *s, const char *sql, int n,
-                  const char *const *p, char **out);
-static int write_n(struct pg_store *s, const char *sql, int n,
-                   const char *const *p, int64_t *changes);
-
 /* The summaries in keyset pages of 5,000, in (coll, idh, vsec, vns,
  * added) order, newest first. */
 static int pg_sightings_scan(struct cairn_store *base, const char *of,
@@ -2294,30 +2289,6 @@ static int pg_sightings_scan(struct cairn_store *base, const char *of,
     return rc > 0 ? 0 : rc;
 }
 
-static int pg_user_identities_get(struct cairn_store *base, const char *name,
-                                  bool *out)
-{
-    char *v = NULL;
-    const char *p[1] = {name};
-    int rc =
-        read_n(pg(base), "SELECT identities::text FROM users WHERE name = $1",
-               1, p, &v);
-    if (rc == 0)
-        *out = strtol(v, NULL, 10) != 0;
-    cairn_free(v);
-    return rc;
-}
-
-static int pg_user_identities_set(struct cairn_store *base, const char *name,
-                                  bool on)
-{
-    int64_t ch = 0;
-    const char *p[2] = {name, on ? "1" : "0"};
-    int rc = write_n(pg(base),
-                     "UPDATE users SET identities = $2::int WHERE name = $1", 2,
-                     p, &ch);
-    return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
-}
 
 static int pg_delete_objects(struct cairn_store *base, const struct store_q *q,
                              size_t *deleted)
@@ -2756,27 +2727,57 @@ static int pg_collection_count(struct cairn_store *base, const char *id,
     return rc;
 }
 
-static int pg_user_admin_get(struct cairn_store *base, const char *name,
-                             bool *out)
+/* A user's flag (admin, identities): read with `sql`, a SELECT of one
+ * column as text for name $1; set with an UPDATE of it to $2 for name $1. */
+static int user_flag_get(struct cairn_store *base, const char *sql,
+                         const char *name, bool *out)
 {
     char *v = NULL;
     const char *p[1] = {name};
-    int rc = read_n(pg(base), "SELECT admin::text FROM users WHERE name = $1",
-                    1, p, &v);
+    int rc = read_n(pg(base), sql, 1, p, &v);
     if (rc == 0)
         *out = strtol(v, NULL, 10) != 0;
     cairn_free(v);
     return rc;
 }
 
+static int user_flag_set(struct cairn_store *base, const char *sql,
+                         const char *name, bool on)
+{
+    int64_t ch = 0;
+    const char *p[2] = {name, on ? "1" : "0"};
+    int rc = write_n(pg(base), sql, 2, p, &ch);
+    return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
+}
+
+static int pg_user_admin_get(struct cairn_store *base, const char *name,
+                             bool *out)
+{
+    return user_flag_get(base, "SELECT admin::text FROM users WHERE name = $1",
+                         name, out);
+}
+
 static int pg_user_admin_set(struct cairn_store *base, const char *name,
                              bool admin)
 {
-    int64_t ch = 0;
-    const char *p[2] = {name, admin ? "1" : "0"};
-    int rc = write_n(pg(base), "UPDATE users SET admin = $2::int WHERE name = $1",
-                     2, p, &ch);
-    return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
+    return user_flag_set(
+        base, "UPDATE users SET admin = $2::int WHERE name = $1", name, admin);
+}
+
+static int pg_user_identities_get(struct cairn_store *base, const char *name,
+                                  bool *out)
+{
+    return user_flag_get(base,
+                         "SELECT identities::text FROM users WHERE name = $1",
+                         name, out);
+}
+
+static int pg_user_identities_set(struct cairn_store *base, const char *name,
+                                  bool on)
+{
+    return user_flag_set(base,
+                         "UPDATE users SET identities = $2::int WHERE name = $1",
+                         name, on);
 }
 
 static int pg_state_get(struct cairn_store *base, const char *name,

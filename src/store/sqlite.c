@@ -2165,50 +2165,57 @@ static int sq_collection_count(struct cairn_store *base, const char *id,
     return rc;
 }
 
-static int sq_user_admin_get(struct cairn_store *base, const char *name,
-                             bool *out)
+/* A user's flag (admin, identities): read with `sql`, a SELECT of one
+ * column for name ?1; set with an UPDATE of it to ?2 for name ?1. */
+static int user_flag_get(struct cairn_store *base, const char *sql,
+                         const char *name, bool *out)
 {
     char *v = NULL;
-    int rc = read1(sq(base), "SELECT admin FROM users WHERE name = ?1", name,
-                   NULL, &v);
+    int rc = read1(sq(base), sql, name, NULL, &v);
     if (rc == 0)
         *out = strtol(v, NULL, 10) != 0;
     cairn_free(v);
     return rc;
+}
+
+static int user_flag_set(struct cairn_store *base, const char *sql,
+                         const char *name, bool on)
+{
+    int changes = 0;
+    int rc = write3(sq(base), sql, name, on ? "1" : "0", NULL, &changes);
+    return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
+}
+
+static int sq_user_admin_get(struct cairn_store *base, const char *name,
+                             bool *out)
+{
+    return user_flag_get(base, "SELECT admin FROM users WHERE name = ?1",
+                         name, out);
 }
 
 static int sq_user_admin_set(struct cairn_store *base, const char *name,
                              bool admin)
 {
-    int changes = 0;
-    int rc = write3(sq(base),
-                    "UPDATE users SET admin = CAST(?2 AS INTEGER)"
-                    " WHERE name = ?1",
-                    name, admin ? "1" : "0", NULL, &changes);
-    return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
+    return user_flag_set(base,
+                         "UPDATE users SET admin = CAST(?2 AS INTEGER)"
+                         " WHERE name = ?1",
+                         name, admin);
 }
 
 static int sq_user_identities_get(struct cairn_store *base, const char *name,
                                   bool *out)
 {
-    char *v = NULL;
-    int rc = read1(sq(base), "SELECT identities FROM users WHERE name = ?1",
-                   name, NULL, &v);
-    if (rc == 0)
-        *out = strtol(v, NULL, 10) != 0;
-    cairn_free(v);
-    return rc;
+    return user_flag_get(base, "SELECT identities FROM users WHERE name = ?1",
+                         name, out);
 }
 
 static int sq_user_identities_set(struct cairn_store *base, const char *name,
                                   bool on)
 {
-    int changes = 0;
-    int rc = write3(sq(base),
-                    "UPDATE users SET identities = CAST(?2 AS INTEGER)"
-                    " WHERE name = ?1",
-                    name, on ? "1" : "0", NULL, &changes);
-    return rc == 0 && changes == 0 ? CAIRN_ENOTFOUND : rc;
+    return user_flag_set(base,
+                         "UPDATE users SET identities = CAST(?2 AS INTEGER)"
+                         " WHERE name = ?1",
+                         name, on);
 }
 
 static int sq_state_get(struct cairn_store *base, const char *name,
