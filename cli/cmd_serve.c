@@ -734,10 +734,6 @@ static int run(int argc, char **argv)
                   diag.message[0] ? diag.message : cairn_strerror(rc));
         goto out;
     }
-    if (set.port_file != NULL &&
-        write_port_file(cmd, set.port_file, cairn_server_port(srv)) < 0)
-        goto out;
-    print_banner(srv, set.data, dir, &info);
     sched.peers = &peers;
     sched.srv = srv;
     sched.store_url = url;
@@ -794,6 +790,12 @@ static int run(int argc, char **argv)
                   ini.n_hunt_indicators == 1 ? "" : "s", ini.n_archive_watch,
                   ini.n_archive_watch == 1 ? "" : "s");
     }
+    /* Only now is every part of the configuration known to work: a
+     * mistake found above exits before the banner and the port file. */
+    if (set.port_file != NULL &&
+        write_port_file(cmd, set.port_file, cairn_server_port(srv)) < 0)
+        goto out;
+    print_banner(srv, set.data, dir, &info);
 
     for (;;) {
         int sig = 0;

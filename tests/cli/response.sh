@@ -102,6 +102,8 @@ while IFS='|' read -r cfg says; do
     run serve --data "$tmp/bad" --listen 127.0.0.1:0 --config "$tmp/bad.ini"
     expect 2 "refused: $cfg"
     check "...saying '$says'" said "$says"
+    check "...before announcing that it serves" \
+        sh -c '! grep -q "cairn serve: serving" "$1"' - "$err"
 done <<CONFIGS
 [hunt]\nindicators = intel|bad.ini:2: \[hunt\] indicators: 'intel' is not a collection id
 [hunt]\nindicators = $nowhere, $nowhere|bad.ini:2: .* is named twice
