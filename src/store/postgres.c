@@ -204,6 +204,11 @@ struct pg_shared {
     struct put_req *head, *tail;
     bool leading;
     bool away; /* under mu: logged as gone, not yet as back */
+    /* Under mu: rows this process stored since it last had the tables'
+     * statistics renewed, and the row count they then gave (-1: never
+     * analysed; -2: not read yet). */
+    int64_t since_analyze;
+    double analyzed_rows;
     struct pg_shared *next;
 };
 
@@ -274,6 +279,7 @@ static struct pg_shared *shared_get(const char *url)
         } else {
             sh->pid = pid;
             sh->refs = 1;
+            sh->analyzed_rows = -2;
             pthread_mutex_init(&sh->mu, NULL);
             pthread_condattr_t ca;
             pthread_condattr_init(&ca);
@@ -1791,6 +1797,70 @@ out:
     return rc;
 }
 
+/* Rows stored before the planner is told the tables grew: below it, a
+ * few puts never cost an ANALYZE. */
+#define ANALYZE_MIN_ROWS 1000
+
+/*
+ * Keep the planner's statistics of objects and obj_keys up to date with
+ * bulk writes. Until they are renewed, a table filled by COPY looks
+ * empty or small to the planner, and a page (coll = $1 AND date_added >
+ * $2 ORDER BY date_added LIMIT n) is planned as a bitmap scan of every
+ * row after $2 and a sort instead of a walk of the primary key: each
+ * page then costs as much as the rest of the collection (100 ms for
+ * 20,000 rows), and paging out grows with the square of the collection.
+ * Autovacuum comes to it only after a minute or more. So once the rows
+ * this process stored since the last renewal reach what the statistics
+ * counted (the tables have doubled), it runs ANALYZE itself: a sample of
+ * at most 30,000 rows, a handful of times over a collection's life.
+ * A failure only leaves the statistics to autovacuum.
+ */
+static void renew_stats(struct pg_store *s, const struct put_req *group)
+{
+    int64_t stored = 0;
+    for (const struct put_req *r = group; r != NULL; r = r->next)
+        for (size_t i = 0; r->rc == 0 && i < r->n; i++)
+            if (r->res[i].outcome == CAIRN_STORE_STORED)
+                stored++;
+    if (stored == 0)
+        return;
+    struct pg_shared *sh = s->sh;
+    pthread_mutex_lock(&sh->mu);
+    sh->since_analyze += stored;
+    int64_t since = sh->since_analyze;
+    double known = sh->analyzed_rows;
+    pthread_mutex_unlock(&sh->mu);
+    if (since < ANALYZE_MIN_ROWS)
+        return;
+    PGresult *r = NULL;
+    if (known == -2) {
+        if (run(s, "SELECT reltuples FROM pg_class WHERE oid ="
+                   " 'objects'::regclass",
+                0, NULL, NULL, &r, true) < 0)
+            return;
+        known = PQntuples(r) == 1 ? strtod(PQgetvalue(r, 0, 0), NULL) : -1;
+        PQclear(r);
+        r = NULL;
+    }
+    if (known >= 0 && (double)since < known) {
+        pthread_mutex_lock(&sh->mu);
+        sh->analyzed_rows = known;
+        pthread_mutex_unlock(&sh->mu);
+        return;
+    }
+    if (run(s, "ANALYZE objects, obj_keys", 0, NULL, NULL, NULL, false) < 0 ||
+        run(s, "SELECT reltuples FROM pg_class WHERE oid ="
+               " 'objects'::regclass",
+            0, NULL, NULL, &r, true) < 0)
+        return;
+    known = PQntuples(r) == 1 ? strtod(PQgetvalue(r, 0, 0), NULL) : -1;
+    PQclear(r);
+    pthread_mutex_lock(&sh->mu);
+    sh->since_analyze -= since;
+    sh->analyzed_rows = known;
+    pthread_mutex_unlock(&sh->mu);
+}
+
 /* Write the puts of `group` in one transaction; each gets its rc. */
 static void write_group(struct pg_store *s, struct put_req *group)
 {
@@ -1827,6 +1897,8 @@ static void write_group(struct pg_store *s, struct put_req *group)
         if (r->rc == 0)
             r->rc = rc;
     cairn_free(lk);
+    if (rc == 0)
+        renew_stats(s, group);
 }
 
 static struct timespec deadline_in(int ms)
