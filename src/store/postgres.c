@@ -193,6 +193,26 @@ struct put_req {
     struct put_req *next;
 };
 
+/*
+ * The small reads every request makes (its API root, collection, the
+ * user's rights and flags, a token's user) are kept for CACHE_MS: a GET
+ * then makes one round trip, its page, instead of six. Any change of
+ * them made through cairn (this node, another node, the CLI) sends
+ * NOTIFY cairn_authz once written; every session LISTENs, and a handle
+ * drains its connection before it trusts the cache, so such a change
+ * takes effect on every node as soon as its notification arrives, and
+ * within CACHE_MS whatever happens (one written by hand in SQL).
+ */
+#define CACHE_N  64
+#define CACHE_MS 500
+
+struct centry {
+    char *key; /* the statement, then each parameter, NUL-separated */
+    size_t key_len;
+    PGresult *res;
+    int64_t at_ms;
+};
+
 /* Shared by this process's handles with the same URL: the queue of puts
  * for group commit, and whether the database was last seen away. */
 struct pg_shared {
@@ -209,6 +229,9 @@ struct pg_shared {
      * analysed; -2: not read yet). */
     int64_t since_analyze;
     double analyzed_rows;
+    /* Reads cached for a moment (see cached_run), under cmu. */
+    pthread_mutex_t cmu;
+    struct centry cache[CACHE_N];
     struct pg_shared *next;
 };
 
@@ -281,6 +304,7 @@ static struct pg_shared *shared_get(const char *url)
             sh->refs = 1;
             sh->analyzed_rows = -2;
             pthread_mutex_init(&sh->mu, NULL);
+            pthread_mutex_init(&sh->cmu, NULL);
             pthread_condattr_t ca;
             pthread_condattr_init(&ca);
             pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -308,6 +332,11 @@ static void shared_put(struct pg_shared *sh)
     }
     pthread_mutex_unlock(&shared_mu);
     if (last) {
+        for (size_t i = 0; i < CACHE_N; i++) {
+            cairn_free(sh->cache[i].key);
+            PQclear(sh->cache[i].res);
+        }
+        pthread_mutex_destroy(&sh->cmu);
         pthread_mutex_destroy(&sh->mu);
         pthread_cond_destroy(&sh->cv);
         cairn_free(sh->url);
@@ -463,6 +492,131 @@ static int run(struct pg_store *s, const char *sql, int n,
 static int run0(struct pg_store *s, const char *sql)
 {
     return run(s, sql, 0, NULL, NULL, NULL, false);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void cache_clear(struct pg_shared *sh)
+{
+    pthread_mutex_lock(&sh->cmu);
+    for (size_t i = 0; i < CACHE_N; i++) {
+        cairn_free(sh->cache[i].key);
+        PQclear(sh->cache[i].res);
+        sh->cache[i] = (struct centry){0};
+    }
+    pthread_mutex_unlock(&sh->cmu);
+}
+
+/* Notifications that came in on this handle's connection: a change
+ * somewhere, so the cache goes. */
+static void cache_drain(struct pg_store *s)
+{
+    bool any = false;
+    if (PQconsumeInput(s->conn) == 1) {
+        PGnotify *n;
+        while ((n = PQnotifies(s->conn)) != NULL) {
+            PQfreemem(n);
+            any = true;
+        }
+    }
+    if (any)
+        cache_clear(s->sh);
+}
+
+/* Users, tokens, rights, collections or API roots changed: forget what
+ * this process read of them, and tell the other nodes. */
+static void authz_changed(struct pg_store *s)
+{
+    cache_clear(s->sh);
+    /* Outside a transaction, sent at once; inside, at its commit. */
+    if (run(s, "NOTIFY cairn_authz", 0, NULL, NULL, NULL, false) < 0)
+        cairn_log(CAIRN_LOG_WARN,
+                  "store: other nodes may see a change of "
+                  "rights only within %d ms",
+                  CACHE_MS);
+}
+
+static int cache_key(struct cairn_buf *b, const char *sql, int n,
+                     const char *const *v)
+{
+    int rc = cairn_buf_append(b, sql, strlen(sql) + 1);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        if (v[i] == NULL)
+            rc = cairn_buf_append(b, "\1", 2);
+        else
+            rc = cairn_buf_append(b, v[i], strlen(v[i]) + 1);
+    }
+    return rc;
+}
+
+/* run() of a read whose result may be up to CACHE_MS old (see CACHE_MS). */
+static int cached_run(struct pg_store *s, const char *sql, int n,
+                      const char *const *v, PGresult **out)
+{
+    *out = NULL;
+    if (s->in_tx)
+        return run(s, sql, n, v, NULL, out, true);
+    struct pg_shared *sh = s->sh;
+    struct cairn_buf key;
+    cairn_buf_init(&key, 64 * 1024);
+    int rc = cache_key(&key, sql, n, v);
+    if (rc < 0 || key.len > 4096) {
+        cairn_buf_release(&key);
+        return rc < 0 && rc != CAIRN_ETOOBIG
+                   ? rc
+                   : run(s, sql, n, v, NULL, out, true);
+    }
+    if (PQstatus(s->conn) == CONNECTION_OK && !s->lost)
+        cache_drain(s);
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&sh->cmu);
+    struct centry *victim = &sh->cache[0];
+    for (size_t i = 0; i < CACHE_N; i++) {
+        struct centry *e = &sh->cache[i];
+        if (e->key != NULL && e->key_len == key.len &&
+            memcmp(e->key, key.data, key.len) == 0) {
+            if (now - e->at_ms < CACHE_MS) {
+                *out =
+                    PQcopyResult(e->res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+                pthread_mutex_unlock(&sh->cmu);
+                cairn_buf_release(&key);
+                return *out != NULL ? 0 : CAIRN_ENOMEM;
+            }
+            victim = e;
+            break;
+        }
+        if (victim->key != NULL && (e->key == NULL || e->at_ms < victim->at_ms))
+            victim = e;
+    }
+    pthread_mutex_unlock(&sh->cmu);
+    rc = run(s, sql, n, v, NULL, out, true);
+    if (rc < 0) {
+        cairn_buf_release(&key);
+        return rc;
+    }
+    PGresult *copy = PQcopyResult(*out, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+    char *k = cairn_malloc(key.len);
+    if (copy == NULL || k == NULL) {
+        PQclear(copy);
+        cairn_free(k);
+        cairn_buf_release(&key);
+        return 0; /* not cached: no matter */
+    }
+    memcpy(k, key.data, key.len);
+    pthread_mutex_lock(&sh->cmu);
+    /* The victim may have been taken meanwhile: it is replaced all the
+     * same, as it is a cache. */
+    cairn_free(victim->key);
+    PQclear(victim->res);
+    *victim = (struct centry){k, key.len, copy, now};
+    pthread_mutex_unlock(&sh->cmu);
+    cairn_buf_release(&key);
+    return 0;
 }
 
 static int begin(struct pg_store *s)
@@ -766,8 +920,10 @@ static int session_setup(struct pg_store *s)
     char sql[160];
     snprintf(sql, sizeof sql,
              "SET lock_timeout = %d; SET client_encoding = 'UTF8'; SET jit = off;"
-             " SET synchronous_commit = on",
+             " SET synchronous_commit = on; LISTEN cairn_authz",
              s->busy_ms);
+    /* What came while the connection was away was not heard. */
+    cache_clear(s->sh);
     PGresult *r = PQexec(s->conn, sql);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK
                  ? 0
@@ -910,12 +1066,15 @@ static int pg_api_root_put(struct cairn_store *base,
     struct num n;
     const char *p[4] = {r->name, r->title, r->description,
                         i64(&n, r->max_content_length)};
-    return run(pg(base),
-               "INSERT INTO api_roots VALUES($1, $2, $3, $4::bigint)"
-               " ON CONFLICT(name) DO UPDATE SET title = EXCLUDED.title,"
-               " description = EXCLUDED.description,"
-               " max_content_length = EXCLUDED.max_content_length",
-               4, p, NULL, NULL, false);
+    int rc = run(pg(base),
+                 "INSERT INTO api_roots VALUES($1, $2, $3, $4::bigint)"
+                 " ON CONFLICT(name) DO UPDATE SET title = EXCLUDED.title,"
+                 " description = EXCLUDED.description,"
+                 " max_content_length = EXCLUDED.max_content_length",
+                 4, p, NULL, NULL, false);
+    if (rc == 0)
+        authz_changed(pg(base));
+    return rc;
 }
 
 static int read_roots(struct pg_store *s, const char *name,
@@ -923,11 +1082,11 @@ static int read_roots(struct pg_store *s, const char *name,
 {
     PGresult *r = NULL;
     const char *p[1] = {name};
-    int rc = run(s,
-                 "SELECT name, title, description, max_content_length"
-                 " FROM api_roots WHERE $1::text IS NULL OR name = $1"
-                 " ORDER BY name",
-                 1, p, NULL, &r, true);
+    int rc = cached_run(s,
+                        "SELECT name, title, description, max_content_length"
+                        " FROM api_roots WHERE $1::text IS NULL OR name = $1"
+                        " ORDER BY name",
+                        1, p, &r);
     if (rc < 0)
         return rc;
     int rows = PQntuples(r);
@@ -1000,6 +1159,8 @@ static int pg_collection_create(struct cairn_store *base,
                  "INSERT INTO collections(id, api_root, title, description,"
                  " alias, media_types) VALUES($1, $2, $3, $4, $5, $6)",
                  6, p, NULL, NULL, false);
+        if (rc == 0)
+            authz_changed(pg(base));
     }
     cairn_buf_release(&types);
     return rc;
@@ -1011,16 +1172,17 @@ static int read_colls(struct pg_store *s, const char *api_root, const char *id,
 {
     PGresult *r = NULL;
     const char *p[2] = {api_root, id};
-    int rc = run(s,
-                 alias ? "SELECT id, api_root, title, description, alias,"
-                         " media_types FROM collections"
-                         " WHERE api_root = $1 AND (id = $2 OR alias = $2)"
-                         " ORDER BY id = $2 DESC, pk"
-                       : "SELECT id, api_root, title, description, alias,"
-                         " media_types FROM collections"
-                         " WHERE ($1::text IS NULL OR api_root = $1)"
-                         " AND ($2::text IS NULL OR id = $2) ORDER BY pk",
-                 2, p, NULL, &r, true);
+    int rc =
+        cached_run(s,
+                   alias ? "SELECT id, api_root, title, description, alias,"
+                           " media_types FROM collections"
+                           " WHERE api_root = $1 AND (id = $2 OR alias = $2)"
+                           " ORDER BY id = $2 DESC, pk"
+                         : "SELECT id, api_root, title, description, alias,"
+                           " media_types FROM collections"
+                           " WHERE ($1::text IS NULL OR api_root = $1)"
+                           " AND ($2::text IS NULL OR id = $2) ORDER BY pk",
+                   2, p, &r);
     if (rc < 0)
         return rc;
     int rows = PQntuples(r);
@@ -1091,6 +1253,8 @@ static int pg_collection_delete(struct cairn_store *base, const char *id)
     if (rc == 0 && changed(r) == 0)
         rc = CAIRN_ENOTFOUND;
     PQclear(r);
+    if (rc == 0)
+        authz_changed(pg(base));
     return rc;
 }
 
@@ -2605,12 +2769,24 @@ static int write_n(struct pg_store *s, const char *sql, int n,
     return rc;
 }
 
-/* The first column of the first row; CAIRN_ENOTFOUND. */
-static int read_n(struct pg_store *s, const char *sql, int n,
-                  const char *const *p, char **out)
+/* write_n() of users, tokens, rights or a collection's settings. */
+static int write_authz(struct pg_store *s, const char *sql, int n,
+                       const char *const *p, int64_t *changes)
+{
+    int rc = write_n(s, sql, n, p, changes);
+    if (rc == 0)
+        authz_changed(s);
+    return rc;
+}
+
+/* The first column of the first row; CAIRN_ENOTFOUND. With `cache`, it
+ * may be up to CACHE_MS old (cached_run). */
+static int read_first(struct pg_store *s, const char *sql, int n,
+                      const char *const *p, bool cache, char **out)
 {
     PGresult *r = NULL;
-    int rc = run(s, sql, n, p, NULL, &r, true);
+    int rc = cache ? cached_run(s, sql, n, p, &r)
+                   : run(s, sql, n, p, NULL, &r, true);
     if (rc < 0)
         return rc;
     if (PQntuples(r) > 0)
@@ -2621,15 +2797,27 @@ static int read_n(struct pg_store *s, const char *sql, int n,
     return rc;
 }
 
+static int read_n(struct pg_store *s, const char *sql, int n,
+                  const char *const *p, char **out)
+{
+    return read_first(s, sql, n, p, false, out);
+}
+
+static int read_cached(struct pg_store *s, const char *sql, int n,
+                       const char *const *p, char **out)
+{
+    return read_first(s, sql, n, p, true, out);
+}
+
 static int pg_user_add(struct cairn_store *base, const char *name,
                        const char *hash)
 {
     struct num now;
     const char *p[3] = {name, hash, i64(&now, cairn__store_now_us())};
-    return write_n(pg(base),
-                   "INSERT INTO users(name, hash, created)"
-                   " VALUES($1, $2, $3::bigint)",
-                   3, p, NULL);
+    return write_authz(pg(base),
+                       "INSERT INTO users(name, hash, created)"
+                       " VALUES($1, $2, $3::bigint)",
+                       3, p, NULL);
 }
 
 static int pg_user_set_hash(struct cairn_store *base, const char *name,
@@ -2653,7 +2841,8 @@ static int pg_user_remove(struct cairn_store *base, const char *name)
 {
     int64_t ch = 0;
     const char *p[1] = {name};
-    int rc = write_n(pg(base), "DELETE FROM users WHERE name = $1", 1, p, &ch);
+    int rc =
+        write_authz(pg(base), "DELETE FROM users WHERE name = $1", 1, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
@@ -2685,24 +2874,25 @@ static int pg_token_add(struct cairn_store *base, const char *hash,
 {
     struct num now;
     const char *p[3] = {hash, user, i64(&now, cairn__store_now_us())};
-    return write_n(pg(base),
-                   "INSERT INTO tokens(hash, usr, created)"
-                   " VALUES($1, $2, $3::bigint)",
-                   3, p, NULL);
+    return write_authz(pg(base),
+                       "INSERT INTO tokens(hash, usr, created)"
+                       " VALUES($1, $2, $3::bigint)",
+                       3, p, NULL);
 }
 
 static int pg_token_user(struct cairn_store *base, const char *hash, char **out)
 {
     const char *p[1] = {hash};
-    return read_n(pg(base), "SELECT usr FROM tokens WHERE hash = $1", 1, p,
-                  out);
+    return read_cached(pg(base), "SELECT usr FROM tokens WHERE hash = $1", 1, p,
+                       out);
 }
 
 static int pg_token_remove(struct cairn_store *base, const char *hash)
 {
     int64_t ch = 0;
     const char *p[1] = {hash};
-    int rc = write_n(pg(base), "DELETE FROM tokens WHERE hash = $1", 1, p, &ch);
+    int rc =
+        write_authz(pg(base), "DELETE FROM tokens WHERE hash = $1", 1, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
@@ -2725,13 +2915,14 @@ static int pg_rights_set(struct cairn_store *base, const char *user,
     snprintf(bits, sizeof bits, "%u", rights);
     const char *p[3] = {user, collection, bits};
     if (rights == 0)
-        return write_n(s, "DELETE FROM rights WHERE usr = $1 AND coll = $2", 2,
-                       p, NULL);
-    return write_n(s,
-                   "INSERT INTO rights(usr, coll, bits)"
-                   " VALUES($1, $2, $3::int)"
-                   " ON CONFLICT(usr, coll) DO UPDATE SET bits = EXCLUDED.bits",
-                   3, p, NULL);
+        return write_authz(s, "DELETE FROM rights WHERE usr = $1 AND coll = $2",
+                           2, p, NULL);
+    return write_authz(
+        s,
+        "INSERT INTO rights(usr, coll, bits)"
+        " VALUES($1, $2, $3::int)"
+        " ON CONFLICT(usr, coll) DO UPDATE SET bits = EXCLUDED.bits",
+        3, p, NULL);
 }
 
 static int pg_rights_get(struct cairn_store *base, const char *user,
@@ -2739,10 +2930,10 @@ static int pg_rights_get(struct cairn_store *base, const char *user,
 {
     char *bits = NULL;
     const char *p[2] = {user, collection};
-    int rc = read_n(pg(base),
-                    "SELECT bits::text FROM rights WHERE usr = $1"
-                    " AND coll = $2",
-                    2, p, &bits);
+    int rc = read_cached(pg(base),
+                         "SELECT bits::text FROM rights WHERE usr = $1"
+                         " AND coll = $2",
+                         2, p, &bits);
     *out = 0;
     if (rc == 0)
         *out = (unsigned)strtoul(bits, NULL, 10);
@@ -2755,8 +2946,9 @@ static int pg_user_share_get(struct cairn_store *base, const char *name,
 {
     PGresult *r = NULL;
     const char *p[1] = {name};
-    int rc = run(pg(base), "SELECT identity, member FROM users WHERE name = $1",
-                 1, p, NULL, &r, true);
+    int rc = cached_run(pg(base),
+                        "SELECT identity, member FROM users WHERE name = $1", 1,
+                        p, &r);
     if (rc < 0)
         return rc;
     if (PQntuples(r) == 1) {
@@ -2776,10 +2968,10 @@ static int pg_user_share_set(struct cairn_store *base, const char *name,
 {
     int64_t ch = 0;
     const char *p[3] = {name, in->identity, in->member ? "1" : "0"};
-    int rc = write_n(pg(base),
-                     "UPDATE users SET identity = NULLIF($2, ''),"
-                     " member = $3::int WHERE name = $1",
-                     3, p, &ch);
+    int rc = write_authz(pg(base),
+                         "UPDATE users SET identity = NULLIF($2, ''),"
+                         " member = $3::int WHERE name = $1",
+                         3, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
@@ -2806,7 +2998,7 @@ static int user_flag_get(struct cairn_store *base, const char *sql,
 {
     char *v = NULL;
     const char *p[1] = {name};
-    int rc = read_n(pg(base), sql, 1, p, &v);
+    int rc = read_cached(pg(base), sql, 1, p, &v);
     if (rc == 0)
         *out = strtol(v, NULL, 10) != 0;
     cairn_free(v);
@@ -2818,7 +3010,7 @@ static int user_flag_set(struct cairn_store *base, const char *sql,
 {
     int64_t ch = 0;
     const char *p[2] = {name, on ? "1" : "0"};
-    int rc = write_n(pg(base), sql, 2, p, &ch);
+    int rc = write_authz(pg(base), sql, 2, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
@@ -2880,9 +3072,9 @@ static int pg_collection_tlp_get(struct cairn_store *base, const char *id,
 {
     char *v = NULL;
     const char *p[1] = {id};
-    int rc = read_n(pg(base),
-                    "SELECT default_tlp::text FROM collections WHERE id = $1",
-                    1, p, &v);
+    int rc = read_cached(
+        pg(base), "SELECT default_tlp::text FROM collections WHERE id = $1", 1,
+        p, &v);
     if (rc == 0)
         *out = (int)strtol(v, NULL, 10);
     cairn_free(v);
@@ -2896,10 +3088,10 @@ static int pg_collection_tlp_set(struct cairn_store *base, const char *id,
     int64_t ch = 0;
     snprintf(v, sizeof v, "%d", tlp);
     const char *p[2] = {id, v};
-    int rc = write_n(pg(base),
-                     "UPDATE collections SET default_tlp = $2::int"
-                     " WHERE id = $1",
-                     2, p, &ch);
+    int rc = write_authz(pg(base),
+                         "UPDATE collections SET default_tlp = $2::int"
+                         " WHERE id = $1",
+                         2, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
