@@ -268,6 +268,9 @@ static int64_t node_key(void)
     return k;
 }
 
+/* Statements prepared per connection; past that, sent unprepared. */
+#define PREP_N 64
+
 struct pg_store {
     struct cairn_store base;
     PGconn *conn;
@@ -278,6 +281,12 @@ struct pg_store {
     bool ready;  /* the session is set up (temp table, node lock) */
     bool in_tx;  /* between BEGIN and COMMIT/ROLLBACK */
     bool lost;   /* the connection failed: reset it before the next call */
+    /* Statements prepared on this connection (see prepared()). */
+    struct prep {
+        uint64_t h;
+        char *sql;
+    } prep[PREP_N];
+    size_t n_prep;
 };
 
 static struct pg_store *pg(struct cairn_store *s)
@@ -453,6 +462,50 @@ static int ensure(struct pg_store *s)
     return 0;
 }
 
+static void prep_forget(struct pg_store *s)
+{
+    for (size_t i = 0; i < s->n_prep; i++)
+        cairn_free(s->prep[i].sql);
+    s->n_prep = 0;
+}
+
+/*
+ * The name of `sql` prepared on this connection, prepared now when new:
+ * the server then parses it once per connection rather than at every
+ * call (most of the cost of a short read). Empty when the table is full:
+ * the statement is then sent unprepared; NULL with *res on an error.
+ */
+static const char *prepared(struct pg_store *s, const char *sql, int n,
+                            char name[16], PGresult **res)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = sql; *c != '\0'; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    *res = NULL;
+    name[0] = '\0';
+    for (size_t i = 0; i < s->n_prep; i++) {
+        if (s->prep[i].h == h && strcmp(s->prep[i].sql, sql) == 0) {
+            snprintf(name, 16, "cairn_%zu", i);
+            return name;
+        }
+    }
+    if (s->n_prep == PREP_N)
+        return name;
+    char *copy = cairn_strdup(sql);
+    if (copy == NULL)
+        return name;
+    snprintf(name, 16, "cairn_%zu", s->n_prep);
+    PGresult *r = PQprepare(s->conn, name, sql, n, NULL);
+    if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        cairn_free(copy);
+        *res = r;
+        return NULL;
+    }
+    PQclear(r);
+    s->prep[s->n_prep++] = (struct prep){h, copy};
+    return name;
+}
+
 /*
  * Run `sql` with text parameters. The result (when `out` is not NULL and
  * the statement succeeded) belongs to the caller. A read alone (`retry`)
@@ -469,9 +522,17 @@ static int run(struct pg_store *s, const char *sql, int n,
         if (rc < 0)
             return rc;
         /* Without parameters, several statements may go at once. */
-        PGresult *r = n == 0 ? PQexec(s->conn, sql)
-                             : PQexecParams(s->conn, sql, n, NULL, v, lens,
-                                            NULL, 0);
+        char name[16];
+        PGresult *r = NULL;
+        const char *pn = n == 0 ? "" : prepared(s, sql, n, name, &r);
+        if (pn == NULL)
+            ; /* r holds why it could not be prepared */
+        else if (n == 0)
+            r = PQexec(s->conn, sql);
+        else if (pn[0] != '\0')
+            r = PQexecPrepared(s->conn, pn, n, v, lens, NULL, 0);
+        else
+            r = PQexecParams(s->conn, sql, n, NULL, v, lens, NULL, 0);
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             if (out != NULL)
@@ -922,8 +983,10 @@ static int session_setup(struct pg_store *s)
              "SET lock_timeout = %d; SET client_encoding = 'UTF8'; SET jit = off;"
              " SET synchronous_commit = on; LISTEN cairn_authz",
              s->busy_ms);
-    /* What came while the connection was away was not heard. */
+    /* What came while the connection was away was not heard; what it
+     * had prepared is gone. */
     cache_clear(s->sh);
+    prep_forget(s);
     PGresult *r = PQexec(s->conn, sql);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK
                  ? 0
@@ -986,6 +1049,7 @@ static void pg_close(struct cairn_store *base)
 {
     struct pg_store *s = pg(base);
     PQfinish(s->conn);
+    prep_forget(s);
     shared_put(s->sh);
     if (s->url != NULL) {
         explicit_bzero(s->url, strlen(s->url));
@@ -1998,8 +2062,9 @@ static void renew_stats(struct pg_store *s, const struct put_req *group)
         return;
     PGresult *r = NULL;
     if (known == -2) {
-        if (run(s, "SELECT reltuples FROM pg_class WHERE oid ="
-                   " 'objects'::regclass",
+        if (run(s,
+                "SELECT reltuples FROM pg_class WHERE oid ="
+                " 'objects'::regclass",
                 0, NULL, NULL, &r, true) < 0)
             return;
         known = PQntuples(r) == 1 ? strtod(PQgetvalue(r, 0, 0), NULL) : -1;
@@ -2013,8 +2078,9 @@ static void renew_stats(struct pg_store *s, const struct put_req *group)
         return;
     }
     if (run(s, "ANALYZE objects, obj_keys", 0, NULL, NULL, NULL, false) < 0 ||
-        run(s, "SELECT reltuples FROM pg_class WHERE oid ="
-               " 'objects'::regclass",
+        run(s,
+            "SELECT reltuples FROM pg_class WHERE oid ="
+            " 'objects'::regclass",
             0, NULL, NULL, &r, true) < 0)
         return;
     known = PQntuples(r) == 1 ? strtod(PQgetvalue(r, 0, 0), NULL) : -1;
