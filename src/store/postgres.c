@@ -476,7 +476,7 @@ static void prep_forget(struct pg_store *s)
  * the statement is then sent unprepared; NULL with *res on an error.
  */
 static const char *prepared(struct pg_store *s, const char *sql, int n,
-                            char name[16], PGresult **res)
+                            char name[32], PGresult **res)
 {
     uint64_t h = 1469598103934665603ULL;
     for (const char *c = sql; *c != '\0'; c++)
@@ -485,7 +485,7 @@ static const char *prepared(struct pg_store *s, const char *sql, int n,
     name[0] = '\0';
     for (size_t i = 0; i < s->n_prep; i++) {
         if (s->prep[i].h == h && strcmp(s->prep[i].sql, sql) == 0) {
-            snprintf(name, 16, "cairn_%zu", i);
+            snprintf(name, 32, "cairn_%zu", i);
             return name;
         }
     }
@@ -494,7 +494,7 @@ static const char *prepared(struct pg_store *s, const char *sql, int n,
     char *copy = cairn_strdup(sql);
     if (copy == NULL)
         return name;
-    snprintf(name, 16, "cairn_%zu", s->n_prep);
+    snprintf(name, 32, "cairn_%zu", s->n_prep);
     PGresult *r = PQprepare(s->conn, name, sql, n, NULL);
     if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
         cairn_free(copy);
@@ -522,7 +522,7 @@ static int run(struct pg_store *s, const char *sql, int n,
         if (rc < 0)
             return rc;
         /* Without parameters, several statements may go at once. */
-        char name[16];
+        char name[32];
         PGresult *r = NULL;
         const char *pn = n == 0 ? "" : prepared(s, sql, n, name, &r);
         if (pn == NULL)
