@@ -193,6 +193,26 @@ struct put_req {
     struct put_req *next;
 };
 
+/*
+ * The small reads every request makes (its API root, collection, the
+ * user's rights and flags, a token's user) are kept for CACHE_MS: a GET
+ * then makes one round trip, its page, instead of six. Any change of
+ * them made through cairn (this node, another node, the CLI) sends
+ * NOTIFY cairn_authz once written; every session LISTENs, and a handle
+ * drains its connection before it trusts the cache, so such a change
+ * takes effect on every node as soon as its notification arrives, and
+ * within CACHE_MS whatever happens (one written by hand in SQL).
+ */
+#define CACHE_N  64
+#define CACHE_MS 500
+
+struct centry {
+    char *key; /* the statement, then each parameter, NUL-separated */
+    size_t key_len;
+    PGresult *res;
+    int64_t at_ms;
+};
+
 /* Shared by this process's handles with the same URL: the queue of puts
  * for group commit, and whether the database was last seen away. */
 struct pg_shared {
@@ -204,6 +224,14 @@ struct pg_shared {
     struct put_req *head, *tail;
     bool leading;
     bool away; /* under mu: logged as gone, not yet as back */
+    /* Under mu: rows this process stored since it last had the tables'
+     * statistics renewed, and the row count they then gave (-1: never
+     * analysed; -2: not read yet). */
+    int64_t since_analyze;
+    double analyzed_rows;
+    /* Reads cached for a moment (see cached_run), under cmu. */
+    pthread_mutex_t cmu;
+    struct centry cache[CACHE_N];
     struct pg_shared *next;
 };
 
@@ -240,6 +268,9 @@ static int64_t node_key(void)
     return k;
 }
 
+/* Statements prepared per connection; past that, sent unprepared. */
+#define PREP_N 64
+
 struct pg_store {
     struct cairn_store base;
     PGconn *conn;
@@ -250,6 +281,12 @@ struct pg_store {
     bool ready;  /* the session is set up (temp table, node lock) */
     bool in_tx;  /* between BEGIN and COMMIT/ROLLBACK */
     bool lost;   /* the connection failed: reset it before the next call */
+    /* Statements prepared on this connection (see prepared()). */
+    struct prep {
+        uint64_t h;
+        char *sql;
+    } prep[PREP_N];
+    size_t n_prep;
 };
 
 static struct pg_store *pg(struct cairn_store *s)
@@ -274,7 +311,9 @@ static struct pg_shared *shared_get(const char *url)
         } else {
             sh->pid = pid;
             sh->refs = 1;
+            sh->analyzed_rows = -2;
             pthread_mutex_init(&sh->mu, NULL);
+            pthread_mutex_init(&sh->cmu, NULL);
             pthread_condattr_t ca;
             pthread_condattr_init(&ca);
             pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -302,6 +341,11 @@ static void shared_put(struct pg_shared *sh)
     }
     pthread_mutex_unlock(&shared_mu);
     if (last) {
+        for (size_t i = 0; i < CACHE_N; i++) {
+            cairn_free(sh->cache[i].key);
+            PQclear(sh->cache[i].res);
+        }
+        pthread_mutex_destroy(&sh->cmu);
         pthread_mutex_destroy(&sh->mu);
         pthread_cond_destroy(&sh->cv);
         cairn_free(sh->url);
@@ -418,6 +462,50 @@ static int ensure(struct pg_store *s)
     return 0;
 }
 
+static void prep_forget(struct pg_store *s)
+{
+    for (size_t i = 0; i < s->n_prep; i++)
+        cairn_free(s->prep[i].sql);
+    s->n_prep = 0;
+}
+
+/*
+ * The name of `sql` prepared on this connection, prepared now when new:
+ * the server then parses it once per connection rather than at every
+ * call (most of the cost of a short read). Empty when the table is full:
+ * the statement is then sent unprepared; NULL with *res on an error.
+ */
+static const char *prepared(struct pg_store *s, const char *sql, int n,
+                            char name[32], PGresult **res)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = sql; *c != '\0'; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    *res = NULL;
+    name[0] = '\0';
+    for (size_t i = 0; i < s->n_prep; i++) {
+        if (s->prep[i].h == h && strcmp(s->prep[i].sql, sql) == 0) {
+            snprintf(name, 32, "cairn_%zu", i);
+            return name;
+        }
+    }
+    if (s->n_prep == PREP_N)
+        return name;
+    char *copy = cairn_strdup(sql);
+    if (copy == NULL)
+        return name;
+    snprintf(name, 32, "cairn_%zu", s->n_prep);
+    PGresult *r = PQprepare(s->conn, name, sql, n, NULL);
+    if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        cairn_free(copy);
+        *res = r;
+        return NULL;
+    }
+    PQclear(r);
+    s->prep[s->n_prep++] = (struct prep){h, copy};
+    return name;
+}
+
 /*
  * Run `sql` with text parameters. The result (when `out` is not NULL and
  * the statement succeeded) belongs to the caller. A read alone (`retry`)
@@ -434,9 +522,17 @@ static int run(struct pg_store *s, const char *sql, int n,
         if (rc < 0)
             return rc;
         /* Without parameters, several statements may go at once. */
-        PGresult *r = n == 0 ? PQexec(s->conn, sql)
-                             : PQexecParams(s->conn, sql, n, NULL, v, lens,
-                                            NULL, 0);
+        char name[32];
+        PGresult *r = NULL;
+        const char *pn = n == 0 ? "" : prepared(s, sql, n, name, &r);
+        if (pn == NULL)
+            ; /* r holds why it could not be prepared */
+        else if (n == 0)
+            r = PQexec(s->conn, sql);
+        else if (pn[0] != '\0')
+            r = PQexecPrepared(s->conn, pn, n, v, lens, NULL, 0);
+        else
+            r = PQexecParams(s->conn, sql, n, NULL, v, lens, NULL, 0);
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             if (out != NULL)
@@ -457,6 +553,131 @@ static int run(struct pg_store *s, const char *sql, int n,
 static int run0(struct pg_store *s, const char *sql)
 {
     return run(s, sql, 0, NULL, NULL, NULL, false);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void cache_clear(struct pg_shared *sh)
+{
+    pthread_mutex_lock(&sh->cmu);
+    for (size_t i = 0; i < CACHE_N; i++) {
+        cairn_free(sh->cache[i].key);
+        PQclear(sh->cache[i].res);
+        sh->cache[i] = (struct centry){0};
+    }
+    pthread_mutex_unlock(&sh->cmu);
+}
+
+/* Notifications that came in on this handle's connection: a change
+ * somewhere, so the cache goes. */
+static void cache_drain(struct pg_store *s)
+{
+    bool any = false;
+    if (PQconsumeInput(s->conn) == 1) {
+        PGnotify *n;
+        while ((n = PQnotifies(s->conn)) != NULL) {
+            PQfreemem(n);
+            any = true;
+        }
+    }
+    if (any)
+        cache_clear(s->sh);
+}
+
+/* Users, tokens, rights, collections or API roots changed: forget what
+ * this process read of them, and tell the other nodes. */
+static void authz_changed(struct pg_store *s)
+{
+    cache_clear(s->sh);
+    /* Outside a transaction, sent at once; inside, at its commit. */
+    if (run(s, "NOTIFY cairn_authz", 0, NULL, NULL, NULL, false) < 0)
+        cairn_log(CAIRN_LOG_WARN,
+                  "store: other nodes may see a change of "
+                  "rights only within %d ms",
+                  CACHE_MS);
+}
+
+static int cache_key(struct cairn_buf *b, const char *sql, int n,
+                     const char *const *v)
+{
+    int rc = cairn_buf_append(b, sql, strlen(sql) + 1);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        if (v[i] == NULL)
+            rc = cairn_buf_append(b, "\1", 2);
+        else
+            rc = cairn_buf_append(b, v[i], strlen(v[i]) + 1);
+    }
+    return rc;
+}
+
+/* run() of a read whose result may be up to CACHE_MS old (see CACHE_MS). */
+static int cached_run(struct pg_store *s, const char *sql, int n,
+                      const char *const *v, PGresult **out)
+{
+    *out = NULL;
+    if (s->in_tx)
+        return run(s, sql, n, v, NULL, out, true);
+    struct pg_shared *sh = s->sh;
+    struct cairn_buf key;
+    cairn_buf_init(&key, 64 * 1024);
+    int rc = cache_key(&key, sql, n, v);
+    if (rc < 0 || key.len > 4096) {
+        cairn_buf_release(&key);
+        return rc < 0 && rc != CAIRN_ETOOBIG
+                   ? rc
+                   : run(s, sql, n, v, NULL, out, true);
+    }
+    if (PQstatus(s->conn) == CONNECTION_OK && !s->lost)
+        cache_drain(s);
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&sh->cmu);
+    struct centry *victim = &sh->cache[0];
+    for (size_t i = 0; i < CACHE_N; i++) {
+        struct centry *e = &sh->cache[i];
+        if (e->key != NULL && e->key_len == key.len &&
+            memcmp(e->key, key.data, key.len) == 0) {
+            if (now - e->at_ms < CACHE_MS) {
+                *out =
+                    PQcopyResult(e->res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+                pthread_mutex_unlock(&sh->cmu);
+                cairn_buf_release(&key);
+                return *out != NULL ? 0 : CAIRN_ENOMEM;
+            }
+            victim = e;
+            break;
+        }
+        if (victim->key != NULL && (e->key == NULL || e->at_ms < victim->at_ms))
+            victim = e;
+    }
+    pthread_mutex_unlock(&sh->cmu);
+    rc = run(s, sql, n, v, NULL, out, true);
+    if (rc < 0) {
+        cairn_buf_release(&key);
+        return rc;
+    }
+    PGresult *copy = PQcopyResult(*out, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+    char *k = cairn_malloc(key.len);
+    if (copy == NULL || k == NULL) {
+        PQclear(copy);
+        cairn_free(k);
+        cairn_buf_release(&key);
+        return 0; /* not cached: no matter */
+    }
+    memcpy(k, key.data, key.len);
+    pthread_mutex_lock(&sh->cmu);
+    /* The victim may have been taken meanwhile: it is replaced all the
+     * same, as it is a cache. */
+    cairn_free(victim->key);
+    PQclear(victim->res);
+    *victim = (struct centry){k, key.len, copy, now};
+    pthread_mutex_unlock(&sh->cmu);
+    cairn_buf_release(&key);
+    return 0;
 }
 
 static int begin(struct pg_store *s)
@@ -760,8 +981,12 @@ static int session_setup(struct pg_store *s)
     char sql[160];
     snprintf(sql, sizeof sql,
              "SET lock_timeout = %d; SET client_encoding = 'UTF8'; SET jit = off;"
-             " SET synchronous_commit = on",
+             " SET synchronous_commit = on; LISTEN cairn_authz",
              s->busy_ms);
+    /* What came while the connection was away was not heard; what it
+     * had prepared is gone. */
+    cache_clear(s->sh);
+    prep_forget(s);
     PGresult *r = PQexec(s->conn, sql);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK
                  ? 0
@@ -824,6 +1049,7 @@ static void pg_close(struct cairn_store *base)
 {
     struct pg_store *s = pg(base);
     PQfinish(s->conn);
+    prep_forget(s);
     shared_put(s->sh);
     if (s->url != NULL) {
         explicit_bzero(s->url, strlen(s->url));
@@ -904,12 +1130,15 @@ static int pg_api_root_put(struct cairn_store *base,
     struct num n;
     const char *p[4] = {r->name, r->title, r->description,
                         i64(&n, r->max_content_length)};
-    return run(pg(base),
-               "INSERT INTO api_roots VALUES($1, $2, $3, $4::bigint)"
-               " ON CONFLICT(name) DO UPDATE SET title = EXCLUDED.title,"
-               " description = EXCLUDED.description,"
-               " max_content_length = EXCLUDED.max_content_length",
-               4, p, NULL, NULL, false);
+    int rc = run(pg(base),
+                 "INSERT INTO api_roots VALUES($1, $2, $3, $4::bigint)"
+                 " ON CONFLICT(name) DO UPDATE SET title = EXCLUDED.title,"
+                 " description = EXCLUDED.description,"
+                 " max_content_length = EXCLUDED.max_content_length",
+                 4, p, NULL, NULL, false);
+    if (rc == 0)
+        authz_changed(pg(base));
+    return rc;
 }
 
 static int read_roots(struct pg_store *s, const char *name,
@@ -917,11 +1146,11 @@ static int read_roots(struct pg_store *s, const char *name,
 {
     PGresult *r = NULL;
     const char *p[1] = {name};
-    int rc = run(s,
-                 "SELECT name, title, description, max_content_length"
-                 " FROM api_roots WHERE $1::text IS NULL OR name = $1"
-                 " ORDER BY name",
-                 1, p, NULL, &r, true);
+    int rc = cached_run(s,
+                        "SELECT name, title, description, max_content_length"
+                        " FROM api_roots WHERE $1::text IS NULL OR name = $1"
+                        " ORDER BY name",
+                        1, p, &r);
     if (rc < 0)
         return rc;
     int rows = PQntuples(r);
@@ -994,6 +1223,8 @@ static int pg_collection_create(struct cairn_store *base,
                  "INSERT INTO collections(id, api_root, title, description,"
                  " alias, media_types) VALUES($1, $2, $3, $4, $5, $6)",
                  6, p, NULL, NULL, false);
+        if (rc == 0)
+            authz_changed(pg(base));
     }
     cairn_buf_release(&types);
     return rc;
@@ -1005,16 +1236,17 @@ static int read_colls(struct pg_store *s, const char *api_root, const char *id,
 {
     PGresult *r = NULL;
     const char *p[2] = {api_root, id};
-    int rc = run(s,
-                 alias ? "SELECT id, api_root, title, description, alias,"
-                         " media_types FROM collections"
-                         " WHERE api_root = $1 AND (id = $2 OR alias = $2)"
-                         " ORDER BY id = $2 DESC, pk"
-                       : "SELECT id, api_root, title, description, alias,"
-                         " media_types FROM collections"
-                         " WHERE ($1::text IS NULL OR api_root = $1)"
-                         " AND ($2::text IS NULL OR id = $2) ORDER BY pk",
-                 2, p, NULL, &r, true);
+    int rc =
+        cached_run(s,
+                   alias ? "SELECT id, api_root, title, description, alias,"
+                           " media_types FROM collections"
+                           " WHERE api_root = $1 AND (id = $2 OR alias = $2)"
+                           " ORDER BY id = $2 DESC, pk"
+                         : "SELECT id, api_root, title, description, alias,"
+                           " media_types FROM collections"
+                           " WHERE ($1::text IS NULL OR api_root = $1)"
+                           " AND ($2::text IS NULL OR id = $2) ORDER BY pk",
+                   2, p, &r);
     if (rc < 0)
         return rc;
     int rows = PQntuples(r);
@@ -1085,6 +1317,8 @@ static int pg_collection_delete(struct cairn_store *base, const char *id)
     if (rc == 0 && changed(r) == 0)
         rc = CAIRN_ENOTFOUND;
     PQclear(r);
+    if (rc == 0)
+        authz_changed(pg(base));
     return rc;
 }
 
@@ -1791,6 +2025,72 @@ out:
     return rc;
 }
 
+/* Rows stored before the planner is told the tables grew: below it, a
+ * few puts never cost an ANALYZE. */
+#define ANALYZE_MIN_ROWS 1000
+
+/*
+ * Keep the planner's statistics of objects and obj_keys up to date with
+ * bulk writes. Until they are renewed, a table filled by COPY looks
+ * empty or small to the planner, and a page (coll = $1 AND date_added >
+ * $2 ORDER BY date_added LIMIT n) is planned as a bitmap scan of every
+ * row after $2 and a sort instead of a walk of the primary key: each
+ * page then costs as much as the rest of the collection (100 ms for
+ * 20,000 rows), and paging out grows with the square of the collection.
+ * Autovacuum comes to it only after a minute or more. So once the rows
+ * this process stored since the last renewal reach what the statistics
+ * counted (the tables have doubled), it runs ANALYZE itself: a sample of
+ * at most 30,000 rows, a handful of times over a collection's life.
+ * A failure only leaves the statistics to autovacuum.
+ */
+static void renew_stats(struct pg_store *s, const struct put_req *group)
+{
+    int64_t stored = 0;
+    for (const struct put_req *r = group; r != NULL; r = r->next)
+        for (size_t i = 0; r->rc == 0 && i < r->n; i++)
+            if (r->res[i].outcome == CAIRN_STORE_STORED)
+                stored++;
+    if (stored == 0)
+        return;
+    struct pg_shared *sh = s->sh;
+    pthread_mutex_lock(&sh->mu);
+    sh->since_analyze += stored;
+    int64_t since = sh->since_analyze;
+    double known = sh->analyzed_rows;
+    pthread_mutex_unlock(&sh->mu);
+    if (since < ANALYZE_MIN_ROWS)
+        return;
+    PGresult *r = NULL;
+    if (known == -2) {
+        if (run(s,
+                "SELECT reltuples FROM pg_class WHERE oid ="
+                " 'objects'::regclass",
+                0, NULL, NULL, &r, true) < 0)
+            return;
+        known = PQntuples(r) == 1 ? strtod(PQgetvalue(r, 0, 0), NULL) : -1;
+        PQclear(r);
+        r = NULL;
+    }
+    if (known >= 0 && (double)since < known) {
+        pthread_mutex_lock(&sh->mu);
+        sh->analyzed_rows = known;
+        pthread_mutex_unlock(&sh->mu);
+        return;
+    }
+    if (run(s, "ANALYZE objects, obj_keys", 0, NULL, NULL, NULL, false) < 0 ||
+        run(s,
+            "SELECT reltuples FROM pg_class WHERE oid ="
+            " 'objects'::regclass",
+            0, NULL, NULL, &r, true) < 0)
+        return;
+    known = PQntuples(r) == 1 ? strtod(PQgetvalue(r, 0, 0), NULL) : -1;
+    PQclear(r);
+    pthread_mutex_lock(&sh->mu);
+    sh->since_analyze -= since;
+    sh->analyzed_rows = known;
+    pthread_mutex_unlock(&sh->mu);
+}
+
 /* Write the puts of `group` in one transaction; each gets its rc. */
 static void write_group(struct pg_store *s, struct put_req *group)
 {
@@ -1827,6 +2127,8 @@ static void write_group(struct pg_store *s, struct put_req *group)
         if (r->rc == 0)
             r->rc = rc;
     cairn_free(lk);
+    if (rc == 0)
+        renew_stats(s, group);
 }
 
 static struct timespec deadline_in(int ms)
@@ -2533,12 +2835,24 @@ static int write_n(struct pg_store *s, const char *sql, int n,
     return rc;
 }
 
-/* The first column of the first row; CAIRN_ENOTFOUND. */
-static int read_n(struct pg_store *s, const char *sql, int n,
-                  const char *const *p, char **out)
+/* write_n() of users, tokens, rights or a collection's settings. */
+static int write_authz(struct pg_store *s, const char *sql, int n,
+                       const char *const *p, int64_t *changes)
+{
+    int rc = write_n(s, sql, n, p, changes);
+    if (rc == 0)
+        authz_changed(s);
+    return rc;
+}
+
+/* The first column of the first row; CAIRN_ENOTFOUND. With `cache`, it
+ * may be up to CACHE_MS old (cached_run). */
+static int read_first(struct pg_store *s, const char *sql, int n,
+                      const char *const *p, bool cache, char **out)
 {
     PGresult *r = NULL;
-    int rc = run(s, sql, n, p, NULL, &r, true);
+    int rc = cache ? cached_run(s, sql, n, p, &r)
+                   : run(s, sql, n, p, NULL, &r, true);
     if (rc < 0)
         return rc;
     if (PQntuples(r) > 0)
@@ -2549,15 +2863,27 @@ static int read_n(struct pg_store *s, const char *sql, int n,
     return rc;
 }
 
+static int read_n(struct pg_store *s, const char *sql, int n,
+                  const char *const *p, char **out)
+{
+    return read_first(s, sql, n, p, false, out);
+}
+
+static int read_cached(struct pg_store *s, const char *sql, int n,
+                       const char *const *p, char **out)
+{
+    return read_first(s, sql, n, p, true, out);
+}
+
 static int pg_user_add(struct cairn_store *base, const char *name,
                        const char *hash)
 {
     struct num now;
     const char *p[3] = {name, hash, i64(&now, cairn__store_now_us())};
-    return write_n(pg(base),
-                   "INSERT INTO users(name, hash, created)"
-                   " VALUES($1, $2, $3::bigint)",
-                   3, p, NULL);
+    return write_authz(pg(base),
+                       "INSERT INTO users(name, hash, created)"
+                       " VALUES($1, $2, $3::bigint)",
+                       3, p, NULL);
 }
 
 static int pg_user_set_hash(struct cairn_store *base, const char *name,
@@ -2581,7 +2907,8 @@ static int pg_user_remove(struct cairn_store *base, const char *name)
 {
     int64_t ch = 0;
     const char *p[1] = {name};
-    int rc = write_n(pg(base), "DELETE FROM users WHERE name = $1", 1, p, &ch);
+    int rc =
+        write_authz(pg(base), "DELETE FROM users WHERE name = $1", 1, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
@@ -2613,24 +2940,25 @@ static int pg_token_add(struct cairn_store *base, const char *hash,
 {
     struct num now;
     const char *p[3] = {hash, user, i64(&now, cairn__store_now_us())};
-    return write_n(pg(base),
-                   "INSERT INTO tokens(hash, usr, created)"
-                   " VALUES($1, $2, $3::bigint)",
-                   3, p, NULL);
+    return write_authz(pg(base),
+                       "INSERT INTO tokens(hash, usr, created)"
+                       " VALUES($1, $2, $3::bigint)",
+                       3, p, NULL);
 }
 
 static int pg_token_user(struct cairn_store *base, const char *hash, char **out)
 {
     const char *p[1] = {hash};
-    return read_n(pg(base), "SELECT usr FROM tokens WHERE hash = $1", 1, p,
-                  out);
+    return read_cached(pg(base), "SELECT usr FROM tokens WHERE hash = $1", 1, p,
+                       out);
 }
 
 static int pg_token_remove(struct cairn_store *base, const char *hash)
 {
     int64_t ch = 0;
     const char *p[1] = {hash};
-    int rc = write_n(pg(base), "DELETE FROM tokens WHERE hash = $1", 1, p, &ch);
+    int rc =
+        write_authz(pg(base), "DELETE FROM tokens WHERE hash = $1", 1, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
@@ -2653,13 +2981,14 @@ static int pg_rights_set(struct cairn_store *base, const char *user,
     snprintf(bits, sizeof bits, "%u", rights);
     const char *p[3] = {user, collection, bits};
     if (rights == 0)
-        return write_n(s, "DELETE FROM rights WHERE usr = $1 AND coll = $2", 2,
-                       p, NULL);
-    return write_n(s,
-                   "INSERT INTO rights(usr, coll, bits)"
-                   " VALUES($1, $2, $3::int)"
-                   " ON CONFLICT(usr, coll) DO UPDATE SET bits = EXCLUDED.bits",
-                   3, p, NULL);
+        return write_authz(s, "DELETE FROM rights WHERE usr = $1 AND coll = $2",
+                           2, p, NULL);
+    return write_authz(
+        s,
+        "INSERT INTO rights(usr, coll, bits)"
+        " VALUES($1, $2, $3::int)"
+        " ON CONFLICT(usr, coll) DO UPDATE SET bits = EXCLUDED.bits",
+        3, p, NULL);
 }
 
 static int pg_rights_get(struct cairn_store *base, const char *user,
@@ -2667,10 +2996,10 @@ static int pg_rights_get(struct cairn_store *base, const char *user,
 {
     char *bits = NULL;
     const char *p[2] = {user, collection};
-    int rc = read_n(pg(base),
-                    "SELECT bits::text FROM rights WHERE usr = $1"
-                    " AND coll = $2",
-                    2, p, &bits);
+    int rc = read_cached(pg(base),
+                         "SELECT bits::text FROM rights WHERE usr = $1"
+                         " AND coll = $2",
+                         2, p, &bits);
     *out = 0;
     if (rc == 0)
         *out = (unsigned)strtoul(bits, NULL, 10);
@@ -2683,8 +3012,9 @@ static int pg_user_share_get(struct cairn_store *base, const char *name,
 {
     PGresult *r = NULL;
     const char *p[1] = {name};
-    int rc = run(pg(base), "SELECT identity, member FROM users WHERE name = $1",
-                 1, p, NULL, &r, true);
+    int rc = cached_run(pg(base),
+                        "SELECT identity, member FROM users WHERE name = $1", 1,
+                        p, &r);
     if (rc < 0)
         return rc;
     if (PQntuples(r) == 1) {
@@ -2704,10 +3034,10 @@ static int pg_user_share_set(struct cairn_store *base, const char *name,
 {
     int64_t ch = 0;
     const char *p[3] = {name, in->identity, in->member ? "1" : "0"};
-    int rc = write_n(pg(base),
-                     "UPDATE users SET identity = NULLIF($2, ''),"
-                     " member = $3::int WHERE name = $1",
-                     3, p, &ch);
+    int rc = write_authz(pg(base),
+                         "UPDATE users SET identity = NULLIF($2, ''),"
+                         " member = $3::int WHERE name = $1",
+                         3, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
@@ -2734,7 +3064,7 @@ static int user_flag_get(struct cairn_store *base, const char *sql,
 {
     char *v = NULL;
     const char *p[1] = {name};
-    int rc = read_n(pg(base), sql, 1, p, &v);
+    int rc = read_cached(pg(base), sql, 1, p, &v);
     if (rc == 0)
         *out = strtol(v, NULL, 10) != 0;
     cairn_free(v);
@@ -2746,7 +3076,7 @@ static int user_flag_set(struct cairn_store *base, const char *sql,
 {
     int64_t ch = 0;
     const char *p[2] = {name, on ? "1" : "0"};
-    int rc = write_n(pg(base), sql, 2, p, &ch);
+    int rc = write_authz(pg(base), sql, 2, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 
@@ -2808,9 +3138,9 @@ static int pg_collection_tlp_get(struct cairn_store *base, const char *id,
 {
     char *v = NULL;
     const char *p[1] = {id};
-    int rc = read_n(pg(base),
-                    "SELECT default_tlp::text FROM collections WHERE id = $1",
-                    1, p, &v);
+    int rc = read_cached(
+        pg(base), "SELECT default_tlp::text FROM collections WHERE id = $1", 1,
+        p, &v);
     if (rc == 0)
         *out = (int)strtol(v, NULL, 10);
     cairn_free(v);
@@ -2824,10 +3154,10 @@ static int pg_collection_tlp_set(struct cairn_store *base, const char *id,
     int64_t ch = 0;
     snprintf(v, sizeof v, "%d", tlp);
     const char *p[2] = {id, v};
-    int rc = write_n(pg(base),
-                     "UPDATE collections SET default_tlp = $2::int"
-                     " WHERE id = $1",
-                     2, p, &ch);
+    int rc = write_authz(pg(base),
+                         "UPDATE collections SET default_tlp = $2::int"
+                         " WHERE id = $1",
+                         2, p, &ch);
     return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
 }
 

@@ -2533,6 +2533,37 @@ static void test_pg_reopen(void **state)
                              "sslmode=verify-full&password=***");
 }
 
+/*
+ * A collection filled in bulk is paged by walking the primary key, not
+ * by sorting every row after the cursor (what the planner does while the
+ * statistics still say the table is empty): the store renews them itself
+ * after large puts rather than leaving it to autovacuum's next round.
+ */
+static void test_pg_plan_after_bulk(void **state)
+{
+    struct fx *f = *state;
+    put_range(f->s, f->coll, 0, 3000, 1);
+    PGconn *c = PQconnectdb(pg_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, "EXPLAIN SELECT json FROM objects o"
+                            " WHERE coll = (SELECT max(pk) FROM collections)"
+                            " AND date_added > 0 ORDER BY date_added"
+                            " LIMIT 1001");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    char plan[4096] = "";
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t len = strlen(plan);
+        snprintf(plan + len, sizeof plan - len, "%s\n", PQgetvalue(r, i, 0));
+    }
+    PQclear(r);
+    PQfinish(c);
+    if (strstr(plan, "Index Scan using objects_pkey") == NULL ||
+        strstr(plan, "Sort") != NULL)
+        print_error("the page's plan:\n%s", plan);
+    assert_non_null(strstr(plan, "Index Scan using objects_pkey"));
+    assert_null(strstr(plan, "Sort"));
+}
+
 /* What the database holds of a password or a token is a hash only. */
 static void test_pg_secrets(void **state)
 {
@@ -2927,6 +2958,8 @@ int main(void)
         COMMON_TESTS,
         cmocka_unit_test_setup_teardown(test_pg_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_plan_after_bulk, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_pg_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
