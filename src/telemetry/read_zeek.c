@@ -563,16 +563,157 @@ static int add_hosts_sse(struct cairn_telemetry_reader *r, const char *v,
 }
 #endif
 
-/*
- * Host values separated by `sep` (a set or vector column; '\n', which a
- * line cannot hold, for a single value), classified as they are split.
- */
-static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
-                            size_t vl, char sep, const char *name)
+#if defined(CAIRN_TELE_X86_SIMD)
+/* The classes of 64 bytes of host values, a bit per byte (see add_host). */
+struct hmask {
+    uint64_t sep, not_local, not_v6, alpha, dot, colon;
+};
+
+__attribute__((target("avx512f,avx512bw"))) static inline void
+classify512(const char *p, char sep, struct hmask *m)
 {
-#if defined(__SSE2__)
-    return add_hosts_sse(r, v, vl, sep, name);
-#else
+    __m512i x = _mm512_loadu_si512((const void *)p);
+    __m512i lc = _mm512_or_si512(x, _mm512_set1_epi8(0x20));
+    __m512i la = _mm512_sub_epi8(lc, _mm512_set1_epi8('a'));
+    uint64_t al = _mm512_cmplt_epu8_mask(la, _mm512_set1_epi8(26));
+    uint64_t hx = _mm512_cmplt_epu8_mask(la, _mm512_set1_epi8(6));
+    uint64_t dg = _mm512_cmplt_epu8_mask(
+        _mm512_sub_epi8(x, _mm512_set1_epi8('0')), _mm512_set1_epi8(10));
+    uint64_t dt = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.'));
+    uint64_t cl = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(':'));
+    uint64_t ot = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('-')) |
+                  _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('_')) |
+                  _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('%')) |
+                  _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('+'));
+    m->sep = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(sep));
+    m->not_local = ~(al | dg | dt | ot);
+    m->not_v6 = ~(hx | dg | dt | cl);
+    m->alpha = al;
+    m->dot = dt;
+    m->colon = cl;
+}
+
+/* Bytes of x in [lo, lo + n), as a mask (signed compare, shifted). */
+__attribute__((target("avx2"))) static inline __m256i in_range256(__m256i x,
+                                                                  char lo,
+                                                                  int n)
+{
+    __m256i t =
+        _mm256_add_epi8(x, _mm256_set1_epi8((char)(0x80 - (unsigned char)lo)));
+    return _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(-128 + n)), t);
+}
+
+__attribute__((target("avx2"))) static inline void
+classify256(const char *p, char sep, struct hmask *m)
+{
+    uint64_t out[6] = {0};
+    for (int h = 0; h < 2; h++) {
+        __m256i x =
+            _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * h));
+        __m256i lc = _mm256_or_si256(x, _mm256_set1_epi8(0x20));
+        __m256i al = in_range256(lc, 'a', 26);
+        __m256i hx = in_range256(lc, 'a', 6);
+        __m256i dg = in_range256(x, '0', 10);
+        __m256i dt = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('.'));
+        __m256i cl = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'));
+        __m256i ot = _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
+                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_'))),
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('%')),
+                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('+'))));
+        __m256i ad = _mm256_or_si256(dg, dt);
+        __m256i v[6] = {
+            _mm256_cmpeq_epi8(x, _mm256_set1_epi8(sep)),
+            _mm256_or_si256(_mm256_or_si256(al, ad), ot),
+            _mm256_or_si256(_mm256_or_si256(hx, ad), cl),
+            al,
+            dt,
+            cl,
+        };
+        for (int k = 0; k < 6; k++)
+            out[k] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(v[k])
+                      << (32 * h);
+    }
+    m->sep = out[0];
+    m->not_local = ~out[1];
+    m->not_v6 = ~out[2];
+    m->alpha = out[3];
+    m->dot = out[4];
+    m->colon = out[5];
+}
+
+/*
+ * add_hosts 64 bytes at a time: the classes of a block are found once
+ * for all the values in it, each value's by masking its bytes. Bytes past
+ * the value are loaded and masked off (the buffer is readable TELE_PAD
+ * bytes past its data).
+ */
+static inline __attribute__((always_inline)) int
+add_hosts_wide(struct cairn_telemetry_reader *r, const char *v, size_t vl,
+               char sep, const char *name,
+               void (*classify)(const char *, char, struct hmask *))
+{
+    size_t base = 0, start = 0;
+    /* the classes of the value so far (or-ed across its blocks) */
+    uint64_t not_local = 0, not_v6 = 0, alpha = 0, dot = 0, colon = 0;
+    for (;; base += 64) {
+        struct hmask m;
+        classify(v + base, sep, &m);
+        size_t rem = vl - base;
+        uint64_t lim = rem >= 64 ? ~0ULL : (1ULL << rem) - 1;
+        uint64_t sm = m.sep & lim;
+        size_t pos = start > base ? start - base : 0;
+        while (pos < 64) {
+            uint64_t from = ~0ULL << pos;
+            uint64_t here = sm & from;
+            uint64_t valid;
+            size_t end;
+            if (here != 0) {
+                size_t e = (size_t)__builtin_ctzll(here);
+                valid = from & ((1ULL << e) - 1);
+                end = base + e;
+            } else {
+                valid = from & lim;
+                end = vl;
+            }
+            not_local |= m.not_local & valid;
+            not_v6 |= m.not_v6 & valid;
+            alpha |= m.alpha & valid;
+            dot |= m.dot & valid;
+            colon |= m.colon & valid;
+            if (here == 0 && rem > 64)
+                break; /* the value goes on in the next block */
+            int rc = host_typed(r, v + start, end - start, not_local == 0,
+                                not_v6 == 0, alpha != 0, dot != 0, colon != 0,
+                                name);
+            if (rc < 0 || end >= vl)
+                return rc;
+            start = end + 1;
+            pos = start - base;
+            not_local = not_v6 = alpha = dot = colon = 0;
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,popcnt,bmi,bmi2"))) static int
+add_hosts_avx512(struct cairn_telemetry_reader *r, const char *v, size_t vl,
+                 char sep, const char *name)
+{
+    return add_hosts_wide(r, v, vl, sep, name, classify512);
+}
+
+__attribute__((target("avx2,popcnt,bmi,bmi2"))) static int
+add_hosts_avx2(struct cairn_telemetry_reader *r, const char *v, size_t vl,
+               char sep, const char *name)
+{
+    return add_hosts_wide(r, v, vl, sep, name, classify256);
+}
+#endif
+
+/* add_hosts a byte at a time (the portable loop). */
+static int add_hosts_bytes(struct cairn_telemetry_reader *r, const char *v,
+                           size_t vl, char sep, const char *name)
+{
     const unsigned char *cls = r->hcls;
     size_t i = 0;
     for (;;) {
@@ -604,7 +745,29 @@ static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
             return rc;
         i++;
     }
+}
+
+/*
+ * Host values separated by `sep` (a set or vector column; '\n', which a
+ * line cannot hold, for a single value), classified as they are split.
+ */
+static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
+                            size_t vl, char sep, const char *name)
+{
+    switch (r->simd) {
+#if defined(CAIRN_TELE_X86_SIMD)
+    case TELE_SIMD_AVX512:
+        return add_hosts_avx512(r, v, vl, sep, name);
+    case TELE_SIMD_AVX2:
+        return add_hosts_avx2(r, v, vl, sep, name);
 #endif
+#if defined(__SSE2__)
+    case TELE_SIMD_SSE2:
+        return add_hosts_sse(r, v, vl, sep, name);
+#endif
+    default:
+        return add_hosts_bytes(r, v, vl, sep, name);
+    }
 }
 
 /* Whether v[0, len) holds a ':' (two overlapping words up to 16 bytes). */
