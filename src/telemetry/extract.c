@@ -11,6 +11,10 @@
 
 #include "telemetry/telemetry_int.h"
 
+#if defined(CAIRN_TELE_X86_SIMD)
+#include <immintrin.h>
+#endif
+
 /* Character classes, one table lookup per byte in the hot loops. */
 enum {
     C_DIGIT = 1,
@@ -612,6 +616,149 @@ size_t cairn_telemetry_extract(const char *text, size_t len,
     return a.n;
 }
 
+/* ---- the token pass over a line of text ----------------------------------
+ *
+ * A space is no byte of any value the extractor finds and ends every run
+ * it follows (host characters, IPv6, an email's parts, a URL: C_URLEND),
+ * so the extractor gives for a line what it gives for each of its
+ * space-separated words in turn. A word without '.', ':' or '@' and
+ * shorter than a digest (32) holds none: it is passed over on two bit
+ * tests, and the extractor runs on the other words alone. The bits are
+ * found 64 bytes at a time.
+ */
+
+/* Bits of n (at most 64) bytes at p: spaces, and '.', ':' or '@'. */
+static void word_bits_bytes(const char *p, size_t n, uint64_t *sp,
+                            uint64_t *in)
+{
+    uint64_t a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        a |= (uint64_t)(c == ' ') << i;
+        b |= (uint64_t)(c == '.' || c == ':' || c == '@') << i;
+    }
+    *sp = a;
+    *in = b;
+}
+
+#if defined(__SSE2__)
+static void word_bits_sse2(const char *p, uint64_t *sp, uint64_t *in)
+{
+    uint64_t a = 0, b = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i x =
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        a |= (uint64_t)eq_mask(x, ' ') << (16 * k);
+        b |= (uint64_t)(eq_mask(x, '.') | eq_mask(x, ':') | eq_mask(x, '@'))
+             << (16 * k);
+    }
+    *sp = a;
+    *in = b;
+}
+#endif
+
+#if defined(CAIRN_TELE_X86_SIMD)
+__attribute__((target("avx2"))) static void
+word_bits_avx2(const char *p, uint64_t *sp, uint64_t *in)
+{
+    uint64_t a = 0, b = 0;
+    for (int k = 0; k < 2; k++) {
+        __m256i x =
+            _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i v = _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('.')),
+                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))),
+            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('@')));
+        a |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                 _mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')))
+             << (32 * k);
+        b |= (uint64_t)(uint32_t)_mm256_movemask_epi8(v) << (32 * k);
+    }
+    *sp = a;
+    *in = b;
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void
+word_bits_avx512(const char *p, uint64_t *sp, uint64_t *in)
+{
+    __m512i x = _mm512_loadu_si512((const void *)p);
+    *sp = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' '));
+    *in = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.')) |
+          _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(':')) |
+          _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('@'));
+}
+#endif
+
+/* The bits of s[base, base + 64) (fewer at the end: no byte past len). */
+static inline void word_bits(int simd, const char *s, size_t len, size_t base,
+                             uint64_t *sp, uint64_t *in)
+{
+    if (len - base < 64) {
+        word_bits_bytes(s + base, len - base, sp, in);
+        return;
+    }
+    switch (simd) {
+#if defined(CAIRN_TELE_X86_SIMD)
+    case TELE_SIMD_AVX512:
+        word_bits_avx512(s + base, sp, in);
+        return;
+    case TELE_SIMD_AVX2:
+        word_bits_avx2(s + base, sp, in);
+        return;
+#endif
+#if defined(__SSE2__)
+    case TELE_SIMD_SSE2:
+        word_bits_sse2(s + base, sp, in);
+        return;
+#endif
+    default:
+        word_bits_bytes(s + base, 64, sp, in);
+        return;
+    }
+}
+
+/* The extractor over the words of a line that may hold values. */
+static inline __attribute__((always_inline)) int
+extract_words(const char *s, size_t len, int simd, emit_fn emit, void *ud)
+{
+    size_t word = 0; /* where the current word starts */
+    bool want = false;
+    int rc;
+    for (size_t base = 0; base < len; base += 64) {
+        uint64_t sp, in;
+        word_bits(simd, s, len, base, &sp, &in);
+        size_t from = word > base ? word - base : 0; /* at most 64 */
+        while (sp != 0) {
+            size_t e = (size_t)__builtin_ctzll(sp);
+            sp &= sp - 1;
+            /* e >= from: the word starts after the previous space */
+            uint64_t span = ((1ULL << e) - 1) & (~0ULL << from);
+            size_t end = base + e;
+            if ((want || (in & span) != 0 || end - word >= 32) &&
+                (rc = extract(s + word, end - word, emit, ud)) < 0)
+                return rc;
+            word = end + 1;
+            from = e + 1;
+            want = false;
+        }
+        if (from < 64)
+            want |= (in & (~0ULL << from)) != 0;
+    }
+    if (word < len && (want || len - word >= 32) &&
+        (rc = extract(s + word, len - word, emit, ud)) < 0)
+        return rc;
+    return 0;
+}
+
+size_t cairn__tele_extract_words(const char *text, size_t len, int simd,
+                                 struct cairn_hunt_field *out, size_t max)
+{
+    struct array_sink a = {out, out != NULL ? max : 0, 0};
+    if (text != NULL)
+        (void)extract_words(text, len, simd, array_emit, &a);
+    return a.n;
+}
+
 /* ---- typing values by the name of their field ------------------------------
  */
 
@@ -632,6 +779,14 @@ int cairn__tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
 {
     struct reader_sink rs = {r, name};
     return extract(v, len, reader_emit, &rs);
+}
+
+int cairn__tele_add_extracted_words(struct cairn_telemetry_reader *r,
+                                    const char *v, size_t len,
+                                    const char *name)
+{
+    struct reader_sink rs = {r, name};
+    return extract_words(v, len, r->simd, reader_emit, &rs);
 }
 
 /* A host value: "[v6]", "host:port", "evil.com." are common spellings. */

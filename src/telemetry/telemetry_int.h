@@ -198,6 +198,15 @@ int cairn__tele_add_zeek_host(struct cairn_telemetry_reader *r, const char *v,
 /* Run the extractor over text and add every value found. */
 int cairn__tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
                        size_t len, const char *name);
+/* The same found word by word (see extract.c): the words without a value
+ * are passed over, with the loops of r->simd. */
+int cairn__tele_add_extracted_words(struct cairn_telemetry_reader *r,
+                                    const char *v, size_t len,
+                                    const char *name);
+/* For tests and fuzzing: cairn_telemetry_extract by words, at SIMD level
+ * `simd` (which the CPU must have); the same fields, in the same order. */
+size_t cairn__tele_extract_words(const char *text, size_t len, int simd,
+                                 struct cairn_hunt_field *out, size_t max);
 
 /*
  * Per-format line parsers: add fields for one line; 0, or a negative code
