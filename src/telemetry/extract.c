@@ -689,32 +689,43 @@ word_bits_avx512(const char *p, uint64_t *sp, uint64_t *in)
 }
 #endif
 
-/* The bits of s[base, base + 64) (fewer at the end: no byte past len). */
+/*
+ * The bits of s[base, base + 64), fewer at the end: no byte past len is
+ * read; a last block of a line of 64 bytes or more is the line's last 64
+ * bytes, shifted.
+ */
 static inline void word_bits(int simd, const char *s, size_t len, size_t base,
                              uint64_t *sp, uint64_t *in)
 {
+    size_t shift = 0;
     if (len - base < 64) {
-        word_bits_bytes(s + base, len - base, sp, in);
-        return;
+        if (len < 64 || simd == TELE_SIMD_NONE) {
+            word_bits_bytes(s + base, len - base, sp, in);
+            return;
+        }
+        shift = 64 - (len - base);
+        base = len - 64;
     }
     switch (simd) {
 #if defined(CAIRN_TELE_X86_SIMD)
     case TELE_SIMD_AVX512:
         word_bits_avx512(s + base, sp, in);
-        return;
+        break;
     case TELE_SIMD_AVX2:
         word_bits_avx2(s + base, sp, in);
-        return;
+        break;
 #endif
 #if defined(__SSE2__)
     case TELE_SIMD_SSE2:
         word_bits_sse2(s + base, sp, in);
-        return;
+        break;
 #endif
     default:
         word_bits_bytes(s + base, 64, sp, in);
-        return;
+        break;
     }
+    *sp >>= shift;
+    *in >>= shift;
 }
 
 /* The extractor over the words of a line that may hold values. */
