@@ -627,65 +627,84 @@ size_t cairn_telemetry_extract(const char *text, size_t len,
  * found 64 bytes at a time.
  */
 
-/* Bits of n (at most 64) bytes at p: spaces, and '.', ':' or '@'. */
-static void word_bits_bytes(const char *p, size_t n, uint64_t *sp,
-                            uint64_t *in)
+/*
+ * Bits of n (at most 64) bytes at p: w[0] spaces, w[1] '.', ':' or '@',
+ * w[2] bytes other than digits and '.'.
+ */
+static void word_bits_bytes(const char *p, size_t n, uint64_t w[3])
 {
-    uint64_t a = 0, b = 0;
+    uint64_t a = 0, b = 0, c = 0;
     for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        a |= (uint64_t)(c == ' ') << i;
-        b |= (uint64_t)(c == '.' || c == ':' || c == '@') << i;
+        char x = p[i];
+        a |= (uint64_t)(x == ' ') << i;
+        b |= (uint64_t)(x == '.' || x == ':' || x == '@') << i;
+        c |= (uint64_t)(x != '.' && (x < '0' || x > '9')) << i;
     }
-    *sp = a;
-    *in = b;
+    w[0] = a;
+    w[1] = b;
+    w[2] = c;
 }
 
 #if defined(__SSE2__)
-static void word_bits_sse2(const char *p, uint64_t *sp, uint64_t *in)
+static void word_bits_sse2(const char *p, uint64_t w[3])
 {
-    uint64_t a = 0, b = 0;
+    uint64_t a = 0, b = 0, c = 0;
     for (int k = 0; k < 4; k++) {
         __m128i x =
             _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        unsigned dot = eq_mask(x, '.');
         a |= (uint64_t)eq_mask(x, ' ') << (16 * k);
-        b |= (uint64_t)(eq_mask(x, '.') | eq_mask(x, ':') | eq_mask(x, '@'))
+        b |= (uint64_t)(dot | eq_mask(x, ':') | eq_mask(x, '@')) << (16 * k);
+        c |= (uint64_t)(~(dot | (unsigned)_mm_movemask_epi8(
+                                    in_range(x, '0', '9'))) &
+                        0xFFFFu)
              << (16 * k);
     }
-    *sp = a;
-    *in = b;
+    w[0] = a;
+    w[1] = b;
+    w[2] = c;
 }
 #endif
 
 #if defined(CAIRN_TELE_X86_SIMD)
-__attribute__((target("avx2"))) static void
-word_bits_avx2(const char *p, uint64_t *sp, uint64_t *in)
+__attribute__((target("avx2"))) static void word_bits_avx2(const char *p,
+                                                           uint64_t w[3])
 {
-    uint64_t a = 0, b = 0;
+    uint64_t a = 0, b = 0, c = 0;
     for (int k = 0; k < 2; k++) {
         __m256i x =
             _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i dot = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('.'));
         __m256i v = _mm256_or_si256(
-            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('.')),
-                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))),
+            _mm256_or_si256(dot, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))),
             _mm256_cmpeq_epi8(x, _mm256_set1_epi8('@')));
+        /* digits: x + (0x80 - '0') below -128 + 10, signed */
+        __m256i dg = _mm256_cmpgt_epi8(
+            _mm256_set1_epi8((char)(-128 + 10)),
+            _mm256_add_epi8(x, _mm256_set1_epi8((char)(0x80 - '0'))));
         a |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
                  _mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')))
              << (32 * k);
         b |= (uint64_t)(uint32_t)_mm256_movemask_epi8(v) << (32 * k);
+        c |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(_mm256_or_si256(dg, dot))
+             << (32 * k);
     }
-    *sp = a;
-    *in = b;
+    w[0] = a;
+    w[1] = b;
+    w[2] = c;
 }
 
 __attribute__((target("avx512f,avx512bw"))) static void
-word_bits_avx512(const char *p, uint64_t *sp, uint64_t *in)
+word_bits_avx512(const char *p, uint64_t w[3])
 {
     __m512i x = _mm512_loadu_si512((const void *)p);
-    *sp = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' '));
-    *in = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.')) |
-          _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(':')) |
-          _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('@'));
+    uint64_t dot = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.'));
+    w[0] = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' '));
+    w[1] = dot | _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(':')) |
+           _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('@'));
+    w[2] = ~(dot | _mm512_cmplt_epu8_mask(
+                       _mm512_sub_epi8(x, _mm512_set1_epi8('0')),
+                       _mm512_set1_epi8(10)));
 }
 #endif
 
@@ -695,12 +714,12 @@ word_bits_avx512(const char *p, uint64_t *sp, uint64_t *in)
  * bytes, shifted.
  */
 static inline void word_bits(int simd, const char *s, size_t len, size_t base,
-                             uint64_t *sp, uint64_t *in)
+                             uint64_t w[3])
 {
     size_t shift = 0;
     if (len - base < 64) {
         if (len < 64 || simd == TELE_SIMD_NONE) {
-            word_bits_bytes(s + base, len - base, sp, in);
+            word_bits_bytes(s + base, len - base, w);
             return;
         }
         shift = 64 - (len - base);
@@ -709,23 +728,55 @@ static inline void word_bits(int simd, const char *s, size_t len, size_t base,
     switch (simd) {
 #if defined(CAIRN_TELE_X86_SIMD)
     case TELE_SIMD_AVX512:
-        word_bits_avx512(s + base, sp, in);
+        word_bits_avx512(s + base, w);
         break;
     case TELE_SIMD_AVX2:
-        word_bits_avx2(s + base, sp, in);
+        word_bits_avx2(s + base, w);
         break;
 #endif
 #if defined(__SSE2__)
     case TELE_SIMD_SSE2:
-        word_bits_sse2(s + base, sp, in);
+        word_bits_sse2(s + base, w);
         break;
 #endif
     default:
-        word_bits_bytes(s + base, 64, sp, in);
+        word_bits_bytes(s + base, 64, w);
         break;
     }
-    *sp >>= shift;
-    *in >>= shift;
+    for (int k = 0; k < 3; k++)
+        w[k] >>= shift;
+}
+
+/*
+ * A word of digits and dots, holding a dot, shorter than a digest: what
+ * the extractor finds in it is an IPv4 address (without the dots around
+ * it) or nothing (a last label of digits is no domain's).
+ */
+static inline int number_word(const char *s, size_t len, emit_fn emit,
+                              void *ud)
+{
+    size_t a = 0, b = len;
+    while (a < b && s[a] == '.')
+        a++;
+    while (b > a && s[b - 1] == '.')
+        b--;
+    if (b - a >= 4 && cairn__tele_is_ipv4(s + a, b - a))
+        return emit(ud, CAIRN_IOC_IPV4, s + a, b - a);
+    return 0;
+}
+
+/* The extractor over one word of a line. */
+static inline __attribute__((always_inline)) int
+extract_word(const char *s, size_t len, bool want, bool other, emit_fn emit,
+             void *ud)
+{
+    if (len >= 32)
+        return extract(s, len, emit, ud);
+    if (!want)
+        return 0;
+    if (!other)
+        return number_word(s, len, emit, ud);
+    return extract(s, len, emit, ud);
 }
 
 /* The extractor over the words of a line that may hold values. */
@@ -733,11 +784,12 @@ static inline __attribute__((always_inline)) int
 extract_words(const char *s, size_t len, int simd, emit_fn emit, void *ud)
 {
     size_t word = 0; /* where the current word starts */
-    bool want = false;
+    bool want = false, other = false;
     int rc;
     for (size_t base = 0; base < len; base += 64) {
-        uint64_t sp, in;
-        word_bits(simd, s, len, base, &sp, &in);
+        uint64_t w[3];
+        word_bits(simd, s, len, base, w);
+        uint64_t sp = w[0];
         size_t from = word > base ? word - base : 0; /* at most 64 */
         while (sp != 0) {
             size_t e = (size_t)__builtin_ctzll(sp);
@@ -745,18 +797,21 @@ extract_words(const char *s, size_t len, int simd, emit_fn emit, void *ud)
             /* e >= from: the word starts after the previous space */
             uint64_t span = ((1ULL << e) - 1) & (~0ULL << from);
             size_t end = base + e;
-            if ((want || (in & span) != 0 || end - word >= 32) &&
-                (rc = extract(s + word, end - word, emit, ud)) < 0)
+            if ((rc = extract_word(s + word, end - word,
+                                   want || (w[1] & span) != 0,
+                                   other || (w[2] & span) != 0, emit, ud)) < 0)
                 return rc;
             word = end + 1;
             from = e + 1;
-            want = false;
+            want = other = false;
         }
-        if (from < 64)
-            want |= (in & (~0ULL << from)) != 0;
+        if (from < 64) {
+            want |= (w[1] & (~0ULL << from)) != 0;
+            other |= (w[2] & (~0ULL << from)) != 0;
+        }
     }
-    if (word < len && (want || len - word >= 32) &&
-        (rc = extract(s + word, len - word, emit, ud)) < 0)
+    if (word < len &&
+        (rc = extract_word(s + word, len - word, want, other, emit, ud)) < 0)
         return rc;
     return 0;
 }
