@@ -69,3 +69,32 @@ char *cairn__tele_scratch(struct cairn_telemetry_reader *r, size_t len)
     r->scratch_len += len;
     return p;
 }
+
+/* -1: no cap (tests lower it before making readers). */
+static int simd_cap = -1;
+
+void cairn__tele_simd_cap(int level)
+{
+    simd_cap = level;
+}
+
+int cairn__tele_simd_level(void)
+{
+    int level = TELE_SIMD_NONE;
+#if defined(__SSE2__)
+    level = TELE_SIMD_SSE2;
+#endif
+#if defined(CAIRN_TELE_X86_SIMD)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+        __builtin_cpu_supports("popcnt")) {
+        level = TELE_SIMD_AVX2;
+        if (__builtin_cpu_supports("avx512f") &&
+            __builtin_cpu_supports("avx512bw"))
+            level = TELE_SIMD_AVX512;
+    }
+#endif
+    if (simd_cap >= 0 && level > simd_cap)
+        level = simd_cap;
+    return level;
+}

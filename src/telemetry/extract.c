@@ -11,6 +11,10 @@
 
 #include "telemetry/telemetry_int.h"
 
+#if defined(CAIRN_TELE_X86_SIMD)
+#include <immintrin.h>
+#endif
+
 /* Character classes, one table lookup per byte in the hot loops. */
 enum {
     C_DIGIT = 1,
@@ -612,6 +616,215 @@ size_t cairn_telemetry_extract(const char *text, size_t len,
     return a.n;
 }
 
+/* ---- the token pass over a line of text ----------------------------------
+ *
+ * A space is no byte of any value the extractor finds and ends every run
+ * it follows (host characters, IPv6, an email's parts, a URL: C_URLEND),
+ * so the extractor gives for a line what it gives for each of its
+ * space-separated words in turn. A word without '.', ':' or '@' and
+ * shorter than a digest (32) holds none: it is passed over on two bit
+ * tests, and the extractor runs on the other words alone. The bits are
+ * found 64 bytes at a time.
+ */
+
+/*
+ * Bits of n (at most 64) bytes at p: w[0] spaces, w[1] '.', ':' or '@',
+ * w[2] bytes other than digits and '.'.
+ */
+static void word_bits_bytes(const char *p, size_t n, uint64_t w[3])
+{
+    uint64_t a = 0, b = 0, c = 0;
+    for (size_t i = 0; i < n; i++) {
+        char x = p[i];
+        a |= (uint64_t)(x == ' ') << i;
+        b |= (uint64_t)(x == '.' || x == ':' || x == '@') << i;
+        c |= (uint64_t)(x != '.' && (x < '0' || x > '9')) << i;
+    }
+    w[0] = a;
+    w[1] = b;
+    w[2] = c;
+}
+
+#if defined(__SSE2__)
+static void word_bits_sse2(const char *p, uint64_t w[3])
+{
+    uint64_t a = 0, b = 0, c = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i x =
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        unsigned dot = eq_mask(x, '.');
+        a |= (uint64_t)eq_mask(x, ' ') << (16 * k);
+        b |= (uint64_t)(dot | eq_mask(x, ':') | eq_mask(x, '@')) << (16 * k);
+        c |= (uint64_t)(~(dot | (unsigned)_mm_movemask_epi8(
+                                    in_range(x, '0', '9'))) &
+                        0xFFFFu)
+             << (16 * k);
+    }
+    w[0] = a;
+    w[1] = b;
+    w[2] = c;
+}
+#endif
+
+#if defined(CAIRN_TELE_X86_SIMD)
+__attribute__((target("avx2"))) static void word_bits_avx2(const char *p,
+                                                           uint64_t w[3])
+{
+    uint64_t a = 0, b = 0, c = 0;
+    for (int k = 0; k < 2; k++) {
+        __m256i x =
+            _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i dot = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('.'));
+        __m256i v = _mm256_or_si256(
+            _mm256_or_si256(dot, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))),
+            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('@')));
+        /* digits: x + (0x80 - '0') below -128 + 10, signed */
+        __m256i dg = _mm256_cmpgt_epi8(
+            _mm256_set1_epi8((char)(-128 + 10)),
+            _mm256_add_epi8(x, _mm256_set1_epi8((char)(0x80 - '0'))));
+        a |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                 _mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')))
+             << (32 * k);
+        b |= (uint64_t)(uint32_t)_mm256_movemask_epi8(v) << (32 * k);
+        c |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(_mm256_or_si256(dg, dot))
+             << (32 * k);
+    }
+    w[0] = a;
+    w[1] = b;
+    w[2] = c;
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void
+word_bits_avx512(const char *p, uint64_t w[3])
+{
+    __m512i x = _mm512_loadu_si512((const void *)p);
+    uint64_t dot = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.'));
+    w[0] = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' '));
+    w[1] = dot | _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(':')) |
+           _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('@'));
+    w[2] = ~(dot | _mm512_cmplt_epu8_mask(
+                       _mm512_sub_epi8(x, _mm512_set1_epi8('0')),
+                       _mm512_set1_epi8(10)));
+}
+#endif
+
+/*
+ * The bits of s[base, base + 64), fewer at the end: no byte past len is
+ * read; a last block of a line of 64 bytes or more is the line's last 64
+ * bytes, shifted.
+ */
+static inline void word_bits(int simd, const char *s, size_t len, size_t base,
+                             uint64_t w[3])
+{
+    size_t shift = 0;
+    if (len - base < 64) {
+        if (len < 64 || simd == TELE_SIMD_NONE) {
+            word_bits_bytes(s + base, len - base, w);
+            return;
+        }
+        shift = 64 - (len - base);
+        base = len - 64;
+    }
+    switch (simd) {
+#if defined(CAIRN_TELE_X86_SIMD)
+    case TELE_SIMD_AVX512:
+        word_bits_avx512(s + base, w);
+        break;
+    case TELE_SIMD_AVX2:
+        word_bits_avx2(s + base, w);
+        break;
+#endif
+#if defined(__SSE2__)
+    case TELE_SIMD_SSE2:
+        word_bits_sse2(s + base, w);
+        break;
+#endif
+    default:
+        word_bits_bytes(s + base, 64, w);
+        break;
+    }
+    for (int k = 0; k < 3; k++)
+        w[k] >>= shift;
+}
+
+/*
+ * A word of digits and dots, holding a dot, shorter than a digest: what
+ * the extractor finds in it is an IPv4 address (without the dots around
+ * it) or nothing (a last label of digits is no domain's).
+ */
+static inline int number_word(const char *s, size_t len, emit_fn emit,
+                              void *ud)
+{
+    size_t a = 0, b = len;
+    while (a < b && s[a] == '.')
+        a++;
+    while (b > a && s[b - 1] == '.')
+        b--;
+    if (b - a >= 4 && cairn__tele_is_ipv4(s + a, b - a))
+        return emit(ud, CAIRN_IOC_IPV4, s + a, b - a);
+    return 0;
+}
+
+/* The extractor over one word of a line. */
+static inline __attribute__((always_inline)) int
+extract_word(const char *s, size_t len, bool want, bool other, emit_fn emit,
+             void *ud)
+{
+    if (len >= 32)
+        return extract(s, len, emit, ud);
+    if (!want)
+        return 0;
+    if (!other)
+        return number_word(s, len, emit, ud);
+    return extract(s, len, emit, ud);
+}
+
+/* The extractor over the words of a line that may hold values. */
+static inline __attribute__((always_inline)) int
+extract_words(const char *s, size_t len, int simd, emit_fn emit, void *ud)
+{
+    size_t word = 0; /* where the current word starts */
+    bool want = false, other = false;
+    int rc;
+    for (size_t base = 0; base < len; base += 64) {
+        uint64_t w[3];
+        word_bits(simd, s, len, base, w);
+        uint64_t sp = w[0];
+        size_t from = word > base ? word - base : 0; /* at most 64 */
+        while (sp != 0) {
+            size_t e = (size_t)__builtin_ctzll(sp);
+            sp &= sp - 1;
+            /* e >= from: the word starts after the previous space */
+            uint64_t span = ((1ULL << e) - 1) & (~0ULL << from);
+            size_t end = base + e;
+            if ((rc = extract_word(s + word, end - word,
+                                   want || (w[1] & span) != 0,
+                                   other || (w[2] & span) != 0, emit, ud)) < 0)
+                return rc;
+            word = end + 1;
+            from = e + 1;
+            want = other = false;
+        }
+        if (from < 64) {
+            want |= (w[1] & (~0ULL << from)) != 0;
+            other |= (w[2] & (~0ULL << from)) != 0;
+        }
+    }
+    if (word < len &&
+        (rc = extract_word(s + word, len - word, want, other, emit, ud)) < 0)
+        return rc;
+    return 0;
+}
+
+size_t cairn__tele_extract_words(const char *text, size_t len, int simd,
+                                 struct cairn_hunt_field *out, size_t max)
+{
+    struct array_sink a = {out, out != NULL ? max : 0, 0};
+    if (text != NULL)
+        (void)extract_words(text, len, simd, array_emit, &a);
+    return a.n;
+}
+
 /* ---- typing values by the name of their field ------------------------------
  */
 
@@ -632,6 +845,14 @@ int cairn__tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
 {
     struct reader_sink rs = {r, name};
     return extract(v, len, reader_emit, &rs);
+}
+
+int cairn__tele_add_extracted_words(struct cairn_telemetry_reader *r,
+                                    const char *v, size_t len,
+                                    const char *name)
+{
+    struct reader_sink rs = {r, name};
+    return extract_words(v, len, r->simd, reader_emit, &rs);
 }
 
 /* A host value: "[v6]", "host:port", "evil.com." are common spellings. */

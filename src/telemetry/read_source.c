@@ -602,6 +602,7 @@ static int reader_new(const char *name, const struct cairn_telemetry_opts *opts,
     if (r->opts.max_line > ((size_t)1 << 30))
         r->opts.max_line = (size_t)1 << 30;
     r->year = r->opts.year > 0 ? r->opts.year : current_year();
+    r->simd = cairn__tele_simd_level();
     r->sep = '\t';
     r->set_sep = ',';
     snprintf(r->empty_field, sizeof r->empty_field, "(empty)");

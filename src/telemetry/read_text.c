@@ -305,5 +305,5 @@ int cairn__tele_text_line(struct cairn_telemetry_reader *r, char *line, size_t l
         return CAIRN_EPARSE;
     }
     r->has_ts = cairn__tele_parse_line_ts(line, len, r->year, &r->ts);
-    return cairn__tele_add_extracted(r, line, len, NULL);
+    return cairn__tele_add_extracted_words(r, line, len, NULL);
 }

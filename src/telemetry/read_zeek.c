@@ -3,11 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "telemetry/telemetry_int.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-
-#include "telemetry/telemetry_int.h"
+#if defined(CAIRN_TELE_X86_SIMD)
+#include <immintrin.h>
+#endif
 
 void cairn__tele_header_clear(struct cairn_telemetry_reader *r)
 {
@@ -560,16 +563,157 @@ static int add_hosts_sse(struct cairn_telemetry_reader *r, const char *v,
 }
 #endif
 
-/*
- * Host values separated by `sep` (a set or vector column; '\n', which a
- * line cannot hold, for a single value), classified as they are split.
- */
-static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
-                            size_t vl, char sep, const char *name)
+#if defined(CAIRN_TELE_X86_SIMD)
+/* The classes of 64 bytes of host values, a bit per byte (see add_host). */
+struct hmask {
+    uint64_t sep, not_local, not_v6, alpha, dot, colon;
+};
+
+__attribute__((target("avx512f,avx512bw"))) static inline void
+classify512(const char *p, char sep, struct hmask *m)
 {
-#if defined(__SSE2__)
-    return add_hosts_sse(r, v, vl, sep, name);
-#else
+    __m512i x = _mm512_loadu_si512((const void *)p);
+    __m512i lc = _mm512_or_si512(x, _mm512_set1_epi8(0x20));
+    __m512i la = _mm512_sub_epi8(lc, _mm512_set1_epi8('a'));
+    uint64_t al = _mm512_cmplt_epu8_mask(la, _mm512_set1_epi8(26));
+    uint64_t hx = _mm512_cmplt_epu8_mask(la, _mm512_set1_epi8(6));
+    uint64_t dg = _mm512_cmplt_epu8_mask(
+        _mm512_sub_epi8(x, _mm512_set1_epi8('0')), _mm512_set1_epi8(10));
+    uint64_t dt = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.'));
+    uint64_t cl = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(':'));
+    uint64_t ot = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('-')) |
+                  _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('_')) |
+                  _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('%')) |
+                  _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('+'));
+    m->sep = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(sep));
+    m->not_local = ~(al | dg | dt | ot);
+    m->not_v6 = ~(hx | dg | dt | cl);
+    m->alpha = al;
+    m->dot = dt;
+    m->colon = cl;
+}
+
+/* Bytes of x in [lo, lo + n), as a mask (signed compare, shifted). */
+__attribute__((target("avx2"))) static inline __m256i in_range256(__m256i x,
+                                                                  char lo,
+                                                                  int n)
+{
+    __m256i t =
+        _mm256_add_epi8(x, _mm256_set1_epi8((char)(0x80 - (unsigned char)lo)));
+    return _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(-128 + n)), t);
+}
+
+__attribute__((target("avx2"))) static inline void
+classify256(const char *p, char sep, struct hmask *m)
+{
+    uint64_t out[6] = {0};
+    for (int h = 0; h < 2; h++) {
+        __m256i x =
+            _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * h));
+        __m256i lc = _mm256_or_si256(x, _mm256_set1_epi8(0x20));
+        __m256i al = in_range256(lc, 'a', 26);
+        __m256i hx = in_range256(lc, 'a', 6);
+        __m256i dg = in_range256(x, '0', 10);
+        __m256i dt = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('.'));
+        __m256i cl = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'));
+        __m256i ot = _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
+                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_'))),
+            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('%')),
+                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('+'))));
+        __m256i ad = _mm256_or_si256(dg, dt);
+        __m256i v[6] = {
+            _mm256_cmpeq_epi8(x, _mm256_set1_epi8(sep)),
+            _mm256_or_si256(_mm256_or_si256(al, ad), ot),
+            _mm256_or_si256(_mm256_or_si256(hx, ad), cl),
+            al,
+            dt,
+            cl,
+        };
+        for (int k = 0; k < 6; k++)
+            out[k] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(v[k])
+                      << (32 * h);
+    }
+    m->sep = out[0];
+    m->not_local = ~out[1];
+    m->not_v6 = ~out[2];
+    m->alpha = out[3];
+    m->dot = out[4];
+    m->colon = out[5];
+}
+
+/*
+ * add_hosts 64 bytes at a time: the classes of a block are found once
+ * for all the values in it, each value's by masking its bytes. Bytes past
+ * the value are loaded and masked off (the buffer is readable TELE_PAD
+ * bytes past its data).
+ */
+static inline __attribute__((always_inline)) int
+add_hosts_wide(struct cairn_telemetry_reader *r, const char *v, size_t vl,
+               char sep, const char *name,
+               void (*classify)(const char *, char, struct hmask *))
+{
+    size_t base = 0, start = 0;
+    /* the classes of the value so far (or-ed across its blocks) */
+    uint64_t not_local = 0, not_v6 = 0, alpha = 0, dot = 0, colon = 0;
+    for (;; base += 64) {
+        struct hmask m;
+        classify(v + base, sep, &m);
+        size_t rem = vl - base;
+        uint64_t lim = rem >= 64 ? ~0ULL : (1ULL << rem) - 1;
+        uint64_t sm = m.sep & lim;
+        size_t pos = start > base ? start - base : 0;
+        while (pos < 64) {
+            uint64_t from = ~0ULL << pos;
+            uint64_t here = sm & from;
+            uint64_t valid;
+            size_t end;
+            if (here != 0) {
+                size_t e = (size_t)__builtin_ctzll(here);
+                valid = from & ((1ULL << e) - 1);
+                end = base + e;
+            } else {
+                valid = from & lim;
+                end = vl;
+            }
+            not_local |= m.not_local & valid;
+            not_v6 |= m.not_v6 & valid;
+            alpha |= m.alpha & valid;
+            dot |= m.dot & valid;
+            colon |= m.colon & valid;
+            if (here == 0 && rem > 64)
+                break; /* the value goes on in the next block */
+            int rc = host_typed(r, v + start, end - start, not_local == 0,
+                                not_v6 == 0, alpha != 0, dot != 0, colon != 0,
+                                name);
+            if (rc < 0 || end >= vl)
+                return rc;
+            start = end + 1;
+            pos = start - base;
+            not_local = not_v6 = alpha = dot = colon = 0;
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,popcnt,bmi,bmi2"))) static int
+add_hosts_avx512(struct cairn_telemetry_reader *r, const char *v, size_t vl,
+                 char sep, const char *name)
+{
+    return add_hosts_wide(r, v, vl, sep, name, classify512);
+}
+
+__attribute__((target("avx2,popcnt,bmi,bmi2"))) static int
+add_hosts_avx2(struct cairn_telemetry_reader *r, const char *v, size_t vl,
+               char sep, const char *name)
+{
+    return add_hosts_wide(r, v, vl, sep, name, classify256);
+}
+#endif
+
+/* add_hosts a byte at a time (the portable loop). */
+static int add_hosts_bytes(struct cairn_telemetry_reader *r, const char *v,
+                           size_t vl, char sep, const char *name)
+{
     const unsigned char *cls = r->hcls;
     size_t i = 0;
     for (;;) {
@@ -601,7 +745,29 @@ static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
             return rc;
         i++;
     }
+}
+
+/*
+ * Host values separated by `sep` (a set or vector column; '\n', which a
+ * line cannot hold, for a single value), classified as they are split.
+ */
+static inline int add_hosts(struct cairn_telemetry_reader *r, const char *v,
+                            size_t vl, char sep, const char *name)
+{
+    switch (r->simd) {
+#if defined(CAIRN_TELE_X86_SIMD)
+    case TELE_SIMD_AVX512:
+        return add_hosts_avx512(r, v, vl, sep, name);
+    case TELE_SIMD_AVX2:
+        return add_hosts_avx2(r, v, vl, sep, name);
 #endif
+#if defined(__SSE2__)
+    case TELE_SIMD_SSE2:
+        return add_hosts_sse(r, v, vl, sep, name);
+#endif
+    default:
+        return add_hosts_bytes(r, v, vl, sep, name);
+    }
 }
 
 /* Whether v[0, len) holds a ':' (two overlapping words up to 16 bytes). */
@@ -773,6 +939,69 @@ static inline size_t popcount64(uint64_t x)
     return (size_t)((x * 0x0101010101010101ULL) >> 56);
 }
 
+/*
+ * One block of 64 bytes at p + off of a line's scan, given a bit per
+ * separator (t) and per newline (nl) in it: stores the column starts
+ * after pos[*n]. Returns the line's length when its newline is in the
+ * block, else -1. `hw`: the caller's target has a popcount instruction.
+ */
+static inline __attribute__((always_inline)) long
+scan_block(size_t *pos, size_t *n, size_t max, uint64_t t, uint64_t nl,
+           size_t off, size_t avail, size_t *n_cols, bool hw)
+{
+    if (avail - off < 64) {
+        uint64_t keep = (1ULL << (avail - off)) - 1;
+        t &= keep;
+        nl &= keep;
+    }
+    if (nl != 0)
+        t &= (nl & (0 - nl)) - 1;
+    size_t cnt = hw ? (size_t)__builtin_popcountll(t) : popcount64(t);
+    if (*n + cnt <= max + 1) {
+        /* four at a time: TABS_SLACK covers the writes past the end */
+        size_t *w = pos + *n;
+        size_t base = off + 1;
+        *n += cnt;
+        while (t != 0) {
+            w[0] = base + (size_t)__builtin_ctzll(t);
+            t &= t - 1;
+            w[1] = base + (size_t)__builtin_ctzll(t | 1ULL << 63);
+            t &= t - 1;
+            w[2] = base + (size_t)__builtin_ctzll(t | 1ULL << 63);
+            t &= t - 1;
+            w[3] = base + (size_t)__builtin_ctzll(t | 1ULL << 63);
+            t &= t - 1;
+            w += 4;
+        }
+    } else {
+        *n = max + 1 + 1; /* too many: only the count matters */
+    }
+    if (nl == 0)
+        return -1;
+    *n_cols = *n > max + 1 ? max + 1 : *n;
+    return (long)(off + (size_t)__builtin_ctzll(nl));
+}
+
+/* The portable scan: the same blocks, a byte at a time. */
+static long zeek_scan_bytes(size_t *pos, char sep, size_t max, const char *p,
+                            size_t avail, size_t *n_cols)
+{
+    size_t n = 1;
+    pos[0] = 0;
+    for (size_t off = 0; off < avail; off += 64) {
+        uint64_t t = 0, nl = 0;
+        size_t k = avail - off < 64 ? avail - off : 64;
+        for (size_t i = 0; i < k; i++) {
+            t |= (uint64_t)(p[off + i] == sep) << i;
+            nl |= (uint64_t)(p[off + i] == '\n') << i;
+        }
+        long e = scan_block(pos, &n, max, t, nl, off, avail, n_cols, false);
+        if (e >= 0)
+            return e;
+    }
+    return -1;
+}
+
 #if defined(__SSE2__)
 /* A bit per byte of p[0, 64) equal to c. */
 static inline uint64_t eq64(const char *p, __m128i c)
@@ -788,63 +1017,95 @@ static inline uint64_t eq64(const char *p, __m128i c)
         (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), c));
     return a | b << 16 | d << 32 | e << 48;
 }
+
+/*
+ * The scans read whole blocks of 64 bytes: p + avail + TELE_PAD is still
+ * inside the buffer. A mapped file comes cold from memory, and the
+ * hardware's prefetcher stops at each page: they ask for the bytes ahead.
+ */
+static long zeek_scan_sse2(size_t *pos, char sep, size_t max, const char *p,
+                           size_t avail, size_t *n_cols)
+{
+    const __m128i vsep = _mm_set1_epi8(sep);
+    const __m128i vnl = _mm_set1_epi8('\n');
+    size_t n = 1;
+    pos[0] = 0;
+    for (size_t off = 0; off < avail; off += 64) {
+        __builtin_prefetch(p + off + 1024);
+        long e = scan_block(pos, &n, max, eq64(p + off, vsep),
+                            eq64(p + off, vnl), off, avail, n_cols, false);
+        if (e >= 0)
+            return e;
+    }
+    return -1;
+}
+#endif
+
+#if defined(CAIRN_TELE_X86_SIMD)
+__attribute__((target("avx2,popcnt,bmi,bmi2"))) static long
+zeek_scan_avx2(size_t *pos, char sep, size_t max, const char *p, size_t avail,
+               size_t *n_cols)
+{
+    const __m256i vsep = _mm256_set1_epi8(sep);
+    const __m256i vnl = _mm256_set1_epi8('\n');
+    size_t n = 1;
+    pos[0] = 0;
+    for (size_t off = 0; off < avail; off += 64) {
+        __builtin_prefetch(p + off + 1024);
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + off));
+        __m256i b =
+            _mm256_loadu_si256((const __m256i *)(const void *)(p + off + 32));
+        uint64_t t =
+            (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vsep)) |
+            (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vsep))
+                << 32;
+        uint64_t nl =
+            (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vnl)) |
+            (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vnl))
+                << 32;
+        long e = scan_block(pos, &n, max, t, nl, off, avail, n_cols, true);
+        if (e >= 0)
+            return e;
+    }
+    return -1;
+}
+
+__attribute__((target("avx512f,avx512bw,popcnt,bmi,bmi2"))) static long
+zeek_scan_avx512(size_t *pos, char sep, size_t max, const char *p,
+                 size_t avail, size_t *n_cols)
+{
+    const __m512i vsep = _mm512_set1_epi8(sep);
+    const __m512i vnl = _mm512_set1_epi8('\n');
+    size_t n = 1;
+    pos[0] = 0;
+    for (size_t off = 0; off < avail; off += 64) {
+        __builtin_prefetch(p + off + 1024);
+        __m512i x = _mm512_loadu_si512((const void *)(p + off));
+        long e = scan_block(pos, &n, max, _mm512_cmpeq_epi8_mask(x, vsep),
+                            _mm512_cmpeq_epi8_mask(x, vnl), off, avail, n_cols,
+                            true);
+        if (e >= 0)
+            return e;
+    }
+    return -1;
+}
 #endif
 
 long cairn__tele_zeek_scan(struct cairn_telemetry_reader *r, const char *p,
                     size_t avail, size_t *n_cols)
 {
-    size_t *pos = r->tabs;
-    size_t max = r->n_cols;
-    size_t n = 1;
-    pos[0] = 0;
-#if defined(__SSE2__)
-    const __m128i vsep = _mm_set1_epi8(r->sep);
-    const __m128i vnl = _mm_set1_epi8('\n');
-    for (size_t off = 0; off < avail; off += 64) {
-        /* A mapped file comes cold from memory, and the hardware's
-         * prefetcher stops at each page: ask for the bytes ahead. */
-        __builtin_prefetch(p + off + 1024);
-        /* p + avail + TELE_PAD is still inside the buffer */
-        uint64_t t = eq64(p + off, vsep);
-        uint64_t nl = eq64(p + off, vnl);
-        if (avail - off < 64) {
-            uint64_t keep = (1ULL << (avail - off)) - 1;
-            t &= keep;
-            nl &= keep;
-        }
-        if (nl != 0)
-            t &= (nl & (0 - nl)) - 1;
-        size_t cnt = popcount64(t);
-        if (n + cnt <= max + 1) {
-            /* four at a time: TABS_SLACK covers the writes past the end */
-            size_t *w = pos + n;
-            size_t base = off + 1;
-            n += cnt;
-            while (t != 0) {
-                w[0] = base + (size_t)__builtin_ctzll(t);
-                t &= t - 1;
-                w[1] = base + (size_t)__builtin_ctzll(t | 1ULL << 63);
-                t &= t - 1;
-                w[2] = base + (size_t)__builtin_ctzll(t | 1ULL << 63);
-                t &= t - 1;
-                w[3] = base + (size_t)__builtin_ctzll(t | 1ULL << 63);
-                t &= t - 1;
-                w += 4;
-            }
-        } else {
-            n = max + 1 + 1; /* too many: only the count matters */
-        }
-        if (nl != 0) {
-            *n_cols = n > max + 1 ? max + 1 : n;
-            return (long)(off + (size_t)__builtin_ctzll(nl));
-        }
-    }
-    return -1;
-#else
-    const char *e = memchr(p, '\n', avail);
-    if (e == NULL)
-        return -1;
-    *n_cols = split_columns(p, (size_t)(e - p), r->sep, pos, max);
-    return (long)(e - p);
+    switch (r->simd) {
+#if defined(CAIRN_TELE_X86_SIMD)
+    case TELE_SIMD_AVX512:
+        return zeek_scan_avx512(r->tabs, r->sep, r->n_cols, p, avail, n_cols);
+    case TELE_SIMD_AVX2:
+        return zeek_scan_avx2(r->tabs, r->sep, r->n_cols, p, avail, n_cols);
 #endif
+#if defined(__SSE2__)
+    case TELE_SIMD_SSE2:
+        return zeek_scan_sse2(r->tabs, r->sep, r->n_cols, p, avail, n_cols);
+#endif
+    default:
+        return zeek_scan_bytes(r->tabs, r->sep, r->n_cols, p, avail, n_cols);
+    }
 }

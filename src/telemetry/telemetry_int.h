@@ -24,6 +24,24 @@
 #define TELE_IN_BLOCK (256 * 1024)
 /* Nesting kept by the JSON scanner; deeper input is malformed. */
 #define TELE_JSON_DEPTH 64
+/*
+ * Vector instructions the scanning loops may use, chosen from the CPU when
+ * a reader is made (x86-64: SSE2 always; AVX2 and AVX-512BW when the CPU
+ * has them). Every level finds the same lines and columns as the portable
+ * loop (level TELE_SIMD_NONE), which the tests compare.
+ */
+#if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
+/* AVX2 and AVX-512 loops are built (with target attributes) and chosen
+ * at run time. */
+#define CAIRN_TELE_X86_SIMD 1
+#endif
+enum { TELE_SIMD_NONE = 0, TELE_SIMD_SSE2, TELE_SIMD_AVX2, TELE_SIMD_AVX512 };
+/* The highest level this CPU runs, capped by cairn__tele_simd_cap. */
+int cairn__tele_simd_level(void);
+/* For tests and benchmarks: readers made from now on use at most `level`
+ * (-1: no cap). Not for use while readers are being made elsewhere. */
+void cairn__tele_simd_cap(int level);
+
 /* Columns of a Zeek or CSV header. */
 #define TELE_MAX_COLUMNS 1024
 
@@ -144,6 +162,7 @@ struct cairn_telemetry_reader {
     uint32_t *act_cols;
     size_t n_act;
     unsigned char hcls[256]; /* character classes of Zeek host names */
+    int simd; /* TELE_SIMD_*: the loops this reader runs */
 
     struct cairn_telemetry_stats stats;
     unsigned reported;
@@ -179,6 +198,15 @@ int cairn__tele_add_zeek_host(struct cairn_telemetry_reader *r, const char *v,
 /* Run the extractor over text and add every value found. */
 int cairn__tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
                        size_t len, const char *name);
+/* The same found word by word (see extract.c): the words without a value
+ * are passed over, with the loops of r->simd. */
+int cairn__tele_add_extracted_words(struct cairn_telemetry_reader *r,
+                                    const char *v, size_t len,
+                                    const char *name);
+/* For tests and fuzzing: cairn_telemetry_extract by words, at SIMD level
+ * `simd` (which the CPU must have); the same fields, in the same order. */
+size_t cairn__tele_extract_words(const char *text, size_t len, int simd,
+                                 struct cairn_hunt_field *out, size_t max);
 
 /*
  * Per-format line parsers: add fields for one line; 0, or a negative code

@@ -190,6 +190,67 @@ static void test_extract_table(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* The word-by-word pass gives the whole line's fields at every level. */
+static void same_by_words(const char *text, size_t len)
+{
+    struct cairn_hunt_field want[64], got[64];
+    size_t n = cairn_telemetry_extract(text, len, want, 64);
+    if (n > 64)
+        n = 64;
+    cairn__tele_simd_cap(-1);
+    for (int level = cairn__tele_simd_level(); level >= 0; level--) {
+        size_t m = cairn__tele_extract_words(text, len, level, got, 64);
+        if (m > 64)
+            m = 64;
+        bool same = m == n;
+        for (size_t i = 0; same && i < n; i++)
+            same = got[i].type == want[i].type &&
+                   got[i].value == want[i].value && got[i].len == want[i].len;
+        if (!same) {
+            print_error("level %d: %zu fields by words, %zu in \"%.*s\"\n",
+                        level, m, n, (int)len, text);
+            fail();
+        }
+    }
+}
+
+static void test_extract_words(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof extract_cases / sizeof extract_cases[0]; i++)
+        same_by_words(extract_cases[i].text, strlen(extract_cases[i].text));
+    /* Lines of pieces that make and break values, of every length to 300
+     * bytes, with the spaces on every byte of the 64-byte blocks. */
+    static const char *const pieces[] = {
+        " ", "  ", "\t", "a", "Zq9", ".", "..", ":", "::", "@", "-", "_",
+        "/", "%", "+", "(", ")", "\"", "'", "<", ">", "http://", "HTTPS://",
+        "hxxp://", "www.example.com", "203.0.113.5", "10.1.2", "2001:db8::1",
+        "fe80::1%eth0", "user.name+tag@mail.example.org", "@x.io",
+        "d41d8cd98f00b204e9800998ecf8427e",
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709", "1607904000.017",
+        "TCP_MISS/200", "HIER_DIRECT/203.0.113.52", "image/png", "0123456789",
+        "abcdefghijklmnopqrstuvwxyz012345", "xn--bcher-kva.example", ",",
+        "?q=1&b=a.b", "#frag", "[::1]:443", "a.b", "-.", "0x",
+    };
+    const size_t np = sizeof pieces / sizeof pieces[0];
+    char line[400];
+    uint32_t x = 12345;
+    for (int k = 0; k < 20000; k++) {
+        size_t len = 0, target = (size_t)k % 300;
+        while (len < target) {
+            x = x * 1103515245u + 12345u;
+            const char *p = pieces[(x >> 16) % np];
+            size_t pl = strlen(p);
+            if (len + pl > target)
+                pl = target - len;
+            memcpy(line + len, p, pl);
+            len += pl;
+        }
+        same_by_words(line, len);
+    }
+    cairn__tele_simd_cap(-1);
+}
+
 static void test_extract_max(void **state)
 {
     (void)state;
@@ -289,6 +350,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extract_table),
+        cmocka_unit_test(test_extract_words),
         cmocka_unit_test(test_extract_max),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_key_table),

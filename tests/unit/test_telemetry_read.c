@@ -15,6 +15,7 @@
 
 #include "cairn/base.h"
 #include "cairn/telemetry.h"
+#include "telemetry/telemetry_int.h"
 
 #define DATA CAIRN_TEST_DATA "/telemetry"
 
@@ -132,17 +133,132 @@ static void test_samples(void **state)
             memmove(want, strchr(want, '\n') + 1,
                     strlen(strchr(want, '\n') + 1) + 1);
         }
-        char *got = render_file(path, fmt);
-        if (strcmp(got, want) != 0) {
-            print_error("%s: got\n%s\nwant\n%s\n", path, got, want);
-            fail();
+        /* every loop the CPU has, and the portable one, read the same */
+        for (int level = cairn__tele_simd_level(); level >= 0; level--) {
+            cairn__tele_simd_cap(level);
+            char *got = render_file(path, fmt);
+            if (strcmp(got, want) != 0) {
+                print_error("%s (SIMD level %d): got\n%s\nwant\n%s\n", path,
+                            level, got, want);
+                fail();
+            }
+            cairn_free(got);
         }
-        cairn_free(got);
+        cairn__tele_simd_cap(-1);
         cairn_free(want);
         checked++;
     }
     closedir(dir);
     assert_true(checked >= 15);
+}
+
+/*
+ * Lines of every length from 1 to 300 bytes, so that newlines, separators
+ * and values fall on each byte of the vector loops' blocks (16, 32 and 64
+ * bytes) and at the end of the data: each SIMD level gives what the
+ * portable loops give.
+ */
+static void check_levels(const char *head, void (*line)(FILE *, unsigned),
+                         unsigned n, enum cairn_telemetry_format fmt)
+{
+    char path[] = "/tmp/cairn-test-simd-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(head, f);
+    for (unsigned i = 0; i < n; i++)
+        line(f, i);
+    /* the last line without its newline */
+    assert_int_equal(fflush(f), 0);
+    long end = ftell(f);
+    assert_true(end > 0);
+    assert_int_equal(ftruncate(fd, end - 1), 0);
+    assert_int_equal(fclose(f), 0);
+    cairn__tele_simd_cap(-1);
+    int top = cairn__tele_simd_level();
+    cairn__tele_simd_cap(TELE_SIMD_NONE);
+    char *want = render_file(path, fmt);
+    for (int level = top; level > TELE_SIMD_NONE; level--) {
+        cairn__tele_simd_cap(level);
+        char *got = render_file(path, fmt);
+        if (strcmp(got, want) != 0) {
+            print_error("SIMD level %d: got\n%s\nwant\n%s\n", level, got,
+                        want);
+            fail();
+        }
+        cairn_free(got);
+    }
+    cairn__tele_simd_cap(-1);
+    unlink(path);
+    /* the lines were read, not refused */
+    assert_non_null(strstr(want, " domain:query="));
+    assert_null(strstr(want, "malformed"));
+    cairn_free(want);
+}
+
+/* A label of `n` characters (letters and digits, some upper case). */
+static void label(FILE *f, unsigned n, unsigned seed)
+{
+    for (unsigned k = 0; k < n; k++)
+        fputc("abcdefghijKLMNOPqrstuvwxyz0123456789-_"[(seed * 7 + k * 13) %
+                                                     (k == 0 ? 26 : 38)],
+              f);
+}
+
+static void zeek_dns_line(FILE *f, unsigned i)
+{
+    /* ts, uid, query of i % 150 bytes in labels, answers of i % 7 values */
+    fprintf(f, "1607904000.%06u\tC%u\t10.0.%u.%u\t", i, i, i % 256,
+            (i * 7) % 256);
+    unsigned qlen = i % 150 + 1, done = 0;
+    while (done < qlen) {
+        unsigned l = 1 + (i + done) % 9;
+        if (l > qlen - done)
+            l = qlen - done;
+        if (done > 0)
+            fputc('.', f);
+        label(f, l, i + done);
+        done += l + 1;
+    }
+    fputs(i % 5 == 0 ? ".\t" : "\t", f);
+    unsigned na = i % 7;
+    if (na == 0)
+        fputs(i % 2 ? "-" : "(empty)", f);
+    for (unsigned a = 0; a < na; a++) {
+        if (a > 0)
+            fputc(',', f);
+        switch ((i + a) % 5) {
+        case 0:
+            fprintf(f, "%u.%u.%u.%u", 11 + i % 200, a, i % 256, 7 * a);
+            break;
+        case 1:
+            fprintf(f, "2a0%x:%x::%x", a, i, i * 3 + a);
+            break;
+        case 2:
+            label(f, 1 + (i + a) % 40, i);
+            fputs(".Example.COM", f);
+            break;
+        case 3:
+            fprintf(f, "%u.%u.%u.%u", i % 300, a, a, 1000 * (a & 1));
+            break;
+        default:
+            fputs(i % 3 ? "::ffff:1.2.3.4" : "x_y.-bad..name", f);
+            break;
+        }
+    }
+    fprintf(f, "\t%u.0,%u.5\n", i, i * 3);
+}
+
+static void test_simd_zeek(void **state)
+{
+    (void)state;
+    check_levels("#separator \\x09\n#set_separator\t,\n"
+                 "#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
+                 "#fields\tts\tuid\tid.orig_h\tquery\tanswers\tTTLs\n"
+                 "#types\ttime\tstring\taddr\tstring\tvector[string]\t"
+                 "vector[interval]\n",
+                 zeek_dns_line, 600, CAIRN_TELEMETRY_AUTO);
 }
 
 /* ---- limits and errors --------------------------------------------------- */
@@ -530,6 +646,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_simd_zeek),
         cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_many_blocks),
         cmocka_unit_test(test_range),
