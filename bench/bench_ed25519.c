@@ -3,8 +3,10 @@
  * Ed25519 verification by the libraries Debian packages, in one run, over
  * the same keys, messages and signatures (docs/signing.md, "Speed"):
  * OpenSSL's libcrypto (the baseline, EVP_DigestVerify), libsodium
- * (crypto_sign_verify_detached), nettle (ed25519_sha512_verify) and
- * libgcrypt (gcry_pk_verify), each when the build found it. Rounds
+ * (crypto_sign_verify_detached), nettle (ed25519_sha512_verify),
+ * libgcrypt (gcry_pk_verify), wolfSSL's wolfCrypt (wc_ed25519_verify_msg),
+ * libdecaf (decaf_ed25519_verify) and Botan 2 (its C interface,
+ * botan_pk_op_verify), each when the build found it. Rounds
  * interleave the libraries so that a busy machine slows them alike; each
  * figure is the median of the rounds, in verifications per CPU second on
  * one core, with the ratio to OpenSSL.
@@ -27,6 +29,16 @@
 #endif
 #ifdef CAIRN_BENCH_GCRYPT
 #include <gcrypt.h>
+#endif
+#ifdef CAIRN_BENCH_WOLFSSL
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/ed25519.h>
+#endif
+#ifdef CAIRN_BENCH_DECAF
+#include <decaf/ed255.h>
+#endif
+#ifdef CAIRN_BENCH_BOTAN
+#include <botan/ffi.h>
 #endif
 
 #define ROUNDS_MAX 51
@@ -94,9 +106,8 @@ static size_t v_gcrypt(const struct msgs *m)
         return 0;
     for (size_t i = 0; i < m->n; i++) {
         gcry_sexp_t sig = NULL, data = NULL;
-        if (gcry_sexp_build(&sig, NULL,
-                            "(sig-val (eddsa (r %b) (s %b)))", 32, m->sig[i],
-                            32, m->sig[i] + 32) == 0 &&
+        if (gcry_sexp_build(&sig, NULL, "(sig-val (eddsa (r %b) (s %b)))", 32,
+                            m->sig[i], 32, m->sig[i] + 32) == 0 &&
             gcry_sexp_build(&data, NULL,
                             "(data (flags eddsa) (hash-algo sha512) "
                             "(value %b))",
@@ -106,6 +117,56 @@ static size_t v_gcrypt(const struct msgs *m)
         gcry_sexp_release(data);
     }
     gcry_sexp_release(key);
+    return ok;
+}
+#endif
+
+#ifdef CAIRN_BENCH_WOLFSSL
+static size_t v_wolfssl(const struct msgs *m)
+{
+    size_t ok = 0;
+    ed25519_key key;
+    if (wc_ed25519_init(&key) != 0)
+        return 0;
+    if (wc_ed25519_import_public(m->pub, sizeof m->pub, &key) == 0)
+        for (size_t i = 0; i < m->n; i++) {
+            int res = 0;
+            ok += wc_ed25519_verify_msg(m->sig[i], 64, m->msg + i * m->len,
+                                        (word32)m->len, &res, &key) == 0 &&
+                  res == 1;
+        }
+    wc_ed25519_free(&key);
+    return ok;
+}
+#endif
+
+#ifdef CAIRN_BENCH_DECAF
+static size_t v_decaf(const struct msgs *m)
+{
+    size_t ok = 0;
+    for (size_t i = 0; i < m->n; i++)
+        ok += decaf_ed25519_verify(m->sig[i], m->pub, m->msg + i * m->len,
+                                   m->len, 0, DECAF_ED25519_NO_CONTEXT,
+                                   0) == DECAF_SUCCESS;
+    return ok;
+}
+#endif
+
+#ifdef CAIRN_BENCH_BOTAN
+static size_t v_botan(const struct msgs *m)
+{
+    size_t ok = 0;
+    botan_pubkey_t key = NULL;
+    botan_pk_op_verify_t op = NULL;
+    /* One operation, reused: finish resets it for the next message. */
+    if (botan_pubkey_load_ed25519(&key, m->pub) == 0 &&
+        botan_pk_op_verify_create(&op, key, "Pure", 0) == 0)
+        for (size_t i = 0; i < m->n; i++)
+            ok += botan_pk_op_verify_update(op, m->msg + i * m->len, m->len) ==
+                      0 &&
+                  botan_pk_op_verify_finish(op, m->sig[i], 64) == 0;
+    botan_pk_op_verify_destroy(op);
+    botan_pubkey_destroy(key);
     return ok;
 }
 #endif
@@ -174,6 +235,15 @@ int main(int argc, char **argv)
 #endif
 #ifdef CAIRN_BENCH_GCRYPT
         {"libgcrypt", v_gcrypt, {0}},
+#endif
+#ifdef CAIRN_BENCH_WOLFSSL
+        {"wolfSSL (wolfCrypt)", v_wolfssl, {0}},
+#endif
+#ifdef CAIRN_BENCH_DECAF
+        {"libdecaf", v_decaf, {0}},
+#endif
+#ifdef CAIRN_BENCH_BOTAN
+        {"Botan 2", v_botan, {0}},
 #endif
     };
     size_t n_libs = sizeof libs / sizeof libs[0];

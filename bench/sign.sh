@@ -4,9 +4,9 @@
 #
 # 1. bench_sign over N generated objects (default 20,000; bench_genbundle's
 #    mix): cairn_sign_object and cairn_sign_verify per CPU second on one
-#    core, with libcrypto's bare Ed25519 verification and the canonical
-#    form alone as baselines in the same run. Goal: verify >= 20,000
-#    objects/s per core.
+#    core, with the canonical form alone, libcrypto's and libsodium's bare
+#    Ed25519 verification as baselines in the same run (medians of
+#    interleaved rounds). Goal: verify >= 20,000 objects/s per core.
 # 2. `cairn pull` of the same N objects, signed, from another cairn node on
 #    loopback, once with no signature policy (the baseline) and once with
 #    --signatures require --trust KEY, into a fresh collection each time.
@@ -15,7 +15,8 @@
 #    for both, since a busy machine moves the wall time: medians of
 #    CAIRN_BENCH_ROUNDS (3) interleaved rounds.
 # 3. bench_ed25519: the Ed25519 verifiers Debian packages (libcrypto,
-#    libsodium, nettle, libgcrypt) over the same signatures, interleaved.
+#    libsodium, nettle, libgcrypt, wolfSSL, libdecaf, Botan) over the same
+#    signatures, interleaved.
 #
 #   bench/sign.sh [BUILD_DIR [N]]   (BUILD_DIR defaults to build)
 set -eu

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `cairn verify`: check the signatures of the objects of STIX documents. */
+/* `cairn verify`: check the signatures of the objects of STIX documents, or
+ * list the marks a `check` policy left in the store. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -16,6 +17,8 @@
 enum {
     OPT_KEYS,
     OPT_TRUST,
+    OPT_MARKS,
+    OPT_COLLECTION,
     OPT_DATA,
     OPT_QUIET,
 };
@@ -27,6 +30,12 @@ static const struct cli_option options[] = {
     [OPT_TRUST] = {0, "trust", "FILE",
                    "Trust the key in FILE (as 'cairn key export' writes "
                    "it); may be repeated."},
+    [OPT_MARKS] = {0, "marks", NULL,
+                   "Instead of checking files, list the object versions the "
+                   "store holds marked: stored under a signature policy of "
+                   "'check' though their signature was not valid."},
+    [OPT_COLLECTION] = {'c', "collection", "ID",
+                        "With --marks: only the marks of this collection."},
     [OPT_DATA] = CLI_DATA_OPTION,
     [OPT_QUIET] = {'q', "quiet", NULL,
                    "Print nothing for valid objects and no summary."},
@@ -37,7 +46,8 @@ static int run(int argc, char **argv);
 
 const struct cli_command cli_cmd_verify = {
     .name = "verify",
-    .synopsis = "[--keys DIR]... [--trust FILE]... FILE...",
+    .synopsis = "[--keys DIR]... [--trust FILE]... FILE... | --marks "
+                "[--collection ID]",
     .summary = "Verify the signatures of STIX objects.",
     .description =
         "Checks the cairn signature (docs/signing.md) of every object of "
@@ -47,15 +57,23 @@ const struct cli_command cli_cmd_verify = {
         "revoked, out-of-date) and why. The content, not its spelling, is "
         "signed: the same object written with other white space or member "
         "order still verifies; any change to a value, anywhere in the "
-        "object, does not.",
+        "object, does not.\n\n"
+        "With --marks, lists instead what a pull or POST under the "
+        "signature policy 'check' stored though its signature was not "
+        "valid: one line per marked object version, 'COLLECTION: ID "
+        "VERSION: MARK', the mark saying the verdict and why, ordered by "
+        "collection, id and version.",
     .options = options,
-    .exit_status = "0 Every object has a valid signature by a trusted key.\n"
+    .exit_status = "0 Every object has a valid signature by a trusted key "
+                   "(--marks: no object version is marked).\n"
                    "1 Some object is unsigned, or its signature is not "
-                   "valid.\n"
-                   "2 Usage error, a key or file that cannot be read, or an "
-                   "internal error.",
+                   "valid (--marks: some version is marked).\n"
+                   "2 Usage error, a key, file or store that cannot be "
+                   "read, or an internal error.",
     .examples = "$ cairn verify --keys peers/ signed.json\n"
-                "$ cairn verify --trust isac-2026.pub feed/*.json",
+                "$ cairn verify --trust isac-2026.pub feed/*.json\n"
+                "$ cairn verify --marks --collection "
+                "91ab30b4-5c1e-4c55-9b8e-3f4f6a0c2d7e",
     .run = run,
 };
 
@@ -138,8 +156,8 @@ out:
     return status;
 }
 
-static int trust_failed(const struct cli_command *cmd, const char *what,
-                        int rc, const struct cairn_diag *d)
+static int trust_failed(const struct cli_command *cmd, const char *what, int rc,
+                        const struct cairn_diag *d)
 {
     char line[1400];
     if (d->message[0] != '\0' && cairn_diag_format(d, line, sizeof line) >= 0)
@@ -149,12 +167,68 @@ static int trust_failed(const struct cli_command *cmd, const char *what,
     return CLI_EXIT_ERROR;
 }
 
+struct marks_seen {
+    size_t n;
+};
+
+static int print_mark(void *ud, const char *collection,
+                      const struct cairn_store_mark *m)
+{
+    struct marks_seen *ms = ud;
+    char line[1400];
+    int n = snprintf(line, sizeof line, "%s: %.200s %.60s: %s", collection,
+                     m->id, m->version, m->mark);
+    size_t len = n < 0                     ? 0
+                 : (size_t)n < sizeof line ? (size_t)n
+                                           : sizeof line - 1;
+    /* The mark quotes content from elsewhere: no control characters
+     * reach the terminal (as cli_print_line does, on standard output). */
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            line[i] = '?';
+    printf("%.*s\n", (int)len, line);
+    ms->n++;
+    return 0;
+}
+
+/* `verify --marks`: the store's marks, of one collection or all. */
+static int list_marks(const struct cli_command *cmd, const char *data,
+                      const char *coll, bool quiet)
+{
+    struct cairn_store *s = NULL;
+    struct marks_seen ms = {0};
+    int status = CLI_EXIT_ERROR;
+
+    if (coll != NULL && cli_check_collection_id(cmd, coll) < 0)
+        return CLI_EXIT_ERROR;
+    if (cli_store_open(cmd, data, false, &s) < 0)
+        goto out;
+    int rc = cairn_store_mark_list(s, coll, print_mark, &ms);
+    if (rc == CAIRN_ENOTFOUND) {
+        cli_error(cmd, "no collection %s ('cairn collection list' shows them)",
+                  coll);
+        goto out;
+    }
+    if (rc < 0) {
+        cli_error(cmd, "reading the marks: %s", cairn_strerror(rc));
+        goto out;
+    }
+    if (!quiet)
+        fprintf(stderr, "%zu marked object version%s\n", ms.n,
+                ms.n == 1 ? "" : "s");
+    status = ms.n > 0 ? CLI_EXIT_FINDINGS : CLI_EXIT_OK;
+out:
+    cairn_store_close(s);
+    return status;
+}
+
 static int run(int argc, char **argv)
 {
     const struct cli_command *cmd = &cli_cmd_verify;
     const char *dirs[TRUST_ARGS_MAX], *files[TRUST_ARGS_MAX];
     size_t n_dirs = 0, n_files = 0;
-    const char *data = NULL;
+    const char *data = NULL, *coll = NULL;
+    bool marks = false;
     struct tally ty = {0};
     struct cairn_trust *t = NULL;
     struct cairn_diag d;
@@ -176,9 +250,25 @@ static int run(int argc, char **argv)
             data = arg;
         else if (opt == OPT_QUIET)
             ty.quiet = true;
+        else if (opt == OPT_MARKS)
+            marks = true;
+        else if (opt == OPT_COLLECTION)
+            coll = arg;
     }
     if (opt == -2)
         return CLI_EXIT_ERROR;
+    if (coll != NULL && !marks) {
+        cli_error(cmd, "--collection goes with --marks");
+        return CLI_EXIT_ERROR;
+    }
+    if (marks) {
+        if (optind < argc || n_dirs > 0 || n_files > 0) {
+            cli_error(cmd, "--marks reads the store: no FILE, --keys or "
+                           "--trust with it");
+            return CLI_EXIT_ERROR;
+        }
+        return list_marks(cmd, data, coll, ty.quiet);
+    }
     if (optind >= argc) {
         cli_error(cmd, "needs a FILE to verify ('-' for standard input)");
         return CLI_EXIT_ERROR;

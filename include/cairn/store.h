@@ -653,6 +653,37 @@ int cairn_store_mark_put(struct cairn_store *s, const char *collection,
 int cairn_store_mark_get(struct cairn_store *s, const char *collection,
                          const char *id, const char *version, char **out);
 
+/* One mark: the object version it is beside, and its text. */
+struct cairn_store_mark {
+    const char *id;
+    const char *version;
+    const char *mark;
+};
+
+/*
+ * The marks of `n` object versions of `collection` (an ingest session's
+ * page) in one transaction, as n cairn_store_mark_put would write them;
+ * a version given twice keeps its last mark. On an error none is written.
+ * Errors as _put's; n == 0 writes nothing.
+ */
+int cairn_store_mark_put_many(struct cairn_store *s, const char *collection,
+                              const struct cairn_store_mark *marks, size_t n);
+
+/*
+ * Receives one mark with its collection's id; the strings live for the
+ * call. Return 0 to go on, 1 to stop, or a negative error.
+ */
+typedef int (*cairn_store_mark_cb)(void *ud, const char *collection,
+                                   const struct cairn_store_mark *m);
+
+/*
+ * Every mark of `collection` (NULL: of every collection), ordered by
+ * collection id, then object id and version (bytes). Returns 0, the
+ * callback's error, CAIRN_ENOTFOUND (no such collection) or the store's.
+ */
+int cairn_store_mark_list(struct cairn_store *s, const char *collection,
+                          cairn_store_mark_cb cb, void *ud);
+
 /* ---- the correlation index (docs/analysis.md) ----------------------------
  */
 

@@ -192,6 +192,23 @@ int cairn_taxii_preflight(struct cairn_taxii *t, struct cairn_store *store,
 
 /* Finish a job on `store`; then free it with cairn_taxii_job_free. */
 int cairn_taxii_job_run(struct cairn_taxii_job *job, struct cairn_store *store);
+
+/*
+ * Add the objects of a STIX document (a bundle, or a single object) held
+ * in memory to `collection` as a POST of them does: each validated, the
+ * collection's signature policy ([collection ID] signatures, trust)
+ * applied, the rest stored as the bytes they came in; no status. `cb`
+ * (NULL: the log) hears of each object the policy refuses or marks;
+ * `counts` (may be NULL) gets the outcomes. The web console's import
+ * comes in here. CAIRN_EINVAL with a sentence in `err` (may be NULL)
+ * for a document that is not well-formed or holds no object; the
+ * store's errors; CAIRN_ENOMEM.
+ */
+int cairn_taxii_add_objects(struct cairn_taxii *t, struct cairn_store *s,
+                            const char *collection, const char *doc,
+                            size_t len, cairn_diag_cb cb, void *ud,
+                            struct cairn_ingest_counts *counts, char *err,
+                            size_t err_len);
 void cairn_taxii_job_free(struct cairn_taxii_job *job);
 
 /* Free the body (and a job not taken); the struct itself is the caller's. */

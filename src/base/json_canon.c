@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* RFC 8785 JSON Canonicalization Scheme (JCS) over jansson values. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,9 @@ struct member {
     json_t *value;
 };
 
-static int member_cmp(const void *pa, const void *pb)
+/* The order of two keys by UTF-16 code units, decoding every character. */
+static int member_cmp_u16(const struct member *a, const struct member *b)
 {
-    const struct member *a = pa;
-    const struct member *b = pb;
     struct u16_iter ia = {(const unsigned char *)a->key, a->key_len, 0, 0};
     struct u16_iter ib = {(const unsigned char *)b->key, b->key_len, 0, 0};
     for (;;) {
@@ -75,15 +75,93 @@ static int member_cmp(const void *pa, const void *pb)
     }
 }
 
+/*
+ * The same order, quicker for the usual keys: after a common prefix of
+ * bytes (whole characters, in UTF-8), two ASCII bytes compare as their
+ * code units do, and a key that ends first sorts first. Only a
+ * difference at a non-ASCII byte needs the characters decoded.
+ */
+static int member_cmp(const void *pa, const void *pb)
+{
+    const struct member *a = pa;
+    const struct member *b = pb;
+    const unsigned char *x = (const unsigned char *)a->key;
+    const unsigned char *y = (const unsigned char *)b->key;
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    size_t i = 0;
+
+    while (i < n && x[i] == y[i])
+        i++;
+    if (i == n)
+        return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
+    if (x[i] < 0x80 && y[i] < 0x80)
+        return x[i] < y[i] ? -1 : 1;
+    return member_cmp_u16(a, b);
+}
+
+/*
+ * The length of the leading run of `s` that a string copies as it is:
+ * ASCII other than controls, '"' and '\\'. Eight bytes at a time: a word
+ * with none of those is skipped whole (the tests are exact about whether
+ * a word holds one, not where), and the word that does is walked.
+ */
+static size_t plain_run(const unsigned char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, q, bs;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * '"');
+        bs = w ^ (ones * '\\');
+        if (((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+              ((bs - ones) & ~bs)) &
+             high) != 0)
+            break;
+    }
+    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
+/* One byte: without a call when the room is there (cairn_buf_reserve's
+ * terms: within the cap, and a NUL after it). */
+static int put_byte(struct cairn_buf *b, char c)
+{
+    if (b->len < b->cap && b->len + 2 <= b->alloc) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return cairn_buf_putc(b, c);
+}
+
 static int put_string(struct cairn_buf *b, const char *str, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
     size_t run = 0; /* start of the bytes not yet copied */
-    size_t i = 0;
-    int rc = cairn_buf_putc(b, '"');
+    size_t i = plain_run(s, len);
+    int rc = len < SIZE_MAX - 2 ? cairn_buf_reserve(b, len + 2) : CAIRN_ETOOBIG;
+
+    if (rc == 0 && i == len) {
+        /* Nothing to escape, the usual string: one copy. */
+        char *d = b->data + b->len;
+        d[0] = '"';
+        memcpy(d + 1, s, len);
+        d[len + 1] = '"';
+        b->len += len + 2;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    if (rc == 0)
+        rc = put_byte(b, '"');
 
     while (rc == 0 && i < len) {
+        i += plain_run(s + i, len - i);
+        if (i >= len)
+            break;
         unsigned c = s[i];
         char esc = 0;
         if (c >= 0x80) {
@@ -116,10 +194,7 @@ static int put_string(struct cairn_buf *b, const char *str, size_t len)
             esc = 't';
             break;
         default:
-            if (c >= 0x20) {
-                i++;
-                continue;
-            }
+            break;
         }
         rc = cairn_buf_append(b, s + run, i - run);
         if (rc == 0 && esc != 0) {
@@ -238,6 +313,29 @@ static int es_number(double v, char *out)
     return (int)o;
 }
 
+/* 2^53: every integer up to it in magnitude is a double exactly. */
+#define SAFE_INT ((json_int_t)1 << 53)
+
+/* The decimal digits of `v` (|v| <= 2^53) into out; the length. */
+static int int_digits(json_int_t v, char *out)
+{
+    char d[24];
+    size_t k = 0, o = 0;
+    unsigned long long u =
+        v < 0 ? (unsigned long long)-v : (unsigned long long)v;
+
+    do {
+        d[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        out[o++] = '-';
+    while (k > 0)
+        out[o++] = d[--k];
+    out[o] = '\0';
+    return (int)o;
+}
+
 /* A member left out: `key` of the object `in` (by identity), or none. */
 struct omit {
     const json_t *in;
@@ -247,21 +345,27 @@ struct omit {
 static int put_value(struct cairn_buf *b, const json_t *v, int depth,
                      const struct omit *om);
 
+/* Objects up to this many members are sorted on the stack. */
+#define MEMBERS_ON_STACK 32
+
 static int put_object(struct cairn_buf *b, const json_t *obj, int depth,
                       const struct omit *om)
 {
     int rc = CAIRN_EINTERNAL;
     size_t n = json_object_size(obj);
-    struct member *mem = NULL;
+    struct member stack[MEMBERS_ON_STACK];
+    struct member *mem = stack;
 
-    if (n > SIZE_MAX / sizeof *mem) {
-        rc = CAIRN_ETOOBIG;
-        goto out;
-    }
-    mem = cairn_malloc(n * sizeof *mem);
-    if (mem == NULL) {
-        rc = CAIRN_ENOMEM;
-        goto out;
+    if (n > MEMBERS_ON_STACK) {
+        if (n > SIZE_MAX / sizeof *mem) {
+            rc = CAIRN_ETOOBIG;
+            goto out;
+        }
+        mem = cairn_malloc(n * sizeof *mem);
+        if (mem == NULL) {
+            rc = CAIRN_ENOMEM;
+            goto out;
+        }
     }
     size_t i = 0;
     /* jansson's iterator wants a non-const object; it does not modify it. */
@@ -275,23 +379,36 @@ static int put_object(struct cairn_buf *b, const json_t *obj, int depth,
             continue;
         i++;
     }
-    qsort(mem, i, sizeof *mem, member_cmp);
+    if (i > MEMBERS_ON_STACK) {
+        qsort(mem, i, sizeof *mem, member_cmp);
+    } else {
+        /* An object's few members: insertion sort, no calls through a
+         * pointer. */
+        for (size_t j = 1; j < i; j++) {
+            struct member m = mem[j];
+            size_t k = j;
+            for (; k > 0 && member_cmp(&mem[k - 1], &m) > 0; k--)
+                mem[k] = mem[k - 1];
+            mem[k] = m;
+        }
+    }
 
-    rc = cairn_buf_putc(b, '{');
+    rc = put_byte(b, '{');
     for (size_t j = 0; rc == 0 && j < i; j++) {
         if (j > 0)
-            rc = cairn_buf_putc(b, ',');
+            rc = put_byte(b, ',');
         if (rc == 0)
             rc = put_string(b, mem[j].key, mem[j].key_len);
         if (rc == 0)
-            rc = cairn_buf_putc(b, ':');
+            rc = put_byte(b, ':');
         if (rc == 0)
             rc = put_value(b, mem[j].value, depth + 1, om);
     }
     if (rc == 0)
-        rc = cairn_buf_putc(b, '}');
+        rc = put_byte(b, '}');
 out:
-    cairn_free(mem);
+    if (mem != stack)
+        cairn_free(mem);
     return rc;
 }
 
@@ -309,15 +426,15 @@ static int put_value(struct cairn_buf *b, const json_t *v, int depth,
     case JSON_OBJECT:
         return put_object(b, v, depth, om);
     case JSON_ARRAY:
-        rc = cairn_buf_putc(b, '[');
+        rc = put_byte(b, '[');
         for (size_t i = 0; rc == 0 && i < json_array_size(v); i++) {
             if (i > 0)
-                rc = cairn_buf_putc(b, ',');
+                rc = put_byte(b, ',');
             if (rc == 0)
                 rc = put_value(b, json_array_get(v, i), depth + 1, om);
         }
         if (rc == 0)
-            rc = cairn_buf_putc(b, ']');
+            rc = put_byte(b, ']');
         return rc;
     case JSON_STRING:
         return put_string(b, json_string_value(v), json_string_length(v));
@@ -325,9 +442,14 @@ static int put_value(struct cairn_buf *b, const json_t *v, int depth,
         /*
          * JCS numbers are IEEE doubles: an integer past 2^53 prints as the
          * nearest double would in ECMAScript, e.g. 2^63-1 as
-         * 9223372036854776000.
+         * 9223372036854776000. Up to 2^53 it is exact, and prints as its
+         * digits.
          */
-        rc = es_number((double)json_integer_value(v), num);
+        if (json_integer_value(v) >= -SAFE_INT &&
+            json_integer_value(v) <= SAFE_INT)
+            rc = int_digits(json_integer_value(v), num);
+        else
+            rc = es_number((double)json_integer_value(v), num);
         return rc < 0 ? rc : cairn_buf_append(b, num, (size_t)rc);
     case JSON_REAL:
         rc = es_number(json_real_value(v), num);

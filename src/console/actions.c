@@ -362,40 +362,28 @@ static int import_form(struct console_view *v)
     return rc;
 }
 
+/* A refusal or mark of the signature policy, shown with its object. */
+static void on_policy(const struct cairn_diag *d, void *ud)
+{
+    struct cairn_diag c = *d;
+    if (c.path[0] == '\0')
+        snprintf(c.path, sizeof c.path, "%s", d->object_id);
+    on_finding(&c, ud);
+}
+
+/*
+ * Store the bundle's (or the object's) objects as a TAXII POST of them
+ * would: the same call, so the collection's signature policy holds here
+ * too; what the policy refuses or marks goes to `f`. A document that is
+ * not well-formed was reported by validation already.
+ */
 static int ingest_doc(struct console_view *v, const char *coll,
-                      const struct console_field *in,
+                      const struct console_field *in, struct findings *f,
                       struct cairn_ingest_counts *counts)
 {
-    struct cairn_ingest *ing = NULL;
-    json_error_t jerr;
-    json_t *doc = json_loadb(in->value, in->len, JSON_REJECT_DUPLICATES, &jerr);
-    struct cairn_ingest_opts o = {.collection = coll, .batch = 1000};
-    int rc = doc != NULL ? cairn_ingest_new(v->s, &o, &ing) : CAIRN_EPARSE;
-    if (rc == 0) {
-        json_t *objs = json_object_get(doc, "objects");
-        if (json_is_array(doc))
-            objs = doc;
-        if (objs != NULL && json_is_array(objs)) {
-            size_t i;
-            json_t *x;
-            json_array_foreach(objs, i, x)
-            {
-                char path[40];
-                snprintf(path, sizeof path, "objects[%zu]", i);
-                rc = cairn_ingest_add(ing, x, NULL, 0, path, 0);
-                if (rc < 0)
-                    break;
-            }
-        } else {
-            rc = cairn_ingest_add(ing, doc, NULL, 0, "", 0);
-        }
-        if (rc == 0)
-            rc = cairn_ingest_flush(ing);
-        cairn_ingest_counts(ing, counts);
-    }
-    cairn_ingest_free(ing);
-    json_decref(doc);
-    return rc;
+    int rc = cairn_taxii_add_objects(v->con->taxii, v->s, coll, in->value,
+                                     in->len, on_policy, f, counts, NULL, 0);
+    return rc == CAIRN_EINVAL ? 0 : rc;
 }
 
 /* What a feed conversion hands out goes to the store, or is only counted. */
@@ -583,13 +571,28 @@ int cairn__console_import(struct console_view *v)
     S("</section>");
     if (rc == 0 && store && vr != CAIRN_EPARSE) {
         struct cairn_ingest_counts counts = {0};
-        int ir = ingest_doc(v, c->id, in, &counts);
+        struct cairn_buf refused;
+        cairn_buf_init(&refused, (size_t)4 << 20);
+        struct findings pf = {.b = &refused};
+        int ir = ingest_doc(v, c->id, in, &pf, &counts);
         P("<section aria-labelledby=\"h-stored\"><h2 id=\"h-stored\">Stored"
           "</h2><p id=\"stored\">%zu new, %zu already there, %zu invalid, "
           "%zu refused by the store, into ",
           counts.stored, counts.existed, counts.invalid, counts.failed);
         E(c->title);
         S(".</p>");
+        if (pf.n > 0) {
+            /* The collection's signature policy: refused or marked. */
+            S("<ul class=\"findings\" id=\"signatures\">");
+            if (rc == 0)
+                rc = cairn_buf_append(&v->b, refused.data, refused.len);
+            S("</ul>");
+            if (pf.n > FINDINGS_SHOWN)
+                P("<p>and %zu more.</p>", pf.n - FINDINGS_SHOWN);
+        }
+        cairn_buf_release(&refused);
+        if (rc == 0 && pf.rc < 0)
+            rc = pf.rc;
         if (ir < 0) {
             S("<p class=\"error\" role=\"alert\">The store failed: ");
             E(cairn_strerror(ir));

@@ -28,8 +28,9 @@ struct slot {
     size_t n_fails;
     struct slot_mark *marks; /* the hook's marks (its 2), kept once stored */
     size_t n_marks, marks_cap;
-    int rc;        /* of its commit */
-    bool stored;   /* committed: results to deliver */
+    struct cairn_store_mark *mark_rows; /* marks_cap: the write's */
+    int rc;                             /* of its commit */
+    bool stored;                        /* committed: results to deliver */
 };
 
 /*
@@ -96,17 +97,22 @@ static int commit(struct cairn_ingest *in, struct slot *sl)
         while (busy_again(rc, &tries, in->o.busy_retries));
     }
     /* The marks of the versions now stored (or there already), beside
-     * them: the objects' bytes stay as they came. */
+     * them, all in one write: the objects' bytes stay as they came. */
     const struct cairn_store_result *res = cairn_store_batch_results(sl->objs);
+    size_t n = 0;
     for (size_t i = 0; rc == 0 && i < sl->n_marks; i++) {
         const struct cairn_store_result *r = &res[sl->marks[i].idx];
         if (r->outcome != CAIRN_STORE_STORED &&
             r->outcome != CAIRN_STORE_EXISTED)
             continue;
+        sl->mark_rows[n++] =
+            (struct cairn_store_mark){r->id, r->version, sl->marks[i].msg};
+    }
+    if (rc == 0 && n > 0) {
         tries = 0;
         do
-            rc = cairn_store_mark_put(in->store, in->collection, r->id,
-                                      r->version, sl->marks[i].msg);
+            rc = cairn_store_mark_put_many(in->store, in->collection,
+                                           sl->mark_rows, n);
         while (busy_again(rc, &tries, in->o.busy_retries));
     }
     return rc;
@@ -286,6 +292,7 @@ void cairn_ingest_free(struct cairn_ingest *in)
         cairn_store_batch_free(in->slots[i].objs);
         cairn_free(in->slots[i].fails);
         cairn_free(in->slots[i].marks);
+        cairn_free(in->slots[i].mark_rows);
     }
     cairn_free(in);
 }
@@ -526,11 +533,15 @@ int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
     if (mark && sl->n_marks == sl->marks_cap) {
         size_t cap = sl->marks_cap ? sl->marks_cap * 2 : 16;
         struct slot_mark *m = cairn_realloc(sl->marks, cap * sizeof *m);
-        if (m == NULL) {
+        if (m != NULL)
+            sl->marks = m;
+        struct cairn_store_mark *r =
+            m != NULL ? cairn_realloc(sl->mark_rows, cap * sizeof *r) : NULL;
+        if (r == NULL) {
             json_decref(replace);
             return CAIRN_ENOMEM;
         }
-        sl->marks = m;
+        sl->mark_rows = r;
         sl->marks_cap = cap;
     }
     int rc = replace != NULL ? cairn_store_batch_add(sl->objs, replace, NULL, 0)

@@ -1408,27 +1408,96 @@ static int m_collection_tlp_set(struct cairn_store *base, const char *id,
 }
 
 static int m_mark_put(struct cairn_store *base, const char *collection,
-                      const char *key, const char *mark)
+                      const char *const *keys, const char *const *marks,
+                      size_t n)
 {
     struct m_store *s = ms(base);
-    int rc = 0;
-    char *copy = cairn_strdup(mark);
-    if (copy == NULL)
-        return CAIRN_ENOMEM;
+    int rc = CAIRN_ENOMEM;
+    char **copies = cairn_calloc(n, sizeof *copies);
+    struct m_pair **at = cairn_calloc(n, sizeof *at);
+    for (size_t i = 0; copies != NULL && at != NULL && i < n; i++)
+        if ((copies[i] = cairn_strdup(marks[i])) == NULL)
+            goto out;
+    if (copies == NULL || at == NULL)
+        goto out;
     pthread_mutex_lock(&s->lock);
-    struct m_pair *p = NULL;
-    if (find_coll(s, collection) == NULL)
-        rc = CAIRN_ENOTFOUND;
-    else if ((p = find_pair(s->marks, s->n_marks, collection, key)) == NULL &&
-             (rc = add_pair(&s->marks, &s->n_marks, collection, key, 0)) == 0)
-        p = &s->marks[s->n_marks - 1];
-    if (p != NULL) {
-        cairn_free(p->identity);
-        p->identity = copy;
-        copy = NULL;
+    size_t before = s->n_marks;
+    rc = find_coll(s, collection) == NULL ? CAIRN_ENOTFOUND : 0;
+    /* First every pair there, new ones added; a failure takes the new
+     * ones back, so that the batch is written whole or not at all. */
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (find_pair(s->marks, s->n_marks, collection, keys[i]) == NULL)
+            rc = add_pair(&s->marks, &s->n_marks, collection, keys[i], 0);
+    if (rc < 0) {
+        for (size_t i = before; i < s->n_marks; i++) {
+            cairn_free(s->marks[i].a);
+            cairn_free(s->marks[i].b);
+        }
+        s->n_marks = before;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        at[i] = find_pair(s->marks, s->n_marks, collection, keys[i]);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        cairn_free(at[i]->identity);
+        at[i]->identity = copies[i];
+        copies[i] = NULL;
     }
     pthread_mutex_unlock(&s->lock);
-    cairn_free(copy);
+out:
+    for (size_t i = 0; copies != NULL && i < n; i++)
+        cairn_free(copies[i]);
+    cairn_free(copies);
+    cairn_free(at);
+    return rc;
+}
+
+struct m_mark_row {
+    char *coll, *key, *mark;
+};
+
+static int m_mark_row_cmp(const void *pa, const void *pb)
+{
+    const struct m_mark_row *a = pa, *b = pb;
+    int c = strcmp(a->coll, b->coll);
+    return c != 0 ? c : strcmp(a->key, b->key);
+}
+
+static int m_mark_list(struct cairn_store *base, const char *collection,
+                       int (*cb)(void *ud, const char *collection,
+                                 const char *key, const char *mark),
+                       void *ud)
+{
+    struct m_store *s = ms(base);
+    struct m_mark_row *rows = NULL;
+    size_t n = 0;
+    int rc = 0;
+    /* Copied out, so that the callback runs without the lock. */
+    pthread_mutex_lock(&s->lock);
+    if (s->n_marks > 0) {
+        rows = cairn_calloc(s->n_marks, sizeof *rows);
+        if (rows == NULL)
+            rc = CAIRN_ENOMEM;
+    }
+    for (size_t i = 0; rc == 0 && i < s->n_marks; i++) {
+        const struct m_pair *p = &s->marks[i];
+        if (collection != NULL && strcmp(p->a, collection) != 0)
+            continue;
+        rows[n].coll = dup(p->a, &rc);
+        rows[n].key = dup(p->b, &rc);
+        rows[n].mark = dup(p->identity, &rc);
+        n++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc == 0 && n > 0)
+        qsort(rows, n, sizeof *rows, m_mark_row_cmp);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = cb(ud, rows[i].coll, rows[i].key, rows[i].mark);
+    for (size_t i = 0; i < n; i++) {
+        cairn_free(rows[i].coll);
+        cairn_free(rows[i].key);
+        cairn_free(rows[i].mark);
+    }
+    cairn_free(rows);
     return rc;
 }
 
@@ -1488,5 +1557,6 @@ static const struct store_ops memory_ops = {
     .collection_tlp_get = m_collection_tlp_get,
     .mark_put = m_mark_put,
     .mark_get = m_mark_get,
+    .mark_list = m_mark_list,
     .collection_tlp_set = m_collection_tlp_set,
 };

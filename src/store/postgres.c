@@ -3162,20 +3162,48 @@ static int pg_collection_tlp_set(struct cairn_store *base, const char *id,
 }
 
 static int pg_mark_put(struct cairn_store *base, const char *collection,
-                       const char *key, const char *mark)
+                       const char *const *keys, const char *const *marks,
+                       size_t n)
 {
     struct num now;
     int64_t ch = 0;
-    const char *p[4] = {collection, key, mark,
-                        i64(&now, cairn__store_now_us())};
-    int rc = write_n(pg(base),
-                     "INSERT INTO marks(coll, obj, mark, at)"
-                     " SELECT $1, $2, $3, $4::bigint FROM collections"
-                     " WHERE id = $1"
-                     " ON CONFLICT (coll, obj) DO UPDATE"
-                     " SET mark = EXCLUDED.mark, at = EXCLUDED.at",
-                     4, p, &ch);
-    return rc == 0 && ch == 0 ? CAIRN_ENOTFOUND : rc;
+    char *rows = NULL;
+    int rc = CAIRN_ENOMEM;
+    /* A page's marks in one statement: [[key, mark], ...] as JSON, which
+     * escapes whatever they hold. */
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < n; i++) {
+        if (!cairn_utf8_valid(keys[i], strlen(keys[i])) ||
+            !cairn_utf8_valid(marks[i], strlen(marks[i]))) {
+            rc = CAIRN_EINVAL; /* PostgreSQL's text is UTF-8 */
+            goto out;
+        }
+        if (json_array_append_new(arr, json_pack("[ss]", keys[i], marks[i])) !=
+            0)
+            goto out;
+    }
+    if (arr == NULL || (rows = json_dumps(arr, JSON_COMPACT)) == NULL)
+        goto out;
+    const char *p[3] = {collection, rows, i64(&now, cairn__store_now_us())};
+    rc = write_n(pg(base),
+                 "INSERT INTO marks(coll, obj, mark, at)"
+                 " SELECT $1, e->>0, e->>1, $3::bigint"
+                 " FROM json_array_elements($2::json) AS e"
+                 " WHERE EXISTS (SELECT 1 FROM collections WHERE id = $1)"
+                 " ON CONFLICT (coll, obj) DO UPDATE"
+                 " SET mark = EXCLUDED.mark, at = EXCLUDED.at",
+                 3, p, &ch);
+    if (rc == 0 && ch == 0)
+        rc = CAIRN_ENOTFOUND;
+out:
+    json_decref(arr);
+    if (rows != NULL) {
+        json_malloc_t m;
+        json_free_t fr;
+        json_get_alloc_funcs(&m, &fr);
+        fr(rows);
+    }
+    return rc;
 }
 
 static int pg_mark_get(struct cairn_store *base, const char *collection,
@@ -3185,6 +3213,24 @@ static int pg_mark_get(struct cairn_store *base, const char *collection,
     return read_n(pg(base),
                   "SELECT mark FROM marks WHERE coll = $1 AND obj = $2", 2, p,
                   out);
+}
+
+static int pg_mark_list(struct cairn_store *base, const char *collection,
+                        int (*cb)(void *ud, const char *collection,
+                                  const char *key, const char *mark),
+                        void *ud)
+{
+    const char *p[1] = {collection};
+    PGresult *r = NULL;
+    int rc = run(pg(base),
+                 "SELECT coll, obj, mark FROM marks"
+                 " WHERE $1::text IS NULL OR coll = $1 ORDER BY coll, obj",
+                 1, p, NULL, &r, true);
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+        rc = cb(ud, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                PQgetvalue(r, i, 2));
+    PQclear(r);
+    return rc;
 }
 
 /* ---- named locks (one node runs a [peer]) --------------------------------- */
@@ -3270,6 +3316,7 @@ static const struct store_ops pg_ops = {
     .collection_tlp_get = pg_collection_tlp_get,
     .mark_put = pg_mark_put,
     .mark_get = pg_mark_get,
+    .mark_list = pg_mark_list,
     .collection_tlp_set = pg_collection_tlp_set,
     .lock_try = pg_lock_try,
     .lock_release = pg_lock_release,

@@ -2265,25 +2265,73 @@ static int sq_collection_tlp_set(struct cairn_store *base, const char *id,
 }
 
 static int sq_mark_put(struct cairn_store *base, const char *collection,
-                       const char *key, const char *mark)
+                       const char *const *keys, const char *const *marks,
+                       size_t n)
 {
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = NULL;
     char *pk = NULL;
-    int rc = read1(sq(base), "SELECT pk FROM collections WHERE id = ?1",
-                   collection, NULL, &pk);
+    int rc = read1(s, "SELECT pk FROM collections WHERE id = ?1", collection,
+                   NULL, &pk);
     cairn_free(pk);
     if (rc < 0)
         return rc;
-    return write3(sq(base),
-                  "INSERT OR REPLACE INTO marks(coll, obj, mark, at)"
-                  " VALUES(?1, ?2, ?3, ?4)",
-                  collection, key, mark, NULL);
+    rc = get_dyn(s,
+                 "INSERT OR REPLACE INTO marks(coll, obj, mark, at)"
+                 " VALUES(?1, ?2, ?3, ?4)",
+                 &st);
+    if (rc < 0)
+        return rc;
+    /* A page's marks: one transaction, one commit. */
+    rc = begin_write(s);
+    if (rc < 0)
+        return rc;
+    int64_t now = cairn__store_now_us();
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bind_text(st, 1, collection);
+        bind_text(st, 2, keys[i]);
+        bind_text(st, 3, marks[i]);
+        sqlite3_bind_int64(st, 4, now);
+        rc = step_done(st);
+    }
+    return finish(s, rc);
 }
 
 static int sq_mark_get(struct cairn_store *base, const char *collection,
                        const char *key, char **out)
 {
-    return read1(sq(base), "SELECT mark FROM marks WHERE coll = ?1 AND obj = ?2",
+    return read1(sq(base),
+                 "SELECT mark FROM marks WHERE coll = ?1 AND obj = ?2",
                  collection, key, out);
+}
+
+static int sq_mark_list(struct cairn_store *base, const char *collection,
+                        int (*cb)(void *ud, const char *collection,
+                                  const char *key, const char *mark),
+                        void *ud)
+{
+    struct sq_store *s = sq(base);
+    sqlite3_stmt *st = NULL;
+    int rc = get_dyn(s,
+                     "SELECT coll, obj, mark FROM marks"
+                     " WHERE ?1 IS NULL OR coll = ?1 ORDER BY coll, obj",
+                     &st);
+    if (rc < 0)
+        return rc;
+    bind_text(st, 1, collection);
+    int step = SQLITE_DONE;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(st, 0);
+        const char *k = (const char *)sqlite3_column_text(st, 1);
+        const char *m = (const char *)sqlite3_column_text(st, 2);
+        rc = c != NULL && k != NULL && m != NULL ? cb(ud, c, k, m)
+                                                 : CAIRN_ENOMEM;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = map_rc(step);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
 }
 
 static const struct store_ops sqlite_ops = {
@@ -2329,5 +2377,6 @@ static const struct store_ops sqlite_ops = {
     .collection_tlp_get = sq_collection_tlp_get,
     .mark_put = sq_mark_put,
     .mark_get = sq_mark_get,
+    .mark_list = sq_mark_list,
     .collection_tlp_set = sq_collection_tlp_set,
 };

@@ -1486,15 +1486,74 @@ static int mark_key(const char *id, const char *version, char *key,
 }
 
 int cairn_store_mark_put(struct cairn_store *s, const char *collection,
-                         const char *id, const char *version,
-                         const char *mark)
+                         const char *id, const char *version, const char *mark)
 {
-    char key[400];
-    if (s == NULL || collection == NULL || mark == NULL ||
-        strlen(mark) > MARK_MAX ||
-        mark_key(id, version, key, sizeof key) < 0)
-        return CAIRN_EINVAL;
-    return s->ops->mark_put(s, collection, key, mark);
+    struct cairn_store_mark m = {id, version, mark};
+    return cairn_store_mark_put_many(s, collection, &m, 1);
+}
+
+/* The keys of a batch in order, each with its place: ties by place. */
+struct mark_ref {
+    const char *key;
+    size_t at;
+};
+
+static int mark_ref_cmp(const void *pa, const void *pb)
+{
+    const struct mark_ref *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+    return c != 0 ? c : (a->at > b->at) - (a->at < b->at);
+}
+
+int cairn_store_mark_put_many(struct cairn_store *s, const char *collection,
+                              const struct cairn_store_mark *marks, size_t n)
+{
+    int rc = CAIRN_EINVAL;
+    char *keys = NULL;
+    struct mark_ref *refs = NULL;
+    const char **k = NULL, **v = NULL;
+    const size_t key_len = 400;
+
+    if (s == NULL || collection == NULL || (n > 0 && marks == NULL))
+        goto out;
+    if (n == 0) {
+        rc = 0;
+        goto out;
+    }
+    rc = CAIRN_ENOMEM;
+    if (n > SIZE_MAX / key_len)
+        goto out;
+    keys = cairn_malloc(n * key_len);
+    refs = cairn_malloc(n * sizeof *refs);
+    k = cairn_malloc(n * sizeof *k);
+    v = cairn_malloc(n * sizeof *v);
+    if (keys == NULL || refs == NULL || k == NULL || v == NULL)
+        goto out;
+    rc = CAIRN_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (marks[i].mark == NULL || strlen(marks[i].mark) > MARK_MAX ||
+            mark_key(marks[i].id, marks[i].version, keys + i * key_len,
+                     key_len) < 0)
+            goto out;
+        refs[i] = (struct mark_ref){keys + i * key_len, i};
+    }
+    /* A version twice (an object twice in a page): its last mark. */
+    qsort(refs, n, sizeof *refs, mark_ref_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && strcmp(refs[i].key, refs[i + 1].key) == 0)
+            continue;
+        k[m] = refs[i].key;
+        v[m] = marks[refs[i].at].mark;
+        m++;
+    }
+    rc = s->ops->mark_put(s, collection, k, v, m);
+out:
+    cairn_free(keys);
+    cairn_free(refs);
+    cairn_free(k);
+    cairn_free(v);
+    return rc;
 }
 
 int cairn_store_mark_get(struct cairn_store *s, const char *collection,
@@ -1507,6 +1566,43 @@ int cairn_store_mark_get(struct cairn_store *s, const char *collection,
         mark_key(id, version, key, sizeof key) < 0)
         return CAIRN_EINVAL;
     return s->ops->mark_get(s, collection, key, out);
+}
+
+struct mark_lister {
+    cairn_store_mark_cb cb;
+    void *ud;
+};
+
+/* A backend's row ("ID VERSION") to the caller's mark. */
+static int mark_row(void *ud, const char *collection, const char *key,
+                    const char *mark)
+{
+    struct mark_lister *ml = ud;
+    char id[400];
+    const char *sp = strchr(key, ' ');
+    size_t n = sp != NULL ? (size_t)(sp - key) : 0;
+    if (sp == NULL || n >= sizeof id)
+        return 0; /* not one cairn wrote: skipped */
+    memcpy(id, key, n);
+    id[n] = '\0';
+    struct cairn_store_mark m = {id, sp + 1, mark};
+    return ml->cb(ml->ud, collection, &m);
+}
+
+int cairn_store_mark_list(struct cairn_store *s, const char *collection,
+                          cairn_store_mark_cb cb, void *ud)
+{
+    struct mark_lister ml = {cb, ud};
+    int tlp = 0;
+    if (s == NULL || cb == NULL)
+        return CAIRN_EINVAL;
+    if (collection != NULL) {
+        int rc = cairn_store_collection_tlp_get(s, collection, &tlp);
+        if (rc < 0)
+            return rc;
+    }
+    int rc = s->ops->mark_list(s, collection, mark_row, &ml);
+    return rc > 0 ? 0 : rc;
 }
 
 /* ---- the correlation index -------------------------------------------------

@@ -180,12 +180,19 @@ struct store_ops {
     int (*user_admin_set)(struct cairn_store *s, const char *name, bool admin);
     int (*collection_tlp_get)(struct cairn_store *s, const char *id, int *out);
     int (*collection_tlp_set)(struct cairn_store *s, const char *id, int tlp);
-    /* Marks (cairn_store_mark_put): `key` is "ID VERSION"; put replaces;
-     * get answers CAIRN_ENOTFOUND; a collection's go with it. */
+    /* Marks (cairn_store_mark_put): `key` is "ID VERSION"; put writes
+     * n >= 1 marks of distinct keys in one transaction, replacing; get
+     * answers CAIRN_ENOTFOUND; list gives them by collection then key
+     * (collection NULL: all); a collection's go with it. */
     int (*mark_put)(struct cairn_store *s, const char *collection,
-                    const char *key, const char *mark);
+                    const char *const *keys, const char *const *marks,
+                    size_t n);
     int (*mark_get)(struct cairn_store *s, const char *collection,
                     const char *key, char **out);
+    int (*mark_list)(struct cairn_store *s, const char *collection,
+                     int (*cb)(void *ud, const char *collection,
+                               const char *key, const char *mark),
+                     void *ud);
 
     /*
      * The correlation index (docs/analysis.md). Optional: store.c answers

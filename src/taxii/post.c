@@ -26,12 +26,13 @@ struct cairn_taxii_job {
 
 /*
  * Read the envelope's (or a bundle's) "objects" with the STIX envelope
- * reader: the span of every element, and the first `keep` elements
+ * reader (`lone`: the bundle reader, which takes a single object too):
+ * the span of every element, and the first `keep` elements
  * parsed (the rest are parsed again by the job that stores them). A body
  * that is not well-formed JSON, or has no objects, is CAIRN_EINVAL with
  * a sentence in `err`; CAIRN_ENOMEM.
  */
-static int read_envelope(const char *b, size_t len, size_t keep,
+static int read_envelope(const char *b, size_t len, size_t keep, bool lone,
                          struct span **out, json_t ***objs_out, size_t *n_out,
                          char *err, size_t err_len)
 {
@@ -44,8 +45,10 @@ static int read_envelope(const char *b, size_t len, size_t keep,
     *out = NULL;
     *objs_out = NULL;
     *n_out = 0;
-    /* One object may be as large as the body: the body's limit rules. */
-    if (cairn_envelope_reader_new(b, len, len + 1, &r) < 0)
+    /* One object may be as large as the body: the body's limit rules.
+     * With `lone`, a bundle or a single object (a file, not a POST). */
+    if ((lone ? cairn_bundle_reader_new(b, len, len + 1, &r)
+              : cairn_envelope_reader_new(b, len, len + 1, &r)) < 0)
         goto out;
     for (;;) {
         struct cairn_diag d;
@@ -57,9 +60,9 @@ static int read_envelope(const char *b, size_t len, size_t keep,
         if (rc == CAIRN_ENOMEM)
             goto out;
         if (rc < 0) {
-            snprintf(err, err_len,
-                     "the body is not a well-formed envelope: %u:%u: %s",
-                     d.line, d.column, d.message);
+            snprintf(err, err_len, "the %s is not well-formed: %u:%u: %s",
+                     lone ? "document" : "body's envelope", d.line, d.column,
+                     d.message);
             rc = CAIRN_EINVAL;
             goto out;
         }
@@ -88,7 +91,8 @@ static int read_envelope(const char *b, size_t len, size_t keep,
     }
     rc = CAIRN_EINVAL;
     if (n == 0) {
-        snprintf(err, err_len, "the envelope has no objects to add");
+        snprintf(err, err_len, "the %s has no objects to add",
+                 lone ? "document" : "envelope");
         goto out;
     }
     *out = spans;
@@ -135,7 +139,8 @@ out:
  * are not JSON objects, or break a STIX rule, are failures; the rest go
  * to the store, which decides between stored, existed and failed.
  */
-/* A POST's object the collection's signature policy marks or refuses. */
+/* An object the collection's signature policy marks or refuses, logged
+ * (the refusals are in the status too). */
 static void log_signature(const struct cairn_diag *d, void *ud)
 {
     char line[1200];
@@ -144,11 +149,24 @@ static void log_signature(const struct cairn_diag *d, void *ud)
         cairn_log(CAIRN_LOG_WARN, "taxii: POST: %s", line);
 }
 
+/*
+ * Validate and store elements [from, to) of `spans` through one ingest
+ * session (a batch at a time), recording every outcome in the status
+ * (when `status_id` is not NULL), under the collection's signature rule
+ * `sign` (NULL: none): each object POST and the console's import add
+ * goes through here. `objs` holds them parsed (NULL: parse each span
+ * here). Elements that are not JSON objects, or break a STIX rule, are
+ * failures; the rest go to the store, which decides between stored,
+ * existed and failed. `cb` (NULL: the log) hears of each refusal and
+ * mark; `counts` (may be NULL) gets the session's.
+ */
 static int write_range(struct cairn_store *s, const char *coll,
                        const char *status_id, const char *buf,
                        const struct span *spans, json_t **objs, size_t from,
                        size_t to, size_t index_base, unsigned busy_retries,
-                       const struct cairn_sign_trust_rule *sign)
+                       const struct cairn_sign_trust_rule *sign,
+                       cairn_diag_cb cb, void *ud,
+                       struct cairn_ingest_counts *counts)
 {
     /* Refusals under require go to the status with their reason. */
     struct cairn_sign_gate gate = {
@@ -157,7 +175,8 @@ static int write_range(struct cairn_store *s, const char *coll,
                       : CAIRN_SIGN_IGNORE,
         .trust = sign != NULL ? sign->trust : NULL,
         .where = coll,
-        .cb = log_signature,
+        .cb = cb != NULL ? cb : log_signature,
+        .ud = ud,
     };
     struct cairn_ingest_opts io = {
         .collection = coll,
@@ -186,6 +205,8 @@ static int write_range(struct cairn_store *s, const char *coll,
     }
     if (rc == 0)
         rc = cairn_ingest_flush(in);
+    if (counts != NULL && in != NULL)
+        cairn_ingest_counts(in, counts);
     cairn_ingest_free(in);
     return rc;
 }
@@ -194,10 +215,9 @@ int cairn_taxii_job_run(struct cairn_taxii_job *job, struct cairn_store *store)
 {
     if (job == NULL)
         return CAIRN_EINVAL;
-    int rc =
-        write_range(store, job->collection, job->status_id, job->buf,
-                    job->spans, NULL, 0, job->n, job->index_base,
-                    JOB_BUSY_RETRIES, job->sign);
+    int rc = write_range(store, job->collection, job->status_id, job->buf,
+                         job->spans, NULL, 0, job->n, job->index_base,
+                         JOB_BUSY_RETRIES, job->sign, NULL, NULL, NULL);
     if (rc < 0)
         cairn_log(CAIRN_LOG_ERROR, "taxii: status %s: writing failed: %s",
                   job->status_id, cairn_strerror(rc));
@@ -303,6 +323,36 @@ int cairn__taxii_status_json(struct cairn_buf *b,
     return rc;
 }
 
+int cairn_taxii_add_objects(struct cairn_taxii *t, struct cairn_store *s,
+                            const char *collection, const char *doc,
+                            size_t len, cairn_diag_cb cb, void *ud,
+                            struct cairn_ingest_counts *counts, char *err,
+                            size_t err_len)
+{
+    struct span *spans = NULL;
+    json_t **objs = NULL;
+    size_t n = 0;
+    char why[400] = "";
+
+    if (counts != NULL)
+        memset(counts, 0, sizeof *counts);
+    if (t == NULL || s == NULL || collection == NULL || doc == NULL)
+        return CAIRN_EINVAL;
+    int rc = read_envelope(doc, len, SIZE_MAX, true, &spans, &objs, &n, why,
+                           sizeof why);
+    if (err != NULL && err_len > 0)
+        snprintf(err, err_len, "%s", why);
+    if (rc == 0)
+        rc = write_range(s, collection, NULL, doc, spans, objs, 0, n, 0, 0,
+                         cairn_peers_collection_rule(t->signing, collection),
+                         cb, ud, counts);
+    for (size_t i = 0; objs != NULL && i < n; i++)
+        json_decref(objs[i]);
+    cairn_free(objs);
+    cairn_free(spans);
+    return rc;
+}
+
 /* ---- the endpoint -----------------------------------------------------------
  */
 
@@ -317,8 +367,8 @@ int cairn__taxii_post(struct cairn_taxii *t, struct cairn_store *s,
     struct cairn_store_status *st = NULL;
     char err[400];
     const char *body = req->body != NULL ? req->body : "";
-    int rc = read_envelope(body, req->body_len, t->sync_object_limit, &spans,
-                           &objs, &n, err, sizeof err);
+    int rc = read_envelope(body, req->body_len, t->sync_object_limit, false,
+                           &spans, &objs, &n, err, sizeof err);
     if (rc == CAIRN_ENOMEM)
         goto out;
     if (rc < 0) {
@@ -332,7 +382,8 @@ int cairn__taxii_post(struct cairn_taxii *t, struct cairn_store *s,
     size_t now = n < t->sync_object_limit ? n : t->sync_object_limit;
     const struct cairn_sign_trust_rule *sign =
         cairn_peers_collection_rule(t->signing, collection);
-    rc = write_range(s, collection, id, body, spans, objs, 0, now, 0, 0, sign);
+    rc = write_range(s, collection, id, body, spans, objs, 0, now, 0, 0, sign,
+                     NULL, NULL, NULL);
     if (rc < 0)
         goto store_failed;
     if (now < n) {

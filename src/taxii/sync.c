@@ -730,6 +730,16 @@ static int count_new(struct seen *s, const struct taxii_raw_page *p,
  * works out the next request, and the loop still decides alone what is
  * committed and when the state moves.
  */
+/*
+ * A pull is three stages over SLOTS pages, each on its own thread: the
+ * fetcher brings page k+2 while the checker validates and verifies page
+ * k+1 and the loop stores page k. A slot goes EMPTY -> FETCHED (the
+ * fetcher's) -> READY (the checker's) -> EMPTY (the loop's), in page order.
+ */
+#define SLOTS 3
+
+enum slot_state { SLOT_EMPTY, SLOT_FETCHED, SLOT_READY };
+
 struct prefetch {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -742,21 +752,23 @@ struct prefetch {
     char next[CAIRN_TAXII_NEXT_MAX];
     uint64_t *nexts; /* hashes of the `next` values followed */
     size_t n_nexts, nexts_cap;
-    struct taxii_raw_page pages[2];
-    unsigned char *checked[2]; /* per object: valid (1) or to check (0) */
-    size_t checked_cap[2];
-    /* A pull with a signature policy: the signatures are verified here
-     * too, on every processor, while the loop stores the other page. */
+    struct taxii_raw_page pages[SLOTS];
+    unsigned char *checked[SLOTS]; /* per object: valid (1) or to check (0) */
+    size_t checked_cap[SLOTS];
+    /* A pull with a signature policy: the signatures are verified by the
+     * checker too, on every processor, while the fetcher brings the next
+     * page and the loop stores the previous one. */
     const struct cairn_trust *sign_trust;
     bool sign_check;
-    unsigned char *sig_ok[2]; /* per object: VALID (1) or to verify (0) */
-    size_t sig_ok_cap[2];
-    int rc[2];
-    char err[2][512];
-    char stuck[2][400]; /* why the page's "more" cannot be followed */
-    bool full[2];
-    bool done; /* the fetcher has ended */
-    bool stop; /* the loop asks it to end */
+    unsigned char *sig_ok[SLOTS]; /* per object: VALID (1) or to verify (0) */
+    size_t sig_ok_cap[SLOTS];
+    int rc[SLOTS];
+    char err[SLOTS][512];
+    char stuck[SLOTS][400]; /* why the page's "more" cannot be followed */
+    enum slot_state state[SLOTS];
+    bool fetched_all; /* the fetcher has ended */
+    bool done;        /* the checker has ended: no page will be READY */
+    bool stop;        /* the loop asks them to end */
 };
 
 /*
@@ -829,9 +841,10 @@ static bool prefetch_more(struct prefetch *pf, const struct taxii_raw_page *p,
 }
 
 /*
- * Validate the slot's objects here, in parallel with the store, without
- * reporting: those found invalid (or when memory runs out) are checked
- * again by the loop, which reports their findings in order.
+ * Validate the slot's objects on the checker, in parallel with the fetch
+ * of the next page and the store of the previous one, without reporting:
+ * those found invalid (or when memory runs out) are checked again by the
+ * loop, which reports their findings in order.
  */
 static void precheck(struct prefetch *pf, unsigned slot)
 {
@@ -877,9 +890,9 @@ static void *prefetch_run(void *arg)
     struct prefetch *pf = arg;
 
     for (unsigned k = 0;; k++) {
-        unsigned slot = k % 2;
+        unsigned slot = k % SLOTS;
         pthread_mutex_lock(&pf->mu);
-        while (pf->full[slot] && !pf->stop)
+        while (pf->state[slot] != SLOT_EMPTY && !pf->stop)
             pthread_cond_wait(&pf->cv, &pf->mu);
         bool stop = pf->stop;
         pthread_mutex_unlock(&pf->mu);
@@ -897,8 +910,6 @@ static void *prefetch_run(void *arg)
         int rc = cairn__taxii_client_objects_raw(
             pf->c, pf->root_url, pf->remote, &q, CAIRN_STORE_BATCH_MAX,
             &pf->pages[slot]);
-        if (rc == 0)
-            precheck(pf, slot);
         bool more =
             rc == 0 && prefetch_more(pf, &pf->pages[slot], stuck, sizeof stuck);
         if (rc == 0) {
@@ -915,11 +926,41 @@ static void *prefetch_run(void *arg)
         snprintf(pf->err[slot], sizeof pf->err[slot], "%s",
                  rc < 0 ? cairn_taxii_client_error(pf->c) : "");
         memcpy(pf->stuck[slot], stuck, sizeof stuck);
-        pf->full[slot] = true;
+        pf->state[slot] = SLOT_FETCHED;
         pthread_cond_broadcast(&pf->cv);
         pthread_mutex_unlock(&pf->mu);
         if (!more)
             break;
+    }
+    pthread_mutex_lock(&pf->mu);
+    pf->fetched_all = true;
+    pthread_cond_broadcast(&pf->cv);
+    pthread_mutex_unlock(&pf->mu);
+    return NULL;
+}
+
+/* The checker: each fetched page validated and its signatures verified
+ * (precheck), while the fetcher brings the next one. */
+static void *check_run(void *arg)
+{
+    struct prefetch *pf = arg;
+
+    for (unsigned k = 0;; k++) {
+        unsigned slot = k % SLOTS;
+        pthread_mutex_lock(&pf->mu);
+        while (pf->state[slot] != SLOT_FETCHED && !pf->fetched_all &&
+               !pf->stop)
+            pthread_cond_wait(&pf->cv, &pf->mu);
+        bool have = pf->state[slot] == SLOT_FETCHED && !pf->stop;
+        pthread_mutex_unlock(&pf->mu);
+        if (!have)
+            break;
+        if (pf->rc[slot] == 0)
+            precheck(pf, slot);
+        pthread_mutex_lock(&pf->mu);
+        pf->state[slot] = SLOT_READY;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
     }
     pthread_mutex_lock(&pf->mu);
     pf->done = true;
@@ -948,17 +989,45 @@ static int64_t run_deadline(const struct cairn_sync_flow *f)
     return cairn__taxii_now_ms() + (int64_t)s * 1000;
 }
 
-/* End the fetcher: a fetch in flight (perhaps waiting to retry) is not
- * needed. */
-static void fetcher_stop(struct prefetch *pf, struct cairn_taxii_client *c,
-                         pthread_t fetcher)
+/* The fetcher and the checker of a pull. */
+struct stages {
+    pthread_t fetcher, checker;
+};
+
+/* Start both on `pf`, its slots empty; CAIRN_ENOMEM when a thread cannot
+ * be started (none is left running). */
+static int stages_start(struct prefetch *pf, struct stages *t)
+{
+    for (unsigned i = 0; i < SLOTS; i++)
+        pf->state[i] = SLOT_EMPTY;
+    pf->fetched_all = pf->done = pf->stop = false;
+    if (pthread_create(&t->fetcher, NULL, prefetch_run, pf) != 0)
+        return CAIRN_ENOMEM;
+    if (pthread_create(&t->checker, NULL, check_run, pf) != 0) {
+        pthread_mutex_lock(&pf->mu);
+        pf->stop = true;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+        cairn__taxii_client_abort(pf->c, true);
+        pthread_join(t->fetcher, NULL);
+        cairn__taxii_client_abort(pf->c, false);
+        return CAIRN_ENOMEM;
+    }
+    return 0;
+}
+
+/* End both: a fetch in flight (perhaps waiting to retry) is not needed;
+ * a page being checked is finished first. */
+static void stages_stop(struct prefetch *pf, struct cairn_taxii_client *c,
+                        struct stages *t)
 {
     pthread_mutex_lock(&pf->mu);
     pf->stop = true;
     pthread_cond_broadcast(&pf->cv);
     pthread_mutex_unlock(&pf->mu);
     cairn__taxii_client_abort(c, true);
-    pthread_join(fetcher, NULL);
+    pthread_join(t->fetcher, NULL);
+    pthread_join(t->checker, NULL);
     cairn__taxii_client_abort(c, false);
 }
 
@@ -975,7 +1044,7 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
     bool warned = false, started = false, have_prev = false, cached = false;
     struct cairn_time prev_last = {0};
     int64_t deadline = run_deadline(f);
-    pthread_t fetcher;
+    struct stages threads;
     int rc;
 
     memset(res, 0, sizeof *res);
@@ -1001,20 +1070,19 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
         pf.sign_check = true;
         pf.sign_trust = f->sign_gate->trust;
     }
-    if (pthread_create(&fetcher, NULL, prefetch_run, &pf) != 0) {
+    if ((rc = stages_start(&pf, &threads)) < 0) {
         say(res, "cannot start a thread");
-        rc = CAIRN_ENOMEM;
         goto out;
     }
     started = true;
     for (unsigned k = 0;; k++) {
-        unsigned slot = k % 2;
+        unsigned slot = k % SLOTS;
         const struct taxii_raw_page *page = &pf.pages[slot];
 
         pthread_mutex_lock(&pf.mu);
-        while (!pf.full[slot] && !pf.done)
+        while (pf.state[slot] != SLOT_READY && !pf.done)
             pthread_cond_wait(&pf.cv, &pf.mu);
-        bool have = pf.full[slot];
+        bool have = pf.state[slot] == SLOT_READY;
         pthread_mutex_unlock(&pf.mu);
         if (!have) {
             /* The fetcher stopped where this loop goes on: cannot be. */
@@ -1029,10 +1097,8 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
             cairn_log(CAIRN_LOG_INFO,
                       "%s: %s; looking the collection up again", f->url,
                       pf.err[slot]);
-            fetcher_stop(&pf, c, fetcher);
+            stages_stop(&pf, c, &threads);
             started = false;
-            pf.full[0] = pf.full[1] = false;
-            pf.done = pf.stop = false;
             pf.fetched_pages = pf.fetched_objects = 0;
             pf.n_nexts = 0;
             pf.next[0] = '\0';
@@ -1044,9 +1110,8 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
             if (rc < 0)
                 goto out;
             pf.root_url = root_url;
-            if (pthread_create(&fetcher, NULL, prefetch_run, &pf) != 0) {
+            if ((rc = stages_start(&pf, &threads)) < 0) {
                 say(res, "cannot start a thread");
-                rc = CAIRN_ENOMEM;
                 goto out;
             }
             started = true;
@@ -1122,7 +1187,7 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
         }
         /* Done with the page: the fetcher may fill its slot again. */
         pthread_mutex_lock(&pf.mu);
-        pf.full[slot] = false;
+        pf.state[slot] = SLOT_EMPTY;
         pthread_cond_broadcast(&pf.cv);
         pthread_mutex_unlock(&pf.mu);
         if (!more)
@@ -1145,13 +1210,13 @@ int cairn_sync_pull(struct cairn_taxii_client *c, struct cairn_store *s,
     rc = st.where_dirty ? state_save(&st, s, f, false, NULL, res) : 0;
 out:
     if (started)
-        fetcher_stop(&pf, c, fetcher);
+        stages_stop(&pf, c, &threads);
     cairn__taxii_client_deadline(c, 0);
     pthread_cond_destroy(&pf.cv);
     pthread_mutex_destroy(&pf.mu);
     seen_release(&seen);
     cairn_free(pf.nexts);
-    for (unsigned i = 0; i < 2; i++) {
+    for (unsigned i = 0; i < SLOTS; i++) {
         cairn__taxii_raw_page_release(&pf.pages[i]);
         cairn_free(pf.checked[i]);
         cairn_free(pf.sig_ok[i]);

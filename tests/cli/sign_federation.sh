@@ -178,15 +178,32 @@ expect 0 "pull --signatures check stores all"
 check "...marking 3" said "$(ind 3).*stored, marked: signature bad"
 check "...and 6" said "$(ind 6).*stored, marked: signature unsigned"
 check "...all seven there" [ "$(ids m "$m_chk" | wc -w)" = 7 ]
-# The marks are kept beside the versions, the bytes as they came.
-if command -v sqlite3 >/dev/null; then
-    marks=$(sqlite3 m/cairn.db "SELECT obj || ' ' || mark FROM marks WHERE coll = '$m_chk' ORDER BY obj")
-    check "...3, 5 and 6 are marked in the store, no other" \
-        [ "$(printf '%s\n' "$marks" | cut -d' ' -f1 | tr '\n' ' ')" = "$(ind 3) $(ind 5) $(ind 6) " ]
-    check "...3's mark says why" sh -c "printf '%s\n' '$marks' | grep -q '^$(ind 3) 2024-01-01T00:00:00.000Z signature bad: '"
-    served m "$m_chk" >chk.json
-    check "...its bytes are the hub's" [ "$(jq -c '.objects[] | select(.id == "'"$(ind 3)"'")' chk.json)" = "$(jq -c '.objects[] | select(.id == "'"$(ind 3)"'")' hub.json)" ]
-fi
+# The marks are kept beside the versions, the bytes as they came, and
+# `cairn verify --marks` reads them.
+run verify --marks --collection "$m_chk" --data m
+expect 1 "verify --marks: some versions are marked"
+check "...3, 5 and 6 are marked, no other" \
+    [ "$(cut -d' ' -f2 "$out" | tr '\n' ' ')" = "$(ind 3) $(ind 5) $(ind 6) " ]
+check "...3's mark says why" \
+    printed "^$m_chk: $(ind 3) 2024-01-01T00:00:00.000Z: signature bad: "
+check "...5's too" printed "^$m_chk: $(ind 5) .*: signature untrusted: "
+check "...and counts" said "^3 marked object versions$"
+run verify --marks --data m
+expect 1 "verify --marks without --collection: every collection's"
+check "...the same three (no other collection has marks)" \
+    [ "$(wc -l <"$out")" = 3 ]
+run verify --marks --collection "$m_sync" --data m
+expect 0 "verify --marks: the require collection has none"
+check "...prints none" [ ! -s "$out" ]
+run verify --marks --collection 5a0ee4a5-8c6b-4e8f-9d2e-3c1f0a9b8d7e --data m
+expect 2 "verify --marks of no collection"
+check "...says so" said "no collection 5a0ee4a5-8c6b-4e8f-9d2e-3c1f0a9b8d7e"
+run verify --collection "$m_chk" --data m hub.json
+expect 2 "verify --collection without --marks is a usage error"
+run verify --marks --data m hub.json
+expect 2 "verify --marks with a FILE is a usage error"
+served m "$m_chk" >chk.json
+check "...3's bytes are the hub's" [ "$(jq -c '.objects[] | select(.id == "'"$(ind 3)"'")' chk.json)" = "$(jq -c '.objects[] | select(.id == "'"$(ind 3)"'")' hub.json)" ]
 
 # ---- POST under [collection] signatures = require -----------------------------
 jq -c '{objects: [.objects[] | select(.id != "'"$EXT"'")]}' hub.json >env.json

@@ -7,7 +7,8 @@
 # key, a member pulling them with `signatures require` and that key
 # accepts every one, a member trusting another key refuses them. A feed
 # imported through the web console is signed too; a bundle imported
-# there as it is, or POSTed, is not (the node did not create it).
+# there as it is, or POSTed, is not (the node did not create it), and
+# goes through its collection's signature policy as a POST does.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${CAIRN_SRC:?CAIRN_SRC must name the source tree}/tests/cli/lib.sh"
@@ -33,9 +34,11 @@ printf 'pw\n' | "$CAIRN" user add reader --data p >/dev/null 2>&1 ||
 ind=$("$CAIRN" collection add --title Indicators --data p 2>/dev/null)
 sight=$("$CAIRN" collection add --title Sightings --data p 2>/dev/null)
 feed=$("$CAIRN" collection add --title Feed --data p 2>/dev/null)
-check "collections created" [ -n "$ind" -a -n "$sight" -a -n "$feed" ]
+guarded=$("$CAIRN" collection add --title Guarded --data p 2>/dev/null)
+check "collections created" [ -n "$ind" -a -n "$sight" -a -n "$feed" -a -n "$guarded" ]
 "$CAIRN" grant reader "$sight" --read --data p >/dev/null 2>&1 &&
-    "$CAIRN" grant reader "$feed" --read --write --data p >/dev/null 2>&1 ||
+    "$CAIRN" grant reader "$feed" --read --write --data p >/dev/null 2>&1 &&
+    "$CAIRN" grant reader "$guarded" --read --write --data p >/dev/null 2>&1 ||
     fail "grants"
 "$CAIRN" key new node --identity "$ID_N" --data p >/dev/null 2>&1 ||
     fail "key new node"
@@ -59,6 +62,9 @@ sign = node
 indicators = $ind
 sightings = $sight
 org = the signing node
+[collection $guarded]
+signatures = require
+trust = node.pub
 EOF
 check "the node starts" start_node p 127.0.0.1:0 "$tmp/p.ini"
 i=0
@@ -129,6 +135,26 @@ jq '.objects |= map(select(.type == "malware"))' feed.json >given-out.json
 run verify --trust node.pub given-out.json
 expect 1 "...a bundle imported as it is is not"
 check "...it is unsigned" said "unsigned"
+
+# A bundle imported through the console into a collection whose policy
+# is require: the signed indicator (and the definition) are stored, the
+# unsigned malware refused, with its reason, as a POST would.
+run sign --key node --data p -o signed-ind.json ind.json
+expect 0 "the node signs an indicator"
+jq -c --slurpfile g given.json '.objects += $g[0].objects' signed-ind.json \
+    >mixed.json
+curl -sS -b jar -o r.html -F "csrf=$tok" -F collection="$guarded" -F store=1 \
+    -F "file=@mixed.json" "$ui/import"
+contains r.html '2 new, 0 already there, 1 invalid' \
+    "the console stores the signed objects into the require collection"
+contains r.html 'malware--00000000-0000-4000-8000-000000000002' \
+    "...and names the unsigned one"
+contains r.html 'refused: signature unsigned' "...refused as unsigned"
+check "...which is not stored" [ "$(served "$guarded" | jq -r \
+    '[.objects[].type] | sort | join(" ")')" = "extension-definition indicator" ]
+served "$guarded" >guarded.json
+run verify --trust node.pub guarded.json
+expect 0 "...what it stored is the producer's bytes, still verified"
 
 stop_node p
 echo "$passed passed, $failed failed"

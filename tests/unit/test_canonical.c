@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -212,6 +213,106 @@ static void test_strings(void **state)
         expect_canon(cases[i].in, 0, cases[i].want);
 }
 
+/*
+ * Strings are scanned a word at a time: each byte that must be escaped
+ * (or is not ASCII) is found wherever it falls, before, inside or after
+ * a word, and the bytes around it are copied as they are.
+ */
+static void test_strings_every_offset(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *raw, *canon;
+    } specials[] = {
+        {"\"", "\\\""},
+        {"\\", "\\\\"},
+        {"\n", "\\n"},
+        {"\x01", "\\u0001"},
+        {"\x1f", "\\u001f"},
+        {"\x7f", "\x7f"},
+        {"\xc3\xa9", "\xc3\xa9"},
+        {" ", " "},
+        {"!", "!"},
+        {"#", "#"},
+        {"[", "["},
+        {"]", "]"},
+    };
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++)
+        for (size_t len = 0; len <= 24; len++)
+            for (size_t at = 0; at <= len; at++) {
+                char raw[64], want[64];
+                size_t r = 0, w = 0;
+                want[w++] = '"';
+                for (size_t i = 0; i <= len; i++) {
+                    if (i == at) {
+                        size_t a = strlen(specials[k].raw);
+                        size_t c = strlen(specials[k].canon);
+                        memcpy(raw + r, specials[k].raw, a);
+                        memcpy(want + w, specials[k].canon, c);
+                        r += a;
+                        w += c;
+                    }
+                    if (i < len) {
+                        raw[r++] = (char)('a' + i % 26);
+                        want[w++] = (char)('a' + i % 26);
+                    }
+                }
+                want[w++] = '"';
+                want[w] = '\0';
+                json_t *v = json_stringn(raw, r);
+                assert_non_null(v);
+                char *out = NULL;
+                size_t n = 0;
+                assert_int_equal(cairn_json_canonical(v, &out, &n), 0);
+                if (strcmp(out, want) != 0)
+                    fail_msg("special %zu at %zu of %zu:\n got  %s\n want %s",
+                             k, at, len, out, want);
+                assert_int_equal(n, w);
+                cairn_free(out);
+                json_decref(v);
+            }
+}
+
+/*
+ * Member order past the few members sorted in place, and keys that share
+ * a prefix or differ only past their first non-ASCII character.
+ */
+static void test_many_members(void **state)
+{
+    (void)state;
+    json_t *o = json_object();
+    char want[4096];
+    size_t w = 0;
+    /* 40 keys "k00".."k39" added backwards, then prefixes of each other. */
+    for (int i = 39; i >= 0; i--) {
+        char key[8];
+        snprintf(key, sizeof key, "k%02d", i);
+        assert_int_equal(json_object_set_new(o, key, json_integer(i)), 0);
+    }
+    assert_int_equal(json_object_set_new(o, "k", json_true()), 0);
+    assert_int_equal(json_object_set_new(o, "k0", json_false()), 0);
+    w +=
+        (size_t)snprintf(want + w, sizeof want - w, "{\"k\":true,\"k0\":false");
+    for (int i = 0; i < 40; i++)
+        w += (size_t)snprintf(want + w, sizeof want - w, ",\"k%02d\":%d", i, i);
+    want[w++] = '}';
+    want[w] = '\0';
+    char *out = NULL;
+    assert_int_equal(cairn_json_canonical(o, &out, NULL), 0);
+    assert_string_equal(out, want);
+    cairn_free(out);
+    json_decref(o);
+
+    /* Past a shared non-ASCII prefix: U+E000 after U+10000 (UTF-16). */
+    expect_canon("{\"\\u00e9\\ue000\":1,\"\\u00e9\\ud800\\udc00\":2,"
+                 "\"\\u00e9a\":3,\"\\u00e9\":4}",
+                 0,
+                 "{\"\xc3\xa9\":4,\"\xc3\xa9"
+                 "a\":3,"
+                 "\"\xc3\xa9\xf0\x90\x80\x80\":2,"
+                 "\"\xc3\xa9\xee\x80\x80\":1}");
+}
+
 static void test_embedded_nul(void **state)
 {
     (void)state;
@@ -319,6 +420,8 @@ int main(void)
         cmocka_unit_test(test_numbers_bit_patterns),
         cmocka_unit_test(test_numbers_text),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_strings_every_offset),
+        cmocka_unit_test(test_many_members),
         cmocka_unit_test(test_embedded_nul),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_depth_limit),

@@ -2323,6 +2323,94 @@ static void test_marks(void **state)
                      CAIRN_ENOTFOUND);
 }
 
+/* What a mark listing gave: "COLL|ID|VERSION|MARK" lines. */
+struct mark_seen {
+    char text[2048];
+    size_t n, stop_after;
+};
+
+static int see_mark(void *ud, const char *collection,
+                    const struct cairn_store_mark *m)
+{
+    struct mark_seen *ms = ud;
+    size_t len = strlen(ms->text);
+    snprintf(ms->text + len, sizeof ms->text - len, "%.8s|%s|%s|%s\n",
+             collection, m->id, m->version, m->mark);
+    ms->n++;
+    return ms->stop_after != 0 && ms->n >= ms->stop_after ? 1 : 0;
+}
+
+/*
+ * A page's marks in one write: a version twice keeps its last mark, any
+ * text survives, a bad entry or a missing collection writes none; and
+ * the listing, per collection or all, in key order.
+ */
+static void test_marks_batch(void **state)
+{
+    struct fx *f = *state;
+    char id1[80], id2[80], other[CAIRN_UUID_STRLEN], *m = NULL;
+    const char *v0 = "2024-01-01T00:00:00.000Z";
+    const char *odd = "signature bad: \"quoted\", back\\slash,\nnew line, "
+                      "\xc3\xa9t\xc3\xa9 {[ ]}";
+    make_id(id1, sizeof id1, 1);
+    make_id(id2, sizeof id2, 2);
+    struct cairn_store_collection c = {.api_root = "api1", .title = "other"};
+    assert_int_equal(cairn_store_collection_create(f->s, &c, other), 0);
+
+    const struct cairn_store_mark page[] = {
+        {id2, v0, "first of two"},
+        {id1, v0, odd},
+        {id2, v0, "second of two"},
+    };
+    assert_int_equal(cairn_store_mark_put_many(f->s, f->coll, page, 3), 0);
+    assert_int_equal(cairn_store_mark_get(f->s, f->coll, id2, v0, &m), 0);
+    assert_string_equal(m, "second of two");
+    cairn_free(m);
+    assert_int_equal(cairn_store_mark_get(f->s, f->coll, id1, v0, &m), 0);
+    assert_string_equal(m, odd);
+    cairn_free(m);
+    assert_int_equal(cairn_store_mark_put_many(f->s, f->coll, NULL, 0), 0);
+
+    /* Nothing of a batch with a bad entry, or for no collection. */
+    const struct cairn_store_mark bad[] = {
+        {id1, v0, "replaced?"},
+        {"", v0, "no id"},
+    };
+    assert_int_equal(cairn_store_mark_put_many(f->s, f->coll, bad, 2),
+                     CAIRN_EINVAL);
+    assert_int_equal(cairn_store_mark_put_many(
+                         f->s, "5a0ee4a5-8c6b-4e8f-9d2e-3c1f0a9b8d7e", page, 3),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_mark_get(f->s, f->coll, id1, v0, &m), 0);
+    assert_string_equal(m, odd);
+    cairn_free(m);
+    assert_int_equal(cairn_store_mark_put(f->s, other, id1, v0, "elsewhere"),
+                     0);
+
+    /* The listing: one collection, then all, by collection and key. */
+    struct mark_seen seen = {{0}, 0, 0};
+    char want[2048];
+    assert_int_equal(cairn_store_mark_list(f->s, f->coll, see_mark, &seen), 0);
+    snprintf(want, sizeof want, "%.8s|%s|%s|%s\n%.8s|%s|%s|%s\n", f->coll, id1,
+             v0, odd, f->coll, id2, v0, "second of two");
+    assert_string_equal(seen.text, want);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(cairn_store_mark_list(f->s, NULL, see_mark, &seen), 0);
+    assert_int_equal(seen.n, 3);
+    assert_non_null(strstr(seen.text, "|elsewhere\n"));
+    const char *e = strstr(seen.text, "elsewhere"),
+               *q = strstr(seen.text, "quoted");
+    assert_true(strcmp(f->coll, other) < 0 ? e > q : e < q);
+    memset(&seen, 0, sizeof seen);
+    seen.stop_after = 1;
+    assert_int_equal(cairn_store_mark_list(f->s, NULL, see_mark, &seen), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(
+        cairn_store_mark_list(f->s, "5a0ee4a5-8c6b-4e8f-9d2e-3c1f0a9b8d7e",
+                              see_mark, &seen),
+        CAIRN_ENOTFOUND);
+}
+
 /* A schema 2 store gets the sharing columns, with nothing shared yet. */
 static void test_migrate_sharing(void **state)
 {
@@ -2881,6 +2969,7 @@ static void test_pg_lock(void **state)
         cmocka_unit_test_setup_teardown(test_index_under, setup, teardown),    \
         cmocka_unit_test_setup_teardown(test_named_state, setup, teardown),    \
         cmocka_unit_test_setup_teardown(test_marks, setup, teardown),          \
+        cmocka_unit_test_setup_teardown(test_marks_batch, setup, teardown),    \
         cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown)
 
 /* The test cluster's URL: $CAIRN_TEST_PG_URL, or the file tests/tools/pg.sh
