@@ -142,6 +142,18 @@ __attribute__((format(printf, 2, 3))) static void say(struct why *w,
     va_start(ap, fmt);
     vsnprintf(w->buf, w->len, fmt, ap);
     va_end(ap);
+    /* A name from the object cut by a precision or by the end of the
+     * buffer may end inside a character: the reason is stored as a mark
+     * and shown, so it stays UTF-8, a stray byte shown as '?'. */
+    size_t n = strlen(w->buf);
+    for (size_t i = 0; i < n;) {
+        size_t c = cairn_utf8_len(w->buf + i, n - i);
+        if (c == 0) {
+            w->buf[i] = '?';
+            c = 1;
+        }
+        i += c;
+    }
 }
 
 /* The string member `name` of the extension, or NULL after saying why. */

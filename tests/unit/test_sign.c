@@ -666,6 +666,33 @@ static void test_definition(void **state)
     cairn_sign_key_free(k);
 }
 
+/* A reason is stored as a mark and printed: cut anywhere by the caller's
+ * buffer, a key name of many-byte characters still leaves it UTF-8. */
+static void test_reason_utf8(void **state)
+{
+    (void)state;
+    struct cairn_sign_key *k = vector_key();
+    json_t *obj = indicator(1);
+
+    assert_int_equal(cairn_sign_key_set_name(
+                         k, "cl\u00e9 \u00e9\u00e9\u00e9\u00e9\u00e9 "
+                            "\u20ac\u20ac\u20ac \U0001F511\U0001F511"),
+                     0);
+    assert_int_equal(cairn_sign_object(obj, k, NULL), 0);
+    struct cairn_trust *t = trust_of(k);
+    for (size_t len = 2; len <= 80; len++) {
+        char why[80];
+        enum cairn_sign_verdict v;
+        assert_int_equal(cairn_sign_verify(obj, t, &v, why, len), 0);
+        assert_int_equal(v, CAIRN_SIGN_VALID);
+        if (!cairn_utf8_valid(why, strlen(why)))
+            fail_msg("a reason cut at %zu bytes is not UTF-8: %s", len, why);
+    }
+    cairn_trust_free(t);
+    json_decref(obj);
+    cairn_sign_key_free(k);
+}
+
 int main(void)
 {
     cairn_alloc_init();
@@ -677,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_ingest_gate),
         cmocka_unit_test(test_definition),
         cmocka_unit_test(test_verify_many),
+        cmocka_unit_test(test_reason_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
