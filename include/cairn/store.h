@@ -232,8 +232,8 @@ size_t cairn_store_batch_len(const struct cairn_store_batch *b);
  * Flag the object last added to `b` as on warninglist `list` for `value`
  * (docs/analysis.md): the flag is stored with that version, never in its
  * bytes, and handed out by cairn_store_find_key (`flag_list`,
- * `flag_value`) and cairn_store_flag_get. CAIRN_EINVAL for an empty batch,
- * an empty list name, or a name or value over 1000 bytes; CAIRN_ENOMEM.
+ * `flag_value`; each kept to its first 1000 bytes). CAIRN_EINVAL for an
+ * empty batch or list name; CAIRN_ENOMEM.
  */
 int cairn_store_batch_flag(struct cairn_store_batch *b, const char *list,
                            const char *value);

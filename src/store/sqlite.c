@@ -229,9 +229,11 @@ static const char *const stmt_sql[S_COUNT] = {
                       " kind, message) VALUES(?1, ?2, ?3, ?4, ?5)",
     [S_INSERT_KEY] = "INSERT OR IGNORE INTO obj_keys(k, rid) VALUES(?1, ?2)",
     [S_FIND_KEY] = "SELECT o.date_added, o.id, o.type, o.spec_version,"
-                   " o.created, o.modified, o.json, c.id FROM obj_keys k"
+                   " o.created, o.modified, o.json, c.id, f.list, f.value"
+                   " FROM obj_keys k"
                    " JOIN objects o ON o.rid = k.rid"
-                   " JOIN collections c ON c.pk = o.coll WHERE k.k = ?1",
+                   " JOIN collections c ON c.pk = o.coll"
+                   " LEFT JOIN flags f ON f.rid = k.rid WHERE k.k = ?1",
     [S_INSERT_SIGHT] = "INSERT OR IGNORE INTO sightings(coll, idh, vsec, vns,"
                        " rid, of_n, orgs, fp, cnt, fsec, fns, lsec, lns)"
                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
@@ -1795,6 +1797,8 @@ static int sq_keys_find(struct cairn_store *base, int64_t key,
         row.version = row.modified ? row.modified : row.created;
         row.json = col_str(st, 6);
         row.json_len = (size_t)sqlite3_column_bytes(st, 6);
+        row.flag_list = col_str(st, 8);
+        row.flag_value = col_str(st, 9);
         rc = sink->hit(sink->ud, col_str(st, 7), &row);
         if (rc != 0)
             break;

@@ -760,16 +760,34 @@ int cairn_store_batch_add(struct cairn_store_batch *b, const json_t *obj,
     return 0;
 }
 
+/* `len` less an incomplete UTF-8 sequence at the end of s[0..len). */
+static size_t utf8_whole(const char *s, size_t len)
+{
+    size_t i = len, back = 0;
+    while (i > 0 && back < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+        i--;
+        back++;
+    }
+    if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+        return len;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : 0;
+    return back >= need ? len : i - 1;
+}
+
 int cairn_store_batch_flag(struct cairn_store_batch *b, const char *list,
                            const char *value)
 {
     if (b == NULL || b->strings == NULL || list == NULL || b->n == 0)
         return CAIRN_EINVAL;
     struct store_obj *o = &b->objs[b->n - 1];
-    size_t ll = strnlen(list, 1001), vl = value != NULL ? strnlen(value, 1001)
+    /* bounded: the rest of a longer name or value is left out */
+    size_t ll = strnlen(list, 1000), vl = value != NULL ? strnlen(value, 1000)
                                                           : 0;
-    if (ll == 0 || ll > 1000 || vl > 1000)
+    if (ll == 0)
         return CAIRN_EINVAL;
+    ll = utf8_whole(list, ll);
+    vl = value != NULL ? utf8_whole(value, vl) : 0;
     o->flag_list = cairn_arena_strndup(b->strings, list, ll);
     o->flag_value = cairn_arena_strndup(b->strings, value != NULL ? value : "",
                                         vl);
