@@ -281,6 +281,10 @@ struct cairn_score_sightings {
     uint64_t count;   /* sightings counted */
     bool has_last_seen;
     struct cairn_time last_seen; /* the newest true sighting */
+    /* the warninglist the indicator was flagged on when stored (the
+     * store's flag_list), or NULL: lowers the score as the lists in force
+     * do (docs/analysis.md) */
+    const char *flagged;
 };
 
 /* The base of an indicator without a confidence created by `identity`. */

@@ -228,6 +228,15 @@ void cairn_store_batch_free(struct cairn_store_batch *b);
 int cairn_store_batch_add(struct cairn_store_batch *b, const json_t *obj,
                           const char *json, size_t json_len);
 size_t cairn_store_batch_len(const struct cairn_store_batch *b);
+/*
+ * Flag the object last added to `b` as on warninglist `list` for `value`
+ * (docs/analysis.md): the flag is stored with that version, never in its
+ * bytes, and handed out by cairn_store_find_key (`flag_list`,
+ * `flag_value`; each kept to its first 1000 bytes). CAIRN_EINVAL for an
+ * empty batch or list name; CAIRN_ENOMEM.
+ */
+int cairn_store_batch_flag(struct cairn_store_batch *b, const char *list,
+                           const char *value);
 int cairn_store_put_batch(struct cairn_store *s, const char *collection,
                           struct cairn_store_batch *b, const char *status_id);
 const struct cairn_store_result *
@@ -412,6 +421,10 @@ struct cairn_store_row {
     struct cairn_time date_added; /* microsecond precision */
     const char *json;
     size_t json_len;
+    /* cairn_store_find_key only: the warninglist the version was flagged
+     * on when stored (cairn_store_batch_flag) and the value; else NULL */
+    const char *flag_list;
+    const char *flag_value;
 };
 
 #define CAIRN_STORE_CURSOR_LEN 40
@@ -733,6 +746,12 @@ struct cairn_store_sighting {
     struct cairn_time first, last;
     /* with_json: the sighting version itself (json included); else NULL */
     const struct cairn_store_row *row;
+    /* From a backend that numbers names (SQLite), else 0 and NULL: a
+     * number for sighting_of_ref and for each of orgs, over 0, the same
+     * for the same name throughout one call, and small (below the number
+     * of names the store knows), so that a reader can index an array. */
+    uint32_t of_n;
+    const uint32_t *org_ns;
 };
 
 struct cairn_store_sightings_query {

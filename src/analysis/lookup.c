@@ -17,6 +17,9 @@ struct hit {
     json_t *obj;   /* parsed text */
     char *matched; /* the value as it matched (a suffix, a CIDR), or NULL */
     char *target;  /* for referrers: the id referred to */
+    /* the warninglist flag stored with the version (and its value), or
+     * NULL */
+    char *flag_list, *flag_value;
 };
 
 struct hits {
@@ -38,6 +41,8 @@ static void hit_clear(struct hit *h)
     cairn_free(h->version);
     cairn_free(h->matched);
     cairn_free(h->target);
+    cairn_free(h->flag_list);
+    cairn_free(h->flag_value);
     json_decref(h->obj);
 }
 
@@ -91,7 +96,12 @@ static int on_hit(void *ud, const char *collection,
             return 0;
         int rc = 0;
         char *v = dup_or_null(row->version, &rc);
+        char *fl = dup_or_null(row->flag_list, &rc);
+        char *fv = dup_or_null(row->flag_value, &rc);
         if (rc < 0) {
+            cairn_free(v);
+            cairn_free(fl);
+            cairn_free(fv);
             json_decref(obj);
             return rc;
         }
@@ -99,6 +109,10 @@ static int on_hit(void *ud, const char *collection,
         h->obj = obj;
         cairn_free(h->version);
         h->version = v;
+        cairn_free(h->flag_list);
+        h->flag_list = fl;
+        cairn_free(h->flag_value);
+        h->flag_value = fv;
         h->added_us = added;
         return 0;
     }
@@ -126,6 +140,8 @@ static int on_hit(void *ud, const char *collection,
     h.version = dup_or_null(row->version, &rc);
     h.matched = dup_or_null(hs->matched, &rc);
     h.target = dup_or_null(hs->target, &rc);
+    h.flag_list = dup_or_null(row->flag_list, &rc);
+    h.flag_value = dup_or_null(row->flag_value, &rc);
     if (rc < 0) {
         hit_clear(&h);
         return rc;
@@ -294,6 +310,14 @@ static json_t *hit_json(const struct hit *h, bool full)
         rc = set_str(o, "date_added", added);
     if (rc == 0 && h->matched != NULL)
         rc = set_str(o, "matched", h->matched);
+    if (rc == 0 && h->flag_list != NULL) {
+        json_t *fj = json_pack("{s:s, s:s}", "warninglist", h->flag_list,
+                               "value", h->flag_value != NULL ? h->flag_value
+                                                              : "");
+        rc = fj != NULL && json_object_set_new(o, "flagged", fj) == 0
+                 ? 0
+                 : CAIRN_ENOMEM;
+    }
     if (rc == 0 && full)
         rc = json_object_set(o, "object", h->obj) == 0 ? 0 : CAIRN_ENOMEM;
     else if (rc == 0)
@@ -412,7 +436,7 @@ static bool org_seen(const struct hits *rel, size_t upto, const char *target,
 static int score_of(const struct hit *h, const struct hits *rel,
                     const struct cairn_score_opts *so)
 {
-    struct cairn_score_sightings sg = {0};
+    struct cairn_score_sightings sg = {.flagged = h->flag_list};
     for (size_t i = 0; i < rel->n; i++) {
         const struct hit *r = &rel->v[i];
         if (strcmp(r->type, "sighting") != 0 || r->target == NULL ||

@@ -123,6 +123,8 @@ int cairn_score_indicator(const json_t *ind,
     }
     penalty = 15.0 * (double)(sg->fp_orgs < 4 ? sg->fp_orgs : 4);
     score -= penalty;
+    if (fv.list == NULL)
+        fv.list = sg->flagged; /* stored flagged, though not on these lists */
     if (fv.list != NULL)
         score /= 4;
     if (score < 0)

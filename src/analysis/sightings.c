@@ -27,7 +27,7 @@ struct entry {
     char *id; /* the indicator (or other object) sighted */
     size_t id_len;
     uint64_t h; /* mix(fnv(id)) */
-    uint64_t org_bits, fp_bits; /* the first ORG_BITS organisations seen */
+    uint64_t fp_bits; /* the first ORG_BITS organisations seen (fp) */
     uint64_t count, orgs, fp_orgs;
     struct cairn_time first, last;
     bool has_first, has_last;
@@ -36,6 +36,20 @@ struct entry {
     char **idents;
     uint64_t *ident_counts; /* the sightings of each of idents */
     size_t n_idents;
+};
+
+/*
+ * What every sighting counted updates, one cache line per entry, apart
+ * from the rest: 10,000 of them fit in a core's cache where whole entries
+ * do not. Copied into the entries once the sightings are read (finalise).
+ */
+struct hot {
+    uint64_t org_bits;
+    uint64_t count;
+    struct cairn_time first, last; /* sec INT64_MAX / INT64_MIN: none */
+    uint64_t coll_n; /* the sightings of collection `coll` */
+    uint32_t coll;   /* the first collection seen, interned, + 1; 0: none */
+    uint32_t orgs;
 };
 
 /* Organisations numbered as first seen: the first ORG_BITS are counted in
@@ -55,13 +69,44 @@ struct agg {
     struct org_slot orgs[ORG_SLOTS];
     unsigned n_orgs;
     struct entry *v;
+    struct hot *hot; /* beside v, as many */
     size_t n, alloc;
+    char **cnames; /* the collections seen, interned */
+    size_t n_cnames, last_c;
     size_t *slots; /* index + 1; 0 empty */
     size_t n_slots;
     uint64_t *pairs; /* (entry, organisation) hashes seen; 0 empty */
     size_t n_pairs, pair_slots;
     bool keep_idents;
+    /* by the numbers a store gives names (cairn_store_sighting's of_n,
+     * org_ns), so that a name is hashed once: an entry's index + 1, and an
+     * organisation's bit + 2 (1: no bit); 0 not seen yet */
+    uint32_t *by_n;
+    size_t n_by_n;
+    uint8_t *org_by_n;
+    size_t n_org_by_n;
 };
+
+/* Room for index n in a zeroed array of `size`-byte elements. */
+static int room(void *arrp, size_t *len, size_t n, size_t size)
+{
+    if (n < *len)
+        return 0;
+    if (n >= ((size_t)1 << 31))
+        return CAIRN_ETOOBIG;
+    size_t nl = *len ? *len : 1024;
+    while (nl <= n)
+        nl *= 2;
+    void *old;
+    memcpy(&old, arrp, sizeof old);
+    char *p = cairn_realloc(old, nl * size);
+    if (p == NULL)
+        return CAIRN_ENOMEM;
+    memset(p + *len * size, 0, (nl - *len) * size);
+    memcpy(arrp, &p, sizeof p);
+    *len = nl;
+    return 0;
+}
 
 static uint64_t fnv(const char *s, size_t len, uint64_t h)
 {
@@ -107,6 +152,10 @@ static int grow_entries(struct agg *a)
         if (p == NULL)
             return CAIRN_ENOMEM;
         a->v = p;
+        struct hot *h = cairn_realloc(a->hot, na * sizeof *h);
+        if (h == NULL)
+            return CAIRN_ENOMEM;
+        a->hot = h;
         a->alloc = na;
     }
     return 0;
@@ -130,6 +179,10 @@ static int find_entry(struct agg *a, const char *id, size_t len,
     }
     struct entry *e = &a->v[a->n];
     memset(e, 0, sizeof *e);
+    struct hot *ht = &a->hot[a->n];
+    memset(ht, 0, sizeof *ht);
+    ht->first.sec = INT64_MAX;
+    ht->last.sec = INT64_MIN;
     e->id = cairn_strndup(id, len);
     if (e->id == NULL)
         return CAIRN_ENOMEM;
@@ -211,20 +264,35 @@ static void ident_count(struct entry *e, const char *org, size_t len,
         }
 }
 
-static int add_org(struct agg *a, struct entry *e, const char *org, size_t len,
-                   bool fp, uint64_t n)
+/* org_bit, remembered by the organisation's number when it has one. */
+static int org_bit_n(struct agg *a, uint32_t num, const char *org, size_t len)
+{
+    if (num == 0)
+        return org_bit(a, org, len);
+    if (num < a->n_org_by_n && a->org_by_n[num] != 0)
+        return (int)a->org_by_n[num] - 2;
+    int rc = room(&a->org_by_n, &a->n_org_by_n, num, sizeof *a->org_by_n);
+    int bit = rc < 0 ? rc : org_bit(a, org, len);
+    if (bit >= -1)
+        a->org_by_n[num] = (uint8_t)(bit + 2);
+    return bit;
+}
+
+static int add_org(struct agg *a, struct entry *e, struct hot *h,
+                   const char *org, size_t len, uint32_t num, bool fp,
+                   uint64_t n)
 {
     bool fresh;
-    int rc = org_bit(a, org, len);
+    int rc = org_bit_n(a, num, org, len);
     if (rc >= 0) {
-        uint64_t *bits = fp ? &e->fp_bits : &e->org_bits;
+        uint64_t *bits = fp ? &e->fp_bits : &h->org_bits;
         uint64_t m = (uint64_t)1 << rc;
         fresh = (*bits & m) == 0;
         *bits |= m;
         rc = 0;
     } else if (rc == -1) {
-        uint64_t h = mix(fnv(org, len, e->h ^ (fp ? 7 : 3)));
-        rc = pair_new(a, h, &fresh);
+        uint64_t ph = mix(fnv(org, len, e->h ^ (fp ? 7 : 3)));
+        rc = pair_new(a, ph, &fresh);
     }
     if (rc < 0)
         return rc;
@@ -237,7 +305,7 @@ static int add_org(struct agg *a, struct entry *e, const char *org, size_t len,
         e->fp_orgs++;
         return 0;
     }
-    e->orgs++;
+    h->orgs++;
     if (!a->keep_idents || e->n_idents >= IDENTITIES_MAX)
         return 0;
     char **p = cairn_realloc(e->idents, (e->n_idents + 1) * sizeof *p);
@@ -295,39 +363,34 @@ static int period_add(struct entry *e, int64_t day, uint64_t n)
     return 0;
 }
 
-/* Count one sighting (the newest version of it) into its entry. */
-static int summary_add(struct agg *a, const struct cairn_store_sighting *sg,
-                       const struct cairn_time *since)
+/* The number of collection `c` among those seen. */
+static int intern(struct agg *a, const char *c, uint32_t *out)
 {
-    if (since != NULL &&
-        (!sg->has_last || cairn_time_cmp(&sg->last, since) < 0))
+    if (a->last_c < a->n_cnames && strcmp(a->cnames[a->last_c], c) == 0) {
+        *out = (uint32_t)a->last_c;
         return 0;
-    struct entry *e = NULL;
-    int rc =
-        find_entry(a, sg->sighting_of_ref, strlen(sg->sighting_of_ref), &e);
-    if (rc < 0)
-        return rc;
-    bool fp = sg->false_positive;
-    uint64_t n = sg->count;
-    if (!fp) {
-        e->count += n;
-        if (sg->has_first &&
-            (!e->has_first || cairn_time_cmp(&sg->first, &e->first) < 0))
-            e->first = sg->first, e->has_first = true;
-        if (sg->has_last &&
-            (!e->has_last || cairn_time_cmp(&sg->last, &e->last) > 0))
-            e->last = sg->last, e->has_last = true;
-        if (a->by != CAIRN_REPORT_BY_NONE && sg->has_last)
-            rc = period_add(e, period_of(a->by, &sg->last), n);
-        if (rc < 0)
-            return rc;
     }
-    /* a pseudonym counts as one organisation of its own */
-    for (size_t i = 0; rc == 0 && i < sg->n_orgs; i++)
-        rc = add_org(a, e, sg->orgs[i], strlen(sg->orgs[i]), fp, n);
-    if (rc < 0 || fp)
-        return rc;
-    const char *collection = sg->collection;
+    for (size_t i = 0; i < a->n_cnames; i++)
+        if (strcmp(a->cnames[i], c) == 0) {
+            *out = (uint32_t)(a->last_c = i);
+            return 0;
+        }
+    if (a->n_cnames >= UINT32_MAX - 1)
+        return CAIRN_ETOOBIG;
+    char **p = cairn_realloc(a->cnames, (a->n_cnames + 1) * sizeof *p);
+    if (p == NULL)
+        return CAIRN_ENOMEM;
+    a->cnames = p;
+    p[a->n_cnames] = cairn_strndup(c, strlen(c));
+    if (p[a->n_cnames] == NULL)
+        return CAIRN_ENOMEM;
+    *out = (uint32_t)(a->last_c = a->n_cnames++);
+    return 0;
+}
+
+/* The sightings of a collection other than the entry's first. */
+static int coll_add(struct entry *e, const char *collection, uint64_t n)
+{
     for (size_t i = 0; i < e->n_colls; i++)
         if (strcmp(e->colls[i].collection, collection) == 0) {
             e->colls[i].sightings += n;
@@ -343,6 +406,84 @@ static int summary_add(struct agg *a, const struct cairn_store_sighting *sg,
         return CAIRN_ENOMEM;
     p[e->n_colls++].sightings = n;
     return 0;
+}
+
+/* Count one sighting (the newest version of it) into its entry. */
+static int summary_add(struct agg *a, const struct cairn_store_sighting *sg,
+                       const struct cairn_time *since)
+{
+    if (since != NULL &&
+        (!sg->has_last || cairn_time_cmp(&sg->last, since) < 0))
+        return 0;
+    size_t idx;
+    int rc = 0;
+    if (sg->of_n != 0 && sg->of_n < a->n_by_n && a->by_n[sg->of_n] != 0) {
+        idx = a->by_n[sg->of_n] - 1;
+    } else {
+        struct entry *found = NULL;
+        rc = find_entry(a, sg->sighting_of_ref, strlen(sg->sighting_of_ref),
+                        &found);
+        if (rc == 0 && sg->of_n != 0)
+            rc = room(&a->by_n, &a->n_by_n, sg->of_n, sizeof *a->by_n);
+        if (rc < 0)
+            return rc;
+        idx = (size_t)(found - a->v);
+        if (sg->of_n != 0)
+            a->by_n[sg->of_n] = (uint32_t)idx + 1;
+    }
+    struct entry *e = &a->v[idx];
+    struct hot *h = &a->hot[idx];
+    bool fp = sg->false_positive;
+    uint64_t n = sg->count;
+    if (!fp) {
+        h->count += n;
+        if (sg->has_first && cairn_time_cmp(&sg->first, &h->first) < 0)
+            h->first = sg->first;
+        if (sg->has_last && cairn_time_cmp(&sg->last, &h->last) > 0)
+            h->last = sg->last;
+        if (a->by != CAIRN_REPORT_BY_NONE && sg->has_last)
+            rc = period_add(e, period_of(a->by, &sg->last), n);
+        if (rc < 0)
+            return rc;
+    }
+    /* a pseudonym counts as one organisation of its own */
+    for (size_t i = 0; rc == 0 && i < sg->n_orgs; i++)
+        rc = add_org(a, e, h, sg->orgs[i], strlen(sg->orgs[i]),
+                     sg->org_ns != NULL ? sg->org_ns[i] : 0, fp, n);
+    if (rc < 0 || fp)
+        return rc;
+    uint32_t c;
+    rc = intern(a, sg->collection, &c);
+    if (rc < 0)
+        return rc;
+    if (h->coll == 0) {
+        h->coll = c + 1;
+        h->coll_n = n;
+    } else if (h->coll == c + 1) {
+        h->coll_n += n;
+    } else {
+        rc = coll_add(e, sg->collection, n);
+    }
+    return rc;
+}
+
+/* The counts kept apart while reading, into their entries. */
+static int finalise(struct agg *a)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < a->n; i++) {
+        struct entry *e = &a->v[i];
+        const struct hot *h = &a->hot[i];
+        e->count = h->count;
+        e->orgs = h->orgs;
+        e->has_first = h->first.sec != INT64_MAX;
+        e->first = h->first;
+        e->has_last = h->last.sec != INT64_MIN;
+        e->last = h->last;
+        if (h->coll != 0)
+            rc = coll_add(e, a->cnames[h->coll - 1], h->coll_n);
+    }
+    return rc;
 }
 
 /* The same from a sighting's JSON, for a store without summaries. */
@@ -406,8 +547,14 @@ static void agg_clear(struct agg *a)
         cairn_free(e->periods);
     }
     cairn_free(a->v);
+    cairn_free(a->hot);
+    for (size_t i = 0; i < a->n_cnames; i++)
+        cairn_free(a->cnames[i]);
+    cairn_free(a->cnames);
     cairn_free(a->slots);
     cairn_free(a->pairs);
+    cairn_free(a->by_n);
+    cairn_free(a->org_by_n);
     for (size_t i = 0; i < ORG_SLOTS; i++)
         cairn_free(a->orgs[i].name);
 }
@@ -453,32 +600,74 @@ static int scan_collection(struct cairn_store *s, const char *coll,
     }
 }
 
-/* The newest version of object `id` in one of `colls`, parsed; NULL if none. */
-static json_t *fetch(struct cairn_store *s, const struct entry *e,
-                     const struct cairn_report_opts *o)
+static bool has_coll(const struct entry *e, const char *c)
 {
-    const char *ids[] = {e->id};
-    for (size_t i = 0; i < e->n_colls; i++) {
-        struct cairn_store_query q = {.collection = e->colls[i].collection,
-                                      .ids = ids,
-                                      .n_ids = 1,
-                                      .limit = 1,
-                                      .with_json = true};
-        struct cairn_store_page *page = NULL;
-        if (cairn_store_query(s, &q, &page) < 0)
-            continue;
-        json_t *obj = NULL;
-        if (page->n > 0 &&
-            (o->visible == NULL ||
-             o->visible(o->visible_ud, e->colls[i].collection, &page->rows[0]))) {
-            json_error_t je;
-            obj = json_loadb(page->rows[0].json, page->rows[0].json_len, 0, &je);
+    for (size_t i = 0; i < e->n_colls; i++)
+        if (strcmp(e->colls[i].collection, c) == 0)
+            return true;
+    return false;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/*
+ * The newest version of the objects of order[from..to) (at most
+ * CAIRN_STORE_FILTER_MAX), parsed, into objs (NULL: none visible): from
+ * the first collection, in the order of their ids, that holds one the
+ * reader may see. One query per collection for them all, not one per
+ * object: each is a read transaction of its own.
+ */
+static int fetch_batch(struct cairn_store *s, char *const *colls,
+                       size_t n_colls, struct entry *const *order,
+                       size_t from, size_t to,
+                       const struct cairn_report_opts *o, json_t **objs)
+{
+    for (size_t c = 0; c < n_colls; c++) {
+        const char *ids[CAIRN_STORE_FILTER_MAX];
+        size_t at[CAIRN_STORE_FILTER_MAX], n = 0;
+        for (size_t i = from; i < to && n < CAIRN_STORE_FILTER_MAX; i++)
+            if (objs[i] == NULL && has_coll(order[i], colls[c])) {
+                ids[n] = order[i]->id;
+                at[n++] = i;
+            }
+        char next[CAIRN_STORE_CURSOR_LEN] = "";
+        while (n > 0) {
+            struct cairn_store_query q = {.collection = colls[c],
+                                          .ids = ids,
+                                          .n_ids = n,
+                                          .limit = n,
+                                          .next = next[0] ? next : NULL,
+                                          .with_json = true};
+            struct cairn_store_page *page = NULL;
+            int rc = cairn_store_query(s, &q, &page);
+            if (rc == CAIRN_ENOMEM)
+                return rc;
+            if (rc < 0)
+                break;
+            for (size_t r = 0; r < page->n; r++) {
+                const struct cairn_store_row *row = &page->rows[r];
+                size_t k = 0;
+                while (k < n && strcmp(ids[k], row->id) != 0)
+                    k++;
+                if (k == n || objs[at[k]] != NULL ||
+                    (o->visible != NULL &&
+                     !o->visible(o->visible_ud, colls[c], row)))
+                    continue;
+                json_error_t je;
+                objs[at[k]] = json_loadb(row->json, row->json_len, 0, &je);
+            }
+            bool more = page->more;
+            if (more)
+                memcpy(next, page->next, sizeof next);
+            cairn_store_page_free(page);
+            if (!more)
+                break;
         }
-        cairn_store_page_free(page);
-        if (obj != NULL)
-            return obj;
     }
-    return NULL;
+    return 0;
 }
 
 static int cmp_last(const void *x, const void *y)
@@ -540,7 +729,7 @@ static int periods_json(const struct entry *e, json_t *j)
     return rc;
 }
 
-static int entry_json(struct cairn_store *s, const struct entry *e,
+static int entry_json(const struct entry *e, const json_t *obj,
                       const struct cairn_report_opts *o, unsigned k,
                       json_t **out)
 {
@@ -553,7 +742,6 @@ static int entry_json(struct cairn_store *s, const struct entry *e,
     snprintf(fewer, sizeof fewer, "fewer than %u", k);
     if (rc == 0)
         rc = put(j, "id", json_string(e->id));
-    json_t *obj = rc == 0 ? fetch(s, e, o) : NULL;
     if (rc == 0 && obj != NULL) {
         static const char *const keep[] = {"type", "name", "pattern"};
         for (size_t i = 0; rc == 0 && i < 3; i++) {
@@ -636,7 +824,6 @@ static int entry_json(struct cairn_store *s, const struct entry *e,
         if (sc >= 0)
             rc = put(j, "score", json_integer(sc));
     }
-    json_decref(obj);
     json_decref(colls);
     if (rc < 0) {
         json_decref(j);
@@ -772,6 +959,8 @@ int cairn_report_sightings(struct cairn_store *s,
     struct cairn_store_api_root *roots = NULL;
     size_t n_roots = 0;
     struct entry **order = NULL;
+    json_t **objs = NULL; /* each of order's objects, parsed */
+    char **csorted = NULL; /* the collections seen, in the order of ids */
     json_t *res = NULL, *list = NULL;
     int rc = 0;
 
@@ -808,6 +997,8 @@ int cairn_report_sightings(struct cairn_store *s,
             cairn_store_collection_list_free(cl, nc);
         }
     }
+    if (rc == 0)
+        rc = finalise(&a);
     if (rc < 0)
         goto out;
     rc = CAIRN_ENOMEM;
@@ -821,11 +1012,28 @@ int cairn_report_sightings(struct cairn_store *s,
     if (a.n > 1)
         qsort(order, a.n, sizeof *order, cmp_last);
     size_t limit = o->limit > 0 ? o->limit : a.n;
+    objs = cairn_calloc(a.n ? a.n : 1, sizeof *objs);
+    csorted = cairn_calloc(a.n_cnames ? a.n_cnames : 1, sizeof *csorted);
+    if (objs == NULL || csorted == NULL)
+        goto out;
+    if (a.n_cnames > 0)
+        memcpy(csorted, a.cnames, a.n_cnames * sizeof *csorted);
+    if (a.n_cnames > 1)
+        qsort(csorted, a.n_cnames, sizeof *csorted, cmp_str);
     rc = 0;
-    size_t listed = 0;
+    size_t listed = 0, fetched = 0;
     for (size_t i = 0; rc == 0 && i < a.n && listed < limit; i++) {
+        if (i == fetched) {
+            fetched = i + CAIRN_STORE_FILTER_MAX < a.n
+                          ? i + CAIRN_STORE_FILTER_MAX
+                          : a.n;
+            rc = fetch_batch(s, csorted, a.n_cnames, order, i, fetched, o,
+                             objs);
+            if (rc < 0)
+                break;
+        }
         json_t *e = NULL;
-        rc = entry_json(s, order[i], o, k, &e);
+        rc = entry_json(order[i], objs[i], o, k, &e);
         if (rc < 0)
             break;
         if (o->min_score > 0) {
@@ -854,6 +1062,10 @@ int cairn_report_sightings(struct cairn_store *s,
 out:
     json_decref(res);
     json_decref(list);
+    for (size_t i = 0; objs != NULL && i < a.n; i++)
+        json_decref(objs[i]);
+    cairn_free(objs);
+    cairn_free(csorted);
     cairn_free(order);
     agg_clear(&a);
     cairn_store_api_root_list_free(roots, n_roots);

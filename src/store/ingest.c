@@ -441,27 +441,32 @@ static int flag_value(void *ud, int type, const char *s, size_t len)
     return 1;
 }
 
-/* An indicator with a value on a warninglist: counted and reported. */
-static void check_flag(struct cairn_ingest *in, const json_t *obj)
+/* An indicator with a value on a warninglist: counted and reported, and
+ * `f` says which, for the store to keep with it (f->list NULL: none). */
+static void check_flag(struct cairn_ingest *in, const json_t *obj,
+                       struct flag_state *f)
 {
     const char *type = json_string_value(json_object_get(obj, "type"));
     const struct cairn_warninglists *w =
         in->o.warninglists != NULL ? in->o.warninglists : default_lists;
+    f->list = NULL;
     if (w == NULL || type == NULL || strcmp(type, "indicator") != 0)
         return;
-    struct flag_state f = {.w = w};
-    if (cairn_value_object_values(obj, flag_value, &f) != 1 || f.list == NULL)
+    f->w = w;
+    if (cairn_value_object_values(obj, flag_value, f) != 1 || f->list == NULL) {
+        f->list = NULL;
         return;
+    }
     in->counts.flagged++;
     const char *id = json_string_value(json_object_get(obj, "id"));
     if (in->o.on_flag != NULL)
-        in->o.on_flag(id, f.value, f.list, in->o.result_ud);
+        in->o.on_flag(id, f->value, f->list, in->o.result_ud);
     else
         cairn_log(CAIRN_LOG_INFO,
                   "collection %s: %s: %s is on warninglist '%s' (stored, "
                   "flagged)",
-                  in->collection, id != NULL ? id : "(no id)", f.value,
-                  f.list);
+                  in->collection, id != NULL ? id : "(no id)", f->value,
+                  f->list);
 }
 
 int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
@@ -528,7 +533,8 @@ int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
         if (mark)
             memcpy(mark_msg, hwhy, sizeof mark_msg);
     }
-    check_flag(in, obj);
+    struct flag_state fl = {0};
+    check_flag(in, obj, &fl);
     struct slot *sl = &in->slots[in->filling];
     if (mark && sl->n_marks == sl->marks_cap) {
         size_t cap = sl->marks_cap ? sl->marks_cap * 2 : 16;
@@ -548,6 +554,8 @@ int cairn_ingest_add(struct cairn_ingest *in, const json_t *obj,
                              : cairn_store_batch_add(sl->objs, obj, json,
                                                      json ? json_len : 0);
     json_decref(replace);
+    if (rc == 0 && fl.list != NULL)
+        rc = cairn_store_batch_flag(sl->objs, fl.list, fl.value);
     if (rc < 0)
         return rc;
     if (mark) {

@@ -24,6 +24,7 @@ struct m_obj {
     size_t n_keys;
     bool has_sight; /* a sighting: its summary, strings owned */
     struct store_sight sight;
+    char *flag_list, *flag_value; /* its warninglist flag, or NULL */
 };
 
 struct m_versions {
@@ -131,6 +132,8 @@ static void obj_free(struct m_obj *o)
     cairn_free((char *)o->sight.orgs);
     cairn_free((char *)o->sight.first);
     cairn_free((char *)o->sight.last);
+    cairn_free(o->flag_list);
+    cairn_free(o->flag_value);
     cairn_free(o);
 }
 
@@ -581,6 +584,8 @@ static int put_one(struct m_coll *c, struct store_obj *o,
         rc = CAIRN_ENOMEM;
     m->json_len = o->json_len;
     memcpy(m->vkey, o->vkey, sizeof m->vkey);
+    m->flag_list = dup(o->flag_list, &rc);
+    m->flag_value = dup(o->flag_list != NULL ? o->flag_value : NULL, &rc);
     if (o->sight != NULL) {
         m->has_sight = true;
         m->sight = *o->sight;
@@ -733,6 +738,8 @@ static int m_keys_find(struct cairn_store *base, int64_t key,
                 .date_added = cairn__store_us_time(o->added),
                 .json = o->json,
                 .json_len = o->json_len,
+                .flag_list = o->flag_list,
+                .flag_value = o->flag_value,
             };
             rc = sink->hit(sink->ud, c->c.id, &row);
         }

@@ -156,6 +156,16 @@ static const char *const migrations[] = {
     "UPDATE objects o SET multi = true FROM (SELECT coll, idh FROM objects"
     " GROUP BY coll, idh HAVING count(*) > 1) d"
     " WHERE o.coll = d.coll AND o.idh = d.idh;",
+    /*
+     * 8: warninglist flags (docs/analysis.md): the list and value an
+     * object version was flagged for when stored, as SQLite's.
+     */
+    "CREATE TABLE IF NOT EXISTS flags("
+    " coll BIGINT NOT NULL, added BIGINT NOT NULL,"
+    " list TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY(coll, added),"
+    " FOREIGN KEY(coll, added) REFERENCES objects(coll, date_added)"
+    "  ON DELETE CASCADE);",
 };
 
 /* The migration after which index_existing() runs: it (re)builds the
@@ -870,6 +880,20 @@ static int insert_sight(struct pg_store *s, int64_t coll, int64_t idh,
                " $2::bigint, $3::bigint, $4::int, $5::bigint, $6, $7,"
                " $8::int, $9::bigint, $10, $11) ON CONFLICT DO NOTHING",
                11, p, NULL, NULL, false);
+}
+
+/* Flag row (coll, added) as on a warninglist. */
+static int insert_flag(struct pg_store *s, int64_t coll, int64_t added,
+                       const char *list, const char *value)
+{
+    struct num a, b;
+    const char *p[4] = {i64(&a, coll), i64(&b, added), list,
+                        value != NULL ? value : ""};
+    return run(s,
+               "INSERT INTO flags(coll, added, list, value) VALUES($1::bigint,"
+               " $2::bigint, $3, $4) ON CONFLICT (coll, added) DO UPDATE SET"
+               " list = EXCLUDED.list, value = EXCLUDED.value",
+               4, p, NULL, NULL, false);
 }
 
 /* Fill the correlation index for the rows a store held before it, in
@@ -2005,6 +2029,10 @@ static int put_request(struct pg_store *s, const struct put_req *q,
             o->sight != NULL)
             rc = insert_sight(s, lk->pk, o->idh, pr[i].vsec, pr[i].vns,
                               pr[i].added, o->sight);
+        if (rc == 0 && !o->failed &&
+            q->res[i].outcome == CAIRN_STORE_STORED && o->flag_list != NULL)
+            rc = insert_flag(s, lk->pk, pr[i].added, o->flag_list,
+                             o->flag_value);
     }
     if (rc == 0 && next > first) {
         struct num a, b2;
@@ -2484,10 +2512,13 @@ static int pg_keys_find(struct cairn_store *base, int64_t key,
         PGresult *r = NULL;
         rc = run(s,
                  "SELECT k.coll, k.added, o.id, o.type, o.spec_version,"
-                 " o.created, o.modified, o.json, c.id FROM obj_keys k"
+                 " o.created, o.modified, o.json, c.id, f.list, f.value"
+                 " FROM obj_keys k"
                  " JOIN objects o ON o.coll = k.coll"
                  " AND o.date_added = k.added"
                  " JOIN collections c ON c.pk = k.coll"
+                 " LEFT JOIN flags f ON f.coll = k.coll"
+                 " AND f.added = k.added"
                  " WHERE k.k = $1::bigint"
                  " AND (k.coll, k.added) > ($2::bigint, $3::bigint)"
                  " ORDER BY k.coll, k.added LIMIT 1025",
@@ -2507,6 +2538,8 @@ static int pg_keys_find(struct cairn_store *base, int64_t key,
             row.version = row.modified ? row.modified : row.created;
             row.json = get_str(r, i, 7);
             row.json_len = row.json ? (size_t)PQgetlength(r, i, 7) : 0;
+            row.flag_list = get_str(r, i, 9);
+            row.flag_value = get_str(r, i, 10);
             p[1] = i64(&nc, coll);
             p[2] = i64(&na, added);
             rc = sink->hit(sink->ud, get_str(r, i, 8), &row);

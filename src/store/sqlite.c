@@ -138,11 +138,38 @@ static const char *const migrations[] = {
     " coll TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,"
     " obj TEXT NOT NULL, mark TEXT NOT NULL, at INTEGER NOT NULL,"
     " PRIMARY KEY(coll, obj)) WITHOUT ROWID;",
+    /*
+     * 10: compact sighting summaries (docs/analysis.md): the object sighted
+     * and the organisations as numbers of `names` (orgs: their numbers,
+     * 4 bytes each, little-endian), the times as integers (fns, lns:
+     * nanoseconds x 10 + the fraction's digits as written), so that the
+     * report reads a third of the bytes and hashes no strings. Rebuilt by
+     * index_existing() in the same transaction. Warninglist flags:
+     * the list and value an object version was flagged for when stored.
+     */
+    "CREATE TABLE IF NOT EXISTS names(n INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE);"
+    "DROP TABLE IF EXISTS sightings;"
+    "CREATE TABLE sightings("
+    " coll INTEGER NOT NULL, idh INTEGER NOT NULL,"
+    " vsec INTEGER NOT NULL, vns INTEGER NOT NULL,"
+    " rid INTEGER NOT NULL REFERENCES objects(rid) ON DELETE CASCADE,"
+    " of_n INTEGER NOT NULL, orgs BLOB, fp INTEGER NOT NULL,"
+    " cnt INTEGER NOT NULL, fsec INTEGER, fns INTEGER,"
+    " lsec INTEGER, lns INTEGER,"
+    " PRIMARY KEY(coll, idh, vsec, vns, rid)) WITHOUT ROWID;"
+    "CREATE INDEX sightings_rid ON sightings(rid);"
+    "CREATE INDEX sightings_of ON sightings(of_n);"
+    "CREATE TABLE IF NOT EXISTS flags("
+    " rid INTEGER PRIMARY KEY REFERENCES objects(rid) ON DELETE CASCADE,"
+    " list TEXT NOT NULL, value TEXT NOT NULL);",
 };
 
 /* The migration after which index_existing() runs: it (re)builds the
  * correlation index and the sighting summaries of the rows stored. */
 #define MIGRATION_KEYS 7
+/* The migration after which index_existing() rebuilds the summaries. */
+#define MIGRATION_SUMMARIES 10
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -169,6 +196,10 @@ enum stmt_id {
     S_INSERT_KEY,
     S_FIND_KEY,
     S_INSERT_SIGHT,
+    S_NAME_FIND,
+    S_NAME_ADD,
+    S_NAME_GET,
+    S_INSERT_FLAG,
     S_COUNT
 };
 
@@ -198,12 +229,20 @@ static const char *const stmt_sql[S_COUNT] = {
                       " kind, message) VALUES(?1, ?2, ?3, ?4, ?5)",
     [S_INSERT_KEY] = "INSERT OR IGNORE INTO obj_keys(k, rid) VALUES(?1, ?2)",
     [S_FIND_KEY] = "SELECT o.date_added, o.id, o.type, o.spec_version,"
-                   " o.created, o.modified, o.json, c.id FROM obj_keys k"
+                   " o.created, o.modified, o.json, c.id, f.list, f.value"
+                   " FROM obj_keys k"
                    " JOIN objects o ON o.rid = k.rid"
-                   " JOIN collections c ON c.pk = o.coll WHERE k.k = ?1",
+                   " JOIN collections c ON c.pk = o.coll"
+                   " LEFT JOIN flags f ON f.rid = k.rid WHERE k.k = ?1",
     [S_INSERT_SIGHT] = "INSERT OR IGNORE INTO sightings(coll, idh, vsec, vns,"
-                       " rid, of_ref, orgs, fp, cnt, first_seen, last_seen)"
-                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                       " rid, of_n, orgs, fp, cnt, fsec, fns, lsec, lns)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+                       " ?12, ?13)",
+    [S_NAME_FIND] = "SELECT n FROM names WHERE name = ?1",
+    [S_NAME_ADD] = "INSERT INTO names(name) VALUES(?1)",
+    [S_NAME_GET] = "SELECT name FROM names WHERE n = ?1",
+    [S_INSERT_FLAG] = "INSERT OR REPLACE INTO flags(rid, list, value)"
+                      " VALUES(?1, ?2, ?3)",
 };
 
 /* Statements built from a query's shape, kept by their text. */
@@ -222,6 +261,7 @@ struct sq_store {
     struct sq_file *file; /* shared with this process's other handles */
     bool writing;         /* inside begin_write .. finish */
     bool fk_off;          /* foreign keys could not be turned back on */
+    bool mapped;          /* reads through mmap (sq_sightings_scan) */
     int busy_ms;          /* how long a writer waits for the others */
     sqlite3_stmt *stmts[S_COUNT];
     struct dyn_stmt dyn[DYN_CACHE];
@@ -623,16 +663,23 @@ static int key_list_add(void *ud, uint64_t key)
     return 0;
 }
 
-/* Fill the correlation index for the rows a store held before it. */
-static int index_existing(struct sq_store *s)
+/*
+ * Fill the correlation index (`keys`) or the sighting summaries (else)
+ * for the rows a store held before them. The summaries' table took its
+ * present form in migration 10: earlier ones leave it to that one.
+ */
+static int index_existing(struct sq_store *s, bool keys_only)
 {
     sqlite3_stmt *st = NULL;
     int64_t *keys = NULL;
     size_t alloc = 0, rows = 0;
     struct cairn_arena *a = NULL;
     int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT rid, json, coll, idh, vsec, vns"
-                                " FROM objects",
+                                keys_only
+                                    ? "SELECT rid, json, coll, idh, vsec, vns"
+                                      " FROM objects"
+                                    : "SELECT rid, json, coll, idh, vsec, vns"
+                                      " FROM objects WHERE type = 'sighting'",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return map_rc(rc);
@@ -646,13 +693,14 @@ static int index_existing(struct sq_store *s)
             continue;
         int64_t rid = sqlite3_column_int64(st, 0);
         struct key_list kl = {.keys = &keys, .alloc = &alloc};
-        rc = cairn_value_object_keys(obj, key_list_add, &kl);
-        if (rc == 0)
+        if (keys_only)
+            rc = cairn_value_object_keys(obj, key_list_add, &kl);
+        if (rc == 0 && keys_only)
             rc = insert_keys(s, rid, keys, kl.n);
         struct store_sight sg;
-        if (rc == 0)
+        if (rc == 0 && !keys_only)
             rc = cairn_arena_new(0, &a);
-        if (rc == 0)
+        if (rc == 0 && !keys_only)
             rc = cairn__store_sight_read(obj, a, &sg);
         if (rc == 1)
             rc = insert_sight(s, sqlite3_column_int64(st, 2),
@@ -669,8 +717,9 @@ static int index_existing(struct sq_store *s)
     sqlite3_finalize(st);
     cairn_free(keys);
     if (rc == 0 && rows > 0)
-        cairn_log(CAIRN_LOG_INFO, "store: indexed the values of %zu stored "
-                  "objects", rows);
+        cairn_log(CAIRN_LOG_INFO, "store: %s of %zu stored objects",
+                  keys_only ? "indexed the values" : "summarised the sightings",
+                  rows);
     return rc;
 }
 
@@ -694,7 +743,9 @@ static int migrate(struct sq_store *s)
     for (; rc == 0 && v < N_MIGRATIONS; v++) {
         rc = exec(s, migrations[v]);
         if (rc == 0 && v + 1 == MIGRATION_KEYS)
-            rc = index_existing(s);
+            rc = index_existing(s, true);
+        if (rc == 0 && v + 1 == MIGRATION_SUMMARIES)
+            rc = index_existing(s, false);
         if (rc == 0) {
             char sql[64];
             snprintf(sql, sizeof sql, "UPDATE schema_version SET version=%d",
@@ -1214,13 +1265,75 @@ static int find_stored(sqlite3_stmt *find, int64_t pk, int64_t idh,
     return step == SQLITE_DONE ? 0 : map_rc(step);
 }
 
+/* The number of `name` in `names`, added when new. */
+static int name_number(struct sq_store *s, const char *name, size_t len,
+                       uint32_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = get_stmt(s, S_NAME_FIND, &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, name, (int)len, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    int64_t n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return map_rc(step);
+    if (step == SQLITE_DONE) {
+        rc = get_stmt(s, S_NAME_ADD, &st);
+        if (rc < 0)
+            return rc;
+        sqlite3_bind_text(st, 1, name, (int)len, SQLITE_STATIC);
+        rc = step_done(st);
+        if (rc < 0)
+            return rc;
+        n = sqlite3_last_insert_rowid(s->db);
+    }
+    if (n <= 0 || n > (int64_t)UINT32_MAX)
+        return CAIRN_ETOOBIG;
+    *out = (uint32_t)n;
+    return 0;
+}
+
+/* A summary's time as two integers (seconds; nanoseconds x 10 + the
+ * digits of the fraction as written), or two NULLs. */
+static void bind_time(sqlite3_stmt *st, int i, const char *v)
+{
+    struct cairn_time t;
+    if (v != NULL && cairn_time_parse(v, strlen(v), true, &t) == 0) {
+        sqlite3_bind_int64(st, i, t.sec);
+        sqlite3_bind_int64(st, i + 1, (int64_t)t.nsec * 10 + t.digits);
+    } else {
+        sqlite3_bind_null(st, i);
+        sqlite3_bind_null(st, i + 1);
+    }
+}
+
 /* Add the sighting summary of row `rid`. */
 static int insert_sight(struct sq_store *s, int64_t pk, int64_t idh,
                         int64_t vsec, int64_t vns, int64_t rid,
                         const struct store_sight *sg)
 {
+    unsigned char orgs[4 * CAIRN_STORE_SIGHTING_ORGS_MAX];
+    size_t n_orgs = 0;
+    uint32_t of_n = 0;
+    int rc = name_number(s, sg->of_ref, strlen(sg->of_ref), &of_n);
+    for (const char *p = sg->orgs != NULL ? sg->orgs : "";
+         rc == 0 && *p != '\0' && n_orgs < CAIRN_STORE_SIGHTING_ORGS_MAX;) {
+        size_t len = strcspn(p, " ");
+        uint32_t n = 0;
+        if (len > 0)
+            rc = name_number(s, p, len, &n);
+        for (int b = 0; rc == 0 && len > 0 && b < 4; b++)
+            orgs[4 * n_orgs + (size_t)b] = (unsigned char)(n >> (8 * b));
+        n_orgs += len > 0 && rc == 0;
+        p += len;
+        p += *p == ' ';
+    }
     sqlite3_stmt *st = NULL;
-    int rc = get_stmt(s, S_INSERT_SIGHT, &st);
+    if (rc == 0)
+        rc = get_stmt(s, S_INSERT_SIGHT, &st);
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, pk);
@@ -1228,12 +1341,26 @@ static int insert_sight(struct sq_store *s, int64_t pk, int64_t idh,
     sqlite3_bind_int64(st, 3, vsec);
     sqlite3_bind_int64(st, 4, vns);
     sqlite3_bind_int64(st, 5, rid);
-    bind_text(st, 6, sg->of_ref);
-    bind_text(st, 7, sg->orgs);
+    sqlite3_bind_int64(st, 6, of_n);
+    sqlite3_bind_blob(st, 7, orgs, (int)(4 * n_orgs), SQLITE_STATIC);
     sqlite3_bind_int(st, 8, sg->fp ? 1 : 0);
     sqlite3_bind_int64(st, 9, sg->count);
-    bind_text(st, 10, sg->first);
-    bind_text(st, 11, sg->last);
+    bind_time(st, 10, sg->first);
+    bind_time(st, 12, sg->last);
+    return step_done(st);
+}
+
+/* Flag row `rid` as on a warninglist. */
+static int insert_flag(struct sq_store *s, int64_t rid, const char *list,
+                       const char *value)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = get_stmt(s, S_INSERT_FLAG, &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, rid);
+    bind_text(st, 2, list);
+    bind_text(st, 3, value != NULL ? value : "");
     return step_done(st);
 }
 
@@ -1343,6 +1470,8 @@ static int put_request(struct sq_store *s, const struct put_req *r, bool *wrote)
                 rc = insert_sight(
                     s, pk, o->idh, o->vkey[0] ? o->vtime.sec : NO_VERSION,
                     o->vkey[0] ? o->vtime.nsec : 0, rid, o->sight);
+            if (rc == 0 && o->flag_list != NULL)
+                rc = insert_flag(s, rid, o->flag_list, o->flag_value);
         }
     if (rc == 0)
         rc = get_stmt(s, S_SET_LAST_ADDED, &st);
@@ -1668,6 +1797,8 @@ static int sq_keys_find(struct cairn_store *base, int64_t key,
         row.version = row.modified ? row.modified : row.created;
         row.json = col_str(st, 6);
         row.json_len = (size_t)sqlite3_column_bytes(st, 6);
+        row.flag_list = col_str(st, 8);
+        row.flag_value = col_str(st, 9);
         rc = sink->hit(sink->ud, col_str(st, 7), &row);
         if (rc != 0)
             break;
@@ -1680,55 +1811,194 @@ static int sq_keys_find(struct cairn_store *base, int64_t key,
     return rc;
 }
 
+/* Names and collection ids by number, read as a scan meets them. */
+struct scan_names {
+    char **names; /* by number; NULL: not read yet */
+    size_t n_names;
+    int64_t *pks;
+    char (*ids)[CAIRN_UUID_STRLEN];
+    size_t n_colls;
+};
+
+static void scan_names_free(struct scan_names *x)
+{
+    for (size_t i = 0; i < x->n_names; i++)
+        cairn_free(x->names[i]);
+    cairn_free(x->names);
+    cairn_free(x->pks);
+    cairn_free(x->ids);
+}
+
+static int scan_colls(struct sq_store *s, struct scan_names *x)
+{
+    sqlite3_stmt *st = NULL;
+    size_t alloc = 0;
+    int rc = get_dyn(s, "SELECT pk, id FROM collections", &st);
+    if (rc < 0)
+        return rc;
+    int step;
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t a2 = alloc;
+        int64_t *p = grow_array(x->pks, &alloc, x->n_colls, sizeof *p);
+        void *q = p == NULL ? NULL
+                            : grow_array(x->ids, &a2, x->n_colls,
+                                         sizeof *x->ids);
+        if (p != NULL)
+            x->pks = p;
+        if (q != NULL)
+            x->ids = q;
+        if (p == NULL || q == NULL) {
+            rc = CAIRN_ENOMEM;
+            break;
+        }
+        const char *id = col_str(st, 1);
+        x->pks[x->n_colls] = sqlite3_column_int64(st, 0);
+        snprintf(x->ids[x->n_colls++], CAIRN_UUID_STRLEN, "%s",
+                 id != NULL ? id : "");
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = map_rc(step);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static const char *coll_id_of(const struct scan_names *x, int64_t pk)
+{
+    for (size_t i = 0; i < x->n_colls; i++)
+        if (x->pks[i] == pk)
+            return x->ids[i];
+    return NULL;
+}
+
+/* The name numbered n; NULL when there is none (*rc set on an error). */
+static const char *name_of(struct sq_store *s, struct scan_names *x,
+                           uint32_t n, int *rc)
+{
+    if (n < x->n_names && x->names[n] != NULL)
+        return x->names[n];
+    if (n >= x->n_names) {
+        size_t nn = x->n_names ? x->n_names : 1024;
+        while (nn <= n)
+            nn *= 2;
+        char **p = cairn_realloc(x->names, nn * sizeof *p);
+        if (p == NULL) {
+            *rc = CAIRN_ENOMEM;
+            return NULL;
+        }
+        memset(p + x->n_names, 0, (nn - x->n_names) * sizeof *p);
+        x->names = p;
+        x->n_names = nn;
+    }
+    sqlite3_stmt *st = NULL;
+    int r = get_stmt(s, S_NAME_GET, &st);
+    if (r < 0) {
+        *rc = r;
+        return NULL;
+    }
+    sqlite3_bind_int64(st, 1, n);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        x->names[n] = col_dup(st, 0, &r);
+        if (r < 0)
+            *rc = r;
+    } else if (step != SQLITE_DONE) {
+        *rc = map_rc(step);
+    }
+    sqlite3_reset(st);
+    return x->names[n];
+}
+
+static void col_time(sqlite3_stmt *st, int i, bool *has,
+                     struct cairn_time *t)
+{
+    *has = sqlite3_column_type(st, i) != SQLITE_NULL;
+    if (*has) {
+        int64_t f = sqlite3_column_int64(st, i + 1);
+        t->sec = sqlite3_column_int64(st, i);
+        t->nsec = (int32_t)(f / 10);
+        t->digits = (int8_t)(f % 10);
+    }
+}
+
 static int sq_sightings_scan(struct cairn_store *base, const char *of,
                              bool with_json,
                              const struct store_sight_sink *sink)
 {
     struct sq_store *s = sq(base);
-    char sql[768];
+    struct scan_names x = {0};
+    const char *orgs[CAIRN_STORE_SIGHTING_ORGS_MAX];
+    uint32_t org_ns[CAIRN_STORE_SIGHTING_ORGS_MAX];
+    char sql[900];
     snprintf(sql, sizeof sql,
-             "SELECT c.id, g.idh, g.vsec, g.vns, g.of_ref, g.orgs, g.fp,"
-             " g.cnt, g.first_seen, g.last_seen%s FROM sightings g"
-             " JOIN collections c ON c.pk = g.coll%s%s"
+             "SELECT g.coll, g.idh, g.vsec, g.vns, g.of_n, g.orgs, g.fp,"
+             " g.cnt, g.fsec, g.fns, g.lsec, g.lns%s FROM sightings g%s%s"
              " ORDER BY g.coll DESC, g.idh DESC, g.vsec DESC, g.vns DESC",
              with_json ? ", o.date_added, o.id, o.type, o.spec_version,"
                          " o.created, o.modified, o.json"
                        : "",
              with_json ? " JOIN objects o ON o.rid = g.rid" : "",
              of != NULL ? " WHERE (g.coll, g.idh) IN (SELECT coll, idh"
-                          " FROM sightings WHERE of_ref = ?1)"
+                          " FROM sightings WHERE of_n = (SELECT n FROM names"
+                          " WHERE name = ?1))"
                         : "");
     sqlite3_stmt *st = NULL;
-    int rc = get_dyn(s, sql, &st);
+    /* A scan reads the table from the file's pages in place rather than
+     * copying each into the page cache (which costs as much as the
+     * scan); SQLite caps the size at what it was built for. */
+    if (!s->mapped)
+        s->mapped = exec(s, "PRAGMA mmap_size=1099511627776") == 0;
+    int rc = scan_colls(s, &x);
+    if (rc == 0)
+        rc = get_dyn(s, sql, &st);
     if (rc < 0)
-        return rc;
+        goto out;
     if (of != NULL)
         bind_text(st, 1, of);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct cairn_store_row row = {0};
+        uint32_t of_n = (uint32_t)sqlite3_column_int64(st, 4);
         struct store_sight_row r = {
-            .collection = col_str(st, 0),
+            .collection = coll_id_of(&x, sqlite3_column_int64(st, 0)),
             .idh = sqlite3_column_int64(st, 1),
             .vsec = sqlite3_column_int64(st, 2),
             .vns = sqlite3_column_int64(st, 3),
-            .sight = {.of_ref = col_str(st, 4),
-                      .orgs = col_str(st, 5),
+            .sight = {.of_ref = name_of(s, &x, of_n, &rc),
                       .fp = sqlite3_column_int(st, 6) != 0,
-                      .count = sqlite3_column_int64(st, 7),
-                      .first = col_str(st, 8),
-                      .last = col_str(st, 9)},
+                      .count = sqlite3_column_int64(st, 7)},
+            .parsed = true,
+            .of_n = of_n,
+            .orgs = orgs,
+            .org_ns = org_ns,
         };
+        const unsigned char *blob = sqlite3_column_blob(st, 5);
+        size_t blen = (size_t)sqlite3_column_bytes(st, 5) / 4;
+        for (size_t i = 0; rc == 0 && blob != NULL && i < blen &&
+                           r.n_orgs < CAIRN_STORE_SIGHTING_ORGS_MAX;
+             i++) {
+            const unsigned char *b = blob + 4 * i;
+            uint32_t n = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+                         (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+            const char *name = name_of(s, &x, n, &rc);
+            if (name != NULL) {
+                org_ns[r.n_orgs] = n;
+                orgs[r.n_orgs++] = name;
+            }
+        }
+        if (rc < 0)
+            break;
+        col_time(st, 8, &r.has_first, &r.first);
+        col_time(st, 10, &r.has_last, &r.last);
         if (with_json) {
-            row.date_added = cairn__store_us_time(sqlite3_column_int64(st, 10));
-            row.id = col_str(st, 11);
-            row.type = col_str(st, 12);
-            row.spec_version = col_str(st, 13);
-            row.created = col_str(st, 14);
-            row.modified = col_str(st, 15);
+            row.date_added = cairn__store_us_time(sqlite3_column_int64(st, 12));
+            row.id = col_str(st, 13);
+            row.type = col_str(st, 14);
+            row.spec_version = col_str(st, 15);
+            row.created = col_str(st, 16);
+            row.modified = col_str(st, 17);
             row.version = row.modified ? row.modified : row.created;
-            row.json = col_str(st, 16);
-            row.json_len = (size_t)sqlite3_column_bytes(st, 16);
+            row.json = col_str(st, 18);
+            row.json_len = (size_t)sqlite3_column_bytes(st, 18);
             r.row = &row;
         }
         if (r.collection == NULL || r.sight.of_ref == NULL)
@@ -1742,6 +2012,8 @@ static int sq_sightings_scan(struct cairn_store *base, const char *of,
     else if (rc == 0 && step != SQLITE_DONE)
         rc = map_rc(step);
     sqlite3_reset(st);
+out:
+    scan_names_free(&x);
     return rc;
 }
 

@@ -760,6 +760,40 @@ int cairn_store_batch_add(struct cairn_store_batch *b, const json_t *obj,
     return 0;
 }
 
+/* `len` less an incomplete UTF-8 sequence at the end of s[0..len). */
+static size_t utf8_whole(const char *s, size_t len)
+{
+    size_t i = len, back = 0;
+    while (i > 0 && back < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+        i--;
+        back++;
+    }
+    if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+        return len;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : 0;
+    return back >= need ? len : i - 1;
+}
+
+int cairn_store_batch_flag(struct cairn_store_batch *b, const char *list,
+                           const char *value)
+{
+    if (b == NULL || b->strings == NULL || list == NULL || b->n == 0)
+        return CAIRN_EINVAL;
+    struct store_obj *o = &b->objs[b->n - 1];
+    /* bounded: the rest of a longer name or value is left out */
+    size_t ll = strnlen(list, 1000), vl = value != NULL ? strnlen(value, 1000)
+                                                          : 0;
+    if (ll == 0)
+        return CAIRN_EINVAL;
+    ll = utf8_whole(list, ll);
+    vl = value != NULL ? utf8_whole(value, vl) : 0;
+    o->flag_list = cairn_arena_strndup(b->strings, list, ll);
+    o->flag_value = cairn_arena_strndup(b->strings, value != NULL ? value : "",
+                                        vl);
+    return o->flag_list != NULL && o->flag_value != NULL ? 0 : CAIRN_ENOMEM;
+}
+
 int cairn_store_put_batch(struct cairn_store *s, const char *collection,
                           struct cairn_store_batch *b, const char *status_id)
 {
@@ -1701,37 +1735,48 @@ static int sight_row(void *ud, const struct store_sight_row *r)
     if (h->of_ref == NULL ||
         (st->q->of != NULL && strcmp(h->of_ref, st->q->of) != 0))
         return 0;
-    /* the organisations, split at spaces in a copy */
-    const char *orgs[CAIRN_STORE_SIGHTING_ORGS_MAX];
-    char buf[4096], *heap = NULL, *p = buf;
-    size_t ol = h->orgs != NULL ? strlen(h->orgs) : 0, n = 0;
-    if (ol >= sizeof buf) {
-        p = heap = cairn_malloc(ol + 1);
-        if (heap == NULL)
-            return st->err = CAIRN_ENOMEM;
-    }
-    if (ol > 0)
-        memcpy(p, h->orgs, ol);
-    p[ol] = '\0';
-    while (*p != '\0' && n < CAIRN_STORE_SIGHTING_ORGS_MAX) {
-        orgs[n++] = p;
-        char *sp = strchr(p, ' ');
-        if (sp == NULL)
-            break;
-        *sp = '\0';
-        p = sp + 1;
-    }
     struct cairn_store_sighting sg = {
         .collection = r->collection,
         .sighting_of_ref = h->of_ref,
-        .orgs = orgs,
-        .n_orgs = n,
         .false_positive = h->fp,
         .count = h->count > 0 ? (uint64_t)h->count : 0,
         .row = r->row,
     };
-    sg.has_first = parse_time(h->first, &sg.first);
-    sg.has_last = parse_time(h->last, &sg.last);
+    /* the organisations, split at spaces in a copy */
+    const char *orgs[CAIRN_STORE_SIGHTING_ORGS_MAX];
+    char buf[4096], *heap = NULL, *p = buf;
+    if (r->parsed) {
+        sg.of_n = r->of_n;
+        sg.orgs = r->orgs;
+        sg.org_ns = r->org_ns;
+        sg.n_orgs = r->n_orgs;
+        sg.has_first = r->has_first;
+        sg.first = r->first;
+        sg.has_last = r->has_last;
+        sg.last = r->last;
+    } else {
+        size_t ol = h->orgs != NULL ? strlen(h->orgs) : 0, n = 0;
+        if (ol >= sizeof buf) {
+            p = heap = cairn_malloc(ol + 1);
+            if (heap == NULL)
+                return st->err = CAIRN_ENOMEM;
+        }
+        if (ol > 0)
+            memcpy(p, h->orgs, ol);
+        p[ol] = '\0';
+        while (*p != '\0' && n < CAIRN_STORE_SIGHTING_ORGS_MAX) {
+            orgs[n++] = p;
+            char *sp = strchr(p, ' ');
+            if (sp == NULL)
+                break;
+            *sp = '\0';
+            p = sp + 1;
+        }
+        sg.orgs = orgs;
+        sg.n_orgs = n;
+        sg.has_first = parse_time(h->first, &sg.first);
+        sg.has_last = parse_time(h->last, &sg.last);
+    }
     if (!sg.has_first && sg.has_last) {
         sg.first = sg.last;
         sg.has_first = true;

@@ -56,6 +56,10 @@ struct store_obj {
     /* A sighting with a sighting_of_ref: its summary, which a backend
      * with sightings_scan stores with the row; NULL otherwise. */
     const struct store_sight *sight;
+    /* An object flagged as on a warninglist (cairn_store_batch_flag): the
+     * list's name and the value, stored with the row; NULL otherwise. */
+    const char *flag_list;
+    const char *flag_value;
 };
 
 /* A query with its cursor decoded and lists checked. */
@@ -94,6 +98,17 @@ struct store_sight_row {
     int64_t idh, vsec, vns;
     struct store_sight sight;
     const struct cairn_store_row *row;
+    /* A backend keeping the summaries parsed (SQLite) sets `parsed` and
+     * these instead of sight.orgs, .first and .last: the organisations,
+     * the numbers of the names (of_n: sight.of_ref's; > 0, the same for
+     * the same name throughout one scan) and the times. */
+    bool parsed;
+    uint32_t of_n;
+    const char *const *orgs;
+    const uint32_t *org_ns;
+    size_t n_orgs;
+    bool has_first, has_last;
+    struct cairn_time first, last;
 };
 
 struct store_sight_sink {

@@ -57,7 +57,7 @@ static void pg_exec(const char *sql)
 }
 
 /* The newest schema of the PostgreSQL backend (postgres.c's migrations). */
-#define PG_SCHEMA_LATEST 7
+#define PG_SCHEMA_LATEST 8
 
 struct fx {
     long live0; /* allocations before the test, to find leaks */
@@ -1112,6 +1112,107 @@ static uint64_t under_key(const char *d)
     uint64_t k = 0;
     assert_int_equal(cairn_value_under_key(d, strlen(d), &k), 0);
     return k;
+}
+
+struct flag_seen {
+    size_t n;
+    char version[8][40];
+    char list[8][64];
+    char value[8][64];
+};
+
+static int collect_flag(void *ud, const char *collection,
+                        const struct cairn_store_row *row)
+{
+    struct flag_seen *x = ud;
+    (void)collection;
+    if (x->n < 8) {
+        snprintf(x->version[x->n], sizeof x->version[0], "%s", row->version);
+        snprintf(x->list[x->n], sizeof x->list[0], "%s",
+                 row->flag_list != NULL ? row->flag_list : "-");
+        snprintf(x->value[x->n], sizeof x->value[0], "%s",
+                 row->flag_value != NULL ? row->flag_value : "-");
+    }
+    x->n++;
+    return 0;
+}
+
+/* The list and value of the flag of `version` among x's hits ("-" when
+ * unflagged, NULL when no hit). */
+static const char *flag_of(const struct flag_seen *x, const char *version,
+                           const char **value)
+{
+    for (size_t i = 0; i < x->n && i < 8; i++)
+        if (strcmp(x->version[i], version) == 0) {
+            *value = x->value[i];
+            return x->list[i];
+        }
+    return NULL;
+}
+
+/*
+ * Every backend keeps the warninglist flag of an object version with it
+ * (docs/analysis.md): handed out by the index with that version only, and
+ * gone with the version when it is deleted.
+ */
+static void test_flags(void **state)
+{
+    struct fx *f = *state;
+    struct cairn_store_batch *b = NULL;
+    assert_int_equal(cairn_store_batch_new(8, &b), 0);
+    assert_int_equal(cairn_store_batch_flag(b, "list", "x"), CAIRN_EINVAL);
+    json_t *v1 = indicator(1, 1), *v2 = indicator(1, 2), *o2 = indicator(2, 1);
+    assert_int_equal(cairn_store_batch_add(b, v1, NULL, 0), 0);
+    assert_int_equal(cairn_store_batch_flag(b, "Public DNS resolvers",
+                                            "198.51.100.1"),
+                     0);
+    assert_int_equal(cairn_store_batch_add(b, o2, NULL, 0), 0);
+    assert_int_equal(cairn_store_put_batch(f->s, f->coll, b, NULL), 0);
+    assert_int_equal(cairn_store_batch_clear(b), 0);
+    assert_int_equal(cairn_store_batch_add(b, v2, NULL, 0), 0);
+    assert_int_equal(cairn_store_put_batch(f->s, f->coll, b, NULL), 0);
+
+    struct flag_seen x = {0};
+    assert_int_equal(cairn_store_find_key(f->s, ip_key("198.51.100.1"),
+                                          collect_flag, &x),
+                     0);
+    assert_int_equal(x.n, 3);
+    const char *value = NULL;
+    assert_string_equal(flag_of(&x, "2024-01-01T00:00:01.000Z", &value),
+                        "Public DNS resolvers");
+    assert_string_equal(value, "198.51.100.1");
+    /* the newer version and the other object are not flagged */
+    assert_string_equal(flag_of(&x, "2024-01-01T00:00:02.000Z", &value), "-");
+    size_t unflagged = 0;
+    for (size_t i = 0; i < x.n; i++)
+        unflagged += strcmp(x.list[i], "-") == 0;
+    assert_int_equal(unflagged, 2);
+
+    /* deleted with its version; stored again unflagged, it stays so */
+    char id1[80];
+    make_id(id1, sizeof id1, 1);
+    const char *ids[] = {id1};
+    struct cairn_store_query q = {.collection = f->coll,
+                                  .ids = ids,
+                                  .n_ids = 1,
+                                  .versions = CAIRN_STORE_VERSION_FIRST};
+    size_t n = 0;
+    assert_int_equal(cairn_store_delete(f->s, &q, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(cairn_store_batch_clear(b), 0);
+    assert_int_equal(cairn_store_batch_add(b, v1, NULL, 0), 0);
+    assert_int_equal(cairn_store_put_batch(f->s, f->coll, b, NULL), 0);
+    memset(&x, 0, sizeof x);
+    assert_int_equal(cairn_store_find_key(f->s, ip_key("198.51.100.1"),
+                                          collect_flag, &x),
+                     0);
+    assert_int_equal(x.n, 3);
+    for (size_t i = 0; i < x.n; i++)
+        assert_string_equal(x.list[i], "-");
+    cairn_store_batch_free(b);
+    json_decref(v1);
+    json_decref(v2);
+    json_decref(o2);
 }
 
 /* "The objects with a name under D" is one probe of the index. */
@@ -2967,6 +3068,7 @@ static void test_pg_lock(void **state)
         cmocka_unit_test_setup_teardown(test_sightings_summary, setup,         \
                                         teardown),                             \
         cmocka_unit_test_setup_teardown(test_index_under, setup, teardown),    \
+        cmocka_unit_test_setup_teardown(test_flags, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_named_state, setup, teardown),    \
         cmocka_unit_test_setup_teardown(test_marks, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_marks_batch, setup, teardown),    \
