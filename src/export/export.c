@@ -105,6 +105,7 @@ int cairn_export_new(const struct cairn_export_opts *opts,
     ex->o = *opts;
     cairn_buf_init(&ex->scratch, (size_t)-1 >> 1);
     cairn_buf_init(&ex->scratch2, (size_t)-1 >> 1);
+    cairn_buf_init(&ex->once, (size_t)-1 >> 1);
     ex->any_type = opts->n_types == 0;
     for (size_t i = 0; i < opts->n_types; i++) {
         bool found = false;
@@ -187,6 +188,7 @@ void cairn_export_free(struct cairn_export *ex)
     cairn__export_sids_free(&ex->sids);
     cairn_buf_release(&ex->scratch);
     cairn_buf_release(&ex->scratch2);
+    cairn_buf_release(&ex->once);
     cairn_free(ex->vw_vals);
     cairn_free(ex->pcs);
     cairn_free(ex);

@@ -143,6 +143,7 @@ struct cairn_export {
     struct sidmap sids;
     struct cairn_buf scratch; /* reused while reading and rendering */
     struct cairn_buf scratch2;
+    struct cairn_buf once; /* opts.once: the rendered part at hand */
     struct xval *vw_vals; /* the values of the pattern at hand */
     size_t vw_cap;
     struct piece *pcs; /* the pieces of the entry being rendered */
