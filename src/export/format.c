@@ -190,6 +190,35 @@ static const char *val(const struct entry *e, const struct xval *v)
     return e->text + v->off;
 }
 
+/* A string literal appended (its length known when compiled). */
+#define PUT_LIT(b, lit) cairn_buf_append((b), (lit), sizeof(lit) - 1)
+
+/* Several strings one after another (NULL ends the list). */
+static int put_strs(struct cairn_buf *b, const char *s1, const char *s2,
+                    const char *s3, const char *s4)
+{
+    const char *l[4] = {s1, s2, s3, s4};
+    int rc = 0;
+    for (int i = 0; i < 4 && l[i] != NULL && rc == 0; i++)
+        rc = cairn_buf_append(b, l[i], strlen(l[i]));
+    return rc;
+}
+
+/* An unsigned number in decimal, as "%u" writes it. */
+static int put_u(struct cairn_buf *b, uint64_t v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    return cairn_buf_append(b, d + i, sizeof d - i);
+}
+
+static const char hex_up[] = "0123456789ABCDEF";
+static const char hex_low[] = "0123456789abcdef";
+
 /* Text safe on one line of a text format: control characters as blanks. */
 static int put_line_text(struct cairn_buf *b, const char *s, size_t max)
 {
@@ -264,7 +293,7 @@ static int zeek_entry(struct render *r, const struct entry *e, size_t *n)
         }
         rc = cairn_buf_puts(b, s);
         if (rc == 0)
-            rc = cairn_buf_printf(b, "\t%s\t", type);
+            rc = put_strs(b, "\t", type, "\t", NULL);
         if (rc == 0)
             rc = put_line_text(b, r->ex->o.source, 200);
         if (rc == 0)
@@ -274,7 +303,7 @@ static int zeek_entry(struct render *r, const struct entry *e, size_t *n)
                      ? put_line_text(b, e->name, 500)
                      : cairn_buf_putc(b, '-');
         if (rc == 0)
-            rc = cairn_buf_printf(b, "\t%s\n", e->id);
+            rc = put_strs(b, "\t", e->id, "\n", NULL);
         (*n)++;
     }
     return rc;
@@ -283,26 +312,35 @@ static int zeek_entry(struct render *r, const struct entry *e, size_t *n)
 /* ---- Suricata and Snort ----------------------------------------------------- */
 
 /* Bytes of a rule's content string: printable ones as they are, others hex. */
+static bool content_plain(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && c != '"' && c != ';' && c != '\\' &&
+           c != '|' && c != ':';
+}
+
 static int put_content(struct cairn_buf *b, const char *s, size_t n)
 {
-    static const char hexd[] = "0123456789ABCDEF";
     bool in_hex = false;
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool plain = c > 0x20 && c < 0x7f && c != '"' && c != ';' &&
-                     c != '\\' && c != '|' && c != ':';
-        if (plain) {
+    size_t i = 0;
+    while (i < n && rc == 0) {
+        size_t run = i;
+        while (run < n && content_plain((unsigned char)s[run]))
+            run++;
+        if (run > i) {
+            /* plain bytes in one append: this is most of a value */
             if (in_hex)
                 rc = cairn_buf_putc(b, '|');
             in_hex = false;
             if (rc == 0)
-                rc = cairn_buf_putc(b, (char)c);
-        } else {
-            char h[4] = {in_hex ? ' ' : '|', hexd[c >> 4], hexd[c & 15], 0};
-            rc = cairn_buf_append(b, h, 3);
-            in_hex = true;
+                rc = cairn_buf_append(b, s + i, run - i);
+            i = run;
+            continue;
         }
+        unsigned char c = (unsigned char)s[i++];
+        char h[3] = {in_hex ? ' ' : '|', hex_up[c >> 4], hex_up[c & 15]};
+        rc = cairn_buf_append(b, h, 3);
+        in_hex = true;
     }
     if (rc == 0 && in_hex)
         rc = cairn_buf_putc(b, '|');
@@ -344,7 +382,9 @@ static int rule_head(struct render *r, const struct entry *e, const char *hdr,
                      const char *what, const char *s)
 {
     struct cairn_buf *b = r->out;
-    int rc = cairn_buf_printf(b, "alert %s (msg:\"cairn %s ", hdr, what);
+    int rc = put_strs(b, "alert ", hdr, " (msg:\"cairn ", what);
+    if (rc == 0)
+        rc = cairn_buf_putc(b, ' ');
     if (rc == 0)
         rc = put_msg(b, s, 200);
     if (rc == 0 && e->name != NULL && e->name[0] != '\0') {
@@ -353,7 +393,7 @@ static int rule_head(struct render *r, const struct entry *e, const char *hdr,
             rc = put_msg(b, e->name, 200);
     }
     if (rc == 0)
-        rc = cairn_buf_printf(b, " (%s)\"; ", e->id);
+        rc = put_strs(b, " (", e->id, ")\"; ", NULL);
     return rc;
 }
 
@@ -369,11 +409,30 @@ static int rule_tail(struct render *r, const struct entry *e, const char *kind,
     int rc = cairn__export_sids_get(&r->ex->sids, key, e->ver_hash, &sid,
                                     &rev);
     if (rc == 0)
-        rc = cairn_buf_printf(r->out,
-                              "metadata:cairn_indicator %s; sid:%u; rev:%u;)\n",
-                              e->id, sid, rev);
+        rc = put_strs(r->out, "metadata:cairn_indicator ", e->id, "; sid:",
+                      NULL);
+    if (rc == 0)
+        rc = put_u(r->out, sid);
+    if (rc == 0)
+        rc = PUT_LIT(r->out, "; rev:");
+    if (rc == 0)
+        rc = put_u(r->out, rev);
+    if (rc == 0)
+        rc = PUT_LIT(r->out, ";)\n");
     (*n)++;
     return rc;
+}
+
+/* "ip any any <> [ADDR] any" (an address or CIDR: under 50 bytes). */
+static void ip_header(char hdr[100], const char *s, size_t n)
+{
+    if (15 + n + 6 > 100) {
+        snprintf(hdr, 100, "ip any any <> [%s] any", s);
+        return;
+    }
+    memcpy(hdr, "ip any any <> [", 15);
+    memcpy(hdr + 15, s, n);
+    memcpy(hdr + 15 + n, "] any", 6);
 }
 
 /* URL parts: host (no port) and the path with its query. */
@@ -425,13 +484,13 @@ static int suricata_entry(struct render *r, const struct entry *e, size_t *n)
             for (size_t j = 0; j < 3 && rc == 0; j++) {
                 rc = rule_head(r, e, k[j].hdr, k[j].what, s);
                 if (rc == 0)
-                    rc = cairn_buf_printf(b, "%s; dotprefix; content:\".",
-                                          k[j].buf);
+                    rc = put_strs(b, k[j].buf, "; dotprefix; content:\".",
+                                  NULL, NULL);
                 if (rc == 0)
                     rc = put_content(b, s, v->len);
                 if (rc == 0)
-                    rc = cairn_buf_printf(b, "\"; endswith;%s ",
-                                          k[j].nocase ? " nocase;" : "");
+                    rc = k[j].nocase ? PUT_LIT(b, "\"; endswith; nocase; ")
+                                     : PUT_LIT(b, "\"; endswith; ");
                 if (rc == 0)
                     rc = rule_tail(r, e, k[j].kind, s, n);
             }
@@ -440,7 +499,7 @@ static int suricata_entry(struct render *r, const struct entry *e, size_t *n)
         case CAIRN_IOC_IPV4:
         case CAIRN_IOC_IPV6: {
             char hdr[100];
-            snprintf(hdr, sizeof hdr, "ip any any <> [%s] any", s);
+            ip_header(hdr, s, v->len);
             rc = rule_head(r, e, hdr, "IP", s);
             if (rc == 0)
                 rc = rule_tail(r, e, "ip", s, n);
@@ -492,7 +551,9 @@ static int put_wire_name(struct cairn_buf *b, const char *s, size_t n)
     while (i < n && rc == 0) {
         const char *dot = memchr(s + i, '.', n - i);
         size_t l = (size_t)((dot != NULL ? dot : s + n) - (s + i));
-        rc = cairn_buf_printf(b, "|%02X|", (unsigned)l);
+        char lb[4] = {'|', hex_up[(l >> 4) & 15], hex_up[l & 15], '|'};
+        rc = l < 256 ? cairn_buf_append(b, lb, 4)
+                     : cairn_buf_printf(b, "|%02X|", (unsigned)l);
         if (rc == 0)
             rc = put_content(b, s + i, l);
         i += l + 1;
@@ -510,7 +571,10 @@ static int put_pcre(struct cairn_buf *b, const char *s, size_t n)
             (c >= '0' && c <= '9') || c == '-' || c == '_')
             rc = cairn_buf_putc(b, (char)c);
         else
-            rc = cairn_buf_printf(b, "\\x%02x", c);
+        {
+            char xb[4] = {'\\', 'x', hex_low[c >> 4], hex_low[c & 15]};
+            rc = cairn_buf_append(b, xb, 4);
+        }
     }
     return rc;
 }
@@ -599,7 +663,7 @@ static int snort_entry(struct render *r, const struct entry *e, size_t *n)
         case CAIRN_IOC_IPV4:
         case CAIRN_IOC_IPV6: {
             char hdr[100];
-            snprintf(hdr, sizeof hdr, "ip any any <> [%s] any", s);
+            ip_header(hdr, s, v->len);
             rc = rule_head(r, e, hdr, "IP", s);
             if (rc == 0)
                 rc = rule_tail(r, e, "ip", s, n);
@@ -619,9 +683,11 @@ static int snort_entry(struct render *r, const struct entry *e, size_t *n)
             if (rc == 0)
                 rc = put_content(b, path, strlen(path));
             if (rc == 0)
-                rc = cairn_buf_printf(b, "\"; http_uri; urilen:%zu; "
-                                         "content:\"",
-                                      strlen(path));
+                rc = PUT_LIT(b, "\"; http_uri; urilen:");
+            if (rc == 0)
+                rc = put_u(b, strlen(path));
+            if (rc == 0)
+                rc = PUT_LIT(b, "; content:\"");
             if (rc == 0)
                 rc = put_content(b, host, hl);
             if (rc == 0)
@@ -768,7 +834,7 @@ static int rpz_entry(struct render *r, const struct entry *e, size_t *n)
     struct cairn_buf *b = r->out;
     size_t zl = strlen(r->ex->o.zone);
     bool rep = false;
-    int rc = cairn_buf_printf(b, "; %s\n", e->id);
+    int rc = put_strs(b, "; ", e->id, "\n", NULL);
 
     if (rc == 0)
         rc = cut(r, 0, 0, PIECE_LEAD);
