@@ -203,6 +203,8 @@ int cairn__export_sids_load(struct sidmap *m, const char *path,
                             struct cairn_diag *diag);
 int cairn__export_sids_parse(struct sidmap *m, const char *text, size_t len,
                              struct cairn_diag *diag);
+/* Room for `n` sids in all (a hint: the map grows anyway). */
+int cairn__export_sids_reserve(struct sidmap *m, size_t n);
 int cairn__export_sids_get(struct sidmap *m, uint64_t key, uint64_t ver,
                            uint32_t *sid, uint32_t *rev);
 int cairn__export_sids_save(const struct sidmap *m, const char *path);

@@ -1468,6 +1468,11 @@ static int render_file(struct cairn_export *ex, const struct cairn_time *now,
             cairn__export_hugepages(out->data + out->len,
                                     out->alloc - out->len);
     }
+    if (rc == 0 && (ex->o.format == CAIRN_EXPORT_SURICATA ||
+                    ex->o.format == CAIRN_EXPORT_SNORT))
+        /* a rule or two for most indicators: ENOMEM here is left to the
+         * map's own growth */
+        (void)cairn__export_sids_reserve(&ex->sids, ex->n_ents * 2);
     if (rc == 0)
         rc = head(&r);
     for (size_t i = 0; i < ex->n_ents && rc == 0; i++) {

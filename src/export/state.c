@@ -129,9 +129,8 @@ static size_t sid_slot(const struct sidmap *m, uint64_t key)
     return i;
 }
 
-static int sid_grow(struct sidmap *m)
+static int sid_grow_to(struct sidmap *m, size_t nc)
 {
-    size_t nc = m->cap ? m->cap * 2 : 4096;
     struct sid_rec *old = m->recs;
     size_t oc = m->cap;
     m->recs = cairn_calloc(nc, sizeof *m->recs);
@@ -145,6 +144,20 @@ static int sid_grow(struct sidmap *m)
             m->recs[sid_slot(m, old[i].key)] = old[i];
     cairn_free(old);
     return 0;
+}
+
+static int sid_grow(struct sidmap *m)
+{
+    return sid_grow_to(m, m->cap ? m->cap * 2 : 4096);
+}
+
+int cairn__export_sids_reserve(struct sidmap *m, size_t n)
+{
+    /* grown once to its size, not doubled twenty times over the rules */
+    size_t nc = m->cap ? m->cap : 4096;
+    while ((n + 1) * 2 > nc && nc < ((size_t)1 << 40))
+        nc *= 2;
+    return nc > m->cap ? sid_grow_to(m, nc) : 0;
 }
 
 int cairn__export_sids_get(struct sidmap *m, uint64_t key, uint64_t ver,
