@@ -14,25 +14,28 @@
 #include "cairn/store.h"
 
 /*
- * Usage: bench_export [N [DIR]]   (default: 1000000, $TMPDIR or /tmp)
+ * Usage: bench_export [N [DIR [FORMAT...]]]
+ *        (default: 1000000, $TMPDIR or /tmp, every format but yara)
  * N mixed indicators (45% domains, 20% IPv4 with some CIDRs, 10% URLs, 20%
- * MD5/SHA-1/SHA-256, 5% email addresses).
+ * MD5/SHA-1/SHA-256, 5% email addresses) are put into an SQLite store in
+ * DIR (not timed). Then, per format, each measured in CPU seconds of the
+ * process (every thread; on a busy machine they vary far less than wall
+ * time, which is printed too):
  *
- * 1. The store: the N objects are put into an SQLite store in DIR (not
- *    timed), then read by cairn_export_update as a server's first read
- *    does (one query per page of the change feed, each object parsed);
- *    baseline in the same run: the same pages read without parsing.
- * 2. Per format, one export at a time: the N objects added from memory
- *    (read), the file rendered whole and written (whole: what `cairn
- *    export` does after reading), then one more indicator added and the
- *    file rewritten (what a server does after a change). Baseline in the
- *    same run: the same values written one a line (a plain list, the least
- *    any export does) into a buffer and the same file; each format's
- *    whole time is printed as a ratio to it.
+ * - full: what `cairn export -o FILE` does: a new export (keeping
+ *   nothing, opts.once) reads the collection from the store and writes
+ *   the file (temporary file, fsync, rename);
+ * - first: the same as a server's export does it the first time, keeping
+ *   each indicator's rendered part for the rewrites;
+ * - rewrite: one more indicator put into the store (not timed), then what
+ *   the server does: the export reads what was added and rewrites the
+ *   file from the parts it keeps.
  *
- * Times are CPU seconds of the process (getrusage-like: on a busy machine
- * they vary far less than wall time). YARA is left out: its input is YARA
- * rules, not values.
+ * Baseline in the same run: the same values written one a line (a plain
+ * list, the least any export does) into a buffer and a file; each figure
+ * is printed as a ratio to it. The floor of any read is printed too: the
+ * store's pages of the collection read and dropped. YARA is left out: its
+ * input is YARA rules, not values.
  */
 
 static double now_s(void)
@@ -143,20 +146,76 @@ static int page_through(struct cairn_store *s, const char *coll, size_t *n)
     }
 }
 
+struct tm2 {
+    double cpu, wall;
+};
+
+static struct tm2 tnow(void)
+{
+    return (struct tm2){now_s(), bench_wall_s()};
+}
+
+static struct tm2 tsince(struct tm2 t0)
+{
+    struct tm2 t = tnow();
+    return (struct tm2){t.cpu - t0.cpu, t.wall - t0.wall};
+}
+
+/* Read the collection into `ex` and write its file: the times of both. */
+static int export_once(struct cairn_export *ex, struct cairn_store *s,
+                       const char *path, struct tm2 *read, struct tm2 *write,
+                       struct cairn_export_file *f,
+                       struct cairn_export_stats *st)
+{
+    struct tm2 t0 = tnow();
+    int rc = cairn_export_update(ex, s, NULL);
+    *read = tsince(t0);
+    if (rc != 0)
+        return rc;
+    t0 = tnow();
+    rc = cairn_export_write(ex, NULL, path, f, st, NULL, NULL);
+    *write = tsince(t0);
+    return rc;
+}
+
+static int put_one(struct cairn_store *s, const char *coll, uint64_t i)
+{
+    char obj[1024], line[256];
+    int len = object(i, obj, sizeof obj, line, sizeof line);
+    struct cairn_store_object_in in = {.json = obj, .json_len = (size_t)len};
+    in.obj = json_loadb(obj, (size_t)len, 0, NULL);
+    int rc = cairn_store_put_objects(s, coll, &in, 1, NULL, NULL);
+    json_decref((json_t *)in.obj);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : 1000000;
     const char *dir = argc > 2 ? argv[2] : getenv("TMPDIR");
-    char path[4096], db[4200], url[4300], obj[1024], line[256];
+    char path[4096], db[4200], url[4300];
     char coll[CAIRN_UUID_STRLEN];
     struct cairn_buf list, out;
     struct objs objs = {0};
     struct cairn_store *s = NULL;
+    bool want[CAIRN_EXPORT_FORMAT_COUNT];
     int rc = 1;
 
     if (n == 0 || n > 100000000) {
-        fprintf(stderr, "usage: bench_export [N [DIR]]\n");
+        fprintf(stderr, "usage: bench_export [N [DIR [FORMAT...]]]\n");
         return 2;
+    }
+    for (int f = 0; f < CAIRN_EXPORT_FORMAT_COUNT; f++)
+        want[f] = argc <= 3 && f != CAIRN_EXPORT_YARA;
+    for (int i = 3; i < argc; i++) {
+        enum cairn_export_format f;
+        if (cairn_export_format_parse(argv[i], &f) != 0 ||
+            f == CAIRN_EXPORT_YARA) {
+            fprintf(stderr, "bench_export: %s: not a format of values\n",
+                    argv[i]);
+            return 2;
+        }
+        want[f] = true;
     }
     if (dir == NULL)
         dir = "/tmp";
@@ -170,45 +229,28 @@ int main(int argc, char **argv)
         goto out;
     }
     double wall0 = bench_wall_s();
-    printf("export: %zu indicators (CPU seconds)\n", n);
-
-    /* 1. the store */
+    printf("export: %zu indicators (CPU seconds of every thread; wall in "
+           "brackets)\n",
+           n);
     if (fill_store(url, &objs, coll) != 0 ||
         cairn_store_open(url, NULL, &s) != 0) {
         fprintf(stderr, "cannot fill the store %s\n", db);
         goto out;
     }
-    {
-        size_t rows = 0;
-        double t0 = now_s();
-        if (page_through(s, coll, &rows) != 0)
-            goto out;
-        double pages_s = now_s() - t0;
-        struct cairn_export *ex = NULL;
-        const char *cl[] = {coll};
-        struct cairn_export_opts o = {.format = CAIRN_EXPORT_ZEEK,
-                                      .collections = cl,
-                                      .n_collections = 1};
-        bool changed = false;
-        if (cairn_export_new(&o, &ex, NULL) != 0)
-            goto out;
-        t0 = now_s();
-        rc = cairn_export_update(ex, s, &changed);
-        double read_s = now_s() - t0;
-        cairn_export_free(ex);
-        if (rc != 0)
-            goto out;
-        rc = 1;
-        printf("store read   %9.3f s (%5.1fx the pages alone: %.3f s, %zu "
-               "rows)\n",
-               read_s, read_s / pages_s, pages_s, rows);
-    }
-    cairn_store_close(s);
-    s = NULL;
-    unlink(db);
+    free(objs.text);
+    objs.text = NULL;
 
-    /* 2. the baseline: the values one a line, built again and written */
-    double t0 = now_s();
+    /* the floor of a read: the pages alone */
+    size_t rows = 0;
+    struct tm2 t0 = tnow();
+    if (page_through(s, coll, &rows) != 0)
+        goto out;
+    struct tm2 pages = tsince(t0);
+    printf("store pages alone      %7.3f s [%6.3f]  (%zu rows)\n", pages.cpu,
+           pages.wall, rows);
+
+    /* the baseline: the values one a line, built again and written */
+    t0 = tnow();
     out.len = 0;
     for (size_t i = 0, st = 0; i < list.len; i++)
         if (list.data[i] == '\n') {
@@ -218,54 +260,73 @@ int main(int argc, char **argv)
         }
     if (cairn_export_write_file(path, out.data, out.len) != 0)
         goto out;
-    double base_s = now_s() - t0;
-    printf("baseline   plain list   whole %7.3f s  %8.1f MB\n", base_s,
-           (double)out.len / 1e6);
+    struct tm2 base = tsince(t0);
+    printf("baseline plain list    %7.3f s [%6.3f]  %8.1f MB\n", base.cpu,
+           base.wall, (double)out.len / 1e6);
+    cairn_buf_release(&out);
 
-    struct cairn_time now = cairn_time_now(3);
+    uint64_t extra = n + 7;
     for (int f = 0; f < CAIRN_EXPORT_FORMAT_COUNT; f++) {
-        if (f == CAIRN_EXPORT_YARA)
+        if (!want[f])
             continue;
+        const char *name = cairn_export_format_name((enum cairn_export_format)f);
+        const char *cl[] = {coll};
+        struct cairn_export_opts o = {.format = (enum cairn_export_format)f,
+                                      .collections = cl,
+                                      .n_collections = 1,
+                                      .once = true};
         struct cairn_export *ex = NULL;
-        struct cairn_export_opts o = {.format = (enum cairn_export_format)f};
         struct cairn_export_stats st;
+        struct cairn_export_file file;
+        struct tm2 rd, wr, rd2, wr2, rd3, wr3;
+
+        /* full: cairn export */
         if (cairn_export_new(&o, &ex, NULL) != 0)
             goto out;
-        t0 = now_s();
-        for (size_t i = 0; i < n; i++)
-            if (cairn_export_add_json(ex, objs.text + objs.off[i],
-                                      objs.off[i + 1] - objs.off[i]) != 0) {
-                fprintf(stderr, "cannot add indicator %zu\n", i);
-                cairn_export_free(ex);
-                goto out;
-            }
-        double read_s = now_s() - t0, whole = 0, again = 0;
-        for (int round = 0; round < 2; round++) {
-            t0 = now_s();
-            if (round == 1) {
-                int len = object(n + 7, obj, sizeof obj, line, sizeof line);
-                if (cairn_export_add_json(ex, obj, (size_t)len) != 0) {
-                    cairn_export_free(ex);
-                    goto out;
-                }
-            }
-            out.len = 0;
-            if (cairn_export_render(ex, &now, &out, &st, NULL, NULL) != 0 ||
-                cairn_export_write_file(path, out.data, out.len) != 0) {
-                fprintf(stderr, "%s: cannot render or write\n",
-                        cairn_export_format_name((enum cairn_export_format)f));
-                cairn_export_free(ex);
-                goto out;
-            }
-            *(round == 0 ? &whole : &again) = now_s() - t0;
-        }
+        rc = export_once(ex, s, path, &rd, &wr, &file, &st);
         cairn_export_free(ex);
-        printf("%-10s read %6.3f s, whole %6.3f s (%5.1fx baseline), read + "
-               "whole %6.3f s; rewrite after one more %6.3f s (%5.1fx); "
-               "%7.1f MB, %zu entries, %zu unsupported\n",
-               cairn_export_format_name((enum cairn_export_format)f), read_s,
-               whole, whole / base_s, read_s + whole, again, again / base_s,
-               (double)out.len / 1e6, st.entries, st.unsupported);
+        ex = NULL;
+        if (file.fd >= 0)
+            close(file.fd);
+        if (rc != 0) {
+            fprintf(stderr, "%s: cannot export: %s\n", name,
+                    cairn_strerror(rc));
+            goto out;
+        }
+        size_t len = file.len;
+        /* first and rewrite: a server's */
+        o.once = false;
+        if (cairn_export_new(&o, &ex, NULL) != 0)
+            goto out;
+        rc = export_once(ex, s, path, &rd2, &wr2, &file, &st);
+        if (file.fd >= 0)
+            close(file.fd);
+        if (rc == 0)
+            rc = put_one(s, coll, extra++);
+        if (rc == 0)
+            rc = export_once(ex, s, path, &rd3, &wr3, &file, &st);
+        if (file.fd >= 0)
+            close(file.fd);
+        cairn_export_free(ex);
+        if (rc != 0) {
+            fprintf(stderr, "%s: cannot export: %s\n", name,
+                    cairn_strerror(rc));
+            goto out;
+        }
+        rc = 1;
+        printf("%-10s full  %7.3f s [%6.3f] (read %6.3f, write %6.3f) "
+               "%5.1fx baseline; %7.1f MB, %zu entries\n",
+               name, rd.cpu + wr.cpu, rd.wall + wr.wall, rd.cpu, wr.cpu,
+               (rd.cpu + wr.cpu) / base.cpu, (double)len / 1e6, st.entries);
+        printf("%-10s first %7.3f s [%6.3f] (read %6.3f, write %6.3f) "
+               "%5.1fx baseline\n",
+               name, rd2.cpu + wr2.cpu, rd2.wall + wr2.wall, rd2.cpu, wr2.cpu,
+               (rd2.cpu + wr2.cpu) / base.cpu);
+        printf("%-10s rewrite after one new %7.3f s [%6.3f] (read %6.3f, "
+               "write %6.3f) %5.1fx baseline\n",
+               name, rd3.cpu + wr3.cpu, rd3.wall + wr3.wall, rd3.cpu, wr3.cpu,
+               (rd3.cpu + wr3.cpu) / base.cpu);
+        fflush(stdout);
     }
     printf("(the whole run took %.1f s of wall time)\n",
            bench_wall_s() - wall0);

@@ -152,14 +152,12 @@ static int run(int argc, char **argv)
     struct cairn_warninglists *wl = NULL;
     struct cairn_store *store = NULL;
     struct cairn_export *ex = NULL;
-    struct cairn_buf b;
     struct cairn_export_stats st;
     struct skips sk = {0};
     int ret = CLI_EXIT_ERROR;
     const char *arg;
     int o;
 
-    cairn_buf_init(&b, (size_t)-1 >> 1);
     if (collections == NULL || types == NULL) {
         cli_error(CMD, "out of memory");
         goto out;
@@ -229,6 +227,7 @@ static int run(int argc, char **argv)
         .zone = zone,
         .include_warninglisted = include_listed,
         .min_score = min_score,
+        .once = true, /* one file: nothing kept for a rewrite */
     };
     if (format == NULL ||
         cairn_export_format_parse(format, &eo.format) != 0) {
@@ -275,21 +274,21 @@ static int run(int argc, char **argv)
         goto out;
     }
     sk.quiet = quiet;
-    rc = cairn_export_render(ex, NULL, &b, &st, on_skip, &sk);
-    if (rc != 0) {
-        cli_error(CMD, "cannot export: %s", cairn_strerror(rc));
+    /* straight into the file (or standard output) in large writes */
+    if (output != NULL) {
+        rc = cairn_export_write(ex, NULL, output, NULL, &st, on_skip, &sk);
+    } else {
+        fflush(stdout);
+        rc = cairn_export_render_fd(ex, NULL, STDOUT_FILENO, NULL, &st,
+                                    on_skip, &sk);
+    }
+    if (rc == CAIRN_EIO) {
+        cli_error(CMD, "%s: cannot write the file",
+                  output != NULL ? output : "standard output");
         goto out;
     }
-    if (output != NULL) {
-        rc = cairn_export_write_file(output, b.data != NULL ? b.data : "",
-                                     b.len);
-        if (rc != 0) {
-            cli_error(CMD, "%s: cannot write the file", output);
-            goto out;
-        }
-    } else if (b.len > 0 && (fwrite(b.data, 1, b.len, stdout) != b.len ||
-                             fflush(stdout) != 0)) {
-        cli_error(CMD, "cannot write to standard output");
+    if (rc != 0) {
+        cli_error(CMD, "cannot export: %s", cairn_strerror(rc));
         goto out;
     }
     if (!quiet) {
@@ -317,7 +316,6 @@ static int run(int argc, char **argv)
     ret = st.unsupported > 0 || st.partial > 0 ? CLI_EXIT_FINDINGS
                                                 : CLI_EXIT_OK;
 out:
-    cairn_buf_release(&b);
     cairn_export_free(ex);
     cairn_warninglists_free(wl);
     cairn_store_close(store);

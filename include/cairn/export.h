@@ -83,6 +83,13 @@ struct cairn_export_opts {
      * counted (an export reads indicators only). The CSV format writes it.
      */
     int min_score;
+    /*
+     * A one-shot export (cairn export): each indicator's part is rendered
+     * straight into the file and not kept, so a rewrite renders every
+     * indicator again. Less memory and a faster first file; a server's
+     * exports keep their parts (false).
+     */
+    bool once;
 };
 
 #define CAIRN_EXPORT_SID_BASE 1000000u
@@ -150,6 +157,37 @@ typedef void (*cairn_export_skip_cb)(const char *indicator_id,
 int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
                         struct cairn_buf *out, struct cairn_export_stats *stats,
                         cairn_export_skip_cb skip, void *ud);
+
+/*
+ * Render the file as cairn_export_render does, but straight into file
+ * descriptor `fd` in large writes (the file is never held whole in
+ * memory; YARA's is, to be compiled). `file` (may be NULL) receives its
+ * length and a hash of its bytes (an ETag); its fd is left -1.
+ * CAIRN_EIO when a write fails, else as cairn_export_render.
+ */
+struct cairn_export_file {
+    int fd;        /* open for reading; the caller closes it; -1: none */
+    size_t len;    /* bytes written */
+    uint64_t hash; /* of the bytes written: 64-bit, not cryptographic */
+};
+int cairn_export_render_fd(struct cairn_export *ex,
+                           const struct cairn_time *now, int fd,
+                           struct cairn_export_file *file,
+                           struct cairn_export_stats *stats,
+                           cairn_export_skip_cb skip, void *ud);
+
+/*
+ * Render the file straight into `path`, atomically (a temporary file in
+ * the same directory, fsync, rename), or with `path` NULL into an
+ * anonymous file in memory. `file` (may be NULL) receives a descriptor
+ * open for reading on the new file (the caller closes it; it stays
+ * readable after a later rewrite replaces the name), its length and hash.
+ * CAIRN_EIO, else as cairn_export_render.
+ */
+int cairn_export_write(struct cairn_export *ex, const struct cairn_time *now,
+                       const char *path, struct cairn_export_file *file,
+                       struct cairn_export_stats *stats,
+                       cairn_export_skip_cb skip, void *ud);
 
 /*
  * The earliest valid_until still ahead of `now` among the indicators
@@ -253,12 +291,17 @@ int cairn_export_service_new(const char *store_url,
 void cairn_export_service_free(struct cairn_export_service *svc);
 
 /*
- * The current content of one export, as served over HTTP: the latest
- * rewrite itself, shared and read-only (no copy per request), kept alive
- * until released even when a newer rewrite replaces it.
+ * The current content of one export, as served over HTTP: the file of
+ * the latest rewrite itself (no copy per request), kept open until
+ * released even when a newer rewrite replaces it.
  */
 struct cairn_export_content {
-    const char *body; /* valid until cairn_export_content_release */
+    /*
+     * The file, open for reading, valid until
+     * cairn_export_content_release: shared by every request, so read it
+     * at an offset (pread, sendfile) or dup it; never close it.
+     */
+    int fd;
     size_t len;
     char etag[40]; /* "\"...\"", quotes included */
     const char *media; /* static */

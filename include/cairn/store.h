@@ -453,6 +453,21 @@ int cairn_store_query(struct cairn_store *s, const struct cairn_store_query *q,
 void cairn_store_page_free(struct cairn_store_page *page);
 
 /*
+ * Every version of type `type` (NULL: any) in collection `collection`
+ * added after `added_after` (NULL: all), in date_added order, each handed
+ * to `cb` in place: one sequential read without pages or copies, for a
+ * reader of a whole collection (exports). In a row, id, date_added and
+ * json are set and valid during the call; the other fields may be NULL.
+ * `cb` must not use the store. Stops at the first nonzero `cb` returns
+ * and returns it; else 0, CAIRN_ENOTFOUND (no such collection), CAIRN_EIO.
+ */
+typedef int (*cairn_store_scan_cb)(const struct cairn_store_row *row,
+                                   void *ud);
+int cairn_store_scan(struct cairn_store *s, const char *collection,
+                     const char *type, const struct cairn_time *added_after,
+                     cairn_store_scan_cb cb, void *ud);
+
+/*
  * Delete every version `q` selects (limit and next are ignored), in one
  * transaction; `deleted` (may be NULL) gets the count. A later object never
  * reuses a deleted date_added.

@@ -105,6 +105,7 @@ int cairn_export_new(const struct cairn_export_opts *opts,
     ex->o = *opts;
     cairn_buf_init(&ex->scratch, (size_t)-1 >> 1);
     cairn_buf_init(&ex->scratch2, (size_t)-1 >> 1);
+    cairn_buf_init(&ex->once, (size_t)-1 >> 1);
     ex->any_type = opts->n_types == 0;
     for (size_t i = 0; i < opts->n_types; i++) {
         bool found = false;
@@ -187,6 +188,7 @@ void cairn_export_free(struct cairn_export *ex)
     cairn__export_sids_free(&ex->sids);
     cairn_buf_release(&ex->scratch);
     cairn_buf_release(&ex->scratch2);
+    cairn_buf_release(&ex->once);
     cairn_free(ex->vw_vals);
     cairn_free(ex->pcs);
     cairn_free(ex);
@@ -935,52 +937,43 @@ int cairn_export_add_json(struct cairn_export *ex, const char *json,
     return put_entry(ex, e);
 }
 
+struct scan_ctx {
+    struct cairn_export *ex;
+    size_t c;
+    size_t n;
+};
+
+static int on_row(const struct cairn_store_row *row, void *ud)
+{
+    struct scan_ctx *sc = ud;
+    int rc = cairn_export_add_json(sc->ex, row->json, row->json_len);
+    if (rc == CAIRN_EINVAL)
+        rc = 0; /* stored JSON that does not parse: not ours */
+    sc->ex->added[sc->c] = row->date_added;
+    sc->n++;
+    return rc;
+}
+
 int cairn_export_update(struct cairn_export *ex, struct cairn_store *s,
                         bool *changed)
 {
-    static const char *const types[] = {"indicator"};
-    int rc = 0;
-
     if (changed != NULL)
         *changed = false;
     for (size_t c = 0; c < ex->o.n_collections; c++) {
-        char next[CAIRN_STORE_CURSOR_LEN] = "";
+        /* one pass over what was added since the last (every version:
+         * put_entry keeps the latest of each id) */
+        struct scan_ctx sc = {ex, c, 0};
         struct cairn_time after = ex->added[c];
-        bool has_after = ex->have_added[c];
-        for (;;) {
-            struct cairn_store_page *page = NULL;
-            struct cairn_store_query q = {
-                .collection = ex->o.collections[c],
-                .added_after = has_after ? &after : NULL,
-                .types = types,
-                .n_types = 1,
-                .limit = CAIRN_STORE_LIMIT_MAX,
-                .next = next[0] != '\0' ? next : NULL,
-                .with_json = true,
-            };
-            rc = cairn_store_query(s, &q, &page);
-            if (rc != 0)
-                return rc;
-            for (size_t i = 0; i < page->n && rc == 0; i++) {
-                rc = cairn_export_add_json(ex, page->rows[i].json,
-                                           page->rows[i].json_len);
-                if (rc == CAIRN_EINVAL)
-                    rc = 0; /* stored JSON that does not parse: not ours */
-            }
-            if (page->n > 0) {
-                ex->added[c] = page->added_last;
-                ex->have_added[c] = true;
-                if (changed != NULL)
-                    *changed = true;
-            }
-            bool more = page->more;
-            snprintf(next, sizeof next, "%s", page->next);
-            cairn_store_page_free(page);
-            if (rc != 0)
-                return rc;
-            if (!more)
-                break;
+        int rc = cairn_store_scan(s, ex->o.collections[c], "indicator",
+                                  ex->have_added[c] ? &after : NULL, on_row,
+                                  &sc);
+        if (sc.n > 0) {
+            ex->have_added[c] = true;
+            if (changed != NULL)
+                *changed = true;
         }
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }

@@ -143,6 +143,7 @@ struct cairn_export {
     struct sidmap sids;
     struct cairn_buf scratch; /* reused while reading and rendering */
     struct cairn_buf scratch2;
+    struct cairn_buf once; /* opts.once: the rendered part at hand */
     struct xval *vw_vals; /* the values of the pattern at hand */
     size_t vw_cap;
     struct piece *pcs; /* the pieces of the entry being rendered */
@@ -202,6 +203,8 @@ int cairn__export_sids_load(struct sidmap *m, const char *path,
                             struct cairn_diag *diag);
 int cairn__export_sids_parse(struct sidmap *m, const char *text, size_t len,
                              struct cairn_diag *diag);
+/* Room for `n` sids in all (a hint: the map grows anyway). */
+int cairn__export_sids_reserve(struct sidmap *m, size_t n);
 int cairn__export_sids_get(struct sidmap *m, uint64_t key, uint64_t ver,
                            uint32_t *sid, uint32_t *rev);
 int cairn__export_sids_save(const struct sidmap *m, const char *path);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Rendering: each format as its consumer reads it. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "export/export_int.h"
 
@@ -24,7 +26,118 @@ struct render {
     size_t n_pcs, cut_at; /* pieces of the entry (ex->pcs) */
     bool partial;         /* the entry at hand lost a value */
     int score;            /* of the entry at hand; -1: none */
+    /* straight into a file (fd >= 0): `out` is written out in chunks */
+    int fd;
+    size_t written; /* of out: bytes already written */
+    size_t total;   /* bytes gone from out (written and hashed) */
+    uint64_t h[4];  /* the hash of what is gone, 32 bytes at a time */
 };
+
+/* ---- the file's hash -------------------------------------------------------
+ *
+ * 64-bit, four lanes of 8 bytes (multiply and rotate, as the xxHash
+ * family does): a few GB/s, so that hashing a 700 MB file for its ETag
+ * costs a fraction of writing it. Not cryptographic.
+ */
+
+#define H_P1 0x9e3779b185ebca87ull
+#define H_P2 0xc2b2ae3d27d4eb4full
+#define H_P3 0x165667b19e3779f9ull
+
+static uint64_t rotl(uint64_t x, int r)
+{
+    return x << r | x >> (64 - r);
+}
+
+static uint64_t rd64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static void hash_init(uint64_t h[4])
+{
+    h[0] = H_P1 + H_P2;
+    h[1] = H_P2;
+    h[2] = 0;
+    h[3] = 0 - H_P1;
+}
+
+/* `n` whole stripes of 32 bytes. */
+static void hash_stripes(uint64_t h[4], const char *p, size_t n)
+{
+    uint64_t a = h[0], b = h[1], c = h[2], d = h[3];
+    for (size_t i = 0; i < n; i++, p += 32) {
+        a = rotl(a + rd64(p) * H_P2, 31) * H_P1;
+        b = rotl(b + rd64(p + 8) * H_P2, 31) * H_P1;
+        c = rotl(c + rd64(p + 16) * H_P2, 31) * H_P1;
+        d = rotl(d + rd64(p + 24) * H_P2, 31) * H_P1;
+    }
+    h[0] = a;
+    h[1] = b;
+    h[2] = c;
+    h[3] = d;
+}
+
+/* The hash of a file of `total` bytes, the last `n` (< 32) at `p`. */
+static uint64_t hash_end(const uint64_t h[4], const char *p, size_t n,
+                         uint64_t total)
+{
+    uint64_t x = rotl(h[0], 1) + rotl(h[1], 7) + rotl(h[2], 12) +
+                 rotl(h[3], 18) + total;
+    for (; n >= 8; n -= 8, p += 8)
+        x = rotl(x ^ rotl(rd64(p) * H_P2, 31) * H_P1, 27) * H_P1 + H_P3;
+    for (; n > 0; n--, p++)
+        x = rotl(x ^ (uint64_t)(unsigned char)*p * H_P3, 11) * H_P1;
+    x ^= x >> 33;
+    x *= H_P2;
+    x ^= x >> 29;
+    x *= H_P3;
+    return x ^ x >> 32;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return CAIRN_EIO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Chunks written to the file: large, so that the syscalls cost nothing. */
+#define CHUNK ((size_t)1 << 20)
+
+/*
+ * Write what `out` holds to the file and hash its whole stripes; the
+ * bytes of a last partial stripe stay at the front of `out` (written
+ * already) to be hashed with what follows.
+ */
+static int flush(struct render *r)
+{
+    struct cairn_buf *b = r->out;
+    int rc = write_all(r->fd, b->data + r->written, b->len - r->written);
+    if (rc != 0)
+        return rc;
+    size_t whole = b->len & ~(size_t)31;
+    hash_stripes(r->h, b->data, whole / 32);
+    memmove(b->data, b->data + whole, b->len - whole);
+    b->len -= whole;
+    r->total += whole;
+    r->written = b->len;
+    return 0;
+}
+
+static int maybe_flush(struct render *r)
+{
+    return r->fd >= 0 && r->out->len >= CHUNK ? flush(r) : 0;
+}
 
 /* Kept with the entry, said again at each rewrite. */
 static void report(struct render *r, const struct entry *e, const char *why)
@@ -76,6 +189,35 @@ static const char *val(const struct entry *e, const struct xval *v)
 {
     return e->text + v->off;
 }
+
+/* A string literal appended (its length known when compiled). */
+#define PUT_LIT(b, lit) cairn_buf_append((b), (lit), sizeof(lit) - 1)
+
+/* Several strings one after another (NULL ends the list). */
+static int put_strs(struct cairn_buf *b, const char *s1, const char *s2,
+                    const char *s3, const char *s4)
+{
+    const char *l[4] = {s1, s2, s3, s4};
+    int rc = 0;
+    for (int i = 0; i < 4 && l[i] != NULL && rc == 0; i++)
+        rc = cairn_buf_append(b, l[i], strlen(l[i]));
+    return rc;
+}
+
+/* An unsigned number in decimal, as "%u" writes it. */
+static int put_u(struct cairn_buf *b, uint64_t v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    return cairn_buf_append(b, d + i, sizeof d - i);
+}
+
+static const char hex_up[] = "0123456789ABCDEF";
+static const char hex_low[] = "0123456789abcdef";
 
 /* Text safe on one line of a text format: control characters as blanks. */
 static int put_line_text(struct cairn_buf *b, const char *s, size_t max)
@@ -151,7 +293,7 @@ static int zeek_entry(struct render *r, const struct entry *e, size_t *n)
         }
         rc = cairn_buf_puts(b, s);
         if (rc == 0)
-            rc = cairn_buf_printf(b, "\t%s\t", type);
+            rc = put_strs(b, "\t", type, "\t", NULL);
         if (rc == 0)
             rc = put_line_text(b, r->ex->o.source, 200);
         if (rc == 0)
@@ -161,7 +303,7 @@ static int zeek_entry(struct render *r, const struct entry *e, size_t *n)
                      ? put_line_text(b, e->name, 500)
                      : cairn_buf_putc(b, '-');
         if (rc == 0)
-            rc = cairn_buf_printf(b, "\t%s\n", e->id);
+            rc = put_strs(b, "\t", e->id, "\n", NULL);
         (*n)++;
     }
     return rc;
@@ -170,26 +312,35 @@ static int zeek_entry(struct render *r, const struct entry *e, size_t *n)
 /* ---- Suricata and Snort ----------------------------------------------------- */
 
 /* Bytes of a rule's content string: printable ones as they are, others hex. */
+static bool content_plain(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && c != '"' && c != ';' && c != '\\' &&
+           c != '|' && c != ':';
+}
+
 static int put_content(struct cairn_buf *b, const char *s, size_t n)
 {
-    static const char hexd[] = "0123456789ABCDEF";
     bool in_hex = false;
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool plain = c > 0x20 && c < 0x7f && c != '"' && c != ';' &&
-                     c != '\\' && c != '|' && c != ':';
-        if (plain) {
+    size_t i = 0;
+    while (i < n && rc == 0) {
+        size_t run = i;
+        while (run < n && content_plain((unsigned char)s[run]))
+            run++;
+        if (run > i) {
+            /* plain bytes in one append: this is most of a value */
             if (in_hex)
                 rc = cairn_buf_putc(b, '|');
             in_hex = false;
             if (rc == 0)
-                rc = cairn_buf_putc(b, (char)c);
-        } else {
-            char h[4] = {in_hex ? ' ' : '|', hexd[c >> 4], hexd[c & 15], 0};
-            rc = cairn_buf_append(b, h, 3);
-            in_hex = true;
+                rc = cairn_buf_append(b, s + i, run - i);
+            i = run;
+            continue;
         }
+        unsigned char c = (unsigned char)s[i++];
+        char h[3] = {in_hex ? ' ' : '|', hex_up[c >> 4], hex_up[c & 15]};
+        rc = cairn_buf_append(b, h, 3);
+        in_hex = true;
     }
     if (rc == 0 && in_hex)
         rc = cairn_buf_putc(b, '|');
@@ -231,7 +382,9 @@ static int rule_head(struct render *r, const struct entry *e, const char *hdr,
                      const char *what, const char *s)
 {
     struct cairn_buf *b = r->out;
-    int rc = cairn_buf_printf(b, "alert %s (msg:\"cairn %s ", hdr, what);
+    int rc = put_strs(b, "alert ", hdr, " (msg:\"cairn ", what);
+    if (rc == 0)
+        rc = cairn_buf_putc(b, ' ');
     if (rc == 0)
         rc = put_msg(b, s, 200);
     if (rc == 0 && e->name != NULL && e->name[0] != '\0') {
@@ -240,7 +393,7 @@ static int rule_head(struct render *r, const struct entry *e, const char *hdr,
             rc = put_msg(b, e->name, 200);
     }
     if (rc == 0)
-        rc = cairn_buf_printf(b, " (%s)\"; ", e->id);
+        rc = put_strs(b, " (", e->id, ")\"; ", NULL);
     return rc;
 }
 
@@ -256,11 +409,30 @@ static int rule_tail(struct render *r, const struct entry *e, const char *kind,
     int rc = cairn__export_sids_get(&r->ex->sids, key, e->ver_hash, &sid,
                                     &rev);
     if (rc == 0)
-        rc = cairn_buf_printf(r->out,
-                              "metadata:cairn_indicator %s; sid:%u; rev:%u;)\n",
-                              e->id, sid, rev);
+        rc = put_strs(r->out, "metadata:cairn_indicator ", e->id, "; sid:",
+                      NULL);
+    if (rc == 0)
+        rc = put_u(r->out, sid);
+    if (rc == 0)
+        rc = PUT_LIT(r->out, "; rev:");
+    if (rc == 0)
+        rc = put_u(r->out, rev);
+    if (rc == 0)
+        rc = PUT_LIT(r->out, ";)\n");
     (*n)++;
     return rc;
+}
+
+/* "ip any any <> [ADDR] any" (an address or CIDR: under 50 bytes). */
+static void ip_header(char hdr[100], const char *s, size_t n)
+{
+    if (15 + n + 6 > 100) {
+        snprintf(hdr, 100, "ip any any <> [%s] any", s);
+        return;
+    }
+    memcpy(hdr, "ip any any <> [", 15);
+    memcpy(hdr + 15, s, n);
+    memcpy(hdr + 15 + n, "] any", 6);
 }
 
 /* URL parts: host (no port) and the path with its query. */
@@ -312,13 +484,13 @@ static int suricata_entry(struct render *r, const struct entry *e, size_t *n)
             for (size_t j = 0; j < 3 && rc == 0; j++) {
                 rc = rule_head(r, e, k[j].hdr, k[j].what, s);
                 if (rc == 0)
-                    rc = cairn_buf_printf(b, "%s; dotprefix; content:\".",
-                                          k[j].buf);
+                    rc = put_strs(b, k[j].buf, "; dotprefix; content:\".",
+                                  NULL, NULL);
                 if (rc == 0)
                     rc = put_content(b, s, v->len);
                 if (rc == 0)
-                    rc = cairn_buf_printf(b, "\"; endswith;%s ",
-                                          k[j].nocase ? " nocase;" : "");
+                    rc = k[j].nocase ? PUT_LIT(b, "\"; endswith; nocase; ")
+                                     : PUT_LIT(b, "\"; endswith; ");
                 if (rc == 0)
                     rc = rule_tail(r, e, k[j].kind, s, n);
             }
@@ -327,7 +499,7 @@ static int suricata_entry(struct render *r, const struct entry *e, size_t *n)
         case CAIRN_IOC_IPV4:
         case CAIRN_IOC_IPV6: {
             char hdr[100];
-            snprintf(hdr, sizeof hdr, "ip any any <> [%s] any", s);
+            ip_header(hdr, s, v->len);
             rc = rule_head(r, e, hdr, "IP", s);
             if (rc == 0)
                 rc = rule_tail(r, e, "ip", s, n);
@@ -379,7 +551,9 @@ static int put_wire_name(struct cairn_buf *b, const char *s, size_t n)
     while (i < n && rc == 0) {
         const char *dot = memchr(s + i, '.', n - i);
         size_t l = (size_t)((dot != NULL ? dot : s + n) - (s + i));
-        rc = cairn_buf_printf(b, "|%02X|", (unsigned)l);
+        char lb[4] = {'|', hex_up[(l >> 4) & 15], hex_up[l & 15], '|'};
+        rc = l < 256 ? cairn_buf_append(b, lb, 4)
+                     : cairn_buf_printf(b, "|%02X|", (unsigned)l);
         if (rc == 0)
             rc = put_content(b, s + i, l);
         i += l + 1;
@@ -397,7 +571,10 @@ static int put_pcre(struct cairn_buf *b, const char *s, size_t n)
             (c >= '0' && c <= '9') || c == '-' || c == '_')
             rc = cairn_buf_putc(b, (char)c);
         else
-            rc = cairn_buf_printf(b, "\\x%02x", c);
+        {
+            char xb[4] = {'\\', 'x', hex_low[c >> 4], hex_low[c & 15]};
+            rc = cairn_buf_append(b, xb, 4);
+        }
     }
     return rc;
 }
@@ -486,7 +663,7 @@ static int snort_entry(struct render *r, const struct entry *e, size_t *n)
         case CAIRN_IOC_IPV4:
         case CAIRN_IOC_IPV6: {
             char hdr[100];
-            snprintf(hdr, sizeof hdr, "ip any any <> [%s] any", s);
+            ip_header(hdr, s, v->len);
             rc = rule_head(r, e, hdr, "IP", s);
             if (rc == 0)
                 rc = rule_tail(r, e, "ip", s, n);
@@ -506,9 +683,11 @@ static int snort_entry(struct render *r, const struct entry *e, size_t *n)
             if (rc == 0)
                 rc = put_content(b, path, strlen(path));
             if (rc == 0)
-                rc = cairn_buf_printf(b, "\"; http_uri; urilen:%zu; "
-                                         "content:\"",
-                                      strlen(path));
+                rc = PUT_LIT(b, "\"; http_uri; urilen:");
+            if (rc == 0)
+                rc = put_u(b, strlen(path));
+            if (rc == 0)
+                rc = PUT_LIT(b, "; content:\"");
             if (rc == 0)
                 rc = put_content(b, host, hl);
             if (rc == 0)
@@ -655,7 +834,7 @@ static int rpz_entry(struct render *r, const struct entry *e, size_t *n)
     struct cairn_buf *b = r->out;
     size_t zl = strlen(r->ex->o.zone);
     bool rep = false;
-    int rc = cairn_buf_printf(b, "; %s\n", e->id);
+    int rc = put_strs(b, "; ", e->id, "\n", NULL);
 
     if (rc == 0)
         rc = cut(r, 0, 0, PIECE_LEAD);
@@ -1064,7 +1243,7 @@ static bool left_out_listed(struct render *r, const struct entry *e,
  * what it loses and why). The revoked, the expired and the scores are left
  * to the assembly, which runs at each rewrite.
  */
-static int render_entry(struct render *r, struct entry *e)
+static int render_entry(struct render *r, struct entry *e, bool kept)
 {
     struct cairn_export *ex = r->ex;
     struct rendered rd = {0};
@@ -1160,7 +1339,15 @@ build:;
     size_t pcs = r->n_pcs * sizeof(struct piece);
     size_t head = (sizeof rd + 15) & ~(size_t)15;
     size_t blk = head + pcs + r->out->len + r->why->len + imp + 1;
-    char *base = cairn__export_alloc(ex, blk);
+    char *base;
+    if (kept) {
+        base = cairn__export_alloc(ex, blk);
+    } else {
+        /* used until the next entry: the same memory each time */
+        ex->once.len = 0;
+        base = cairn_buf_reserve(&ex->once, blk + 16) == 0 ? ex->once.data
+                                                           : NULL;
+    }
     if (base == NULL)
         return CAIRN_ENOMEM;
     struct rendered *k = (struct rendered *)(void *)base;
@@ -1184,16 +1371,17 @@ build:;
         k->imports = k->why + k->why_len;
         memcpy(k->imports, e->imports, imp);
     }
-    cairn__export_rendered_free(ex, e->r);
+    if (kept)
+        cairn__export_rendered_free(ex, e->r);
     e->r = k;
     return 0;
 }
 
 /* Say the kept sentences again: `from` to `to` of e->r's. */
-static void replay(struct render *r, const struct entry *e, uint32_t from,
-                   uint32_t to)
+static void replay(struct render *r, const struct entry *e,
+                   const struct rendered *k, uint32_t from, uint32_t to)
 {
-    const char *p = e->r->why;
+    const char *p = k->why;
     for (uint32_t i = 0; i < to; i++) {
         size_t l = strlen(p);
         if (i >= from && r->skip != NULL)
@@ -1203,10 +1391,10 @@ static void replay(struct render *r, const struct entry *e, uint32_t from,
 }
 
 /* Append e->r's pieces to the file; the entries written. */
-static int assemble(struct render *r, const struct entry *e, size_t *n,
-                    size_t *items)
+static int assemble(struct render *r, const struct entry *e,
+                    const struct rendered *k, size_t *n, size_t *items)
 {
-    const struct rendered *k = e->r;
+    (void)e;
     struct cairn_buf *b = r->out;
     const char *t = k->text;
     const struct piece *lead = NULL;
@@ -1246,15 +1434,22 @@ static int assemble(struct render *r, const struct entry *e, size_t *n,
     return rc;
 }
 
-int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
-                        struct cairn_buf *out, struct cairn_export_stats *stats,
-                        cairn_export_skip_cb skip, void *ud)
+/*
+ * The file into `out` (appended), or with fd >= 0 through `out` into the
+ * file in chunks (YARA's whole, for its tail).
+ */
+static int render_file(struct cairn_export *ex, const struct cairn_time *now,
+                       struct cairn_buf *out, int fd,
+                       struct cairn_export_file *file,
+                       struct cairn_export_stats *stats,
+                       cairn_export_skip_cb skip, void *ud)
 {
     struct cairn_export_stats st = {0};
     struct render r = {.ex = ex, .out = out, .st = &st, .skip = skip,
-                       .ud = ud};
+                       .ud = ud, .fd = -1};
     struct render er; /* renders one entry into ex->scratch */
     size_t body_start = out->len, items = 0;
+    bool keep = !ex->o.once;
     int rc;
 
     r.now = now != NULL ? *now : cairn_time_now(3);
@@ -1263,9 +1458,21 @@ int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
     er.out = &ex->scratch;
     er.why = &ex->scratch2;
     cairn_buf_init(&r.imports, (size_t)1 << 24);
-    rc = cairn_buf_reserve(out, ex->last_len + ex->last_len / 16 + 4096);
-    if (rc == 0)
-        cairn__export_hugepages(out->data + out->len, out->alloc - out->len);
+    if (fd >= 0 && ex->o.format != CAIRN_EXPORT_YARA) {
+        r.fd = fd;
+        hash_init(r.h);
+        rc = cairn_buf_reserve(out, CHUNK + 65536);
+    } else {
+        rc = cairn_buf_reserve(out, ex->last_len + ex->last_len / 16 + 4096);
+        if (rc == 0)
+            cairn__export_hugepages(out->data + out->len,
+                                    out->alloc - out->len);
+    }
+    if (rc == 0 && (ex->o.format == CAIRN_EXPORT_SURICATA ||
+                    ex->o.format == CAIRN_EXPORT_SNORT))
+        /* a rule or two for most indicators: ENOMEM here is left to the
+         * map's own growth */
+        (void)cairn__export_sids_reserve(&ex->sids, ex->n_ents * 2);
     if (rc == 0)
         rc = head(&r);
     for (size_t i = 0; i < ex->n_ents && rc == 0; i++) {
@@ -1281,16 +1488,18 @@ int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
             continue;
         }
         if (e->r == NULL) {
-            rc = render_entry(&er, e);
+            rc = render_entry(&er, e, keep);
             if (rc != 0)
                 break;
         }
         const struct rendered *k = e->r;
+        if (!keep)
+            e->r = NULL; /* in ex->once: valid until the next entry */
         if (k->cls == CLS_FILTERED) {
             st.filtered++;
             continue;
         }
-        replay(&r, e, 0, k->n_listed_why);
+        replay(&r, e, k, 0, k->n_listed_why);
         st.warninglisted_values += k->listed_values;
         if (k->cls == CLS_LISTED) {
             st.warninglisted++;
@@ -1301,12 +1510,14 @@ int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
             st.low_score++;
             continue;
         }
-        replay(&r, e, k->n_listed_why, k->n_why);
+        replay(&r, e, k, k->n_listed_why, k->n_why);
         if (k->cls == CLS_WHOLE_NO) {
             st.unsupported++;
             continue;
         }
-        rc = assemble(&r, e, &n, &items);
+        rc = assemble(&r, e, k, &n, &items);
+        if (rc == 0)
+            rc = maybe_flush(&r);
         st.entries += n;
         if (n > 0)
             st.exported++;
@@ -1317,16 +1528,50 @@ int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
     }
     if (rc == 0)
         rc = tail(&r, body_start);
+    if (rc == 0 && fd >= 0 && r.fd < 0) {
+        /* YARA: whole in `out`, written now */
+        r.fd = fd;
+        hash_init(r.h);
+    }
+    if (rc == 0 && r.fd >= 0)
+        rc = flush(&r);
+    if (rc == 0 && file != NULL && r.fd >= 0) {
+        file->fd = -1;
+        file->len = r.total + out->len;
+        file->hash = hash_end(r.h, out->data, out->len, file->len);
+    }
     if (rc == 0 && ex->state_path != NULL && ex->sids.dirty) {
         rc = cairn__export_sids_save(&ex->sids, ex->state_path);
         if (rc == 0)
             ex->sids.dirty = false;
     }
     if (rc == 0)
-        ex->last_len = out->len - body_start;
+        ex->last_len = r.fd >= 0 ? r.total + out->len : out->len - body_start;
     if (stats != NULL)
         *stats = st;
     cairn_free(r.seen);
     cairn_buf_release(&r.imports);
+    return rc;
+}
+
+int cairn_export_render(struct cairn_export *ex, const struct cairn_time *now,
+                        struct cairn_buf *out, struct cairn_export_stats *stats,
+                        cairn_export_skip_cb skip, void *ud)
+{
+    return render_file(ex, now, out, -1, NULL, stats, skip, ud);
+}
+
+int cairn_export_render_fd(struct cairn_export *ex,
+                           const struct cairn_time *now, int fd,
+                           struct cairn_export_file *file,
+                           struct cairn_export_stats *stats,
+                           cairn_export_skip_cb skip, void *ud)
+{
+    struct cairn_buf b;
+    if (fd < 0)
+        return CAIRN_EINVAL;
+    cairn_buf_init(&b, (size_t)-1 >> 1);
+    int rc = render_file(ex, now, &b, fd, file, stats, skip, ud);
+    cairn_buf_release(&b);
     return rc;
 }

@@ -11,6 +11,10 @@
 
 #include "export/export_int.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define SCAN_MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
 struct scan {
@@ -85,6 +89,25 @@ static bool string(struct scan *s, const char **v, size_t *len, bool *esc)
     const char *p = s->p + 1;
     *esc = false;
     while (p < s->end) {
+#ifdef __SSE2__
+        /* 16 plain bytes at a time: none a quote, a backslash, a control
+         * character or a byte of a UTF-8 sequence (signed: below 0x20) */
+        while (s->end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+            unsigned bits = (unsigned)_mm_movemask_epi8(m);
+            if (bits != 0) {
+                p += __builtin_ctz(bits);
+                break;
+            }
+            p += 16;
+        }
+        if (p >= s->end)
+            break;
+#endif
         unsigned char c = (unsigned char)*p;
         if (c == '"') {
             *v = s->p + 1;

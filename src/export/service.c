@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "export/export_int.h"
 
@@ -204,10 +205,10 @@ int cairn_export_defs_load(const char *path, struct cairn_export_defs *out,
 
 /* ---- the service ------------------------------------------------------------ */
 
-/* One rewrite as served: shared by the requests that hold it. */
+/* One rewrite as served (its file): shared by the requests that hold it. */
 struct body {
     atomic_size_t refs;
-    char *data;
+    int fd;
     size_t len;
     char etag[40];
 };
@@ -215,7 +216,8 @@ struct body {
 static void body_unref(struct body *b)
 {
     if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1) {
-        cairn_free(b->data);
+        if (b->fd >= 0)
+            close(b->fd);
         cairn_free(b);
     }
 }
@@ -226,7 +228,7 @@ void cairn_export_content_release(struct cairn_export_content *c)
         return;
     body_unref(c->ref_);
     c->ref_ = NULL;
-    c->body = NULL;
+    c->fd = -1;
     c->len = 0;
 }
 
@@ -272,48 +274,41 @@ static void skip_log(const char *id, const char *why, void *ud)
         cairn_log(CAIRN_LOG_WARN, "export %s: %s: %s", sl->name, id, why);
 }
 
-/* Rewrite one export from what it holds; the caller holds no lock. */
+/*
+ * Rewrite one export from what it holds, straight into its file (or an
+ * anonymous one when it has no path), which is then served by its
+ * descriptor; the caller holds no lock.
+ */
 static int rewrite(struct cairn_export_service *svc, struct svc_export *x,
                    struct cairn_diag *diag)
 {
-    struct cairn_buf b;
     struct cairn_export_stats st;
+    struct cairn_export_file f;
     struct cairn_time now = cairn_time_now(3);
     int rc;
 
-    cairn_buf_init(&b, (size_t)-1 >> 1);
     struct skip_log_ctx sl = {x->name, 0};
-    rc = cairn_export_render(x->ex, &now, &b, &st, skip_log, &sl);
-    if (rc == 0 && x->path != NULL) {
-        rc = cairn_export_write_file(x->path, b.data != NULL ? b.data : "",
-                                     b.len);
-        if (rc != 0 && diag != NULL)
-            cairn_diag_set(diag, CAIRN_SEV_ERROR, "export",
-                           "[export %s]: cannot write %s", x->name, x->path);
-    } else if (rc != 0 && diag != NULL) {
+    rc = cairn_export_write(x->ex, &now, x->path, &f, &st, skip_log, &sl);
+    if (rc == CAIRN_EIO && diag != NULL)
+        cairn_diag_set(diag, CAIRN_SEV_ERROR, "export",
+                       "[export %s]: cannot write %s", x->name,
+                       x->path != NULL ? x->path : "an anonymous file");
+    else if (rc != 0 && diag != NULL)
         cairn_diag_set(diag, CAIRN_SEV_ERROR, "export",
                        "[export %s]: cannot render: %s", x->name,
                        cairn_strerror(rc));
-    }
-    if (rc != 0) {
-        cairn_buf_release(&b);
+    if (rc != 0)
         return rc;
-    }
     struct body *nb = cairn_calloc(1, sizeof *nb);
     if (nb == NULL) {
-        cairn_buf_release(&b);
+        close(f.fd);
         return CAIRN_ENOMEM;
     }
-    nb->len = b.len;
-    nb->data = cairn_buf_steal(&b, NULL);
-    if (nb->data == NULL) {
-        cairn_free(nb);
-        return CAIRN_ENOMEM;
-    }
+    nb->fd = f.fd;
+    nb->len = f.len;
     atomic_init(&nb->refs, 1);
-    uint64_t h = cairn__export_hash(nb->data, nb->len, 11);
     snprintf(nb->etag, sizeof nb->etag, "\"%016llx-%zx\"",
-             (unsigned long long)h, nb->len);
+             (unsigned long long)f.hash, nb->len);
     struct cairn_time exp;
     bool has_exp = cairn_export_next_expiry(x->ex, &now, &exp);
     pthread_mutex_lock(&svc->mu);
@@ -561,8 +556,10 @@ int cairn_export_service_get(struct cairn_export_service *svc,
 {
     struct svc_export *x = find(svc, name);
 
-    if (out != NULL)
+    if (out != NULL) {
         memset(out, 0, sizeof *out);
+        out->fd = -1;
+    }
     if (x == NULL)
         return CAIRN_ENOTFOUND;
     if (collections != NULL)
@@ -575,7 +572,7 @@ int cairn_export_service_get(struct cairn_export_service *svc,
     struct body *b = x->body;
     atomic_fetch_add(&b->refs, 1);
     pthread_mutex_unlock(&svc->mu);
-    out->body = b->data;
+    out->fd = b->fd;
     out->len = b->len;
     memcpy(out->etag, b->etag, sizeof out->etag);
     out->media = cairn_export_format_media(x->format);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,57 @@ out:
     return rc;
 }
 
+int cairn_export_write(struct cairn_export *ex, const struct cairn_time *now,
+                       const char *path, struct cairn_export_file *file,
+                       struct cairn_export_stats *stats,
+                       cairn_export_skip_cb skip, void *ud)
+{
+    struct cairn_export_file f = {.fd = -1};
+    char *tmp = NULL;
+    int fd = -1, rc = CAIRN_EIO;
+
+    if (file != NULL)
+        *file = f;
+    if (path == NULL) {
+        fd = memfd_create("cairn-export", MFD_CLOEXEC);
+        if (fd < 0)
+            return CAIRN_EIO;
+    } else {
+        size_t pl = strlen(path);
+        tmp = cairn_malloc(pl + 16);
+        if (tmp == NULL)
+            return CAIRN_ENOMEM;
+        memcpy(tmp, path, pl);
+        memcpy(tmp + pl, ".tmp.XXXXXX", 12);
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+            goto out;
+        (void)fchmod(fd, 0644);
+    }
+    rc = cairn_export_render_fd(ex, now, fd, &f, stats, skip, ud);
+    if (rc != 0)
+        goto out;
+    rc = CAIRN_EIO;
+    if (tmp != NULL && (fsync(fd) != 0 || rename(tmp, path) != 0))
+        goto out;
+    cairn_free(tmp);
+    tmp = NULL; /* renamed: nothing to take away */
+    if (file != NULL) {
+        f.fd = fd;
+        fd = -1;
+        *file = f;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp != NULL) {
+        (void)unlink(tmp);
+        cairn_free(tmp);
+    }
+    return rc;
+}
+
 /* ---- the sid map ----------------------------------------------------------
  */
 
@@ -77,9 +129,8 @@ static size_t sid_slot(const struct sidmap *m, uint64_t key)
     return i;
 }
 
-static int sid_grow(struct sidmap *m)
+static int sid_grow_to(struct sidmap *m, size_t nc)
 {
-    size_t nc = m->cap ? m->cap * 2 : 4096;
     struct sid_rec *old = m->recs;
     size_t oc = m->cap;
     m->recs = cairn_calloc(nc, sizeof *m->recs);
@@ -93,6 +144,20 @@ static int sid_grow(struct sidmap *m)
             m->recs[sid_slot(m, old[i].key)] = old[i];
     cairn_free(old);
     return 0;
+}
+
+static int sid_grow(struct sidmap *m)
+{
+    return sid_grow_to(m, m->cap ? m->cap * 2 : 4096);
+}
+
+int cairn__export_sids_reserve(struct sidmap *m, size_t n)
+{
+    /* grown once to its size, not doubled twenty times over the rules */
+    size_t nc = m->cap ? m->cap : 4096;
+    while ((n + 1) * 2 > nc && nc < ((size_t)1 << 40))
+        nc *= 2;
+    return nc > m->cap ? sid_grow_to(m, nc) : 0;
 }
 
 int cairn__export_sids_get(struct sidmap *m, uint64_t key, uint64_t ver,

@@ -828,16 +828,27 @@ static void refusal(struct conn *c)
 static enum MHD_Result send_resp(struct conn *c, struct MHD_Connection *mc,
                                  bool close_after)
 {
-    const char *body = c->xct.body != NULL   ? c->xct.body
-                       : c->resp.body != NULL ? c->resp.body
-                                              : c->errbody;
+    const char *body = c->resp.body != NULL ? c->resp.body : c->errbody;
     size_t len =
         c->resp.body != NULL || c->resp.body_len > 0 ? c->resp.body_len : 0;
     enum MHD_Result ret = MHD_NO;
+    struct MHD_Response *r = NULL;
 
-    /* The body stays in c->resp until the completion callback. */
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
+    if (c->xct.ref_ != NULL && len > 0) {
+        /* an export's file: sent from its descriptor (a duplicate, which
+         * the response closes; it reads at offsets) */
+        int fd = dup(c->xct.fd);
+        if (fd < 0)
+            return MHD_NO;
+        r = MHD_create_response_from_fd(len, fd);
+        if (r == NULL)
+            close(fd);
+    } else {
+        /* The body stays in c->resp until the completion callback. */
+        r = MHD_create_response_from_buffer(
+            len, (void *)(uintptr_t)(len > 0 ? body : ""),
+            MHD_RESPMEM_PERSISTENT);
+    }
     if (r == NULL)
         return MHD_NO;
     if (c->resp.content_type != NULL)

@@ -1776,6 +1776,54 @@ out:
     return rc;
 }
 
+/* cairn_store_scan: one statement stepped through, rows handed in place. */
+static int sq_scan(struct cairn_store *base, const char *collection,
+                   const char *type, int64_t after_us, cairn_store_scan_cb cb,
+                   void *ud)
+{
+    struct sq_store *s = sq(base);
+    int64_t pk;
+    int rc = coll_pk(s, collection, &pk);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    rc = get_dyn(s,
+                 type != NULL
+                     ? "SELECT date_added, id, json FROM objects"
+                       " WHERE coll = ?1 AND date_added > ?2 AND type = ?3"
+                       " ORDER BY date_added"
+                     : "SELECT date_added, id, json FROM objects"
+                       " WHERE coll = ?1 AND date_added > ?2"
+                       " ORDER BY date_added",
+                 &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, pk);
+    sqlite3_bind_int64(st, 2, after_us);
+    if (type != NULL)
+        bind_text(st, 3, type);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cairn_store_row row = {0};
+        row.date_added = cairn__store_us_time(sqlite3_column_int64(st, 0));
+        row.id = col_str(st, 1);
+        row.json = col_str(st, 2);
+        row.json_len = (size_t)sqlite3_column_bytes(st, 2);
+        if (row.id == NULL || row.json == NULL) {
+            rc = CAIRN_ENOMEM;
+            break;
+        }
+        rc = cb(&row, ud);
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = map_rc(step);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 static int sq_keys_find(struct cairn_store *base, int64_t key,
                         const struct store_hit_sink *sink)
 {
@@ -2623,6 +2671,7 @@ static const struct store_ops sqlite_ops = {
     .user_identities_get = sq_user_identities_get,
     .user_identities_set = sq_user_identities_set,
     .query = sq_query,
+    .scan = sq_scan,
     .delete_objects = sq_delete_objects,
     .status_new = sq_status_new,
     .status_add_pending = sq_status_add_pending,

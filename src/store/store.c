@@ -1033,6 +1033,49 @@ out:
     return rc;
 }
 
+int cairn_store_scan(struct cairn_store *s, const char *collection,
+                     const char *type, const struct cairn_time *added_after,
+                     cairn_store_scan_cb cb, void *ud)
+{
+    if (s == NULL || collection == NULL || cb == NULL)
+        return CAIRN_EINVAL;
+    if (s->ops->scan != NULL) {
+        int64_t after_us = INT64_MIN;
+        if (added_after != NULL) {
+            const struct cairn_time *t = added_after;
+            if (t->sec > INT64_MAX / 1000000 - 1 ||
+                t->sec < INT64_MIN / 1000000)
+                return CAIRN_EINVAL;
+            after_us = t->sec * 1000000 + t->nsec / 1000;
+        }
+        return s->ops->scan(s, collection, type, after_us, cb, ud);
+    }
+    /* the pages of every version, one after another */
+    char next[CAIRN_STORE_CURSOR_LEN] = "";
+    for (;;) {
+        struct cairn_store_page *p = NULL;
+        struct cairn_store_query q = {
+            .collection = collection,
+            .added_after = added_after,
+            .types = type != NULL ? &type : NULL,
+            .n_types = type != NULL ? 1 : 0,
+            .versions = CAIRN_STORE_VERSION_ALL,
+            .limit = CAIRN_STORE_LIMIT_MAX,
+            .next = next[0] != '\0' ? next : NULL,
+            .with_json = true,
+        };
+        int rc = cairn_store_query(s, &q, &p);
+        for (size_t i = 0; rc == 0 && i < p->n; i++)
+            rc = cb(&p->rows[i], ud);
+        bool more = rc == 0 && p->more;
+        if (more)
+            memcpy(next, p->next, sizeof next);
+        cairn_store_page_free(p);
+        if (!more)
+            return rc;
+    }
+}
+
 void cairn_store_page_free(struct cairn_store_page *page)
 {
     if (page == NULL)

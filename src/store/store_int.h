@@ -153,6 +153,10 @@ struct store_ops {
                  const struct store_row_sink *sink);
     int (*delete_objects)(struct cairn_store *s, const struct store_q *q,
                           size_t *deleted);
+    /* cairn_store_scan; NULL: store.c pages through query instead */
+    int (*scan)(struct cairn_store *s, const char *collection,
+                const char *type, int64_t after_us, cairn_store_scan_cb cb,
+                void *ud);
 
     int (*status_new)(struct cairn_store *s, const char *id,
                       const char *collection, const char *user,

@@ -670,6 +670,67 @@ static void test_paging(void **state)
 }
 
 /*
+ * cairn_store_scan: every version (an object's older ones too) of the
+ * type, in date_added order, each row's id and JSON in place; from after
+ * a date_added; stopped by the callback (sqlite: its own statement;
+ * memory and postgres: through the pages).
+ */
+struct scan_seen {
+    size_t n;
+    struct cairn_time last;
+    struct cairn_time at_100;
+    int stop_at; /* return 7 at this row (0: never) */
+};
+
+static int scan_row(const struct cairn_store_row *row, void *ud)
+{
+    struct scan_seen *sc = ud;
+    assert_non_null(row->id);
+    assert_non_null(row->json);
+    assert_true(row->json_len > 0 && row->json[0] == '{');
+    assert_int_equal(row->json[row->json_len], '\0');
+    assert_non_null(strstr(row->json, row->id));
+    if (sc->n > 0)
+        assert_true(cairn_time_cmp(&sc->last, &row->date_added) < 0);
+    sc->last = row->date_added;
+    if (++sc->n == 100)
+        sc->at_100 = row->date_added;
+    return sc->stop_at > 0 && (int)sc->n == sc->stop_at ? 7 : 0;
+}
+
+static void test_scan(void **state)
+{
+    struct fx *f = *state;
+    put_range(f->s, f->coll, 0, 300, 1);
+    put_range(f->s, f->coll, 0, 50, 2); /* second versions of 50 */
+    struct scan_seen sc = {0};
+    assert_int_equal(cairn_store_scan(f->s, f->coll, "indicator", NULL,
+                                      scan_row, &sc),
+                     0);
+    assert_int_equal(sc.n, 350);
+    struct cairn_time cut = sc.at_100;
+    memset(&sc, 0, sizeof sc);
+    assert_int_equal(cairn_store_scan(f->s, f->coll, NULL, &cut, scan_row,
+                                      &sc),
+                     0);
+    assert_int_equal(sc.n, 250);
+    memset(&sc, 0, sizeof sc);
+    assert_int_equal(cairn_store_scan(f->s, f->coll, "malware", NULL,
+                                      scan_row, &sc),
+                     0);
+    assert_int_equal(sc.n, 0);
+    memset(&sc, 0, sizeof sc);
+    sc.stop_at = 5;
+    assert_int_equal(cairn_store_scan(f->s, f->coll, "indicator", NULL,
+                                      scan_row, &sc),
+                     7);
+    assert_int_equal(sc.n, 5);
+    assert_int_equal(cairn_store_scan(f->s, "no-such-collection", NULL, NULL,
+                                      scan_row, &sc),
+                     CAIRN_ENOTFOUND);
+}
+
+/*
  * A byte budget cuts a page before the row that would not fit, with more
  * and next going on from that row; a row larger than the budget still
  * comes, alone, so paging never stalls.
@@ -3057,6 +3118,7 @@ static void test_pg_lock(void **state)
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_paging_budget, setup, teardown),  \
+        cmocka_unit_test_setup_teardown(test_scan, setup, teardown),           \
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_status_unnamed, setup, teardown), \
