@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <zlib.h>
 #include <zstd.h>
 
@@ -30,6 +33,40 @@ uint32_t cairn__seg_crc(const void *p, size_t len)
     return (uint32_t)c;
 }
 
+void cairn__seg_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    /* A segment's tables are large and touched at random: backed by huge
+     * pages they take ~500 times fewer page faults and far fewer TLB
+     * misses. Advice only; where the kernel says no, nothing changes. */
+    if (p == NULL || len < SEG_HUGE_MIN)
+        return;
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+    uintptr_t b = ((uintptr_t)p + len) & ~(pg - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
+void *cairn__seg_grow(void *p, size_t used, size_t len)
+{
+    if (len < SEG_HUGE_MIN)
+        return cairn_realloc(p, len);
+    /* Advised before the copy, which then faults huge pages in. */
+    uint8_t *q = cairn_malloc(len);
+    if (q == NULL)
+        return NULL;
+    cairn__seg_huge(q, len);
+    if (used > 0)
+        memcpy(q, p, used);
+    cairn_free(p);
+    return q;
+}
+
 /* ---- growable bytes -------------------------------------------------------- */
 
 struct vec {
@@ -47,7 +84,7 @@ static int vec_reserve(struct vec *v, size_t more)
             return CAIRN_ENOMEM;
         cap *= 2;
     }
-    uint8_t *p = cairn_realloc(v->p, cap);
+    uint8_t *p = cairn__seg_grow(v->p, v->len, cap);
     if (p == NULL)
         return CAIRN_ENOMEM;
     v->p = p;
@@ -231,6 +268,7 @@ static int strmap_grow(struct strmap *m)
     uint32_t *slots = cairn_calloc(n, sizeof *slots);
     if (slots == NULL)
         return CAIRN_ENOMEM;
+    cairn__seg_huge(slots, n * sizeof *slots);
     for (size_t i = 0; i < m->n; i++) {
         size_t k = m->v[i].hash & (n - 1);
         while (slots[k] != 0)
@@ -264,7 +302,8 @@ static int64_t strmap_id_h(struct strmap *m, uint8_t type, const char *s,
     }
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 1024;
-        struct entry *v = cairn_realloc(m->v, cap * sizeof *v);
+        struct entry *v = cairn__seg_grow(m->v, m->n * sizeof *v,
+                                          cap * sizeof *v);
         if (v == NULL)
             return -1;
         m->v = v;
@@ -320,7 +359,8 @@ static int u32_push(struct u32vec *v, uint32_t x)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 4096;
-        uint32_t *p = cairn_realloc(v->p, cap * sizeof *p);
+        uint32_t *p = cairn__seg_grow(v->p, v->n * sizeof *p,
+                                      cap * sizeof *p);
         if (p == NULL)
             return CAIRN_ENOMEM;
         v->p = p;
@@ -530,7 +570,8 @@ int cairn__seg_writer_add(struct seg_writer *w,
         if (added) {
             if ((size_t)vid >= w->cap_vt) {
                 size_t cap = w->cap_vt ? w->cap_vt * 2 : 4096;
-                struct vtime *vt = cairn_realloc(w->vt, cap * sizeof *vt);
+                struct vtime *vt = cairn__seg_grow(
+                    w->vt, w->cap_vt * sizeof *vt, cap * sizeof *vt);
                 if (vt == NULL)
                     return CAIRN_ENOMEM;
                 w->vt = vt;
