@@ -34,11 +34,16 @@ if [ "$free_kb" -lt "$need_kb" ]; then
     echo "bench/arrival.sh: $size MB of log needs about $((need_kb / 1024)) MB free in ${TMPDIR:-/tmp}" >&2
     exit 2
 fi
+# start_node sets pid_NODE; lib.sh's EXIT trap runs at_exit
+# shellcheck disable=SC2034
 pid_big=""
+# shellcheck disable=SC2034
 pid_small=""
+# shellcheck disable=SC2016 # expanded when the trap runs
 at_exit='reap $pid_big $pid_small'
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 name=c2-arrival.qzvkpt.example-bad.net
+p="" # a node's port, set by eval
 
 printf '%s\n' "$name" >"$tmp/plant.txt"
 "$gen" dns "$size" --plant "$tmp/plant.txt" --every 9973 >"$tmp/dns.log" \
@@ -52,9 +57,12 @@ printf 'pw\n' | "$CAIRN" user add member --data "$tmp/template" >/dev/null 2>&1 
     { echo "bench/arrival.sh: cannot add the user" >&2; exit 2; }
 ind=$("$CAIRN" collection add --title Indicators --data "$tmp/template" 2>/dev/null)
 sight=$("$CAIRN" collection add --title Sightings --data "$tmp/template" 2>/dev/null)
-"$CAIRN" grant member "$ind" --read --write --data "$tmp/template" >/dev/null 2>&1 &&
-    "$CAIRN" grant member "$sight" --read --data "$tmp/template" >/dev/null 2>&1 ||
-    { echo "bench/arrival.sh: cannot grant the collections" >&2; exit 2; }
+if ! "$CAIRN" grant member "$ind" --read --write --data "$tmp/template" \
+    >/dev/null 2>&1 ||
+    ! "$CAIRN" grant member "$sight" --read --data "$tmp/template" >/dev/null 2>&1; then
+    echo "bench/arrival.sh: cannot grant the collections" >&2
+    exit 2
+fi
 cat >"$tmp/member.ini" <<EOF
 [hunt]
 indicators = $ind
