@@ -297,6 +297,14 @@ int cairn__seg_probe(const struct seg_reader *r, bool verify,
  */
 int cairn__seg_verify(struct seg_reader *r, char *why, size_t why_len);
 
+/* Advise the kernel to back a large buffer (SEG_HUGE_MIN bytes or more)
+ * with huge pages; smaller ones and refusals are left as they are. */
+#define SEG_HUGE_MIN ((size_t)4 << 20)
+void cairn__seg_huge(void *p, size_t len);
+/* cairn_realloc of a buffer whose first `used` bytes matter, advised as
+ * above when large. NULL when out of memory (`p` is then kept). */
+void *cairn__seg_grow(void *p, size_t used, size_t len);
+
 /* CRC-32 (zlib's). */
 uint32_t cairn__seg_crc(const void *p, size_t len);
 

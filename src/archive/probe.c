@@ -77,7 +77,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t size)
     if (n < *cap)
         return 0;
     size_t c = *cap ? *cap * 2 : 4096;
-    void *q = cairn_realloc(*p, c * size);
+    void *q = cairn__seg_grow(*p, *cap * size, c * size);
     if (q == NULL)
         return CAIRN_ENOMEM;
     *p = q;
@@ -394,6 +394,8 @@ int cairn__seg_keys_build(struct seg_keys *k, uint8_t **keys_out,
     ents = cairn_malloc((k->n_pairs + 1) * sizeof *ents);
     if (start == NULL || sorted == NULL || ents == NULL)
         goto out;
+    cairn__seg_huge(sorted, (k->n_pairs + 1) * sizeof *sorted);
+    cairn__seg_huge(ents, (k->n_pairs + 1) * sizeof *ents);
     /* counting sort by bucket, then each bucket by hash */
     for (size_t i = 0; i < k->n_pairs; i++)
         start[bucket_of(k->pairs[i].h, bits) + 1]++;

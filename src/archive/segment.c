@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <zlib.h>
 #include <zstd.h>
 
@@ -30,6 +33,40 @@ uint32_t cairn__seg_crc(const void *p, size_t len)
     return (uint32_t)c;
 }
 
+void cairn__seg_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    /* A segment's tables are large and touched at random: backed by huge
+     * pages they take ~500 times fewer page faults and far fewer TLB
+     * misses. Advice only; where the kernel says no, nothing changes. */
+    if (p == NULL || len < SEG_HUGE_MIN)
+        return;
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+    uintptr_t b = ((uintptr_t)p + len) & ~(pg - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
+void *cairn__seg_grow(void *p, size_t used, size_t len)
+{
+    if (len < SEG_HUGE_MIN)
+        return cairn_realloc(p, len);
+    /* Advised before the copy, which then faults huge pages in. */
+    uint8_t *q = cairn_malloc(len);
+    if (q == NULL)
+        return NULL;
+    cairn__seg_huge(q, len);
+    if (used > 0)
+        memcpy(q, p, used);
+    cairn_free(p);
+    return q;
+}
+
 /* ---- growable bytes -------------------------------------------------------- */
 
 struct vec {
@@ -47,7 +84,7 @@ static int vec_reserve(struct vec *v, size_t more)
             return CAIRN_ENOMEM;
         cap *= 2;
     }
-    uint8_t *p = cairn_realloc(v->p, cap);
+    uint8_t *p = cairn__seg_grow(v->p, v->len, cap);
     if (p == NULL)
         return CAIRN_ENOMEM;
     v->p = p;
@@ -189,6 +226,12 @@ static void get_time(struct cur *c, struct cairn_time *t)
 
 /* ---- a table of distinct strings --------------------------------------- */
 
+/* Per distinct value: its time range (counts come from the postings). */
+struct vtime {
+    struct cairn_time first, last;
+    bool has_ts;
+};
+
 struct strmap {
     uint32_t *slots; /* id + 1; 0 empty */
     size_t mask;
@@ -197,6 +240,9 @@ struct strmap {
         uint64_t off;
         uint32_t len;
         uint8_t type;
+        /* kept beside the hash that a look-up reads anyway: one cache
+         * miss per value of an event, not two */
+        struct vtime vt;
     } *v;
     size_t n, cap;
     struct vec text;
@@ -231,6 +277,7 @@ static int strmap_grow(struct strmap *m)
     uint32_t *slots = cairn_calloc(n, sizeof *slots);
     if (slots == NULL)
         return CAIRN_ENOMEM;
+    cairn__seg_huge(slots, n * sizeof *slots);
     for (size_t i = 0; i < m->n; i++) {
         size_t k = m->v[i].hash & (n - 1);
         while (slots[k] != 0)
@@ -264,7 +311,8 @@ static int64_t strmap_id_h(struct strmap *m, uint8_t type, const char *s,
     }
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 1024;
-        struct entry *v = cairn_realloc(m->v, cap * sizeof *v);
+        struct entry *v = cairn__seg_grow(m->v, m->n * sizeof *v,
+                                          cap * sizeof *v);
         if (v == NULL)
             return -1;
         m->v = v;
@@ -275,7 +323,8 @@ static int64_t strmap_id_h(struct strmap *m, uint8_t type, const char *s,
     uint64_t off = m->text.len;
     if (vec_put(&m->text, s, len) < 0)
         return -1;
-    m->v[m->n] = (struct entry){h, off, (uint32_t)len, type};
+    m->v[m->n] = (struct entry){
+        .hash = h, .off = off, .len = (uint32_t)len, .type = type};
     m->slots[k] = (uint32_t)m->n + 1;
     *added = true;
     return (int64_t)m->n++;
@@ -305,12 +354,6 @@ static void strmap_release(struct strmap *m)
 
 /* ---- the writer ---------------------------------------------------------- */
 
-/* Per distinct value: its time range (counts come from the postings). */
-struct vtime {
-    struct cairn_time first, last;
-    bool has_ts;
-};
-
 struct u32vec {
     uint32_t *p;
     size_t n, cap;
@@ -320,7 +363,8 @@ static int u32_push(struct u32vec *v, uint32_t x)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 4096;
-        uint32_t *p = cairn_realloc(v->p, cap * sizeof *p);
+        uint32_t *p = cairn__seg_grow(v->p, v->n * sizeof *p,
+                                      cap * sizeof *p);
         if (p == NULL)
             return CAIRN_ENOMEM;
         v->p = p;
@@ -333,8 +377,6 @@ static int u32_push(struct u32vec *v, uint32_t x)
 struct seg_writer {
     ZSTD_CCtx *cctx;
     struct strmap values, names;
-    struct vtime *vt;
-    size_t cap_vt;
     struct u32vec ev_vals; /* value ids of every event, in order */
     struct u32vec ev_ends; /* where each event's ids end in ev_vals */
     struct vec block;      /* the block being filled, decoded */
@@ -373,7 +415,6 @@ void cairn__seg_writer_free(struct seg_writer *w)
     ZSTD_freeCCtx(w->cctx);
     strmap_release(&w->values);
     strmap_release(&w->names);
-    cairn_free(w->vt);
     cairn_free(w->ev_vals.p);
     cairn_free(w->ev_ends.p);
     cairn_free(w->block.p);
@@ -404,8 +445,7 @@ uint64_t cairn__seg_writer_events(const struct seg_writer *w)
 
 size_t cairn__seg_writer_memory(const struct seg_writer *w)
 {
-    return w->values.text.len + w->values.n * (sizeof(struct entry) + 8 +
-                                               sizeof(struct vtime)) +
+    return w->values.text.len + w->values.n * (sizeof(struct entry) + 8) +
            (w->ev_vals.n + w->ev_ends.n) * 4 + w->blocks.len + w->block.len;
 }
 
@@ -528,19 +568,11 @@ int cairn__seg_writer_add(struct seg_writer *w,
         if (vid < 0 || (f->name && nid < 0))
             return CAIRN_ENOMEM;
         if (added) {
-            if ((size_t)vid >= w->cap_vt) {
-                size_t cap = w->cap_vt ? w->cap_vt * 2 : 4096;
-                struct vtime *vt = cairn_realloc(w->vt, cap * sizeof *vt);
-                if (vt == NULL)
-                    return CAIRN_ENOMEM;
-                w->vt = vt;
-                w->cap_vt = cap;
-            }
-            w->vt[vid] = (struct vtime){.has_ts = ev->has_ts,
-                                        .first = ev->ts,
-                                        .last = ev->ts};
+            w->values.v[vid].vt = (struct vtime){.has_ts = ev->has_ts,
+                                                 .first = ev->ts,
+                                                 .last = ev->ts};
         } else if (ev->has_ts) {
-            struct vtime *t = &w->vt[vid];
+            struct vtime *t = &w->values.v[vid].vt;
             if (!t->has_ts) {
                 *t = (struct vtime){.has_ts = true,
                                     .first = ev->ts,
@@ -631,7 +663,7 @@ static int build_postings(struct seg_writer *w, struct vec *out,
         goto out;
     for (size_t v = 0; v < nv; v++) {
         uint64_t from = fill[v] - count[v];
-        const struct vtime *t = &w->vt[v];
+        const struct vtime *t = &w->values.v[v].vt;
         if (vec_reserve(out, 10 + 1 + 42 + (size_t)count[v] * 5) < 0)
             goto out;
         pst[v] = out->len;
@@ -767,7 +799,13 @@ int cairn__seg_writer_finish(struct seg_writer *w, uint8_t **out, size_t *len)
     if (rc < 0)
         goto out;
     rc = CAIRN_ENOMEM;
-    if (vec_reserve(&file, SEG_HEADER_LEN + w->blocks.len + 4096) < 0)
+    /* Room for the whole file at once, not grown by copies: the values
+     * and postings compress to less than their text and two words per
+     * posting; the probe index takes about 24 bytes per value. What is
+     * not written is never touched, so costs no memory. */
+    if (vec_reserve(&file, SEG_HEADER_LEN + w->blocks.len + 4096 +
+                               ZSTD_compressBound(w->values.text.len) +
+                               w->values.n * 48 + w->ev_vals.n * 8) < 0)
         goto out;
     memcpy(file.p, SEG_MAGIC, 8);
     put_u32(file.p + 8, SEG_VERSION);
