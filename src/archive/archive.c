@@ -1287,6 +1287,7 @@ int cairn_archive_get_stats(struct cairn_archive *a,
         }
     }
     cairn_free(segs);
+    out->index_bytes += cairn__archive_catalogue_bytes(a);
     rc = cairn__archive_catalogue_count(a, &out->values);
     return rc;
 }

@@ -121,6 +121,8 @@ void cairn__archive_catalogue_sealed(struct cairn_archive *a, uint64_t seq,
                                      const uint8_t *data, size_t len);
 /* After segments were dropped; under add_mu. */
 void cairn__archive_catalogue_dropped(struct cairn_archive *a);
+/* The stored catalogue's size on disk. */
+uint64_t cairn__archive_catalogue_bytes(struct cairn_archive *a);
 /* CPU seconds this process spent updating the catalogue. */
 double cairn__archive_catalogue_cpu(struct cairn_archive *a);
 /* The number of problems found in the catalogue, each reported. */

@@ -324,17 +324,6 @@ static int grow_to(void **p, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
-static void get_time(struct cur *c, struct cairn_time *t, int64_t base)
-{
-    uint64_t s = get_varint(c);
-    uint64_t ns = get_varint(c);
-    uint8_t d = get_byte(c);
-    if (ns >= 1000000000u || d > 9)
-        c->bad = true;
-    t->sec = (int64_t)((uint64_t)base + (uint64_t)unzz(s));
-    t->nsec = (int32_t)(ns % 1000000000u);
-    t->digits = (int8_t)(d > 9 ? 9 : d);
-}
 
 int cairn__cat_block(const struct cat_file *f, uint64_t bi,
                      struct cat_recs *out, char *why, size_t why_len)
@@ -387,8 +376,11 @@ int cairn__cat_block(const struct cat_file *f, uint64_t bi,
         uint8_t flags = get_byte(&c);
         e->has_ts = flags & 1;
         if (e->has_ts) {
-            get_time(&c, &e->first, 0);
-            get_time(&c, &e->last, e->first.sec);
+            e->first = unzz(get_varint(&c));
+            uint64_t d = get_varint(&c);
+            if (d > (uint64_t)INT64_MAX - (uint64_t)e->first)
+                c.bad = true;
+            e->last = (int64_t)((uint64_t)e->first + d);
         }
         e->seg_lo = get_varint(&c);
         uint64_t span = get_varint(&c);
@@ -510,12 +502,6 @@ static int flush_block(struct cat_writer *w)
     return 0;
 }
 
-static void put_time(struct vec *v, const struct cairn_time *t, int64_t base)
-{
-    put_varint(v, zz((int64_t)((uint64_t)t->sec - (uint64_t)base)));
-    put_varint(v, (uint64_t)(uint32_t)t->nsec);
-    v->p[v->len++] = (uint8_t)t->digits;
-}
 
 /* Add one record; records come in key order, each key once. */
 static int writer_add(struct cat_writer *w, const struct cat_ent *e,
@@ -551,8 +537,8 @@ static int writer_add(struct cat_writer *w, const struct cat_ent *e,
     put_varint(&w->raw, e->count);
     w->raw.p[w->raw.len++] = e->has_ts ? 1 : 0;
     if (e->has_ts) {
-        put_time(&w->raw, &e->first, 0);
-        put_time(&w->raw, &e->last, e->first.sec);
+        put_varint(&w->raw, zz(e->first));
+        put_varint(&w->raw, (uint64_t)(e->last - e->first));
     }
     put_varint(&w->raw, e->seg_lo);
     put_varint(&w->raw, e->seg_hi - e->seg_lo);
@@ -630,9 +616,9 @@ static void merge_into(struct cat_ent *d, const struct cat_ent *s)
 {
     d->count += s->count;
     if (s->has_ts) {
-        if (!d->has_ts || cairn_time_cmp(&s->first, &d->first) < 0)
+        if (!d->has_ts || s->first < d->first)
             d->first = s->first;
-        if (!d->has_ts || cairn_time_cmp(&s->last, &d->last) > 0)
+        if (!d->has_ts || s->last > d->last)
             d->last = s->last;
         d->has_ts = true;
     }
@@ -642,21 +628,149 @@ static void merge_into(struct cat_ent *d, const struct cat_ent *s)
         d->seg_hi = s->seg_hi;
 }
 
-/* Sort, and merge the records of one key. */
-static void ents_sort(struct ents *e)
+/* A record's type and first 7 key bytes, in an order consistent with
+ * key_cmp (zero bytes pad a short key: it sorts first, as in key_cmp). */
+struct skey {
+    uint64_t pre;
+    uint32_t idx, pad;
+};
+
+static _Thread_local const struct cat_ent *sort_v;
+
+static int cmp_skey(const void *x, const void *y)
 {
-    if (e->n == 0)
-        return;
-    sort_text = e->text;
-    qsort(e->v, e->n, sizeof *e->v, cmp_ent);
-    size_t m = 0;
-    for (size_t i = 0; i < e->n; i++) {
-        if (m > 0 && cmp_ent(&e->v[m - 1], &e->v[i]) == 0)
-            merge_into(&e->v[m - 1], &e->v[i]);
-        else
-            e->v[m++] = e->v[i];
+    const struct skey *a = x, *b = y;
+    if (a->pre != b->pre)
+        return a->pre < b->pre ? -1 : 1;
+    return cmp_ent(&sort_v[a->idx], &sort_v[b->idx]);
+}
+
+static void radix(struct skey **k, struct skey **t, size_t n)
+{
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t cnt[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            cnt[(((*k)[i].pre >> shift) & 0xff) + 1]++;
+        if (cnt[(((*k)[0].pre >> shift) & 0xff) + 1] == n)
+            continue; /* one byte value throughout */
+        for (int b = 0; b < 256; b++)
+            cnt[b + 1] += cnt[b];
+        for (size_t i = 0; i < n; i++)
+            (*t)[cnt[((*k)[i].pre >> shift) & 0xff]++] = (*k)[i];
+        struct skey *sw = *k;
+        *k = *t;
+        *t = sw;
     }
+}
+
+/* Key bytes [at, at + 8) of record i, zero-padded, big-endian. */
+static uint64_t key_word(const struct cat_ent *x, const char *text, size_t at)
+{
+    const uint8_t *p = (const uint8_t *)text + x->off;
+    uint64_t w = 0;
+    for (unsigned b = 0; b < 8; b++)
+        w |= (uint64_t)(at + b < x->len ? p[at + b] : 0) << (56 - 8 * b);
+    return w;
+}
+
+/* `k` is sorted by its prefixes; order the runs of equal ones by the next
+ * 8 key bytes (a radix sort again), 8 times at most, then by key. */
+static void sort_ties(struct skey *k, struct skey *t, size_t n, unsigned depth)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && k[j].pre == k[i].pre)
+            j++;
+        size_t m = j - i;
+        if (m > 1 && (m < 32 || depth >= 8)) {
+            qsort(k + i, m, sizeof *k, cmp_skey);
+        } else if (m > 1) {
+            for (size_t x = i; x < j; x++)
+                k[x].pre = key_word(&sort_v[k[x].idx], sort_text,
+                                    7 + 8 * (size_t)depth);
+            struct skey *kk = k + i, *tt = t + i;
+            radix(&kk, &tt, m);
+            if (kk != k + i)
+                memcpy(k + i, kk, m * sizeof *k);
+            sort_ties(k + i, t + i, m, depth + 1);
+        }
+        i = j;
+    }
+}
+
+/* Sort (a radix sort of the prefixes, then the ties by key), and merge
+ * the records of one key. */
+static int ents_sort(struct ents *e)
+{
+    struct skey *k = NULL, *t = NULL;
+    struct cat_ent *v = NULL;
+    size_t n = e->n;
+
+    if (n == 0)
+        return 0;
+    k = cairn_malloc(n * sizeof *k);
+    t = cairn_malloc(n * sizeof *t);
+    v = cairn_malloc(n * sizeof *v);
+    if (k == NULL || t == NULL || v == NULL) {
+        cairn_free(k);
+        cairn_free(t);
+        cairn_free(v);
+        return CAIRN_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct cat_ent *x = &e->v[i];
+        const uint8_t *p = (const uint8_t *)e->text + x->off;
+        uint64_t pre = (uint64_t)x->type << 56;
+        for (unsigned b = 0; b < 7 && b < x->len; b++)
+            pre |= (uint64_t)p[b] << (48 - 8 * b);
+        k[i] = (struct skey){pre, (uint32_t)i, 0};
+    }
+    radix(&k, &t, n);
+    sort_text = e->text;
+    sort_v = e->v;
+    sort_ties(k, t, n, 0);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct cat_ent *x = &e->v[k[i].idx];
+        const struct cat_ent *y = m > 0 ? &v[m - 1] : NULL;
+        if (y != NULL && y->type == x->type && y->len == x->len &&
+            memcmp(e->text + y->off, e->text + x->off, x->len) == 0)
+            merge_into(&v[m - 1], x);
+        else
+            v[m++] = *x;
+    }
+    cairn_free(e->v);
+    e->v = v;
     e->n = m;
+    e->cap = n;
+    cairn_free(k);
+    cairn_free(t);
+    return 0;
+}
+
+static int ents_push(struct ents *e, uint8_t type, const char *v, uint32_t l,
+                     const struct seg_posting *p, uint64_t seq)
+{
+    if (l > CAT_MAX_KEY || p->count == 0)
+        return 0; /* never written so: not a value of the catalogue */
+    if (grow_to((void **)&e->v, &e->cap, e->n + 1, sizeof *e->v) < 0 ||
+        grow_to((void **)&e->text, &e->text_cap, e->text_len + l + 1, 1) < 0)
+        return CAIRN_ENOMEM;
+    cairn__cat_key(type, v, l, e->text + e->text_len);
+    /* times in whole seconds (as printed): first and last rounded down */
+    e->v[e->n++] = (struct cat_ent){
+        .off = e->text_len,
+        .len = l,
+        .type = type,
+        .has_ts = p->has_ts,
+        .count = p->count,
+        .first = p->has_ts ? p->first.sec : 0,
+        .last = p->has_ts ? p->last.sec : 0,
+        .seg_lo = seq,
+        .seg_hi = seq,
+    };
+    e->text_len += l;
+    return 0;
 }
 
 /* The values of one segment (from its own table), appended to `e`. */
@@ -664,47 +778,48 @@ static int ents_add_segment(struct ents *e, const uint8_t *data, size_t len,
                             uint64_t seq, char *why, size_t why_len)
 {
     struct seg_reader r;
-    struct seg_values v;
+    struct seg_posting p;
     int rc = cairn__seg_open(data, len, &r, why, why_len);
     if (rc < 0)
         return rc;
+    if (grow_to((void **)&e->v, &e->cap, e->n + r.foot.values + 1,
+                sizeof *e->v) < 0) {
+        cairn__seg_close(&r);
+        return CAIRN_ENOMEM;
+    }
+    if (r.foot.version >= 2) {
+        /* chunk by chunk, nothing copied but the keys */
+        uint64_t n = cairn__seg_chunks(&r);
+        for (uint64_t k = 0; k < n && rc == 0; k++) {
+            struct seg_chunk c;
+            rc = cairn__seg_chunk(&r, k, &c, why, why_len);
+            for (uint32_t i = 0; rc == 0 && i < c.n; i++) {
+                if (cairn__seg_chunk_posting(&c, i, &p) < 0)
+                    rc = damaged(why, why_len,
+                                 "a value's postings are unreadable");
+                else
+                    rc = ents_push(e, c.types[i],
+                                   (const char *)c.raw + c.offs[i], c.lens[i],
+                                   &p, seq);
+            }
+            cairn__seg_chunk_free(&c); /* zeroed on a failure */
+        }
+        cairn__seg_close(&r);
+        return rc;
+    }
+    struct seg_values v;
     rc = cairn__seg_values(&r, true, &v, why, why_len);
     if (rc < 0) {
         cairn__seg_close(&r);
         return rc;
     }
-    rc = CAIRN_ENOMEM;
-    if (grow_to((void **)&e->v, &e->cap, e->n + v.n + 1, sizeof *e->v) < 0)
-        goto out;
-    for (uint64_t i = 0; i < v.n; i++) {
-        struct seg_posting p;
-        if (cairn__seg_posting(&v, i, &p) < 0) {
+    for (uint64_t i = 0; i < v.n && rc == 0; i++) {
+        if (cairn__seg_posting(&v, i, &p) < 0)
             rc = damaged(why, why_len, "a value's postings are unreadable");
-            goto out;
-        }
-        uint32_t l = v.lens[i];
-        if (l > CAT_MAX_KEY || p.count == 0)
-            continue; /* never written so: not a value of the catalogue */
-        if (grow_to((void **)&e->text, &e->text_cap, e->text_len + l + 1, 1) <
-            0)
-            goto out;
-        cairn__cat_key(v.types[i], v.text + v.offs[i], l,
-                       e->text + e->text_len);
-        e->v[e->n++] = (struct cat_ent){
-            .off = e->text_len,
-            .len = l,
-            .type = v.types[i],
-            .has_ts = p.has_ts,
-            .count = p.count,
-            .first = p.first,
-            .last = p.last,
-            .seg_lo = seq,
-            .seg_hi = seq,
-        };
-        e->text_len += l;
+        else
+            rc = ents_push(e, v.types[i], v.text + v.offs[i], v.lens[i], &p,
+                           seq);
     }
-    rc = 0;
-out:
     cairn__seg_values_free(&v);
     cairn__seg_close(&r);
     return rc;
@@ -920,7 +1035,9 @@ static int build_from(struct cairn_archive *a, const struct arch_seg *segs,
             break;
         }
         /* a batch: merged with what was built */
-        ents_sort(&e);
+        rc = ents_sort(&e);
+        if (rc < 0)
+            break;
         if (ftruncate(other, 0) < 0 || lseek(other, 0, SEEK_SET) < 0) {
             rc = CAIRN_EIO;
             break;
@@ -1109,7 +1226,9 @@ void cairn__archive_catalogue_sealed(struct cairn_archive *a, uint64_t seq,
     if (n_old > 0)
         memcpy(segs, old->f.segs, n_old * sizeof *segs);
     segs[n_old] = seq;
-    ents_sort(&e);
+    rc = ents_sort(&e);
+    if (rc < 0)
+        goto fail;
     fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(why, sizeof why, "%s", strerror(errno));
@@ -1261,6 +1380,14 @@ out:
     return rc;
 }
 
+uint64_t cairn__archive_catalogue_bytes(struct cairn_archive *a)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    cat_path(a, CAT_FILE, path, sizeof path);
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
 int cairn__archive_catalogue_count(struct cairn_archive *a, uint64_t *out)
 {
     struct arch_catalogue *c = NULL;
@@ -1304,8 +1431,8 @@ static void to_value(const struct cat_recs *r, const struct cat_ent *e,
         .value = buf,
         .len = e->len,
         .count = e->count,
-        .first_seen = e->has_ts ? e->first : (struct cairn_time){0},
-        .last_seen = e->has_ts ? e->last : (struct cairn_time){0},
+        .first_seen = {.sec = e->has_ts ? e->first : 0},
+        .last_seen = {.sec = e->has_ts ? e->last : 0},
     };
 }
 
@@ -1495,10 +1622,11 @@ int cairn__archive_catalogue_match(struct cairn_archive *a,
             goto out;
         for (uint32_t i = 0; i < r.n; i++) {
             const struct cat_ent *e = &r.v[i];
+            /* whole seconds: first is rounded down, last too (the last
+             * event is before last + 1) */
             if ((o->has_since || o->has_until) &&
-                (!e->has_ts ||
-                 (o->has_since && cairn_time_cmp(&e->last, &o->since) < 0) ||
-                 (o->has_until && cairn_time_cmp(&e->first, &o->until) > 0)))
+                (!e->has_ts || (o->has_since && e->last < o->since.sec) ||
+                 (o->has_until && e->first > o->until.sec)))
                 continue;
             if (grow_to((void **)&buf, &buf_cap, (size_t)e->len + 1, 1) < 0) {
                 rc = CAIRN_ENOMEM;
@@ -1538,8 +1666,7 @@ static bool same_ent(const struct cat_recs *ra, const struct cat_ent *a,
     return a->type == b->type && a->len == b->len &&
            memcmp(ra->text + a->off, rb->text + b->off, a->len) == 0 &&
            a->count == b->count && a->has_ts == b->has_ts &&
-           (!a->has_ts || (cairn_time_cmp(&a->first, &b->first) == 0 &&
-                           cairn_time_cmp(&a->last, &b->last) == 0)) &&
+           (!a->has_ts || (a->first == b->first && a->last == b->last)) &&
            a->seg_lo == b->seg_lo && a->seg_hi == b->seg_hi;
 }
 

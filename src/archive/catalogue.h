@@ -46,7 +46,7 @@ struct cat_ent {
     uint8_t type;
     bool has_ts;
     uint64_t count;
-    struct cairn_time first, last;
+    int64_t first, last; /* whole seconds since the epoch (rounded down) */
     uint64_t seg_lo, seg_hi;
 };
 

@@ -62,8 +62,9 @@ like() {
     expect 1 "archive hunt with LIKE and MATCHES"
     sort "$out" >arch.jsonl
     cp "$err" arch.err
-    CAIRN_ARCHIVE_NO_CATALOGUE=1 run archive hunt --data "$data" --jsonl \
-        -i like.json
+    export CAIRN_ARCHIVE_NO_CATALOGUE=1
+    run archive hunt --data "$data" --jsonl -i like.json
+    unset CAIRN_ARCHIVE_NO_CATALOGUE
     sort "$out" >scan.jsonl
     if cmp -s raw.jsonl arch.jsonl && cmp -s raw.jsonl scan.jsonl &&
         [ "$(wc -l <arch.jsonl)" -eq "$min" ]; then
