@@ -378,9 +378,9 @@ int cairn__cat_block(const struct cat_file *f, uint64_t bi,
         if (e->has_ts) {
             e->first = unzz(get_varint(&c));
             uint64_t d = get_varint(&c);
-            if (d > (uint64_t)INT64_MAX - (uint64_t)e->first)
-                c.bad = true;
             e->last = (int64_t)((uint64_t)e->first + d);
+            if (e->last < e->first)
+                c.bad = true;
         }
         e->seg_lo = get_varint(&c);
         uint64_t span = get_varint(&c);
@@ -538,7 +538,7 @@ static int writer_add(struct cat_writer *w, const struct cat_ent *e,
     w->raw.p[w->raw.len++] = e->has_ts ? 1 : 0;
     if (e->has_ts) {
         put_varint(&w->raw, zz(e->first));
-        put_varint(&w->raw, (uint64_t)(e->last - e->first));
+        put_varint(&w->raw, (uint64_t)e->last - (uint64_t)e->first);
     }
     put_varint(&w->raw, e->seg_lo);
     put_varint(&w->raw, e->seg_hi - e->seg_lo);
@@ -758,6 +758,9 @@ static int ents_push(struct ents *e, uint8_t type, const char *v, uint32_t l,
         return CAIRN_ENOMEM;
     cairn__cat_key(type, v, l, e->text + e->text_len);
     /* times in whole seconds (as printed): first and last rounded down */
+    struct cairn_time last = p->last;
+    if (p->has_ts && cairn_time_cmp(&last, &p->first) < 0)
+        last = p->first; /* never written so; kept readable */
     e->v[e->n++] = (struct cat_ent){
         .off = e->text_len,
         .len = l,
@@ -765,7 +768,7 @@ static int ents_push(struct ents *e, uint8_t type, const char *v, uint32_t l,
         .has_ts = p->has_ts,
         .count = p->count,
         .first = p->has_ts ? p->first.sec : 0,
-        .last = p->has_ts ? p->last.sec : 0,
+        .last = p->has_ts ? last.sec : 0,
         .seg_lo = seq,
         .seg_hi = seq,
     };
