@@ -161,6 +161,8 @@ static int damaged(char *why, size_t why_len, const char *what)
 
 void cairn__cat_key(uint8_t type, const char *v, size_t len, char *out)
 {
+    if (len == 0)
+        return;
     if (type != CAIRN_IOC_DOMAIN) {
         if (len > 0)
             memcpy(out, v, len);

@@ -669,6 +669,8 @@ static int cmp_qkey(const void *x, const void *y)
 
 static void q_sort(struct hunt *h)
 {
+    if (h->n_q == 0)
+        return; /* h->q may be NULL: no value hit in the catalogue */
     qsort(h->q, h->n_q, sizeof *h->q, cmp_qkey);
     size_t m = 0;
     for (size_t i = 0; i < h->n_q; i++)
@@ -795,7 +797,8 @@ static int cat_modes(struct hunt *h)
     h->mode = cairn_calloc(h->n_segs + 1, 1);
     if (h->mode == NULL)
         return CAIRN_ENOMEM;
-    qsort(h->ranges, h->n_ranges, sizeof *h->ranges, cmp_range);
+    if (h->n_ranges > 0)
+        qsort(h->ranges, h->n_ranges, sizeof *h->ranges, cmp_range);
     /* merged into disjoint ranges */
     size_t m = 0;
     for (size_t i = 0; i < h->n_ranges; i++) {
