@@ -15,6 +15,12 @@
 #   hunt:    `cairn archive hunt -j1` with the INDICATORS against `cairn
 #            hunt -j1` re-reading the raw log with them, RUNS times each,
 #            interleaved (median CPU); both must report the same hits.
+#   catalogue: the CPU `archive add` spent folding each sealed segment's
+#            distinct values into the stored catalogue, as a share of the
+#            add's CPU; and a hunt of LIKE and MATCHES patterns through
+#            the catalogue against the scan of every segment's values it
+#            replaced (CAIRN_ARCHIVE_NO_CATALOGUE=1), RUNS times each,
+#            interleaved (median CPU), with the hits of `cairn hunt`.
 # Prints the figures and the ratios, peak memory, and the bytes per
 # archived event and per distinct value (on disk, and of the hunt's and
 # the add's peak RSS). The work files (in $TMPDIR, default /tmp) are
@@ -103,14 +109,14 @@ eps=$(awk -v e="$events" -v c="$acpu" 'BEGIN { printf "%.0f", (c > 0 ? e / c : 0
 echo "archive add:        $acpu s CPU ($wall s wall), $events events, $eps events per CPU second, peak $rss KB"
 echo "archive size:       $asize bytes: $(ratio "$asize" "$raw") of raw (goal <= 0.5), $(ratio "$asize" "$zsize") of zstd -3"
 echo "ingest CPU ratio:   $(ratio "$acpu" "$zcpu") x zstd -3, $(ratio "$acpu" "$hcpu") x cairn hunt reading"
-# (stats builds the catalogue in memory: about 100 bytes per distinct
-# value, so not over the 10,000,000 events)
-values=0
-if [ "$size" -le 512 ]; then
-    "$cairn" archive stats --data data >stats.out
-    sed 's/^/    /' stats.out
-    values=$(awk '/^distinct values/ { print $NF }' stats.out)
-fi
+catcpu=$(sed -n 's/.*catalogue of distinct values updated in \([0-9.]*\) s.*/\1/p' cmd.err)
+echo "catalogue at seal:  ${catcpu:-?} s CPU, $(ratio "${catcpu:-0}" "$acpu") of the add's CPU"
+# (stats reads the stored catalogue's footer)
+"$cairn" archive stats --data data >stats.out
+sed 's/^/    /' stats.out
+values=$(awk '/^distinct values/ { print $NF }' stats.out)
+catsize=$(wc -c <data/archive/catalogue)
+echo "catalogue file:     $catsize bytes, $(awk -v a="$catsize" -v b="$values" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }') bytes per distinct value"
 
 # ---- retro-hunt -----------------------------------------------------------------
 # median N...: the middle of the numbers
@@ -144,6 +150,45 @@ echo "cairn hunt (raw):   $rcpu s CPU, $rwall s wall, $rhits hits (median of $ru
 echo "archive hunt:       $qcpu s CPU, $qwall s wall, $qhits hits, peak $qrss KB (median of $runs:$ql)"
 sed -n 's/^cairn archive: \(.*hunted over.*\)/    \1/p' cmd.err
 echo "retro-hunt speed-up: $(ratio "$rcpu" "$qcpu") x (CPU), $(ratio "$rwall" "$qwall") x (wall) (goal >= 20; goal under 1 s for 10,000,000 events)"
+
+# ---- LIKE and MATCHES: through the catalogue, and by the scan it replaced -------------
+like() {
+    printf '{"type":"indicator","spec_version":"2.1","id":"indicator--6c1f3c3e-0d9c-4c2e-9d55-3f6f1b1e2a0%s","created":"2020-12-14T00:00:00Z","modified":"2020-12-14T00:00:00Z","pattern":"%s","pattern_type":"stix","valid_from":"2020-12-14T00:00:00Z"}' "$1" "$2"
+}
+{
+    printf '{"type":"bundle","id":"bundle--6c1f3c3e-0d9c-4c2e-9d55-3f6f1b1e2a01","objects":['
+    like 1 "[domain-name:value LIKE '%%.example-bad.net']"
+    printf ','
+    like 2 "[domain-name:value MATCHES '^c2-1[0-9]*[.]']"
+    printf ']}\n'
+} >like.json
+cpu "$cairn" hunt -j1 -i like.json dns.log
+lraw=$cpu
+lrhits=$(wc -l <cmd.out)
+cl=""
+sl=""
+i=0
+while [ $i -lt "$runs" ]; do
+    cpu "$cairn" archive hunt -j1 --data data -i like.json
+    cl="$cl $cpu"
+    lchits=$(wc -l <cmd.out)
+    cpu env CAIRN_ARCHIVE_NO_CATALOGUE=1 "$cairn" archive hunt -j1 --data data -i like.json
+    sl="$sl $cpu"
+    lshits=$(wc -l <cmd.out)
+    i=$((i + 1))
+done
+# shellcheck disable=SC2086
+lcat=$(median $cl)
+# shellcheck disable=SC2086
+lscan=$(median $sl)
+echo "LIKE/MATCHES, cairn hunt (raw):    $lraw s CPU, $lrhits hits"
+echo "LIKE/MATCHES, scan of the values:  $lscan s CPU, $lshits hits (median of $runs:$sl)"
+echo "LIKE/MATCHES, through catalogue:   $lcat s CPU, $lchits hits (median of $runs:$cl)"
+echo "LIKE/MATCHES speed-up:             $(ratio "$lscan" "$lcat") x the scan, $(ratio "$lraw" "$lcat") x cairn hunt (CPU)"
+if [ "$lrhits" -ne "$lchits" ] || [ "$lrhits" -ne "$lshits" ]; then
+    echo "bench/archive.sh: the LIKE/MATCHES hits differ: $lrhits raw, $lshits scan, $lchits catalogue" >&2
+    exit 1
+fi
 
 # ---- sizing ---------------------------------------------------------------------
 per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }

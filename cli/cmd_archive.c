@@ -35,6 +35,7 @@ enum {
     OPT_KEEP,
     OPT_MAX_SIZE,
     OPT_QUIET,
+    OPT_UNDER,
 };
 
 static const struct cli_option options[] = {
@@ -86,6 +87,9 @@ static const struct cli_option options[] = {
                       "newest."},
     [OPT_QUIET] = {'q', "quiet", NULL,
                    "Print no summary or warnings; errors only."},
+    [OPT_UNDER] = {0, "under", NULL,
+                   "lookup: each VALUE is a domain; print the record of it "
+                   "and of every name under it."},
     {0, NULL, NULL, NULL},
 };
 
@@ -95,7 +99,8 @@ const struct cli_command cli_cmd_archive = {
     .name = "archive",
     .synopsis = "add [--sensor NAME] [--format F] PATH... | hunt [-i FILE]... "
                 "[--collection ID]... [--since T] [--until T] [--jsonl | "
-                "--stix | --sightings-into ID] | lookup VALUE... | stats | "
+                "--stix | --sightings-into ID] | lookup [--under] VALUE... | "
+                "stats | "
                 "check | prune [--keep AGE] [--max-size SIZE]",
     .summary = "Keep telemetry history and hunt it again for new indicators.",
     .description =
@@ -118,7 +123,8 @@ const struct cli_command cli_cmd_archive = {
         "in each segment's probe index (a domain also finds its "
         "subdomains, a CIDR block its addresses), only the values found "
         "are matched, and only the events holding a matching value are "
-        "read back (LIKE and MATCHES run over every distinct value). "
+        "read back (LIKE and MATCHES run over the catalogue of distinct "
+        "values, and the values they match are looked up). "
         "Domains match their subdomains, addresses CIDR indicators, URLs "
         "compare normalised, as with 'cairn hunt'; patterns with several "
         "observations are confirmed with the pattern evaluator. The output "
@@ -129,11 +135,14 @@ const struct cli_command cli_cmd_archive = {
         "URL, e-mail, hash...), the catalogue's record of it: its type, the "
         "number of events holding it, and the first and last time it was "
         "seen, as a passive-DNS database would; a value never seen is "
-        "printed with the count 0.\n\n"
+        "printed with the count 0. With --under, each VALUE is a domain and "
+        "the records of it and of every name under it are printed.\n\n"
         "cairn archive stats prints the events, segments, distinct values, "
         "bytes (raw logs, compressed events, indexes) and time range. cairn "
         "archive check verifies every checksum and every index and names "
-        "each damaged segment. cairn archive prune (and add, given --keep or "
+        "each damaged segment, and compares the catalogue with the "
+        "segments (a damaged or out-of-date catalogue is rebuilt by the "
+        "next add or prune). cairn archive prune (and add, given --keep or "
         "--max-size) drops the oldest segments past an age or a size. See "
         "docs/archive.md.",
     .options = options,
@@ -152,6 +161,7 @@ const struct cli_command cli_cmd_archive = {
                 "$ cairn archive hunt --collection ID --since 2020-03-01 "
                 "--sightings-into ID\n"
                 "$ cairn archive lookup avsvmcloud.com 13.59.205.66\n"
+                "$ cairn archive lookup --under avsvmcloud.com\n"
                 "$ cairn archive prune --keep 90d --max-size 50G\n"
                 "$ cairn archive stats\n"
                 "$ cairn archive check",
@@ -185,7 +195,7 @@ struct args {
     size_t n_collections;
     bool has_since, has_until;
     struct cairn_time since, until;
-    bool jsonl, stix, quiet;
+    bool jsonl, stix, quiet, under;
     const char *org, *sightings, *sightings_into;
     unsigned threads;
     uint64_t keep_seconds, max_size;
@@ -305,6 +315,9 @@ static int parse_args(int argc, char **argv, struct args *a)
         }
         case OPT_QUIET:
             a->quiet = true;
+            break;
+        case OPT_UNDER:
+            a->under = true;
             break;
         default:
             return -1;
@@ -454,6 +467,9 @@ static int cmd_add(struct args *a, int argc, char **argv)
             (unsigned long long)st.inputs, (unsigned long long)st.duplicates,
             (unsigned long long)st.lines, (unsigned long long)st.malformed,
             (unsigned long long)st.events);
+    if (!a->quiet && st.events > 0)
+        msg("catalogue of distinct values updated in %.2f s of CPU",
+            st.catalogue_seconds);
     rc = failed                              ? CLI_EXIT_ERROR
          : damaged || st.damaged > 0 || st.malformed > 0
              ? CLI_EXIT_FINDINGS
@@ -622,6 +638,8 @@ static int cmd_hunt(struct args *a, int argc, char **argv)
         .since = a->since,
         .until = a->until,
         .threads = a->threads ? a->threads : np > 0 ? (unsigned)np : 1,
+        /* the way before the catalogue, for bench/archive.sh */
+        .no_catalogue = getenv("CAIRN_ARCHIVE_NO_CATALOGUE") != NULL,
     };
     err = cairn_archive_hunt(ar, &opts, on_hit, &ho, &hs);
     if (err < 0) {
@@ -755,6 +773,57 @@ static int cmd_prune(struct args *a)
 
 /* ---- lookup --------------------------------------------------------------- */
 
+static void print_value(const struct cairn_archive_value *rec)
+{
+    char first[40], last[40];
+    cairn_time_format(&rec->first_seen, 0, first, sizeof first);
+    cairn_time_format(&rec->last_seen, 0, last, sizeof last);
+    printf("%s\t%.*s\t%llu\t%s\t%s\n", cairn_ioc_type_name(rec->type),
+           (int)rec->len, rec->value, (unsigned long long)rec->count,
+           rec->first_seen.sec || rec->first_seen.nsec ? first : "-",
+           rec->last_seen.sec || rec->last_seen.nsec ? last : "-");
+}
+
+static int on_value(const struct cairn_archive_value *v, void *ud)
+{
+    (void)ud;
+    print_value(v);
+    return 0;
+}
+
+/* --under: each VALUE a domain, with every name under it. */
+static int lookup_under(struct cairn_archive *ar, int argc, char **argv,
+                        bool *missing)
+{
+    for (int i = optind; i < argc; i++) {
+        const char *v = argv[i];
+        size_t len = strlen(v), n = 0;
+        char *norm = cairn_malloc(len + 3);
+        if (norm == NULL) {
+            msg("lookup: out of memory");
+            return CLI_EXIT_ERROR;
+        }
+        enum cairn_ioc_type t = cairn_hunt_detect(v, len, norm, len + 3, &n);
+        if (t != CAIRN_IOC_DOMAIN) {
+            cli_error(CMD, "lookup --under: '%s' is not a domain", v);
+            cairn_free(norm);
+            return CLI_EXIT_ERROR;
+        }
+        int found = cairn_archive_lookup_under(ar, norm, n, on_value, NULL);
+        if (found < 0) {
+            msg("lookup: %s", cairn_strerror(found));
+            cairn_free(norm);
+            return CLI_EXIT_ERROR;
+        }
+        if (found == 0) {
+            *missing = true;
+            printf("domain\t%.*s\t0\t-\t-\n", (int)n, norm);
+        }
+        cairn_free(norm);
+    }
+    return CLI_EXIT_OK;
+}
+
 static int cmd_lookup(struct args *a, int argc, char **argv)
 {
     struct cairn_archive *ar = NULL;
@@ -767,6 +836,15 @@ static int cmd_lookup(struct args *a, int argc, char **argv)
     }
     if (open_archive(a, true, &ar) < 0)
         return CLI_EXIT_ERROR;
+    if (a->under) {
+        rc = lookup_under(ar, argc, argv, &missing);
+        cairn_archive_free(ar);
+        if (fflush(stdout) != 0)
+            rc = CLI_EXIT_ERROR;
+        return rc != CLI_EXIT_OK ? rc
+               : missing          ? CLI_EXIT_FINDINGS
+                                  : CLI_EXIT_OK;
+    }
     for (int i = optind; i < argc && rc == CLI_EXIT_OK; i++) {
         const char *v = argv[i];
         size_t len = strlen(v), n = 0;
@@ -799,13 +877,7 @@ static int cmd_lookup(struct args *a, int argc, char **argv)
             printf("%s\t%s\t0\t-\t-\n",
                    t == CAIRN_IOC_UNKNOWN ? "-" : cairn_ioc_type_name(t), v);
         } else {
-            char first[40], last[40];
-            cairn_time_format(&rec.first_seen, 0, first, sizeof first);
-            cairn_time_format(&rec.last_seen, 0, last, sizeof last);
-            printf("%s\t%.*s\t%llu\t%s\t%s\n", cairn_ioc_type_name(rec.type),
-                   (int)rec.len, rec.value, (unsigned long long)rec.count,
-                   rec.first_seen.sec || rec.first_seen.nsec ? first : "-",
-                   rec.last_seen.sec || rec.last_seen.nsec ? last : "-");
+            print_value(&rec);
         }
         cairn_free(norm);
     }

@@ -90,6 +90,8 @@ struct cairn_archive_add_stats {
                             binary, truncated); in a directory each is
                             reported through telemetry.on_diag and the
                             walk goes on */
+    double catalogue_seconds; /* CPU time spent updating the catalogue of
+                                 distinct values as segments were sealed */
 };
 
 /*
@@ -153,6 +155,8 @@ struct cairn_archive_hunt_opts {
     bool has_since, has_until;        /* event time bounds, inclusive */
     struct cairn_time since, until;
     unsigned threads;                 /* 0: 1 */
+    bool no_catalogue; /* LIKE/MATCHES over each segment's values, not the
+                          catalogue (the way before it; for benchmarks) */
 };
 
 struct cairn_archive_hunt_stats {
@@ -230,6 +234,21 @@ struct cairn_archive_value {
 int cairn_archive_lookup(struct cairn_archive *a, enum cairn_ioc_type type,
                          const char *value, size_t len,
                          struct cairn_archive_value *out);
+
+/* A negative return stops the walk with that code. */
+typedef int (*cairn_archive_value_cb)(const struct cairn_archive_value *v,
+                                      void *ud);
+
+/*
+ * The catalogue's record of `domain` and of every name under it, in the
+ * order of their labels from the right (example.com, a.example.com,
+ * b.a.example.com, b.example.com): the number of names, or a negative
+ * code (the callback's, CAIRN_ENOMEM, CAIRN_EPARSE for a damaged
+ * catalogue).
+ */
+int cairn_archive_lookup_under(struct cairn_archive *a, const char *domain,
+                               size_t len, cairn_archive_value_cb cb,
+                               void *ud);
 
 #ifdef __cplusplus
 }

@@ -525,6 +525,9 @@ int cairn_archive_open(const char *dir, const struct cairn_archive_opts *opts,
                                "skip it (see cairn archive check)",
                                dir, (unsigned long long)a->segs[i].seq);
     }
+    rc = cairn__archive_catalogue_open(a);
+    if (rc < 0)
+        goto fail;
     *out = a;
     return 0;
 fail:
@@ -618,6 +621,8 @@ static uint64_t retain(struct cairn_archive *a)
         if (cairn__archive_seg_path(a, s.seq, path, sizeof path) == 0)
             unlink(path);
     }
+    if (dropped > 0)
+        cairn__archive_catalogue_dropped(a);
     return dropped;
 }
 
@@ -801,6 +806,7 @@ int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
     pthread_mutex_unlock(&a->seg_mu);
     if (rc < 0)
         goto out;
+    cairn__archive_catalogue_sealed(a, seq, data, len);
     if (ao != NULL && ao->on_event != NULL)
         announce(a, seq, data, len, ao);
     retain(a);
@@ -1171,6 +1177,7 @@ int cairn_archive_add_path(struct cairn_archive *a, const char *path,
     }
     add_ctx_init(&c, a, opts, stats ? stats : &junk, diag);
     pthread_mutex_lock(&a->add_mu);
+    double cat0 = cairn__archive_catalogue_cpu(a);
     if (strcmp(path, "-") == 0) {
         int fd;
         rc = spool_stdin(a, &fd, diag);
@@ -1181,6 +1188,7 @@ int cairn_archive_add_path(struct cairn_archive *a, const char *path,
     } else {
         rc = add_one(&c, path, path, -1);
     }
+    c.st->catalogue_seconds += cairn__archive_catalogue_cpu(a) - cat0;
     pthread_mutex_unlock(&a->add_mu);
     return rc;
 }
@@ -1211,6 +1219,7 @@ int cairn_archive_add_mem(struct cairn_archive *a, const void *data,
     if (EVP_Digest(data, len, hash, &hn, EVP_sha256(), NULL) != 1)
         return CAIRN_ENOMEM;
     pthread_mutex_lock(&a->add_mu);
+    double cat0 = cairn__archive_catalogue_cpu(a);
     c.st->inputs++;
     const struct arch_input *in = input_find(a, hash);
     if (in != NULL && in->done) {
@@ -1227,6 +1236,7 @@ int cairn_archive_add_mem(struct cairn_archive *a, const void *data,
         rc = add_reader(&c, r, hash, skip);
     cairn_telemetry_free(r);
 out:
+    c.st->catalogue_seconds += cairn__archive_catalogue_cpu(a) - cat0;
     pthread_mutex_unlock(&a->add_mu);
     return rc;
 }
@@ -1277,6 +1287,7 @@ int cairn_archive_get_stats(struct cairn_archive *a,
         }
     }
     cairn_free(segs);
+    out->index_bytes += cairn__archive_catalogue_bytes(a);
     rc = cairn__archive_catalogue_count(a, &out->values);
     return rc;
 }
@@ -1358,6 +1369,11 @@ int cairn_archive_check(struct cairn_archive *a)
         rc = 0;
     }
     cairn_free(segs);
+    if (rc == 0) {
+        rc = cairn__archive_catalogue_check(a);
+        if (rc > 0)
+            problems += rc;
+    }
     return rc < 0 ? rc : problems;
 }
 

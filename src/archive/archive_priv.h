@@ -50,10 +50,11 @@ struct cairn_archive {
      * segments never change), under msg_mu */
     uint64_t *probe_ok;
     size_t n_probe_ok, cap_probe_ok;
-    /* the catalogue, built on demand, under cat_mu */
+    /* the catalogue file mapped (catalogue.c), under cat_mu */
     pthread_mutex_t cat_mu;
     struct arch_catalogue *cat;
     uint64_t cat_generation;
+    double cat_cpu; /* CPU seconds spent updating it */
 };
 
 void cairn__archive_say(struct cairn_archive *a, enum cairn_severity sev,
@@ -109,9 +110,39 @@ void cairn__archive_unmap(struct arch_map *m);
 bool cairn__archive_probe_verified(struct cairn_archive *a, uint64_t seq);
 void cairn__archive_probe_mark(struct cairn_archive *a, uint64_t seq);
 
-/* catalogue.c */
+/* catalogue.c: the stored catalogue (catalogue.h has its format) */
 int cairn__archive_catalogue_count(struct cairn_archive *a, uint64_t *out);
 void cairn__archive_catalogue_free(struct cairn_archive *a);
+/* At open (writers): a missing, damaged or out-of-date catalogue is
+ * rebuilt from the segments, with a warning. */
+int cairn__archive_catalogue_open(struct cairn_archive *a);
+/* After segment `seq` (its bytes) was committed; under add_mu. */
+void cairn__archive_catalogue_sealed(struct cairn_archive *a, uint64_t seq,
+                                     const uint8_t *data, size_t len);
+/* After segments were dropped; under add_mu. */
+void cairn__archive_catalogue_dropped(struct cairn_archive *a);
+/* The stored catalogue's size on disk. */
+uint64_t cairn__archive_catalogue_bytes(struct cairn_archive *a);
+/* CPU seconds this process spent updating the catalogue. */
+double cairn__archive_catalogue_cpu(struct cairn_archive *a);
+/* The number of problems found in the catalogue, each reported. */
+int cairn__archive_catalogue_check(struct cairn_archive *a);
+/* Called per catalogue value; a negative return stops the pass. */
+typedef int (*arch_cat_hit_cb)(struct cairn_hunt_matcher *m,
+                               enum cairn_ioc_type type, const char *value,
+                               size_t len, uint64_t seg_lo, uint64_t seg_hi,
+                               void *ud);
+/*
+ * Every value of the catalogue within the hunt's time bounds, to `cb`;
+ * *covered (the caller frees it) gets the segments the catalogue covers.
+ * 1 when the catalogue cannot be used (damaged; reported), 0, or < 0.
+ */
+int cairn__archive_catalogue_match(struct cairn_archive *a,
+                                   struct cairn_hunt_matcher *m,
+                                   const struct cairn_archive_hunt_opts *o,
+                                   arch_cat_hit_cb cb, void *ud,
+                                   uint64_t **covered, size_t *n_covered,
+                                   uint64_t *values);
 
 /* follow.c */
 int cairn__archive_follow_record(struct cairn_archive *a, const char *key,

@@ -57,6 +57,15 @@ struct hunt {
     struct qkey *q;
     size_t n_q;
     bool scan; /* LIKE/MATCHES, or keys the probe index cannot answer */
+    /* LIKE/MATCHES through the catalogue (h->q: the values it hits) */
+    bool use_cat;
+    uint64_t *covered; /* the segments the catalogue covers */
+    size_t n_covered;
+    struct seg_range {
+        uint64_t lo, hi;
+    } *ranges;         /* the segments holding each value hit */
+    size_t n_ranges, cap_ranges, cap_q;
+    uint8_t *mode;     /* per segment: SEG_PROBE, SEG_SCAN, SEG_SKIP */
     struct arch_seg *segs;
     size_t n_segs;
     struct seg_out *outs;
@@ -658,10 +667,183 @@ static int cmp_qkey(const void *x, const void *y)
     return memcmp(a->lo6, b->lo6, 16);
 }
 
+static void q_sort(struct hunt *h)
+{
+    if (h->n_q == 0)
+        return; /* h->q may be NULL: no value hit in the catalogue */
+    qsort(h->q, h->n_q, sizeof *h->q, cmp_qkey);
+    size_t m = 0;
+    for (size_t i = 0; i < h->n_q; i++)
+        if (m == 0 || cmp_qkey(&h->q[m - 1], &h->q[i]) != 0)
+            h->q[m++] = h->q[i];
+    h->n_q = m;
+}
+
+/* ---- LIKE and MATCHES through the catalogue -------------------------------- */
+
+enum { SEG_PROBE, SEG_SCAN, SEG_SKIP };
+
+struct cplan {
+    struct hunt *h;
+    struct seg_keys k;
+    bool any, keyless;
+};
+
+static void on_cat_hit(const struct cairn_hunt_hit *hit, void *ud)
+{
+    struct cplan *p = ud;
+    (void)hit;
+    p->any = true;
+}
+
+/* A catalogue value: matched alone, as a segment's values are; one hit
+ * becomes a look-up of the probe index (its most specific key) in the
+ * segments that hold it. */
+static int cat_value(struct cairn_hunt_matcher *m, enum cairn_ioc_type type,
+                     const char *value, size_t len, uint64_t seg_lo,
+                     uint64_t seg_hi, void *ud)
+{
+    struct cplan *p = ud;
+    struct hunt *h = p->h;
+    struct cairn_hunt_field f = {.type = type, .value = value, .len = len};
+    struct cairn_hunt_event ev = {.fields = &f, .n_fields = 1, .file = ""};
+
+    p->any = false;
+    if (cairn_hunt_match_event(m, &ev, on_cat_hit, p) < 0)
+        return CAIRN_EINTERNAL;
+    if (!p->any)
+        return 0;
+    p->k.n_pairs = p->k.n_v4 = p->k.n_v6 = 0;
+    cairn__seg_value_keys(&p->k, type, value, len, 0);
+    if (p->k.err < 0)
+        return p->k.err;
+    if (h->n_q == h->cap_q || h->n_ranges == h->cap_ranges) {
+        size_t cap = h->cap_q ? h->cap_q * 2 : 256;
+        struct qkey *q = cairn_realloc(h->q, cap * sizeof *q);
+        if (q == NULL)
+            return CAIRN_ENOMEM;
+        h->q = q;
+        h->cap_q = cap;
+        struct seg_range *r = cairn_realloc(h->ranges, cap * sizeof *r);
+        if (r == NULL)
+            return CAIRN_ENOMEM;
+        h->ranges = r;
+        h->cap_ranges = cap;
+    }
+    struct qkey *q = &h->q[h->n_q];
+    memset(q, 0, sizeof *q);
+    if (p->k.n_pairs > 0) {
+        q->kind = QK_HASH;
+        q->h = p->k.pairs[0].h;
+    } else if (p->k.n_v4 > 0) {
+        q->kind = QK_V4;
+        q->lo = q->hi = (uint32_t)(p->k.v4[0] >> 32);
+    } else if (p->k.n_v6 > 0) {
+        q->kind = QK_V6;
+        memcpy(q->lo6, p->k.v6[0].a, 16);
+        memcpy(q->hi6, p->k.v6[0].a, 16);
+    } else {
+        p->keyless = true; /* not in the probe index: scan */
+        return 0;
+    }
+    h->n_q++;
+    h->ranges[h->n_ranges++] = (struct seg_range){seg_lo, seg_hi};
+    return 0;
+}
+
+/* 0 when planned from the catalogue, 1 when the segments are scanned. */
+static int plan_catalogue(struct hunt *h)
+{
+    struct cplan p = {.h = h};
+    struct cairn_hunt_matcher *m = NULL;
+    uint64_t values = 0;
+    int rc;
+
+    if (h->o->no_catalogue)
+        return 1;
+    if (cairn_hunt_matcher_new(h->o->set, &m) < 0)
+        return CAIRN_ENOMEM;
+    cairn_hunt_matcher_set_partial(m, true);
+    rc = cairn__archive_catalogue_match(h->a, m, h->o, cat_value, &p,
+                                        &h->covered, &h->n_covered, &values);
+    cairn_hunt_matcher_free(m);
+    cairn__seg_keys_release(&p.k);
+    if (rc == 0 && p.keyless)
+        rc = 1;
+    if (rc != 0) {
+        h->n_q = 0;
+        h->n_ranges = 0;
+        return rc;
+    }
+    h->values += values;
+    h->use_cat = true;
+    q_sort(h);
+    return 0;
+}
+
+static int cmp_range(const void *x, const void *y)
+{
+    const struct seg_range *a = x, *b = y;
+    return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* Each segment's way: probed for the catalogue's hits when the catalogue
+ * covers it and some hit is in it, skipped when none is, scanned when the
+ * catalogue does not cover it. */
+static int cat_modes(struct hunt *h)
+{
+    if (!h->use_cat)
+        return 0;
+    h->mode = cairn_calloc(h->n_segs + 1, 1);
+    if (h->mode == NULL)
+        return CAIRN_ENOMEM;
+    if (h->n_ranges > 0)
+        qsort(h->ranges, h->n_ranges, sizeof *h->ranges, cmp_range);
+    /* merged into disjoint ranges */
+    size_t m = 0;
+    for (size_t i = 0; i < h->n_ranges; i++) {
+        if (m > 0 && h->ranges[i].lo <= h->ranges[m - 1].hi) {
+            if (h->ranges[i].hi > h->ranges[m - 1].hi)
+                h->ranges[m - 1].hi = h->ranges[i].hi;
+        } else {
+            h->ranges[m++] = h->ranges[i];
+        }
+    }
+    h->n_ranges = m;
+    for (size_t i = 0; i < h->n_segs; i++) {
+        uint64_t seq = h->segs[i].seq;
+        size_t lo = 0, hi = h->n_covered;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (h->covered[mid] < seq)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == h->n_covered || h->covered[lo] != seq) {
+            h->mode[i] = SEG_SCAN;
+            continue;
+        }
+        lo = 0;
+        hi = h->n_ranges;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (h->ranges[mid].hi < seq)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        h->mode[i] = lo < h->n_ranges && h->ranges[lo].lo <= seq ? SEG_PROBE
+                                                                : SEG_SKIP;
+    }
+    return 0;
+}
+
 /*
  * The set's keys as look-ups of the probe index, sorted so that the
- * index is read in order; h->scan when the set has LIKE or MATCHES (they
- * run over every distinct value).
+ * index is read in order. A set with LIKE or MATCHES is run over the
+ * catalogue's distinct values instead, and the values it hits are looked
+ * up; h->scan when that cannot be (every segment's values are matched).
  */
 static int plan(struct hunt *h)
 {
@@ -671,6 +853,9 @@ static int plan(struct hunt *h)
 
     cairn_hunt_set_get_stats(set, &st);
     if (st.regexes > 0) {
+        int rc = plan_catalogue(h);
+        if (rc <= 0)
+            return rc;
         h->scan = true;
         return 0;
     }
@@ -731,12 +916,7 @@ static int plan(struct hunt *h)
         }
         h->n_q++;
     }
-    qsort(h->q, h->n_q, sizeof *h->q, cmp_qkey);
-    size_t m = 0;
-    for (size_t i = 0; i < h->n_q; i++)
-        if (m == 0 || cmp_qkey(&h->q[m - 1], &h->q[i]) != 0)
-            h->q[m++] = h->q[i];
-    h->n_q = m;
+    q_sort(h);
     return 0;
 }
 
@@ -765,6 +945,10 @@ static int hunt_segment(struct worker *w, size_t index)
         rc = CAIRN_EPARSE;
         goto out;
     }
+    /* the catalogue says no value hit is in it */
+    if (h->mode != NULL && h->mode[index] == SEG_SKIP)
+        goto out;
+    bool scan = h->scan || (h->mode != NULL && h->mode[index] == SEG_SCAN);
     rc = cairn__archive_map(h->a, s, &m, why, sizeof why);
     if (rc == CAIRN_ENOTFOUND) { /* dropped (keep=) since the snapshot */
         rc = 0;
@@ -776,7 +960,7 @@ static int hunt_segment(struct worker *w, size_t index)
     if (rc < 0)
         goto out;
     opened = true;
-    if (r.foot.version >= 2 && !h->scan) {
+    if (r.foot.version >= 2 && !scan) {
         rc = hunt_indexed(w, s, o, &r, why, sizeof why);
         if (rc <= 0)
             goto out;
@@ -1163,6 +1347,8 @@ int cairn_archive_hunt(struct cairn_archive *a,
     rc = plan(&h);
     if (rc < 0) {
         cairn_free(h.q);
+        cairn_free(h.covered);
+        cairn_free(h.ranges);
         cairn_free(h.segs);
         return rc;
     }
@@ -1182,6 +1368,9 @@ int cairn_archive_hunt(struct cairn_archive *a,
             h.segs[kept++] = h.segs[i];
     }
     h.n_segs = kept;
+    rc = cat_modes(&h);
+    if (rc < 0)
+        goto out;
     nt = opts->threads ? opts->threads : 1;
     if (nt > h.n_segs)
         nt = h.n_segs ? (unsigned)h.n_segs : 1;
@@ -1268,6 +1457,9 @@ out:
     cairn_free(h.outs);
     cairn_free(h.segs);
     cairn_free(h.q);
+    cairn_free(h.covered);
+    cairn_free(h.ranges);
+    cairn_free(h.mode);
     cairn_free(ws);
     cairn_free(tids);
     return rc;
