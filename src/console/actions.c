@@ -379,11 +379,12 @@ static void on_policy(const struct cairn_diag *d, void *ud)
  */
 static int ingest_doc(struct console_view *v, const char *coll,
                       const struct console_field *in, struct findings *f,
-                      struct cairn_ingest_counts *counts)
+                      struct cairn_ingest_counts *counts, char *why,
+                      size_t why_len)
 {
-    int rc = cairn_taxii_add_objects(v->con->taxii, v->s, coll, in->value,
-                                     in->len, on_policy, f, counts, NULL, 0);
-    return rc == CAIRN_EINVAL ? 0 : rc;
+    return cairn_taxii_add_objects(v->con->taxii, v->s, coll, in->value,
+                                   in->len, on_policy, f, counts, why,
+                                   why_len);
 }
 
 /* What a feed conversion hands out goes to the store, or is only counted. */
@@ -574,7 +575,8 @@ int cairn__console_import(struct console_view *v)
         struct cairn_buf refused;
         cairn_buf_init(&refused, (size_t)4 << 20);
         struct findings pf = {.b = &refused};
-        int ir = ingest_doc(v, c->id, in, &pf, &counts);
+        char why[256] = "";
+        int ir = ingest_doc(v, c->id, in, &pf, &counts, why, sizeof why);
         P("<section aria-labelledby=\"h-stored\"><h2 id=\"h-stored\">Stored"
           "</h2><p id=\"stored\">%zu new, %zu already there, %zu invalid, "
           "%zu refused by the store, into ",
@@ -593,7 +595,14 @@ int cairn__console_import(struct console_view *v)
         cairn_buf_release(&refused);
         if (rc == 0 && pf.rc < 0)
             rc = pf.rc;
-        if (ir < 0) {
+        if (ir == CAIRN_EINVAL) {
+            /* Validation above said what is wrong; this is why nothing
+             * was stored (a bare array of objects, say, is no bundle). */
+            S("<p class=\"error\" role=\"alert\" id=\"not-stored\">"
+              "Nothing stored: ");
+            E(why[0] ? why : cairn_strerror(ir));
+            S("</p>");
+        } else if (ir < 0) {
             S("<p class=\"error\" role=\"alert\">The store failed: ");
             E(cairn_strerror(ir));
             S("</p>");

@@ -168,6 +168,12 @@ st=$(curl -sS -b "$tmp/a" -o "$tmp/r.html" -w '%{http_code}' -F "csrf=$tok" \
     -F collection="$coll" -F store=1 -F "file=@$tmp/new.json" "$ui/import")
 check "an import with its token is stored" [ "$st" = 200 ]
 contains "$tmp/r.html" '1 new' "the import's counts"
+# A bare array of objects is no bundle: the page says why nothing was stored.
+printf '[{"type":"malware","spec_version":"2.1","id":"malware--0d8b3a55-7d8f-4c4e-9b11-555555555555","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"bare","is_family":true}]' >"$tmp/bare.json"
+st=$(curl -sS -b "$tmp/a" -o "$tmp/r.html" -w '%{http_code}' -F "csrf=$tok" \
+    -F collection="$coll" -F store=1 -F "file=@$tmp/bare.json" "$ui/import")
+check "a bare array answers 200" [ "$st" = 200 ]
+contains "$tmp/r.html" 'id="not-stored"' "the page says why nothing was stored"
 # Other formats go through the feed module, as `cairn feed import`.
 printf 'ioc,kind,title\ncsv-one.example,domain,First\n198.51.100.7,ipv4,Second\nbad row\n' >"$tmp/iocs.csv"
 st=$(curl -sS -b "$tmp/a" -o "$tmp/r.html" -w '%{http_code}' -F "csrf=$tok" \
