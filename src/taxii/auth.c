@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "taxii/taxii_int.h"
 
@@ -331,8 +332,8 @@ static void basic_release(struct basic_cred *bc)
     bc->plain = NULL;
 }
 
-static int basic_parse(const char *header, const char *cred,
-                       struct basic_cred *bc, bool decode)
+static int basic_parse(const struct cairn_taxii *t, const char *header,
+                       const char *cred, struct basic_cred *bc, bool decode)
 {
     memset(bc, 0, sizeof *bc);
     size_t len = strlen(cred);
@@ -340,8 +341,13 @@ static int basic_parse(const char *header, const char *cred,
         len--;
     if (len > AUTH_MAX)
         return CAIRN_EPERM;
-    if (EVP_Digest(header, strlen(header), bc->key, NULL, EVP_sha256(),
-                   NULL) != 1)
+    /* Keyed: what the cache holds cannot be tried against guesses of the
+     * password without the process's secret. */
+    unsigned int key_len = 0;
+    if (HMAC(EVP_sha256(), t->cred_secret, (int)sizeof t->cred_secret,
+             (const unsigned char *)header, strlen(header), bc->key,
+             &key_len) == NULL ||
+        key_len != sizeof bc->key)
         return CAIRN_ENOMEM;
     if (!decode)
         return 0;
@@ -399,7 +405,7 @@ static int basic_quick(struct cairn_taxii *t, const char *header,
                        char user[CAIRN_STORE_NAME_MAX + 1])
 {
     *throttled = false;
-    int rc = basic_parse(header, cred, bc, false);
+    int rc = basic_parse(t, header, cred, bc, false);
     if (rc != 0)
         return rc;
     enum cache_state st = cache_lookup(t, bc->key, user, !take, refresh);
@@ -407,7 +413,7 @@ static int basic_quick(struct cairn_taxii *t, const char *header,
         return 0;
     if (st == CACHE_BAD)
         return CAIRN_EPERM;
-    rc = basic_parse(header, cred, bc, true);
+    rc = basic_parse(t, header, cred, bc, true);
     if (rc != 0)
         return rc;
     if (st != CACHE_KNOWN) {
@@ -501,7 +507,7 @@ int cairn_taxii_auth_check(struct cairn_taxii *t, struct cairn_store *store,
                          &throttled, &refresh, user);
     if (rc == 0 && refresh) {
         /* Verified again on purpose: a changed password ends it. */
-        rc = basic_parse(authorization, rest, &bc, true);
+        rc = basic_parse(t, authorization, rest, &bc, true);
         if (rc == 0)
             rc = basic_verify(t, store, &bc, client, false, user);
     } else if (rc == CAIRN_TAXII_AUTH_SLOW) {

@@ -5,6 +5,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "taxii/taxii_int.h"
 
 /* Deepest path the routes use: root/collections/id/objects/oid/versions. */
@@ -59,6 +62,10 @@ int cairn_taxii_new(const struct cairn_taxii_config *cfg,
     struct cairn_taxii *t = cairn_calloc(1, sizeof *t);
     if (t == NULL)
         return CAIRN_ENOMEM;
+    if (RAND_bytes(t->cred_secret, sizeof t->cred_secret) != 1) {
+        cairn_free(t);
+        return CAIRN_ENOMEM;
+    }
     if (pthread_mutex_init(&t->lock, NULL) != 0) {
         cairn_free(t);
         return CAIRN_ENOMEM;
@@ -114,6 +121,7 @@ void cairn_taxii_free(struct cairn_taxii *t)
     cairn_free(t->base_url);
     pthread_cond_destroy(&t->verify_cv);
     pthread_mutex_destroy(&t->lock);
+    OPENSSL_cleanse(t->cred_secret, sizeof t->cred_secret);
     cairn_free(t);
 }
 

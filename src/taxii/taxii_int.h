@@ -140,6 +140,9 @@ struct cairn_taxii {
     struct verify_slot slots[TAXII_VERIFY_MAX];
     pthread_cond_t verify_cv; /* a check finished */
     pthread_mutex_t lock;     /* guards creds and the fields above */
+    /* keys the credential cache: a header is remembered by its HMAC
+     * under this per-process secret, never by a plain hash */
+    unsigned char cred_secret[32];
     struct cred_entry creds[TAXII_CRED_CACHE];
     struct fail_entry fails[TAXII_FAIL_CACHE];
     struct throttle_entry throttle[TAXII_THROTTLE_SLOTS];
