@@ -15,6 +15,7 @@
 
 #include "archive/archive_priv.h"
 #include "archive/catalogue.h"
+#include "archive/codec.h"
 
 /*
  * The catalogue is a pure function of the segments it covers (listed in
@@ -61,94 +62,7 @@ static int vec_reserve(struct vec *v, size_t more)
 /* Room for 10 bytes must have been reserved. */
 static void put_varint(struct vec *v, uint64_t x)
 {
-    uint8_t *p = v->p + v->len;
-    while (x >= 0x80) {
-        *p++ = (uint8_t)(x | 0x80);
-        x >>= 7;
-    }
-    *p++ = (uint8_t)x;
-    v->len = (size_t)(p - v->p);
-}
-
-static uint64_t zz(int64_t x)
-{
-    return ((uint64_t)x << 1) ^ (uint64_t)(x >> 63);
-}
-
-static int64_t unzz(uint64_t x)
-{
-    return (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
-}
-
-static void put_u32(uint8_t *p, uint32_t x)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(x >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t x)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(x >> (8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    uint32_t x = 0;
-    for (int i = 0; i < 4; i++)
-        x |= (uint32_t)p[i] << (8 * i);
-    return x;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++)
-        x |= (uint64_t)p[i] << (8 * i);
-    return x;
-}
-
-/* A bounded reader: `bad` once anything runs past the end. */
-struct cur {
-    const uint8_t *p, *end;
-    bool bad;
-};
-
-static uint64_t get_varint(struct cur *c)
-{
-    uint64_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (c->p >= c->end) {
-            c->bad = true;
-            return 0;
-        }
-        uint8_t b = *c->p++;
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (b < 0x80)
-            return x;
-    }
-    c->bad = true;
-    return 0;
-}
-
-static uint8_t get_byte(struct cur *c)
-{
-    if (c->p >= c->end) {
-        c->bad = true;
-        return 0;
-    }
-    return *c->p++;
-}
-
-static const uint8_t *get_bytes(struct cur *c, uint64_t n)
-{
-    if ((uint64_t)(c->end - c->p) < n) {
-        c->bad = true;
-        return NULL;
-    }
-    const uint8_t *p = c->p;
-    c->p += n;
-    return p;
+    v->len = (size_t)(put_varint_at(v->p + v->len, x) - v->p);
 }
 
 static int damaged(char *why, size_t why_len, const char *what)
