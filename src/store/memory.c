@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The in-memory backend of the store, for tests: same semantics as SQLite. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -1281,52 +1282,48 @@ static int m_collection_count(struct cairn_store *base, const char *id,
     return c ? 0 : CAIRN_ENOTFOUND;
 }
 
-static int m_user_admin_get(struct cairn_store *base, const char *name,
-                            bool *out)
+/* Read (`out`) or write (`in`) the flag at `field` of user `name`. */
+static int user_flag(struct cairn_store *base, const char *name, size_t field,
+                     bool *out, const bool *in)
 {
     struct m_store *s = ms(base);
     pthread_mutex_lock(&s->lock);
     struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
-    if (p != NULL)
-        *out = p->admin;
+    if (p != NULL) {
+        bool *flag = (bool *)((char *)p + field);
+        if (out != NULL)
+            *out = *flag;
+        if (in != NULL)
+            *flag = *in;
+    }
     pthread_mutex_unlock(&s->lock);
     return p ? 0 : CAIRN_ENOTFOUND;
+}
+
+static int m_user_admin_get(struct cairn_store *base, const char *name,
+                            bool *out)
+{
+    return user_flag(base, name, offsetof(struct m_pair, admin), out, NULL);
 }
 
 static int m_user_admin_set(struct cairn_store *base, const char *name,
                             bool admin)
 {
-    struct m_store *s = ms(base);
-    pthread_mutex_lock(&s->lock);
-    struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
-    if (p != NULL)
-        p->admin = admin;
-    pthread_mutex_unlock(&s->lock);
-    return p ? 0 : CAIRN_ENOTFOUND;
+    return user_flag(base, name, offsetof(struct m_pair, admin), NULL, &admin);
 }
 
 static int m_user_identities_get(struct cairn_store *base, const char *name,
                                  bool *out)
 {
-    struct m_store *s = ms(base);
-    pthread_mutex_lock(&s->lock);
-    struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
-    if (p != NULL)
-        *out = p->identities;
-    pthread_mutex_unlock(&s->lock);
-    return p ? 0 : CAIRN_ENOTFOUND;
+    return user_flag(base, name, offsetof(struct m_pair, identities), out,
+                     NULL);
 }
 
 static int m_user_identities_set(struct cairn_store *base, const char *name,
                                  bool on)
 {
-    struct m_store *s = ms(base);
-    pthread_mutex_lock(&s->lock);
-    struct m_pair *p = find_pair(s->users, s->n_users, name, NULL);
-    if (p != NULL)
-        p->identities = on;
-    pthread_mutex_unlock(&s->lock);
-    return p ? 0 : CAIRN_ENOTFOUND;
+    return user_flag(base, name, offsetof(struct m_pair, identities), NULL,
+                     &on);
 }
 
 static int m_state_get(struct cairn_store *base, const char *name,
