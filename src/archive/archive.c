@@ -69,7 +69,7 @@ int cairn__archive_seg_path(const struct cairn_archive *a, uint64_t seq,
     return n < 0 || (size_t)n >= len ? CAIRN_ETOOBIG : 0;
 }
 
-static int fsync_dir(const char *dir)
+int cairn__archive_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -498,7 +498,7 @@ int cairn_archive_open(const char *dir, const struct cairn_archive_opts *opts,
             if (ftruncate(a->journal_fd, 0) < 0 ||
                 pwrite(a->journal_fd, head, sizeof head - 1, 0) !=
                     (ssize_t)(sizeof head - 1) ||
-                fsync(a->journal_fd) < 0 || fsync_dir(dir) < 0) {
+                fsync(a->journal_fd) < 0 || cairn__archive_fsync_dir(dir) < 0) {
                 rc = fail(diag, CAIRN_EIO, "%s: cannot write: %s", path,
                           strerror(errno));
                 goto fail;
@@ -559,8 +559,9 @@ void cairn_archive_free(struct cairn_archive *a)
 
 /* ---- committing a segment ------------------------------------------------ */
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+int cairn__archive_write_all(int fd, const void *buf, size_t len)
 {
+    const uint8_t *p = buf;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR)
@@ -754,7 +755,7 @@ int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
     if ((rc = cairn__archive_seg_path(a, seq, path, sizeof path)) < 0)
         goto out;
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (fd < 0 || cairn__archive_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
         int e = errno;
         rc = fail(diag, CAIRN_EIO, "%s: %s%s", tmp, strerror(e),
                   e == ENOSPC ? " (the disk is full; the events of this "
@@ -768,7 +769,7 @@ int cairn__archive_commit(struct cairn_archive *a, const uint8_t *hash,
     }
     close(fd);
     fd = -1;
-    if (rename(tmp, path) < 0 || fsync_dir(a->dir) < 0) {
+    if (rename(tmp, path) < 0 || cairn__archive_fsync_dir(a->dir) < 0) {
         rc = fail(diag, CAIRN_EIO, "%s: %s", path, strerror(errno));
         unlink(tmp);
         unlink(path);
@@ -1119,7 +1120,7 @@ static int spool_stdin(struct cairn_archive *a, int *fd_out,
         }
         if (n == 0)
             break;
-        if (write_all(fd, buf, (size_t)n) < 0) {
+        if (cairn__archive_write_all(fd, buf, (size_t)n) < 0) {
             rc = fail(diag, CAIRN_EIO, "%s: %s%s", a->dir, strerror(errno),
                       errno == ENOSPC ? " (the disk is full)" : "");
             goto out;

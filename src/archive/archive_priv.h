@@ -57,6 +57,10 @@ struct cairn_archive {
     double cat_cpu; /* CPU seconds spent updating it */
 };
 
+/* All of `len` bytes to `fd`, again after EINTR; -1 with errno. */
+int cairn__archive_write_all(int fd, const void *buf, size_t len);
+/* Make the entries of directory `dir` durable; -1 with errno. */
+int cairn__archive_fsync_dir(const char *dir);
 void cairn__archive_say(struct cairn_archive *a, enum cairn_severity sev,
                         const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

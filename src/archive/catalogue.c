@@ -337,25 +337,6 @@ struct cat_writer {
     size_t text;
 };
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0) {
-            errno = ENOSPC;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static void writer_release(struct cat_writer *w)
 {
     ZSTD_freeCCtx(w->cctx);
@@ -378,7 +359,7 @@ static int writer_init(struct cat_writer *w, int fd)
     uint8_t head[CAT_HEADER_LEN] = CAT_MAGIC;
     put_u32(head + 8, CAT_VERSION);
     put_u32(head + 12, 0);
-    if (write_all(fd, head, sizeof head) < 0)
+    if (cairn__archive_write_all(fd, head, sizeof head) < 0)
         return CAIRN_EIO;
     w->off = CAT_HEADER_LEN;
     return 0;
@@ -396,7 +377,7 @@ static int flush_block(struct cat_writer *w)
                                  ZSTD_LEVEL);
     if (ZSTD_isError(n))
         return CAIRN_ENOMEM;
-    if (write_all(w->fd, w->z.p, n) < 0)
+    if (cairn__archive_write_all(w->fd, w->z.p, n) < 0)
         return CAIRN_EIO;
     if (vec_reserve(&w->meta, 50 + w->first.len) < 0)
         return CAIRN_ENOMEM;
@@ -496,7 +477,8 @@ static int writer_finish(struct cat_writer *w, const uint64_t *segs,
     put_u32(ft + 40, cairn__seg_crc(m.p, m.len));
     put_u32(ft + 44, 0);
     put_u32(ft + 12, cairn__seg_crc(ft + 16, CAT_FOOTER_LEN - 16));
-    rc = write_all(w->fd, m.p, m.len) < 0 || write_all(w->fd, ft, sizeof ft) < 0
+    rc = cairn__archive_write_all(w->fd, m.p, m.len) < 0 ||
+                 cairn__archive_write_all(w->fd, ft, sizeof ft) < 0
              ? CAIRN_EIO
              : 0;
     cairn_free(m.p);
@@ -998,22 +980,13 @@ static int anon_file(void)
     return fd;
 }
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 /* Make the file at `tmp` (open as fd) the archive's catalogue. */
 static int install(struct cairn_archive *a, int fd, const char *tmp)
 {
     char path[PATH_MAX];
     cat_path(a, CAT_FILE, path, sizeof path);
-    if (fsync(fd) < 0 || rename(tmp, path) < 0 || fsync_dir(a->dir) < 0) {
+    if (fsync(fd) < 0 || rename(tmp, path) < 0 ||
+        cairn__archive_fsync_dir(a->dir) < 0) {
         cairn__archive_say(a, CAIRN_SEV_WARNING,
                            "%s: cannot write: %s; the catalogue is rebuilt "
                            "when the archive is next opened",
