@@ -2875,20 +2875,23 @@ static void test_pg_nodes_paging(void **state)
     struct fx *f = *state;
     struct conc c = {.coll = f->coll, .writers_left = 1};
     pthread_mutex_init(&c.lock, NULL);
-    pthread_t r[READERS];
-    struct conc_arg ra[READERS];
-    for (int i = 0; i < READERS; i++) {
-        ra[i] = (struct conc_arg){&c, i};
-        assert_int_equal(pthread_create(&r[i], NULL, reader, &ra[i]), 0);
-    }
     unsigned long per = TWO_CHILD_BATCHES * TWO_PER;
     assert_int_equal(2 * per, CONC_TOTAL);
+    /* The writers are forked before any reader thread exists: a child
+     * forked while a thread holds a lock (the allocator's, under ASan)
+     * would wait for it forever. The readers page while they write. */
     pid_t pid[2];
     for (int k = 0; k < 2; k++) {
         pid[k] = fork();
         assert_true(pid[k] >= 0);
         if (pid[k] == 0)
             _exit(put_batches(f->coll, (unsigned long)k * per) == 0 ? 0 : 3);
+    }
+    pthread_t r[READERS];
+    struct conc_arg ra[READERS];
+    for (int i = 0; i < READERS; i++) {
+        ra[i] = (struct conc_arg){&c, i};
+        assert_int_equal(pthread_create(&r[i], NULL, reader, &ra[i]), 0);
     }
     for (int k = 0; k < 2; k++) {
         int status = 0;
