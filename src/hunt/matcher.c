@@ -15,6 +15,12 @@
 #define ID_CACHE    64
 /* Look-ups queued before their Bloom filter words are read. */
 #define MAX_PROBES 32
+/*
+ * A Bloom filter up to this size stays in the CPU cache: its words are
+ * read at once, without the queue (and the table looked up at once for
+ * the few values that pass).
+ */
+#define DIRECT_BLOOM_BYTES ((size_t)256 << 10)
 
 /*
  * One queued look-up. The hashes of an event's values are computed first
@@ -76,6 +82,7 @@ struct cairn_hunt_matcher {
     size_t n_done;
     struct probe probes[MAX_PROBES];
     size_t n_probes;
+    bool direct; /* the set's Bloom filter is small: no queue */
     /* the host of the last URL field, looked up with it: the extractor
      * gives it again as the next field, to be looked up only once */
     const char *url_host;
@@ -97,6 +104,8 @@ int cairn_hunt_matcher_new(const struct cairn_hunt_set *set,
     if (m == NULL)
         return CAIRN_ENOMEM;
     m->set = set;
+    m->direct = (set->bloom_mask + 1) * sizeof *set->bloom <=
+                DIRECT_BLOOM_BYTES;
     for (size_t i = 0; i < ID_CACHE; i++)
         m->ids[i].ind = HUNT_NONE;
     if (set->db != NULL &&
@@ -246,11 +255,28 @@ static void flush(struct cairn_hunt_matcher *m)
     m->field = field;
 }
 
-/* Queue a look-up; `key` NULL: the key's bytes are copied from `kb`. */
+/*
+ * Queue a look-up; `key` NULL: the key's bytes are copied from `kb`. With
+ * a small set (m->direct) it is made at once: the queue is empty then, so
+ * the hits come in the same order.
+ */
 static void probe(struct cairn_hunt_matcher *m, uint64_t h,
                   enum cairn_ioc_type t, const char *key, size_t len,
                   const uint8_t *kb, const char *value, size_t value_len)
 {
+    if (m->direct) {
+        const struct cairn_hunt_set *set = m->set;
+        if (!hunt_bloom_maybe(set, h))
+            return;
+        uint32_t k = cairn__hunt_index_find_slot(
+            set, h, t, key != NULL ? key : (const char *)kb, len);
+        while (k != HUNT_NONE) {
+            const struct hkey *hk = &set->keys[k];
+            on_atom(m, hk->ind, hk->atom, t, value, value_len);
+            k = hk->next;
+        }
+        return;
+    }
     if (m->n_probes == MAX_PROBES)
         flush(m);
     __builtin_prefetch(hunt_bloom_word(m->set, h));
