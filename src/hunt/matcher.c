@@ -552,19 +552,27 @@ static void lookup_addr(struct cairn_hunt_matcher *m, const char *v, size_t len)
         lookup_v4_cidr(m, a4, v, len);
 }
 
+/* An IPv4 address in text; false when it is not one. */
+static inline bool lookup_v4_text(struct cairn_hunt_matcher *m, const char *v,
+                                  size_t len)
+{
+    uint32_t a4;
+    if (!parse_v4(v, len, &a4))
+        return false;
+    /* a valid address is spelt one way: its text is the /32 key */
+    if (m->set->v4_prefixes & (1ULL << 32))
+        probe(m, hunt_v4_text_hash(v, len), CAIRN_IOC_IPV4, v, len, NULL, v,
+              len);
+    lookup_v4_cidr(m, a4, v, len);
+    return true;
+}
+
 /* An address in text; false when it is not one. */
 static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len)
 {
     uint8_t a[16];
-    uint32_t a4;
-    if (parse_v4(v, len, &a4)) {
-        /* a valid address is spelt one way: its text is the /32 key */
-        if (m->set->v4_prefixes & (1ULL << 32))
-            probe(m, hunt_v4_text_hash(v, len), CAIRN_IOC_IPV4, v, len, NULL, v,
-                  len);
-        lookup_v4_cidr(m, a4, v, len);
+    if (lookup_v4_text(m, v, len))
         return true;
-    }
     if (len >= 2 && memchr(v, ':', len) != NULL &&
         m->set->count[CAIRN_IOC_IPV6] + m->set->count[CAIRN_IOC_IPV4] > 0 &&
         cairn__hunt_parse_ipv6(v, len, a)) {
@@ -620,17 +628,19 @@ static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
             flush(m);
         }
     }
-    bool got;
+    bool got, plain = false;
     if (parts && he > hs && v[hs] != '[' &&
-        memchr(v + hs, ':', he - hs) == NULL) {
+        (he - hs <= 16 ? !has_colon(v + hs, he - hs)
+                       : memchr(v + hs, ':', he - hs) == NULL)) {
         host = v + hs;
         hl = he - hs;
-        got = true;
+        got = plain = true;
     } else {
         got = cairn__hunt_url_host(v, len, &host, &hl);
     }
     if (got) {
-        if (!lookup_ip(m, host, hl))
+        /* without a ':' the host is an IPv4 address or a name */
+        if (plain ? !lookup_v4_text(m, host, hl) : !lookup_ip(m, host, hl))
             lookup_domain(m, host, hl);
         m->url_host = host;
         m->url_host_len = hl;
