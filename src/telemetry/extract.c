@@ -890,7 +890,16 @@ static int reader_emit(void *ud, enum cairn_ioc_type type, const char *v,
                        size_t len)
 {
     struct reader_sink *rs = ud;
-    return cairn__tele_add(rs->r, type, v, len, rs->name);
+    struct cairn_telemetry_reader *r = rs->r;
+    /* the common case without a call (cairn__tele_add grows the array) */
+    if (r->n_fields == r->fields_cap || len == 0)
+        return cairn__tele_add(r, type, v, len, rs->name);
+    struct cairn_hunt_field *f = &r->fields[r->n_fields++];
+    f->type = type;
+    f->value = v;
+    f->len = len;
+    f->name = rs->name;
+    return 0;
 }
 
 int cairn__tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,
