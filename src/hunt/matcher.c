@@ -125,6 +125,11 @@ void cairn_hunt_matcher_free(struct cairn_hunt_matcher *m)
     cairn_free(m);
 }
 
+void cairn__hunt_matcher_queue(struct cairn_hunt_matcher *m)
+{
+    m->direct = false;
+}
+
 void cairn_hunt_matcher_set_partial(struct cairn_hunt_matcher *m,
                                     bool partial)
 {
