@@ -346,6 +346,13 @@ uint32_t cairn__hunt_index_find_slot(const struct cairn_hunt_set *set, uint64_t 
                               enum cairn_ioc_type t, const char *key,
                               size_t len);
 
+/*
+ * For tests: `m` queues its look-ups, as for a set whose Bloom filter is
+ * too large for the cache, instead of making them at once (the same hits
+ * in the same order either way).
+ */
+void cairn__hunt_matcher_queue(struct cairn_hunt_matcher *m);
+
 /* Compile the Vectorscan database of regex patterns (NUL-ended, flags). */
 int cairn__hunt_regex_compile(struct cairn_hunt_set *set, const char *const *exprs,
                        const unsigned *flags, struct cairn_diag *diag);

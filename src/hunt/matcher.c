@@ -15,6 +15,12 @@
 #define ID_CACHE    64
 /* Look-ups queued before their Bloom filter words are read. */
 #define MAX_PROBES 32
+/*
+ * A Bloom filter up to this size stays in the CPU cache: its words are
+ * read at once, without the queue (and the table looked up at once for
+ * the few values that pass).
+ */
+#define DIRECT_BLOOM_BYTES ((size_t)256 << 10)
 
 /*
  * One queued look-up. The hashes of an event's values are computed first
@@ -76,6 +82,7 @@ struct cairn_hunt_matcher {
     size_t n_done;
     struct probe probes[MAX_PROBES];
     size_t n_probes;
+    bool direct; /* the set's Bloom filter is small: no queue */
     /* the host of the last URL field, looked up with it: the extractor
      * gives it again as the next field, to be looked up only once */
     const char *url_host;
@@ -97,6 +104,8 @@ int cairn_hunt_matcher_new(const struct cairn_hunt_set *set,
     if (m == NULL)
         return CAIRN_ENOMEM;
     m->set = set;
+    m->direct = (set->bloom_mask + 1) * sizeof *set->bloom <=
+                DIRECT_BLOOM_BYTES;
     for (size_t i = 0; i < ID_CACHE; i++)
         m->ids[i].ind = HUNT_NONE;
     if (set->db != NULL &&
@@ -114,6 +123,11 @@ void cairn_hunt_matcher_free(struct cairn_hunt_matcher *m)
         return;
     hs_free_scratch(m->scratch);
     cairn_free(m);
+}
+
+void cairn__hunt_matcher_queue(struct cairn_hunt_matcher *m)
+{
+    m->direct = false;
 }
 
 void cairn_hunt_matcher_set_partial(struct cairn_hunt_matcher *m,
@@ -246,11 +260,28 @@ static void flush(struct cairn_hunt_matcher *m)
     m->field = field;
 }
 
-/* Queue a look-up; `key` NULL: the key's bytes are copied from `kb`. */
+/*
+ * Queue a look-up; `key` NULL: the key's bytes are copied from `kb`. With
+ * a small set (m->direct) it is made at once: the queue is empty then, so
+ * the hits come in the same order.
+ */
 static void probe(struct cairn_hunt_matcher *m, uint64_t h,
                   enum cairn_ioc_type t, const char *key, size_t len,
                   const uint8_t *kb, const char *value, size_t value_len)
 {
+    if (m->direct) {
+        const struct cairn_hunt_set *set = m->set;
+        if (!hunt_bloom_maybe(set, h))
+            return;
+        uint32_t k = cairn__hunt_index_find_slot(
+            set, h, t, key != NULL ? key : (const char *)kb, len);
+        while (k != HUNT_NONE) {
+            const struct hkey *hk = &set->keys[k];
+            on_atom(m, hk->ind, hk->atom, t, value, value_len);
+            k = hk->next;
+        }
+        return;
+    }
     if (m->n_probes == MAX_PROBES)
         flush(m);
     __builtin_prefetch(hunt_bloom_word(m->set, h));
@@ -526,19 +557,27 @@ static void lookup_addr(struct cairn_hunt_matcher *m, const char *v, size_t len)
         lookup_v4_cidr(m, a4, v, len);
 }
 
+/* An IPv4 address in text; false when it is not one. */
+static inline bool lookup_v4_text(struct cairn_hunt_matcher *m, const char *v,
+                                  size_t len)
+{
+    uint32_t a4;
+    if (!parse_v4(v, len, &a4))
+        return false;
+    /* a valid address is spelt one way: its text is the /32 key */
+    if (m->set->v4_prefixes & (1ULL << 32))
+        probe(m, hunt_v4_text_hash(v, len), CAIRN_IOC_IPV4, v, len, NULL, v,
+              len);
+    lookup_v4_cidr(m, a4, v, len);
+    return true;
+}
+
 /* An address in text; false when it is not one. */
 static bool lookup_ip(struct cairn_hunt_matcher *m, const char *v, size_t len)
 {
     uint8_t a[16];
-    uint32_t a4;
-    if (parse_v4(v, len, &a4)) {
-        /* a valid address is spelt one way: its text is the /32 key */
-        if (m->set->v4_prefixes & (1ULL << 32))
-            probe(m, hunt_v4_text_hash(v, len), CAIRN_IOC_IPV4, v, len, NULL, v,
-                  len);
-        lookup_v4_cidr(m, a4, v, len);
+    if (lookup_v4_text(m, v, len))
         return true;
-    }
     if (len >= 2 && memchr(v, ':', len) != NULL &&
         m->set->count[CAIRN_IOC_IPV6] + m->set->count[CAIRN_IOC_IPV4] > 0 &&
         cairn__hunt_parse_ipv6(v, len, a)) {
@@ -594,17 +633,19 @@ static void lookup_url(struct cairn_hunt_matcher *m, const char *v, size_t len)
             flush(m);
         }
     }
-    bool got;
+    bool got, plain = false;
     if (parts && he > hs && v[hs] != '[' &&
-        memchr(v + hs, ':', he - hs) == NULL) {
+        (he - hs <= 16 ? !has_colon(v + hs, he - hs)
+                       : memchr(v + hs, ':', he - hs) == NULL)) {
         host = v + hs;
         hl = he - hs;
-        got = true;
+        got = plain = true;
     } else {
         got = cairn__hunt_url_host(v, len, &host, &hl);
     }
     if (got) {
-        if (!lookup_ip(m, host, hl))
+        /* without a ':' the host is an IPv4 address or a name */
+        if (plain ? !lookup_v4_text(m, host, hl) : !lookup_ip(m, host, hl))
             lookup_domain(m, host, hl);
         m->url_host = host;
         m->url_host_len = hl;

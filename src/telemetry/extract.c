@@ -70,31 +70,67 @@ static inline unsigned eq_mask(__m128i x, char c)
 
 /*
  * The first of '/', '?' or '#' in [p, end) (or end): where a URL's
- * authority ends; *at is the last '@' before it, or NULL.
+ * authority ends; *at is the last '@' before it, or NULL, and *colon the
+ * first ':' after that '@' (after p without one) and before the end, or
+ * NULL. `lo` <= p: the bytes from lo on may be read (a last block of 16
+ * ends at `end` and starts before p, its first bits dropped).
  */
-static const char *authority_end(const char *p, const char *end,
-                                 const char **at)
+static const char *authority_end(const char *lo, const char *p,
+                                 const char *end, const char **at,
+                                 const char **colon)
 {
-    const char *last_at = NULL;
+    const char *last_at = NULL, *first_colon = NULL;
 #if defined(__SSE2__)
-    for (; end - p >= 16; p += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        unsigned stop = eq_mask(x, '/') | eq_mask(x, '?') | eq_mask(x, '#');
-        unsigned ats = eq_mask(x, '@');
-        if (stop != 0)
-            ats &= (1u << __builtin_ctz(stop)) - 1;
-        if (ats != 0)
-            last_at = p + 31 - __builtin_clz(ats);
+    for (;;) {
+        const char *q = p;
+        unsigned skip = 0;
+        if (end - p < 16) {
+            if (end - lo < 16 || p >= end)
+                break;
+            q = end - 16;
+            skip = (unsigned)(p - q);
+        }
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+        unsigned from = 0xFFFFu << skip & 0xFFFFu;
+        unsigned stop =
+            (eq_mask(x, '/') | eq_mask(x, '?') | eq_mask(x, '#')) & from;
+        unsigned keep = stop != 0 ? (1u << __builtin_ctz(stop)) - 1 : 0xFFFFu;
+        unsigned ats = eq_mask(x, '@') & from & keep;
+        unsigned cols = eq_mask(x, ':') & from & keep;
+        if (ats != 0) {
+            unsigned hi = 31u - (unsigned)__builtin_clz(ats);
+            last_at = q + hi;
+            cols &= ~((2u << hi) - 1);
+            first_colon = cols != 0 ? q + __builtin_ctz(cols) : NULL;
+        } else if (first_colon == NULL && cols != 0) {
+            first_colon = q + __builtin_ctz(cols);
+        }
         if (stop != 0) {
             *at = last_at;
-            return p + __builtin_ctz(stop);
+            *colon = first_colon;
+            return q + __builtin_ctz(stop);
+        }
+        if (q != p)
+            break; /* the last block: nothing stops it */
+        p += 16;
+        if (p >= end)
+            break;
+    }
+    if (end - p < 16 && end - lo >= 16)
+        p = end; /* the last block covered the rest */
+#else
+    (void)lo;
+#endif
+    for (; p < end && *p != '/' && *p != '?' && *p != '#'; p++) {
+        if (*p == '@') {
+            last_at = p;
+            first_colon = NULL;
+        } else if (*p == ':' && first_colon == NULL) {
+            first_colon = p;
         }
     }
-#endif
-    for (; p < end && *p != '/' && *p != '?' && *p != '#'; p++)
-        if (*p == '@')
-            last_at = p;
     *at = last_at;
+    *colon = first_colon;
     return p;
 }
 
@@ -233,8 +269,8 @@ static bool url_host_after(const char *url, size_t len, const char *sep,
 {
     const char *p = sep + 3, *end = url + len;
     /* The authority ends at the first '/', '?' or '#'. */
-    const char *at;
-    const char *auth_end = authority_end(p, end, &at);
+    const char *at, *colon;
+    const char *auth_end = authority_end(url, p, end, &at, &colon);
     if (at != NULL)
         p = at + 1;
     const char *h = p, *he;
@@ -246,9 +282,8 @@ static bool url_host_after(const char *url, size_t len, const char *sep,
         if (he == auth_end)
             return false;
     } else {
-        he = p;
-        while (he < auth_end && *he != ':')
-            he++;
+        /* up to the first ':' after the userinfo */
+        he = colon != NULL ? colon : auth_end;
     }
     if (he == h)
         return false;
@@ -358,9 +393,19 @@ static bool scan_ipv6(const char *s, size_t len, size_t i, size_t *end)
     return true;
 }
 
+/*
+ * The host url_host_after found: without brackets it ends at the first
+ * ':', so it holds none (host_type's test for one is left out).
+ */
 static int emit_host(emit_fn emit, void *ud, const char *h, size_t n)
 {
-    enum cairn_ioc_type t = host_type(h, n);
+    enum cairn_ioc_type t;
+    if (h[-1] == '[')
+        t = host_type(h, n);
+    else if (n > 0 && IS(h[0], C_DIGIT) && cairn__tele_is_ipv4(h, n))
+        t = CAIRN_IOC_IPV4;
+    else
+        t = cairn__tele_is_domain(h, n) ? CAIRN_IOC_DOMAIN : CAIRN_IOC_UNKNOWN;
     return t != CAIRN_IOC_UNKNOWN ? emit(ud, t, h, n) : 0;
 }
 
@@ -369,9 +414,11 @@ static size_t scan_url(const char *s, size_t len, size_t j)
 {
     size_t k = j + 3, parens = 0;
 #if defined(__SSE2__)
-    /* C_URLEND sixteen bytes at a time: controls, space, "'<>\\^`{|} */
-    for (; k + 16 <= len; k += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+    /* C_URLEND sixteen bytes at a time: controls, space, "'<>\\^`{|};
+     * the last block ends at s[len - 1], its bytes before k dropped */
+    while (k < len && len >= 16) {
+        size_t q = k + 16 <= len ? k : len - 16;
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + q));
         unsigned stop =
             (unsigned)_mm_movemask_epi8(in_range(x, 0, ' ')) |
             eq_mask(x, '"') | eq_mask(x, '\'') | eq_mask(x, '<') |
@@ -379,6 +426,8 @@ static size_t scan_url(const char *s, size_t len, size_t j)
             eq_mask(x, '`') | eq_mask(x, '{') | eq_mask(x, '|') |
             eq_mask(x, '}') | eq_mask(x, 0x7f);
         unsigned open = eq_mask(x, '(');
+        stop >>= k - q;
+        open >>= k - q;
         if (stop != 0) {
             unsigned n = (unsigned)__builtin_ctz(stop);
             parens += (open & ((1u << n) - 1)) != 0;
@@ -386,6 +435,7 @@ static size_t scan_url(const char *s, size_t len, size_t j)
             goto end;
         }
         parens += open != 0;
+        k = q + 16;
     }
 #endif
     while (k < len && !IS(s[k], C_URLEND)) {
@@ -416,22 +466,25 @@ end:
 static inline size_t host_run(const char *s, size_t len, size_t j, bool *dot)
 {
 #if defined(__SSE2__)
-    for (; j + 16 <= len; j += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+    /* the last block ends at s[len - 1], its bytes before j dropped */
+    while (j < len && len >= 16) {
+        size_t q = j + 16 <= len ? j : len - 16;
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + q));
         __m128i al = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
         __m128i dg = in_range(x, '0', '9');
         __m128i dt = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
         __m128i hy = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
         unsigned host = (unsigned)_mm_movemask_epi8(
             _mm_or_si128(_mm_or_si128(al, dg), _mm_or_si128(dt, hy)));
-        unsigned dots = (unsigned)_mm_movemask_epi8(dt);
-        unsigned stop = ~host & 0xFFFFu;
+        unsigned dots = (unsigned)_mm_movemask_epi8(dt) >> (j - q);
+        unsigned stop = (~host & 0xFFFFu) >> (j - q);
         if (stop != 0) {
             unsigned n = (unsigned)__builtin_ctz(stop);
             *dot |= (dots & ((1u << n) - 1)) != 0;
             return j + n;
         }
         *dot |= dots != 0;
+        j = q + 16;
     }
 #endif
     while (j < len && IS(s[j], C_HOST)) {
@@ -837,7 +890,16 @@ static int reader_emit(void *ud, enum cairn_ioc_type type, const char *v,
                        size_t len)
 {
     struct reader_sink *rs = ud;
-    return cairn__tele_add(rs->r, type, v, len, rs->name);
+    struct cairn_telemetry_reader *r = rs->r;
+    /* the common case without a call (cairn__tele_add grows the array) */
+    if (r->n_fields == r->fields_cap || len == 0)
+        return cairn__tele_add(r, type, v, len, rs->name);
+    struct cairn_hunt_field *f = &r->fields[r->n_fields++];
+    f->type = type;
+    f->value = v;
+    f->len = len;
+    f->name = rs->name;
+    return 0;
 }
 
 int cairn__tele_add_extracted(struct cairn_telemetry_reader *r, const char *v,

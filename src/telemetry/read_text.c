@@ -32,6 +32,34 @@ static bool ch(const char *s, size_t len, size_t *i, char c)
     return true;
 }
 
+/* Eight ASCII digits as a number; false if not (a word at a time). */
+static inline bool digits8(const char *s, uint32_t *out)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t z = 0x3030303030303030ULL;
+    if ((((w + 0x4646464646464646ULL) | (w - z)) & 0x8080808080808080ULL) != 0)
+        return false;
+    w -= z;
+    w = (w * 10) + (w >> 8);
+    w = (((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+        32;
+    *out = (uint32_t)w;
+    return true;
+#else
+    uint32_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+#endif
+}
+
 static inline bool all_digits(const char *s, size_t n)
 {
     bool ok = true;
@@ -234,13 +262,12 @@ bool cairn__tele_parse_line_ts(const char *s, size_t len, int year,
         if (iso_prefix(p, n, out, &used))
             return true;
     }
+    uint32_t eight;
     if (n >= 15 && p[10] == '.' && (p[14] == ' ' || p[14] == '\t') &&
-        all_digits(p, 10) && all_digits(p + 11, 3) && p[0] != '0') {
+        p[0] != '0' && digits8(p, &eight) && all_digits(p + 8, 2) &&
+        all_digits(p + 11, 3)) {
         /* squid's own "1606780800.123 ", as below without the loops */
-        int64_t sec = 0;
-        for (int k = 0; k < 10; k++)
-            sec = sec * 10 + (p[k] - '0');
-        out->sec = sec;
+        out->sec = (int64_t)eight * 100 + (p[8] - '0') * 10 + (p[9] - '0');
         out->nsec = (int32_t)(((p[11] - '0') * 100 + (p[12] - '0') * 10 +
                                (p[13] - '0')) *
                               1000000);

@@ -367,6 +367,13 @@ enum cairn_ioc_type cairn__hunt_hash_type(size_t len)
 static size_t scheme_len(const char *s, size_t len)
 {
     size_t i = 0;
+    /* the usual two, without the search below */
+    if (len >= 8 && memcmp(s, "http", 4) == 0) {
+        if (memcmp(s + 4, "://", 3) == 0)
+            return 7;
+        if (s[4] == 's' && memcmp(s + 5, "://", 3) == 0)
+            return 8;
+    }
     /* most values have no ':' among their first 35 bytes: no scheme */
     if (memchr(s, ':', len < 35 ? len : 35) == NULL)
         return 0;

@@ -15,6 +15,7 @@
 #include "cairn/pattern.h"
 #include "cairn/stix.h"
 #include "cairn/telemetry.h"
+#include "hunt/hunt_int.h"
 
 #define DATA CAIRN_TEST_DATA "/hunt/"
 
@@ -158,6 +159,14 @@ struct hits {
     int n;
     int confirm;
     char last_id[CAIRN_HUNT_ID_MAX];
+    /* the first hits, in order */
+    struct {
+        char id[CAIRN_HUNT_ID_MAX];
+        const char *value;
+        size_t len;
+        int type;
+        bool confirm;
+    } seen[16];
 };
 
 static void count_hit(const struct cairn_hunt_hit *hit, void *ud)
@@ -165,6 +174,14 @@ static void count_hit(const struct cairn_hunt_hit *hit, void *ud)
     struct hits *h = ud;
     struct cairn_hunt_hit_detail d;
     cairn_hunt_hit_get_detail(hit, &d);
+    if (h->n < 16) {
+        snprintf(h->seen[h->n].id, sizeof h->seen[0].id, "%s",
+                 hit->indicator_id);
+        h->seen[h->n].value = hit->value;
+        h->seen[h->n].len = hit->value_len;
+        h->seen[h->n].type = (int)hit->type;
+        h->seen[h->n].confirm = d.needs_confirmation;
+    }
     h->n++;
     h->confirm += d.needs_confirmation;
     snprintf(h->last_id, sizeof h->last_id, "%s", hit->indicator_id);
@@ -211,6 +228,7 @@ struct block {
     struct cairn_hunt_builder *b;
     struct cairn_hunt_set *set;
     struct cairn_hunt_matcher *m;
+    struct cairn_hunt_matcher *mq; /* its look-ups queued */
     int serial;
     size_t start;
 };
@@ -220,12 +238,30 @@ static void block_finish(struct block *bl)
     if (bl->set == NULL && bl->b != NULL) {
         assert_int_equal(cairn_hunt_builder_build(bl->b, &bl->set), 0);
         assert_int_equal(cairn_hunt_matcher_new(bl->set, &bl->m), 0);
+        assert_int_equal(cairn_hunt_matcher_new(bl->set, &bl->mq), 0);
+        cairn__hunt_matcher_queue(bl->mq);
     }
+}
+
+/* The same hits, in the same order, as two matchers gave. */
+static bool same_hits(const struct hits *a, const struct hits *b)
+{
+    if (a->n != b->n || a->confirm != b->confirm)
+        return false;
+    for (int i = 0; i < a->n && i < 16; i++)
+        if (strcmp(a->seen[i].id, b->seen[i].id) != 0 ||
+            a->seen[i].value != b->seen[i].value ||
+            a->seen[i].len != b->seen[i].len ||
+            a->seen[i].type != b->seen[i].type ||
+            a->seen[i].confirm != b->seen[i].confirm)
+            return false;
+    return true;
 }
 
 static void block_end(struct block *bl)
 {
     cairn_hunt_matcher_free(bl->m);
+    cairn_hunt_matcher_free(bl->mq);
     cairn_hunt_set_free(bl->set);
     cairn_hunt_builder_free(bl->b);
     memset(bl, 0, sizeof *bl);
@@ -284,6 +320,14 @@ static void test_match_cases(void **state)
             .fields = f, .n_fields = nf, .file = "match.txt", .line = i + 1};
         struct hits h = {0};
         int r = cairn_hunt_match_event(bl.m, &ev, count_hit, &h);
+        /* look-ups made at once (small sets) and queued (large ones) */
+        struct hits hq = {0};
+        int rq = cairn_hunt_match_event(bl.mq, &ev, count_hit, &hq);
+        if (rq != r || !same_hits(&h, &hq)) {
+            fprintf(stderr, "match.txt:%zu: %s %s: %d hits queued, %d not\n",
+                    i + 1, l, f[0].value, rq, r);
+            failures++;
+        }
         checks++;
         bool ok = false;
         if (strcmp(l, "hit") == 0)
