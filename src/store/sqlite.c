@@ -2135,7 +2135,8 @@ static int sq_sightings_scan(struct cairn_store *base, const char *of,
             .org_ns = org_ns,
         };
         const unsigned char *p = sqlite3_column_blob(st, 5);
-        const unsigned char *end = p + sqlite3_column_bytes(st, 5);
+        const unsigned char *end =
+            p != NULL ? p + sqlite3_column_bytes(st, 5) : NULL;
         uint64_t cnt = 0, n_orgs = 0;
         unsigned flags = p != NULL && p < end ? *p++ : 0;
         /* a damaged blob: the sighting is left out, as a row without

@@ -2738,7 +2738,22 @@ static void test_migrate_sightings_by_object(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 1);
     sqlite3_finalize(st);
+    /* A damaged summary (a varint running past its blob, an empty blob)
+     * is left out, never read past its end. */
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE sightings SET s = x'06ff'"
+                                  " WHERE old = 0",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
+    assert_int_equal(scan_sg(f->s, NULL, false).n, 0);
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE sightings SET s = x'' WHERE old = 0",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(scan_sg(f->s, NULL, false).n, 0);
 }
 
 /*
