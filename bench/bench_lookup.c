@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -16,7 +17,12 @@
  *       parent domain, each IPv4 prefix, the value itself) as SELECTs on
  *       the table vals(v TEXT, rid) indexed by v, joined to the objects
  *
- * Prints the count, the objects found, and p50/p99/max in milliseconds.
+ * Prints the count, the objects found, and p50/p99/max in milliseconds
+ * (wall time); then the same of the thread's CPU time per lookup
+ * (cpu_p50, cpu_p99, cpu_max), and of the lookups slower than p99 how
+ * many were switched out by the scheduler (involuntary context switches)
+ * or waited for the disk (major faults, blocks read): what a slow lookup
+ * spent its time on when its CPU time is short of its wall time.
  */
 
 static double now_ms(void)
@@ -24,6 +30,24 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* What the thread waited for so far: involuntary switches, major faults
+ * and blocks read. */
+static void waits(long w[3])
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    w[0] = ru.ru_nivcsw;
+    w[1] = ru.ru_majflt;
+    w[2] = ru.ru_inblock;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -98,6 +122,10 @@ int main(int argc, char **argv)
     }
     fclose(f);
     double *ms = calloc(n ? n : 1, sizeof *ms);
+    double *cpu = calloc(n ? n : 1, sizeof *cpu);
+    long(*wt)[3] = calloc(n ? n : 1, sizeof *wt);
+    if (ms == NULL || cpu == NULL || wt == NULL)
+        return 2;
     size_t found = 0;
     bool is_cairn = strcmp(argv[1], "cairn") == 0;
     struct cairn_store *s = NULL;
@@ -121,6 +149,9 @@ int main(int argc, char **argv)
         return 2;
     }
     for (size_t i = 0; i < n; i++) {
+        long w0[3], w1[3];
+        waits(w0);
+        double c0 = cpu_ms();
         double t0 = now_ms();
         if (is_cairn) {
             json_t *res = NULL;
@@ -131,12 +162,46 @@ int main(int argc, char **argv)
             found += baseline(st, vals[i]);
         }
         ms[i] = now_ms() - t0;
+        cpu[i] = cpu_ms() - c0;
+        waits(w1);
+        for (int k = 0; k < 3; k++)
+            wt[i][k] = w1[k] - w0[k];
     }
+    /* the waits of the lookups slower than p99 (before sorting) */
+    double p99 = 0;
+    long slow = 0, sw[3] = {0, 0, 0}, slow_cpu_short = 0;
+    if (n > 0) {
+        double *sorted = malloc(n * sizeof *sorted);
+        if (sorted == NULL)
+            return 2;
+        memcpy(sorted, ms, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, cmp_d);
+        p99 = sorted[(n * 99) / 100];
+        free(sorted);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ms[i] >= p99) {
+            slow++;
+            for (int k = 0; k < 3; k++)
+                sw[k] += wt[i][k] > 0;
+            slow_cpu_short += cpu[i] < ms[i] / 2;
+        }
     qsort(ms, n, sizeof *ms, cmp_d);
-    if (n > 0)
+    qsort(cpu, n, sizeof *cpu, cmp_d);
+    if (n > 0) {
         printf("%s: %zu lookups, %zu objects found, p50 %.3f ms, p99 %.3f "
                "ms, max %.3f ms\n",
                argv[1], n, found, ms[n / 2], ms[(n * 99) / 100], ms[n - 1]);
+        double sum = 0;
+        for (size_t i = 0; i < n; i++)
+            sum += cpu[i];
+        printf("%s CPU per lookup: mean %.3f ms, cpu_p50 %.3f ms, cpu_p99 "
+               "%.3f ms, cpu_max %.3f ms; of the %ld lookups at or over "
+               "p99: %ld under half their wall time on the CPU, %ld switched "
+               "out, %ld with major faults, %ld reading blocks\n",
+               argv[1], sum / (double)n, cpu[n / 2], cpu[(n * 99) / 100],
+               cpu[n - 1], slow, slow_cpu_short, sw[0], sw[1], sw[2]);
+    }
     cairn_store_close(s);
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -144,5 +209,7 @@ int main(int argc, char **argv)
         free(vals[i]);
     free(vals);
     free(ms);
+    free(cpu);
+    free(wt);
     return 0;
 }

@@ -163,13 +163,38 @@ static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS flags("
     " rid INTEGER PRIMARY KEY REFERENCES objects(rid) ON DELETE CASCADE,"
     " list TEXT NOT NULL, value TEXT NOT NULL);",
+    /*
+     * 11: sighting summaries keyed by the object sighted (docs/analysis.md),
+     * so that the report counts each object's sightings one after the
+     * other instead of jumping between counters: `old` is 1 for a version
+     * of which a newer one is stored (whatever object that one names), so
+     * the report reads the newest versions alone, in (of_n, coll, idh)
+     * order; the trigger makes the newest remaining version current when
+     * the current one is deleted. What the report reads is one blob
+     * (sight_encode). Rebuilt by index_existing() in the same transaction.
+     */
+    "DROP TABLE IF EXISTS sightings;"
+    "CREATE TABLE sightings("
+    " old INTEGER NOT NULL, of_n INTEGER NOT NULL, coll INTEGER NOT NULL,"
+    " idh INTEGER NOT NULL, vsec INTEGER NOT NULL, vns INTEGER NOT NULL,"
+    " rid INTEGER NOT NULL REFERENCES objects(rid) ON DELETE CASCADE,"
+    " s BLOB NOT NULL,"
+    " PRIMARY KEY(old, of_n, coll, idh, vsec, vns, rid)) WITHOUT ROWID;"
+    "CREATE INDEX sightings_rid ON sightings(rid);"
+    "CREATE INDEX sightings_version ON sightings(coll, idh, vsec, vns, rid);"
+    "CREATE TRIGGER sightings_newest AFTER DELETE ON sightings"
+    " WHEN OLD.old = 0 BEGIN"
+    " UPDATE sightings SET old = 0 WHERE old = 1 AND rid = (SELECT rid"
+    " FROM sightings WHERE coll = OLD.coll AND idh = OLD.idh"
+    " ORDER BY vsec DESC, vns DESC, rid DESC LIMIT 1);"
+    " END;",
 };
 
 /* The migration after which index_existing() runs: it (re)builds the
  * correlation index and the sighting summaries of the rows stored. */
 #define MIGRATION_KEYS 7
 /* The migration after which index_existing() rebuilds the summaries. */
-#define MIGRATION_SUMMARIES 10
+#define MIGRATION_SUMMARIES 11
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -196,6 +221,8 @@ enum stmt_id {
     S_INSERT_KEY,
     S_FIND_KEY,
     S_INSERT_SIGHT,
+    S_SIGHT_NEWEST,
+    S_SIGHT_AGE,
     S_NAME_FIND,
     S_NAME_ADD,
     S_NAME_GET,
@@ -234,10 +261,14 @@ static const char *const stmt_sql[S_COUNT] = {
                    " JOIN objects o ON o.rid = k.rid"
                    " JOIN collections c ON c.pk = o.coll"
                    " LEFT JOIN flags f ON f.rid = k.rid WHERE k.k = ?1",
-    [S_INSERT_SIGHT] = "INSERT OR IGNORE INTO sightings(coll, idh, vsec, vns,"
-                       " rid, of_n, orgs, fp, cnt, fsec, fns, lsec, lns)"
-                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-                       " ?12, ?13)",
+    [S_INSERT_SIGHT] = "INSERT OR IGNORE INTO sightings(old, of_n, coll, idh,"
+                       " vsec, vns, rid, s)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_SIGHT_NEWEST] = "SELECT vsec, vns, rid FROM sightings"
+                       " WHERE coll = ?1 AND idh = ?2"
+                       " ORDER BY vsec DESC, vns DESC, rid DESC LIMIT 1",
+    [S_SIGHT_AGE] = "UPDATE sightings SET old = 1"
+                    " WHERE coll = ?1 AND idh = ?2 AND old = 0",
     [S_NAME_FIND] = "SELECT n FROM names WHERE name = ?1",
     [S_NAME_ADD] = "INSERT INTO names(name) VALUES(?1)",
     [S_NAME_GET] = "SELECT name FROM names WHERE n = ?1",
@@ -666,7 +697,7 @@ static int key_list_add(void *ud, uint64_t key)
 /*
  * Fill the correlation index (`keys`) or the sighting summaries (else)
  * for the rows a store held before them. The summaries' table took its
- * present form in migration 10: earlier ones leave it to that one.
+ * present form in migration 11: earlier ones leave it to that one.
  */
 static int index_existing(struct sq_store *s, bool keys_only)
 {
@@ -1296,57 +1327,148 @@ static int name_number(struct sq_store *s, const char *name, size_t len,
     return 0;
 }
 
-/* A summary's time as two integers (seconds; nanoseconds x 10 + the
- * digits of the fraction as written), or two NULLs. */
-static void bind_time(sqlite3_stmt *st, int i, const char *v)
+/*
+ * A sighting summary's blob (migration 11), what the report reads of it:
+ * a byte of flags (SIGHT_FP, SIGHT_FIRST, SIGHT_LAST), the count, then
+ * for each time present its seconds (zigzag) and nanoseconds x 10 + the
+ * digits of the fraction as written, then the number of organisations
+ * and their numbers in `names`; every integer a LEB128 varint.
+ */
+enum { SIGHT_FP = 1, SIGHT_FIRST = 2, SIGHT_LAST = 4 };
+#define SIGHT_BLOB_MAX (1 + 10 + 2 * 20 + 10 + 5 * CAIRN_STORE_SIGHTING_ORGS_MAX)
+
+static size_t put_varint(unsigned char *p, uint64_t v)
 {
-    struct cairn_time t;
-    if (v != NULL && cairn_time_parse(v, strlen(v), true, &t) == 0) {
-        sqlite3_bind_int64(st, i, t.sec);
-        sqlite3_bind_int64(st, i + 1, (int64_t)t.nsec * 10 + t.digits);
-    } else {
-        sqlite3_bind_null(st, i);
-        sqlite3_bind_null(st, i + 1);
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
     }
+    p[n++] = (unsigned char)v;
+    return n;
 }
 
-/* Add the sighting summary of row `rid`. */
+static size_t put_time(unsigned char *p, const struct cairn_time *t)
+{
+    uint64_t sec = (uint64_t)t->sec;
+    size_t n = put_varint(p, (sec << 1) ^ (uint64_t)(t->sec >> 63));
+    return n + put_varint(p + n, (uint64_t)t->nsec * 10 + (uint64_t)t->digits);
+}
+
+/* The next varint of [*p, end); false when it runs past the end or is
+ * longer than 64 bits (a damaged blob). */
+static bool get_varint(const unsigned char **p, const unsigned char *end,
+                       uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned char b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool get_time(const unsigned char **p, const unsigned char *end,
+                     struct cairn_time *t)
+{
+    uint64_t z, f;
+    if (!get_varint(p, end, &z) || !get_varint(p, end, &f) ||
+        f / 10 > 999999999)
+        return false;
+    t->sec = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+    t->nsec = (int32_t)(f / 10);
+    t->digits = (int8_t)(f % 10);
+    return true;
+}
+
+/* Add the sighting summary of row `rid`, current unless a newer version
+ * of the same sighting is stored, which it makes old otherwise. */
 static int insert_sight(struct sq_store *s, int64_t pk, int64_t idh,
                         int64_t vsec, int64_t vns, int64_t rid,
                         const struct store_sight *sg)
 {
-    unsigned char orgs[4 * CAIRN_STORE_SIGHTING_ORGS_MAX];
-    size_t n_orgs = 0;
+    unsigned char blob[SIGHT_BLOB_MAX];
     uint32_t of_n = 0;
+    struct cairn_time first, last;
+    bool has_first = sg->first != NULL &&
+                     cairn_time_parse(sg->first, strlen(sg->first), true,
+                                      &first) == 0;
+    bool has_last = sg->last != NULL &&
+                    cairn_time_parse(sg->last, strlen(sg->last), true,
+                                     &last) == 0;
+    size_t len = 1;
+    blob[0] = (unsigned char)((sg->fp ? SIGHT_FP : 0) |
+                              (has_first ? SIGHT_FIRST : 0) |
+                              (has_last ? SIGHT_LAST : 0));
+    len += put_varint(blob + len, sg->count > 0 ? (uint64_t)sg->count : 0);
+    if (has_first)
+        len += put_time(blob + len, &first);
+    if (has_last)
+        len += put_time(blob + len, &last);
+    uint32_t orgs[CAIRN_STORE_SIGHTING_ORGS_MAX];
+    size_t n_orgs = 0;
     int rc = name_number(s, sg->of_ref, strlen(sg->of_ref), &of_n);
     for (const char *p = sg->orgs != NULL ? sg->orgs : "";
          rc == 0 && *p != '\0' && n_orgs < CAIRN_STORE_SIGHTING_ORGS_MAX;) {
-        size_t len = strcspn(p, " ");
-        uint32_t n = 0;
-        if (len > 0)
-            rc = name_number(s, p, len, &n);
-        for (int b = 0; rc == 0 && len > 0 && b < 4; b++)
-            orgs[4 * n_orgs + (size_t)b] = (unsigned char)(n >> (8 * b));
-        n_orgs += len > 0 && rc == 0;
-        p += len;
+        size_t olen = strcspn(p, " ");
+        if (olen > 0)
+            rc = name_number(s, p, olen, &orgs[n_orgs]);
+        n_orgs += olen > 0 && rc == 0;
+        p += olen;
         p += *p == ' ';
     }
+    len += put_varint(blob + len, n_orgs);
+    for (size_t i = 0; i < n_orgs; i++)
+        len += put_varint(blob + len, orgs[i]);
+    /* current, unless a newer version of this sighting is stored */
     sqlite3_stmt *st = NULL;
+    bool old = false, older = false;
     if (rc == 0)
-        rc = get_stmt(s, S_INSERT_SIGHT, &st);
+        rc = get_stmt(s, S_SIGHT_NEWEST, &st);
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, pk);
     sqlite3_bind_int64(st, 2, idh);
-    sqlite3_bind_int64(st, 3, vsec);
-    sqlite3_bind_int64(st, 4, vns);
-    sqlite3_bind_int64(st, 5, rid);
-    sqlite3_bind_int64(st, 6, of_n);
-    sqlite3_bind_blob(st, 7, orgs, (int)(4 * n_orgs), SQLITE_STATIC);
-    sqlite3_bind_int(st, 8, sg->fp ? 1 : 0);
-    sqlite3_bind_int64(st, 9, sg->count);
-    bind_time(st, 10, sg->first);
-    bind_time(st, 12, sg->last);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        int64_t v[3] = {sqlite3_column_int64(st, 0),
+                        sqlite3_column_int64(st, 1),
+                        sqlite3_column_int64(st, 2)};
+        int64_t w[3] = {vsec, vns, rid};
+        int c = 0;
+        for (int i = 0; c == 0 && i < 3; i++)
+            c = v[i] < w[i] ? -1 : v[i] > w[i];
+        old = c > 0;
+        older = c < 0;
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return map_rc(step);
+    if (older) {
+        rc = get_stmt(s, S_SIGHT_AGE, &st);
+        if (rc < 0)
+            return rc;
+        sqlite3_bind_int64(st, 1, pk);
+        sqlite3_bind_int64(st, 2, idh);
+        rc = step_done(st);
+        if (rc < 0)
+            return rc;
+    }
+    rc = get_stmt(s, S_INSERT_SIGHT, &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int(st, 1, old ? 1 : 0);
+    sqlite3_bind_int64(st, 2, of_n);
+    sqlite3_bind_int64(st, 3, pk);
+    sqlite3_bind_int64(st, 4, idh);
+    sqlite3_bind_int64(st, 5, vsec);
+    sqlite3_bind_int64(st, 6, vns);
+    sqlite3_bind_int64(st, 7, rid);
+    sqlite3_bind_blob(st, 8, blob, (int)len, SQLITE_STATIC);
     return step_done(st);
 }
 
@@ -1956,18 +2078,6 @@ static const char *name_of(struct sq_store *s, struct scan_names *x,
     return x->names[n];
 }
 
-static void col_time(sqlite3_stmt *st, int i, bool *has,
-                     struct cairn_time *t)
-{
-    *has = sqlite3_column_type(st, i) != SQLITE_NULL;
-    if (*has) {
-        int64_t f = sqlite3_column_int64(st, i + 1);
-        t->sec = sqlite3_column_int64(st, i);
-        t->nsec = (int32_t)(f / 10);
-        t->digits = (int8_t)(f % 10);
-    }
-}
-
 static int sq_sightings_scan(struct cairn_store *base, const char *of,
                              bool with_json,
                              const struct store_sight_sink *sink)
@@ -1977,17 +2087,17 @@ static int sq_sightings_scan(struct cairn_store *base, const char *of,
     const char *orgs[CAIRN_STORE_SIGHTING_ORGS_MAX];
     uint32_t org_ns[CAIRN_STORE_SIGHTING_ORGS_MAX];
     char sql[900];
+    /* the current versions alone, each object's sightings together */
     snprintf(sql, sizeof sql,
-             "SELECT g.coll, g.idh, g.vsec, g.vns, g.of_n, g.orgs, g.fp,"
-             " g.cnt, g.fsec, g.fns, g.lsec, g.lns%s FROM sightings g%s%s"
-             " ORDER BY g.coll DESC, g.idh DESC, g.vsec DESC, g.vns DESC",
+             "SELECT g.coll, g.idh, g.vsec, g.vns, g.of_n, g.s%s"
+             " FROM sightings g%s WHERE g.old = 0%s"
+             " ORDER BY g.of_n, g.coll, g.idh",
              with_json ? ", o.date_added, o.id, o.type, o.spec_version,"
                          " o.created, o.modified, o.json"
                        : "",
              with_json ? " JOIN objects o ON o.rid = g.rid" : "",
-             of != NULL ? " WHERE (g.coll, g.idh) IN (SELECT coll, idh"
-                          " FROM sightings WHERE of_n = (SELECT n FROM names"
-                          " WHERE name = ?1))"
+             of != NULL ? " AND g.of_n = (SELECT n FROM names"
+                          " WHERE name = ?1)"
                         : "");
     sqlite3_stmt *st = NULL;
     /* A scan reads the table from the file's pages in place rather than
@@ -2003,53 +2113,68 @@ static int sq_sightings_scan(struct cairn_store *base, const char *of,
     if (of != NULL)
         bind_text(st, 1, of);
     int step;
+    int64_t last_pk = INT64_MIN;
+    const char *coll = NULL;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct cairn_store_row row = {0};
         uint32_t of_n = (uint32_t)sqlite3_column_int64(st, 4);
+        int64_t pk = sqlite3_column_int64(st, 0);
+        if (pk != last_pk) {
+            coll = coll_id_of(&x, pk);
+            last_pk = pk;
+        }
         struct store_sight_row r = {
-            .collection = coll_id_of(&x, sqlite3_column_int64(st, 0)),
+            .collection = coll,
             .idh = sqlite3_column_int64(st, 1),
             .vsec = sqlite3_column_int64(st, 2),
             .vns = sqlite3_column_int64(st, 3),
-            .sight = {.of_ref = name_of(s, &x, of_n, &rc),
-                      .fp = sqlite3_column_int(st, 6) != 0,
-                      .count = sqlite3_column_int64(st, 7)},
+            .sight = {.of_ref = name_of(s, &x, of_n, &rc)},
             .parsed = true,
             .of_n = of_n,
             .orgs = orgs,
             .org_ns = org_ns,
         };
-        const unsigned char *blob = sqlite3_column_blob(st, 5);
-        size_t blen = (size_t)sqlite3_column_bytes(st, 5) / 4;
-        for (size_t i = 0; rc == 0 && blob != NULL && i < blen &&
-                           r.n_orgs < CAIRN_STORE_SIGHTING_ORGS_MAX;
+        const unsigned char *p = sqlite3_column_blob(st, 5);
+        const unsigned char *end =
+            p != NULL ? p + sqlite3_column_bytes(st, 5) : NULL;
+        uint64_t cnt = 0, n_orgs = 0;
+        unsigned flags = p != NULL && p < end ? *p++ : 0;
+        /* a damaged blob: the sighting is left out, as a row without
+         * an object (below) */
+        bool ok = p != NULL && get_varint(&p, end, &cnt) &&
+                  (!(flags & SIGHT_FIRST) || get_time(&p, end, &r.first)) &&
+                  (!(flags & SIGHT_LAST) || get_time(&p, end, &r.last)) &&
+                  get_varint(&p, end, &n_orgs);
+        r.sight.fp = (flags & SIGHT_FP) != 0;
+        r.sight.count = cnt > INT64_MAX ? INT64_MAX : (int64_t)cnt;
+        r.has_first = (flags & SIGHT_FIRST) != 0;
+        r.has_last = (flags & SIGHT_LAST) != 0;
+        for (uint64_t i = 0; ok && rc == 0 && i < n_orgs &&
+                             r.n_orgs < CAIRN_STORE_SIGHTING_ORGS_MAX;
              i++) {
-            const unsigned char *b = blob + 4 * i;
-            uint32_t n = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
-                         (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-            const char *name = name_of(s, &x, n, &rc);
+            uint64_t n;
+            ok = get_varint(&p, end, &n) && n <= UINT32_MAX;
+            const char *name = ok ? name_of(s, &x, (uint32_t)n, &rc) : NULL;
             if (name != NULL) {
-                org_ns[r.n_orgs] = n;
+                org_ns[r.n_orgs] = (uint32_t)n;
                 orgs[r.n_orgs++] = name;
             }
         }
         if (rc < 0)
             break;
-        col_time(st, 8, &r.has_first, &r.first);
-        col_time(st, 10, &r.has_last, &r.last);
         if (with_json) {
-            row.date_added = cairn__store_us_time(sqlite3_column_int64(st, 12));
-            row.id = col_str(st, 13);
-            row.type = col_str(st, 14);
-            row.spec_version = col_str(st, 15);
-            row.created = col_str(st, 16);
-            row.modified = col_str(st, 17);
+            row.date_added = cairn__store_us_time(sqlite3_column_int64(st, 6));
+            row.id = col_str(st, 7);
+            row.type = col_str(st, 8);
+            row.spec_version = col_str(st, 9);
+            row.created = col_str(st, 10);
+            row.modified = col_str(st, 11);
             row.version = row.modified ? row.modified : row.created;
-            row.json = col_str(st, 18);
-            row.json_len = (size_t)sqlite3_column_bytes(st, 18);
+            row.json = col_str(st, 12);
+            row.json_len = (size_t)sqlite3_column_bytes(st, 12);
             r.row = &row;
         }
-        if (r.collection == NULL || r.sight.of_ref == NULL)
+        if (!ok || r.collection == NULL || r.sight.of_ref == NULL)
             continue;
         rc = sink->row(sink->ud, &r);
         if (rc != 0)

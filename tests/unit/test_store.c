@@ -1155,6 +1155,37 @@ static void test_sightings_summary(void **state)
     assert_int_equal(x.v[0].count, 2);
     assert_int_equal(x.v[0].n_orgs, 1);
 
+    /* A newer version that sights another object moves the sighting
+     * there; deleted, the sighting counts for the first object again. */
+    put_text(f->s, f->coll,
+             "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"" SG_A
+             "\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":"
+             "\"2026-01-04T00:00:00Z\",\"sighting_of_ref\":\"" IND2
+             "\",\"where_sighted_refs\":[\"" ORG_Y "\"],\"count\":7}");
+    assert_int_equal(scan_sg(f->s, IND1, false).n, 0);
+    x = scan_sg(f->s, IND2, false);
+    assert_int_equal(x.n, 2);
+    assert_int_equal(x.v[0].count + x.v[1].count, 8);
+    assert_int_equal(scan_sg(f->s, NULL, true).n, 2);
+    /* an older version stored after it changes nothing */
+    put_text(f->s, f->coll,
+             "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"" SG_A
+             "\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":"
+             "\"2026-01-03T00:00:00Z\",\"sighting_of_ref\":\"" IND1
+             "\",\"count\":3}");
+    assert_int_equal(scan_sg(f->s, IND1, false).n, 0);
+    assert_int_equal(scan_sg(f->s, NULL, false).n, 2);
+    struct cairn_time t4;
+    assert_int_equal(cairn_time_parse("2026-01-04T00:00:00Z", 20, true, &t4),
+                     0);
+    q.version_times = &t4;
+    assert_int_equal(cairn_store_delete(f->s, &q, &n), 0);
+    assert_int_equal(n, 1);
+    x = scan_sg(f->s, IND1, false);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.v[0].count, 3); /* the version of 2026-01-03 */
+    assert_int_equal(scan_sg(f->s, IND2, false).n, 1);
+
     bool on = true;
     assert_int_equal(cairn_store_user_add(f->s, "alice", "pw"), 0);
     assert_int_equal(cairn_store_user_identities_get(f->s, "alice", &on), 0);
@@ -2660,6 +2691,72 @@ static void test_migrate_summaries(void **state)
 }
 
 /*
+ * A schema 10 store: migration 11 keys the summaries by the object
+ * sighted, the newest version of each sighting current and the others
+ * old, whatever order they were stored in.
+ */
+static void test_migrate_sightings_by_object(void **state)
+{
+    struct fx *f = *state;
+    put_text(f->s, f->coll,
+             "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"" SG_A
+             "\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":"
+             "\"2026-01-02T00:00:00Z\",\"sighting_of_ref\":\"" IND2
+             "\",\"count\":4}");
+    put_text(f->s, f->coll,
+             "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"" SG_A
+             "\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":"
+             "\"2026-01-01T00:00:00Z\",\"sighting_of_ref\":\"" IND1
+             "\",\"count\":2}");
+    cairn_store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE sightings;"
+                                  "CREATE TABLE sightings(x);"
+                                  "UPDATE schema_version SET version = 10",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    f->s = open_store();
+    int v = 0;
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, cairn_store_schema_latest());
+    struct sg_seen x = scan_sg(f->s, NULL, false);
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.v[0].of, IND2);
+    assert_int_equal(x.v[0].count, 4);
+    assert_int_equal(scan_sg(f->s, IND1, false).n, 0);
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM sightings"
+                                        " WHERE old = 1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    /* A damaged summary (a varint running past its blob, an empty blob)
+     * is left out, never read past its end. */
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE sightings SET s = x'06ff'"
+                                  " WHERE old = 0",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(scan_sg(f->s, NULL, false).n, 0);
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE sightings SET s = x'' WHERE old = 0",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(scan_sg(f->s, NULL, false).n, 0);
+}
+
+/*
  * Ids whose 64-bit hashes collide are told apart by a salt. With colliding
  * rows at salts 0 and 2 (1 deleted), a new one takes a free salt rather
  * than retrying a taken one for ever.
@@ -3192,6 +3289,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_status_items, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_migrate_sharing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_sightings_by_object,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_summaries, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_migrate_root_limit, setup,
