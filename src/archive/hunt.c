@@ -529,9 +529,9 @@ static int hunt_indexed(struct worker *w, const struct arch_seg *s,
         bool whole = false;
         while (e1 < n_evs && evs[e1].id == id)
             whole |= vhits[evs[e1++].vhit].whole;
-        if (id / SEG_BLOCK_EVENTS != block) {
+        if (id / r->block_events != block) {
             cairn__seg_block_free(&b);
-            block = id / SEG_BLOCK_EVENTS;
+            block = id / r->block_events;
             rc = cairn__seg_block(r, block, NULL, &b, why, why_len);
             if (rc < 0)
                 goto out;
@@ -1060,9 +1060,9 @@ static int hunt_segment(struct worker *w, size_t index)
         if (id == last)
             continue;
         last = id;
-        if (id / SEG_BLOCK_EVENTS != block) {
+        if (id / r.block_events != block) {
             cairn__seg_block_free(&b);
-            block = id / SEG_BLOCK_EVENTS;
+            block = id / r.block_events;
             rc = cairn__seg_block(&r, block, &v, &b, why, sizeof why);
             if (rc < 0)
                 goto out;
