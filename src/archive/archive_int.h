@@ -295,6 +295,15 @@ int cairn__seg_probe_v6(const struct seg_probe *p, const uint8_t lo[16],
  * (their CRC too with `verify`). CAIRN_EPARSE with `why`. */
 int cairn__seg_probe(const struct seg_reader *r, bool verify,
                      struct seg_probe *p, char *why, size_t why_len);
+/* The bytes [*off, *off + *len) of the file that hold the probe index
+ * (bounds checked); CAIRN_EPARSE. */
+int cairn__seg_probe_span(const struct seg_reader *r, uint64_t *off,
+                          uint64_t *len);
+/* As cairn__seg_probe, from a copy `span` of the file's bytes [span_off,
+ * span_off + span_len) (read rather than mapped: see hunt.c). */
+int cairn__seg_probe_in(const struct seg_reader *r, const uint8_t *span,
+                        uint64_t span_off, uint64_t span_len, bool verify,
+                        struct seg_probe *p, char *why, size_t why_len);
 
 /*
  * Verify everything of a segment: every CRC, every block's events, the
@@ -314,7 +323,7 @@ void *cairn__seg_grow(void *p, size_t used, size_t len);
  * and 2. */
 uint32_t cairn__seg_crc(const void *p, size_t len);
 /* The checksum of a segment's bytes in format `version`: CRC-32 up to
- * format 2, the low 32 bits of XXH3-64 (about ten times faster, so that
+ * format 2, the low 32 bits of XXH3-64 (about three times faster, so that
  * a hunt's check of a probe index is cheap) from format 3. */
 uint32_t cairn__seg_sum(uint32_t version, const void *p, size_t len);
 /* Events per block in a segment of format `version`. */

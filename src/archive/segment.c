@@ -1129,26 +1129,56 @@ static int check_stored(const struct seg_reader *r,
     return 0;
 }
 
-int cairn__seg_probe(const struct seg_reader *r, bool verify,
-                     struct seg_probe *p, char *why, size_t why_len)
+int cairn__seg_probe_span(const struct seg_reader *r, uint64_t *off,
+                          uint64_t *len)
 {
     const struct seg_footer *f = &r->foot;
+    const struct seg_section *k = &f->sec[SEC_KEYS], *ad = &f->sec[SEC_ADDRS];
+
+    if (f->version < 2 || check_stored(r, k, "keys", false, NULL, 0) < 0 ||
+        check_stored(r, ad, "addresses", false, NULL, 0) < 0)
+        return CAIRN_EPARSE;
+    uint64_t lo = k->off < ad->off ? k->off : ad->off;
+    uint64_t hi = k->off + k->len > ad->off + ad->len ? k->off + k->len
+                                                      : ad->off + ad->len;
+    *off = lo;
+    *len = hi - lo;
+    return 0;
+}
+
+int cairn__seg_probe_in(const struct seg_reader *r, const uint8_t *span,
+                        uint64_t span_off, uint64_t span_len, bool verify,
+                        struct seg_probe *p, char *why, size_t why_len)
+{
+    const struct seg_footer *f = &r->foot;
+    const struct seg_section *k = &f->sec[SEC_KEYS], *ad = &f->sec[SEC_ADDRS];
     int rc;
 
     memset(p, 0, sizeof *p);
     if (f->version < 2)
         return damaged(why, why_len, "format 1 has no probe index");
-    if ((rc = check_stored(r, &f->sec[SEC_KEYS], "keys", verify, why,
-                           why_len)) < 0 ||
-        (rc = check_stored(r, &f->sec[SEC_ADDRS], "addresses", verify, why,
-                           why_len)) < 0)
+    if ((rc = check_stored(r, k, "keys", false, why, why_len)) < 0 ||
+        (rc = check_stored(r, ad, "addresses", false, why, why_len)) < 0)
         return rc;
-    if (cairn__seg_probe_open(r->data + f->sec[SEC_KEYS].off,
-                              f->sec[SEC_KEYS].len,
-                              r->data + f->sec[SEC_ADDRS].off,
-                              f->sec[SEC_ADDRS].len, f->values, p) < 0)
+    if (k->off < span_off || k->off + k->len > span_off + span_len ||
+        ad->off < span_off || ad->off + ad->len > span_off + span_len)
+        return damaged(why, why_len, "probe index: outside the bytes read");
+    const uint8_t *kp = span + (k->off - span_off);
+    const uint8_t *ap = span + (ad->off - span_off);
+    if (verify && cairn__seg_sum(f->version, kp, k->len) != k->crc)
+        return damaged(why, why_len, "keys section: checksum mismatch");
+    if (verify && cairn__seg_sum(f->version, ap, ad->len) != ad->crc)
+        return damaged(why, why_len, "addresses section: checksum mismatch");
+    if (cairn__seg_probe_open(kp, k->len, ap, ad->len, f->values, p) < 0)
         return damaged(why, why_len, "probe index: bad layout");
     return 0;
+}
+
+int cairn__seg_probe(const struct seg_reader *r, bool verify,
+                     struct seg_probe *p, char *why, size_t why_len)
+{
+    return cairn__seg_probe_in(r, r->data, 0, r->len, verify, p, why,
+                               why_len);
 }
 
 int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
