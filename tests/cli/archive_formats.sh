@@ -92,5 +92,18 @@ run archive check --data "$data"
 expect 1 "check finds a damaged format-3 segment"
 contains "$err" "${last##*/}" "check names the damaged segment"
 
+# a damaged probe index of a format-3 segment (its keys section, which a
+# hunt reads and verifies whole): the hunt names it and skips the segment
+seg=$(ls "$data"/archive/*.seg | tail -2 | head -1)
+size=$(wc -c <"$seg")
+# the footer's 249 bytes end the file; the keys section's offset is the
+# first field of its entry (the fifth of six, 28 bytes each, from byte 81)
+koff=$(od -An -tu8 -j$((size - 249 + 81 + 4 * 28)) -N8 "$seg" | tr -d ' ')
+printf 'X' | dd of="$seg" bs=1 seek=$((koff + 30)) conv=notrunc 2>/dev/null
+run archive hunt --data "$data" -i iocs.txt
+expect 2 "a hunt over a damaged probe index"
+contains "$err" "${seg##*/}: keys section: checksum mismatch" \
+    "the hunt names the damaged keys section"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
