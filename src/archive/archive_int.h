@@ -28,11 +28,14 @@
 
 #define SEG_MAGIC        "CAIRNSG1"
 #define SEG_FOOT_MAGIC   "CAIRNSGF"
-#define SEG_VERSION      2 /* written; 1 is still read */
+#define SEG_VERSION      3 /* written; 1 and 2 are still read */
 #define SEG_VERSION_MIN  1
 #define SEG_HEADER_LEN   16
-#define SEG_CHUNK_VALUES 1024 /* values per chunk (format 2) */
-#define SEG_BLOCK_EVENTS 4096
+#define SEG_CHUNK_VALUES 1024 /* values per chunk (formats 2 and 3) */
+/* Events per block: a hunt decodes the whole block of each event it
+ * reads back, so format 3 has small ones. */
+#define SEG_BLOCK_EVENTS    256  /* format 3 */
+#define SEG_BLOCK_EVENTS_V2 4096 /* formats 1 and 2 */
 #define SEG_MAX_EVENTS   ((uint64_t)1 << 20) /* events in one segment */
 #define SEG_MAX_FIELDS   4096                /* values in one event */
 #define SEG_MAX_SECTION  ((uint64_t)1 << 31) /* decoded bytes of a section */
@@ -128,6 +131,8 @@ struct seg_reader {
     const uint8_t *data; /* the file, mapped or in memory (borrowed) */
     size_t len;
     struct seg_footer foot;
+    uint32_t block_events; /* of every block but the last (the format's) */
+    struct ZSTD_DCtx_s *dctx; /* reused for its blocks and chunks */
     struct seg_block *blocks;
     char **names;
     uint32_t *name_lens;
@@ -290,6 +295,15 @@ int cairn__seg_probe_v6(const struct seg_probe *p, const uint8_t lo[16],
  * (their CRC too with `verify`). CAIRN_EPARSE with `why`. */
 int cairn__seg_probe(const struct seg_reader *r, bool verify,
                      struct seg_probe *p, char *why, size_t why_len);
+/* The bytes [*off, *off + *len) of the file that hold the probe index
+ * (bounds checked); CAIRN_EPARSE. */
+int cairn__seg_probe_span(const struct seg_reader *r, uint64_t *off,
+                          uint64_t *len);
+/* As cairn__seg_probe, from a copy `span` of the file's bytes [span_off,
+ * span_off + span_len) (read rather than mapped: see hunt.c). */
+int cairn__seg_probe_in(const struct seg_reader *r, const uint8_t *span,
+                        uint64_t span_off, uint64_t span_len, bool verify,
+                        struct seg_probe *p, char *why, size_t why_len);
 
 /*
  * Verify everything of a segment: every CRC, every block's events, the
@@ -305,7 +319,14 @@ void cairn__seg_huge(void *p, size_t len);
  * above when large. NULL when out of memory (`p` is then kept). */
 void *cairn__seg_grow(void *p, size_t used, size_t len);
 
-/* CRC-32 (zlib's). */
+/* CRC-32 (zlib's): the journal, the catalogue, segments of formats 1
+ * and 2. */
 uint32_t cairn__seg_crc(const void *p, size_t len);
+/* The checksum of a segment's bytes in format `version`: CRC-32 up to
+ * format 2, the low 32 bits of XXH3-64 (about three times faster, so that
+ * a hunt's check of a probe index is cheap) from format 3. */
+uint32_t cairn__seg_sum(uint32_t version, const void *p, size_t len);
+/* Events per block in a segment of format `version`. */
+uint32_t cairn__seg_block_events(uint32_t version);
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <xxhash.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -32,6 +33,18 @@ uint32_t cairn__seg_crc(const void *p, size_t len)
         len -= n;
     }
     return (uint32_t)c;
+}
+
+uint32_t cairn__seg_sum(uint32_t version, const void *p, size_t len)
+{
+    if (version >= 3)
+        return (uint32_t)XXH3_64bits(len > 0 ? p : "", len);
+    return cairn__seg_crc(p, len);
+}
+
+uint32_t cairn__seg_block_events(uint32_t version)
+{
+    return version >= 3 ? SEG_BLOCK_EVENTS : SEG_BLOCK_EVENTS_V2;
 }
 
 void cairn__seg_huge(void *p, size_t len)
@@ -405,7 +418,7 @@ static int flush_block(struct seg_writer *w)
         .len = stored,
         .raw_len = w->block.len,
         .events = w->block_events,
-        .crc = cairn__seg_crc(w->blocks.p + off, stored),
+        .crc = cairn__seg_sum(SEG_VERSION, w->blocks.p + off, stored),
     };
     w->block.len = 0;
     w->block_events = 0;
@@ -521,7 +534,7 @@ static int add_section(struct seg_writer *w, struct vec *file,
     if (rc < 0)
         return rc;
     sec->len = stored;
-    sec->crc = cairn__seg_crc(file->p + sec->off, stored);
+    sec->crc = cairn__seg_sum(SEG_VERSION, file->p + sec->off, stored);
     return 0;
 }
 
@@ -639,7 +652,8 @@ static int add_chunks(struct seg_writer *w, struct vec *file,
         put_varint_fast(&dir, off);
         put_varint_fast(&dir, stored);
         put_varint_fast(&dir, chunk.len);
-        put_varint_fast(&dir, cairn__seg_crc(file->p + off, stored));
+        put_varint_fast(&dir,
+                        cairn__seg_sum(SEG_VERSION, file->p + off, stored));
     }
     rc = add_section(w, file, &dir, sec);
 out:
@@ -655,7 +669,7 @@ static int add_stored(struct vec *file, const uint8_t *p, size_t len,
     if (vec_put(file, p, len) < 0)
         return CAIRN_ENOMEM;
     sec->len = sec->raw_len = len;
-    sec->crc = cairn__seg_crc(p, len);
+    sec->crc = cairn__seg_sum(SEG_VERSION, p, len);
     return 0;
 }
 
@@ -804,7 +818,7 @@ int cairn__seg_writer_finish(struct seg_writer *w, uint8_t **out, size_t *len)
         put_u64(q, f.sec[i].raw_len), q += 8;
         put_u32(q, f.sec[i].crc), q += 4;
     }
-    put_u32(p + 12, cairn__seg_crc(p + 16, SEG_FOOTER_LEN - 16));
+    put_u32(p + 12, cairn__seg_sum(SEG_VERSION, p + 16, SEG_FOOTER_LEN - 16));
     file.len += SEG_FOOTER_LEN;
     *out = file.p;
     *len = file.len;
@@ -833,20 +847,24 @@ damaged(char *why, size_t why_len, const char *fmt, ...)
 }
 
 /* Check and decode one section into a new buffer of raw_len bytes. */
-static int read_section(const uint8_t *data, size_t len,
+static int read_section(const struct seg_reader *r,
                         const struct seg_section *s, const char *what,
                         uint8_t **out, char *why, size_t why_len)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
+
     *out = NULL;
     if (s->off < SEG_HEADER_LEN || s->off > len || s->len > len - s->off ||
         s->raw_len > SEG_MAX_SECTION)
         return damaged(why, why_len, "%s section out of bounds", what);
-    if (cairn__seg_crc(data + s->off, s->len) != s->crc)
+    if (cairn__seg_sum(r->foot.version, data + s->off, s->len) != s->crc)
         return damaged(why, why_len, "%s section: checksum mismatch", what);
     uint8_t *buf = cairn_malloc(s->raw_len + 1);
     if (buf == NULL)
         return CAIRN_ENOMEM;
-    size_t n = ZSTD_decompress(buf, s->raw_len, data + s->off, s->len);
+    size_t n = ZSTD_decompressDCtx(r->dctx, buf, s->raw_len, data + s->off,
+                                   s->len);
     if (ZSTD_isError(n) || n != s->raw_len) {
         cairn_free(buf);
         return damaged(why, why_len, "%s section does not decompress", what);
@@ -861,6 +879,7 @@ size_t cairn__seg_footer_len(uint32_t version)
     case 1:
         return SEG_FOOTER_LEN_V1;
     case 2:
+    case 3:
         return SEG_FOOTER_LEN;
     default:
         return 0;
@@ -880,7 +899,7 @@ static int parse_footer(const uint8_t *p, uint32_t version,
     if (get_u32(p + 8) != version)
         return damaged(why, why_len, "footer: format %u is not known",
                        get_u32(p + 8));
-    if (get_u32(p + 12) != cairn__seg_crc(p + 16, flen - 16))
+    if (get_u32(p + 12) != cairn__seg_sum(version, p + 16, flen - 16))
         return damaged(why, why_len, "footer: checksum mismatch");
     f->version = version;
     const uint8_t *q = p + 16;
@@ -903,7 +922,8 @@ static int parse_footer(const uint8_t *p, uint32_t version,
     }
     if (f->events > SEG_MAX_EVENTS ||
         f->values > f->fields + 1 ||
-        f->n_blocks != (f->events + SEG_BLOCK_EVENTS - 1) / SEG_BLOCK_EVENTS)
+        f->n_blocks != (f->events + cairn__seg_block_events(version) - 1) /
+                           cairn__seg_block_events(version))
         return damaged(why, why_len, "footer: impossible counts");
     return 0;
 }
@@ -926,8 +946,8 @@ static int open_chunks(struct seg_reader *r, char *why, size_t why_len)
     const struct seg_footer *f = &r->foot;
     uint8_t *raw = NULL;
     uint64_t n = (f->values + SEG_CHUNK_VALUES - 1) / SEG_CHUNK_VALUES;
-    int rc = read_section(r->data, r->len, &f->sec[SEC_VALUES],
-                          "value chunks", &raw, why, why_len);
+    int rc = read_section(r, &f->sec[SEC_VALUES], "value chunks", &raw, why,
+                          why_len);
 
     if (rc < 0)
         return rc;
@@ -1011,7 +1031,7 @@ int cairn__seg_chunk(const struct seg_reader *r, uint64_t chunk,
         return damaged(why, why_len, "no value chunk %llu",
                        (unsigned long long)chunk);
     const struct seg_block *b = &r->chunks[chunk];
-    if (cairn__seg_crc(r->data + b->off, b->len) != b->crc)
+    if (cairn__seg_sum(r->foot.version, r->data + b->off, b->len) != b->crc)
         return damaged(why, why_len, "value chunk %llu: checksum mismatch",
                        (unsigned long long)chunk);
     uint32_t n = b->events;
@@ -1026,8 +1046,8 @@ int cairn__seg_chunk(const struct seg_reader *r, uint64_t chunk,
         rc = CAIRN_ENOMEM;
         goto fail;
     }
-    size_t got = ZSTD_decompress(out->raw, b->raw_len, r->data + b->off,
-                                 b->len);
+    size_t got = ZSTD_decompressDCtx(r->dctx, out->raw, b->raw_len,
+                                     r->data + b->off, b->len);
     if (ZSTD_isError(got) || got != b->raw_len) {
         rc = damaged(why, why_len, "value chunk %llu does not decompress",
                      (unsigned long long)chunk);
@@ -1093,38 +1113,72 @@ int cairn__seg_chunk_posting(const struct seg_chunk *c, uint32_t i,
 }
 
 /* A section stored as it is read: bounds and CRC. */
-static int check_stored(const uint8_t *data, size_t len,
+static int check_stored(const struct seg_reader *r,
                         const struct seg_section *s, const char *what,
                         bool verify, char *why, size_t why_len)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
+
     if (s->off < SEG_HEADER_LEN || s->off > len || s->len > len - s->off ||
         s->raw_len != s->len)
         return damaged(why, why_len, "%s section out of bounds", what);
-    if (verify && cairn__seg_crc(data + s->off, s->len) != s->crc)
+    if (verify && cairn__seg_sum(r->foot.version, data + s->off, s->len) !=
+                      s->crc)
         return damaged(why, why_len, "%s section: checksum mismatch", what);
+    return 0;
+}
+
+int cairn__seg_probe_span(const struct seg_reader *r, uint64_t *off,
+                          uint64_t *len)
+{
+    const struct seg_footer *f = &r->foot;
+    const struct seg_section *k = &f->sec[SEC_KEYS], *ad = &f->sec[SEC_ADDRS];
+
+    if (f->version < 2 || check_stored(r, k, "keys", false, NULL, 0) < 0 ||
+        check_stored(r, ad, "addresses", false, NULL, 0) < 0)
+        return CAIRN_EPARSE;
+    uint64_t lo = k->off < ad->off ? k->off : ad->off;
+    uint64_t hi = k->off + k->len > ad->off + ad->len ? k->off + k->len
+                                                      : ad->off + ad->len;
+    *off = lo;
+    *len = hi - lo;
+    return 0;
+}
+
+int cairn__seg_probe_in(const struct seg_reader *r, const uint8_t *span,
+                        uint64_t span_off, uint64_t span_len, bool verify,
+                        struct seg_probe *p, char *why, size_t why_len)
+{
+    const struct seg_footer *f = &r->foot;
+    const struct seg_section *k = &f->sec[SEC_KEYS], *ad = &f->sec[SEC_ADDRS];
+    int rc;
+
+    memset(p, 0, sizeof *p);
+    if (f->version < 2)
+        return damaged(why, why_len, "format 1 has no probe index");
+    if ((rc = check_stored(r, k, "keys", false, why, why_len)) < 0 ||
+        (rc = check_stored(r, ad, "addresses", false, why, why_len)) < 0)
+        return rc;
+    if (k->off < span_off || k->off + k->len > span_off + span_len ||
+        ad->off < span_off || ad->off + ad->len > span_off + span_len)
+        return damaged(why, why_len, "probe index: outside the bytes read");
+    const uint8_t *kp = span + (k->off - span_off);
+    const uint8_t *ap = span + (ad->off - span_off);
+    if (verify && cairn__seg_sum(f->version, kp, k->len) != k->crc)
+        return damaged(why, why_len, "keys section: checksum mismatch");
+    if (verify && cairn__seg_sum(f->version, ap, ad->len) != ad->crc)
+        return damaged(why, why_len, "addresses section: checksum mismatch");
+    if (cairn__seg_probe_open(kp, k->len, ap, ad->len, f->values, p) < 0)
+        return damaged(why, why_len, "probe index: bad layout");
     return 0;
 }
 
 int cairn__seg_probe(const struct seg_reader *r, bool verify,
                      struct seg_probe *p, char *why, size_t why_len)
 {
-    const struct seg_footer *f = &r->foot;
-    int rc;
-
-    memset(p, 0, sizeof *p);
-    if (f->version < 2)
-        return damaged(why, why_len, "format 1 has no probe index");
-    if ((rc = check_stored(r->data, r->len, &f->sec[SEC_KEYS], "keys",
-                           verify, why, why_len)) < 0 ||
-        (rc = check_stored(r->data, r->len, &f->sec[SEC_ADDRS], "addresses",
-                           verify, why, why_len)) < 0)
-        return rc;
-    if (cairn__seg_probe_open(r->data + f->sec[SEC_KEYS].off,
-                              f->sec[SEC_KEYS].len,
-                              r->data + f->sec[SEC_ADDRS].off,
-                              f->sec[SEC_ADDRS].len, f->values, p) < 0)
-        return damaged(why, why_len, "probe index: bad layout");
-    return 0;
+    return cairn__seg_probe_in(r, r->data, 0, r->len, verify, p, why,
+                               why_len);
 }
 
 int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
@@ -1152,9 +1206,12 @@ int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
     if (rc < 0)
         return rc;
     struct seg_footer *f = &r->foot;
+    r->block_events = cairn__seg_block_events(version);
+    r->dctx = ZSTD_createDCtx();
+    if (r->dctx == NULL)
+        return CAIRN_ENOMEM;
     /* names */
-    rc = read_section(data, len, &f->sec[SEC_NAMES], "names", &raw, why,
-                      why_len);
+    rc = read_section(r, &f->sec[SEC_NAMES], "names", &raw, why, why_len);
     if (rc < 0)
         goto fail;
     r->names_raw = raw;
@@ -1198,8 +1255,8 @@ int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
     r->n_names = n;
 
     /* block directory */
-    rc = read_section(data, len, &f->sec[SEC_BLOCKS], "block directory",
-                      &raw, why, why_len);
+    rc = read_section(r, &f->sec[SEC_BLOCKS], "block directory", &raw, why,
+                      why_len);
     if (rc < 0)
         goto fail;
     r->blocks = cairn_calloc(f->n_blocks + 1, sizeof *r->blocks);
@@ -1221,8 +1278,8 @@ int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
         total += ev;
         if (c.bad || b->off < SEG_HEADER_LEN || b->off > len ||
             b->len > len - b->off || b->raw_len > MAX_BLOCK_RAW ||
-            ev == 0 || ev > SEG_BLOCK_EVENTS || crc > UINT32_MAX ||
-            (i + 1 < f->n_blocks && ev != SEG_BLOCK_EVENTS)) {
+            ev == 0 || ev > r->block_events || crc > UINT32_MAX ||
+            (i + 1 < f->n_blocks && ev != r->block_events)) {
             cairn_free(raw);
             rc = damaged(why, why_len, "block directory: bad entry %llu",
                          (unsigned long long)i);
@@ -1255,6 +1312,8 @@ void cairn__seg_close(struct seg_reader *r)
     cairn_free(r->names);
     cairn_free(r->name_lens);
     cairn_free(r->names_raw);
+    ZSTD_freeDCtx(r->dctx);
+    r->dctx = NULL;
     r->blocks = NULL;
     r->names = NULL;
     r->name_lens = NULL;
@@ -1318,7 +1377,7 @@ int cairn__seg_values(struct seg_reader *r, bool postings,
     memset(out, 0, sizeof *out);
     if (f->version >= 2)
         return values_v2(r, out, why, why_len);
-    rc = read_section(r->data, r->len, &f->sec[SEC_VALUES], "values", &raw,
+    rc = read_section(r, &f->sec[SEC_VALUES], "values", &raw,
                       why, why_len);
     if (rc < 0)
         return rc;
@@ -1377,7 +1436,7 @@ int cairn__seg_values_postings(struct seg_reader *r, struct seg_values *out,
 
     if (out->post_off != NULL)
         return 0;
-    rc = read_section(r->data, r->len, &f->sec[SEC_POSTINGS], "postings",
+    rc = read_section(r, &f->sec[SEC_POSTINGS], "postings",
                       &out->postings, why, why_len);
     if (rc < 0)
         goto fail;
@@ -1466,7 +1525,7 @@ int cairn__seg_block(const struct seg_reader *r, uint64_t block,
         return damaged(why, why_len, "no block %llu",
                        (unsigned long long)block);
     b = &r->blocks[block];
-    if (cairn__seg_crc(r->data + b->off, b->len) != b->crc)
+    if (cairn__seg_sum(r->foot.version, r->data + b->off, b->len) != b->crc)
         return damaged(why, why_len, "block %llu: checksum mismatch",
                        (unsigned long long)block);
     raw = cairn_malloc(b->raw_len + 1);
@@ -1475,13 +1534,14 @@ int cairn__seg_block(const struct seg_reader *r, uint64_t block,
         rc = CAIRN_ENOMEM;
         goto fail;
     }
-    size_t n = ZSTD_decompress(raw, b->raw_len, r->data + b->off, b->len);
+    size_t n = ZSTD_decompressDCtx(r->dctx, raw, b->raw_len,
+                                   r->data + b->off, b->len);
     if (ZSTD_isError(n) || n != b->raw_len) {
         rc = damaged(why, why_len, "block %llu does not decompress",
                      (unsigned long long)block);
         goto fail;
     }
-    out->first = block * SEG_BLOCK_EVENTS;
+    out->first = block * r->block_events;
     out->n = b->events;
     struct cur c = {raw, raw + b->raw_len, false};
     size_t cap = 0;
