@@ -2856,6 +2856,25 @@ static void test_pg_collection_rows(void **state)
     /* Removed by hand, as an operator might: the same. */
     pg_exec("DELETE FROM collections");
     assert_int_equal(pg_int("SELECT count(*) FROM objects"), 0);
+
+    /* A status's items go with it, by a trigger on statuses too. */
+    assert_int_equal(cairn_store_collection_create(f->s, &c, other), 0);
+    char st[CAIRN_UUID_STRLEN];
+    assert_int_equal(cairn_store_status_new(f->s, other, NULL, 2, st), 0);
+    struct cairn_store_result res[2] = {{.outcome = CAIRN_STORE_STORED,
+                                         .id = "indicator--1",
+                                         .version = "v"},
+                                        {.outcome = CAIRN_STORE_FAILED,
+                                         .id = "indicator--2",
+                                         .version = "v"}};
+    assert_int_equal(cairn_store_status_record(f->s, st, res, 2), 0);
+    assert_int_equal(pg_int("SELECT count(*) FROM status_items"), 2);
+    assert_int_equal(pg_int("SELECT count(*) FROM pg_constraint WHERE"
+                            " conrelid = 'status_items'::regclass AND"
+                            " contype = 'f'"),
+                     0);
+    pg_exec("DELETE FROM statuses");
+    assert_int_equal(pg_int("SELECT count(*) FROM status_items"), 0);
 }
 
 /* What the database holds of a password or a token is a hash only. */
