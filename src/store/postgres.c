@@ -178,16 +178,14 @@ static const char *const migrations[] = {
     "CREATE OR REPLACE FUNCTION cairn_collection_deleted() RETURNS trigger"
     " LANGUAGE plpgsql AS $$ BEGIN"
     " DELETE FROM objects WHERE coll = OLD.pk; RETURN NULL; END $$;"
-    "DROP TRIGGER IF EXISTS collections_objects ON collections;"
-    "CREATE TRIGGER collections_objects AFTER DELETE ON collections"
+    "CREATE OR REPLACE TRIGGER collections_objects AFTER DELETE ON collections"
     " FOR EACH ROW EXECUTE FUNCTION cairn_collection_deleted();"
     "ALTER TABLE objects DROP CONSTRAINT IF EXISTS objects_coll_fkey;"
     /* The same for a status's items, written one row per object. */
     "CREATE OR REPLACE FUNCTION cairn_status_deleted() RETURNS trigger"
     " LANGUAGE plpgsql AS $$ BEGIN"
     " DELETE FROM status_items WHERE status = OLD.id; RETURN NULL; END $$;"
-    "DROP TRIGGER IF EXISTS statuses_items ON statuses;"
-    "CREATE TRIGGER statuses_items AFTER DELETE ON statuses"
+    "CREATE OR REPLACE TRIGGER statuses_items AFTER DELETE ON statuses"
     " FOR EACH ROW EXECUTE FUNCTION cairn_status_deleted();"
     "ALTER TABLE status_items"
     " DROP CONSTRAINT IF EXISTS status_items_status_fkey;",
