@@ -56,8 +56,24 @@ static void pg_exec(const char *sql)
     PQfinish(c);
 }
 
+/* The first column of the first row of a query on the test cluster. */
+static long long pg_int(const char *sql)
+{
+    PGconn *c = PQconnectdb(pg_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        print_error("%s: %s\n", sql, PQresultErrorMessage(r));
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 1);
+    long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
 /* The newest schema of the PostgreSQL backend (postgres.c's migrations). */
-#define PG_SCHEMA_LATEST 8
+#define PG_SCHEMA_LATEST 9
 
 struct fx {
     long live0; /* allocations before the test, to find leaks */
@@ -2911,6 +2927,53 @@ static void test_pg_plan_after_bulk(void **state)
     assert_null(strstr(plan, "Sort"));
 }
 
+/*
+ * A deleted collection's rows go with it (a trigger on collections since
+ * migration 9, no foreign key checked per row written), and their
+ * sighting summaries with them; another collection keeps its rows.
+ */
+static void test_pg_collection_rows(void **state)
+{
+    struct fx *f = *state;
+    struct cairn_store_collection c = {.api_root = "api1", .title = "other"};
+    char other[CAIRN_UUID_STRLEN];
+    assert_int_equal(cairn_store_collection_create(f->s, &c, other), 0);
+    put_range(f->s, f->coll, 0, 20, 1);
+    put_sighting(f->s, f->coll, 1);
+    put_range(f->s, other, 0, 5, 1);
+    assert_int_equal(pg_int("SELECT count(*) FROM objects"), 26);
+    assert_int_equal(pg_int("SELECT count(*) FROM sightings"), 1);
+    assert_int_equal(pg_int("SELECT count(*) FROM pg_constraint WHERE"
+                            " conrelid = 'objects'::regclass AND"
+                            " confrelid = 'collections'::regclass"),
+                     0);
+    assert_int_equal(cairn_store_collection_delete(f->s, f->coll), 0);
+    assert_int_equal(pg_int("SELECT count(*) FROM objects"), 5);
+    assert_int_equal(pg_int("SELECT count(*) FROM sightings"), 0);
+    /* Removed by hand, as an operator might: the same. */
+    pg_exec("DELETE FROM collections");
+    assert_int_equal(pg_int("SELECT count(*) FROM objects"), 0);
+
+    /* A status's items go with it, by a trigger on statuses too. */
+    assert_int_equal(cairn_store_collection_create(f->s, &c, other), 0);
+    char st[CAIRN_UUID_STRLEN];
+    assert_int_equal(cairn_store_status_new(f->s, other, NULL, 2, st), 0);
+    struct cairn_store_result res[2] = {{.outcome = CAIRN_STORE_STORED,
+                                         .id = "indicator--1",
+                                         .version = "v"},
+                                        {.outcome = CAIRN_STORE_FAILED,
+                                         .id = "indicator--2",
+                                         .version = "v"}};
+    assert_int_equal(cairn_store_status_record(f->s, st, res, 2), 0);
+    assert_int_equal(pg_int("SELECT count(*) FROM status_items"), 2);
+    assert_int_equal(pg_int("SELECT count(*) FROM pg_constraint WHERE"
+                            " conrelid = 'status_items'::regclass AND"
+                            " contype = 'f'"),
+                     0);
+    pg_exec("DELETE FROM statuses");
+    assert_int_equal(pg_int("SELECT count(*) FROM status_items"), 0);
+}
+
 /* What the database holds of a password or a token is a hash only. */
 static void test_pg_secrets(void **state)
 {
@@ -3313,6 +3376,8 @@ int main(void)
         COMMON_TESTS,
         cmocka_unit_test_setup_teardown(test_pg_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_collection_rows, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_pg_plan_after_bulk, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pg_migrate, setup, teardown),
