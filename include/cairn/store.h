@@ -244,6 +244,21 @@ cairn_store_batch_results(const struct cairn_store_batch *b);
 /* Empty the batch for reuse; CAIRN_ENOMEM. */
 int cairn_store_batch_clear(struct cairn_store_batch *b);
 
+/*
+ * In-process notice of new versions: after each write through any handle
+ * of this process that stored new versions in a collection, `cb` hears
+ * the collection's id and how many (on the writing thread, once the write
+ * is committed: a read started then sees them). Writes by other processes
+ * are not heard; whoever needs them polls. A callback must be quick and
+ * must neither write to a store nor call these two functions; once
+ * cairn_store_unlisten has returned, it is not called again. At most 16
+ * listeners at a time: CAIRN_EBUSY past that; CAIRN_EINVAL.
+ */
+typedef void (*cairn_store_added_cb)(const char *collection, size_t n,
+                                     void *ud);
+int cairn_store_listen(cairn_store_added_cb cb, void *ud);
+void cairn_store_unlisten(cairn_store_added_cb cb, void *ud);
+
 /* ---- ingest: the one way objects come in (src/store/ingest.c) ---------- */
 
 /*

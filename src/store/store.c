@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The store interface: argument checks, object reading, secrets, dispatch. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -794,6 +796,74 @@ int cairn_store_batch_flag(struct cairn_store_batch *b, const char *list,
     return o->flag_list != NULL && o->flag_value != NULL ? 0 : CAIRN_ENOMEM;
 }
 
+/* ---- in-process notice of new versions ---------------------------------- */
+
+/*
+ * The listeners are called with `listen_mu` held, so that one that has
+ * left (cairn_store_unlisten returned) is never called again; `n_listen`
+ * lets a write with no one listening skip the lock.
+ */
+#define LISTENERS_MAX 16
+
+static pthread_mutex_t listen_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    cairn_store_added_cb cb;
+    void *ud;
+} listeners[LISTENERS_MAX];
+static atomic_int n_listen;
+
+int cairn_store_listen(cairn_store_added_cb cb, void *ud)
+{
+    int rc = CAIRN_EBUSY;
+    if (cb == NULL)
+        return CAIRN_EINVAL;
+    pthread_mutex_lock(&listen_mu);
+    for (size_t i = 0; i < LISTENERS_MAX; i++) {
+        if (listeners[i].cb == NULL) {
+            listeners[i].cb = cb;
+            listeners[i].ud = ud;
+            atomic_fetch_add(&n_listen, 1);
+            rc = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&listen_mu);
+    return rc;
+}
+
+void cairn_store_unlisten(cairn_store_added_cb cb, void *ud)
+{
+    pthread_mutex_lock(&listen_mu);
+    for (size_t i = 0; i < LISTENERS_MAX; i++) {
+        if (listeners[i].cb == cb && listeners[i].ud == ud) {
+            listeners[i].cb = NULL;
+            listeners[i].ud = NULL;
+            atomic_fetch_sub(&n_listen, 1);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&listen_mu);
+}
+
+/* After a write: tell the listeners how many new versions it stored. */
+static void tell_listeners(const char *collection,
+                           const struct cairn_store_result *res, size_t n)
+{
+    size_t stored = 0;
+    if (atomic_load(&n_listen) == 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (res[i].outcome == CAIRN_STORE_STORED)
+            stored++;
+    if (stored == 0)
+        return;
+    pthread_mutex_lock(&listen_mu);
+    for (size_t i = 0; i < LISTENERS_MAX; i++)
+        if (listeners[i].cb != NULL)
+            listeners[i].cb(collection, stored, listeners[i].ud);
+    pthread_mutex_unlock(&listen_mu);
+}
+
 int cairn_store_put_batch(struct cairn_store *s, const char *collection,
                           struct cairn_store_batch *b, const char *status_id)
 {
@@ -801,7 +871,11 @@ int cairn_store_put_batch(struct cairn_store *s, const char *collection,
         return CAIRN_EINVAL;
     if (b->n == 0)
         return 0;
-    return s->ops->put_objects(s, collection, b->objs, b->n, status_id, b->res);
+    int rc =
+        s->ops->put_objects(s, collection, b->objs, b->n, status_id, b->res);
+    if (rc == 0)
+        tell_listeners(collection, b->res, b->n);
+    return rc;
 }
 
 int cairn_store_put_objects(struct cairn_store *s, const char *collection,

@@ -76,6 +76,10 @@ struct cairn_loop {
     bool stop;         /* guarded by mu */
     bool stop_watch;   /* guarded by mu; set first */
     bool owed;         /* live hits wait to be stored; guarded by mu */
+    /* This process stored versions in a hunted collection since the loop
+     * thread last read them (cairn_store_listen); guarded by mu. */
+    bool added;
+    bool listening;
     struct live_set *live;
     atomic_uint_fast64_t live_gen;
     struct cairn_hunt_sightings *sightings; /* guarded by mu */
@@ -115,6 +119,28 @@ static void live_release(struct cairn_loop *l, struct live_set *ls)
     if (last) {
         cairn_hunt_set_free(ls->set);
         cairn_free(ls);
+    }
+}
+
+/*
+ * A write in this process (a TAXII POST, a pull from a peer, the console)
+ * stored versions: if in a hunted collection, the loop thread reads them
+ * now rather than at its next poll. Called with the store's listener lock
+ * held; takes only the loop's mutex.
+ */
+static void on_added(const char *collection, size_t n, void *ud)
+{
+    struct cairn_loop *l = ud;
+
+    (void)n;
+    for (size_t i = 0; i < l->n_colls; i++) {
+        if (strcmp(l->colls[i], collection) == 0) {
+            pthread_mutex_lock(&l->mu);
+            l->added = true;
+            pthread_cond_broadcast(&l->cv);
+            pthread_mutex_unlock(&l->mu);
+            return;
+        }
     }
 }
 
@@ -620,6 +646,8 @@ static void *loop_main(void *arg)
     }
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
+        /* What is written from now on wakes the wait below. */
+        l->added = false;
         pthread_mutex_unlock(&l->mu);
         json_t *latest = json_object();
         int stored = 0;
@@ -627,7 +655,9 @@ static void *loop_main(void *arg)
                                    : CAIRN_ENOMEM;
         if (n_new >= 0) {
             int64_t now = mono_ms();
-            if (n_new > 0 || now - rebuilt >= REBUILD_SECONDS * 1000) {
+            /* Only the watch thread hunts with it. */
+            if (l->n_watch > 0 &&
+                (n_new > 0 || now - rebuilt >= REBUILD_SECONDS * 1000)) {
                 /* Live hunting takes up new, revoked and expired ones. */
                 rc = live_rebuild(l, s, n_new > 0);
                 if (rc < 0)
@@ -673,7 +703,8 @@ static void *loop_main(void *arg)
             l->on_stored((size_t)stored, l->ud);
         int64_t due = mono_ms() + l->poll_ms;
         pthread_mutex_lock(&l->mu);
-        while (!l->stop && !l->owed && l->n_confirm == 0 && mono_ms() < due) {
+        while (!l->stop && !l->owed && !l->added && l->n_confirm == 0 &&
+               mono_ms() < due) {
             struct timespec ts = {.tv_sec = (time_t)(due / 1000),
                                   .tv_nsec = (long)(due % 1000) * 1000000};
             pthread_cond_timedwait(&l->cv, &l->mu, &ts);
@@ -902,7 +933,8 @@ static int prepare(struct cairn_loop *l, struct cairn_diag *diag)
                        "reading the sightings of %s: %s", l->sightings_coll,
                        cairn_strerror(rc));
     /* Before the watcher starts, so that no event goes unhunted. */
-    if (rc == 0 && l->n_colls > 0 && (rc = live_rebuild(l, s, true)) < 0)
+    if (rc == 0 && l->n_colls > 0 && l->n_watch > 0 &&
+        (rc = live_rebuild(l, s, true)) < 0)
         cairn_diag_set(diag, CAIRN_SEV_ERROR, "config",
                        "building the set of every indicator: %s",
                        cairn_strerror(rc));
@@ -1017,12 +1049,22 @@ int cairn_loop_start(const struct cairn_loop_opts *o, struct cairn_loop **out,
                            l->archive_dir, cairn_strerror(rc));
         goto out;
     }
-    rc = CAIRN_ENOMEM;
     if (l->n_colls > 0) {
+        /* Listening before the first poll: nothing stored after it is
+         * left to the next one. */
+        if ((rc = cairn_store_listen(on_added, l)) < 0) {
+            cairn_diag_set(diag, CAIRN_SEV_ERROR, "config",
+                           "the loop cannot hear of new indicators: %s",
+                           cairn_strerror(rc));
+            goto out;
+        }
+        l->listening = true;
+        rc = CAIRN_ENOMEM;
         if (pthread_create(&l->loop_thread, NULL, loop_main, l) != 0)
             goto out;
         l->loop_started = true;
     }
+    rc = CAIRN_ENOMEM;
     if (l->n_watch > 0) {
         if (pthread_create(&l->watch_thread, NULL, watch_main, l) != 0)
             goto out;
@@ -1040,6 +1082,8 @@ void cairn_loop_stop(struct cairn_loop *l)
 {
     if (l == NULL)
         return;
+    if (l->listening)
+        cairn_store_unlisten(on_added, l);
     /* The watcher first: the hits of its last events reach the store. */
     pthread_mutex_lock(&l->mu);
     l->stop_watch = true;
