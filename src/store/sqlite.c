@@ -194,6 +194,7 @@ enum stmt_id {
     S_ITEM_UPDATE,
     S_ITEM_INSERT,
     S_INSERT_KEY,
+    S_INSERT_KEYS,
     S_FIND_KEY,
     S_INSERT_SIGHT,
     S_NAME_FIND,
@@ -202,6 +203,11 @@ enum stmt_id {
     S_INSERT_FLAG,
     S_COUNT
 };
+
+/* S_INSERT_KEYS's rows: KEYS_PER_INSERT pairs of parameters. */
+#define KEYS_8                                                                 \
+    "(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?),(?,?)"
+#define KEYS_PER_INSERT 32
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_COLL_PK] = "SELECT pk FROM collections WHERE id = ?1",
@@ -228,6 +234,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_ITEM_INSERT] = "INSERT INTO status_items(status, obj_id, version,"
                       " kind, message) VALUES(?1, ?2, ?3, ?4, ?5)",
     [S_INSERT_KEY] = "INSERT OR IGNORE INTO obj_keys(k, rid) VALUES(?1, ?2)",
+    [S_INSERT_KEYS] = "INSERT OR IGNORE INTO obj_keys(k, rid) VALUES" KEYS_8
+                      "," KEYS_8 "," KEYS_8 "," KEYS_8,
     [S_FIND_KEY] = "SELECT o.date_added, o.id, o.type, o.spec_version,"
                    " o.created, o.modified, o.json, c.id, f.list, f.value"
                    " FROM obj_keys k"
@@ -1420,11 +1428,24 @@ static int key_row_cmp(const void *a, const void *b)
 static int insert_key_rows(struct sq_store *s, size_t n)
 {
     sqlite3_stmt *st = NULL;
+    size_t i = 0;
+    int rc = 0;
     if (n == 0)
         return 0;
-    int rc = get_stmt(s, S_INSERT_KEY, &st);
     qsort(s->krows, n, sizeof *s->krows, key_row_cmp);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    /* Many rows per statement: one statement's setup for 32 rows. */
+    if (n >= KEYS_PER_INSERT)
+        rc = get_stmt(s, S_INSERT_KEYS, &st);
+    for (; rc == 0 && n - i >= KEYS_PER_INSERT; i += KEYS_PER_INSERT) {
+        for (int j = 0; j < KEYS_PER_INSERT; j++) {
+            sqlite3_bind_int64(st, 2 * j + 1, s->krows[i + (size_t)j].k);
+            sqlite3_bind_int64(st, 2 * j + 2, s->krows[i + (size_t)j].rid);
+        }
+        rc = step_done(st);
+    }
+    if (rc == 0 && i < n)
+        rc = get_stmt(s, S_INSERT_KEY, &st);
+    for (; rc == 0 && i < n; i++) {
         sqlite3_bind_int64(st, 1, s->krows[i].k);
         sqlite3_bind_int64(st, 2, s->krows[i].rid);
         rc = step_done(st);
