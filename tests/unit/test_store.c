@@ -1005,6 +1005,55 @@ static void test_index(void **state)
                      0);
 }
 
+/*
+ * One put of many objects with several keys each (more entries than one
+ * statement of the SQLite backend takes): every object is found by each
+ * of its values, once, and a version stored twice in the put is indexed
+ * once.
+ */
+static void test_index_many(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 70 };
+    struct cairn_store_object_in in[N + 1];
+    struct cairn_store_result res[N + 1];
+    char ids[N][80];
+    memset(in, 0, sizeof in);
+    memset(res, 0, sizeof res);
+    for (size_t i = 0; i < N; i++) {
+        char pattern[120];
+        make_id(ids[i], sizeof ids[i], 100 + i);
+        snprintf(pattern, sizeof pattern,
+                 "[ipv4-addr:value = '198.51.100.1' OR"
+                 " ipv4-addr:value = '10.0.%zu.%zu']",
+                 i / 8, 1 + i % 8);
+        in[i].obj = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "indicator",
+            "spec_version", "2.1", "id", ids[i], "created",
+            "2024-01-01T00:00:00.000Z", "modified", "2024-01-01T00:00:00.000Z",
+            "pattern", pattern, "pattern_type", "stix", "valid_from",
+            "2024-01-01T00:00:00Z");
+        assert_non_null(in[i].obj);
+    }
+    in[N].obj = json_incref((json_t *)in[5].obj);
+    assert_int_equal(
+        cairn_store_put_objects(f->s, f->coll, in, N + 1, NULL, res), 0);
+    for (size_t i = 0; i < N; i++)
+        assert_int_equal(res[i].outcome, CAIRN_STORE_STORED);
+    assert_int_equal(res[N].outcome, CAIRN_STORE_EXISTED);
+
+    assert_int_equal(find(f->s, ip_key("198.51.100.1"), NULL).n, N);
+    for (size_t i = 0; i < N; i++) {
+        char addr[32];
+        snprintf(addr, sizeof addr, "10.0.%zu.%zu", i / 8, 1 + i % 8);
+        struct hits h = find(f->s, ip_key(addr), NULL);
+        assert_int_equal(h.n, 1);
+        assert_string_equal(h.ids[0], ids[i]);
+    }
+    for (size_t i = 0; i <= N; i++)
+        json_decref((json_t *)in[i].obj);
+}
+
 /* Stored versions per collection; the console's administrator flag. */
 static void test_count_admin(void **state)
 {
@@ -3289,6 +3338,7 @@ static void test_pg_lock(void **state)
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),          \
         cmocka_unit_test_setup_teardown(test_sharing, setup, teardown),        \
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),          \
+        cmocka_unit_test_setup_teardown(test_index_many, setup, teardown),     \
         cmocka_unit_test_setup_teardown(test_count_admin, setup, teardown),    \
         cmocka_unit_test_setup_teardown(test_sightings_summary, setup,         \
                                         teardown),                             \
