@@ -859,12 +859,17 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
 /* ---- the table of indicators ----------------------------------------------
  */
 
-/* The slot of `id` (hash `h`): where it is, or the empty one to take. */
+/*
+ * The slot of `id` (hash `h`): where it is, or the empty one to take. A
+ * slot holds the hash's high 32 bits and the entry's index; the slot is
+ * found from those bits too, so that growing the table moves its slots
+ * without reading one entry.
+ */
 static size_t slot_of(const struct cairn_export *ex, uint64_t h,
                       const char *id)
 {
     size_t mask = ex->map_cap - 1;
-    size_t i = (size_t)h & mask;
+    size_t i = (size_t)(h >> 32) & mask;
     uint64_t tag = h >> 32 << 32;
     while (ex->map[i] != 0) {
         if ((ex->map[i] >> 32 << 32) == tag &&
@@ -878,19 +883,22 @@ static size_t slot_of(const struct cairn_export *ex, uint64_t h,
 static int grow_map(struct cairn_export *ex)
 {
     size_t nc = ex->map_cap ? ex->map_cap * 2 : 1024;
-    uint64_t *nm = cairn_calloc(nc, sizeof *nm);
+    uint64_t *nm = cairn_calloc(nc, sizeof *nm), *old = ex->map;
+    size_t old_cap = ex->map_cap;
     if (nm == NULL)
         return CAIRN_ENOMEM;
-    cairn_free(ex->map);
     ex->map = nm;
     ex->map_cap = nc;
-    for (size_t k = 0; k < ex->n_ents; k++) {
-        uint64_t h = ex->ents[k]->idh;
-        size_t i = (size_t)h & (nc - 1);
+    for (size_t k = 0; k < old_cap; k++) {
+        uint64_t v = old[k];
+        if (v == 0)
+            continue;
+        size_t i = (size_t)(v >> 32) & (nc - 1);
         while (nm[i] != 0) /* ids are unique: no comparison */
             i = (i + 1) & (nc - 1);
-        nm[i] = h >> 32 << 32 | (uint64_t)(k + 1);
+        nm[i] = v;
     }
+    cairn_free(old);
     return 0;
 }
 

@@ -107,6 +107,9 @@ struct entry {
     struct rendered *r; /* NULL until rendered */
 };
 
+/* The highest sid given (a state file's are below it). */
+#define EXPORT_SID_MAX 2000000000u
+
 /* Sids of rules by key (indicator id and rule), with their rev. */
 struct sid_rec {
     uint64_t key;

@@ -10,6 +10,8 @@
 /* Namespace of the MISP attribute and event UUIDs (UUIDv5). */
 #define MISP_NS "0b9c2a6e-5f64-5a8e-9a65-2b7d1f0c3e41"
 
+#define EK_MAX 64
+
 struct render {
     struct cairn_export *ex;
     struct cairn_buf *out; /* the entry being rendered: ex->scratch */
@@ -31,6 +33,18 @@ struct render {
     size_t written; /* of out: bytes already written */
     size_t total;   /* bytes gone from out (written and hashed) */
     uint64_t h[4];  /* the hash of what is gone, 32 bytes at a time */
+    /*
+     * A one-shot export without a state file (fresh_sids) numbers its
+     * rules in order and keeps no map: a key (indicator, kind, value) can
+     * come again only within one indicator, so the entry's own keys are
+     * enough (the first EK_MAX of them here, the rest in the map).
+     */
+    bool fresh_sids;
+    size_t n_ek;
+    struct {
+        uint64_t key;
+        uint32_t sid;
+    } ek[EK_MAX];
 };
 
 /* ---- the file's hash -------------------------------------------------------
@@ -397,6 +411,33 @@ static int rule_head(struct render *r, const struct entry *e, const char *hdr,
     return rc;
 }
 
+/* The sid and rev of the rule `key` of the entry at hand. */
+static int rule_sid(struct render *r, uint64_t key, uint64_t ver,
+                    uint32_t *sid, uint32_t *rev)
+{
+    struct sidmap *m = &r->ex->sids;
+    if (!r->fresh_sids)
+        return cairn__export_sids_get(m, key, ver, sid, rev);
+    if (key == 0)
+        key = 1; /* as the map does */
+    for (size_t i = 0; i < r->n_ek; i++) {
+        if (r->ek[i].key == key) {
+            *sid = r->ek[i].sid;
+            *rev = 1;
+            return 0;
+        }
+    }
+    if (r->n_ek == EK_MAX)
+        return cairn__export_sids_get(m, key, ver, sid, rev);
+    if (m->next >= EXPORT_SID_MAX)
+        return CAIRN_ETOOBIG;
+    r->ek[r->n_ek].key = key;
+    r->ek[r->n_ek++].sid = m->next;
+    *sid = m->next++;
+    *rev = 1;
+    return 0;
+}
+
 static int rule_tail(struct render *r, const struct entry *e, const char *kind,
                      const char *s, size_t *n)
 {
@@ -406,8 +447,7 @@ static int rule_tail(struct render *r, const struct entry *e, const char *kind,
     uint64_t key = cairn__export_hash(e->id, strlen(e->id), 1);
     key = cairn__export_hash(kind, strlen(kind), key);
     key = cairn__export_hash(s, strlen(s), key);
-    int rc = cairn__export_sids_get(&r->ex->sids, key, e->ver_hash, &sid,
-                                    &rev);
+    int rc = rule_sid(r, key, e->ver_hash, &sid, &rev);
     if (rc == 0)
         rc = put_strs(r->out, "metadata:cairn_indicator ", e->id, "; sid:",
                       NULL);
@@ -1253,6 +1293,7 @@ static int render_entry(struct render *r, struct entry *e, bool kept)
     r->out->len = 0;
     r->why->len = 0;
     r->n_why = 0;
+    r->n_ek = 0;
     r->n_pcs = 0;
     r->cut_at = 0;
     r->partial = false;
@@ -1455,6 +1496,7 @@ static int render_file(struct cairn_export *ex, const struct cairn_time *now,
     r.now = now != NULL ? *now : cairn_time_now(3);
     (void)cairn__export_compact(ex, false); /* ENOMEM: the old blocks stay */
     er = r;
+    er.fresh_sids = ex->o.once && ex->state_path == NULL;
     er.out = &ex->scratch;
     er.why = &ex->scratch2;
     cairn_buf_init(&r.imports, (size_t)1 << 24);
@@ -1468,8 +1510,12 @@ static int render_file(struct cairn_export *ex, const struct cairn_time *now,
             cairn__export_hugepages(out->data + out->len,
                                     out->alloc - out->len);
     }
-    if (rc == 0 && (ex->o.format == CAIRN_EXPORT_SURICATA ||
-                    ex->o.format == CAIRN_EXPORT_SNORT))
+    if (er.fresh_sids) {
+        /* nothing kept: every file counts from the base */
+        cairn__export_sids_free(&ex->sids);
+        ex->sids.next = CAIRN_EXPORT_SID_BASE;
+    } else if (rc == 0 && (ex->o.format == CAIRN_EXPORT_SURICATA ||
+                           ex->o.format == CAIRN_EXPORT_SNORT))
         /* a rule or two for most indicators: ENOMEM here is left to the
          * map's own growth */
         (void)cairn__export_sids_reserve(&ex->sids, ex->n_ents * 2);
