@@ -789,7 +789,9 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
         strlen(id) >= sizeof e.id || !cairn_stix_id_check(id, "indicator"))
         return 1;
     memcpy(e.id, id, strlen(id) + 1);
-    e.idh = cairn__export_hash(id, strlen(id), 0);
+    e.idh = ex->hint_id != NULL && strcmp(ex->hint_id, id) == 0
+                ? ex->hint_h
+                : cairn__export_hash(id, strlen(id), 0);
     size_t vl;
     const char *ver = field_str(&f, F_MODIFIED, b, &vl);
     d.created = field_str(&f, F_CREATED, b, NULL);
@@ -887,6 +889,7 @@ static int grow_map(struct cairn_export *ex)
     size_t old_cap = ex->map_cap;
     if (nm == NULL)
         return CAIRN_ENOMEM;
+    cairn__export_hugepages(nm, nc * sizeof *nm); /* looked up at random */
     ex->map = nm;
     ex->map_cap = nc;
     for (size_t k = 0; k < old_cap; k++) {
@@ -954,7 +957,17 @@ struct scan_ctx {
 static int on_row(const struct cairn_store_row *row, void *ud)
 {
     struct scan_ctx *sc = ud;
-    int rc = cairn_export_add_json(sc->ex, row->json, row->json_len);
+    struct cairn_export *ex = sc->ex;
+    /* the id's slot is fetched from memory while the object is parsed
+     * (the object's id is the row's: the hash is used again then) */
+    if (row->id != NULL && ex->map_cap > 0) {
+        ex->hint_id = row->id;
+        ex->hint_h = cairn__export_hash(row->id, strlen(row->id), 0);
+        __builtin_prefetch(
+            &ex->map[(size_t)(ex->hint_h >> 32) & (ex->map_cap - 1)]);
+    }
+    int rc = cairn_export_add_json(ex, row->json, row->json_len);
+    ex->hint_id = NULL;
     if (rc == CAIRN_EINVAL)
         rc = 0; /* stored JSON that does not parse: not ours */
     sc->ex->added[sc->c] = row->date_added;

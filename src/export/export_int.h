@@ -141,6 +141,8 @@ struct cairn_export {
     size_t slab_live, slab_waste;
     uint64_t *map; /* id hash's high 32 bits << 32 | index + 1 */
     size_t map_cap;
+    const char *hint_id; /* the id of the row at hand, and its hash */
+    uint64_t hint_h;
     struct cairn_time *added; /* per collection: last date_added read */
     bool *have_added;
     struct sidmap sids;
