@@ -703,25 +703,43 @@ static size_t slen(const char *s)
     return s != NULL ? strlen(s) : 0;
 }
 
-/* The entry in one block: the struct, the values, the strings. */
+/* The entry in one block: the struct, what only some need (x, when any of
+ * it is there), the values, the strings. */
 static int entry_build(struct cairn_export *ex, const struct entry *e0,
-                       const struct draft *d, struct entry **out)
+                       const struct entry_x *x0, const struct draft *d,
+                       struct entry **out)
 {
+    bool scores = cairn__export_scores(ex);
+    bool need_x = scores || e0->has_until || d->why != NULL ||
+                  d->valid_until_text != NULL || d->json != NULL ||
+                  d->rules != NULL || d->imports != NULL;
     size_t head = (sizeof *e0 + 15) & ~(size_t)15;
+    size_t xlen = need_x ? (sizeof *x0 + 15) & ~(size_t)15 : 0;
     size_t vals = d->n_vals * sizeof(struct xval);
     size_t rules_len = slen(d->rules), imp_len = slen(d->imports);
-    size_t need = head + vals + d->text_len + 1 + slen(d->name) + 1 +
-                  slen(d->why) + 1 + slen(d->valid_until_text) + 1 +
-                  d->json_len + 1 + rules_len + 1 + imp_len + 1 +
-                  d->pattern_len + 1 + slen(d->ptype) + 1 +
-                  slen(d->valid_from) + 1 + slen(d->created) + 1;
+    size_t need = head + xlen + vals + d->text_len + 1 + slen(d->name) + 1;
+    if (need_x) {
+        need += slen(d->why) + 1 + slen(d->valid_until_text) + 1 +
+                d->json_len + 1 + rules_len + 1 + imp_len + 1;
+        if (scores)
+            need += d->pattern_len + 1 + slen(d->ptype) + 1 +
+                    slen(d->valid_from) + 1 + slen(d->created) + 1;
+    }
+    if (need > UINT32_MAX)
+        return CAIRN_ETOOBIG;
     char *base = cairn__export_alloc((struct cairn_export *)ex, need);
     if (base == NULL)
         return CAIRN_ENOMEM;
     struct entry *e = (struct entry *)(void *)base;
     *e = *e0;
-    e->blk = need;
+    e->blk = (uint32_t)need;
     size_t at = head;
+    e->x = NULL;
+    if (need_x) {
+        e->x = (struct entry_x *)(void *)(base + at);
+        *e->x = *x0;
+        at += xlen;
+    }
     e->vals = d->n_vals > 0 ? (struct xval *)(void *)(base + at) : NULL;
     if (vals > 0)
         memcpy(base + at, d->vals, vals);
@@ -729,19 +747,25 @@ static int entry_build(struct cairn_export *ex, const struct entry *e0,
     e->n_vals = (uint32_t)d->n_vals;
     e->text = place(base, &at, d->text != NULL ? d->text : "", d->text_len);
     e->name = place(base, &at, d->name, slen(d->name));
-    e->why = place(base, &at, d->why, slen(d->why));
-    e->valid_until_text =
-        place(base, &at, d->valid_until_text, slen(d->valid_until_text));
-    e->json = place(base, &at, d->json, d->json_len);
-    e->json_len = d->json_len;
-    e->rules = place(base, &at, d->rules, rules_len);
-    e->imports = place(base, &at, d->imports, imp_len);
-    if (cairn__export_scores(ex)) {
-        e->pattern = place(base, &at, d->pattern, d->pattern_len);
-        e->pattern_len = d->pattern_len;
-        e->pattern_type = place(base, &at, d->ptype, slen(d->ptype));
-        e->valid_from = place(base, &at, d->valid_from, slen(d->valid_from));
-        e->created = place(base, &at, d->created, slen(d->created));
+    if (need_x) {
+        struct entry_x *x = e->x;
+        x->why = place(base, &at, d->why, slen(d->why));
+        x->valid_until_text =
+            place(base, &at, d->valid_until_text, slen(d->valid_until_text));
+        x->json = place(base, &at, d->json, d->json_len);
+        x->json_len = d->json_len;
+        x->rules = place(base, &at, d->rules, rules_len);
+        x->imports = place(base, &at, d->imports, imp_len);
+        x->pattern = x->pattern_type = x->valid_from = x->created = NULL;
+        x->pattern_len = 0;
+        if (scores) {
+            x->pattern = place(base, &at, d->pattern, d->pattern_len);
+            x->pattern_len = d->pattern_len;
+            x->pattern_type = place(base, &at, d->ptype, slen(d->ptype));
+            x->valid_from =
+                place(base, &at, d->valid_from, slen(d->valid_from));
+            x->created = place(base, &at, d->created, slen(d->created));
+        }
     }
     *out = e;
     return 0;
@@ -770,6 +794,7 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
     struct fields f;
     struct draft d = {0};
     struct entry e = {0};
+    struct entry_x x = {.confidence = -1};
     struct cairn_buf *b = &ex->scratch;
     int rc;
 
@@ -806,12 +831,11 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
     d.name = field_str(&f, F_NAME, b, NULL);
     size_t ul;
     const char *vu = field_str(&f, F_VALID_UNTIL, b, &ul);
-    if (vu != NULL && cairn_time_parse(vu, ul, true, &e.until) == 0) {
+    if (vu != NULL && cairn_time_parse(vu, ul, true, &x.until) == 0) {
         e.has_until = true;
         d.valid_until_text = vu;
     }
     d.valid_from = field_str(&f, F_VALID_FROM, b, NULL);
-    e.confidence = -1;
     if (f.has[F_CONFIDENCE] && f.m[F_CONFIDENCE].kind == 'n' &&
         f.m[F_CONFIDENCE].v_len <= 4) {
         const struct cairn__export_member *m = &f.m[F_CONFIDENCE];
@@ -824,7 +848,7 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
                 v = v * 10 + (m->v[i] - '0');
         }
         if (digits && v <= 100)
-            e.confidence = v;
+            x.confidence = v;
     }
     if (ex->o.format == CAIRN_EXPORT_STIX) {
         d.json = json;
@@ -850,7 +874,7 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
     if (rc != 0)
         return rc;
     struct entry *n = NULL;
-    rc = entry_build(ex, &e, &d, &n);
+    rc = entry_build(ex, &e, &x, &d, &n);
     if (rc != 0)
         return rc;
     entry_lists(ex, n);
@@ -1006,10 +1030,10 @@ bool cairn_export_next_expiry(const struct cairn_export *ex,
     bool found = false;
     for (size_t i = 0; i < ex->n_ents; i++) {
         const struct entry *e = ex->ents[i];
-        if (!e->has_until || cairn_time_cmp(&e->until, now) <= 0)
+        if (!e->has_until || cairn_time_cmp(&e->x->until, now) <= 0)
             continue;
-        if (!found || cairn_time_cmp(&e->until, out) < 0)
-            *out = e->until;
+        if (!found || cairn_time_cmp(&e->x->until, out) < 0)
+            *out = e->x->until;
         found = true;
     }
     return found;
@@ -1055,11 +1079,12 @@ static int set_str(json_t *o, const char *k, const char *v, size_t n)
 int cairn__export_score(const struct cairn_export *ex, struct entry *e,
                         const struct cairn_time *now)
 {
-    if (!cairn__export_scores(ex))
+    struct entry_x *x = e->x; /* there whenever the export scores */
+    if (!cairn__export_scores(ex) || x == NULL)
         return -1;
-    if (e->has_score && now->sec >= e->score_at &&
-        now->sec - e->score_at < SCORE_KEEP_S)
-        return e->score;
+    if (x->has_score && now->sec >= x->score_at &&
+        now->sec - x->score_at < SCORE_KEEP_S)
+        return x->score;
     /* what cairn_score_indicator reads of the object */
     json_t *o = json_object();
     int rc = o != NULL ? 0 : CAIRN_ENOMEM;
@@ -1068,18 +1093,18 @@ int cairn__export_score(const struct cairn_export *ex, struct entry *e,
     if (rc == 0)
         rc = set_str(o, "id", e->id, strlen(e->id));
     if (rc == 0)
-        rc = set_str(o, "pattern", e->pattern, e->pattern_len);
+        rc = set_str(o, "pattern", x->pattern, x->pattern_len);
     if (rc == 0)
-        rc = set_str(o, "pattern_type", e->pattern_type, slen(e->pattern_type));
+        rc = set_str(o, "pattern_type", x->pattern_type, slen(x->pattern_type));
     if (rc == 0)
-        rc = set_str(o, "valid_from", e->valid_from, slen(e->valid_from));
+        rc = set_str(o, "valid_from", x->valid_from, slen(x->valid_from));
     if (rc == 0)
-        rc = set_str(o, "created", e->created, slen(e->created));
+        rc = set_str(o, "created", x->created, slen(x->created));
     if (rc == 0)
-        rc = set_str(o, "valid_until", e->valid_until_text,
-                     slen(e->valid_until_text));
-    if (rc == 0 && e->confidence >= 0 &&
-        json_object_set_new(o, "confidence", json_integer(e->confidence)) != 0)
+        rc = set_str(o, "valid_until", x->valid_until_text,
+                     slen(x->valid_until_text));
+    if (rc == 0 && x->confidence >= 0 &&
+        json_object_set_new(o, "confidence", json_integer(x->confidence)) != 0)
         rc = CAIRN_ENOMEM;
     if (rc == 0 && e->revoked &&
         json_object_set_new(o, "revoked", json_true()) != 0)
@@ -1091,9 +1116,9 @@ int cairn__export_score(const struct cairn_export *ex, struct entry *e,
         s = cairn_score_indicator(o, NULL, &so, NULL);
         if (s < 0)
             s = -1;
-        e->has_score = true;
-        e->score = s;
-        e->score_at = now->sec;
+        x->has_score = true;
+        x->score = s;
+        x->score_at = now->sec;
     }
     json_decref(o);
     return s;

@@ -957,8 +957,8 @@ static int csv_entry(struct render *r, const struct entry *e, size_t *n)
             rc = cut(r, 0, 1, PIECE_SCORE);
         if (rc == 0)
             rc = cairn_buf_putc(b, ',');
-        if (rc == 0 && e->valid_until_text != NULL)
-            rc = cairn_buf_puts(b, e->valid_until_text);
+        if (rc == 0 && ent_valid_until_text(e) != NULL)
+            rc = cairn_buf_puts(b, ent_valid_until_text(e));
         if (rc == 0)
             rc = cairn_buf_putc(b, '\n');
         if (rc == 0)
@@ -1118,7 +1118,7 @@ static int yara_entry(struct render *r, const struct entry *e, size_t *n)
     if (rc == 0)
         rc = cairn_buf_putc(r->out, '\n');
     if (rc == 0)
-        rc = cairn_buf_puts(r->out, e->rules);
+        rc = cairn_buf_puts(r->out, ent_rules(e));
     if (rc == 0)
         rc = cairn_buf_putc(r->out, '\n');
     (*n)++;
@@ -1143,7 +1143,7 @@ static int stix_entry(struct render *r, const struct entry *e, size_t *n)
 {
     int rc = cairn_buf_putc(r->out, '\n');
     if (rc == 0)
-        rc = cairn_buf_append(r->out, e->json, e->json_len);
+        rc = cairn_buf_append(r->out, e->x->json, e->x->json_len);
     if (rc == 0)
         rc = cut(r, 0, 1, PIECE_ITEM);
     (*n)++;
@@ -1313,7 +1313,7 @@ static int render_entry(struct render *r, struct entry *e, bool kept)
         rc = stix_entry(r, e, &n);
         break;
     case CAIRN_EXPORT_YARA:
-        whole = e->kind == ENT_YARA && e->rules != NULL;
+        whole = e->kind == ENT_YARA && ent_rules(e) != NULL;
         if (whole)
             rc = yara_entry(r, e, &n);
         break;
@@ -1358,7 +1358,7 @@ static int render_entry(struct render *r, struct entry *e, bool kept)
         else
             snprintf(why, sizeof why, "%s cannot express it: %s",
                      cairn_export_format_name(ex->o.format),
-                     e->why != NULL ? e->why : "?");
+                     ent_why(e) != NULL ? ent_why(e) : "?");
         report(r, e, why);
         rd.cls = CLS_WHOLE_NO;
         r->out->len = 0;
@@ -1373,9 +1373,9 @@ static int render_entry(struct render *r, struct entry *e, bool kept)
     if (rc != 0)
         return rc;
 build:;
-    size_t imp = ex->o.format == CAIRN_EXPORT_YARA && e->imports != NULL &&
-                         rd.cls == CLS_RENDERED
-                     ? strlen(e->imports) + 1
+    size_t imp = ex->o.format == CAIRN_EXPORT_YARA &&
+                         ent_imports(e) != NULL && rd.cls == CLS_RENDERED
+                     ? strlen(ent_imports(e)) + 1
                      : 0;
     size_t pcs = r->n_pcs * sizeof(struct piece);
     size_t head = (sizeof rd + 15) & ~(size_t)15;
@@ -1410,7 +1410,7 @@ build:;
     k->imports = NULL;
     if (imp > 0) {
         k->imports = k->why + k->why_len;
-        memcpy(k->imports, e->imports, imp);
+        memcpy(k->imports, ent_imports(e), imp);
     }
     if (kept)
         cairn__export_rendered_free(ex, e->r);
@@ -1529,7 +1529,7 @@ static int render_file(struct cairn_export *ex, const struct cairn_time *now,
             st.revoked++;
             continue;
         }
-        if (e->has_until && cairn_time_cmp(&e->until, &r.now) <= 0) {
+        if (e->has_until && cairn_time_cmp(&e->x->until, &r.now) <= 0) {
             st.expired++;
             continue;
         }
