@@ -64,6 +64,28 @@ uint64_t cairn__export_hash(const void *p, size_t len, uint64_t seed)
     return h;
 }
 
+/* The table's hash of an id (never kept: it can change), 8 bytes at a
+ * time where cairn__export_hash, whose values state files keep, goes by
+ * bytes. */
+static uint64_t id_hash(const char *s, size_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xc2b2ae3d27d4eb4full);
+    uint64_t w;
+    for (; len >= 8; len -= 8, s += 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ (w * 0xc2b2ae3d27d4eb4full)) * 0x9e3779b185ebca87ull;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, s, len);
+    h = (h ^ (w * 0xc2b2ae3d27d4eb4full)) * 0x9e3779b185ebca87ull;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    return h ^ h >> 31;
+}
+
 static char *dup_or_null(const char *s)
 {
     return s != NULL ? cairn_strdup(s) : NULL;
@@ -816,7 +838,7 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
     memcpy(e.id, id, strlen(id) + 1);
     e.idh = ex->hint_id != NULL && strcmp(ex->hint_id, id) == 0
                 ? ex->hint_h
-                : cairn__export_hash(id, strlen(id), 0);
+                : id_hash(id, strlen(id));
     size_t vl;
     const char *ver = field_str(&f, F_MODIFIED, b, &vl);
     d.created = field_str(&f, F_CREATED, b, NULL);
@@ -986,7 +1008,7 @@ static int on_row(const struct cairn_store_row *row, void *ud)
      * (the object's id is the row's: the hash is used again then) */
     if (row->id != NULL && ex->map_cap > 0) {
         ex->hint_id = row->id;
-        ex->hint_h = cairn__export_hash(row->id, strlen(row->id), 0);
+        ex->hint_h = id_hash(row->id, strlen(row->id));
         __builtin_prefetch(
             &ex->map[(size_t)(ex->hint_h >> 32) & (ex->map_cap - 1)]);
     }

@@ -40,6 +40,8 @@ struct render {
      * enough (the first EK_MAX of them here, the rest in the map).
      */
     bool fresh_sids;
+    const struct entry *id_key_of; /* the entry whose id_key is known */
+    uint64_t id_key;
     size_t n_ek;
     struct {
         uint64_t key;
@@ -444,7 +446,12 @@ static int rule_tail(struct render *r, const struct entry *e, const char *kind,
     uint32_t sid, rev;
 
     /* the rule's key: indicator, kind of rule and value */
-    uint64_t key = cairn__export_hash(e->id, strlen(e->id), 1);
+    if (r->id_key_of != e) {
+        /* the same for every rule of the entry */
+        r->id_key = cairn__export_hash(e->id, strlen(e->id), 1);
+        r->id_key_of = e;
+    }
+    uint64_t key = r->id_key;
     key = cairn__export_hash(kind, strlen(kind), key);
     key = cairn__export_hash(s, strlen(s), key);
     int rc = rule_sid(r, key, e->ver_hash, &sid, &rev);
@@ -1294,6 +1301,7 @@ static int render_entry(struct render *r, struct entry *e, bool kept)
     r->why->len = 0;
     r->n_why = 0;
     r->n_ek = 0;
+    r->id_key_of = NULL;
     r->n_pcs = 0;
     r->cut_at = 0;
     r->partial = false;
