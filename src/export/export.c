@@ -64,6 +64,28 @@ uint64_t cairn__export_hash(const void *p, size_t len, uint64_t seed)
     return h;
 }
 
+/* The table's hash of an id (never kept: it can change), 8 bytes at a
+ * time where cairn__export_hash, whose values state files keep, goes by
+ * bytes. */
+static uint64_t id_hash(const char *s, size_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xc2b2ae3d27d4eb4full);
+    uint64_t w;
+    for (; len >= 8; len -= 8, s += 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ (w * 0xc2b2ae3d27d4eb4full)) * 0x9e3779b185ebca87ull;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, s, len);
+    h = (h ^ (w * 0xc2b2ae3d27d4eb4full)) * 0x9e3779b185ebca87ull;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    return h ^ h >> 31;
+}
+
 static char *dup_or_null(const char *s)
 {
     return s != NULL ? cairn_strdup(s) : NULL;
@@ -703,25 +725,43 @@ static size_t slen(const char *s)
     return s != NULL ? strlen(s) : 0;
 }
 
-/* The entry in one block: the struct, the values, the strings. */
+/* The entry in one block: the struct, what only some need (x, when any of
+ * it is there), the values, the strings. */
 static int entry_build(struct cairn_export *ex, const struct entry *e0,
-                       const struct draft *d, struct entry **out)
+                       const struct entry_x *x0, const struct draft *d,
+                       struct entry **out)
 {
+    bool scores = cairn__export_scores(ex);
+    bool need_x = scores || e0->has_until || d->why != NULL ||
+                  d->valid_until_text != NULL || d->json != NULL ||
+                  d->rules != NULL || d->imports != NULL;
     size_t head = (sizeof *e0 + 15) & ~(size_t)15;
+    size_t xlen = need_x ? (sizeof *x0 + 15) & ~(size_t)15 : 0;
     size_t vals = d->n_vals * sizeof(struct xval);
     size_t rules_len = slen(d->rules), imp_len = slen(d->imports);
-    size_t need = head + vals + d->text_len + 1 + slen(d->name) + 1 +
-                  slen(d->why) + 1 + slen(d->valid_until_text) + 1 +
-                  d->json_len + 1 + rules_len + 1 + imp_len + 1 +
-                  d->pattern_len + 1 + slen(d->ptype) + 1 +
-                  slen(d->valid_from) + 1 + slen(d->created) + 1;
+    size_t need = head + xlen + vals + d->text_len + 1 + slen(d->name) + 1;
+    if (need_x) {
+        need += slen(d->why) + 1 + slen(d->valid_until_text) + 1 +
+                d->json_len + 1 + rules_len + 1 + imp_len + 1;
+        if (scores)
+            need += d->pattern_len + 1 + slen(d->ptype) + 1 +
+                    slen(d->valid_from) + 1 + slen(d->created) + 1;
+    }
+    if (need > UINT32_MAX)
+        return CAIRN_ETOOBIG;
     char *base = cairn__export_alloc((struct cairn_export *)ex, need);
     if (base == NULL)
         return CAIRN_ENOMEM;
     struct entry *e = (struct entry *)(void *)base;
     *e = *e0;
-    e->blk = need;
+    e->blk = (uint32_t)need;
     size_t at = head;
+    e->x = NULL;
+    if (need_x) {
+        e->x = (struct entry_x *)(void *)(base + at);
+        *e->x = *x0;
+        at += xlen;
+    }
     e->vals = d->n_vals > 0 ? (struct xval *)(void *)(base + at) : NULL;
     if (vals > 0)
         memcpy(base + at, d->vals, vals);
@@ -729,19 +769,25 @@ static int entry_build(struct cairn_export *ex, const struct entry *e0,
     e->n_vals = (uint32_t)d->n_vals;
     e->text = place(base, &at, d->text != NULL ? d->text : "", d->text_len);
     e->name = place(base, &at, d->name, slen(d->name));
-    e->why = place(base, &at, d->why, slen(d->why));
-    e->valid_until_text =
-        place(base, &at, d->valid_until_text, slen(d->valid_until_text));
-    e->json = place(base, &at, d->json, d->json_len);
-    e->json_len = d->json_len;
-    e->rules = place(base, &at, d->rules, rules_len);
-    e->imports = place(base, &at, d->imports, imp_len);
-    if (cairn__export_scores(ex)) {
-        e->pattern = place(base, &at, d->pattern, d->pattern_len);
-        e->pattern_len = d->pattern_len;
-        e->pattern_type = place(base, &at, d->ptype, slen(d->ptype));
-        e->valid_from = place(base, &at, d->valid_from, slen(d->valid_from));
-        e->created = place(base, &at, d->created, slen(d->created));
+    if (need_x) {
+        struct entry_x *x = e->x;
+        x->why = place(base, &at, d->why, slen(d->why));
+        x->valid_until_text =
+            place(base, &at, d->valid_until_text, slen(d->valid_until_text));
+        x->json = place(base, &at, d->json, d->json_len);
+        x->json_len = d->json_len;
+        x->rules = place(base, &at, d->rules, rules_len);
+        x->imports = place(base, &at, d->imports, imp_len);
+        x->pattern = x->pattern_type = x->valid_from = x->created = NULL;
+        x->pattern_len = 0;
+        if (scores) {
+            x->pattern = place(base, &at, d->pattern, d->pattern_len);
+            x->pattern_len = d->pattern_len;
+            x->pattern_type = place(base, &at, d->ptype, slen(d->ptype));
+            x->valid_from =
+                place(base, &at, d->valid_from, slen(d->valid_from));
+            x->created = place(base, &at, d->created, slen(d->created));
+        }
     }
     *out = e;
     return 0;
@@ -770,6 +816,7 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
     struct fields f;
     struct draft d = {0};
     struct entry e = {0};
+    struct entry_x x = {.confidence = -1};
     struct cairn_buf *b = &ex->scratch;
     int rc;
 
@@ -789,7 +836,9 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
         strlen(id) >= sizeof e.id || !cairn_stix_id_check(id, "indicator"))
         return 1;
     memcpy(e.id, id, strlen(id) + 1);
-    e.idh = cairn__export_hash(id, strlen(id), 0);
+    e.idh = ex->hint_id != NULL && strcmp(ex->hint_id, id) == 0
+                ? ex->hint_h
+                : id_hash(id, strlen(id));
     size_t vl;
     const char *ver = field_str(&f, F_MODIFIED, b, &vl);
     d.created = field_str(&f, F_CREATED, b, NULL);
@@ -804,12 +853,11 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
     d.name = field_str(&f, F_NAME, b, NULL);
     size_t ul;
     const char *vu = field_str(&f, F_VALID_UNTIL, b, &ul);
-    if (vu != NULL && cairn_time_parse(vu, ul, true, &e.until) == 0) {
+    if (vu != NULL && cairn_time_parse(vu, ul, true, &x.until) == 0) {
         e.has_until = true;
         d.valid_until_text = vu;
     }
     d.valid_from = field_str(&f, F_VALID_FROM, b, NULL);
-    e.confidence = -1;
     if (f.has[F_CONFIDENCE] && f.m[F_CONFIDENCE].kind == 'n' &&
         f.m[F_CONFIDENCE].v_len <= 4) {
         const struct cairn__export_member *m = &f.m[F_CONFIDENCE];
@@ -822,7 +870,7 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
                 v = v * 10 + (m->v[i] - '0');
         }
         if (digits && v <= 100)
-            e.confidence = v;
+            x.confidence = v;
     }
     if (ex->o.format == CAIRN_EXPORT_STIX) {
         d.json = json;
@@ -848,7 +896,7 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
     if (rc != 0)
         return rc;
     struct entry *n = NULL;
-    rc = entry_build(ex, &e, &d, &n);
+    rc = entry_build(ex, &e, &x, &d, &n);
     if (rc != 0)
         return rc;
     entry_lists(ex, n);
@@ -859,12 +907,17 @@ int cairn__export_entry_new(struct cairn_export *ex, const char *json,
 /* ---- the table of indicators ----------------------------------------------
  */
 
-/* The slot of `id` (hash `h`): where it is, or the empty one to take. */
+/*
+ * The slot of `id` (hash `h`): where it is, or the empty one to take. A
+ * slot holds the hash's high 32 bits and the entry's index; the slot is
+ * found from those bits too, so that growing the table moves its slots
+ * without reading one entry.
+ */
 static size_t slot_of(const struct cairn_export *ex, uint64_t h,
                       const char *id)
 {
     size_t mask = ex->map_cap - 1;
-    size_t i = (size_t)h & mask;
+    size_t i = (size_t)(h >> 32) & mask;
     uint64_t tag = h >> 32 << 32;
     while (ex->map[i] != 0) {
         if ((ex->map[i] >> 32 << 32) == tag &&
@@ -878,19 +931,23 @@ static size_t slot_of(const struct cairn_export *ex, uint64_t h,
 static int grow_map(struct cairn_export *ex)
 {
     size_t nc = ex->map_cap ? ex->map_cap * 2 : 1024;
-    uint64_t *nm = cairn_calloc(nc, sizeof *nm);
+    uint64_t *nm = cairn_calloc(nc, sizeof *nm), *old = ex->map;
+    size_t old_cap = ex->map_cap;
     if (nm == NULL)
         return CAIRN_ENOMEM;
-    cairn_free(ex->map);
+    cairn__export_hugepages(nm, nc * sizeof *nm); /* looked up at random */
     ex->map = nm;
     ex->map_cap = nc;
-    for (size_t k = 0; k < ex->n_ents; k++) {
-        uint64_t h = ex->ents[k]->idh;
-        size_t i = (size_t)h & (nc - 1);
+    for (size_t k = 0; k < old_cap; k++) {
+        uint64_t v = old[k];
+        if (v == 0)
+            continue;
+        size_t i = (size_t)(v >> 32) & (nc - 1);
         while (nm[i] != 0) /* ids are unique: no comparison */
             i = (i + 1) & (nc - 1);
-        nm[i] = h >> 32 << 32 | (uint64_t)(k + 1);
+        nm[i] = v;
     }
+    cairn_free(old);
     return 0;
 }
 
@@ -946,7 +1003,17 @@ struct scan_ctx {
 static int on_row(const struct cairn_store_row *row, void *ud)
 {
     struct scan_ctx *sc = ud;
-    int rc = cairn_export_add_json(sc->ex, row->json, row->json_len);
+    struct cairn_export *ex = sc->ex;
+    /* the id's slot is fetched from memory while the object is parsed
+     * (the object's id is the row's: the hash is used again then) */
+    if (row->id != NULL && ex->map_cap > 0) {
+        ex->hint_id = row->id;
+        ex->hint_h = id_hash(row->id, strlen(row->id));
+        __builtin_prefetch(
+            &ex->map[(size_t)(ex->hint_h >> 32) & (ex->map_cap - 1)]);
+    }
+    int rc = cairn_export_add_json(ex, row->json, row->json_len);
+    ex->hint_id = NULL;
     if (rc == CAIRN_EINVAL)
         rc = 0; /* stored JSON that does not parse: not ours */
     sc->ex->added[sc->c] = row->date_added;
@@ -985,10 +1052,10 @@ bool cairn_export_next_expiry(const struct cairn_export *ex,
     bool found = false;
     for (size_t i = 0; i < ex->n_ents; i++) {
         const struct entry *e = ex->ents[i];
-        if (!e->has_until || cairn_time_cmp(&e->until, now) <= 0)
+        if (!e->has_until || cairn_time_cmp(&e->x->until, now) <= 0)
             continue;
-        if (!found || cairn_time_cmp(&e->until, out) < 0)
-            *out = e->until;
+        if (!found || cairn_time_cmp(&e->x->until, out) < 0)
+            *out = e->x->until;
         found = true;
     }
     return found;
@@ -1034,11 +1101,12 @@ static int set_str(json_t *o, const char *k, const char *v, size_t n)
 int cairn__export_score(const struct cairn_export *ex, struct entry *e,
                         const struct cairn_time *now)
 {
-    if (!cairn__export_scores(ex))
+    struct entry_x *x = e->x; /* there whenever the export scores */
+    if (!cairn__export_scores(ex) || x == NULL)
         return -1;
-    if (e->has_score && now->sec >= e->score_at &&
-        now->sec - e->score_at < SCORE_KEEP_S)
-        return e->score;
+    if (x->has_score && now->sec >= x->score_at &&
+        now->sec - x->score_at < SCORE_KEEP_S)
+        return x->score;
     /* what cairn_score_indicator reads of the object */
     json_t *o = json_object();
     int rc = o != NULL ? 0 : CAIRN_ENOMEM;
@@ -1047,18 +1115,18 @@ int cairn__export_score(const struct cairn_export *ex, struct entry *e,
     if (rc == 0)
         rc = set_str(o, "id", e->id, strlen(e->id));
     if (rc == 0)
-        rc = set_str(o, "pattern", e->pattern, e->pattern_len);
+        rc = set_str(o, "pattern", x->pattern, x->pattern_len);
     if (rc == 0)
-        rc = set_str(o, "pattern_type", e->pattern_type, slen(e->pattern_type));
+        rc = set_str(o, "pattern_type", x->pattern_type, slen(x->pattern_type));
     if (rc == 0)
-        rc = set_str(o, "valid_from", e->valid_from, slen(e->valid_from));
+        rc = set_str(o, "valid_from", x->valid_from, slen(x->valid_from));
     if (rc == 0)
-        rc = set_str(o, "created", e->created, slen(e->created));
+        rc = set_str(o, "created", x->created, slen(x->created));
     if (rc == 0)
-        rc = set_str(o, "valid_until", e->valid_until_text,
-                     slen(e->valid_until_text));
-    if (rc == 0 && e->confidence >= 0 &&
-        json_object_set_new(o, "confidence", json_integer(e->confidence)) != 0)
+        rc = set_str(o, "valid_until", x->valid_until_text,
+                     slen(x->valid_until_text));
+    if (rc == 0 && x->confidence >= 0 &&
+        json_object_set_new(o, "confidence", json_integer(x->confidence)) != 0)
         rc = CAIRN_ENOMEM;
     if (rc == 0 && e->revoked &&
         json_object_set_new(o, "revoked", json_true()) != 0)
@@ -1070,9 +1138,9 @@ int cairn__export_score(const struct cairn_export *ex, struct entry *e,
         s = cairn_score_indicator(o, NULL, &so, NULL);
         if (s < 0)
             s = -1;
-        e->has_score = true;
-        e->score = s;
-        e->score_at = now->sec;
+        x->has_score = true;
+        x->score = s;
+        x->score_at = now->sec;
     }
     json_decref(o);
     return s;

@@ -72,40 +72,72 @@ struct rendered {
     char *imports; /* YARA: the entry's import lines */
 };
 
-/* The latest version of one indicator, with what the format needs. One
- * allocation: the strings follow the struct. */
-struct entry {
-    size_t blk;   /* bytes of the block */
-    uint64_t idh; /* hash of the id */
-    char id[64];
-    struct cairn_time version; /* modified, else created */
-    uint64_t ver_hash;         /* of the version text: rev raised on change */
-    bool has_until;
-    struct cairn_time until;
-    uint8_t kind; /* enum ent_kind */
-    const char *name;   /* may be NULL */
+/* What only some indicators or formats need of an entry (its `x`). */
+struct entry_x {
     const char *why;    /* ENT_PARTIAL, ENT_OTHER, ENT_INVALID, yara refused */
-    const char *text;   /* values' text */
-    struct xval *vals;
-    uint32_t n_vals;
-    uint32_t n_listed; /* values with `listed` */
     const char *rules;   /* ENT_YARA: the rules renamed (yara format) */
     const char *imports; /* ENT_YARA: its import lines */
     const char *json;    /* the object's JSON (stix format only) */
     size_t json_len;
+    struct cairn_time until;      /* with the entry's has_until */
     const char *valid_until_text; /* as written, for csv; may be NULL */
     /* what cairn_score_indicator reads, when the export scores (min_score,
      * csv); NULL otherwise */
     const char *pattern, *pattern_type, *valid_from, *created;
     size_t pattern_len;
     int confidence; /* -1: none or not an integer */
-    bool revoked;
     /* the score, kept for SCORE_KEEP_S (it moves by days) */
     bool has_score;
     int score;
     int64_t score_at;
+};
+
+/*
+ * The latest version of one indicator, with what the format needs. One
+ * allocation: the strings follow the struct. What most indicators of most
+ * formats do without is in `x` (NULL when none of it is), so that a
+ * million entries touch as little memory as they can.
+ */
+struct entry {
+    uint32_t blk;   /* bytes of the block */
+    uint32_t n_vals;
+    uint64_t idh; /* hash of the id */
+    struct cairn_time version; /* modified, else created */
+    uint64_t ver_hash;         /* of the version text: rev raised on change */
+    uint32_t n_listed; /* values with `listed` */
+    uint8_t kind;      /* enum ent_kind */
+    bool has_until;    /* x->until */
+    bool revoked;
+    char id[64];
+    const char *name;   /* may be NULL */
+    const char *text;   /* values' text */
+    struct xval *vals;
+    struct entry_x *x;
     struct rendered *r; /* NULL until rendered */
 };
+
+static inline const char *ent_why(const struct entry *e)
+{
+    return e->x != NULL ? e->x->why : NULL;
+}
+
+static inline const char *ent_rules(const struct entry *e)
+{
+    return e->x != NULL ? e->x->rules : NULL;
+}
+
+static inline const char *ent_imports(const struct entry *e)
+{
+    return e->x != NULL ? e->x->imports : NULL;
+}
+
+static inline const char *ent_valid_until_text(const struct entry *e)
+{
+    return e->x != NULL ? e->x->valid_until_text : NULL;
+}
+
+/* The highest sid given (a state file's are below it). */
+#define EXPORT_SID_MAX 2000000000u
 
 /* Sids of rules by key (indicator id and rule), with their rev. */
 struct sid_rec {
@@ -138,6 +170,8 @@ struct cairn_export {
     size_t slab_live, slab_waste;
     uint64_t *map; /* id hash's high 32 bits << 32 | index + 1 */
     size_t map_cap;
+    const char *hint_id; /* the id of the row at hand, and its hash */
+    uint64_t hint_h;
     struct cairn_time *added; /* per collection: last date_added read */
     bool *have_added;
     struct sidmap sids;

@@ -10,6 +10,8 @@
 /* Namespace of the MISP attribute and event UUIDs (UUIDv5). */
 #define MISP_NS "0b9c2a6e-5f64-5a8e-9a65-2b7d1f0c3e41"
 
+#define EK_MAX 64
+
 struct render {
     struct cairn_export *ex;
     struct cairn_buf *out; /* the entry being rendered: ex->scratch */
@@ -31,6 +33,20 @@ struct render {
     size_t written; /* of out: bytes already written */
     size_t total;   /* bytes gone from out (written and hashed) */
     uint64_t h[4];  /* the hash of what is gone, 32 bytes at a time */
+    /*
+     * A one-shot export without a state file (fresh_sids) numbers its
+     * rules in order and keeps no map: a key (indicator, kind, value) can
+     * come again only within one indicator, so the entry's own keys are
+     * enough (the first EK_MAX of them here, the rest in the map).
+     */
+    bool fresh_sids;
+    const struct entry *id_key_of; /* the entry whose id_key is known */
+    uint64_t id_key;
+    size_t n_ek;
+    struct {
+        uint64_t key;
+        uint32_t sid;
+    } ek[EK_MAX];
 };
 
 /* ---- the file's hash -------------------------------------------------------
@@ -397,17 +413,48 @@ static int rule_head(struct render *r, const struct entry *e, const char *hdr,
     return rc;
 }
 
+/* The sid and rev of the rule `key` of the entry at hand. */
+static int rule_sid(struct render *r, uint64_t key, uint64_t ver,
+                    uint32_t *sid, uint32_t *rev)
+{
+    struct sidmap *m = &r->ex->sids;
+    if (!r->fresh_sids)
+        return cairn__export_sids_get(m, key, ver, sid, rev);
+    if (key == 0)
+        key = 1; /* as the map does */
+    for (size_t i = 0; i < r->n_ek; i++) {
+        if (r->ek[i].key == key) {
+            *sid = r->ek[i].sid;
+            *rev = 1;
+            return 0;
+        }
+    }
+    if (r->n_ek == EK_MAX)
+        return cairn__export_sids_get(m, key, ver, sid, rev);
+    if (m->next >= EXPORT_SID_MAX)
+        return CAIRN_ETOOBIG;
+    r->ek[r->n_ek].key = key;
+    r->ek[r->n_ek++].sid = m->next;
+    *sid = m->next++;
+    *rev = 1;
+    return 0;
+}
+
 static int rule_tail(struct render *r, const struct entry *e, const char *kind,
                      const char *s, size_t *n)
 {
     uint32_t sid, rev;
 
     /* the rule's key: indicator, kind of rule and value */
-    uint64_t key = cairn__export_hash(e->id, strlen(e->id), 1);
+    if (r->id_key_of != e) {
+        /* the same for every rule of the entry */
+        r->id_key = cairn__export_hash(e->id, strlen(e->id), 1);
+        r->id_key_of = e;
+    }
+    uint64_t key = r->id_key;
     key = cairn__export_hash(kind, strlen(kind), key);
     key = cairn__export_hash(s, strlen(s), key);
-    int rc = cairn__export_sids_get(&r->ex->sids, key, e->ver_hash, &sid,
-                                    &rev);
+    int rc = rule_sid(r, key, e->ver_hash, &sid, &rev);
     if (rc == 0)
         rc = put_strs(r->out, "metadata:cairn_indicator ", e->id, "; sid:",
                       NULL);
@@ -917,8 +964,8 @@ static int csv_entry(struct render *r, const struct entry *e, size_t *n)
             rc = cut(r, 0, 1, PIECE_SCORE);
         if (rc == 0)
             rc = cairn_buf_putc(b, ',');
-        if (rc == 0 && e->valid_until_text != NULL)
-            rc = cairn_buf_puts(b, e->valid_until_text);
+        if (rc == 0 && ent_valid_until_text(e) != NULL)
+            rc = cairn_buf_puts(b, ent_valid_until_text(e));
         if (rc == 0)
             rc = cairn_buf_putc(b, '\n');
         if (rc == 0)
@@ -1078,7 +1125,7 @@ static int yara_entry(struct render *r, const struct entry *e, size_t *n)
     if (rc == 0)
         rc = cairn_buf_putc(r->out, '\n');
     if (rc == 0)
-        rc = cairn_buf_puts(r->out, e->rules);
+        rc = cairn_buf_puts(r->out, ent_rules(e));
     if (rc == 0)
         rc = cairn_buf_putc(r->out, '\n');
     (*n)++;
@@ -1103,7 +1150,7 @@ static int stix_entry(struct render *r, const struct entry *e, size_t *n)
 {
     int rc = cairn_buf_putc(r->out, '\n');
     if (rc == 0)
-        rc = cairn_buf_append(r->out, e->json, e->json_len);
+        rc = cairn_buf_append(r->out, e->x->json, e->x->json_len);
     if (rc == 0)
         rc = cut(r, 0, 1, PIECE_ITEM);
     (*n)++;
@@ -1253,6 +1300,8 @@ static int render_entry(struct render *r, struct entry *e, bool kept)
     r->out->len = 0;
     r->why->len = 0;
     r->n_why = 0;
+    r->n_ek = 0;
+    r->id_key_of = NULL;
     r->n_pcs = 0;
     r->cut_at = 0;
     r->partial = false;
@@ -1272,7 +1321,7 @@ static int render_entry(struct render *r, struct entry *e, bool kept)
         rc = stix_entry(r, e, &n);
         break;
     case CAIRN_EXPORT_YARA:
-        whole = e->kind == ENT_YARA && e->rules != NULL;
+        whole = e->kind == ENT_YARA && ent_rules(e) != NULL;
         if (whole)
             rc = yara_entry(r, e, &n);
         break;
@@ -1317,7 +1366,7 @@ static int render_entry(struct render *r, struct entry *e, bool kept)
         else
             snprintf(why, sizeof why, "%s cannot express it: %s",
                      cairn_export_format_name(ex->o.format),
-                     e->why != NULL ? e->why : "?");
+                     ent_why(e) != NULL ? ent_why(e) : "?");
         report(r, e, why);
         rd.cls = CLS_WHOLE_NO;
         r->out->len = 0;
@@ -1332,9 +1381,9 @@ static int render_entry(struct render *r, struct entry *e, bool kept)
     if (rc != 0)
         return rc;
 build:;
-    size_t imp = ex->o.format == CAIRN_EXPORT_YARA && e->imports != NULL &&
-                         rd.cls == CLS_RENDERED
-                     ? strlen(e->imports) + 1
+    size_t imp = ex->o.format == CAIRN_EXPORT_YARA &&
+                         ent_imports(e) != NULL && rd.cls == CLS_RENDERED
+                     ? strlen(ent_imports(e)) + 1
                      : 0;
     size_t pcs = r->n_pcs * sizeof(struct piece);
     size_t head = (sizeof rd + 15) & ~(size_t)15;
@@ -1369,7 +1418,7 @@ build:;
     k->imports = NULL;
     if (imp > 0) {
         k->imports = k->why + k->why_len;
-        memcpy(k->imports, e->imports, imp);
+        memcpy(k->imports, ent_imports(e), imp);
     }
     if (kept)
         cairn__export_rendered_free(ex, e->r);
@@ -1455,6 +1504,7 @@ static int render_file(struct cairn_export *ex, const struct cairn_time *now,
     r.now = now != NULL ? *now : cairn_time_now(3);
     (void)cairn__export_compact(ex, false); /* ENOMEM: the old blocks stay */
     er = r;
+    er.fresh_sids = ex->o.once && ex->state_path == NULL;
     er.out = &ex->scratch;
     er.why = &ex->scratch2;
     cairn_buf_init(&r.imports, (size_t)1 << 24);
@@ -1468,8 +1518,12 @@ static int render_file(struct cairn_export *ex, const struct cairn_time *now,
             cairn__export_hugepages(out->data + out->len,
                                     out->alloc - out->len);
     }
-    if (rc == 0 && (ex->o.format == CAIRN_EXPORT_SURICATA ||
-                    ex->o.format == CAIRN_EXPORT_SNORT))
+    if (er.fresh_sids) {
+        /* nothing kept: every file counts from the base */
+        cairn__export_sids_free(&ex->sids);
+        ex->sids.next = CAIRN_EXPORT_SID_BASE;
+    } else if (rc == 0 && (ex->o.format == CAIRN_EXPORT_SURICATA ||
+                           ex->o.format == CAIRN_EXPORT_SNORT))
         /* a rule or two for most indicators: ENOMEM here is left to the
          * map's own growth */
         (void)cairn__export_sids_reserve(&ex->sids, ex->n_ents * 2);
@@ -1483,7 +1537,7 @@ static int render_file(struct cairn_export *ex, const struct cairn_time *now,
             st.revoked++;
             continue;
         }
-        if (e->has_until && cairn_time_cmp(&e->until, &r.now) <= 0) {
+        if (e->has_until && cairn_time_cmp(&e->x->until, &r.now) <= 0) {
             st.expired++;
             continue;
         }

@@ -126,17 +126,21 @@ int cairn__export_compact(struct cairn_export *ex, bool force)
         memcpy(n, e, e->blk);
         ptrdiff_t d = (char *)n - (char *)e;
         MOVE(n->name, d);
-        MOVE(n->why, d);
         MOVE(n->text, d);
         MOVE(n->vals, d);
-        MOVE(n->rules, d);
-        MOVE(n->imports, d);
-        MOVE(n->json, d);
-        MOVE(n->valid_until_text, d);
-        MOVE(n->pattern, d);
-        MOVE(n->pattern_type, d);
-        MOVE(n->valid_from, d);
-        MOVE(n->created, d);
+        MOVE(n->x, d);
+        if (n->x != NULL) {
+            struct entry_x *x = n->x;
+            MOVE(x->why, d);
+            MOVE(x->rules, d);
+            MOVE(x->imports, d);
+            MOVE(x->json, d);
+            MOVE(x->valid_until_text, d);
+            MOVE(x->pattern, d);
+            MOVE(x->pattern_type, d);
+            MOVE(x->valid_from, d);
+            MOVE(x->created, d);
+        }
         if (e->r != NULL) {
             struct rendered *r = cairn__export_alloc(ex, e->r->blk);
             if (r == NULL)

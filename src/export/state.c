@@ -13,7 +13,7 @@
 
 /* Longest state file read: 64 bytes a line, 16 million rules. */
 #define STATE_MAX ((size_t)1 << 30)
-#define SID_MAX   2000000000u
+#define SID_MAX   EXPORT_SID_MAX
 
 int cairn_export_write_file(const char *path, const void *data, size_t len)
 {

@@ -164,8 +164,8 @@ static void same_both_ways(const char *pattern)
     if (strcmp(o1.data, o2.data) != 0)
         fail_msg("%s:\nfast: %s\nslow: %s", pattern, o1.data, o2.data);
     assert_memory_equal(&s1, &s2, sizeof s1);
-    assert_string_equal(fast->ents[0]->why != NULL ? fast->ents[0]->why : "",
-                        slow->ents[0]->why != NULL ? slow->ents[0]->why : "");
+    const char *w1 = ent_why(fast->ents[0]), *w2 = ent_why(slow->ents[0]);
+    assert_string_equal(w1 != NULL ? w1 : "", w2 != NULL ? w2 : "");
     cairn_buf_release(&o1);
     cairn_buf_release(&o2);
     cairn_export_free(fast);
