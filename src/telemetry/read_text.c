@@ -32,34 +32,6 @@ static bool ch(const char *s, size_t len, size_t *i, char c)
     return true;
 }
 
-/* Eight ASCII digits as a number; false if not (a word at a time). */
-static inline bool digits8(const char *s, uint32_t *out)
-{
-    uint64_t w;
-    memcpy(&w, s, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t z = 0x3030303030303030ULL;
-    if ((((w + 0x4646464646464646ULL) | (w - z)) & 0x8080808080808080ULL) != 0)
-        return false;
-    w -= z;
-    w = (w * 10) + (w >> 8);
-    w = (((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-         (((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
-        32;
-    *out = (uint32_t)w;
-    return true;
-#else
-    uint32_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (uint32_t)(s[i] - '0');
-    }
-    *out = v;
-    return true;
-#endif
-}
-
 static inline bool all_digits(const char *s, size_t n)
 {
     bool ok = true;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <zlib.h>
 #include <zstd.h>
@@ -242,5 +243,34 @@ void cairn__tele_header_clear(struct cairn_telemetry_reader *r);
 /* Set the columns from `n` names; kinds from the name table. */
 int cairn__tele_header_set(struct cairn_telemetry_reader *r, const char *const *names,
                     const size_t *lens, size_t n);
+
+/* Eight ASCII digits as a number (a word at a time on little-endian
+   machines); false if any of them is not a digit. */
+static inline bool digits8(const char *s, uint32_t *out)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t z = 0x3030303030303030ULL;
+    if ((((w + 0x4646464646464646ULL) | (w - z)) & 0x8080808080808080ULL) != 0)
+        return false;
+    w -= z;
+    w = (w * 10) + (w >> 8);
+    w = (((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+        32;
+    *out = (uint32_t)w;
+    return true;
+#else
+    uint32_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+#endif
+}
 
 #endif
