@@ -1915,6 +1915,21 @@ static const char *col_str(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
+/* An object row from seven columns starting at `c`: date_added, id, type,
+   spec_version, created, modified, json. */
+static void read_row(sqlite3_stmt *st, int c, struct cairn_store_row *row)
+{
+    row->date_added = cairn__store_us_time(sqlite3_column_int64(st, c));
+    row->id = col_str(st, c + 1);
+    row->type = col_str(st, c + 2);
+    row->spec_version = col_str(st, c + 3);
+    row->created = col_str(st, c + 4);
+    row->modified = col_str(st, c + 5);
+    row->version = row->modified ? row->modified : row->created;
+    row->json = col_str(st, c + 6);
+    row->json_len = (size_t)sqlite3_column_bytes(st, c + 6);
+}
+
 /*
  * With match[id], go through the version index: the planner, which has no
  * statistics, would otherwise walk the whole collection in date_added
@@ -2036,15 +2051,7 @@ static int sq_keys_find(struct cairn_store *base, int64_t key,
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct cairn_store_row row = {0};
-        row.date_added = cairn__store_us_time(sqlite3_column_int64(st, 0));
-        row.id = col_str(st, 1);
-        row.type = col_str(st, 2);
-        row.spec_version = col_str(st, 3);
-        row.created = col_str(st, 4);
-        row.modified = col_str(st, 5);
-        row.version = row.modified ? row.modified : row.created;
-        row.json = col_str(st, 6);
-        row.json_len = (size_t)sqlite3_column_bytes(st, 6);
+        read_row(st, 0, &row);
         row.flag_list = col_str(st, 8);
         row.flag_value = col_str(st, 9);
         rc = sink->hit(sink->ud, col_str(st, 7), &row);
@@ -2241,15 +2248,7 @@ static int sq_sightings_scan(struct cairn_store *base, const char *of,
         if (rc < 0)
             break;
         if (with_json) {
-            row.date_added = cairn__store_us_time(sqlite3_column_int64(st, 6));
-            row.id = col_str(st, 7);
-            row.type = col_str(st, 8);
-            row.spec_version = col_str(st, 9);
-            row.created = col_str(st, 10);
-            row.modified = col_str(st, 11);
-            row.version = row.modified ? row.modified : row.created;
-            row.json = col_str(st, 12);
-            row.json_len = (size_t)sqlite3_column_bytes(st, 12);
+            read_row(st, 6, &row);
             r.row = &row;
         }
         if (!ok || r.collection == NULL || r.sight.of_ref == NULL)
