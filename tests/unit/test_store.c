@@ -112,6 +112,18 @@ static struct cairn_store *open_store(void)
     return s;
 }
 
+/* Close the fixture's SQLite store, run `sql` on its file, open it again. */
+static void reopen_after_sql(struct fx *f, const char *sql)
+{
+    cairn_store_close(f->s);
+    f->s = NULL;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    f->s = open_store();
+}
+
 /* A store with API root "api1" and one collection in it. */
 static int setup(void **state)
 {
@@ -2674,23 +2686,14 @@ static void test_migrate_sharing(void **state)
 {
     struct fx *f = *state;
     assert_int_equal(cairn_store_user_add(f->s, "old", "pw"), 0);
-    cairn_store_close(f->s);
-    f->s = NULL;
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "ALTER TABLE users DROP COLUMN identity;"
-                                  "ALTER TABLE users DROP COLUMN member;"
-                                  "ALTER TABLE collections"
-                                  " DROP COLUMN default_tlp;"
-                                  "ALTER TABLE users DROP COLUMN admin;"
-                                  "DROP TABLE sightings;"
-                                  "ALTER TABLE users DROP COLUMN identities;"
-                                  "UPDATE schema_version SET version = 2",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
-    f->s = open_store();
+    reopen_after_sql(f, "ALTER TABLE users DROP COLUMN identity;"
+                        "ALTER TABLE users DROP COLUMN member;"
+                        "ALTER TABLE collections"
+                        " DROP COLUMN default_tlp;"
+                        "ALTER TABLE users DROP COLUMN admin;"
+                        "DROP TABLE sightings;"
+                        "ALTER TABLE users DROP COLUMN identities;"
+                        "UPDATE schema_version SET version = 2");
     int v = 0, tlp = -1;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
     assert_int_equal(v, cairn_store_schema_latest());
@@ -2726,19 +2729,10 @@ static void test_migrate_summaries(void **state)
              "\"domain-name--00000000-0000-4000-8000-000000000001\","
              "\"value\":\"a.b.example.com\"}");
     assert_int_equal(cairn_store_user_add(f->s, "old", "pw"), 0);
-    cairn_store_close(f->s);
-    f->s = NULL;
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE sightings;"
-                                  "ALTER TABLE users DROP COLUMN identities;"
-                                  "DELETE FROM obj_keys;"
-                                  "UPDATE schema_version SET version = 6",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
-    f->s = open_store();
+    reopen_after_sql(f, "DROP TABLE sightings;"
+                        "ALTER TABLE users DROP COLUMN identities;"
+                        "DELETE FROM obj_keys;"
+                        "UPDATE schema_version SET version = 6");
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
     assert_int_equal(v, cairn_store_schema_latest());
@@ -2773,18 +2767,9 @@ static void test_migrate_sightings_by_object(void **state)
              "\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":"
              "\"2026-01-01T00:00:00Z\",\"sighting_of_ref\":\"" IND1
              "\",\"count\":2}");
-    cairn_store_close(f->s);
-    f->s = NULL;
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE sightings;"
-                                  "CREATE TABLE sightings(x);"
-                                  "UPDATE schema_version SET version = 10",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
-    f->s = open_store();
+    reopen_after_sql(f, "DROP TABLE sightings;"
+                        "CREATE TABLE sightings(x);"
+                        "UPDATE schema_version SET version = 10");
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
     assert_int_equal(v, cairn_store_schema_latest());
@@ -2793,6 +2778,7 @@ static void test_migrate_sightings_by_object(void **state)
     assert_string_equal(x.v[0].of, IND2);
     assert_int_equal(x.v[0].count, 4);
     assert_int_equal(scan_sg(f->s, IND1, false).n, 0);
+    sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db,
@@ -2830,25 +2816,15 @@ static void test_salt_gap(void **state)
 {
     struct fx *f = *state;
     put_range(f->s, f->coll, 1, 1, 1);
-    cairn_store_close(f->s);
-    f->s = NULL;
     /* Object 1's row becomes two other ids with its hash and version. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "INSERT INTO objects(coll, date_added, idh, id, type,"
-                     " spec_version, vsec, vns, salt, created, modified, json)"
-                     " SELECT coll, date_added + 1, idh, 'indicator--other-2',"
-                     " type, spec_version, vsec, vns, 2, created, modified,"
-                     " json FROM objects;"
-                     "UPDATE objects SET id = 'indicator--other-0'"
-                     " WHERE salt = 0;"
-                     "UPDATE collections SET last_added = last_added + 1",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
-    sqlite3_close(db);
-    f->s = open_store();
+    reopen_after_sql(f, "INSERT INTO objects(coll, date_added, idh, id, type,"
+                        " spec_version, vsec, vns, salt, created, modified, json)"
+                        " SELECT coll, date_added + 1, idh, 'indicator--other-2',"
+                        " type, spec_version, vsec, vns, 2, created, modified,"
+                        " json FROM objects;"
+                        "UPDATE objects SET id = 'indicator--other-0'"
+                        " WHERE salt = 0;"
+                        "UPDATE collections SET last_added = last_added + 1");
     put_range(f->s, f->coll, 1, 1, 1); /* STORED, or the test hangs */
     json_t *again = indicator(1, 1);
     struct cairn_store_object_in in = {again, NULL, 0};
@@ -2874,22 +2850,12 @@ static void test_migrate_root_limit(void **state)
     struct fx *f = *state;
     struct cairn_store_api_root small = {"small", "Small", NULL, 65536};
     assert_int_equal(cairn_store_api_root_put(f->s, &small), 0);
-    cairn_store_close(f->s);
-    f->s = NULL;
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(db,
-                     "UPDATE api_roots SET max_content_length = 104857600"
-                     " WHERE name = 'api1';"
-                     "ALTER TABLE users DROP COLUMN admin;"
-                     "DROP TABLE sightings;"
-                     "ALTER TABLE users DROP COLUMN identities;"
-                     "UPDATE schema_version SET version = 3",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
-    sqlite3_close(db);
-    f->s = open_store();
+    reopen_after_sql(f, "UPDATE api_roots SET max_content_length = 104857600"
+                        " WHERE name = 'api1';"
+                        "ALTER TABLE users DROP COLUMN admin;"
+                        "DROP TABLE sightings;"
+                        "ALTER TABLE users DROP COLUMN identities;"
+                        "UPDATE schema_version SET version = 3");
     int v = 0;
     assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
     assert_int_equal(v, cairn_store_schema_latest());
