@@ -160,6 +160,7 @@ const struct cli_command cli_cmd_hunt = {
 static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
 static bool progress_shown;
 
+__attribute__((format(printf, 1, 0)))
 static void vmsg(const char *fmt, va_list ap)
 {
     pthread_mutex_lock(&err_mu);

@@ -226,6 +226,20 @@ static bool number(struct scan *s)
 
 static bool value(struct scan *s, char *kind);
 
+/* Whether a key's escaped text holds \u0000: jansson refuses a NUL byte
+ * in a key, even with JSON_ALLOW_NUL. */
+static bool key_has_nul(const char *k, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (k[i] != '\\')
+            continue;
+        if (k[i + 1] == 'u' && i + 6 <= len && hex4(k + i + 2) == 0)
+            return true;
+        i++; /* the escaped character: \\ is not the start of another */
+    }
+    return false;
+}
+
 static bool container(struct scan *s, char close)
 {
     if (++s->depth > SCAN_MAX_DEPTH)
@@ -243,7 +257,8 @@ static bool container(struct scan *s, char close)
             const char *kv;
             size_t kl;
             bool ke;
-            if (s->p >= s->end || *s->p != '"' || !string(s, &kv, &kl, &ke))
+            if (s->p >= s->end || *s->p != '"' || !string(s, &kv, &kl, &ke) ||
+                (ke && key_has_nul(kv, kl)))
                 return false;
             ws(s);
             if (s->p >= s->end || *s->p != ':')
@@ -328,7 +343,8 @@ int cairn__export_json_scan(const char *json, size_t len,
     for (;;) {
         struct cairn__export_member m;
         if (s.p >= s.end || *s.p != '"' ||
-            !string(&s, &m.key, &m.key_len, &m.key_esc))
+            !string(&s, &m.key, &m.key_len, &m.key_esc) ||
+            (m.key_esc && key_has_nul(m.key, m.key_len)))
             return CAIRN_EINVAL;
         ws(&s);
         if (s.p >= s.end || *s.p != ':')

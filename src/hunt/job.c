@@ -151,6 +151,7 @@ struct cairn_hunt_job {
 
 /* ---- messages ------------------------------------------------------------ */
 
+__attribute__((format(printf, 3, 0)))
 static void vsay(struct cairn_hunt_job *h, enum cairn_severity sev,
                  const char *fmt, va_list ap)
 {

@@ -262,8 +262,8 @@ static void test_anonymize_pseudonym(void **state)
     assert_int_equal(json_array_size(ids), 2);
     /* Nothing of the original identities is left in the text. */
     char *text = json_dumps(s, JSON_COMPACT);
-    assert_null(strstr(text, ID_A + 10));
-    assert_null(strstr(text, ID_B + 10));
+    assert_null(strstr(text, &ID_A[10]));
+    assert_null(strstr(text, &ID_B[10]));
     cairn_free(text);
     json_decref(s2);
     json_decref(s);
