@@ -1025,9 +1025,10 @@ static int migrate(struct pg_store *s)
  */
 static int session_setup(struct pg_store *s)
 {
-    char sql[160];
+    char sql[256];
     snprintf(sql, sizeof sql,
              "SET lock_timeout = %d; SET client_encoding = 'UTF8'; SET jit = off;"
+             " SET plan_cache_mode = force_generic_plan;"
              " SET synchronous_commit = on; LISTEN cairn_authz",
              s->busy_ms);
     /* What came while the connection was away was not heard; what it
