@@ -3,17 +3,22 @@
 # `cairn import` with the correlation index kept current (docs/analysis.md),
 # with baselines in the same run, ROUNDS rounds interleaved, medians:
 #
-# - cairn: `cairn import` of N generated objects (bench_genbundle: the
-#   identity, indicators, malware, relationships, sightings, SCOs) into a
-#   new SQLite store: wall seconds and objects/s, CPU seconds (user + sys
-#   of both threads: the reader/validator and the writer) and objects per
-#   CPU second.
-# - sqlite3: the sqlite3 shell writing the same rows (objects, their index
-#   entries, sighting summaries and names, taken from cairn's store) into
-#   a new file with cairn's schema and pragmas, in transactions of 50,000
-#   objects as cairn commits them, each transaction's index entries in key
-#   order: what SQLite itself costs for these writes, without parsing,
-#   validation or key extraction.
+# - cairn: `cairn import` of N generated objects into a new SQLite store:
+#   wall seconds and objects/s, CPU seconds (user + sys of both threads:
+#   the reader/validator and the writer) and objects per CPU second. The
+#   objects (MIX):
+#   - mixed (the default): bench_genbundle's identity, indicators,
+#     malware, relationships, sightings and SCOs;
+#   - indicators: N indicators of one IPv4 address each, bench/server.sh's
+#     bundle, the one `cairn import` was measured on before the index
+#     (docs/store.md, "about 250,000 objects/s" in issue 11).
+# - sqlite3: the sqlite3 shell writing the same rows (versions, objects,
+#   their index entries, sighting summaries and names, taken from cairn's
+#   store) into a new file with cairn's schema and pragmas, in
+#   transactions of 50,000 objects as cairn commits them, each
+#   transaction's versions and index entries in key order: what SQLite
+#   itself costs for these writes, without parsing, validation or key
+#   extraction.
 # - with BASELINE=/path/to/cairn, that binary's import of the same bundle
 #   (e.g. one built from the commit before the index, 95193bf^, or main's).
 #
@@ -21,7 +26,7 @@
 # object (SQLite's dbstat), and whether the goal (>= 150,000 objects/s)
 # is met by the wall time of this run.
 #
-#   [BASELINE=OLD_CAIRN] bench/import.sh [BUILD_DIR [N [ROUNDS]]]
+#   [BASELINE=OLD_CAIRN] [MIX=mixed|indicators] bench/import.sh [BUILD_DIR [N [ROUNDS]]]
 #   (defaults: build, 1000000 objects, 3 rounds; about 1 GB under $TMPDIR
 #   per million objects)
 set -eu
@@ -33,6 +38,8 @@ case $build in /*) ;; *) build=$here/$build ;; esac
 cairn=$build/cairn
 gen=$build/bench/bench_genbundle
 baseline=${BASELINE:-}
+mix=${MIX:-mixed}
+case $mix in mixed|indicators) ;; *) echo "MIX is mixed or indicators" >&2; exit 2 ;; esac
 goal=150000
 batch=50000
 for p in "$cairn" "$gen"; do
@@ -44,8 +51,18 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 is needed (apt-get install sqli
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 coll=11111111-1111-4111-8111-111111111111
-echo "import: $n objects, $rounds rounds ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
-"$gen" "$n" >"$tmp/bundle.json"
+echo "import: $n objects ($mix), $rounds rounds ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+if [ "$mix" = mixed ]; then
+    "$gen" "$n" >"$tmp/bundle.json"
+else
+    # bench/server.sh's indicators, one bundle
+    awk -v n="$n" 'BEGIN {
+        printf "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000001\",\"objects\":["
+        for (i = 0; i < n; i++)
+            printf "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08x-0000-4000-8000-%012x\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\",\"name\":\"bench %d\",\"pattern\":\"[ipv4-addr:value = '"'"'10.%d.%d.%d'"'"']\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"}",
+                i ? "," : "", i, i, i, int(i / 65536) % 256, int(i / 256) % 256, i % 256
+        print "]}" }' >"$tmp/bundle.json"
+fi
 
 # import_with NAME BINARY: imports the bundle into $tmp/NAME, appends
 # "wall cpu" to $tmp/NAME.times
@@ -73,6 +90,11 @@ make_rows() {
 PRAGMA page_size=32768;
 ATTACH '$db' AS c;
 CREATE TABLE objects AS SELECT * FROM c.objects ORDER BY rid;
+CREATE TABLE vers(b INTEGER, coll INTEGER, idh INTEGER, vsec INTEGER,
+                  vns INTEGER, salt INTEGER, rid INTEGER,
+                  PRIMARY KEY(b, coll, idh, vsec, vns, salt)) WITHOUT ROWID;
+INSERT INTO vers SELECT (rid - 1) / $batch, coll, idh, vsec, vns, salt, rid
+    FROM c.versions;
 CREATE TABLE keys(b INTEGER, k INTEGER, rid INTEGER,
                   PRIMARY KEY(b, k, rid)) WITHOUT ROWID;
 INSERT INTO keys SELECT (rid - 1) / $batch, k, rid FROM c.obj_keys;
@@ -93,6 +115,7 @@ SQL
             lo=$(( b * batch + 1 )); hi=$(( (b + 1) * batch ))
             nlo=$(( b * nn / nb + 1 )); nhi=$(( (b + 1) * nn / nb ))
             echo "BEGIN;"
+            echo "INSERT INTO versions SELECT coll, idh, vsec, vns, salt, rid FROM r.vers WHERE b = $b ORDER BY coll, idh, vsec, vns, salt;"
             echo "INSERT INTO objects SELECT * FROM r.objects WHERE rid BETWEEN $lo AND $hi ORDER BY rid;"
             echo "INSERT INTO names SELECT * FROM r.names WHERE n BETWEEN $nlo AND $nhi ORDER BY n;"
             echo "INSERT INTO sightings SELECT * FROM r.sightings WHERE rid BETWEEN $lo AND $hi ORDER BY rid;"
@@ -141,7 +164,9 @@ fi
 db=$tmp/cairn/cairn.db
 keys=$(sqlite3 "$db" 'SELECT count(*) FROM obj_keys')
 bytes=$(sqlite3 "$db" "SELECT sum(pgsize) FROM dbstat WHERE name = 'obj_keys'" 2>/dev/null || echo 0)
-awk -v k="$keys" -v b="${bytes:-0}" -v n="$n" -v w="$cw" -v g="$goal" 'BEGIN {
+vbytes=$(sqlite3 "$db" "SELECT sum(pgsize) FROM dbstat WHERE name = 'versions'" 2>/dev/null || echo 0)
+awk -v k="$keys" -v b="${bytes:-0}" -v v="${vbytes:-0}" -v n="$n" -v w="$cw" -v g="$goal" 'BEGIN {
     printf "index: %d keys for %d objects (%.2f per object), %.1f MB: %.1f bytes per key, %.1f per object\n",
         k, n, k / n, b / 1e6, (k ? b / k : 0), b / n
+    printf "versions: %.1f MB, %.1f bytes per object\n", v / 1e6, v / n
     printf "goal >= %d objects/s (wall, this run): %s\n", g, (n / w >= g ? "met" : "NOT met") }'

@@ -883,6 +883,79 @@ static void test_delete(void **state)
     cairn_store_page_free(p);
 }
 
+/*
+ * One put of 100 objects, more than one statement's worth of versions at a
+ * time in SQLite: versions stored before, the same version twice in the
+ * put, a new version of an object the put also stores, and the same
+ * version with other content in the put. Each object gets the outcome it
+ * would get alone, after the ones before it in the put.
+ */
+static void test_put_many_versions(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 100 };
+    put_range(f->s, f->coll, 1, 40, 1);
+    struct cairn_store_object_in in[N] = {0};
+    struct cairn_store_result res[N];
+    int want[N];
+    for (int i = 0; i < N; i++) {
+        unsigned long n;
+        int v = 1;
+        if (i < 40) { /* 21..40 stored before, 41..60 new */
+            n = (unsigned long)(21 + i);
+            want[i] = n <= 40 ? CAIRN_STORE_EXISTED : CAIRN_STORE_STORED;
+        } else if (i < 60) { /* 41..60 again, the same */
+            n = (unsigned long)(i + 1);
+            want[i] = CAIRN_STORE_EXISTED;
+        } else if (i < 80) { /* 41..60, a second version */
+            n = (unsigned long)(i - 19);
+            v = 2;
+            want[i] = CAIRN_STORE_STORED;
+        } else { /* 61..70 new, then again with other content */
+            n = (unsigned long)(61 + (i - 80) % 10);
+            want[i] = i < 90 ? CAIRN_STORE_STORED : CAIRN_STORE_FAILED;
+        }
+        json_t *o = indicator(n, v);
+        if (i >= 90)
+            json_object_set_new(o, "name", json_string("changed"));
+        in[i].obj = o;
+    }
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(
+            cairn_store_put_objects(f->s, f->coll, in, N, NULL, res), 0);
+        for (int i = 0; i < N; i++) {
+            int w = round == 0 || want[i] == CAIRN_STORE_FAILED
+                        ? want[i]
+                        : CAIRN_STORE_EXISTED;
+            if ((int)res[i].outcome != w)
+                fail_msg("round %d, object %d: outcome %d, want %d", round,
+                         i, (int)res[i].outcome, w);
+        }
+    }
+    for (int i = 0; i < N; i++)
+        json_decref((json_t *)in[i].obj);
+    assert_int_equal(count_rows(f->s, f->coll, CAIRN_STORE_VERSION_ALL), 90);
+    assert_int_equal(count_rows(f->s, f->coll, CAIRN_STORE_VERSION_LAST), 70);
+    char id[80];
+    make_id(id, sizeof id, 50);
+    const char *ids[] = {id};
+    struct cairn_store_query q = {.collection = f->coll,
+                                  .ids = ids,
+                                  .n_ids = 1,
+                                  .versions = CAIRN_STORE_VERSION_ALL,
+                                  .with_json = true};
+    struct cairn_store_page *p = query(f->s, &q);
+    assert_int_equal(p->n, 2);
+    assert_string_equal(p->rows[0].modified, "2024-01-01T00:00:01.000Z");
+    assert_string_equal(p->rows[1].modified, "2024-01-01T00:00:02.000Z");
+    cairn_store_page_free(p);
+    make_id(id, sizeof id, 65);
+    p = query(f->s, &q);
+    assert_int_equal(p->n, 1);
+    assert_null(strstr(p->rows[0].json, "changed"));
+    cairn_store_page_free(p);
+}
+
 /* ---- the correlation index, counts, console admins ---------------------- */
 
 struct hits {
@@ -2822,6 +2895,9 @@ static void test_salt_gap(void **state)
                         " SELECT coll, date_added + 1, idh, 'indicator--other-2',"
                         " type, spec_version, vsec, vns, 2, created, modified,"
                         " json FROM objects;"
+                        "INSERT INTO versions(coll, idh, vsec, vns, salt, rid)"
+                        " SELECT coll, idh, vsec, vns, salt, rid FROM objects"
+                        " WHERE salt = 2;"
                         "UPDATE objects SET id = 'indicator--other-0'"
                         " WHERE salt = 0;"
                         "UPDATE collections SET last_added = last_added + 1");
@@ -2838,6 +2914,88 @@ static void test_salt_gap(void **state)
     struct cairn_store_page *p = query(f->s, &q);
     assert_int_equal(p->n, 3);
     cairn_store_page_free(p);
+}
+
+/* The number of rows of SQLite `table`, read beside the store. */
+static long long sqlite_rows(const char *table)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/*
+ * Migration 12: a store whose versions are the (coll, idh, vsec, vns,
+ * salt) index on objects gets them in `versions`: the same versions are
+ * found by id, first and last, a stored version is known again, and a
+ * deleted object's row goes with it, by itself or with its collection.
+ */
+static void test_migrate_versions(void **state)
+{
+    struct fx *f = *state;
+    put_versions(f);
+    put_range(f->s, f->coll, 3, 5, 1);
+    reopen_after_sql(f, "DROP TRIGGER objects_versions;"
+                        "DROP TABLE versions;"
+                        "CREATE UNIQUE INDEX objects_version"
+                        " ON objects(coll, idh, vsec, vns, salt);"
+                        "UPDATE schema_version SET version = 11");
+    int v = 0;
+    assert_int_equal(cairn_store_schema_version(f->s, &v), 0);
+    assert_int_equal(v, cairn_store_schema_latest());
+    assert_false(has_index("objects_version"));
+    assert_int_equal(sqlite_rows("versions"), 9);
+    char id1[80];
+    make_id(id1, sizeof id1, 1);
+    const char *ids[] = {id1};
+    struct cairn_store_query q = {.collection = f->coll,
+                                  .ids = ids,
+                                  .n_ids = 1,
+                                  .versions = CAIRN_STORE_VERSION_ALL};
+    struct cairn_store_page *p = query(f->s, &q);
+    assert_int_equal(p->n, 3);
+    cairn_store_page_free(p);
+    q.versions = CAIRN_STORE_VERSION_FIRST | CAIRN_STORE_VERSION_LAST;
+    p = query(f->s, &q);
+    assert_int_equal(p->n, 2);
+    assert_string_equal(p->rows[0].modified, "2024-01-01T00:00:01.000Z");
+    assert_string_equal(p->rows[1].modified, "2024-01-01T00:00:03.000Z");
+    cairn_store_page_free(p);
+    assert_int_equal(count_rows(f->s, f->coll, 0), 7);
+    /* Version 2 of object 1 is known; version 4 is new. */
+    json_t *objs[2] = {indicator(1, 2), indicator(1, 4)};
+    struct cairn_store_object_in in[2] = {{.obj = objs[0]}, {.obj = objs[1]}};
+    struct cairn_store_result res[2];
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, in, 2, NULL, res),
+                     0);
+    assert_int_equal(res[0].outcome, CAIRN_STORE_EXISTED);
+    assert_int_equal(res[1].outcome, CAIRN_STORE_STORED);
+    json_decref(objs[0]);
+    json_decref(objs[1]);
+    assert_int_equal(sqlite_rows("versions"), 10);
+    /* Deleted objects take their versions with them. */
+    size_t n = 0;
+    q.versions = CAIRN_STORE_VERSION_FIRST;
+    assert_int_equal(cairn_store_delete(f->s, &q, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(sqlite_rows("versions"), 9);
+    json_t *first = indicator(1, 1);
+    in[0].obj = first;
+    assert_int_equal(cairn_store_put_objects(f->s, f->coll, in, 1, NULL, res),
+                     0);
+    assert_int_equal(res[0].outcome, CAIRN_STORE_STORED);
+    json_decref(first);
+    assert_int_equal(cairn_store_collection_delete(f->s, f->coll), 0);
+    assert_int_equal(sqlite_rows("objects"), 0);
+    assert_int_equal(sqlite_rows("versions"), 0);
 }
 
 /*
@@ -3334,6 +3492,8 @@ static void test_pg_lock(void **state)
         cmocka_unit_test_setup_teardown(test_paging_budget, setup, teardown),  \
         cmocka_unit_test_setup_teardown(test_scan, setup, teardown),           \
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),         \
+        cmocka_unit_test_setup_teardown(test_put_many_versions, setup,         \
+                                        teardown),                             \
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),         \
         cmocka_unit_test_setup_teardown(test_status_unnamed, setup, teardown), \
         cmocka_unit_test_setup_teardown(test_status_abandon, setup, teardown), \
@@ -3411,6 +3571,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_root_limit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_salt_gap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_versions, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
