@@ -509,7 +509,12 @@ static void spaces(const char **p, const char *end)
         (*p)++;
 }
 
-static int simple_pattern(struct vwalk *w, const char *p, size_t len)
+/* One comparison of a simple pattern: 0 to go on, 1 when the pattern is
+ * not to be read this way, < 0 an error. */
+typedef int (*simple_cmp_cb)(void *ud, const char *type, const char *path,
+                             const struct cairn_pattern_literal *lit);
+
+static int simple_walk(const char *p, size_t len, simple_cmp_cb cb, void *ud)
 {
     const char *end = p + len;
     char type[64], path[128];
@@ -577,10 +582,7 @@ static int simple_pattern(struct vwalk *w, const char *p, size_t len)
                                             .s = l0,
                                             .len = (size_t)(p - l0)};
         p++;
-        enum cairn_ioc_type t = cairn_hunt_property_type(type, path);
-        if (t == CAIRN_IOC_UNKNOWN)
-            return 1;
-        int rc = add_literal(w, t, &lit);
+        int rc = cb(ud, type, path, &lit);
         if (rc != 0)
             return rc;
         spaces(&p, end);
@@ -595,6 +597,13 @@ static int simple_pattern(struct vwalk *w, const char *p, size_t len)
     }
 }
 
+static int draft_cmp(void *ud, const char *type, const char *path,
+                     const struct cairn_pattern_literal *lit)
+{
+    enum cairn_ioc_type t = cairn_hunt_property_type(type, path);
+    return t == CAIRN_IOC_UNKNOWN ? 1 : add_literal(ud, t, lit);
+}
+
 static int draft_pattern(struct cairn_export *ex, struct draft *d,
                          struct entry *e, const char *ptext, size_t plen)
 {
@@ -606,11 +615,13 @@ static int draft_pattern(struct cairn_export *ex, struct draft *d,
 
     cairn_diag_clear(&dg);
     ex->scratch2.len = 0;
-    rc = ex->no_fast_path ? 1 : simple_pattern(&w, ptext, plen);
+    rc = ex->no_fast_path ? 1 : simple_walk(ptext, plen, draft_cmp, &w);
     if (rc < 0)
         goto out;
-    if (rc == 0)
+    if (rc == 0) {
+        e->simple = true;
         goto values;
+    }
     /* not the simple form: the parser, from the start */
     ex->scratch2.len = 0;
     w.n = 0;
@@ -1098,6 +1109,48 @@ static int set_str(json_t *o, const char *k, const char *v, size_t n)
     return s != NULL && json_object_set_new(o, k, s) == 0 ? 0 : CAIRN_ENOMEM;
 }
 
+/* The values of an entry's pattern as cairn_value_object_values gives
+ * them: read again by simple_walk when the entry was (each comparison's
+ * literal as written, typed by the values module), else through an
+ * object of the pattern alone. */
+struct score_walk {
+    cairn_value_cb cb;
+    void *ud;
+};
+
+static int score_cmp(void *ud, const char *type, const char *path,
+                     const struct cairn_pattern_literal *lit)
+{
+    const struct score_walk *w = ud;
+    int t = cairn_value_path_type(type, path);
+    if (t == CAIRN_IOC_UNKNOWN)
+        return 0;
+    /* a stop is not "not simple": told apart by the sign */
+    return w->cb(w->ud, t, lit->s, lit->len) != 0 ? -1 : 0;
+}
+
+static int entry_values(const void *ud, cairn_value_cb cb, void *cb_ud)
+{
+    const struct entry *e = ud;
+    const struct entry_x *x = e->x;
+    if (e->simple) {
+        struct score_walk w = {cb, cb_ud};
+        return simple_walk(x->pattern, x->pattern_len, score_cmp, &w);
+    }
+    json_t *o = json_object();
+    int rc = o != NULL ? 0 : CAIRN_ENOMEM;
+    if (rc == 0)
+        rc = set_str(o, "type", "indicator", 9);
+    if (rc == 0)
+        rc = set_str(o, "pattern", x->pattern, x->pattern_len);
+    if (rc == 0)
+        rc = set_str(o, "pattern_type", x->pattern_type, slen(x->pattern_type));
+    if (rc == 0)
+        rc = cairn_value_object_values(o, cb, cb_ud);
+    json_decref(o);
+    return rc;
+}
+
 int cairn__export_score(const struct cairn_export *ex, struct entry *e,
                         const struct cairn_time *now)
 {
@@ -1108,41 +1161,26 @@ int cairn__export_score(const struct cairn_export *ex, struct entry *e,
         now->sec - x->score_at < SCORE_KEEP_S)
         return x->score;
     /* what cairn_score_indicator reads of the object */
-    json_t *o = json_object();
-    int rc = o != NULL ? 0 : CAIRN_ENOMEM;
-    if (rc == 0)
-        rc = set_str(o, "type", "indicator", 9);
-    if (rc == 0)
-        rc = set_str(o, "id", e->id, strlen(e->id));
-    if (rc == 0)
-        rc = set_str(o, "pattern", x->pattern, x->pattern_len);
-    if (rc == 0)
-        rc = set_str(o, "pattern_type", x->pattern_type, slen(x->pattern_type));
-    if (rc == 0)
-        rc = set_str(o, "valid_from", x->valid_from, slen(x->valid_from));
-    if (rc == 0)
-        rc = set_str(o, "created", x->created, slen(x->created));
-    if (rc == 0)
-        rc = set_str(o, "valid_until", x->valid_until_text,
-                     slen(x->valid_until_text));
-    if (rc == 0 && x->confidence >= 0 &&
-        json_object_set_new(o, "confidence", json_integer(x->confidence)) != 0)
-        rc = CAIRN_ENOMEM;
-    if (rc == 0 && e->revoked &&
-        json_object_set_new(o, "revoked", json_true()) != 0)
-        rc = CAIRN_ENOMEM;
-    int s = -1;
-    if (rc == 0) {
-        struct cairn_score_opts so = {.warninglists = ex->o.warninglists,
-                                      .now = now};
-        s = cairn_score_indicator(o, NULL, &so, NULL);
-        if (s < 0)
-            s = -1;
-        x->has_score = true;
-        x->score = s;
-        x->score_at = now->sec;
-    }
-    json_decref(o);
+    struct cairn_score_fields f = {
+        .confidence = x->confidence,
+        .valid_from = x->valid_from,
+        .valid_from_len = slen(x->valid_from),
+        .created = x->created,
+        .created_len = slen(x->created),
+        .valid_until = x->valid_until_text,
+        .valid_until_len = slen(x->valid_until_text),
+        .revoked = e->revoked,
+        .values = entry_values,
+        .values_ud = e,
+    };
+    struct cairn_score_opts so = {.warninglists = ex->o.warninglists,
+                                  .now = now};
+    int s = cairn_score_fields(&f, NULL, &so, NULL);
+    if (s < 0)
+        s = -1;
+    x->has_score = true;
+    x->score = s;
+    x->score_at = now->sec;
     return s;
 }
 

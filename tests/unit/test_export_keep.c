@@ -11,11 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cairn/analysis.h"
 #include "cairn/export.h"
 #include "export/export_int.h"
 
@@ -208,6 +210,80 @@ static void test_fast_path(void **state)
         same_both_ways(pats[i]);
 }
 
+/*
+ * The score column of a CSV export is cairn_score_indicator's on the
+ * stored object (fast path or not; a value on a warninglist too): the
+ * decay of the first value's type shows after twenty days.
+ */
+static void test_scores_as_analysis(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {
+        "[ipv4-addr:value = '10.1.2.3' OR domain-name:value = 'a.example']",
+        "[domain-name:value = 'a.example' OR ipv4-addr:value = '10.1.2.3']",
+        "[domain-name:'value' = 'a.example' OR ipv4-addr:value = '10.1.2.3']",
+        "[network-traffic:dst_ref.value = '192.0.2.9']",
+        "[network-traffic:dst_ref.value = 'w.example']",
+        "[file:hashes.'SHA-256' = "
+        "'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef']",
+        "[file:hashes.MD5 = '0123456789ABCDEF0123456789ABCDEF']",
+        "[email-addr:value = 'a@b.example']",
+        "[url:value = 'http://W.example/x' OR domain-name:value = 'a.example']",
+        "[domain-name:value = 'W.Example.' OR ipv4-addr:value = '10.1.2.3']",
+        "[ipv4-addr:value = '10.1.2.3'] OR [domain-name:value = 'a.example']",
+        "[domain-name:value = 'a.example' OR ipv4-addr:value = '10.1.2.3'"
+        " OR file:name = 'x.exe']",
+    };
+    static const char *const extras[] = {"", ",\"confidence\":80",
+                                         ",\"revoked\":false"};
+    static const char wl[] = "{\"name\":\"wl\",\"type\":\"hostname\","
+                             "\"list\":[\"w.example\"]}";
+    const char *when = "2026-01-21T00:00:00Z";
+    struct cairn_time now;
+    struct cairn_warninglists *w = NULL;
+    assert_int_equal(cairn_time_parse(when, strlen(when), true, &now), 0);
+    assert_int_equal(cairn_warninglists_new(&w), 0);
+    assert_int_equal(cairn_warninglists_add(w, wl, strlen(wl), "wl", NULL,
+                                            NULL),
+                     0);
+    for (size_t i = 0; i < 2 * sizeof pats / sizeof pats[0]; i++) {
+        for (size_t k = 0; k < sizeof extras / sizeof extras[0]; k++) {
+            char b[2048];
+            struct cairn_buf out;
+            struct cairn_export_stats st;
+            struct cairn_export_opts o = {.format = CAIRN_EXPORT_CSV,
+                                          .include_warninglisted = true,
+                                          .warninglists = w};
+            struct cairn_export *ex = NULL;
+            assert_int_equal(cairn_export_new(&o, &ex, NULL), 0);
+            ex->no_fast_path = i % 2 == 1;
+            ind(b, sizeof b, ID(1), "2026-01-01T00:00:00.000Z", pats[i / 2],
+                extras[k]);
+            add(ex, b);
+            render(ex, when, &out, &st);
+            json_t *j = json_loads(b, 0, NULL);
+            struct cairn_score_opts so = {.warninglists = w, .now = &now};
+            int want = cairn_score_indicator(j, NULL, &so, NULL);
+            json_decref(j);
+            /* each row: type,value,id,name,score,valid_until */
+            const char *row = strchr(out.data, '\n');
+            assert_non_null(row);
+            for (row++; *row != '\0'; row = strchr(row, '\n') + 1) {
+                const char *f = row;
+                for (int c = 0; c < 4; c++)
+                    f = strchr(f, ',') + 1;
+                if (strtol(f, NULL, 10) != want)
+                    fail_msg("%s%s (%s): %.60s, not %d", pats[i / 2],
+                             extras[k], i % 2 ? "parser" : "fast path", row,
+                             want);
+            }
+            cairn_buf_release(&out);
+            cairn_export_free(ex);
+        }
+    }
+    cairn_warninglists_free(w);
+}
+
 /* cairn_export_add_json refuses (CAIRN_EINVAL) exactly what json_loadb
  * refuses as an object, and reads the strings as it does. */
 static void test_json_as_jansson(void **state)
@@ -283,6 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rewrite_is_fresh),
         cmocka_unit_test(test_fast_path),
+        cmocka_unit_test(test_scores_as_analysis),
         cmocka_unit_test(test_json_as_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
