@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* An export: the indicators of its collections, read once, then added to. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -1032,6 +1033,150 @@ static int on_row(const struct cairn_store_row *row, void *ud)
     return rc;
 }
 
+/*
+ * A first read of a collection runs the store's scan in a second thread
+ * that copies the rows into a ring of batches, while this one parses them
+ * (on_row): the store's stepping and the parsing overlap (on a million
+ * indicators, about a third of the read is the store's). The rows arrive
+ * in the scan's order, as without the thread.
+ */
+#define PIPE_N     4
+#define PIPE_BYTES ((size_t)1 << 20)
+#define PIPE_STOP  1 /* the scan stopped by the parsing side */
+
+/* One row in a batch: the header, the id, a NUL, the JSON, a NUL. */
+struct pipe_row {
+    struct cairn_time added;
+    size_t id_len, json_len;
+};
+
+struct pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct cairn_buf b[PIPE_N];
+    bool full[PIPE_N];
+    size_t prod; /* batches handed over */
+    bool done, stop;
+    int scan_rc;
+    struct cairn_store *s;
+    const char *coll;
+    const struct cairn_time *after;
+};
+
+/* Hand batch `prod` over, and wait for the next one to be free. */
+static int pipe_hand(struct pipe *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->full[p->prod % PIPE_N] = true;
+    p->prod++;
+    pthread_cond_broadcast(&p->cv);
+    while (p->full[p->prod % PIPE_N] && !p->stop)
+        pthread_cond_wait(&p->cv, &p->mu);
+    bool stop = p->stop;
+    pthread_mutex_unlock(&p->mu);
+    p->b[p->prod % PIPE_N].len = 0;
+    return stop ? PIPE_STOP : 0;
+}
+
+static int pipe_row(const struct cairn_store_row *row, void *ud)
+{
+    struct pipe *p = ud;
+    struct cairn_buf *b = &p->b[p->prod % PIPE_N];
+    struct pipe_row h = {row->date_added, strlen(row->id), row->json_len};
+    size_t need = (sizeof h + h.id_len + h.json_len + 2 + 7) & ~(size_t)7;
+    if (b->len > 0 && b->len + need > PIPE_BYTES) {
+        int rc = pipe_hand(p);
+        if (rc != 0)
+            return rc;
+        b = &p->b[p->prod % PIPE_N];
+    }
+    if (cairn_buf_reserve(b, need) != 0)
+        return CAIRN_ENOMEM;
+    char *o = b->data + b->len;
+    memcpy(o, &h, sizeof h);
+    memcpy(o + sizeof h, row->id, h.id_len + 1);
+    memcpy(o + sizeof h + h.id_len + 1, row->json, h.json_len);
+    o[sizeof h + h.id_len + 1 + h.json_len] = '\0';
+    b->len += need;
+    return 0;
+}
+
+static void *pipe_main(void *arg)
+{
+    struct pipe *p = arg;
+    int rc = cairn_store_scan(p->s, p->coll, "indicator", p->after, pipe_row,
+                              p);
+    pthread_mutex_lock(&p->mu);
+    if (rc == 0 && p->b[p->prod % PIPE_N].len > 0) {
+        p->full[p->prod % PIPE_N] = true;
+        p->prod++;
+    }
+    p->scan_rc = rc == PIPE_STOP ? 0 : rc;
+    p->done = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* 1 when the thread could not start (then the caller scans itself). */
+static int scan_piped(struct cairn_store *s, const char *coll,
+                      const struct cairn_time *after, struct scan_ctx *sc)
+{
+    struct pipe p = {.s = s, .coll = coll, .after = after};
+    pthread_t tid;
+    int rc = 0;
+
+    for (size_t i = 0; i < PIPE_N; i++)
+        cairn_buf_init(&p.b[i], (size_t)1 << 30);
+    if (cairn_buf_reserve(&p.b[0], PIPE_BYTES) != 0) {
+        rc = CAIRN_ENOMEM;
+        goto out;
+    }
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    if (pthread_create(&tid, NULL, pipe_main, &p) != 0) {
+        rc = 1;
+        goto destroy;
+    }
+    for (size_t cons = 0;; cons++) {
+        size_t i = cons % PIPE_N;
+        pthread_mutex_lock(&p.mu);
+        while (!p.full[i] && !(p.done && cons == p.prod))
+            pthread_cond_wait(&p.cv, &p.mu);
+        bool end = !p.full[i];
+        pthread_mutex_unlock(&p.mu);
+        if (end)
+            break;
+        for (size_t at = 0; at < p.b[i].len && rc == 0;) {
+            const char *o = p.b[i].data + at;
+            struct pipe_row h;
+            memcpy(&h, o, sizeof h);
+            struct cairn_store_row row = {.id = o + sizeof h,
+                                          .date_added = h.added,
+                                          .json = o + sizeof h + h.id_len + 1,
+                                          .json_len = h.json_len};
+            rc = on_row(&row, sc);
+            at += (sizeof h + h.id_len + h.json_len + 2 + 7) & ~(size_t)7;
+        }
+        pthread_mutex_lock(&p.mu);
+        p.full[i] = false;
+        if (rc != 0)
+            p.stop = true; /* the rest is drained unread */
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+    }
+    pthread_join(tid, NULL);
+    if (rc == 0)
+        rc = p.scan_rc;
+destroy:
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+out:
+    for (size_t i = 0; i < PIPE_N; i++)
+        cairn_buf_release(&p.b[i]);
+    return rc;
+}
+
 int cairn_export_update(struct cairn_export *ex, struct cairn_store *s,
                         bool *changed)
 {
@@ -1042,7 +1187,11 @@ int cairn_export_update(struct cairn_export *ex, struct cairn_store *s,
          * put_entry keeps the latest of each id) */
         struct scan_ctx sc = {ex, c, 0};
         struct cairn_time after = ex->added[c];
-        int rc = cairn_store_scan(s, ex->o.collections[c], "indicator",
+        int rc = 1;
+        if (!ex->have_added[c])
+            rc = scan_piped(s, ex->o.collections[c], NULL, &sc);
+        if (rc == 1)
+            rc = cairn_store_scan(s, ex->o.collections[c], "indicator",
                                   ex->have_added[c] ? &after : NULL, on_row,
                                   &sc);
         if (sc.n > 0) {
