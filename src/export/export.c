@@ -1128,15 +1128,15 @@ static int scan_piped(struct cairn_store *s, const char *coll,
 
     for (size_t i = 0; i < PIPE_N; i++)
         cairn_buf_init(&p.b[i], (size_t)1 << 30);
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
     if (cairn_buf_reserve(&p.b[0], PIPE_BYTES) != 0) {
         rc = CAIRN_ENOMEM;
         goto out;
     }
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
     if (pthread_create(&tid, NULL, pipe_main, &p) != 0) {
         rc = 1;
-        goto destroy;
+        goto out;
     }
     for (size_t cons = 0;; cons++) {
         size_t i = cons % PIPE_N;
@@ -1168,10 +1168,9 @@ static int scan_piped(struct cairn_store *s, const char *coll,
     pthread_join(tid, NULL);
     if (rc == 0)
         rc = p.scan_rc;
-destroy:
+out:
     pthread_cond_destroy(&p.cv);
     pthread_mutex_destroy(&p.mu);
-out:
     for (size_t i = 0; i < PIPE_N; i++)
         cairn_buf_release(&p.b[i]);
     return rc;

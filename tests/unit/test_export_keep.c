@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "cairn/analysis.h"
 #include "cairn/export.h"
+#include "cairn/store.h"
 #include "export/export_int.h"
 
 static char *ind(char *buf, size_t cap, const char *id, const char *modified,
@@ -284,6 +286,81 @@ static void test_scores_as_analysis(void **state)
     cairn_warninglists_free(w);
 }
 
+/*
+ * A first read from a store (the scan in a second thread, its rows handed
+ * over in 1 MB batches) gives the file the same objects added one by one
+ * give: 6,000 objects, several batches, versions later and earlier; on
+ * SQLite and in memory.
+ */
+static void test_store_read(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/cairn-export-XXXXXX", url[128], coll[CAIRN_UUID_STRLEN];
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, sizeof url, "sqlite:%s/cairn.db", dir);
+    const char *urls[] = {url, "memory:"};
+    for (size_t u = 0; u < 2; u++) {
+        struct cairn_store *s = NULL;
+        struct cairn_store_api_root root = {"r", "r", NULL, 1 << 30};
+        struct cairn_store_collection c = {.api_root = "r", .title = "t"};
+        struct cairn_export_opts o = {.format = CAIRN_EXPORT_CSV};
+        struct cairn_export *direct = NULL, *read = NULL;
+        enum { N = 6000 };
+        static char text[N][640];
+        static struct cairn_store_object_in in[N];
+        assert_int_equal(cairn_store_open(urls[u], NULL, &s), 0);
+        assert_int_equal(cairn_store_api_root_put(s, &root), 0);
+        assert_int_equal(cairn_store_collection_create(s, &c, coll), 0);
+        assert_int_equal(cairn_export_new(&o, &direct, NULL), 0);
+        for (size_t i = 0; i < N; i++) {
+            char id[64], pat[128], mod[40];
+            /* the last 500: new versions of the first 250, and older ones
+             * of the next 250 (kept out) */
+            size_t k = i < N - 500 ? i : i - (N - 500);
+            snprintf(id, sizeof id, "%08zx-0000-4000-8000-000000000000", k);
+            snprintf(mod, sizeof mod, "2026-0%d-01T00:00:00.000Z",
+                     i < N - 500 ? 2 : k < 250 ? 3 : 1);
+            snprintf(pat, sizeof pat, "[domain-name:value = 'd%zu.example']",
+                     i);
+            ind(text[i], sizeof text[i], id, mod, pat, "");
+            add(direct, text[i]);
+            in[i].json = text[i];
+            in[i].json_len = strlen(text[i]);
+            in[i].obj = json_loads(text[i], 0, NULL);
+        }
+        assert_int_equal(cairn_store_put_objects(s, coll, in, N, NULL, NULL),
+                         0);
+        for (size_t i = 0; i < N; i++)
+            json_decref((json_t *)in[i].obj);
+        const char *cl[] = {coll};
+        o.collections = cl;
+        o.n_collections = 1;
+        assert_int_equal(cairn_export_new(&o, &read, NULL), 0);
+        bool changed = false;
+        assert_int_equal(cairn_export_update(read, s, &changed), 0);
+        assert_true(changed);
+        struct cairn_buf a, b;
+        struct cairn_export_stats sa, sb;
+        render(direct, "2026-03-02T00:00:00Z", &a, &sa);
+        render(read, "2026-03-02T00:00:00Z", &b, &sb);
+        assert_int_equal(sa.indicators, N - 500);
+        assert_string_equal(a.data, b.data);
+        assert_memory_equal(&sa, &sb, sizeof sa);
+        cairn_buf_release(&a);
+        cairn_buf_release(&b);
+        cairn_export_free(direct);
+        cairn_export_free(read);
+        cairn_store_close(s);
+    }
+    char f[128];
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(f, sizeof f, "%s/cairn.db%s", dir, sfx[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
 /* cairn_export_add_json refuses (CAIRN_EINVAL) exactly what json_loadb
  * refuses as an object, and reads the strings as it does. */
 static void test_json_as_jansson(void **state)
@@ -360,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_is_fresh),
         cmocka_unit_test(test_fast_path),
         cmocka_unit_test(test_scores_as_analysis),
+        cmocka_unit_test(test_store_read),
         cmocka_unit_test(test_json_as_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
