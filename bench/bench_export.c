@@ -199,6 +199,7 @@ int main(int argc, char **argv)
     struct objs objs = {0};
     struct cairn_store *s = NULL;
     bool want[CAIRN_EXPORT_FORMAT_COUNT];
+    size_t rows = 0;
     int rc = 1;
 
     if (n == 0 || n > 100000000) {
@@ -241,7 +242,6 @@ int main(int argc, char **argv)
     objs.text = NULL;
 
     /* the floor of a read: the pages alone */
-    size_t rows = 0;
     struct tm2 t0 = tnow();
     if (page_through(s, coll, &rows) != 0)
         goto out;
@@ -334,7 +334,10 @@ int main(int argc, char **argv)
 out:
     cairn_store_close(s);
     unlink(path);
-    unlink(db);
+    if (getenv("BENCH_EXPORT_KEEP") != NULL && rows > 0)
+        printf("store kept: %s collection %s\n", db, coll);
+    else
+        unlink(db);
     free(objs.text);
     free(objs.off);
     cairn_buf_release(&list);

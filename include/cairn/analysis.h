@@ -340,6 +340,28 @@ int cairn_score_indicator(const json_t *ind,
                           const struct cairn_score_sightings *sg,
                           const struct cairn_score_opts *o, json_t **explain);
 
+/*
+ * What cairn_score_indicator reads of an indicator, already parsed (a
+ * caller that holds the fields scores without a JSON object; the scores
+ * are the same). Strings are as written, with their lengths; NULL when
+ * absent or not a string. `values` calls `cb` with the indicator's values
+ * in the order cairn_value_object_values gives them (stopping when `cb`
+ * returns non-zero).
+ */
+struct cairn_score_fields {
+    int confidence; /* 0..100; -1: absent, not an integer or out of range */
+    const char *created_by_ref;
+    const char *valid_from, *created, *valid_until;
+    size_t valid_from_len, created_len, valid_until_len;
+    bool revoked;
+    int (*values)(const void *ud, cairn_value_cb cb, void *cb_ud);
+    const void *values_ud;
+};
+/* The score of `f` as cairn_score_indicator gives it (the one both use). */
+int cairn_score_fields(const struct cairn_score_fields *f,
+                       const struct cairn_score_sightings *sg,
+                       const struct cairn_score_opts *o, json_t **explain);
+
 /* ---- sightings across members ------------------------------------------ */
 
 /* The privacy threshold k by default. */

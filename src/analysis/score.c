@@ -41,12 +41,22 @@ static int on_value(void *ud, int type, const char *s, size_t len)
     return f->list != NULL && f->type != CAIRN_IOC_UNKNOWN;
 }
 
-static bool get_time(const json_t *o, const char *k, struct cairn_time *t)
+static bool get_time(const char *s, size_t len, struct cairn_time *t)
+{
+    return s != NULL && cairn_time_parse(s, len, true, t) == 0;
+}
+
+/* A member's string and its length; NULL when not a string. */
+static const char *member_str(const json_t *o, const char *k, size_t *len)
 {
     const json_t *v = json_object_get(o, k);
-    return json_is_string(v) &&
-           cairn_time_parse(json_string_value(v), json_string_length(v), true,
-                            t) == 0;
+    *len = json_is_string(v) ? json_string_length(v) : 0;
+    return json_string_value(v);
+}
+
+static int object_values(const void *ud, cairn_value_cb cb, void *cb_ud)
+{
+    return cairn_value_object_values(ud, cb, cb_ud);
 }
 
 static int set_num(json_t *o, const char *k, double v)
@@ -60,6 +70,30 @@ int cairn_score_indicator(const json_t *ind,
                           const struct cairn_score_sightings *sg,
                           const struct cairn_score_opts *o, json_t **explain)
 {
+    struct cairn_score_fields f = {.confidence = -1,
+                                   .values = object_values,
+                                   .values_ud = ind};
+    if (explain != NULL)
+        *explain = NULL;
+    if (!json_is_object(ind))
+        return CAIRN_EINVAL;
+    const json_t *c = json_object_get(ind, "confidence");
+    if (json_is_integer(c) && json_integer_value(c) >= 0 &&
+        json_integer_value(c) <= 100)
+        f.confidence = (int)json_integer_value(c);
+    f.created_by_ref =
+        json_string_value(json_object_get(ind, "created_by_ref"));
+    f.valid_from = member_str(ind, "valid_from", &f.valid_from_len);
+    f.created = member_str(ind, "created", &f.created_len);
+    f.valid_until = member_str(ind, "valid_until", &f.valid_until_len);
+    f.revoked = json_is_true(json_object_get(ind, "revoked"));
+    return cairn_score_fields(&f, sg, o, explain);
+}
+
+int cairn_score_fields(const struct cairn_score_fields *f,
+                       const struct cairn_score_sightings *sg,
+                       const struct cairn_score_opts *o, json_t **explain)
+{
     static const struct cairn_score_sightings none = {0};
     struct first_value fv = {.w = o != NULL ? o->warninglists : NULL};
     struct cairn_time now = o != NULL && o->now != NULL ? *o->now
@@ -67,28 +101,25 @@ int cairn_score_indicator(const json_t *ind,
     struct cairn_time from, until;
     if (explain != NULL)
         *explain = NULL;
-    if (!json_is_object(ind))
-        return CAIRN_EINVAL;
     if (sg == NULL)
         sg = &none;
 
     /* base: the indicator's confidence, else the source's default */
-    const json_t *c = json_object_get(ind, "confidence");
     double base = o != NULL && o->default_confidence > 0
                       ? o->default_confidence
                       : CAIRN_SCORE_DEFAULT_CONFIDENCE;
-    const char *by = json_string_value(json_object_get(ind, "created_by_ref"));
+    const char *by = f->created_by_ref;
     for (size_t i = 0; o != NULL && by != NULL && i < o->n_sources; i++)
         if (strcmp(o->sources[i].identity, by) == 0) {
             base = o->sources[i].confidence;
             break;
         }
-    if (json_is_integer(c) && json_integer_value(c) >= 0 &&
-        json_integer_value(c) <= 100)
-        base = (double)json_integer_value(c);
+    if (f->confidence >= 0 && f->confidence <= 100)
+        base = (double)f->confidence;
 
     /* the decay model of its first value's type */
-    (void)cairn_value_object_values(ind, on_value, &fv);
+    if (f->values != NULL)
+        (void)f->values(f->values_ud, on_value, &fv);
     double tau = DEFAULT_LIFETIME, speed = DEFAULT_SPEED;
     for (size_t i = 0; i < sizeof decay_table / sizeof decay_table[0]; i++)
         if ((int)decay_table[i].type == fv.type) {
@@ -102,7 +133,8 @@ int cairn_score_indicator(const json_t *ind,
         }
 
     /* age: since valid_from, or the last sighting when later */
-    if (!get_time(ind, "valid_from", &from) && !get_time(ind, "created", &from))
+    if (!get_time(f->valid_from, f->valid_from_len, &from) &&
+        !get_time(f->created, f->created_len, &from))
         from = now;
     if (sg->has_last_seen && cairn_time_cmp(&sg->last_seen, &from) > 0)
         from = sg->last_seen;
@@ -110,9 +142,9 @@ int cairn_score_indicator(const json_t *ind,
     if (age < 0)
         age = 0;
     double decay = age >= tau ? 0 : 1 - pow(age / tau, 1 / speed);
-    bool expired = get_time(ind, "valid_until", &until) &&
+    bool expired = get_time(f->valid_until, f->valid_until_len, &until) &&
                    cairn_time_cmp(&until, &now) <= 0;
-    if (expired || json_is_true(json_object_get(ind, "revoked")))
+    if (expired || f->revoked)
         decay = 0;
 
     double score = base * decay;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* UUIDs: random (v4), name-based (v5), and checking the text form. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -77,6 +78,17 @@ int cairn_uuid4(char out[CAIRN_UUID_STRLEN])
     return 0;
 }
 
+/* SHA-1 fetched once: EVP_sha1() would be looked up in the providers on
+ * every call, which costs several times the digest of a short name (a
+ * MISP export makes one UUID per value). */
+static EVP_MD *sha1_md; /* kept for the process's life */
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha1(void)
+{
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 int cairn_uuid5(const char *ns, const char *name, size_t name_len,
                 char out[CAIRN_UUID_STRLEN])
 {
@@ -100,12 +112,14 @@ int cairn_uuid5(const char *ns, const char *name, size_t name_len,
         i++;
     }
 
+    pthread_once(&sha1_once, fetch_sha1);
     ctx = EVP_MD_CTX_new();
     if (ctx == NULL) {
         rc = CAIRN_ENOMEM;
         goto out;
     }
-    if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+    if ((sha1_md != NULL ? EVP_DigestInit_ex2(ctx, sha1_md, NULL)
+                         : EVP_DigestInit_ex(ctx, EVP_sha1(), NULL)) != 1 ||
         EVP_DigestUpdate(ctx, nsb, sizeof nsb) != 1 ||
         (name_len > 0 && EVP_DigestUpdate(ctx, name, name_len) != 1) ||
         EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < UUID_LEN) {

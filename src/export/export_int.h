@@ -108,6 +108,7 @@ struct entry {
     uint8_t kind;      /* enum ent_kind */
     bool has_until;    /* x->until */
     bool revoked;
+    bool simple; /* its pattern was read by simple_walk (export.c) */
     char id[64];
     const char *name;   /* may be NULL */
     const char *text;   /* values' text */

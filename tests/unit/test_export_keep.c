@@ -11,12 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cairn/analysis.h"
 #include "cairn/export.h"
+#include "cairn/store.h"
 #include "export/export_int.h"
 
 static char *ind(char *buf, size_t cap, const char *id, const char *modified,
@@ -208,6 +212,155 @@ static void test_fast_path(void **state)
         same_both_ways(pats[i]);
 }
 
+/*
+ * The score column of a CSV export is cairn_score_indicator's on the
+ * stored object (fast path or not; a value on a warninglist too): the
+ * decay of the first value's type shows after twenty days.
+ */
+static void test_scores_as_analysis(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {
+        "[ipv4-addr:value = '10.1.2.3' OR domain-name:value = 'a.example']",
+        "[domain-name:value = 'a.example' OR ipv4-addr:value = '10.1.2.3']",
+        "[domain-name:'value' = 'a.example' OR ipv4-addr:value = '10.1.2.3']",
+        "[network-traffic:dst_ref.value = '192.0.2.9']",
+        "[network-traffic:dst_ref.value = 'w.example']",
+        "[file:hashes.'SHA-256' = "
+        "'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef']",
+        "[file:hashes.MD5 = '0123456789ABCDEF0123456789ABCDEF']",
+        "[email-addr:value = 'a@b.example']",
+        "[url:value = 'http://W.example/x' OR domain-name:value = 'a.example']",
+        "[domain-name:value = 'W.Example.' OR ipv4-addr:value = '10.1.2.3']",
+        "[ipv4-addr:value = '10.1.2.3'] OR [domain-name:value = 'a.example']",
+        "[domain-name:value = 'a.example' OR ipv4-addr:value = '10.1.2.3'"
+        " OR file:name = 'x.exe']",
+    };
+    static const char *const extras[] = {"", ",\"confidence\":80",
+                                         ",\"revoked\":false"};
+    static const char wl[] = "{\"name\":\"wl\",\"type\":\"hostname\","
+                             "\"list\":[\"w.example\"]}";
+    const char *when = "2026-01-21T00:00:00Z";
+    struct cairn_time now;
+    struct cairn_warninglists *w = NULL;
+    assert_int_equal(cairn_time_parse(when, strlen(when), true, &now), 0);
+    assert_int_equal(cairn_warninglists_new(&w), 0);
+    assert_int_equal(cairn_warninglists_add(w, wl, strlen(wl), "wl", NULL,
+                                            NULL),
+                     0);
+    for (size_t i = 0; i < 2 * sizeof pats / sizeof pats[0]; i++) {
+        for (size_t k = 0; k < sizeof extras / sizeof extras[0]; k++) {
+            char b[2048];
+            struct cairn_buf out;
+            struct cairn_export_stats st;
+            struct cairn_export_opts o = {.format = CAIRN_EXPORT_CSV,
+                                          .include_warninglisted = true,
+                                          .warninglists = w};
+            struct cairn_export *ex = NULL;
+            assert_int_equal(cairn_export_new(&o, &ex, NULL), 0);
+            ex->no_fast_path = i % 2 == 1;
+            ind(b, sizeof b, ID(1), "2026-01-01T00:00:00.000Z", pats[i / 2],
+                extras[k]);
+            add(ex, b);
+            render(ex, when, &out, &st);
+            json_t *j = json_loads(b, 0, NULL);
+            struct cairn_score_opts so = {.warninglists = w, .now = &now};
+            int want = cairn_score_indicator(j, NULL, &so, NULL);
+            json_decref(j);
+            /* each row: type,value,id,name,score,valid_until */
+            const char *row = strchr(out.data, '\n');
+            assert_non_null(row);
+            for (row++; *row != '\0'; row = strchr(row, '\n') + 1) {
+                const char *f = row;
+                for (int c = 0; c < 4; c++)
+                    f = strchr(f, ',') + 1;
+                if (strtol(f, NULL, 10) != want)
+                    fail_msg("%s%s (%s): %.60s, not %d", pats[i / 2],
+                             extras[k], i % 2 ? "parser" : "fast path", row,
+                             want);
+            }
+            cairn_buf_release(&out);
+            cairn_export_free(ex);
+        }
+    }
+    cairn_warninglists_free(w);
+}
+
+/*
+ * A first read from a store (the scan in a second thread, its rows handed
+ * over in 1 MB batches) gives the file the same objects added one by one
+ * give: 6,000 objects, several batches, versions later and earlier; on
+ * SQLite and in memory.
+ */
+static void test_store_read(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/cairn-export-XXXXXX", url[128], coll[CAIRN_UUID_STRLEN];
+    assert_non_null(mkdtemp(dir));
+    snprintf(url, sizeof url, "sqlite:%s/cairn.db", dir);
+    const char *urls[] = {url, "memory:"};
+    for (size_t u = 0; u < 2; u++) {
+        struct cairn_store *s = NULL;
+        struct cairn_store_api_root root = {"r", "r", NULL, 1 << 30};
+        struct cairn_store_collection c = {.api_root = "r", .title = "t"};
+        struct cairn_export_opts o = {.format = CAIRN_EXPORT_CSV};
+        struct cairn_export *direct = NULL, *read = NULL;
+        enum { N = 6000 };
+        static char text[N][640];
+        static struct cairn_store_object_in in[N];
+        assert_int_equal(cairn_store_open(urls[u], NULL, &s), 0);
+        assert_int_equal(cairn_store_api_root_put(s, &root), 0);
+        assert_int_equal(cairn_store_collection_create(s, &c, coll), 0);
+        assert_int_equal(cairn_export_new(&o, &direct, NULL), 0);
+        for (size_t i = 0; i < N; i++) {
+            char id[64], pat[128], mod[40];
+            /* the last 500: new versions of the first 250, and older ones
+             * of the next 250 (kept out) */
+            size_t k = i < N - 500 ? i : i - (N - 500);
+            snprintf(id, sizeof id, "%08zx-0000-4000-8000-000000000000", k);
+            snprintf(mod, sizeof mod, "2026-0%d-01T00:00:00.000Z",
+                     i < N - 500 ? 2 : k < 250 ? 3 : 1);
+            snprintf(pat, sizeof pat, "[domain-name:value = 'd%zu.example']",
+                     i);
+            ind(text[i], sizeof text[i], id, mod, pat, "");
+            add(direct, text[i]);
+            in[i].json = text[i];
+            in[i].json_len = strlen(text[i]);
+            in[i].obj = json_loads(text[i], 0, NULL);
+        }
+        assert_int_equal(cairn_store_put_objects(s, coll, in, N, NULL, NULL),
+                         0);
+        for (size_t i = 0; i < N; i++)
+            json_decref((json_t *)in[i].obj);
+        const char *cl[] = {coll};
+        o.collections = cl;
+        o.n_collections = 1;
+        assert_int_equal(cairn_export_new(&o, &read, NULL), 0);
+        bool changed = false;
+        assert_int_equal(cairn_export_update(read, s, &changed), 0);
+        assert_true(changed);
+        struct cairn_buf a, b;
+        struct cairn_export_stats sa, sb;
+        render(direct, "2026-03-02T00:00:00Z", &a, &sa);
+        render(read, "2026-03-02T00:00:00Z", &b, &sb);
+        assert_int_equal(sa.indicators, N - 500);
+        assert_string_equal(a.data, b.data);
+        assert_memory_equal(&sa, &sb, sizeof sa);
+        cairn_buf_release(&a);
+        cairn_buf_release(&b);
+        cairn_export_free(direct);
+        cairn_export_free(read);
+        cairn_store_close(s);
+    }
+    char f[128];
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(f, sizeof f, "%s/cairn.db%s", dir, sfx[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
 /* cairn_export_add_json refuses (CAIRN_EINVAL) exactly what json_loadb
  * refuses as an object, and reads the strings as it does. */
 static void test_json_as_jansson(void **state)
@@ -283,6 +436,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rewrite_is_fresh),
         cmocka_unit_test(test_fast_path),
+        cmocka_unit_test(test_scores_as_analysis),
+        cmocka_unit_test(test_store_read),
         cmocka_unit_test(test_json_as_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
