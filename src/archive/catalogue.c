@@ -488,27 +488,29 @@ static int writer_finish(struct cat_writer *w, const uint64_t *segs,
 
 /* ---- values to add: from segments, sorted ------------------------------------ */
 
+/* Records to add; sorted, `order` lists them by key, each key once. */
 struct ents {
     struct cat_ent *v;
     size_t n, cap;
     char *text;
     size_t text_len, text_cap;
+    uint32_t *order; /* after ents_sort: n_order indexes into v */
+    size_t n_order;
 };
 
 static void ents_free(struct ents *e)
 {
     cairn_free(e->v);
     cairn_free(e->text);
+    cairn_free(e->order);
     memset(e, 0, sizeof *e);
 }
 
-static _Thread_local const char *sort_text;
-
-static int cmp_ent(const void *x, const void *y)
+static void ents_clear(struct ents *e)
 {
-    const struct cat_ent *a = x, *b = y;
-    return key_cmp(a->type, sort_text + a->off, a->len, b->type,
-                   sort_text + b->off, b->len);
+    e->n = 0;
+    e->text_len = 0;
+    e->n_order = 0;
 }
 
 static void merge_into(struct cat_ent *d, const struct cat_ent *s)
@@ -527,21 +529,28 @@ static void merge_into(struct cat_ent *d, const struct cat_ent *s)
         d->seg_hi = s->seg_hi;
 }
 
-/* A record's type and first 7 key bytes, in an order consistent with
- * key_cmp (zero bytes pad a short key: it sorts first, as in key_cmp). */
+/*
+ * A record for the sort: 8 key bytes from some position, big-endian and
+ * zero-padded (the type and the first 7 at first), in an order
+ * consistent with key_cmp (a short key sorts first, as in key_cmp); and
+ * where its key is, so that ties read the text and not the record.
+ */
 struct skey {
     uint64_t pre;
-    uint32_t idx, pad;
+    uint64_t off;
+    uint32_t len;
+    uint32_t idx;
 };
 
+static _Thread_local const char *sort_text;
 static _Thread_local const struct cat_ent *sort_v;
 
 static int cmp_skey(const void *x, const void *y)
 {
     const struct skey *a = x, *b = y;
-    if (a->pre != b->pre)
-        return a->pre < b->pre ? -1 : 1;
-    return cmp_ent(&sort_v[a->idx], &sort_v[b->idx]);
+    const struct cat_ent *ea = &sort_v[a->idx], *eb = &sort_v[b->idx];
+    return key_cmp(ea->type, sort_text + a->off, a->len, eb->type,
+                   sort_text + b->off, b->len);
 }
 
 static void radix(struct skey **k, struct skey **t, size_t n)
@@ -562,19 +571,29 @@ static void radix(struct skey **k, struct skey **t, size_t n)
     }
 }
 
-/* Key bytes [at, at + 8) of record i, zero-padded, big-endian. */
-static uint64_t key_word(const struct cat_ent *x, const char *text, size_t at)
+/* Key bytes [at, at + 8) of a key, zero-padded, big-endian. */
+static uint64_t key_word(const struct skey *x, size_t at)
 {
-    const uint8_t *p = (const uint8_t *)text + x->off;
+    const uint8_t *p = (const uint8_t *)sort_text + x->off;
     uint64_t w = 0;
+    if (at + 8 <= x->len) {
+        for (unsigned b = 0; b < 8; b++)
+            w = w << 8 | p[at + b];
+        return w;
+    }
     for (unsigned b = 0; b < 8; b++)
         w |= (uint64_t)(at + b < x->len ? p[at + b] : 0) << (56 - 8 * b);
     return w;
 }
 
-/* `k` is sorted by its prefixes; order the runs of equal ones by the next
- * 8 key bytes (a radix sort again), 8 times at most, then by key. */
-static void sort_ties(struct skey *k, struct skey *t, size_t n, unsigned depth)
+/*
+ * `k` is sorted by the key bytes before `at` (all equal within a run of
+ * equal `pre`); order each run of equal ones from the first byte at
+ * which its keys differ, by 8 bytes from there (a radix sort again), 8
+ * times at most, then by key.
+ */
+static void sort_ties(struct skey *k, struct skey *t, size_t n, size_t at,
+                      unsigned depth)
 {
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
@@ -584,36 +603,52 @@ static void sort_ties(struct skey *k, struct skey *t, size_t n, unsigned depth)
         if (m > 1 && (m < 32 || depth >= 8)) {
             qsort(k + i, m, sizeof *k, cmp_skey);
         } else if (m > 1) {
-            for (size_t x = i; x < j; x++)
-                k[x].pre = key_word(&sort_v[k[x].idx], sort_text,
-                                    7 + 8 * (size_t)depth);
+            /* the bytes from `at` that all of the run share */
+            const uint8_t *f = (const uint8_t *)sort_text + k[i].off;
+            size_t lcp = k[i].len > at ? k[i].len - at : 0;
+            for (size_t x = i + 1; x < j && lcp > 0; x++) {
+                const uint8_t *p = (const uint8_t *)sort_text + k[x].off;
+                if (x + 16 < j)
+                    __builtin_prefetch(sort_text + k[x + 16].off + at);
+                size_t l = k[x].len > at ? k[x].len - at : 0, c = 0;
+                if (l < lcp)
+                    lcp = l;
+                while (c < lcp && p[at + c] == f[at + c])
+                    c++;
+                lcp = c;
+            }
+            for (size_t x = i; x < j; x++) {
+                if (x + 16 < j)
+                    __builtin_prefetch(sort_text + k[x + 16].off + at + lcp);
+                k[x].pre = key_word(&k[x], at + lcp);
+            }
             struct skey *kk = k + i, *tt = t + i;
             radix(&kk, &tt, m);
             if (kk != k + i)
                 memcpy(k + i, kk, m * sizeof *k);
-            sort_ties(k + i, t + i, m, depth + 1);
+            sort_ties(k + i, t + i, m, at + lcp + 8, depth + 1);
         }
         i = j;
     }
 }
 
-/* Sort (a radix sort of the prefixes, then the ties by key), and merge
- * the records of one key. */
+/* Sort (a radix sort of the prefixes, then the ties by key) into
+ * e->order, the records of one key merged into the first. */
 static int ents_sort(struct ents *e)
 {
     struct skey *k = NULL, *t = NULL;
-    struct cat_ent *v = NULL;
     size_t n = e->n;
 
+    e->n_order = 0;
     if (n == 0)
         return 0;
     k = cairn_malloc(n * sizeof *k);
     t = cairn_malloc(n * sizeof *t);
-    v = cairn_malloc(n * sizeof *v);
-    if (k == NULL || t == NULL || v == NULL) {
+    cairn_free(e->order);
+    e->order = cairn_malloc(n * sizeof *e->order);
+    if (k == NULL || t == NULL || e->order == NULL) {
         cairn_free(k);
         cairn_free(t);
-        cairn_free(v);
         return CAIRN_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
@@ -622,26 +657,25 @@ static int ents_sort(struct ents *e)
         uint64_t pre = (uint64_t)x->type << 56;
         for (unsigned b = 0; b < 7 && b < x->len; b++)
             pre |= (uint64_t)p[b] << (48 - 8 * b);
-        k[i] = (struct skey){pre, (uint32_t)i, 0};
+        k[i] = (struct skey){pre, x->off, x->len, (uint32_t)i};
     }
     radix(&k, &t, n);
     sort_text = e->text;
     sort_v = e->v;
-    sort_ties(k, t, n, 0);
+    sort_ties(k, t, n, 7, 0);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct cat_ent *x = &e->v[k[i].idx];
-        const struct cat_ent *y = m > 0 ? &v[m - 1] : NULL;
-        if (y != NULL && y->type == x->type && y->len == x->len &&
-            memcmp(e->text + y->off, e->text + x->off, x->len) == 0)
-            merge_into(&v[m - 1], x);
+        const struct skey *x = &k[i], *y = i > 0 ? &k[i - 1] : NULL;
+        if (i + 16 < n)
+            __builtin_prefetch(e->text + k[i + 16].off);
+        if (y != NULL && y->len == x->len &&
+            memcmp(e->text + y->off, e->text + x->off, x->len) == 0 &&
+            e->v[y->idx].type == e->v[x->idx].type)
+            merge_into(&e->v[e->order[m - 1]], &e->v[x->idx]);
         else
-            v[m++] = *x;
+            e->order[m++] = x->idx;
     }
-    cairn_free(e->v);
-    e->v = v;
-    e->n = m;
-    e->cap = n;
+    e->n_order = m;
     cairn_free(k);
     cairn_free(t);
     return 0;
@@ -887,7 +921,7 @@ static int fold(struct cat_iter *old, const struct ents *add,
                 size_t why_len)
 {
     struct cat_writer w;
-    size_t k = 0, n_add = add != NULL ? add->n : 0;
+    size_t k = 0, n_add = add != NULL ? add->n_order : 0;
     int rc = writer_init(&w, fd);
     int ro = 0;
 
@@ -902,7 +936,13 @@ static int fold(struct cat_iter *old, const struct ents *add,
         }
         const struct cat_ent *o = ro == 1 ? &old->e : NULL;
         const char *okey = o != NULL ? (const char *)old->key.p : NULL;
-        const struct cat_ent *a = k < n_add ? &add->v[k] : NULL;
+        /* the records and keys are read in an order of their own: ask
+         * for them ahead (a record 32 ahead, its key 16 ahead) */
+        if (k + 32 < n_add)
+            __builtin_prefetch(&add->v[add->order[k + 32]]);
+        if (k + 16 < n_add)
+            __builtin_prefetch(add->text + add->v[add->order[k + 16]].off);
+        const struct cat_ent *a = k < n_add ? &add->v[add->order[k]] : NULL;
         if (o == NULL && a == NULL)
             break;
         int c = o == NULL   ? 1
@@ -1361,8 +1401,7 @@ static int build_from(struct cairn_archive *a, const struct arch_seg *segs,
         if (rc < 0)
             break;
         written = true;
-        e.n = 0;
-        e.text_len = 0;
+        ents_clear(&e);
         int t = cur;
         cur = other;
         other = t;
