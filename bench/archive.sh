@@ -115,8 +115,9 @@ echo "catalogue at seal:  ${catcpu:-?} s CPU, $(ratio "${catcpu:-0}" "$acpu") of
 "$cairn" archive stats --data data >stats.out
 sed 's/^/    /' stats.out
 values=$(awk '/^distinct values/ { print $NF }' stats.out)
-catsize=$(wc -c <data/archive/catalogue)
-echo "catalogue file:     $catsize bytes, $(awk -v a="$catsize" -v b="$values" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }') bytes per distinct value"
+catsize=$(cat data/archive/catalogue* | wc -c)
+catruns=$(ls data/archive/catalogue* | wc -l)
+echo "catalogue files:    $catsize bytes in $catruns runs, $(awk -v a="$catsize" -v b="$values" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }') bytes per distinct value"
 
 # ---- retro-hunt -----------------------------------------------------------------
 # median N...: the middle of the numbers

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The catalogue: every distinct value of the archive, stored on disk. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -487,27 +488,29 @@ static int writer_finish(struct cat_writer *w, const uint64_t *segs,
 
 /* ---- values to add: from segments, sorted ------------------------------------ */
 
+/* Records to add; sorted, `order` lists them by key, each key once. */
 struct ents {
     struct cat_ent *v;
     size_t n, cap;
     char *text;
     size_t text_len, text_cap;
+    uint32_t *order; /* after ents_sort: n_order indexes into v */
+    size_t n_order;
 };
 
 static void ents_free(struct ents *e)
 {
     cairn_free(e->v);
     cairn_free(e->text);
+    cairn_free(e->order);
     memset(e, 0, sizeof *e);
 }
 
-static _Thread_local const char *sort_text;
-
-static int cmp_ent(const void *x, const void *y)
+static void ents_clear(struct ents *e)
 {
-    const struct cat_ent *a = x, *b = y;
-    return key_cmp(a->type, sort_text + a->off, a->len, b->type,
-                   sort_text + b->off, b->len);
+    e->n = 0;
+    e->text_len = 0;
+    e->n_order = 0;
 }
 
 static void merge_into(struct cat_ent *d, const struct cat_ent *s)
@@ -526,21 +529,28 @@ static void merge_into(struct cat_ent *d, const struct cat_ent *s)
         d->seg_hi = s->seg_hi;
 }
 
-/* A record's type and first 7 key bytes, in an order consistent with
- * key_cmp (zero bytes pad a short key: it sorts first, as in key_cmp). */
+/*
+ * A record for the sort: 8 key bytes from some position, big-endian and
+ * zero-padded (the type and the first 7 at first), in an order
+ * consistent with key_cmp (a short key sorts first, as in key_cmp); and
+ * where its key is, so that ties read the text and not the record.
+ */
 struct skey {
     uint64_t pre;
-    uint32_t idx, pad;
+    uint64_t off;
+    uint32_t len;
+    uint32_t idx;
 };
 
+static _Thread_local const char *sort_text;
 static _Thread_local const struct cat_ent *sort_v;
 
 static int cmp_skey(const void *x, const void *y)
 {
     const struct skey *a = x, *b = y;
-    if (a->pre != b->pre)
-        return a->pre < b->pre ? -1 : 1;
-    return cmp_ent(&sort_v[a->idx], &sort_v[b->idx]);
+    const struct cat_ent *ea = &sort_v[a->idx], *eb = &sort_v[b->idx];
+    return key_cmp(ea->type, sort_text + a->off, a->len, eb->type,
+                   sort_text + b->off, b->len);
 }
 
 static void radix(struct skey **k, struct skey **t, size_t n)
@@ -561,19 +571,29 @@ static void radix(struct skey **k, struct skey **t, size_t n)
     }
 }
 
-/* Key bytes [at, at + 8) of record i, zero-padded, big-endian. */
-static uint64_t key_word(const struct cat_ent *x, const char *text, size_t at)
+/* Key bytes [at, at + 8) of a key, zero-padded, big-endian. */
+static uint64_t key_word(const struct skey *x, size_t at)
 {
-    const uint8_t *p = (const uint8_t *)text + x->off;
+    const uint8_t *p = (const uint8_t *)sort_text + x->off;
     uint64_t w = 0;
+    if (at + 8 <= x->len) {
+        for (unsigned b = 0; b < 8; b++)
+            w = w << 8 | p[at + b];
+        return w;
+    }
     for (unsigned b = 0; b < 8; b++)
         w |= (uint64_t)(at + b < x->len ? p[at + b] : 0) << (56 - 8 * b);
     return w;
 }
 
-/* `k` is sorted by its prefixes; order the runs of equal ones by the next
- * 8 key bytes (a radix sort again), 8 times at most, then by key. */
-static void sort_ties(struct skey *k, struct skey *t, size_t n, unsigned depth)
+/*
+ * `k` is sorted by the key bytes before `at` (all equal within a run of
+ * equal `pre`); order each run of equal ones from the first byte at
+ * which its keys differ, by 8 bytes from there (a radix sort again), 8
+ * times at most, then by key.
+ */
+static void sort_ties(struct skey *k, struct skey *t, size_t n, size_t at,
+                      unsigned depth)
 {
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
@@ -583,36 +603,52 @@ static void sort_ties(struct skey *k, struct skey *t, size_t n, unsigned depth)
         if (m > 1 && (m < 32 || depth >= 8)) {
             qsort(k + i, m, sizeof *k, cmp_skey);
         } else if (m > 1) {
-            for (size_t x = i; x < j; x++)
-                k[x].pre = key_word(&sort_v[k[x].idx], sort_text,
-                                    7 + 8 * (size_t)depth);
+            /* the bytes from `at` that all of the run share */
+            const uint8_t *f = (const uint8_t *)sort_text + k[i].off;
+            size_t lcp = k[i].len > at ? k[i].len - at : 0;
+            for (size_t x = i + 1; x < j && lcp > 0; x++) {
+                const uint8_t *p = (const uint8_t *)sort_text + k[x].off;
+                if (x + 16 < j)
+                    __builtin_prefetch(sort_text + k[x + 16].off + at);
+                size_t l = k[x].len > at ? k[x].len - at : 0, c = 0;
+                if (l < lcp)
+                    lcp = l;
+                while (c < lcp && p[at + c] == f[at + c])
+                    c++;
+                lcp = c;
+            }
+            for (size_t x = i; x < j; x++) {
+                if (x + 16 < j)
+                    __builtin_prefetch(sort_text + k[x + 16].off + at + lcp);
+                k[x].pre = key_word(&k[x], at + lcp);
+            }
             struct skey *kk = k + i, *tt = t + i;
             radix(&kk, &tt, m);
             if (kk != k + i)
                 memcpy(k + i, kk, m * sizeof *k);
-            sort_ties(k + i, t + i, m, depth + 1);
+            sort_ties(k + i, t + i, m, at + lcp + 8, depth + 1);
         }
         i = j;
     }
 }
 
-/* Sort (a radix sort of the prefixes, then the ties by key), and merge
- * the records of one key. */
+/* Sort (a radix sort of the prefixes, then the ties by key) into
+ * e->order, the records of one key merged into the first. */
 static int ents_sort(struct ents *e)
 {
     struct skey *k = NULL, *t = NULL;
-    struct cat_ent *v = NULL;
     size_t n = e->n;
 
+    e->n_order = 0;
     if (n == 0)
         return 0;
     k = cairn_malloc(n * sizeof *k);
     t = cairn_malloc(n * sizeof *t);
-    v = cairn_malloc(n * sizeof *v);
-    if (k == NULL || t == NULL || v == NULL) {
+    cairn_free(e->order);
+    e->order = cairn_malloc(n * sizeof *e->order);
+    if (k == NULL || t == NULL || e->order == NULL) {
         cairn_free(k);
         cairn_free(t);
-        cairn_free(v);
         return CAIRN_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
@@ -621,26 +657,25 @@ static int ents_sort(struct ents *e)
         uint64_t pre = (uint64_t)x->type << 56;
         for (unsigned b = 0; b < 7 && b < x->len; b++)
             pre |= (uint64_t)p[b] << (48 - 8 * b);
-        k[i] = (struct skey){pre, (uint32_t)i, 0};
+        k[i] = (struct skey){pre, x->off, x->len, (uint32_t)i};
     }
     radix(&k, &t, n);
     sort_text = e->text;
     sort_v = e->v;
-    sort_ties(k, t, n, 0);
+    sort_ties(k, t, n, 7, 0);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct cat_ent *x = &e->v[k[i].idx];
-        const struct cat_ent *y = m > 0 ? &v[m - 1] : NULL;
-        if (y != NULL && y->type == x->type && y->len == x->len &&
-            memcmp(e->text + y->off, e->text + x->off, x->len) == 0)
-            merge_into(&v[m - 1], x);
+        const struct skey *x = &k[i], *y = i > 0 ? &k[i - 1] : NULL;
+        if (i + 16 < n)
+            __builtin_prefetch(e->text + k[i + 16].off);
+        if (y != NULL && y->len == x->len &&
+            memcmp(e->text + y->off, e->text + x->off, x->len) == 0 &&
+            e->v[y->idx].type == e->v[x->idx].type)
+            merge_into(&e->v[e->order[m - 1]], &e->v[x->idx]);
         else
-            v[m++] = *x;
+            e->order[m++] = x->idx;
     }
-    cairn_free(e->v);
-    e->v = v;
-    e->n = m;
-    e->cap = n;
+    e->n_order = m;
     cairn_free(k);
     cairn_free(t);
     return 0;
@@ -730,46 +765,201 @@ static int ents_add_segment(struct ents *e, const uint8_t *data, size_t len,
  * Write to `fd` the merge of `old` (may be NULL) with the sorted records
  * `add`, covering `segs`.
  */
-static int fold(const struct cat_file *old, const struct ents *add,
+/* ---- runs read as one ---------------------------------------------------------- */
+
+/* The block that would hold (type, key): the last whose first key is not
+ * greater; -1 when before the first. */
+static int64_t find_block(const struct cat_file *f, uint8_t type,
+                          const char *key, size_t len)
+{
+    uint64_t lo = 0, hi = f->n_blocks;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        const struct cat_block *b = &f->blocks[mid];
+        if (key_cmp(b->type, (const char *)b->key, b->key_len, type, key,
+                    len) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (int64_t)lo - 1;
+}
+
+/* One run being read: the next block to decode, and the record at. */
+struct cat_cur {
+    const struct cat_file *f;
+    uint64_t b;
+    uint32_t i;
+    struct cat_recs r;
+};
+
+/* Several runs (each sorted, each key once) read as one, in key order,
+ * the records of one key merged: what one catalogue of all their
+ * segments would hold. */
+struct cat_iter {
+    struct cat_cur *c;
+    size_t n;
+    struct cat_ent e; /* the current record; its key in `key` */
+    struct vec key;
+};
+
+static int iter_init(struct cat_iter *it, const struct cat_file *const *fs,
+                     size_t n)
+{
+    memset(it, 0, sizeof *it);
+    it->c = cairn_calloc(n + 1, sizeof *it->c);
+    if (it->c == NULL)
+        return CAIRN_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        it->c[i].f = fs[i];
+    it->n = n;
+    return 0;
+}
+
+static void iter_free(struct cat_iter *it)
+{
+    if (it->c != NULL)
+        for (size_t i = 0; i < it->n; i++)
+            cairn__cat_recs_free(&it->c[i].r);
+    cairn_free(it->c);
+    cairn_free(it->key.p);
+    memset(it, 0, sizeof *it);
+}
+
+static int cur_fill(struct cat_cur *c, char *why, size_t why_len)
+{
+    while (c->i == c->r.n && c->b < c->f->n_blocks) {
+        int rc = cairn__cat_block(c->f, c->b++, &c->r, why, why_len);
+        c->i = 0;
+        if (rc < 0) {
+            c->r.n = 0;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int cur_cmp(const struct cat_cur *c, uint8_t type, const char *k,
+                   size_t len)
+{
+    const struct cat_ent *e = &c->r.v[c->i];
+    return key_cmp(e->type, c->r.text + e->off, e->len, type, k, len);
+}
+
+/* Every run at its first key not less than (type, key). */
+static int iter_seek(struct cat_iter *it, uint8_t type, const char *key,
+                     size_t len, char *why, size_t why_len)
+{
+    for (size_t j = 0; j < it->n; j++) {
+        struct cat_cur *c = &it->c[j];
+        int64_t b = find_block(c->f, type, key, len);
+        c->b = b < 0 ? 0 : (uint64_t)b;
+        c->r.n = 0;
+        c->i = 0;
+        int rc = cur_fill(c, why, why_len);
+        while (rc == 0 && c->i < c->r.n && cur_cmp(c, type, key, len) < 0) {
+            c->i++;
+            rc = cur_fill(c, why, why_len);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The next record into it->e and it->key: 1; 0 at the end; or < 0. */
+static int iter_next(struct cat_iter *it, char *why, size_t why_len)
+{
+    struct cat_cur *min = NULL;
+    for (size_t j = 0; j < it->n; j++) {
+        struct cat_cur *c = &it->c[j];
+        int rc = cur_fill(c, why, why_len);
+        if (rc < 0)
+            return rc;
+        if (c->i == c->r.n)
+            continue;
+        if (min == NULL) {
+            min = c;
+            continue;
+        }
+        const struct cat_ent *m = &min->r.v[min->i];
+        if (cur_cmp(c, m->type, min->r.text + m->off, m->len) < 0)
+            min = c;
+    }
+    if (min == NULL)
+        return 0;
+    const struct cat_ent *m = &min->r.v[min->i];
+    it->key.len = 0;
+    if (vec_reserve(&it->key, (size_t)m->len + 1) < 0)
+        return CAIRN_ENOMEM;
+    if (m->len > 0)
+        memcpy(it->key.p, min->r.text + m->off, m->len);
+    it->key.len = m->len;
+    it->e = *m;
+    it->e.off = 0;
+    for (size_t j = 0; j < it->n; j++) {
+        struct cat_cur *c = &it->c[j];
+        if (c == min) {
+            c->i++;
+            continue;
+        }
+        if (c->i == c->r.n ||
+            cur_cmp(c, it->e.type, (const char *)it->key.p, it->e.len) != 0)
+            continue;
+        merge_into(&it->e, &c->r.v[c->i]);
+        c->i++;
+    }
+    return 1;
+}
+
+/*
+ * Write to `fd` the merge of `old` (may be NULL) with the sorted records
+ * `add` (may be NULL), covering `segs`.
+ */
+static int fold(struct cat_iter *old, const struct ents *add,
                 const uint64_t *segs, size_t n_segs, int fd, char *why,
                 size_t why_len)
 {
     struct cat_writer w;
-    struct cat_recs r = {0};
-    uint64_t b = 0;
-    uint32_t i = 0;
-    size_t k = 0;
+    size_t k = 0, n_add = add != NULL ? add->n_order : 0;
     int rc = writer_init(&w, fd);
+    int ro = 0;
 
     if (rc < 0)
         goto out;
+    if (old != NULL)
+        ro = iter_next(old, why, why_len);
     for (;;) {
-        if (old != NULL && i == r.n && b < old->n_blocks) {
-            rc = cairn__cat_block(old, b++, &r, why, why_len);
-            if (rc < 0)
-                goto out;
-            i = 0;
-            continue;
+        if (ro < 0) {
+            rc = ro;
+            goto out;
         }
-        const struct cat_ent *o = old != NULL && i < r.n ? &r.v[i] : NULL;
-        const struct cat_ent *a = k < add->n ? &add->v[k] : NULL;
+        const struct cat_ent *o = ro == 1 ? &old->e : NULL;
+        const char *okey = o != NULL ? (const char *)old->key.p : NULL;
+        /* the records and keys are read in an order of their own: ask
+         * for them ahead (a record 32 ahead, its key 16 ahead) */
+        if (k + 32 < n_add)
+            __builtin_prefetch(&add->v[add->order[k + 32]]);
+        if (k + 16 < n_add)
+            __builtin_prefetch(add->text + add->v[add->order[k + 16]].off);
+        const struct cat_ent *a = k < n_add ? &add->v[add->order[k]] : NULL;
         if (o == NULL && a == NULL)
             break;
         int c = o == NULL   ? 1
                 : a == NULL ? -1
-                            : key_cmp(o->type, r.text + o->off, o->len,
-                                      a->type, add->text + a->off, a->len);
+                            : key_cmp(o->type, okey, o->len, a->type,
+                                      add->text + a->off, a->len);
         if (c < 0) {
-            rc = writer_add(&w, o, r.text + o->off);
-            i++;
+            rc = writer_add(&w, o, okey);
+            ro = rc < 0 ? rc : iter_next(old, why, why_len);
         } else if (c > 0) {
             rc = writer_add(&w, a, add->text + a->off);
             k++;
         } else {
             struct cat_ent m = *o;
             merge_into(&m, a);
-            rc = writer_add(&w, &m, r.text + o->off);
-            i++;
+            rc = writer_add(&w, &m, okey);
+            ro = rc < 0 ? rc : iter_next(old, why, why_len);
             k++;
         }
         if (rc < 0)
@@ -779,19 +969,42 @@ static int fold(const struct cat_file *old, const struct ents *add,
 out:
     if (rc == CAIRN_EIO)
         snprintf(why, why_len, "cannot write: %s", strerror(errno));
-    cairn__cat_recs_free(&r);
     writer_release(&w);
     return rc;
 }
 
 /* ---- the archive's catalogue ------------------------------------------------ */
 
-/* A catalogue file mapped, shared by the hunts using it. */
-struct arch_catalogue {
-    unsigned refs;
+/*
+ * The stored catalogue is a set of runs, files catalogue.GEN (and
+ * "catalogue", generation 0, as written before runs): each a catalogue
+ * file of its own covering some segments. A seal writes a run of the new
+ * segment's values alone; runs of about the same size are then merged
+ * (MERGE_RUNS at a time), so that each value is rewritten a few times over
+ * the archive's life rather than at every seal. A run written by a merge
+ * or a rebuild has a higher generation than those it replaces, which are
+ * removed after it is renamed in place: a run overlapping (in segments) a
+ * run of a higher generation is left over from a crash, and ignored.
+ */
+#define MERGE_RUNS 4
+
+struct cat_run {
     uint8_t *map;
     size_t len;
     struct cat_file f;
+    uint64_t gen;
+};
+
+/* The runs mapped, shared by the hunts using them. */
+struct arch_catalogue {
+    unsigned refs;
+    struct cat_run *runs; /* ordered by their segments */
+    size_t n_runs;
+    uint64_t *segs; /* the segments covered, ascending */
+    size_t n_segs;
+    uint64_t values; /* distinct, when counted */
+    bool counted;
+    uint64_t max_gen; /* of every run file seen */
     uint64_t generation;
     bool exact; /* covers exactly the segments of that generation */
     bool own;   /* built for this process */
@@ -802,11 +1015,29 @@ static void cat_unref(struct arch_catalogue *c)
 {
     if (c == NULL || --c->refs > 0)
         return;
-    cairn__cat_close(&c->f);
-    if (c->map != NULL)
-        munmap(c->map, c->len);
+    for (size_t i = 0; i < c->n_runs; i++) {
+        cairn__cat_close(&c->runs[i].f);
+        if (c->runs[i].map != NULL)
+            munmap(c->runs[i].map, c->runs[i].len);
+    }
+    cairn_free(c->runs);
+    cairn_free(c->segs);
     cairn_free(c->last);
     cairn_free(c);
+}
+
+/* An iterator over runs [lo, hi) of c. */
+static int cat_iter(struct cat_iter *it, const struct arch_catalogue *c,
+                    size_t lo, size_t hi)
+{
+    const struct cat_file **fs = cairn_calloc(hi - lo + 1, sizeof *fs);
+    if (fs == NULL)
+        return CAIRN_ENOMEM;
+    for (size_t i = lo; i < hi; i++)
+        fs[i - lo] = &c->runs[i].f;
+    int rc = iter_init(it, fs, hi - lo);
+    cairn_free(fs);
+    return rc;
 }
 
 static double cpu_now(void)
@@ -822,31 +1053,153 @@ static void cat_path(const struct cairn_archive *a, const char *name,
     snprintf(buf, len, "%s/%s", a->dir, name);
 }
 
-/* Map an open file as a catalogue. */
-static int map_fd(int fd, struct arch_catalogue **out, char *why,
-                  size_t why_len)
+static void run_name(uint64_t gen, char *buf, size_t len)
 {
-    struct stat st;
-    struct arch_catalogue *c;
+    if (gen == 0)
+        snprintf(buf, len, "%s", CAT_FILE);
+    else
+        snprintf(buf, len, CAT_FILE ".%llu", (unsigned long long)gen);
+}
+
+/* The generation of a run's file name; false if it names none. */
+static bool run_gen(const char *n, uint64_t *gen)
+{
+    size_t l = strlen(CAT_FILE);
+    if (strncmp(n, CAT_FILE, l) != 0)
+        return false;
+    if (n[l] == '\0') {
+        *gen = 0;
+        return true;
+    }
+    if (n[l] != '.' || n[l + 1] < '1' || n[l + 1] > '9' ||
+        strlen(n + l + 1) > 18)
+        return false;
+    uint64_t g = 0;
+    for (const char *p = n + l + 1; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        g = g * 10 + (uint64_t)(*p - '0');
+    }
+    *gen = g;
+    return true;
+}
+
+static int cmp_u64_desc(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a > b ? -1 : a < b;
+}
+
+/* The generations of the run files in the archive, highest first. */
+static int list_runs(const struct cairn_archive *a, uint64_t **out,
+                     size_t *n_out)
+{
+    DIR *d = opendir(a->dir);
+    struct dirent *de;
+    size_t n = 0, cap = 0;
+    uint64_t *g = NULL;
 
     *out = NULL;
+    *n_out = 0;
+    if (d == NULL)
+        return CAIRN_EIO;
+    while ((de = readdir(d)) != NULL) {
+        uint64_t gen;
+        if (!run_gen(de->d_name, &gen))
+            continue;
+        if (grow_to((void **)&g, &cap, n + 1, sizeof *g) < 0) {
+            closedir(d);
+            cairn_free(g);
+            return CAIRN_ENOMEM;
+        }
+        g[n++] = gen;
+    }
+    closedir(d);
+    if (n > 0)
+        qsort(g, n, sizeof *g, cmp_u64_desc);
+    *out = g;
+    *n_out = n;
+    return 0;
+}
+
+/* Map an open file as a run of `c`. */
+static int add_run(struct arch_catalogue *c, int fd, uint64_t gen,
+                   char *why, size_t why_len)
+{
+    struct stat st;
+    struct cat_run *r;
+
     if (fstat(fd, &st) < 0)
         return damaged(why, why_len, strerror(errno));
     if ((uint64_t)st.st_size < CAT_HEADER_LEN + CAT_FOOTER_LEN ||
         (uint64_t)st.st_size > SIZE_MAX / 2)
         return damaged(why, why_len, "too short to be a catalogue");
-    c = cairn_calloc(1, sizeof *c);
+    r = cairn_realloc(c->runs, (c->n_runs + 1) * sizeof *c->runs);
+    if (r == NULL)
+        return CAIRN_ENOMEM;
+    c->runs = r;
+    r = &c->runs[c->n_runs];
+    memset(r, 0, sizeof *r);
+    r->gen = gen;
+    r->len = (size_t)st.st_size;
+    void *p = mmap(NULL, r->len, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED)
+        return damaged(why, why_len, strerror(errno));
+    r->map = p;
+    int rc = cairn__cat_open(r->map, r->len, &r->f, why, why_len);
+    if (rc < 0) {
+        munmap(r->map, r->len);
+        return rc;
+    }
+    c->n_runs++;
+    return 0;
+}
+
+static int cmp_run(const void *x, const void *y)
+{
+    const struct cat_run *a = x, *b = y;
+    uint64_t sa = a->f.n_segs > 0 ? a->f.segs[0] : 0;
+    uint64_t sb = b->f.n_segs > 0 ? b->f.segs[0] : 0;
+    return sa < sb ? -1 : sa > sb;
+}
+
+/* Order the runs by their segments; the union of their segments. */
+static int finish_runs(struct arch_catalogue *c, char *why, size_t why_len)
+{
+    size_t n = 0;
+    if (c->n_runs > 1)
+        qsort(c->runs, c->n_runs, sizeof *c->runs, cmp_run);
+    for (size_t i = 0; i < c->n_runs; i++)
+        n += c->runs[i].f.n_segs;
+    c->segs = cairn_malloc((n + 1) * sizeof *c->segs);
+    if (c->segs == NULL)
+        return CAIRN_ENOMEM;
+    for (size_t i = 0; i < c->n_runs; i++)
+        for (uint64_t j = 0; j < c->runs[i].f.n_segs; j++) {
+            uint64_t s = c->runs[i].f.segs[j];
+            if (c->n_segs > 0 && c->segs[c->n_segs - 1] >= s)
+                return damaged(why, why_len, "runs overlap");
+            c->segs[c->n_segs++] = s;
+        }
+    c->counted = c->n_runs <= 1;
+    c->values = c->n_runs == 1 ? c->runs[0].f.values : 0;
+    return 0;
+}
+
+/* Map an open file as a catalogue of one run. */
+static int map_fd(int fd, struct arch_catalogue **out, char *why,
+                  size_t why_len)
+{
+    struct arch_catalogue *c = cairn_calloc(1, sizeof *c);
+    int rc;
+
+    *out = NULL;
     if (c == NULL)
         return CAIRN_ENOMEM;
     c->refs = 1;
-    c->len = (size_t)st.st_size;
-    void *p = mmap(NULL, c->len, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-        cairn_free(c);
-        return damaged(why, why_len, strerror(errno));
-    }
-    c->map = p;
-    int rc = cairn__cat_open(c->map, c->len, &c->f, why, why_len);
+    rc = add_run(c, fd, 0, why, why_len);
+    if (rc == 0)
+        rc = finish_runs(c, why, why_len);
     if (rc < 0) {
         cat_unref(c);
         return rc;
@@ -855,20 +1208,112 @@ static int map_fd(int fd, struct arch_catalogue **out, char *why,
     return 0;
 }
 
-static int map_stored(struct cairn_archive *a, struct arch_catalogue **out,
-                      char *why, size_t why_len)
+static bool overlaps(const struct cat_file *x, const struct cat_file *y)
 {
-    char path[PATH_MAX];
-    cat_path(a, CAT_FILE, path, sizeof path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    if (x->n_segs == 0 || y->n_segs == 0)
+        return false;
+    return x->segs[0] <= y->segs[y->n_segs - 1] &&
+           y->segs[0] <= x->segs[x->n_segs - 1];
+}
+
+/*
+ * The stored runs: CAIRN_ENOTFOUND when there are none; CAIRN_EPARSE
+ * with `why` naming the damaged file. Runs left over from a crash are
+ * ignored (removed with `tidy`, by a writer).
+ */
+static int load_runs(struct cairn_archive *a, bool tidy,
+                     struct arch_catalogue **out, char *why, size_t why_len)
+{
+    struct arch_catalogue *c = NULL;
+    uint64_t *gens = NULL;
+    size_t n = 0;
+    char name[32], path[PATH_MAX], w[200];
+    int rc;
+
+    *out = NULL;
+    rc = list_runs(a, &gens, &n);
+    if (rc < 0) {
         snprintf(why, why_len, "%s", strerror(errno));
-        *out = NULL;
-        return errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_EIO;
+        return rc;
     }
-    int rc = map_fd(fd, out, why, why_len);
-    close(fd);
-    return rc;
+    if (n == 0) {
+        snprintf(why, why_len, CAT_FILE ": missing");
+        cairn_free(gens);
+        return CAIRN_ENOTFOUND;
+    }
+    c = cairn_calloc(1, sizeof *c);
+    if (c == NULL) {
+        cairn_free(gens);
+        return CAIRN_ENOMEM;
+    }
+    c->refs = 1;
+    c->max_gen = gens[0];
+    for (size_t i = 0; i < n; i++) {
+        run_name(gens[i], name, sizeof name);
+        cat_path(a, name, path, sizeof path);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ENOENT)
+                continue; /* removed meanwhile by a writer */
+            snprintf(why, why_len, "%s: %s", name, strerror(errno));
+            rc = CAIRN_EIO;
+            goto out;
+        }
+        rc = add_run(c, fd, gens[i], w, sizeof w);
+        close(fd);
+        if (rc < 0) {
+            if (rc == CAIRN_EPARSE)
+                snprintf(why, why_len, "%s: %s", name, w);
+            goto out;
+        }
+        /* higher generations first: a run overlapping one of them, or
+         * empty under one, was replaced */
+        struct cat_run *r = &c->runs[c->n_runs - 1];
+        bool stale = r->f.n_segs == 0 && c->n_runs > 1;
+        for (size_t j = 0; j + 1 < c->n_runs && !stale; j++)
+            stale = overlaps(&c->runs[j].f, &r->f) ||
+                    c->runs[j].f.n_segs == 0;
+        if (!stale)
+            continue;
+        cairn__cat_close(&r->f);
+        munmap(r->map, r->len);
+        c->n_runs--;
+        if (tidy)
+            unlink(path);
+    }
+    if (c->n_runs == 0) {
+        snprintf(why, why_len, CAT_FILE ": missing");
+        rc = CAIRN_ENOTFOUND;
+        goto out;
+    }
+    rc = finish_runs(c, why, why_len);
+out:
+    cairn_free(gens);
+    if (rc < 0) {
+        cat_unref(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+/* The checksum of every block of every run (a writer's open). */
+static int verify_blocks(const struct arch_catalogue *c, char *why,
+                         size_t why_len)
+{
+    char name[32];
+    for (size_t i = 0; i < c->n_runs; i++) {
+        const struct cat_file *f = &c->runs[i].f;
+        for (uint64_t b = 0; b < f->n_blocks; b++) {
+            const struct cat_block *k = &f->blocks[b];
+            if (cairn__seg_crc(f->data + k->off, k->len) == k->crc)
+                continue;
+            run_name(c->runs[i].gen, name, sizeof name);
+            snprintf(why, why_len, "%s: a block's checksum mismatch", name);
+            return CAIRN_EPARSE;
+        }
+    }
+    return 0;
 }
 
 /* The seqs of the segments that can be read, ascending. */
@@ -885,10 +1330,11 @@ static int good_segs(const struct arch_seg *segs, size_t n, uint64_t **out,
     return 0;
 }
 
-static bool same_segs(const struct cat_file *f, const uint64_t *s, size_t n)
+static bool same_segs(const struct arch_catalogue *c, const uint64_t *s,
+                      size_t n)
 {
-    return f->n_segs == n &&
-           (n == 0 || memcmp(f->segs, s, n * sizeof *s) == 0);
+    return c->n_segs == n &&
+           (n == 0 || memcmp(c->segs, s, n * sizeof *s) == 0);
 }
 
 /*
@@ -943,15 +1389,19 @@ static int build_from(struct cairn_archive *a, const struct arch_seg *segs,
             rc = CAIRN_EIO;
             break;
         }
-        rc = fold(prev != NULL ? &prev->f : NULL, &e, covered, *n_covered,
-                  other, why, sizeof why);
+        struct cat_iter it = {0};
+        if (prev != NULL)
+            rc = cat_iter(&it, prev, 0, prev->n_runs);
+        if (rc == 0)
+            rc = fold(prev != NULL ? &it : NULL, &e, covered, *n_covered,
+                      other, why, sizeof why);
+        iter_free(&it);
         cat_unref(prev);
         prev = NULL;
         if (rc < 0)
             break;
         written = true;
-        e.n = 0;
-        e.text_len = 0;
+        ents_clear(&e);
         int t = cur;
         cur = other;
         other = t;
@@ -980,11 +1430,13 @@ static int anon_file(void)
     return fd;
 }
 
-/* Make the file at `tmp` (open as fd) the archive's catalogue. */
-static int install(struct cairn_archive *a, int fd, const char *tmp)
+/* Make the file at `tmp` (open as fd) the run of generation `gen`. */
+static int install(struct cairn_archive *a, int fd, const char *tmp,
+                   uint64_t gen)
 {
-    char path[PATH_MAX];
-    cat_path(a, CAT_FILE, path, sizeof path);
+    char name[64], path[PATH_MAX];
+    run_name(gen, name, sizeof name);
+    cat_path(a, name, path, sizeof path);
     if (fsync(fd) < 0 || rename(tmp, path) < 0 ||
         cairn__archive_fsync_dir(a->dir) < 0) {
         cairn__archive_say(a, CAIRN_SEV_WARNING,
@@ -997,6 +1449,23 @@ static int install(struct cairn_archive *a, int fd, const char *tmp)
     return 0;
 }
 
+/* Remove the run files of the generations in [gens, gens + n) but `keep`. */
+static void remove_runs(struct cairn_archive *a, const uint64_t *gens,
+                        size_t n, uint64_t keep)
+{
+    char name[64], path[PATH_MAX];
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        if (gens[i] == keep)
+            continue;
+        run_name(gens[i], name, sizeof name);
+        cat_path(a, name, path, sizeof path);
+        any |= unlink(path) == 0;
+    }
+    if (any)
+        cairn__archive_fsync_dir(a->dir);
+}
+
 /* Forget the mapped catalogue (a new one was written). Under cat_mu. */
 static void drop_cached(struct cairn_archive *a)
 {
@@ -1004,18 +1473,21 @@ static void drop_cached(struct cairn_archive *a)
     a->cat = NULL;
 }
 
-/* Rebuild the stored catalogue from every segment. Under add_mu. */
+/* Rebuild the stored catalogue from every segment: one run, the others
+ * removed. Under add_mu. */
 static int rebuild(struct cairn_archive *a)
 {
     struct arch_seg *segs = NULL;
-    uint64_t *covered = NULL;
-    size_t n = 0, n_cov = 0;
+    uint64_t *covered = NULL, *gens = NULL;
+    size_t n = 0, n_cov = 0, n_gens = 0;
     char tmp[PATH_MAX], tmp2[PATH_MAX];
     int fd = -1, fd2 = -1, out_fd = -1;
     int rc = cairn__archive_snapshot(a, &segs, &n);
 
+    if (rc == 0)
+        rc = list_runs(a, &gens, &n_gens);
     if (rc < 0)
-        return rc;
+        goto out;
     covered = cairn_malloc((n + 1) * sizeof *covered);
     if (covered == NULL) {
         rc = CAIRN_ENOMEM;
@@ -1030,8 +1502,11 @@ static int rebuild(struct cairn_archive *a)
         goto out;
     }
     rc = build_from(a, segs, n, fd, fd2, covered, &n_cov, &out_fd);
+    uint64_t gen = n_gens > 0 ? gens[0] + 1 : 1;
     if (rc == 0)
-        rc = install(a, out_fd, out_fd == fd ? tmp : tmp2);
+        rc = install(a, out_fd, out_fd == fd ? tmp : tmp2, gen);
+    if (rc == 0)
+        remove_runs(a, gens, n_gens, gen);
     pthread_mutex_lock(&a->cat_mu);
     drop_cached(a);
     pthread_mutex_unlock(&a->cat_mu);
@@ -1043,6 +1518,7 @@ out:
     unlink(tmp);
     unlink(tmp2);
     cairn_free(covered);
+    cairn_free(gens);
     cairn_free(segs);
     return rc;
 }
@@ -1053,7 +1529,7 @@ int cairn__archive_catalogue_open(struct cairn_archive *a)
     struct arch_seg *segs = NULL;
     uint64_t *good = NULL;
     size_t n = 0, n_good = 0;
-    char why[256] = "", path[PATH_MAX];
+    char why[256] = "";
     int rc;
 
     if (a->o.read_only)
@@ -1064,22 +1540,108 @@ int cairn__archive_catalogue_open(struct cairn_archive *a)
     cairn_free(segs);
     if (rc < 0)
         return rc;
-    rc = map_stored(a, &c, why, sizeof why);
-    bool ok = rc == 0 && same_segs(&c->f, good, n_good);
+    rc = load_runs(a, true, &c, why, sizeof why);
+    if (rc == 0)
+        rc = verify_blocks(c, why, sizeof why);
+    bool ok = rc == 0 && same_segs(c, good, n_good);
     cat_unref(c);
     cairn_free(good);
     if (ok || (rc == CAIRN_ENOTFOUND && n_good == 0))
         return 0;
-    cat_path(a, CAT_FILE, path, sizeof path);
+    if (rc == CAIRN_ENOMEM)
+        return rc;
     cairn__archive_say(a, CAIRN_SEV_WARNING,
-                       "%s: %s; rebuilding it from the segments", path,
-                       rc == CAIRN_ENOTFOUND ? "missing"
-                       : rc < 0              ? why
-                                             : "does not cover the segments "
-                                               "of the journal (an "
-                                               "interrupted add or prune)");
+                       "%s/%s; rebuilding it from the segments", a->dir,
+                       rc < 0 ? why
+                              : CAT_FILE ": does not cover the segments of "
+                                         "the journal (an interrupted add "
+                                         "or prune)");
     rc = rebuild(a);
     return rc == CAIRN_ENOMEM ? rc : 0;
+}
+
+/* A run's level: its size in powers of MERGE_RUNS. */
+static unsigned level(uint64_t values)
+{
+    unsigned l = 0;
+    while (values >= MERGE_RUNS) {
+        values /= MERGE_RUNS;
+        l++;
+    }
+    return l;
+}
+
+/*
+ * Merge the newest runs while MERGE_RUNS of them are of one level, or
+ * the one before the newest is of a lower level (smaller) than it. So
+ * levels do not grow from the oldest run to the newest, at most
+ * MERGE_RUNS - 1 runs are of one level, and a value is rewritten about
+ * once per level.
+ */
+static int compact(struct cairn_archive *a, char *why, size_t why_len)
+{
+    char tmp[PATH_MAX];
+    int rc = 0;
+
+    cat_path(a, CAT_TMP, tmp, sizeof tmp);
+    for (unsigned round = 0; round < 128; round++) {
+        struct arch_catalogue *c = NULL;
+        struct cat_iter it = {0};
+        uint64_t *gens = NULL;
+        int fd = -1;
+        rc = load_runs(a, true, &c, why, why_len);
+        if (rc < 0)
+            return rc;
+        size_t n = c->n_runs, j = n;
+        if (n >= MERGE_RUNS) {
+            unsigned l = level(c->runs[n - 1].f.values);
+            j = n - MERGE_RUNS;
+            for (size_t i = j; i < n && j < n; i++)
+                if (level(c->runs[i].f.values) != l)
+                    j = n;
+        }
+        if (j == n && n >= 2 &&
+            level(c->runs[n - 2].f.values) < level(c->runs[n - 1].f.values))
+            j = n - 2;
+        if (j == n) {
+            cat_unref(c);
+            return 0;
+        }
+        /* runs j.. into one; their segments follow one another */
+        const uint64_t *segs = c->segs;
+        size_t from = 0, n_segs = 0;
+        for (size_t i = 0; i < j; i++)
+            from += c->runs[i].f.n_segs;
+        for (size_t i = j; i < n; i++)
+            n_segs += c->runs[i].f.n_segs;
+        gens = cairn_malloc((n - j) * sizeof *gens);
+        rc = gens == NULL ? CAIRN_ENOMEM : cat_iter(&it, c, j, n);
+        if (rc == 0) {
+            for (size_t i = j; i < n; i++)
+                gens[i - j] = c->runs[i].gen;
+            fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (fd < 0) {
+                snprintf(why, why_len, "%s", strerror(errno));
+                rc = CAIRN_EIO;
+            }
+        }
+        if (rc == 0)
+            rc = fold(&it, NULL, segs + from, n_segs, fd, why, why_len);
+        if (rc == 0)
+            rc = install(a, fd, tmp, c->max_gen + 1);
+        else
+            unlink(tmp);
+        if (rc == 0)
+            remove_runs(a, gens, n - j, c->max_gen + 1);
+        if (fd >= 0)
+            close(fd);
+        iter_free(&it);
+        cairn_free(gens);
+        cat_unref(c);
+        if (rc < 0)
+            return rc;
+    }
+    return rc;
 }
 
 void cairn__archive_catalogue_sealed(struct cairn_archive *a, uint64_t seq,
@@ -1087,14 +1649,14 @@ void cairn__archive_catalogue_sealed(struct cairn_archive *a, uint64_t seq,
 {
     struct arch_catalogue *old = NULL;
     struct ents e = {0};
-    uint64_t *segs = NULL;
+    uint64_t gen = 1;
     char why[256] = "", tmp[PATH_MAX], path[PATH_MAX];
     int fd = -1, rc;
     double t0 = cpu_now();
 
     cat_path(a, CAT_TMP, tmp, sizeof tmp);
     cat_path(a, CAT_FILE, path, sizeof path);
-    rc = map_stored(a, &old, why, sizeof why);
+    rc = load_runs(a, true, &old, why, sizeof why);
     if (rc == CAIRN_ENOTFOUND) {
         /* the first segment; or the catalogue was lost: all of them */
         struct arch_seg *all = NULL;
@@ -1103,22 +1665,26 @@ void cairn__archive_catalogue_sealed(struct cairn_archive *a, uint64_t seq,
         cairn_free(all);
         if (!only)
             goto rebuild;
+        uint64_t *gens = NULL;
+        size_t n_gens = 0;
+        if (list_runs(a, &gens, &n_gens) == 0 && n_gens > 0)
+            gen = gens[0] + 1;
+        cairn_free(gens);
+        why[0] = '\0';
         rc = 0;
     } else if (rc < 0) {
         goto rebuild;
+    } else {
+        gen = old->max_gen + 1;
     }
-    size_t n_old = old != NULL ? old->f.n_segs : 0;
-    if (n_old > 0 && old->f.segs[n_old - 1] >= seq)
+    if (old != NULL && old->n_segs > 0 && old->segs[old->n_segs - 1] >= seq)
         goto rebuild; /* a seq reused after a crash: start again */
-    segs = cairn_malloc((n_old + 1) * sizeof *segs);
-    rc = segs == NULL ? CAIRN_ENOMEM
-                      : ents_add_segment(&e, data, len, seq, why, sizeof why);
-    if (rc < 0)
-        goto fail;
-    if (n_old > 0)
-        memcpy(segs, old->f.segs, n_old * sizeof *segs);
-    segs[n_old] = seq;
-    rc = ents_sort(&e);
+    cat_unref(old);
+    old = NULL;
+    /* the new segment's values, as a run of their own */
+    rc = ents_add_segment(&e, data, len, seq, why, sizeof why);
+    if (rc == 0)
+        rc = ents_sort(&e);
     if (rc < 0)
         goto fail;
     fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -1127,21 +1693,26 @@ void cairn__archive_catalogue_sealed(struct cairn_archive *a, uint64_t seq,
         rc = CAIRN_EIO;
         goto fail;
     }
-    rc = fold(old != NULL ? &old->f : NULL, &e, segs, n_old + 1, fd, why,
-              sizeof why);
-    if (rc == CAIRN_EPARSE) {
-        close(fd);
-        fd = -1;
-        goto rebuild; /* the old catalogue is damaged */
-    }
+    rc = fold(NULL, &e, &seq, 1, fd, why, sizeof why);
     if (rc < 0)
         goto fail;
-    rc = install(a, fd, tmp);
+    ents_free(&e);
+    rc = install(a, fd, tmp, gen);
+    if (rc < 0)
+        goto done;
+    rc = compact(a, why, sizeof why);
+    if (rc == CAIRN_EPARSE)
+        goto rebuild; /* a run is damaged */
+    if (rc < 0)
+        cairn__archive_say(a, CAIRN_SEV_WARNING,
+                           "%s: runs not merged (%s); they are at the next "
+                           "seal",
+                           path, why[0] ? why : cairn_strerror(rc));
     goto done;
 rebuild:
     if (why[0] != '\0')
         cairn__archive_say(a, CAIRN_SEV_WARNING,
-                           "%s: %s; rebuilding it from the segments", path,
+                           "%s/%s; rebuilding it from the segments", a->dir,
                            why);
     cat_unref(old);
     old = NULL;
@@ -1158,7 +1729,6 @@ done:
         close(fd);
     cat_unref(old);
     ents_free(&e);
-    cairn_free(segs);
     pthread_mutex_lock(&a->cat_mu);
     drop_cached(a);
     a->cat_cpu += cpu_now() - t0;
@@ -1190,7 +1760,7 @@ double cairn__archive_catalogue_cpu(struct cairn_archive *a)
 /*
  * The catalogue for the segments of now: the stored one when it covers
  * them (exactly, with `exact`; else it may cover more or fewer, the
- * caller looking at f.segs), or one built for this process (always with
+ * caller looking at segs), or one built for this process (always with
  * `own`: the stored one is damaged). Under cat_mu.
  */
 static int cat_get(struct cairn_archive *a, bool exact, bool own,
@@ -1220,13 +1790,13 @@ static int cat_get(struct cairn_archive *a, bool exact, bool own,
     if (rc < 0)
         goto out;
     struct arch_catalogue *c = NULL;
-    rc = own ? CAIRN_EPARSE : map_stored(a, &c, why, sizeof why);
+    rc = own ? CAIRN_EPARSE : load_runs(a, false, &c, why, sizeof why);
     if (own)
-        snprintf(why, sizeof why, "damaged");
+        snprintf(why, sizeof why, CAT_FILE ": damaged");
     if (rc == CAIRN_ENOMEM)
         goto out;
-    if (rc == 0 && (same_segs(&c->f, good, n_good) || !exact)) {
-        c->exact = same_segs(&c->f, good, n_good);
+    if (rc == 0 && (same_segs(c, good, n_good) || !exact)) {
+        c->exact = same_segs(c, good, n_good);
         goto keep;
     }
     cat_unref(c);
@@ -1234,11 +1804,9 @@ static int cat_get(struct cairn_archive *a, bool exact, bool own,
     /* out of date (a crash, or a writer at work) or damaged */
     if (n_good > 0 || rc != CAIRN_ENOTFOUND)
         cairn__archive_say(a, CAIRN_SEV_WARNING,
-                           "%s/" CAT_FILE ": %s; using one built from the "
-                           "segments (the next add rebuilds it)",
-                           a->dir, rc == CAIRN_ENOTFOUND ? "missing"
-                                   : rc < 0 ? why
-                                            : "out of date");
+                           "%s/%s; using one built from the segments (the "
+                           "next add rebuilds it)",
+                           a->dir, rc < 0 ? why : CAT_FILE ": out of date");
     covered = cairn_malloc((n + 1) * sizeof *covered);
     fd = anon_file();
     fd2 = anon_file();
@@ -1274,18 +1842,67 @@ out:
 
 uint64_t cairn__archive_catalogue_bytes(struct cairn_archive *a)
 {
-    char path[PATH_MAX];
+    uint64_t *gens = NULL, sum = 0;
+    size_t n = 0;
+    char name[64], path[PATH_MAX];
     struct stat st;
-    cat_path(a, CAT_FILE, path, sizeof path);
-    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    if (list_runs(a, &gens, &n) < 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        run_name(gens[i], name, sizeof name);
+        cat_path(a, name, path, sizeof path);
+        if (stat(path, &st) == 0)
+            sum += (uint64_t)st.st_size;
+    }
+    cairn_free(gens);
+    return sum;
+}
+
+static void say_damaged(struct cairn_archive *a, const char *why)
+{
+    cairn__archive_say(a, CAIRN_SEV_WARNING,
+                       "%s/" CAT_FILE ": %s (see cairn archive check)", a->dir,
+                       why);
+}
+
+/* The distinct values of c's runs (a pass over them when several). */
+static int count_values(struct arch_catalogue *c, char *why, size_t why_len)
+{
+    struct cat_iter it;
+    uint64_t n = 0;
+    int rc;
+    if (c->counted)
+        return 0;
+    rc = cat_iter(&it, c, 0, c->n_runs);
+    while (rc == 0 && (rc = iter_next(&it, why, why_len)) == 1) {
+        n++;
+        rc = 0;
+    }
+    iter_free(&it);
+    if (rc < 0)
+        return rc;
+    c->values = n;
+    c->counted = true;
+    return 0;
 }
 
 int cairn__archive_catalogue_count(struct cairn_archive *a, uint64_t *out)
 {
     struct arch_catalogue *c = NULL;
+    char why[256];
     pthread_mutex_lock(&a->cat_mu);
     int rc = cat_get(a, true, false, &c);
-    *out = rc == 0 ? c->f.values : 0;
+    if (rc == 0)
+        rc = count_values(c, why, sizeof why);
+    if (rc == CAIRN_EPARSE && !c->own) {
+        say_damaged(a, why);
+        cat_unref(c);
+        c = NULL;
+        rc = cat_get(a, true, true, &c);
+        if (rc == 0)
+            rc = count_values(c, why, sizeof why);
+    }
+    *out = rc == 0 ? c->values : 0;
     cat_unref(c);
     pthread_mutex_unlock(&a->cat_mu);
     return rc;
@@ -1296,28 +1913,11 @@ void cairn__archive_catalogue_free(struct cairn_archive *a)
     drop_cached(a);
 }
 
-/* The block that would hold (type, key): the last whose first key is not
- * greater; -1 when before the first. */
-static int64_t find_block(const struct cat_file *f, uint8_t type,
-                          const char *key, size_t len)
+static void to_value(const struct cat_iter *it, char *buf,
+                     struct cairn_archive_value *out)
 {
-    uint64_t lo = 0, hi = f->n_blocks;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        const struct cat_block *b = &f->blocks[mid];
-        if (key_cmp(b->type, (const char *)b->key, b->key_len, type, key,
-                    len) <= 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (int64_t)lo - 1;
-}
-
-static void to_value(const struct cat_recs *r, const struct cat_ent *e,
-                     char *buf, struct cairn_archive_value *out)
-{
-    cairn__cat_key(e->type, r->text + e->off, e->len, buf);
+    const struct cat_ent *e = &it->e;
+    cairn__cat_key(e->type, (const char *)it->key.p, e->len, buf);
     *out = (struct cairn_archive_value){
         .type = (enum cairn_ioc_type)e->type,
         .value = buf,
@@ -1328,11 +1928,18 @@ static void to_value(const struct cat_recs *r, const struct cat_ent *e,
     };
 }
 
-static void say_damaged(struct cairn_archive *a, const char *why)
+/* The first record at or after (type, key) into it: 1, 0 (none), < 0. */
+static int seek_first(struct arch_catalogue *c, struct cat_iter *it,
+                      uint8_t type, const char *key, size_t len, char *why,
+                      size_t why_len)
 {
-    cairn__archive_say(a, CAIRN_SEV_WARNING,
-                       "%s/" CAT_FILE ": %s (see cairn archive check)", a->dir,
-                       why);
+    iter_free(it);
+    int rc = cat_iter(it, c, 0, c->n_runs);
+    if (rc == 0)
+        rc = iter_seek(it, type, key, len, why, why_len);
+    if (rc == 0)
+        rc = iter_next(it, why, why_len);
+    return rc;
 }
 
 int cairn_archive_lookup(struct cairn_archive *a, enum cairn_ioc_type type,
@@ -1340,7 +1947,7 @@ int cairn_archive_lookup(struct cairn_archive *a, enum cairn_ioc_type type,
                          struct cairn_archive_value *out)
 {
     struct arch_catalogue *c = NULL;
-    struct cat_recs r = {0};
+    struct cat_iter it = {0};
     char *key = NULL, why[256];
     int rc;
 
@@ -1358,10 +1965,7 @@ int cairn_archive_lookup(struct cairn_archive *a, enum cairn_ioc_type type,
     rc = cat_get(a, true, false, &c);
     if (rc < 0)
         goto out;
-    int64_t b = find_block(&c->f, (uint8_t)type, key, len);
-    if (b < 0)
-        goto out;
-    rc = cairn__cat_block(&c->f, (uint64_t)b, &r, why, sizeof why);
+    rc = seek_first(c, &it, (uint8_t)type, key, len, why, sizeof why);
     if (rc == CAIRN_EPARSE && !c->own) {
         say_damaged(a, why);
         cat_unref(c);
@@ -1369,33 +1973,27 @@ int cairn_archive_lookup(struct cairn_archive *a, enum cairn_ioc_type type,
         rc = cat_get(a, true, true, &c);
         if (rc < 0)
             goto out;
-        b = find_block(&c->f, (uint8_t)type, key, len);
-        if (b < 0)
-            goto out;
-        rc = cairn__cat_block(&c->f, (uint64_t)b, &r, why, sizeof why);
+        rc = seek_first(c, &it, (uint8_t)type, key, len, why, sizeof why);
     }
-    if (rc < 0)
+    if (rc <= 0)
         goto out;
-    for (uint32_t i = 0; i < r.n; i++) {
-        const struct cat_ent *e = &r.v[i];
-        if (key_cmp(e->type, r.text + e->off, e->len, (uint8_t)type, key,
-                    len) != 0)
-            continue;
-        cairn_free(c->last);
-        c->last = cairn_malloc((size_t)e->len + 1);
-        if (c->last == NULL) {
-            rc = CAIRN_ENOMEM;
-            goto out;
-        }
-        to_value(&r, e, c->last, out);
-        c->last[e->len] = '\0';
-        rc = 1;
-        break;
+    rc = 0;
+    if (key_cmp(it.e.type, (const char *)it.key.p, it.e.len, (uint8_t)type,
+                key, len) != 0)
+        goto out;
+    cairn_free(c->last);
+    c->last = cairn_malloc((size_t)it.e.len + 1);
+    if (c->last == NULL) {
+        rc = CAIRN_ENOMEM;
+        goto out;
     }
+    to_value(&it, c->last, out);
+    c->last[it.e.len] = '\0';
+    rc = 1;
 out:
     cat_unref(c);
     pthread_mutex_unlock(&a->cat_mu);
-    cairn__cat_recs_free(&r);
+    iter_free(&it);
     cairn_free(key);
     return rc;
 }
@@ -1405,7 +2003,7 @@ int cairn_archive_lookup_under(struct cairn_archive *a, const char *domain,
                                void *ud)
 {
     struct arch_catalogue *c = NULL;
-    struct cat_recs r = {0};
+    struct cat_iter it = {0};
     char *key = NULL, *buf = NULL, why[256];
     size_t buf_cap = 0;
     int rc, found = 0;
@@ -1425,10 +2023,8 @@ int cairn_archive_lookup_under(struct cairn_archive *a, const char *domain,
     if (rc < 0)
         goto out;
     /* the domain, then every key starting with "domain." */
-    int64_t b = find_block(&c->f, CAIRN_IOC_DOMAIN, key, len);
-    for (uint64_t bi = b < 0 ? 0 : (uint64_t)b; bi < c->f.n_blocks; bi++) {
-        bool past = false;
-        rc = cairn__cat_block(&c->f, bi, &r, why, sizeof why);
+    rc = seek_first(c, &it, CAIRN_IOC_DOMAIN, key, len, why, sizeof why);
+    for (;;) {
         if (rc == CAIRN_EPARSE && !c->own && found == 0) {
             /* damaged: again, over one built from the segments */
             say_damaged(a, why);
@@ -1437,45 +2033,39 @@ int cairn_archive_lookup_under(struct cairn_archive *a, const char *domain,
             rc = cat_get(a, true, true, &c);
             if (rc < 0)
                 goto out;
-            b = find_block(&c->f, CAIRN_IOC_DOMAIN, key, len);
-            bi = (b < 0 ? 0 : (uint64_t)b) - 1;
+            rc = seek_first(c, &it, CAIRN_IOC_DOMAIN, key, len, why,
+                            sizeof why);
             continue;
         }
-        if (rc < 0)
-            goto out;
-        for (uint32_t i = 0; i < r.n && !past; i++) {
-            const struct cat_ent *e = &r.v[i];
-            const char *k = r.text + e->off;
-            int cmp = key_cmp(e->type, k, e->len, CAIRN_IOC_DOMAIN, key, len);
-            if (cmp < 0)
-                continue;
-            if (e->type != CAIRN_IOC_DOMAIN || e->len < len ||
-                memcmp(k, key, len) != 0) {
-                past = true;
-                break;
-            }
-            if (e->len > len && k[len] != '.')
-                continue; /* "com.example2" is not under "com.example" */
+        if (rc <= 0)
+            break;
+        const struct cat_ent *e = &it.e;
+        const char *k = (const char *)it.key.p;
+        if (e->type != CAIRN_IOC_DOMAIN || e->len < len ||
+            memcmp(k, key, len) != 0)
+            break;
+        if (e->len == len || k[len] == '.') {
+            /* not "com.example2" under "com.example" */
             if (grow_to((void **)&buf, &buf_cap, (size_t)e->len + 1, 1) < 0) {
                 rc = CAIRN_ENOMEM;
                 goto out;
             }
             struct cairn_archive_value v;
-            to_value(&r, e, buf, &v);
+            to_value(&it, buf, &v);
             buf[e->len] = '\0';
             found++;
             rc = cb(&v, ud);
             if (rc < 0)
                 goto out;
         }
-        if (past)
-            break;
+        rc = iter_next(&it, why, sizeof why);
     }
-    rc = found;
+    if (rc >= 0)
+        rc = found;
 out:
     cat_unref(c);
     pthread_mutex_unlock(&a->cat_mu);
-    cairn__cat_recs_free(&r);
+    iter_free(&it);
     cairn_free(key);
     cairn_free(buf);
     return rc;
@@ -1491,7 +2081,7 @@ int cairn__archive_catalogue_match(struct cairn_archive *a,
                                    uint64_t *values)
 {
     struct arch_catalogue *c = NULL;
-    struct cat_recs r = {0};
+    struct cat_iter it = {0};
     char *buf = NULL, why[256];
     size_t buf_cap = 0;
     int rc;
@@ -1504,98 +2094,88 @@ int cairn__archive_catalogue_match(struct cairn_archive *a,
     pthread_mutex_unlock(&a->cat_mu);
     if (rc < 0)
         return rc;
-    for (uint64_t bi = 0; bi < c->f.n_blocks; bi++) {
-        rc = cairn__cat_block(&c->f, bi, &r, why, sizeof why);
-        if (rc == CAIRN_EPARSE) {
-            say_damaged(a, why);
-            rc = 1; /* the segments are scanned instead */
+    rc = cat_iter(&it, c, 0, c->n_runs);
+    while (rc == 0 && (rc = iter_next(&it, why, sizeof why)) == 1) {
+        const struct cat_ent *e = &it.e;
+        rc = 0;
+        ++*values;
+        /* whole seconds: first is rounded down, last too (the last
+         * event is before last + 1) */
+        if ((o->has_since || o->has_until) &&
+            (!e->has_ts || (o->has_since && e->last < o->since.sec) ||
+             (o->has_until && e->first > o->until.sec)))
+            continue;
+        if (grow_to((void **)&buf, &buf_cap, (size_t)e->len + 1, 1) < 0) {
+            rc = CAIRN_ENOMEM;
+            break;
         }
-        if (rc != 0)
-            goto out;
-        for (uint32_t i = 0; i < r.n; i++) {
-            const struct cat_ent *e = &r.v[i];
-            /* whole seconds: first is rounded down, last too (the last
-             * event is before last + 1) */
-            if ((o->has_since || o->has_until) &&
-                (!e->has_ts || (o->has_since && e->last < o->since.sec) ||
-                 (o->has_until && e->first > o->until.sec)))
-                continue;
-            if (grow_to((void **)&buf, &buf_cap, (size_t)e->len + 1, 1) < 0) {
-                rc = CAIRN_ENOMEM;
-                goto out;
-            }
-            cairn__cat_key(e->type, r.text + e->off, e->len, buf);
-            rc = cb(m, (enum cairn_ioc_type)e->type, buf, e->len, e->seg_lo,
-                    e->seg_hi, ud);
-            if (rc < 0)
-                goto out;
-        }
-        *values += r.n;
+        cairn__cat_key(e->type, (const char *)it.key.p, e->len, buf);
+        rc = cb(m, (enum cairn_ioc_type)e->type, buf, e->len, e->seg_lo,
+                e->seg_hi, ud);
     }
-    *covered = cairn_malloc((c->f.n_segs + 1) * sizeof **covered);
+    if (rc == CAIRN_EPARSE) {
+        say_damaged(a, why);
+        rc = 1; /* the segments are scanned instead */
+    }
+    if (rc != 0)
+        goto out;
+    *covered = cairn_malloc((c->n_segs + 1) * sizeof **covered);
     if (*covered == NULL) {
         rc = CAIRN_ENOMEM;
         goto out;
     }
-    if (c->f.n_segs > 0)
-        memcpy(*covered, c->f.segs, c->f.n_segs * sizeof **covered);
-    *n_covered = c->f.n_segs;
+    if (c->n_segs > 0)
+        memcpy(*covered, c->segs, c->n_segs * sizeof **covered);
+    *n_covered = c->n_segs;
     rc = 0;
 out:
     pthread_mutex_lock(&a->cat_mu);
     cat_unref(c);
     pthread_mutex_unlock(&a->cat_mu);
-    cairn__cat_recs_free(&r);
+    iter_free(&it);
     cairn_free(buf);
     return rc;
 }
 
 /* ---- check ----------------------------------------------------------------- */
 
-static bool same_ent(const struct cat_recs *ra, const struct cat_ent *a,
-                     const struct cat_recs *rb, const struct cat_ent *b)
+static bool same_ent(const struct cat_iter *x, const struct cat_iter *y)
 {
+    const struct cat_ent *a = &x->e, *b = &y->e;
     return a->type == b->type && a->len == b->len &&
-           memcmp(ra->text + a->off, rb->text + b->off, a->len) == 0 &&
+           (a->len == 0 || memcmp(x->key.p, y->key.p, a->len) == 0) &&
            a->count == b->count && a->has_ts == b->has_ts &&
            (!a->has_ts || (a->first == b->first && a->last == b->last)) &&
            a->seg_lo == b->seg_lo && a->seg_hi == b->seg_hi;
 }
 
 /* Whether two catalogues hold the same records; `why` says where not. */
-static int compare(const struct cat_file *x, const struct cat_file *y,
-                   char *why, size_t why_len)
+static int compare(const struct arch_catalogue *x,
+                   const struct arch_catalogue *y, char *why, size_t why_len)
 {
-    struct cat_recs rx = {0}, ry = {0};
-    uint64_t bx = 0, by = 0, seen = 0;
-    uint32_t ix = 0, iy = 0;
-    int rc = 0;
-
-    if (x->values != y->values) {
-        snprintf(why, why_len,
-                 "holds %llu values, the segments %llu (rebuilt by the next "
-                 "add or prune)",
-                 (unsigned long long)x->values, (unsigned long long)y->values);
-        return 1;
-    }
-    for (;;) {
-        if (ix == rx.n && bx < x->n_blocks) {
-            rc = cairn__cat_block(x, bx++, &rx, why, why_len);
-            if (rc < 0)
-                break;
-            ix = 0;
-            continue;
-        }
-        if (iy == ry.n && by < y->n_blocks) {
-            rc = cairn__cat_block(y, by++, &ry, why, why_len);
-            if (rc < 0)
-                break;
-            iy = 0;
-            continue;
-        }
-        if (ix == rx.n || iy == ry.n)
+    struct cat_iter ix = {0}, iy = {0};
+    uint64_t seen = 0;
+    int rc = cat_iter(&ix, x, 0, x->n_runs);
+    if (rc == 0)
+        rc = cat_iter(&iy, y, 0, y->n_runs);
+    while (rc == 0) {
+        int rx = iter_next(&ix, why, why_len);
+        int ry = rx < 0 ? 0 : iter_next(&iy, why, why_len);
+        if (rx < 0 || ry < 0) {
+            rc = rx < 0 ? rx : ry;
             break;
-        if (!same_ent(&rx, &rx.v[ix], &ry, &ry.v[iy])) {
+        }
+        if (rx == 0 && ry == 0)
+            break;
+        if (rx != ry) {
+            snprintf(why, why_len,
+                     "holds %s values than the segments (rebuilt by the "
+                     "next add or prune)",
+                     rx == 0 ? "fewer" : "more");
+            rc = 1;
+            break;
+        }
+        if (!same_ent(&ix, &iy)) {
             snprintf(why, why_len,
                      "value %llu differs from the segments' (rebuilt by the "
                      "next add or prune)",
@@ -1603,12 +2183,10 @@ static int compare(const struct cat_file *x, const struct cat_file *y,
             rc = 1;
             break;
         }
-        ix++;
-        iy++;
         seen++;
     }
-    cairn__cat_recs_free(&rx);
-    cairn__cat_recs_free(&ry);
+    iter_free(&ix);
+    iter_free(&iy);
     return rc;
 }
 
@@ -1627,7 +2205,7 @@ int cairn__archive_catalogue_check(struct cairn_archive *a)
         rc = good_segs(segs, n, &good, &n_good);
     if (rc < 0)
         goto out;
-    rc = map_stored(a, &stored, why, sizeof why);
+    rc = load_runs(a, false, &stored, why, sizeof why);
     if (rc == CAIRN_ENOMEM)
         goto out;
     if (rc == CAIRN_ENOTFOUND && n_good == 0) {
@@ -1637,12 +2215,12 @@ int cairn__archive_catalogue_check(struct cairn_archive *a)
     if (rc < 0) {
         problems++;
         cairn__archive_say(a, CAIRN_SEV_ERROR,
-                           "%s: %s (rebuilt by the next add or prune)", path,
-                           rc == CAIRN_ENOTFOUND ? "missing" : why);
+                           "%s/%s (rebuilt by the next add or prune)", a->dir,
+                           why);
         rc = 0;
         goto out;
     }
-    if (!same_segs(&stored->f, good, n_good)) {
+    if (!same_segs(stored, good, n_good)) {
         problems++;
         cairn__archive_say(a, CAIRN_SEV_ERROR,
                            "%s: does not cover the segments of the journal "
@@ -1660,7 +2238,7 @@ int cairn__archive_catalogue_check(struct cairn_archive *a)
         rc = map_fd(out_fd, &built, why, sizeof why);
     if (rc < 0)
         goto out;
-    rc = compare(&stored->f, &built->f, why, sizeof why);
+    rc = compare(stored, built, why, sizeof why);
     if (rc == CAIRN_ENOMEM)
         goto out;
     if (rc != 0) {
