@@ -260,28 +260,28 @@ static void flush(struct cairn_hunt_matcher *m)
     m->field = field;
 }
 
-/*
- * Queue a look-up; `key` NULL: the key's bytes are copied from `kb`. With
- * a small set (m->direct) it is made at once: the queue is empty then, so
- * the hits come in the same order.
- */
-static void probe(struct cairn_hunt_matcher *m, uint64_t h,
-                  enum cairn_ioc_type t, const char *key, size_t len,
-                  const uint8_t *kb, const char *value, size_t value_len)
+/* The table look-up of a value that passed the Bloom filter, at once. */
+static void probe_found(struct cairn_hunt_matcher *m, uint64_t h,
+                        enum cairn_ioc_type t, const char *key, size_t len,
+                        const uint8_t *kb, const char *value,
+                        size_t value_len)
 {
-    if (m->direct) {
-        const struct cairn_hunt_set *set = m->set;
-        if (!hunt_bloom_maybe(set, h))
-            return;
-        uint32_t k = cairn__hunt_index_find_slot(
-            set, h, t, key != NULL ? key : (const char *)kb, len);
-        while (k != HUNT_NONE) {
-            const struct hkey *hk = &set->keys[k];
-            on_atom(m, hk->ind, hk->atom, t, value, value_len);
-            k = hk->next;
-        }
-        return;
+    const struct cairn_hunt_set *set = m->set;
+    uint32_t k = cairn__hunt_index_find_slot(
+        set, h, t, key != NULL ? key : (const char *)kb, len);
+    while (k != HUNT_NONE) {
+        const struct hkey *hk = &set->keys[k];
+        on_atom(m, hk->ind, hk->atom, t, value, value_len);
+        k = hk->next;
     }
+}
+
+/* Queue a look-up; `key` NULL: the key's bytes are copied from `kb`. */
+static void probe_queue(struct cairn_hunt_matcher *m, uint64_t h,
+                        enum cairn_ioc_type t, const char *key, size_t len,
+                        const uint8_t *kb, const char *value,
+                        size_t value_len)
+{
     if (m->n_probes == MAX_PROBES)
         flush(m);
     __builtin_prefetch(hunt_bloom_word(m->set, h));
@@ -295,6 +295,23 @@ static void probe(struct cairn_hunt_matcher *m, uint64_t h,
     p->type = (uint8_t)t;
     if (kb != NULL)
         memcpy(p->kb, kb, len);
+}
+
+/*
+ * Look a key up; `key` NULL: its bytes are `kb`. With a small set
+ * (m->direct) it is made at once (the queue is empty then, so the hits
+ * come in the same order), the Bloom filter tested inline: most values
+ * stop at it.
+ */
+static inline void probe(struct cairn_hunt_matcher *m, uint64_t h,
+                         enum cairn_ioc_type t, const char *key, size_t len,
+                         const uint8_t *kb, const char *value,
+                         size_t value_len)
+{
+    if (!m->direct)
+        probe_queue(m, h, t, key, len, kb, value, value_len);
+    else if (hunt_bloom_maybe(m->set, h))
+        probe_found(m, h, t, key, len, kb, value, value_len);
 }
 
 /* The label hashes of a domain longer than the fast path takes. */

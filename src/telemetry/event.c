@@ -90,8 +90,11 @@ int cairn__tele_simd_level(void)
         __builtin_cpu_supports("popcnt")) {
         level = TELE_SIMD_AVX2;
         if (__builtin_cpu_supports("avx512f") &&
-            __builtin_cpu_supports("avx512bw"))
+            __builtin_cpu_supports("avx512bw")) {
             level = TELE_SIMD_AVX512;
+            if (__builtin_cpu_supports("avx512vbmi2"))
+                level = TELE_SIMD_VBMI2;
+        }
     }
 #endif
     if (simd_cap >= 0 && level > simd_cap)

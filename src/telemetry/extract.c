@@ -780,6 +780,7 @@ static inline void word_bits(int simd, const char *s, size_t len, size_t base,
     }
     switch (simd) {
 #if defined(CAIRN_TELE_X86_SIMD)
+    case TELE_SIMD_VBMI2:
     case TELE_SIMD_AVX512:
         word_bits_avx512(s + base, w);
         break;

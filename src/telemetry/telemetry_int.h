@@ -27,8 +27,8 @@
 #define TELE_JSON_DEPTH 64
 /*
  * Vector instructions the scanning loops may use, chosen from the CPU when
- * a reader is made (x86-64: SSE2 always; AVX2 and AVX-512BW when the CPU
- * has them). Every level finds the same lines and columns as the portable
+ * a reader is made (x86-64: SSE2 always; AVX2, AVX-512BW and AVX-512
+ * VBMI2 when the CPU has them). Every level finds the same lines and columns as the portable
  * loop (level TELE_SIMD_NONE), which the tests compare.
  */
 #if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
@@ -36,7 +36,13 @@
  * at run time. */
 #define CAIRN_TELE_X86_SIMD 1
 #endif
-enum { TELE_SIMD_NONE = 0, TELE_SIMD_SSE2, TELE_SIMD_AVX2, TELE_SIMD_AVX512 };
+enum {
+    TELE_SIMD_NONE = 0,
+    TELE_SIMD_SSE2,
+    TELE_SIMD_AVX2,
+    TELE_SIMD_AVX512,
+    TELE_SIMD_VBMI2, /* AVX-512 with VBMI2: the Zeek scan packs offsets */
+};
 /* The highest level this CPU runs, capped by cairn__tele_simd_cap. */
 int cairn__tele_simd_level(void);
 /* For tests and benchmarks: readers made from now on use at most `level`

@@ -261,6 +261,41 @@ static void test_simd_zeek(void **state)
                  zeek_dns_line, 600, CAIRN_TELEMETRY_AUTO);
 }
 
+/*
+ * A Zeek line of 40 short count columns between the query and the
+ * answers: a block of 64 bytes holds up to 32 separators, which the
+ * AVX-512 loops store eight at a time.
+ */
+static void zeek_dense_line(FILE *f, unsigned i)
+{
+    fprintf(f, "1607904000.%06u\t", i);
+    label(f, 1 + i % 30, i);
+    fputs(".example.org", f);
+    for (unsigned k = 0; k < 40; k++)
+        fputs((i + k) % 3 == 0 ? "\t-" : (i * k) % 5 == 0 ? "\t12" : "\t0",
+              f);
+    fprintf(f, "\t%u.%u.0.1,", 11 + i % 200, i % 256);
+    label(f, 1 + i % 9, i + 1);
+    fputs(".example.net\n", f);
+}
+
+static void test_simd_zeek_dense(void **state)
+{
+    (void)state;
+    char head[1024] = "#separator \\x09\n#set_separator\t,\n"
+                      "#empty_field\t(empty)\n#unset_field\t-\n"
+                      "#path\tdns\n#fields\tts\tquery";
+    size_t n = strlen(head);
+    for (unsigned k = 0; k < 40; k++)
+        n += (size_t)snprintf(head + n, sizeof head - n, "\tc%u", k);
+    n += (size_t)snprintf(head + n, sizeof head - n,
+                          "\tanswers\n#types\ttime\tstring");
+    for (unsigned k = 0; k < 40; k++)
+        n += (size_t)snprintf(head + n, sizeof head - n, "\tcount");
+    snprintf(head + n, sizeof head - n, "\tvector[string]\n");
+    check_levels(head, zeek_dense_line, 300, CAIRN_TELEMETRY_AUTO);
+}
+
 /* ---- limits and errors --------------------------------------------------- */
 
 struct count {
@@ -647,6 +682,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_samples),
         cmocka_unit_test(test_simd_zeek),
+        cmocka_unit_test(test_simd_zeek_dense),
         cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_many_blocks),
         cmocka_unit_test(test_range),
