@@ -548,8 +548,9 @@ static int simple_walk(const char *p, size_t len, simple_cmp_cb cb, void *ud)
                     p++;
                 if (p == k0 || p >= end || *p != '\'')
                     return 1;
-            } else if (!ident(&p, end, false)) {
-                return 1;
+            } else if (!ident(&p, end, false) ||
+                       memchr(k0, '-', (size_t)(p - k0)) != NULL) {
+                return 1; /* the parser wants hashes.'SHA-256' quoted */
             }
             size_t kl = (size_t)(p - k0);
             if (pl + kl + 2 >= sizeof path)

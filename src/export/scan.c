@@ -294,7 +294,8 @@ static bool word(struct scan *s, const char *w, size_t n)
 /* One value at s->p (not a blank): skipped, with its kind. */
 static bool value(struct scan *s, char *kind)
 {
-    if (s->p >= s->end)
+    /* jansson counts every value in its depth, not only containers */
+    if (s->p >= s->end || s->depth >= SCAN_MAX_DEPTH)
         return false;
     switch (*s->p) {
     case '"': {

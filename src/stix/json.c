@@ -454,7 +454,9 @@ static json_t *fast_value(struct fast *f)
     const char *s;
     size_t n;
     json_t *v = NULL;
-    if (f->p >= f->end)
+    /* jansson counts every value in its depth, not only containers: a
+     * value inside JSON_PARSER_MAX_DEPTH containers is over the limit */
+    if (f->p >= f->end || f->depth >= JSON_PARSER_MAX_DEPTH)
         return NULL;
     switch (*f->p) {
     case '{':

@@ -188,6 +188,7 @@ static void test_fast_path(void **state)
         "[ipv4-addr:value = 'not-an-ip']",
         "[file:hashes.MD5 = '0123456789ABCDEF0123456789ABCDEF']",
         "[file:hashes.'SHA-256' = 'abc']",
+        "[file:hashes.SHA-1 = '0123456789abcdef0123456789abcdef01234567']",
         "[file:hashes.'SHA-1' = '0123456789abcdef0123456789abcdef01234567']",
         "[file:name = 'a b.exe']",
         "[url:value = 'HTTP://X.Example:80/a%7e']",
