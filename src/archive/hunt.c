@@ -405,11 +405,11 @@ static int probe_read(struct worker *w, const struct arch_seg *s,
 
     if (cairn__seg_probe_span(r, &off, &len) < 0 || len == 0 ||
         len > SIZE_MAX / 2)
-        return cairn__seg_probe(r, true, p, why, why_len);
+        return cairn__seg_probe(r, SEG_VERIFY_ALL, p, why, why_len);
     if (len > w->cap_pbuf) {
         uint8_t *b = cairn__seg_grow(w->pbuf, 0, (size_t)len);
         if (b == NULL)
-            return cairn__seg_probe(r, true, p, why, why_len);
+            return cairn__seg_probe(r, SEG_VERIFY_ALL, p, why, why_len);
         w->pbuf = b;
         w->cap_pbuf = (size_t)len;
     }
@@ -428,8 +428,9 @@ static int probe_read(struct worker *w, const struct arch_seg *s,
     if (fd >= 0)
         close(fd);
     if (got < len)
-        return cairn__seg_probe(r, true, p, why, why_len);
-    return cairn__seg_probe_in(r, w->pbuf, off, len, true, p, why, why_len);
+        return cairn__seg_probe(r, SEG_VERIFY_ALL, p, why, why_len);
+    return cairn__seg_probe_in(r, w->pbuf, off, len, SEG_VERIFY_ALL, p, why,
+                               why_len);
 }
 
 static int hunt_indexed(struct worker *w, const struct arch_seg *s,
@@ -449,18 +450,28 @@ static int hunt_indexed(struct worker *w, const struct arch_seg *s,
     uint64_t n_cand = 0;
     int rc;
 
-    /* its checksums once per open archive: a sealed segment never changes
-     * (a later hunt of a server's loop pays only for what it reads) */
-    bool verified = cairn__archive_probe_verified(h->a, s->seq);
-    rc = verified ? cairn__seg_probe(r, false, &p, why, why_len)
-                  : probe_read(w, s, r, &p, why, why_len);
+    /* Format 4: each page of the probe index is verified as it is first
+     * read, so a hunt pays for what it looks at (a domain-only hunt never
+     * reads the IPv6 addresses). Before, the whole index, once per open
+     * archive: a sealed segment never changes (a later hunt of a server's
+     * loop pays only for what it reads). */
+    bool verified = r->foot.version < 4 &&
+                    cairn__archive_probe_verified(h->a, s->seq);
+    if (r->foot.version >= 4)
+        rc = cairn__seg_probe(r, SEG_VERIFY_USED, &p, why, why_len);
+    else if (verified)
+        rc = cairn__seg_probe(r, SEG_VERIFY_NONE, &p, why, why_len);
+    else
+        rc = probe_read(w, s, r, &p, why, why_len);
     if (rc < 0)
         return rc;
-    if (!verified)
+    if (!verified && r->foot.version < 4)
         cairn__archive_probe_mark(h->a, s->seq);
     rc = cairn_arena_new(RESULT_ARENA, &w->varena);
-    if (rc < 0)
+    if (rc < 0) {
+        cairn__seg_probe_close(&p);
         return rc;
+    }
     for (size_t i = 0; i < h->n_q; i++) {
         const struct qkey *q = &h->q[i];
         if (q->kind == QK_HASH)
@@ -472,7 +483,8 @@ static int hunt_indexed(struct worker *w, const struct arch_seg *s,
         if (rc == SEG_PROBE_MANY)
             goto out;
         if (rc == CAIRN_EPARSE)
-            snprintf(why, why_len, "probe index damaged");
+            snprintf(why, why_len, "probe index damaged (a page's checksum "
+                                   "or its layout)");
         if (rc < 0)
             goto out;
     }
@@ -702,6 +714,7 @@ out:
     cairn_free(vhits);
     cairn_free(cand.v);
     chunks_free(&cs);
+    cairn__seg_probe_close(&p);
     cairn_arena_free(w->varena);
     w->varena = NULL;
     return rc;
