@@ -199,6 +199,12 @@ struct seg_block_events {
 int cairn__seg_block(const struct seg_reader *r, uint64_t block,
                      const struct seg_values *v, struct seg_block_events *out,
                      char *why, size_t why_len);
+/* The same, its events decoded only up to event `upto` of the block (the
+ * block's checksum is verified whole): out->n is then upto + 1. */
+int cairn__seg_block_upto(const struct seg_reader *r, uint64_t block,
+                          const struct seg_values *v, uint32_t upto,
+                          struct seg_block_events *out, char *why,
+                          size_t why_len);
 void cairn__seg_block_free(struct seg_block_events *b);
 
 /*

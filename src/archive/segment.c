@@ -1654,6 +1654,14 @@ int cairn__seg_block(const struct seg_reader *r, uint64_t block,
                      const struct seg_values *v, struct seg_block_events *out,
                      char *why, size_t why_len)
 {
+    return cairn__seg_block_upto(r, block, v, UINT32_MAX, out, why, why_len);
+}
+
+int cairn__seg_block_upto(const struct seg_reader *r, uint64_t block,
+                          const struct seg_values *v, uint32_t upto,
+                          struct seg_block_events *out, char *why,
+                          size_t why_len)
+{
     const struct seg_block *b;
     uint8_t *raw = NULL;
     int rc;
@@ -1680,12 +1688,12 @@ int cairn__seg_block(const struct seg_reader *r, uint64_t block,
         goto fail;
     }
     out->first = block * r->block_events;
-    out->n = b->events;
+    out->n = upto < b->events ? upto + 1 : b->events;
     struct cur c = {raw, raw + b->raw_len, false};
     size_t cap = 0;
     uint64_t line = 0, off = 0;
     int64_t sec = 0;
-    for (uint32_t i = 0; i < b->events && !c.bad; i++) {
+    for (uint32_t i = 0; i < out->n && !c.bad; i++) {
         struct seg_event *e = &out->events[i];
         e->source = (uint32_t)get_varint(&c);
         e->sensor = (uint32_t)get_varint(&c);
@@ -1734,7 +1742,7 @@ int cairn__seg_block(const struct seg_reader *r, uint64_t block,
                 c.bad = true;
         }
     }
-    if (c.bad || c.p != c.end) {
+    if (c.bad || (out->n == b->events && c.p != c.end)) {
         rc = damaged(why, why_len, "block %llu: bad event",
                      (unsigned long long)block);
         goto fail;
