@@ -776,20 +776,16 @@ static int q_sort(struct hunt *h)
 {
     if (h->n_q == 0)
         return 0; /* h->q may be NULL: no value hit in the catalogue */
-    /* the hash look-ups first (in their order), then the addresses */
-    size_t nh = 0;
-    for (size_t i = 0; i < h->n_q; i++)
-        if (h->q[i].kind == QK_HASH)
+    /* the hash look-ups first, then the addresses (swapped in place) */
+    size_t nh = 0, end = h->n_q;
+    while (nh < end) {
+        if (h->q[nh].kind == QK_HASH) {
             nh++;
-    if (nh > 0 && nh < h->n_q) {
-        struct qkey *v = cairn_malloc(h->n_q * sizeof *v);
-        if (v == NULL)
-            return CAIRN_ENOMEM;
-        size_t a = 0, b = nh;
-        for (size_t i = 0; i < h->n_q; i++)
-            v[h->q[i].kind == QK_HASH ? a++ : b++] = h->q[i];
-        memcpy(h->q, v, h->n_q * sizeof *v);
-        cairn_free(v);
+        } else {
+            struct qkey t = h->q[nh];
+            h->q[nh] = h->q[--end];
+            h->q[end] = t;
+        }
     }
     if (nh > 1 && radix_hash(h->q, nh) < 0)
         return CAIRN_ENOMEM;
