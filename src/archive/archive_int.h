@@ -28,7 +28,7 @@
 
 #define SEG_MAGIC        "CAIRNSG1"
 #define SEG_FOOT_MAGIC   "CAIRNSGF"
-#define SEG_VERSION      3 /* written; 1 and 2 are still read */
+#define SEG_VERSION      4 /* written; 1 to 3 are still read */
 #define SEG_VERSION_MIN  1
 #define SEG_HEADER_LEN   16
 #define SEG_CHUNK_VALUES 1024 /* values per chunk (formats 2 and 3) */
@@ -199,6 +199,12 @@ struct seg_block_events {
 int cairn__seg_block(const struct seg_reader *r, uint64_t block,
                      const struct seg_values *v, struct seg_block_events *out,
                      char *why, size_t why_len);
+/* The same, its events decoded only up to event `upto` of the block (the
+ * block's checksum is verified whole): out->n is then upto + 1. */
+int cairn__seg_block_upto(const struct seg_reader *r, uint64_t block,
+                          const struct seg_values *v, uint32_t upto,
+                          struct seg_block_events *out, char *why,
+                          size_t why_len);
 void cairn__seg_block_free(struct seg_block_events *b);
 
 /*
@@ -270,7 +276,29 @@ int cairn__seg_keys_build(struct seg_keys *k, uint8_t **keys, size_t *keys_len,
                           uint8_t **addrs, size_t *addrs_len);
 void cairn__seg_keys_release(struct seg_keys *k);
 
+/*
+ * Format 4: the KEYS and ADDRS sections are followed by a checksum of each
+ * SEG_PAGE bytes of theirs (the footer's checksum is that of this table),
+ * so that a hunt verifies only the pages it reads. `ok` (a bitmap, NULL
+ * when the whole section was verified) remembers the pages checked.
+ */
+#define SEG_PAGE 4096
+struct seg_pages {
+    const uint8_t *base, *sums;
+    uint64_t len;
+    uint8_t *ok;
+};
+/* The bytes of a format-4 probe section's page table for `len` bytes. */
+uint64_t cairn__seg_page_table_len(uint64_t len);
+/* The pages of `pg` holding [p, p + len) verified (once each): 0, or
+ * CAIRN_EPARSE when a page's checksum does not match or the range is
+ * outside the section. */
+int cairn__seg_pages_check(const struct seg_pages *pg, const uint8_t *p,
+                           uint64_t len);
+
 struct seg_probe {
+    struct seg_pages kp, ap; /* format 4: checked as read */
+    uint8_t *ok_mem;
     unsigned bits;
     const uint8_t *dir, *ents, *over, *v4, *v6;
     const uint8_t *v4_pay;
@@ -291,10 +319,18 @@ int cairn__seg_probe_v4(const struct seg_probe *p, uint32_t lo, uint32_t hi,
                         seg_probe_cb cb, void *ud);
 int cairn__seg_probe_v6(const struct seg_probe *p, const uint8_t lo[16],
                         const uint8_t hi[16], seg_probe_cb cb, void *ud);
+/* How much of a probe index is verified when it is opened. */
+enum seg_verify {
+    SEG_VERIFY_NONE, /* verified before (by this process) */
+    SEG_VERIFY_ALL,  /* every byte now */
+    SEG_VERIFY_USED, /* format 4: each page when first read (else ALL) */
+};
 /* The probe index of an open segment of format 2: its sections checked
- * (their CRC too with `verify`). CAIRN_EPARSE with `why`. */
-int cairn__seg_probe(const struct seg_reader *r, bool verify,
+ * (their checksums as `how` says). CAIRN_EPARSE with `why`; the probe
+ * index is then released. Release with cairn__seg_probe_close. */
+int cairn__seg_probe(const struct seg_reader *r, enum seg_verify how,
                      struct seg_probe *p, char *why, size_t why_len);
+void cairn__seg_probe_close(struct seg_probe *p);
 /* The bytes [*off, *off + *len) of the file that hold the probe index
  * (bounds checked); CAIRN_EPARSE. */
 int cairn__seg_probe_span(const struct seg_reader *r, uint64_t *off,
@@ -302,8 +338,9 @@ int cairn__seg_probe_span(const struct seg_reader *r, uint64_t *off,
 /* As cairn__seg_probe, from a copy `span` of the file's bytes [span_off,
  * span_off + span_len) (read rather than mapped: see hunt.c). */
 int cairn__seg_probe_in(const struct seg_reader *r, const uint8_t *span,
-                        uint64_t span_off, uint64_t span_len, bool verify,
-                        struct seg_probe *p, char *why, size_t why_len);
+                        uint64_t span_off, uint64_t span_len,
+                        enum seg_verify how, struct seg_probe *p, char *why,
+                        size_t why_len);
 
 /*
  * Verify everything of a segment: every CRC, every block's events, the

@@ -602,9 +602,13 @@ int cairn__seg_probe_hash(const struct seg_probe *p, uint64_t h,
                           seg_probe_cb cb, void *ud)
 {
     uint32_t b = bucket_of(h, p->bits), fp = fp_of(h, p->bits);
+    if (cairn__seg_pages_check(&p->kp, p->dir + (size_t)b * 4, 8) < 0)
+        return CAIRN_EPARSE;
     uint64_t from = get32(p->dir + (size_t)b * 4),
              to = get32(p->dir + (size_t)b * 4 + 4);
-    if (from > to || to > p->n_ents)
+    if (from > to || to > p->n_ents ||
+        cairn__seg_pages_check(&p->kp, p->ents + from * 8,
+                               (to - from) * 8) < 0)
         return CAIRN_EPARSE;
     for (uint64_t i = from; i < to; i++) {
         uint64_t e = get64(p->ents + i * 8);
@@ -618,12 +622,15 @@ int cairn__seg_probe_hash(const struct seg_probe *p, uint64_t h,
             continue;
         }
         uint64_t o = ref & 0x7fffffffu;
-        if (o >= p->n_over)
+        if (o >= p->n_over ||
+            cairn__seg_pages_check(&p->kp, p->over + o * 4, 4) < 0)
             return CAIRN_EPARSE;
         uint32_t n = get32(p->over + o * 4);
         if (n == 0)
             return SEG_PROBE_MANY;
-        if (n > p->n_over - o - 1)
+        if (n > p->n_over - o - 1 ||
+            cairn__seg_pages_check(&p->kp, p->over + (o + 1) * 4,
+                                   (uint64_t)n * 4) < 0)
             return CAIRN_EPARSE;
         for (uint32_t k = 0; k < n; k++)
             if ((rc = emit(p, get32(p->over + (o + 1 + k) * 4), cb, ud)) < 0)
@@ -658,6 +665,8 @@ int cairn__seg_probe_v4(const struct seg_probe *p, uint32_t lo, uint32_t hi,
     uint64_t a = 0, b = p->nb4;
     while (a < b) {
         uint64_t m = a + (b - a) / 2;
+        if (cairn__seg_pages_check(&p->ap, p->v4 + m * 8, 8) < 0)
+            return CAIRN_EPARSE;
         if (get32(p->v4 + m * 8) < lo)
             a = m + 1;
         else
@@ -665,13 +674,21 @@ int cairn__seg_probe_v4(const struct seg_probe *p, uint32_t lo, uint32_t hi,
     }
     if (a > 0)
         a--;
-    const uint8_t *end = p->v4_pay + p->v4_pay_len;
+    const uint8_t *end;
     for (uint64_t blk = a; blk < p->nb4; blk++) {
+        if (cairn__seg_pages_check(&p->ap, p->v4 + blk * 8,
+                                   blk + 1 < p->nb4 ? 16 : 8) < 0)
+            return CAIRN_EPARSE;
         uint64_t off = get32(p->v4 + blk * 8 + 4);
         uint64_t n = blk + 1 < p->nb4 ? SEG_V4_BLOCK
                                       : p->n4 - blk * SEG_V4_BLOCK;
-        if (off > p->v4_pay_len)
+        /* the block's bytes end where the next one starts */
+        uint64_t stop = blk + 1 < p->nb4 ? get32(p->v4 + blk * 8 + 12)
+                                         : p->v4_pay_len;
+        if (off > p->v4_pay_len || stop > p->v4_pay_len || stop < off ||
+            cairn__seg_pages_check(&p->ap, p->v4_pay + off, stop - off) < 0)
             return CAIRN_EPARSE;
+        end = p->v4_pay + stop;
         const uint8_t *q = p->v4_pay + off;
         uint64_t addr = 0;
         for (uint64_t i = 0; i < n; i++) {
@@ -698,6 +715,8 @@ int cairn__seg_probe_v6(const struct seg_probe *p, const uint8_t lo[16],
     uint64_t a = 0, b = p->n6;
     while (a < b) {
         uint64_t m = a + (b - a) / 2;
+        if (cairn__seg_pages_check(&p->ap, p->v6 + m * 20, 20) < 0)
+            return CAIRN_EPARSE;
         if (memcmp(p->v6 + m * 20, lo, 16) < 0)
             a = m + 1;
         else
@@ -705,6 +724,8 @@ int cairn__seg_probe_v6(const struct seg_probe *p, const uint8_t lo[16],
     }
     for (; a < p->n6; a++) {
         const uint8_t *e = p->v6 + a * 20;
+        if (cairn__seg_pages_check(&p->ap, e, 20) < 0)
+            return CAIRN_EPARSE;
         if (memcmp(e, hi, 16) > 0)
             break;
         int rc = emit(p, get32(e + 16), cb, ud);

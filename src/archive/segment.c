@@ -662,14 +662,29 @@ out:
     return rc;
 }
 
+uint64_t cairn__seg_page_table_len(uint64_t len)
+{
+    return (len + SEG_PAGE - 1) / SEG_PAGE * 4;
+}
+
+/* A probe section stored as it is read, then (format 4) the checksum of
+ * each of its pages; the section's checksum is that of the table. */
 static int add_stored(struct vec *file, const uint8_t *p, size_t len,
                       struct seg_section *sec)
 {
+    size_t tl = (size_t)cairn__seg_page_table_len(len);
+
     sec->off = file->len;
-    if (vec_put(file, p, len) < 0)
+    if (vec_reserve(file, len + tl) < 0 || vec_put(file, p, len) < 0)
         return CAIRN_ENOMEM;
-    sec->len = sec->raw_len = len;
-    sec->crc = cairn__seg_sum(SEG_VERSION, p, len);
+    uint8_t *t = file->p + file->len;
+    for (size_t o = 0; o < len; o += SEG_PAGE, t += 4)
+        put_u32(t, cairn__seg_sum(SEG_VERSION, p + o,
+                                  len - o < SEG_PAGE ? len - o : SEG_PAGE));
+    sec->crc = cairn__seg_sum(SEG_VERSION, file->p + file->len, tl);
+    file->len += tl;
+    sec->len = len + tl;
+    sec->raw_len = len;
     return 0;
 }
 
@@ -880,6 +895,7 @@ size_t cairn__seg_footer_len(uint32_t version)
         return SEG_FOOTER_LEN_V1;
     case 2:
     case 3:
+    case 4:
         return SEG_FOOTER_LEN;
     default:
         return 0;
@@ -1112,20 +1128,64 @@ int cairn__seg_chunk_posting(const struct seg_chunk *c, uint32_t i,
     return parse_posting(c->raw + c->post[i], c->raw + c->post_end[i], out);
 }
 
-/* A section stored as it is read: bounds and CRC. */
+int cairn__seg_pages_check(const struct seg_pages *pg, const uint8_t *p,
+                           uint64_t len)
+{
+    if (pg->ok == NULL)
+        return 0;
+    if (p < pg->base || (uint64_t)(p - pg->base) > pg->len ||
+        len > pg->len - (uint64_t)(p - pg->base))
+        return CAIRN_EPARSE;
+    if (len == 0)
+        return 0;
+    uint64_t off = (uint64_t)(p - pg->base);
+    for (uint64_t k = off / SEG_PAGE; k <= (off + len - 1) / SEG_PAGE; k++) {
+        if (pg->ok[k / 8] & (1u << (k % 8)))
+            continue;
+        uint64_t from = k * SEG_PAGE;
+        uint64_t n = pg->len - from < SEG_PAGE ? pg->len - from : SEG_PAGE;
+        if (cairn__seg_sum(4, pg->base + from, (size_t)n) !=
+            get_u32(pg->sums + k * 4))
+            return CAIRN_EPARSE;
+        pg->ok[k / 8] |= (uint8_t)(1u << (k % 8));
+    }
+    return 0;
+}
+
+/* A section stored as it is read: bounds and checksum (format 4: of its
+ * page table, and with `pages` of every page). */
 static int check_stored(const struct seg_reader *r,
                         const struct seg_section *s, const char *what,
-                        bool verify, char *why, size_t why_len)
+                        bool verify, bool pages, char *why, size_t why_len)
 {
     const uint8_t *data = r->data;
     size_t len = r->len;
+    uint32_t v = r->foot.version;
 
     if (s->off < SEG_HEADER_LEN || s->off > len || s->len > len - s->off ||
-        s->raw_len != s->len)
+        (v < 4 && s->raw_len != s->len) ||
+        (v >= 4 && (s->raw_len > s->len ||
+                    s->len - s->raw_len !=
+                        cairn__seg_page_table_len(s->raw_len))))
         return damaged(why, why_len, "%s section out of bounds", what);
-    if (verify && cairn__seg_sum(r->foot.version, data + s->off, s->len) !=
-                      s->crc)
-        return damaged(why, why_len, "%s section: checksum mismatch", what);
+    if (!verify)
+        return 0;
+    if (v < 4)
+        return cairn__seg_sum(v, data + s->off, s->len) != s->crc
+                   ? damaged(why, why_len, "%s section: checksum mismatch",
+                             what)
+                   : 0;
+    const uint8_t *t = data + s->off + s->raw_len;
+    if (cairn__seg_sum(v, t, (size_t)(s->len - s->raw_len)) != s->crc)
+        return damaged(why, why_len, "%s section: checksum mismatch (pages)",
+                       what);
+    for (uint64_t o = 0; pages && o < s->raw_len; o += SEG_PAGE, t += 4) {
+        uint64_t n = s->raw_len - o < SEG_PAGE ? s->raw_len - o : SEG_PAGE;
+        if (cairn__seg_sum(v, data + s->off + o, (size_t)n) != get_u32(t))
+            return damaged(why, why_len,
+                           "%s section: checksum mismatch in page %llu",
+                           what, (unsigned long long)(o / SEG_PAGE));
+    }
     return 0;
 }
 
@@ -1135,8 +1195,9 @@ int cairn__seg_probe_span(const struct seg_reader *r, uint64_t *off,
     const struct seg_footer *f = &r->foot;
     const struct seg_section *k = &f->sec[SEC_KEYS], *ad = &f->sec[SEC_ADDRS];
 
-    if (f->version < 2 || check_stored(r, k, "keys", false, NULL, 0) < 0 ||
-        check_stored(r, ad, "addresses", false, NULL, 0) < 0)
+    if (f->version < 2 ||
+        check_stored(r, k, "keys", false, false, NULL, 0) < 0 ||
+        check_stored(r, ad, "addresses", false, false, NULL, 0) < 0)
         return CAIRN_EPARSE;
     uint64_t lo = k->off < ad->off ? k->off : ad->off;
     uint64_t hi = k->off + k->len > ad->off + ad->len ? k->off + k->len
@@ -1146,39 +1207,116 @@ int cairn__seg_probe_span(const struct seg_reader *r, uint64_t *off,
     return 0;
 }
 
+void cairn__seg_probe_close(struct seg_probe *p)
+{
+    if (p == NULL)
+        return;
+    cairn_free(p->ok_mem);
+    memset(p, 0, sizeof *p);
+}
+
 int cairn__seg_probe_in(const struct seg_reader *r, const uint8_t *span,
-                        uint64_t span_off, uint64_t span_len, bool verify,
-                        struct seg_probe *p, char *why, size_t why_len)
+                        uint64_t span_off, uint64_t span_len,
+                        enum seg_verify how, struct seg_probe *p, char *why,
+                        size_t why_len)
 {
     const struct seg_footer *f = &r->foot;
     const struct seg_section *k = &f->sec[SEC_KEYS], *ad = &f->sec[SEC_ADDRS];
+    bool lazy = how == SEG_VERIFY_USED && f->version >= 4;
+    bool all = how == SEG_VERIFY_ALL || (how == SEG_VERIFY_USED && !lazy);
     int rc;
 
     memset(p, 0, sizeof *p);
     if (f->version < 2)
         return damaged(why, why_len, "format 1 has no probe index");
-    if ((rc = check_stored(r, k, "keys", false, why, why_len)) < 0 ||
-        (rc = check_stored(r, ad, "addresses", false, why, why_len)) < 0)
+    if ((rc = check_stored(r, k, "keys", false, false, why, why_len)) < 0 ||
+        (rc = check_stored(r, ad, "addresses", false, false, why, why_len)) <
+            0)
         return rc;
     if (k->off < span_off || k->off + k->len > span_off + span_len ||
         ad->off < span_off || ad->off + ad->len > span_off + span_len)
         return damaged(why, why_len, "probe index: outside the bytes read");
     const uint8_t *kp = span + (k->off - span_off);
     const uint8_t *ap = span + (ad->off - span_off);
-    if (verify && cairn__seg_sum(f->version, kp, k->len) != k->crc)
-        return damaged(why, why_len, "keys section: checksum mismatch");
-    if (verify && cairn__seg_sum(f->version, ap, ad->len) != ad->crc)
-        return damaged(why, why_len, "addresses section: checksum mismatch");
-    if (cairn__seg_probe_open(kp, k->len, ap, ad->len, f->values, p) < 0)
+    if (f->version < 4) {
+        if (all && cairn__seg_sum(f->version, kp, k->len) != k->crc)
+            return damaged(why, why_len, "keys section: checksum mismatch");
+        if (all && cairn__seg_sum(f->version, ap, ad->len) != ad->crc)
+            return damaged(why, why_len,
+                           "addresses section: checksum mismatch");
+        if (cairn__seg_probe_open(kp, k->len, ap, ad->len, f->values, p) < 0)
+            return damaged(why, why_len, "probe index: bad layout");
+        return 0;
+    }
+    /* format 4: the page tables (small) now, the pages as read or all */
+    if (how != SEG_VERIFY_NONE) {
+        const uint8_t *t[2] = {kp + k->raw_len, ap + ad->raw_len};
+        const struct seg_section *sec[2] = {k, ad};
+        const uint8_t *base[2] = {kp, ap};
+        static const char *const what[2] = {"keys", "addresses"};
+        for (int i = 0; i < 2; i++) {
+            const struct seg_section *s = sec[i];
+            if (cairn__seg_sum(f->version, t[i],
+                               (size_t)(s->len - s->raw_len)) != s->crc)
+                return damaged(why, why_len,
+                               "%s section: checksum mismatch (pages)",
+                               what[i]);
+            for (uint64_t o = 0; all && o < s->raw_len; o += SEG_PAGE) {
+                uint64_t n = s->raw_len - o < SEG_PAGE ? s->raw_len - o
+                                                       : SEG_PAGE;
+                if (cairn__seg_sum(f->version, base[i] + o, (size_t)n) !=
+                    get_u32(t[i] + o / SEG_PAGE * 4))
+                    return damaged(why, why_len,
+                                   "%s section: checksum mismatch in page "
+                                   "%llu",
+                                   what[i],
+                                   (unsigned long long)(o / SEG_PAGE));
+            }
+        }
+    }
+    struct seg_pages kpg = {kp, kp + k->raw_len, k->raw_len, NULL};
+    struct seg_pages apg = {ap, ap + ad->raw_len, ad->raw_len, NULL};
+    uint8_t *ok = NULL;
+    if (lazy) {
+        uint64_t kb = (k->raw_len / SEG_PAGE + 8) / 8,
+                 ab = (ad->raw_len / SEG_PAGE + 8) / 8;
+        ok = cairn_calloc((size_t)(kb + ab), 1);
+        if (ok == NULL)
+            return CAIRN_ENOMEM;
+        kpg.ok = ok;
+        apg.ok = ok + kb;
+        if (cairn__seg_pages_check(&kpg, kp,
+                                   k->raw_len < SEG_KEYS_HEAD ? k->raw_len
+                                                              : SEG_KEYS_HEAD) <
+            0) {
+            cairn_free(ok);
+            return damaged(why, why_len,
+                           "keys section: checksum mismatch in page 0");
+        }
+        if (cairn__seg_pages_check(&apg, ap,
+                                   ad->raw_len < SEG_ADDRS_HEAD
+                                       ? ad->raw_len
+                                       : SEG_ADDRS_HEAD) < 0) {
+            cairn_free(ok);
+            return damaged(why, why_len,
+                           "addresses section: checksum mismatch in page 0");
+        }
+    }
+    if (cairn__seg_probe_open(kp, k->raw_len, ap, ad->raw_len, f->values,
+                              p) < 0) {
+        cairn_free(ok);
         return damaged(why, why_len, "probe index: bad layout");
+    }
+    p->kp = kpg;
+    p->ap = apg;
+    p->ok_mem = ok;
     return 0;
 }
 
-int cairn__seg_probe(const struct seg_reader *r, bool verify,
+int cairn__seg_probe(const struct seg_reader *r, enum seg_verify how,
                      struct seg_probe *p, char *why, size_t why_len)
 {
-    return cairn__seg_probe_in(r, r->data, 0, r->len, verify, p, why,
-                               why_len);
+    return cairn__seg_probe_in(r, r->data, 0, r->len, how, p, why, why_len);
 }
 
 int cairn__seg_open(const uint8_t *data, size_t len, struct seg_reader *r,
@@ -1516,6 +1654,14 @@ int cairn__seg_block(const struct seg_reader *r, uint64_t block,
                      const struct seg_values *v, struct seg_block_events *out,
                      char *why, size_t why_len)
 {
+    return cairn__seg_block_upto(r, block, v, UINT32_MAX, out, why, why_len);
+}
+
+int cairn__seg_block_upto(const struct seg_reader *r, uint64_t block,
+                          const struct seg_values *v, uint32_t upto,
+                          struct seg_block_events *out, char *why,
+                          size_t why_len)
+{
     const struct seg_block *b;
     uint8_t *raw = NULL;
     int rc;
@@ -1542,12 +1688,12 @@ int cairn__seg_block(const struct seg_reader *r, uint64_t block,
         goto fail;
     }
     out->first = block * r->block_events;
-    out->n = b->events;
+    out->n = upto < b->events ? upto + 1 : b->events;
     struct cur c = {raw, raw + b->raw_len, false};
     size_t cap = 0;
     uint64_t line = 0, off = 0;
     int64_t sec = 0;
-    for (uint32_t i = 0; i < b->events && !c.bad; i++) {
+    for (uint32_t i = 0; i < out->n && !c.bad; i++) {
         struct seg_event *e = &out->events[i];
         e->source = (uint32_t)get_varint(&c);
         e->sensor = (uint32_t)get_varint(&c);
@@ -1596,7 +1742,7 @@ int cairn__seg_block(const struct seg_reader *r, uint64_t block,
                 c.bad = true;
         }
     }
-    if (c.bad || c.p != c.end) {
+    if (c.bad || (out->n == b->events && c.p != c.end)) {
         rc = damaged(why, why_len, "block %llu: bad event",
                      (unsigned long long)block);
         goto fail;
@@ -1659,9 +1805,10 @@ static int verify_probe(const struct seg_reader *r, const struct seg_values *v,
 
     if (k == NULL)
         return CAIRN_ENOMEM;
-    rc = cairn__seg_probe(r, true, &p, why, why_len);
+    rc = cairn__seg_probe(r, SEG_VERIFY_ALL, &p, why, why_len);
     if (rc < 0)
         goto out;
+    cairn__seg_probe_close(&p);
     for (uint64_t i = 0; i < v->n && k->err == 0; i++)
         cairn__seg_value_keys(k, (enum cairn_ioc_type)v->types[i],
                               v->text + v->offs[i], v->lens[i], (uint32_t)i);
@@ -1670,8 +1817,8 @@ static int verify_probe(const struct seg_reader *r, const struct seg_values *v,
         goto out;
     const struct seg_section *ks = &r->foot.sec[SEC_KEYS],
                              *as = &r->foot.sec[SEC_ADDRS];
-    if (kl != ks->len || memcmp(keys, r->data + ks->off, kl) != 0 ||
-        al != as->len || memcmp(addrs, r->data + as->off, al) != 0)
+    if (kl != ks->raw_len || memcmp(keys, r->data + ks->off, kl) != 0 ||
+        al != as->raw_len || memcmp(addrs, r->data + as->off, al) != 0)
         rc = damaged(why, why_len,
                      "probe index does not match the values");
 out:
