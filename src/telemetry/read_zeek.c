@@ -912,6 +912,20 @@ static inline size_t popcount64(uint64_t x)
     return (size_t)((x * 0x0101010101010101ULL) >> 56);
 }
 
+/* A block's bits cut to the bytes read (avail - off of them) and its
+ * separators to those before the line's newline. */
+static inline __attribute__((always_inline)) void
+line_bits(uint64_t *t, uint64_t *nl, size_t off, size_t avail)
+{
+    if (avail - off < 64) {
+        uint64_t keep = (1ULL << (avail - off)) - 1;
+        *t &= keep;
+        *nl &= keep;
+    }
+    if (*nl != 0)
+        *t &= (*nl & (0 - *nl)) - 1;
+}
+
 /*
  * One block of 64 bytes at p + off of a line's scan, given a bit per
  * separator (t) and per newline (nl) in it: stores the column starts
@@ -922,13 +936,7 @@ static inline __attribute__((always_inline)) long
 scan_block(size_t *pos, size_t *n, size_t max, uint64_t t, uint64_t nl,
            size_t off, size_t avail, size_t *n_cols, bool hw)
 {
-    if (avail - off < 64) {
-        uint64_t keep = (1ULL << (avail - off)) - 1;
-        t &= keep;
-        nl &= keep;
-    }
-    if (nl != 0)
-        t &= (nl & (0 - nl)) - 1;
+    line_bits(&t, &nl, off, avail);
     size_t cnt = hw ? (size_t)__builtin_popcountll(t) : popcount64(t);
     if (*n + cnt <= max + 1) {
         /* four at a time: TABS_SLACK covers the writes past the end */
@@ -1088,13 +1096,7 @@ zeek_scan_vbmi2(size_t *pos, char sep, size_t max, const char *p,
         __m512i x = _mm512_loadu_si512((const void *)(p + off));
         uint64_t t = _mm512_cmpeq_epi8_mask(x, vsep);
         uint64_t nl = _mm512_cmpeq_epi8_mask(x, vnl);
-        if (avail - off < 64) {
-            uint64_t keep = (1ULL << (avail - off)) - 1;
-            t &= keep;
-            nl &= keep;
-        }
-        if (nl != 0)
-            t &= (nl & (0 - nl)) - 1;
+        line_bits(&t, &nl, off, avail);
         size_t cnt = (size_t)__builtin_popcountll(t);
         if (n + cnt <= max + 1) {
             __m512i idx = _mm512_maskz_compress_epi8(t, iota);
