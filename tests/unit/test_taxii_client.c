@@ -1844,7 +1844,11 @@ static void test_pull_hostile_loops(void **state)
         struct cairn_sync_flow f = pull_flow(C1, &rj);
         assert_int_equal(cairn_sync_pull(c, local, &f, &res), CAIRN_EPARSE);
         assert_non_null(strstr(res.error, loop_cases[k].message));
-        assert_true(hostile.requests <= 3);
+        /* The loop shows on the second page. The fetcher holds up to
+         * three pages (src/taxii/sync.c, SLOTS) and refills the first's
+         * slot once it is stored: at most four requests, however the
+         * threads are scheduled. */
+        assert_true(hostile.requests <= 4);
         assert_false(res.incomplete);
     }
     cairn_taxii_client_free(c);
