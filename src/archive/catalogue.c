@@ -1217,12 +1217,12 @@ static bool overlaps(const struct cat_file *x, const struct cat_file *y)
 }
 
 /*
- * The stored runs: CAIRN_ENOTFOUND when there are none; CAIRN_EPARSE
- * with `why` naming the damaged file. Runs left over from a crash are
- * ignored (removed with `tidy`, by a writer).
+ * One listing's runs, as load_runs says; CAIRN_EBUSY when a listed run
+ * was removed before it was opened (a writer's merge in between).
  */
-static int load_runs(struct cairn_archive *a, bool tidy,
-                     struct arch_catalogue **out, char *why, size_t why_len)
+static int load_listed_runs(struct cairn_archive *a, bool tidy,
+                            struct arch_catalogue **out, char *why,
+                            size_t why_len)
 {
     struct arch_catalogue *c = NULL;
     uint64_t *gens = NULL;
@@ -1253,8 +1253,12 @@ static int load_runs(struct cairn_archive *a, bool tidy,
         cat_path(a, name, path, sizeof path);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            if (errno == ENOENT)
-                continue; /* removed meanwhile by a writer */
+            if (errno == ENOENT) {
+                /* a merge replaced it: its successor is not listed */
+                snprintf(why, why_len, "%s: removed while read", name);
+                rc = CAIRN_EBUSY;
+                goto out;
+            }
             snprintf(why, why_len, "%s: %s", name, strerror(errno));
             rc = CAIRN_EIO;
             goto out;
@@ -1295,6 +1299,24 @@ out:
     }
     *out = c;
     return 0;
+}
+
+/*
+ * The stored runs: CAIRN_ENOTFOUND when there are none; CAIRN_EPARSE
+ * with `why` naming the damaged file. Runs left over from a crash are
+ * ignored (removed with `tidy`, by a writer). A writer changes the runs
+ * only by renaming a new one in and then removing those it replaces, so
+ * a listing whose every run opens is whole: when one is gone, list again.
+ */
+#define LOAD_RUNS_TRIES 8
+
+static int load_runs(struct cairn_archive *a, bool tidy,
+                     struct arch_catalogue **out, char *why, size_t why_len)
+{
+    int rc = CAIRN_EBUSY;
+    for (int i = 0; i < LOAD_RUNS_TRIES && rc == CAIRN_EBUSY; i++)
+        rc = load_listed_runs(a, tidy, out, why, why_len);
+    return rc;
 }
 
 /* The checksum of every block of every run (a writer's open). */
@@ -1868,7 +1890,7 @@ static void say_damaged(struct cairn_archive *a, const char *why)
 /* The distinct values of c's runs (a pass over them when several). */
 static int count_values(struct arch_catalogue *c, char *why, size_t why_len)
 {
-    struct cat_iter it;
+    struct cat_iter it = {0};
     uint64_t n = 0;
     int rc;
     if (c->counted)
