@@ -1075,8 +1075,10 @@ static int pipe_hand(struct pipe *p)
         pthread_cond_wait(&p->cv, &p->mu);
     bool stop = p->stop;
     pthread_mutex_unlock(&p->mu);
+    if (stop) /* the slot may still be the parsing side's */
+        return PIPE_STOP;
     p->b[p->prod % PIPE_N].len = 0;
-    return stop ? PIPE_STOP : 0;
+    return 0;
 }
 
 static int pipe_row(const struct cairn_store_row *row, void *ud)
