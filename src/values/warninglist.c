@@ -2,7 +2,6 @@
 /* Warninglists: MISP's list.json files of known false positives. */
 #include <dirent.h>
 #include <errno.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,8 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "values_int.h"
 
@@ -35,17 +36,23 @@ struct wl_list {
     char **entries; /* lower case (string, substring, hostname) */
     size_t n;
     struct wl_cidr *cidrs;
-    regex_t *res;
+    pcre2_code **res;
 };
 
 struct cairn_warninglists {
     struct wl_list *v;
     size_t n, alloc;
+    pcre2_match_context *mctx; /* the regex lists' bounds */
 };
 
 /* Longest list.json read, and longest entry kept. */
 #define WL_FILE_MAX  (64u << 20)
 #define WL_ENTRY_MAX 2048
+
+/* A regex's match stops (no match) past these: a list from elsewhere must
+ * not stall a hunt with catastrophic backtracking. */
+#define WL_RE_MATCH_LIMIT 100000
+#define WL_RE_DEPTH_LIMIT 1000
 
 __attribute__((format(printf, 5, 6))) static void
 report(cairn_warninglist_err_cb cb, void *ud, const char *file,
@@ -67,7 +74,7 @@ static void list_clear(struct wl_list *l)
         if (l->entries != NULL)
             cairn_free(l->entries[i]);
         if (l->res != NULL)
-            regfree(&l->res[i]);
+            pcre2_code_free(l->res[i]);
     }
     cairn_free(l->entries);
     cairn_free(l->cidrs);
@@ -79,8 +86,19 @@ static void list_clear(struct wl_list *l)
 
 int cairn_warninglists_new(struct cairn_warninglists **out)
 {
-    *out = cairn_calloc(1, sizeof **out);
-    return *out == NULL ? CAIRN_ENOMEM : 0;
+    struct cairn_warninglists *w = cairn_calloc(1, sizeof *w);
+    *out = NULL;
+    if (w == NULL)
+        return CAIRN_ENOMEM;
+    w->mctx = pcre2_match_context_create(NULL);
+    if (w->mctx == NULL) {
+        cairn_free(w);
+        return CAIRN_ENOMEM;
+    }
+    pcre2_set_match_limit(w->mctx, WL_RE_MATCH_LIMIT);
+    pcre2_set_depth_limit(w->mctx, WL_RE_DEPTH_LIMIT);
+    *out = w;
+    return 0;
 }
 
 void cairn_warninglists_free(struct cairn_warninglists *w)
@@ -90,6 +108,7 @@ void cairn_warninglists_free(struct cairn_warninglists *w)
     for (size_t i = 0; i < w->n; i++)
         list_clear(&w->v[i]);
     cairn_free(w->v);
+    pcre2_match_context_free(w->mctx);
     cairn_free(w);
 }
 
@@ -133,11 +152,12 @@ static uint32_t attr_types(const char *a)
     return 0;
 }
 
-/* "/re/flags" as MISP writes its PCRE: the expression and REG_ICASE. */
-static int compile_re(regex_t *re, const char *s, size_t len)
+/* "/re/flags" as MISP writes its PCRE: the expression, and caseless for
+ * "i". PCRE2, not POSIX: its compiled size is bounded (glibc's regcomp
+ * spelled out "a{1000}{1000}" into a million nodes, gigabytes). */
+static int compile_re(pcre2_code **re, const char *s, size_t len)
 {
-    char buf[WL_ENTRY_MAX + 1];
-    int flags = REG_EXTENDED | REG_NOSUB;
+    uint32_t flags = 0;
     if (len >= 2 && s[0] == '/') {
         const char *end = s + len;
         while (end > s + 1 && end[-1] != '/')
@@ -145,16 +165,17 @@ static int compile_re(regex_t *re, const char *s, size_t len)
         if (end > s + 1) {
             for (const char *f = end; f < s + len; f++)
                 if (*f == 'i')
-                    flags |= REG_ICASE;
+                    flags |= PCRE2_CASELESS;
             len = (size_t)(end - 1 - (s + 1));
             s++;
         }
     }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
     if (memchr(s, '\0', len) != NULL)
-        return REG_BADPAT;
-    return regcomp(re, buf, flags);
+        return CAIRN_EINVAL;
+    int err;
+    PCRE2_SIZE off;
+    *re = pcre2_compile((PCRE2_SPTR)s, len, flags, &err, &off, NULL);
+    return *re != NULL ? 0 : CAIRN_EINVAL;
 }
 
 static int add_entry(struct wl_list *l, const char *s, size_t len)
@@ -463,9 +484,9 @@ static bool cidr_holds(const struct wl_cidr *c, int family,
     return (c->addr[full] & m) == (addr[full] & m);
 }
 
-static bool list_match(const struct wl_list *l, int type, const char *low,
-                       size_t len, const char *host, size_t host_len,
-                       const char *raw)
+static bool list_match(const struct wl_list *l, pcre2_match_context *mctx,
+                       int type, const char *low, size_t len,
+                       const char *host, size_t host_len, const char *raw)
 {
     switch (l->type) {
     case WL_STRING:
@@ -500,11 +521,15 @@ static bool list_match(const struct wl_list *l, int type, const char *low,
                 return true;
         return false;
     }
-    case WL_REGEX:
-        for (size_t i = 0; i < l->n; i++)
-            if (regexec(&l->res[i], raw, 0, NULL, 0) == 0)
-                return true;
-        return false;
+    case WL_REGEX: {
+        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+        bool hit = false;
+        for (size_t i = 0; i < l->n && md != NULL && !hit; i++)
+            hit = pcre2_match(l->res[i], (PCRE2_SPTR)raw, strlen(raw), 0, 0,
+                              md, mctx) >= 0;
+        pcre2_match_data_free(md);
+        return hit;
+    }
     }
     (void)type;
     return false;
@@ -545,7 +570,7 @@ const char *cairn_warninglists_match(const struct cairn_warninglists *w,
         if (l->types != 0 &&
             (type <= 0 || type >= 32 || !(l->types & (1u << type))))
             continue;
-        if (list_match(l, type, low, len, host, host_len, raw))
+        if (list_match(l, w->mctx, type, low, len, host, host_len, raw))
             return l->name;
     }
     return NULL;

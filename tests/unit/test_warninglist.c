@@ -99,6 +99,30 @@ static void test_types(void **state)
     cairn_warninglists_free(w);
 }
 
+/* Regexes are MISP's, which are PCRE: \d and lazy repeats mean what they
+ * say. Nested repetitions that glibc's regcomp spelled out into gigabytes
+ * (fuzz_warninglist ran out of memory) are refused as too large, named,
+ * and the list's other entries stay in force. */
+static void test_regex_pcre(void **state)
+{
+    (void)state;
+    static const char re[] =
+        "{\"name\":\"Pcre\",\"type\":\"regex\",\"list\":["
+        "\"^cdn\\\\d+\\\\.example\\\\.net$\","
+        "\"((a{1000}){1000}){1000}\","
+        "\"^x.+?y$\"]}";
+    struct cairn_warninglists *w = NULL;
+    struct errs e = {{0}, 0};
+    assert_int_equal(cairn_warninglists_new(&w), 0);
+    assert_int_equal(cairn_warninglists_add(w, re, strlen(re), "p", on_err, &e),
+                     0);
+    assert_non_null(strstr(e.text, "p: list[1]: not a valid regex"));
+    assert_string_equal(m(w, CAIRN_IOC_DOMAIN, "cdn42.example.net"), "Pcre");
+    assert_null(m(w, CAIRN_IOC_DOMAIN, "cdnd.example.net"));
+    assert_string_equal(m(w, CAIRN_IOC_DOMAIN, "x.example.y"), "Pcre");
+    cairn_warninglists_free(w);
+}
+
 static void test_malformed(void **state)
 {
     (void)state;
@@ -163,6 +187,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_lists),
         cmocka_unit_test(test_types),
+        cmocka_unit_test(test_regex_pcre),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_object_values),
     };
